@@ -1,0 +1,16 @@
+"""``python -m analysis ingest``: placeholder until its issue lands."""
+
+from __future__ import annotations
+
+import argparse
+
+from analysis.errors import UserError
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("ingest", help="(not yet available)")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    raise UserError("'ingest' is not available yet")

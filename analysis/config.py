@@ -1,0 +1,44 @@
+"""Where things live: the one place that spells out the project's paths.
+
+Every path is derived from :data:`PROJECT_ROOT`, which is the repository checkout the package was
+installed from (editable installs) or the current directory. ``ANALYSIS_PROJECT_ROOT`` overrides it.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def _find_root() -> Path:
+    override = os.environ.get("ANALYSIS_PROJECT_ROOT")
+    if override:
+        return Path(override).resolve()
+    here = Path(__file__).resolve().parent.parent
+    if (here / "pyproject.toml").exists() and (here / "data" / "raw").is_dir():
+        return here
+    return Path.cwd().resolve()
+
+
+PROJECT_ROOT = _find_root()
+DATA_RAW = PROJECT_ROOT / "data" / "raw"
+DATA_PROCESSED = PROJECT_ROOT / "data" / "processed"
+RAW_MANIFEST = DATA_RAW / "MANIFEST.csv"
+REPORTS = PROJECT_ROOT / "reports"
+STUDIES = PROJECT_ROOT / "studies"
+MODELS = DATA_PROCESSED / "models"
+
+DEFAULT_STUDY = "rumour-replies"
+
+#: Seed used wherever a command takes ``--seed`` and none is given.
+DEFAULT_SEED = 20200930
+
+#: Environment variable holding the pseudonymization key (hex), and the file it is kept in
+#: otherwise. The key never lives under ``data/processed``.
+PSEUDONYM_KEY_ENV = "ANALYSIS_PSEUDONYM_KEY"
+
+
+def user_config_dir() -> Path:
+    """The per-user configuration folder (``$XDG_CONFIG_HOME/analysis`` or ``~/.config/analysis``)."""
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "analysis"

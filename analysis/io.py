@@ -1,0 +1,155 @@
+"""Reading and writing files: atomic writes, tables in CSV / Parquet / JSON lines, checksums.
+
+Every output goes through :func:`atomic_path`: it is written to a temporary file next to its
+destination and renamed into place only when complete, so a failed run leaves nothing half-written.
+
+Examples
+--------
+>>> import tempfile, pathlib
+>>> out = pathlib.Path(tempfile.mkdtemp()) / "t.csv"
+>>> write_table(pd.DataFrame({"a": [1, 2]}), out)
+>>> read_table(out)["a"].tolist()  # CSV cells are read as text: ids stay strings
+['1', '2']
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from analysis.config import DATA_RAW
+from analysis.errors import UserError
+
+TABLE_SUFFIXES = (".parquet", ".csv", ".jsonl", ".ndjson")
+
+
+def sha256_file(path: str | os.PathLike, chunk_size: int = 1 << 20) -> str:
+    """Hex sha256 of a file, read in chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(chunk_size):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _refuse_raw(path: Path) -> None:
+    try:
+        path.resolve().relative_to(DATA_RAW.resolve())
+    except ValueError:
+        return
+    raise UserError("refusing to write under data/raw/ (raw data is read-only); pick another -o",
+                    path)
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike, *, overwrite_guard: Iterable[Path] = ()) -> Iterator[Path]:
+    """Yield a temporary path next to ``path``; rename it onto ``path`` if the block succeeds.
+
+    Parameters
+    ----------
+    path
+        The destination. Its folder is created if needed. Paths under ``data/raw`` are refused.
+    overwrite_guard
+        Input files of the run: writing onto one of them is refused.
+    """
+    dest = Path(path)
+    _refuse_raw(dest)
+    for source in overwrite_guard:
+        if Path(source).exists() and dest.exists() and Path(source).resolve() == dest.resolve():
+            raise UserError("output would overwrite an input file; pick another -o", dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        yield tmp
+        os.replace(tmp, dest)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def write_table(frame: pd.DataFrame, path: str | os.PathLike) -> None:
+    """Write ``frame`` atomically as Parquet, CSV or JSON lines, chosen by the file's suffix."""
+    dest = Path(path)
+    suffix = dest.suffix.lower()
+    if suffix not in TABLE_SUFFIXES:
+        raise UserError(f"unknown table type {suffix!r}; use one of {', '.join(TABLE_SUFFIXES)}",
+                        dest)
+    with atomic_path(dest) as tmp:
+        if suffix == ".parquet":
+            table = pa.Table.from_pandas(frame, preserve_index=False)
+            pq.write_table(table, tmp)
+        elif suffix == ".csv":
+            frame.to_csv(tmp, index=False, lineterminator="\n")
+        else:
+            frame.to_json(tmp, orient="records", lines=True, date_format="iso")
+
+
+def read_table(path: str | os.PathLike, columns: list[str] | None = None) -> pd.DataFrame:
+    """Read a Parquet, CSV or JSON-lines table; a missing or unreadable file is a :class:`UserError`.
+
+    Parquet files are read without pandas' stored metadata, so pass the result through
+    :func:`analysis.schema.conform` to get the project's types back.
+    """
+    source = Path(path)
+    if not source.is_file():
+        raise UserError("no such file", source)
+    suffix = source.suffix.lower()
+    try:
+        if suffix == ".parquet":
+            frame = pq.read_table(source, columns=columns).to_pandas(ignore_metadata=True)
+        elif suffix == ".csv":
+            frame = pd.read_csv(source, usecols=columns, dtype=str, keep_default_na=False,
+                                na_values=[""])
+        elif suffix in (".jsonl", ".ndjson"):
+            frame = pd.read_json(source, lines=True, dtype=False)
+        else:
+            raise UserError(f"unknown table type {suffix!r}; use one of "
+                            f"{', '.join(TABLE_SUFFIXES)}", source)
+    except UserError:
+        raise
+    except (ValueError, OSError, pa.ArrowException, UnicodeDecodeError) as exc:
+        raise UserError(f"cannot read table: {_first_line(exc)}", source) from exc
+    if columns is not None:
+        missing = [c for c in columns if c not in frame.columns]
+        if missing:
+            raise UserError(f"missing column(s) {', '.join(missing)}", source)
+    return frame
+
+
+def write_json(obj: Mapping | list, path: str | os.PathLike) -> None:
+    """Write ``obj`` atomically as indented, key-sorted JSON (stable across runs)."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n",
+                       encoding="utf-8")
+
+
+def write_text(text: str, path: str | os.PathLike) -> None:
+    """Write ``text`` atomically as UTF-8."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+
+
+def write_jsonl(records: Iterable[Mapping], path: str | os.PathLike) -> int:
+    """Write ``records`` atomically as JSON lines; return how many were written."""
+    count = 0
+    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8") as handle:
+        for record in records:
+            handle.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
+            count += 1
+    return count
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__

@@ -1,0 +1,180 @@
+"""Column names and types of the project's tables: posts, labels, trend and rejects.
+
+The tables are described as data (module-level constants); :func:`conform` turns any DataFrame that
+has a subset of a table's columns into one with exactly those columns, in order, with the stated
+types, and missing values as nulls.
+
+Examples
+--------
+>>> posts = conform(pd.DataFrame({"uid": ["twitter:1"], "platform": ["twitter"], "id": ["1"]}),
+...                 POSTS)
+>>> list(posts.columns) == list(POSTS)
+True
+>>> str(posts["depth"].dtype), bool(posts["text"].isna().all())
+('Int16', True)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pandas as pd
+import pyarrow as pa
+
+PLATFORMS = ("twitter", "reddit", "instagram", "youtube", "tiktok", "bluesky", "other")
+KINDS = ("post", "reply", "quote", "repost", "comment")
+TIME_PRECISIONS = ("second", "day", "relative", "missing")
+TEXT_STATUSES = ("ok", "deleted", "removed", "withheld", "unavailable")
+COLLECTION_ROLES = ("matched", "context")
+LABELER_TYPES = ("human", "model", "lexicon")
+
+#: The labels of the support / criticism / other task, in their canonical order.
+STANCE_LABELS = ("support", "criticism", "other")
+STANCE_TASK = "stance"
+
+UTC_TIME = pd.DatetimeTZDtype(unit="ns", tz="UTC")
+STRING = pd.StringDtype()
+STRING_LIST = pd.ArrowDtype(pa.list_(pa.string()))
+
+
+def _category(values: tuple[str, ...]) -> pd.CategoricalDtype:
+    return pd.CategoricalDtype(categories=list(values), ordered=False)
+
+
+#: The posts table: one row per post, reply or comment (see docs/schema.md).
+POSTS: dict[str, object] = {
+    "uid": STRING,
+    "platform": _category(PLATFORMS),
+    "id": STRING,
+    "kind": _category(KINDS),
+    "thread_id": STRING,
+    "parent_id": STRING,
+    "root_id": STRING,
+    "depth": "Int16",
+    "created_at": UTC_TIME,
+    "created_at_precision": _category(TIME_PRECISIONS),
+    "collected_at": UTC_TIME,
+    "author_id": STRING,
+    "author_handle": STRING,
+    "author_is_op": "boolean",
+    "reply_to_author_id": STRING,
+    "text": STRING,
+    "title": STRING,
+    "text_status": _category(TEXT_STATUSES),
+    "lang": STRING,
+    "lang_detected": STRING,
+    "lang_confidence": "Float64",
+    "like_count": "Int64",
+    "reply_count": "Int64",
+    "share_count": "Int64",
+    "quote_count": "Int64",
+    "score": "Int64",
+    "hashtags": STRING_LIST,
+    "mentions": STRING_LIST,
+    "urls": STRING_LIST,
+    "collection_role": _category(COLLECTION_ROLES),
+    "source_format": STRING,
+    "source_file": STRING,
+    "source_line": "Int64",
+    "loader_version": STRING,
+}
+
+#: Fixed columns of the labels table; one ``proba_<label>`` Float64 column per label follows
+#: ``label``.
+LABELS: dict[str, object] = {
+    "uid": STRING,
+    "task": STRING,
+    "label": STRING,
+    "labeler_type": _category(LABELER_TYPES),
+    "labeler_id": STRING,
+    "run_id": STRING,
+    "created_at": UTC_TIME,
+}
+PROBA_PREFIX = "proba_"
+
+#: The trend table; the ``--by`` grouping columns come first.
+TREND: dict[str, object] = {
+    "bin_start": STRING,
+    "bin_end": STRING,
+    "label": STRING,
+    "n_posts": "Int64",
+    "estimate": "Float64",
+    "ci_low": "Float64",
+    "ci_high": "Float64",
+    "method": STRING,
+    "flag": STRING,
+}
+
+#: One line of a rejects file (JSON lines).
+REJECT_FIELDS = ("file", "line", "reason", "snippet")
+
+
+def proba_column(label: str) -> str:
+    """Name of the probability column for ``label`` in a labels table."""
+    return f"{PROBA_PREFIX}{label}"
+
+
+def proba_columns(frame: pd.DataFrame) -> list[str]:
+    """The ``proba_<label>`` columns of a labels table, in their order."""
+    return [c for c in frame.columns if c.startswith(PROBA_PREFIX)]
+
+
+def conform(frame: pd.DataFrame, table: Mapping[str, object], *, extra: bool = False) -> pd.DataFrame:
+    """Return a copy of ``frame`` with exactly the columns of ``table``, typed as it says.
+
+    Parameters
+    ----------
+    frame
+        Any DataFrame; columns it lacks are added as nulls.
+    table
+        One of :data:`POSTS`, :data:`LABELS`, :data:`TREND` (column name to dtype).
+    extra
+        Keep columns that ``table`` does not name, after its own (for ``proba_*`` and grouping
+        columns).
+
+    Returns
+    -------
+    pandas.DataFrame
+        A new frame; ``frame`` is not changed.
+    """
+    out = pd.DataFrame(index=frame.index)
+    for name, dtype in table.items():
+        if name in frame.columns:
+            out[name] = _cast(frame[name], dtype)
+        else:
+            out[name] = pd.Series(pd.NA, index=frame.index, dtype="object").astype(dtype)
+    if extra:
+        for name in frame.columns:
+            if name not in table:
+                out[name] = frame[name]
+    return out.reset_index(drop=True)
+
+
+def _cast(column: pd.Series, dtype: object) -> pd.Series:
+    if isinstance(dtype, pd.DatetimeTZDtype):
+        if isinstance(column.dtype, pd.DatetimeTZDtype):
+            return column.dt.tz_convert("UTC").astype(dtype)
+        if column.isna().all():
+            return pd.Series(pd.NaT, index=column.index, dtype=dtype)
+        raise TypeError(f"column {column.name!r} must hold tz-aware times, not {column.dtype}")
+    if isinstance(dtype, pd.CategoricalDtype):
+        values = column.astype("object").where(column.notna(), None)
+        return pd.Series(pd.Categorical(values, dtype=dtype), index=column.index)
+    if dtype == STRING_LIST:
+        return pd.Series(
+            pd.array([_as_list(v) for v in column], dtype=STRING_LIST), index=column.index
+        )
+    return column.astype(dtype)
+
+
+def _as_list(value: object) -> list[str] | None:
+    if value is None or value is pd.NA:
+        return None
+    if isinstance(value, float) and value != value:  # NaN
+        return None
+    return [str(v) for v in value]  # type: ignore[union-attr]
+
+
+def empty(table: Mapping[str, object]) -> pd.DataFrame:
+    """An empty DataFrame with the columns and types of ``table``."""
+    return conform(pd.DataFrame(), table)
