@@ -109,8 +109,7 @@ def read_table(path: str | os.PathLike, columns: list[str] | None = None) -> pd.
         if suffix == ".parquet":
             frame = pq.read_table(source, columns=columns).to_pandas(ignore_metadata=True)
         elif suffix == ".csv":
-            frame = pd.read_csv(source, usecols=columns, dtype=str, keep_default_na=False,
-                                na_values=[""])
+            frame = pd.read_csv(source, dtype=str, keep_default_na=False, na_values=[""])
         elif suffix in (".jsonl", ".ndjson"):
             frame = pd.read_json(source, lines=True, dtype=False)
         else:
@@ -124,6 +123,7 @@ def read_table(path: str | os.PathLike, columns: list[str] | None = None) -> pd.
         missing = [c for c in columns if c not in frame.columns]
         if missing:
             raise UserError(f"missing column(s) {', '.join(missing)}", source)
+        frame = frame[columns]
     return frame
 
 

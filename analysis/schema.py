@@ -159,6 +159,10 @@ def _cast(column: pd.Series, dtype: object) -> pd.Series:
         raise TypeError(f"column {column.name!r} must hold tz-aware times, not {column.dtype}")
     if isinstance(dtype, pd.CategoricalDtype):
         values = column.astype("object").where(column.notna(), None)
+        unknown = set(values.dropna()) - set(dtype.categories)
+        if unknown:
+            raise ValueError(f"column {column.name!r} has values outside "
+                             f"{list(dtype.categories)}: {sorted(map(str, unknown))[:5]}")
         return pd.Series(pd.Categorical(values, dtype=dtype), index=column.index)
     if dtype == STRING_LIST:
         return pd.Series(

@@ -1,0 +1,61 @@
+"""The table schemas and conform()."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from analysis import io, schema
+
+
+def test_conform_adds_missing_columns_as_nulls_with_declared_types():
+    posts = schema.conform(pd.DataFrame({"uid": ["reddit:a"], "depth": [2]}), schema.POSTS)
+    assert list(posts.columns) == list(schema.POSTS)
+    assert posts["depth"].dtype == "Int16" and posts.loc[0, "depth"] == 2
+    assert posts["created_at"].isna().all()
+    assert str(posts["created_at"].dtype) == "datetime64[ns, UTC]"
+    assert posts["like_count"].isna().all()  # missing is null, never 0
+
+
+def test_conform_does_not_change_its_input():
+    frame = pd.DataFrame({"uid": ["a"], "platform": ["twitter"]})
+    before = frame.copy()
+    schema.conform(frame, schema.POSTS)
+    pd.testing.assert_frame_equal(frame, before)
+
+
+def test_conform_refuses_naive_times():
+    frame = pd.DataFrame({"uid": ["a"], "created_at": pd.to_datetime(["2020-09-30 12:00"])})
+    with pytest.raises(TypeError, match="tz-aware"):
+        schema.conform(frame, schema.POSTS)
+
+
+def test_conform_converts_other_time_zones_to_utc():
+    local = pd.to_datetime(["2020-09-30 12:00"]).tz_localize("America/Los_Angeles")
+    posts = schema.conform(pd.DataFrame({"uid": ["a"], "created_at": local}), schema.POSTS)
+    assert posts.loc[0, "created_at"] == pd.Timestamp("2020-09-30 19:00", tz="UTC")
+
+
+def test_unknown_category_values_are_refused_not_silently_nulled():
+    with pytest.raises(ValueError, match="platform.*myspace"):
+        schema.conform(pd.DataFrame({"uid": ["a"], "platform": ["myspace"]}), schema.POSTS)
+
+
+def test_posts_table_survives_a_parquet_round_trip(tmp_path):
+    frame = pd.DataFrame({
+        "uid": ["twitter:1", "twitter:2"], "platform": ["twitter", "twitter"], "id": ["1", "2"],
+        "kind": ["post", "reply"], "parent_id": [None, "1"], "depth": [0, 1],
+        "created_at": pd.to_datetime(["2020-09-30T12:00:00Z", "2020-09-30T13:00:00Z"]),
+        "hashtags": [["a", "b"], None], "author_is_op": [True, False], "score": [3, None],
+    })
+    posts = schema.conform(frame, schema.POSTS)
+    io.write_table(posts, tmp_path / "posts.parquet")
+    back = schema.conform(io.read_table(tmp_path / "posts.parquet"), schema.POSTS)
+    pd.testing.assert_frame_equal(back, posts)
+    assert list(back.loc[0, "hashtags"]) == ["a", "b"]
+
+
+def test_proba_columns_are_found_in_order():
+    labels = pd.DataFrame(columns=["uid", "label", "proba_support", "proba_criticism", "x"])
+    assert schema.proba_columns(labels) == ["proba_support", "proba_criticism"]
+    assert schema.proba_column("other") == "proba_other"
