@@ -1,0 +1,325 @@
+"""Twitter API v1.1 tweet objects: one per line (JSON lines), one per file, or a JSON array.
+
+The core is :func:`row_from_tweet`, a pure mapping from one v1.1 tweet to one posts-table row;
+other loaders (RumourEval, PHEME) reuse it. :func:`read` streams a file through it.
+
+Mapping rules (see docs/schema.md):
+
+- ``kind``: ``repost`` for a retweet (``retweeted_status``), ``reply`` when
+  ``in_reply_to_status_id_str`` is set, ``quote`` for a quote tweet, else ``post``.
+- ``parent_id``: the replied-to tweet; for a quote that is not a reply, the quoted tweet; for a
+  retweet, the retweeted tweet. ``kind`` tells the three apart.
+- ``text``: ``full_text`` (extended mode), else ``extended_tweet.full_text`` (streaming API), else
+  ``text``. A retweet keeps its own text (``RT @user: ...``), not the original's.
+- ``text_status``: ``withheld`` when the tweet carries ``withheld_in_countries``,
+  ``withheld_copyright`` or ``withheld_scope``; the text, if present, is kept.
+- Retweeted and quoted tweets embedded in a record are yielded by :func:`read` as extra rows with
+  ``collection_role = "context"``.
+
+Examples
+--------
+>>> row = row_from_tweet({"id_str": "5", "created_at": "Tue Mar 24 10:45:36 +0000 2015",
+...                       "text": "hi #there", "in_reply_to_status_id_str": "4",
+...                       "user": {"id_str": "9", "screen_name": "someone"},
+...                       "entities": {"hashtags": [{"text": "there"}]}})
+>>> row["uid"], row["kind"], row["parent_id"], row["hashtags"]
+('twitter:5', 'reply', '4', ['there'])
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+from analysis.loaders.base import (
+    LOADER_VERSION,
+    LoadOptions,
+    Reject,
+    iter_lines,
+    make_uid,
+    open_binary,
+    parse_time,
+    snippet,
+)
+
+FORMAT = "twitter-v1"
+PLATFORM = "twitter"
+
+#: Files larger than this that are not JSON lines are refused rather than read whole.
+MAX_WHOLE_FILE_BYTES = 512 * 1024 * 1024
+
+#: Keys whose presence marks a tweet as withheld somewhere.
+WITHHELD_KEYS = ("withheld_in_countries", "withheld_copyright", "withheld_scope")
+
+#: posts-table count field -> v1.1 key.
+COUNT_FIELDS = {
+    "like_count": "favorite_count",
+    "share_count": "retweet_count",
+    "reply_count": "reply_count",
+    "quote_count": "quote_count",
+}
+
+# ``"created_at": "Tue Mar 24 10:45:36 +0000 2015"`` next to an ``id_str``: a v1.1 object.
+_V1_TIME = re.compile(
+    rb'"created_at"\s*:\s*"[A-Z][a-z]{2} [A-Z][a-z]{2} \d\d \d\d:\d\d:\d\d [+-]\d{4}')
+
+
+def sniff(path: Path, head: bytes) -> bool:
+    """Whether ``head`` looks like v1.1 tweets (a v1.1 ``created_at`` and an ``id_str``)."""
+    start = head.lstrip()[:1]
+    return start in (b"{", b"[") and b'"id_str"' in head and bool(_V1_TIME.search(head))
+
+
+def _str_id(record: Mapping, key_str: str, key_int: str | None = None) -> str | None:
+    value = record.get(key_str)
+    if value in (None, "") and key_int is not None:
+        value = record.get(key_int)
+    if value in (None, ""):
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise ValueError(f"{key_str} is not an id: {value!r}")
+    return str(value)
+
+
+def _count(value: object) -> int | None:
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    return None
+
+
+def _entity_texts(items: object, *keys: str) -> list[str]:
+    out: list[str] = []
+    if not isinstance(items, list):
+        return out
+    for item in items:
+        if not isinstance(item, Mapping):
+            continue
+        for key in keys:
+            value = item.get(key)
+            if isinstance(value, str) and value:
+                out.append(value)
+                break
+    return out
+
+
+def _full_text(tweet: Mapping) -> tuple[str | None, Mapping]:
+    """The tweet's full text and the entities that go with it."""
+    extended = tweet.get("extended_tweet")
+    if isinstance(tweet.get("full_text"), str):
+        return tweet["full_text"], tweet.get("entities") or {}
+    if isinstance(extended, Mapping) and isinstance(extended.get("full_text"), str):
+        return extended["full_text"], extended.get("entities") or tweet.get("entities") or {}
+    text = tweet.get("text")
+    return (text if isinstance(text, str) else None), tweet.get("entities") or {}
+
+
+def _is_withheld(tweet: Mapping) -> bool:
+    for key in WITHHELD_KEYS:
+        value = tweet.get(key)
+        if value not in (None, False, [], ""):
+            return True
+    return False
+
+
+def row_from_tweet(tweet: dict) -> dict:
+    """Map one Twitter v1.1 tweet object to a posts-table row.
+
+    Parameters
+    ----------
+    tweet
+        A v1.1 tweet (``id_str``/``id``, ``created_at``, ``user``, ``text`` or ``full_text``, ...).
+
+    Returns
+    -------
+    dict
+        Posts-table fields with the raw author id and handle; ``thread_id``, ``root_id``,
+        ``depth``, ``source_file`` and ``source_line`` are left for the caller.
+
+    Raises
+    ------
+    ValueError
+        When the record is not a tweet or lacks its id or time; the message is a reject reason.
+    """
+    if not isinstance(tweet, Mapping):
+        raise ValueError(f"not a tweet object but {type(tweet).__name__}")
+    if "delete" in tweet and "id_str" not in tweet:
+        raise ValueError("deletion notice, not a tweet")
+    post_id = _str_id(tweet, "id_str", "id")
+    if post_id is None:
+        raise ValueError("tweet has no id_str or id")
+    created = tweet.get("created_at")
+    if created in (None, ""):
+        raise ValueError("tweet has no created_at")
+    try:
+        created_at = parse_time(created)
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise ValueError(f"bad created_at {created!r}: {exc}") from None
+
+    user = tweet.get("user") if isinstance(tweet.get("user"), Mapping) else {}
+    text, entities = _full_text(tweet)
+    if not isinstance(entities, Mapping):
+        entities = {}
+
+    reply_to = _str_id(tweet, "in_reply_to_status_id_str", "in_reply_to_status_id")
+    retweeted = tweet.get("retweeted_status")
+    quoted_id = _str_id(tweet, "quoted_status_id_str", "quoted_status_id")
+    if quoted_id is None and isinstance(tweet.get("quoted_status"), Mapping):
+        quoted_id = _str_id(tweet["quoted_status"], "id_str", "id")
+    if isinstance(retweeted, Mapping):
+        kind = "repost"
+        parent_id = _str_id(retweeted, "id_str", "id")
+    elif reply_to is not None:
+        kind, parent_id = "reply", reply_to
+    elif quoted_id is not None and tweet.get("is_quote_status", True):
+        kind, parent_id = "quote", quoted_id
+    else:
+        kind, parent_id = "post", None
+
+    withheld = _is_withheld(tweet)
+    if withheld:
+        status = "withheld"
+    elif text is None:
+        status = "unavailable"
+    else:
+        status = "ok"
+    lang = tweet.get("lang")
+    row = {
+        "platform": PLATFORM,
+        "id": post_id,
+        "uid": make_uid(PLATFORM, post_id),
+        "kind": kind,
+        "parent_id": parent_id,
+        "created_at": created_at,
+        "created_at_precision": "second",
+        "author_id": _str_id(user, "id_str", "id"),
+        "author_handle": user.get("screen_name") or None,
+        "reply_to_author_id": _str_id(tweet, "in_reply_to_user_id_str", "in_reply_to_user_id")
+        if kind == "reply" else None,
+        "text": text,
+        "text_status": status,
+        "lang": lang if isinstance(lang, str) and lang and lang != "und" else None,
+        "hashtags": _entity_texts(entities.get("hashtags"), "text", "tag"),
+        "mentions": _entity_texts(entities.get("user_mentions"), "screen_name"),
+        "urls": _entity_texts(entities.get("urls"), "expanded_url", "url"),
+        "collection_role": "matched",
+        "source_format": FORMAT,
+        "loader_version": LOADER_VERSION,
+    }
+    for field, key in COUNT_FIELDS.items():
+        row[field] = _count(tweet.get(key))
+    return row
+
+
+def rows_from_tweet(tweet: dict) -> list[dict]:
+    """The row of ``tweet`` followed by context rows for the tweets embedded in it.
+
+    Embedded ``retweeted_status`` and ``quoted_status`` objects (also inside a retweeted status)
+    become rows with ``collection_role = "context"``; ones that cannot be read are skipped, since
+    they are not records of the input.
+    """
+    rows = [row_from_tweet(tweet)]
+    stack = [tweet]
+    seen = {rows[0]["id"]}
+    while stack:
+        current = stack.pop()
+        for key in ("retweeted_status", "quoted_status"):
+            inner = current.get(key)
+            if not isinstance(inner, Mapping):
+                continue
+            try:
+                row = row_from_tweet(inner)
+            except ValueError:
+                continue
+            if row["id"] in seen:
+                continue
+            seen.add(row["id"])
+            row["collection_role"] = "context"
+            rows.append(row)
+            stack.append(inner)
+    return rows
+
+
+def _records_in(path: Path) -> Iterator[tuple[int, object] | Reject]:
+    """JSON values of a file: one per line, or the whole file as one value (object or array)."""
+    name = str(path)
+    lines = iter_lines(path)
+    first = next(lines, None)
+    if first is None:
+        yield Reject(name, None, "empty file", "")
+        return
+    if isinstance(first, Reject):
+        yield first
+        return
+    number, raw = first
+    try:
+        value = json.loads(raw.decode("utf-8"))
+        line_mode = isinstance(value, Mapping)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        line_mode = False
+    if line_mode:
+        yield number, value
+        for item in lines:
+            if isinstance(item, Reject):
+                yield item
+                continue
+            number, raw = item
+            try:
+                yield number, json.loads(raw.decode("utf-8"))
+            except UnicodeDecodeError:
+                yield Reject(name, number, "invalid UTF-8", snippet(raw))
+            except json.JSONDecodeError as exc:
+                yield Reject(name, number, f"invalid JSON: {exc.msg}", snippet(raw))
+        return
+    lines.close()
+    # Not JSON lines: the whole file is one JSON value (a pretty-printed tweet or an array).
+    if path.stat().st_size > MAX_WHOLE_FILE_BYTES:
+        yield Reject(name, 1, "file is neither JSON lines nor a small JSON document", snippet(raw))
+        return
+    try:
+        with open_binary(path) as handle:
+            data = handle.read()
+    except (EOFError, OSError) as exc:
+        yield Reject(name, 1, f"truncated or corrupt compressed file: {exc}", "")
+        return
+    try:
+        value = json.loads(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        yield Reject(name, 1, "invalid UTF-8", snippet(data))
+        return
+    except json.JSONDecodeError as exc:
+        yield Reject(name, exc.lineno, f"invalid JSON: {exc.msg}", snippet(data))
+        return
+    if isinstance(value, list):
+        for index, item in enumerate(value, start=1):
+            yield index, item
+    else:
+        yield 1, value
+
+
+def read(path: Path, options: LoadOptions) -> Iterator[dict | Reject]:
+    """Yield a row (plus context rows for embedded tweets) or a :class:`Reject` per record.
+
+    ``source_line`` is the line number for JSON lines, 1 for a one-tweet file, and the position in
+    the array for a JSON array.
+    """
+    name = str(path)
+    for item in _records_in(Path(path)):
+        if isinstance(item, Reject):
+            yield item
+            continue
+        number, record = item
+        try:
+            rows = rows_from_tweet(record)  # type: ignore[arg-type]
+        except ValueError as exc:
+            yield Reject(name, number, str(exc), snippet(json.dumps(record, ensure_ascii=False)))
+            continue
+        for row in rows:
+            row["source_file"] = name
+            row["source_line"] = number
+            yield row
