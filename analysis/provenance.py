@@ -1,0 +1,75 @@
+"""Provenance of a run: what went in (with sha256), which code and versions, which parameters.
+
+The manifest holds no wall-clock time, so running the same study twice on the same commit gives
+the same manifest.
+"""
+
+from __future__ import annotations
+
+import platform
+import subprocess
+from collections.abc import Iterable, Mapping
+from importlib import metadata
+from pathlib import Path
+
+from analysis import __version__, config
+from analysis.io import sha256_file
+
+#: Packages whose versions can change a result; recorded in every manifest and model card.
+TRACKED_PACKAGES = ("pandas", "numpy", "scikit-learn", "vaderSentiment", "matplotlib", "pyarrow",
+                    "skops", "py3langid")
+
+
+def package_versions() -> dict[str, str]:
+    """Installed versions of :data:`TRACKED_PACKAGES` (``missing`` when not installed)."""
+    versions = {"python": platform.python_version(), "analysis": __version__}
+    for name in TRACKED_PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "missing"
+    return versions
+
+
+def git_commit(root: Path = config.PROJECT_ROOT) -> str | None:
+    """The checked-out commit, with ``+dirty`` when the work tree differs; None outside git."""
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True,
+                                text=True, check=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                               cwd=root, capture_output=True, text=True, check=True,
+                               timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return commit + ("+dirty" if dirty else "")
+
+
+def describe_files(paths: Iterable[Path], root: Path = config.PROJECT_ROOT) -> list[dict]:
+    """Path (relative to ``root`` where possible), size and sha256 of each file, expanding folders."""
+    files: list[Path] = []
+    for path in paths:
+        path = Path(path)
+        files.extend(sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path])
+    described = []
+    for file in files:
+        try:
+            name = file.resolve().relative_to(root.resolve()).as_posix()
+        except ValueError:
+            name = str(file)
+        described.append({"path": name, "bytes": file.stat().st_size,
+                          "sha256": sha256_file(file)})
+    return described
+
+
+def run_manifest(*, command: str, inputs: Iterable[Path], outputs: Iterable[Path],
+                 parameters: Mapping[str, object], seed: int) -> dict:
+    """The provenance record of one run, as a JSON-ready dict."""
+    return {
+        "command": command,
+        "git_commit": git_commit(),
+        "versions": package_versions(),
+        "seed": seed,
+        "parameters": dict(parameters),
+        "inputs": describe_files(inputs),
+        "outputs": describe_files(outputs),
+    }

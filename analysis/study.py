@@ -1,0 +1,235 @@
+"""Study files: one TOML file per study in ``studies/`` that says what ``reproduce`` runs.
+
+A study names its sources (paths and formats), the target of the replies, the classifiers and how
+they predict, the gold labels if any, the time bins and estimation methods, the events to mark,
+and the figures to draw. :func:`load_study` reads and checks one; every problem is a
+:class:`~analysis.errors.UserError` naming the file and the key. See ``docs/studies.md``.
+
+Examples
+--------
+>>> study = load_study("rumour-replies")
+>>> study.name, study.models
+('rumour-replies', ('default', 'vader'))
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from analysis import config
+from analysis.errors import UserError
+
+PREDICTION_SCHEMES = ("fit", "leave-one-group-out")
+FIGURE_KINDS = ("shares", "volume", "validation", "multiples")
+
+
+@dataclass(frozen=True)
+class Source:
+    """One input of the study: a path under the project and how to read it."""
+
+    path: Path
+    format: str = "auto"
+    options: Mapping[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Gold:
+    """Gold labels that came with the data: their task and how they map to stance labels."""
+
+    task: str
+    mapping: Mapping[str, str]
+    group_task: str | None = None
+    by_task: str | None = None
+
+
+@dataclass(frozen=True)
+class Event:
+    time: pd.Timestamp
+    label: str
+
+
+@dataclass(frozen=True)
+class Figure:
+    kind: str
+    file: str
+    model: str | None = None
+    method: str | None = None
+    title: str | None = None
+
+
+@dataclass(frozen=True)
+class Study:
+    """A parsed study file. Paths are absolute."""
+
+    name: str
+    title: str
+    file: Path
+    sources: tuple[Source, ...]
+    target: str | None
+    models: tuple[str, ...]
+    prediction: str
+    gold: Gold | None
+    freq: str
+    relative_to: str | None
+    tz: str
+    by: tuple[str, ...]
+    methods: tuple[str, ...]
+    primary_method: str
+    min_posts: int
+    n_boot: int
+    ci: float
+    max_hours: float | None
+    events: tuple[Event, ...]
+    figures: tuple[Figure, ...]
+    seed: int
+    raw: Mapping[str, object]
+
+    @property
+    def raw_inputs(self) -> list[Path]:
+        """The source paths that lie under ``data/raw`` (checked against the manifest)."""
+        return [s.path for s in self.sources if _is_under(s.path, config.DATA_RAW)]
+
+
+def study_path(name_or_path: str | Path) -> Path:
+    """The TOML file of a study given by name (``rumour-replies``) or path."""
+    candidate = Path(name_or_path)
+    if candidate.suffix == ".toml":
+        return candidate if candidate.is_absolute() else Path.cwd() / candidate
+    return config.STUDIES / f"{name_or_path}.toml"
+
+
+def available_studies() -> list[str]:
+    """Names of the studies in ``studies/``."""
+    return sorted(p.stem for p in config.STUDIES.glob("*.toml"))
+
+
+def load_study(name_or_path: str | Path) -> Study:
+    """Read and check a study file.
+
+    Parameters
+    ----------
+    name_or_path
+        A study name from ``studies/`` or a path to a ``.toml`` file.
+
+    Returns
+    -------
+    Study
+
+    Raises
+    ------
+    UserError
+        Unknown study, invalid TOML, or a missing or invalid key (named in the message).
+    """
+    path = study_path(name_or_path)
+    if not path.is_file():
+        known = ", ".join(available_studies()) or "none"
+        raise UserError(f"no such study; known studies: {known}", path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise UserError(f"invalid TOML: {exc}", path) from exc
+    return _parse(raw, path)
+
+
+def _parse(raw: Mapping[str, object], path: Path) -> Study:
+    def get(table: Mapping, key: str, kind: type, where: str, default: object = ...) -> object:
+        if key not in table:
+            if default is ...:
+                raise UserError(f"missing key '{where}{key}'", path)
+            return default
+        value = table[key]
+        if kind is float and isinstance(value, int):
+            value = float(value)
+        if not isinstance(value, kind):
+            raise UserError(f"key '{where}{key}' must be a {kind.__name__}", path)
+        return value
+
+    study = get(raw, "study", dict, "")
+    sources = tuple(_source(s, path) for s in get(raw, "sources", list, ""))
+    if not sources:
+        raise UserError("a study needs at least one [[sources]] entry", path)
+    target = get(raw, "target", dict, "", {})
+    classify = get(raw, "classify", dict, "", {})
+    trend = get(raw, "trend", dict, "", {})
+    prediction = get(classify, "prediction", str, "classify.", "fit")
+    if prediction not in PREDICTION_SCHEMES:
+        raise UserError(f"classify.prediction must be one of {', '.join(PREDICTION_SCHEMES)}",
+                        path)
+    gold = None
+    if "gold" in raw:
+        table = get(raw, "gold", dict, "")
+        gold = Gold(task=get(table, "task", str, "gold."),
+                    mapping=get(table, "mapping", dict, "gold."),
+                    group_task=get(table, "group_task", str, "gold.", None),
+                    by_task=get(table, "by_task", str, "gold.", None))
+    if prediction == "leave-one-group-out" and (gold is None or gold.group_task is None):
+        raise UserError("classify.prediction = 'leave-one-group-out' needs gold.group_task", path)
+    methods = tuple(get(trend, "methods", list, "trend.", ["cc"]))
+    events = tuple(
+        Event(time=_time(get(e, "time", str, "events."), path), label=get(e, "label", str,
+                                                                          "events."))
+        for e in get(raw, "events", list, "", []))
+    figures = tuple(_figure(f, path) for f in get(raw, "figures", list, "", []))
+    return Study(
+        name=get(study, "name", str, "study."),
+        title=get(study, "title", str, "study."),
+        file=path,
+        sources=sources,
+        target=get(target, "text", str, "target.", None),
+        models=tuple(get(classify, "models", list, "classify.", ["default"])),
+        prediction=prediction,
+        gold=gold,
+        freq=get(trend, "freq", str, "trend."),
+        relative_to=get(trend, "relative_to", str, "trend.", None),
+        tz=get(trend, "tz", str, "trend.", "UTC"),
+        by=tuple(get(trend, "by", list, "trend.", [])),
+        methods=methods,
+        primary_method=get(trend, "primary_method", str, "trend.", methods[0]),
+        min_posts=get(trend, "min_posts", int, "trend.", 20),
+        n_boot=get(trend, "n_boot", int, "trend.", 500),
+        ci=get(trend, "ci", float, "trend.", 0.95),
+        max_hours=get(trend, "max_hours", float, "trend.", None),
+        events=events,
+        figures=figures,
+        seed=get(study, "seed", int, "study.", config.DEFAULT_SEED),
+        raw=raw,
+    )
+
+
+def _source(entry: object, path: Path) -> Source:
+    if not isinstance(entry, dict) or "path" not in entry:
+        raise UserError("each [[sources]] entry needs a 'path'", path)
+    options = {k: v for k, v in entry.items() if k not in ("path", "format")}
+    return Source(path=(config.PROJECT_ROOT / str(entry["path"])).resolve(),
+                  format=str(entry.get("format", "auto")), options=options)
+
+
+def _figure(entry: object, path: Path) -> Figure:
+    if not isinstance(entry, dict) or entry.get("kind") not in FIGURE_KINDS or "file" not in entry:
+        raise UserError(f"each [[figures]] entry needs 'file' and a 'kind' in "
+                        f"{', '.join(FIGURE_KINDS)}", path)
+    return Figure(kind=entry["kind"], file=str(entry["file"]), model=entry.get("model"),
+                  method=entry.get("method"), title=entry.get("title"))
+
+
+def _time(text: str, path: Path) -> pd.Timestamp:
+    try:
+        stamp = pd.Timestamp(text)
+    except ValueError as exc:
+        raise UserError(f"event time {text!r} is not an ISO time", path) from exc
+    if stamp.tzinfo is None:
+        raise UserError(f"event time {text!r} needs a UTC offset (e.g. +00:00)", path)
+    return stamp.tz_convert("UTC")
+
+
+def _is_under(path: Path, folder: Path) -> bool:
+    try:
+        path.resolve().relative_to(folder.resolve())
+    except ValueError:
+        return False
+    return True
