@@ -1,0 +1,279 @@
+"""Reddit comments (``t1``) and submissions (``t3``): one record to one posts-table row.
+
+:func:`row_from_thing` is the pure mapping shared by the Reddit loaders: the Reddit API
+(:mod:`analysis.loaders.reddit_api`), Pushshift / Arctic Shift dumps
+(:mod:`analysis.loaders.pushshift`) and the Reddit threads of RumourEval
+(:mod:`analysis.loaders.rumoureval`). These sources share most field names; the mapping is:
+
+=====================  ==========================================================================
+posts-table field      Reddit field
+=====================  ==========================================================================
+``id``                 ``id`` (else ``name`` without its ``t1_`` / ``t3_`` prefix)
+``kind``               ``comment`` for ``t1``, ``post`` for ``t3``
+``thread_id``          the submission: ``link_id`` for a comment, ``id`` for a submission
+``root_id``            the same as ``thread_id``
+``parent_id``          ``parent_id`` without its prefix (a comment's parent is a comment or the
+                       submission); null for a submission
+``created_at``         ``created_utc`` (epoch seconds as int, float or numeric string)
+``collected_at``       ``retrieved_on`` (Pushshift) or ``retrieved_utc`` (Arctic Shift)
+``author_id``          ``author``: the username (see below); null for ``[deleted]``
+``author_handle``      ``author``
+``text``               ``body`` (comment) or ``selftext`` (submission); null when empty or a
+                       ``[deleted]`` / ``[removed]`` marker
+``title``              ``title`` (submissions)
+``text_status``        ``deleted`` / ``removed`` from those markers, else ``ok``
+``score``              ``score`` (else ``ups``)
+``reply_count``        ``num_comments`` (submissions)
+``urls``               the link of a link submission (``url`` when it is not a self post), then
+                       the ``http(s)://`` links in the text; null when there is neither
+``mentions``           ``u/name`` and ``/u/name`` mentions in the text; null without text
+``hashtags``           null (Reddit has none)
+=====================  ==========================================================================
+
+``author_id`` is the username, not ``author_fullname`` (``t2_...``): usernames are permanent and
+unique on Reddit, and they are present in every generation of dump, while ``author_fullname`` is
+missing from Pushshift records before about 2018. Using one key everywhere keeps
+``author_is_op`` and ``reply_to_author_id`` right when old and new records meet in one thread.
+``edited`` (``false`` or the epoch of the last edit) and ``permalink`` have no column in the posts
+table: the text is the version at collection time.
+
+Examples
+--------
+>>> row = row_from_thing({"id": "c13", "link_id": "t3_17863", "parent_id": "t3_17863",
+...                       "created_utc": 1134365188, "author": "frjo", "body": "A look at ...",
+...                       "score": 2, "retrieved_on": 1473738411}, "t1")
+>>> row["uid"], row["kind"], row["thread_id"], row["parent_id"], row["text_status"]
+('reddit:c13', 'comment', '17863', '17863', 'ok')
+>>> row["created_at"]
+Timestamp('2005-12-12 05:26:28+0000', tz='UTC')
+>>> row_from_thing({"id": "x1", "created_utc": "1569888142.0", "title": "Escaping abuse.",
+...                 "selftext": "[removed]", "author": "[deleted]"}, "t3")["text_status"]
+'removed'
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+import pandas as pd
+
+from analysis.loaders.base import LOADER_VERSION, make_uid, parse_time
+
+PLATFORM = "reddit"
+
+#: Reddit "thing" kind -> posts-table ``kind``.
+KINDS = {"t1": "comment", "t3": "post"}
+
+#: The text field of each kind.
+TEXT_FIELDS = {"t1": "body", "t3": "selftext"}
+
+#: Prefixes of Reddit fullnames (``t1_abc``): comment, account, link (submission), subreddit.
+FULLNAME_PREFIXES = ("t1_", "t2_", "t3_", "t4_", "t5_", "t6_")
+
+#: Text (or author) values that stand for content no longer there, and the ``text_status`` each
+#: means. ``[deleted]``: the author deleted it; ``[removed]``: a moderator or Reddit removed it.
+DELETED_MARKERS = {
+    "[deleted]": "deleted",
+    "[removed]": "removed",
+    "[ Removed by Reddit ]": "removed",
+    "[removed by reddit]": "removed",
+}
+
+#: Author names that are not an account.
+NO_AUTHOR = ("[deleted]", "[removed]", "")
+
+#: Fields holding the time a record was retrieved, in the order tried.
+COLLECTED_FIELDS = ("retrieved_on", "retrieved_utc", "_retrieved_on")
+
+_MENTION = re.compile(r"(?<![\w/])/?u/([A-Za-z0-9_-]{3,20})\b")
+_URL = re.compile(r"https?://(?:[^\s()\[\]<>\"]|\([^\s()<>\"]*\))+")
+_URL_TAIL = ".,;:!?*'"
+
+
+def strip_fullname(value: object) -> str | None:
+    """A Reddit id without its ``t1_`` / ``t3_`` ... prefix; ``None`` for a missing value.
+
+    Examples
+    --------
+    >>> strip_fullname("t3_17863"), strip_fullname("c13"), strip_fullname(None)
+    ('17863', 'c13', None)
+    """
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return str(value)
+    if not isinstance(value, str):
+        raise ValueError(f"not a Reddit id: {value!r}")
+    value = value.strip()
+    if not value:
+        return None
+    if value[:3] in FULLNAME_PREFIXES:
+        return value[3:] or None
+    return value
+
+
+def _count(value: object) -> int | None:
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value)
+    return None
+
+
+def _text(value: object) -> tuple[str | None, str]:
+    """The text and its ``text_status``."""
+    if not isinstance(value, str):
+        return None, "ok"
+    status = DELETED_MARKERS.get(value.strip())
+    if status is not None:
+        return None, status
+    return (value if value.strip() else None), "ok"
+
+
+def _author(data: Mapping) -> str | None:
+    author = data.get("author")
+    if isinstance(author, Mapping):  # some scrapers nest the account
+        author = author.get("name")
+    if not isinstance(author, str) or author.strip() in NO_AUTHOR:
+        return None
+    return author
+
+
+def _link_url(data: Mapping) -> list[str]:
+    url = data.get("url")
+    if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+        return []
+    if data.get("is_self") is True:
+        return []
+    permalink = data.get("permalink")
+    if isinstance(permalink, str) and permalink and url.endswith(permalink):
+        return []
+    return [url]
+
+
+def _urls(data: Mapping, kind: str, text: str | None) -> list[str] | None:
+    links = _link_url(data) if kind == "t3" else []
+    if text:
+        for match in _URL.findall(text):
+            url = match.rstrip(_URL_TAIL)
+            if url not in links:
+                links.append(url)
+    elif not links:
+        return None
+    return links
+
+
+def row_from_thing(data: dict, kind: str) -> dict:
+    """Map one Reddit comment (``t1``) or submission (``t3``) data dict to a posts-table row.
+
+    Parameters
+    ----------
+    data
+        The ``data`` of a Reddit API thing, or one Pushshift / Arctic Shift record.
+    kind
+        ``"t1"`` (comment) or ``"t3"`` (submission).
+
+    Returns
+    -------
+    dict
+        Posts-table fields with the raw author name; ``depth``, ``source_format``,
+        ``source_file`` and ``source_line`` are left for the caller.
+
+    Raises
+    ------
+    ValueError
+        When ``kind`` is not ``t1``/``t3`` or the record lacks its id or time, or they do not
+        parse; the message is the reject reason.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"Reddit kind {kind!r} is not a comment (t1) or submission (t3)")
+    if not isinstance(data, Mapping):
+        raise ValueError(f"a Reddit {kind} must be an object, not {type(data).__name__}")
+    post_id = strip_fullname(data.get("id")) or strip_fullname(data.get("name"))
+    if post_id is None:
+        raise ValueError(f"Reddit {kind} without an id")
+    created = data.get("created_utc", data.get("created"))
+    try:
+        created_at = parse_time(created)
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise ValueError(f"Reddit {kind} {post_id}: bad created_utc {created!r} ({exc})") from None
+    if created_at is None or pd.isna(created_at):
+        raise ValueError(f"Reddit {kind} {post_id} without created_utc")
+    collected_at = None
+    for key in COLLECTED_FIELDS:
+        if data.get(key) not in (None, ""):
+            try:
+                collected_at = parse_time(data[key])
+            except (ValueError, TypeError, OverflowError):
+                collected_at = None
+            if collected_at is not None and pd.isna(collected_at):
+                collected_at = None
+            break
+
+    if kind == "t1":
+        parent_id = strip_fullname(data.get("parent_id"))
+        thread_id = strip_fullname(data.get("link_id"))
+        if thread_id is None and str(data.get("parent_id") or "").startswith("t3_"):
+            thread_id = parent_id
+    else:
+        parent_id = None
+        thread_id = post_id
+
+    text, text_status = _text(data.get(TEXT_FIELDS[kind]))
+    title = data.get("title") if kind == "t3" else None
+    title = title if isinstance(title, str) and title else None
+    author = _author(data)
+    score = _count(data.get("score"))
+    if score is None:
+        score = _count(data.get("ups"))
+
+    return {
+        "uid": make_uid(PLATFORM, post_id),
+        "platform": PLATFORM,
+        "id": post_id,
+        "kind": KINDS[kind],
+        "thread_id": thread_id,
+        "parent_id": parent_id,
+        "root_id": thread_id,
+        "created_at": created_at,
+        "created_at_precision": "second",
+        "collected_at": collected_at,
+        "author_id": author,
+        "author_handle": author,
+        "text": text,
+        "title": title,
+        "text_status": text_status,
+        "score": score,
+        "reply_count": _count(data.get("num_comments")) if kind == "t3" else None,
+        "hashtags": None,
+        "mentions": _MENTION.findall(text) if text else None,
+        "urls": _urls(data, kind, text),
+        "collection_role": "matched",
+        "loader_version": LOADER_VERSION,
+    }
+
+
+def kind_of(data: Mapping) -> str | None:
+    """Guess ``t1`` or ``t3`` for a record without a ``kind`` (Pushshift lines), else ``None``.
+
+    A record with ``body`` or a ``t1_``/``t3_`` ``parent_id`` is a comment; one with ``title``,
+    ``selftext`` or ``num_comments`` is a submission.
+
+    Examples
+    --------
+    >>> kind_of({"body": "hi", "parent_id": "t3_x"}), kind_of({"title": "t"}), kind_of({})
+    ('t1', 't3', None)
+    """
+    name = data.get("name")
+    if isinstance(name, str) and name[:3] in ("t1_", "t3_"):
+        return name[:2]
+    if "body" in data or "parent_id" in data:
+        return "t1"
+    if "title" in data or "selftext" in data or "num_comments" in data:
+        return "t3"
+    return None
