@@ -1,0 +1,489 @@
+"""RumourEval 2019 / PHEME thread folders, read from a folder or straight from the archive.
+
+Layout (RumourEval 2019, see ``data/raw/rumoureval2019/SOURCE.md``)::
+
+    rumoureval-2019-training-data/
+        train-key.json, dev-key.json              gold labels: subtaskaenglish (SDQC per post),
+                                                  subtaskbenglish (veracity per thread)
+        twitter-english/<event>/<thread>/         Twitter threads, grouped by event
+        reddit-training-data/<thread>/            Reddit threads
+        reddit-dev-data/<thread>/
+    <thread>/source-tweet/<id>.json               the source post (v1.1 tweet, or a Reddit Listing
+                                                  wrapping a t3)
+    <thread>/replies/<id>.json                    one reply per file (tweet, Reddit t1, or a Reddit
+                                                  ``{"kind": "more"}`` stub)
+    <thread>/structure.json                       the reply tree {source: {reply: {...}}}; [] is a
+                                                  leaf
+
+PHEME folders (``source-tweets/`` and ``reactions/``) are read the same way.
+
+What :func:`read` yields:
+
+- one posts-table row per post file: tweets through
+  :func:`analysis.loaders.twitter_v1.row_from_tweet`, Reddit things through
+  :func:`analysis.loaders.reddit.row_from_thing`. ``thread_id`` and ``root_id`` are the source
+  post's id; ``parent_id`` is the post's own (``in_reply_to_status_id_str`` / ``parent_id``) and
+  comes from ``structure.json`` when the post does not name one. Nested ``replies`` inside a Reddit
+  reply file and ``raw.json`` repeat posts that have their own file and are not read.
+- a :class:`~analysis.loaders.base.Reject` per file that cannot be read, and per Reddit ``more``
+  stub (a comment Reddit did not expand when it was collected: no text, no time).
+- :class:`~analysis.loaders.base.GoldLabel` records: task ``sdqc`` (support / deny / query /
+  comment per post, ``split`` from the key file: ``train-key.json`` -> ``train``), task
+  ``veracity`` (true / false / unverified per thread, on the source post's uid) and task
+  ``event`` (the event folder such as ``charliehebdo`` for Twitter threads, ``reddit`` for Reddit
+  threads, on the source post's uid). Labels are yielded for every id in the key files, including
+  the ``more`` stubs that have no row.
+
+Nodes of ``structure.json`` without a post file (posts the organisers did not distribute) are
+tolerated: they give no row, and their children keep them as ``parent_id``.
+
+Archives (``.tar``, ``.tar.gz``, ``.tgz``, ``.tar.bz2``, ``.tar.xz``, ``.zip``) are read member by
+member in memory, never extracted. Members with an absolute path, a ``..`` component, links and
+special files are refused with a reject; so are post files larger than :data:`MAX_MEMBER_BYTES`.
+
+Cite: Gorrell et al., "SemEval-2019 Task 7: RumourEval, Determining Rumour Veracity and Support
+for Rumours", SemEval 2019, https://aclanthology.org/S19-2147/.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tarfile
+import zipfile
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from analysis.loaders.base import GoldLabel, LoadOptions, Reject, make_uid, snippet
+from analysis.loaders.reddit import row_from_thing
+from analysis.loaders.twitter_v1 import row_from_tweet
+
+FORMAT = "rumoureval"
+LABELER_ID = "rumoureval2019"
+
+#: Folders holding a thread's source post, and its replies (RumourEval names, then PHEME names).
+SOURCE_FOLDERS = ("source-tweet", "source-tweets")
+REPLY_FOLDERS = ("replies", "reactions")
+STRUCTURE_FILE = "structure.json"
+
+#: Key file name -> split. Other ``*-key.json`` files use the part before ``-key``.
+KEY_SPLITS = {"train-key.json": "train", "dev-key.json": "dev", "final-eval-key.json": "test",
+              "test-key.json": "test"}
+#: Key file sections -> task.
+KEY_TASKS = {"subtaskaenglish": "sdqc", "subtaskbenglish": "veracity"}
+
+#: Event name of Reddit threads (RumourEval groups them in no event).
+REDDIT_EVENT = "reddit"
+#: PHEME groups threads of an event in these folders; the event is the folder above.
+GROUPING_FOLDERS = ("rumours", "non-rumours")
+
+#: Largest post, structure or key file read (bytes); larger members are rejected unread.
+MAX_MEMBER_BYTES = 64 * 1024 * 1024
+
+ARCHIVE_SUFFIXES = (".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz", ".zip")
+
+
+# ---------------------------------------------------------------------------------------------
+# sniffing
+
+
+def _is_archive_name(path: Path) -> bool:
+    return path.name.lower().endswith(ARCHIVE_SUFFIXES)
+
+
+def sniff(path: Path, head: bytes) -> bool:
+    """Whether ``path`` is a RumourEval / PHEME folder or an archive holding one.
+
+    A folder qualifies when it (or a folder below it, up to three levels) holds a
+    ``structure.json`` next to a ``source-tweet(s)/`` folder, or a RumourEval key file. An archive
+    qualifies when its first member names (in ``head``, the decompressed start of the file)
+    mention ``structure.json``, ``source-tweet`` or a ``-key.json`` file.
+    """
+    path = Path(path)
+    if path.is_dir():
+        return _folder_looks_right(path)
+    is_tar = len(head) > 262 and head[257:262] == b"ustar"
+    is_zip = head[:4] == b"PK\x03\x04"
+    if not (is_tar or is_zip):
+        return False
+    markers = (b"/structure.json", b"/source-tweet", b"train-key.json", b"dev-key.json",
+               b"rumoureval-2019")
+    return any(marker in head for marker in markers)
+
+
+def _folder_looks_right(path: Path, levels: int = 3) -> bool:
+    if (path / STRUCTURE_FILE).is_file() and any((path / f).is_dir() for f in SOURCE_FOLDERS):
+        return True
+    if any((path / name).is_file() for name in KEY_SPLITS):
+        return True
+    if levels == 0:
+        return False
+    try:
+        children = sorted(p for p in path.iterdir() if p.is_dir() and not p.is_symlink())
+    except OSError:
+        return False
+    return any(_folder_looks_right(child, levels - 1) for child in children[:50])
+
+
+# ---------------------------------------------------------------------------------------------
+# walking a folder or an archive: (display name, relative posix path, bytes) or a Reject
+
+
+def _check_member_name(name: str) -> str | None:
+    """Why a member name is unsafe, or ``None``."""
+    pure = PurePosixPath(name.replace("\\", "/"))
+    if pure.is_absolute() or name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":"):
+        return "absolute path"
+    if ".." in pure.parts:
+        return "'..' in path"
+    return None
+
+
+def _wanted(parts: tuple[str, ...]) -> bool:
+    """Whether a member is one the loader reads (post, structure or key file)."""
+    if not parts or not parts[-1].endswith(".json"):
+        return False
+    name = parts[-1]
+    if name == STRUCTURE_FILE or name.endswith("-key.json"):
+        return True
+    return len(parts) >= 2 and parts[-2] in SOURCE_FOLDERS + REPLY_FOLDERS
+
+
+def _walk_tar(path: Path) -> Iterator[tuple[str, tuple[str, ...], bytes] | Reject]:
+    name = str(path)
+    try:
+        archive = tarfile.open(path, mode="r|*")
+    except (tarfile.TarError, OSError, EOFError) as exc:
+        yield Reject(name, None, f"not a readable tar archive: {exc}", "")
+        return
+    try:
+        with archive:
+            for member in archive:
+                where = f"{name}!{member.name}"
+                problem = _check_member_name(member.name)
+                parts = PurePosixPath(member.name.replace("\\", "/")).parts
+                if problem is None and (member.issym() or member.islnk()):
+                    problem = f"link to {member.linkname!r}"
+                elif problem is None and not (member.isfile() or member.isdir()):
+                    problem = "special file"
+                if problem is not None:
+                    yield Reject(where, None, f"unsafe archive member refused: {problem}", "")
+                    continue
+                if not member.isfile() or not _wanted(parts):
+                    continue
+                if member.size > MAX_MEMBER_BYTES:
+                    yield Reject(where, None, f"member larger than {MAX_MEMBER_BYTES} bytes", "")
+                    continue
+                handle = archive.extractfile(member)
+                data = handle.read() if handle is not None else b""
+                yield where, parts, data
+    except (tarfile.TarError, OSError, EOFError) as exc:
+        yield Reject(name, None, f"truncated or corrupt archive: {exc}", "")
+
+
+def _walk_zip(path: Path) -> Iterator[tuple[str, tuple[str, ...], bytes] | Reject]:
+    name = str(path)
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        yield Reject(name, None, f"not a readable zip archive: {exc}", "")
+        return
+    with archive:
+        for info in archive.infolist():
+            where = f"{name}!{info.filename}"
+            problem = _check_member_name(info.filename)
+            if problem is None and (info.external_attr >> 16) & 0o170000 == 0o120000:
+                problem = "symbolic link"
+            if problem is not None:
+                yield Reject(where, None, f"unsafe archive member refused: {problem}", "")
+                continue
+            parts = PurePosixPath(info.filename).parts
+            if info.is_dir() or not _wanted(parts):
+                continue
+            if info.file_size > MAX_MEMBER_BYTES:
+                yield Reject(where, None, f"member larger than {MAX_MEMBER_BYTES} bytes", "")
+                continue
+            try:
+                data = archive.read(info)
+            except (zipfile.BadZipFile, OSError, EOFError) as exc:
+                yield Reject(where, None, f"corrupt archive member: {exc}", "")
+                continue
+            yield where, parts, data
+
+
+def _walk_folder(path: Path) -> Iterator[tuple[str, tuple[str, ...], bytes] | Reject]:
+    root = path.resolve()
+    base = root.parent
+    for folder, dirs, files in os.walk(root, followlinks=False):
+        dirs.sort()
+        here = Path(folder)
+        for file_name in sorted(files):
+            full = here / file_name
+            parts = full.relative_to(base).parts
+            if not _wanted(parts):
+                continue
+            if full.is_symlink() and not full.resolve().is_relative_to(root):
+                yield Reject(str(full), None, "unsafe link refused: it points outside the folder",
+                             "")
+                continue
+            try:
+                if full.stat().st_size > MAX_MEMBER_BYTES:
+                    yield Reject(str(full), None, f"file larger than {MAX_MEMBER_BYTES} bytes", "")
+                    continue
+                data = full.read_bytes()
+            except OSError as exc:
+                yield Reject(str(full), None, f"cannot read file: {exc}", "")
+                continue
+            yield str(full), parts, data
+
+
+def _walk(path: Path) -> Iterator[tuple[str, tuple[str, ...], bytes] | Reject]:
+    if path.is_dir():
+        return _walk_folder(path)
+    if path.name.lower().endswith(".zip") or zipfile.is_zipfile(path):
+        return _walk_zip(path)
+    return _walk_tar(path)
+
+
+# ---------------------------------------------------------------------------------------------
+# collecting threads
+
+
+@dataclass
+class Thread:
+    """One thread folder: its posts (rows), its tree, and where it sits."""
+
+    folder: tuple[str, ...]
+    rows: list[dict] = field(default_factory=list)
+    stub_ids: list[str] = field(default_factory=list)
+    source_ids: list[str] = field(default_factory=list)
+    structure: object = None
+    platform: str | None = None
+
+    def parents(self) -> dict[str, str | None]:
+        """Node id -> parent id (``None`` for the root) from ``structure.json``."""
+        out: dict[str, str | None] = {}
+        if not isinstance(self.structure, Mapping):
+            return out
+        stack: list[tuple[Mapping, str | None]] = [(self.structure, None)]
+        while stack:
+            tree, parent = stack.pop()
+            for key, value in tree.items():
+                node = str(key)
+                out.setdefault(node, parent)
+                if isinstance(value, Mapping):
+                    stack.append((value, node))
+        return out
+
+    def missing_nodes(self) -> list[str]:
+        """Ids in ``structure.json`` without a post file (nor a ``more`` stub)."""
+        have = {row["id"] for row in self.rows} | set(self.stub_ids)
+        return sorted(node for node in self.parents() if node not in have)
+
+    @property
+    def source_id(self) -> str | None:
+        if self.source_ids:
+            return self.source_ids[0]
+        if isinstance(self.structure, Mapping) and len(self.structure) == 1:
+            return str(next(iter(self.structure)))
+        return self.folder[-1] if self.folder else None
+
+    @property
+    def event(self) -> str | None:
+        if self.platform == "reddit":
+            return REDDIT_EVENT
+        above = [p for p in self.folder[:-1] if p not in GROUPING_FOLDERS]
+        return above[-1] if above else None
+
+
+@dataclass
+class Collection:
+    """Everything read from one input: threads, key files, and rejects, in input order."""
+
+    threads: dict[tuple[str, ...], Thread] = field(default_factory=dict)
+    keys: list[tuple[str, str, dict]] = field(default_factory=list)  # (file, split, content)
+    rejects: list[Reject] = field(default_factory=list)
+
+    def thread(self, folder: tuple[str, ...]) -> Thread:
+        if folder not in self.threads:
+            self.threads[folder] = Thread(folder)
+        return self.threads[folder]
+
+
+def _decode(where: str, data: bytes) -> object | Reject:
+    try:
+        return json.loads(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        return Reject(where, 1, "invalid UTF-8", snippet(data))
+    except json.JSONDecodeError as exc:
+        return Reject(where, exc.lineno, f"invalid JSON: {exc.msg}", snippet(data))
+
+
+def _split_of(file_name: str) -> str:
+    if file_name in KEY_SPLITS:
+        return KEY_SPLITS[file_name]
+    return file_name[: -len("-key.json")]
+
+
+def _reddit_thing(value: object) -> tuple[str, Mapping] | None:
+    """(kind, data) of the thing in a Reddit file: a bare thing, or the first in a Listing."""
+    if isinstance(value, list) and value:  # [submission Listing, comments Listing]
+        value = value[0]
+    if not isinstance(value, Mapping) or not isinstance(value.get("kind"), str):
+        return None
+    if value["kind"] == "Listing":
+        children = (value.get("data") or {}).get("children") or []
+        if not children or not isinstance(children[0], Mapping):
+            return None
+        value = children[0]
+    data = value.get("data")
+    return (value["kind"], data) if isinstance(data, Mapping) else None
+
+
+def _post_row(where: str, value: object, thread: Thread) -> dict | Reject | None:
+    """The row of one post file; ``None`` for a ``more`` stub (recorded on the thread)."""
+    thing = _reddit_thing(value)
+    if thing is not None:
+        kind, data = thing
+        thread.platform = thread.platform or "reddit"
+        if kind == "more":
+            return None
+        try:
+            return row_from_thing(dict(data), kind)
+        except ValueError as exc:
+            return Reject(where, 1, str(exc), snippet(json.dumps(value, ensure_ascii=False)))
+    if isinstance(value, Mapping) and ("id_str" in value or "created_at" in value):
+        try:
+            row = row_from_tweet(dict(value))
+        except ValueError as exc:
+            return Reject(where, 1, str(exc), snippet(json.dumps(value, ensure_ascii=False)))
+        thread.platform = thread.platform or "twitter"
+        return row
+    return Reject(where, 1, "neither a tweet nor a Reddit thing",
+                  snippet(json.dumps(value, ensure_ascii=False)))
+
+
+def collect(path: Path) -> Collection:
+    """Read every post, structure and key file of a folder or archive (no output yet).
+
+    Parameters
+    ----------
+    path
+        A RumourEval / PHEME folder (the whole dataset, one event or one thread) or an archive.
+
+    Returns
+    -------
+    Collection
+        Threads keyed by their folder path, the key files, and the rejects met on the way.
+    """
+    out = Collection()
+    for item in _walk(Path(path)):
+        if isinstance(item, Reject):
+            out.rejects.append(item)
+            continue
+        where, parts, data = item
+        value = _decode(where, data)
+        if isinstance(value, Reject):
+            out.rejects.append(value)
+            continue
+        if parts[-1].endswith("-key.json") and parts[-1] != STRUCTURE_FILE:
+            if isinstance(value, Mapping):
+                out.keys.append((where, _split_of(parts[-1]), dict(value)))
+            else:
+                out.rejects.append(Reject(where, 1, "key file is not a JSON object", ""))
+            continue
+        if parts[-1] == STRUCTURE_FILE:
+            out.thread(parts[:-1]).structure = value
+            continue
+        thread = out.thread(parts[:-2])
+        row = _post_row(where, value, thread)
+        if row is None:
+            stub_id = parts[-1][: -len(".json")]
+            thread.stub_ids.append(stub_id)
+            out.rejects.append(Reject(
+                where, 1, "Reddit 'more' stub: the comment was not expanded when collected "
+                "(no text, no time)", snippet(json.dumps(value, ensure_ascii=False))))
+            continue
+        if isinstance(row, Reject):
+            out.rejects.append(row)
+            continue
+        row["source_file"] = where
+        row["source_line"] = 1
+        if parts[-2] in SOURCE_FOLDERS:
+            thread.source_ids.append(row["id"])
+        thread.rows.append(row)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# output
+
+
+def _finish_rows(thread: Thread) -> Iterator[dict]:
+    parents = thread.parents()
+    source = thread.source_id
+    for row in thread.rows:
+        row["source_format"] = FORMAT
+        row["thread_id"] = source
+        row["root_id"] = source
+        if row["id"] == source:
+            row["parent_id"] = None
+        elif row.get("parent_id") is None or (
+                row["platform"] == "twitter" and row["kind"] != "reply"):
+            # No reply-to in the post itself (or only a quoted tweet): the tree says.
+            row["parent_id"] = parents.get(row["id"], row.get("parent_id"))
+        yield row
+
+
+def _labels(collection: Collection) -> Iterator[GoldLabel]:
+    platform_of: dict[str, str] = {}
+    split_of: dict[str, str] = {}
+    for thread in collection.threads.values():
+        for row in thread.rows:
+            platform_of[row["id"]] = row["platform"]
+        for stub in thread.stub_ids:
+            platform_of[stub] = "reddit"
+    for _, split, content in collection.keys:
+        for section, task in KEY_TASKS.items():
+            labels = content.get(section)
+            if not isinstance(labels, Mapping):
+                continue
+            for post_id, label in labels.items():
+                post_id = str(post_id)
+                platform = platform_of.get(post_id) or ("twitter" if post_id.isdigit()
+                                                        else "reddit")
+                if task == "sdqc":
+                    split_of.setdefault(post_id, split)
+                yield GoldLabel(make_uid(platform, post_id), task, str(label), LABELER_ID, split)
+    for thread in collection.threads.values():
+        source = thread.source_id
+        if not thread.rows or source is None or thread.event is None:
+            continue
+        if thread.platform is None:
+            continue
+        yield GoldLabel(make_uid(thread.platform, source), "event", thread.event, LABELER_ID,
+                        split_of.get(source))
+
+
+def read(path: Path, options: LoadOptions) -> Iterator[dict | Reject | GoldLabel]:
+    """Yield the rows, rejects and gold labels of a RumourEval / PHEME folder or archive.
+
+    Parameters
+    ----------
+    path
+        A folder or an archive (``.tar.gz``, ``.zip``, ...).
+    options
+        Not used: RumourEval says everything the loader needs.
+
+    Yields
+    ------
+    dict or Reject or GoldLabel
+        Rows thread by thread (in input order), then the rejects, then the
+        labels.
+    """
+    collection = collect(Path(path))
+    for thread in collection.threads.values():
+        yield from _finish_rows(thread)
+    yield from collection.rejects
+    yield from _labels(collection)
