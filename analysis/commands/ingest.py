@@ -1,16 +1,100 @@
-"""``python -m analysis ingest``: placeholder until its issue lands."""
+"""``python -m analysis ingest INPUT... -o OUTPUT.parquet``: exports into one posts table.
+
+Writes OUTPUT.parquet, OUTPUT.rejects.jsonl (when records were rejected), OUTPUT.labels.parquet
+(when the data came with gold labels) and OUTPUT.manifest.json, and prints a summary.
+"""
 
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
 
-from analysis.errors import UserError
+from analysis.errors import EXIT_USER_ERROR, UserError
+from analysis.loaders import REGISTRY
+
+
+def parse_field_map(text: str | None) -> dict[str, str]:
+    """``"text=message,created_at=date"`` -> ``{"text": "message", "created_at": "date"}``."""
+    if not text:
+        return {}
+    mapping: dict[str, str] = {}
+    for part in text.split(","):
+        if not part.strip():
+            continue
+        field, sep, column = part.partition("=")
+        if not sep or not field.strip() or not column.strip():
+            raise UserError(f"--map expects field=column pairs separated by commas, got {part!r}")
+        mapping[field.strip()] = column.strip()
+    return mapping
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("ingest", help="(not yet available)")
+    parser = subparsers.add_parser(
+        "ingest", help="load exports (twarc2, Reddit, RumourEval, CSV, ...) into a posts table",
+        description="Load exports into one posts table with reply trees, provenance and a "
+                    "rejects file. Authors are pseudonymized unless --keep-authors.")
+    parser.add_argument("inputs", nargs="+", metavar="INPUT", help="files or folders")
+    parser.add_argument("-o", "--output", required=True, type=Path,
+                        help="OUTPUT.parquet (rejects, labels and manifest go next to it)")
+    parser.add_argument("--format", default="auto", choices=["auto", *REGISTRY],
+                        metavar="NAME", help="input format (default: auto; one of "
+                        f"{', '.join(REGISTRY)})")
+    parser.add_argument("--map", dest="field_map", metavar="FIELD=COLUMN,...",
+                        help="posts-table field to input column, for csv/jsonl/parquet")
+    parser.add_argument("--tz", help="IANA time zone for naive times (else they are rejected)")
+    parser.add_argument("--thread-id", help="the thread / post / video the input belongs to")
+    parser.add_argument("--platform", help="platform for csv/jsonl/parquet (default: other)")
+    parser.add_argument("--keep-authors", action="store_true",
+                        help="keep raw author ids and handles (default: keyed pseudonyms)")
+    parser.add_argument("--no-language", dest="detect_language", action="store_false",
+                        help="skip language detection (faster)")
+    parser.add_argument("--strict", action="store_true",
+                        help="any rejected record is an error (exit 2, nothing written)")
+    parser.add_argument("--quiet", action="store_true", help="print no summary")
     parser.set_defaults(func=run)
 
 
+def format_summary(summary: dict) -> str:
+    """The summary as a few human-readable lines."""
+    lines = []
+    for entry in summary["inputs"]:
+        how = "detected" if entry["detected"] else "as given"
+        lines.append(f"  {entry['path']}: {entry['format'] or '?'} ({how}), "
+                     f"{entry['rows']} rows, {entry['rejects']} rejects")
+    lines.append(f"rows read: {summary['rows_read']} "
+                 f"({summary['rows_read_matched']} matched, the rest context)")
+    lines.append(f"rows written: {summary['rows_written']} "
+                 f"({summary['rows_context']} context)")
+    lines.append(f"duplicates collapsed: {summary['duplicates']}")
+    lines.append(f"rejects: {summary['rejects']}")
+    for reason, count in summary["rejects_by_reason"].items():
+        lines.append(f"  {count:>8}  {reason}")
+    if summary["labels"]:
+        lines.append(f"gold labels: {summary['labels']}")
+    lines.append("authors: " + ("pseudonymized (key " + str(summary["pseudonym_key_id"]) + ")"
+                                if summary["pseudonymized"] else "raw (--keep-authors)"))
+    lines.append(f"time: {summary['seconds']:.1f} s")
+    return "\n".join(lines)
+
+
 def run(args: argparse.Namespace) -> int:
-    raise UserError("'ingest' is not available yet")
+    from analysis.loaders.ingest import ingest, output_paths, write_outputs
+
+    output_paths(args.output)  # refuse a bad -o before reading anything
+    result = ingest(
+        args.inputs, format=args.format, field_map=parse_field_map(args.field_map), tz=args.tz,
+        thread_id=args.thread_id, platform=args.platform, keep_authors=args.keep_authors,
+        detect_language=args.detect_language, progress=None if not args.quiet else False)
+    if not args.quiet:
+        print(format_summary(result.summary), file=sys.stderr)
+    if args.strict and result.rejects:
+        first = result.rejects[0]
+        print(f"error: {len(result.rejects)} record(s) rejected (--strict), nothing written; "
+              f"first: {first.file}:{first.line}: {first.reason}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    written = write_outputs(result, args.output, args.inputs)
+    if not args.quiet:
+        for name, path in written.items():
+            print(f"wrote {name}: {path}", file=sys.stderr)
+    return 0

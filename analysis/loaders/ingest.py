@@ -1,0 +1,589 @@
+"""Run the loaders over files and folders and build one posts table.
+
+:func:`ingest` is the thin layer above the per-format loaders (see :mod:`analysis.loaders`): it
+picks a loader per input (``format="auto"`` asks each registered module's ``sniff`` in registry
+order), streams each file through it, keeps only the rows (in typed chunks of
+:data:`CHUNK_ROWS`), collapses duplicates, builds reply trees, detects languages and
+pseudonymizes authors. Every input record ends as a row or a
+:class:`~analysis.loaders.base.Reject`; nothing is dropped silently.
+
+Examples
+--------
+>>> from pathlib import Path
+>>> sample = Path("tests/data/twarc2_samples/two_tweets.jsonl")
+>>> result = ingest([sample], keep_authors=True, detect_language=False)  # doctest: +SKIP
+>>> result.summary["inputs"][0]["format"]  # doctest: +SKIP
+'twarc2'
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import importlib
+import json
+import os
+import sys
+import time
+import warnings
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from analysis import __version__, schema
+from analysis.errors import UserError
+from analysis.io import atomic_path, sha256_file
+from analysis.loaders import REGISTRY
+from analysis.loaders.base import (
+    DECOMPRESSION_ERRORS,
+    LOADER_VERSION,
+    GoldLabel,
+    LoadOptions,
+    Reject,
+    check_input,
+    make_uid,
+    open_binary,
+)
+
+#: Rows converted to a typed DataFrame at a time (raw records are never kept).
+CHUNK_ROWS = 20_000
+#: Bytes of (decompressed) input given to ``sniff``.
+HEAD_BYTES = 64 * 1024
+#: Formats whose loaders read a whole folder (they are asked with ``sniff(folder, b"")``).
+TABLE_FORMATS = {".csv": "csv", ".tsv": "csv", ".parquet": "parquet", ".jsonl": "jsonl",
+                 ".ndjson": "jsonl", ".json": "jsonl"}
+#: Outputs written next to OUTPUT.parquet: suffix that replaces ``.parquet``.
+OUTPUT_SUFFIXES = {"rejects": ".rejects.jsonl", "manifest": ".manifest.json",
+                   "labels": ".labels.parquet"}
+
+
+@dataclass
+class IngestResult:
+    """What :func:`ingest` returns.
+
+    Attributes
+    ----------
+    posts
+        The posts table, conformed to :data:`analysis.schema.POSTS`.
+    rejects
+        Every record that could not be read.
+    labels
+        Gold labels that came with the data (columns of :data:`analysis.schema.LABELS` plus
+        ``split``); empty when there were none.
+    summary
+        Counts: rows read / written, duplicates, rejects by reason, format per input, seconds.
+    """
+
+    posts: pd.DataFrame
+    rejects: list[Reject] = field(default_factory=list)
+    labels: pd.DataFrame = field(default_factory=pd.DataFrame)
+    summary: dict = field(default_factory=dict)
+
+
+# --- choosing a loader -------------------------------------------------------------------------
+
+def _module(name: str) -> ModuleType | None:
+    """The module of ``--format name``, or None when it is absent or does not import."""
+    try:
+        module = importlib.import_module(f"analysis.loaders.{REGISTRY[name]}")
+    except Exception:  # noqa: BLE001 - a missing or broken loader must not stop the others
+        return None
+    if not (hasattr(module, "sniff") and hasattr(module, "read")):
+        return None
+    return module
+
+
+def available_formats() -> list[str]:
+    """The ``--format`` names whose loader modules are present and import."""
+    return [name for name in REGISTRY if _module(name) is not None]
+
+
+def read_head(path: Path, size: int = HEAD_BYTES) -> bytes:
+    """Up to ``size`` decompressed bytes from the start of ``path`` (less if it is truncated)."""
+    chunks: list[bytes] = []
+    got = 0
+    try:
+        with open_binary(path) as handle:
+            while got < size:
+                block = handle.read(min(8192, size - got))
+                if not block:
+                    break
+                chunks.append(block)
+                got += len(block)
+    except DECOMPRESSION_ERRORS:
+        pass
+    except Exception as exc:  # noqa: BLE001 - zstandard errors share no base class
+        if not type(exc).__module__.startswith("zstandard"):
+            raise
+    return b"".join(chunks)
+
+
+def _sniff(module: ModuleType, path: Path, head: bytes) -> bool:
+    try:
+        return bool(module.sniff(path, head))
+    except Exception:  # noqa: BLE001 - a sniffer that fails says "not mine"
+        return False
+
+
+def _table_name(path: Path) -> str:
+    suffixes = [s.lower() for s in path.suffixes]
+    for suffix in reversed(suffixes):
+        if suffix in TABLE_FORMATS:
+            return TABLE_FORMATS[suffix]
+    return "csv"
+
+
+def detect_format(path: Path, head: bytes | None = None) -> str | None:
+    """The first registered format whose ``sniff`` accepts ``path`` (a file or a folder)."""
+    if path.is_dir():
+        head = b""
+    elif head is None:
+        head = read_head(path)
+    seen: set[str] = set()
+    for name, module_name in REGISTRY.items():
+        if module_name in seen:
+            continue
+        seen.add(module_name)
+        module = _module(name)
+        if module is not None and _sniff(module, path, head):
+            return _table_name(path) if module_name == "table" else name
+    return None
+
+
+def _looks_binary(head: bytes) -> bool:
+    if head.startswith(b"PAR1"):
+        return False
+    if b"\x00" in head:
+        return True
+    text = head[:-4].decode("utf-8", errors="replace") if len(head) > 4 else ""
+    return bool(text) and text.count("\ufffd") > 0.3 * len(text)
+
+
+@dataclass
+class _Input:
+    path: Path
+    format: str | None
+    detected: bool
+    problem: str | None = None  # a reason to reject the whole file instead of reading it
+
+
+def _folder_files(folder: Path) -> list[Path]:
+    files = []
+    for path in sorted(folder.rglob("*")):
+        parts = path.relative_to(folder).parts
+        if path.is_file() and not any(part.startswith(".") for part in parts):
+            files.append(path)
+    return files
+
+
+def _plan_file(path: Path, format: str, *, inside_folder: bool) -> _Input:  # noqa: A002
+    """Choose the loader for one file; problems with a named file are errors, inside a folder
+    they become a reject of that file."""
+    def problem(message: str) -> _Input:
+        if inside_folder:
+            return _Input(path, format if format != "auto" else None, False, message)
+        raise UserError(message, path)
+
+    head = read_head(path)
+    if not head.strip():
+        return problem("empty file; nothing to read")
+    if _looks_binary(head):
+        return problem("binary data, not a supported export; check the file")
+    detected = detect_format(path, head)
+    if format == "auto":
+        if detected is None:
+            return problem("cannot tell the format; pass --format "
+                           f"(one of {', '.join(REGISTRY)})")
+        return _Input(path, detected, True)
+    module = _module(format)
+    if not _sniff(module, path, head) and detected is not None and (
+            REGISTRY[detected] != REGISTRY[format]):
+        return problem(f"does not look like {format} (it looks like {detected}); "
+                       f"pass --format {detected} or --format auto")
+    return _Input(path, format, False)
+
+
+def plan_inputs(paths: Iterable[str | os.PathLike], format: str = "auto") -> list[_Input]:  # noqa: A002
+    """Expand folders and choose a loader for every input."""
+    if format != "auto":
+        if format not in REGISTRY:
+            raise UserError(f"unknown --format {format!r}; use auto or one of "
+                            f"{', '.join(REGISTRY)}")
+        if _module(format) is None:
+            raise UserError(f"--format {format} is not available in this version; use one of "
+                            f"{', '.join(available_formats())}")
+    plan: list[_Input] = []
+    for raw in paths:
+        path = check_input(raw)
+        if path.is_dir():
+            if format != "auto" and _sniff(_module(format), path, b""):
+                plan.append(_Input(path, format, False))
+                continue
+            if format == "auto":
+                chosen = detect_format(path)
+                if chosen is not None:
+                    plan.append(_Input(path, chosen, True))
+                    continue
+            files = _folder_files(path)
+            if not files:
+                raise UserError("folder has no files to read", path)
+            plan.extend(_plan_file(f, format, inside_folder=True) for f in files)
+        else:
+            plan.append(_plan_file(path, format, inside_folder=False))
+    if not plan:
+        raise UserError("no input files given")
+    return plan
+
+
+# --- reading -----------------------------------------------------------------------------------
+
+def _typed_chunk(rows: list[dict], rejects: list[Reject]) -> pd.DataFrame:
+    """Rows as a DataFrame conformed to the posts schema; rows that do not fit become rejects."""
+    try:
+        return schema.conform(pd.DataFrame.from_records(rows), schema.POSTS)
+    except (TypeError, ValueError, pa.ArrowException, OverflowError):
+        pass
+    good = []
+    for row in rows:
+        try:
+            good.append(schema.conform(pd.DataFrame.from_records([row]), schema.POSTS))
+        except (TypeError, ValueError, pa.ArrowException, OverflowError) as exc:
+            rejects.append(Reject(str(row.get("source_file")), row.get("source_line"),
+                                  f"row does not fit the posts table: {exc}",
+                                  str(row.get("text") or "")))
+    if not good:
+        return schema.empty(schema.POSTS)
+    return pd.concat(good, ignore_index=True)
+
+
+def _iter_items(item: _Input, options: LoadOptions) -> Iterator[dict | Reject | GoldLabel]:
+    module = _module(item.format)
+    try:
+        yield from module.read(item.path, options)
+    except UserError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - keep what was read, reject the rest with a reason
+        yield Reject(str(item.path), None,
+                     f"loader {item.format} stopped: {type(exc).__name__}: {exc}", "")
+
+
+def _reason_key(reason: str) -> str:
+    """The part of a reject reason before its details (for counting by reason)."""
+    return reason.split(":", 1)[0].strip()
+
+
+def _progress(progress: bool | None):
+    show = (progress is None or progress) and sys.stderr.isatty()
+    if not show:
+        return contextlib.nullcontext(None)
+    from tqdm import tqdm
+
+    return tqdm(total=None, unit=" records", file=sys.stderr, mininterval=0.5, leave=False)
+
+
+def _collapse_duplicates(posts: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """One row per uid (the latest ``collected_at`` wins; ties: the later input); matched if any
+    copy was matched."""
+    duplicated = posts["uid"].duplicated(keep=False)
+    if not duplicated.any():
+        return posts, 0
+    matched_uids = set(posts.loc[duplicated & (posts["collection_role"] == "matched"), "uid"])
+    order = posts.assign(_pos=np.arange(len(posts))).sort_values(
+        ["collected_at", "_pos"], kind="stable", na_position="first")
+    kept = order.drop_duplicates("uid", keep="last").sort_values("_pos", kind="stable")
+    kept = kept.drop(columns="_pos").reset_index(drop=True)
+    fix = kept["uid"].isin(matched_uids)
+    if fix.any():
+        kept.loc[fix, "collection_role"] = "matched"
+    return kept, len(posts) - len(kept)
+
+
+def _labels_frame(labels: list[GoldLabel]) -> pd.DataFrame:
+    frame = pd.DataFrame({
+        "uid": [g.uid for g in labels],
+        "task": [g.task for g in labels],
+        "label": [g.label for g in labels],
+        "labeler_type": ["human"] * len(labels),
+        "labeler_id": [g.labeler_id for g in labels],
+        "split": pd.array([g.split for g in labels], dtype="string"),
+    })
+    return schema.conform(frame, schema.LABELS, extra=True)
+
+
+def ingest(
+    paths: str | os.PathLike | Iterable[str | os.PathLike],
+    format: str = "auto",  # noqa: A002 - mirrors --format
+    *,
+    field_map: Mapping[str, str] | None = None,
+    tz: str | None = None,
+    thread_id: str | None = None,
+    platform: str | None = None,
+    keep_authors: bool = False,
+    pseudonym_key: bytes | str | None = None,
+    detect_language: bool = True,
+    progress: bool | None = None,
+) -> IngestResult:
+    """Load exports (files or folders) into one posts table.
+
+    Parameters
+    ----------
+    paths
+        Files or folders. A folder is read whole by a format that takes folders (RumourEval);
+        otherwise every file inside it is read.
+    format
+        ``auto`` (sniff each input) or a name from :data:`analysis.loaders.REGISTRY`.
+    field_map
+        Posts-table field -> input column, for the generic table formats.
+    tz
+        IANA time zone for naive times; without it naive times are rejected.
+    thread_id
+        The thread / post / video id, for formats whose records do not say.
+    platform
+        Platform for the generic table formats.
+    keep_authors
+        Keep raw author ids and handles instead of keyed pseudonyms.
+    pseudonym_key
+        The key (default: environment variable or the user's key file, see
+        :mod:`analysis.loaders.pseudonym`).
+    detect_language
+        Fill ``lang_detected`` / ``lang_confidence`` with py3langid.
+    progress
+        Show a progress bar on a terminal (default: when stderr is a terminal).
+
+    Returns
+    -------
+    IngestResult
+    """
+    started = time.perf_counter()
+    if isinstance(paths, str | os.PathLike):
+        paths = [paths]
+    plan = plan_inputs(list(paths), format)
+    options = LoadOptions(field_map=dict(field_map or {}), tz=tz, thread_id=thread_id,
+                          platform=platform)
+    if tz is not None:
+        try:
+            pd.Timestamp("2020-01-01").tz_localize(tz)
+        except Exception as exc:  # noqa: BLE001 - pytz / zoneinfo raise different types
+            raise UserError(f"unknown time zone {tz!r}; use an IANA name such as "
+                            f"Europe/Berlin") from exc
+
+    rejects: list[Reject] = []
+    labels: list[GoldLabel] = []
+    chunks: list[pd.DataFrame] = []
+    inputs_summary = []
+    rows_read = 0
+    with _progress(progress) as bar:
+        for item in plan:
+            entry = {"path": str(item.path), "format": item.format, "detected": item.detected,
+                     "rows": 0, "rejects": 0, "labels": 0}
+            inputs_summary.append(entry)
+            if item.problem is not None:
+                rejects.append(Reject(str(item.path), None, item.problem, ""))
+                entry["rejects"] += 1
+                continue
+            rows: list[dict] = []
+            for record in _iter_items(item, options):
+                if isinstance(record, dict):
+                    if not record.get("uid"):
+                        if record.get("platform") and record.get("id"):
+                            record["uid"] = make_uid(record["platform"], str(record["id"]))
+                        else:
+                            rejects.append(Reject(str(item.path), record.get("source_line"),
+                                                  "record has no id", str(record.get("text"))))
+                            entry["rejects"] += 1
+                            continue
+                    record.setdefault("source_file", str(item.path))
+                    record.setdefault("source_format", item.format)
+                    record.setdefault("loader_version", LOADER_VERSION)
+                    rows.append(record)
+                    entry["rows"] += 1
+                    if len(rows) >= CHUNK_ROWS:
+                        before = len(rejects)
+                        chunks.append(_typed_chunk(rows, rejects))
+                        entry["rejects"] += len(rejects) - before
+                        entry["rows"] -= len(rejects) - before
+                        if bar is not None:
+                            bar.update(len(rows))
+                        rows = []
+                elif isinstance(record, Reject):
+                    rejects.append(record)
+                    entry["rejects"] += 1
+                elif isinstance(record, GoldLabel):
+                    labels.append(record)
+                    entry["labels"] += 1
+            if rows:
+                before = len(rejects)
+                chunks.append(_typed_chunk(rows, rejects))
+                entry["rejects"] += len(rejects) - before
+                entry["rows"] -= len(rejects) - before
+                if bar is not None:
+                    bar.update(len(rows))
+            rows_read += entry["rows"]
+
+    posts = (pd.concat(chunks, ignore_index=True) if chunks else schema.empty(schema.POSTS))
+    matched_read = int((posts["collection_role"] != "context").sum())
+    posts, duplicates = _collapse_duplicates(posts)
+
+    from analysis.loaders.threads import add_threads
+
+    posts = add_threads(posts)
+    if detect_language and len(posts):
+        from analysis.loaders.language import detect_languages
+
+        posts["lang_detected"], posts["lang_confidence"] = detect_languages(posts["text"])
+    key_fingerprint = None
+    if not keep_authors:
+        from analysis.loaders.pseudonym import key_id, load_key, pseudonymize
+
+        key = load_key(pseudonym_key)
+        key_fingerprint = key_id(key)
+        posts = pseudonymize(posts, key)
+    posts = schema.conform(posts, schema.POSTS)
+
+    reasons = Counter(_reason_key(r.reason) for r in rejects)
+    formats = Counter()
+    for entry in inputs_summary:
+        if entry["format"]:
+            formats[entry["format"]] += entry["rows"]
+    summary = {
+        "inputs": inputs_summary,
+        "rows_read": rows_read,
+        "rows_read_matched": matched_read,
+        "rows_written": len(posts),
+        "rows_context": int((posts["collection_role"] == "context").sum()),
+        "duplicates": duplicates,
+        "rejects": len(rejects),
+        "rejects_by_reason": dict(sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))),
+        "labels": len(labels),
+        "rows_by_format": dict(sorted(formats.items())),
+        "pseudonymized": not keep_authors,
+        "pseudonym_key_id": key_fingerprint,
+        "language_detection": bool(detect_language),
+        "loader_version": LOADER_VERSION,
+        "seconds": round(time.perf_counter() - started, 3),
+    }
+    labels_frame = _labels_frame(labels) if labels else pd.DataFrame()
+    return IngestResult(posts=posts, rejects=rejects, labels=labels_frame, summary=summary)
+
+
+def load_posts(paths, format: str = "auto", **options) -> pd.DataFrame:  # noqa: A002
+    """Load exports into one posts table (see :func:`ingest` for the options).
+
+    Warns (:class:`UserWarning`) when records were rejected; use :func:`ingest` to get them.
+    """
+    result = ingest(paths, format=format, **options)
+    if result.rejects:
+        top = ", ".join(f"{k} ({v})" for k, v in list(
+            result.summary["rejects_by_reason"].items())[:3])
+        warnings.warn(f"{len(result.rejects)} record(s) could not be read: {top}; "
+                      "use analysis.loaders.ingest.ingest() to see them", UserWarning,
+                      stacklevel=2)
+    return result.posts
+
+
+# --- writing -----------------------------------------------------------------------------------
+
+def output_paths(output: Path) -> dict[str, Path]:
+    """OUTPUT.parquet and the files written next to it."""
+    output = Path(output)
+    if output.suffix.lower() != ".parquet":
+        raise UserError("the output must be a .parquet file", output)
+    stem = output.with_suffix("")
+    paths = {"posts": output}
+    for name, suffix in OUTPUT_SUFFIXES.items():
+        paths[name] = stem.with_name(stem.name + suffix)
+    return paths
+
+
+def _input_files(inputs: Iterable[str | os.PathLike]) -> list[Path]:
+    files: list[Path] = []
+    for raw in inputs:
+        path = Path(raw)
+        if path.is_dir():
+            files.extend(p for p in sorted(path.rglob("*")) if p.is_file())
+        elif path.exists():
+            files.append(path)
+    return files
+
+
+def _describe_input(path: Path) -> dict:
+    if path.is_dir():
+        files = _folder_files(path)
+        digest = sha256_lines(f"{f.relative_to(path).as_posix()}  {sha256_file(f)}"
+                              for f in files)
+        return {"path": str(path), "kind": "folder", "files": len(files),
+                "sha256_of_file_list": digest}
+    return {"path": str(path), "kind": "file", "bytes": path.stat().st_size,
+            "sha256": sha256_file(path)}
+
+
+def sha256_lines(lines: Iterable[str]) -> str:
+    """sha256 of lines joined by newlines (for a folder's file list with checksums)."""
+    digest = hashlib.sha256()
+    for line in lines:
+        digest.update(line.encode("utf-8") + b"\n")
+    return digest.hexdigest()
+
+
+def write_outputs(result: IngestResult, output: str | os.PathLike,
+                  inputs: Iterable[str | os.PathLike]) -> dict[str, Path]:
+    """Write OUTPUT.parquet, OUTPUT.rejects.jsonl (when any), OUTPUT.labels.parquet (when any)
+    and OUTPUT.manifest.json, all or nothing.
+
+    Stale rejects / labels files of an earlier run with the same OUTPUT are removed, so the files
+    next to OUTPUT always describe the same run.
+
+    Returns
+    -------
+    dict
+        ``posts``, ``manifest`` and, when written, ``rejects`` and ``labels`` -> path.
+    """
+    inputs = list(inputs)
+    paths = output_paths(Path(output))
+    guard = _input_files(inputs)
+    guard_resolved = {p.resolve() for p in guard}
+    for dest in paths.values():
+        if dest.resolve() in guard_resolved:
+            raise UserError("output would overwrite an input file; pick another -o", dest)
+    manifest = {
+        "created_by": f"analysis {__version__}",
+        "loader_version": LOADER_VERSION,
+        "inputs": [_describe_input(Path(p)) for p in inputs],
+        "summary": {k: v for k, v in result.summary.items() if k != "seconds"},
+        "outputs": {},
+    }
+    written: dict[str, Path] = {}
+    with contextlib.ExitStack() as stack:
+        tmp = stack.enter_context(atomic_path(paths["posts"], overwrite_guard=guard))
+        pq.write_table(pa.Table.from_pandas(result.posts, preserve_index=False), tmp)
+        written["posts"] = paths["posts"]
+        manifest["outputs"]["posts"] = {"file": paths["posts"].name, "rows": len(result.posts)}
+        if result.rejects:
+            tmp = stack.enter_context(atomic_path(paths["rejects"], overwrite_guard=guard))
+            with open(tmp, "w", encoding="utf-8") as handle:
+                for reject in result.rejects:
+                    handle.write(json.dumps(reject.as_dict(), ensure_ascii=False) + "\n")
+            written["rejects"] = paths["rejects"]
+            manifest["outputs"]["rejects"] = {"file": paths["rejects"].name,
+                                              "rows": len(result.rejects)}
+        if len(result.labels):
+            tmp = stack.enter_context(atomic_path(paths["labels"], overwrite_guard=guard))
+            pq.write_table(pa.Table.from_pandas(result.labels, preserve_index=False), tmp)
+            written["labels"] = paths["labels"]
+            manifest["outputs"]["labels"] = {"file": paths["labels"].name,
+                                             "rows": len(result.labels)}
+        tmp = stack.enter_context(atomic_path(paths["manifest"], overwrite_guard=guard))
+        tmp.write_text(json.dumps(manifest, indent=2, sort_keys=True, default=str) + "\n",
+                       encoding="utf-8")
+        written["manifest"] = paths["manifest"]
+    for name in ("rejects", "labels"):
+        if name not in written and paths[name].exists():
+            paths[name].unlink()
+    return written
