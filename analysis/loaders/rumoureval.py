@@ -57,6 +57,7 @@ from pathlib import Path, PurePosixPath
 
 from analysis.loaders.base import GoldLabel, LoadOptions, Reject, make_uid, snippet
 from analysis.loaders.reddit import row_from_thing
+from analysis.loaders.reddit_api import MORE_REASON
 from analysis.loaders.twitter_v1 import row_from_tweet
 
 FORMAT = "rumoureval"
@@ -401,9 +402,8 @@ def collect(path: Path) -> Collection:
         if row is None:
             stub_id = parts[-1][: -len(".json")]
             thread.stub_ids.append(stub_id)
-            out.rejects.append(Reject(
-                where, 1, "Reddit 'more' stub: the comment was not expanded when collected "
-                "(no text, no time)", snippet(json.dumps(value, ensure_ascii=False))))
+            out.rejects.append(Reject(where, 1, MORE_REASON,
+                                      snippet(json.dumps(value, ensure_ascii=False))))
             continue
         if isinstance(row, Reject):
             out.rejects.append(row)

@@ -1,0 +1,193 @@
+"""Reddit API JSON: Listings, bare t1 / t3 things, nested ``replies``, and ``more`` stubs.
+
+A file holds either one JSON document (pretty-printed or not) or one document per line. A document
+is any of
+
+- a ``Listing`` (``{"kind": "Listing", "data": {"children": [...]}}``),
+- a list of documents, as the API returns for a thread (``/comments/<id>.json``: the submission's
+  Listing, then the comments' Listing),
+- a bare thing: ``{"kind": "t1" | "t3", "data": {...}}``.
+
+Every ``t1`` (comment) and ``t3`` (submission) becomes a row through
+:func:`analysis.loaders.reddit.row_from_thing`, including the comments nested in a comment's
+``replies`` Listing, in document order (parents before their replies). A ``{"kind": "more"}`` stub
+(comments Reddit did not expand when the page was fetched: no text, no time) becomes a
+:class:`~analysis.loaders.base.Reject` saying so, as does any other kind of thing.
+
+Examples
+--------
+>>> import json, tempfile, pathlib
+>>> doc = {"kind": "Listing", "data": {"children": [
+...     {"kind": "t1", "data": {"id": "a1", "parent_id": "t3_s", "link_id": "t3_s",
+...      "created_utc": 1375869448.0, "body": "hi", "replies": {"kind": "Listing", "data": {
+...         "children": [{"kind": "more", "data": {"id": "b2", "children": ["b2"]}}]}}}}]}}
+>>> path = pathlib.Path(tempfile.mkdtemp()) / "listing.json"
+>>> _ = path.write_text(json.dumps(doc))
+>>> [getattr(item, "reason", None) or item["uid"] for item in read(path, LoadOptions())]
+['reddit:a1', "Reddit 'more' stub: comments not expanded when collected"]
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+from analysis.loaders.base import (
+    DECOMPRESSION_ERRORS,
+    LoadOptions,
+    Reject,
+    iter_lines,
+    open_binary,
+    snippet,
+)
+from analysis.loaders.reddit import row_from_thing
+
+FORMAT = "reddit-api"
+
+#: Files larger than this that are not JSON lines are refused rather than read whole.
+MAX_WHOLE_FILE_BYTES = 512 * 1024 * 1024
+
+#: Thing kinds that are posts.
+POST_KINDS = ("t1", "t3")
+
+#: Reject reason for a ``{"kind": "more"}`` stub (its ``data`` is in the snippet).
+MORE_REASON = "Reddit 'more' stub: comments not expanded when collected"
+
+_KIND = re.compile(rb'"kind"\s*:\s*"(?:Listing|t1|t3|more)"')
+
+
+def sniff(path: Path, head: bytes) -> bool:
+    """Whether ``head`` looks like Reddit API JSON: an object or list with a Listing / t1 / t3."""
+    start = head.lstrip()[:1]
+    return start in (b"{", b"[") and bool(_KIND.search(head)) and b'"data"' in head
+
+
+def _json_values(path: Path) -> Iterator[tuple[int, object] | Reject]:
+    """The JSON documents of a file: one per line, or the whole file as one."""
+    name = str(path)
+    lines = iter_lines(path)
+    first = next(lines, None)
+    if first is None:
+        yield Reject(name, None, "empty file", "")
+        return
+    if isinstance(first, Reject):
+        yield first
+        return
+    number, raw = first
+    try:
+        value = json.loads(raw.decode("utf-8"))
+        line_mode = True
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        line_mode = False
+    if line_mode:
+        yield number, value
+        for item in lines:
+            if isinstance(item, Reject):
+                yield item
+                continue
+            number, raw = item
+            try:
+                yield number, json.loads(raw.decode("utf-8"))
+            except UnicodeDecodeError:
+                yield Reject(name, number, "invalid UTF-8", snippet(raw))
+            except json.JSONDecodeError as exc:
+                yield Reject(name, number, f"invalid JSON: {exc.msg}", snippet(raw))
+        return
+    lines.close()
+    if path.stat().st_size > MAX_WHOLE_FILE_BYTES:
+        yield Reject(name, 1, "file is neither JSON lines nor a small JSON document", snippet(raw))
+        return
+    try:
+        with open_binary(path) as handle:
+            data = handle.read()
+    except DECOMPRESSION_ERRORS as exc:
+        yield Reject(name, 1, f"truncated or corrupt compressed file: {exc}", "")
+        return
+    try:
+        yield 1, json.loads(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        yield Reject(name, 1, "invalid UTF-8", snippet(data))
+    except json.JSONDecodeError as exc:
+        yield Reject(name, exc.lineno, f"invalid JSON: {exc.msg}", snippet(data))
+
+
+def _dump(value: object) -> str:
+    try:
+        return json.dumps(value, ensure_ascii=False)[:1000]
+    except (TypeError, ValueError):
+        return repr(value)[:1000]
+
+
+def things(document: object) -> Iterator[tuple[str, Mapping] | tuple[None, object]]:
+    """Walk a Reddit API document: ``(kind, data)`` per thing, parents before their replies.
+
+    Listings and lists are opened; a t1's ``replies`` Listing is walked after the t1 itself. A
+    value that is not a thing comes out as ``(None, value)``.
+
+    Examples
+    --------
+    >>> doc = [{"kind": "Listing", "data": {"children": [{"kind": "t3", "data": {"id": "s"}}]}},
+    ...        {"kind": "Listing", "data": {"children": [{"kind": "t1", "data": {"id": "c",
+    ...         "replies": {"kind": "Listing", "data": {"children": [
+    ...             {"kind": "more", "data": {"id": "m"}}]}}}}]}}]
+    >>> [(kind, data["id"]) for kind, data in things(doc)]
+    [('t3', 's'), ('t1', 'c'), ('more', 'm')]
+    """
+    stack: list[object] = [document]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, list):
+            stack.extend(reversed(value))
+            continue
+        if not isinstance(value, Mapping) or not isinstance(value.get("kind"), str):
+            yield None, value
+            continue
+        data = value.get("data")
+        if not isinstance(data, Mapping):
+            yield None, value
+            continue
+        if value["kind"] == "Listing":
+            children = data.get("children")
+            if isinstance(children, list):
+                stack.extend(reversed(children))
+            elif children is not None:
+                yield None, value
+            continue
+        yield value["kind"], data
+        replies = data.get("replies")
+        if isinstance(replies, Mapping | list) and replies:
+            stack.append(replies)
+
+
+def read(path: Path, options: LoadOptions) -> Iterator[dict | Reject]:
+    """Yield a row per comment or submission and a :class:`Reject` per stub or unreadable part.
+
+    ``source_line`` is the line of the document in a JSON-lines file, 1 for a whole-file
+    document.
+    """
+    name = str(path)
+    for item in _json_values(Path(path)):
+        if isinstance(item, Reject):
+            yield item
+            continue
+        number, document = item
+        for kind, data in things(document):
+            if kind in POST_KINDS:
+                try:
+                    row = row_from_thing(dict(data), kind)  # type: ignore[arg-type]
+                except ValueError as exc:
+                    yield Reject(name, number, str(exc), _dump(data))
+                    continue
+                row["source_format"] = FORMAT
+                row["source_file"] = name
+                row["source_line"] = number
+                yield row
+            elif kind == "more":
+                yield Reject(name, number, MORE_REASON, _dump(data))
+            elif kind is None:
+                yield Reject(name, number, "not a Reddit thing or Listing", _dump(data))
+            else:
+                yield Reject(name, number, f"Reddit {kind} is not a comment or submission",
+                             _dump(data))

@@ -1,0 +1,128 @@
+"""analysis.loaders.reddit_api: Reddit API JSON documents (Listing, t1, t3, more).
+
+Real documents come from tests/data/reddit_api/ (RumourEval 2019; expected ids and parents in its
+README, read from the files by hand). Documents built in code are generated test data.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+
+from analysis.loaders import reddit_api
+from analysis.loaders.base import LoadOptions, Reject
+
+DATA = Path(__file__).parent / "data" / "reddit_api"
+
+
+def _read(path: Path):
+    items = list(reddit_api.read(path, LoadOptions()))
+    rows = [i for i in items if isinstance(i, dict)]
+    rejects = [i for i in items if isinstance(i, Reject)]
+    assert len(rows) + len(rejects) == len(items)
+    return rows, rejects
+
+
+def test_thread_raw_json_two_listings_with_nested_replies():
+    rows, rejects = _read(DATA / "1jvbd8_raw.json")
+    assert rejects == []
+    assert [r["id"] for r in rows] == ["1jvbd8", "cbiol38", "cbiwlli", "cbj4pcw", "cbkixew"]
+    parents = {r["id"]: r["parent_id"] for r in rows}
+    assert parents == {"1jvbd8": None, "cbiol38": "1jvbd8", "cbiwlli": "cbiol38",
+                       "cbj4pcw": "1jvbd8", "cbkixew": "1jvbd8"}
+    assert {r["thread_id"] for r in rows} == {"1jvbd8"}
+    assert [r["kind"] for r in rows] == ["post"] + ["comment"] * 4
+    assert all(r["source_format"] == "reddit-api" and r["source_line"] == 1 for r in rows)
+    assert {r["author_handle"] for r in rows} == {"Warpaintgirl", "Aederrex", "Thaliur", None}
+
+
+def test_listing_wrapping_one_t3():
+    rows, rejects = _read(DATA / "1jvbd8_listing_t3.json")
+    assert rejects == [] and [(r["id"], r["kind"]) for r in rows] == [("1jvbd8", "post")]
+
+
+def test_bare_t1_yields_itself_and_its_nested_reply():
+    rows, rejects = _read(DATA / "cbiol38_t1_with_replies.json")
+    assert rejects == []
+    assert [(r["id"], r["parent_id"]) for r in rows] == [("cbiol38", "1jvbd8"),
+                                                         ("cbiwlli", "cbiol38")]
+
+
+def test_more_stub_is_a_reject_with_a_reason_not_a_crash():
+    rows, rejects = _read(DATA / "dyy5v0c_more_stub.json")
+    assert rows == []
+    assert len(rejects) == 1
+    assert rejects[0].reason == reddit_api.MORE_REASON
+    assert '"dyy5v0c"' in rejects[0].snippet
+    assert rejects[0].line == 1
+
+
+def test_pretty_printed_document_and_json_lines_give_the_same_rows(tmp_path):
+    document = json.loads((DATA / "1jvbd8_raw.json").read_text(encoding="utf-8"))
+    pretty = tmp_path / "pretty.json"
+    pretty.write_text(json.dumps(document, indent=2), encoding="utf-8")
+    lines = tmp_path / "things.jsonl.gz"
+    with gzip.open(lines, "wt", encoding="utf-8") as handle:
+        for name in ("1jvbd8_listing_t3.json", "cbiol38_t1_with_replies.json",
+                     "dyy5v0c_more_stub.json"):
+            handle.write((DATA / name).read_text(encoding="utf-8").strip() + "\n")
+    rows, rejects = _read(pretty)
+    assert [r["id"] for r in rows] == ["1jvbd8", "cbiol38", "cbiwlli", "cbj4pcw", "cbkixew"]
+    assert rejects == []
+    rows, rejects = _read(lines)
+    assert [(r["id"], r["source_line"]) for r in rows] == [("1jvbd8", 1), ("cbiol38", 2),
+                                                           ("cbiwlli", 2)]
+    assert [(r.line, r.reason) for r in rejects] == [(3, reddit_api.MORE_REASON)]
+
+
+def test_bad_lines_other_kinds_and_bad_things_become_rejects(tmp_path):
+    # generated lines
+    lines = [
+        json.dumps({"kind": "t1", "data": {"id": "g1", "parent_id": "t3_s", "link_id": "t3_s",
+                                           "created_utc": 1375869448, "body": "generated"}}),
+        '{"kind": "t1", "data": {"id": "g2", "body": "cut sh',
+        json.dumps({"kind": "t2", "data": {"id": "user"}}),
+        json.dumps({"kind": "t1", "data": {"id": "g3", "body": "no time"}}),
+        json.dumps({"kind": "Listing", "data": {"children": [42]}}),
+        json.dumps({"kind": "t3", "data": {"id": "g4", "created_utc": "1375869448",
+                                           "title": "generated"}}),
+    ]
+    path = tmp_path / "generated.jsonl"
+    path.write_bytes("\n".join(lines).encode() + b"\n\xff\xfe\n")
+    rows, rejects = _read(path)
+    assert [(r["id"], r["source_line"]) for r in rows] == [("g1", 1), ("g4", 6)]
+    reasons = {r.line: r.reason for r in rejects}
+    assert reasons[2].startswith("invalid JSON")
+    assert reasons[3] == "Reddit t2 is not a comment or submission"
+    assert "without created_utc" in reasons[4]
+    assert reasons[5] == "not a Reddit thing or Listing"
+    assert reasons[7] == "invalid UTF-8"
+
+
+@pytest.mark.parametrize("content", [b"", b"\n\n"])
+def test_empty_file_is_one_reject(tmp_path, content):
+    path = tmp_path / "empty.json"
+    path.write_bytes(content)
+    rows, rejects = _read(path)
+    assert rows == [] and [r.reason for r in rejects] == ["empty file"]
+
+
+def test_truncated_document_is_a_reject(tmp_path):
+    path = tmp_path / "cut.json"
+    text = json.dumps(json.loads((DATA / "1jvbd8_raw.json").read_text()), indent=1)
+    path.write_text(text[: len(text) // 2])
+    rows, rejects = _read(path)
+    assert rows == [] and len(rejects) == 1 and rejects[0].reason.startswith("invalid JSON")
+
+
+def test_sniff():
+    for name in ("1jvbd8_raw.json", "1jvbd8_listing_t3.json", "cbiol38_t1_with_replies.json",
+                 "dyy5v0c_more_stub.json"):
+        path = DATA / name
+        assert reddit_api.sniff(path, path.read_bytes()[:65536])
+    pushshift_line = b'{"id": "c13", "body": "x", "parent_id": "t3_1", "created_utc": 1}\n'
+    assert not reddit_api.sniff(Path("x.jsonl"), pushshift_line)
+    assert not reddit_api.sniff(Path("x.csv"), b"kind,data\nt1,x\n")
