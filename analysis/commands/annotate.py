@@ -1,16 +1,327 @@
-"""``python -m analysis annotate``: placeholder until its issue lands."""
+"""``python -m analysis annotate``: the hand-coding loop.
+
+    annotate sample POSTS [--labels LABELS | --model M] -n N -o SHEETS_DIR ...
+    annotate import SHEETS_DIR -o GOLD.parquet [--strict]
+    annotate agreement GOLD [--posts POSTS] [--disagreements RESOLUTIONS.csv] [-o REPORT.json]
+    annotate adjudicate GOLD [--resolutions RESOLUTIONS.csv] [--majority] -o FINAL.parquet
+    annotate estimate FINAL --sample SHEETS_DIR
+
+See docs/hand-coding.md for the whole workflow.
+"""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import sys
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
 
+import pandas as pd
+
+from analysis import annotate
+from analysis.annotate.adjudicate import ResolutionError
+from analysis.annotate.sampling import ALLOCATIONS, STRATEGIES, UNCERTAIN_SHARE, UNCERTAIN_TOP
+from analysis.annotate.sheets import FORMATS, SAMPLE_FILE
+from analysis.config import DEFAULT_SEED
 from analysis.errors import UserError
+from analysis.io import read_table, sha256_file, write_json, write_table
+from analysis.schema import LABELS, POSTS, STANCE_LABELS, STANCE_TASK, conform
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("annotate", help="(not yet available)")
+    parser = subparsers.add_parser(
+        "annotate", help="hand-coding: sample posts, import sheets, agreement, gold labels",
+        description="Draw a sample to hand-code, write coding sheets, import them, measure "
+                    "agreement and adjudicate final gold labels.")
+    steps = parser.add_subparsers(dest="step", metavar="STEP")
+    steps.required = True
+
+    sample = steps.add_parser("sample", help="draw posts to code and write one sheet per coder")
+    sample.add_argument("posts", type=Path, metavar="POSTS", help="posts table (Parquet/CSV)")
+    sample.add_argument("--labels", type=Path, metavar="LABELS",
+                        help="a classifier's labels table (for label/uncertainty strata)")
+    sample.add_argument("--labeler", metavar="ID",
+                        help="use this labeler_id's rows of --labels (when it holds several)")
+    sample.add_argument("--model", metavar="M",
+                        help="label the posts with this model (vader, default or a .skops file) "
+                             "instead of --labels")
+    sample.add_argument("-n", type=int, required=True, metavar="N", help="posts to draw")
+    sample.add_argument("--stratify-by", default="time,thread", metavar="KEYS",
+                        help="comma-separated among time, thread, label, uncertainty "
+                             "(default: time,thread)")
+    sample.add_argument("--strategy", choices=STRATEGIES, default="stratified",
+                        help="'uncertainty' over-samples the posts the model is least sure of")
+    sample.add_argument("--freq", metavar="F",
+                        help="calendar time bins (pandas frequency: 1D, 6h, W, MS)")
+    sample.add_argument("--time-bins", type=int, default=5, metavar="K",
+                        help="without --freq: K bins with about equal numbers of posts (5)")
+    sample.add_argument("--allocation", choices=ALLOCATIONS, default="proportional")
+    sample.add_argument("--uncertain-share", type=float, default=UNCERTAIN_SHARE, metavar="S",
+                        help=f"share of N from the uncertain stratum ({UNCERTAIN_SHARE})")
+    sample.add_argument("--uncertain-top", type=float, default=UNCERTAIN_TOP, metavar="Q",
+                        help="share of posts, least confident first, forming the uncertain "
+                             f"stratum ({UNCERTAIN_TOP})")
+    sample.add_argument("--coders", default="A", metavar="A,B,C", help="coder ids (default: A)")
+    sample.add_argument("--overlap", type=float, default=0.2, metavar="SHARE",
+                        help="share of posts coded by several coders (0.2)")
+    sample.add_argument("--overlap-coders", type=int, metavar="K",
+                        help="coders per overlap post (default: all)")
+    sample.add_argument("--allowed", default=",".join(STANCE_LABELS), metavar="L1,L2",
+                        help="allowed labels (default: support,criticism,other)")
+    sample.add_argument("--task", default=STANCE_TASK, help="task name of the labels (stance)")
+    sample.add_argument("--target", metavar="TEXT",
+                        help="one target text for every post (default: the thread root's text)")
+    sample.add_argument("--include-roots", action="store_true",
+                        help="also draw thread roots (default: replies only)")
+    sample.add_argument("--exclude", type=Path, action="append", default=[], metavar="GOLD",
+                        help="labels table of posts already coded, not to draw again")
+    sample.add_argument("--formats", default="csv,xlsx", metavar="csv,xlsx",
+                        help="sheet formats (XLSX needs openpyxl)")
+    sample.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    sample.add_argument("--force", action="store_true", help="replace a non-empty SHEETS_DIR")
+    sample.add_argument("-o", "--output", type=Path, required=True, metavar="SHEETS_DIR")
+    sample.set_defaults(func=run_sample)
+
+    imp = steps.add_parser("import", help="read filled sheets into a long labels table")
+    imp.add_argument("sheets", type=Path, metavar="SHEETS_DIR")
+    imp.add_argument("-o", "--output", type=Path, required=True, metavar="GOLD.parquet")
+    imp.add_argument("--strict", action="store_true",
+                     help="exit 2 (writing nothing) when any sheet has an error")
+    imp.set_defaults(func=run_import)
+
+    agree = steps.add_parser("agreement", help="Krippendorff's alpha, Cohen's kappa, "
+                             "disagreements to adjudicate")
+    agree.add_argument("gold", type=Path, metavar="GOLD")
+    agree.add_argument("--posts", type=Path, metavar="POSTS",
+                       help="posts table, to add each disagreement's text")
+    agree.add_argument("--task", help="the task to measure (when GOLD holds several)")
+    agree.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples (1000)")
+    agree.add_argument("--ci", type=float, default=0.95, help="interval level (0.95)")
+    agree.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    agree.add_argument("--disagreements", type=Path, metavar="RESOLUTIONS.csv",
+                       help="write the disagreements here, with a resolved_label column to fill")
+    agree.add_argument("-o", "--output", type=Path, metavar="REPORT.json",
+                       help="write the report as JSON")
+    agree.set_defaults(func=run_agreement)
+
+    adj = steps.add_parser("adjudicate", help="merge resolutions into final gold labels")
+    adj.add_argument("gold", type=Path, metavar="GOLD")
+    adj.add_argument("--resolutions", type=Path, metavar="RESOLUTIONS.csv",
+                     help="the disagreements file with resolved_label filled in")
+    adj.add_argument("--majority", action="store_true",
+                     help="resolve remaining disagreements by a strict majority of coders")
+    adj.add_argument("--drop-unresolved", action="store_true",
+                     help="leave out posts still unresolved instead of stopping")
+    adj.add_argument("--allowed", metavar="L1,L2",
+                     help="allowed labels (default: the stance labels for task stance)")
+    adj.add_argument("-o", "--output", type=Path, required=True, metavar="FINAL.parquet")
+    adj.set_defaults(func=run_adjudicate)
+
+    est = steps.add_parser("estimate", help="label shares weighted back to the population")
+    est.add_argument("final", type=Path, metavar="FINAL")
+    est.add_argument("--sample", type=Path, required=True, metavar="SHEETS_DIR",
+                     help="the sheets folder the posts were drawn into (its sample.csv)")
+    est.add_argument("-o", "--output", type=Path, metavar="SHARES.csv")
+    est.set_defaults(func=run_estimate)
+
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    raise UserError("'annotate' is not available yet")
+    return int(args.func(args) or 0)
+
+
+def run_sample(args: argparse.Namespace) -> int:
+    posts = _read_posts(args.posts)
+    coders = annotate.parse_coders(args.coders)
+    formats = tuple(f.strip().lower() for f in args.formats.split(",") if f.strip())
+    if not formats or set(formats) - set(FORMATS):
+        raise UserError(f"--formats must be among {', '.join(FORMATS)}")
+    allowed = [v.strip() for v in args.allowed.split(",") if v.strip()]
+    labels = _sample_labels(args, posts)
+    exclude: list[str] = []
+    for path in args.exclude:
+        done = read_table(path)
+        if "uid" not in done.columns:
+            raise UserError("has no 'uid' column; --exclude takes a labels table", path)
+        exclude.extend(done["uid"].dropna().astype(str).tolist())
+    with _warnings_to_stderr():
+        drawn = annotate.draw_sample(
+            posts, args.n, labels=labels, stratify_by=args.stratify_by, strategy=args.strategy,
+            freq=args.freq, n_time_bins=args.time_bins, allocation=args.allocation,
+            uncertain_share=args.uncertain_share, uncertain_top=args.uncertain_top,
+            include_roots=args.include_roots, exclude=sorted(set(exclude)),
+            random_state=args.seed)
+        assignments = annotate.assign_coders(drawn.units, coders, overlap=args.overlap,
+                                             overlap_coders=args.overlap_coders,
+                                             random_state=args.seed + 1)
+        design = drawn.params | {
+            "seed": args.seed, "coders": coders, "overlap": args.overlap,
+            "overlap_coders": args.overlap_coders,
+            "posts": {"path": str(args.posts), "sha256": sha256_file(args.posts)},
+            "labels": ({"path": str(args.labels), "sha256": sha256_file(args.labels)}
+                       if args.labels else None),
+            "labeler": args.labeler, "model": args.model,
+            "command": "python -m analysis annotate sample",
+        }
+        units = drawn.units.drop(columns=["created_at"]).copy()
+        written = annotate.write_sheets(args.output, posts, units, assignments, allowed=allowed,
+                                        task=args.task, target=args.target, formats=formats,
+                                        strata=drawn.strata, design=design,
+                                        overwrite=args.force)
+    per_coder = assignments.groupby("coder").size()
+    n_overlap = int(assignments.loc[assignments["overlap"], "uid"].nunique())
+    print(f"drew {len(drawn.units)} of {drawn.params['population']} eligible posts in "
+          f"{int((drawn.strata['sampled'] > 0).sum())} strata; {n_overlap} go to several coders")
+    print("posts per coder: " + ", ".join(f"{c} {per_coder[c]}" for c in coders))
+    print(f"wrote {len(written)} files to {args.output}: "
+          + ", ".join(p.name for p in written))
+    return 0
+
+
+def run_import(args: argparse.Namespace) -> int:
+    result = annotate.read_sheets(args.sheets)
+    if result.problems:
+        print(annotate.format_problems(result.problems), file=sys.stderr)
+    if args.strict and result.errors:
+        raise UserError(f"{len(result.errors)} error(s) in the filled sheets (listed above); "
+                        "fix them or import without --strict; nothing was written", args.sheets)
+    if result.labels.empty:
+        raise UserError("no labels could be imported (see the problems above)", args.sheets)
+    write_table(result.labels, args.output)
+    if result.problems:
+        problems = pd.DataFrame([p.as_dict() for p in result.problems])
+        problems_path = args.output.with_name(args.output.stem + ".problems.csv")
+        write_table(problems, problems_path)
+        print(f"{len(result.errors)} error(s), {len(result.problems) - len(result.errors)} "
+              f"warning(s): listed in {problems_path}", file=sys.stderr)
+    for coder, info in result.summary["coders"].items():
+        print(f"{coder}: {info['imported']} label(s) from {info['sheet'] or '(no sheet)'}")
+    print(f"wrote {len(result.labels)} labels to {args.output}")
+    return 0
+
+
+def run_agreement(args: argparse.Namespace) -> int:
+    gold = _read_gold(args.gold, args.task)
+    posts = _read_posts(args.posts) if args.posts else None
+    report = annotate.measure_agreement(gold, posts=posts, n_boot=args.n_boot, ci=args.ci,
+                                        random_state=args.seed)
+    print(report.to_text())
+    if args.disagreements:
+        write_table(report.disagreements, args.disagreements)
+        print(f"wrote {len(report.disagreements)} disagreement(s) to {args.disagreements}; fill "
+              "resolved_label, then run 'annotate adjudicate --resolutions'")
+    if args.output:
+        write_json(report.to_dict() | {"gold": {"path": str(args.gold),
+                                                "sha256": sha256_file(args.gold)}}, args.output)
+        print(f"wrote {args.output}")
+    return 0
+
+
+def run_adjudicate(args: argparse.Namespace) -> int:
+    gold = _read_gold(args.gold, None)
+    resolutions = None
+    if args.resolutions:
+        resolutions = read_table(args.resolutions)
+    allowed = ([v.strip() for v in args.allowed.split(",") if v.strip()] if args.allowed
+               else None)
+    try:
+        final = annotate.adjudicate(gold, resolutions, allowed=allowed, majority=args.majority,
+                                    drop_unresolved=args.drop_unresolved,
+                                    source=str(args.resolutions or "resolutions"))
+    except ResolutionError as exc:
+        print(annotate.format_problems(exc.problems), file=sys.stderr)
+        raise UserError(f"{len(exc.problems)} problem(s) in the resolution file (listed above); "
+                        "nothing was written", args.resolutions) from exc
+    write_table(final, args.output)
+    counts = final["resolution"].value_counts()
+    print(f"wrote {len(final)} final labels to {args.output} ("
+          + ", ".join(f"{k} {counts[k]}" for k in counts.index) + ")")
+    dropped = final.attrs.get("unresolved", [])
+    if dropped:
+        print(f"left out {len(dropped)} unresolved post(s)", file=sys.stderr)
+    return 0
+
+
+def run_estimate(args: argparse.Namespace) -> int:
+    final = _read_gold(args.final, None)
+    units = read_table(args.sample / SAMPLE_FILE)
+    units["stratum_size"] = pd.to_numeric(units["stratum_size"])
+    shares = annotate.estimate_label_shares(final, units)
+    print(shares.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    if args.output:
+        write_table(shares, args.output)
+    return 0
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def _read_posts(path: Path) -> pd.DataFrame:
+    frame = read_table(path)
+    if "uid" not in frame.columns:
+        raise UserError("not a posts table (no 'uid' column); make one with 'ingest'", path)
+    try:
+        return conform(frame, POSTS)
+    except (TypeError, ValueError) as exc:
+        raise UserError(f"not a valid posts table: {exc}", path) from exc
+
+
+def _read_gold(path: Path, task: str | None) -> pd.DataFrame:
+    frame = read_table(path)
+    missing = [c for c in ("uid", "label", "labeler_id") if c not in frame.columns]
+    if missing:
+        raise UserError(f"not a labels table (missing {', '.join(missing)})", path)
+    try:
+        frame = conform(frame, LABELS, extra=True)
+    except (TypeError, ValueError) as exc:
+        raise UserError(f"not a valid labels table: {exc}", path) from exc
+    if frame["labeler_type"].notna().any():
+        frame = frame[frame["labeler_type"].astype("object") == "human"]
+    tasks = frame["task"].dropna().unique().tolist()
+    if task is not None:
+        frame = frame[frame["task"] == task]
+    elif len(tasks) > 1:
+        raise UserError(f"holds several tasks ({', '.join(tasks)}); pick one with --task", path)
+    if frame.empty:
+        raise UserError("no human labels in this table", path)
+    return frame.reset_index(drop=True)
+
+
+def _sample_labels(args: argparse.Namespace, posts: pd.DataFrame) -> pd.DataFrame | None:
+    if args.model and args.labels:
+        raise UserError("give either --labels or --model, not both")
+    if args.model:
+        try:
+            from analysis.classifiers import label_posts
+        except ImportError as exc:
+            raise UserError("model labelling is not available in this installation; label the "
+                            "posts first ('analysis label') and pass --labels") from exc
+        eligible = annotate.eligible_posts(posts, include_roots=args.include_roots)
+        labels = label_posts(posts, model=args.model)
+        return labels[labels["uid"].isin(eligible["uid"])].reset_index(drop=True)
+    if not args.labels:
+        return None
+    labels = read_table(args.labels)
+    if "uid" not in labels.columns:
+        raise UserError("not a labels table (no 'uid' column)", args.labels)
+    if args.labeler:
+        labels = labels[labels["labeler_id"].astype(str) == args.labeler]
+        if labels.empty:
+            raise UserError(f"no rows with labeler_id {args.labeler!r}", args.labels)
+    elif "labeler_id" in labels.columns and labels["labeler_id"].nunique() > 1:
+        raise UserError("holds labels of several labelers "
+                        f"({', '.join(map(str, labels['labeler_id'].unique()[:5]))}); pick one "
+                        "with --labeler", args.labels)
+    return labels.reset_index(drop=True)
+
+
+@contextlib.contextmanager
+def _warnings_to_stderr() -> Iterator[None]:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield
+    for item in caught:
+        print(f"warning: {item.message}", file=sys.stderr)

@@ -1,0 +1,591 @@
+"""Coding sheets: one per coder, written as CSV (and XLSX when openpyxl is installed), read back
+with every problem listed by sheet, row and value.
+
+A sheets folder made by :func:`write_sheets` holds
+
+- ``sheet-<coder>.csv`` (UTF-8 with a byte-order mark, so spreadsheet programs open it correctly)
+  and ``sheet-<coder>.xlsx``: the posts to code, one per row, with the thread's target, the parent
+  post and the post itself in readable columns, an empty ``label`` column, a ``note`` column and
+  the allowed labels;
+- ``design.json``: the sampling design, the coders, the task and its allowed labels;
+- ``sample.csv``: every sampled post with its stratum and inclusion probability (for weighting);
+- ``assignments.csv``: which coder got which post; ``strata.csv``: every stratum's size and draws.
+
+:func:`read_sheets` reads the filled sheets back. Row numbers in its problems are spreadsheet row
+numbers (the header is row 1).
+
+Examples
+--------
+>>> import tempfile, pathlib
+>>> posts = pd.DataFrame({"uid": ["x:1", "x:2"], "platform": ["other", "other"],
+...                       "id": ["1", "2"], "parent_id": [None, "1"], "root_id": ["1", "1"],
+...                       "text": ["Root post", "A reply"]})
+>>> units = pd.DataFrame({"uid": ["x:2"]})
+>>> assignments = pd.DataFrame({"uid": ["x:2"], "coder": ["A"], "position": [1],
+...                             "overlap": [False]})
+>>> folder = pathlib.Path(tempfile.mkdtemp()) / "sheets"
+>>> paths = write_sheets(folder, posts, units, assignments, formats=("csv",))
+>>> sorted(p.name for p in paths)
+['assignments.csv', 'design.json', 'sample.csv', 'sheet-A.csv']
+>>> sheet = pd.read_csv(folder / "sheet-A.csv", encoding="utf-8-sig")
+>>> sheet.loc[0, ["target", "parent", "text"]].tolist()
+['Root post', 'Root post', 'A reply']
+>>> result = read_sheets(folder)
+>>> [p.message for p in result.problems]
+['no label filled in (row left out)']
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from analysis.errors import UserError
+from analysis.io import _refuse_raw, sha256_file
+from analysis.schema import LABELS, STANCE_LABELS, STANCE_TASK, conform
+
+SHEET_PREFIX = "sheet-"
+DESIGN_FILE = "design.json"
+SAMPLE_FILE = "sample.csv"
+ASSIGNMENTS_FILE = "assignments.csv"
+STRATA_FILE = "strata.csv"
+FORMATS = ("csv", "xlsx")
+
+#: The columns of a coding sheet, in order. Coders fill ``label`` (and ``note`` if they like);
+#: every other column must stay as written.
+SHEET_COLUMNS = ("item", "target", "parent", "text", "label", "note", "allowed_labels", "coder",
+                 "uid", "thread_id", "created_at")
+#: Columns that must be present, unchanged in name, for a sheet to be read at all.
+REQUIRED_COLUMNS = ("item", "uid", "coder", "label")
+EDITABLE_COLUMNS = ("label", "note")
+
+DESIGN_VERSION = 1
+LABEL_SEPARATOR = " | "
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong in a filled sheet or a resolution file.
+
+    ``row`` is the spreadsheet row (header = 1); ``severity`` is ``"error"`` (the row, or the
+    sheet, is not imported) or ``"warning"`` (imported, but look at it).
+    """
+
+    sheet: str
+    row: int | None
+    message: str
+    value: str | None = None
+    column: str | None = None
+    severity: str = "error"
+
+    def __str__(self) -> str:
+        where = self.sheet if self.row is None else f"{self.sheet} row {self.row}"
+        value = "" if self.value is None else f" (value {self.value!r})"
+        return f"{self.severity}: {where}: {self.message}{value}"
+
+    def as_dict(self) -> dict[str, object]:
+        return {"severity": self.severity, "sheet": self.sheet, "row": self.row,
+                "column": self.column, "value": self.value, "message": self.message}
+
+
+@dataclass
+class ImportResult:
+    """What :func:`read_sheets` found: the labels it could import, and every problem."""
+
+    labels: pd.DataFrame
+    problems: list[Problem] = field(default_factory=list)
+    summary: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+
+def coding_rows(posts: pd.DataFrame, uids: Sequence[str], *,
+                target: str | None = None) -> pd.DataFrame:
+    """For each uid: its text, its parent's text and its target's text, from the posts table.
+
+    The target is ``target`` when given (one text for every post, e.g. the claim under study),
+    otherwise the text of the thread's root post (the classifiers' default target).
+    """
+    frame = posts.copy()
+    if "uid" not in frame.columns:
+        raise UserError("the posts table has no 'uid' column")
+    frame["uid"] = frame["uid"].astype("string")
+    text = dict(zip(frame["uid"], frame.get("text", pd.Series(index=frame.index, dtype="string")),
+                    strict=True))
+    platform = frame["platform"].astype("string") if "platform" in frame.columns else None
+
+    own = frame["id"].astype("string") if "id" in frame.columns else None
+    by_id = ({} if own is None or platform is None else
+             dict(zip(platform.fillna("") + "\x00" + own.fillna(""), frame["uid"], strict=True)))
+
+    def ref(column: str) -> pd.Series:
+        if column not in frame.columns or platform is None:
+            return pd.Series(pd.NA, index=frame.index, dtype="string")
+        ids = frame[column].astype("string")
+        keys = platform.fillna("") + "\x00" + ids.fillna("")
+        found = [by_id.get(k, f"{p}:{i}") if pd.notna(i) else None
+                 for k, p, i in zip(keys, platform, ids, strict=True)]
+        return pd.Series(found, index=frame.index, dtype="string")
+
+    parent_uid = ref("parent_id")
+    root_uid = ref("root_id")
+    info = pd.DataFrame({"uid": frame["uid"], "parent_uid": parent_uid, "root_uid": root_uid,
+                         "thread_id": frame.get("thread_id", pd.NA),
+                         "created_at": frame.get("created_at", pd.NA)})
+    info = info.drop_duplicates("uid").set_index("uid")
+    missing = [u for u in uids if u not in info.index]
+    if missing:
+        raise UserError(f"{len(missing)} sampled post(s) are not in the posts table, e.g. "
+                        f"{missing[0]}; use the posts table the sample was drawn from")
+    info = info.loc[list(uids)]
+    rows = pd.DataFrame({"uid": list(uids)})
+    rows["text"] = [text.get(u) for u in uids]
+    rows["parent"] = [text.get(p) if isinstance(p, str) else None for p in info["parent_uid"]]
+    if target is not None:
+        rows["target"] = target
+    else:
+        rows["target"] = [text.get(r) if isinstance(r, str) and r != u else None
+                          for u, r in zip(uids, info["root_uid"], strict=True)]
+    rows["thread_id"] = info["thread_id"].astype("string").to_numpy()
+    created = pd.to_datetime(info["created_at"], utc=True)
+    rows["created_at"] = [t.strftime("%Y-%m-%d %H:%M:%S UTC") if pd.notna(t) else None
+                          for t in created]
+    return rows
+
+
+def write_sheets(folder: str | os.PathLike, posts: pd.DataFrame, units: pd.DataFrame,
+                 assignments: pd.DataFrame, *, allowed: Sequence[str] = STANCE_LABELS,
+                 task: str = STANCE_TASK, target: str | None = None,
+                 formats: Sequence[str] = FORMATS, strata: pd.DataFrame | None = None,
+                 design: dict | None = None, overwrite: bool = False) -> list[Path]:
+    """Write the coding sheets and the saved design into ``folder``, all or nothing.
+
+    Parameters
+    ----------
+    folder
+        The sheets folder; it must not exist yet or be empty (coders' work is never overwritten)
+        unless ``overwrite``.
+    posts
+        The posts table the sample was drawn from (texts of posts, parents and roots).
+    units
+        The sampled posts (:attr:`analysis.annotate.sampling.Sample.units`).
+    assignments
+        Coder assignments (:func:`analysis.annotate.sampling.assign_coders`).
+    allowed
+        The labels coders may use.
+    task
+        The labels table's ``task`` for the imported labels.
+    target
+        One target text for every post (default: the thread root's text).
+    formats
+        ``"csv"`` and/or ``"xlsx"``; XLSX needs openpyxl and is skipped with a warning without it.
+    strata, design
+        The strata table and design parameters to save alongside.
+    overwrite
+        Replace an existing, non-empty folder.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written.
+    """
+    dest = Path(folder)
+    _refuse_raw(dest)
+    allowed = _check_allowed(allowed)
+    unknown = set(formats) - set(FORMATS)
+    if unknown or not formats:
+        raise UserError(f"sheet formats must be among {', '.join(FORMATS)}")
+    if dest.exists() and (not dest.is_dir() or (any(dest.iterdir()) and not overwrite)):
+        raise UserError("the sheets folder exists and is not empty (it may hold coders' work); "
+                        "pick a new -o or pass --force", dest)
+    coders = list(dict.fromkeys(assignments["coder"].astype(str)))
+    context = coding_rows(posts, assignments["uid"].astype("string").unique().tolist(),
+                          target=target).set_index("uid")
+    want_xlsx = "xlsx" in formats and _openpyxl() is not None
+    if "xlsx" in formats and not want_xlsx:
+        warnings.warn("openpyxl is not installed: wrote CSV sheets only (pip install openpyxl "
+                      "for XLSX sheets)", stacklevel=2)
+        if "csv" not in formats:
+            formats = ("csv",)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
+    try:
+        sheet_files = {}
+        for coder in coders:
+            mine = assignments[assignments["coder"].astype(str) == coder].sort_values("position")
+            sheet = _sheet_frame(mine, context, coder, allowed)
+            names = []
+            if "csv" in formats:
+                name = f"{SHEET_PREFIX}{coder}.csv"
+                sheet.to_csv(tmp / name, index=False, encoding="utf-8-sig", lineterminator="\n")
+                names.append(name)
+            if want_xlsx:
+                name = f"{SHEET_PREFIX}{coder}.xlsx"
+                _write_xlsx(sheet, tmp / name, allowed, coder, task)
+                names.append(name)
+            sheet_files[coder] = names
+        units_out = units.copy()
+        units_out.to_csv(tmp / SAMPLE_FILE, index=False, lineterminator="\n")
+        assignments.to_csv(tmp / ASSIGNMENTS_FILE, index=False, lineterminator="\n")
+        if strata is not None:
+            strata.to_csv(tmp / STRATA_FILE, index=False, lineterminator="\n")
+        record = {
+            "version": DESIGN_VERSION, "task": task, "allowed_labels": list(allowed),
+            "coders": coders, "sheets": sheet_files, "target": target,
+            "n_items": int(assignments["uid"].nunique()),
+            "n_overlap": int(assignments.loc[assignments["overlap"].astype(bool), "uid"]
+                             .nunique()),
+            "files_sha256": {name: sha256_file(tmp / name)
+                             for name in (SAMPLE_FILE, ASSIGNMENTS_FILE)},
+            "design": design or {},
+        }
+        (tmp / DESIGN_FILE).write_text(json.dumps(record, indent=2, sort_keys=True,
+                                                  default=str) + "\n", encoding="utf-8")
+        if dest.exists():
+            shutil.rmtree(dest)
+        os.replace(tmp, dest)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp)
+    return sorted(dest.iterdir())
+
+
+def read_design(folder: str | os.PathLike) -> dict:
+    """The ``design.json`` of a sheets folder; a missing or broken one is a :class:`UserError`."""
+    path = Path(folder) / DESIGN_FILE
+    if not Path(folder).is_dir():
+        raise UserError("no such sheets folder", folder)
+    if not path.is_file():
+        raise UserError(f"no {DESIGN_FILE}: not a sheets folder written by 'annotate sample'",
+                        folder)
+    try:
+        design = json.loads(path.read_text(encoding="utf-8"))
+        design["coders"] = [str(c) for c in design["coders"]]
+        design["allowed_labels"] = [str(v) for v in design["allowed_labels"]]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise UserError(f"cannot read the design ({exc}); restore it from the sample run",
+                        path) from exc
+    return design
+
+
+def read_sheets(folder: str | os.PathLike, *, strict: bool = False) -> ImportResult:
+    """Read the filled sheets of a sheets folder into a long labels table, listing every problem.
+
+    Checks: each coder's sheet is present; no sheet for an unknown coder; the header keeps the
+    required columns; the ``coder`` column matches the sheet; every row belongs to the coder's
+    assignment; no post appears twice; every label is one of the allowed labels (matched without
+    regard to case or surrounding spaces). Rows with errors, and rows left empty, are not imported;
+    everything else is.
+
+    Parameters
+    ----------
+    folder
+        A sheets folder written by :func:`write_sheets` and filled by the coders.
+    strict
+        Raise :class:`~analysis.errors.UserError` when there is any error.
+
+    Returns
+    -------
+    ImportResult
+        ``labels``: the labels table columns (:data:`analysis.schema.LABELS`) with
+        ``labeler_type="human"`` and ``labeler_id`` = coder, plus ``note``, ``sheet`` and
+        ``sheet_row``; ``problems``; and per-coder counts in ``summary``.
+    """
+    folder = Path(folder)
+    design = read_design(folder)
+    coders = design["coders"]
+    allowed = {v.casefold(): v for v in design["allowed_labels"]}
+    assignments = _read_assignments(folder)
+    problems: list[Problem] = []
+    frames = []
+    summary: dict[str, object] = {"coders": {}}
+    found = _sheet_files(folder)
+    for coder in sorted(set(found) - set(coders)):
+        for path in found[coder]:
+            problems.append(Problem(path.name, None, f"sheet of unknown coder {coder!r} (coders "
+                                    f"are {', '.join(coders)}); not imported", coder, "coder"))
+    for coder in coders:
+        paths = found.get(coder, [])
+        if not paths:
+            problems.append(Problem(f"{SHEET_PREFIX}{coder}.csv", None,
+                                    f"sheet of coder {coder!r} is missing", None))
+            summary["coders"][coder] = {"sheet": None, "rows": 0, "imported": 0}
+            continue
+        frame, sheet_problems, used = _read_coder(paths, coder, allowed,
+                                                  set(assignments.get(coder, ())))
+        problems.extend(sheet_problems)
+        summary["coders"][coder] = {"sheet": used, "rows": int(frame.attrs.get("rows", 0)),
+                                    "imported": int(len(frame))}
+        frames.append(frame)
+    labels = (pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
+        columns=["uid", "label", "labeler_id", "created_at", "note", "sheet", "sheet_row"]))
+    labels["task"] = design.get("task", STANCE_TASK)
+    labels["labeler_type"] = "human"
+    labels["run_id"] = _run_id(design)
+    out = conform(labels, LABELS, extra=True)
+    out = out[list(LABELS) + ["note", "sheet", "sheet_row"]]
+    out["sheet_row"] = out["sheet_row"].astype("Int64")
+    summary["n_labels"] = int(len(out))
+    summary["n_errors"] = sum(p.severity == "error" for p in problems)
+    summary["n_warnings"] = sum(p.severity == "warning" for p in problems)
+    result = ImportResult(labels=out, problems=problems, summary=summary)
+    if strict and result.errors:
+        first = result.errors[0]
+        raise UserError(f"{len(result.errors)} problem(s) in the filled sheets, first: "
+                        f"{str(first).removeprefix('error: ')}; fix them or import without "
+                        "--strict", folder)
+    return result
+
+
+def format_problems(problems: Sequence[Problem]) -> str:
+    """One line per problem, errors first."""
+    ordered = sorted(problems, key=lambda p: (p.severity != "error", p.sheet, p.row or 0))
+    return "\n".join(str(p) for p in ordered)
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def _check_allowed(allowed: Sequence[str]) -> list[str]:
+    values = [str(v).strip() for v in allowed]
+    folded = [v.casefold() for v in values]
+    if not values or any(not v for v in values) or len(set(folded)) != len(folded):
+        raise UserError("the allowed labels must be distinct and non-empty, e.g. "
+                        "--allowed support,criticism,other")
+    return values
+
+
+def _sheet_frame(mine: pd.DataFrame, context: pd.DataFrame, coder: str,
+                 allowed: Sequence[str]) -> pd.DataFrame:
+    uids = mine["uid"].astype("string").tolist()
+    ctx = context.loc[uids]
+    sheet = pd.DataFrame({
+        "item": range(1, len(uids) + 1),
+        "target": ctx["target"].to_numpy(),
+        "parent": ctx["parent"].to_numpy(),
+        "text": ctx["text"].to_numpy(),
+        "label": "",
+        "note": "",
+        "allowed_labels": LABEL_SEPARATOR.join(allowed),
+        "coder": coder,
+        "uid": uids,
+        "thread_id": ctx["thread_id"].to_numpy(),
+        "created_at": ctx["created_at"].to_numpy(),
+    })
+    return sheet[list(SHEET_COLUMNS)]
+
+
+def _openpyxl():
+    try:
+        import openpyxl
+    except ImportError:
+        return None
+    return openpyxl
+
+
+def _write_xlsx(sheet: pd.DataFrame, path: Path, allowed: Sequence[str], coder: str,
+                task: str) -> None:
+    import datetime as dt
+
+    openpyxl = _openpyxl()
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    book = openpyxl.Workbook()
+    ws = book.active
+    ws.title = "coding"
+    ws.append(list(sheet.columns))
+    for values in sheet.itertuples(index=False):
+        ws.append([_cell(v) for v in values])
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    widths = {"item": 6, "target": 50, "parent": 50, "text": 60, "label": 14, "note": 30,
+              "allowed_labels": 30, "coder": 8, "uid": 28, "thread_id": 22, "created_at": 22}
+    for index, name in enumerate(sheet.columns, start=1):
+        letter = openpyxl.utils.get_column_letter(index)
+        ws.column_dimensions[letter].width = widths.get(name, 15)
+        if name in ("target", "parent", "text"):
+            for cell in ws[letter][1:]:
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
+    ws.freeze_panes = "B2"
+    if len(sheet):
+        label_col = openpyxl.utils.get_column_letter(list(sheet.columns).index("label") + 1)
+        check = DataValidation(type="list", formula1='"' + ",".join(allowed) + '"',
+                               allow_blank=True, showErrorMessage=True,
+                               error="Use one of: " + ", ".join(allowed))
+        check.add(f"{label_col}2:{label_col}{len(sheet) + 1}")
+        ws.add_data_validation(check)
+    info = book.create_sheet("instructions")
+    for line in (
+        [f"Coding sheet of coder {coder} (task: {task})"],
+        ["Fill the 'label' column of the 'coding' sheet with one of:", ", ".join(allowed)],
+        ["Use 'note' for anything worth saying. Do not change other columns, rows or the header."],
+        ["The 'target' is what the stance is toward; 'parent' is the post the reply answers."],
+    ):
+        info.append(line)
+    fixed = dt.datetime(2000, 1, 1)
+    book.properties.creator = "analysis annotate sample"
+    book.properties.created = fixed
+    book.properties.modified = fixed
+    book.save(path)
+
+
+def _cell(value: object) -> object:
+    if value is None or value is pd.NA:
+        return None
+    if isinstance(value, float) and value != value:
+        return None
+    return value
+
+
+def _sheet_files(folder: Path) -> dict[str, list[Path]]:
+    found: dict[str, list[Path]] = {}
+    for path in sorted(folder.iterdir()):
+        if (path.is_file() and path.name.startswith(SHEET_PREFIX)
+                and path.suffix.lower() in (".csv", ".xlsx")
+                and not path.name.startswith((".", "~$"))):
+            found.setdefault(path.stem[len(SHEET_PREFIX):], []).append(path)
+    return found
+
+
+def _read_assignments(folder: Path) -> dict[str, list[str]]:
+    path = folder / ASSIGNMENTS_FILE
+    if not path.is_file():
+        raise UserError(f"no {ASSIGNMENTS_FILE}: restore it from the sample run", folder)
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    if not {"uid", "coder"} <= set(frame.columns):
+        raise UserError("needs columns uid and coder; restore it from the sample run", path)
+    return {c: g["uid"].tolist() for c, g in frame.groupby("coder")}
+
+
+def _load_sheet(path: Path) -> tuple[pd.DataFrame | None, Problem | None]:
+    """The sheet's cells as strings ('' for empty), or a problem if it cannot be read."""
+    try:
+        if path.suffix.lower() == ".xlsx":
+            openpyxl = _openpyxl()
+            if openpyxl is None:
+                return None, Problem(path.name, None, "openpyxl is not installed: install it to "
+                                     "read XLSX sheets, or fill the CSV sheet instead")
+            book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+            try:
+                ws = book["coding"] if "coding" in book.sheetnames else book.worksheets[0]
+                rows = [["" if v is None else str(v) for v in row]
+                        for row in ws.iter_rows(values_only=True)]
+            finally:
+                book.close()
+            if not rows:
+                return None, Problem(path.name, None, "the sheet is empty (no header)")
+            header = [h.strip() for h in rows[0]]
+            body = [r + [""] * (len(header) - len(r)) for r in rows[1:]]
+            frame = pd.DataFrame([r[:len(header)] for r in body], columns=header, dtype=object)
+        else:
+            frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+            frame.columns = [str(c).strip() for c in frame.columns]
+    except Exception as exc:  # noqa: BLE001 - any unreadable file becomes a listed problem
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return None, Problem(path.name, None, f"cannot read the sheet: {first}")
+    return frame.fillna(""), None
+
+
+def _read_coder(paths: list[Path], coder: str, allowed: dict[str, str],
+                assigned: set[str]) -> tuple[pd.DataFrame, list[Problem], str | None]:
+    loaded = []
+    problems: list[Problem] = []
+    for path in paths:
+        frame, problem = _load_sheet(path)
+        if problem is not None:
+            problems.append(problem)
+            continue
+        missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
+        if missing:
+            problems.append(Problem(path.name, 1, "header changed: missing column(s) "
+                                    f"{', '.join(missing)}; restore the header "
+                                    f"({', '.join(SHEET_COLUMNS)})",
+                                    ", ".join(frame.columns)))
+            continue
+        extra = [c for c in frame.columns if c not in SHEET_COLUMNS]
+        if extra:
+            problems.append(Problem(path.name, 1, f"extra column(s) {', '.join(extra)} are "
+                                    "ignored", ", ".join(extra), severity="warning"))
+        filled = frame["label"].str.strip() != ""
+        loaded.append((path, frame, int(filled.sum())))
+    empty = _empty_labels()
+    if not loaded:
+        return empty, problems, None
+    with_labels = [item for item in loaded if item[2] > 0]
+    if len(with_labels) > 1:
+        names = ", ".join(p.name for p, _, _ in with_labels)
+        problems.append(Problem(with_labels[0][0].name, None, f"labels filled in both {names}; "
+                                "keep one (used the one with more labels)", severity="warning"))
+    path, frame, _ = max(with_labels or loaded, key=lambda item: (item[2], item[0].suffix))
+    rows = []
+    seen: dict[str, tuple[int, str]] = {}
+    mtime = pd.Timestamp(path.stat().st_mtime, unit="s", tz="UTC").floor("s")
+    for offset, record in enumerate(frame.to_dict("records")):
+        row = offset + 2
+        uid = str(record["uid"]).strip()
+        raw = str(record["label"])
+        value = raw.strip()
+        sheet_coder = str(record["coder"]).strip()
+        if not uid and not value and not sheet_coder:
+            continue
+        if sheet_coder != coder:
+            problems.append(Problem(path.name, row, f"coder column says {sheet_coder!r} but this "
+                                    f"is the sheet of {coder!r}; row not imported", sheet_coder,
+                                    "coder"))
+            continue
+        if uid not in assigned:
+            problems.append(Problem(path.name, row, "uid is not one of this coder's posts (row "
+                                    "added or uid edited); row not imported", uid, "uid"))
+            continue
+        if not value:
+            problems.append(Problem(path.name, row, "no label filled in (row left out)", None,
+                                    "label", severity="warning"))
+            continue
+        label = allowed.get(value.casefold())
+        if label is None:
+            problems.append(Problem(path.name, row, "label is not one of "
+                                    f"{', '.join(allowed.values())}; row not imported", raw,
+                                    "label"))
+            continue
+        if uid in seen:
+            first_row, first_label = seen[uid]
+            if first_label == label:
+                problems.append(Problem(path.name, row, f"duplicate of row {first_row} (same "
+                                        "label); kept once", uid, "uid", severity="warning"))
+            else:
+                problems.append(Problem(path.name, row, f"duplicate of row {first_row} with a "
+                                        f"different label ({first_label!r} vs {label!r}); "
+                                        "neither imported", uid, "uid"))
+                rows = [r for r in rows if r["uid"] != uid]
+            continue
+        seen[uid] = (row, label)
+        rows.append({"uid": uid, "label": label, "labeler_id": coder, "created_at": mtime,
+                     "note": str(record.get("note", "")).strip() or None, "sheet": path.name,
+                     "sheet_row": row})
+    out = pd.DataFrame(rows) if rows else empty
+    out.attrs["rows"] = len(frame)
+    return out, problems, path.name
+
+
+def _empty_labels() -> pd.DataFrame:
+    return pd.DataFrame({"uid": pd.Series(dtype="string"), "label": pd.Series(dtype="string"),
+                         "labeler_id": pd.Series(dtype="string"),
+                         "created_at": pd.Series(dtype="datetime64[ns, UTC]"),
+                         "note": pd.Series(dtype="string"), "sheet": pd.Series(dtype="string"),
+                         "sheet_row": pd.Series(dtype="Int64")})
+
+
+def _run_id(design: dict) -> str:
+    digest = design.get("files_sha256", {}).get(ASSIGNMENTS_FILE, "")
+    return f"annotate-{digest[:12]}" if digest else "annotate"
