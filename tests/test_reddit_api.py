@@ -97,7 +97,7 @@ def test_bad_lines_other_kinds_and_bad_things_become_rejects(tmp_path):
     reasons = {r.line: r.reason for r in rejects}
     assert reasons[2].startswith("invalid JSON")
     assert reasons[3] == "Reddit t2 is not a comment or submission"
-    assert "without created_utc" in reasons[4]
+    assert reasons[4] == "missing created_utc: Reddit t1 g3"
     assert reasons[5] == "not a Reddit thing or Listing"
     assert reasons[7] == "invalid UTF-8"
 

@@ -331,3 +331,29 @@ def test_archive_structure_nodes_without_files_are_at_most_the_source_md_count()
     # archive; this one is the training archive.
     assert 0 < missing <= 352
     assert len(collection.threads) == 325 + 30 + 10
+
+
+# ---------------------------------------------------------------------------------------------
+# end to end through analysis.loaders.ingest
+
+
+def test_ingest_detects_the_archive_and_builds_trees_and_labels(tmp_path):
+    from analysis.loaders.ingest import ingest
+
+    packed = _pack_tar(tmp_path)
+    result = ingest([packed], keep_authors=True, detect_language=False)
+    assert result.summary["inputs"][0]["format"] == "rumoureval"
+    posts = result.posts.set_index("id")
+    assert len(posts) == 14
+    assert len(result.rejects) == 1 and "'more' stub" in result.rejects[0].reason
+    # depth from the reply chain 552783667052167168 <- ...75936 <- ...46495488 <- ...28069888
+    assert posts.loc["552789345628069888", "depth"] == 3
+    assert posts.loc[TWITTER_SOURCE, "depth"] == 0
+    assert posts.loc["dyy50sq", "depth"] == 2
+    assert posts.loc["1jvbd8", "author_is_op"]
+    assert posts.loc["cbiwlli", "reply_to_author_id"] == "Aederrex"
+    labels = result.labels
+    assert len(labels) == 4 + 9 + 3 + 3  # sdqc train + dev, veracity, event
+    assert set(labels["labeler_type"]) == {"human"}
+    deny = labels[(labels["uid"] == "twitter:552786226546495488") & (labels["task"] == "sdqc")]
+    assert list(deny["label"]) == ["deny"] and list(deny["split"]) == ["train"]

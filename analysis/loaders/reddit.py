@@ -191,19 +191,20 @@ def row_from_thing(data: dict, kind: str) -> dict:
         parse; the message is the reject reason.
     """
     if kind not in KINDS:
-        raise ValueError(f"Reddit kind {kind!r} is not a comment (t1) or submission (t3)")
+        raise ValueError(f"not a Reddit comment (t1) or submission (t3): kind {kind!r}")
     if not isinstance(data, Mapping):
-        raise ValueError(f"a Reddit {kind} must be an object, not {type(data).__name__}")
+        raise ValueError(f"not a Reddit {kind} object: {type(data).__name__}")
     post_id = strip_fullname(data.get("id")) or strip_fullname(data.get("name"))
     if post_id is None:
-        raise ValueError(f"Reddit {kind} without an id")
+        raise ValueError(f"missing id: Reddit {kind} without id or name")
     created = data.get("created_utc", data.get("created"))
     try:
         created_at = parse_time(created)
     except (ValueError, TypeError, OverflowError) as exc:
-        raise ValueError(f"Reddit {kind} {post_id}: bad created_utc {created!r} ({exc})") from None
+        raise ValueError(
+            f"bad created_utc: {created!r} in Reddit {kind} {post_id} ({exc})") from None
     if created_at is None or pd.isna(created_at):
-        raise ValueError(f"Reddit {kind} {post_id} without created_utc")
+        raise ValueError(f"missing created_utc: Reddit {kind} {post_id}")
     collected_at = None
     for key in COLLECTED_FIELDS:
         if data.get(key) not in (None, ""):
