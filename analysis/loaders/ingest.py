@@ -194,9 +194,11 @@ def _plan_file(path: Path, format: str, *, inside_folder: bool) -> _Input:  # no
     head = read_head(path)
     if not head.strip():
         return problem("empty file; nothing to read")
-    if _looks_binary(head):
-        return problem("binary data, not a supported export; check the file")
     detected = detect_format(path, head)
+    if _looks_binary(head) and detected is None and (
+            format == "auto" or not _sniff(_module(format), path, head)):
+        # Archives a loader claims (RumourEval .tar.gz / .zip) are binary but readable.
+        return problem("binary data, not a supported export; check the file")
     if format == "auto":
         if detected is None:
             return problem("cannot tell the format; pass --format "
