@@ -1,0 +1,227 @@
+"""4CAT CSV exports (a dataset downloaded as CSV from a 4CAT instance).
+
+Every 4CAT dataset has the columns of 4CAT's import contract (``datasources/custom``:
+``id``, ``thread_id``, ``author``, ``body``, ``timestamp``), usually ``unix_timestamp`` and
+``subject``, and whatever columns its data source adds (``likes``, ``num_likes``, ``url``,
+``hashtags``, ...).
+
+Mapping rules:
+
+- ``id`` -> ``id``; ``body`` -> ``text``; ``subject`` -> ``title``; ``author`` ->
+  ``author_handle``, and ``author_id`` from an ``author_id`` column, else the handle (so reply
+  trees can still tell authors apart).
+- ``created_at`` from ``unix_timestamp`` when present (exact), else from ``timestamp``
+  (``YYYY-MM-DD HH:MM:SS``, which 4CAT writes in UTC; ``--tz`` overrides that assumption).
+  A record with neither is rejected.
+- ``parent_id`` from a ``parent_id`` column when it names another item; otherwise, when
+  ``thread_id`` differs from ``id``, the thread (4CAT has no parent for most sources, so replies
+  to replies then hang off the thread root). ``kind``: a ``kind`` column if valid, else ``post``
+  for an item without parent and ``reply`` (``comment`` on Reddit, Instagram, YouTube and
+  TikTok) otherwise.
+- ``platform``: ``--platform`` if given, else a ``platform`` column, else guessed from a URL
+  column (:data:`URL_COLUMNS`, e.g. ``tiktok.com`` -> ``tiktok``), else ``other``.
+- Counts from the first non-empty column of each list in :data:`COUNT_COLUMNS`.
+
+Examples
+--------
+>>> row = row_from_record({"id": "2", "thread_id": "1", "author": "a", "body": "no",
+...                        "timestamp": "2020-10-01 09:00:00", "url": "https://www.tiktok.com/x"})
+>>> row["uid"], row["parent_id"], row["kind"], str(row["created_at"])
+('tiktok:2', '1', 'comment', '2020-10-01 09:00:00+00:00')
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from urllib.parse import urlparse
+
+from analysis.errors import UserError
+from analysis.loaders.base import (
+    LOADER_VERSION,
+    LoadOptions,
+    Reject,
+    make_uid,
+    parse_time,
+    snippet,
+)
+from analysis.loaders.table import as_count, as_list, is_missing, iter_csv
+from analysis.schema import KINDS, PLATFORMS, TEXT_STATUSES
+
+FORMAT = "4cat-csv"
+
+#: The columns every 4CAT dataset has (4CAT's CSV import contract).
+REQUIRED_COLUMNS = ("id", "thread_id", "author", "body", "timestamp")
+
+#: posts-table count field -> 4CAT columns that may hold it, first non-empty wins.
+COUNT_COLUMNS = {
+    "like_count": ("like_count", "likes", "num_likes", "amount_likes", "favorite_count"),
+    "reply_count": ("reply_count", "num_comments", "amount_comments", "comments", "replies",
+                    "num_replies"),
+    "share_count": ("share_count", "shares", "num_shares", "amount_shares", "retweets",
+                    "retweet_count"),
+    "quote_count": ("quote_count", "quotes", "num_quotes"),
+    "score": ("score",),
+}
+
+#: Columns whose URL tells the platform, in order.
+URL_COLUMNS = ("url", "post_url", "tiktok_url", "permalink", "link", "post_source_domain")
+
+#: URL host (without ``www.``) -> platform.
+HOST_PLATFORMS = {
+    "twitter.com": "twitter", "x.com": "twitter", "reddit.com": "reddit",
+    "old.reddit.com": "reddit", "instagram.com": "instagram", "youtube.com": "youtube",
+    "youtu.be": "youtube", "m.youtube.com": "youtube", "tiktok.com": "tiktok",
+    "bsky.app": "bluesky",
+}
+
+#: Platforms whose answers are called comments.
+COMMENT_PLATFORMS = ("reddit", "instagram", "youtube", "tiktok")
+
+_HOST = re.compile(r"^(?:www\.)?(.+)$")
+
+
+def sniff(path: Path, head: bytes) -> bool:
+    """Whether the first line of ``head`` is a CSV header with all of 4CAT's required columns."""
+    first = head.lstrip(b"\xef\xbb\xbf").split(b"\n", 1)[0].strip()
+    try:
+        text = first.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    header = {c.strip() for c in next(csv.reader([text]), [])}
+    return set(REQUIRED_COLUMNS) <= header
+
+
+def platform_from_record(record: Mapping[str, str]) -> str:
+    """The platform a 4CAT record comes from: its ``platform`` column, else a URL column's host."""
+    value = record.get("platform")
+    if not is_missing(value) and str(value).strip().lower() in PLATFORMS:
+        return str(value).strip().lower()
+    for column in URL_COLUMNS:
+        value = record.get(column)
+        if is_missing(value):
+            continue
+        text = str(value).strip()
+        host = urlparse(text if "//" in text else f"//{text}").hostname or ""
+        match = _HOST.match(host.lower())
+        if match and match.group(1) in HOST_PLATFORMS:
+            return HOST_PLATFORMS[match.group(1)]
+    return "other"
+
+
+def _first(record: Mapping[str, str], columns: tuple[str, ...]) -> object:
+    for column in columns:
+        value = record.get(column)
+        if not is_missing(value):
+            return value
+    return None
+
+
+def row_from_record(record: Mapping[str, str], *, platform: str | None = None,
+                    tz: str | None = None) -> dict:
+    """Map one 4CAT CSV record (column -> string) to a posts-table row.
+
+    Parameters
+    ----------
+    record
+        One CSV record as a dict.
+    platform
+        Platform of every record (``--platform``); else taken from the record.
+    tz
+        Zone of the ``timestamp`` column (4CAT writes UTC, the default).
+
+    Raises
+    ------
+    ValueError
+        When the record lacks its id or time; the message is a reject reason.
+    """
+    post_id = record.get("id")
+    if is_missing(post_id):
+        raise ValueError("record has no id")
+    post_id = str(post_id).strip()
+    unix = record.get("unix_timestamp")
+    try:
+        if not is_missing(unix):
+            created_at = parse_time(str(unix).strip())
+        elif not is_missing(record.get("timestamp")):
+            created_at = parse_time(str(record["timestamp"]).strip(), tz=tz or "UTC")
+        else:
+            raise ValueError("record has no timestamp or unix_timestamp")
+    except (TypeError, OverflowError) as exc:
+        raise ValueError(f"bad timestamp: {exc}") from None
+    except ValueError as exc:
+        if str(exc).startswith("record has"):
+            raise
+        raise ValueError(f"bad timestamp {record.get('timestamp')!r}: {exc}") from None
+    plat = platform or platform_from_record(record)
+    if plat not in PLATFORMS:
+        raise ValueError(f"unknown platform {plat!r}; use one of {', '.join(PLATFORMS)}")
+    thread_id = None if is_missing(record.get("thread_id")) else str(record["thread_id"]).strip()
+    parent_id = None if is_missing(record.get("parent_id")) else str(record["parent_id"]).strip()
+    if parent_id == post_id:
+        parent_id = None
+    if parent_id is None and thread_id is not None and thread_id != post_id:
+        parent_id = thread_id
+    kind = str(record.get("kind") or "").strip().lower()
+    if kind not in KINDS:
+        kind = "post" if parent_id is None else (
+            "comment" if plat in COMMENT_PLATFORMS else "reply")
+    text = record.get("body")
+    text = None if text is None else str(text)
+    status = str(record.get("text_status") or "").strip().lower()
+    if status not in TEXT_STATUSES:
+        status = "ok" if text is not None else "unavailable"
+    author = None if is_missing(record.get("author")) else str(record["author"]).strip()
+    author_id = None if is_missing(record.get("author_id")) else str(record["author_id"]).strip()
+    lang = _first(record, ("lang", "language", "language_guess"))
+    row = {
+        "platform": plat,
+        "id": post_id,
+        "uid": make_uid(plat, post_id),
+        "kind": kind,
+        "thread_id": thread_id,
+        "parent_id": parent_id,
+        "created_at": created_at,
+        "created_at_precision": "second",
+        "author_id": author_id or author,
+        "author_handle": author,
+        "text": text,
+        "title": None if is_missing(record.get("subject")) else str(record["subject"]),
+        "text_status": status,
+        "lang": None if lang is None else str(lang).strip(),
+        "hashtags": as_list(record.get("hashtags"), "#"),
+        "collection_role": "matched",
+        "source_format": FORMAT,
+        "loader_version": LOADER_VERSION,
+    }
+    for field, columns in COUNT_COLUMNS.items():
+        row[field] = as_count(_first(record, columns))
+    return row
+
+
+def read(path: Path, options: LoadOptions) -> Iterator[dict | Reject]:
+    """Yield one row or :class:`Reject` per CSV record, streaming."""
+    path = Path(path)
+    name = str(path)
+    for item in iter_csv(path):
+        if isinstance(item, Reject):
+            yield item
+            continue
+        if isinstance(item, list):
+            missing = [c for c in ("id", "body") if c not in item]
+            if missing or not ({"timestamp", "unix_timestamp"} & set(item)):
+                raise UserError(f"not a 4CAT CSV export: no {', '.join(missing) or 'timestamp'} "
+                                "column; for other tables use --format csv with --map", path)
+            continue
+        number, record = item
+        try:
+            row = row_from_record(record, platform=options.platform, tz=options.tz)
+        except ValueError as exc:
+            yield Reject(name, number, str(exc), snippet(json.dumps(record, ensure_ascii=False)))
+            continue
+        row["source_file"] = name
+        row["source_line"] = number
+        yield row

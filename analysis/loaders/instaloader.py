@@ -1,0 +1,421 @@
+"""instaloader comment files: ``*_comments.json`` (or ``.json.xz``) of ``instaloader --comments``.
+
+instaloader (``Instaloader.update_comments``) writes one JSON array per post; each element is a
+top-level comment with its replies nested under ``answers``::
+
+    [{"id": 17890, "created_at": 1601500000, "text": "...", "likes_count": 3,
+      "owner": {"id": "123", "username": "someone", ...},
+      "answers": [{"id": 17891, "created_at": 1601500100, "text": "...", "likes_count": 0,
+                   "owner": {...}}]}]
+
+``created_at`` is Unix epoch seconds (UTC). Top-level comments answer the post (``parent_id`` is
+the post), answers answer their comment. All rows are ``kind = "comment"`` on ``instagram``.
+
+Which post (``thread_id``)? The comment file does not say, so, in this order:
+
+1. ``--thread-id`` (``LoadOptions.thread_id``) when given: it applies to every file of the run;
+2. the shortcode in the post's metadata file next to the comments (``<prefix>.json.xz`` or
+   ``<prefix>.json``, written by instaloader unless ``--no-metadata-json``); that post is also
+   yielded as a ``context`` row (``kind = "post"``), so replies have a root and a target text;
+3. the file name: ``<shortcode>_comments.json`` (``--filename-pattern={shortcode}``) or
+   ``<date>_UTC_<shortcode>_comments.json``. The default name ``<date>_UTC_comments.json`` holds
+   no post id; without 1. or 2. such a file is refused with a one-line error.
+
+Instagram post ids here are shortcodes (as in the post's URL and in 4CAT / Zeeschuimer exports).
+
+The array is read element by element (no whole-file read); an element with bad JSON or bad UTF-8
+ends the file with one reject naming the line, earlier elements are kept.
+
+Examples
+--------
+>>> row = row_from_comment({"id": 5, "created_at": 1601500000, "text": "so sorry",
+...                         "owner": {"id": "9", "username": "a"}, "likes_count": 2},
+...                        thread_id="CF1abcDEF", parent_id="CF1abcDEF")
+>>> row["uid"], row["parent_id"], row["like_count"], str(row["created_at"])
+('instagram:5', 'CF1abcDEF', 2, '2020-09-30 21:06:40+00:00')
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+import re
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+from analysis.errors import UserError
+from analysis.loaders.base import (
+    DECOMPRESSION_ERRORS,
+    LOADER_VERSION,
+    LoadOptions,
+    Reject,
+    make_uid,
+    open_binary,
+    parse_time,
+    snippet,
+)
+
+FORMAT = "instaloader"
+PLATFORM = "instagram"
+
+#: Keys of one comment (and of one answer, which lacks ``answers``), per instaloader.
+COMMENT_KEYS = ("id", "created_at", "text", "owner", "likes_count", "answers")
+
+#: Suffixes of a comments file; the part of the name before them is instaloader's post prefix.
+COMMENT_SUFFIXES = ("_comments.json", "_comments.json.xz")
+
+#: Where the post's metadata may sit next to the comments file (``<prefix>`` + suffix).
+METADATA_SUFFIXES = (".json.xz", ".json")
+
+#: instaloader's default ``{date_utc}_UTC`` prefix: no post id in it.
+_DATE_PREFIX = re.compile(r"^\d{4}-\d\d-\d\d_\d\d-\d\d-\d\d_UTC$")
+_DATE_THEN_CODE = re.compile(r"^\d{4}-\d\d-\d\d_\d\d-\d\d-\d\d_UTC_([A-Za-z0-9_-]{5,64})$")
+_SHORTCODE = re.compile(r"^[A-Za-z0-9_-]{5,64}$")
+
+#: Elements (comment with its answers) larger than this are refused instead of buffered.
+MAX_ELEMENT_CHARS = 64 * 1024 * 1024
+_CHUNK = 1 << 16
+_SURROGATE = re.compile("[\udc80-\udcff]")
+
+
+def sniff(path: Path, head: bytes) -> bool:
+    """Whether ``head`` looks like an instaloader comments array (``answers``, ``owner``)."""
+    start = head.lstrip()[:1]
+    return (start == b"[" and b'"answers"' in head and b'"owner"' in head
+            and b'"created_at"' in head and b'"likes_count"' in head)
+
+
+def _str_id(value: object, what: str) -> str | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise ValueError(f"{what} is not an id: {value!r}")
+    return str(value)
+
+
+def _count(value: object) -> int | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    return None
+
+
+def row_from_comment(comment: dict, *, thread_id: str, parent_id: str | None) -> dict:
+    """Map one instaloader comment (or answer) to a posts-table row, without its answers.
+
+    Parameters
+    ----------
+    comment
+        One element of a comments file, or one of its ``answers``.
+    thread_id
+        The post's shortcode.
+    parent_id
+        The post (for a top-level comment) or the comment an answer belongs to.
+
+    Returns
+    -------
+    dict
+        Posts-table fields with the raw owner id and username; ``source_file`` and
+        ``source_line`` are left for the caller.
+
+    Raises
+    ------
+    ValueError
+        When the record is not a comment or lacks its id or time; the message is a reject reason.
+    """
+    if not isinstance(comment, Mapping):
+        raise ValueError(f"not a comment object but {type(comment).__name__}")
+    comment_id = _str_id(comment.get("id"), "id")
+    if comment_id is None:
+        raise ValueError("comment has no id")
+    created = comment.get("created_at")
+    if created in (None, ""):
+        raise ValueError("comment has no created_at")
+    try:
+        created_at = parse_time(created)
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise ValueError(f"bad created_at {created!r}: {exc}") from None
+    owner = comment.get("owner") if isinstance(comment.get("owner"), Mapping) else {}
+    text = comment.get("text")
+    text = text if isinstance(text, str) else None
+    return {
+        "platform": PLATFORM,
+        "id": comment_id,
+        "uid": make_uid(PLATFORM, comment_id),
+        "kind": "comment",
+        "thread_id": thread_id,
+        "parent_id": parent_id,
+        "created_at": created_at,
+        "created_at_precision": "second",
+        "author_id": _str_id(owner.get("id"), "owner.id"),
+        "author_handle": owner.get("username") or None,
+        "text": text,
+        "text_status": "ok" if text is not None else "unavailable",
+        "like_count": _count(comment.get("likes_count")),
+        "reply_count": len(comment["answers"]) if isinstance(comment.get("answers"), list)
+        else None,
+        "collection_role": "matched",
+        "source_format": FORMAT,
+        "loader_version": LOADER_VERSION,
+    }
+
+
+def rows_from_comment(comment: dict, *, thread_id: str) -> list[dict | tuple[str, object]]:
+    """The row of a top-level comment, then per answer a row or ``(reject reason, answer)``."""
+    row = row_from_comment(comment, thread_id=thread_id, parent_id=thread_id)
+    out: list[dict | tuple[str, object]] = [row]
+    answers = comment.get("answers")
+    if answers is None:
+        return out
+    if not isinstance(answers, list):
+        out.append((f"answers of comment {row['id']} is not a list", answers))
+        return out
+    for answer in answers:
+        try:
+            out.append(row_from_comment(answer, thread_id=thread_id, parent_id=row["id"]))
+        except ValueError as exc:
+            out.append((f"answer to comment {row['id']}: {exc}", answer))
+    return out
+
+
+def row_from_post(node: Mapping) -> dict:
+    """Map the ``node`` of an instaloader post metadata file to a ``context`` post row."""
+    shortcode = node.get("shortcode")
+    if not isinstance(shortcode, str) or not shortcode:
+        raise ValueError("post metadata has no shortcode")
+    created = node.get("taken_at_timestamp")
+    created_at = parse_time(created) if created not in (None, "") else None
+    edges = (node.get("edge_media_to_caption") or {}).get("edges") or []
+    caption = None
+    if edges and isinstance(edges[0], Mapping):
+        caption = (edges[0].get("node") or {}).get("text")
+    owner = node.get("owner") if isinstance(node.get("owner"), Mapping) else {}
+    likes = node.get("edge_media_preview_like") or node.get("edge_liked_by") or {}
+    comments = node.get("edge_media_to_comment") or node.get("edge_media_preview_comment") or {}
+    return {
+        "platform": PLATFORM,
+        "id": shortcode,
+        "uid": make_uid(PLATFORM, shortcode),
+        "kind": "post",
+        "thread_id": shortcode,
+        "parent_id": None,
+        "created_at": created_at,
+        "created_at_precision": "second" if created_at is not None else "missing",
+        "author_id": _str_id(owner.get("id"), "owner.id"),
+        "author_handle": owner.get("username") or None,
+        "text": caption if isinstance(caption, str) else None,
+        "text_status": "ok",
+        "like_count": _count(likes.get("count")) if isinstance(likes, Mapping) else None,
+        "reply_count": _count(comments.get("count")) if isinstance(comments, Mapping) else None,
+        "collection_role": "context",
+        "source_format": FORMAT,
+        "loader_version": LOADER_VERSION,
+    }
+
+
+def post_prefix(path: Path) -> str | None:
+    """instaloader's prefix of a comments file name (the part before ``_comments.json``)."""
+    for suffix in COMMENT_SUFFIXES:
+        if path.name.endswith(suffix) and len(path.name) > len(suffix):
+            return path.name[: -len(suffix)]
+    return None
+
+
+def _read_metadata(path: Path) -> Mapping | None:
+    prefix = post_prefix(path)
+    if prefix is None:
+        return None
+    for suffix in METADATA_SUFFIXES:
+        candidate = path.with_name(prefix + suffix)
+        if not candidate.is_file():
+            continue
+        try:
+            with open_binary(candidate) as handle:
+                data = json.loads(handle.read().decode("utf-8"))
+        except (*DECOMPRESSION_ERRORS, UnicodeDecodeError, json.JSONDecodeError):
+            continue
+        node = data.get("node") if isinstance(data, Mapping) else None
+        if isinstance(node, Mapping) and isinstance(node.get("shortcode"), str):
+            return {"node": node, "file": str(candidate)}
+    return None
+
+
+def shortcode_from_name(path: Path) -> str | None:
+    """The post shortcode in a comments file name, or ``None`` (e.g. for the default date name).
+
+    Examples
+    --------
+    >>> shortcode_from_name(Path("CF1abcDEF_comments.json"))
+    'CF1abcDEF'
+    >>> shortcode_from_name(Path("2020-09-30_21-05-12_UTC_CF1abcDEF_comments.json.xz"))
+    'CF1abcDEF'
+    >>> shortcode_from_name(Path("2020-09-30_21-05-12_UTC_comments.json")) is None
+    True
+    """
+    prefix = post_prefix(path)
+    if prefix is None or _DATE_PREFIX.match(prefix):
+        return None
+    match = _DATE_THEN_CODE.match(prefix)
+    if match:
+        return match.group(1)
+    return prefix if _SHORTCODE.match(prefix) else None
+
+
+def _iter_array(path: Path) -> Iterator[tuple[int, object] | Reject]:
+    """Yield ``(line, element)`` for each element of a top-level JSON array, streaming.
+
+    Raises :class:`ValueError` (a whole-file reject reason) when the file is not an array.
+    """
+    name = str(path)
+    decoder = json.JSONDecoder()
+    text_decoder = codecs.getincrementaldecoder("utf-8")(errors="surrogateescape")
+    buffer = ""
+    pos = 0
+    line = 1
+    eof = False
+
+    def more() -> bool:
+        nonlocal buffer, pos, eof
+        if eof:
+            return False
+        try:
+            block = handle.read(_CHUNK)
+        except DECOMPRESSION_ERRORS as exc:
+            raise _Truncated(str(exc)) from None
+        if not block:
+            eof = True
+            buffer = buffer[pos:] + text_decoder.decode(b"", final=True)
+            pos = 0
+            return bool(buffer)
+        buffer = buffer[pos:] + text_decoder.decode(block)
+        pos = 0
+        return True
+
+    def skip_space() -> None:
+        nonlocal pos, line
+        while True:
+            while pos < len(buffer) and buffer[pos] in " \t\r\n":
+                if buffer[pos] == "\n":
+                    line += 1
+                pos += 1
+            if pos < len(buffer) or not more():
+                return
+
+    with open_binary(path) as handle:
+        try:
+            skip_space()
+            if pos >= len(buffer):
+                yield Reject(name, None, "empty file", "")
+                return
+            if buffer[pos] != "[":
+                first = buffer[pos:pos + 200]
+                kind = "a JSON object" if first.startswith("{") else "not JSON"
+                yield Reject(name, line, f"expected a JSON array of comments, found {kind}",
+                             snippet(first))
+                return
+            pos += 1
+            while True:
+                skip_space()
+                if pos >= len(buffer):
+                    yield Reject(name, line, "file ends inside the JSON array (truncated?)", "")
+                    return
+                if buffer[pos] == "]":
+                    return
+                if buffer[pos] == ",":
+                    pos += 1
+                    continue
+                while True:
+                    try:
+                        element, end = decoder.raw_decode(buffer, pos)
+                    except json.JSONDecodeError as exc:
+                        if len(buffer) - pos > MAX_ELEMENT_CHARS:
+                            yield Reject(name, line, "array element too large", "")
+                            return
+                        if more():
+                            continue
+                        yield Reject(name, line, f"invalid JSON: {exc.msg}",
+                                     snippet(buffer[pos:pos + 200]))
+                        return
+                    if end >= len(buffer) and not eof and more():
+                        # a number at the end of the buffer may continue in the next block
+                        continue
+                    break
+                raw = buffer[pos:end]
+                start_line = line
+                line += raw.count("\n")
+                pos = end
+                if _SURROGATE.search(raw):
+                    yield Reject(name, start_line, "invalid UTF-8",
+                                 snippet(raw.encode("utf-8", "replace")))
+                    continue
+                yield start_line, element
+        except _Truncated as exc:
+            yield Reject(name, line, f"truncated or corrupt compressed file: {exc}", "")
+
+
+class _Truncated(Exception):
+    pass
+
+
+def resolve_thread(path: Path, options: LoadOptions) -> tuple[str, Mapping | None]:
+    """The post shortcode for a comments file, and the post's metadata when found next to it.
+
+    Raises
+    ------
+    UserError
+        When neither ``--thread-id``, a metadata file nor the file name gives the post.
+    """
+    metadata = _read_metadata(path)
+    if options.thread_id:
+        return str(options.thread_id), metadata if (
+            metadata and metadata["node"].get("shortcode") == options.thread_id) else None
+    if metadata is not None:
+        return metadata["node"]["shortcode"], metadata
+    code = shortcode_from_name(path)
+    if code is not None:
+        return code, None
+    raise UserError("cannot tell which Instagram post these comments belong to (no post id in "
+                    "the file name and no post metadata .json.xz next to it); pass --thread-id "
+                    "SHORTCODE", path)
+
+
+def read(path: Path, options: LoadOptions) -> Iterator[dict | Reject]:
+    """Yield the post (when its metadata is next to the file), then one row per comment/answer.
+
+    ``source_line`` is the line where the top-level comment starts; answers share it.
+    """
+    path = Path(path)
+    name = str(path)
+    thread_id, metadata = resolve_thread(path, options)
+    if metadata is not None:
+        try:
+            post = row_from_post(metadata["node"])
+        except ValueError:
+            post = None
+        if post is not None:
+            post["source_file"] = metadata["file"]
+            post["source_line"] = None
+            yield post
+    for item in _iter_array(path):
+        if isinstance(item, Reject):
+            yield item
+            continue
+        number, element = item
+        try:
+            rows = rows_from_comment(element, thread_id=thread_id)  # type: ignore[arg-type]
+        except ValueError as exc:
+            yield Reject(name, number, str(exc),
+                         snippet(json.dumps(element, ensure_ascii=False, default=str)))
+            continue
+        for row in rows:
+            if isinstance(row, tuple):
+                reason, raw = row
+                yield Reject(name, number, reason,
+                             snippet(json.dumps(raw, ensure_ascii=False, default=str)))
+                continue
+            row["source_file"] = name
+            row["source_line"] = number
+            yield row

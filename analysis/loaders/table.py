@@ -1,0 +1,522 @@
+"""Any table: CSV (or TSV), JSON lines or Parquet, with a column mapping (formats ``csv``,
+``jsonl``, ``parquet``).
+
+Columns named like posts-table fields (``id``, ``created_at``, ``text``, ``parent_id``, ...) are
+taken as they are; ``--map`` (``LoadOptions.field_map``: posts field -> input column) names the
+others, e.g. ``--map text=message,created_at=date,id=post_id``. In JSON lines a mapped column may
+be a dotted path into nested objects (``author_handle=user.screen_name``).
+
+Rules:
+
+- ``id`` and ``created_at`` are required: a record without them is rejected. A mapping that names
+  a column the file does not have is a one-line error (CSV and Parquet, whose columns are known).
+- Times: ISO-8601, epoch seconds, or the file's own timestamp type. Naive times are localized to
+  ``--tz`` (``LoadOptions.tz``); without it such a record is rejected, saying to pass ``--tz``.
+  A date without a time gets ``created_at_precision = "day"``.
+- ``platform``: ``--platform`` (``LoadOptions.platform``) if given, else a ``platform`` column,
+  else ``other``; it must be one of :data:`analysis.schema.PLATFORMS`.
+- ``kind``: a ``kind`` column, else ``reply`` when there is a parent and ``post`` otherwise.
+- Counts that are not whole numbers become null; ``hashtags`` / ``mentions`` / ``urls`` may be
+  lists or strings separated by commas or spaces (a leading ``#`` / ``@`` is dropped).
+- CSV is read record by record (the ``csv`` module over a decompressing stream), Parquet batch by
+  batch, JSON lines line by line: memory stays flat whatever the file size. ``source_line`` is the
+  line a CSV record starts on, the line of a JSON record, or the 1-based row of a Parquet file.
+
+One module serves the three formats; :func:`detect_format` tells them apart by content (Parquet's
+``PAR1`` magic) and suffix, so :func:`read` does the right thing whichever of the three names
+was chosen.
+
+Examples
+--------
+>>> columns = resolve_columns(["post_id", "date", "message"],
+...                           {"id": "post_id", "created_at": "date", "text": "message"})
+>>> row = row_from_record({"post_id": "7", "date": "2020-10-01 09:00", "message": "hi"},
+...                       columns, tz="Europe/Amsterdam")
+>>> row["uid"], str(row["created_at"]), row["kind"]
+('other:7', '2020-10-01 07:00:00+00:00', 'post')
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import math
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from analysis.errors import UserError
+from analysis.loaders.base import (
+    DECOMPRESSION_ERRORS,
+    LOADER_VERSION,
+    LoadOptions,
+    Reject,
+    iter_json_lines,
+    make_uid,
+    open_binary,
+    parse_time,
+    snippet,
+)
+from analysis.schema import (
+    COLLECTION_ROLES,
+    KINDS,
+    PLATFORMS,
+    POSTS,
+    TEXT_STATUSES,
+    TIME_PRECISIONS,
+)
+
+FORMATS = ("csv", "jsonl", "parquet")
+
+#: Fields every record must have.
+REQUIRED = ("id", "created_at")
+
+#: Posts-table fields a mapping may fill (the rest are set by the loader or by ingest).
+MAPPABLE = ("platform", "id", "kind", "thread_id", "parent_id", "created_at",
+            "created_at_precision", "collected_at", "author_id", "author_handle", "text", "title",
+            "text_status", "lang", "like_count", "reply_count", "share_count", "quote_count",
+            "score", "hashtags", "mentions", "urls", "collection_role")
+
+#: Text fields taken as strings.
+STRING_FIELDS = ("thread_id", "parent_id", "author_id", "author_handle", "text", "title", "lang")
+COUNT_FIELDS = ("like_count", "reply_count", "share_count", "quote_count", "score")
+LIST_FIELDS = {"hashtags": "#", "mentions": "@", "urls": ""}
+#: Category fields and their allowed values.
+CHOICE_FIELDS = {"kind": KINDS, "created_at_precision": TIME_PRECISIONS,
+                 "text_status": TEXT_STATUSES, "collection_role": COLLECTION_ROLES}
+
+DEFAULT_PLATFORM = "other"
+PARQUET_MAGIC = b"PAR1"
+PARQUET_BATCH_ROWS = 65_536
+#: CSV fields may be long (a post with its quoted thread); the csv module's default is 128 KiB.
+CSV_FIELD_LIMIT = 64 * 1024 * 1024
+
+_COMPRESSION = (".gz", ".bz2", ".xz", ".zst")
+_DATE_ONLY = re.compile(r"^\s*\d{4}-\d\d-\d\d\s*$")
+_SURROGATE = re.compile("[\udc80-\udcff]")
+_LIST_SPLIT = re.compile(r"[,\s]+")
+
+
+def _suffix(path: Path) -> str:
+    """The file's type suffix, under any compression suffix (``a.csv.gz`` -> ``.csv``)."""
+    suffixes = [s.lower() for s in path.suffixes]
+    while suffixes and suffixes[-1] in _COMPRESSION:
+        suffixes.pop()
+    return suffixes[-1] if suffixes else ""
+
+
+def detect_format(path: Path, head: bytes) -> str:
+    """``csv``, ``jsonl`` or ``parquet`` for a file, from its magic bytes and suffix.
+
+    Examples
+    --------
+    >>> detect_format(Path("x.bin"), b"PAR1...."), detect_format(Path("x.ndjson.gz"), b"")
+    ('parquet', 'jsonl')
+    >>> detect_format(Path("export"), b'  {"id": 1}'), detect_format(Path("x.tsv"), b"")
+    ('jsonl', 'csv')
+    """
+    if head.startswith(PARQUET_MAGIC):
+        return "parquet"
+    suffix = _suffix(Path(path))
+    if suffix in (".jsonl", ".ndjson", ".json"):
+        return "jsonl"
+    if suffix in (".csv", ".tsv", ".txt"):
+        return "csv"
+    if suffix == ".parquet":
+        return "parquet"
+    return "jsonl" if head.lstrip()[:1] == b"{" else "csv"
+
+
+def sniff(path: Path, head: bytes) -> bool:
+    """Whether a file is a table in the posts schema: Parquet, or CSV / JSON lines whose columns
+    are all posts-table fields and include ``id`` and ``created_at``.
+
+    Conservative on purpose: tables with other column names need ``--format`` and ``--map``.
+    """
+    kind = detect_format(path, head)
+    if kind == "parquet":
+        return head.startswith(PARQUET_MAGIC)
+    first = head.lstrip(b"\xef\xbb\xbf").split(b"\n", 1)[0].strip()
+    if not first:
+        return False
+    try:
+        text = first.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    if kind == "jsonl":
+        try:
+            record = json.loads(text)
+        except json.JSONDecodeError:
+            return False
+        keys = set(record) if isinstance(record, dict) else set()
+    else:
+        delimiter = "\t" if _suffix(Path(path)) == ".tsv" else ","
+        keys = set(next(csv.reader([text], delimiter=delimiter), []))
+    return set(REQUIRED) <= keys <= set(POSTS)
+
+
+def resolve_columns(columns: Sequence[str] | None, field_map: Mapping[str, str],
+                    path: Path | None = None) -> dict:
+    """Posts field -> input column: same-named columns, overridden by ``field_map``.
+
+    Parameters
+    ----------
+    columns
+        The file's columns, or ``None`` when not known up front (JSON lines).
+    field_map
+        ``--map`` as a dict (posts field -> input column).
+    path
+        The file, named in errors.
+
+    Raises
+    ------
+    UserError
+        For a field that cannot be mapped, or (when ``columns`` is known) a mapped column the file
+        does not have or a required field without a column.
+    """
+    unknown = [f for f in field_map if f not in MAPPABLE]
+    if unknown:
+        raise UserError(f"--map names unknown field(s) {', '.join(sorted(unknown))}; fields are "
+                        f"{', '.join(MAPPABLE)}", path)
+    resolved = {f: f for f in MAPPABLE if columns is None or f in columns}
+    resolved.update(field_map)
+    if columns is not None:
+        have = set(columns)
+        missing = [c for c in field_map.values() if c not in have]
+        if missing:
+            shown = ", ".join(list(columns)[:30])
+            raise UserError(f"--map names column(s) {', '.join(missing)} that the file does not "
+                            f"have; its columns are: {shown}", path)
+        absent = [f for f in REQUIRED if resolved.get(f) not in have]
+        if absent:
+            raise UserError(f"no column for {', '.join(absent)}; map one with --map "
+                            f"{absent[0]}=COLUMN (columns: {', '.join(list(columns)[:30])})", path)
+    return resolved
+
+
+def _lookup(record: Mapping, column: str) -> object:
+    if column in record:
+        return record[column]
+    if "." in column:
+        value: object = record
+        for part in column.split("."):
+            if not isinstance(value, Mapping) or part not in value:
+                return None
+            value = value[part]
+        return value
+    return None
+
+
+def is_missing(value: object) -> bool:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    return isinstance(value, str) and not value.strip()
+
+
+def _as_id(value: object, field: str) -> str | None:
+    if is_missing(value):
+        return None
+    if isinstance(value, bool):
+        raise ValueError(f"{field} is not an id: {value!r}")
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, str | int):
+        return str(value).strip()
+    raise ValueError(f"{field} is not an id: {value!r}")
+
+
+def as_count(value: object) -> int | None:
+    if is_missing(value) or isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else None
+    if isinstance(value, str):
+        text = value.strip()
+        if re.fullmatch(r"[+-]?\d+", text):
+            return int(text)
+        if re.fullmatch(r"[+-]?\d+\.0*", text):
+            return int(float(text))
+    return None
+
+
+def as_list(value: object, prefix: str) -> list[str] | None:
+    if is_missing(value):
+        return None
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            try:
+                value = json.loads(text)
+            except json.JSONDecodeError:
+                value = text.strip("[]")
+        if isinstance(value, str):
+            value = _LIST_SPLIT.split(value)
+    if hasattr(value, "tolist"):
+        value = value.tolist()
+    if not isinstance(value, list | tuple):
+        return [str(value)]
+    out = []
+    for item in value:
+        if is_missing(item):
+            continue
+        token = str(item).strip()
+        if prefix and token.startswith(prefix):
+            token = token[len(prefix):]
+        if token:
+            out.append(token)
+    return out
+
+
+def _as_time(value: object, field: str, tz: str | None) -> tuple[pd.Timestamp | None, bool]:
+    """The time and whether it was a bare date."""
+    if is_missing(value):
+        return None, False
+    is_date = (isinstance(value, str) and bool(_DATE_ONLY.match(value))) or (
+        isinstance(value, dt.date) and not isinstance(value, dt.datetime))
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        value = pd.Timestamp(value)
+    try:
+        stamp = parse_time(value, tz=tz)
+    except ValueError as exc:
+        if "naive" in str(exc):
+            raise ValueError(f"{field} {value!r} has no time zone; pass --tz ZONE "
+                             "(e.g. --tz UTC)") from None
+        raise ValueError(f"bad {field} {value!r}: {exc}") from None
+    except (TypeError, OverflowError) as exc:
+        raise ValueError(f"bad {field} {value!r}: {exc}") from None
+    return stamp, is_date
+
+
+def row_from_record(record: Mapping, columns: Mapping[str, str], *, platform: str | None = None,
+                    tz: str | None = None, source_format: str = "csv") -> dict:
+    """Map one record of a table to a posts-table row.
+
+    Parameters
+    ----------
+    record
+        Column -> value (strings from CSV; any JSON or Arrow value otherwise).
+    columns
+        Posts field -> column, from :func:`resolve_columns`.
+    platform
+        The platform of every record (``--platform``); else the ``platform`` column, else
+        ``other``.
+    tz
+        Time zone for naive times.
+    source_format
+        ``csv``, ``jsonl`` or ``parquet``.
+
+    Raises
+    ------
+    ValueError
+        When the record lacks its id or time, has a naive time without ``tz``, or has a value
+        outside a category; the message is a reject reason.
+    """
+    if not isinstance(record, Mapping):
+        raise ValueError(f"not a record (JSON object) but {type(record).__name__}")
+
+    def get(field: str) -> object:
+        column = columns.get(field)
+        return None if column is None else _lookup(record, column)
+
+    post_id = _as_id(get("id"), "id")
+    if post_id is None:
+        raise ValueError(f"record has no id (column {columns.get('id', 'id')!r}; "
+                         "map one with --map id=COLUMN)")
+    created_at, is_date = _as_time(get("created_at"), "created_at", tz)
+    if created_at is None:
+        raise ValueError(f"record has no created_at (column "
+                         f"{columns.get('created_at', 'created_at')!r}; map one with "
+                         "--map created_at=COLUMN)")
+    if platform:
+        plat = platform
+    else:
+        value = get("platform")
+        plat = DEFAULT_PLATFORM if is_missing(value) else str(value).strip().lower()
+    if plat not in PLATFORMS:
+        raise ValueError(f"unknown platform {plat!r}; use one of {', '.join(PLATFORMS)}")
+    row: dict = {"platform": plat, "id": post_id, "uid": make_uid(plat, post_id),
+                 "created_at": created_at}
+    for field in STRING_FIELDS:
+        value = get(field)
+        if field in ("thread_id", "parent_id"):
+            row[field] = _as_id(value, field)
+        else:
+            row[field] = None if is_missing(value) else str(value)
+    collected, _ = _as_time(get("collected_at"), "collected_at", tz)
+    row["collected_at"] = collected
+    for field in COUNT_FIELDS:
+        row[field] = as_count(get(field))
+    for field, prefix in LIST_FIELDS.items():
+        row[field] = as_list(get(field), prefix)
+    defaults = {
+        "kind": "reply" if row["parent_id"] else "post",
+        "created_at_precision": "day" if is_date else "second",
+        "text_status": "ok" if row["text"] is not None else "unavailable",
+        "collection_role": "matched",
+    }
+    for field, allowed in CHOICE_FIELDS.items():
+        value = get(field)
+        if is_missing(value):
+            row[field] = defaults[field]
+            continue
+        text = str(value).strip().lower()
+        if text not in allowed:
+            raise ValueError(f"{field} {value!r} is not one of {', '.join(allowed)}")
+        row[field] = text
+    row["source_format"] = source_format
+    row["loader_version"] = LOADER_VERSION
+    return row
+
+
+def _text_stream(path: Path) -> io.TextIOWrapper:
+    # surrogateescape keeps reading past bad bytes; records holding them are rejected one by one.
+    return io.TextIOWrapper(open_binary(path), encoding="utf-8-sig", errors="surrogateescape",
+                            newline="")
+
+
+def iter_csv(path: Path, *, delimiter: str | None = None
+             ) -> Iterator[list[str] | tuple[int, dict[str, str]] | Reject]:
+    """Stream a CSV file: first its header (a list), then ``(start_line, record)`` or a Reject.
+
+    Records with bad UTF-8 or a field count different from the header's are rejected; a
+    ``csv.Error`` rejects the record it happens in and reading goes on.
+    """
+    name = str(path)
+    if delimiter is None:
+        delimiter = "\t" if _suffix(path) == ".tsv" else ","
+    csv.field_size_limit(max(csv.field_size_limit(), CSV_FIELD_LIMIT))
+    try:
+        with _text_stream(path) as handle:
+            reader = csv.reader(handle, delimiter=delimiter)
+            header = None
+            last_line = 0
+            while True:
+                start = last_line + 1
+                try:
+                    fields = next(reader)
+                except StopIteration:
+                    break
+                except csv.Error as exc:
+                    last_line = reader.line_num
+                    yield Reject(name, start, f"unreadable CSV record: {exc}", "")
+                    if header is None:
+                        return
+                    continue
+                last_line = reader.line_num
+                if header is None:
+                    if not any(f.strip() for f in fields):
+                        continue
+                    header = [f.strip() for f in fields]
+                    if any(_SURROGATE.search(f) for f in header):
+                        raise UserError("the CSV header is not valid UTF-8 (is this a CSV "
+                                        "file? pass the right --format)", path)
+                    yield header
+                    continue
+                if not fields or (len(fields) == 1 and not fields[0].strip()):
+                    continue
+                raw = delimiter.join(fields)
+                if _SURROGATE.search(raw):
+                    yield Reject(name, start, "invalid UTF-8",
+                                 snippet(raw.encode("utf-8", "surrogateescape")))
+                    continue
+                if len(fields) != len(header):
+                    yield Reject(name, start, f"record has {len(fields)} fields, the header "
+                                 f"has {len(header)}", snippet(raw))
+                    continue
+                yield start, dict(zip(header, fields, strict=True))
+            if header is None:
+                yield Reject(name, None, "empty file", "")
+    except DECOMPRESSION_ERRORS as exc:
+        yield Reject(name, None, f"truncated or corrupt compressed file: {exc}", "")
+
+
+def _read_csv(path: Path, options: LoadOptions) -> Iterator[dict | Reject]:
+    name = str(path)
+    columns = None
+    for item in iter_csv(path):
+        if isinstance(item, Reject):
+            yield item
+            continue
+        if isinstance(item, list):
+            columns = resolve_columns(item, options.field_map, path)
+            continue
+        number, record = item
+        yield from _mapped(record, columns, options, "csv", name, number)
+
+
+def _mapped(record: object, columns: Mapping[str, str], options: LoadOptions,
+            source_format: str, name: str, number: int) -> Iterator[dict | Reject]:
+    try:
+        row = row_from_record(record, columns, platform=options.platform,  # type: ignore[arg-type]
+                              tz=options.tz, source_format=source_format)
+    except ValueError as exc:
+        raw = record if isinstance(record, str) else json.dumps(record, ensure_ascii=False,
+                                                                default=str)
+        yield Reject(name, number, str(exc), snippet(raw))
+        return
+    row["source_file"] = name
+    row["source_line"] = number
+    yield row
+
+
+def _read_jsonl(path: Path, options: LoadOptions) -> Iterator[dict | Reject]:
+    name = str(path)
+    columns = resolve_columns(None, options.field_map, path)
+    seen_any = False
+    for item in iter_json_lines(path):
+        seen_any = True
+        if isinstance(item, Reject):
+            yield item
+            continue
+        number, record = item
+        yield from _mapped(record, columns, options, "jsonl", name, number)
+    if not seen_any:
+        yield Reject(name, None, "empty file", "")
+
+
+def _read_parquet(path: Path, options: LoadOptions) -> Iterator[dict | Reject]:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    name = str(path)
+    try:
+        parquet = pq.ParquetFile(path)
+    except (pa.ArrowException, OSError) as exc:
+        raise UserError(f"not a readable Parquet file ({str(exc).splitlines()[0]}); pass the "
+                        "right --format", path) from None
+    columns = resolve_columns(parquet.schema_arrow.names, options.field_map, path)
+    wanted = sorted(set(columns.values()))
+    number = 0
+    try:
+        for batch in parquet.iter_batches(batch_size=PARQUET_BATCH_ROWS, columns=wanted):
+            for record in batch.to_pylist():
+                number += 1
+                yield from _mapped(record, columns, options, "parquet", name, number)
+    except (pa.ArrowException, OSError) as exc:
+        yield Reject(name, number + 1, f"unreadable Parquet data: {str(exc).splitlines()[0]}", "")
+
+
+def read(path: Path, options: LoadOptions) -> Iterator[dict | Reject]:
+    """Yield one row or :class:`Reject` per record of a CSV, JSON-lines or Parquet table."""
+    path = Path(path)
+    try:
+        with open_binary(path) as handle:
+            head = handle.read(4)
+    except DECOMPRESSION_ERRORS as exc:
+        yield Reject(str(path), None, f"truncated or corrupt compressed file: {exc}", "")
+        return
+    kind = detect_format(path, head)
+    if kind == "parquet":
+        yield from _read_parquet(path, options)
+    elif kind == "jsonl":
+        yield from _read_jsonl(path, options)
+    else:
+        yield from _read_csv(path, options)

@@ -1,0 +1,178 @@
+"""youtube-comment-downloader output: one JSON comment per line (NDJSON).
+
+Each line, as ``youtube_comment_downloader`` writes it::
+
+    {"cid": "UgzX.8abc", "text": "...", "time": "2 years ago", "time_parsed": 1601500000.0,
+     "author": "@someone", "channel": "UC...", "votes": "1.2K", "replies": "3",
+     "photo": "https://...", "heart": false, "reply": true}
+
+Mapping rules:
+
+- ``id`` is ``cid``; a reply's ``cid`` is ``<parent cid>.<reply id>``, so ``parent_id`` is the part
+  before the ``.``; top-level comments answer the video (``parent_id`` = ``thread_id``).
+- The file does not name the video, so ``thread_id`` (the video id) must be given with
+  ``--thread-id``; without it the file is refused with a one-line error (replies need a root).
+- ``created_at`` comes from ``time_parsed`` (epoch seconds the tool derived from the relative
+  ``time`` text at download time), so ``created_at_precision`` is ``relative``: "2 years ago" is
+  only good to about a unit of its own scale. A line without ``time_parsed`` is rejected.
+- ``votes`` such as ``"1.2K"`` or ``"3M"`` become integers (1200, 3000000) in ``like_count``;
+  ``replies`` goes to ``reply_count``. ``author`` is the display handle, ``channel`` the author id.
+- All rows are ``kind = "comment"`` on ``youtube``.
+
+Examples
+--------
+>>> parse_count("1.2K"), parse_count("15"), parse_count("3M"), parse_count("1,234")
+(1200, 15, 3000000, 1234)
+>>> row = row_from_comment({"cid": "Ugw1.Ugx2", "text": "same", "time_parsed": 1601500000.5,
+...                         "author": "@a", "channel": "UC1", "votes": "2"}, video_id="vid")
+>>> row["parent_id"], row["thread_id"], row["created_at_precision"], row["like_count"]
+('Ugw1', 'vid', 'relative', 2)
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+from analysis.errors import UserError
+from analysis.loaders.base import (
+    LOADER_VERSION,
+    LoadOptions,
+    Reject,
+    iter_json_lines,
+    make_uid,
+    parse_time,
+    snippet,
+)
+
+FORMAT = "youtube-comments"
+PLATFORM = "youtube"
+
+#: Keys of one youtube-comment-downloader record (``replies``, ``reply``, ``paid`` only in newer
+#: versions).
+RECORD_KEYS = ("cid", "text", "time", "time_parsed", "author", "channel", "votes", "replies",
+               "photo", "heart", "reply", "paid")
+
+#: Multipliers of the abbreviated counts YouTube shows.
+COUNT_SUFFIXES = {"": 1, "K": 1_000, "M": 1_000_000, "B": 1_000_000_000}
+
+_COUNT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMB]?)\s*$", re.IGNORECASE)
+_THOUSANDS = re.compile(r"^\s*\d{1,3}(?:,\d{3})+\s*$")
+_SNIFF_KEYS = (b'"cid"', b'"time_parsed"', b'"votes"')
+
+
+def sniff(path: Path, head: bytes) -> bool:
+    """Whether the first line of ``head`` is a youtube-comment-downloader record."""
+    first = head.lstrip().split(b"\n", 1)[0]
+    return first.startswith(b"{") and all(key in first for key in _SNIFF_KEYS) \
+        and b'"channel"' in first
+
+
+def parse_count(value: object) -> int | None:
+    """An integer from YouTube's displayed count ("1.2K" -> 1200); ``None`` when unreadable."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return int(value) if value == value else None
+    if not isinstance(value, str):
+        return None
+    if value.strip() == "":
+        return 0
+    if _THOUSANDS.match(value):
+        return int(value.replace(",", ""))
+    match = _COUNT.match(value)
+    if not match:
+        return None
+    number, suffix = match.groups()
+    return int(round(float(number) * COUNT_SUFFIXES[suffix.upper()]))
+
+
+def row_from_comment(record: dict, *, video_id: str) -> dict:
+    """Map one youtube-comment-downloader record to a posts-table row.
+
+    Parameters
+    ----------
+    record
+        One parsed line of the tool's output.
+    video_id
+        The video the comments belong to (``--thread-id``).
+
+    Returns
+    -------
+    dict
+        Posts-table fields with the raw channel id and handle; ``source_file`` and
+        ``source_line`` are left for the caller.
+
+    Raises
+    ------
+    ValueError
+        When the record is not a comment or lacks its id or time; the message is a reject reason.
+    """
+    if not isinstance(record, Mapping):
+        raise ValueError(f"not a comment object but {type(record).__name__}")
+    cid = record.get("cid")
+    if not isinstance(cid, str) or not cid.strip():
+        raise ValueError("comment has no cid")
+    cid = cid.strip()
+    parsed = record.get("time_parsed")
+    if parsed in (None, "") or isinstance(parsed, bool):
+        raise ValueError(f"comment has no time_parsed (time: {record.get('time')!r})")
+    try:
+        created_at = parse_time(parsed)
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise ValueError(f"bad time_parsed {parsed!r}: {exc}") from None
+    parent_id = cid.rsplit(".", 1)[0] if "." in cid else video_id
+    text = record.get("text")
+    text = text if isinstance(text, str) else None
+    channel = record.get("channel")
+    author = record.get("author")
+    return {
+        "platform": PLATFORM,
+        "id": cid,
+        "uid": make_uid(PLATFORM, cid),
+        "kind": "comment",
+        "thread_id": video_id,
+        "parent_id": parent_id,
+        "created_at": created_at,
+        "created_at_precision": "relative",
+        "author_id": channel if isinstance(channel, str) and channel else None,
+        "author_handle": author if isinstance(author, str) and author else None,
+        "text": text,
+        "text_status": "ok" if text is not None else "unavailable",
+        "like_count": parse_count(record.get("votes")),
+        "reply_count": parse_count(record.get("replies")) if "replies" in record else None,
+        "collection_role": "matched",
+        "source_format": FORMAT,
+        "loader_version": LOADER_VERSION,
+    }
+
+
+def read(path: Path, options: LoadOptions) -> Iterator[dict | Reject]:
+    """Yield one row or :class:`Reject` per line; needs ``options.thread_id`` (the video id)."""
+    if not options.thread_id:
+        raise UserError("youtube-comment-downloader files do not name their video; pass "
+                        "--thread-id VIDEO_ID", path)
+    name = str(path)
+    video_id = str(options.thread_id)
+    seen_any = False
+    for item in iter_json_lines(path):
+        seen_any = True
+        if isinstance(item, Reject):
+            yield item
+            continue
+        number, record = item
+        try:
+            row = row_from_comment(record, video_id=video_id)  # type: ignore[arg-type]
+        except ValueError as exc:
+            yield Reject(name, number, str(exc),
+                         snippet(json.dumps(record, ensure_ascii=False, default=str)))
+            continue
+        row["source_file"] = name
+        row["source_line"] = number
+        yield row
+    if not seen_any:
+        yield Reject(name, None, "empty file", "")

@@ -1,0 +1,307 @@
+"""Zeeschuimer exports: NDJSON, one captured item per line.
+
+Each line, as the Zeeschuimer browser extension exports it::
+
+    {"nav_index": "1:2:0", "item_id": "7261...", "timestamp_collected": 1690000000000,
+     "source_platform": "tiktok.com", "source_platform_url": "https://www.tiktok.com/...",
+     "source_url": "https://www.tiktok.com/api/...", "user_agent": "...", "data": {...}}
+
+``data`` is the platform's own object, different per platform and changing with the platform's
+web interface. This loader maps only the ones whose structure is documented by 4CAT's import code
+(``datasources/<platform>/search_*.py``, ``map_item``) and by Zeeschuimer's modules:
+
+- ``tiktok.com``: a TikTok item (``id``, ``desc``, ``createTime``, ``author``, ``stats``,
+  ``textExtra``) -> ``kind = "post"``;
+- ``tiktok-comments``: a TikTok comment (``cid``, ``aweme_id``, ``reply_id``,
+  ``reply_to_reply_id``, ``create_time``, ``user``, ``digg_count``) -> ``kind = "comment"``; the
+  parent is ``reply_to_reply_id``, else ``reply_id``, else (``"0"``) the video ``aweme_id``;
+- ``instagram.com``: an Instagram post in the graph shape (``__typename``, ``shortcode``,
+  ``taken_at_timestamp``) or the item-list shape (``code``, ``taken_at``, ``caption.text``) ->
+  ``kind = "post"`` whose id is the shortcode, as in 4CAT;
+- ``instagram-comments``: an Instagram comment as Zeeschuimer's module stores it (``id``,
+  ``text``, ``created_at``, ``user``, ``post_id``, ``post_shortcode``, ``parent_comment_id``) ->
+  ``kind = "comment"`` in the thread of ``post_shortcode`` (else ``post_id``).
+
+Any other platform (X/Twitter, LinkedIn, 9gag, Imgur, Douyin, Gab, ...) is rejected per line with a
+reason naming the platform; Instagram ads are rejected as ads. ``collected_at`` is
+``timestamp_collected`` (milliseconds).
+
+Examples
+--------
+>>> item = {"source_platform": "tiktok-comments", "timestamp_collected": 1690000000000,
+...         "data": {"cid": "72", "aweme_id": "71", "reply_id": "0", "text": "ok",
+...                  "create_time": 1689999000, "user": {"uid": "5"}}}
+>>> row = row_from_item(item)
+>>> row["uid"], row["parent_id"], row["thread_id"], str(row["collected_at"])
+('tiktok:72', '71', '71', '2023-07-22 04:26:40+00:00')
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+
+import pandas as pd
+
+from analysis.loaders.base import (
+    LOADER_VERSION,
+    LoadOptions,
+    Reject,
+    iter_json_lines,
+    make_uid,
+    parse_time,
+    snippet,
+)
+
+FORMAT = "zeeschuimer"
+
+#: Keys of one exported line.
+ITEM_KEYS = ("nav_index", "item_id", "timestamp_collected", "source_platform",
+             "source_platform_url", "source_url", "user_agent", "data")
+
+#: TikTok ``stats`` key -> posts-table count field.
+TIKTOK_STATS = {"diggCount": "like_count", "commentCount": "reply_count",
+                "shareCount": "share_count"}
+
+_HASHTAG = re.compile(r"#(\w+)")
+_MENTION = re.compile(r"@([\w.]+)")
+
+
+def _str_id(value: object) -> str | None:
+    if value in (None, "") or isinstance(value, bool):
+        return None
+    if isinstance(value, str | int):
+        return str(value)
+    return None
+
+
+def _count(value: object) -> int | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    return None
+
+
+def _time(value: object, what: str) -> pd.Timestamp:
+    if value in (None, "") or isinstance(value, bool):
+        raise ValueError(f"item has no {what}")
+    try:
+        stamp = parse_time(value)
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise ValueError(f"bad {what} {value!r}: {exc}") from None
+    if stamp is None:
+        raise ValueError(f"item has no {what}")
+    return stamp
+
+
+def _row(platform: str, post_id: str, **fields: object) -> dict:
+    row: dict = {
+        "platform": platform,
+        "id": post_id,
+        "uid": make_uid(platform, post_id),
+        "created_at_precision": "second",
+        "collection_role": "matched",
+        "source_format": FORMAT,
+        "loader_version": LOADER_VERSION,
+    }
+    row.update(fields)
+    text = row.get("text")
+    row.setdefault("text_status", "ok" if isinstance(text, str) else "unavailable")
+    return row
+
+
+def row_from_tiktok_post(data: Mapping) -> dict:
+    """Map a TikTok item (as 4CAT's ``SearchTikTok.map_item`` reads it) to a post row."""
+    post_id = _str_id(data.get("id"))
+    if post_id is None:
+        raise ValueError("TikTok item has no id")
+    author = data.get("author")
+    if isinstance(author, Mapping):
+        author_id, handle = _str_id(author.get("id")), author.get("uniqueId") or None
+    else:
+        author_id, handle = None, author if isinstance(author, str) and author else None
+    stats = data.get("stats") if isinstance(data.get("stats"), Mapping) else {}
+    extras = data.get("textExtra") if isinstance(data.get("textExtra"), list) else []
+    hashtags = [e["hashtagName"] for e in extras
+                if isinstance(e, Mapping) and isinstance(e.get("hashtagName"), str)
+                and e["hashtagName"]]
+    mentions = [e["userUniqueId"] for e in extras
+                if isinstance(e, Mapping) and isinstance(e.get("userUniqueId"), str)
+                and e["userUniqueId"]]
+    text = data.get("desc")
+    row = _row("tiktok", post_id, kind="post", thread_id=post_id, parent_id=None,
+               created_at=_time(data.get("createTime"), "createTime"),
+               author_id=author_id, author_handle=handle,
+               text=text if isinstance(text, str) else None,
+               hashtags=hashtags, mentions=mentions)
+    for key, field in TIKTOK_STATS.items():
+        row[field] = _count(stats.get(key))
+    return row
+
+
+def row_from_tiktok_comment(data: Mapping) -> dict:
+    """Map a TikTok comment (``cid``, ``aweme_id``, ``reply_id``, ...) to a comment row."""
+    cid = _str_id(data.get("cid"))
+    if cid is None:
+        raise ValueError("TikTok comment has no cid")
+    video = _str_id(data.get("aweme_id"))
+    if video is None:
+        raise ValueError("TikTok comment has no aweme_id (video id)")
+    parent = None
+    for key in ("reply_to_reply_id", "reply_id"):
+        candidate = _str_id(data.get(key))
+        if candidate not in (None, "0"):
+            parent = candidate
+            break
+    user = data.get("user") if isinstance(data.get("user"), Mapping) else {}
+    text = data.get("text")
+    lang = data.get("comment_language")
+    return _row("tiktok", cid, kind="comment", thread_id=video, parent_id=parent or video,
+                created_at=_time(data.get("create_time"), "create_time"),
+                author_id=_str_id(user.get("uid")) or _str_id(user.get("id")),
+                author_handle=user.get("unique_id") or None,
+                text=text if isinstance(text, str) else None,
+                lang=lang if isinstance(lang, str) and lang and lang != "un" else None,
+                like_count=_count(data.get("digg_count")),
+                reply_count=_count(data.get("reply_comment_total")))
+
+
+def _instagram_user(data: Mapping) -> tuple[str | None, str | None]:
+    for key in ("user", "owner"):
+        user = data.get(key)
+        if isinstance(user, Mapping) and user:
+            user_id = _str_id(user.get("pk")) or _str_id(user.get("id")) \
+                or _str_id(user.get("pk_id"))
+            handle = user.get("username") or user.get("unique_id") or None
+            return user_id, handle
+    return None, None
+
+
+def row_from_instagram_post(data: Mapping) -> dict:
+    """Map an Instagram post, graph or item-list shape (as 4CAT's ``SearchInstagram``) to a row."""
+    link = data.get("link") or ""
+    if data.get("product_type") == "ad" or (
+            isinstance(link, str) and link.startswith("https://www.facebook.com/ads/ig_redirect")):
+        raise ValueError("Instagram ad, not a post")
+    graph = "__typename" in data and data["__typename"] not in ("XDTMediaDict",)
+    if graph:
+        code = data.get("shortcode")
+        edges = (data.get("edge_media_to_caption") or {}).get("edges") or []
+        caption = (edges[0].get("node") or {}).get("text") if edges and isinstance(
+            edges[0], Mapping) else None
+        created = _time(data.get("taken_at_timestamp"), "taken_at_timestamp")
+        likes = (data.get("edge_media_preview_like") or {}).get("count")
+        comments = (data.get("edge_media_preview_comment") or {}).get("count")
+    else:
+        code = data.get("code")
+        caption_node = data.get("caption")
+        caption = caption_node.get("text") if isinstance(caption_node, Mapping) else (
+            "" if "caption" in data else None)
+        created = _time(data.get("taken_at"), "taken_at")
+        likes = data.get("like_count")
+        comments = data.get("comment_count")
+    post_id = _str_id(code)
+    if post_id is None:
+        raise ValueError("Instagram post has no shortcode")
+    author_id, handle = _instagram_user(data)
+    text = caption if isinstance(caption, str) else None
+    return _row("instagram", post_id, kind="post", thread_id=post_id, parent_id=None,
+                created_at=created, author_id=author_id, author_handle=handle, text=text,
+                hashtags=_HASHTAG.findall(text or ""), mentions=_MENTION.findall(text or ""),
+                like_count=_count(likes), reply_count=_count(comments))
+
+
+def row_from_instagram_comment(data: Mapping) -> dict:
+    """Map an Instagram comment as Zeeschuimer's ``instagram-comments`` module stores it."""
+    comment_id = _str_id(data.get("id")) or _str_id(data.get("pk"))
+    if comment_id is None:
+        raise ValueError("Instagram comment has no id")
+    thread = _str_id(data.get("post_shortcode")) or _str_id(data.get("post_id"))
+    if thread is None:
+        raise ValueError("Instagram comment has no post_shortcode or post_id")
+    created = data.get("created_at")
+    if created in (None, ""):
+        created = data.get("created_at_utc")
+    author_id, handle = _instagram_user(data)
+    text = data.get("text")
+    return _row("instagram", comment_id, kind="comment", thread_id=thread,
+                parent_id=_str_id(data.get("parent_comment_id")) or thread,
+                created_at=_time(created, "created_at"), author_id=author_id,
+                author_handle=handle, text=text if isinstance(text, str) else None,
+                like_count=_count(data.get("comment_like_count")),
+                reply_count=_count(data.get("child_comment_count")))
+
+
+#: ``source_platform`` -> mapping of its ``data``.
+MAPPERS: dict[str, Callable[[Mapping], dict]] = {
+    "tiktok.com": row_from_tiktok_post,
+    "tiktok-comments": row_from_tiktok_comment,
+    "instagram.com": row_from_instagram_post,
+    "instagram-comments": row_from_instagram_comment,
+}
+
+
+def row_from_item(item: dict) -> dict:
+    """Map one Zeeschuimer line (envelope with ``data``) to a posts-table row.
+
+    Raises
+    ------
+    ValueError
+        For an unsupported platform, a missing id or time, or a wrong shape; the message is a
+        reject reason.
+    """
+    if not isinstance(item, Mapping):
+        raise ValueError(f"not a Zeeschuimer item but {type(item).__name__}")
+    platform = item.get("source_platform")
+    if not isinstance(platform, str) or not platform:
+        raise ValueError("item has no source_platform")
+    mapper = MAPPERS.get(platform)
+    if mapper is None:
+        raise ValueError(f"Zeeschuimer items from {platform!r} are not supported (supported: "
+                         f"{', '.join(MAPPERS)})")
+    data = item.get("data")
+    if not isinstance(data, Mapping):
+        raise ValueError("item has no data object")
+    try:
+        row = mapper(data)
+    except (AttributeError, TypeError, KeyError, IndexError) as exc:
+        raise ValueError(f"unexpected {platform} data structure: {exc!r}") from None
+    collected = item.get("timestamp_collected")
+    if isinstance(collected, int | float) and not isinstance(collected, bool):
+        row["collected_at"] = pd.Timestamp(collected, unit="ms", tz="UTC")
+    return row
+
+
+def sniff(path: Path, head: bytes) -> bool:
+    """Whether the first line of ``head`` is a Zeeschuimer item (envelope keys + ``data``)."""
+    first = head.lstrip().split(b"\n", 1)[0]
+    return (first.startswith(b"{") and b'"source_platform"' in first
+            and b'"timestamp_collected"' in first and b'"data"' in first)
+
+
+def read(path: Path, options: LoadOptions) -> Iterator[dict | Reject]:
+    """Yield one row or :class:`Reject` per line."""
+    name = str(path)
+    seen_any = False
+    for entry in iter_json_lines(path):
+        seen_any = True
+        if isinstance(entry, Reject):
+            yield entry
+            continue
+        number, item = entry
+        try:
+            row = row_from_item(item)  # type: ignore[arg-type]
+        except ValueError as exc:
+            yield Reject(name, number, str(exc),
+                         snippet(json.dumps(item, ensure_ascii=False, default=str)))
+            continue
+        row["source_file"] = name
+        row["source_line"] = number
+        yield row
+    if not seen_any:
+        yield Reject(name, None, "empty file", "")
