@@ -245,8 +245,9 @@ def rows_from_tweet(tweet: dict) -> list[dict]:
     return rows
 
 
-def _records_in(path: Path) -> Iterator[tuple[int, object] | Reject]:
-    """JSON values of a file: one per line, or the whole file as one value (object or array)."""
+def json_records(path: Path) -> Iterator[tuple[int, object] | Reject]:
+    """JSON values of a file with their line (or array position): one value per line, or the
+    whole file as one value (an object, or an array whose items are yielded)."""
     name = str(path)
     lines = iter_lines(path)
     first = next(lines, None)
@@ -309,7 +310,7 @@ def read(path: Path, options: LoadOptions) -> Iterator[dict | Reject]:
     the array for a JSON array.
     """
     name = str(path)
-    for item in _records_in(Path(path)):
+    for item in json_records(Path(path)):
         if isinstance(item, Reject):
             yield item
             continue

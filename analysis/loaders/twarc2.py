@@ -1,0 +1,406 @@
+"""twarc2 output (Twitter API v2): response pages and flattened tweets, one JSON value per line.
+
+A *response page* is ``{"data": [...], "includes": {"users", "tweets", ...}, "errors": [...],
+"meta": {...}, "__twarc": {"retrieved_at": ...}}``; a *flattened* line (``twarc2 flatten``) is
+one tweet with its ``author`` and referenced tweets inlined. :func:`row_from_tweet` maps one v2
+tweet to a posts-table row; :func:`read` streams a file.
+
+Mapping rules (see docs/schema.md):
+
+- ``kind``/``parent_id`` from ``referenced_tweets``: ``retweeted`` -> repost, ``replied_to`` ->
+  reply, ``quoted`` -> quote (a reply that quotes stays a reply); ``parent_id`` is the
+  referenced id.
+- ``thread_id`` and ``root_id`` from ``conversation_id`` (the id of the conversation's first
+  tweet).
+- The author's handle comes from ``includes.users`` (pages) or ``author`` (flattened lines).
+- ``collected_at`` from ``__twarc.retrieved_at``.
+- Tweets in ``data`` are ``matched``; ``includes.tweets`` (and inlined referenced tweets of
+  flattened lines) are ``context``.
+- Edits: a tweet with ``edit_history_tweet_ids`` gets the id of its latest version (the last of
+  that list), and of the versions in one page only the latest is kept. Versions in different pages
+  share a uid and collapse in :func:`analysis.loaders.ingest.ingest` (latest ``collected_at``).
+- ``errors`` about tweets (``resource_type`` tweet) become rows without text: ``text_status``
+  ``deleted`` (Not Found), ``withheld`` or ``unavailable`` (not authorized, suspended author),
+  ``created_at_precision`` missing. Errors about users or pinned tweets are not records of posts
+  and are ignored.
+- Tweets with ``withheld`` get ``text_status = "withheld"`` (their text, if given, is kept).
+- Lines from other twarc2 commands (``counts``, ``users``, compliance jobs) are rejected with a
+  reason naming what they are.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+from analysis.loaders.base import (
+    LOADER_VERSION,
+    LoadOptions,
+    Reject,
+    make_uid,
+    parse_time,
+    snippet,
+)
+from analysis.loaders.twitter_v1 import json_records
+
+FORMAT = "twarc2"
+PLATFORM = "twitter"
+
+#: posts-table count field -> key in ``public_metrics``.
+COUNT_FIELDS = {
+    "like_count": "like_count",
+    "reply_count": "reply_count",
+    "share_count": "retweet_count",
+    "quote_count": "quote_count",
+}
+#: Twitter's language codes that mean "no language" (undetermined, media only, hashtags only...).
+NO_LANGUAGE = frozenset({"und", "zxx", "qam", "qct", "qht", "qme", "qst"})
+#: Precedence of referenced tweet types when a tweet has several.
+REFERENCE_KINDS = (("retweeted", "repost"), ("replied_to", "reply"), ("quoted", "quote"))
+
+_PAGE_START = re.compile(rb'^\s*\{\s*"(data|errors|includes|meta)"\s*:')
+_COMPLIANCE = re.compile(rb'^\s*\{\s*"id"\s*:\s*"\d+"\s*,\s*"action"\s*:')
+_V2_MARKERS = (b'"conversation_id"', b'"__twarc"', b'"edit_history_tweet_ids"',
+               b'"tweet_count"', b'"public_metrics"')
+
+
+def sniff(path: Path, head: bytes) -> bool:
+    """Whether ``head`` looks like twarc2 output (a v2 page, a flattened tweet, or another twarc2
+    command's output that :func:`read` rejects with a reason)."""
+    if _COMPLIANCE.match(head):
+        return True
+    if not head.lstrip().startswith(b"{"):
+        return False
+    if _PAGE_START.match(head):
+        return any(marker in head for marker in _V2_MARKERS)
+    return b'"__twarc"' in head or (b'"author_id"' in head and b'"conversation_id"' in head)
+
+
+def _str(value: object) -> str | None:
+    if value is None or value == "" or isinstance(value, bool):
+        return None
+    if isinstance(value, str | int):
+        return str(value)
+    return None
+
+
+def _count(value: object) -> int | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    return None
+
+
+def _entity_texts(items: object, key: str, *, skip_media: bool = False) -> list[str]:
+    out: list[str] = []
+    if not isinstance(items, list):
+        return out
+    for item in items:
+        if not isinstance(item, Mapping) or (skip_media and "media_key" in item):
+            continue
+        value = item.get(key) or (item.get("url") if key == "expanded_url" else None)
+        if isinstance(value, str) and value:
+            out.append(value)
+    return out
+
+
+def latest_id(tweet: Mapping) -> str | None:
+    """The id of the latest known version of ``tweet`` (last of ``edit_history_tweet_ids``)."""
+    history = tweet.get("edit_history_tweet_ids")
+    if isinstance(history, list) and history and _str(history[-1]):
+        return _str(history[-1])
+    return _str(tweet.get("id"))
+
+
+def _version_rank(tweet: Mapping) -> int:
+    history = tweet.get("edit_history_tweet_ids")
+    own = _str(tweet.get("id"))
+    if isinstance(history, list) and own in history:
+        return history.index(own)
+    return 0
+
+
+def row_from_tweet(tweet: dict, users: Mapping[str, Mapping] | None = None, *,
+                   collected_at: object = None, role: str = "matched") -> dict:
+    """Map one API v2 tweet to a posts-table row.
+
+    Parameters
+    ----------
+    tweet
+        A v2 tweet object (``id``, ``created_at``, ``text``, ``author_id``, ...), as in a page's
+        ``data`` or a flattened line (whose ``author`` is used when present).
+    users
+        ``includes.users`` by id, for the author's handle.
+    collected_at
+        ``__twarc.retrieved_at`` (a string or Timestamp) or None.
+    role
+        ``matched`` or ``context``.
+
+    Returns
+    -------
+    dict
+
+    Raises
+    ------
+    ValueError
+        When the record is not a tweet or lacks its id or time; the message is a reject reason.
+    """
+    if not isinstance(tweet, Mapping):
+        raise ValueError(f"not a tweet object but {type(tweet).__name__}")
+    post_id = latest_id(tweet)
+    if post_id is None:
+        raise ValueError("tweet has no id")
+    created = tweet.get("created_at")
+    if created in (None, ""):
+        raise ValueError("tweet has no created_at")
+    try:
+        created_at = parse_time(created)
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise ValueError(f"bad created_at: {created!r} ({exc})") from None
+
+    kind, parent_id = "post", None
+    refs = tweet.get("referenced_tweets")
+    if isinstance(refs, list):
+        by_type = {r.get("type"): _str(r.get("id")) for r in refs if isinstance(r, Mapping)}
+        for ref_type, ref_kind in REFERENCE_KINDS:
+            if by_type.get(ref_type):
+                kind, parent_id = ref_kind, by_type[ref_type]
+                break
+
+    author_id = _str(tweet.get("author_id"))
+    author = tweet.get("author")
+    if not isinstance(author, Mapping):
+        author = (users or {}).get(author_id) if author_id else None
+    if isinstance(author, Mapping):
+        author_id = author_id or _str(author.get("id"))
+        handle = author.get("username") or None
+    else:
+        handle = None
+
+    note = tweet.get("note_tweet")
+    text = note.get("text") if isinstance(note, Mapping) and note.get("text") else None
+    if text is None:
+        text = tweet.get("text") if isinstance(tweet.get("text"), str) else None
+    withheld = tweet.get("withheld")
+    if isinstance(withheld, Mapping) and withheld:
+        status = "withheld"
+    elif text is None:
+        status = "unavailable"
+    else:
+        status = "ok"
+    entities = tweet.get("entities") if isinstance(tweet.get("entities"), Mapping) else {}
+    metrics = (tweet.get("public_metrics") if isinstance(tweet.get("public_metrics"), Mapping)
+               else {})
+    lang = tweet.get("lang")
+    conversation = _str(tweet.get("conversation_id"))
+    if isinstance(collected_at, str):
+        try:
+            collected_at = parse_time(collected_at)
+        except (ValueError, TypeError):
+            collected_at = None
+    row = {
+        "platform": PLATFORM,
+        "id": post_id,
+        "uid": make_uid(PLATFORM, post_id),
+        "kind": kind,
+        "thread_id": conversation,
+        "root_id": conversation,
+        "parent_id": parent_id,
+        "created_at": created_at,
+        "created_at_precision": "second",
+        "collected_at": collected_at,
+        "author_id": author_id,
+        "author_handle": handle,
+        "reply_to_author_id": _str(tweet.get("in_reply_to_user_id")) if kind == "reply" else None,
+        "text": text,
+        "text_status": status,
+        "lang": lang if isinstance(lang, str) and lang and lang not in NO_LANGUAGE else None,
+        "hashtags": _entity_texts(entities.get("hashtags"), "tag"),
+        "mentions": _entity_texts(entities.get("mentions"), "username"),
+        "urls": _entity_texts(entities.get("urls"), "expanded_url", skip_media=True),
+        "collection_role": role,
+        "source_format": FORMAT,
+        "loader_version": LOADER_VERSION,
+    }
+    for field, key in COUNT_FIELDS.items():
+        row[field] = _count(metrics.get(key))
+    return row
+
+
+def _error_status(error: Mapping) -> str:
+    text = " ".join(str(error.get(k, "")) for k in ("title", "detail", "type")).lower()
+    if "suspended" in text:
+        return "unavailable"
+    if "withheld" in text:
+        return "withheld"
+    if "not found" in text or "could not find" in text:
+        return "deleted"
+    return "unavailable"
+
+
+def row_from_error(error: Mapping, *, collected_at: object = None,
+                   role: str = "context") -> dict | None:
+    """A text-less row for an API error about a tweet, or None for errors about anything else."""
+    if not isinstance(error, Mapping) or error.get("resource_type") != "tweet":
+        return None
+    if error.get("parameter") == "pinned_tweet_id":
+        return None
+    post_id = _str(error.get("resource_id")) or _str(error.get("value"))
+    if post_id is None or not post_id.isdigit():
+        return None
+    if isinstance(collected_at, str):
+        try:
+            collected_at = parse_time(collected_at)
+        except (ValueError, TypeError):
+            collected_at = None
+    return {
+        "platform": PLATFORM, "id": post_id, "uid": make_uid(PLATFORM, post_id),
+        "created_at": None, "created_at_precision": "missing", "collected_at": collected_at,
+        "text": None, "text_status": _error_status(error), "collection_role": role,
+        "source_format": FORMAT, "loader_version": LOADER_VERSION,
+        "hashtags": None, "mentions": None, "urls": None,
+    }
+
+
+def _what_is(item: Mapping) -> str | None:
+    """Name of the non-tweet twarc2 output an item belongs to, or None for tweets."""
+    if "tweet_count" in item and "start" in item:
+        return "tweet counts (twarc2 counts)"
+    if "username" in item and "text" not in item:
+        return "user objects (twarc2 users / followers / following)"
+    if "action" in item and "text" not in item:
+        return "a compliance event (twarc2 compliance)"
+    return None
+
+
+def _page_rows(page: Mapping, number: int, name: str) -> Iterator[dict | Reject]:
+    """Rows of one response page: matched tweets, context tweets, errors about tweets."""
+    meta = page.get("__twarc") if isinstance(page.get("__twarc"), Mapping) else {}
+    retrieved = meta.get("retrieved_at")
+    data = page.get("data")
+    if isinstance(data, Mapping):
+        data = [data]
+    if data is not None and not isinstance(data, list):
+        yield Reject(name, number, "page 'data' is neither a list nor an object", "")
+        return
+    data = data or []
+    includes = page.get("includes") if isinstance(page.get("includes"), Mapping) else {}
+    if data and isinstance(data[0], Mapping) and (what := _what_is(data[0])):
+        yield Reject(name, number, f"not tweets: {what}", snippet(json.dumps(data[0])))
+        return
+    users = {}
+    for user in includes.get("users") or []:
+        if isinstance(user, Mapping) and _str(user.get("id")):
+            users[_str(user["id"])] = user
+    extra = includes.get("tweets") if isinstance(includes.get("tweets"), list) else []
+
+    # One entry per edit chain: the latest version seen in this page, matched if any was.
+    chains: dict[str, tuple[int, Mapping, str]] = {}
+    order: list[str] = []
+    problems: list[Reject] = []
+    for role, tweets in (("matched", data), ("context", extra)):
+        for tweet in tweets:
+            if not isinstance(tweet, Mapping):
+                problems.append(Reject(name, number, "tweet is not an object", str(tweet)))
+                continue
+            key = latest_id(tweet)
+            if key is None:
+                if role == "matched":
+                    problems.append(Reject(name, number, "tweet has no id",
+                                           snippet(json.dumps(tweet))))
+                continue
+            rank = _version_rank(tweet)
+            if key not in chains:
+                chains[key] = (rank, tweet, role)
+                order.append(key)
+                continue
+            old_rank, old_tweet, old_role = chains[key]
+            best = tweet if rank >= old_rank else old_tweet
+            chains[key] = (max(rank, old_rank), best,
+                           "matched" if "matched" in (role, old_role) else "context")
+    yield from problems
+    emitted = set()
+    for key in order:
+        _, tweet, role = chains[key]
+        try:
+            row = row_from_tweet(tweet, users, collected_at=retrieved, role=role)
+        except ValueError as exc:
+            if role == "matched":
+                yield Reject(name, number, str(exc), snippet(json.dumps(tweet)))
+            continue
+        emitted.add(key)
+        row["source_file"] = name
+        row["source_line"] = number
+        yield row
+    for error in page.get("errors") or []:
+        row = row_from_error(error, collected_at=retrieved,
+                             role="matched" if isinstance(error, Mapping)
+                             and error.get("parameter") == "ids" else "context")
+        if row is None or row["id"] in emitted:
+            continue
+        emitted.add(row["id"])
+        row["source_file"] = name
+        row["source_line"] = number
+        yield row
+    if not emitted and not problems:
+        count = page.get("meta", {}).get("result_count") if isinstance(
+            page.get("meta"), Mapping) else None
+        yield Reject(name, number, "no tweets in this response page"
+                     + (f" (meta.result_count {count})" if count is not None else ""),
+                     snippet(json.dumps(page)[:400]))
+
+
+def _flat_rows(tweet: Mapping, number: int, name: str) -> Iterator[dict | Reject]:
+    """Rows of one flattened tweet: the tweet and the referenced tweets inlined in it."""
+    meta = tweet.get("__twarc") if isinstance(tweet.get("__twarc"), Mapping) else {}
+    retrieved = meta.get("retrieved_at")
+    try:
+        row = row_from_tweet(tweet, collected_at=retrieved)  # type: ignore[arg-type]
+    except ValueError as exc:
+        yield Reject(name, number, str(exc), snippet(json.dumps(tweet)))
+        return
+    row["source_file"] = name
+    row["source_line"] = number
+    yield row
+    for ref in tweet.get("referenced_tweets") or []:
+        if not isinstance(ref, Mapping) or "text" not in ref or "created_at" not in ref:
+            continue
+        try:
+            context = row_from_tweet(ref, collected_at=retrieved,  # type: ignore[arg-type]
+                                     role="context")
+        except ValueError:
+            continue
+        context["source_file"] = name
+        context["source_line"] = number
+        yield context
+
+
+def read(path: Path, options: LoadOptions) -> Iterator[dict | Reject]:
+    """Yield rows and rejects for every line of a twarc2 file (pages or flattened tweets)."""
+    name = str(path)
+    for item in json_records(Path(path)):
+        if isinstance(item, Reject):
+            yield item
+            continue
+        number, value = item
+        if not isinstance(value, Mapping):
+            yield Reject(name, number, f"not a twarc2 page or tweet but a JSON "
+                         f"{type(value).__name__}", snippet(json.dumps(value)))
+            continue
+        if "id" in value and ("text" in value or "created_at" in value) and "data" not in value:
+            what = _what_is(value)
+            if what:
+                yield Reject(name, number, f"not tweets: {what}", snippet(json.dumps(value)))
+            else:
+                yield from _flat_rows(value, number, name)
+        elif "data" in value or "errors" in value or "includes" in value:
+            yield from _page_rows(value, number, name)
+        else:
+            what = _what_is(value) or "not a twarc2 page or tweet"
+            yield Reject(name, number, what if what.startswith("not") else f"not tweets: {what}",
+                         snippet(json.dumps(value)))
