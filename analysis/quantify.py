@@ -319,21 +319,25 @@ def em_prior_adjustment(probabilities: ArrayLike, train_prior: ArrayLike,
     zero = (prior <= 0).any(axis=1)
     if zero.any():
         prior[zero] = (prior[zero] + 1e-4) / (prior[zero] + 1e-4).sum(axis=1, keepdims=True)
-    total = w.sum(axis=1, keepdims=True)
-    empty = total[:, 0] <= 0
-    total = np.where(total > 0, total, 1.0)
+    total = w.sum(axis=1)
+    empty = total <= 0
+    total = np.where(empty, 1.0, total)
     current = prior.copy()
+    active = np.arange(n_batch)
     for _ in range(max_iter):
-        scaled = posteriors[None, :, :] * (current / prior)[:, None, :]  # (B, n, K)
-        scaled /= scaled.sum(axis=2, keepdims=True)
-        updated = np.einsum("bn,bnk->bk", w, scaled) / total
-        change = np.abs(updated - current).max()
-        current = updated
-        if change < tol:
+        # E-step and M-step in two matrix products: item n's re-weighted posterior for class k is
+        # P[n, k] * r[k] / (P[n] @ r) with r = current / prior.
+        ratio = current[active] / prior[active]  # (A, K)
+        denominator = ratio @ posteriors.T  # (A, n)
+        updated = ratio * ((w[active] / denominator) @ posteriors) / total[active, None]
+        change = np.abs(updated - current[active]).max(axis=1)
+        current[active] = updated
+        active = active[change >= tol]
+        if len(active) == 0:
             break
     else:
-        warnings.warn(f"EM prior adjustment did not converge in {max_iter} iterations",
-                      RuntimeWarning, stacklevel=2)
+        warnings.warn(f"EM prior adjustment did not converge in {max_iter} iterations "
+                      f"({len(active)} of {n_batch} runs)", RuntimeWarning, stacklevel=2)
     current[empty] = np.nan
     return current if batched else current[0]
 

@@ -1,0 +1,775 @@
+"""Shares of each label per time bin and group, corrected for classifier error, with intervals.
+
+:func:`estimate_shares` joins a labels table (``uid``, ``label``, ``proba_<label>``...) with the
+posts table, keeps the responses (not thread roots, not ``collection_role = "context"`` rows), puts
+them in time bins (calendar bins in a stated time zone, or hours since each thread's root post or
+since an event) and estimates the share of every label in every bin and group with one of the
+methods of :mod:`analysis.quantify`.
+
+Intervals are percentile bootstrap intervals. Each replicate resamples the *threads* of every
+bin-group with replacement (replies in one thread are not independent) and, for the adjusted
+methods, resamples the validation set that the confusion matrix comes from, so that the
+uncertainty of the correction reaches the interval. One validation replicate is shared by all the
+bins of a bootstrap replicate (it is the same classifier everywhere). See docs/statistics.md.
+
+Examples
+--------
+>>> labels = pd.DataFrame({"uid": ["t:1", "t:2", "t:3"],
+...                        "label": ["support", "other", "support"]})
+>>> posts = pd.DataFrame({
+...     "uid": ["t:0", "t:1", "t:2", "t:3"], "id": ["0", "1", "2", "3"],
+...     "thread_id": ["0"] * 4, "root_id": ["0"] * 4, "depth": [0, 1, 1, 2],
+...     "created_at": pd.to_datetime(["2020-09-30 10:00", "2020-09-30 11:00",
+...                                   "2020-09-30 12:30", "2020-10-01 09:00"], utc=True)})
+>>> trend = estimate_shares(labels, posts, freq="1D", method="cc", n_boot=0, min_posts=1)
+>>> print(trend[["bin_start", "label", "n_posts", "estimate"]].to_string(index=False))
+           bin_start     label  n_posts  estimate
+2020-09-30T00:00:00Z   support        2       0.5
+2020-09-30T00:00:00Z criticism        2       0.0
+2020-09-30T00:00:00Z     other        2       0.5
+2020-10-01T00:00:00Z   support        1       1.0
+2020-10-01T00:00:00Z criticism        1       0.0
+2020-10-01T00:00:00Z     other        1       0.0
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from pandas.tseries.frequencies import to_offset
+
+from analysis import quantify
+from analysis.config import DEFAULT_SEED
+from analysis.errors import UserError
+from analysis.schema import PROBA_PREFIX, STANCE_LABELS, TREND
+
+#: Bootstrap replicates when none are asked for.
+DEFAULT_N_BOOT = 500
+#: Bins with fewer responses than this are flagged ``few_posts`` (kept, but not to be drawn as
+#: certain). About 30 is where a share's binomial standard error falls under 0.1 for any share.
+DEFAULT_MIN_POSTS = 30
+#: Flags a trend row can carry (joined with ";").
+FLAG_FEW_POSTS = "few_posts"
+#: Refuse frequencies that make more bins than this (a typo such as "1ms" for "1MS").
+MAX_BINS = 100_000
+FLAG_ONE_THREAD = "one_thread"
+FLAG_NO_POSTS = "no_posts"
+
+METHODS = (*quantify.METHODS, "auto")
+ADJUSTED = ("acc", "pacc", "emq")
+
+_POST_COLUMNS = ("created_at", "thread_id", "root_id", "id", "kind", "depth", "collection_role")
+
+
+@dataclass(frozen=True)
+class _Calibration:
+    """Validation quantities at the point estimate and per bootstrap replicate."""
+
+    hard: np.ndarray | None  # (K, K) rates, rows true
+    soft: np.ndarray | None
+    prior: np.ndarray | None  # (K,)
+    hard_reps: np.ndarray | None  # (B, K, K)
+    soft_reps: np.ndarray | None
+    prior_reps: np.ndarray | None  # (B, K)
+
+
+def estimate_shares(
+    labels: pd.DataFrame,
+    posts: pd.DataFrame | None = None,
+    *,
+    freq: str | Sequence[float] = "1D",
+    relative_to: str | pd.Timestamp | None = None,
+    tz: str = "UTC",
+    by: Sequence[str] = (),
+    method: str = "pacc",
+    validation: pd.DataFrame | None = None,
+    confusion: Mapping[str, object] | None = None,
+    ci: float = 0.95,
+    n_boot: int = DEFAULT_N_BOOT,
+    min_posts: int = DEFAULT_MIN_POSTS,
+    random_state: int | np.random.Generator | None = DEFAULT_SEED,
+    max_hours: float | None = None,
+    include_roots: bool = False,
+    include_context: bool = False,
+) -> pd.DataFrame:
+    """Estimate the share of each label per time bin (and group), with bootstrap intervals.
+
+    Parameters
+    ----------
+    labels
+        A labels table: ``uid``, ``label`` (predicted) and, for the probabilistic methods, one
+        ``proba_<label>`` column per label. Without ``posts`` it must also hold the post columns
+        below (a table already joined).
+    posts
+        The posts table: ``uid``, ``created_at`` (tz-aware) and, where present, ``thread_id``,
+        ``root_id``, ``id``, ``depth``, ``collection_role`` and the ``by`` columns.
+    freq
+        Bin width as a pandas frequency (``"1h"``, ``"6h"``, ``"1D"``, ``"W"``). For bins relative
+        to a reference it must be a fixed width, or a sequence of bin edges in hours
+        (``[0, 1, 3, 6, 12, 24]``; responses outside the edges are left out, with a warning).
+    relative_to
+        ``None``: calendar bins in ``tz``. ``"root"``: hours since each thread's root post (the
+        root must be in ``posts``). A time (``Timestamp`` or ISO string; naive means ``tz``):
+        hours since that event.
+    tz
+        Time zone of calendar bins (IANA name); ``bin_start`` / ``bin_end`` are still written in
+        UTC.
+    by
+        Grouping columns, from ``posts`` or ``labels`` (e.g. a thread-level gold label the caller
+        joined in).
+    method
+        ``cc``, ``pcc``, ``acc``, ``pacc``, ``emq`` or ``auto`` (see
+        :func:`analysis.quantify.choose_method`). ``pacc`` with only a confusion matrix of counts
+        (a model card) falls back to ``acc`` with a warning; the ``method`` column says which ran.
+    validation
+        Hand-labelled sample: ``uid`` and ``label`` (the gold label), and either ``predicted``
+        plus ``proba_<label>`` columns, or nothing else, in which case the predictions are taken
+        from ``labels`` by ``uid``. An optional ``thread_id`` column makes the bootstrap resample
+        its threads. Used by ``acc``, ``pacc`` and ``emq`` (training priors).
+    confusion
+        A model card's ``cv_confusion``: ``{"labels": [...], "matrix": [[...]]}``, rows = true
+        label, columns = predicted label, counts. Used when ``validation`` is not given.
+    ci
+        Interval level.
+    n_boot
+        Bootstrap replicates; 0 gives no intervals.
+    min_posts
+        Bins with fewer responses are flagged ``few_posts``.
+    random_state
+        Seed (or generator) of the bootstrap; the same seed gives the same table.
+    max_hours
+        For relative bins: leave out responses later than this many hours after the reference.
+    include_roots, include_context
+        Count thread roots / ``collection_role = "context"`` rows too (both left out by default).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The trend table: the ``by`` columns, ``bin_start``, ``bin_end`` (ISO UTC strings for
+        calendar bins; hours since the reference, as numbers, for relative bins), ``label``,
+        ``n_posts``, ``estimate``, ``ci_low``, ``ci_high``, ``method``, ``flag`` and
+        ``n_threads``. Every bin of the range appears for every group; bins without responses
+        have a null estimate and the flag ``no_posts``.
+
+    Raises
+    ------
+    UserError
+        Missing columns, unknown method, naive times, a bad frequency, or a method that needs
+        validation data when none is given.
+    """
+    if method not in METHODS:
+        raise UserError(f"unknown method {method!r}; use one of {', '.join(METHODS)}")
+    if not 0 < ci < 1:
+        raise UserError(f"ci must be between 0 and 1, not {ci}")
+    if n_boot < 0 or min_posts < 0:
+        raise UserError("n_boot and min_posts must not be negative")
+    by = [by] if isinstance(by, str) else list(by)
+    frame = _join(labels, posts, by)
+    classes = _classes(frame, validation, confusion)
+    frame = _mark_threads(frame)
+    root_times = None
+    if isinstance(relative_to, str) and relative_to == "root":
+        root_times = _root_times(_mark_threads(_join_roots(labels, posts)))
+    frame = _responses(frame, include_roots=include_roots, include_context=include_context)
+    frame["_time"] = _utc_times(frame["created_at"], "created_at")
+    frame = _drop_missing(frame, "_time", "responses without created_at")
+    if relative_to is None:
+        frame, starts, ends = _calendar_bins(frame, freq, tz)
+    else:
+        frame, starts, ends = _relative_bins(frame, freq, relative_to, tz, max_hours, root_times)
+    predictions, probabilities = _predictions(frame, classes)
+    rng = (random_state if isinstance(random_state, np.random.Generator)
+           else np.random.default_rng(random_state))
+    calib = _calibration(validation, confusion, labels, classes, n_boot, rng)
+    method = _resolve_method(method, probabilities is not None, calib)
+
+    combos, combo_codes = _combos(frame, by)
+    n_bins = len(starts)
+    group = combo_codes * n_bins + frame["_bin"].to_numpy()
+    cluster = pd.factorize(frame["_thread"])[0]
+    n_groups = len(combos) * n_bins
+    estimate, low, high, n_posts, n_threads = _estimate_groups(
+        group, cluster, n_groups, predictions, probabilities, len(classes), method, calib,
+        n_boot, ci, rng)
+    return _table(combos, by, starts, ends, classes, estimate, low, high, n_posts, n_threads,
+                  method, min_posts, relative=relative_to is not None)
+
+
+def compare_shares(estimates: pd.DataFrame, gold: pd.DataFrame) -> pd.DataFrame:
+    """Join estimated shares with gold shares of the same bins: the validation view.
+
+    Parameters
+    ----------
+    estimates
+        Trend tables (one or several methods / models stacked; extra key columns such as
+        ``model`` are kept).
+    gold
+        The trend table of the gold labels (``estimate_shares(gold_labels, posts,
+        method="cc", n_boot=0)``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``estimates`` with ``gold`` (the gold share), ``error`` (estimate - gold) and ``covered``
+        (gold within the interval; null without an interval) added; rows whose bin has no gold
+        share are dropped.
+    """
+    keys = [c for c in gold.columns
+            if c not in ("n_posts", "estimate", "ci_low", "ci_high", "method", "flag",
+                         "n_threads")]
+    missing = [k for k in keys if k not in estimates.columns]
+    if missing:
+        raise UserError(f"estimates lack the gold table's key column(s) {', '.join(missing)}")
+    right = gold[keys + ["estimate"]].rename(columns={"estimate": "gold"})
+    out = estimates.merge(right, on=keys, how="inner", validate="many_to_one")
+    out = out[out["gold"].notna() & out["estimate"].notna()].reset_index(drop=True)
+    out["error"] = (out["estimate"] - out["gold"]).astype("Float64")
+    covered = (out["ci_low"] <= out["gold"] + 1e-12) & (out["gold"] <= out["ci_high"] + 1e-12)
+    out["covered"] = covered.astype("boolean").where(out["ci_low"].notna())
+    return out
+
+
+# -- joining and filtering ---------------------------------------------------------------------
+
+
+def _join(labels: pd.DataFrame, posts: pd.DataFrame | None, by: list[str]) -> pd.DataFrame:
+    if "uid" not in labels.columns:
+        raise UserError("the labels table has no 'uid' column")
+    if "label" not in labels.columns and not any(
+            c.startswith(PROBA_PREFIX) for c in labels.columns):
+        raise UserError("the labels table has neither 'label' nor proba_<label> columns")
+    if labels["uid"].duplicated().any():
+        raise UserError("the labels table has more than one label per uid; pass one model's "
+                        "labels of one task")
+    label_cols = ["uid"] + [c for c in labels.columns
+                            if c == "label" or c.startswith(PROBA_PREFIX)]
+    if posts is None:
+        frame = labels.copy()
+        source = "the labels table"
+    else:
+        if "uid" not in posts.columns:
+            raise UserError("the posts table has no 'uid' column")
+        post_cols = ["uid"] + [c for c in (*_POST_COLUMNS, *by)
+                               if c in posts.columns and c not in label_cols]
+        from_labels = [c for c in by if c not in post_cols and c in labels.columns]
+        left = labels[label_cols + from_labels]
+        frame = left.merge(posts[post_cols].drop_duplicates("uid"), on="uid", how="inner")
+        unmatched = len(left) - len(frame)
+        if len(frame) == 0:
+            raise UserError("no label's uid is in the posts table; are they from the same data?")
+        if unmatched:
+            warnings.warn(f"{unmatched} labels have no post in the posts table and were left out",
+                          stacklevel=3)
+        source = "the posts table"
+    missing = [c for c in ("created_at", *by) if c not in frame.columns]
+    if missing:
+        raise UserError(f"{source} lacks column(s) {', '.join(missing)} (needed for the time "
+                        "bins / --by)")
+    return frame.reset_index(drop=True)
+
+
+def _join_roots(labels: pd.DataFrame, posts: pd.DataFrame | None) -> pd.DataFrame:
+    """Every post (labelled or not) that may be a thread root, with its time."""
+    source = labels if posts is None else posts
+    return source[[c for c in ("uid", *_POST_COLUMNS) if c in source.columns]]
+
+
+def _mark_threads(frame: pd.DataFrame) -> pd.DataFrame:
+    """Add ``_is_root`` and ``_thread`` (the thread key: thread_id, else root_id, else uid)."""
+    uid = frame["uid"].astype("string")
+    root_id = _col(frame, "root_id")
+    post_id = _col(frame, "id")
+    is_root = pd.Series(False, index=frame.index)
+    if "depth" in frame.columns:
+        depth = pd.to_numeric(frame["depth"], errors="coerce")
+        is_root |= (depth == 0).fillna(False).astype(bool)
+    is_root |= (uid == root_id).fillna(False).astype(bool)
+    is_root |= (post_id == root_id).fillna(False).astype(bool)
+    thread = _col(frame, "thread_id").fillna(root_id).fillna(uid)
+    return frame.assign(_is_root=is_root.to_numpy(), _thread=thread.to_numpy())
+
+
+def _root_times(frame: pd.DataFrame) -> pd.Series:
+    """Time of each thread's root post, indexed by thread key."""
+    roots = frame.loc[frame["_is_root"]]
+    if len(roots) == 0:
+        raise UserError("relative_to='root' needs the thread roots in the posts table "
+                        "(depth 0, or id / uid equal to root_id)")
+    times = _utc_times(roots["created_at"], "created_at")
+    return pd.Series(times.to_numpy(), index=roots["_thread"].to_numpy()).groupby(level=0).min()
+
+
+def _responses(frame: pd.DataFrame, *, include_roots: bool, include_context: bool) -> pd.DataFrame:
+    keep = np.ones(len(frame), dtype=bool)
+    if not include_roots:
+        keep &= ~frame["_is_root"].to_numpy()
+    if not include_context and "collection_role" in frame:
+        keep &= (frame["collection_role"].astype("string") != "context").fillna(True).to_numpy()
+    if not keep.any():
+        raise UserError("no responses to count: every labelled post is a thread root or "
+                        "context")
+    return frame.loc[keep].reset_index(drop=True)
+
+
+def _col(frame: pd.DataFrame, name: str) -> pd.Series:
+    if name in frame.columns:
+        return frame[name].astype("string")
+    return pd.Series(pd.NA, index=frame.index, dtype="string")
+
+
+def _utc_times(values: pd.Series, name: str) -> pd.Series:
+    if isinstance(values.dtype, pd.DatetimeTZDtype):
+        return values.dt.tz_convert("UTC")
+    if pd.api.types.is_datetime64_dtype(values.dtype):
+        raise UserError(f"{name} has times without a time zone; give them one (ingest --tz)")
+    text = values.astype("string")
+    try:
+        parsed = pd.to_datetime(text, format="ISO8601")
+    except (ValueError, TypeError) as exc:
+        if "utc=True" not in str(exc) and "Mixed timezones" not in str(exc):
+            raise UserError(f"{name} has values that are not ISO times: "
+                            f"{str(exc).splitlines()[0]}") from exc
+        parsed = pd.to_datetime(text, format="ISO8601", utc=True)
+    if not isinstance(parsed.dtype, pd.DatetimeTZDtype):
+        if parsed.notna().any():
+            raise UserError(f"{name} has times without a time zone; give them one (ingest --tz)")
+        parsed = parsed.dt.tz_localize("UTC")
+    return parsed.dt.tz_convert("UTC")
+
+
+def _drop_missing(frame: pd.DataFrame, column: str, what: str) -> pd.DataFrame:
+    missing = frame[column].isna()
+    if missing.any():
+        warnings.warn(f"{int(missing.sum())} {what} were left out", stacklevel=4)
+        frame = frame.loc[~missing].reset_index(drop=True)
+    return frame
+
+
+# -- bins -------------------------------------------------------------------------------------
+
+
+def _format_utc(times: pd.DatetimeIndex) -> list[str]:
+    return [t.strftime("%Y-%m-%dT%H:%M:%SZ") for t in times.tz_convert("UTC")]
+
+
+def _calendar_bins(frame: pd.DataFrame, freq: object, tz: str):
+    if not isinstance(freq, str):
+        raise UserError("calendar bins need freq as a pandas frequency such as 1h, 6h or 1D")
+    try:
+        offset = to_offset(freq)
+    except (ValueError, TypeError) as exc:
+        raise UserError(f"bad frequency {freq!r}; use a pandas frequency such as 1h, 6h, 1D, "
+                        "W") from exc
+    try:
+        local = frame["_time"].dt.tz_convert(tz)
+    except Exception as exc:  # pytz / zoneinfo raise different errors for unknown zones
+        raise UserError(f"unknown time zone {tz!r}; use an IANA name such as Europe/London") \
+            from exc
+    if len(frame) == 0:
+        raise UserError("no responses left to put in time bins")
+    first, last = local.min(), local.max()
+    start = first.normalize() - offset
+    try:
+        n_bins = (last - first) / pd.Timedelta(offset)
+    except (ValueError, TypeError):
+        n_bins = 0  # calendar offsets (months, weeks) have no fixed width; they are coarse
+    if n_bins > MAX_BINS:
+        raise UserError(f"frequency {freq!r} makes about {int(n_bins)} bins (more than "
+                        f"{MAX_BINS}); pick a wider one")
+    try:
+        edges = pd.date_range(start=start, end=last + offset, freq=offset, tz=tz)
+    except (ValueError, TypeError) as exc:
+        raise UserError(f"bad frequency {freq!r} for calendar bins: {exc}") from exc
+    edges = edges[np.searchsorted(edges, first, side="right") - 1:]
+    edges = edges[: np.searchsorted(edges, last, side="right") + 1]
+    utc_edges = edges.tz_convert("UTC").as_unit("ns").asi8
+    index = np.searchsorted(utc_edges, _ns(frame["_time"]), side="right") - 1
+    frame = frame.assign(_bin=index)
+    return frame, _format_utc(edges[:-1]), _format_utc(edges[1:])
+
+
+def _ns(times: pd.Series) -> np.ndarray:
+    return times.dt.tz_convert("UTC").dt.as_unit("ns").astype("int64").to_numpy()
+
+
+def _relative_bins(frame: pd.DataFrame, freq: object, relative_to: object, tz: str,
+                   max_hours: float | None, root_times: pd.Series | None):
+    if root_times is not None:
+        reference = frame["_thread"].map(root_times)
+        missing = reference.isna().to_numpy()
+        if missing.all():
+            raise UserError("relative_to='root': no response's thread root is in the posts table")
+        if missing.any():
+            warnings.warn(f"{int(missing.sum())} responses whose thread root is not in the posts "
+                          "table were left out", stacklevel=3)
+        frame = frame.loc[~missing].reset_index(drop=True)
+        reference = pd.Series(pd.DatetimeIndex(reference[~missing]).tz_convert("UTC"))
+    else:
+        event = _event_time(relative_to, tz)
+        reference = pd.Series(event, index=frame.index)
+    hours = (_ns(frame["_time"]) - _ns(reference)) / 3.6e12
+    frame = frame.assign(_hours=hours)
+    if max_hours is not None:
+        frame = frame.loc[frame["_hours"].to_numpy() <= max_hours].reset_index(drop=True)
+    if len(frame) == 0:
+        raise UserError("no responses left to put in time bins")
+    hours = frame["_hours"].to_numpy()
+    if isinstance(freq, str):
+        try:
+            width = pd.Timedelta(freq) / pd.Timedelta(hours=1)
+        except (ValueError, TypeError) as exc:
+            raise UserError(f"bad frequency {freq!r} for bins relative to a reference; use a "
+                            "fixed width such as 1h, 6h, 1D, or a list of edges in hours") \
+                from exc
+        if not width > 0:
+            raise UserError(f"bad frequency {freq!r}: the bin width must be positive")
+        low = np.floor(hours.min() / width)
+        high = np.floor(hours.max() / width) + 1
+        if max_hours is not None:
+            high = max(low + 1, np.ceil(max_hours / width))
+        if high - low > MAX_BINS:
+            raise UserError(f"frequency {freq!r} makes {int(high - low)} bins (more than "
+                            f"{MAX_BINS}); pick a wider one")
+        edges = np.arange(low, high + 1) * width
+        index = np.clip(np.floor(hours / width) - low, 0, len(edges) - 2).astype(int)
+        outside = np.zeros(len(hours), dtype=bool)
+    else:
+        try:
+            edges = np.asarray([float(e) for e in freq])
+        except (TypeError, ValueError) as exc:
+            raise UserError("bin edges must be numbers (hours)") from exc
+        if len(edges) < 2 or np.any(np.diff(edges) <= 0):
+            raise UserError("bin edges must be at least two increasing numbers (hours)")
+        index = np.searchsorted(edges, hours, side="right") - 1
+        outside = (index < 0) | (index >= len(edges) - 1)
+        if outside.any():
+            warnings.warn(f"{int(outside.sum())} responses outside the bin edges were left out",
+                          stacklevel=3)
+    frame = frame.assign(_bin=index).loc[~outside].reset_index(drop=True)
+    if len(frame) == 0:
+        raise UserError("no responses inside the bin edges")
+    return frame, [float(e) for e in edges[:-1]], [float(e) for e in edges[1:]]
+
+
+def _event_time(value: object, tz: str) -> pd.Timestamp:
+    try:
+        stamp = pd.Timestamp(value)
+    except (ValueError, TypeError) as exc:
+        raise UserError(f"relative_to must be 'root' or an ISO time, not {value!r}") from exc
+    if stamp is pd.NaT:
+        raise UserError(f"relative_to must be 'root' or an ISO time, not {value!r}")
+    if stamp.tzinfo is None:
+        try:
+            stamp = stamp.tz_localize(tz)
+        except Exception as exc:
+            raise UserError(f"unknown time zone {tz!r}") from exc
+    return stamp.tz_convert("UTC")
+
+
+def _combos(frame: pd.DataFrame, by: list[str]) -> tuple[pd.DataFrame, np.ndarray]:
+    if not by:
+        return pd.DataFrame(index=[0]), np.zeros(len(frame), dtype=int)
+    keys = frame[by].astype(object).where(frame[by].notna(), None)
+    codes = keys.groupby(by, sort=True, dropna=False).ngroup().to_numpy()
+    combos = (frame[by].assign(_code=codes).drop_duplicates("_code").sort_values("_code")
+              .drop(columns="_code").reset_index(drop=True))
+    return combos, codes
+
+
+# -- labels, predictions, validation ---------------------------------------------------------
+
+
+def _order(names: set[str] | list[str]) -> list[str]:
+    names = list(dict.fromkeys(names))
+    known = [label for label in STANCE_LABELS if label in names]
+    return known + sorted(n for n in names if n not in known)
+
+
+def _classes(frame: pd.DataFrame, validation: pd.DataFrame | None,
+             confusion: Mapping[str, object] | None) -> list[str]:
+    proba = [c[len(PROBA_PREFIX):] for c in frame.columns if c.startswith(PROBA_PREFIX)]
+    if proba:
+        names = list(proba)
+    else:
+        names = _order(set(frame["label"].dropna().astype(str)))
+        if set(names) <= set(STANCE_LABELS) and confusion is None and validation is None:
+            names = list(STANCE_LABELS)  # a share of 0 is an estimate too
+    if confusion is not None:
+        extra = [str(x) for x in _confusion_labels(confusion) if str(x) not in names]
+        if proba and extra:
+            raise UserError(f"the confusion matrix has label(s) {extra} that the labels table "
+                            "has no proba_ column for")
+        names += extra
+    if validation is not None and "label" in validation.columns:
+        seen = set(validation["label"].dropna().astype(str))
+        if not proba and "predicted" in validation.columns:
+            names += sorted(set(validation["predicted"].dropna().astype(str)) - set(names))
+        extra = sorted(seen - set(names))
+        if extra:
+            raise UserError(f"the validation table has gold label(s) {extra} that the "
+                            f"classifier does not predict ({names}); map them first")
+    if not proba:
+        names = _order(names)
+    if len(names) < 2:
+        raise UserError(f"need at least two labels to estimate shares, found {names}")
+    return names
+
+
+def _confusion_labels(confusion: Mapping[str, object]) -> list:
+    if not isinstance(confusion, Mapping) or "labels" not in confusion or \
+            "matrix" not in confusion:
+        raise UserError("the confusion matrix must be {'labels': [...], 'matrix': [[...]]} "
+                        "(a model card's cv_confusion)")
+    return list(confusion["labels"])  # type: ignore[arg-type]
+
+
+def _predictions(frame: pd.DataFrame, classes: list[str]) -> tuple[np.ndarray, np.ndarray | None]:
+    proba_cols = [f"{PROBA_PREFIX}{c}" for c in classes]
+    probabilities = None
+    if all(c in frame.columns for c in proba_cols):
+        values = frame[proba_cols].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float,
+                                                                                  na_value=np.nan)
+        bad = np.isnan(values).any(axis=1) | (values < 0).any(axis=1)
+        if bad.any():
+            raise UserError(f"{int(bad.sum())} labels have missing or negative proba_ values")
+        total = values.sum(axis=1, keepdims=True)
+        if np.any(total <= 0):
+            raise UserError("some labels have probabilities that sum to 0")
+        probabilities = values / total
+    if "label" in frame.columns:
+        predictions = _encode(frame["label"], classes, "the labels table")
+    else:
+        predictions = probabilities.argmax(axis=1)
+    return predictions, probabilities
+
+
+def _encode(values: pd.Series, classes: list[str], where: str) -> np.ndarray:
+    text = values.astype("string")
+    if text.isna().any():
+        raise UserError(f"{where} has {int(text.isna().sum())} rows without a label")
+    codes = pd.Categorical(text, categories=classes).codes
+    if (codes < 0).any():
+        unknown = sorted(set(text[codes < 0]))[:5]
+        raise UserError(f"{where} has label(s) {unknown} outside {classes}")
+    return np.asarray(codes, dtype=int)
+
+
+def _calibration(validation, confusion, labels, classes, n_boot, rng):
+    n_classes = len(classes)
+    if validation is not None:
+        return _calibration_from_validation(validation, labels, classes, n_boot, rng)
+    if confusion is not None:
+        order = [str(x) for x in _confusion_labels(confusion)]
+        try:
+            matrix = np.asarray(confusion["matrix"], dtype=float)
+        except (TypeError, ValueError) as exc:
+            raise UserError("the confusion matrix must hold numbers") from exc
+        if matrix.shape != (len(order), len(order)) or (matrix < 0).any():
+            raise UserError("the confusion matrix must be square, non-negative, one row and "
+                            "column per label")
+        counts = np.zeros((n_classes, n_classes))
+        position = [classes.index(x) for x in order]
+        counts[np.ix_(position, position)] = matrix
+        hard = _point_rates(counts, classes, "the confusion matrix")
+        prior = counts.sum(axis=1) / counts.sum()
+        hard_reps = prior_reps = None
+        if n_boot:
+            total = int(round(counts.sum()))
+            draws = rng.multinomial(total, (counts / counts.sum()).ravel(), size=n_boot)
+            draws = draws.reshape(n_boot, n_classes, n_classes).astype(float)
+            hard_reps = quantify.fill_empty_rows(quantify.rates_from_counts(draws), hard)
+            prior_reps = draws.sum(axis=2) / total
+        return _Calibration(hard, None, prior, hard_reps, None, prior_reps)
+    return _Calibration(None, None, None, None, None, None)
+
+
+def _point_rates(counts: np.ndarray, classes: list[str], where: str) -> np.ndarray:
+    rows = counts.sum(axis=1)
+    if (rows <= 0).any():
+        absent = [c for c, r in zip(classes, rows, strict=True) if r <= 0]
+        raise UserError(f"{where} has no gold items of label(s) {absent}; adjusted methods need "
+                        "some of every label (use --method pcc or cc)")
+    return quantify.rates_from_counts(counts)
+
+
+def _calibration_from_validation(validation: pd.DataFrame, labels: pd.DataFrame,
+                                 classes: list[str], n_boot: int, rng) -> _Calibration:
+    if "label" not in validation.columns:
+        raise UserError("the validation table needs a 'label' column with the gold labels")
+    proba_cols = [f"{PROBA_PREFIX}{c}" for c in classes]
+    own = "predicted" in validation.columns or any(c in validation.columns for c in proba_cols)
+    frame = validation.copy()
+    if not own:
+        if "uid" not in validation.columns:
+            raise UserError("the validation table needs 'uid' to find its predictions")
+        pred = labels[["uid"] + [c for c in labels.columns
+                                 if c == "label" or c in proba_cols]]
+        pred = pred.rename(columns={"label": "predicted"})
+        frame = frame.drop(columns=[c for c in frame.columns if c in proba_cols]).merge(
+            pred, on="uid", how="inner")
+        if len(frame) == 0:
+            raise UserError("no validation uid has a label in the labels table")
+    frame = frame[frame["label"].notna()].reset_index(drop=True)
+    gold = _encode(frame["label"], classes, "the validation table")
+    pred_frame = frame.rename(columns={"label": "_gold", "predicted": "label"})
+    if "label" not in pred_frame.columns:
+        pred_frame = pred_frame.drop(columns="label", errors="ignore")
+    predicted, probabilities = _predictions(pred_frame, classes)
+    n_classes = len(classes)
+    onehot_pair = np.eye(n_classes * n_classes)[gold * n_classes + predicted]  # (n, K*K)
+    hard_counts = onehot_pair.sum(axis=0).reshape(n_classes, n_classes)
+    hard = _point_rates(hard_counts, classes, "the validation table")
+    prior = hard_counts.sum(axis=1) / hard_counts.sum()
+    soft = None
+    soft_pair = None
+    if probabilities is not None:
+        soft_pair = (np.eye(n_classes)[gold][:, :, None] * probabilities[:, None, :]).reshape(
+            len(gold), -1)
+        soft = quantify.rates_from_counts(soft_pair.sum(axis=0).reshape(n_classes, n_classes))
+    hard_reps = soft_reps = prior_reps = None
+    if n_boot:
+        clusters = (pd.factorize(frame["thread_id"].astype("string").fillna(
+            frame.get("uid", pd.Series(range(len(frame)))).astype("string")))[0]
+            if "thread_id" in frame.columns else np.arange(len(frame)))
+        weights = _cluster_weights(clusters, n_boot, rng)  # (B, n)
+        draws = (weights @ onehot_pair).reshape(n_boot, n_classes, n_classes)
+        hard_reps = quantify.fill_empty_rows(quantify.rates_from_counts(draws), hard)
+        prior_reps = quantify.counts_to_shares(draws.sum(axis=2))
+        if soft_pair is not None:
+            soft_draws = (weights @ soft_pair).reshape(n_boot, n_classes, n_classes)
+            soft_reps = quantify.fill_empty_rows(quantify.rates_from_counts(soft_draws), soft)
+    return _Calibration(hard, soft, prior, hard_reps, soft_reps, prior_reps)
+
+
+def _cluster_weights(clusters: np.ndarray, n_boot: int, rng: np.random.Generator) -> np.ndarray:
+    """Bootstrap weights per item: how often its cluster was drawn, shape ``(B, n)``."""
+    n_clusters = int(clusters.max()) + 1 if len(clusters) else 0
+    if n_clusters == 0:
+        return np.zeros((n_boot, 0))
+    draws = rng.multinomial(n_clusters, np.full(n_clusters, 1.0 / n_clusters), size=n_boot)
+    return draws[:, clusters].astype(float)
+
+
+def _resolve_method(method: str, has_probabilities: bool, calib: _Calibration) -> str:
+    if method == "auto":
+        return quantify.choose_method(has_probabilities=has_probabilities,
+                                      has_hard_rates=calib.hard is not None,
+                                      has_soft_rates=calib.soft is not None)
+    if method in ("pcc", "pacc", "emq") and not has_probabilities:
+        raise UserError(f"method {method} needs proba_<label> columns in the labels table; "
+                        "use cc or acc")
+    if method in ADJUSTED and calib.hard is None:
+        raise UserError(f"method {method} needs validation data: pass a validation table "
+                        "(--validation) or a model card with cv_confusion (--model-card)")
+    if method == "pacc" and calib.soft is None:
+        warnings.warn("pacc needs the validation set's probabilities and only a confusion matrix "
+                      "of counts was given; using acc", stacklevel=3)
+        return "acc"
+    return method
+
+
+# -- estimation --------------------------------------------------------------------------------
+
+
+def _estimate_groups(group, cluster, n_groups, predictions, probabilities, n_classes, method,
+                     calib: _Calibration, n_boot, ci, rng):
+    estimate = np.full((n_groups, n_classes), np.nan)
+    low = np.full((n_groups, n_classes), np.nan)
+    high = np.full((n_groups, n_classes), np.nan)
+    n_posts = np.bincount(group, minlength=n_groups)
+    n_threads = np.zeros(n_groups, dtype=int)
+    order = np.argsort(group, kind="stable")
+    bounds = np.searchsorted(group[order], np.arange(n_groups + 1))
+    onehot = np.eye(n_classes)[predictions]
+    alpha = (1 - ci) / 2
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", RuntimeWarning)
+        _loop_groups(n_groups, order, bounds, cluster, onehot, probabilities, method, calib,
+                     n_boot, alpha, rng, estimate, low, high, n_threads)
+    not_converged = [w for w in caught if "did not converge" in str(w.message)]
+    if not_converged:
+        warnings.warn(f"EM prior adjustment did not converge in {len(not_converged)} bin(s) for "
+                      "some bootstrap runs; their shares are the last iterate", RuntimeWarning,
+                      stacklevel=3)
+    for other in caught:
+        if other not in not_converged:
+            warnings.warn_explicit(other.message, other.category, other.filename, other.lineno)
+    return estimate, low, high, n_posts, n_threads
+
+
+def _loop_groups(n_groups, order, bounds, cluster, onehot, probabilities, method, calib, n_boot,
+                 alpha, rng, estimate, low, high, n_threads) -> None:
+    for g in range(n_groups):
+        rows = order[bounds[g]:bounds[g + 1]]
+        if len(rows) == 0:
+            continue
+        local = pd.factorize(cluster[rows])[0]
+        n_threads[g] = local.max() + 1
+        hard = onehot[rows]
+        soft = None if probabilities is None else probabilities[rows]
+        estimate[g] = _shares(method, hard, soft, None, calib, point=True)
+        if n_boot:
+            weights = _cluster_weights(local, n_boot, rng)
+            reps = _shares(method, hard, soft, weights, calib, point=False)
+            low[g], high[g] = np.nanquantile(reps, [alpha, 1 - alpha], axis=0)
+
+
+def _shares(method, hard, soft, weights, calib: _Calibration, *, point: bool) -> np.ndarray:
+    if method in ("cc", "acc"):
+        observed = quantify.probabilistic_classify_and_count(hard, weights)
+    elif method in ("pcc", "pacc"):
+        observed = quantify.probabilistic_classify_and_count(soft, weights)
+    if method in ("cc", "pcc"):
+        return observed
+    if method == "acc":
+        return quantify.adjust_shares(observed, calib.hard if point else calib.hard_reps)
+    if method == "pacc":
+        return quantify.adjust_shares(observed, calib.soft if point else calib.soft_reps)
+    prior = calib.prior if point else calib.prior_reps
+    return quantify.em_prior_adjustment(soft, prior, weights)
+
+
+def _table(combos, by, starts, ends, classes, estimate, low, high, n_posts, n_threads, method,
+           min_posts, *, relative: bool) -> pd.DataFrame:
+    n_bins, n_classes = len(starts), len(classes)
+    n_combos = len(combos)
+    combo_index = np.repeat(np.arange(n_combos), n_bins * n_classes)
+    bin_index = np.tile(np.repeat(np.arange(n_bins), n_classes), n_combos)
+    group_index = combo_index * n_bins + bin_index
+    label_index = np.tile(np.arange(n_classes), n_combos * n_bins)
+    out = combos.iloc[combo_index].reset_index(drop=True) if by else pd.DataFrame(
+        index=range(len(group_index)))
+    posts = n_posts[group_index]
+    threads = n_threads[group_index]
+    flags = []
+    for count, thread_count in zip(posts, threads, strict=True):
+        parts = []
+        if count == 0:
+            parts.append(FLAG_NO_POSTS)
+        else:
+            if count < min_posts:
+                parts.append(FLAG_FEW_POSTS)
+            if thread_count == 1:
+                parts.append(FLAG_ONE_THREAD)
+        flags.append(";".join(parts) or pd.NA)
+    out["bin_start"] = np.asarray(starts, dtype=object)[bin_index]
+    out["bin_end"] = np.asarray(ends, dtype=object)[bin_index]
+    out["label"] = np.asarray(classes, dtype=object)[label_index]
+    out["n_posts"] = posts
+    out["estimate"] = estimate[group_index, label_index]
+    out["ci_low"] = low[group_index, label_index]
+    out["ci_high"] = high[group_index, label_index]
+    out["method"] = method
+    out["flag"] = flags
+    out["n_threads"] = threads
+    dtypes = dict(TREND)
+    if relative:
+        dtypes["bin_start"] = dtypes["bin_end"] = "Float64"
+    for name, dtype in dtypes.items():
+        out[name] = out[name].astype(dtype)
+    out["n_threads"] = out["n_threads"].astype("Int64")
+    return out[[*by, *TREND, "n_threads"]]
