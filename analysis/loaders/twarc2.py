@@ -398,7 +398,7 @@ def read(path: Path, options: LoadOptions) -> Iterator[dict | Reject]:
                 yield Reject(name, number, f"not tweets: {what}", snippet(json.dumps(value)))
             else:
                 yield from _flat_rows(value, number, name)
-        elif "data" in value or "errors" in value or "includes" in value:
+        elif any(key in value for key in ("data", "errors", "includes", "meta")):
             yield from _page_rows(value, number, name)
         else:
             what = _what_is(value) or "not a twarc2 page or tweet"

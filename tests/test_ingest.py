@@ -1,0 +1,261 @@
+"""Tests for analysis.loaders.ingest and the ``ingest`` command, on the real twarc2 and Twitter
+v1.1 samples (tests/data/twarc2_samples, tests/data/twitter_v1)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from analysis import config, io, schema
+from analysis.commands import main
+from analysis.errors import UserError
+from analysis.loaders import REGISTRY
+from analysis.loaders import ingest as ingest_module
+from analysis.loaders.ingest import ingest, load_posts, write_outputs
+
+DATA = Path(__file__).parent / "data"
+SAMPLES = DATA / "twarc2_samples"
+V1 = DATA / "twitter_v1"
+KEY_HEX = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
+
+
+@pytest.fixture(autouse=True)
+def pseudonym_key(monkeypatch, tmp_path):
+    monkeypatch.setenv(config.PSEUDONYM_KEY_ENV, KEY_HEX)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+
+
+def run(paths, **options):
+    options.setdefault("detect_language", False)
+    return ingest(paths, **options)
+
+
+def test_twarc2_streaming_file_auto_detected():
+    result = run([SAMPLES / "streaming_output_with_error.jsonl"], keep_authors=True)
+    summary = result.summary
+    assert summary["inputs"][0]["format"] == "twarc2"
+    assert summary["inputs"][0]["detected"] is True
+    assert summary["rejects"] == 1
+    assert list(summary["rejects_by_reason"]) == ["invalid JSON"]
+    posts = result.posts
+    assert list(posts.columns) == list(schema.POSTS)
+    assert str(posts["created_at"].dtype) == "datetime64[ns, UTC]"
+    assert (posts["collection_role"] == "matched").sum() == 7
+    by_id = posts.set_index("id")
+    # reply 1377650093109743620 answers 1377266697850257410, the conversation root, which came
+    # along in includes.tweets
+    assert by_id.loc["1377650093109743620", "depth"] == 1
+    assert by_id.loc["1377266697850257410", "depth"] == 0
+    assert by_id.loc["1377266697850257410", "collection_role"] == "context"
+    assert by_id.loc["1377650093109743620", "author_id"] == "3026521093"
+    assert by_id.loc["1377650093109743620", "reply_to_author_id"] == "601852746"
+
+
+def test_flat_and_noflat_collapse_as_duplicates():
+    result = run([SAMPLES / "noflat.jsonl", SAMPLES / "flat.jsonl"], keep_authors=True)
+    posts = result.posts
+    assert posts["uid"].is_unique
+    assert (posts["collection_role"] == "matched").sum() == 100
+    assert result.summary["duplicates"] >= 100
+    assert result.summary["rows_written"] == len(posts)
+    assert result.summary["rows_read"] == len(posts) + result.summary["duplicates"]
+
+
+def test_latest_collected_wins_and_matched_beats_context(tmp_path):
+    page = json.loads((SAMPLES / "two_tweets.jsonl").read_text(encoding="utf-8"))
+    newer = json.loads(json.dumps(page))
+    newer["__twarc"]["retrieved_at"] = "2022-01-01T00:00:00+00:00"
+    newer["data"][0]["text"] = "RT @bibaigna96: #POIUYTREWQ (generated newer copy)"
+    older_path = tmp_path / "generated_older.jsonl"
+    newer_path = tmp_path / "generated_newer.jsonl"
+    older_path.write_text(json.dumps(page) + "\n", encoding="utf-8")
+    newer_path.write_text(json.dumps(newer) + "\n", encoding="utf-8")
+    # the newer copy first: order of inputs must not matter, collected_at decides
+    result = run([newer_path, older_path], keep_authors=True)
+    row = result.posts.set_index("id").loc["1394735776701816833"]
+    assert row["text"].endswith("(generated newer copy)")
+    assert result.summary["duplicates"] == 2  # the retweet and its original
+    # a tweet that is context in one file and matched in another is matched
+    original = json.loads(json.dumps(page))
+    original["data"] = page["includes"]["tweets"]
+    original_path = tmp_path / "generated_original.jsonl"
+    original_path.write_text(json.dumps(original) + "\n", encoding="utf-8")
+    result = run([older_path, original_path], keep_authors=True)
+    role = result.posts.set_index("id").loc["1391677057810288641", "collection_role"]
+    assert role == "matched"
+
+
+def test_folder_reads_every_file_and_rejects_what_it_cannot(tmp_path):
+    result = run([SAMPLES], keep_authors=True)
+    formats = {Path(e["path"]).name: e["format"] for e in result.summary["inputs"]}
+    assert formats["brexit.jsonl"] == "twarc2"
+    assert formats["SOURCE.md"] is None or formats["SOURCE.md"] != "twarc2"
+    files_with_rejects = {Path(r.file).name for r in result.rejects}
+    assert {"counts.jsonl", "users.jsonl", "tweets_compliance.jsonl",
+            "streaming_output_with_error.jsonl", "SOURCE.md", "LICENSE"} <= files_with_rejects
+    assert not {"brexit.jsonl", "flat.jsonl", "noflat.jsonl"} & files_with_rejects
+
+
+def test_twitter_v1_folder_and_pseudonyms():
+    result = run([V1])
+    posts = result.posts.set_index("id")
+    assert posts.loc["552785374507175936", "depth"] == 1
+    assert posts.loc["552785374507175936", "root_id"] == "552783667052167168"
+    assert posts.loc["552785374507175936", "thread_id"] == "552783667052167168"
+    # pseudonymized by default: raw ids are gone, the reply points at the source's author
+    assert "25067168" not in set(posts["author_id"].dropna())
+    assert posts.loc["552785374507175936", "reply_to_author_id"] == posts.loc[
+        "552783667052167168", "author_id"]
+    assert posts.loc["552783667052167168", "author_handle"] != "euronews"
+    assert result.summary["pseudonymized"] is True
+    raw = run([V1], keep_authors=True).posts.set_index("id")
+    assert raw.loc["552783667052167168", "author_handle"] == "euronews"
+
+
+def test_same_key_same_pseudonyms_across_runs():
+    a = run([V1 / "552785374507175936.json"]).posts
+    b = run([V1 / "552785374507175936.json", V1 / "552783667052167168.json"]).posts
+    assert a["author_id"].iloc[0] == b.set_index("id").loc["552785374507175936", "author_id"]
+
+
+def test_language_detection_fills_columns():
+    result = ingest([V1 / "552783667052167168.json"], keep_authors=True)
+    row = result.posts.iloc[0]
+    assert row["lang_detected"] == "en"
+    assert 0.5 < row["lang_confidence"] <= 1.0
+    assert row["lang"] == "en"
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"", "empty file"),
+    (b"\x00\x01\x02\x89PNG\x00" * 100, "binary"),
+    (b"just some words, not an export\n", "cannot tell the format"),
+])
+def test_bad_files_are_one_line_errors(tmp_path, content, message):
+    path = tmp_path / "generated_bad.jsonl"
+    path.write_bytes(content)
+    with pytest.raises(UserError, match=message):
+        run([path])
+
+
+def test_missing_file_and_unknown_format():
+    with pytest.raises(UserError, match="no such file"):
+        run([SAMPLES / "nope.jsonl"])
+    with pytest.raises(UserError, match="unknown --format"):
+        run([SAMPLES / "two_tweets.jsonl"], format="nope")
+
+
+def test_wrong_format_is_refused():
+    with pytest.raises(UserError, match="looks like twarc2"):
+        run([SAMPLES / "two_tweets.jsonl"], format="twitter-v1")
+
+
+def test_missing_loader_modules_are_skipped(monkeypatch):
+    monkeypatch.setitem(REGISTRY, "broken", "module_that_does_not_exist")
+    assert "broken" not in ingest_module.available_formats()
+    result = run([SAMPLES / "two_tweets.jsonl"], keep_authors=True)
+    assert result.summary["inputs"][0]["format"] == "twarc2"
+
+
+def test_load_posts_warns_on_rejects():
+    with pytest.warns(UserWarning, match="could not be read"):
+        posts = load_posts([SAMPLES / "streaming_output_with_error.jsonl"], keep_authors=True,
+                           detect_language=False)
+    assert len(posts) > 7
+
+
+def test_write_outputs_all_files_and_manifest(tmp_path):
+    source = SAMPLES / "streaming_output_with_error.jsonl"
+    result = run([source], keep_authors=True)
+    out = tmp_path / "out" / "posts.parquet"
+    written = write_outputs(result, out, [source])
+    assert set(written) == {"posts", "rejects", "manifest"}
+    back = schema.conform(io.read_table(out), schema.POSTS)
+    assert len(back) == len(result.posts)
+    assert back["created_at"].equals(result.posts["created_at"])
+    rejects = [json.loads(line) for line in
+               written["rejects"].read_text(encoding="utf-8").splitlines()]
+    assert rejects[0]["line"] == 8 and rejects[0]["file"] == str(source)
+    manifest = json.loads(written["manifest"].read_text(encoding="utf-8"))
+    expected_sha = hashlib.sha256(source.read_bytes()).hexdigest()
+    assert manifest["inputs"][0]["sha256"] == expected_sha
+    assert manifest["loader_version"]
+    # a rerun without rejects removes the stale rejects file
+    clean = run([SAMPLES / "two_tweets.jsonl"], keep_authors=True)
+    written = write_outputs(clean, out, [SAMPLES / "two_tweets.jsonl"])
+    assert "rejects" not in written and not (tmp_path / "out" / "posts.rejects.jsonl").exists()
+
+
+def test_write_refuses_to_overwrite_input(tmp_path):
+    source = tmp_path / "generated_input.parquet"
+    source.write_bytes(b"PAR1")
+    result = run([SAMPLES / "two_tweets.jsonl"], keep_authors=True)
+    with pytest.raises(UserError, match="overwrite an input"):
+        write_outputs(result, source, [source])
+
+
+def test_cli_writes_and_prints_summary(tmp_path, capsys):
+    out = tmp_path / "posts.parquet"
+    status = main(["ingest", str(SAMPLES / "streaming_output_with_error.jsonl"),
+                   "--no-language", "-o", str(out)])
+    assert status == 0
+    err = capsys.readouterr().err
+    assert "rows written" in err and "invalid JSON" in err and "twarc2 (detected)" in err
+    assert out.exists() and (tmp_path / "posts.rejects.jsonl").exists()
+
+
+def test_cli_strict_writes_nothing(tmp_path, capsys):
+    out = tmp_path / "posts.parquet"
+    status = main(["ingest", str(SAMPLES / "streaming_output_with_error.jsonl"),
+                   "--no-language", "--strict", "-o", str(out)])
+    assert status == 2
+    assert "--strict" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("args", [
+    ["missing.jsonl"],
+    ["--format", "twitter-v1", str(SAMPLES / "two_tweets.jsonl")],
+])
+def test_cli_bad_input_exits_2_with_one_line(tmp_path, capsys, args):
+    status = main(["ingest", *args, "--no-language", "-o", str(tmp_path / "p.parquet")])
+    assert status == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error:")
+
+
+def test_cli_refuses_input_as_output(tmp_path):
+    copy = tmp_path / "generated.parquet"
+    shutil.copy(SAMPLES / "two_tweets.jsonl", tmp_path / "two.jsonl")
+    copy.write_bytes(b"PAR1")
+    status = main(["ingest", str(tmp_path / "two.jsonl"), str(copy), "--format", "twarc2",
+                   "--no-language", "-o", str(copy)])
+    assert status == 2
+    assert copy.read_bytes() == b"PAR1"
+
+
+def test_cli_unknown_format_name_exits_2(tmp_path):
+    with pytest.raises(SystemExit) as info:
+        main(["ingest", str(SAMPLES / "two_tweets.jsonl"), "--format", "nope",
+              "-o", str(tmp_path / "p.parquet")])
+    assert info.value.code == 2
+
+
+def test_field_map_parsing():
+    from analysis.commands.ingest import parse_field_map
+
+    assert parse_field_map("text=message, created_at=date") == {"text": "message",
+                                                                "created_at": "date"}
+    with pytest.raises(UserError):
+        parse_field_map("text")
+
+
+def test_result_is_deterministic():
+    a = run([SAMPLES / "brexit.jsonl"]).posts
+    b = run([SAMPLES / "brexit.jsonl"]).posts
+    pd.testing.assert_frame_equal(a, b)

@@ -1,0 +1,84 @@
+"""Tests for analysis.loaders.pseudonym."""
+
+from __future__ import annotations
+
+import os
+import stat
+
+import pandas as pd
+import pytest
+
+from analysis import config
+from analysis.errors import UserError
+from analysis.loaders import pseudonym
+
+KEY = bytes(range(32))
+
+
+def generated_posts() -> pd.DataFrame:
+    return pd.DataFrame({
+        "platform": ["twitter", "twitter", "reddit"],
+        "author_id": pd.array(["1", "2", "1"], dtype="string"),
+        "author_handle": pd.array(["alice", "bob", None], dtype="string"),
+        "reply_to_author_id": pd.array([None, "1", None], dtype="string"),
+    })
+
+
+def test_same_author_same_pseudonym_and_reply_to_matches():
+    out = pseudonym.pseudonymize(generated_posts(), KEY)
+    assert out["author_id"].iloc[1] != "2"
+    assert out["reply_to_author_id"].iloc[1] == out["author_id"].iloc[0]
+    # the same id on another platform is another person
+    assert out["author_id"].iloc[2] != out["author_id"].iloc[0]
+    assert pd.isna(out["author_handle"].iloc[2])
+    assert out["author_handle"].iloc[0].startswith("h_")
+
+
+def test_stable_across_calls_and_different_keys_differ():
+    a = pseudonym.pseudonymize(generated_posts(), KEY)
+    b = pseudonym.pseudonymize(generated_posts(), KEY)
+    c = pseudonym.pseudonymize(generated_posts(), b"another key of 32 bytes........")
+    pd.testing.assert_frame_equal(a, b)
+    assert a["author_id"].iloc[0] != c["author_id"].iloc[0]
+
+
+def test_known_hmac_value():
+    # HMAC-SHA256(key=bytes(range(32)), "twitter\0id\0alice"), first 20 hex chars, computed with
+    # the openssl command line: printf 'twitter\0id\0alice' | openssl dgst -sha256 -mac HMAC
+    #   -macopt hexkey:000102...1f
+    assert pseudonym.pseudonym("alice", KEY, platform="twitter") == "0186687ed5d21a373436"
+
+
+def test_input_not_mutated():
+    posts = generated_posts()
+    before = posts.copy()
+    pseudonym.pseudonymize(posts, KEY)
+    pd.testing.assert_frame_equal(posts, before)
+
+
+def test_key_file_created_once_with_0600(tmp_path, monkeypatch):
+    monkeypatch.delenv(config.PSEUDONYM_KEY_ENV, raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "cfg"))
+    first = pseudonym.load_key()
+    path = tmp_path / "cfg" / "analysis" / "pseudonym.key"
+    assert path.exists()
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert pseudonym.load_key() == first
+    assert len(first) == 32
+
+
+def test_key_from_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "cfg"))
+    monkeypatch.setenv(config.PSEUDONYM_KEY_ENV, KEY.hex())
+    assert pseudonym.load_key() == KEY
+    assert not (tmp_path / "cfg").exists()
+    monkeypatch.setenv(config.PSEUDONYM_KEY_ENV, "short")
+    with pytest.raises(UserError):
+        pseudonym.load_key()
+
+
+def test_key_under_data_processed_is_refused(monkeypatch):
+    monkeypatch.delenv(config.PSEUDONYM_KEY_ENV, raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(config.DATA_PROCESSED / "cfg"))
+    with pytest.raises(UserError, match="data/processed"):
+        pseudonym.load_key()

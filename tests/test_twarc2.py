@@ -1,0 +1,161 @@
+"""Tests for analysis.loaders.twarc2 on the real twarc2 samples (tests/data/twarc2_samples)."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from analysis.loaders import twarc2
+from analysis.loaders.base import LoadOptions, Reject
+
+SAMPLES = Path(__file__).parent / "data" / "twarc2_samples"
+
+
+def items(name: str | Path) -> tuple[list[dict], list[Reject]]:
+    path = name if isinstance(name, Path) else SAMPLES / name
+    got = list(twarc2.read(path, LoadOptions()))
+    return ([i for i in got if isinstance(i, dict)], [i for i in got if isinstance(i, Reject)])
+
+
+def first_page(name: str) -> dict:
+    with open(SAMPLES / name, encoding="utf-8") as handle:
+        return json.loads(handle.readline())
+
+
+def test_two_tweets_retweet_with_context_original():
+    rows, rejects = items("two_tweets.jsonl")
+    assert rejects == []
+    matched = [r for r in rows if r["collection_role"] == "matched"]
+    context = [r for r in rows if r["collection_role"] == "context"]
+    assert len(matched) == 1 and len(context) == 1
+    rt = matched[0]
+    assert rt["uid"] == "twitter:1394735776701816833"
+    assert rt["kind"] == "repost"
+    assert rt["parent_id"] == "1391677057810288641"
+    assert rt["text"] == "RT @bibaigna96: #POIUYTREWQ"
+    assert rt["author_handle"] == "LachiVeronica"  # from includes.users
+    assert rt["created_at"] == pd.Timestamp("2021-05-18T19:24:56Z")
+    assert rt["collected_at"] == pd.Timestamp("2021-05-19T15:26:17Z")
+    assert rt["lang"] is None  # "und"
+    assert rt["hashtags"] == ["POIUYTREWQ"] and rt["mentions"] == ["bibaigna96"]
+    assert rt["share_count"] == 1 and rt["like_count"] == 0
+    assert context[0]["id"] == "1391677057810288641"
+    assert context[0]["author_handle"] == "bibaigna96"
+
+
+def test_streaming_file_truncated_line_is_one_reject_and_others_are_kept():
+    rows, rejects = items("streaming_output_with_error.jsonl")
+    assert len(rejects) == 1
+    assert rejects[0].line == 8
+    assert rejects[0].reason.startswith("invalid JSON")
+    matched = [r for r in rows if r["collection_role"] == "matched"]
+    assert [r["source_line"] for r in matched] == [1, 2, 3, 4, 5, 6, 7]
+    by_id = {r["id"]: r for r in matched}
+    quote = by_id["1377650090978992134"]
+    assert quote["kind"] == "quote" and quote["parent_id"] == "1377640162566496258"
+    reply = by_id["1377650093109743620"]
+    assert reply["kind"] == "reply"
+    assert reply["parent_id"] == "1377266697850257410"
+    assert reply["thread_id"] == "1377266697850257410"
+    assert reply["reply_to_author_id"] == "601852746"
+    assert by_id["1377650277642338305"]["kind"] == "post"
+
+
+def test_flat_and_noflat_give_the_same_matched_tweets():
+    flat, _ = items("flat.jsonl")
+    page, _ = items("noflat.jsonl")
+    fields = ["uid", "kind", "parent_id", "text", "author_id", "author_handle", "created_at"]
+    a = {r["uid"]: tuple(r[f] for f in fields) for r in flat if r["collection_role"] == "matched"}
+    b = {r["uid"]: tuple(r[f] for f in fields) for r in page if r["collection_role"] == "matched"}
+    assert len(a) == 100
+    assert a == b
+
+
+def test_noflat_user_error_is_not_a_post():
+    rows, rejects = items("noflat.jsonl")
+    assert rejects == []
+    # the page's only error is about a suspended user mentioned in a tweet
+    assert all(r["text_status"] == "ok" for r in rows)
+
+
+@pytest.mark.parametrize("name, what", [("counts.jsonl", "counts"), ("users.jsonl", "users"),
+                                        ("tweets_compliance.jsonl", "compliance")])
+def test_non_tweet_outputs_are_rejected_with_reason(name, what):
+    rows, rejects = items(name)
+    assert rows == []
+    assert rejects and all(what in r.reason for r in rejects)
+
+
+def test_edit_history_collapses_to_latest_version():
+    for name in ("edited.jsonl", "edited_before.jsonl"):
+        rows, rejects = items(name)
+        assert rejects == []
+        assert len(rows) == 1, name
+        assert rows[0]["id"] == "1576994789110992896"
+        assert rows[0]["text"].startswith("hey :)")
+        assert rows[0]["collection_role"] == "matched"
+
+
+def test_generated_withheld_tweet_and_tweet_errors(tmp_path):
+    page = first_page("two_tweets.jsonl")
+    page["data"][0]["withheld"] = {"copyright": False, "country_codes": ["DE"]}
+    page["errors"] = [
+        {"value": "123", "detail": "Could not find tweet with ids: [123].",
+         "title": "Not Found Error", "resource_type": "tweet", "parameter": "ids",
+         "resource_id": "123", "type": "https://api.twitter.com/2/problems/resource-not-found"},
+        {"value": "456", "detail": "Sorry, you are not authorized to see the Tweet with "
+         "referenced_tweets.id: [456].", "title": "Authorization Error",
+         "resource_type": "tweet", "parameter": "referenced_tweets.id", "resource_id": "456",
+         "type": "https://api.twitter.com/2/problems/not-authorized-for-resource"},
+    ]
+    path = tmp_path / "generated_withheld.jsonl"
+    path.write_text(json.dumps(page) + "\n", encoding="utf-8")
+    rows, rejects = items(path)
+    assert rejects == []
+    by_id = {r["id"]: r for r in rows}
+    assert by_id["1394735776701816833"]["text_status"] == "withheld"
+    assert by_id["123"]["text_status"] == "deleted"
+    assert by_id["123"]["collection_role"] == "matched"
+    assert by_id["123"]["created_at"] is None
+    assert by_id["123"]["created_at_precision"] == "missing"
+    assert by_id["456"]["text_status"] == "unavailable"
+    assert by_id["456"]["collection_role"] == "context"
+
+
+def test_generated_tweet_without_id_or_time_is_rejected(tmp_path):
+    page = first_page("two_tweets.jsonl")
+    no_id = copy.deepcopy(page)
+    del no_id["data"][0]["id"]
+    no_time = copy.deepcopy(page)
+    del no_time["data"][0]["created_at"]
+    path = tmp_path / "generated_broken.jsonl"
+    path.write_text(json.dumps(no_id) + "\n" + json.dumps(no_time) + "\n", encoding="utf-8")
+    rows, rejects = items(path)
+    assert [r.line for r in rejects] == [1, 2]
+    assert "no id" in rejects[0].reason and "created_at" in rejects[1].reason
+
+
+def test_generated_empty_page_is_a_reject(tmp_path):
+    path = tmp_path / "generated_empty_page.jsonl"
+    path.write_text('{"meta": {"result_count": 0}, "__twarc": {}}\n', encoding="utf-8")
+    rows, rejects = items(path)
+    assert rows == [] and len(rejects) == 1 and "no tweets" in rejects[0].reason
+
+
+def test_sniff():
+    for path in SAMPLES.glob("*.jsonl"):
+        assert twarc2.sniff(path, path.read_bytes()[:65536]), path.name
+    v1 = Path(__file__).parent / "data" / "twitter_v1" / "552783667052167168.json"
+    assert not twarc2.sniff(v1, v1.read_bytes())
+    assert not twarc2.sniff(Path("x.csv"), b"id,text\n1,hello\n")
+
+
+def test_row_from_tweet_does_not_mutate():
+    page = first_page("brexit.jsonl")
+    before = copy.deepcopy(page)
+    list(twarc2._page_rows(page, 1, "x"))
+    assert page == before
