@@ -140,7 +140,7 @@ def row_from_record(record: Mapping[str, str], *, platform: str | None = None,
     """
     post_id = record.get("id")
     if is_missing(post_id):
-        raise ValueError("record has no id")
+        raise ValueError("missing id: record has no id")
     post_id = str(post_id).strip()
     unix = record.get("unix_timestamp")
     try:
@@ -149,16 +149,17 @@ def row_from_record(record: Mapping[str, str], *, platform: str | None = None,
         elif not is_missing(record.get("timestamp")):
             created_at = parse_time(str(record["timestamp"]).strip(), tz=tz or "UTC")
         else:
-            raise ValueError("record has no timestamp or unix_timestamp")
+            raise ValueError("missing time: record has no timestamp or unix_timestamp")
     except (TypeError, OverflowError) as exc:
-        raise ValueError(f"bad timestamp: {exc}") from None
+        raise ValueError(f"bad time: {exc}") from None
     except ValueError as exc:
-        if str(exc).startswith("record has"):
+        if str(exc).startswith("missing time"):
             raise
-        raise ValueError(f"bad timestamp {record.get('timestamp')!r}: {exc}") from None
+        value = unix if not is_missing(unix) else record.get("timestamp")
+        raise ValueError(f"bad time: {value!r} ({exc})") from None
     plat = platform or platform_from_record(record)
     if plat not in PLATFORMS:
-        raise ValueError(f"unknown platform {plat!r}; use one of {', '.join(PLATFORMS)}")
+        raise ValueError(f"unknown platform: {plat!r} is not one of {', '.join(PLATFORMS)}")
     thread_id = None if is_missing(record.get("thread_id")) else str(record["thread_id"]).strip()
     parent_id = None if is_missing(record.get("parent_id")) else str(record["parent_id"]).strip()
     if parent_id == post_id:

@@ -127,17 +127,17 @@ def row_from_comment(comment: dict, *, thread_id: str, parent_id: str | None) ->
         When the record is not a comment or lacks its id or time; the message is a reject reason.
     """
     if not isinstance(comment, Mapping):
-        raise ValueError(f"not a comment object but {type(comment).__name__}")
+        raise ValueError(f"wrong shape: not a comment object but {type(comment).__name__}")
     comment_id = _str_id(comment.get("id"), "id")
     if comment_id is None:
-        raise ValueError("comment has no id")
+        raise ValueError("missing id: comment has no id")
     created = comment.get("created_at")
     if created in (None, ""):
-        raise ValueError("comment has no created_at")
+        raise ValueError("missing time: comment has no created_at")
     try:
         created_at = parse_time(created)
     except (ValueError, TypeError, OverflowError) as exc:
-        raise ValueError(f"bad created_at {created!r}: {exc}") from None
+        raise ValueError(f"bad time: created_at {created!r} ({exc})") from None
     owner = comment.get("owner") if isinstance(comment.get("owner"), Mapping) else {}
     text = comment.get("text")
     text = text if isinstance(text, str) else None
@@ -171,13 +171,13 @@ def rows_from_comment(comment: dict, *, thread_id: str) -> list[dict | tuple[str
     if answers is None:
         return out
     if not isinstance(answers, list):
-        out.append((f"answers of comment {row['id']} is not a list", answers))
+        out.append((f"wrong shape: answers of comment {row['id']} is not a list", answers))
         return out
     for answer in answers:
         try:
             out.append(row_from_comment(answer, thread_id=thread_id, parent_id=row["id"]))
         except ValueError as exc:
-            out.append((f"answer to comment {row['id']}: {exc}", answer))
+            out.append((f"{exc} (an answer to comment {row['id']})", answer))
     return out
 
 
@@ -313,14 +313,14 @@ def _iter_array(path: Path) -> Iterator[tuple[int, object] | Reject]:
             if buffer[pos] != "[":
                 first = buffer[pos:pos + 200]
                 kind = "a JSON object" if first.startswith("{") else "not JSON"
-                yield Reject(name, line, f"expected a JSON array of comments, found {kind}",
-                             snippet(first))
+                yield Reject(name, line, "wrong shape: expected a JSON array of comments, "
+                             f"found {kind}", snippet(first))
                 return
             pos += 1
             while True:
                 skip_space()
                 if pos >= len(buffer):
-                    yield Reject(name, line, "file ends inside the JSON array (truncated?)", "")
+                    yield Reject(name, line, "truncated: the file ends inside the JSON array", "")
                     return
                 if buffer[pos] == "]":
                     return
@@ -332,7 +332,8 @@ def _iter_array(path: Path) -> Iterator[tuple[int, object] | Reject]:
                         element, end = decoder.raw_decode(buffer, pos)
                     except json.JSONDecodeError as exc:
                         if len(buffer) - pos > MAX_ELEMENT_CHARS:
-                            yield Reject(name, line, "array element too large", "")
+                            yield Reject(name, line, "too large: an array element is over "
+                                         "the size limit", "")
                             return
                         if more():
                             continue

@@ -223,12 +223,12 @@ def _as_id(value: object, field: str) -> str | None:
     if is_missing(value):
         return None
     if isinstance(value, bool):
-        raise ValueError(f"{field} is not an id: {value!r}")
+        raise ValueError(f"bad id: {field} {value!r} is not an id")
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     if isinstance(value, str | int):
         return str(value).strip()
-    raise ValueError(f"{field} is not an id: {value!r}")
+    raise ValueError(f"bad id: {field} {value!r} is not an id")
 
 
 def as_count(value: object) -> int | None:
@@ -287,11 +287,11 @@ def _as_time(value: object, field: str, tz: str | None) -> tuple[pd.Timestamp | 
         stamp = parse_time(value, tz=tz)
     except ValueError as exc:
         if "naive" in str(exc):
-            raise ValueError(f"{field} {value!r} has no time zone; pass --tz ZONE "
+            raise ValueError(f"naive time: {field} {value!r} has no time zone; pass --tz ZONE "
                              "(e.g. --tz UTC)") from None
-        raise ValueError(f"bad {field} {value!r}: {exc}") from None
+        raise ValueError(f"bad time: {field} {value!r} ({exc})") from None
     except (TypeError, OverflowError) as exc:
-        raise ValueError(f"bad {field} {value!r}: {exc}") from None
+        raise ValueError(f"bad time: {field} {value!r} ({exc})") from None
     return stamp, is_date
 
 
@@ -320,7 +320,7 @@ def row_from_record(record: Mapping, columns: Mapping[str, str], *, platform: st
         outside a category; the message is a reject reason.
     """
     if not isinstance(record, Mapping):
-        raise ValueError(f"not a record (JSON object) but {type(record).__name__}")
+        raise ValueError(f"wrong shape: not a record (JSON object) but {type(record).__name__}")
 
     def get(field: str) -> object:
         column = columns.get(field)
@@ -328,11 +328,11 @@ def row_from_record(record: Mapping, columns: Mapping[str, str], *, platform: st
 
     post_id = _as_id(get("id"), "id")
     if post_id is None:
-        raise ValueError(f"record has no id (column {columns.get('id', 'id')!r}; "
+        raise ValueError(f"missing id: record has no id (column {columns.get('id', 'id')!r}; "
                          "map one with --map id=COLUMN)")
     created_at, is_date = _as_time(get("created_at"), "created_at", tz)
     if created_at is None:
-        raise ValueError(f"record has no created_at (column "
+        raise ValueError(f"missing time: record has no created_at (column "
                          f"{columns.get('created_at', 'created_at')!r}; map one with "
                          "--map created_at=COLUMN)")
     if platform:
@@ -341,7 +341,7 @@ def row_from_record(record: Mapping, columns: Mapping[str, str], *, platform: st
         value = get("platform")
         plat = DEFAULT_PLATFORM if is_missing(value) else str(value).strip().lower()
     if plat not in PLATFORMS:
-        raise ValueError(f"unknown platform {plat!r}; use one of {', '.join(PLATFORMS)}")
+        raise ValueError(f"unknown platform: {plat!r} is not one of {', '.join(PLATFORMS)}")
     row: dict = {"platform": plat, "id": post_id, "uid": make_uid(plat, post_id),
                  "created_at": created_at}
     for field in STRING_FIELDS:
@@ -369,7 +369,7 @@ def row_from_record(record: Mapping, columns: Mapping[str, str], *, platform: st
             continue
         text = str(value).strip().lower()
         if text not in allowed:
-            raise ValueError(f"{field} {value!r} is not one of {', '.join(allowed)}")
+            raise ValueError(f"bad {field}: {value!r} is not one of {', '.join(allowed)}")
         row[field] = text
     row["source_format"] = source_format
     row["loader_version"] = LOADER_VERSION
@@ -406,7 +406,7 @@ def iter_csv(path: Path, *, delimiter: str | None = None
                     break
                 except csv.Error as exc:
                     last_line = reader.line_num
-                    yield Reject(name, start, f"unreadable CSV record: {exc}", "")
+                    yield Reject(name, start, f"bad CSV: {exc}", "")
                     if header is None:
                         return
                     continue
@@ -428,8 +428,8 @@ def iter_csv(path: Path, *, delimiter: str | None = None
                                  snippet(raw.encode("utf-8", "surrogateescape")))
                     continue
                 if len(fields) != len(header):
-                    yield Reject(name, start, f"record has {len(fields)} fields, the header "
-                                 f"has {len(header)}", snippet(raw))
+                    yield Reject(name, start, f"field count: record has {len(fields)} fields, "
+                                 f"the header has {len(header)}", snippet(raw))
                     continue
                 yield start, dict(zip(header, fields, strict=True))
             if header is None:

@@ -113,18 +113,18 @@ def row_from_comment(record: dict, *, video_id: str) -> dict:
         When the record is not a comment or lacks its id or time; the message is a reject reason.
     """
     if not isinstance(record, Mapping):
-        raise ValueError(f"not a comment object but {type(record).__name__}")
+        raise ValueError(f"wrong shape: not a comment object but {type(record).__name__}")
     cid = record.get("cid")
     if not isinstance(cid, str) or not cid.strip():
-        raise ValueError("comment has no cid")
+        raise ValueError("missing id: comment has no cid")
     cid = cid.strip()
     parsed = record.get("time_parsed")
     if parsed in (None, "") or isinstance(parsed, bool):
-        raise ValueError(f"comment has no time_parsed (time: {record.get('time')!r})")
+        raise ValueError(f"missing time: comment has no time_parsed (time {record.get('time')!r})")
     try:
         created_at = parse_time(parsed)
     except (ValueError, TypeError, OverflowError) as exc:
-        raise ValueError(f"bad time_parsed {parsed!r}: {exc}") from None
+        raise ValueError(f"bad time: time_parsed {parsed!r} ({exc})") from None
     parent_id = cid.rsplit(".", 1)[0] if "." in cid else video_id
     text = record.get("text")
     text = text if isinstance(text, str) else None

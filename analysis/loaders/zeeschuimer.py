@@ -89,13 +89,13 @@ def _count(value: object) -> int | None:
 
 def _time(value: object, what: str) -> pd.Timestamp:
     if value in (None, "") or isinstance(value, bool):
-        raise ValueError(f"item has no {what}")
+        raise ValueError(f"missing time: item has no {what}")
     try:
         stamp = parse_time(value)
     except (ValueError, TypeError, OverflowError) as exc:
-        raise ValueError(f"bad {what} {value!r}: {exc}") from None
+        raise ValueError(f"bad time: {what} {value!r} ({exc})") from None
     if stamp is None:
-        raise ValueError(f"item has no {what}")
+        raise ValueError(f"missing time: item has no {what}")
     return stamp
 
 
@@ -119,7 +119,7 @@ def row_from_tiktok_post(data: Mapping) -> dict:
     """Map a TikTok item (as 4CAT's ``SearchTikTok.map_item`` reads it) to a post row."""
     post_id = _str_id(data.get("id"))
     if post_id is None:
-        raise ValueError("TikTok item has no id")
+        raise ValueError("missing id: TikTok item has no id")
     author = data.get("author")
     if isinstance(author, Mapping):
         author_id, handle = _str_id(author.get("id")), author.get("uniqueId") or None
@@ -148,10 +148,10 @@ def row_from_tiktok_comment(data: Mapping) -> dict:
     """Map a TikTok comment (``cid``, ``aweme_id``, ``reply_id``, ...) to a comment row."""
     cid = _str_id(data.get("cid"))
     if cid is None:
-        raise ValueError("TikTok comment has no cid")
+        raise ValueError("missing id: TikTok comment has no cid")
     video = _str_id(data.get("aweme_id"))
     if video is None:
-        raise ValueError("TikTok comment has no aweme_id (video id)")
+        raise ValueError("missing thread: TikTok comment has no aweme_id (video id)")
     parent = None
     for key in ("reply_to_reply_id", "reply_id"):
         candidate = _str_id(data.get(key))
@@ -187,7 +187,7 @@ def row_from_instagram_post(data: Mapping) -> dict:
     link = data.get("link") or ""
     if data.get("product_type") == "ad" or (
             isinstance(link, str) and link.startswith("https://www.facebook.com/ads/ig_redirect")):
-        raise ValueError("Instagram ad, not a post")
+        raise ValueError("Instagram ad: not a post")
     graph = "__typename" in data and data["__typename"] not in ("XDTMediaDict",)
     if graph:
         code = data.get("shortcode")
@@ -207,7 +207,7 @@ def row_from_instagram_post(data: Mapping) -> dict:
         comments = data.get("comment_count")
     post_id = _str_id(code)
     if post_id is None:
-        raise ValueError("Instagram post has no shortcode")
+        raise ValueError("missing id: Instagram post has no shortcode")
     author_id, handle = _instagram_user(data)
     text = caption if isinstance(caption, str) else None
     return _row("instagram", post_id, kind="post", thread_id=post_id, parent_id=None,
@@ -220,10 +220,10 @@ def row_from_instagram_comment(data: Mapping) -> dict:
     """Map an Instagram comment as Zeeschuimer's ``instagram-comments`` module stores it."""
     comment_id = _str_id(data.get("id")) or _str_id(data.get("pk"))
     if comment_id is None:
-        raise ValueError("Instagram comment has no id")
+        raise ValueError("missing id: Instagram comment has no id")
     thread = _str_id(data.get("post_shortcode")) or _str_id(data.get("post_id"))
     if thread is None:
-        raise ValueError("Instagram comment has no post_shortcode or post_id")
+        raise ValueError("missing thread: Instagram comment has no post_shortcode or post_id")
     created = data.get("created_at")
     if created in (None, ""):
         created = data.get("created_at_utc")
@@ -256,21 +256,21 @@ def row_from_item(item: dict) -> dict:
         reject reason.
     """
     if not isinstance(item, Mapping):
-        raise ValueError(f"not a Zeeschuimer item but {type(item).__name__}")
+        raise ValueError(f"wrong shape: not a Zeeschuimer item but {type(item).__name__}")
     platform = item.get("source_platform")
     if not isinstance(platform, str) or not platform:
-        raise ValueError("item has no source_platform")
+        raise ValueError("wrong shape: item has no source_platform")
     mapper = MAPPERS.get(platform)
     if mapper is None:
-        raise ValueError(f"Zeeschuimer items from {platform!r} are not supported (supported: "
-                         f"{', '.join(MAPPERS)})")
+        raise ValueError(f"unsupported platform {platform!r}: only {', '.join(MAPPERS)} items "
+                         "can be mapped")
     data = item.get("data")
     if not isinstance(data, Mapping):
-        raise ValueError("item has no data object")
+        raise ValueError("wrong shape: item has no data object")
     try:
         row = mapper(data)
     except (AttributeError, TypeError, KeyError, IndexError) as exc:
-        raise ValueError(f"unexpected {platform} data structure: {exc!r}") from None
+        raise ValueError(f"wrong shape: unexpected {platform} data ({exc!r})") from None
     collected = item.get("timestamp_collected")
     if isinstance(collected, int | float) and not isinstance(collected, bool):
         row["collected_at"] = pd.Timestamp(collected, unit="ms", tz="UTC")

@@ -1,0 +1,155 @@
+"""Export a posts table for other tools: a CSV that 4CAT can import (``--format 4cat-csv``).
+
+4CAT's CSV import ("Custom/other" in its upload form, ``datasources/custom``) needs the columns
+``id``, ``thread_id``, ``author``, ``body`` and ``timestamp`` (best as ``YYYY-MM-DD HH:MM:SS``) and
+keeps any other columns after them. The export writes those first, with ``timestamp`` in UTC, then
+:data:`FOURCAT_EXTRA_COLUMNS` (``unix_timestamp``, ``parent_id``, ``platform``, ``kind``, counts,
+...), so that :mod:`analysis.loaders.fourcat_csv` reads the file back to the same ids, texts and
+times (to the second).
+
+- ``thread_id`` is the post's thread, else its root, else its own id (4CAT requires one).
+- ``author`` is the handle, else the author id (both pseudonymized unless ingest kept them).
+- ``subject`` is the title; lists (``hashtags``) are joined with commas, as 4CAT does.
+
+Examples
+--------
+>>> posts = pd.DataFrame({"uid": ["reddit:a"], "platform": ["reddit"], "id": ["a"],
+...                       "created_at": [pd.Timestamp("2020-10-01 09:00:05", tz="UTC")],
+...                       "text": ["hi"], "author_handle": ["h"]})
+>>> row = to_4cat(posts).iloc[0]
+>>> row["id"], row["thread_id"], row["author"], row["timestamp"], row["unix_timestamp"]
+('a', 'a', 'h', '2020-10-01 09:00:05', '1601542805')
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+
+from analysis import schema
+from analysis.errors import UserError
+from analysis.io import atomic_path, read_table
+
+#: Export formats: name -> file suffix it is written with.
+EXPORT_FORMATS = {"4cat-csv": ".csv"}
+
+#: The columns 4CAT's CSV import requires, in its order.
+FOURCAT_REQUIRED_COLUMNS = ("id", "thread_id", "author", "body", "timestamp")
+
+#: Further columns written after the required ones.
+FOURCAT_EXTRA_COLUMNS = ("unix_timestamp", "parent_id", "subject", "author_id", "platform", "kind",
+                         "lang", "like_count", "reply_count", "share_count", "quote_count",
+                         "score", "hashtags", "text_status", "uid")
+
+#: Rows converted at a time when streaming a Parquet input.
+BATCH_ROWS = 50_000
+
+
+def _join(value: object) -> str | None:
+    if hasattr(value, "tolist"):
+        value = value.tolist()
+    if isinstance(value, list | tuple):
+        return ",".join(str(v) for v in value)
+    return None if pd.isna(value) else str(value)
+
+
+def to_4cat(posts: pd.DataFrame) -> pd.DataFrame:
+    """A posts table as the columns of a 4CAT CSV import (all values strings or null).
+
+    Parameters
+    ----------
+    posts
+        Any frame with (a subset of) the posts-table columns; it is conformed first.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`FOURCAT_REQUIRED_COLUMNS` then :data:`FOURCAT_EXTRA_COLUMNS`; a new frame.
+    """
+    frame = schema.conform(posts, schema.POSTS)
+    created = frame["created_at"]
+    out = pd.DataFrame(index=frame.index)
+    out["id"] = frame["id"]
+    out["thread_id"] = frame["thread_id"].fillna(frame["root_id"]).fillna(frame["id"])
+    out["author"] = frame["author_handle"].fillna(frame["author_id"])
+    out["body"] = frame["text"]
+    out["timestamp"] = created.dt.strftime("%Y-%m-%d %H:%M:%S").astype(schema.STRING)
+    seconds = (created - pd.Timestamp(0, tz="UTC")) // pd.Timedelta(seconds=1)
+    out["unix_timestamp"] = seconds.astype("Int64").astype(schema.STRING)
+    out["parent_id"] = frame["parent_id"]
+    out["subject"] = frame["title"]
+    out["author_id"] = frame["author_id"]
+    for column in ("platform", "kind", "text_status"):
+        out[column] = frame[column].astype("object").where(frame[column].notna(), None)
+    out["lang"] = frame["lang"]
+    for column in ("like_count", "reply_count", "share_count", "quote_count", "score"):
+        out[column] = frame[column].astype(schema.STRING)
+    out["hashtags"] = [_join(v) for v in frame["hashtags"]]
+    out["uid"] = frame["uid"]
+    return out[list(FOURCAT_REQUIRED_COLUMNS + FOURCAT_EXTRA_COLUMNS)].reset_index(drop=True)
+
+
+def _batches(path: Path) -> Iterator[pd.DataFrame]:
+    """The posts table in batches: streamed for Parquet, whole for CSV / JSON lines."""
+    if path.suffix.lower() == ".parquet" and path.is_file():
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        try:
+            parquet = pq.ParquetFile(path)
+        except (pa.ArrowException, OSError) as exc:
+            raise UserError(f"cannot read table: {str(exc).splitlines()[0]}", path) from None
+        wanted = [c for c in parquet.schema_arrow.names if c in schema.POSTS]
+        if "id" not in wanted:
+            raise UserError("not a posts table (no id column); export reads the output of "
+                            "'ingest'", path)
+        for batch in parquet.iter_batches(batch_size=BATCH_ROWS, columns=wanted):
+            yield batch.to_pandas(ignore_metadata=True)
+        return
+    frame = read_table(path)
+    if "id" not in frame.columns:
+        raise UserError("not a posts table (no id column); export reads the output of 'ingest'",
+                        path)
+    yield frame
+
+
+def export_posts(posts_path: str | os.PathLike, output: str | os.PathLike,
+                 format: str = "4cat-csv") -> dict[str, int]:  # noqa: A002 - mirrors --format
+    """Write a posts table (Parquet, CSV or JSON lines) as a file another tool imports.
+
+    Parameters
+    ----------
+    posts_path
+        A posts table, as written by ``python -m analysis ingest``.
+    output
+        The file to write (atomically); it may not be the input.
+    format
+        One of :data:`EXPORT_FORMATS`.
+
+    Returns
+    -------
+    dict
+        ``rows`` written and ``rows_without_time`` (4CAT skips rows without a timestamp).
+    """
+    if format not in EXPORT_FORMATS:
+        raise UserError(f"unknown export --format {format!r}; use one of "
+                        f"{', '.join(EXPORT_FORMATS)}")
+    source = Path(posts_path)
+    if not source.is_file():
+        raise UserError("no such file", source)
+    counts = {"rows": 0, "rows_without_time": 0}
+    with atomic_path(output, overwrite_guard=[source]) as tmp, \
+            open(tmp, "w", encoding="utf-8", newline="") as handle:
+        header = True
+        for batch in _batches(source):
+            table = to_4cat(batch)
+            table.to_csv(handle, index=False, header=header, lineterminator="\n")
+            header = False
+            counts["rows"] += len(table)
+            counts["rows_without_time"] += int(table["timestamp"].isna().sum())
+        if header:  # no batch at all: still write the header
+            to_4cat(schema.empty(schema.POSTS)).to_csv(handle, index=False, lineterminator="\n")
+    return counts
