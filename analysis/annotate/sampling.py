@@ -340,7 +340,8 @@ def draw_sample(
 
     strata = (units.groupby("stratum", sort=True)
               .agg(time_bin=("time_bin", "first"), predicted_label=("predicted_label", "first"),
-                   uncertain=("uncertain", "first"), population=("uid", "size"))
+                   uncertain=("uncertain", "first"), population=("uid", "size"),
+                   first_post=("created_at", "min"), last_post=("created_at", "max"))
               .reset_index())
     strata["sampled"] = _allocate_strata(strata, n, keys, allocation, uncertain_share)
     strata["inclusion_prob"] = strata["sampled"] / strata["population"]

@@ -1,0 +1,98 @@
+"""Adjudication: one final label per post from coders' labels and a resolution file.
+
+The PHEME test uses real final labels as the adjudicator's decisions; its second coder is
+SIMULATED (labels flipped by code), because PHEME publishes one label per tweet, not per coder.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis import config
+from analysis.annotate import adjudicate, find_disagreements
+from analysis.annotate.adjudicate import ResolutionError
+from analysis.errors import UserError
+
+PHEME = config.DATA_RAW / "pheme_rumour_scheme" / "annotations" / "en-scheme-annotations.json"
+PHEME_TO_STANCE = {"agreed": "support", "disagreed": "criticism", "comment": "other",
+                   "appeal-for-more-information": "other"}
+
+
+def gold(rows) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=["uid", "labeler_id", "label"])
+    frame["task"] = "stance"
+    return frame
+
+
+CODED = [("1", "A", "support"), ("1", "B", "other"),  # disagreement
+         ("2", "A", "other"), ("2", "B", "other"),  # unanimous
+         ("3", "A", "criticism"),  # single
+         ("4", "A", "support"), ("4", "B", "support"), ("4", "C", "other")]  # 2 of 3
+
+
+def test_each_kind_of_resolution():
+    resolutions = pd.DataFrame({"uid": ["1"], "resolved_label": ["Support"],
+                                "adjudicator": ["judge"]})
+    final = adjudicate(gold(CODED), resolutions, majority=True).set_index("uid")
+    assert final["label"].to_dict() == {"1": "support", "2": "other", "3": "criticism",
+                                        "4": "support"}
+    assert final["resolution"].to_dict() == {"1": "adjudicated", "2": "unanimous",
+                                             "3": "single", "4": "majority"}
+    assert final["labeler_id"].to_dict() == {"1": "judge", "2": "A+B", "3": "A", "4": "A+B"}
+    assert set(final["labeler_type"].astype(str)) == {"human"}
+    assert final.loc["4", "coder_labels"] == "A=support; B=support; C=other"
+
+
+def test_unresolved_disagreements_stop_the_run_unless_dropped():
+    with pytest.raises(UserError, match="unresolved"):
+        adjudicate(gold(CODED))
+    final = adjudicate(gold(CODED), drop_unresolved=True)
+    assert sorted(final["uid"]) == ["2", "3"]
+    assert final.attrs["unresolved"] == ["1", "4"]
+    # A 1-1 tie is no majority.
+    with pytest.raises(UserError, match="unresolved"):
+        adjudicate(gold(CODED), majority=True)
+
+
+def test_resolution_file_problems_are_listed_by_row():
+    resolutions = pd.DataFrame({"uid": ["1", "9", "4", "4", "2"],
+                                "resolved_label": ["maybe", "support", "support", "other", ""]})
+    with pytest.raises(ResolutionError) as caught:
+        adjudicate(gold(CODED), resolutions)
+    found = [(p.row, p.value) for p in caught.value.problems]
+    assert found == [(2, "maybe"), (3, "9"), (5, "4")]
+    with pytest.raises(ResolutionError, match="resolved_label"):
+        adjudicate(gold(CODED), pd.DataFrame({"uid": ["1"], "label": ["support"]}))
+
+
+def test_mixed_tasks_are_refused():
+    frame = gold(CODED)
+    frame.loc[0, "task"] = "sdqc"
+    with pytest.raises(UserError, match="mixes tasks"):
+        adjudicate(frame)
+
+
+def test_pheme_final_labels_come_back_after_adjudication():
+    records = json.loads(PHEME.read_text(encoding="utf-8"))
+    replies = [r for r in records if r["tweetid"] != r["threadid"]
+               and r["event"] == "ottawashooting"]
+    truth = {f"twitter:{r['tweetid']}": PHEME_TO_STANCE[r["responsetype-vs-source"]]
+             for r in replies}
+    labels = list(dict.fromkeys(PHEME_TO_STANCE.values()))
+    rng = np.random.default_rng(0)
+    rows = []
+    for uid, label in truth.items():
+        rows.append((uid, "pheme", label))
+        simulated = label if rng.random() > 0.2 else labels[(labels.index(label) + 1) % 3]
+        rows.append((uid, "simulated", simulated))
+    coded = gold(rows)
+    disputes = find_disagreements(coded)
+    assert 0 < len(disputes) < len(truth)
+    disputes["resolved_label"] = disputes["uid"].map(truth)
+    final = adjudicate(coded, disputes)
+    assert final.set_index("uid")["label"].to_dict() == truth
+    assert (final["resolution"] == "adjudicated").sum() == len(disputes)
