@@ -170,11 +170,11 @@ def row_from_record(record: Mapping[str, str], *, platform: str | None = None,
     if kind not in KINDS:
         kind = "post" if parent_id is None else (
             "comment" if plat in COMMENT_PLATFORMS else "reply")
-    text = record.get("body")
-    text = None if text is None else str(text)
+    # a blank body is missing (CSV cannot tell "" from null); the post itself is still there
+    text = None if is_missing(record.get("body")) else str(record["body"])
     status = str(record.get("text_status") or "").strip().lower()
     if status not in TEXT_STATUSES:
-        status = "ok" if text is not None else "unavailable"
+        status = "ok"
     author = None if is_missing(record.get("author")) else str(record["author"]).strip()
     author_id = None if is_missing(record.get("author_id")) else str(record["author_id"]).strip()
     lang = _first(record, ("lang", "language", "language_guess"))
