@@ -216,6 +216,42 @@ def test_truncated_archive_keeps_the_posts_before_the_cut(tmp_path):
     assert len(rejects) == 1 and "truncated or corrupt" in rejects[0].reason
 
 
+def test_damaged_member_header_in_the_middle_is_reported(tmp_path):
+    packed = tmp_path / "threads.tar"
+    with tarfile.open(packed, "w") as archive:
+        for index in range(1, 4):
+            _add(archive, f"e/{index}/source-tweet/{index}.json",
+                 json.dumps(generated_tweet(str(index))).encode())
+    data = bytearray(packed.read_bytes())
+    data[1024 + 148:1024 + 156] = b"9999999\0"  # checksum field of the second member's header
+    damaged = tmp_path / "damaged.tar"
+    damaged.write_bytes(bytes(data))
+    rows, rejects, _ = _read(damaged)
+    assert [r["id"] for r in rows] == ["1"]  # tarfile alone would stop here without a word
+    assert [r.reason for r in rejects] == [
+        "corrupt archive: a damaged member header ends the readable part; the rest is missing"]
+
+
+@pytest.mark.parametrize("name", ["fixture.tgz", "fixture.tar.zst", "fixture.tar.xz"])
+def test_compression_is_told_by_content_not_name(tmp_path, name):
+    import lzma
+
+    import zstandard
+
+    plain = _pack_tar(tmp_path, "plain.tar").read_bytes()
+    if name.endswith(".tgz"):
+        import gzip
+
+        data = gzip.compress(plain)
+    elif name.endswith(".zst"):
+        data = zstandard.ZstdCompressor().compress(plain)
+    else:
+        data = lzma.compress(plain)
+    (tmp_path / name).write_bytes(data)
+    rows, rejects, labels = _read(tmp_path / name)
+    assert len(rows) == 14 and len(rejects) == 1 and len(labels) == 4 + 9 + 3 + 3
+
+
 def test_bad_post_files_become_rejects(tmp_path):
     thread = tmp_path / "generated" / "event" / "10"
     (thread / "source-tweet").mkdir(parents=True)

@@ -36,7 +36,7 @@ TRUNCATED_REASON = "truncated .zst: the file ends inside a compressed frame; the
 
 # A JSON object line with Reddit's created_utc and a subreddit or a Reddit fullname in it.
 _REDDIT_FIELDS = re.compile(rb'"(?:subreddit|subreddit_id|link_id|parent_id|permalink)"\s*:')
-_API_KIND = re.compile(rb'"kind"\s*:\s*"(?:Listing|more)"')
+_API_KIND = re.compile(rb'"kind"\s*:\s*"(?:Listing|more|t1|t3)"')
 
 
 def sniff(path: Path, head: bytes) -> bool:
@@ -45,7 +45,8 @@ def sniff(path: Path, head: bytes) -> bool:
     if first != b"{" or b'"created_utc"' not in head or not _REDDIT_FIELDS.search(head):
         return False
     line = head.lstrip().split(b"\n", 1)[0]
-    # Reddit API documents (one Listing per file, or a pretty-printed thing) are reddit-api's.
+    # Reddit API things ({"kind": "t1", "data": ...}, Listings, pretty-printed documents) are
+    # reddit-api's, which also walks their nested replies.
     if _API_KIND.search(line) or line.rstrip() in (b"{", b"{\r"):
         return False
     return True

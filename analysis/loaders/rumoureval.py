@@ -37,9 +37,10 @@ What :func:`read` yields:
 Nodes of ``structure.json`` without a post file (posts the organisers did not distribute) are
 tolerated: they give no row, and their children keep them as ``parent_id``.
 
-Archives (``.tar``, ``.tar.gz``, ``.tgz``, ``.tar.bz2``, ``.tar.xz``, ``.zip``) are read member by
-member in memory, never extracted. Members with an absolute path, a ``..`` component, links and
-special files are refused with a reject; so are post files larger than :data:`MAX_MEMBER_BYTES`.
+Archives (``.tar``, ``.tar.gz``, ``.tgz``, ``.tar.bz2``, ``.tar.xz``, ``.tar.zst``, ``.zip``) are
+read member by member in memory, never extracted; the file's first bytes tell the compression.
+Members with an absolute path, a ``..`` component, links and special files are refused with a
+reject; so are post files larger than :data:`MAX_MEMBER_BYTES`.
 
 Cite: Gorrell et al., "SemEval-2019 Task 7: RumourEval, Determining Rumour Veracity and Support
 for Rumours", SemEval 2019, https://aclanthology.org/S19-2147/.
@@ -47,13 +48,18 @@ for Rumours", SemEval 2019, https://aclanthology.org/S19-2147/.
 
 from __future__ import annotations
 
+import bz2
+import gzip
+import io
 import json
+import lzma
 import os
 import tarfile
 import zipfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import IO
 
 from analysis.loaders.base import GoldLabel, LoadOptions, Reject, make_uid, snippet
 from analysis.loaders.reddit import row_from_thing
@@ -82,15 +88,12 @@ GROUPING_FOLDERS = ("rumours", "non-rumours")
 #: Largest post, structure or key file read (bytes); larger members are rejected unread.
 MAX_MEMBER_BYTES = 64 * 1024 * 1024
 
-ARCHIVE_SUFFIXES = (".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz", ".zip")
+#: Window for zstd-compressed archives, as for Pushshift dumps.
+ZSTD_MAX_WINDOW = 2**31
 
 
 # ---------------------------------------------------------------------------------------------
 # sniffing
-
-
-def _is_archive_name(path: Path) -> bool:
-    return path.name.lower().endswith(ARCHIVE_SUFFIXES)
 
 
 def sniff(path: Path, head: bytes) -> bool:
@@ -151,15 +154,68 @@ def _wanted(parts: tuple[str, ...]) -> bool:
     return len(parts) >= 2 and parts[-2] in SOURCE_FOLDERS + REPLY_FOLDERS
 
 
+def _open_decompressed(path: Path) -> IO[bytes]:
+    """``path`` opened for reading, decompressed as its first bytes say (so ``.tgz`` works)."""
+    with open(path, "rb") as handle:
+        start = handle.read(8)
+    if start.startswith(b"\x1f\x8b"):
+        return gzip.open(path, "rb")
+    if start.startswith(b"BZh"):
+        return bz2.open(path, "rb")
+    if start.startswith(b"\xfd7zXZ\x00"):
+        return lzma.open(path, "rb")
+    if start.startswith(b"\x28\xb5\x2f\xfd"):
+        import zstandard
+
+        reader = zstandard.ZstdDecompressor(max_window_size=ZSTD_MAX_WINDOW).stream_reader(
+            open(path, "rb"), closefd=True)
+        return io.BufferedReader(reader)
+    return open(path, "rb")
+
+
+class _Tracked:
+    """A reader that remembers how far it got and its last bytes (tarfile reads ahead)."""
+
+    TAIL_BYTES = 64 * 1024  # more than tarfile's read-ahead (one 10 KiB record) plus a header
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        self.raw = raw
+        self.position = 0
+        self.tail = b""
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.raw.read(size)
+        self.position += len(data)
+        self.tail = (self.tail + data)[-self.TAIL_BYTES:]
+        return data
+
+    def rest_has_data(self, offset: int) -> bool:
+        """Whether anything but NUL bytes follows ``offset`` (read ahead already, or still to)."""
+        ahead = self.position - offset
+        if 0 < ahead <= len(self.tail) and self.tail[-ahead:].strip(b"\0"):
+            return True
+        while block := self.raw.read(1 << 16):
+            if block.strip(b"\0"):
+                return True
+        return False
+
+
 def _walk_tar(path: Path) -> Iterator[tuple[str, tuple[str, ...], bytes] | Reject]:
+    """Members of a tar archive (any compression :func:`open_binary` knows), streamed."""
     name = str(path)
     try:
-        archive = tarfile.open(path, mode="r|*")
-    except (tarfile.TarError, OSError, EOFError) as exc:
-        yield Reject(name, None, f"not a readable tar archive: {exc}", "")
+        stream = _open_decompressed(path)
+    except OSError as exc:
+        yield Reject(name, None, f"cannot read file: {exc}", "")
         return
-    try:
-        with archive:
+    with stream:
+        tracked = _Tracked(stream)
+        try:
+            archive = tarfile.open(fileobj=tracked, mode="r|")
+        except Exception as exc:  # noqa: BLE001 - any decompression error: not readable
+            yield Reject(name, None, f"not a readable tar archive: {exc}", "")
+            return
+        try:
             for member in archive:
                 where = f"{name}!{member.name}"
                 problem = _check_member_name(member.name)
@@ -177,10 +233,15 @@ def _walk_tar(path: Path) -> Iterator[tuple[str, tuple[str, ...], bytes] | Rejec
                     yield Reject(where, None, f"member larger than {MAX_MEMBER_BYTES} bytes", "")
                     continue
                 handle = archive.extractfile(member)
-                data = handle.read() if handle is not None else b""
-                yield where, parts, data
-    except (tarfile.TarError, OSError, EOFError) as exc:
-        yield Reject(name, None, f"truncated or corrupt archive: {exc}", "")
+                yield where, parts, handle.read() if handle is not None else b""
+            # tarfile ends quietly at a damaged header; anything but zero padding after the last
+            # member it read (``archive.offset``) means the rest could not be read.
+            if tracked.rest_has_data(archive.offset):
+                yield Reject(name, None, "corrupt archive: a damaged member header ends the "
+                             "readable part; the rest is missing", "")
+        except Exception as exc:  # noqa: BLE001 - gzip/bz2/xz/zstd errors share no base class
+            yield Reject(name, None, f"truncated or corrupt archive: {type(exc).__name__}: {exc}",
+                         "")
 
 
 def _walk_zip(path: Path) -> Iterator[tuple[str, tuple[str, ...], bytes] | Reject]:
