@@ -255,7 +255,10 @@ def _simplex_least_squares(system: np.ndarray, q: np.ndarray) -> np.ndarray:
         rhs = np.zeros((n_batch, m + 1))
         rhs[:, :m] = 2.0 * np.einsum("bki,bk->bi", sub, q)
         rhs[:, m] = 1.0
-        x = np.einsum("bij,bj->bi", np.linalg.pinv(kkt), rhs)[:, :m]
+        try:
+            x = np.linalg.solve(kkt, rhs[:, :, None])[:, :m, 0]
+        except np.linalg.LinAlgError:  # a singular face somewhere in the batch
+            x = np.einsum("bij,bj->bi", np.linalg.pinv(kkt), rhs)[:, :m]
         feasible = (x >= -1e-9).all(axis=1) & (np.abs(x.sum(axis=1) - 1.0) < 1e-6)
         loss = np.sum((np.einsum("bki,bi->bk", sub, x) - q) ** 2, axis=1)
         better = feasible & (loss < best_loss - 1e-12)

@@ -650,7 +650,10 @@ def _cluster_weights(clusters: np.ndarray, n_boot: int, rng: np.random.Generator
     n_clusters = int(clusters.max()) + 1 if len(clusters) else 0
     if n_clusters == 0:
         return np.zeros((n_boot, 0))
-    draws = rng.multinomial(n_clusters, np.full(n_clusters, 1.0 / n_clusters), size=n_boot)
+    # draw n_clusters clusters with replacement per replicate, and count the draws of each
+    picks = rng.integers(0, n_clusters, size=(n_boot, n_clusters))
+    picks += np.arange(n_boot)[:, None] * n_clusters
+    draws = np.bincount(picks.ravel(), minlength=n_boot * n_clusters).reshape(n_boot, n_clusters)
     return draws[:, clusters].astype(float)
 
 

@@ -322,3 +322,46 @@ def test_compare_shares_joins_gold_and_marks_coverage():
     assert day1.loc["support", "error"] == pytest.approx(-0.25)
     assert not day1.loc["support", "covered"]
     assert day1.loc["other", "covered"]
+
+
+def _write_inputs(tmp_path):
+    posts, labels = small_posts(), small_labels()
+    posts.to_parquet(tmp_path / "posts.parquet")
+    labels.to_csv(tmp_path / "labels.csv", index=False)
+    card = tmp_path / "model.card.json"
+    card.write_text('{"cv_confusion": {"labels": ["support", "criticism", "other"], '
+                    '"matrix": [[8, 1, 1], [1, 8, 1], [1, 1, 8]]}}')
+    return tmp_path / "labels.csv", tmp_path / "posts.parquet", card
+
+
+def test_trend_command_writes_the_table(tmp_path):
+    from analysis.commands import main
+
+    labels, posts, card = _write_inputs(tmp_path)
+    out = tmp_path / "trend.csv"
+    status = main(["trend", str(labels), "--posts", str(posts), "--freq", "12h",
+                   "--relative-to", "root", "--by", "platform", "--model-card", str(card),
+                   "--n-boot", "50", "--min-posts", "2", "-o", str(out)])
+    assert status == 0
+    table = pd.read_csv(out)
+    assert list(table.columns[:4]) == ["platform", "bin_start", "bin_end", "label"]
+    assert set(table["method"]) == {"acc"}  # auto with a card of counts
+    assert table["bin_start"].tolist()[:3] == [0.0, 0.0, 0.0]
+
+
+@pytest.mark.parametrize(("extra", "match"), [
+    (["--method", "acc"], "needs validation data"),
+    (["--freq", "soon"], "bad frequency"),
+    (["--relative-to", "2020-09-30T12:00"], "no time zone"),
+    (["--by", "nope"], "lacks column"),
+])
+def test_trend_command_bad_input_is_one_line_and_exit_2(tmp_path, capsys, extra, match):
+    from analysis.commands import main
+
+    labels, posts, _ = _write_inputs(tmp_path)
+    out = tmp_path / "trend.csv"
+    status = main(["trend", str(labels), "--posts", str(posts), "-o", str(out), *extra])
+    err = capsys.readouterr().err
+    assert status == 2
+    assert err.count("\n") == 1 and match in err
+    assert not out.exists()

@@ -1,16 +1,109 @@
-"""``python -m analysis plot``: placeholder until its issue lands."""
+"""``python -m analysis plot TREND.csv --kind shares -o FIG_STEM``: a figure from a table.
+
+Writes FIG_STEM.png and FIG_STEM.pdf (deterministic, atomic); see :mod:`analysis.plots`.
+"""
 
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
 
+import pandas as pd
+
+from analysis import plots
 from analysis.errors import UserError
+from analysis.io import read_table
+
+KINDS = ("shares", "volume", "validation", "multiples")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("plot", help="(not yet available)")
+    parser = subparsers.add_parser(
+        "plot", help="draw a figure (PNG + PDF) from a trend or comparison table",
+        description="Draw shares over time (shares), responses per bin stacked by label "
+                    "(volume), estimated against gold shares (validation: a table from "
+                    "analysis.trend.compare_shares) or one panel per group (multiples).")
+    parser.add_argument("table", type=Path, metavar="TREND.csv",
+                        help="trend table from 'trend' (or a comparison table for validation)")
+    parser.add_argument("--kind", required=True, choices=KINDS, help="which figure")
+    parser.add_argument("--by", help="grouping column: panels for multiples; for the other "
+                        "kinds, rows of --group only")
+    parser.add_argument("--group", help="with --by: the group to draw (shares, volume)")
+    parser.add_argument("--method", help="draw only this method's rows (when several)")
+    parser.add_argument("--labels", default="support,criticism",
+                        help="comma-separated labels to draw (default support,criticism)")
+    parser.add_argument("--event", action="append", default=[], metavar="WHEN=TEXT",
+                        help="a labelled vertical line: 2020-09-30=announcement, or hours "
+                             "(24=debunked) for relative bins; repeatable")
+    parser.add_argument("--tz", help="time zone of the time axis (default UTC)")
+    parser.add_argument("--title", help="figure title")
+    parser.add_argument("--width", type=float, default=plots.COLUMN_WIDTH,
+                        help=f"inches (default {plots.COLUMN_WIDTH}: one paper column)")
+    parser.add_argument("--height", type=float, help="inches (default depends on --kind)")
+    parser.add_argument("-o", "--output", required=True, type=Path,
+                        help="FIG_STEM: writes FIG_STEM.png and FIG_STEM.pdf")
     parser.set_defaults(func=run)
 
 
+def parse_event(text: str) -> tuple[object, str]:
+    """``WHEN=TEXT`` -> (hours as float, or a UTC Timestamp; text)."""
+    when, sep, label = text.partition("=")
+    if not sep or not when.strip() or not label.strip():
+        raise UserError(f"--event expects WHEN=TEXT, got {text!r}")
+    when = when.strip()
+    try:
+        return float(when), label.strip()
+    except ValueError:
+        pass
+    try:
+        stamp = pd.Timestamp(when)
+    except (ValueError, TypeError) as exc:
+        raise UserError(f"--event time {when!r} is neither hours nor an ISO time") from exc
+    return stamp, label.strip()
+
+
 def run(args: argparse.Namespace) -> int:
-    raise UserError("'plot' is not available yet")
+    table = read_table(args.table)
+    labels = [x.strip() for x in args.labels.split(",") if x.strip()]
+    events = [parse_event(e) for e in args.event]
+    if args.method:
+        if "method" not in table:
+            raise UserError("the table has no method column; drop --method", args.table)
+        table = table[table["method"] == args.method]
+        if table.empty:
+            raise UserError(f"no rows of method {args.method!r}", args.table)
+    if args.by and args.by not in table.columns:
+        raise UserError(f"no column {args.by!r} for --by", args.table)
+    if args.kind != "multiples" and args.by:
+        if args.group is None:
+            raise UserError("--by with this --kind needs --group (or use --kind multiples)")
+        table = table[table[args.by].astype(str) == args.group].drop(columns=[args.by])
+        if table.empty:
+            raise UserError(f"no rows with {args.by} = {args.group!r}", args.table)
+    height = args.height
+    try:
+        if args.kind == "multiples":
+            if not args.by:
+                raise UserError("--kind multiples needs --by COLUMN")
+            n_panels = table[args.by].nunique(dropna=False)
+            ncols = 1 if n_panels <= 4 else 2
+            rows = -(-n_panels // ncols)
+            fig, _ = plots.new_figure(args.width, height or 0.4 + 1.45 * rows, nrows=0)
+            plots.plot_small_multiples(fig, table, args.by, labels, events, tz=args.tz)
+        else:
+            fig, ax = plots.new_figure(args.width, height or (
+                3.3 if args.kind == "validation" else plots.DEFAULT_HEIGHT))
+            if args.kind == "shares":
+                plots.plot_shares(ax, table, labels, events, tz=args.tz)
+            elif args.kind == "volume":
+                plots.plot_volume(ax, table, tz=args.tz)
+            else:
+                plots.plot_validation(ax, table, labels)
+    except ValueError as exc:
+        raise UserError(str(exc).splitlines()[0], args.table) from exc
+    if args.title:
+        fig.suptitle(args.title, fontsize=plots.FONT_SIZE)
+    written = plots.save_figure(fig, args.output)
+    print("wrote " + ", ".join(str(p) for p in written), file=sys.stderr)
+    return 0

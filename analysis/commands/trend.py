@@ -1,16 +1,131 @@
-"""``python -m analysis trend``: placeholder until its issue lands."""
+"""``python -m analysis trend LABELS --posts POSTS --freq 1D -o TREND.csv``: shares over time.
+
+Estimates the share of each label per time bin (and group) with a correction for classifier error
+and bootstrap intervals; see :func:`analysis.trend.estimate_shares` and docs/statistics.md.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+import sys
+import warnings
+from pathlib import Path
 
+import pandas as pd
+
+from analysis import config
 from analysis.errors import UserError
+from analysis.io import read_table, write_table
+from analysis.trend import DEFAULT_MIN_POSTS, DEFAULT_N_BOOT, METHODS, estimate_shares
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("trend", help="(not yet available)")
+    parser = subparsers.add_parser(
+        "trend", help="share of each label per time bin, corrected for classifier error",
+        description="Estimate the share of support / criticism / other (or any labels) per time "
+                    "bin and group, with bootstrap intervals that resample threads and the "
+                    "validation set. Only responses count (not thread roots, not context rows).")
+    parser.add_argument("labels", type=Path, metavar="LABELS",
+                        help="labels table (uid, label, proba_<label>...) from 'label'")
+    parser.add_argument("--posts", type=Path, help="posts table from 'ingest' (without it, "
+                        "LABELS must already hold created_at, thread_id, ...)")
+    parser.add_argument("--freq", default="1D",
+                        help="bin width: a pandas frequency (1h, 6h, 1D, W), or for --relative-to "
+                             "a fixed width or comma-separated edges in hours (0,1,3,6,24)")
+    parser.add_argument("--relative-to", metavar="root|ISO_TIME",
+                        help="bins in hours since each thread's root post (root) or an event time")
+    parser.add_argument("--tz", help="IANA time zone of calendar bins and of a naive "
+                        "--relative-to time (default UTC for calendar bins)")
+    parser.add_argument("--by", default="", metavar="COLUMNS",
+                        help="comma-separated grouping columns of the posts or labels table")
+    parser.add_argument("--method", default="auto", choices=METHODS,
+                        help="cc, pcc, acc, pacc, emq, or auto (pacc with --validation "
+                             "probabilities, acc with a model card, else pcc / cc)")
+    parser.add_argument("--validation", type=Path,
+                        help="hand-labelled sample: uid, label (gold), and optionally predicted "
+                             "+ proba_<label> (else taken from LABELS)")
+    parser.add_argument("--model-card", metavar="CARD.json",
+                        help="model card whose cv_confusion gives the adjustment (or 'default')")
+    parser.add_argument("--ci", type=float, default=0.95, help="interval level (default 0.95)")
+    parser.add_argument("--min-posts", type=int, default=DEFAULT_MIN_POSTS,
+                        help=f"flag bins with fewer responses (default {DEFAULT_MIN_POSTS})")
+    parser.add_argument("--n-boot", type=int, default=DEFAULT_N_BOOT,
+                        help=f"bootstrap replicates (default {DEFAULT_N_BOOT}; 0: no intervals)")
+    parser.add_argument("--max-hours", type=float,
+                        help="with --relative-to: leave out responses later than this")
+    parser.add_argument("--seed", type=int, default=config.DEFAULT_SEED,
+                        help="bootstrap seed (same seed, same table)")
+    parser.add_argument("-o", "--output", required=True, type=Path, help="TREND.csv or .parquet")
     parser.set_defaults(func=run)
 
 
+def parse_freq(text: str, relative: bool) -> str | list[float]:
+    """A frequency string, or (for relative bins) comma-separated edges in hours."""
+    if relative and "," in text:
+        try:
+            return [float(part) for part in text.split(",") if part.strip()]
+        except ValueError as exc:
+            raise UserError(f"--freq edges must be numbers (hours), got {text!r}") from exc
+    return text
+
+
+def parse_relative_to(text: str | None, tz: str | None) -> str | pd.Timestamp | None:
+    """``root``, or an ISO time; a time without offset needs ``--tz``."""
+    if text is None or text == "root":
+        return text
+    try:
+        stamp = pd.Timestamp(text)
+    except (ValueError, TypeError) as exc:
+        raise UserError(f"--relative-to must be 'root' or an ISO time, got {text!r}") from exc
+    if stamp.tzinfo is None and tz is None:
+        raise UserError(f"--relative-to {text!r} has no time zone; add an offset "
+                        "(2020-09-30T00:00-07:00) or pass --tz")
+    return stamp
+
+
+def read_card_confusion(value: str) -> dict:
+    """``cv_confusion`` of a model card given as a JSON path, ``default`` or a ``.skops`` path."""
+    path = Path(value)
+    if path.suffix == ".json":
+        if not path.is_file():
+            raise UserError("no such model card", path)
+        try:
+            card = json.loads(path.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise UserError(f"unreadable model card: {exc}", path) from exc
+    else:
+        from analysis.classifiers import model_card
+
+        card = model_card(value)
+    confusion = card.get("cv_confusion") if isinstance(card, dict) else None
+    if not confusion:
+        raise UserError("the model card has no cv_confusion; pass --validation instead", value)
+    return confusion
+
+
 def run(args: argparse.Namespace) -> int:
-    raise UserError("'trend' is not available yet")
+    labels = read_table(args.labels)
+    posts = read_table(args.posts) if args.posts else None
+    validation = read_table(args.validation) if args.validation else None
+    confusion = read_card_confusion(args.model_card) if args.model_card else None
+    relative_to = parse_relative_to(args.relative_to, args.tz)
+    by = [c.strip() for c in args.by.split(",") if c.strip()]
+    for name, frame in (("labels", labels), ("posts", posts)):
+        if frame is not None and "uid" not in frame.columns:
+            raise UserError("missing column uid", getattr(args, name))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        trend = estimate_shares(
+            labels, posts, freq=parse_freq(args.freq, relative_to is not None),
+            relative_to=relative_to, tz=args.tz or "UTC", by=by, method=args.method,
+            validation=validation, confusion=confusion, ci=args.ci, n_boot=args.n_boot,
+            min_posts=args.min_posts, random_state=args.seed, max_hours=args.max_hours)
+    for warning in caught:
+        print(f"warning: {warning.message}", file=sys.stderr)
+    write_table(trend, args.output)
+    flagged = int(trend.drop_duplicates([*by, "bin_start"])["flag"].notna().sum())
+    n_bins = len(trend.drop_duplicates([*by, "bin_start"]))
+    print(f"{args.output}: {n_bins} bins x {trend['label'].nunique()} labels, method "
+          f"{trend['method'].iloc[0]}, {flagged} bins flagged", file=sys.stderr)
+    return 0

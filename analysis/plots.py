@@ -1,0 +1,425 @@
+"""Figures: one function per figure, drawing onto a matplotlib ``Axes`` from a table.
+
+* :func:`plot_volume` - responses per bin, stacked by (estimated) label;
+* :func:`plot_shares` - shares of chosen labels over time with interval bands and events;
+* :func:`plot_validation` - estimated against gold shares, per method;
+* :func:`plot_small_multiples` - :func:`plot_shares` once per value of a grouping column.
+
+Saving is separate: :func:`save_figure` writes PNG and PDF atomically and byte-for-byte
+deterministically (no timestamps or software versions in the metadata, fixed dpi). The module never
+touches pyplot's global state: figures come from :func:`new_figure` (a plain
+:class:`matplotlib.figure.Figure` with the Agg canvas), so it works headless and in parallel.
+
+Colours are the Okabe & Ito (2008) palette, which stays distinguishable with the common forms of
+colour-blindness; bins flagged as uncertain (too few posts, one thread) are drawn hollow and
+dotted, never as solid points. Sizes default to a paper's single column (3.5 in wide).
+
+Examples
+--------
+>>> trend = pd.DataFrame({"bin_start": [0.0, 0.0, 3.0, 3.0], "bin_end": [3.0, 3.0, 6.0, 6.0],
+...                       "label": ["support", "criticism"] * 2, "n_posts": [40, 40, 8, 8],
+...                       "estimate": [0.3, 0.2, 0.5, 0.1], "ci_low": [0.2, 0.1, 0.2, 0.0],
+...                       "ci_high": [0.4, 0.3, 0.8, 0.4], "method": "pacc",
+...                       "flag": [None, None, "few_posts", "few_posts"]})
+>>> fig, ax = new_figure()
+>>> _ = plot_shares(ax, trend, events=[(2.0, "debunked")])
+>>> ax.get_ylabel()
+'Share of responses'
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import matplotlib
+import matplotlib.dates as mdates
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+
+from analysis.io import atomic_path
+
+#: Okabe, M. & Ito, K. (2008). Color Universal Design (CUD): how to make figures and
+#: presentations that are friendly to colorblind people. https://jfly.uni-koeln.de/color/
+OKABE_ITO = {
+    "black": "#000000", "orange": "#E69F00", "sky_blue": "#56B4E9", "green": "#009E73",
+    "yellow": "#F0E442", "blue": "#0072B2", "vermillion": "#D55E00", "purple": "#CC79A7",
+}
+#: Colours of the stance labels; other labels take the remaining palette colours in order.
+LABEL_COLOURS = {"support": OKABE_ITO["blue"], "criticism": OKABE_ITO["vermillion"],
+                 "other": "#999999"}
+_CYCLE = [OKABE_ITO[k] for k in ("orange", "sky_blue", "green", "purple", "yellow", "black")]
+METHOD_COLOURS = {"cc": OKABE_ITO["black"], "pcc": OKABE_ITO["sky_blue"],
+                  "acc": OKABE_ITO["orange"], "pacc": OKABE_ITO["blue"],
+                  "emq": OKABE_ITO["green"]}
+UNCERTAIN_COLOUR = "#AAAAAA"
+
+#: A paper's single column, in inches; the default figure size.
+COLUMN_WIDTH = 3.5
+DEFAULT_HEIGHT = 2.4
+#: Resolution of saved PNGs.
+DPI = 300
+FONT_SIZE = 8
+SMALL_FONT_SIZE = 7
+
+_TREND_KEYS = {"bin_start", "bin_end", "label", "n_posts", "estimate", "ci_low", "ci_high",
+               "method", "flag", "n_threads"}
+
+
+def label_colour(label: str, order: Sequence[str] = ()) -> str:
+    """The colour of ``label``: fixed for the stance labels, else from the palette by position."""
+    if label in LABEL_COLOURS:
+        return LABEL_COLOURS[label]
+    others = [x for x in order if x not in LABEL_COLOURS]
+    position = others.index(label) if label in others else abs(hash(label))
+    return _CYCLE[position % len(_CYCLE)]
+
+
+def new_figure(width: float = COLUMN_WIDTH, height: float = DEFAULT_HEIGHT, *, nrows: int = 1,
+               ncols: int = 1, **subplot_kw: object) -> tuple[Figure, object]:
+    """A figure with the Agg canvas and constrained layout, and its axes (like ``subplots``).
+
+    With ``nrows=0`` no axes are made (for :func:`plot_small_multiples`) and ``None`` is returned
+    in their place.
+    """
+    fig = Figure(figsize=(width, height), layout="constrained")
+    FigureCanvasAgg(fig)
+    if nrows == 0:
+        return fig, None
+    axes = fig.subplots(nrows, ncols, squeeze=True, **subplot_kw)
+    return fig, axes
+
+
+def save_figure(fig: Figure, path_without_suffix: str | os.PathLike, *, dpi: int = DPI,
+                formats: Iterable[str] = ("png", "pdf")) -> list[Path]:
+    """Write ``fig`` as PNG and PDF next to each other, atomically and deterministically.
+
+    Parameters
+    ----------
+    fig
+        The figure.
+    path_without_suffix
+        ``reports/study/shares`` writes ``shares.png`` and ``shares.pdf``.
+    dpi
+        Resolution of the PNG (fixed, so two saves are byte-identical).
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written.
+    """
+    stem = Path(path_without_suffix)
+    metadata = {"png": {"Software": None}, "pdf": {"CreationDate": None, "Producer": None},
+                "svg": {"Date": None, "Creator": None}}
+    written = []
+    with matplotlib.rc_context({"svg.hashsalt": "analysis", "pdf.compression": 6}):
+        for fmt in formats:
+            dest = stem.with_name(f"{stem.name}.{fmt}")
+            with atomic_path(dest) as tmp:
+                fig.savefig(tmp, format=fmt, dpi=dpi, metadata=metadata.get(fmt))
+            written.append(dest)
+    return written
+
+
+# -- tables -> arrays ----------------------------------------------------------------------------
+
+
+def prepare_trend(trend: pd.DataFrame) -> tuple[pd.DataFrame, bool]:
+    """A trend table (as returned, or read back from CSV) with typed columns.
+
+    Returns the table and whether its bins are relative (hours) rather than calendar times.
+    """
+    frame = trend.copy()
+    for column in ("n_posts", "estimate", "ci_low", "ci_high"):
+        if column in frame.columns:
+            frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
+    missing = [c for c in ("bin_start", "bin_end", "label", "estimate") if c not in frame]
+    if missing:
+        raise ValueError(f"not a trend table: missing column(s) {', '.join(missing)}")
+    starts = pd.to_numeric(frame["bin_start"], errors="coerce")
+    relative = bool(starts.notna().all())
+    if relative:
+        frame["bin_start"] = starts.astype(float)
+        frame["bin_end"] = pd.to_numeric(frame["bin_end"], errors="coerce").astype(float)
+    else:
+        frame["bin_start"] = pd.to_datetime(frame["bin_start"], utc=True, format="ISO8601")
+        frame["bin_end"] = pd.to_datetime(frame["bin_end"], utc=True, format="ISO8601")
+    if "flag" not in frame:
+        frame["flag"] = pd.NA
+    frame["flag"] = frame["flag"].astype("string").replace("", pd.NA)
+    return frame, relative
+
+
+def _group_columns(frame: pd.DataFrame) -> list[str]:
+    return [c for c in frame.columns if c not in _TREND_KEYS]
+
+
+def _one_series(frame: pd.DataFrame, what: str) -> None:
+    if frame.duplicated(["bin_start", "label"]).any():
+        groups = _group_columns(frame) + (["method"] if "method" in frame else [])
+        raise ValueError(f"{what}: the table has several rows per bin and label (columns "
+                         f"{', '.join(groups) or '?'}); select one group / method first, or use "
+                         "plot_small_multiples")
+
+
+def _x(frame: pd.DataFrame, relative: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Bin starts, widths and midpoints in axis units (hours, or matplotlib date numbers)."""
+    if relative:
+        start = frame["bin_start"].to_numpy(dtype=float)
+        end = frame["bin_end"].to_numpy(dtype=float)
+    else:
+        start = mdates.date2num(frame["bin_start"].dt.tz_convert("UTC").dt.tz_localize(None))
+        end = mdates.date2num(frame["bin_end"].dt.tz_convert("UTC").dt.tz_localize(None))
+    return start, end - start, (start + end) / 2
+
+
+def _event_x(value: object, relative: bool) -> float:
+    if relative:
+        return float(value)  # type: ignore[arg-type]
+    stamp = pd.Timestamp(value)
+    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+    return float(mdates.date2num(stamp.tz_localize(None)))
+
+
+def _style_time_axis(ax: Axes, relative: bool, tz: str | None, xlabel: str | None) -> None:
+    if relative:
+        ax.set_xlabel(xlabel or "Hours since the source post", fontsize=FONT_SIZE)
+    else:
+        zone = tz or "UTC"
+        locator = mdates.AutoDateLocator(tz=zone, minticks=3, maxticks=7)
+        ax.xaxis.set_major_locator(locator)
+        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator, tz=zone))
+        ax.xaxis.get_offset_text().set_fontsize(SMALL_FONT_SIZE)
+        ax.set_xlabel(xlabel or f"Time ({zone})", fontsize=FONT_SIZE)
+    ax.tick_params(labelsize=SMALL_FONT_SIZE)
+
+
+def _draw_events(ax: Axes, events: Iterable[tuple[object, str]] | None, relative: bool) -> None:
+    for when, text in events or ():
+        x = _event_x(when, relative)
+        ax.axvline(x, color=OKABE_ITO["black"], linestyle="--", linewidth=0.8, zorder=1)
+        ax.annotate(text, xy=(x, 1.0), xycoords=("data", "axes fraction"), xytext=(2, -2),
+                    textcoords="offset points", rotation=90, va="top", ha="left",
+                    fontsize=SMALL_FONT_SIZE - 1, color=OKABE_ITO["black"])
+
+
+# -- figures ---------------------------------------------------------------------------------
+
+
+def plot_shares(ax: Axes, trend: pd.DataFrame, labels: Sequence[str] = ("support", "criticism"),
+                events: Iterable[tuple[object, str]] | None = None, *, tz: str | None = None,
+                xlabel: str | None = None, legend: bool = True) -> Axes:
+    """Share of each of ``labels`` per bin, with its interval as a band.
+
+    Parameters
+    ----------
+    ax
+        Where to draw.
+    trend
+        A trend table of one group and one method (:func:`analysis.trend.estimate_shares`).
+    labels
+        The labels to draw.
+    events
+        ``(time, text)`` pairs drawn as labelled vertical lines (hours for relative bins).
+    tz
+        Time zone of the time axis for calendar bins (default UTC).
+    xlabel
+        Overrides the x-axis label.
+    legend
+        Draw a legend.
+
+    Notes
+    -----
+    Bins with a flag (``few_posts``, ``one_thread``) are drawn with hollow markers, a dotted line
+    and a grey interval, and no band: visible, but not as certain. Bins without posts are gaps.
+    """
+    frame, relative = prepare_trend(trend)
+    _one_series(frame, "plot_shares")
+    handles = []
+    top = 0.0
+    for label in labels:
+        rows = frame[frame["label"] == label].sort_values("bin_start")
+        if rows.empty:
+            continue
+        colour = label_colour(label, labels)
+        _, _, mid = _x(rows, relative)
+        y = rows["estimate"].to_numpy(dtype=float)
+        low = rows["ci_low"].to_numpy(dtype=float) if "ci_low" in rows else np.full_like(y, np.nan)
+        high = rows["ci_high"].to_numpy(dtype=float) if "ci_high" in rows else low
+        uncertain = rows["flag"].notna().to_numpy() & ~np.isnan(y)
+        certain = ~uncertain & ~np.isnan(y)
+        ax.plot(mid, y, linestyle=":", linewidth=0.9, color=colour, zorder=2)
+        ax.plot(mid, np.where(certain, y, np.nan), linestyle="-", linewidth=1.4, color=colour,
+                zorder=3)
+        ax.fill_between(mid, low, high, where=certain, color=colour, alpha=0.22, linewidth=0,
+                        zorder=1)
+        has_ci = ~np.isnan(low)
+        lone = certain & has_ci & ~_has_certain_neighbour(certain)
+        if lone.any():  # a band needs two neighbours; a lone certain bin gets a solid bar
+            ax.vlines(mid[lone], low[lone], high[lone], color=colour, linewidth=2.5, alpha=0.35)
+        if (uncertain & has_ci).any():
+            pick = uncertain & has_ci
+            ax.vlines(mid[pick], low[pick], high[pick], color=UNCERTAIN_COLOUR, linewidth=0.9,
+                      linestyle=":", zorder=2)
+        ax.plot(mid[certain], y[certain], linestyle="none", marker="o", markersize=3.2,
+                color=colour, zorder=4)
+        ax.plot(mid[uncertain], y[uncertain], linestyle="none", marker="o", markersize=3.2,
+                markerfacecolor="white", markeredgecolor=colour, markeredgewidth=0.9, zorder=4)
+        handles.append(Line2D([], [], color=colour, marker="o", markersize=3.2, linewidth=1.4,
+                              label=label))
+        top = max(top, np.nanmax(np.concatenate([y, high[has_ci]])) if len(y) else 0.0)
+    if frame["flag"].notna().any():
+        handles.append(Line2D([], [], color=UNCERTAIN_COLOUR, marker="o", markersize=3.2,
+                              markerfacecolor="white", linestyle=":",
+                              label="few posts (uncertain)"))
+    ax.set_ylim(0, min(1.0, max(0.1, np.ceil(top * 11) / 10)))
+    ax.set_ylabel("Share of responses", fontsize=FONT_SIZE)
+    _style_time_axis(ax, relative, tz, xlabel)
+    _draw_events(ax, events, relative)
+    if legend and handles:
+        ax.legend(handles=handles, fontsize=SMALL_FONT_SIZE - 1, frameon=False, loc="upper right",
+                  handlelength=1.6)
+    return ax
+
+
+def _has_certain_neighbour(certain: np.ndarray) -> np.ndarray:
+    left = np.concatenate([[False], certain[:-1]])
+    right = np.concatenate([certain[1:], [False]])
+    return left | right
+
+
+def plot_volume(ax: Axes, trend: pd.DataFrame, labels: Sequence[str] | None = None, *,
+                tz: str | None = None, xlabel: str | None = None, legend: bool = True) -> Axes:
+    """Responses per bin, stacked by label (estimated counts: share x responses in the bin).
+
+    Groups (``by`` columns) are summed; the table must hold one method. Stacks use the estimated
+    shares, so with an adjusted method the stack shows corrected, not predicted, counts.
+    """
+    frame, relative = prepare_trend(trend)
+    if "method" in frame and frame["method"].nunique() > 1:
+        raise ValueError("plot_volume: the table holds several methods; select one first")
+    labels = list(labels) if labels is not None else list(dict.fromkeys(frame["label"]))
+    frame = frame.assign(count=frame["estimate"].fillna(0.0) * frame["n_posts"])
+    table = frame.pivot_table(index=["bin_start", "bin_end"], columns="label", values="count",
+                              aggfunc="sum", fill_value=0.0, sort=True).reset_index()
+    start, width, _ = _x(table, relative)
+    bottom = np.zeros(len(table))
+    for label in labels:
+        if label not in table:
+            continue
+        height = table[label].to_numpy(dtype=float)
+        ax.bar(start, height, width=width, bottom=bottom, align="edge",
+               color=label_colour(label, labels), edgecolor="white", linewidth=0.3, label=label)
+        bottom += height
+    ax.set_ylabel("Responses per bin", fontsize=FONT_SIZE)
+    _style_time_axis(ax, relative, tz, xlabel)
+    if legend:
+        ax.legend(fontsize=SMALL_FONT_SIZE - 1, frameon=False, loc="upper right")
+    return ax
+
+
+def plot_validation(ax: Axes, comparison: pd.DataFrame,
+                    labels: Sequence[str] = ("support", "criticism"), *,
+                    include_flagged: bool = False, legend: bool = True) -> Axes:
+    """Estimated against gold shares per bin, one colour per method (the validation view).
+
+    Parameters
+    ----------
+    comparison
+        Rows with ``method``, ``label``, ``estimate`` and ``gold`` (e.g. from
+        :func:`analysis.trend.compare_shares`); a ``model`` column, if present, is combined with
+        the method in the legend. The legend gives each method's mean absolute error over the
+        points drawn.
+    include_flagged
+        Also draw bins with a ``flag`` (too few posts); left out by default, as in the trend
+        figures they are not estimates to rely on.
+    """
+    frame = comparison.copy()
+    if not include_flagged and "flag" in frame:
+        flags = frame["flag"].astype("string").replace("", pd.NA)
+        frame = frame[flags.isna().to_numpy()]
+    missing = [c for c in ("method", "label", "estimate", "gold") if c not in frame]
+    if missing:
+        raise ValueError(f"not a comparison table: missing column(s) {', '.join(missing)}")
+    for column in ("estimate", "gold"):
+        frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
+    frame = frame[frame["label"].isin(labels) & frame["estimate"].notna() & frame["gold"].notna()]
+    key = frame["method"].astype(str)
+    if "model" in frame and frame["model"].nunique() > 1:
+        key = frame["model"].astype(str) + " " + key
+    markers = ["o", "^", "s", "D", "v", "P"]
+    ax.plot([0, 1], [0, 1], color="#777777", linewidth=0.8, linestyle="--", zorder=1)
+    series = list(dict.fromkeys(key))
+    for position, name in enumerate(series):
+        rows = frame[key == name]
+        method = name.split(" ")[-1]
+        colour = METHOD_COLOURS.get(method, _CYCLE[position % len(_CYCLE)])
+        if "model" in frame and frame["model"].nunique() > 1 and position >= len(METHOD_COLOURS):
+            colour = _CYCLE[position % len(_CYCLE)]
+        mae = float(np.mean(np.abs(rows["estimate"] - rows["gold"])))
+        for k, label in enumerate(labels):
+            part = rows[rows["label"] == label]
+            ax.scatter(part["gold"], part["estimate"], s=9, marker=markers[k % len(markers)],
+                       facecolor=colour if k == 0 else "none", edgecolor=colour, linewidth=0.7,
+                       zorder=3, label=f"{name} (MAE {mae:.3f})" if k == 0 else None)
+    top = float(np.nanmax(frame[["estimate", "gold"]].to_numpy())) if len(frame) else 1.0
+    limit = min(1.0, max(0.1, np.ceil(top * 11) / 10))
+    ax.set_xlim(0, limit)
+    ax.set_ylim(0, limit)
+    ax.set_aspect("equal", adjustable="box")
+    ax.set_xlabel("Gold share per bin", fontsize=FONT_SIZE)
+    ax.set_ylabel("Estimated share", fontsize=FONT_SIZE)
+    ax.tick_params(labelsize=SMALL_FONT_SIZE)
+    if legend:
+        shapes = [Line2D([], [], linestyle="none", marker=markers[k % len(markers)],
+                         color="#444444", markerfacecolor="#444444" if k == 0 else "none",
+                         markersize=3.5, label=label) for k, label in enumerate(labels)]
+        first = ax.legend(fontsize=SMALL_FONT_SIZE - 2, frameon=False, loc="upper left")
+        ax.add_artist(first)
+        ax.legend(handles=shapes, fontsize=SMALL_FONT_SIZE - 2, frameon=False,
+                  loc="lower right")
+    return ax
+
+
+def plot_small_multiples(fig: Figure, trend: pd.DataFrame, by: str,
+                         labels: Sequence[str] = ("support", "criticism"),
+                         events: Iterable[tuple[object, str]] | None = None, *,
+                         ncols: int | None = None, tz: str | None = None,
+                         xlabel: str | None = None) -> np.ndarray:
+    """:func:`plot_shares` once per value of ``by``, on a grid of shared axes in ``fig``.
+
+    Returns the array of axes (one per value, in sorted order of the values). One legend, on
+    the first panel.
+    """
+    if by not in trend.columns:
+        raise ValueError(f"plot_small_multiples: the table has no column {by!r}")
+    values = sorted(trend[by].dropna().unique(), key=str)
+    if trend[by].isna().any():
+        values.append(None)
+    if not values:
+        raise ValueError("plot_small_multiples: nothing to draw")
+    ncols = ncols or (1 if len(values) <= 4 else 2)
+    nrows = int(np.ceil(len(values) / ncols))
+    axes = np.atleast_1d(fig.subplots(nrows, ncols, sharex=True, sharey=True, squeeze=False)
+                         .ravel())
+    for position, (ax, value) in enumerate(zip(axes, values, strict=False)):
+        part = trend[trend[by].isna()] if value is None else trend[trend[by] == value]
+        plot_shares(ax, part.drop(columns=[by]), labels, events, tz=tz, xlabel=xlabel,
+                    legend=position == 0)
+        ax.set_title(f"{by}: {'missing' if value is None else value}", fontsize=FONT_SIZE,
+                     loc="left")
+        if position % ncols:
+            ax.set_ylabel("")
+        if position < len(values) - ncols:
+            ax.set_xlabel("")
+    top = max(ax.get_ylim()[1] for ax in axes[: len(values)])
+    for ax in axes[: len(values)]:
+        ax.set_ylim(0, top)
+    for ax in axes[len(values):]:
+        ax.set_visible(False)
+    return axes[: len(values)]

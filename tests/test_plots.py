@@ -1,0 +1,166 @@
+"""Figures: what they draw, how uncertain bins look, and deterministic saving."""
+
+from __future__ import annotations
+
+import matplotlib.colors as mcolors
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.legend import Legend
+
+from analysis import plots
+from analysis.commands import main
+
+
+def generated_trend(groups=("false", "true")) -> pd.DataFrame:
+    """A generated trend table: 4 relative bins x 3 labels per group; the last bin is flagged."""
+    rows = []
+    for g, group in enumerate(groups):
+        for b in range(4):
+            n = 40 if b < 3 else 6
+            shares = {"support": 0.2 + 0.1 * b, "criticism": 0.3 - 0.05 * b + 0.02 * g}
+            shares["other"] = 1 - shares["support"] - shares["criticism"]
+            for label, share in shares.items():
+                rows.append({"veracity": group, "bin_start": 3.0 * b, "bin_end": 3.0 * b + 3,
+                             "label": label, "n_posts": n, "estimate": share,
+                             "ci_low": share - 0.05, "ci_high": share + 0.05, "method": "pacc",
+                             "flag": "few_posts" if b == 3 else None, "n_threads": 10})
+    return pd.DataFrame(rows)
+
+
+def one_group() -> pd.DataFrame:
+    trend = generated_trend(("false",))
+    return trend.drop(columns="veracity")
+
+
+def _same_colour(a, b) -> bool:
+    return np.allclose(mcolors.to_rgba(a), mcolors.to_rgba(b))
+
+
+def test_shares_draw_certain_bins_solid_and_flagged_bins_hollow():
+    fig, ax = plots.new_figure()
+    plots.plot_shares(ax, one_group(), labels=("support",))
+    markers = [line for line in ax.lines if line.get_marker() == "o" and
+               line.get_linestyle() == "None"]
+    solid = [m for m in markers if not _same_colour(m.get_markerfacecolor(), "white")]
+    hollow = [m for m in markers if _same_colour(m.get_markerfacecolor(), "white")]
+    assert len(solid[0].get_xdata()) == 3  # the three unflagged bins
+    assert list(hollow[0].get_xdata()) == [10.5]  # the flagged bin, at its midpoint
+    assert _same_colour(solid[0].get_color(), plots.OKABE_ITO["blue"])
+    # the band (fill_between) covers the certain bins only
+    band = ax.collections[0].get_paths()[0].vertices
+    assert band[:, 0].max() == pytest.approx(7.5)
+    assert ax.get_ylabel() == "Share of responses"
+    assert ax.get_xlabel() == "Hours since the source post"
+    legend_texts = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "few posts (uncertain)" in legend_texts
+
+
+def test_events_are_labelled_vertical_lines():
+    fig, ax = plots.new_figure()
+    plots.plot_shares(ax, one_group(), events=[(4.0, "debunked")])
+    vertical = [line for line in ax.lines if list(line.get_xdata()) == [4.0, 4.0]]
+    assert len(vertical) == 1
+    assert "debunked" in [t.get_text() for t in ax.texts]
+
+
+def test_calendar_trend_gets_a_time_axis_in_the_zone():
+    trend = one_group().assign(
+        bin_start=lambda f: pd.to_datetime("2020-09-30T00:00Z") + pd.to_timedelta(
+            f["bin_start"], unit="D"),
+        bin_end=lambda f: pd.to_datetime("2020-09-30T00:00Z") + pd.to_timedelta(
+            f["bin_end"], unit="D"))
+    trend["bin_start"] = trend["bin_start"].dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+    trend["bin_end"] = trend["bin_end"].dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+    fig, ax = plots.new_figure()
+    plots.plot_shares(ax, trend, events=[("2020-10-02", "letter")], tz="America/Los_Angeles")
+    assert ax.get_xlabel() == "Time (America/Los_Angeles)"
+    assert "letter" in [t.get_text() for t in ax.texts]
+
+
+def test_shares_refuse_a_table_with_several_groups():
+    fig, ax = plots.new_figure()
+    with pytest.raises(ValueError, match="several rows per bin"):
+        plots.plot_shares(ax, generated_trend())
+
+
+def test_volume_stacks_estimated_counts_summed_over_groups():
+    trend = generated_trend()
+    fig, ax = plots.new_figure()
+    plots.plot_volume(ax, trend)
+    heights = {}
+    for container in ax.containers:
+        heights[container.get_label()] = [p.get_height() for p in container.patches]
+    # bin 0: support 0.2 of 40 posts in each of two groups = 16
+    assert heights["support"][0] == pytest.approx(16.0)
+    total_first_bin = sum(h[0] for h in heights.values())
+    assert total_first_bin == pytest.approx(80.0)
+    assert ax.get_ylabel() == "Responses per bin"
+
+
+def test_validation_legend_gives_each_methods_mae():
+    comparison = pd.DataFrame({
+        "method": ["cc"] * 4 + ["pacc"] * 4,
+        "label": ["support", "criticism"] * 4,
+        "estimate": [0.3, 0.2, 0.5, 0.1, 0.25, 0.15, 0.42, 0.12],
+        "gold": [0.2, 0.1, 0.4, 0.1, 0.2, 0.1, 0.4, 0.1],
+    })
+    fig, ax = plots.new_figure()
+    plots.plot_validation(ax, comparison)
+    legends = [child for child in ax.get_children() if isinstance(child, Legend)]
+    texts = [t.get_text() for legend in legends for t in legend.get_texts()]
+    # by hand: cc errors 0.1, 0.1, 0.1, 0 -> 0.075; pacc 0.05, 0.05, 0.02, 0.02 -> 0.035
+    assert "cc (MAE 0.075)" in texts and "pacc (MAE 0.035)" in texts
+    assert "criticism" in texts
+    assert ax.get_xlabel() == "Gold share per bin"
+
+
+def test_small_multiples_one_panel_per_group():
+    fig, _ = plots.new_figure(height=4, nrows=0)
+    axes = plots.plot_small_multiples(fig, generated_trend(), by="veracity")
+    assert [ax.get_title(loc="left") for ax in axes] == ["veracity: false", "veracity: true"]
+    assert axes[0].get_legend() is not None and axes[1].get_legend() is None
+    assert axes[0].get_ylim() == axes[1].get_ylim()
+
+
+def _draw(tmp_path, name):
+    fig, ax = plots.new_figure()
+    plots.plot_shares(ax, one_group(), events=[(4.0, "debunked")])
+    return plots.save_figure(fig, tmp_path / name)
+
+
+def test_saving_twice_gives_byte_identical_png_and_pdf(tmp_path):
+    first = _draw(tmp_path, "a")
+    second = _draw(tmp_path, "b")
+    assert [p.suffix for p in first] == [".png", ".pdf"]
+    for one, two in zip(first, second, strict=True):
+        assert one.read_bytes() == two.read_bytes()
+    assert first[0].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert first[1].read_bytes()[:5] == b"%PDF-"
+    assert b"CreationDate" not in first[1].read_bytes()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.pdf", "a.png", "b.pdf", "b.png"]
+
+
+def test_plot_command_writes_png_and_pdf(tmp_path):
+    table = tmp_path / "trend.csv"
+    generated_trend().to_csv(table, index=False)
+    stem = tmp_path / "fig"
+    status = main(["plot", str(table), "--kind", "multiples", "--by", "veracity",
+                   "--event", "6=debunked", "-o", str(stem)])
+    assert status == 0
+    assert (tmp_path / "fig.png").stat().st_size > 0 and (tmp_path / "fig.pdf").exists()
+    status = main(["plot", str(table), "--kind", "shares", "--by", "veracity", "--group", "true",
+                   "-o", str(tmp_path / "one")])
+    assert status == 0 and (tmp_path / "one.png").exists()
+
+
+def test_plot_command_bad_input_is_one_line_and_exit_2(tmp_path, capsys):
+    table = tmp_path / "trend.csv"
+    generated_trend().to_csv(table, index=False)
+    status = main(["plot", str(table), "--kind", "shares", "-o", str(tmp_path / "x")])
+    err = capsys.readouterr().err
+    assert status == 2 and err.count("\n") == 1 and "several rows" in err
+    status = main(["plot", str(table), "--kind", "shares", "--event", "soon", "-o",
+                   str(tmp_path / "x")])
+    assert status == 2
+    assert not list(tmp_path.glob("x*"))
