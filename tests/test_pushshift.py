@@ -229,6 +229,8 @@ def test_sniff_tells_pushshift_from_other_json():
     tweet = b'{"id_str": "1", "created_at": "Wed Jan 07 11:07:51 +0000 2015", "text": "x"}\n'
     assert not pushshift.sniff(Path("t.jsonl"), tweet)
     assert not pushshift.sniff(Path("x.csv"), b"id,created_utc,subreddit\n1,2,3\n")
+    wrapped = json.dumps({"kind": "t1", "data": json.loads(generated_lines(2)[1])}).encode()
+    assert not pushshift.sniff(Path("things.jsonl"), wrapped)  # reddit-api walks its replies
 
 
 # ---------------------------------------------------------------------------------------------

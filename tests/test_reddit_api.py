@@ -126,3 +126,23 @@ def test_sniff():
     pushshift_line = b'{"id": "c13", "body": "x", "parent_id": "t3_1", "created_utc": 1}\n'
     assert not reddit_api.sniff(Path("x.jsonl"), pushshift_line)
     assert not reddit_api.sniff(Path("x.csv"), b"kind,data\nt1,x\n")
+
+
+def test_auto_detection_picks_reddit_api_for_every_fixture():
+    from analysis.loaders.ingest import detect_format
+
+    for path in sorted(DATA.glob("*.json")):
+        assert detect_format(path) == "reddit-api", path.name
+
+
+def test_ingest_end_to_end_builds_the_tree(tmp_path):
+    from analysis.loaders.ingest import ingest
+
+    result = ingest([DATA / "1jvbd8_raw.json", DATA / "dyy5v0c_more_stub.json"],
+                    keep_authors=True, detect_language=False)
+    posts = result.posts.set_index("id")
+    assert sorted(posts.index) == ["1jvbd8", "cbiol38", "cbiwlli", "cbj4pcw", "cbkixew"]
+    assert posts["depth"].to_dict() == {"cbiol38": 1, "cbiwlli": 2, "cbj4pcw": 1, "cbkixew": 1,
+                                        "1jvbd8": 0}
+    assert posts.loc["cbiwlli", "reply_to_author_id"] == "Aederrex"
+    assert result.summary["rejects_by_reason"] == {"Reddit 'more' stub": 1}

@@ -202,6 +202,33 @@ def test_malicious_tar_members_are_refused_and_nothing_is_written(tmp_path):
     assert not (tmp_path / "escape").exists()
 
 
+def test_unsafe_zip_members_and_folder_links_are_refused(tmp_path):
+    good = json.dumps(generated_tweet("1")).encode()
+    packed = tmp_path / "evil.zip"
+    with zipfile.ZipFile(packed, "w") as archive:
+        archive.writestr("ok/e/1/source-tweet/1.json", good)
+        archive.writestr("../escape/source-tweet/9.json", good)
+        archive.writestr("/abs/source-tweet/8.json", good)
+        link = zipfile.ZipInfo("ok/e/1/replies/2.json")
+        link.external_attr = 0o120777 << 16  # a symbolic link
+        archive.writestr(link, "/etc/passwd")
+    rows, rejects, _ = _read(packed)
+    assert [r["id"] for r in rows] == ["1"]
+    assert len(rejects) == 3
+    assert all(r.reason.startswith("unsafe archive member refused") for r in rejects)
+
+    outside = tmp_path / "outside.json"
+    outside.write_bytes(json.dumps(generated_tweet("7")).encode())
+    thread = tmp_path / "folder" / "e" / "1"
+    (thread / "source-tweet").mkdir(parents=True)
+    (thread / "replies").mkdir()
+    (thread / "source-tweet" / "1.json").write_bytes(good)
+    (thread / "replies" / "7.json").symlink_to(outside)
+    rows, rejects, _ = _read(tmp_path / "folder")
+    assert [r["id"] for r in rows] == ["1"]
+    assert [r.reason for r in rejects] == ["unsafe link refused: it points outside the folder"]
+
+
 def test_truncated_archive_keeps_the_posts_before_the_cut(tmp_path):
     packed = tmp_path / "threads.tar"
     with tarfile.open(packed, "w") as archive:
