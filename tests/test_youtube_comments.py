@@ -125,3 +125,35 @@ def test_end_to_end_through_ingest(tmp_path):
     assert posts["depth"].isna().all()
     assert str(posts.loc["UgzAAA", "created_at_precision"]) == "relative"
     assert posts.loc["UgzAAA.9xBBB", "reply_to_author_id"] == "UCAAA"
+
+
+def _write_pretty(path, records):
+    """The layout of the tool's ``--pretty`` output: ``{"comments": [`` then indented records."""
+    parts = ['{\n    "comments": [\n']
+    for index, record in enumerate(records):
+        text = json.dumps(record, ensure_ascii=False, indent=4)
+        text = "".join(" " * 8 + line for line in text.splitlines(True))
+        parts.append(text + ("," if index < len(records) - 1 else "") + "\n")
+    parts.append("    ]\n}")
+    path.write_text("".join(parts), encoding="utf-8")
+    return path
+
+
+def test_pretty_output_is_read_too(tmp_path):
+    path = _write_pretty(tmp_path / "generated_pretty.json", generated_lines())
+    assert youtube_comments.sniff(path, path.read_bytes())
+    rows, rejects = _split(youtube_comments.read(path, LoadOptions(thread_id=VIDEO)))
+    assert rejects == []
+    assert [r["id"] for r in rows] == ["UgzAAA", "UgzAAA.9xBBB", "UgzAAA.9xCCC", "UgzDDD"]
+    assert rows[1]["parent_id"] == "UgzAAA"
+    # each record spans 13 lines (braces + 11 keys); the first starts on line 3
+    assert [r["source_line"] for r in rows][:2] == [3, 16]
+
+
+def test_pretty_output_cut_short_keeps_complete_records(tmp_path):
+    path = _write_pretty(tmp_path / "generated_pretty.json", generated_lines())
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text[: text.index('"UgzAAA.9xCCC"')], encoding="utf-8")
+    rows, rejects = _split(youtube_comments.read(path, LoadOptions(thread_id=VIDEO)))
+    assert [r["id"] for r in rows] == ["UgzAAA", "UgzAAA.9xBBB"]
+    assert len(rejects) == 1 and rejects[0].reason.startswith("invalid JSON")

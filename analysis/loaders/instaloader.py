@@ -264,10 +264,20 @@ def shortcode_from_name(path: Path) -> str | None:
     return prefix if _SHORTCODE.match(prefix) else None
 
 
-def _iter_array(path: Path) -> Iterator[tuple[int, object] | Reject]:
-    """Yield ``(line, element)`` for each element of a top-level JSON array, streaming.
+def iter_json_array(path: Path, *, key: str | None = None
+                    ) -> Iterator[tuple[int, object] | Reject]:
+    """Yield ``(line, element)`` for each element of a JSON array, streaming (no whole-file read).
 
-    Raises :class:`ValueError` (a whole-file reject reason) when the file is not an array.
+    Parameters
+    ----------
+    path
+        A file holding a JSON array (``key=None``), or an object whose first member ``key`` is
+        the array (``{"comments": [...]}``); decompressed as :func:`base.open_binary` does.
+    key
+        The member that holds the array, when the file is an object.
+
+    An element with invalid UTF-8 is rejected alone; a syntax error, a truncated file or a wrong
+    shape ends the file with one reject naming the line.
     """
     name = str(path)
     decoder = json.JSONDecoder()
@@ -310,10 +320,20 @@ def _iter_array(path: Path) -> Iterator[tuple[int, object] | Reject]:
             if pos >= len(buffer):
                 yield Reject(name, None, "empty file", "")
                 return
-            if buffer[pos] != "[":
+            if key is not None:
+                # '{' then '"key"' then ':' before the array
+                for expected in ("{", json.dumps(key), ":"):
+                    skip_space()
+                    if buffer[pos:pos + len(expected)] != expected:
+                        yield Reject(name, line, f"wrong shape: expected an object with "
+                                     f"{json.dumps(key)} first", snippet(buffer[pos:pos + 200]))
+                        return
+                    pos += len(expected)
+                skip_space()
+            if pos >= len(buffer) or buffer[pos] != "[":
                 first = buffer[pos:pos + 200]
                 kind = "a JSON object" if first.startswith("{") else "not JSON"
-                yield Reject(name, line, "wrong shape: expected a JSON array of comments, "
+                yield Reject(name, line, "wrong shape: expected a JSON array, "
                              f"found {kind}", snippet(first))
                 return
             pos += 1
@@ -400,7 +420,7 @@ def read(path: Path, options: LoadOptions) -> Iterator[dict | Reject]:
             post["source_file"] = metadata["file"]
             post["source_line"] = None
             yield post
-    for item in _iter_array(path):
+    for item in iter_json_array(path):
         if isinstance(item, Reject):
             yield item
             continue

@@ -1,6 +1,7 @@
 """youtube-comment-downloader output: one JSON comment per line (NDJSON).
 
-Each line, as ``youtube_comment_downloader`` writes it::
+Each line, as ``youtube_comment_downloader`` writes it (with ``--pretty`` the same records come
+indented inside ``{"comments": [...]}``, which is read too, streaming)::
 
     {"cid": "UgzX.8abc", "text": "...", "time": "2 years ago", "time_parsed": 1601500000.0,
      "author": "@someone", "channel": "UC...", "votes": "1.2K", "replies": "3",
@@ -38,14 +39,17 @@ from pathlib import Path
 
 from analysis.errors import UserError
 from analysis.loaders.base import (
+    DECOMPRESSION_ERRORS,
     LOADER_VERSION,
     LoadOptions,
     Reject,
     iter_json_lines,
     make_uid,
+    open_binary,
     parse_time,
     snippet,
 )
+from analysis.loaders.instaloader import iter_json_array
 
 FORMAT = "youtube-comments"
 PLATFORM = "youtube"
@@ -63,8 +67,17 @@ _THOUSANDS = re.compile(r"^\s*\d{1,3}(?:,\d{3})+\s*$")
 _SNIFF_KEYS = (b'"cid"', b'"time_parsed"', b'"votes"')
 
 
+def _is_pretty(head: bytes) -> bool:
+    """``--pretty`` output: ``{`` alone on the first line, then ``"comments": [``."""
+    lines = head.lstrip().split(b"\n", 2)
+    return len(lines) > 1 and lines[0].strip() == b"{" and \
+        lines[1].strip().replace(b" ", b"").startswith(b'"comments":[')
+
+
 def sniff(path: Path, head: bytes) -> bool:
-    """Whether the first line of ``head`` is a youtube-comment-downloader record."""
+    """Whether ``head`` is youtube-comment-downloader output (JSON lines or ``--pretty``)."""
+    if _is_pretty(head):
+        return all(key in head for key in _SNIFF_KEYS) and b'"channel"' in head
     first = head.lstrip().split(b"\n", 1)[0]
     return first.startswith(b"{") and all(key in first for key in _SNIFF_KEYS) \
         and b'"channel"' in first
@@ -159,7 +172,13 @@ def read(path: Path, options: LoadOptions) -> Iterator[dict | Reject]:
     name = str(path)
     video_id = str(options.thread_id)
     seen_any = False
-    for item in iter_json_lines(path):
+    with open_binary(path) as handle:
+        try:
+            head = handle.read(4096)
+        except DECOMPRESSION_ERRORS:
+            head = b""
+    records = iter_json_array(path, key="comments") if _is_pretty(head) else iter_json_lines(path)
+    for item in records:
         seen_any = True
         if isinstance(item, Reject):
             yield item
