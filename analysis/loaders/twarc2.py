@@ -35,6 +35,8 @@ import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
+import pandas as pd
+
 from analysis.loaders.base import (
     LOADER_VERSION,
     LoadOptions,
@@ -86,6 +88,10 @@ def _str(value: object) -> str | None:
     return None
 
 
+def _list(value: object) -> list:
+    return value if isinstance(value, list) else []
+
+
 def _count(value: object) -> int | None:
     if isinstance(value, bool) or value is None:
         return None
@@ -107,6 +113,18 @@ def _entity_texts(items: object, key: str, *, skip_media: bool = False) -> list[
         if isinstance(value, str) and value:
             out.append(value)
     return out
+
+
+def _collected(value: object) -> pd.Timestamp | None:
+    """``__twarc.retrieved_at`` as a UTC Timestamp; anything unreadable gives None."""
+    if isinstance(value, pd.Timestamp):
+        return value
+    if not isinstance(value, str):
+        return None
+    try:
+        return parse_time(value)
+    except (ValueError, TypeError, OverflowError):
+        return None
 
 
 def latest_id(tweet: Mapping) -> str | None:
@@ -198,11 +216,7 @@ def row_from_tweet(tweet: dict, users: Mapping[str, Mapping] | None = None, *,
                else {})
     lang = tweet.get("lang")
     conversation = _str(tweet.get("conversation_id"))
-    if isinstance(collected_at, str):
-        try:
-            collected_at = parse_time(collected_at)
-        except (ValueError, TypeError):
-            collected_at = None
+    collected_at = _collected(collected_at)
     row = {
         "platform": PLATFORM,
         "id": post_id,
@@ -253,11 +267,7 @@ def row_from_error(error: Mapping, *, collected_at: object = None,
     post_id = _str(error.get("resource_id")) or _str(error.get("value"))
     if post_id is None or not post_id.isdigit():
         return None
-    if isinstance(collected_at, str):
-        try:
-            collected_at = parse_time(collected_at)
-        except (ValueError, TypeError):
-            collected_at = None
+    collected_at = _collected(collected_at)
     return {
         "platform": PLATFORM, "id": post_id, "uid": make_uid(PLATFORM, post_id),
         "created_at": None, "created_at_precision": "missing", "collected_at": collected_at,
@@ -294,7 +304,7 @@ def _page_rows(page: Mapping, number: int, name: str) -> Iterator[dict | Reject]
         yield Reject(name, number, f"not tweets: {what}", snippet(json.dumps(data[0])))
         return
     users = {}
-    for user in includes.get("users") or []:
+    for user in _list(includes.get("users")):
         if isinstance(user, Mapping) and _str(user.get("id")):
             users[_str(user["id"])] = user
     extra = includes.get("tweets") if isinstance(includes.get("tweets"), list) else []
@@ -337,7 +347,7 @@ def _page_rows(page: Mapping, number: int, name: str) -> Iterator[dict | Reject]
         row["source_file"] = name
         row["source_line"] = number
         yield row
-    for error in page.get("errors") or []:
+    for error in _list(page.get("errors")):
         row = row_from_error(error, collected_at=retrieved,
                              role="matched" if isinstance(error, Mapping)
                              and error.get("parameter") == "ids" else "context")
@@ -367,7 +377,7 @@ def _flat_rows(tweet: Mapping, number: int, name: str) -> Iterator[dict | Reject
     row["source_file"] = name
     row["source_line"] = number
     yield row
-    for ref in tweet.get("referenced_tweets") or []:
+    for ref in _list(tweet.get("referenced_tweets")):
         if not isinstance(ref, Mapping) or "text" not in ref or "created_at" not in ref:
             continue
         try:

@@ -47,8 +47,8 @@ from analysis.loaders.base import (
 FORMAT = "twitter-v1"
 PLATFORM = "twitter"
 
-#: Files larger than this that are not JSON lines are refused rather than read whole.
-MAX_WHOLE_FILE_BYTES = 512 * 1024 * 1024
+#: Files larger than this are never parsed as one JSON document (only line by line).
+MAX_WHOLE_FILE_BYTES = 64 * 1024 * 1024
 
 #: Keys whose presence marks a tweet as withheld somewhere.
 WITHHELD_KEYS = ("withheld_in_countries", "withheld_copyright", "withheld_scope")
@@ -245,9 +245,41 @@ def rows_from_tweet(tweet: dict) -> list[dict]:
     return rows
 
 
+def _parse_line(name: str, number: int, raw: bytes) -> tuple[int, object] | Reject:
+    try:
+        return number, json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        return Reject(name, number, "invalid UTF-8", snippet(raw))
+    except json.JSONDecodeError as exc:
+        return Reject(name, number, f"invalid JSON: {exc.msg}", snippet(raw))
+
+
+def _whole_document(path: Path) -> list[tuple[int, object] | Reject] | None:
+    """The file parsed as one JSON document, or None when it is better read line by line."""
+    if path.stat().st_size > MAX_WHOLE_FILE_BYTES:
+        return None
+    try:
+        with open_binary(path) as handle:
+            data = handle.read()
+    except (EOFError, OSError):
+        return None
+    try:
+        value = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return None  # read line by line: every line gets its own row or reject
+    if isinstance(value, list):
+        return list(enumerate(value, start=1))
+    return [(1, value)]
+
+
 def json_records(path: Path) -> Iterator[tuple[int, object] | Reject]:
-    """JSON values of a file with their line (or array position): one value per line, or the
-    whole file as one value (an object, or an array whose items are yielded)."""
+    """JSON values of a file with their line (or array position).
+
+    JSON lines are read one line at a time (a bad line is a :class:`Reject` for that line). A
+    file whose first line is not a JSON object is tried as one JSON document (a pretty-printed
+    tweet, or an array whose items are yielded with their position); if that fails too, it is
+    read line by line after all.
+    """
     name = str(path)
     lines = iter_lines(path)
     first = next(lines, None)
@@ -258,49 +290,16 @@ def json_records(path: Path) -> Iterator[tuple[int, object] | Reject]:
         yield first
         return
     number, raw = first
-    try:
-        value = json.loads(raw.decode("utf-8"))
-        line_mode = isinstance(value, Mapping)
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        line_mode = False
-    if line_mode:
-        yield number, value
-        for item in lines:
-            if isinstance(item, Reject):
-                yield item
-                continue
-            number, raw = item
-            try:
-                yield number, json.loads(raw.decode("utf-8"))
-            except UnicodeDecodeError:
-                yield Reject(name, number, "invalid UTF-8", snippet(raw))
-            except json.JSONDecodeError as exc:
-                yield Reject(name, number, f"invalid JSON: {exc.msg}", snippet(raw))
-        return
-    lines.close()
-    # Not JSON lines: the whole file is one JSON value (a pretty-printed tweet or an array).
-    if path.stat().st_size > MAX_WHOLE_FILE_BYTES:
-        yield Reject(name, 1, "file is neither JSON lines nor a small JSON document", snippet(raw))
-        return
-    try:
-        with open_binary(path) as handle:
-            data = handle.read()
-    except (EOFError, OSError) as exc:
-        yield Reject(name, 1, f"truncated or corrupt compressed file: {exc}", "")
-        return
-    try:
-        value = json.loads(data.decode("utf-8"))
-    except UnicodeDecodeError:
-        yield Reject(name, 1, "invalid UTF-8", snippet(data))
-        return
-    except json.JSONDecodeError as exc:
-        yield Reject(name, exc.lineno, f"invalid JSON: {exc.msg}", snippet(data))
-        return
-    if isinstance(value, list):
-        for index, item in enumerate(value, start=1):
-            yield index, item
-    else:
-        yield 1, value
+    parsed = _parse_line(name, number, raw)
+    if isinstance(parsed, Reject) or not isinstance(parsed[1], Mapping):
+        document = _whole_document(Path(path))
+        if document is not None:
+            lines.close()
+            yield from document
+            return
+    yield parsed
+    for item in lines:
+        yield item if isinstance(item, Reject) else _parse_line(name, *item)
 
 
 def read(path: Path, options: LoadOptions) -> Iterator[dict | Reject]:
