@@ -91,6 +91,15 @@ def test_deleted_and_removed_markers_set_text_status_and_null_text(marker, statu
     assert submission["title"] == "Escaping"
 
 
+@pytest.mark.parametrize(("selftext", "category", "status"), [
+    ("", "moderator", "removed"), ("", "deleted", "deleted"), ("", None, "ok"),
+    ("[removed]", "deleted", "removed"), ("still here", "moderator", "ok")])
+def test_removed_by_category_only_when_the_text_has_no_marker(selftext, category, status):
+    record = {"id": "s1", "created_utc": 1569888142, "title": "generated", "selftext": selftext,
+              "removed_by_category": category}
+    assert row_from_thing(record, "t3")["text_status"] == status
+
+
 def test_collected_at_from_retrieved_on_or_retrieved_utc():
     expected = pd.Timestamp("2016-09-13 03:46:51", tz="UTC")
     assert row_from_thing(generated_comment(), "t1")["collected_at"] == expected

@@ -21,7 +21,8 @@ posts-table field      Reddit field
 ``text``               ``body`` (comment) or ``selftext`` (submission); null when empty or a
                        ``[deleted]`` / ``[removed]`` marker
 ``title``              ``title`` (submissions)
-``text_status``        ``deleted`` / ``removed`` from those markers, else ``ok``
+``text_status``        ``deleted`` / ``removed`` from those markers; for a post without text and
+                       without a marker, from ``removed_by_category``; else ``ok``
 ``score``              ``score`` (else ``ups``)
 ``reply_count``        ``num_comments`` (submissions)
 ``urls``               the link of a link submission (``url`` when it is not a self post), then
@@ -79,6 +80,10 @@ DELETED_MARKERS = {
     "[ Removed by Reddit ]": "removed",
     "[removed by reddit]": "removed",
 }
+
+#: ``removed_by_category`` values that mean the author deleted the post; any other value means
+#: a moderator, Reddit or a legal request removed it. Used only when the text carries no marker.
+AUTHOR_REMOVALS = ("deleted", "author")
 
 #: Author names that are not an account.
 NO_AUTHOR = ("[deleted]", "[removed]", "")
@@ -226,6 +231,9 @@ def row_from_thing(data: dict, kind: str) -> dict:
         thread_id = post_id
 
     text, text_status = _text(data.get(TEXT_FIELDS[kind]))
+    category = data.get("removed_by_category")
+    if text is None and text_status == "ok" and isinstance(category, str) and category:
+        text_status = "deleted" if category in AUTHOR_REMOVALS else "removed"
     title = data.get("title") if kind == "t3" else None
     title = title if isinstance(title, str) and title else None
     author = _author(data)
