@@ -11,6 +11,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from analysis.loaders import reddit_api
 from analysis.loaders.base import LoadOptions, Reject
@@ -110,6 +112,16 @@ def test_empty_file_is_one_reject(tmp_path, content):
     assert rows == [] and [r.reason for r in rejects] == ["empty file"]
 
 
+def test_broken_first_line_does_not_hide_the_good_lines(tmp_path):
+    good = (DATA / "cbiol38_t1_with_replies.json").read_text(encoding="utf-8").strip()
+    path = tmp_path / "things.jsonl"
+    path.write_text(good[: len(good) // 3] + "\n" + good + "\n" + good + "\n", encoding="utf-8")
+    rows, rejects = _read(path)
+    assert [(r["id"], r["source_line"]) for r in rows] == [
+        ("cbiol38", 2), ("cbiwlli", 2), ("cbiol38", 3), ("cbiwlli", 3)]
+    assert [(r.line, r.reason.split(":")[0]) for r in rejects] == [(1, "invalid JSON")]
+
+
 def test_truncated_document_is_a_reject(tmp_path):
     path = tmp_path / "cut.json"
     text = json.dumps(json.loads((DATA / "1jvbd8_raw.json").read_text()), indent=1)
@@ -146,3 +158,38 @@ def test_ingest_end_to_end_builds_the_tree(tmp_path):
                                         "1jvbd8": 0}
     assert posts.loc["cbiwlli", "reply_to_author_id"] == "Aederrex"
     assert result.summary["rejects_by_reason"] == {"Reddit 'more' stub": 1}
+
+
+_THING_LINES = [(DATA / name).read_text(encoding="utf-8").strip().encode()
+                for name in ("1jvbd8_listing_t3.json", "cbiol38_t1_with_replies.json",
+                             "dyy5v0c_more_stub.json")]
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(picks=st.lists(st.tuples(st.integers(0, len(_THING_LINES) - 1), st.floats(0, 1),
+                                st.integers(0, 255), st.sampled_from(["keep", "cut", "byte"])),
+                      min_size=1, max_size=6))
+def test_every_line_of_mutated_real_things_gives_a_row_or_a_reject(tmp_path, picks):
+    lines = []
+    for index, where, value, how in picks:
+        line = _THING_LINES[index]
+        spot = min(int(len(line) * where), len(line) - 1)
+        if how == "cut":
+            line = line[:spot]
+        elif how == "byte":
+            line = line[:spot] + bytes([value]) + line[spot + 1:]
+        lines.append(line)
+    payload = b"\n".join(lines) + b"\n"
+    path = tmp_path / "mutated.jsonl"
+    path.write_bytes(payload)
+    rows, rejects = _read(path)
+    expected = {n for n, raw in enumerate(payload.split(b"\n")[:-1], start=1) if raw.strip()}
+    seen = {r["source_line"] for r in rows} | {r.line for r in rejects}
+    first = next((raw.strip() for raw in payload.split(b"\n") if raw.strip()), None)
+    if first is None:
+        assert [r.reason for r in rejects] == ["empty file"]
+    elif first in (b"{", b"[", b"[{"):  # starts like a pretty-printed document: one reject
+        assert rows == [] and len(rejects) == 1
+    else:
+        assert seen == expected

@@ -46,8 +46,8 @@ from analysis.loaders.reddit import row_from_thing
 
 FORMAT = "reddit-api"
 
-#: Files larger than this that are not JSON lines are refused rather than read whole.
-MAX_WHOLE_FILE_BYTES = 512 * 1024 * 1024
+#: Files larger than this are never parsed as one JSON document (only line by line).
+MAX_WHOLE_FILE_BYTES = 64 * 1024 * 1024
 
 #: Thing kinds that are posts.
 POST_KINDS = ("t1", "t3")
@@ -64,8 +64,24 @@ def sniff(path: Path, head: bytes) -> bool:
     return start in (b"{", b"[") and bool(_KIND.search(head)) and b'"data"' in head
 
 
+def _parse_line(name: str, number: int, raw: bytes) -> tuple[int, object] | Reject:
+    try:
+        return number, json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        return Reject(name, number, "invalid UTF-8", snippet(raw))
+    except json.JSONDecodeError as exc:
+        return Reject(name, number, f"invalid JSON: {exc.msg}", snippet(raw))
+
+
 def _json_values(path: Path) -> Iterator[tuple[int, object] | Reject]:
-    """The JSON documents of a file: one per line, or the whole file as one."""
+    """The JSON documents of a file, with their line: one per line, or the whole file as one.
+
+    A file whose first line parses is read line by line (a bad line is a reject for that line).
+    Otherwise the file is tried as one document (pretty-printed); when that fails too, a file
+    that starts like a pretty-printed document (``{`` or ``[`` alone on the first line) is one
+    reject, and any other file is read line by line, so one broken first line cannot hide the
+    good lines after it.
+    """
     name = str(path)
     lines = iter_lines(path)
     first = next(lines, None)
@@ -76,41 +92,42 @@ def _json_values(path: Path) -> Iterator[tuple[int, object] | Reject]:
         yield first
         return
     number, raw = first
-    try:
-        value = json.loads(raw.decode("utf-8"))
-        line_mode = True
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        line_mode = False
-    if line_mode:
-        yield number, value
-        for item in lines:
-            if isinstance(item, Reject):
-                yield item
-                continue
-            number, raw = item
-            try:
-                yield number, json.loads(raw.decode("utf-8"))
-            except UnicodeDecodeError:
-                yield Reject(name, number, "invalid UTF-8", snippet(raw))
-            except json.JSONDecodeError as exc:
-                yield Reject(name, number, f"invalid JSON: {exc.msg}", snippet(raw))
-        return
-    lines.close()
+    parsed = _parse_line(name, number, raw)
+    if isinstance(parsed, Reject):
+        lines.close()
+        whole = _whole_document(path, raw)
+        if whole is not None:
+            yield whole
+            return
+        lines = iter_lines(path)
+    else:
+        yield parsed
+    for item in lines:
+        yield item if isinstance(item, Reject) else _parse_line(name, *item)
+
+
+def _whole_document(path: Path, first_line: bytes) -> tuple[int, object] | Reject | None:
+    """The file as one JSON document, a Reject for a broken one, or None to read it by lines."""
+    name = str(path)
+    pretty = first_line.strip() in (b"{", b"[", b"[{")
     if path.stat().st_size > MAX_WHOLE_FILE_BYTES:
-        yield Reject(name, 1, "file is neither JSON lines nor a small JSON document", snippet(raw))
-        return
+        if pretty:
+            return Reject(name, 1, "JSON document too large to read whole; convert it to JSON "
+                          "lines", snippet(first_line))
+        return None
     try:
         with open_binary(path) as handle:
             data = handle.read()
     except DECOMPRESSION_ERRORS as exc:
-        yield Reject(name, 1, f"truncated or corrupt compressed file: {exc}", "")
-        return
+        return Reject(name, 1, f"truncated or corrupt compressed file: {exc}", "")
     try:
-        yield 1, json.loads(data.decode("utf-8"))
+        return 1, json.loads(data.decode("utf-8"))
     except UnicodeDecodeError:
-        yield Reject(name, 1, "invalid UTF-8", snippet(data))
+        return Reject(name, 1, "invalid UTF-8", snippet(data)) if pretty else None
     except json.JSONDecodeError as exc:
-        yield Reject(name, exc.lineno, f"invalid JSON: {exc.msg}", snippet(data))
+        if pretty:
+            return Reject(name, exc.lineno, f"invalid JSON: {exc.msg}", snippet(data))
+        return None
 
 
 def _dump(value: object) -> str:
