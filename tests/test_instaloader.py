@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from analysis.errors import UserError
 from analysis.loaders import instaloader
@@ -214,3 +216,46 @@ def test_end_to_end_through_ingest(tmp_path):
     # the poster answers a comment on her own post
     assert bool(posts.loc["17900000000000003", "author_is_op"]) is True
     assert bool(posts.loc["17900000000000010", "author_is_op"]) is False
+
+
+# --- property: mutated comments never crash the loader and never vanish -----------------------
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner,
+                                                                max_size=3),
+    max_leaves=6)
+
+
+def _mutate(record: dict, data) -> None:
+    key = data.draw(st.sampled_from(sorted(record)))
+    if data.draw(st.booleans()):
+        del record[key]
+    else:
+        record[key] = data.draw(_JSON)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data())
+def test_every_comment_is_a_row_or_a_reject(tmp_path_factory, data):
+    comments = generated_comments()
+    for comment in comments:
+        if data.draw(st.booleans()):
+            _mutate(comment, data)
+        for answer in comment.get("answers") if isinstance(comment.get("answers"), list) else []:
+            if isinstance(answer, dict) and data.draw(st.booleans()):
+                _mutate(answer, data)
+    path = _write(tmp_path_factory.mktemp("prop") / f"{SHORTCODE}_comments.json", comments)
+    items = list(instaloader.read(path, LoadOptions()))
+    rows = [i for i in items if isinstance(i, dict)]
+    assert all(isinstance(i, dict | Reject) for i in items)
+    # every element gives at least one item; a readable comment also one item per answer
+    assert len(items) >= len(comments)
+    for comment in comments:
+        matches = [r for r in rows if r["id"] == str(comment.get("id"))]
+        if matches and isinstance(comment.get("answers"), list):
+            answers = [r for r in items if isinstance(r, Reject)
+                       or r["parent_id"] == matches[0]["id"]]
+            assert len(answers) >= len(comment["answers"])
+    for row in rows:
+        assert row["parent_id"] and not pd.isna(row["created_at"])

@@ -11,6 +11,8 @@ import json
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from analysis.errors import UserError
 from analysis.loaders import youtube_comments
@@ -53,6 +55,7 @@ def _split(items):
 @pytest.mark.parametrize("text, expected", [
     ("0", 0), ("15", 15), ("1.2K", 1200), ("15K", 15_000), ("3M", 3_000_000),
     ("2.5m", 2_500_000), ("1,234", 1234), ("", 0), ("many", None), (None, None), (7, 7),
+    (float("inf"), None), (float("nan"), None), (True, None), ([1], None),
 ])
 def test_parse_count(text, expected):
     assert youtube_comments.parse_count(text) == expected
@@ -157,3 +160,36 @@ def test_pretty_output_cut_short_keeps_complete_records(tmp_path):
     rows, rejects = _split(youtube_comments.read(path, LoadOptions(thread_id=VIDEO)))
     assert [r["id"] for r in rows] == ["UgzAAA", "UgzAAA.9xBBB"]
     assert len(rejects) == 1 and rejects[0].reason.startswith("invalid JSON")
+
+
+# --- property: mutated records never crash the loader and never vanish ------------------------
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner,
+                                                                max_size=3),
+    max_leaves=6)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data())
+def test_every_line_is_a_row_or_a_reject(tmp_path_factory, data):
+    records = []
+    for record in generated_lines():
+        if data.draw(st.booleans()):
+            key = data.draw(st.sampled_from(sorted(record)))
+            if data.draw(st.booleans()):
+                del record[key]
+            else:
+                record[key] = data.draw(_JSON)
+        records.append(record)
+    path = _write(tmp_path_factory.mktemp("prop") / "generated_mutated.json", records)
+    items = list(youtube_comments.read(path, LoadOptions(thread_id=VIDEO)))
+    assert len(items) == len(records)
+    for item in items:
+        if isinstance(item, dict):
+            assert item["id"] and item["parent_id"] and item["thread_id"] == VIDEO
+            assert not pd.isna(item["created_at"])
+            assert item["like_count"] is None or isinstance(item["like_count"], int)
+        else:
+            assert isinstance(item, Reject) and ":" in item.reason

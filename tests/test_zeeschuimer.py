@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 
 import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from analysis.loaders import zeeschuimer
 from analysis.loaders.base import LoadOptions, Reject
@@ -178,3 +180,41 @@ def test_end_to_end_through_ingest(tmp_path):
     assert posts.loc["tiktok:73", "root_id"] == "7000000000000000001"
     assert posts.loc["instagram:182", "depth"] == 2
     assert posts.loc["instagram:181", "reply_to_author_id"] == "78"
+
+
+# --- property: mutated records never crash the loader and never vanish ------------------------
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner,
+                                                                max_size=3),
+    max_leaves=6)
+
+
+def _mutate(record: dict, data) -> dict:
+    """Delete or replace a random key of the envelope or of its ``data``."""
+    record = json.loads(json.dumps(record))
+    target = record["data"] if data.draw(st.booleans()) else record
+    key = data.draw(st.sampled_from(sorted(target)))
+    if data.draw(st.booleans()):
+        del target[key]
+    else:
+        target[key] = data.draw(_JSON)
+    return record
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data())
+def test_every_line_is_a_row_or_a_reject(tmp_path_factory, data):
+    records = [_mutate(r, data) if data.draw(st.booleans()) else r for r in generated_lines()]
+    path = _write(tmp_path_factory.mktemp("prop") / "generated_mutated.ndjson", records)
+    items = list(zeeschuimer.read(path, LoadOptions()))
+    assert len(items) == len(records)
+    assert [i["source_line"] if isinstance(i, dict) else i.line for i in items] == \
+        list(range(1, len(records) + 1))
+    for item in items:
+        if isinstance(item, dict):
+            assert item["uid"] == f"{item['platform']}:{item['id']}" and item["id"]
+            assert item["created_at"].tzinfo is not None and not pd.isna(item["created_at"])
+        else:
+            assert isinstance(item, Reject) and ":" in item.reason

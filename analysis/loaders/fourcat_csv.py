@@ -39,6 +39,8 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from urllib.parse import urlparse
 
+import pandas as pd
+
 from analysis.errors import UserError
 from analysis.loaders.base import (
     LOADER_VERSION,
@@ -157,6 +159,9 @@ def row_from_record(record: Mapping[str, str], *, platform: str | None = None,
             raise
         value = unix if not is_missing(unix) else record.get("timestamp")
         raise ValueError(f"bad time: {value!r} ({exc})") from None
+    if created_at is None or created_at is pd.NaT:
+        raise ValueError(f"bad time: {unix if not is_missing(unix) else record.get('timestamp')!r}"
+                         " is not a time")
     plat = platform or platform_from_record(record)
     if plat not in PLATFORMS:
         raise ValueError(f"unknown platform: {plat!r} is not one of {', '.join(PLATFORMS)}")

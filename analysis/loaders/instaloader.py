@@ -43,6 +43,8 @@ import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
+import pandas as pd
+
 from analysis.errors import UserError
 from analysis.loaders.base import (
     DECOMPRESSION_ERRORS,
@@ -138,6 +140,8 @@ def row_from_comment(comment: dict, *, thread_id: str, parent_id: str | None) ->
         created_at = parse_time(created)
     except (ValueError, TypeError, OverflowError) as exc:
         raise ValueError(f"bad time: created_at {created!r} ({exc})") from None
+    if created_at is None or created_at is pd.NaT:
+        raise ValueError(f"bad time: created_at {created!r} is not a time")
     owner = comment.get("owner") if isinstance(comment.get("owner"), Mapping) else {}
     text = comment.get("text")
     text = text if isinstance(text, str) else None
@@ -187,7 +191,12 @@ def row_from_post(node: Mapping) -> dict:
     if not isinstance(shortcode, str) or not shortcode:
         raise ValueError("post metadata has no shortcode")
     created = node.get("taken_at_timestamp")
-    created_at = parse_time(created) if created not in (None, "") else None
+    try:
+        created_at = parse_time(created) if created not in (None, "") else None
+    except (ValueError, TypeError, OverflowError):
+        created_at = None
+    if created_at is pd.NaT:
+        created_at = None
     edges = (node.get("edge_media_to_caption") or {}).get("edges") or []
     caption = None
     if edges and isinstance(edges[0], Mapping):

@@ -292,6 +292,8 @@ def _as_time(value: object, field: str, tz: str | None) -> tuple[pd.Timestamp | 
         raise ValueError(f"bad time: {field} {value!r} ({exc})") from None
     except (TypeError, OverflowError) as exc:
         raise ValueError(f"bad time: {field} {value!r} ({exc})") from None
+    if stamp is pd.NaT:
+        raise ValueError(f"bad time: {field} {value!r} is not a time")
     return stamp, is_date
 
 

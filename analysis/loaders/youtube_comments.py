@@ -33,9 +33,12 @@ Examples
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
+
+import pandas as pd
 
 from analysis.errors import UserError
 from analysis.loaders.base import (
@@ -90,7 +93,7 @@ def parse_count(value: object) -> int | None:
     if isinstance(value, int):
         return value
     if isinstance(value, float):
-        return int(value) if value == value else None
+        return int(value) if math.isfinite(value) else None
     if not isinstance(value, str):
         return None
     if value.strip() == "":
@@ -138,6 +141,8 @@ def row_from_comment(record: dict, *, video_id: str) -> dict:
         created_at = parse_time(parsed)
     except (ValueError, TypeError, OverflowError) as exc:
         raise ValueError(f"bad time: time_parsed {parsed!r} ({exc})") from None
+    if created_at is None or created_at is pd.NaT:
+        raise ValueError(f"bad time: time_parsed {parsed!r} is not a time")
     parent_id = cid.rsplit(".", 1)[0] if "." in cid else video_id
     text = record.get("text")
     text = text if isinstance(text, str) else None

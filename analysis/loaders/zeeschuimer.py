@@ -94,8 +94,8 @@ def _time(value: object, what: str) -> pd.Timestamp:
         stamp = parse_time(value)
     except (ValueError, TypeError, OverflowError) as exc:
         raise ValueError(f"bad time: {what} {value!r} ({exc})") from None
-    if stamp is None:
-        raise ValueError(f"missing time: item has no {what}")
+    if stamp is None or stamp is pd.NaT:
+        raise ValueError(f"bad time: {what} {value!r} is not a time")
     return stamp
 
 
