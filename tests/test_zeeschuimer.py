@@ -69,6 +69,23 @@ def generated_instagram_comment(comment_id: str, parent: str | None = None) -> d
             "comment_like_count": 2}
 
 
+def generated_x_tweet(rest_id: str, reply_to: str | None = None, wrap: bool = False) -> dict:
+    """An X GraphQL tweet: ``legacy`` holds the v1.1 fields, the handle sits under ``core``."""
+    tweet = {"__typename": "Tweet", "rest_id": rest_id,
+             "core": {"user_results": {"result": {"legacy": {"screen_name": f"h{rest_id}",
+                                                              "name": "N"}}}},
+             "legacy": {"created_at": "Wed Sep 30 21:06:40 +0000 2020",
+                        "full_text": "@poster why post this", "conversation_id_str": "1300",
+                        "user_id_str": f"u{rest_id}", "favorite_count": 3, "retweet_count": 0,
+                        "reply_count": 1, "quote_count": 0, "lang": "en",
+                        "entities": {"hashtags": [], "urls": [],
+                                     "user_mentions": [{"screen_name": "poster"}]}}}
+    if reply_to:
+        tweet["legacy"]["in_reply_to_status_id_str"] = reply_to
+        tweet["legacy"]["in_reply_to_user_id_str"] = "u1300"
+    return {"__typename": "TweetWithVisibilityResults", "tweet": tweet} if wrap else tweet
+
+
 def generated_lines() -> list[dict]:
     return [
         _envelope("tiktok.com", "7000000000000000001", generated_tiktok_video()),
@@ -80,6 +97,8 @@ def generated_lines() -> list[dict]:
         _envelope("instagram.com", "Cabc12345", generated_instagram_itemlist_post()),
         _envelope("instagram-comments", "181", generated_instagram_comment("181")),
         _envelope("instagram-comments", "182", generated_instagram_comment("182", parent="181")),
+        _envelope("x.com", "1300", generated_x_tweet("1300")),
+        _envelope("x.com", "1310", generated_x_tweet("1310", reply_to="1300", wrap=True)),
     ]
 
 
@@ -128,6 +147,19 @@ def test_instagram_posts_in_both_shapes_and_comments(tmp_path):
     assert by_uid["instagram:182"]["thread_id"] == "Cabc12345"
 
 
+def test_x_tweets_go_through_the_v1_mapping(tmp_path):
+    path = _write(tmp_path / "generated_zeeschuimer.ndjson", generated_lines())
+    rows, _ = _split(zeeschuimer.read(path, LoadOptions()))
+    by_uid = {r["uid"]: r for r in rows}
+    root, reply = by_uid["twitter:1300"], by_uid["twitter:1310"]
+    assert root["kind"] == "post" and root["thread_id"] == "1300"
+    assert reply["kind"] == "reply" and reply["parent_id"] == "1300"
+    assert reply["author_id"] == "u1310" and reply["author_handle"] == "h1310"
+    assert reply["reply_to_author_id"] == "u1300" and reply["mentions"] == ["poster"]
+    assert reply["created_at"] == pd.Timestamp("2020-09-30 21:06:40", tz="UTC")
+    assert reply["source_format"] == "zeeschuimer" and reply["like_count"] == 3
+
+
 def test_unsupported_platforms_ads_and_bad_items_are_rejected(tmp_path):
     ad = dict(generated_instagram_itemlist_post(), product_type="ad")
     no_time = generated_tiktok_comment("74")
@@ -146,13 +178,13 @@ def test_unsupported_platforms_ads_and_bad_items_are_rejected(tmp_path):
     path = _write(tmp_path / "generated_zeeschuimer.ndjson", generated_lines() + lines,
                   extra_lines=['{"item_id": "cut', "[]"])
     rows, rejects = _split(zeeschuimer.read(path, LoadOptions()))
-    assert len(rows) == 8
+    assert len(rows) == 10
     reasons = [r.reason for r in rejects]
     assert reasons[0].startswith("unsupported platform 'linkedin.com'")
     assert [r.split(":")[0] for r in reasons[1:]] == [
         "Instagram ad", "missing time", "missing id", "wrong shape", "wrong shape",
         "invalid JSON", "wrong shape"]
-    assert [r.line for r in rejects] == list(range(9, 17))
+    assert [r.line for r in rejects] == list(range(11, 19))
 
 
 def test_empty_file_is_one_reject(tmp_path):
@@ -180,6 +212,7 @@ def test_end_to_end_through_ingest(tmp_path):
     assert posts.loc["tiktok:73", "root_id"] == "7000000000000000001"
     assert posts.loc["instagram:182", "depth"] == 2
     assert posts.loc["instagram:181", "reply_to_author_id"] == "78"
+    assert posts.loc["twitter:1310", "depth"] == 1
 
 
 # --- property: mutated records never crash the loader and never vanish ------------------------

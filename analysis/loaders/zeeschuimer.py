@@ -20,9 +20,12 @@ web interface. This loader maps only the ones whose structure is documented by 4
   ``kind = "post"`` whose id is the shortcode, as in 4CAT;
 - ``instagram-comments``: an Instagram comment as Zeeschuimer's module stores it (``id``,
   ``text``, ``created_at``, ``user``, ``post_id``, ``post_shortcode``, ``parent_comment_id``) ->
-  ``kind = "comment"`` in the thread of ``post_shortcode`` (else ``post_id``).
+  ``kind = "comment"`` in the thread of ``post_shortcode`` (else ``post_id``);
+- ``twitter.com`` / ``x.com``: an X/Twitter GraphQL tweet (``rest_id``, ``legacy`` with the v1.1
+  fields, ``core.user_results``) -> mapped by :func:`analysis.loaders.twitter_v1.row_from_tweet`
+  on ``legacy``, ``thread_id`` from ``conversation_id_str``.
 
-Any other platform (X/Twitter, LinkedIn, 9gag, Imgur, Douyin, Gab, ...) is rejected per line with a
+Any other platform (LinkedIn, 9gag, Imgur, Douyin, Gab, Threads, ...) is rejected per line with a
 reason naming the platform; Instagram ads are rejected as ads. ``collected_at`` is
 ``timestamp_collected`` (milliseconds).
 
@@ -182,6 +185,66 @@ def _instagram_user(data: Mapping) -> tuple[str | None, str | None]:
     return None, None
 
 
+def _tweet_result(data: Mapping) -> Mapping:
+    """Unwrap ``TweetWithVisibilityResults`` (``{"tweet": {...}}``) and ``{"result": ...}``."""
+    for _ in range(3):
+        if "rest_id" in data or "legacy" in data:
+            return data
+        inner = data.get("tweet") or data.get("result")
+        if not isinstance(inner, Mapping):
+            return data
+        data = inner
+    return data
+
+
+def _screen_name(tweet: Mapping) -> str | None:
+    user = ((tweet.get("core") or {}).get("user_results") or {}).get("result") or {}
+    for part in ("legacy", "core"):
+        name = (user.get(part) or {}).get("screen_name")
+        if isinstance(name, str) and name:
+            return name
+    return None
+
+
+def row_from_x_tweet(data: Mapping) -> dict:
+    """Map an X/Twitter GraphQL tweet (``rest_id``, ``legacy``, ``core``; as 4CAT's
+    ``SearchTwitterViaZeeschuimer.map_item_modern`` reads it) to a row.
+
+    ``legacy`` is a Twitter v1.1 tweet without its user, so it goes through
+    :func:`analysis.loaders.twitter_v1.row_from_tweet`; ``thread_id`` is ``conversation_id_str``;
+    a retweet (``legacy.retweeted_status_result``) is a ``repost`` of the retweeted tweet.
+    """
+    from analysis.loaders.twitter_v1 import row_from_tweet
+
+    tweet = _tweet_result(data)
+    if tweet.get("__typename") == "TweetTombstone" or not isinstance(tweet.get("legacy"), Mapping):
+        raise ValueError("missing id: not a tweet (tombstone or no legacy object)")
+    legacy = dict(tweet["legacy"])
+    tweet_id = _str_id(tweet.get("rest_id")) or _str_id(legacy.get("id_str"))
+    if tweet_id is None:
+        raise ValueError("missing id: tweet has no rest_id")
+    legacy["id_str"] = tweet_id
+    legacy["user"] = {"id_str": legacy.get("user_id_str"), "screen_name": _screen_name(tweet)}
+    retweeted = legacy.pop("retweeted_status_result", None)
+    legacy.pop("retweeted_status", None)
+    if legacy.get("created_at") in (None, ""):
+        raise ValueError("missing time: tweet has no legacy.created_at")
+    try:
+        row = row_from_tweet(legacy)
+    except ValueError as exc:
+        if "created_at" in str(exc):
+            raise ValueError(f"bad time: {exc}") from None
+        raise
+    if isinstance(retweeted, Mapping):
+        original = _tweet_result(retweeted)
+        original_id = _str_id(original.get("rest_id"))
+        if original_id is not None:
+            row["kind"], row["parent_id"], row["reply_to_author_id"] = "repost", original_id, None
+    row["thread_id"] = _str_id(legacy.get("conversation_id_str")) or row.get("thread_id")
+    row["source_format"] = FORMAT
+    return row
+
+
 def row_from_instagram_post(data: Mapping) -> dict:
     """Map an Instagram post, graph or item-list shape (as 4CAT's ``SearchInstagram``) to a row."""
     link = data.get("link") or ""
@@ -243,6 +306,8 @@ MAPPERS: dict[str, Callable[[Mapping], dict]] = {
     "tiktok-comments": row_from_tiktok_comment,
     "instagram.com": row_from_instagram_post,
     "instagram-comments": row_from_instagram_comment,
+    "twitter.com": row_from_x_tweet,
+    "x.com": row_from_x_tweet,
 }
 
 
