@@ -290,3 +290,14 @@ def test_every_csv_record_is_a_row_or_a_reject(tmp_path_factory, records):
             assert item["text"] == (record[2] if record[2].strip() else None)
         else:
             assert isinstance(item, Reject) and item.reason
+
+
+def test_json_array_of_records_is_read_element_by_element(tmp_path):
+    records = [{"id": i, "created_at": "2020-10-01T09:00:00Z", "text": f"t{i}"} for i in range(3)]
+    records.insert(1, {"id": 9})
+    path = tmp_path / "generated_array.json"
+    path.write_text(json.dumps(records, indent=2), encoding="utf-8")
+    rows, rejects = _split(table.read(path, LoadOptions()))
+    assert [r["id"] for r in rows] == ["0", "1", "2"]
+    assert len(rejects) == 1 and rejects[0].reason.startswith("missing time")
+    assert rejects[0].line == 7  # "[" and a 4-line object come first

@@ -18,6 +18,7 @@ Rules:
 - ``kind``: a ``kind`` column, else ``reply`` when there is a parent and ``post`` otherwise.
 - Counts that are not whole numbers become null; ``hashtags`` / ``mentions`` / ``urls`` may be
   lists or strings separated by commas or spaces (a leading ``#`` / ``@`` is dropped).
+- JSON lines may also be one JSON array of records (``[{...}, {...}]``), read element by element.
 - CSV is read record by record (the ``csv`` module over a decompressing stream), Parquet batch by
   batch, JSON lines line by line: memory stays flat whatever the file size. ``source_line`` is the
   line a CSV record starts on, the line of a JSON record, or the 1-based row of a Parquet file.
@@ -469,11 +470,17 @@ def _mapped(record: object, columns: Mapping[str, str], options: LoadOptions,
     yield row
 
 
-def _read_jsonl(path: Path, options: LoadOptions) -> Iterator[dict | Reject]:
+def _read_jsonl(path: Path, options: LoadOptions, head: bytes = b"") -> Iterator[dict | Reject]:
     name = str(path)
     columns = resolve_columns(None, options.field_map, path)
     seen_any = False
-    for item in iter_json_lines(path):
+    if head.lstrip()[:1] == b"[":
+        from analysis.loaders.instaloader import iter_json_array
+
+        records = iter_json_array(path)  # a JSON array of records, streamed element by element
+    else:
+        records = iter_json_lines(path)
+    for item in records:
         seen_any = True
         if isinstance(item, Reject):
             yield item
@@ -511,7 +518,7 @@ def read(path: Path, options: LoadOptions) -> Iterator[dict | Reject]:
     path = Path(path)
     try:
         with open_binary(path) as handle:
-            head = handle.read(4)
+            head = handle.read(1024)
     except DECOMPRESSION_ERRORS as exc:
         yield Reject(str(path), None, f"truncated or corrupt compressed file: {exc}", "")
         return
@@ -519,6 +526,6 @@ def read(path: Path, options: LoadOptions) -> Iterator[dict | Reject]:
     if kind == "parquet":
         yield from _read_parquet(path, options)
     elif kind == "jsonl":
-        yield from _read_jsonl(path, options)
+        yield from _read_jsonl(path, options, head)
     else:
         yield from _read_csv(path, options)
