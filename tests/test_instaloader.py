@@ -259,3 +259,34 @@ def test_every_comment_is_a_row_or_a_reject(tmp_path_factory, data):
             assert len(answers) >= len(comment["answers"])
     for row in rows:
         assert row["parent_id"] and not pd.isna(row["created_at"])
+
+
+def test_a_whole_instaloader_folder_can_be_ingested(tmp_path):
+    from analysis.loaders.ingest import ingest
+
+    folder = tmp_path / "poster"
+    folder.mkdir()
+    _write(folder / "2020-09-30_21-05-12_UTC_comments.json", generated_comments())
+    _write(folder / "2020-09-30_21-05-12_UTC.json.xz", generated_post_metadata())
+    (folder / "2020-09-30_21-05-12_UTC.txt").write_text("our loss\n", encoding="utf-8")
+    _write(folder / "poster_1_profile.json.xz",
+           {"node": {"id": "202", "username": "poster"},
+            "instaloader": {"version": "4.10", "node_type": "Profile"}})
+    result = ingest([folder], keep_authors=True, detect_language=False)
+    posts = result.posts.set_index("id")
+    assert len(posts) == 5
+    # the post is read twice (as input and next to the comments) and kept once, as matched
+    assert result.summary["duplicates"] == 1
+    assert posts.loc[SHORTCODE, "collection_role"] == "matched"
+    reasons = sorted(r.reason.split(":")[0] for r in result.rejects)
+    assert len(reasons) == 2 and "not a post" in reasons
+
+
+def test_metadata_file_alone(tmp_path):
+    path = _write(tmp_path / "2020-09-30_21-05-12_UTC.json.xz", generated_post_metadata())
+    head = lzma.decompress(path.read_bytes())
+    assert instaloader.sniff(path, head)
+    rows, rejects = _split(instaloader.read(path, LoadOptions()))
+    assert rejects == [] and len(rows) == 1
+    assert rows[0]["uid"] == f"instagram:{SHORTCODE}" and rows[0]["kind"] == "post"
+    assert rows[0]["created_at"] == pd.Timestamp("2020-09-30 21:05:00", tz="UTC")

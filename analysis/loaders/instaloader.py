@@ -21,6 +21,9 @@ Which post (``thread_id``)? The comment file does not say, so, in this order:
    ``<date>_UTC_<shortcode>_comments.json``. The default name ``<date>_UTC_comments.json`` holds
    no post id; without 1. or 2. such a file is refused with a one-line error.
 
+A post metadata file given as an input itself (e.g. when a whole instaloader folder is ingested)
+yields its post as a ``matched`` row; the copy read next to the comments collapses into it.
+
 Instagram post ids here are shortcodes (as in the post's URL and in 4CAT / Zeeschuimer exports).
 
 The array is read element by element (no whole-file read); an element with bad JSON or bad UTF-8
@@ -80,11 +83,18 @@ _CHUNK = 1 << 16
 _SURROGATE = re.compile("[\udc80-\udcff]")
 
 
+def _is_metadata(head: bytes) -> bool:
+    """instaloader's metadata JSON: ``{"node": {...}, "instaloader": {"node_type": ...}}``."""
+    return (head.lstrip()[:1] == b"{" and b'"instaloader"' in head and b'"node_type"' in head
+            and b'"node"' in head)
+
+
 def sniff(path: Path, head: bytes) -> bool:
-    """Whether ``head`` looks like an instaloader comments array (``answers``, ``owner``)."""
+    """Whether ``head`` looks like an instaloader comments array (``answers``, ``owner``) or an
+    instaloader metadata file (``node`` + ``instaloader.node_type``)."""
     start = head.lstrip()[:1]
     return (start == b"[" and b'"answers"' in head and b'"owner"' in head
-            and b'"created_at"' in head and b'"likes_count"' in head)
+            and b'"created_at"' in head and b'"likes_count"' in head) or _is_metadata(head)
 
 
 def _str_id(value: object, what: str) -> str | None:
@@ -412,13 +422,59 @@ def resolve_thread(path: Path, options: LoadOptions) -> tuple[str, Mapping | Non
                     "SHORTCODE", path)
 
 
+def _read_metadata_file(path: Path) -> Iterator[dict | Reject]:
+    """A post metadata file given as input: its post as a ``matched`` row (other nodes: reject)."""
+    name = str(path)
+    try:
+        with open_binary(path) as handle:
+            raw = handle.read(MAX_ELEMENT_CHARS + 1)
+    except DECOMPRESSION_ERRORS as exc:
+        yield Reject(name, None, f"truncated or corrupt compressed file: {exc}", "")
+        return
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        yield Reject(name, 1, "invalid UTF-8", snippet(raw))
+        return
+    except json.JSONDecodeError as exc:
+        yield Reject(name, exc.lineno, f"invalid JSON: {exc.msg}", snippet(raw))
+        return
+    node = data.get("node") if isinstance(data, Mapping) else None
+    kind = ((data.get("instaloader") or {}).get("node_type") if isinstance(data, Mapping)
+            else None)
+    if not isinstance(node, Mapping) or kind != "Post":
+        yield Reject(name, 1, f"not a post: instaloader metadata of a {kind or 'unknown'} node",
+                     snippet(raw))
+        return
+    try:
+        row = row_from_post(node)
+    except ValueError as exc:
+        yield Reject(name, 1, f"missing id: {exc}", snippet(raw))
+        return
+    row["collection_role"] = "matched"
+    row["source_file"] = name
+    row["source_line"] = 1
+    yield row
+
+
 def read(path: Path, options: LoadOptions) -> Iterator[dict | Reject]:
     """Yield the post (when its metadata is next to the file), then one row per comment/answer.
 
-    ``source_line`` is the line where the top-level comment starts; answers share it.
+    ``source_line`` is the line where the top-level comment starts; answers share it. A post
+    metadata file given as input yields its post (``collection_role = "matched"``), so a whole
+    instaloader folder can be ingested.
     """
     path = Path(path)
     name = str(path)
+    if post_prefix(path) is None:
+        try:
+            with open_binary(path) as handle:
+                head = handle.read(4096)
+        except DECOMPRESSION_ERRORS:
+            head = b""
+        if _is_metadata(head):
+            yield from _read_metadata_file(path)
+            return
     thread_id, metadata = resolve_thread(path, options)
     if metadata is not None:
         try:
