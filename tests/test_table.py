@@ -301,3 +301,12 @@ def test_json_array_of_records_is_read_element_by_element(tmp_path):
     assert [r["id"] for r in rows] == ["0", "1", "2"]
     assert len(rejects) == 1 and rejects[0].reason.startswith("missing time")
     assert rejects[0].line == 7  # "[" and a 4-line object come first
+
+
+def test_semicolon_csv_from_a_spreadsheet(tmp_path):
+    path = tmp_path / "generated_excel.csv"
+    path.write_bytes(b"\xef\xbb\xbfpost_id;date;message\r\n"
+                     b'1;2020-10-01T09:00:00Z;"a; b, c"\r\n')
+    assert table.guess_delimiter(path) == ";"
+    rows, rejects = _split(table.read(path, LoadOptions(field_map=MAP)))
+    assert rejects == [] and rows[0]["text"] == "a; b, c" and rows[0]["id"] == "1"

@@ -19,9 +19,10 @@ Rules:
 - Counts that are not whole numbers become null; ``hashtags`` / ``mentions`` / ``urls`` may be
   lists or strings separated by commas or spaces (a leading ``#`` / ``@`` is dropped).
 - JSON lines may also be one JSON array of records (``[{...}, {...}]``), read element by element.
-- CSV is read record by record (the ``csv`` module over a decompressing stream), Parquet batch by
-  batch, JSON lines line by line: memory stays flat whatever the file size. ``source_line`` is the
-  line a CSV record starts on, the line of a JSON record, or the 1-based row of a Parquet file.
+- CSV: comma, semicolon, tab or pipe separated (guessed from the header line), read record by
+  record (the ``csv`` module over a decompressing stream); Parquet batch by batch; JSON lines line
+  by line: memory stays flat whatever the file size. ``source_line`` is the line a CSV record
+  starts on, the line of a JSON record, or the 1-based row of a Parquet file.
 
 One module serves the three formats; :func:`detect_format` tells them apart by content (Parquet's
 ``PAR1`` magic) and suffix, so :func:`read` does the right thing whichever of the three names
@@ -379,6 +380,26 @@ def row_from_record(record: Mapping, columns: Mapping[str, str], *, platform: st
     return row
 
 
+#: Delimiters tried on a CSV header line, in order of preference on a tie.
+DELIMITERS = (",", ";", "\t", "|")
+
+
+def guess_delimiter(path: Path) -> str:
+    """The delimiter of a CSV file: tab for ``.tsv``, else the candidate of :data:`DELIMITERS`
+    that occurs most often (outside quotes) in the header line; ``,`` when none does."""
+    if _suffix(path) == ".tsv":
+        return "\t"
+    try:
+        with open_binary(path) as handle:
+            first = handle.readline(1 << 16)
+    except DECOMPRESSION_ERRORS:
+        return ","
+    text = re.sub(r'"[^"]*"', "", first.decode("utf-8", errors="replace"))
+    counts = {d: text.count(d) for d in DELIMITERS}
+    best = max(DELIMITERS, key=lambda d: counts[d])
+    return best if counts[best] > 0 else ","
+
+
 def _text_stream(path: Path) -> io.TextIOWrapper:
     # surrogateescape keeps reading past bad bytes; records holding them are rejected one by one.
     return io.TextIOWrapper(open_binary(path), encoding="utf-8-sig", errors="surrogateescape",
@@ -394,7 +415,7 @@ def iter_csv(path: Path, *, delimiter: str | None = None
     """
     name = str(path)
     if delimiter is None:
-        delimiter = "\t" if _suffix(path) == ".tsv" else ","
+        delimiter = guess_delimiter(path)
     csv.field_size_limit(max(csv.field_size_limit(), CSV_FIELD_LIMIT))
     try:
         with _text_stream(path) as handle:
