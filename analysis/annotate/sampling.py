@@ -343,6 +343,8 @@ def draw_sample(
                    uncertain=("uncertain", "first"), population=("uid", "size"),
                    first_post=("created_at", "min"), last_post=("created_at", "max"))
               .reset_index())
+    if "label" not in keys:
+        strata["predicted_label"] = pd.array([pd.NA] * len(strata), dtype="string")
     strata["sampled"] = _allocate_strata(strata, n, keys, allocation, uncertain_share)
     strata["inclusion_prob"] = strata["sampled"] / strata["population"]
 

@@ -300,7 +300,9 @@ def _sample_labels(args: argparse.Namespace, posts: pd.DataFrame) -> pd.DataFram
             raise UserError("model labelling is not available in this installation; label the "
                             "posts first ('analysis label') and pass --labels") from exc
         eligible = annotate.eligible_posts(posts, include_roots=args.include_roots)
-        labels = label_posts(posts, model=args.model, target=args.target)
+        # Posts without text cannot be labelled (nor drawn); their replies still find them.
+        labels = label_posts(posts[posts["text"].notna()].reset_index(drop=True),
+                             model=args.model, target=args.target)
         return labels[labels["uid"].isin(eligible["uid"])].reset_index(drop=True)
     if not args.labels:
         return None
