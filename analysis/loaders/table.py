@@ -91,6 +91,9 @@ LIST_FIELDS = {"hashtags": "#", "mentions": "@", "urls": ""}
 CHOICE_FIELDS = {"kind": KINDS, "created_at_precision": TIME_PRECISIONS,
                  "text_status": TEXT_STATUSES, "collection_role": COLLECTION_ROLES}
 
+#: Every optional field a row carries, null until a column fills it.
+_EMPTY_ROW = dict.fromkeys(STRING_FIELDS + COUNT_FIELDS + tuple(LIST_FIELDS) + ("collected_at",))
+
 DEFAULT_PLATFORM = "other"
 PARQUET_MAGIC = b"PAR1"
 PARQUET_BATCH_ROWS = 65_536
@@ -285,6 +288,15 @@ def _as_time(value: object, field: str, tz: str | None) -> tuple[pd.Timestamp | 
         isinstance(value, dt.date) and not isinstance(value, dt.datetime))
     if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
         value = pd.Timestamp(value)
+    if isinstance(value, str) and "-" in value[:10]:
+        # fast path for ISO-8601 with an offset (the common case); everything else goes through
+        # parse_time, so naive and unusual strings keep its rules and messages
+        try:
+            parsed = dt.datetime.fromisoformat(value.strip())
+        except ValueError:
+            parsed = None
+        if parsed is not None and parsed.tzinfo is not None:
+            return pd.Timestamp(parsed).tz_convert("UTC"), is_date
     try:
         stamp = parse_time(value, tz=tz)
     except ValueError as exc:
@@ -346,20 +358,24 @@ def row_from_record(record: Mapping, columns: Mapping[str, str], *, platform: st
         plat = DEFAULT_PLATFORM if is_missing(value) else str(value).strip().lower()
     if plat not in PLATFORMS:
         raise ValueError(f"unknown platform: {plat!r} is not one of {', '.join(PLATFORMS)}")
-    row: dict = {"platform": plat, "id": post_id, "uid": make_uid(plat, post_id),
-                 "created_at": created_at}
+    row = dict(_EMPTY_ROW)
+    row.update(platform=plat, id=post_id, uid=make_uid(plat, post_id), created_at=created_at)
     for field in STRING_FIELDS:
+        if field not in columns:
+            continue
         value = get(field)
         if field in ("thread_id", "parent_id"):
             row[field] = _as_id(value, field)
         else:
             row[field] = None if is_missing(value) else str(value)
-    collected, _ = _as_time(get("collected_at"), "collected_at", tz)
-    row["collected_at"] = collected
+    if "collected_at" in columns:
+        row["collected_at"] = _as_time(get("collected_at"), "collected_at", tz)[0]
     for field in COUNT_FIELDS:
-        row[field] = as_count(get(field))
+        if field in columns:
+            row[field] = as_count(get(field))
     for field, prefix in LIST_FIELDS.items():
-        row[field] = as_list(get(field), prefix)
+        if field in columns:
+            row[field] = as_list(get(field), prefix)
     defaults = {
         "kind": "reply" if row["parent_id"] else "post",
         "created_at_precision": "day" if is_date else "second",
@@ -367,7 +383,7 @@ def row_from_record(record: Mapping, columns: Mapping[str, str], *, platform: st
         "collection_role": "matched",
     }
     for field, allowed in CHOICE_FIELDS.items():
-        value = get(field)
+        value = get(field) if field in columns else None
         if is_missing(value):
             row[field] = defaults[field]
             continue
