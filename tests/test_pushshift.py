@@ -162,6 +162,33 @@ def test_last_line_without_newline_and_truncated_generated_zst(tmp_path):
     assert [(r.line, r.reason) for r in rejects] == [(6, pushshift.TRUNCATED_REASON)]
 
 
+def test_cut_at_a_frame_boundary_is_still_truncated(tmp_path):
+    compressor = zstandard.ZstdCompressor()
+    first = ("\n".join(generated_lines(4)) + "\n").encode()
+    second = compressor.compress(("\n".join(generated_lines(3)) + "\n").encode())
+    path = tmp_path / "cut_between.zst"
+    path.write_bytes(compressor.compress(first) + second[:6])  # the next frame's header only
+    rows, rejects = _read(path)
+    assert [r["source_line"] for r in rows] == [1, 2, 3, 4]
+    assert [(r.line, r.reason) for r in rejects] == [(5, pushshift.TRUNCATED_REASON)]
+
+
+def test_frames_complete_whole_cut_skippable_checksum_and_junk(tmp_path):
+    payload = ("\n".join(generated_lines(300)) + "\n").encode()
+    plain = zstandard.ZstdCompressor(write_checksum=True).compress(payload)
+    multi = _many_frames(payload, 4000)
+    skippable = (0x184D2A53).to_bytes(4, "little") + (5).to_bytes(4, "little") + b"12345"
+    cases = {"whole": (plain, True), "frames": (multi, True), "empty": (b"", True),
+             "skippable": (skippable + plain + skippable, True),
+             "junk after": (plain + b"\0", False), "not zstd": (b"hello world\n", False)}
+    cases.update({f"cut at {n}": (multi[:n], False)
+                  for n in (3, 4, 7, len(multi) // 3, len(multi) - 4, len(multi) - 1)})
+    for label, (data, expected) in cases.items():
+        path = tmp_path / "case.zst"
+        path.write_bytes(data)
+        assert pushshift.frames_complete(path) is expected, label
+
+
 @pytest.mark.parametrize("checksum", [False, True])
 def test_corrupt_zst_keeps_the_blocks_before_the_damage(tmp_path, checksum):
     lines = generated_lines(3000)  # about 520 kB: several 128 KiB zstd blocks in one frame
