@@ -338,11 +338,12 @@ def draw_sample(
     units["uncertain"] = _uncertain_flags(units, keys, uncertain_top)
     units["stratum"] = _stratum_names(units, keys)
 
-    strata = (units.groupby("stratum", sort=True)
-              .agg(time_bin=("time_bin", "first"), predicted_label=("predicted_label", "first"),
-                   uncertain=("uncertain", "first"), population=("uid", "size"),
-                   first_post=("created_at", "min"), last_post=("created_at", "max"))
-              .reset_index())
+    grouped = units.groupby("stratum", sort=True)
+    strata = grouped[["time_bin", "predicted_label", "uncertain"]].first()
+    strata["population"] = grouped.size()
+    strata["first_post"] = grouped["created_at"].min()
+    strata["last_post"] = grouped["created_at"].max()
+    strata = strata.reset_index()
     if "label" not in keys:
         strata["predicted_label"] = pd.array([pd.NA] * len(strata), dtype="string")
     strata["sampled"] = _allocate_strata(strata, n, keys, allocation, uncertain_share)
