@@ -228,6 +228,8 @@ _JSON = st.recursive(
 
 
 def _mutate(record: dict, data) -> None:
+    if not record:
+        return
     key = data.draw(st.sampled_from(sorted(record)))
     if data.draw(st.booleans()):
         del record[key]
@@ -243,7 +245,7 @@ def test_every_comment_is_a_row_or_a_reject(tmp_path_factory, data):
         if data.draw(st.booleans()):
             _mutate(comment, data)
         for answer in comment.get("answers") if isinstance(comment.get("answers"), list) else []:
-            if isinstance(answer, dict) and data.draw(st.booleans()):
+            if isinstance(answer, dict) and answer and data.draw(st.booleans()):
                 _mutate(answer, data)
     path = _write(tmp_path_factory.mktemp("prop") / f"{SHORTCODE}_comments.json", comments)
     items = list(instaloader.read(path, LoadOptions()))
