@@ -193,3 +193,12 @@ def test_every_line_is_a_row_or_a_reject(tmp_path_factory, data):
             assert item["like_count"] is None or isinstance(item["like_count"], int)
         else:
             assert isinstance(item, Reject) and ":" in item.reason
+
+
+def test_sniff_does_not_need_time_parsed_on_the_first_line(tmp_path):
+    records = generated_lines()
+    del records[0]["time_parsed"]  # dateparser could not read "time"
+    path = _write(tmp_path / "generated_comments.json", records)
+    assert youtube_comments.sniff(path, path.read_bytes())
+    rows, rejects = _split(youtube_comments.read(path, LoadOptions(thread_id=VIDEO)))
+    assert len(rows) == 3 and rejects[0].reason.startswith("missing time")

@@ -67,7 +67,7 @@ COUNT_SUFFIXES = {"": 1, "K": 1_000, "M": 1_000_000, "B": 1_000_000_000}
 
 _COUNT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMB]?)\s*$", re.IGNORECASE)
 _THOUSANDS = re.compile(r"^\s*\d{1,3}(?:,\d{3})+\s*$")
-_SNIFF_KEYS = (b'"cid"', b'"time_parsed"', b'"votes"')
+_SNIFF_KEYS = (b'"cid"', b'"time"', b'"votes"', b'"channel"')
 
 
 def _is_pretty(head: bytes) -> bool:
@@ -80,10 +80,9 @@ def _is_pretty(head: bytes) -> bool:
 def sniff(path: Path, head: bytes) -> bool:
     """Whether ``head`` is youtube-comment-downloader output (JSON lines or ``--pretty``)."""
     if _is_pretty(head):
-        return all(key in head for key in _SNIFF_KEYS) and b'"channel"' in head
+        return all(key in head for key in _SNIFF_KEYS)
     first = head.lstrip().split(b"\n", 1)[0]
-    return first.startswith(b"{") and all(key in first for key in _SNIFF_KEYS) \
-        and b'"channel"' in first
+    return first.startswith(b"{") and all(key in first for key in _SNIFF_KEYS)
 
 
 def parse_count(value: object) -> int | None:
