@@ -277,6 +277,9 @@ def test_compression_is_told_by_content_not_name(tmp_path, name):
     (tmp_path / name).write_bytes(data)
     rows, rejects, labels = _read(tmp_path / name)
     assert len(rows) == 14 and len(rejects) == 1 and len(labels) == 4 + 9 + 3 + 3
+    from analysis.loaders.ingest import detect_format
+
+    assert detect_format(tmp_path / name) == "rumoureval"
 
 
 def test_bad_post_files_become_rejects(tmp_path):

@@ -107,6 +107,12 @@ def sniff(path: Path, head: bytes) -> bool:
     path = Path(path)
     if path.is_dir():
         return _folder_looks_right(path)
+    if _is_compressed(head):  # a name open_binary does not know, such as .tgz
+        try:
+            with _open_decompressed(path) as handle:
+                head = handle.read(len(head) or 65536)
+        except Exception:  # noqa: BLE001 - unreadable: not ours
+            return False
     is_tar = len(head) > 262 and head[257:262] == b"ustar"
     is_zip = head[:4] == b"PK\x03\x04"
     if not (is_tar or is_zip):
@@ -154,17 +160,25 @@ def _wanted(parts: tuple[str, ...]) -> bool:
     return len(parts) >= 2 and parts[-2] in SOURCE_FOLDERS + REPLY_FOLDERS
 
 
+#: First bytes of gzip, bzip2, xz and zstd streams.
+_MAGIC = {"gz": b"\x1f\x8b", "bz2": b"BZh", "xz": b"\xfd7zXZ\x00", "zst": b"\x28\xb5\x2f\xfd"}
+
+
+def _is_compressed(head: bytes) -> bool:
+    return any(head.startswith(magic) for magic in _MAGIC.values())
+
+
 def _open_decompressed(path: Path) -> IO[bytes]:
     """``path`` opened for reading, decompressed as its first bytes say (so ``.tgz`` works)."""
     with open(path, "rb") as handle:
         start = handle.read(8)
-    if start.startswith(b"\x1f\x8b"):
+    if start.startswith(_MAGIC["gz"]):
         return gzip.open(path, "rb")
-    if start.startswith(b"BZh"):
+    if start.startswith(_MAGIC["bz2"]):
         return bz2.open(path, "rb")
-    if start.startswith(b"\xfd7zXZ\x00"):
+    if start.startswith(_MAGIC["xz"]):
         return lzma.open(path, "rb")
-    if start.startswith(b"\x28\xb5\x2f\xfd"):
+    if start.startswith(_MAGIC["zst"]):
         import zstandard
 
         reader = zstandard.ZstdDecompressor(max_window_size=ZSTD_MAX_WINDOW).stream_reader(
