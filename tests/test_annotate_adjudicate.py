@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from analysis import config
-from analysis.annotate import adjudicate, find_disagreements
+from analysis.annotate import adjudicate, attach_texts, find_disagreements
 from analysis.annotate.adjudicate import ResolutionError
 from analysis.errors import UserError
 
@@ -96,3 +96,19 @@ def test_pheme_final_labels_come_back_after_adjudication():
     final = adjudicate(coded, disputes)
     assert final.set_index("uid")["label"].to_dict() == truth
     assert (final["resolution"] == "adjudicated").sum() == len(disputes)
+
+
+def test_attach_texts_adds_what_train_reads():
+    posts = pd.DataFrame({"uid": ["g:r", "g:1", "g:2"], "platform": "other",
+                          "id": ["r", "1", "2"], "parent_id": [None, "r", "1"],
+                          "root_id": ["r", "r", "r"], "thread_id": "r", "depth": [0, 1, 2],
+                          "text": ["generated root", "generated reply", "generated reply 2"]})
+    final = adjudicate(gold([("g:2", "A", "support"), ("g:1", "A", "other")]))
+    before = final.copy()
+    out = attach_texts(final, posts).set_index("uid")
+    assert out.loc["g:2", ["text", "target", "context"]].tolist() == [
+        "generated reply 2", "generated root", "generated reply"]
+    assert out.loc["g:2", "depth"] == 2 and out.loc["g:1", "thread_id"] == "r"
+    pd.testing.assert_frame_equal(final, before)
+    fixed = attach_texts(final, posts, target="a fixed target")
+    assert set(fixed["target"]) == {"a fixed target"}

@@ -86,8 +86,10 @@ def test_the_whole_loop(tmp_path, posts_path, capsys):
     disputes["resolved_label"] = disputes["uid"].map(truth)
     disputes.to_csv(res, index=False)
     assert main(["annotate", "adjudicate", str(gold), "--resolutions", str(res),
-                 "-o", str(final)]) == 0
+                 "--posts", str(posts_path), "-o", str(final)]) == 0
     final_labels = read_table(final)
+    assert final_labels["text"].str.startswith("generated reply").all()
+    assert final_labels["target"].str.startswith("generated root").all()
     assert final_labels["uid"].is_unique and len(final_labels) == 40
     # Coder A is error-free and adjudication used the truth: every final label of a post A
     # coded, or that was adjudicated, is true.

@@ -12,7 +12,7 @@ The loop, each step one function (and one ``python -m analysis annotate`` subcom
    correction; :func:`estimate_label_shares` weights them back to the population.
 """
 
-from analysis.annotate.adjudicate import adjudicate, check_resolutions
+from analysis.annotate.adjudicate import adjudicate, attach_texts, check_resolutions
 from analysis.annotate.agreement import (
     AgreementReport,
     alpha_from_counts,
@@ -47,6 +47,7 @@ from analysis.annotate.sheets import (
 
 __all__ = [
     "AgreementReport", "ImportResult", "Problem", "Sample", "adjudicate", "allocate",
+    "attach_texts",
     "alpha_from_counts", "assign_coders", "bootstrap_alpha", "check_resolutions", "coding_rows",
     "cohen_kappa", "draw_sample", "eligible_posts", "estimate_label_shares", "find_disagreements",
     "format_problems", "krippendorff_alpha", "measure_agreement", "pairwise_kappa",

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from analysis.annotate.sheets import Problem
+from analysis.annotate.sheets import Problem, coding_rows
 from analysis.errors import UserError
 from analysis.schema import LABELS, STANCE_LABELS, STANCE_TASK, conform
 
@@ -178,3 +178,26 @@ def _text(value: object) -> str:
     if value is None or value is pd.NA or (isinstance(value, float) and value != value):
         return ""
     return str(value).strip()
+
+
+def attach_texts(final: pd.DataFrame, posts: pd.DataFrame, *,
+                 target: str | None = None) -> pd.DataFrame:
+    """Add the columns ``train`` and ``evaluate`` read: ``text``, ``target``, ``context``,
+    ``depth`` and ``thread_id`` of each post, from the posts table.
+
+    ``target`` is the thread root's text unless one fixed ``target`` is given; ``context`` is the
+    parent's text. Returns a new frame; ``final`` is not changed.
+    """
+    rows = coding_rows(posts, final["uid"].astype(str).tolist(), target=target)
+    out = final.copy()
+    out["text"] = rows["text"].to_numpy()
+    out["target"] = rows["target"].to_numpy()
+    out["context"] = rows["parent"].to_numpy()
+    out["thread_id"] = rows["thread_id"].to_numpy()
+    if "depth" in posts.columns:
+        depth = posts.drop_duplicates("uid").set_index(posts["uid"].drop_duplicates()
+                                                       .astype(str))["depth"]
+        out["depth"] = out["uid"].astype(str).map(depth).astype("Int16")
+    for column in ("text", "target", "context", "thread_id"):
+        out[column] = out[column].astype("string")
+    return out

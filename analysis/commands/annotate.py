@@ -21,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from analysis import annotate
-from analysis.annotate.adjudicate import ResolutionError
+from analysis.annotate.adjudicate import ResolutionError, attach_texts
 from analysis.annotate.sampling import ALLOCATIONS, STRATEGIES, UNCERTAIN_SHARE, UNCERTAIN_TOP
 from analysis.annotate.sheets import FORMATS, SAMPLE_FILE
 from analysis.config import DEFAULT_SEED
@@ -116,6 +116,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                      help="leave out posts still unresolved instead of stopping")
     adj.add_argument("--allowed", metavar="L1,L2",
                      help="allowed labels (default: the stance labels for task stance)")
+    adj.add_argument("--posts", type=Path, metavar="POSTS",
+                     help="add text, target (thread root), context (parent), depth and thread_id "
+                          "so that FINAL feeds 'train' and 'evaluate' directly")
+    adj.add_argument("--target", metavar="TEXT",
+                     help="with --posts: one target text for every post instead of the root's")
     adj.add_argument("-o", "--output", type=Path, required=True, metavar="FINAL.parquet")
     adj.set_defaults(func=run_adjudicate)
 
@@ -235,6 +240,8 @@ def run_adjudicate(args: argparse.Namespace) -> int:
         print(annotate.format_problems(exc.problems), file=sys.stderr)
         raise UserError(f"{len(exc.problems)} problem(s) in the resolution file (listed above); "
                         "nothing was written", args.resolutions) from exc
+    if args.posts:
+        final = attach_texts(final, _read_posts(args.posts), target=args.target)
     write_table(final, args.output)
     counts = final["resolution"].value_counts()
     print(f"wrote {len(final)} final labels to {args.output} ("
