@@ -317,6 +317,22 @@ def test_parent_from_structure_when_the_post_names_none_even_if_missing(tmp_path
     assert [(g.task, g.uid, g.label) for g in labels] == [("event", "twitter:20", "event")]
 
 
+def test_pheme_layout_source_tweets_reactions_and_grouping_folder(tmp_path):
+    thread = tmp_path / "pheme" / "germanwings-crash-all-rnr-threads" / "rumours" / "30"
+    (thread / "source-tweets").mkdir(parents=True)
+    (thread / "reactions").mkdir()
+    (thread / "source-tweets" / "30.json").write_text(json.dumps(generated_tweet("30")))
+    (thread / "reactions" / "31.json").write_text(json.dumps(generated_tweet("31", "30")))
+    (thread / "structure.json").write_text('{"30": {"31": []}}')
+    assert rumoureval.sniff(tmp_path / "pheme", b"")
+    rows, rejects, labels = _read(tmp_path / "pheme")
+    assert [(r["id"], r["parent_id"], r["thread_id"]) for r in rows] == [
+        ("31", "30", "30"), ("30", None, "30")]
+    assert rejects == []
+    assert [(g.task, g.uid, g.label, g.labeler_id) for g in labels] == [
+        ("event", "twitter:30", "germanwings-crash-all-rnr-threads", "rumoureval2019")]
+
+
 # ---------------------------------------------------------------------------------------------
 # the whole bundled archive, read once; numbers from data/raw/rumoureval2019/SOURCE.md
 
