@@ -29,6 +29,7 @@ import warnings
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from types import ModuleType
 
@@ -246,8 +247,56 @@ def plan_inputs(paths: Iterable[str | os.PathLike], format: str = "auto") -> lis
 
 # --- reading -----------------------------------------------------------------------------------
 
+class _NotFast(Exception):
+    """A chunk that the fast column builder cannot type; the careful path decides."""
+
+
+def _fast_column(values: list, dtype: object) -> pd.api.extensions.ExtensionArray:
+    """``values`` as an array of ``dtype`` the quick way, accepting what
+    :func:`analysis.schema.conform` accepts; anything doubtful raises (the careful path
+    decides)."""
+    if isinstance(dtype, pd.CategoricalDtype):
+        array = pd.Categorical(values, dtype=dtype)
+        if (array.codes == -1).sum() != sum(v is None for v in values):
+            raise _NotFast  # a value outside the categories: conform reports it
+        return array
+    if isinstance(dtype, pd.DatetimeTZDtype):
+        if not all(v is None or (isinstance(v, datetime) and v.tzinfo is not None)
+                   for v in values):
+            raise _NotFast
+        return pd.array(pd.to_datetime(values, utc=True), dtype=dtype)
+    if dtype == schema.STRING_LIST:
+        return pd.arrays.ArrowExtensionArray(pa.array(values, type=pa.list_(pa.string())))
+    if dtype == schema.STRING or dtype in ("Int16", "Int64", "Float64", "boolean"):
+        return pd.array(values, dtype=dtype)
+    raise _NotFast
+
+
+def _fast_frame(rows: list[dict]) -> pd.DataFrame:
+    columns = {}
+    for name, dtype in schema.POSTS.items():
+        columns[name] = _fast_column([row.get(name) for row in rows], dtype)
+    return pd.DataFrame(columns)
+
+
+def conform_posts(frame: pd.DataFrame) -> pd.DataFrame:
+    """:func:`analysis.schema.conform` to the posts table, skipping columns already typed."""
+    out = {}
+    for name, dtype in schema.POSTS.items():
+        if name in frame.columns and frame[name].dtype == dtype:
+            out[name] = frame[name].reset_index(drop=True)
+        else:
+            part = frame[[name]] if name in frame.columns else pd.DataFrame(index=frame.index)
+            out[name] = schema.conform(part, {name: dtype})[name]
+    return pd.DataFrame(out)
+
+
 def _typed_chunk(rows: list[dict], rejects: list[Reject]) -> pd.DataFrame:
     """Rows as a DataFrame conformed to the posts schema; rows that do not fit become rejects."""
+    try:
+        return _fast_frame(rows)
+    except (_NotFast, TypeError, ValueError, pa.ArrowException, OverflowError):
+        pass
     try:
         return schema.conform(pd.DataFrame.from_records(rows), schema.POSTS)
     except (TypeError, ValueError, pa.ArrowException, OverflowError):
@@ -447,7 +496,7 @@ def ingest(
         key = load_key(pseudonym_key)
         key_fingerprint = key_id(key)
         posts = pseudonymize(posts, key)
-    posts = schema.conform(posts, schema.POSTS)
+    posts = conform_posts(posts)
 
     reasons = Counter(_reason_key(r.reason) for r in rejects)
     formats = Counter()

@@ -144,25 +144,27 @@ def pseudonymize(posts: pd.DataFrame, key: bytes | str | None = None) -> pd.Data
         A new frame; nulls stay null.
     """
     secret = load_key(key)
+    base = hmac.new(secret, digestmod=hashlib.sha256)
     out = posts.copy()
-    platforms = (posts["platform"].astype("object") if "platform" in posts
-                 else pd.Series("", index=posts.index, dtype="object"))
+    platforms = (posts["platform"].astype("object").fillna("").astype(str).tolist()
+                 if "platform" in posts else [""] * len(posts))
+    cache: dict[tuple[str, str, str], str] = {}
     for column, (namespace, prefix) in FIELDS.items():
         if column not in posts:
             continue
         values = posts[column]
-        mask = values.notna()
-        if not mask.any():
-            continue
-        pairs = pd.DataFrame({"p": platforms[mask].fillna("").astype(str),
-                              "v": values[mask].astype(str)})
-        unique = pairs.drop_duplicates()
-        mapping = {
-            (p, v): prefix + pseudonym(v, secret, platform=p, namespace=namespace)
-            for p, v in zip(unique["p"], unique["v"], strict=True)
-        }
-        hashed = [mapping[(p, v)] for p, v in zip(pairs["p"], pairs["v"], strict=True)]
-        new = pd.Series(pd.NA, index=posts.index, dtype=values.dtype)
-        new[mask] = hashed
-        out[column] = new
+        raw = values.astype("object").where(values.notna(), None).tolist()
+        hashed: list[str | None] = []
+        for platform, value in zip(platforms, raw, strict=True):
+            if value is None:
+                hashed.append(None)
+                continue
+            cache_key = (platform, namespace, str(value))
+            alias = cache.get(cache_key)
+            if alias is None:
+                mac = base.copy()
+                mac.update(f"{platform}\x00{namespace}\x00{value}".encode())
+                alias = cache[cache_key] = prefix + mac.hexdigest()[:DIGEST_CHARS]
+            hashed.append(alias)
+        out[column] = pd.Series(pd.array(hashed, dtype="string"), index=posts.index)
     return out

@@ -33,6 +33,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -81,9 +82,9 @@ def sniff(path: Path, head: bytes) -> bool:
 
 
 def _str(value: object) -> str | None:
-    if value is None or value == "" or isinstance(value, bool):
-        return None
-    if isinstance(value, str | int):
+    if type(value) is str:
+        return value or None
+    if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
     return None
 
@@ -107,12 +108,27 @@ def _entity_texts(items: object, key: str, *, skip_media: bool = False) -> list[
     if not isinstance(items, list):
         return out
     for item in items:
-        if not isinstance(item, Mapping) or (skip_media and "media_key" in item):
+        if not isinstance(item, dict) or (skip_media and "media_key" in item):
             continue
         value = item.get(key) or (item.get("url") if key == "expanded_url" else None)
         if isinstance(value, str) and value:
             out.append(value)
     return out
+
+
+def parse_iso_time(value: object) -> pd.Timestamp | None:
+    """:func:`~analysis.loaders.base.parse_time`, with a fast path for the API's ISO times."""
+    if isinstance(value, str):
+        try:
+            stamp = datetime.fromisoformat(value)
+        except ValueError:
+            return parse_time(value)
+        if stamp.tzinfo is None:
+            return parse_time(value)  # raises: naive time
+        if stamp.tzinfo is not UTC:
+            stamp = stamp.astimezone(UTC)
+        return pd.Timestamp(stamp)
+    return parse_time(value)
 
 
 def _collected(value: object) -> pd.Timestamp | None:
@@ -122,7 +138,7 @@ def _collected(value: object) -> pd.Timestamp | None:
     if not isinstance(value, str):
         return None
     try:
-        return parse_time(value)
+        return parse_iso_time(value)
     except (ValueError, TypeError, OverflowError):
         return None
 
@@ -168,7 +184,7 @@ def row_from_tweet(tweet: dict, users: Mapping[str, Mapping] | None = None, *,
     ValueError
         When the record is not a tweet or lacks its id or time; the message is a reject reason.
     """
-    if not isinstance(tweet, Mapping):
+    if not isinstance(tweet, dict):
         raise ValueError(f"not a tweet object but {type(tweet).__name__}")
     post_id = latest_id(tweet)
     if post_id is None:
@@ -177,14 +193,14 @@ def row_from_tweet(tweet: dict, users: Mapping[str, Mapping] | None = None, *,
     if created in (None, ""):
         raise ValueError("tweet has no created_at")
     try:
-        created_at = parse_time(created)
+        created_at = parse_iso_time(created)
     except (ValueError, TypeError, OverflowError) as exc:
         raise ValueError(f"bad created_at: {created!r} ({exc})") from None
 
     kind, parent_id = "post", None
     refs = tweet.get("referenced_tweets")
     if isinstance(refs, list):
-        by_type = {r.get("type"): _str(r.get("id")) for r in refs if isinstance(r, Mapping)}
+        by_type = {r.get("type"): _str(r.get("id")) for r in refs if isinstance(r, dict)}
         for ref_type, ref_kind in REFERENCE_KINDS:
             if by_type.get(ref_type):
                 kind, parent_id = ref_kind, by_type[ref_type]
@@ -192,27 +208,27 @@ def row_from_tweet(tweet: dict, users: Mapping[str, Mapping] | None = None, *,
 
     author_id = _str(tweet.get("author_id"))
     author = tweet.get("author")
-    if not isinstance(author, Mapping):
+    if not isinstance(author, dict):
         author = (users or {}).get(author_id) if author_id else None
-    if isinstance(author, Mapping):
+    if isinstance(author, dict):
         author_id = author_id or _str(author.get("id"))
         handle = author.get("username") or None
     else:
         handle = None
 
     note = tweet.get("note_tweet")
-    text = note.get("text") if isinstance(note, Mapping) and note.get("text") else None
+    text = note.get("text") if isinstance(note, dict) and note.get("text") else None
     if text is None:
         text = tweet.get("text") if isinstance(tweet.get("text"), str) else None
     withheld = tweet.get("withheld")
-    if isinstance(withheld, Mapping) and withheld:
+    if isinstance(withheld, dict) and withheld:
         status = "withheld"
     elif text is None:
         status = "unavailable"
     else:
         status = "ok"
-    entities = tweet.get("entities") if isinstance(tweet.get("entities"), Mapping) else {}
-    metrics = (tweet.get("public_metrics") if isinstance(tweet.get("public_metrics"), Mapping)
+    entities = tweet.get("entities") if isinstance(tweet.get("entities"), dict) else {}
+    metrics = (tweet.get("public_metrics") if isinstance(tweet.get("public_metrics"), dict)
                else {})
     lang = tweet.get("lang")
     conversation = _str(tweet.get("conversation_id"))
@@ -260,7 +276,7 @@ def _error_status(error: Mapping) -> str:
 def row_from_error(error: Mapping, *, collected_at: object = None,
                    role: str = "context") -> dict | None:
     """A text-less row for an API error about a tweet, or None for errors about anything else."""
-    if not isinstance(error, Mapping) or error.get("resource_type") != "tweet":
+    if not isinstance(error, dict) or error.get("resource_type") != "tweet":
         return None
     if error.get("parameter") == "pinned_tweet_id":
         return None
@@ -290,22 +306,22 @@ def _what_is(item: Mapping) -> str | None:
 
 def _page_rows(page: Mapping, number: int, name: str) -> Iterator[dict | Reject]:
     """Rows of one response page: matched tweets, context tweets, errors about tweets."""
-    meta = page.get("__twarc") if isinstance(page.get("__twarc"), Mapping) else {}
-    retrieved = meta.get("retrieved_at")
+    meta = page.get("__twarc") if isinstance(page.get("__twarc"), dict) else {}
+    retrieved = _collected(meta.get("retrieved_at"))
     data = page.get("data")
-    if isinstance(data, Mapping):
+    if isinstance(data, dict):
         data = [data]
     if data is not None and not isinstance(data, list):
         yield Reject(name, number, "page 'data' is neither a list nor an object", "")
         return
     data = data or []
-    includes = page.get("includes") if isinstance(page.get("includes"), Mapping) else {}
-    if data and isinstance(data[0], Mapping) and (what := _what_is(data[0])):
+    includes = page.get("includes") if isinstance(page.get("includes"), dict) else {}
+    if data and isinstance(data[0], dict) and (what := _what_is(data[0])):
         yield Reject(name, number, f"not tweets: {what}", snippet(json.dumps(data[0])))
         return
     users = {}
     for user in _list(includes.get("users")):
-        if isinstance(user, Mapping) and _str(user.get("id")):
+        if isinstance(user, dict) and _str(user.get("id")):
             users[_str(user["id"])] = user
     extra = includes.get("tweets") if isinstance(includes.get("tweets"), list) else []
 
@@ -315,7 +331,7 @@ def _page_rows(page: Mapping, number: int, name: str) -> Iterator[dict | Reject]
     problems: list[Reject] = []
     for role, tweets in (("matched", data), ("context", extra)):
         for tweet in tweets:
-            if not isinstance(tweet, Mapping):
+            if not isinstance(tweet, dict):
                 problems.append(Reject(name, number, "tweet is not an object", str(tweet)))
                 continue
             key = latest_id(tweet)
@@ -349,7 +365,7 @@ def _page_rows(page: Mapping, number: int, name: str) -> Iterator[dict | Reject]
         yield row
     for error in _list(page.get("errors")):
         row = row_from_error(error, collected_at=retrieved,
-                             role="matched" if isinstance(error, Mapping)
+                             role="matched" if isinstance(error, dict)
                              and error.get("parameter") == "ids" else "context")
         if row is None or row["id"] in emitted:
             continue
@@ -359,7 +375,7 @@ def _page_rows(page: Mapping, number: int, name: str) -> Iterator[dict | Reject]
         yield row
     if not emitted and not problems:
         count = page.get("meta", {}).get("result_count") if isinstance(
-            page.get("meta"), Mapping) else None
+            page.get("meta"), dict) else None
         yield Reject(name, number, "no tweets in this response page"
                      + (f" (meta.result_count {count})" if count is not None else ""),
                      snippet(json.dumps(page)[:400]))
@@ -367,8 +383,8 @@ def _page_rows(page: Mapping, number: int, name: str) -> Iterator[dict | Reject]
 
 def _flat_rows(tweet: Mapping, number: int, name: str) -> Iterator[dict | Reject]:
     """Rows of one flattened tweet: the tweet and the referenced tweets inlined in it."""
-    meta = tweet.get("__twarc") if isinstance(tweet.get("__twarc"), Mapping) else {}
-    retrieved = meta.get("retrieved_at")
+    meta = tweet.get("__twarc") if isinstance(tweet.get("__twarc"), dict) else {}
+    retrieved = _collected(meta.get("retrieved_at"))
     try:
         row = row_from_tweet(tweet, collected_at=retrieved)  # type: ignore[arg-type]
     except ValueError as exc:
@@ -378,7 +394,7 @@ def _flat_rows(tweet: Mapping, number: int, name: str) -> Iterator[dict | Reject
     row["source_line"] = number
     yield row
     for ref in _list(tweet.get("referenced_tweets")):
-        if not isinstance(ref, Mapping) or "text" not in ref or "created_at" not in ref:
+        if not isinstance(ref, dict) or "text" not in ref or "created_at" not in ref:
             continue
         try:
             context = row_from_tweet(ref, collected_at=retrieved,  # type: ignore[arg-type]
@@ -398,7 +414,7 @@ def read(path: Path, options: LoadOptions) -> Iterator[dict | Reject]:
             yield item
             continue
         number, value = item
-        if not isinstance(value, Mapping):
+        if not isinstance(value, dict):
             yield Reject(name, number, f"not a twarc2 page or tweet but a JSON "
                          f"{type(value).__name__}", snippet(json.dumps(value)))
             continue

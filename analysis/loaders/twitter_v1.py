@@ -245,7 +245,18 @@ def rows_from_tweet(tweet: dict) -> list[dict]:
     return rows
 
 
+try:  # orjson parses about twice as fast; optional, the standard library decides on errors
+    from orjson import loads as _fast_loads
+except ImportError:  # pragma: no cover - depends on the environment
+    _fast_loads = None
+
+
 def _parse_line(name: str, number: int, raw: bytes) -> tuple[int, object] | Reject:
+    if _fast_loads is not None:
+        try:
+            return number, _fast_loads(raw)
+        except ValueError:
+            pass  # let the standard library parse it or say what is wrong, as without orjson
     try:
         return number, json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
