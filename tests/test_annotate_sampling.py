@@ -223,3 +223,11 @@ def test_weighted_shares_variance_by_hand():
     gold = pd.DataFrame({"uid": list("abcd"), "label": ["support", "support", "other", "other"]})
     shares = estimate_label_shares(gold, units).set_index("label")
     assert shares.loc["support", "se"] == pytest.approx(0.05 ** 0.5)
+
+
+def test_labels_of_other_posts_are_refused():
+    posts = generated_posts(2, 5)
+    labels = pd.DataFrame({"uid": ["elsewhere:1"], "proba_support": [0.5],
+                           "proba_other": [0.5]})
+    with pytest.raises(UserError, match="none of the labelled posts"):
+        draw_sample(posts, 4, labels=labels, strategy="uncertainty")

@@ -198,3 +198,18 @@ def test_pheme_labels_round_trip_through_a_sheet(tmp_path):
     assert Counter(result.labels["label"]) == Counter(truth)
     assert result.labels.set_index("uid")["label"].to_dict() == dict(
         zip(posts["uid"], truth, strict=True))
+
+
+def test_csv_saved_by_a_spreadsheet_in_another_locale_is_read(tmp_path):
+    # Semicolons and Windows-1252, as a spreadsheet program in some locales saves a CSV.
+    folder = make_folder(tmp_path)
+    for who, labels in (("A", ["support", "other", "criticism", "other"]),
+                        ("B", ["other"] * 4)):
+        path = folder / f"sheet-{who}.csv"
+        sheet = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        sheet["label"] = labels
+        sheet["note"] = "café"
+        sheet.to_csv(path, index=False, sep=";", encoding="cp1252")
+    result = read_sheets(folder)
+    assert result.errors == []
+    assert len(result.labels) == 8 and set(result.labels["note"]) == {"café"}

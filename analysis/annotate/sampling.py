@@ -519,6 +519,9 @@ def _join_model(units: pd.DataFrame, labels: pd.DataFrame | None,
         units["uncertainty"] = pd.array([pd.NA] * len(units), dtype="Float64")
         return units
     scores = uncertainty_scores(labels)
+    if not units["uid"].isin(scores["uid"]).any():
+        raise UserError("none of the labelled posts is among the eligible posts; label the same "
+                        "posts table the sample is drawn from")
     out = units.merge(scores, on="uid", how="left")
     if "uncertainty" in keys and out["uncertainty"].isna().all():
         raise UserError("the labels table has no proba_<label> columns to measure uncertainty")

@@ -37,6 +37,7 @@ Examples
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -489,12 +490,25 @@ def _load_sheet(path: Path) -> tuple[pd.DataFrame | None, Problem | None]:
             body = [r + [""] * (len(header) - len(r)) for r in rows[1:]]
             frame = pd.DataFrame([r[:len(header)] for r in body], columns=header, dtype=object)
         else:
-            frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+            frame = _read_csv_sheet(path)
             frame.columns = [str(c).strip() for c in frame.columns]
     except Exception as exc:  # noqa: BLE001 - any unreadable file becomes a listed problem
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         return None, Problem(path.name, None, f"cannot read the sheet: {first}")
     return frame.fillna(""), None
+
+
+def _read_csv_sheet(path: Path) -> pd.DataFrame:
+    """A CSV sheet as saved by a spreadsheet program: UTF-8 (with or without BOM) or, failing
+    that, Windows-1252; comma-separated, or semicolon-separated as some locales save it."""
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("cp1252", errors="replace")
+    header = text.split("\n", 1)[0]
+    sep = ";" if header.count(";") > header.count(",") else ","
+    return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, sep=sep)
 
 
 def _read_coder(paths: list[Path], coder: str, allowed: dict[str, str],
