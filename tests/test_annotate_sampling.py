@@ -9,6 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from analysis.annotate import (
     allocate,
@@ -231,3 +233,15 @@ def test_labels_of_other_posts_are_refused():
                            "proba_other": [0.5]})
     with pytest.raises(UserError, match="none of the labelled posts"):
         draw_sample(posts, 4, labels=labels, strategy="uncertainty")
+
+
+@settings(max_examples=200, deadline=None)
+@given(sizes=st.lists(st.integers(0, 60), min_size=1, max_size=12), n=st.integers(0, 400),
+       equal=st.booleans())
+def test_allocate_properties(sizes, n, equal):
+    alloc = allocate(sizes, n, equal=equal)
+    size = np.asarray(sizes)
+    assert alloc.sum() == min(n, size.sum())
+    assert (alloc >= 0).all() and (alloc <= size).all()
+    if n >= (size > 0).sum():
+        assert (alloc[size > 0] >= 1).all()
