@@ -280,7 +280,8 @@ def _clip_simplex(p: np.ndarray) -> np.ndarray:
 
 def em_prior_adjustment(probabilities: ArrayLike, train_prior: ArrayLike,
                         weights: ArrayLike | None = None, *, tol: float = EM_TOLERANCE,
-                        max_iter: int = EM_MAX_ITER) -> np.ndarray:
+                        max_iter: int = EM_MAX_ITER,
+                        correction: ArrayLike | None = None) -> np.ndarray:
     """Class shares by EM re-estimation of the priors (EMQ; Saerens, Latinne & Decaestecker 2002).
 
     Starting from the training priors, each step re-weights every item's posterior by
@@ -296,11 +297,16 @@ def em_prior_adjustment(probabilities: ArrayLike, train_prior: ArrayLike,
         (one per bootstrap replicate). Zero entries are smoothed as in QuaPy.
     weights
         Optional item weights, shape ``(n,)`` or ``(B, n)``.
+    correction
+        Optional per-class factors ``(K,)`` or ``(B, K)`` applied to every posterior first (and
+        the rows renormalized): the bias correction of :func:`bias_correction`, which makes the
+        posteriors consistent with ``train_prior``.
 
     Returns
     -------
     numpy.ndarray
-        Shape ``(K,)``, or ``(B, K)`` when ``train_prior`` or ``weights`` is batched.
+        Shape ``(K,)``, or ``(B, K)`` when ``train_prior``, ``weights`` or ``correction`` is
+        batched.
 
     Examples
     --------
@@ -312,11 +318,15 @@ def em_prior_adjustment(probabilities: ArrayLike, train_prior: ArrayLike,
     posteriors = np.asarray(probabilities, dtype=float)
     prior = np.asarray(train_prior, dtype=float)
     n_items, n_classes = posteriors.shape
-    batched = prior.ndim == 2 or (weights is not None and np.ndim(weights) == 2)
+    batched = prior.ndim == 2 or (weights is not None and np.ndim(weights) == 2) or (
+        correction is not None and np.ndim(correction) == 2)
     w = np.ones((1, n_items)) if weights is None else np.atleast_2d(
         np.asarray(weights, dtype=float))
     prior = np.atleast_2d(prior)
-    n_batch = max(len(w), len(prior))
+    factor = np.ones((1, n_classes)) if correction is None else np.atleast_2d(
+        np.asarray(correction, dtype=float))
+    n_batch = max(len(w), len(prior), len(factor))
+    factor = np.broadcast_to(factor, (n_batch, n_classes))
     w = np.broadcast_to(w, (n_batch, n_items))
     prior = np.broadcast_to(prior, (n_batch, n_classes)).copy()
     zero = (prior <= 0).any(axis=1)
@@ -330,9 +340,10 @@ def em_prior_adjustment(probabilities: ArrayLike, train_prior: ArrayLike,
     for _ in range(max_iter):
         # E-step and M-step in two matrix products: item n's re-weighted posterior for class k is
         # P[n, k] * r[k] / (P[n] @ r) with r = current / prior.
-        ratio = current[active] / prior[active]  # (A, K)
+        ratio = factor[active] * current[active] / prior[active]  # (A, K)
         denominator = ratio @ posteriors.T  # (A, n)
         updated = ratio * ((w[active] / denominator) @ posteriors) / total[active, None]
+        updated /= updated.sum(axis=1, keepdims=True)
         change = np.abs(updated - current[active]).max(axis=1)
         current[active] = updated
         active = active[change >= tol]
@@ -345,26 +356,131 @@ def em_prior_adjustment(probabilities: ArrayLike, train_prior: ArrayLike,
     return current if batched else current[0]
 
 
-def choose_method(*, has_probabilities: bool, has_hard_rates: bool,
-                  has_soft_rates: bool) -> str:
-    """The method ``auto`` stands for, given what is available.
+def bias_correction(probabilities: ArrayLike, true_prior: ArrayLike,
+                    weights: ArrayLike | None = None, *, tol: float = EM_TOLERANCE,
+                    max_iter: int = EM_MAX_ITER) -> np.ndarray:
+    """Per-class factors ``w`` that make posteriors agree on average with known class shares.
 
-    ``pacc`` when calibrated probabilities and a validation set with probabilities are at hand
-    (it corrects for uneven errors and uses the probabilities' extra information; Bella et al.
-    2010); ``acc`` when only a confusion matrix of counts is (a model card's ``cv_confusion``);
-    ``pcc`` with probabilities but no validation data; ``cc`` otherwise. See docs/statistics.md.
+    Finds ``w`` such that the mean over a validation set of ``normalize(P[n] * w)`` equals the
+    validation set's gold shares ``true_prior``: the class-bias part of the bias-corrected
+    calibration that Alexandari, Kundaje & Shrikumar (2020) found makes EM prior adjustment
+    reliable. A classifier trained on data with other class shares than the validation set
+    (or simply miscalibrated in its bias) otherwise makes EM drift even when nothing shifted.
+
+    Parameters
+    ----------
+    probabilities
+        Validation posteriors ``(n, K)``.
+    true_prior
+        Gold shares of the validation set, ``(K,)`` or ``(B, K)``.
+    weights
+        Optional item weights ``(n,)`` or ``(B, n)`` (bootstrap replicates).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(K,)`` or ``(B, K)`` factors, scaled to sum to ``K``.
+
+    References
+    ----------
+    Alexandari, A., Kundaje, A., & Shrikumar, A. (2020). Maximum likelihood with bias-corrected
+    calibration is hard-to-beat at label shift adaptation. *ICML 2020*, PMLR 119, 222-232.
 
     Examples
     --------
-    >>> choose_method(has_probabilities=True, has_hard_rates=True, has_soft_rates=False)
-    'acc'
+    >>> p = np.array([[0.9, 0.1], [0.6, 0.4]])  # mean (0.75, 0.25), but the gold shares are 50/50
+    >>> w = bias_correction(p, [0.5, 0.5], tol=1e-12)
+    >>> corrected = p * w / (p * w).sum(axis=1, keepdims=True)
+    >>> corrected.mean(axis=0).round(6)
+    array([0.5, 0.5])
     """
-    if has_probabilities and has_soft_rates:
-        return "pacc"
-    if has_hard_rates:
-        return "acc"
-    if has_probabilities:
-        return "pcc"
+    posteriors = np.asarray(probabilities, dtype=float)
+    target = np.asarray(true_prior, dtype=float)
+    n_items, n_classes = posteriors.shape
+    batched = target.ndim == 2 or (weights is not None and np.ndim(weights) == 2)
+    w = np.ones((1, n_items)) if weights is None else np.atleast_2d(
+        np.asarray(weights, dtype=float))
+    target = np.atleast_2d(target)
+    n_batch = max(len(w), len(target))
+    w = np.broadcast_to(w, (n_batch, n_items))
+    target = np.broadcast_to(target, (n_batch, n_classes))
+    total = np.where(w.sum(axis=1) > 0, w.sum(axis=1), 1.0)
+    factor = np.ones((n_batch, n_classes))
+    for _ in range(max_iter):
+        denominator = factor @ posteriors.T  # (B, n)
+        mean = factor * ((w / denominator) @ posteriors) / total[:, None]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            step = np.where(mean > 0, target / mean, 1.0)
+        factor = factor * step
+        factor *= n_classes / factor.sum(axis=1, keepdims=True)
+        if np.abs(mean - target).max() < tol:
+            break
+    return factor if batched else factor[0]
+
+
+def detectability(rates: ArrayLike, prior: ArrayLike | None = None) -> np.ndarray:
+    """Per class, one-vs-rest ``tpr - fpr`` (Youden's J) of a confusion-rate matrix.
+
+    The adjustment of :func:`adjust_shares` divides by (a multi-class form of) this quantity, so
+    noise in the counted shares is amplified by roughly ``1 / J`` (Forman 2008 shows adjusted
+    counts degrade as ``tpr - fpr`` shrinks).
+
+    Parameters
+    ----------
+    rates
+        ``(K, K)``, rows = true class, ``rates[i, j]`` = P(predicted ``j`` | true ``i``).
+    prior
+        Class shares used to pool the other classes into "rest" (default: equal).
+
+    Examples
+    --------
+    >>> detectability([[0.8, 0.2], [0.1, 0.9]]).round(3)
+    array([0.7, 0.7])
+    """
+    rates = np.asarray(rates, dtype=float)
+    n_classes = rates.shape[0]
+    prior = np.full(n_classes, 1.0 / n_classes) if prior is None else np.asarray(prior, float)
+    out = np.empty(n_classes)
+    for k in range(n_classes):
+        rest = np.arange(n_classes) != k
+        weights = prior[rest] / prior[rest].sum() if prior[rest].sum() > 0 else None
+        fpr = np.average(rates[rest, k], weights=weights)
+        out[k] = rates[k, k] - fpr
+    return out
+
+
+#: ``auto`` uses an adjusted method only if every class has at least this one-vs-rest
+#: ``tpr - fpr`` on the validation data (noise amplified at most ~2.5 times). A project choice,
+#: set after benchmarks/prevalence.py, where a classifier detecting a class with J ~ 0.04 made
+#: adjusted shares far worse than plain counts; see docs/statistics.md.
+AUTO_MIN_DETECTABILITY = 0.4
+
+
+def choose_method(*, has_probabilities: bool, has_hard_rates: bool,
+                  has_soft_rates: bool, detectability: float | None = None) -> str:
+    """The method ``auto`` stands for, given what is available.
+
+    With validation data whose confusion shows every class detectable (``detectability``, the
+    smallest one-vs-rest ``tpr - fpr``, at least :data:`AUTO_MIN_DETECTABILITY`): ``pacc`` when
+    the classifier's and the validation set's probabilities are at hand (it uses the
+    probabilities' extra information; Bella et al. 2010), else ``acc`` (Forman 2008). Without
+    validation data, or when some class is barely detected (the adjustment would amplify noise
+    many times over): ``cc``, whose bias the validation figure shows. ``pcc`` is never chosen
+    automatically: it is only right when the probabilities are calibrated to the data at hand.
+    See docs/statistics.md.
+
+    Examples
+    --------
+    >>> choose_method(has_probabilities=True, has_hard_rates=True, has_soft_rates=False,
+    ...               detectability=0.6)
+    'acc'
+    >>> choose_method(has_probabilities=True, has_hard_rates=True, has_soft_rates=True,
+    ...               detectability=0.05)
+    'cc'
+    """
+    usable = detectability is None or detectability >= AUTO_MIN_DETECTABILITY
+    if has_hard_rates and usable:
+        return "pacc" if has_probabilities and has_soft_rates else "acc"
     return "cc"
 
 
@@ -417,9 +533,12 @@ def estimate_prevalence(method: str, *, predictions: ArrayLike | None = None,
             if rates is not None:
                 n_classes = np.shape(rates)[-1]
     if method == "auto":
-        method = choose_method(has_probabilities=probabilities is not None,
-                               has_hard_rates=hard_rates is not None,
-                               has_soft_rates=soft_rates is not None)
+        hard_point = None if hard_rates is None else np.asarray(hard_rates, dtype=float)
+        method = choose_method(
+            has_probabilities=probabilities is not None, has_hard_rates=hard_point is not None,
+            has_soft_rates=soft_rates is not None,
+            detectability=None if hard_point is None or hard_point.ndim != 2
+            else float(detectability(hard_point).min()))
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; use one of {', '.join(METHODS)} or auto")
     needs = {"cc": ("predictions",), "acc": ("predictions", "hard_rates"),

@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -75,6 +75,20 @@ class _Calibration:
     hard_reps: np.ndarray | None  # (B, K, K)
     soft_reps: np.ndarray | None
     prior_reps: np.ndarray | None  # (B, K)
+    probabilities: np.ndarray | None = None  # validation posteriors (n, K)
+    weights: np.ndarray | None = None  # validation bootstrap weights (B, n)
+    correction: np.ndarray | None = None  # EM bias correction (K,), see quantify.bias_correction
+    correction_reps: np.ndarray | None = None  # (B, K)
+
+    def with_bias_correction(self) -> _Calibration:
+        """The same, plus the bias correction of the posteriors (for ``emq``)."""
+        if self.probabilities is None:
+            return self
+        point = quantify.bias_correction(self.probabilities, self.prior)
+        reps = None
+        if self.weights is not None:
+            reps = quantify.bias_correction(self.probabilities, self.prior_reps, self.weights)
+        return replace(self, correction=point, correction_reps=reps)
 
 
 def estimate_shares(
@@ -186,6 +200,8 @@ def estimate_shares(
            else np.random.default_rng(random_state))
     calib = _calibration(validation, confusion, labels, classes, n_boot, rng)
     method = _resolve_method(method, probabilities is not None, calib)
+    if method == "emq":
+        calib = calib.with_bias_correction()
 
     combos, combo_codes = _combos(frame, by)
     n_bins = len(starts)
@@ -630,7 +646,7 @@ def _calibration_from_validation(validation: pd.DataFrame, labels: pd.DataFrame,
         soft_pair = (np.eye(n_classes)[gold][:, :, None] * probabilities[:, None, :]).reshape(
             len(gold), -1)
         soft = quantify.rates_from_counts(soft_pair.sum(axis=0).reshape(n_classes, n_classes))
-    hard_reps = soft_reps = prior_reps = None
+    hard_reps = soft_reps = prior_reps = weights = None
     if n_boot:
         clusters = (pd.factorize(frame["thread_id"].astype("string").fillna(
             frame.get("uid", pd.Series(range(len(frame)))).astype("string")))[0]
@@ -642,7 +658,8 @@ def _calibration_from_validation(validation: pd.DataFrame, labels: pd.DataFrame,
         if soft_pair is not None:
             soft_draws = (weights @ soft_pair).reshape(n_boot, n_classes, n_classes)
             soft_reps = quantify.fill_empty_rows(quantify.rates_from_counts(soft_draws), soft)
-    return _Calibration(hard, soft, prior, hard_reps, soft_reps, prior_reps)
+    return _Calibration(hard, soft, prior, hard_reps, soft_reps, prior_reps,
+                        probabilities=probabilities, weights=weights)
 
 
 def _cluster_weights(clusters: np.ndarray, n_boot: int, rng: np.random.Generator) -> np.ndarray:
@@ -659,9 +676,19 @@ def _cluster_weights(clusters: np.ndarray, n_boot: int, rng: np.random.Generator
 
 def _resolve_method(method: str, has_probabilities: bool, calib: _Calibration) -> str:
     if method == "auto":
-        return quantify.choose_method(has_probabilities=has_probabilities,
-                                      has_hard_rates=calib.hard is not None,
-                                      has_soft_rates=calib.soft is not None)
+        smallest = None
+        if calib.hard is not None:
+            smallest = float(quantify.detectability(calib.hard, calib.prior).min())
+        chosen = quantify.choose_method(has_probabilities=has_probabilities,
+                                        has_hard_rates=calib.hard is not None,
+                                        has_soft_rates=calib.soft is not None,
+                                        detectability=smallest)
+        if smallest is not None and chosen == "cc":
+            warnings.warn(f"auto: the validation data show a label barely detected (one-vs-rest "
+                          f"tpr - fpr {smallest:.2f} < {quantify.AUTO_MIN_DETECTABILITY}); "
+                          "adjusted shares would amplify noise, so cc is used and its bias "
+                          "stays (check the validation figure)", stacklevel=3)
+        return chosen
     if method in ("pcc", "pacc", "emq") and not has_probabilities:
         raise UserError(f"method {method} needs proba_<label> columns in the labels table; "
                         "use cc or acc")
@@ -733,7 +760,8 @@ def _shares(method, hard, soft, weights, calib: _Calibration, *, point: bool) ->
     if method == "pacc":
         return quantify.adjust_shares(observed, calib.soft if point else calib.soft_reps)
     prior = calib.prior if point else calib.prior_reps
-    return quantify.em_prior_adjustment(soft, prior, weights)
+    correction = calib.correction if point else calib.correction_reps
+    return quantify.em_prior_adjustment(soft, prior, weights, correction=correction)
 
 
 def _table(combos, by, starts, ends, classes, estimate, low, high, n_posts, n_threads, method,

@@ -158,8 +158,9 @@ def test_estimate_prevalence_dispatch_and_errors():
                                [0.5, 0.5])
     np.testing.assert_allclose(quantify.estimate_prevalence("pcc", probabilities=probabilities),
                                [0.55, 0.45])
+    # auto without validation data: plain counts
     assert quantify.estimate_prevalence("auto", probabilities=probabilities).tolist() == \
-        pytest.approx([0.55, 0.45])
+        pytest.approx([0.5, 0.5])
     with pytest.raises(ValueError, match="needs hard_rates"):
         quantify.estimate_prevalence("acc", probabilities=probabilities)
     with pytest.raises(ValueError, match="unknown method"):
@@ -168,10 +169,33 @@ def test_estimate_prevalence_dispatch_and_errors():
 
 def test_choose_method():
     assert quantify.choose_method(has_probabilities=True, has_hard_rates=True,
-                                  has_soft_rates=True) == "pacc"
+                                  has_soft_rates=True, detectability=0.5) == "pacc"
     assert quantify.choose_method(has_probabilities=False, has_hard_rates=True,
                                   has_soft_rates=False) == "acc"
     assert quantify.choose_method(has_probabilities=True, has_hard_rates=False,
-                                  has_soft_rates=False) == "pcc"
-    assert quantify.choose_method(has_probabilities=False, has_hard_rates=False,
                                   has_soft_rates=False) == "cc"
+    # a barely detected class: the adjustment would amplify noise ~1/J times
+    assert quantify.choose_method(has_probabilities=True, has_hard_rates=True,
+                                  has_soft_rates=True, detectability=0.1) == "cc"
+
+
+def test_detectability_by_hand():
+    rates = np.array([[0.6, 0.1, 0.3], [0.2, 0.5, 0.3], [0.1, 0.1, 0.8]])
+    # class 0: tpr 0.6, fpr mean(0.2, 0.1) = 0.15 -> 0.45; class 1: 0.5 - 0.1 = 0.4;
+    # class 2: 0.8 - 0.3 = 0.5
+    np.testing.assert_allclose(quantify.detectability(rates), [0.45, 0.4, 0.5])
+    # with priors 0.2 / 0.2 / 0.6, class 0's rest is 1/4 class 1 and 3/4 class 2
+    np.testing.assert_allclose(quantify.detectability(rates, [0.2, 0.2, 0.6])[0],
+                               0.6 - (0.25 * 0.2 + 0.75 * 0.1))
+
+
+def test_bias_correction_makes_em_return_the_validation_prior_on_the_validation_set():
+    # Generated posteriors that are biased toward class 0 (trained under another prior)
+    rng = np.random.default_rng(8)
+    posteriors = rng.dirichlet([3.0, 1.0, 1.0], size=500)
+    gold_prior = np.array([0.3, 0.3, 0.4])
+    plain = quantify.em_prior_adjustment(posteriors, gold_prior)
+    factor = quantify.bias_correction(posteriors, gold_prior, tol=1e-10)
+    corrected = quantify.em_prior_adjustment(posteriors, gold_prior, correction=factor)
+    np.testing.assert_allclose(corrected, gold_prior, atol=1e-5)
+    assert np.abs(plain - gold_prior).max() > 0.05

@@ -365,3 +365,13 @@ def test_trend_command_bad_input_is_one_line_and_exit_2(tmp_path, capsys, extra,
     assert status == 2
     assert err.count("\n") == 1 and match in err
     assert not out.exists()
+
+
+def test_auto_falls_back_to_cc_when_a_label_is_barely_detected():
+    rng = np.random.default_rng(12)
+    # criticism is almost never predicted: tpr 0.06 against fpr ~0.02
+    rates = np.array([[0.7, 0.02, 0.28], [0.2, 0.06, 0.74], [0.1, 0.02, 0.88]])
+    posts, labels, validation, _ = generated_sample(rng, [0.3, 0.2, 0.5], rates)
+    with pytest.warns(UserWarning, match="barely detected"):
+        trend = estimate_shares(labels, posts, method="auto", validation=validation, n_boot=0)
+    assert set(trend["method"]) == {"cc"}
