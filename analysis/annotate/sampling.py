@@ -202,7 +202,9 @@ def time_bins(times: pd.Series, *, freq: str | None = None, bins: int = 5) -> pd
         rank[order] = np.arange(len(values))
         which = rank * bins // len(values)
         starts = values.groupby(which).transform("min")
-    out[present] = [t.strftime("%Y-%m-%dT%H:%M:%SZ") for t in pd.DatetimeIndex(starts)]
+    codes, uniques = pd.factorize(pd.DatetimeIndex(starts))
+    names = np.array([t.strftime("%Y-%m-%dT%H:%M:%SZ") for t in uniques], dtype=object)
+    out[present] = names[codes]
     return out.astype("string")
 
 
@@ -351,10 +353,11 @@ def draw_sample(
 
     chosen = []
     thread_keys = _thread_keys(units["thread_id"], rng) if "thread" in keys else None
+    members_of = units.groupby("stratum", sort=True).indices
     for row in strata.itertuples(index=False):
-        members = np.flatnonzero((units["stratum"] == row.stratum).to_numpy())
         if row.sampled == 0:
             continue
+        members = np.asarray(members_of[row.stratum])
         if thread_keys is not None:
             order = np.lexsort((rng.random(len(members)), thread_keys[members]))
             chosen.extend(members[order][_systematic(len(members), row.sampled, rng)])
@@ -578,10 +581,9 @@ def _allocate_strata(strata: pd.DataFrame, n: int, keys: tuple[str, ...], alloca
 
 
 def _thread_keys(threads: pd.Series, rng: np.random.Generator) -> np.ndarray:
-    names = threads.fillna("").astype(str).to_numpy()
-    unique = np.unique(names)
-    rank = dict(zip(unique, rng.permutation(len(unique)), strict=True))
-    return np.array([rank[t] for t in names], dtype=np.int64)
+    """A random rank per thread (threads in random order), repeated for each of its posts."""
+    codes, uniques = pd.factorize(threads.fillna("").astype(str), sort=True)
+    return rng.permutation(len(uniques))[codes].astype(np.int64)
 
 
 def _systematic(size: int, take: int, rng: np.random.Generator) -> np.ndarray:
