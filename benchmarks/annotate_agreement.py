@@ -9,7 +9,9 @@ identities are not needed. For every corpus this prints
 - the same two numbers from the ``krippendorff`` package (a dev-only dependency), and the largest
   absolute difference;
 - a 95 % percentile bootstrap interval over texts (1,000 resamples) for the nominal alpha;
-- the time each takes.
+- the time each takes;
+- and the time ``draw_sample`` + ``assign_coders`` take on generated posts tables of 100,000 and
+  1,000,000 replies (20,000 threads, one year, weekly time bins, n = 2,000, three coders).
 
 Usage: ``python benchmarks/annotate_agreement.py [--write]`` (``--write`` replaces the
 ``## Hand-coding agreement`` section of docs/benchmarks.md).
@@ -31,6 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from analysis.annotate.agreement import alpha_from_counts, bootstrap_alpha  # noqa: E402
+from analysis.annotate.sampling import assign_coders, draw_sample  # noqa: E402
 
 VADER = ROOT / "data" / "raw" / "vader_ground_truth"
 CORPORA = ("tweets", "nytEditorialSnippets", "movieReviewSnippets", "amazonReviewSnippets")
@@ -90,12 +93,35 @@ def table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def sampling_times() -> str:
+    import pandas as pd
+
+    lines = ["| generated replies | draw_sample (s) | assign_coders (s) | strata |",
+             "|---|---|---|---|"]
+    for n in (100_000, 1_000_000):
+        rng = np.random.default_rng(0)
+        posts = pd.DataFrame({
+            "uid": pd.array([f"gen:{i}" for i in range(n)], dtype="string"),
+            "thread_id": pd.array([f"t{i}" for i in rng.integers(0, 20_000, n)], dtype="string"),
+            "parent_id": "generated", "text": "generated reply",
+            "created_at": pd.Timestamp("2020-01-01", tz="UTC")
+            + pd.to_timedelta(rng.integers(0, 365 * 86_400, n), unit="s")})
+        start = time.perf_counter()
+        sample = draw_sample(posts, 2000, freq="W", random_state=1)
+        drawn = time.perf_counter() - start
+        start = time.perf_counter()
+        assign_coders(sample.units, ["A", "B", "C"], overlap=0.2, random_state=1)
+        assigned = time.perf_counter() - start
+        lines.append(f"| {n:,} | {drawn:.2f} | {assigned:.3f} | {len(sample.strata)} |")
+    return "\n".join(lines)
+
+
 def write_section(text: str) -> None:
     path = ROOT / "docs" / "benchmarks.md"
     old = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
     pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.S | re.M)
     if pattern.search(old):
-        new = pattern.sub(lambda _: text, old)
+        new = pattern.sub(lambda _: text.rstrip("\n") + "\n\n", old).rstrip("\n") + "\n"
     else:
         new = old.rstrip("\n") + "\n\n" + text
     tmp = path.with_suffix(".md.tmp")
@@ -110,6 +136,8 @@ def main() -> None:
     rows = [measure(c) for c in CORPORA]
     body = table(rows)
     print(body)
+    timing = sampling_times()
+    print(timing)
     if args.write:
         section = (
             f"{SECTION}\n\n"
@@ -122,7 +150,10 @@ def main() -> None:
             "(1,000 resamples, seed 20200930).\n\n"
             f"Command: `python benchmarks/annotate_agreement.py --write`; machine: 2 cores "
             f"(shared with other jobs while it ran); date: {dt.date.today().isoformat()}.\n\n"
-            f"{body}\n")
+            f"{body}\n\n"
+            "Sampling speed (`analysis.annotate.draw_sample` with `--freq W` and thread "
+            "stratification, then `assign_coders`), same run:\n\n"
+            f"{timing}\n")
         write_section(section)
 
 
