@@ -1,7 +1,8 @@
 """Where things live: the one place that spells out the project's paths.
 
 Every path is derived from :data:`PROJECT_ROOT`, which is the repository checkout the package was
-installed from (editable installs) or the current directory. ``ANALYSIS_PROJECT_ROOT`` overrides it.
+installed from (editable installs) or the current directory; ``ANALYSIS_PROJECT_ROOT`` overrides
+it.
 """
 
 from __future__ import annotations
@@ -39,6 +40,6 @@ PSEUDONYM_KEY_ENV = "ANALYSIS_PSEUDONYM_KEY"
 
 
 def user_config_dir() -> Path:
-    """The per-user configuration folder (``$XDG_CONFIG_HOME/analysis`` or ``~/.config/analysis``)."""
+    """The per-user config folder: ``$XDG_CONFIG_HOME/analysis`` or ``~/.config/analysis``."""
     base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
     return Path(base) / "analysis"

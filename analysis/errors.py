@@ -1,8 +1,8 @@
 """Errors a user can cause, and the exit status the CLI gives them.
 
 Library code raises :class:`UserError` (or a subclass) with a message that says what is wrong and
-what to do; the CLI prints it as one line and exits with :data:`EXIT_USER_ERROR`. Anything else is a
-bug and keeps its traceback.
+what to do; the CLI prints it as one line and exits with :data:`EXIT_USER_ERROR`. Anything else is
+a bug and keeps its traceback.
 """
 
 from __future__ import annotations

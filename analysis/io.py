@@ -51,7 +51,8 @@ def _refuse_raw(path: Path) -> None:
 
 
 @contextlib.contextmanager
-def atomic_path(path: str | os.PathLike, *, overwrite_guard: Iterable[Path] = ()) -> Iterator[Path]:
+def atomic_path(path: str | os.PathLike, *,
+                overwrite_guard: Iterable[Path] = ()) -> Iterator[Path]:
     """Yield a temporary path next to ``path``; rename it onto ``path`` if the block succeeds.
 
     Parameters
@@ -96,7 +97,7 @@ def write_table(frame: pd.DataFrame, path: str | os.PathLike) -> None:
 
 
 def read_table(path: str | os.PathLike, columns: list[str] | None = None) -> pd.DataFrame:
-    """Read a Parquet, CSV or JSON-lines table; a missing or unreadable file is a :class:`UserError`.
+    """Read a Parquet, CSV or JSON-lines table; a missing or unreadable file is a UserError.
 
     Parquet files are read without pandas' stored metadata, so pass the result through
     :func:`analysis.schema.conform` to get the project's types back.

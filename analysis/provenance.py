@@ -44,32 +44,41 @@ def git_commit(root: Path = config.PROJECT_ROOT) -> str | None:
     return commit + ("+dirty" if dirty else "")
 
 
-def describe_files(paths: Iterable[Path], root: Path = config.PROJECT_ROOT) -> list[dict]:
-    """Path (relative to ``root`` where possible), size and sha256 of each file, expanding folders."""
+def project_names(paths: Iterable[Path], root: Path = config.PROJECT_ROOT) -> dict[str, Path]:
+    """Each file (folders expanded) under its path relative to ``root`` where possible."""
     files: list[Path] = []
     for path in paths:
         path = Path(path)
-        files.extend(sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path])
-    described = []
+        files.extend(sorted(p for p in path.rglob("*") if p.is_file())
+                     if path.is_dir() else [path])
+    named = {}
     for file in files:
         try:
-            name = file.resolve().relative_to(root.resolve()).as_posix()
+            named[file.resolve().relative_to(root.resolve()).as_posix()] = file
         except ValueError:
-            name = str(file)
-        described.append({"path": name, "bytes": file.stat().st_size,
-                          "sha256": sha256_file(file)})
-    return described
+            named[str(file)] = file
+    return named
 
 
-def run_manifest(*, command: str, inputs: Iterable[Path], outputs: Iterable[Path],
+def describe_files(files: Mapping[str, Path]) -> list[dict]:
+    """Name, size and sha256 of each file, sorted by name."""
+    return [{"path": name, "bytes": path.stat().st_size, "sha256": sha256_file(path)}
+            for name, path in sorted(files.items())]
+
+
+def run_manifest(*, command: str, inputs: Iterable[Path], outputs: Mapping[str, Path],
                  parameters: Mapping[str, object], seed: int) -> dict:
-    """The provenance record of one run, as a JSON-ready dict."""
+    """The provenance record of one run, as a JSON-ready dict.
+
+    ``outputs`` maps the name each output will have (relative to the project) to where it is
+    now, since runs write to a temporary folder first.
+    """
     return {
         "command": command,
         "git_commit": git_commit(),
         "versions": package_versions(),
         "seed": seed,
         "parameters": dict(parameters),
-        "inputs": describe_files(inputs),
+        "inputs": describe_files(project_names(inputs)),
         "outputs": describe_files(outputs),
     }

@@ -36,7 +36,8 @@ DATASETS = {
         "TweetEval: no restrictions; original task and Twitter terms apply",
     ),
     "tweeteval_sentiment": (
-        "SemEval-2017 Task 4A sentiment via TweetEval (Rosenthal et al. 2017; Barbieri et al. 2020)",
+        "SemEval-2017 Task 4A sentiment via TweetEval "
+        "(Rosenthal et al. 2017; Barbieri et al. 2020)",
         "TweetEval: no restrictions; original task and Twitter terms apply",
     ),
     "vader_ground_truth": (

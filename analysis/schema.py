@@ -119,7 +119,8 @@ def proba_columns(frame: pd.DataFrame) -> list[str]:
     return [c for c in frame.columns if c.startswith(PROBA_PREFIX)]
 
 
-def conform(frame: pd.DataFrame, table: Mapping[str, object], *, extra: bool = False) -> pd.DataFrame:
+def conform(frame: pd.DataFrame, table: Mapping[str, object], *,
+            extra: bool = False) -> pd.DataFrame:
     """Return a copy of ``frame`` with exactly the columns of ``table``, typed as it says.
 
     Parameters

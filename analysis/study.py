@@ -74,7 +74,7 @@ class Study:
     models: tuple[str, ...]
     prediction: str
     gold: Gold | None
-    freq: str
+    freq: str | tuple[float, ...]
     relative_to: str | None
     tz: str
     by: tuple[str, ...]
@@ -184,7 +184,7 @@ def _parse(raw: Mapping[str, object], path: Path) -> Study:
         models=tuple(get(classify, "models", list, "classify.", ["default"])),
         prediction=prediction,
         gold=gold,
-        freq=get(trend, "freq", str, "trend."),
+        freq=_freq(trend.get("freq"), path),
         relative_to=get(trend, "relative_to", str, "trend.", None),
         tz=get(trend, "tz", str, "trend.", "UTC"),
         by=tuple(get(trend, "by", list, "trend.", [])),
@@ -199,6 +199,18 @@ def _parse(raw: Mapping[str, object], path: Path) -> Study:
         seed=get(study, "seed", int, "study.", config.DEFAULT_SEED),
         raw=raw,
     )
+
+
+def _freq(value: object, path: Path) -> str | tuple[float, ...]:
+    """A pandas frequency string, or bin edges in hours (for bins relative to a reference)."""
+    if isinstance(value, str) and value:
+        return value
+    if (isinstance(value, list) and len(value) >= 2
+            and all(isinstance(v, int | float) and not isinstance(v, bool) for v in value)
+            and all(a < b for a, b in zip(value, value[1:], strict=False))):
+        return tuple(float(v) for v in value)
+    raise UserError("trend.freq must be a frequency such as '6h' or '1D', or increasing bin "
+                    "edges in hours such as [0, 1, 3, 6]", path)
 
 
 def _source(entry: object, path: Path) -> Source:

@@ -1,9 +1,9 @@
 """The command line: ``python -m analysis SUBCOMMAND ...``.
 
-Each subcommand lives in its own module here with two functions: ``register(subparsers)`` adds its
-parser, and ``run(args) -> int`` does the work by calling the package's public functions. This module
-only wires them together and turns a :class:`~analysis.errors.UserError` into one line on stderr and
-exit status 2.
+Each subcommand lives in its own module here with two functions: ``register(subparsers)`` adds
+its parser, and ``run(args) -> int`` does the work by calling the package's public functions. This
+module only wires them together and turns a :class:`~analysis.errors.UserError` into one line on
+stderr and exit status 2.
 """
 
 from __future__ import annotations

@@ -1,0 +1,279 @@
+"""A study's figures and ``summary.md``: every figure drawn from the trend table, and the
+numbers behind each figure written next to it.
+
+Used by :mod:`analysis.reproduce`; each figure maps to one entry of the study file's
+``[[figures]]`` and one call of a :mod:`analysis.plots` function.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from analysis import plots
+from analysis.study import Figure, Study
+
+GOLD = "gold"
+#: Hours that split "early" from "later" responses in the summary's timing comparison.
+EARLY_HOURS = 1.0
+
+
+def _select(trend: pd.DataFrame, model: str | None, method: str | None) -> pd.DataFrame:
+    rows = trend
+    if model:
+        rows = rows[rows["model"] == model]
+    if method and model != GOLD:
+        rows = rows[rows["method"] == method]
+    if rows.empty:
+        raise ValueError(f"the trend table has no rows for model {model!r}, method {method!r}")
+    return rows.drop(columns=["model"])
+
+
+def comparison_table(trend: pd.DataFrame, by: tuple[str, ...]) -> pd.DataFrame:
+    """Every model / method's shares joined with the gold shares of the same bins."""
+    from analysis.trend import compare_shares
+
+    gold = trend[trend["model"] == GOLD].drop(columns=["model"])
+    estimates = trend[trend["model"] != GOLD]
+    return compare_shares(estimates, gold)
+
+
+def _events(spec: Study) -> list[tuple[object, str]]:
+    return [(event.time, event.label) for event in spec.events]
+
+
+def _relative_scale(axes, trend: pd.DataFrame) -> None:
+    """Bins relative to a reference that widen with time go on a square-root axis, ticked at
+    the bin edges."""
+    starts = pd.to_numeric(trend["bin_start"], errors="coerce")
+    if not starts.notna().all():
+        return
+    ends = pd.to_numeric(trend["bin_end"])
+    widths = (ends - starts).round(9).unique()
+    if len(widths) == 1:
+        return
+    edges = sorted(set(starts) | set(ends))
+    ticks = [e for e in edges if e == 0 or e >= 1]
+    for ax in np.atleast_1d(axes):
+        ax.set_xscale("function", functions=(np.sqrt, np.square))
+        ax.set_xlim(0, float(ends.max()))
+        ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
+
+
+def draw_figure(spec: Study, figure: Figure, trend: pd.DataFrame):
+    """Draw one figure of the study; returns the matplotlib Figure."""
+    method = figure.method or spec.primary_method
+    if figure.kind == "validation":
+        comparison = comparison_table(trend, spec.by)
+        fig, ax = plots.new_figure(height=plots.COLUMN_WIDTH)
+        plots.plot_validation(ax, comparison[comparison["model"] == (figure.model or "default")]
+                              if figure.model else comparison)
+    elif figure.kind == "multiples":
+        rows = _select(trend, figure.model, method)
+        by = spec.by[0]
+        height = 1.6 * rows[by].nunique() + 0.4
+        fig, _ = plots.new_figure(height=height, nrows=0)
+        axes = plots.plot_small_multiples(fig, rows, by, events=_events(spec), tz=spec.tz)
+        _relative_scale(axes, rows)
+    elif figure.kind == "volume":
+        rows = _select(trend, figure.model, method)
+        fig, ax = plots.new_figure()
+        plots.plot_volume(ax, rows.drop(columns=list(spec.by)), tz=spec.tz)
+        _relative_scale(ax, rows)
+    else:
+        rows = _select(trend, figure.model, method)
+        fig, ax = plots.new_figure()
+        plots.plot_shares(ax, rows, events=_events(spec), tz=spec.tz)
+        _relative_scale(ax, rows)
+    if figure.title:
+        fig.suptitle(figure.title, fontsize=plots.FONT_SIZE)
+    return fig
+
+
+def draw_figures(spec: Study, trend: pd.DataFrame, folder: Path) -> list[Path]:
+    """Draw and save every figure of the study into ``folder``; return the files written."""
+    written = []
+    for figure in spec.figures:
+        fig = draw_figure(spec, figure, trend)
+        written.extend(plots.save_figure(fig, folder / figure.file))
+    return written
+
+
+# -- summary -----------------------------------------------------------------------------------
+
+
+def _fmt(value: object) -> str:
+    return "" if value is None or pd.isna(value) else f"{float(value):.3f}"
+
+
+def _markdown(frame: pd.DataFrame) -> str:
+    """A Markdown table (no extra dependency); floats at three decimals, for display only."""
+    cells = [[_fmt(v) if isinstance(v, float) else ("" if pd.isna(v) else str(v))
+              for v in row] for row in frame.astype(object).itertuples(index=False)]
+    head = "| " + " | ".join(map(str, frame.columns)) + " |"
+    rule = "|" + "|".join("---" for _ in frame.columns) + "|"
+    return "\n".join([head, rule, *("| " + " | ".join(row) + " |" for row in cells)])
+
+
+def _pooled(trend: pd.DataFrame, label: str, start: float, end: float) -> tuple[float, int]:
+    """Share of ``label`` over the bins in [start, end), weighting each bin by its responses."""
+    rows = trend[(trend["label"] == label) & trend["estimate"].notna()]
+    starts = pd.to_numeric(rows["bin_start"]).to_numpy(dtype=float)
+    ends = pd.to_numeric(rows["bin_end"]).to_numpy(dtype=float)
+    rows = rows[(starts >= start) & (ends <= end)]
+    n = rows["n_posts"].to_numpy(dtype=float)
+    if n.sum() == 0:
+        return float("nan"), 0
+    return float(np.sum(rows["estimate"].to_numpy(dtype=float) * n) / n.sum()), int(n.sum())
+
+
+def timing_table(trend: pd.DataFrame, by: str, *, model: str, method: str | None,
+                 labels: tuple[str, ...] = ("support", "criticism")) -> pd.DataFrame:
+    """Shares of ``labels`` in the first hour against later, per group (relative bins only)."""
+    rows = trend[trend["model"] == model]
+    if method and model != GOLD:
+        rows = rows[rows["method"] == method]
+    end = float(pd.to_numeric(rows["bin_end"]).max())
+    out = []
+    for group, part in rows.groupby(by, sort=True):
+        for label in labels:
+            early, n_early = _pooled(part, label, 0.0, EARLY_HOURS)
+            late, n_late = _pooled(part, label, EARLY_HOURS, end)
+            out.append({by: group, "label": label, f"first {EARLY_HOURS:g} h": early,
+                        f"{EARLY_HOURS:g}-{end:g} h": late, "responses early": n_early,
+                        "responses later": n_late})
+    return pd.DataFrame(out)
+
+
+def _quality(spec: Study, gold: pd.DataFrame, labels: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    from analysis.classifiers.metrics import classification_report
+
+    rows = []
+    for model, table in labels.items():
+        joined = gold[["uid", "label"]].merge(table[["uid", "label"]], on="uid",
+                                              suffixes=("_gold", "_model"))
+        report = classification_report(joined["label_gold"], joined["label_model"],
+                                       labels=("support", "criticism", "other"), n_boot=0)
+        rows.append({"model": model, "n": report["n"], "accuracy": report["accuracy"],
+                     "macro-F1": report["macro_f1"],
+                     "F1 support": report["per_class"]["support"]["f1"],
+                     "F1 criticism": report["per_class"]["criticism"]["f1"]})
+    return pd.DataFrame(rows)
+
+
+def _validation_summary(comparison: pd.DataFrame) -> pd.DataFrame:
+    rows = comparison[comparison["label"].isin(["support", "criticism"])]
+    flags = rows["flag"].astype("string").replace("", pd.NA)
+    rows = rows[flags.isna().to_numpy()]
+    return (rows.assign(abs_error=rows["error"].astype(float).abs(),
+                        covered=rows["covered"].astype("Float64"))
+            .groupby(["model", "method"], sort=True)
+            .agg(bins=("abs_error", "size"), MAE=("abs_error", "mean"),
+                 coverage=("covered", "mean"))
+            .reset_index())
+
+
+def summarize(spec: Study, posts: pd.DataFrame, gold: pd.DataFrame, labels: dict,
+              trend: pd.DataFrame, rejects: int = 0, notes: tuple[str, ...] = ()) -> str:
+    """``summary.md`` of a study: data, classifier quality, the numbers behind each figure."""
+    from analysis.reproduce import gold_stance
+
+    truth = gold_stance(spec, posts, gold)
+    responses = posts[posts["depth"].fillna(-1) > 0] if "depth" in posts else posts
+    lines = [f"# {spec.title}", "",
+             f"Study file `studies/{spec.file.name}`; made by "
+             f"`python -m analysis reproduce {spec.name}` (seed {spec.seed}). "
+             "Shares are of responses (thread roots and context posts excluded); intervals are "
+             f"{spec.ci:.0%} bootstrap intervals resampling threads"
+             + (" and the validation set" if not truth.empty else "") + ". Bins with fewer than "
+             f"{spec.min_posts} responses are flagged `few_posts` and drawn hollow.", "",
+             "## Data", "",
+             f"- {len(posts):,} posts in {posts['thread_id'].nunique():,} threads; "
+             f"{len(responses):,} responses; {rejects:,} input records rejected at ingest "
+             "(see `data/processed/" + spec.name + "/` for the tables).",
+             f"- Classifiers: {', '.join(spec.models)}; predictions: {spec.prediction}"
+             + (f" over gold `{spec.gold.group_task}` groups" if spec.gold and
+                spec.gold.group_task else "") + ".", ""]
+    if not truth.empty:
+        lines += ["## Classifiers against the gold labels", "",
+                  "Out-of-group predictions against the gold labels of the same posts (gold "
+                  f"`{spec.gold.task}` mapped as "
+                  + ", ".join(f"{k} -> {v}" for k, v in spec.gold.mapping.items()) + ").", "",
+                  _markdown(_quality(spec, truth, labels)), ""]
+        comparison = comparison_table(trend, spec.by)
+        lines += ["## Validation: estimated against gold shares (figure `validation`)", "",
+                  "Mean absolute error of the support and criticism shares over the bins not "
+                  "flagged, and how often the interval covered the gold share. The adjusted "
+                  "methods correct with the confusion of the out-of-group predictions on this "
+                  "same labelled data, so this view is optimistic for them; "
+                  "`benchmarks/prevalence.py` measures the honest leave-one-event-out "
+                  "version.", "", _markdown(_validation_summary(comparison)), ""]
+    skipped = [m for m in spec.models if not (trend["model"] == m).any()]
+    if skipped:
+        lines += [f"No adjusted estimate for {', '.join(skipped)}: it has no validation data "
+                  "or model card.", ""]
+    for figure in spec.figures:
+        lines += [f"## Figure `{figure.file}` ({figure.kind})", "",
+                  f"![{figure.file}]({figure.file}.png)", ""]
+        if figure.kind in ("multiples", "shares", "volume"):
+            method = figure.method or spec.primary_method
+            rows = _select(trend, figure.model, method)
+            keep = [*spec.by, "bin_start", "bin_end", "label", "n_posts", "estimate", "ci_low",
+                    "ci_high", "flag"]
+            rows = rows[rows["label"].isin(["support", "criticism"])][
+                [c for c in keep if c in rows.columns]]
+            lines += [f"Model `{figure.model}`, method `{method}`:", "", _markdown(rows), ""]
+    if spec.by and spec.relative_to == "root" and not truth.empty:
+        lines += _timing_section(spec, trend)
+    if notes:
+        lines += ["## Notes from the run", "", *(f"- {note}" for note in notes), ""]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _timing_section(spec: Study, trend: pd.DataFrame) -> list[str]:
+    by = spec.by[0]
+    gold_timing = timing_table(trend, by, model=GOLD, method=None)
+    model_timing = timing_table(trend, by, model=spec.figures[0].model or "default",
+                                method=spec.primary_method)
+    early, late = gold_timing.columns[2], gold_timing.columns[3]
+
+    def share(table: pd.DataFrame, group: str, label: str, column: str) -> float:
+        row = table[(table[by] == group) & (table["label"] == label)]
+        return float(row[column].iloc[0]) if len(row) else float("nan")
+
+    lines = ["## Timing of support and denial (Zubiaga et al. 2016)", "",
+             "Zubiaga, Liakata, Procter, Wong Sak Hoi and Tolmie (2016, PLOS ONE 11(3): "
+             "e0150989) found that users tend to support unverified rumours early and that "
+             "denials come mostly after debunking. This data has no debunking times, so the "
+             f"check here is timing only: shares in the first {EARLY_HOURS:g} hour against "
+             "later, from the gold labels and from the model's estimate.", "",
+             "Gold labels:", "", _markdown(gold_timing), "",
+             f"Model `{spec.figures[0].model or 'default'}`, method `{spec.primary_method}`:",
+             "", _markdown(model_timing), ""]
+    for group in sorted(gold_timing[by].dropna().unique()):
+        s_early = share(gold_timing, group, "support", early)
+        s_late = share(gold_timing, group, "support", late)
+        c_early = share(gold_timing, group, "criticism", early)
+        c_late = share(gold_timing, group, "criticism", late)
+        lines.append(
+            f"- {by} = {group}: support {s_early:.3f} early vs {s_late:.3f} later "
+            f"({'higher early' if s_early > s_late else 'not higher early'}); criticism "
+            f"{c_early:.3f} early vs {c_late:.3f} later "
+            f"({'higher later' if c_late > c_early else 'not higher later'}).")
+    unverified_support_early = (share(gold_timing, "unverified", "support", early)
+                                > share(gold_timing, "unverified", "support", late))
+    false_denial_later = (share(gold_timing, "false", "criticism", late)
+                          > share(gold_timing, "false", "criticism", early))
+    if "unverified" in set(gold_timing[by]) and "false" in set(gold_timing[by]):
+        lines += ["", "In this data, the support share of unverified rumours is "
+                  + ("higher in the first hour than later, as Zubiaga et al. found"
+                     if unverified_support_early else
+                     "not higher in the first hour than later, unlike Zubiaga et al.'s finding")
+                  + "; the denial share of false rumours is "
+                  + ("higher later than in the first hour, consistent with denials following "
+                     "debunking" if false_denial_later else
+                     "not higher later than in the first hour")
+                  + "."]
+    return lines + [""]

@@ -1,0 +1,274 @@
+"""Run a study end to end: ingest -> label -> trend -> figures, summary and provenance.
+
+``python -m analysis reproduce [STUDY]`` calls :func:`reproduce`. Tables go to
+``data/processed/<study>/`` and figures, ``summary.md`` and ``manifest.json`` to
+``reports/<study>/``. Both folders are built in temporary folders and moved into place only when
+every stage has succeeded, so a failed run leaves the previous outputs as they were.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import shutil
+import tempfile
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from analysis import __version__, config, io, rawdata, schema
+from analysis.errors import UserError
+from analysis.provenance import run_manifest
+from analysis.study import Study, load_study
+
+#: Methods that need a validation set or a confusion matrix.
+ADJUSTED_METHODS = ("acc", "pacc", "emq")
+GOLD = "gold"
+
+
+@dataclass(frozen=True)
+class StudyOutputs:
+    """Where a study's outputs were written."""
+
+    processed: Path
+    report: Path
+    figures: tuple[Path, ...]
+    summary: Path
+    manifest: Path
+
+
+def reproduce(study: str | Path = config.DEFAULT_STUDY, *,
+              progress: bool | None = None) -> StudyOutputs:
+    """Run every stage of a study and write its tables, figures, summary and manifest.
+
+    Parameters
+    ----------
+    study
+        A study name from ``studies/`` or the path of a study TOML file.
+    progress
+        Progress bars on long stages (default: when stderr is a terminal).
+
+    Returns
+    -------
+    StudyOutputs
+
+    Raises
+    ------
+    UserError
+        Unknown study, missing inputs (for template studies that expect the researcher's own
+        exports), or a raw file that differs from ``data/raw/MANIFEST.csv``.
+    """
+    from analysis import report
+
+    spec = load_study(study)
+    check_sources(spec)
+    rawdata.verify(spec.raw_inputs)
+    processed_dir = config.DATA_PROCESSED / spec.name
+    report_dir = config.REPORTS / spec.name
+    with _staged(processed_dir) as work, _staged(report_dir) as out:
+        posts, gold, rejects = ingest_sources(spec, progress=progress)
+        io.write_table(posts, work / "posts.parquet")
+        if not gold.empty:
+            io.write_table(gold, work / "gold.parquet")
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            labels = {model: label_study(spec, model, posts, gold, progress=progress)
+                      for model in spec.models}
+            trend = trend_study(spec, posts, gold, labels)
+        notes = tuple(dict.fromkeys(str(w.message) for w in caught))
+        for model, table in labels.items():
+            io.write_table(table, work / f"labels_{model}.parquet")
+        io.write_table(trend, work / "trend.csv")
+        figures = report.draw_figures(spec, trend, out)
+        summary_text = report.summarize(spec, posts, gold, labels, trend, rejects=rejects,
+                                         notes=notes)
+        io.write_text(summary_text, out / "summary.md")
+        manifest = run_manifest(
+            command=f"python -m analysis reproduce {spec.name}",
+            inputs=[s.path for s in spec.sources] + [spec.file],
+            outputs={f"{_relative(final)}/{p.name}": p
+                     for folder, final in ((work, processed_dir), (out, report_dir))
+                     for p in folder.iterdir() if p.is_file()},
+            parameters=spec.raw, seed=spec.seed)
+        io.write_json(manifest, out / "manifest.json")
+    return StudyOutputs(processed=processed_dir, report=report_dir,
+                        figures=tuple(report_dir / p.name for p in figures),
+                        summary=report_dir / "summary.md", manifest=report_dir / "manifest.json")
+
+
+def check_sources(spec: Study) -> None:
+    """Refuse to start when a source is missing, naming it and saying what the study expects."""
+    for source in spec.sources:
+        if not source.path.exists():
+            raise UserError(
+                f"study '{spec.name}' expects this input, which is not there; it needs your own "
+                f"exports: see the comments at the top of {spec.file.name} and the README",
+                _relative(source.path))
+
+
+# -- stages ------------------------------------------------------------------------------------
+
+
+def ingest_sources(spec: Study, *, progress: bool | None = None
+                   ) -> tuple[pd.DataFrame, pd.DataFrame, int]:
+    """Load every source of the study into one posts table (reply trees across all of them),
+    one table of gold labels, and the number of rejected records."""
+    from analysis.loaders.ingest import ingest
+    from analysis.loaders.threads import add_threads
+
+    posts, gold, rejects = [], [], 0
+    for source in spec.sources:
+        options = {k: v for k, v in source.options.items()
+                   if k in ("tz", "thread_id", "platform", "field_map")}
+        result = ingest([source.path], format=source.format, progress=progress, **options)
+        posts.append(result.posts)
+        gold.append(result.labels)
+        rejects += len(result.rejects)
+    table = pd.concat(posts, ignore_index=True) if len(posts) > 1 else posts[0]
+    if len(posts) > 1:
+        table = add_threads(table.drop_duplicates("uid", keep="last"))
+    labels = pd.concat(gold, ignore_index=True) if len(gold) > 1 else gold[0]
+    return schema.conform(table, schema.POSTS), labels.reset_index(drop=True), rejects
+
+
+def run_id(spec: Study) -> str:
+    """A run id that depends only on the study file, its raw inputs and the package version."""
+    digest = hashlib.sha256(spec.file.read_bytes())
+    digest.update(__version__.encode())
+    for source in spec.sources:
+        digest.update(io.sha256_file(source.path).encode() if source.path.is_file()
+                      else source.path.name.encode())
+    return digest.hexdigest()[:16]
+
+
+def gold_stance(spec: Study, posts: pd.DataFrame, gold: pd.DataFrame) -> pd.DataFrame:
+    """The study's gold labels mapped to stance labels, one row per labelled post, with the
+    post's group (e.g. its event) and grouping label (e.g. its thread's veracity)."""
+    if spec.gold is None:
+        return pd.DataFrame(columns=["uid", "label"])
+    rows = gold[gold["task"] == spec.gold.task]
+    unknown = sorted(set(rows["label"].dropna()) - set(spec.gold.mapping))
+    if unknown:
+        raise UserError(f"gold labels {unknown[:5]} are missing from gold.mapping", spec.file)
+    rows = rows[rows["uid"].isin(posts["uid"])]
+    table = pd.DataFrame({"uid": rows["uid"].astype("string").to_numpy(),
+                          "label": rows["label"].map(spec.gold.mapping).astype("string")
+                          .to_numpy()})
+    roots = root_uids(posts).set_axis(posts["uid"])
+    table["thread_id"] = table["uid"].map(roots).astype("string")
+    for task in (spec.gold.group_task, spec.gold.by_task):
+        if task:
+            per_root = gold[gold["task"] == task].set_index("uid")["label"]
+            table[task] = table["thread_id"].map(per_root).astype("string")
+    return table
+
+
+def root_uids(posts: pd.DataFrame) -> pd.Series:
+    """The uid of each post's thread root (its own uid for a root or when the root is unknown)."""
+    root = posts["root_id"].astype("object")
+    uid = posts["platform"].astype(str) + ":" + root.astype(str)
+    return uid.where(root.notna(), posts["uid"].astype(str)).astype("string")
+
+
+def label_study(spec: Study, model: str, posts: pd.DataFrame, gold: pd.DataFrame, *,
+                progress: bool | None = None) -> pd.DataFrame:
+    """Label the study's posts with ``model``: out-of-group predictions under
+    ``leave-one-group-out`` (each group predicted by a model trained on the others), otherwise
+    the fitted model."""
+    from analysis.classifiers import label_posts, posts_frame, predict_out_of_group
+
+    if spec.prediction == "leave-one-group-out":
+        truth = gold_stance(spec, posts, gold)
+        frame = posts_frame(posts, target=spec.target)
+        frame = frame.merge(truth[["uid", "label", spec.gold.group_task]], on="uid",
+                            how="inner", validate="one_to_one")
+        labels = predict_out_of_group(frame, model, spec.gold.group_task,
+                                      random_state=spec.seed)
+        labels = labels.drop(columns=["group"])
+    else:
+        labels = label_posts(posts, model, target=spec.target, progress=progress)
+    return labels.assign(run_id=run_id(spec))
+
+
+def trend_study(spec: Study, posts: pd.DataFrame, gold: pd.DataFrame,
+                labels: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Shares per bin for every model and method (and for the gold labels, when there are
+    some), stacked in one table with a ``model`` column."""
+    from analysis.trend import estimate_shares
+
+    truth = gold_stance(spec, posts, gold)
+    grouped = _with_group_columns(spec, posts, truth)
+    common = dict(freq=spec.freq, relative_to=spec.relative_to, tz=spec.tz, by=spec.by,
+                  ci=spec.ci, min_posts=spec.min_posts, max_hours=spec.max_hours,
+                  random_state=spec.seed)
+    tables = []
+    if not truth.empty:
+        gold_trend = estimate_shares(truth[["uid", "label"]], grouped, method="cc",
+                                     n_boot=spec.n_boot, **common)
+        tables.append(gold_trend.assign(model=GOLD))
+    for model, table in labels.items():
+        validation, confusion = _validation(spec, model, truth)
+        for method in spec.methods:
+            if method in ADJUSTED_METHODS and validation is None and confusion is None:
+                continue  # nothing to adjust with: the summary says so
+            trend = estimate_shares(table, grouped, method=method, validation=validation,
+                                    confusion=confusion, n_boot=spec.n_boot, **common)
+            tables.append(trend.assign(model=model))
+    out = pd.concat(tables, ignore_index=True)
+    first = ["model", *spec.by]
+    return out[first + [c for c in out.columns if c not in first]]
+
+
+def _with_group_columns(spec: Study, posts: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:
+    """Posts with the study's ``by`` columns joined from thread-level gold labels."""
+    if spec.gold is None or not spec.gold.by_task:
+        return posts
+    per_root = truth.drop_duplicates("thread_id").set_index("thread_id")[spec.gold.by_task]
+    out = posts.copy()
+    out[spec.gold.by_task] = root_uids(posts).map(per_root).astype("string")
+    return out
+
+
+def _validation(spec: Study, model: str, truth: pd.DataFrame):
+    """What the adjusted methods correct with: the gold labels of the study's own data (with
+    the out-of-group predictions), else the model card's cross-validated confusion matrix."""
+    if not truth.empty:
+        return truth[["uid", "label", "thread_id"]], None
+    if model == "vader":
+        return None, None
+    from analysis.classifiers import model_card
+
+    return None, model_card(model).get("cv_confusion")
+
+
+# -- helpers -----------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _staged(dest: Path) -> Iterator[Path]:
+    """A fresh temporary folder next to ``dest`` that replaces ``dest`` if the block succeeds."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
+    try:
+        yield tmp
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    old = dest.with_name(f".{dest.name}.old")
+    if old.exists():
+        shutil.rmtree(old)
+    if dest.exists():
+        dest.rename(old)
+    tmp.chmod(0o755)
+    tmp.rename(dest)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _relative(path: Path) -> str:
+    try:
+        return path.resolve().relative_to(config.PROJECT_ROOT).as_posix()
+    except ValueError:
+        return str(path)

@@ -1,0 +1,118 @@
+"""``reproduce``: a study end to end, deterministic, atomic, with provenance."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from analysis import config
+from analysis import reproduce as pipeline
+from analysis.study import load_study
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# RumourEval 2019 train + dev per data/raw/rumoureval2019/SOURCE.md: 5,217 + 1,485 labelled
+# posts, of which 12 + 7 are Reddit "more" stubs without text or time.
+LABELLED_POSTS = 5_217 + 1_485 - 12 - 7
+
+
+@pytest.fixture(scope="module")
+def quick_study(tmp_path_factory) -> Path:
+    """The default study with VADER only and few bootstrap replicates (the trained model's
+    leave-one-event-out run is exercised by `make reproduce` and the benchmarks)."""
+    text = (config.STUDIES / "rumour-replies.toml").read_text()
+    text = (text.replace('models = ["default", "vader"]', 'models = ["vader"]')
+            .replace('model = "default"', 'model = "vader"')
+            .replace('name = "rumour-replies"', 'name = "quick-rumours"')
+            .replace("n_boot = 300", "n_boot = 40"))
+    path = tmp_path_factory.mktemp("studies") / "quick-rumours.toml"
+    path.write_text(text)
+    return path
+
+
+@pytest.fixture()
+def sandbox(tmp_path, monkeypatch) -> Path:
+    monkeypatch.setattr(config, "DATA_PROCESSED", tmp_path / "processed")
+    monkeypatch.setattr(config, "REPORTS", tmp_path / "reports")
+    return tmp_path
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def _comparable(files: dict[str, bytes]) -> dict[str, object]:
+    """The files, with the manifest's git state left out (it records whether the work tree was
+    clean, which other work on the checkout may change between two runs)."""
+    out: dict[str, object] = dict(files)
+    if "manifest.json" in out:
+        manifest = json.loads(files["manifest.json"])
+        manifest.pop("git_commit")
+        out["manifest.json"] = manifest
+    return out
+
+
+def test_reproduce_writes_every_output_and_is_byte_identical_on_a_rerun(quick_study, sandbox):
+    first = pipeline.reproduce(quick_study, progress=False)
+    report = _files(first.report)
+    tables = _files(first.processed)
+    spec = load_study(quick_study)
+    for figure in spec.figures:
+        assert f"{figure.file}.png" in report and f"{figure.file}.pdf" in report
+    assert {"summary.md", "manifest.json"} <= set(report)
+    assert {"posts.parquet", "gold.parquet", "labels_vader.parquet", "trend.csv"} <= set(tables)
+
+    second = pipeline.reproduce(quick_study, progress=False)
+    assert _comparable(_files(second.report)) == _comparable(report)
+    assert _files(second.processed) == tables
+
+
+def test_manifest_records_raw_hashes_versions_and_parameters(quick_study, sandbox):
+    outputs = pipeline.reproduce(quick_study, progress=False)
+    manifest = json.loads(outputs.manifest.read_text())
+    raw = {row["path"]: row["sha256"] for row in manifest["inputs"]}
+    listed = (config.RAW_MANIFEST.read_text().splitlines())
+    archive = "data/raw/rumoureval2019/rumoureval-2019-training-data.tar.gz"
+    assert any(line.startswith("rumoureval2019/rumoureval-2019-training-data.tar.gz,"
+                               + raw[archive]) for line in listed)
+    assert manifest["seed"] == load_study(quick_study).seed
+    assert manifest["versions"]["pandas"] and manifest["versions"]["analysis"]
+    assert manifest["parameters"]["classify"]["models"] == ["vader"]
+    assert any(o["path"].endswith("summary.md") for o in manifest["outputs"])
+
+
+def test_gold_labels_cover_every_labelled_post(quick_study):
+    spec = load_study(quick_study)
+    posts, gold, rejects = pipeline.ingest_sources(spec, progress=False)
+    truth = pipeline.gold_stance(spec, posts, gold)
+    assert len(truth) == LABELLED_POSTS
+    assert rejects == 12 + 7
+    assert set(truth["label"]) == {"support", "criticism", "other"}
+    assert set(truth["veracity"].dropna()) == {"true", "false", "unverified"}
+    assert truth["veracity"].notna().all() and truth["event"].notna().all()
+
+
+def test_a_failing_stage_leaves_earlier_outputs_untouched(quick_study, sandbox, monkeypatch):
+    first = pipeline.reproduce(quick_study, progress=False)
+    before = _files(first.report), _files(first.processed)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("trend failed")
+
+    monkeypatch.setattr(pipeline, "trend_study", broken)
+    with pytest.raises(RuntimeError):
+        pipeline.reproduce(quick_study, progress=False)
+    assert (_files(first.report), _files(first.processed)) == before
+    leftovers = [p.name for p in (sandbox / "reports").iterdir() if p.name.startswith(".")]
+    assert leftovers == []
+
+
+def test_summary_states_the_timing_comparison_with_numbers(quick_study, sandbox):
+    outputs = pipeline.reproduce(quick_study, progress=False)
+    summary = outputs.summary.read_text()
+    assert "Zubiaga" in summary
+    assert "In this data, the support share of unverified rumours is" in summary
+    assert "| veracity | label | first 1 h |" in summary
