@@ -169,13 +169,20 @@ def parse_time(value: object, *, tz: str | None = None) -> pd.Timestamp | None:
     Timestamp('2005-12-12 00:00:00+0000', tz='UTC')
     >>> parse_time("2020-09-30 21:00", tz="America/Los_Angeles")
     Timestamp('2020-10-01 04:00:00+0000', tz='UTC')
+    >>> parse_time(float("nan")) is None
+    True
     """
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if isinstance(value, bool):
         raise ValueError(f"not a time: {value!r}")
     if isinstance(value, int | float) or (isinstance(value, str) and _is_number(value)):
-        return pd.Timestamp(float(value), unit="s", tz="UTC")
+        seconds = float(value)
+        if seconds != seconds:  # NaN: a missing time, as pandas writes it
+            return None
+        if seconds in (float("inf"), float("-inf")):
+            raise ValueError(f"not a time: {value!r}")
+        return pd.Timestamp(seconds, unit="s", tz="UTC")
     if isinstance(value, str) and len(value) == 30 and value[3] == " " and value[19] == " ":
         stamp = pd.Timestamp(datetime.strptime(value, "%a %b %d %H:%M:%S %z %Y"))
     else:
