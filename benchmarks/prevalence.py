@@ -158,7 +158,10 @@ def summarize(comparison: pd.DataFrame) -> pd.DataFrame:
             "bins": int(len(certain) // 2),
             "all bins": int(len(rows) // 2),
         })
-    return pd.DataFrame(out)
+    table = pd.DataFrame(out)
+    order = {m: i for i, m in enumerate((*METHODS, "prior"))}
+    return table.sort_values(["model", "method"], key=lambda c: c.map(order) if c.name ==
+                             "method" else c, kind="stable").reset_index(drop=True)
 
 
 def _table(summary: pd.DataFrame) -> list[str]:
