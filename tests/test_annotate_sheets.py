@@ -213,3 +213,18 @@ def test_csv_saved_by_a_spreadsheet_in_another_locale_is_read(tmp_path):
     result = read_sheets(folder)
     assert result.errors == []
     assert len(result.labels) == 8 and set(result.labels["note"]) == {"café"}
+
+
+def test_a_post_labelled_differently_then_again_is_not_imported(tmp_path):
+    folder = make_folder(tmp_path)
+    path = folder / "sheet-B.csv"
+    sheet = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    sheet["label"] = ["support", "other", "criticism", "other"]
+    again = pd.concat([sheet.iloc[[0]].assign(label="other"), sheet.iloc[[0]]])
+    pd.concat([sheet, again]).to_csv(path, index=False, encoding="utf-8-sig")
+    fill_csv(folder, "A", ["support"] * 4)
+    result = read_sheets(folder)
+    b = result.labels[result.labels["labeler_id"] == "B"]
+    assert "gen:0" not in set(b["uid"]) and len(b) == 3
+    assert [(p.row, p.severity) for p in result.problems if p.value == "gen:0"] == [
+        (6, "error"), (7, "error")]

@@ -544,6 +544,7 @@ def _read_coder(paths: list[Path], coder: str, allowed: dict[str, str],
     path, frame, _ = max(with_labels or loaded, key=lambda item: (item[2], item[0].suffix))
     rows = []
     seen: dict[str, tuple[int, str]] = {}
+    conflicted: set[str] = set()
     mtime = pd.Timestamp(path.stat().st_mtime, unit="s", tz="UTC").floor("s")
     for offset, record in enumerate(frame.to_dict("records")):
         row = offset + 2
@@ -574,14 +575,19 @@ def _read_coder(paths: list[Path], coder: str, allowed: dict[str, str],
             continue
         if uid in seen:
             first_row, first_label = seen[uid]
-            if first_label == label:
+            if uid in conflicted:
+                problems.append(Problem(path.name, row, f"duplicate of row {first_row}; this "
+                                        "post has different labels in the sheet, none imported",
+                                        uid, "uid"))
+            elif first_label == label:
                 problems.append(Problem(path.name, row, f"duplicate of row {first_row} (same "
                                         "label); kept once", uid, "uid", severity="warning"))
             else:
                 problems.append(Problem(path.name, row, f"duplicate of row {first_row} with a "
                                         f"different label ({first_label!r} vs {label!r}); "
-                                        "neither imported", uid, "uid"))
+                                        "none imported", uid, "uid"))
                 rows = [r for r in rows if r["uid"] != uid]
+                conflicted.add(uid)
             continue
         seen[uid] = (row, label)
         rows.append({"uid": uid, "label": label, "labeler_id": coder, "created_at": mtime,
