@@ -71,8 +71,8 @@ MAX_EXACT_CLASSES = 10
 
 #: EM stops when no prior moves by more than this between iterations (QuaPy uses 1e-4 on the mean
 #: absolute change; a tighter bound costs little here).
-EM_TOLERANCE = 1e-6
-EM_MAX_ITER = 1000
+EM_TOLERANCE = 1e-5
+EM_MAX_ITER = 500
 
 
 def counts_to_shares(counts: ArrayLike) -> np.ndarray:
