@@ -103,7 +103,7 @@ def test_em_matches_quapy():
     rng = np.random.default_rng(3)
     probabilities = rng.dirichlet([2.0, 1.0, 0.5], size=300)
     train_prior = np.array([0.5, 0.3, 0.2])
-    ours = quantify.em_prior_adjustment(probabilities, train_prior, tol=1e-10)
+    ours = quantify.em_prior_adjustment(probabilities, train_prior, tol=1e-10, max_iter=20000)
     theirs, _ = EMQ.EM(train_prior, probabilities, epsilon=1e-10)
     np.testing.assert_allclose(ours, theirs, atol=1e-6)
 
