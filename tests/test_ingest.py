@@ -16,7 +16,7 @@ from analysis.commands import main
 from analysis.errors import UserError
 from analysis.loaders import REGISTRY
 from analysis.loaders import ingest as ingest_module
-from analysis.loaders.ingest import ingest, load_posts, write_outputs
+from analysis.loaders.ingest import ingest, ingest_to_files, load_posts, write_outputs
 
 DATA = Path(__file__).parent / "data"
 SAMPLES = DATA / "twarc2_samples"
@@ -259,3 +259,28 @@ def test_result_is_deterministic():
     a = run([SAMPLES / "brexit.jsonl"]).posts
     b = run([SAMPLES / "brexit.jsonl"]).posts
     pd.testing.assert_frame_equal(a, b)
+
+
+def test_ingest_to_files_matches_ingest_and_write(tmp_path, monkeypatch):
+    monkeypatch.setattr(ingest_module, "CHUNK_ROWS", 50)  # several chunks and row groups
+    inputs = [SAMPLES / "noflat.jsonl", SAMPLES / "flat.jsonl",
+              SAMPLES / "streaming_output_with_error.jsonl"]
+    in_memory = run(inputs)
+    write_outputs(in_memory, tmp_path / "a" / "posts.parquet", inputs)
+    streamed, written = ingest_to_files(inputs, tmp_path / "b" / "posts.parquet",
+                                        detect_language=False)
+    a = schema.conform(io.read_table(tmp_path / "a" / "posts.parquet"), schema.POSTS)
+    b = schema.conform(io.read_table(written["posts"]), schema.POSTS)
+    pd.testing.assert_frame_equal(a, b)
+    assert streamed.summary["duplicates"] == in_memory.summary["duplicates"]
+    assert (tmp_path / "b" / "posts.rejects.jsonl").read_text() == (
+        tmp_path / "a" / "posts.rejects.jsonl").read_text()
+    assert not [p for p in (tmp_path / "b").iterdir() if p.name.startswith(".")]
+
+
+def test_ingest_to_files_strict_writes_nothing(tmp_path):
+    result, written = ingest_to_files([SAMPLES / "streaming_output_with_error.jsonl"],
+                                      tmp_path / "posts.parquet", detect_language=False,
+                                      strict=True)
+    assert written == {} and result.rejects
+    assert list(tmp_path.iterdir()) == []

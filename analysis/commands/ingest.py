@@ -59,11 +59,14 @@ def format_summary(summary: dict) -> str:
     """The summary as a few human-readable lines."""
     lines = []
     for entry in summary["inputs"]:
+        if entry["format"] is None:
+            lines.append(f"  {entry['path']}: not read ({entry['rejects']} reject)")
+            continue
         how = "detected" if entry["detected"] else "as given"
-        lines.append(f"  {entry['path']}: {entry['format'] or '?'} ({how}), "
+        lines.append(f"  {entry['path']}: {entry['format']} ({how}), "
                      f"{entry['rows']} rows, {entry['rejects']} rejects")
-    lines.append(f"rows read: {summary['rows_read']} "
-                 f"({summary['rows_read_matched']} matched, the rest context)")
+    context_read = summary["rows_read"] - summary["rows_read_matched"]
+    lines.append(f"rows read: {summary['rows_read']} ({context_read} context)")
     lines.append(f"rows written: {summary['rows_written']} "
                  f"({summary['rows_context']} context)")
     lines.append(f"duplicates collapsed: {summary['duplicates']}")
@@ -79,13 +82,15 @@ def format_summary(summary: dict) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from analysis.loaders.ingest import ingest, output_paths, write_outputs
+    from analysis.loaders.ingest import ingest_to_files, output_paths
 
     output_paths(args.output)  # refuse a bad -o before reading anything
-    result = ingest(
-        args.inputs, format=args.format, field_map=parse_field_map(args.field_map), tz=args.tz,
-        thread_id=args.thread_id, platform=args.platform, keep_authors=args.keep_authors,
-        detect_language=args.detect_language, progress=None if not args.quiet else False)
+    result, written = ingest_to_files(
+        args.inputs, args.output, format=args.format,
+        field_map=parse_field_map(args.field_map), tz=args.tz, thread_id=args.thread_id,
+        platform=args.platform, keep_authors=args.keep_authors,
+        detect_language=args.detect_language, progress=None if not args.quiet else False,
+        strict=args.strict)
     if not args.quiet:
         print(format_summary(result.summary), file=sys.stderr)
     if args.strict and result.rejects:
@@ -93,7 +98,6 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: {len(result.rejects)} record(s) rejected (--strict), nothing written; "
               f"first: {first.file}:{first.line}: {first.reason}", file=sys.stderr)
         return EXIT_USER_ERROR
-    written = write_outputs(result, args.output, args.inputs)
     if not args.quiet:
         for name, path in written.items():
             print(f"wrote {name}: {path}", file=sys.stderr)

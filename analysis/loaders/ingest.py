@@ -7,6 +7,10 @@ order), streams each file through it, keeps only the rows (in typed chunks of
 pseudonymizes authors. Every input record ends as a row or a
 :class:`~analysis.loaders.base.Reject`; nothing is dropped silently.
 
+:func:`ingest` returns the table; :func:`write_outputs` writes it with its rejects, labels and
+manifest; :func:`ingest_to_files` does both without holding the table in memory (the CLI uses
+it).
+
 Examples
 --------
 >>> from pathlib import Path
@@ -24,6 +28,7 @@ import importlib
 import json
 import os
 import sys
+import tempfile
 import time
 import warnings
 from collections import Counter
@@ -54,7 +59,7 @@ from analysis.loaders.base import (
 )
 
 #: Rows converted to a typed DataFrame at a time (raw records are never kept).
-CHUNK_ROWS = 20_000
+CHUNK_ROWS = 5_000
 #: Bytes of (decompressed) input given to ``sniff``.
 HEAD_BYTES = 64 * 1024
 #: Formats whose loaders read a whole folder (they are asked with ``sniff(folder, b"")``).
@@ -339,21 +344,138 @@ def _progress(progress: bool | None):
     return tqdm(total=None, unit=" records", file=sys.stderr, mininterval=0.5, leave=False)
 
 
-def _collapse_duplicates(posts: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+#: Columns that reply trees and duplicates need; kept in memory while the rest may be spilled.
+LIGHT_COLUMNS = ("uid", "platform", "id", "parent_id", "thread_id", "root_id", "author_id",
+                 "reply_to_author_id", "collected_at", "collection_role")
+#: Columns that :func:`_structure` decides for every kept row.
+STRUCTURE_COLUMNS = ("thread_id", "root_id", "depth", "author_is_op", "reply_to_author_id",
+                     "collection_role")
+
+
+def _collapse_duplicates(light: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     """One row per uid (the latest ``collected_at`` wins; ties: the later input); matched if any
-    copy was matched."""
-    duplicated = posts["uid"].duplicated(keep=False)
+    copy was matched. ``light`` has a ``_pos`` column (position in the run); the result is in
+    ``_pos`` order."""
+    duplicated = light["uid"].duplicated(keep=False)
     if not duplicated.any():
-        return posts, 0
-    matched_uids = set(posts.loc[duplicated & (posts["collection_role"] == "matched"), "uid"])
-    order = posts.assign(_pos=np.arange(len(posts))).sort_values(
-        ["collected_at", "_pos"], kind="stable", na_position="first")
+        return light, 0
+    matched_uids = set(light.loc[duplicated & (light["collection_role"] == "matched"), "uid"])
+    order = light.sort_values(["collected_at", "_pos"], kind="stable", na_position="first")
     kept = order.drop_duplicates("uid", keep="last").sort_values("_pos", kind="stable")
-    kept = kept.drop(columns="_pos").reset_index(drop=True)
+    kept = kept.reset_index(drop=True)
     fix = kept["uid"].isin(matched_uids)
     if fix.any():
         kept.loc[fix, "collection_role"] = "matched"
-    return kept, len(posts) - len(kept)
+    return kept, len(light) - len(kept)
+
+
+def _structure(light: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """Kept rows (``_pos``) with their reply-tree columns, and the number of duplicates."""
+    from analysis.loaders.threads import add_threads
+
+    kept, duplicates = _collapse_duplicates(light)
+    threaded = add_threads(kept)
+    return threaded[["_pos", *STRUCTURE_COLUMNS]].reset_index(drop=True), duplicates
+
+
+class _MemorySink:
+    """Keeps the typed chunks in memory (for :func:`ingest`)."""
+
+    def __init__(self) -> None:
+        self.chunks: list[pd.DataFrame] = []
+        self.rows = 0
+
+    def add(self, frame: pd.DataFrame) -> None:
+        self.chunks.append(frame)
+        self.rows += len(frame)
+
+    def light(self) -> pd.DataFrame:
+        frames = [c[list(LIGHT_COLUMNS)] for c in self.chunks]
+        light = (pd.concat(frames, ignore_index=True) if frames
+                 else schema.empty(schema.POSTS)[list(LIGHT_COLUMNS)])
+        return light.assign(_pos=np.arange(len(light)))
+
+    def chunks_with_offsets(self) -> Iterator[tuple[int, pd.DataFrame]]:
+        offset = 0
+        for chunk in self.chunks:
+            yield offset, chunk
+            offset += len(chunk)
+
+
+def _arrow_types(arrow_type: pa.DataType) -> object:
+    if arrow_type in (pa.string(), pa.large_string()):
+        return schema.STRING
+    if pa.types.is_list(arrow_type) or pa.types.is_large_list(arrow_type):
+        return schema.STRING_LIST
+    return {pa.int64(): pd.Int64Dtype(), pa.int16(): pd.Int16Dtype(),
+            pa.float64(): pd.Float64Dtype(), pa.bool_(): pd.BooleanDtype()}.get(arrow_type)
+
+
+class _SpillSink:
+    """Writes typed chunks to a temporary Parquet file and keeps only the light columns, so
+    memory does not grow with the text of the rows (for :func:`ingest_to_files`)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.writer: pq.ParquetWriter | None = None
+        self.lights: list[pd.DataFrame] = []
+        self.rows = 0
+
+    def add(self, frame: pd.DataFrame) -> None:
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        if self.writer is None:
+            self.writer = pq.ParquetWriter(self.path, table.schema)
+        self.writer.write_table(table)
+        self.lights.append(frame[list(LIGHT_COLUMNS)])
+        self.rows += len(frame)
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            self.writer = None
+
+    def light(self) -> pd.DataFrame:
+        light = (pd.concat(self.lights, ignore_index=True) if self.lights
+                 else schema.empty(schema.POSTS)[list(LIGHT_COLUMNS)])
+        self.lights = []
+        return light.assign(_pos=np.arange(len(light)))
+
+    def chunks_with_offsets(self) -> Iterator[tuple[int, pd.DataFrame]]:
+        self.close()
+        if not self.rows:
+            return
+        parquet = pq.ParquetFile(self.path)
+        offset = 0
+        for group in range(parquet.num_row_groups):
+            frame = parquet.read_row_group(group).to_pandas(types_mapper=_arrow_types,
+                                                            ignore_metadata=True)
+            frame = conform_posts(frame)
+            yield offset, frame
+            offset += len(frame)
+
+
+def _finish_chunks(sink, structure: pd.DataFrame, *, detect_language: bool,
+                   key: bytes | None) -> Iterator[pd.DataFrame]:
+    """The final posts table, chunk by chunk: kept rows, reply-tree columns, language,
+    pseudonyms, schema types."""
+    positions = structure["_pos"].to_numpy()
+    for offset, chunk in sink.chunks_with_offsets():
+        lo, hi = np.searchsorted(positions, [offset, offset + len(chunk)])
+        if hi == lo:
+            continue
+        part = structure.iloc[lo:hi]
+        rows = chunk.iloc[positions[lo:hi] - offset].reset_index(drop=True)
+        for column in STRUCTURE_COLUMNS:
+            rows[column] = part[column].to_numpy()
+        if detect_language:
+            from analysis.loaders.language import detect_languages
+
+            rows["lang_detected"], rows["lang_confidence"] = detect_languages(rows["text"])
+        if key is not None:
+            from analysis.loaders.pseudonym import pseudonymize
+
+            rows = pseudonymize(rows, key)
+        yield conform_posts(rows)
 
 
 def _labels_frame(labels: list[GoldLabel]) -> pd.DataFrame:
@@ -415,21 +537,64 @@ def ingest(
     started = time.perf_counter()
     if isinstance(paths, str | os.PathLike):
         paths = [paths]
+    options = _options(field_map, tz, thread_id, platform)
     plan = plan_inputs(list(paths), format)
-    options = LoadOptions(field_map=dict(field_map or {}), tz=tz, thread_id=thread_id,
-                          platform=platform)
+    sink = _MemorySink()
+    collected = _read_inputs(plan, options, sink, progress)
+    key, key_fingerprint = _key(keep_authors, pseudonym_key)
+    structure, duplicates = _structure(sink.light())
+    chunks = list(_finish_chunks(sink, structure, detect_language=detect_language, key=key))
+    posts = (pd.concat(chunks, ignore_index=True) if chunks
+             else conform_posts(schema.empty(schema.POSTS)))
+    summary = _summary(collected, structure, duplicates, keep_authors=keep_authors,
+                       key_fingerprint=key_fingerprint, detect_language=detect_language,
+                       started=started)
+    labels = _labels_frame(collected["labels"]) if collected["labels"] else pd.DataFrame()
+    return IngestResult(posts=posts, rejects=collected["rejects"], labels=labels,
+                        summary=summary)
+
+
+def _options(field_map, tz, thread_id, platform) -> LoadOptions:
     if tz is not None:
         try:
             pd.Timestamp("2020-01-01").tz_localize(tz)
         except Exception as exc:  # noqa: BLE001 - pytz / zoneinfo raise different types
             raise UserError(f"unknown time zone {tz!r}; use an IANA name such as "
                             f"Europe/Berlin") from exc
+    return LoadOptions(field_map=dict(field_map or {}), tz=tz, thread_id=thread_id,
+                       platform=platform)
 
+
+def _key(keep_authors: bool, pseudonym_key: bytes | str | None) -> tuple[bytes | None,
+                                                                          str | None]:
+    if keep_authors:
+        return None, None
+    from analysis.loaders.pseudonym import key_id, load_key
+
+    key = load_key(pseudonym_key)
+    return key, key_id(key)
+
+
+def _read_inputs(plan: list[_Input], options: LoadOptions, sink, progress: bool | None) -> dict:
+    """Run the loaders over the plan; typed chunks go to ``sink``; returns rejects, labels and
+    per-input counts."""
     rejects: list[Reject] = []
     labels: list[GoldLabel] = []
-    chunks: list[pd.DataFrame] = []
     inputs_summary = []
     rows_read = 0
+    matched_read = 0
+
+    def flush(rows: list[dict], entry: dict, bar) -> None:
+        nonlocal matched_read
+        before = len(rejects)
+        frame = _typed_chunk(rows, rejects)
+        sink.add(frame)
+        matched_read += int((frame["collection_role"] != "context").sum())
+        entry["rejects"] += len(rejects) - before
+        entry["rows"] -= len(rejects) - before
+        if bar is not None:
+            bar.update(len(rows))
+
     with _progress(progress) as bar:
         for item in plan:
             entry = {"path": str(item.path), "format": item.format, "detected": item.detected,
@@ -456,12 +621,7 @@ def ingest(
                     rows.append(record)
                     entry["rows"] += 1
                     if len(rows) >= CHUNK_ROWS:
-                        before = len(rejects)
-                        chunks.append(_typed_chunk(rows, rejects))
-                        entry["rejects"] += len(rejects) - before
-                        entry["rows"] -= len(rejects) - before
-                        if bar is not None:
-                            bar.update(len(rows))
+                        flush(rows, entry, bar)
                         rows = []
                 elif isinstance(record, Reject):
                     rejects.append(record)
@@ -470,49 +630,30 @@ def ingest(
                     labels.append(record)
                     entry["labels"] += 1
             if rows:
-                before = len(rejects)
-                chunks.append(_typed_chunk(rows, rejects))
-                entry["rejects"] += len(rejects) - before
-                entry["rows"] -= len(rejects) - before
-                if bar is not None:
-                    bar.update(len(rows))
+                flush(rows, entry, bar)
             rows_read += entry["rows"]
+    return {"rejects": rejects, "labels": labels, "inputs": inputs_summary,
+            "rows_read": rows_read, "rows_read_matched": matched_read}
 
-    posts = (pd.concat(chunks, ignore_index=True) if chunks else schema.empty(schema.POSTS))
-    matched_read = int((posts["collection_role"] != "context").sum())
-    posts, duplicates = _collapse_duplicates(posts)
 
-    from analysis.loaders.threads import add_threads
-
-    posts = add_threads(posts)
-    if detect_language and len(posts):
-        from analysis.loaders.language import detect_languages
-
-        posts["lang_detected"], posts["lang_confidence"] = detect_languages(posts["text"])
-    key_fingerprint = None
-    if not keep_authors:
-        from analysis.loaders.pseudonym import key_id, load_key, pseudonymize
-
-        key = load_key(pseudonym_key)
-        key_fingerprint = key_id(key)
-        posts = pseudonymize(posts, key)
-    posts = conform_posts(posts)
-
+def _summary(collected: dict, structure: pd.DataFrame, duplicates: int, *, keep_authors: bool,
+             key_fingerprint: str | None, detect_language: bool, started: float) -> dict:
+    rejects = collected["rejects"]
     reasons = Counter(_reason_key(r.reason) for r in rejects)
-    formats = Counter()
-    for entry in inputs_summary:
+    formats: Counter = Counter()
+    for entry in collected["inputs"]:
         if entry["format"]:
             formats[entry["format"]] += entry["rows"]
-    summary = {
-        "inputs": inputs_summary,
-        "rows_read": rows_read,
-        "rows_read_matched": matched_read,
-        "rows_written": len(posts),
-        "rows_context": int((posts["collection_role"] == "context").sum()),
+    return {
+        "inputs": collected["inputs"],
+        "rows_read": collected["rows_read"],
+        "rows_read_matched": collected["rows_read_matched"],
+        "rows_written": len(structure),
+        "rows_context": int((structure["collection_role"] == "context").sum()),
         "duplicates": duplicates,
         "rejects": len(rejects),
         "rejects_by_reason": dict(sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))),
-        "labels": len(labels),
+        "labels": len(collected["labels"]),
         "rows_by_format": dict(sorted(formats.items())),
         "pseudonymized": not keep_authors,
         "pseudonym_key_id": key_fingerprint,
@@ -520,8 +661,6 @@ def ingest(
         "loader_version": LOADER_VERSION,
         "seconds": round(time.perf_counter() - started, 3),
     }
-    labels_frame = _labels_frame(labels) if labels else pd.DataFrame()
-    return IngestResult(posts=posts, rejects=rejects, labels=labels_frame, summary=summary)
 
 
 def load_posts(paths, format: str = "auto", **options) -> pd.DataFrame:  # noqa: A002
@@ -596,13 +735,28 @@ def write_outputs(result: IngestResult, output: str | os.PathLike,
     dict
         ``posts``, ``manifest`` and, when written, ``rejects`` and ``labels`` -> path.
     """
-    inputs = list(inputs)
+    def write_posts(tmp: Path) -> int:
+        pq.write_table(pa.Table.from_pandas(result.posts, preserve_index=False), tmp)
+        return len(result.posts)
+
+    return _write_files(result, output, inputs, write_posts)
+
+
+def _check_outputs(output: str | os.PathLike, inputs: Iterable[str | os.PathLike]
+                   ) -> tuple[dict[str, Path], list[Path]]:
     paths = output_paths(Path(output))
     guard = _input_files(inputs)
     guard_resolved = {p.resolve() for p in guard}
     for dest in paths.values():
         if dest.resolve() in guard_resolved:
             raise UserError("output would overwrite an input file; pick another -o", dest)
+    return paths, guard
+
+
+def _write_files(result: IngestResult, output: str | os.PathLike,
+                 inputs: Iterable[str | os.PathLike], write_posts) -> dict[str, Path]:
+    inputs = list(inputs)
+    paths, guard = _check_outputs(output, inputs)
     manifest = {
         "created_by": f"analysis {__version__}",
         "loader_version": LOADER_VERSION,
@@ -613,9 +767,9 @@ def write_outputs(result: IngestResult, output: str | os.PathLike,
     written: dict[str, Path] = {}
     with contextlib.ExitStack() as stack:
         tmp = stack.enter_context(atomic_path(paths["posts"], overwrite_guard=guard))
-        pq.write_table(pa.Table.from_pandas(result.posts, preserve_index=False), tmp)
+        rows = write_posts(tmp)
         written["posts"] = paths["posts"]
-        manifest["outputs"]["posts"] = {"file": paths["posts"].name, "rows": len(result.posts)}
+        manifest["outputs"]["posts"] = {"file": paths["posts"].name, "rows": rows}
         if result.rejects:
             tmp = stack.enter_context(atomic_path(paths["rejects"], overwrite_guard=guard))
             with open(tmp, "w", encoding="utf-8") as handle:
@@ -638,3 +792,91 @@ def write_outputs(result: IngestResult, output: str | os.PathLike,
         if name not in written and paths[name].exists():
             paths[name].unlink()
     return written
+
+
+def ingest_to_files(
+    paths: str | os.PathLike | Iterable[str | os.PathLike],
+    output: str | os.PathLike,
+    format: str = "auto",  # noqa: A002 - mirrors --format
+    *,
+    field_map: Mapping[str, str] | None = None,
+    tz: str | None = None,
+    thread_id: str | None = None,
+    platform: str | None = None,
+    keep_authors: bool = False,
+    pseudonym_key: bytes | str | None = None,
+    detect_language: bool = True,
+    progress: bool | None = None,
+    strict: bool = False,
+) -> tuple[IngestResult, dict[str, Path]]:
+    """:func:`ingest` + :func:`write_outputs` without holding the posts table in memory.
+
+    Typed chunks are spilled to a temporary Parquet file (next to ``output`` when its folder
+    exists); only the columns that reply trees and duplicates need stay in memory. The output is
+    the same as ``write_outputs(ingest(paths, ...), output, paths)``.
+
+    Parameters
+    ----------
+    paths, format, field_map, tz, thread_id, platform, keep_authors, pseudonym_key,
+    detect_language, progress
+        As for :func:`ingest`.
+    output
+        OUTPUT.parquet; the rejects, labels and manifest files go next to it.
+    strict
+        When any record is rejected, write nothing and return an empty dict of written files.
+
+    Returns
+    -------
+    tuple
+        The :class:`IngestResult` (its ``posts`` is empty: read OUTPUT.parquet) and the written
+        files by name.
+    """
+    started = time.perf_counter()
+    if isinstance(paths, str | os.PathLike):
+        paths = [paths]
+    paths = list(paths)
+    options = _options(field_map, tz, thread_id, platform)
+    _check_outputs(output, paths)
+    plan = plan_inputs(paths, format)
+    parent = Path(output).parent
+    spill_dir = parent if parent.is_dir() else None
+    with tempfile.TemporaryDirectory(prefix=".ingest-spill-", dir=spill_dir) as tmp:
+        sink = _SpillSink(Path(tmp) / "chunks.parquet")
+        try:
+            collected = _read_inputs(plan, options, sink, progress)
+        finally:
+            sink.close()
+        key, key_fingerprint = _key(keep_authors, pseudonym_key)
+        structure, duplicates = _structure(sink.light())
+        summary = _summary(collected, structure, duplicates, keep_authors=keep_authors,
+                           key_fingerprint=key_fingerprint, detect_language=detect_language,
+                           started=started)
+        labels = (_labels_frame(collected["labels"]) if collected["labels"]
+                  else pd.DataFrame())
+        result = IngestResult(posts=conform_posts(schema.empty(schema.POSTS)),
+                              rejects=collected["rejects"], labels=labels, summary=summary)
+        if strict and result.rejects:
+            return result, {}
+
+        def write_posts(dest: Path) -> int:
+            writer = None
+            count = 0
+            try:
+                for chunk in _finish_chunks(sink, structure, detect_language=detect_language,
+                                            key=key):
+                    table = pa.Table.from_pandas(chunk, preserve_index=False)
+                    if writer is None:
+                        writer = pq.ParquetWriter(dest, table.schema)
+                    writer.write_table(table)
+                    count += len(chunk)
+                if writer is None:
+                    empty = conform_posts(schema.empty(schema.POSTS))
+                    pq.write_table(pa.Table.from_pandas(empty, preserve_index=False), dest)
+            finally:
+                if writer is not None:
+                    writer.close()
+            return count
+
+        written = _write_files(result, output, paths, write_posts)
+        result.summary["seconds"] = round(time.perf_counter() - started, 3)
+    return result, written
