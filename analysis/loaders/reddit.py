@@ -54,6 +54,7 @@ Timestamp('2005-12-12 05:26:28+0000', tz='UTC')
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Mapping
 
@@ -131,13 +132,17 @@ def _count(value: object) -> int | None:
 
 
 def _text(value: object) -> tuple[str | None, str]:
-    """The text and its ``text_status``."""
+    """The text (HTML entities decoded) and its ``text_status``.
+
+    Reddit stores ``body``, ``selftext`` and ``title`` with ``&``, ``<`` and ``>`` escaped as
+    HTML entities (``&amp;``, ``&lt;``, ``&gt;``), in the API and in the dumps alike.
+    """
     if not isinstance(value, str):
         return None, "ok"
     status = DELETED_MARKERS.get(value.strip())
     if status is not None:
         return None, status
-    return (value if value.strip() else None), "ok"
+    return (html.unescape(value) if value.strip() else None), "ok"
 
 
 def _author(data: Mapping) -> str | None:
@@ -235,7 +240,7 @@ def row_from_thing(data: dict, kind: str) -> dict:
     if text is None and text_status == "ok" and isinstance(category, str) and category:
         text_status = "deleted" if category in AUTHOR_REMOVALS else "removed"
     title = data.get("title") if kind == "t3" else None
-    title = title if isinstance(title, str) and title else None
+    title = html.unescape(title) if isinstance(title, str) and title else None
     author = _author(data)
     score = _count(data.get("score"))
     if score is None:
