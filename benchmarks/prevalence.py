@@ -179,7 +179,9 @@ def _verdict(summary: pd.DataFrame) -> str:
     best = methods.loc[methods["MAE"].idxmin()]
     vader_cc = methods[(methods["model"] == "vader") & (methods["method"] == "cc")]
     prior = summary[summary["method"] == "prior"]
-    text = f"Best: {best['model']} / {best['method']}, MAE {best['MAE']:.3f} (goal: at most 0.03)"
+    met = "met" if best["MAE"] <= 0.03 else "NOT met"
+    text = (f"Best: {best['model']} / {best['method']}, MAE {best['MAE']:.3f} (goal: at most "
+            f"0.03, {met})")
     if len(vader_cc):
         text += f"; VADER with classify-and-count: {vader_cc['MAE'].iloc[0]:.3f}"
     if len(prior):
