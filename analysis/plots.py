@@ -179,8 +179,15 @@ def _x(frame: pd.DataFrame, relative: bool) -> tuple[np.ndarray, np.ndarray, np.
 
 
 def _event_x(value: object, relative: bool) -> float:
+    is_number = isinstance(value, int | float | np.number) and not isinstance(value, bool)
     if relative:
-        return float(value)  # type: ignore[arg-type]
+        if not is_number:
+            raise ValueError(f"event {value!r}: the bins are hours since a reference, so give "
+                             "the event in hours (e.g. 24=debunked)")
+        return float(value)
+    if is_number:
+        raise ValueError(f"event {value!r}: the bins are calendar times, so give the event as a "
+                         "date or time (e.g. 2020-09-30=announcement)")
     stamp = pd.Timestamp(value)
     stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
     return float(mdates.date2num(stamp.tz_localize(None)))
