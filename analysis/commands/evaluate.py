@@ -1,16 +1,98 @@
-"""``python -m analysis evaluate``: placeholder until its issue lands."""
+"""``python -m analysis evaluate DATA --model M --label-col label [--json]``: score a model.
+
+Compares a model's labels with the labels in DATA: accuracy, macro-F1 with a bootstrap 95%
+interval, per-class precision / recall / F1, the confusion matrix (rows true), and with
+``--average-over`` the mean F1 of those labels (F_avg, the SemEval-2016 metric). ``--cv K``
+instead cross-validates the trainable model type on DATA itself (folds grouped by
+``--group-col``).
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+from pathlib import Path
 
-from analysis.errors import UserError
+from analysis import config
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("evaluate", help="(not yet available)")
+    parser = subparsers.add_parser("evaluate", help="measure a classifier against labels",
+                                   description=__doc__.split("\n\n", 1)[1])
+    parser.add_argument("data", type=Path, help="labelled table (.csv, .parquet, .jsonl)")
+    parser.add_argument("--model", default="default",
+                        help="'default', 'vader' or a .skops file (ignored with --cv)")
+    parser.add_argument("--text-col", default="text")
+    parser.add_argument("--label-col", default="label")
+    parser.add_argument("--target-col", default=None)
+    parser.add_argument("--target", default=None, help="one fixed target for every row")
+    parser.add_argument("--context-col", default=None)
+    parser.add_argument("--group-col", default=None,
+                        help="threads/groups: bootstrap and CV folds resample them")
+    parser.add_argument("--average-over", default=None,
+                        help="comma-separated labels for F_avg, e.g. favor,against")
+    parser.add_argument("--cv", type=int, default=0, help="cross-validate on DATA with K folds")
+    parser.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples")
+    parser.add_argument("--seed", type=int, default=config.DEFAULT_SEED)
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    raise UserError("'evaluate' is not available yet")
+    from analysis.classifiers import evaluate_model, get_model
+    from analysis.classifiers import metrics as m
+    from analysis.classifiers.training import cross_val_predict, model_frame
+    from analysis.errors import UserError
+    from analysis.io import read_table
+
+    average_over = [a.strip() for a in args.average_over.split(",")] if args.average_over \
+        else None
+    if args.cv == 1 or args.cv < 0:
+        raise UserError("--cv must be at least 2")
+    table = read_table(args.data)
+    frame = model_frame(table, text_col=args.text_col, target_col=args.target_col,
+                        target=args.target, context_col=args.context_col,
+                        label_col=args.label_col, group_col=args.group_col, source=args.data)
+    if len(frame) == 0:
+        raise UserError("no rows to evaluate", args.data)
+    if args.cv:
+        from analysis.classifiers.default import make_pipeline
+
+        groups = frame["group"].astype(str).to_numpy() if "group" in frame.columns else None
+        pred, _, classes = cross_val_predict(make_pipeline(random_state=args.seed), frame,
+                                             groups=groups, cv=args.cv, seed=args.seed)
+        if average_over and set(average_over) - set(classes):
+            raise UserError(f"--average-over names labels not in the data ({classes})")
+        report = m.classification_report(frame["label"].astype(str), pred, classes,
+                                         average_over=average_over, n_boot=args.n_boot,
+                                         random_state=args.seed, groups=groups)
+        report["model"] = f"default pipeline, {args.cv}-fold CV on {args.data.name}"
+    else:
+        model = get_model(args.model)
+        report = evaluate_model(frame, model, average_over=average_over, n_boot=args.n_boot,
+                                seed=args.seed)
+        report["model"] = (f"{getattr(model, 'model_id_', args.model)}@"
+                           f"{getattr(model, 'version_', '0')}")
+    if args.json:
+        print(json.dumps(report, sort_keys=True))
+    else:
+        print(_text_report(report))
+    return 0
+
+
+def _text_report(report: dict) -> str:
+    lines = [f"model {report['model']}: n = {report['n']}, accuracy {report['accuracy']:.3f}, "
+             f"macro-F1 {report['macro_f1']:.3f}"
+             + (" [{:.3f}, {:.3f}]".format(*report["macro_f1_ci"])
+                if "macro_f1_ci" in report else "")]
+    if "f_avg" in report:
+        lines.append(f"F_avg over {', '.join(report['f_avg_labels'])}: {report['f_avg']:.3f}")
+    lines.append(f"{'label':<14}{'precision':>10}{'recall':>10}{'f1':>10}{'support':>9}")
+    for label, row in report["per_class"].items():
+        lines.append(f"{label:<14}{row['precision']:>10.3f}{row['recall']:>10.3f}"
+                     f"{row['f1']:>10.3f}{row['support']:>9}")
+    labels = report["confusion"]["labels"]
+    lines.append("confusion (rows true, columns predicted): " + " ".join(labels))
+    for label, row in zip(labels, report["confusion"]["matrix"], strict=True):
+        lines.append(f"  {label:<12} " + " ".join(f"{v:>6}" for v in row))
+    return "\n".join(lines)

@@ -1,16 +1,63 @@
-"""``python -m analysis label``: placeholder until its issue lands."""
+"""``python -m analysis label INPUT [--model vader|default|PATH] -o LABELS.parquet``.
+
+Reads a posts table (or any CSV / Parquet / JSON-lines table with the named columns) and writes
+the labels table: uid, task, label, one ``proba_<label>`` column per label, labeler_type,
+labeler_id (model id @ version), run_id. For a posts table the target of a reply is its thread
+root's text unless ``--target`` or ``--target-col`` says otherwise.
+"""
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
-from analysis.errors import UserError
+from analysis.classifiers.labelling import BATCH_SIZE
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("label", help="(not yet available)")
+    parser = subparsers.add_parser(
+        "label", help="label posts as support / criticism / other (or a trained model's labels)",
+        description=__doc__.split("\n\n", 1)[1])
+    parser.add_argument("input", type=Path, help="posts table (.parquet, .csv, .jsonl)")
+    parser.add_argument("-o", "--output", type=Path, required=True,
+                        help="labels table to write (.parquet, .csv, .jsonl)")
+    parser.add_argument("--model", default="default",
+                        help="'default', 'vader' or a .skops model file (default: default)")
+    parser.add_argument("--text-col", default="text", help="column with the text")
+    parser.add_argument("--target-col", default=None,
+                        help="column with each row's target (default: the thread root's text)")
+    parser.add_argument("--target", default=None, help="one fixed target for every row")
+    parser.add_argument("--context-col", default=None,
+                        help="column with the parent's text (default: looked up in a posts table)")
+    parser.add_argument("--batch-size", type=int, default=BATCH_SIZE, help="rows per batch")
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="parallel workers over batches (-1: all cores)")
+    parser.add_argument("--no-progress", action="store_true", help="never show a progress bar")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    raise UserError("'label' is not available yet")
+    from analysis.classifiers import get_model, label_posts
+    from analysis.errors import UserError
+    from analysis.io import atomic_path, read_table, write_table
+
+    if args.target is not None and args.target_col is not None:
+        raise UserError("give --target or --target-col, not both")
+    if args.batch_size < 1:
+        raise UserError("--batch-size must be at least 1")
+    posts = read_table(args.input)
+    with atomic_path(args.output, overwrite_guard=[args.input]):
+        pass  # refuse to overwrite the input (and data/raw) before any work
+    model = get_model(args.model)
+    from analysis.classifiers.training import _column_values
+
+    _column_values(posts, args.text_col, "text", args.input)
+    labels = label_posts(posts, model, target=args.target, text_col=args.text_col,
+                         target_col=args.target_col, context_col=args.context_col,
+                         batch_size=args.batch_size, jobs=args.jobs,
+                         progress=False if args.no_progress else None)
+    write_table(labels, args.output)
+    counts = labels["label"].value_counts().to_dict()
+    print(f"labelled {len(labels)} rows with {labels['labeler_id'].iloc[0] if len(labels) else ''}"
+          f" -> {args.output}: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+    return 0

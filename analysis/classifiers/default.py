@@ -1,0 +1,156 @@
+"""The ``default`` support / criticism / other model, built from bundled data at first use.
+
+Recipe (deterministic; no network):
+
+- data: SemEval-2016 Task 6 train + val (TweetEval copy; favor -> support, against -> criticism,
+  none -> other; target = the target's name) and RumourEval 2019 train + dev (support -> support,
+  deny -> criticism, query and comment -> other; target = the thread's source post, context = the
+  parent post, depth = position in the thread);
+- features: :class:`~analysis.classifiers.features.StanceFeatures`;
+- model: multinomial logistic regression with balanced class weights (:func:`make_pipeline`);
+- card: the mapping, cross-validated metrics with folds grouped by SemEval target / RumourEval
+  event, the cross-validated confusion matrix, data sha256, versions and seed.
+
+The fitted model and its card are cached under ``data/processed/models/`` in files named by a key
+of the training data, :data:`RECIPE_VERSION` and the scikit-learn version, written atomically; a
+changed key builds a new model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import warnings
+from pathlib import Path
+
+import pandas as pd
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline
+
+from analysis import config
+from analysis.classifiers.datasets import (
+    STANCE_MAPPINGS,
+    X_COLUMNS,
+    default_training_frame,
+    frame_digest,
+)
+from analysis.classifiers.features import StanceFeatures
+from analysis.errors import UserError
+from analysis.schema import STANCE_LABELS
+
+#: Bump when the recipe (features, model, data selection) changes: it is part of the cache key.
+RECIPE_VERSION = "3"
+
+#: Regularisation of the logistic regression, chosen on SemEval val / RumourEval dev.
+DEFAULT_C = 1.0
+
+#: Feature block weights, chosen on SemEval val / RumourEval dev.
+DEFAULT_WEIGHTS = {"interact": 1.5, "kind": 0.5, "char": 0.0}
+
+#: Folds of the card's grouped cross-validation.
+CV_FOLDS = 5
+
+
+def make_pipeline(C: float = DEFAULT_C, *, weights: dict | None = None,
+                  lexicon: str | None = "fast", min_target_count: int = 50,
+                  random_state: int = config.DEFAULT_SEED) -> Pipeline:
+    """An unfitted copy of the default model's pipeline (features + logistic regression)."""
+    return Pipeline([
+        ("features", StanceFeatures(weights=dict(DEFAULT_WEIGHTS if weights is None else weights),
+                                    lexicon=lexicon, min_target_count=min_target_count)),
+        ("clf", LogisticRegression(C=C, class_weight="balanced", tol=1e-3, max_iter=1000,
+                                   random_state=random_state)),
+    ])
+
+
+def cache_key(frame: pd.DataFrame) -> str:
+    """Key of the default model: training data, recipe version and scikit-learn version."""
+    import sklearn
+
+    digest = hashlib.sha256()
+    digest.update(frame_digest(frame, [*X_COLUMNS, "label", "group"]).encode())
+    digest.update(f"recipe={RECIPE_VERSION};sklearn={sklearn.__version__}".encode())
+    return digest.hexdigest()
+
+
+def fold_groups(frame: pd.DataFrame) -> pd.Series:
+    """CV groups of the training frame: ``source:group`` (SemEval target, RumourEval event)."""
+    source = frame["source"].astype(str) if "source" in frame.columns else "data"
+    return source + ":" + frame["group"].astype(str)
+
+
+def build_default(frame: pd.DataFrame | None = None, *, cv: int = CV_FOLDS,
+                  seed: int = config.DEFAULT_SEED, jobs: int = 1) -> tuple[Pipeline, dict]:
+    """Fit the default model and its card (no caching; see :func:`load_default`)."""
+    from analysis.classifiers.training import fit_with_card
+
+    if frame is None:
+        frame = training_frame()
+    model, card = fit_with_card(
+        make_pipeline(random_state=seed), frame, groups=fold_groups(frame), cv=cv, seed=seed,
+        jobs=jobs, model_id="default", labels=list(STANCE_LABELS))
+    key = cache_key(frame)
+    card.update({
+        "model_id": "default",
+        "version": f"{RECIPE_VERSION}-{key[:8]}",
+        "cache_key": key,
+        "label_mapping": {name: STANCE_MAPPINGS[name] for name in sorted(STANCE_MAPPINGS)},
+        "training_data": {
+            "semeval2016": "data/raw/tweeteval_stance train+val; target = target name",
+            "rumoureval2019": "data/raw/rumoureval2019 train+dev (key files); target = source "
+                              "post text, context = parent text",
+            "rows_by_source": frame["source"].value_counts().sort_index().astype(int).to_dict(),
+        },
+        "cv_grouped_by": "SemEval target / RumourEval event",
+    })
+    model.model_id_ = "default"
+    model.version_ = card["version"]
+    return model, card
+
+
+def training_frame() -> pd.DataFrame:
+    """The default model's training data; RumourEval is left out (with a warning) when the
+    RumourEval loader is not available in this checkout."""
+    try:
+        return default_training_frame()
+    except UserError as exc:
+        if "RumourEval loader" not in str(exc):
+            raise
+        # INTEGRATION POINT: RumourEval comes from analysis.loaders.ingest (format
+        # "rumoureval"); until it exists the default model is trained on SemEval-2016 alone.
+        warnings.warn(f"{exc}; the default model is trained on SemEval-2016 only",
+                      stacklevel=2)
+        return default_training_frame(rumoureval_splits=None)
+
+
+def load_default(*, cache_dir: Path | None = None, rebuild: bool = False) -> Pipeline:
+    """The default model, from the cache or built now (a few tens of seconds) and cached."""
+    from analysis.classifiers.persistence import load_model, save_model
+
+    cache_dir = Path(cache_dir) if cache_dir else config.MODELS
+    frame = training_frame()
+    key = cache_key(frame)
+    path = cache_dir / f"default-{key[:16]}.skops"
+    if path.is_file() and not rebuild:
+        try:
+            model = load_model(path)
+            model.model_id_ = "default"
+            return model
+        except UserError:
+            pass  # a damaged cache file is rebuilt below
+    model, card = build_default(frame, jobs=min(CV_FOLDS, os.cpu_count() or 1))
+    save_model(model, path, card)
+    model.model_id_ = "default"
+    return model
+
+
+def default_card(*, cache_dir: Path | None = None) -> dict:
+    """The default model's card (building the model first if needed)."""
+    from analysis.classifiers.persistence import read_card
+
+    cache_dir = Path(cache_dir) if cache_dir else config.MODELS
+    key = cache_key(training_frame())
+    path = cache_dir / f"default-{key[:16]}.skops"
+    if not path.is_file():
+        load_default(cache_dir=cache_dir)
+    return read_card(path)

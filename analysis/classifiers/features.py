@@ -1,0 +1,395 @@
+"""Target-aware features of a reply: what it says, to whom, in reply to what, and where.
+
+:class:`StanceFeatures` is one scikit-learn transformer over a DataFrame with the columns
+``text``, ``target``, ``context`` (parent text; may be null) and ``depth`` (may be null). Its
+blocks, each scaled by a weight:
+
+- ``word``: TF-IDF of word 1-2-grams of the text;
+- ``char``: TF-IDF of character 2-5-grams (within word boundaries) of the text;
+- ``interact``: the text's word n-grams crossed with its target, for targets seen at least
+  ``min_target_count`` times in training (so "love" toward "Atheism" and toward "Hillary Clinton"
+  are different features); computed by sparse index arithmetic, not string building;
+- ``context``: TF-IDF of the parent's words;
+- ``overlap``: how much of the text's vocabulary is in the target (share of words, and of the
+  target's words that the reply repeats);
+- ``lexicon``: VADER lexicon valence sums (positive, negative, their balance), computed as a
+  sparse product with the lexicon (fast; no VADER rules) or with full VADER (``lexicon="vader"``,
+  slower);
+- ``cues``: counts of cue words and marks for denial, questions, negation, support, URLs,
+  mentions, exclamation;
+- ``depth``: one-hot position in the thread (root, 1, 2, 3+, unknown).
+
+All vocabularies are learned in ``fit`` only, so a model fitted without a group has seen nothing
+of it.
+
+Examples
+--------
+>>> import pandas as pd
+>>> X = pd.DataFrame({"text": ["I stand with her", "this is fake", "is this true?"] * 3,
+...                   "target": ["Her"] * 9, "context": [None] * 9, "depth": [1] * 9})
+>>> features = StanceFeatures(min_df=1).fit(X)
+>>> features.transform(X).shape[0]
+9
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import re
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.feature_extraction.text import CountVectorizer
+from sklearn.utils.validation import check_is_fitted
+
+#: Cue words and two-word phrases per category, matched against the text's word 1-2-grams.
+#: Denial and support cues follow the rumour-stance literature (e.g. Kochkina et al. 2017; Aker
+#: et al. 2017, "Stance classification in out-of-domain rumours").
+CUE_WORDS: dict[str, tuple[str, ...]] = {
+    "deny": ("fake", "false", "hoax", "lie", "lies", "lying", "liar", "untrue", "not true",
+             "debunked", "rumour", "rumor", "rumours", "rumors", "misinformation", "nonsense",
+             "bs", "bullshit", "wrong", "fabricated", "photoshopped", "photoshop", "doubt",
+             "doubtful", "denied", "denies", "deny", "not real", "no evidence", "unconfirmed",
+             "stop spreading", "satire", "fake news", "not confirmed", "false flag"),
+    "query": ("is this", "is it", "is that", "really", "source", "any proof", "proof",
+              "what", "why", "how", "who", "where", "when", "are they", "can you", "do you",
+              "did", "confirmed yet", "any source", "is true"),
+    "negation": ("not", "no", "never", "nothing", "nobody", "none", "neither", "nor",
+                 "without", "cannot", "don't", "doesn't", "isn't", "wasn't", "aren't", "can't",
+                 "won't", "didn't"),
+    "support": ("true", "confirmed", "confirms", "indeed", "agree", "agreed", "yes", "support",
+                "supporting", "stand with", "standing with", "pray", "praying", "prayers",
+                "thoughts", "condolences", "rip", "love", "thank", "thanks", "respect", "brave",
+                "proud", "exactly", "right", "correct", "official", "officially", "reported",
+                "breaking", "well said", "so true", "send support", "keep quiet"),
+}
+
+#: Marks counted in the raw text.
+CUE_MARKS: dict[str, str] = {"question": "?", "exclaim": "!", "url": "http", "mention": "@"}
+
+_WORD_PATTERN = r"(?u)\b\w[\w']*\b"
+
+
+@functools.lru_cache(maxsize=1)
+def vader_lexicon() -> tuple[tuple[str, ...], np.ndarray]:
+    """VADER's lexicon words that are plain word tokens, and their valences (-4..4)."""
+    from analysis.classifiers.vader import analyzer
+
+    pattern = re.compile(_WORD_PATTERN)
+    words, values = [], []
+    for word, value in analyzer().lexicon.items():
+        if pattern.fullmatch(word) and word == word.lower():
+            words.append(word)
+            values.append(value)
+    order = np.argsort(words)
+    return tuple(np.asarray(words)[order].tolist()), np.asarray(values, dtype=float)[order]
+
+
+def target_key(target: object) -> str:
+    """A stable short key of a target (case and spacing ignored); '' for a missing target."""
+    if not isinstance(target, str) or not target.strip():
+        return ""
+    normal = " ".join(target.lower().split())
+    return hashlib.sha256(normal.encode()).hexdigest()[:12]
+
+
+def _column(X: pd.DataFrame, name: str) -> pd.Series:
+    if name in X.columns:
+        col = X[name]
+    else:
+        col = pd.Series(pd.NA, index=X.index, dtype="object")
+    return col.astype("object").where(col.notna(), "").astype(str)
+
+
+def _check_frame(X: object) -> pd.DataFrame:
+    if isinstance(X, pd.DataFrame):
+        if "text" not in X.columns:
+            raise ValueError("X must have a 'text' column")
+        return X
+    if isinstance(X, pd.Series):
+        return pd.DataFrame({"text": X.to_numpy()})
+    array = np.asarray(X, dtype=object)
+    if array.ndim == 1:
+        return pd.DataFrame({"text": array})
+    raise ValueError("X must be a DataFrame with columns text, target, context, depth")
+
+
+class StanceFeatures(TransformerMixin, BaseEstimator):
+    """Sparse feature matrix of (text, target, context, depth); see the module docstring.
+
+    Parameters
+    ----------
+    word_ngrams, char_ngrams
+        n-gram ranges of the word and character TF-IDF blocks.
+    min_df
+        Minimum document frequency of every vocabulary.
+    max_features
+        Cap of each text vocabulary (None: no cap).
+    min_target_count
+        Targets with fewer training rows get no interaction features.
+    lexicon
+        ``"fast"`` (VADER lexicon sums), ``"vader"`` (full VADER scores) or None.
+    weights
+        Block weights, e.g. ``{"char": 0.5}``; blocks with weight 0 are left out.
+    """
+
+    BLOCKS = ("word", "char", "interact", "kind", "context", "overlap", "lexicon", "cues",
+              "depth")
+
+    def __init__(self, word_ngrams: tuple[int, int] = (1, 2),
+                 char_ngrams: tuple[int, int] = (2, 5),
+                 min_df: int = 2, max_features: int | None = 200_000,
+                 min_target_count: int = 50, lexicon: str | None = "fast",
+                 weights: dict[str, float] | None = None) -> None:
+        self.word_ngrams = word_ngrams
+        self.char_ngrams = char_ngrams
+        self.min_df = min_df
+        self.max_features = max_features
+        self.min_target_count = min_target_count
+        self.lexicon = lexicon
+        self.weights = weights
+
+    def _weight(self, block: str) -> float:
+        return float((self.weights or {}).get(block, 1.0))
+
+    def fit(self, X: object, y: object = None) -> StanceFeatures:
+        """Learn the vocabularies (text, context) and the targets that get interactions."""
+        frame = _check_frame(X)
+        if len(frame) == 0:
+            raise ValueError("cannot fit on zero rows")
+        unknown = set(self.weights or {}) - set(self.BLOCKS)
+        if unknown:
+            raise ValueError(f"unknown feature blocks {sorted(unknown)}; use {self.BLOCKS}")
+        if self.lexicon not in ("fast", "vader", None):
+            raise ValueError("lexicon must be 'fast', 'vader' or None")
+        text = _column(frame, "text")
+        self._cache = {}
+        extra = set(vader_lexicon()[0]) | {w for words in CUE_WORDS.values() for w in words}
+        self.word_terms_, self.word_idf_ = _learn_vocabulary(
+            text, _word_params(self.word_ngrams), self.min_df, self.max_features, extra)
+        if self._weight("char"):
+            self.char_terms_, self.char_idf_ = _learn_vocabulary(
+                text, _char_params(self.char_ngrams), self.min_df, self.max_features)
+        else:
+            self.char_terms_, self.char_idf_ = None, None
+        context = _column(frame, "context")
+        if self._weight("context") and (context != "").sum() >= max(self.min_df, 2):
+            self.context_terms_, self.context_idf_ = _learn_vocabulary(
+                context[context != ""].drop_duplicates(), _word_params((1, 1)), self.min_df,
+                50_000)
+        else:
+            self.context_terms_, self.context_idf_ = None, None
+        keys = _column(frame, "target").map(target_key)
+        counts = keys[keys != ""].value_counts()
+        self.targets_ = sorted(counts[counts >= self.min_target_count].index.tolist())
+        self.interact_columns_ = np.zeros(0, dtype=np.int64)
+        if self.targets_ and self._weight("interact"):
+            self.interact_columns_ = np.unique(self._interaction_codes(
+                self._tfidf("word", self._counts(text)), keys)[1])
+        self.n_features_in_ = frame.shape[1]
+        return self
+
+    def __getstate__(self) -> dict:
+        state = super().__getstate__()
+        state.pop("_cache", None)  # rebuilt on demand; keeps saved models small and fast
+        return state
+
+    def _counter(self, name: str) -> CountVectorizer:
+        """A CountVectorizer over the learned vocabulary ``name`` (built once, not saved)."""
+        cache = self.__dict__.setdefault("_cache", {})
+        if name not in cache:
+            params = {"word": _word_params(self.word_ngrams),
+                      "char": _char_params(self.char_ngrams),
+                      "context": _word_params((1, 1))}[name]
+            terms = getattr(self, f"{name}_terms_")
+            cache[name] = CountVectorizer(vocabulary=terms.tolist(), **params)
+        return cache[name]
+
+    def _counts(self, texts: pd.Series) -> sp.csr_matrix:
+        """Word 1-2-gram counts of ``texts`` over the word vocabulary."""
+        return self._counter("word").transform(texts).tocsr().astype(np.float32)
+
+    def _vector(self, name: str) -> np.ndarray:
+        """Per word-vocabulary-term weights: ``valence`` (VADER), ``content`` (1 for
+        non-stop-word unigrams) or ``cue:<category>`` (1 for its cue words)."""
+        cache = self.__dict__.setdefault("_cache", {})
+        key = f"vector:{name}"
+        if key not in cache:
+            terms = self.word_terms_.tolist()
+            if name == "valence":
+                words, values = vader_lexicon()
+                lookup = dict(zip(words, values.tolist(), strict=True))
+                vec = [lookup.get(t, 0.0) for t in terms]
+            elif name == "content":
+                from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+                vec = [float(" " not in t and t not in ENGLISH_STOP_WORDS) for t in terms]
+            else:
+                cues = set(CUE_WORDS[name.split(":", 1)[1]])
+                vec = [float(t in cues) for t in terms]
+            cache[key] = np.asarray(vec, dtype=np.float32)
+        return cache[key]
+
+    def _tfidf(self, name: str, counts: sp.csr_matrix) -> sp.csr_matrix:
+        """Sublinear TF-IDF with L2-normalised rows, from counts over vocabulary ``name``."""
+        counts = counts.tocsr().astype(np.float32, copy=True)
+        counts.data = 1.0 + np.log(counts.data)
+        counts = counts @ sp.diags(getattr(self, f"{name}_idf_").astype(np.float32))
+        norms = np.sqrt(np.asarray(counts.multiply(counts).sum(axis=1)).ravel())
+        return (sp.diags((1.0 / np.maximum(norms, 1e-12)).astype(np.float32)) @ counts).tocsr()
+
+    def _interaction_codes(self, words: sp.csr_matrix,
+                           keys: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(row, code, value) of the text-word x target cross features."""
+        index = {key: i for i, key in enumerate(self.targets_)}
+        t = keys.map(index).fillna(-1).to_numpy(dtype=np.int64)
+        words = words.tocsr()
+        rows = np.repeat(np.arange(words.shape[0]), np.diff(words.indptr))
+        tk = t[rows]
+        keep = tk >= 0
+        codes = words.indices[keep].astype(np.int64) * len(self.targets_) + tk[keep]
+        return rows[keep], codes, words.data[keep]
+
+    def transform(self, X: object) -> sp.csr_matrix:
+        """The feature matrix (CSR, float32), one row per row of X."""
+        check_is_fitted(self, "word_terms_")
+        frame = _check_frame(X)
+        n = len(frame)
+        text = _column(frame, "text")
+        counts = self._counts(text)
+        blocks = []
+        words = self._tfidf("word", counts)
+        if self._weight("word"):
+            blocks.append(words * self._weight("word"))
+        if self.char_terms_ is not None:
+            blocks.append(self._tfidf("char", self._counter("char").transform(text))
+                          * self._weight("char"))
+        target = _column(frame, "target")
+        if len(self.interact_columns_):
+            rows, codes, values = self._interaction_codes(words, target.map(target_key))
+            pos = np.searchsorted(self.interact_columns_, codes)
+            pos_clip = np.minimum(pos, len(self.interact_columns_) - 1)
+            known = self.interact_columns_[pos_clip] == codes
+            block = sp.csr_matrix((values[known], (rows[known], pos_clip[known])),
+                                  shape=(n, len(self.interact_columns_)), dtype=np.float32)
+            blocks.append(block * self._weight("interact"))
+        if self._weight("kind"):
+            blocks.append(_kind_cross(words, target) * self._weight("kind"))
+        if self.context_terms_ is not None:
+            context = _column(frame, "context")
+            blocks.append(_by_unique(context, lambda u: self._tfidf(
+                "context", self._counter("context").transform(u))) * self._weight("context"))
+        dense = []
+        if self._weight("overlap"):
+            mask = self._vector("content")
+            present = (counts > 0).astype(np.float32) @ sp.diags(mask)
+            in_target = _by_unique(target, lambda u: (self._counts(u) > 0).astype(np.float32)
+                                   @ sp.diags(mask))
+            shared = np.asarray(present.multiply(in_target).sum(axis=1)).ravel()
+            n_a = np.asarray(present.sum(axis=1)).ravel()
+            n_b = np.asarray(in_target.sum(axis=1)).ravel()
+            dense.append(np.column_stack([shared / np.maximum(n_a, 1),
+                                          shared / np.maximum(n_b, 1)]) * self._weight("overlap"))
+        if self.lexicon == "fast" and self._weight("lexicon"):
+            values = self._vector("valence")
+            pos = counts @ np.where(values > 0, values, 0.0)
+            neg = counts @ np.where(values < 0, -values, 0.0)
+            total = pos - neg
+            dense.append(np.column_stack([
+                np.log1p(pos), np.log1p(neg), total / np.sqrt(total * total + 15.0),
+            ]) * self._weight("lexicon"))
+        elif self.lexicon == "vader" and self._weight("lexicon"):
+            from analysis.classifiers.vader import score_texts
+
+            dense.append(score_texts(text) * self._weight("lexicon"))
+        if self._weight("cues"):
+            cue_counts = [counts @ self._vector(f"cue:{name}") for name in CUE_WORDS]
+            arrow = pa.array(text.tolist(), type=pa.string())
+            cue_counts += [pc.count_substring(arrow, mark).to_numpy(zero_copy_only=False)
+                           .astype(float) for mark in CUE_MARKS.values()]
+            dense.append(np.log1p(np.column_stack(cue_counts)) * self._weight("cues"))
+        if self._weight("depth"):
+            dense.append(_depth_onehot(frame) * self._weight("depth"))
+        if dense:
+            blocks.append(sp.csr_matrix(np.column_stack(dense).astype(np.float32)))
+        return sp.hstack(blocks, format="csr", dtype=np.float32)
+
+
+def _by_unique(values: pd.Series, compute) -> sp.csr_matrix:
+    """``compute`` over the distinct values only (targets and parents repeat across replies),
+    then one row per value."""
+    codes, uniques = pd.factorize(values, sort=False)
+    return compute(pd.Series(uniques, dtype=object)).tocsr()[codes]
+
+
+#: Targets of at most this many words are names (a person, a topic); longer ones are posts.
+NAME_MAX_WORDS = 8
+
+
+def _word_params(ngrams: tuple[int, int]) -> dict:
+    return {"ngram_range": tuple(ngrams), "lowercase": True, "token_pattern": _WORD_PATTERN,
+            "dtype": np.float32}
+
+
+def _char_params(ngrams: tuple[int, int]) -> dict:
+    return {"analyzer": "char_wb", "ngram_range": tuple(ngrams), "lowercase": True,
+            "dtype": np.float32}
+
+
+def _learn_vocabulary(texts: pd.Series, params: dict, min_df: int, max_features: int | None,
+                      extra: set[str] | frozenset = frozenset()) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted terms (a numpy string array, not a dict: saved models stay small and load fast)
+    and their smoothed idf as TfidfVectorizer computes it: terms in at least ``min_df`` texts
+    (the ``max_features`` most frequent), plus the ``extra`` terms (lexicon and cue words)."""
+    counter = CountVectorizer(min_df=1, **params)
+    counts = counter.fit_transform(texts).tocsc()
+    df = np.diff(counts.indptr)
+    total = np.asarray(counts.sum(axis=0)).ravel()
+    names = counter.get_feature_names_out()
+    keep = np.flatnonzero(df >= min_df)
+    if max_features is not None and len(keep) > max_features:
+        keep = keep[np.lexsort((names[keep], -total[keep]))[:max_features]]
+    chosen = dict(zip(names[keep].tolist(), df[keep].tolist(), strict=True))
+    seen = dict(zip(names.tolist(), df.tolist(), strict=True))
+    for term in extra:
+        chosen.setdefault(term, seen.get(term, 0))
+    terms = np.array(sorted(chosen), dtype=str)
+    doc_freq = np.array([chosen[t] for t in terms.tolist()], dtype=float)
+    idf = np.log((1.0 + len(texts)) / (1.0 + doc_freq)) + 1.0
+    return terms, idf
+
+
+def _kind_cross(words: sp.csr_matrix, target: pd.Series) -> sp.csr_matrix:
+    """Text words crossed with the kind of target (a name, or a post), so the model can weigh
+    words differently when replying to a post (RumourEval) than when speaking of a name
+    (SemEval). Rows without a target get zeros."""
+    n_words = target.str.split().str.len().fillna(0).to_numpy()
+    kind = np.where(n_words == 0, -1, np.where(n_words <= NAME_MAX_WORDS, 0, 1))
+    words = words.tocsr()
+    rows = np.repeat(np.arange(words.shape[0]), np.diff(words.indptr))
+    k = kind[rows]
+    keep = k >= 0
+    cols = words.indices[keep].astype(np.int64) * 2 + k[keep]
+    return sp.csr_matrix((words.data[keep], (rows[keep], cols)),
+                         shape=(words.shape[0], words.shape[1] * 2), dtype=np.float32)
+
+
+def _depth_onehot(frame: pd.DataFrame) -> np.ndarray:
+    n = len(frame)
+    if "depth" not in frame.columns:
+        depth = np.full(n, -1.0)
+    else:
+        depth = pd.to_numeric(frame["depth"], errors="coerce").astype("Float64") \
+            .fillna(-1).to_numpy(dtype=float)
+    out = np.zeros((n, 5))
+    out[depth < 0, 4] = 1
+    out[depth == 0, 0] = 1
+    out[depth == 1, 1] = 1
+    out[depth == 2, 2] = 1
+    out[depth >= 3, 3] = 1
+    return out

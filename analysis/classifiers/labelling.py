@@ -1,0 +1,166 @@
+"""Labelling a table of posts with a model: batched, optionally parallel, into the labels table.
+
+For a posts table the target of a reply is, by default, its thread root's text (the post it
+answers, in RumourEval terms the rumour), the context its parent's text and the depth its depth.
+Empty texts get the label ``other`` (when the model has it) and uniform probabilities; texts the
+language detector marks as not English keep their label with probabilities pulled halfway to
+uniform: a low confidence, not a crash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from analysis.classifiers.datasets import X_COLUMNS
+from analysis.schema import LABELS, STANCE_LABELS, STANCE_TASK, conform, proba_column
+
+#: Rows per batch of :func:`label_posts`.
+BATCH_SIZE = 20_000
+
+#: Shown a progress bar above this many rows (when ``progress`` is None and stderr is a tty).
+PROGRESS_MIN_ROWS = 50_000
+
+
+def labels_table(uids: Sequence, proba: np.ndarray, classes: Sequence[str], *,
+                 labeler_type: str, labeler_id: str, task: str = STANCE_TASK,
+                 run_id: str | None = None) -> pd.DataFrame:
+    """The labels table: schema columns, with one ``proba_<label>`` column per class after
+    ``label``; ``label`` is the most probable class (first in ``classes`` order on ties)."""
+    proba = np.asarray(proba, dtype=float)
+    classes = [str(c) for c in classes]
+    frame = pd.DataFrame({
+        "uid": pd.array([str(u) for u in uids], dtype="string"),
+        "task": task,
+        "label": np.asarray(classes, dtype=object)[proba.argmax(axis=1)] if len(proba)
+        else np.array([], dtype=object),
+        "labeler_type": labeler_type,
+        "labeler_id": labeler_id,
+        "run_id": run_id,
+        "created_at": pd.NaT,
+    })
+    base = conform(frame, LABELS)
+    probas = pd.DataFrame({proba_column(c): pd.array(proba[:, j], dtype="Float64")
+                           for j, c in enumerate(classes)})
+    position = list(base.columns).index("label") + 1
+    return pd.concat([base.iloc[:, :position], probas, base.iloc[:, position:]], axis=1)
+
+
+def posts_frame(posts: pd.DataFrame, *, target: str | None = None, text_col: str = "text",
+                target_col: str | None = None, context_col: str | None = None,
+                source: object = None) -> pd.DataFrame:
+    """The model frame of a posts table (or any table with the named columns)."""
+    from analysis.classifiers.training import model_frame
+
+    frame = model_frame(posts, text_col=text_col, target_col=target_col, target=target,
+                        context_col=context_col, source=source)
+    is_posts = {"platform", "id", "root_id", "parent_id"} <= set(posts.columns)
+    if is_posts and text_col in posts.columns:
+        key = posts["platform"].astype(str) + ":" + posts["id"].astype(str)
+        text_of = dict(zip(key, posts[text_col].astype("object"), strict=True))
+
+        def lookup(column: str) -> list[object]:
+            ids = posts[column].astype("object")
+            out = []
+            for platform, ident in zip(posts["platform"].astype(str), ids, strict=True):
+                value = text_of.get(f"{platform}:{ident}") if isinstance(ident, str) else None
+                out.append(value if isinstance(value, str) else None)
+            return out
+
+        if target is None and target_col is None:
+            roots = lookup("root_id")
+            own = posts[text_col].astype("object").tolist()
+            is_root = posts["parent_id"].isna().to_numpy()
+            frame["target"] = pd.array(
+                [o if (r is None and root) else r for r, o, root in
+                 zip(roots, own, is_root, strict=True)], dtype="string")
+        if context_col is None:
+            frame["context"] = pd.array(lookup("parent_id"), dtype="string")
+    return frame
+
+
+def _non_english(posts: pd.DataFrame) -> np.ndarray:
+    for col in ("lang_detected", "lang"):
+        if col in posts.columns:
+            lang = posts[col].astype("object")
+            return (lang.notna() & ~lang.isin(["en", "und"])).to_numpy(dtype=bool)
+    return np.zeros(len(posts), dtype=bool)
+
+
+def _predict_batch(model: object, X: pd.DataFrame) -> np.ndarray:
+    return np.asarray(model.predict_proba(X), dtype=float)
+
+
+def label_posts(posts: pd.DataFrame, model: object | str = "default", *,
+                target: str | None = None, text_col: str = "text", target_col: str | None = None,
+                context_col: str | None = None, batch_size: int = BATCH_SIZE, jobs: int = 1,
+                progress: bool | None = None) -> pd.DataFrame:
+    """Label each row of ``posts`` with ``model``; return the labels table.
+
+    Parameters
+    ----------
+    posts
+        A posts table, or any table with ``text_col`` (and ``uid``; else the row number is used).
+    model
+        ``"default"``, ``"vader"``, a ``.skops`` path, or a fitted estimator.
+    target
+        A fixed target for every row (e.g. the person the replies address).
+    text_col, target_col, context_col
+        Columns to read; for a posts table the default target is the thread root's text and the
+        default context the parent's text.
+    batch_size, jobs
+        Rows per batch, and parallel workers (joblib processes) over the batches.
+    progress
+        Show a tqdm bar (None: when stderr is a terminal and there are many rows).
+    """
+    from analysis.classifiers import get_model
+
+    fitted = get_model(model) if isinstance(model, str) else model
+    classes = [str(c) for c in fitted.classes_]
+    frame = posts_frame(posts, target=target, text_col=text_col, target_col=target_col,
+                        context_col=context_col)
+    X = frame.loc[:, list(X_COLUMNS)]
+    n = len(X)
+    starts = list(range(0, n, max(int(batch_size), 1)))
+    show = progress if progress is not None else (n >= PROGRESS_MIN_ROWS and sys.stderr.isatty())
+    batches = (X.iloc[s:s + batch_size] for s in starts)
+    if jobs != 1 and len(starts) > 1:
+        from joblib import Parallel, delayed
+
+        parts = Parallel(n_jobs=jobs, return_as="generator")(
+            delayed(_predict_batch)(fitted, b) for b in batches)
+    else:
+        parts = (_predict_batch(fitted, b) for b in batches)
+    if show:
+        from tqdm import tqdm
+
+        parts = tqdm(parts, total=len(starts), unit="batch", desc="labelling", file=sys.stderr)
+    results = list(parts)
+    proba = np.vstack(results) if results else np.zeros((0, len(classes)))
+    text = frame["text"].astype("object")
+    empty = ~text.map(lambda t: isinstance(t, str) and bool(t.strip())).to_numpy(dtype=bool)
+    uniform = np.full(len(classes), 1.0 / len(classes))
+    foreign = _non_english(posts) & ~empty
+    proba[foreign] = 0.5 * proba[foreign] + 0.5 * uniform
+    if empty.any():
+        proba[empty] = uniform
+    order = classes
+    if set(classes) == set(STANCE_LABELS):
+        order = list(STANCE_LABELS)
+        proba = proba[:, [classes.index(c) for c in order]]
+    labeler_type = "lexicon" if type(fitted).__name__ == "VaderClassifier" else "model"
+    labeler_id = (f"{getattr(fitted, 'model_id_', type(fitted).__name__)}@"
+                  f"{getattr(fitted, 'version_', '0')}")
+    task = STANCE_TASK if set(classes) <= set(STANCE_LABELS) else "custom"
+    digest = hashlib.sha256(labeler_id.encode())
+    for value in frame["uid"].tolist() + frame["text"].astype(str).tolist():
+        digest.update(value.encode("utf-8", "replace") + b"\x00")
+    out = labels_table(frame["uid"], proba, order, labeler_type=labeler_type,
+                       labeler_id=labeler_id, task=task, run_id=digest.hexdigest()[:16])
+    if empty.any() and "other" in order:
+        out.loc[empty, "label"] = "other"
+    return out

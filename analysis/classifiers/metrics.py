@@ -1,0 +1,167 @@
+"""Evaluation metrics of a labelling: accuracy, macro-F1 (with a bootstrap interval), per-class
+precision / recall / F1, the confusion matrix, F_avg over chosen labels, and grouped
+cross-validation.
+
+Pure functions over arrays of true and predicted labels. F_avg is the SemEval-2016 Task 6 metric:
+the mean F1 of the labels it names (favor and against), ignoring the rest.
+
+Examples
+--------
+>>> report = classification_report(["a", "a", "b", "c"], ["a", "b", "b", "c"], n_boot=0)
+>>> report["accuracy"], round(report["macro_f1"], 4)
+(0.75, 0.7778)
+>>> report["confusion"]["matrix"]
+[[1, 1, 0], [0, 1, 0], [0, 0, 1]]
+>>> f_avg(["a", "b", "c"], ["a", "b", "b"], ["a", "b"])
+0.8333333333333333
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from sklearn.metrics import confusion_matrix, f1_score, precision_recall_fscore_support
+
+
+def _arrays(y_true: Sequence, y_pred: Sequence) -> tuple[np.ndarray, np.ndarray]:
+    t = np.asarray(list(y_true), dtype=object)
+    p = np.asarray(list(y_pred), dtype=object)
+    if t.shape != p.shape:
+        raise ValueError(f"{len(t)} true labels but {len(p)} predictions")
+    if len(t) == 0:
+        raise ValueError("no labels to evaluate")
+    return t, p
+
+
+def f_avg(y_true: Sequence, y_pred: Sequence, labels: Sequence[str]) -> float:
+    """Mean F1 of ``labels`` (SemEval-2016 F_avg with labels favor, against)."""
+    t, p = _arrays(y_true, y_pred)
+    return float(f1_score(t, p, labels=list(labels), average="macro", zero_division=0))
+
+
+def confusion(y_true: Sequence, y_pred: Sequence, labels: Sequence[str]) -> dict:
+    """``{"labels": [...], "matrix": [[...]]}``: rows are true labels, columns predicted."""
+    t, p = _arrays(y_true, y_pred)
+    matrix = confusion_matrix(t, p, labels=list(labels))
+    return {"labels": list(labels), "matrix": matrix.astype(int).tolist()}
+
+
+def bootstrap_ci(y_true: Sequence, y_pred: Sequence, labels: Sequence[str], *,
+                 n_boot: int = 1000, ci: float = 0.95, random_state: int = 0,
+                 groups: Sequence | None = None) -> list[float]:
+    """Percentile bootstrap interval of macro-F1 over ``labels``.
+
+    With ``groups`` the resampling units are the groups (threads), not the rows.
+    """
+    t, p = _arrays(y_true, y_pred)
+    rng = np.random.default_rng(random_state)
+    labels = list(labels)
+    index = {label: i for i, label in enumerate(labels)}
+    k = len(labels)
+    # per-row codes; rows whose labels are outside `labels` still count as errors
+    tc = np.array([index.get(v, k) for v in t])
+    pc = np.array([index.get(v, k) for v in p])
+    if groups is None:
+        units = np.arange(len(t))
+        members = None
+    else:
+        codes, units = np.unique(np.asarray(list(groups), dtype=object).astype(str),
+                                 return_inverse=True)
+        members = [np.flatnonzero(units == g) for g in range(len(codes))]
+        units = np.arange(len(codes))
+    scores = np.empty(n_boot)
+    for b in range(n_boot):
+        pick = rng.choice(units, size=len(units), replace=True)
+        rows = pick if members is None else np.concatenate([members[g] for g in pick])
+        cm = np.bincount(tc[rows] * (k + 1) + pc[rows], minlength=(k + 1) ** 2)
+        cm = cm.reshape(k + 1, k + 1)
+        tp = np.diag(cm)[:k].astype(float)
+        pred_n = cm[:, :k].sum(axis=0)
+        true_n = cm[:k, :].sum(axis=1)
+        denom = pred_n + true_n
+        f1 = np.where(denom > 0, 2 * tp / np.maximum(denom, 1), 0.0)
+        scores[b] = f1.mean()
+    alpha = (1 - ci) / 2
+    return [float(np.quantile(scores, alpha)), float(np.quantile(scores, 1 - alpha))]
+
+
+def classification_report(y_true: Sequence, y_pred: Sequence, labels: Sequence[str] | None = None,
+                          *, average_over: Sequence[str] | None = None, n_boot: int = 1000,
+                          ci: float = 0.95, random_state: int = 0,
+                          groups: Sequence | None = None) -> dict:
+    """Everything ``evaluate --json`` prints, as a JSON-ready dict.
+
+    Keys: ``n``, ``accuracy``, ``macro_f1``, ``macro_f1_ci`` ([low, high], bootstrap; omitted
+    when ``n_boot`` is 0), ``per_class`` ({label: {precision, recall, f1, support}}),
+    ``confusion`` ({labels, matrix}, rows true) and with ``average_over``, ``f_avg`` and
+    ``f_avg_labels``.
+    """
+    t, p = _arrays(y_true, y_pred)
+    if labels is None:
+        labels = sorted(set(t.tolist()) | set(p.tolist()), key=str)
+    labels = list(labels)
+    precision, recall, f1, support = precision_recall_fscore_support(
+        t, p, labels=labels, zero_division=0)
+    report = {
+        "n": int(len(t)),
+        "accuracy": float(np.mean(t == p)),
+        "macro_f1": float(np.mean(f1)),
+        "per_class": {
+            label: {"precision": float(precision[i]), "recall": float(recall[i]),
+                    "f1": float(f1[i]), "support": int(support[i])}
+            for i, label in enumerate(labels)
+        },
+        "confusion": confusion(t, p, labels),
+    }
+    if n_boot:
+        report["macro_f1_ci"] = bootstrap_ci(t, p, labels, n_boot=n_boot, ci=ci,
+                                             random_state=random_state, groups=groups)
+    if average_over:
+        report["f_avg"] = f_avg(t, p, average_over)
+        report["f_avg_labels"] = list(average_over)
+    return report
+
+
+def calibration_error(y_true: Sequence, proba: np.ndarray, classes: Sequence[str],
+                      n_bins: int = 10) -> float:
+    """Expected calibration error of the top-class probability (equal-width bins)."""
+    t = np.asarray(list(y_true), dtype=object)
+    proba = np.asarray(proba, dtype=float)
+    top = proba.argmax(axis=1)
+    conf = proba.max(axis=1)
+    correct = np.asarray(classes, dtype=object)[top] == t
+    bins = np.minimum((conf * n_bins).astype(int), n_bins - 1)
+    ece = 0.0
+    for b in range(n_bins):
+        mask = bins == b
+        if mask.any():
+            ece += mask.mean() * abs(correct[mask].mean() - conf[mask].mean())
+    return float(ece)
+
+
+def grouped_folds(groups: Sequence | None, n: int, k: int, *, random_state: int = 0,
+                  y: Sequence | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(train, test) index pairs for ``k``-fold CV; folds never split a group.
+
+    Without groups, folds are stratified by ``y`` when given. Deterministic given the seed.
+    """
+    from sklearn.model_selection import GroupKFold, KFold, StratifiedKFold
+
+    X = np.zeros((n, 1))
+    if groups is not None:
+        g = np.asarray(list(groups), dtype=object).astype(str)
+        n_groups = len(np.unique(g))
+        if n_groups < 2:
+            raise ValueError("grouped cross-validation needs at least two groups")
+        splitter = GroupKFold(n_splits=min(k, n_groups), shuffle=True,
+                              random_state=random_state)
+        return [(tr, te) for tr, te in splitter.split(X, groups=g)]
+    if y is not None:
+        yy = np.asarray(list(y), dtype=object).astype(str)
+        smallest = min(np.unique(yy, return_counts=True)[1])
+        if smallest >= k:
+            splitter = StratifiedKFold(n_splits=k, shuffle=True, random_state=random_state)
+            return [(tr, te) for tr, te in splitter.split(X, yy)]
+    splitter = KFold(n_splits=k, shuffle=True, random_state=random_state)
+    return [(tr, te) for tr, te in splitter.split(X)]

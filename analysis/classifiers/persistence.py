@@ -1,0 +1,98 @@
+"""Saving and loading models with skops (never pickle), and their model cards.
+
+:func:`save_model` writes ``MODEL.skops`` and ``MODEL.card.json`` atomically. :func:`load_model`
+lists the types a file would create before loading anything and refuses the file unless every type
+is on :data:`TRUSTED_PREFIXES` (scikit-learn, numpy, scipy and this package's classifiers), so a
+crafted file cannot run code on load.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+
+from analysis.errors import UserError
+from analysis.io import atomic_path, sha256_file, write_json
+
+#: Module prefixes whose types a model file may contain.
+TRUSTED_PREFIXES = ("sklearn.", "numpy.", "scipy.", "analysis.classifiers.", "builtins.",
+                    "collections.", "re.")
+
+#: Single types outside those modules that scikit-learn objects carry.
+TRUSTED_TYPES = ("numpy.dtype", "re.Pattern")
+
+CARD_SUFFIX = ".card.json"
+
+
+def card_path(model_path: str | Path) -> Path:
+    """``MODEL.card.json`` next to ``MODEL.skops``."""
+    path = Path(model_path)
+    return path.with_name(path.stem + CARD_SUFFIX)
+
+
+def save_model(model: object, path: str | Path, card: Mapping | None = None) -> Path:
+    """Write ``model`` with skops to ``path`` and ``card`` (if given) next to it, atomically."""
+    import skops.io as sio
+
+    dest = Path(path)
+    if dest.suffix != ".skops":
+        raise UserError("model files end in .skops; rename the output", dest)
+    with atomic_path(dest) as tmp:
+        sio.dump(model, tmp)
+    if card is not None:
+        write_json(dict(card), card_path(dest))
+    return dest
+
+
+def untrusted_types(path: str | Path) -> list[str]:
+    """Types in a skops file that are outside the trusted modules."""
+    import skops.io as sio
+
+    try:
+        found = sio.get_untrusted_types(file=Path(path))
+    except Exception as exc:  # not a zip, no schema: not a skops file
+        raise UserError(f"not a skops model file ({type(exc).__name__}); pass a .skops file "
+                        "written by 'python -m analysis train'", path) from exc
+    return [t for t in found if not (t in TRUSTED_TYPES or t.startswith(TRUSTED_PREFIXES))]
+
+
+def load_model(path: str | Path) -> object:
+    """Load a skops model, refusing files that would create untrusted types.
+
+    The loaded model gets ``model_id_`` (from its card, else the file name) and ``version_``
+    (the first 12 hex digits of the file's sha256) when it has none.
+    """
+    import skops.io as sio
+
+    source = Path(path)
+    if not source.is_file():
+        raise UserError("no such model file", source)
+    bad = untrusted_types(source)
+    if bad:
+        raise UserError(f"model file contains untrusted types {bad[:3]}; refusing to load it",
+                        source)
+    try:
+        found = sio.get_untrusted_types(file=source)
+        model = sio.load(source, trusted=found)
+    except Exception as exc:
+        raise UserError(f"cannot load model: {type(exc).__name__}: {exc}", source) from exc
+    if not (hasattr(model, "predict") and hasattr(model, "classes_")):
+        raise UserError("file holds no fitted classifier", source)
+    card = read_card(source)
+    if not hasattr(model, "model_id_"):
+        model.model_id_ = str(card.get("model_id") or source.stem)
+    if not hasattr(model, "version_"):
+        model.version_ = sha256_file(source)[:12]
+    return model
+
+
+def read_card(model_path: str | Path) -> dict:
+    """The model card next to a model file ({} when there is none)."""
+    path = card_path(model_path)
+    if not path.is_file():
+        return {}
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise UserError(f"unreadable model card: {exc}", path) from exc

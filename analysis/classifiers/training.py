@@ -1,0 +1,319 @@
+"""Training, cross-validation, evaluation and out-of-group prediction of stance models.
+
+Every function takes a model frame: the X columns (``text``, ``target``, ``context``, ``depth``;
+see :func:`model_frame` to build one from any table) plus a label column.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from sklearn.base import clone
+
+from analysis import config
+from analysis.classifiers import metrics
+from analysis.classifiers.datasets import X_COLUMNS, frame_digest
+from analysis.errors import UserError
+
+
+def _column_values(table: pd.DataFrame, col: str, role: str, source: object) -> pd.Series:
+    if col not in table.columns:
+        raise UserError(f"missing {role} column {col!r} (columns: "
+                        f"{', '.join(map(str, table.columns[:12]))}); name it with --{role}-col",
+                        source)
+    return table[col]
+
+
+def _as_text(values: pd.Series, role: str, source: object) -> pd.Series:
+    """Text column as strings; nulls stay null; numbers and other non-strings are an error."""
+    obj = values.astype("object")
+    bad = [v for v in obj.dropna().tolist() if not isinstance(v, str)]
+    if bad:
+        raise UserError(f"{role} column holds non-text values such as {bad[0]!r}; "
+                        "convert them to text or drop those rows", source)
+    return pd.Series(pd.array(obj.where(obj.notna(), None).tolist(), dtype="string"),
+                     index=values.index)
+
+
+def model_frame(table: pd.DataFrame, *, text_col: str = "text", target_col: str | None = None,
+                target: str | None = None, context_col: str | None = None,
+                depth_col: str | None = "depth", label_col: str | None = None,
+                group_col: str | None = None, source: object = None) -> pd.DataFrame:
+    """The frame models read, from any table with the named columns (a new frame).
+
+    Columns: ``text``, ``target`` (``target_col``, or the fixed ``target``, else null),
+    ``context``, ``depth`` (from ``depth_col`` when the table has it), and ``label`` / ``group``
+    when their columns are named. ``uid`` is kept (or made from the row number).
+    """
+    out = pd.DataFrame(index=table.index)
+    out["uid"] = (table["uid"].astype("string") if "uid" in table.columns
+                  else pd.array([str(i) for i in range(len(table))], dtype="string"))
+    out["text"] = _as_text(_column_values(table, text_col, "text", source), "text", source)
+    if target is not None:
+        out["target"] = pd.array([target] * len(table), dtype="string")
+    elif target_col:
+        out["target"] = _as_text(_column_values(table, target_col, "target", source), "target",
+                                 source)
+    else:
+        out["target"] = pd.array([None] * len(table), dtype="string")
+    if context_col:
+        out["context"] = _as_text(_column_values(table, context_col, "context", source),
+                                  "context", source)
+    else:
+        out["context"] = pd.array([None] * len(table), dtype="string")
+    if depth_col and depth_col in table.columns:
+        out["depth"] = pd.to_numeric(table[depth_col], errors="coerce").astype("Int16")
+    else:
+        out["depth"] = pd.array([None] * len(table), dtype="Int16")
+    if label_col:
+        labels = _column_values(table, label_col, "label", source).astype("object")
+        if labels.isna().any():
+            raise UserError(f"{int(labels.isna().sum())} rows have no label in {label_col!r}; "
+                            "drop them or fill them in", source)
+        out["label"] = pd.array([str(v) for v in labels], dtype="string")
+    if group_col:
+        groups = _column_values(table, group_col, "group", source).astype("object")
+        out["group"] = pd.array([None if g is None or g != g else str(g) for g in groups],
+                                dtype="string")
+    return out.reset_index(drop=True)
+
+
+def _x(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.loc[:, [c for c in X_COLUMNS if c in frame.columns]]
+
+
+def cross_val_predict(estimator: object, frame: pd.DataFrame, *, groups: Sequence | None = None,
+                      cv: int = 5, seed: int = config.DEFAULT_SEED, jobs: int = 1,
+                      label_col: str = "label") -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Out-of-fold predictions and probabilities (folds grouped by ``groups`` when given).
+
+    Returns (predicted labels, probabilities with columns ``classes``, classes). Each row is
+    predicted by a model fitted on the other folds only: vocabularies included.
+    """
+    from joblib import Parallel, delayed
+
+    y = frame[label_col].astype(str).to_numpy()
+    classes = sorted(set(y))
+    folds = metrics.grouped_folds(groups, len(frame), cv, random_state=seed, y=y)
+    X = _x(frame)
+
+    def run(train: np.ndarray, test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        model = clone(estimator).fit(X.iloc[train], y[train])
+        proba = np.zeros((len(test), len(classes)))
+        got = model.predict_proba(X.iloc[test])
+        for j, c in enumerate(model.classes_):
+            proba[:, classes.index(c)] = got[:, j]
+        return test, proba
+
+    results = Parallel(n_jobs=jobs)(delayed(run)(tr, te) for tr, te in folds)
+    proba = np.zeros((len(frame), len(classes)))
+    for test, p in results:
+        proba[test] = p
+    pred = np.asarray(classes, dtype=object)[proba.argmax(axis=1)]
+    return pred, proba, classes
+
+
+def fit_with_card(estimator: object, frame: pd.DataFrame, *, groups: Sequence | None = None,
+                  cv: int = 5, seed: int = config.DEFAULT_SEED, jobs: int = 1,
+                  model_id: str = "model", labels: Sequence[str] | None = None,
+                  label_col: str = "label") -> tuple[object, dict]:
+    """Cross-validate ``estimator`` on ``frame``, then fit it on all of it; return (model, card).
+
+    The card holds ``model_id``, ``labels``, ``data_sha256``, ``seed``, ``versions``,
+    ``cv_metrics`` (the :func:`~analysis.classifiers.metrics.classification_report` of the
+    out-of-fold predictions, with a thread-level bootstrap when grouped), ``cv_confusion``,
+    ``cv_calibration_ece`` and ``n_train``.
+    """
+    from analysis.provenance import package_versions
+
+    y = frame[label_col].astype(str).to_numpy()
+    found = sorted(set(y))
+    if len(found) < 2:
+        raise UserError(f"training needs at least two labels; found {found}")
+    labels = list(labels) if labels is not None else found
+    card: dict = {
+        "model_id": model_id,
+        "labels": labels,
+        "data_sha256": frame_digest(frame, [*[c for c in X_COLUMNS if c in frame.columns],
+                                            label_col]),
+        "seed": seed,
+        "versions": package_versions(),
+        "n_train": int(len(frame)),
+        "label_counts": {k: int(v) for k, v in pd.Series(y).value_counts().sort_index().items()},
+    }
+    if cv and cv >= 2:
+        pred, proba, classes = cross_val_predict(estimator, frame, groups=groups, cv=cv,
+                                                 seed=seed, jobs=jobs, label_col=label_col)
+        card["cv_folds"] = int(cv)
+        card["cv_grouped"] = groups is not None
+        card["cv_metrics"] = metrics.classification_report(
+            y, pred, labels, n_boot=200, random_state=seed, groups=groups)
+        card["cv_confusion"] = card["cv_metrics"]["confusion"]
+        card["cv_calibration_ece"] = metrics.calibration_error(y, proba, classes)
+    model = clone(estimator).fit(_x(frame), y)
+    model.model_id_ = model_id
+    return model, card
+
+
+def train_model(frame: pd.DataFrame, *, model_id: str = "model", cv: int = 5,
+                seed: int = config.DEFAULT_SEED, jobs: int = 1, C: float | None = None,
+                estimator: object | None = None) -> tuple[object, dict]:
+    """Train a target-aware model on a model frame with any label set; return (model, card).
+
+    Parameters
+    ----------
+    frame
+        From :func:`model_frame`, with ``label`` (and ``group`` to group the CV folds).
+    model_id
+        Name recorded in the card and in labels' ``labeler_id``.
+    cv
+        Folds of the card's cross-validation (0: none).
+    C
+        Inverse regularisation of the logistic regression (default: the default model's).
+    estimator
+        Any unfitted scikit-learn classifier over the model frame, instead of the default
+        pipeline.
+    """
+    from analysis.classifiers.default import DEFAULT_C, make_pipeline
+
+    if len(frame) < 10:
+        raise UserError(f"only {len(frame)} labelled rows; training needs at least 10")
+    if estimator is None:
+        estimator = make_pipeline(C if C is not None else DEFAULT_C, random_state=seed,
+                                  min_target_count=max(20, len(frame) // 100))
+    groups = None
+    if "group" in frame.columns:
+        if frame["group"].isna().any():
+            raise UserError("some rows have no group; fill the group column or leave it out")
+        groups = frame["group"].astype(str).to_numpy()
+    model, card = fit_with_card(estimator, frame, groups=groups, cv=cv, seed=seed, jobs=jobs,
+                                model_id=model_id)
+    return model, card
+
+
+def evaluate_model(frame: pd.DataFrame, model: object, *,
+                   average_over: Sequence[str] | None = None,
+                   n_boot: int = 1000, seed: int = config.DEFAULT_SEED,
+                   label_col: str = "label") -> dict:
+    """Metrics of a fitted model's predictions against ``frame[label_col]`` (a JSON-ready dict).
+
+    A label in the data that the model cannot predict, or a model label absent from the data
+    and from ``average_over``, is a :class:`~analysis.errors.UserError`: the label sets differ.
+    """
+    classes = [str(c) for c in model.classes_]
+    y = frame[label_col].astype(str).to_numpy()
+    unknown = sorted(set(y) - set(classes))
+    if unknown:
+        raise UserError(f"labels {unknown[:5]} in the data are not among the model's labels "
+                        f"{classes}; map them first")
+    if average_over:
+        bad = sorted(set(average_over) - set(classes))
+        if bad:
+            raise UserError(f"--average-over names {bad} that the model does not predict "
+                            f"({classes})")
+    pred = np.asarray(model.predict(_x(frame)), dtype=object).astype(str)
+    groups = frame["group"].astype(str).to_numpy() if "group" in frame.columns else None
+    return metrics.classification_report(y, pred, classes, average_over=average_over,
+                                         n_boot=n_boot, random_state=seed, groups=groups)
+
+
+def predict_out_of_group(frame: pd.DataFrame, model: object, groups: Sequence | str, *,
+                         random_state: int = config.DEFAULT_SEED, label_col: str = "label",
+                         extra: pd.DataFrame | None = None, jobs: int = 1) -> pd.DataFrame:
+    """Label every row with a model trained without its group (leave-one-group-out).
+
+    Parameters
+    ----------
+    frame
+        Model frame with the X columns, ``label_col`` (labels in the model's label set, e.g.
+        RumourEval mapped to support / criticism / other) and ``uid``.
+    model
+        ``"default"`` (the default recipe: each fold is trained on the other groups of
+        ``frame`` plus SemEval-2016 train+val, unless ``extra`` is given), ``"vader"`` (nothing
+        to train: plain predictions) or an unfitted scikit-learn estimator (cloned per fold).
+    groups
+        One group per row (e.g. the RumourEval event), or the name of a column of ``frame``.
+    extra
+        Labelled rows added to every fold's training data (they are never predicted).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The labels table (see :func:`analysis.classifiers.labelling.labels_table`) in the order
+        of ``frame``, plus a ``group`` column.
+    """
+    from joblib import Parallel, delayed
+
+    from analysis.classifiers.labelling import labels_table
+
+    g = frame[groups] if isinstance(groups, str) else pd.Series(list(groups), index=frame.index)
+    if len(g) != len(frame):
+        raise ValueError(f"{len(g)} groups for {len(frame)} rows")
+    g = g.astype("object").where(g.notna(), "<none>").astype(str).to_numpy()
+    data = frame.reset_index(drop=True)
+    if isinstance(model, str) and model == "vader":
+        from analysis.classifiers import get_model
+
+        fitted = get_model("vader")
+        proba = fitted.predict_proba(_x(data))
+        out = labels_table(data["uid"], proba, list(fitted.classes_),
+                           labeler_type="lexicon", labeler_id=_labeler_id(fitted))
+        out["group"] = pd.array(g, dtype="string")
+        return out
+    if isinstance(model, str) and model == "default":
+        from analysis.classifiers.datasets import map_labels, read_semeval_stance
+        from analysis.classifiers.default import make_pipeline
+
+        estimator = make_pipeline(random_state=random_state)
+        if extra is None:
+            extra = map_labels(read_semeval_stance(("train", "val")), "semeval2016")
+        model_id = "default-out-of-group"
+    elif isinstance(model, str):
+        raise UserError(f"predict_out_of_group needs 'default', 'vader' or an unfitted "
+                        f"estimator, not {model!r}")
+    else:
+        estimator = model
+        model_id = getattr(model, "model_id_", type(model).__name__)
+    y = data[label_col].astype(str).to_numpy()
+    extra_x = _x(extra) if extra is not None else None
+    extra_y = extra[label_col].astype(str).to_numpy() if extra is not None else None
+    X = _x(data)
+    held = sorted(set(g))
+    if len(held) < 2:
+        raise UserError("leave-one-group-out needs at least two groups")
+
+    def run(group: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
+        test = np.flatnonzero(g == group)
+        train = np.flatnonzero(g != group)
+        X_train, y_train = X.iloc[train], y[train]
+        if extra_x is not None:
+            X_train = pd.concat([X_train, extra_x], ignore_index=True)
+            y_train = np.concatenate([y_train, extra_y])
+        fitted = clone(estimator)
+        if hasattr(fitted, "random_state"):
+            fitted.set_params(random_state=random_state)
+        fitted.fit(X_train, y_train)
+        return test, fitted.predict_proba(X.iloc[test]), [str(c) for c in fitted.classes_]
+
+    results = Parallel(n_jobs=jobs)(delayed(run)(group) for group in held)
+    classes = sorted(set().union(*(set(c) for _, _, c in results)) | set(y))
+    proba = np.zeros((len(data), len(classes)))
+    for test, p, cls in results:
+        for j, c in enumerate(cls):
+            proba[test, classes.index(c)] = p[:, j]
+    from analysis.schema import STANCE_LABELS
+
+    if set(classes) <= set(STANCE_LABELS):
+        classes_order = [c for c in STANCE_LABELS if c in classes]
+        proba = proba[:, [classes.index(c) for c in classes_order]]
+        classes = classes_order
+    out = labels_table(data["uid"], proba, classes, labeler_type="model",
+                       labeler_id=f"{model_id}@logo-seed{random_state}")
+    out["group"] = pd.array(g, dtype="string")
+    return out
+
+
+def _labeler_id(model: object) -> str:
+    return f"{getattr(model, 'model_id_', type(model).__name__)}@{getattr(model, 'version_', '0')}"
