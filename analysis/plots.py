@@ -30,6 +30,7 @@ Examples
 from __future__ import annotations
 
 import os
+import zlib
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -76,7 +77,8 @@ def label_colour(label: str, order: Sequence[str] = ()) -> str:
     if label in LABEL_COLOURS:
         return LABEL_COLOURS[label]
     others = [x for x in order if x not in LABEL_COLOURS]
-    position = others.index(label) if label in others else abs(hash(label))
+    # crc32, not hash(): str hashes change between processes, figures must not
+    position = others.index(label) if label in others else zlib.crc32(label.encode())
     return _CYCLE[position % len(_CYCLE)]
 
 
