@@ -284,3 +284,30 @@ def test_ingest_to_files_strict_writes_nothing(tmp_path):
                                       strict=True)
     assert written == {} and result.rejects
     assert list(tmp_path.iterdir()) == []
+
+
+def test_mapped_csv_is_read_as_a_table(tmp_path):
+    pytest.importorskip("analysis.loaders.table")
+    path = tmp_path / "generated_posts.csv"
+    path.write_text("post_id,message,date,parent\n"
+                    "1,hello world this is a post,2020-09-30 21:00,\n"
+                    "2,a reply to the post here,2020-09-30 22:00,1\n", encoding="utf-8")
+    mapping = {"id": "post_id", "text": "message", "created_at": "date", "parent_id": "parent"}
+    result = run([path], field_map=mapping, tz="Europe/Berlin", keep_authors=True)
+    assert result.summary["inputs"][0]["format"] == "csv"
+    posts = result.posts
+    assert posts["depth"].tolist() == [0, 1]
+    assert posts["created_at"].iloc[0] == pd.Timestamp("2020-09-30 19:00", tz="UTC")
+    # without --tz the naive times are rejects, not guesses
+    naive = run([path], field_map=mapping, keep_authors=True)
+    assert len(naive.posts) == 0 and len(naive.rejects) == 2
+
+
+def test_rumoureval_folder_is_read_whole_with_labels():
+    pytest.importorskip("analysis.loaders.rumoureval")
+    folder = DATA / "rumoureval" / "rumoureval-2019-training-data"
+    result = run([folder], keep_authors=True)
+    assert [e["format"] for e in result.summary["inputs"]] == ["rumoureval"]
+    assert len(result.posts) > 0 and len(result.labels) > 0
+    assert set(result.labels["labeler_type"]) == {"human"}
+    assert result.posts["depth"].notna().any()

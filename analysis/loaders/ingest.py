@@ -189,7 +189,8 @@ def _folder_files(folder: Path) -> list[Path]:
     return files
 
 
-def _plan_file(path: Path, format: str, *, inside_folder: bool) -> _Input:  # noqa: A002
+def _plan_file(path: Path, format: str, *, inside_folder: bool,  # noqa: A002
+               mapped: bool = False) -> _Input:
     """Choose the loader for one file; problems with a named file are errors, inside a folder
     they become a reject of that file."""
     def problem(message: str) -> _Input:
@@ -206,6 +207,9 @@ def _plan_file(path: Path, format: str, *, inside_folder: bool) -> _Input:  # no
         # Archives a loader claims (RumourEval .tar.gz / .zip) are binary but readable.
         return problem("binary data, not a supported export; check the file")
     if format == "auto":
+        if detected is None and mapped and _module("csv") is not None and any(
+                s.lower() in TABLE_FORMATS for s in path.suffixes):
+            detected = _table_name(path)  # a column mapping means a generic table
         if detected is None:
             return problem("cannot tell the format; pass --format "
                            f"(one of {', '.join(REGISTRY)})")
@@ -218,8 +222,13 @@ def _plan_file(path: Path, format: str, *, inside_folder: bool) -> _Input:  # no
     return _Input(path, format, False)
 
 
-def plan_inputs(paths: Iterable[str | os.PathLike], format: str = "auto") -> list[_Input]:  # noqa: A002
-    """Expand folders and choose a loader for every input."""
+def plan_inputs(paths: Iterable[str | os.PathLike], format: str = "auto",  # noqa: A002
+                *, mapped: bool = False) -> list[_Input]:
+    """Expand folders and choose a loader for every input.
+
+    With ``mapped`` (a ``--map`` was given), a file that no loader recognises but has a table
+    suffix (.csv, .tsv, .jsonl, .ndjson, .json, .parquet) is read as that generic table.
+    """
     if format != "auto":
         if format not in REGISTRY:
             raise UserError(f"unknown --format {format!r}; use auto or one of "
@@ -242,9 +251,10 @@ def plan_inputs(paths: Iterable[str | os.PathLike], format: str = "auto") -> lis
             files = _folder_files(path)
             if not files:
                 raise UserError("folder has no files to read", path)
-            plan.extend(_plan_file(f, format, inside_folder=True) for f in files)
+            plan.extend(_plan_file(f, format, inside_folder=True, mapped=mapped)
+                        for f in files)
         else:
-            plan.append(_plan_file(path, format, inside_folder=False))
+            plan.append(_plan_file(path, format, inside_folder=False, mapped=mapped))
     if not plan:
         raise UserError("no input files given")
     return plan
@@ -538,7 +548,7 @@ def ingest(
     if isinstance(paths, str | os.PathLike):
         paths = [paths]
     options = _options(field_map, tz, thread_id, platform)
-    plan = plan_inputs(list(paths), format)
+    plan = plan_inputs(list(paths), format, mapped=bool(field_map))
     sink = _MemorySink()
     collected = _read_inputs(plan, options, sink, progress)
     key, key_fingerprint = _key(keep_authors, pseudonym_key)
@@ -837,7 +847,7 @@ def ingest_to_files(
     paths = list(paths)
     options = _options(field_map, tz, thread_id, platform)
     _check_outputs(output, paths)
-    plan = plan_inputs(paths, format)
+    plan = plan_inputs(paths, format, mapped=bool(field_map))
     parent = Path(output).parent
     spill_dir = parent if parent.is_dir() else None
     with tempfile.TemporaryDirectory(prefix=".ingest-spill-", dir=spill_dir) as tmp:
