@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from analysis import config
 from analysis.classifiers.labelling import BATCH_SIZE
 
 
@@ -39,19 +40,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from analysis.classifiers import get_model, label_posts
     from analysis.errors import UserError
-    from analysis.io import atomic_path, read_table, write_table
+    from analysis.io import read_table, write_table
 
     if args.target is not None and args.target_col is not None:
         raise UserError("give --target or --target-col, not both")
     if args.batch_size < 1:
         raise UserError("--batch-size must be at least 1")
+    if args.output.resolve() == args.input.resolve():
+        raise UserError("output would overwrite the input file; pick another -o", args.output)
+    if args.output.resolve().is_relative_to(config.DATA_RAW.resolve()):
+        raise UserError("refusing to write under data/raw/ (raw data is read-only); pick "
+                        "another -o", args.output)
     posts = read_table(args.input)
-    with atomic_path(args.output, overwrite_guard=[args.input]):
-        pass  # refuse to overwrite the input (and data/raw) before any work
+    if args.text_col not in posts.columns:
+        raise UserError(f"missing text column {args.text_col!r}; name it with --text-col",
+                        args.input)
     model = get_model(args.model)
-    from analysis.classifiers.training import _column_values
-
-    _column_values(posts, args.text_col, "text", args.input)
     labels = label_posts(posts, model, target=args.target, text_col=args.text_col,
                          target_col=args.target_col, context_col=args.context_col,
                          batch_size=args.batch_size, jobs=args.jobs,
