@@ -270,31 +270,34 @@ def test_predict_out_of_group_vocabulary_excludes_held_out_words():
 
 def test_default_model_is_cached_and_rebuilt_when_data_change(tmp_path, monkeypatch):
     frame = generated_frame().assign(source="generated")
+    data_file = tmp_path / "data" / "generated.txt"
+    data_file.parent.mkdir()
+    data_file.write_text("version 1")
+    cache = tmp_path / "cache"
+    monkeypatch.setattr(default_model, "training_files", lambda: [data_file])
     monkeypatch.setattr(default_model, "training_frame", lambda: frame)
-    first = default_model.load_default(cache_dir=tmp_path)
-    files = sorted(p.name for p in tmp_path.iterdir())
+    first = default_model.load_default(cache_dir=cache)
+    files = sorted(p.name for p in cache.iterdir())
     assert [f for f in files if f.endswith(".skops")] and \
         [f for f in files if f.endswith(".card.json")]
     assert not [f for f in files if f.endswith(".tmp")]
-    model_file = next(tmp_path.glob("*.skops"))
+    model_file = next(cache.glob("*.skops"))
     stamp = model_file.stat().st_mtime_ns
-    again = default_model.load_default(cache_dir=tmp_path)
+    again = default_model.load_default(cache_dir=cache)
     assert model_file.stat().st_mtime_ns == stamp  # loaded, not rebuilt
     X = frame.drop(columns=["label"])
     assert np.array_equal(first.predict_proba(X), again.predict_proba(X))
-    card = json.loads(next(tmp_path.glob("*.card.json")).read_text())
+    card = json.loads(next(cache.glob("*.card.json")).read_text())
     assert card["label_mapping"]["semeval2016"]["against"] == "criticism"
     assert card["label_mapping"]["rumoureval2019"]["deny"] == "criticism"
     assert card["cv_confusion"]["labels"] == ["support", "criticism", "other"]
-    changed = frame.copy()
-    changed.loc[0, "text"] = "a different training text"
-    monkeypatch.setattr(default_model, "training_frame", lambda: changed)
-    default_model.load_default(cache_dir=tmp_path)
-    assert len(list(tmp_path.glob("*.skops"))) == 2  # new key, new file
+    data_file.write_text("version 2")  # the training data changed
+    default_model.load_default(cache_dir=cache)
+    assert len(list(cache.glob("*.skops"))) == 2  # new key, new file
     # a damaged cache file is rebuilt, not trusted
     model_file.write_bytes(b"garbage")
-    monkeypatch.setattr(default_model, "training_frame", lambda: frame)
-    default_model.load_default(cache_dir=tmp_path)
+    data_file.write_text("version 1")
+    default_model.load_default(cache_dir=cache)
     assert model_file.read_bytes()[:2] == b"PK"
 
 

@@ -147,45 +147,9 @@ def read_rumoureval(splits: str | Iterable[str] = ("train", "dev"),
                         "this checkout") from exc
     archive = Path(archive) if archive else config.DATA_RAW.joinpath(*RUMOUREVAL_ARCHIVE)
     splits = [splits] if isinstance(splits, str) else list(splits)
-    try:
-        result = ingest([archive], format="rumoureval", keep_authors=True, detect_language=False)
-        posts, labels = result.posts, result.labels
-    except UserError:
-        # ingest refused the archive: read it with the RumourEval loader module itself
-        posts, labels = _read_rumoureval_module(archive)
-    return rumoureval_frame(posts, labels, splits)
-
-
-def _read_rumoureval_module(archive: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Posts and gold labels straight from :mod:`analysis.loaders.rumoureval` (no ingest), with
-    ``depth`` from the parent links."""
-    from analysis.loaders import rumoureval
-    from analysis.loaders.base import GoldLabel, LoadOptions
-
-    rows, gold = [], []
-    for item in rumoureval.read(archive, LoadOptions()):
-        if isinstance(item, GoldLabel):
-            gold.append({"uid": item.uid, "task": item.task, "label": item.label,
-                         "split": item.split})
-        elif isinstance(item, dict):
-            rows.append(item)
-    posts = pd.DataFrame(rows)
-    key = posts["platform"].astype(str) + ":" + posts["id"].astype(str)
-    parent = dict(zip(key, [f"{p}:{i}" if isinstance(i, str) else None for p, i in
-                            zip(posts["platform"].astype(str), posts["parent_id"], strict=True)],
-                      strict=True))
-    depth = []
-    for k in key:
-        d, seen = 0, k
-        while parent.get(seen) is not None and d < 1000:
-            seen = parent[seen]
-            d += 1
-            if seen not in parent:
-                d = None
-                break
-        depth.append(d)
-    posts["depth"] = pd.array(depth, dtype="Int16")
-    return posts, pd.DataFrame(gold)
+    result = ingest([archive], format="rumoureval", keep_authors=True, detect_language=False,
+                    progress=False)
+    return rumoureval_frame(result.posts, result.labels, splits)
 
 
 def rumoureval_frame(posts: pd.DataFrame, labels: pd.DataFrame,

@@ -12,8 +12,8 @@ Recipe (deterministic; no network):
   event, the cross-validated confusion matrix, data sha256, versions and seed.
 
 The fitted model and its card are cached under ``data/processed/models/`` in files named by a key
-of the training data, :data:`RECIPE_VERSION` and the scikit-learn version, written atomically; a
-changed key builds a new model.
+of the training files' sha256, the loader version, :data:`RECIPE_VERSION` and the scikit-learn
+version, written atomically; a changed key builds a new model.
 """
 
 from __future__ import annotations
@@ -30,9 +30,7 @@ from sklearn.pipeline import Pipeline
 from analysis import config
 from analysis.classifiers.datasets import (
     STANCE_MAPPINGS,
-    X_COLUMNS,
     default_training_frame,
-    frame_digest,
 )
 from analysis.classifiers.features import StanceFeatures
 from analysis.errors import UserError
@@ -63,13 +61,43 @@ def make_pipeline(C: float = DEFAULT_C, *, weights: dict | None = None,
     ])
 
 
-def cache_key(frame: pd.DataFrame) -> str:
-    """Key of the default model: training data, recipe version and scikit-learn version."""
+def training_files() -> list[Path]:
+    """The bundled files the default model is trained from (RumourEval only when readable)."""
+    from analysis.classifiers.datasets import RUMOUREVAL_ARCHIVE, SEMEVAL_TARGETS
+
+    root = config.DATA_RAW / "tweeteval_stance"
+    files = [root / folder / f"{split}_{kind}.txt" for folder in SEMEVAL_TARGETS
+             for split in ("train", "val") for kind in ("text", "labels")]
+    if _rumoureval_available():
+        files.append(config.DATA_RAW.joinpath(*RUMOUREVAL_ARCHIVE))
+    return files
+
+
+def _rumoureval_available() -> bool:
+    try:
+        import analysis.loaders.ingest  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def cache_key(files: list[Path] | None = None) -> str:
+    """Key of the default model: sha256 of its training files, the loader version, the recipe
+    version and the scikit-learn version (so any change builds a new model)."""
     import sklearn
 
+    from analysis.io import sha256_file
+    from analysis.loaders.base import LOADER_VERSION
+
     digest = hashlib.sha256()
-    digest.update(frame_digest(frame, [*X_COLUMNS, "label", "group"]).encode())
-    digest.update(f"recipe={RECIPE_VERSION};sklearn={sklearn.__version__}".encode())
+    for path in files if files is not None else training_files():
+        if not path.is_file():
+            raise UserError("bundled training file is missing; restore data/raw", path)
+        name = (path.relative_to(config.DATA_RAW).as_posix()
+                if path.is_relative_to(config.DATA_RAW) else path.name)
+        digest.update(f"{name}={sha256_file(path)};".encode())
+    digest.update(f"loader={LOADER_VERSION};recipe={RECIPE_VERSION};"
+                  f"sklearn={sklearn.__version__}".encode())
     return digest.hexdigest()
 
 
@@ -89,7 +117,7 @@ def build_default(frame: pd.DataFrame | None = None, *, cv: int = CV_FOLDS,
     model, card = fit_with_card(
         make_pipeline(random_state=seed), frame, groups=fold_groups(frame), cv=cv, seed=seed,
         jobs=jobs, model_id="default", labels=list(STANCE_LABELS))
-    key = cache_key(frame)
+    key = cache_key()
     card.update({
         "model_id": "default",
         "version": f"{RECIPE_VERSION}-{key[:8]}",
@@ -128,9 +156,7 @@ def load_default(*, cache_dir: Path | None = None, rebuild: bool = False) -> Pip
     from analysis.classifiers.persistence import load_model, save_model
 
     cache_dir = Path(cache_dir) if cache_dir else config.MODELS
-    frame = training_frame()
-    key = cache_key(frame)
-    path = cache_dir / f"default-{key[:16]}.skops"
+    path = cache_dir / f"default-{cache_key()[:16]}.skops"
     if path.is_file() and not rebuild:
         try:
             model = load_model(path)
@@ -138,7 +164,7 @@ def load_default(*, cache_dir: Path | None = None, rebuild: bool = False) -> Pip
             return model
         except UserError:
             pass  # a damaged cache file is rebuilt below
-    model, card = build_default(frame, jobs=min(CV_FOLDS, os.cpu_count() or 1))
+    model, card = build_default(training_frame(), jobs=min(CV_FOLDS, os.cpu_count() or 1))
     save_model(model, path, card)
     model.model_id_ = "default"
     return model
@@ -149,8 +175,7 @@ def default_card(*, cache_dir: Path | None = None) -> dict:
     from analysis.classifiers.persistence import read_card
 
     cache_dir = Path(cache_dir) if cache_dir else config.MODELS
-    key = cache_key(training_frame())
-    path = cache_dir / f"default-{key[:16]}.skops"
+    path = cache_dir / f"default-{cache_key()[:16]}.skops"
     if not path.is_file():
         load_default(cache_dir=cache_dir)
     return read_card(path)
