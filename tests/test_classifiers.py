@@ -386,3 +386,19 @@ def test_model_frame_needs_text_values(tmp_path):
     with pytest.raises(UserError, match="non-text"):
         model_frame(pd.DataFrame({"text": ["a", 3]}))
     assert os.fspath(tmp_path)  # tmp_path used: keeps the fixture signature uniform
+
+
+def test_balanced_labels_with_prior_corrected_probabilities():
+    from analysis.classifiers.linear import BalancedLogisticRegression
+
+    # Generated: 90% class "a"; the balanced model's probabilities would put about half the
+    # mass on "b", the corrected ones follow the 9:1 mix.
+    rng = np.random.default_rng(0)
+    X = np.vstack([rng.normal(0, 1, (900, 2)), rng.normal(1, 1, (100, 2))])
+    y = np.array(["a"] * 900 + ["b"] * 100)
+    model = BalancedLogisticRegression().fit(X, y)
+    proba = model.predict_proba(X)
+    assert np.allclose(proba.sum(axis=1), 1)
+    assert abs(proba[:, 1].mean() - 0.1) < 0.03
+    assert (model.predict(X) == "b").mean() > 0.2  # balanced decisions still pick "b"
+    assert np.allclose(model.decision_weights_, [1 / 0.9, 1 / 0.1])

@@ -7,7 +7,9 @@ Recipe (deterministic; no network):
   deny -> criticism, query and comment -> other; target = the thread's source post, context = the
   parent post, depth = position in the thread);
 - features: :class:`~analysis.classifiers.features.StanceFeatures`;
-- model: multinomial logistic regression with balanced class weights (:func:`make_pipeline`);
+- model: multinomial logistic regression with balanced class weights for the labels and
+  probabilities corrected back to the training label mix
+  (:class:`~analysis.classifiers.linear.BalancedLogisticRegression`, :func:`make_pipeline`);
 - card: the mapping, cross-validated metrics with folds grouped by SemEval target / RumourEval
   event, the cross-validated confusion matrix, data sha256, versions and seed.
 
@@ -24,7 +26,6 @@ import warnings
 from pathlib import Path
 
 import pandas as pd
-from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
 from analysis import config
@@ -33,11 +34,12 @@ from analysis.classifiers.datasets import (
     default_training_frame,
 )
 from analysis.classifiers.features import StanceFeatures
+from analysis.classifiers.linear import BalancedLogisticRegression
 from analysis.errors import UserError
 from analysis.schema import STANCE_LABELS
 
 #: Bump when the recipe (features, model, data selection) changes: it is part of the cache key.
-RECIPE_VERSION = "3"
+RECIPE_VERSION = "4"
 
 #: Regularisation of the logistic regression, chosen on SemEval val / RumourEval dev.
 DEFAULT_C = 1.0
@@ -56,8 +58,8 @@ def make_pipeline(C: float = DEFAULT_C, *, weights: dict | None = None,
     return Pipeline([
         ("features", StanceFeatures(weights=dict(DEFAULT_WEIGHTS if weights is None else weights),
                                     lexicon=lexicon, min_target_count=min_target_count)),
-        ("clf", LogisticRegression(C=C, class_weight="balanced", tol=1e-3, max_iter=1000,
-                                   random_state=random_state)),
+        ("clf", BalancedLogisticRegression(C=C, tol=1e-3, max_iter=1000,
+                                           random_state=random_state)),
     ])
 
 

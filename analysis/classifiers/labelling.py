@@ -4,7 +4,8 @@ For a posts table the target of a reply is, by default, its thread root's text (
 answers, in RumourEval terms the rumour), the context its parent's text and the depth its depth.
 Empty texts get the label ``other`` (when the model has it) and uniform probabilities; texts the
 language detector marks as not English keep their label with probabilities pulled halfway to
-uniform: a low confidence, not a crash.
+uniform: a low confidence, not a crash. Labels follow the model's decision rule (for the default
+model: balanced class costs), probabilities its calibrated estimates.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.classifiers.datasets import X_COLUMNS
+from analysis.classifiers.linear import decision_weights, labels_from_proba
 from analysis.schema import LABELS, STANCE_LABELS, STANCE_TASK, conform, proba_column
 
 #: Rows per batch of :func:`label_posts`.
@@ -28,16 +30,20 @@ PROGRESS_MIN_ROWS = 50_000
 
 def labels_table(uids: Sequence, proba: np.ndarray, classes: Sequence[str], *,
                  labeler_type: str, labeler_id: str, task: str = STANCE_TASK,
-                 run_id: str | None = None) -> pd.DataFrame:
+                 run_id: str | None = None, labels: Sequence[str] | None = None,
+                 weights: np.ndarray | None = None) -> pd.DataFrame:
     """The labels table: schema columns, with one ``proba_<label>`` column per class after
-    ``label``; ``label`` is the most probable class (first in ``classes`` order on ties)."""
+    ``label``. ``label`` is ``labels`` when given, else the class with the largest
+    ``proba * weights`` (``weights``: the model's decision weights, default none)."""
     proba = np.asarray(proba, dtype=float)
     classes = [str(c) for c in classes]
+    if labels is None:
+        labels = labels_from_proba(proba, classes, weights) if len(proba) \
+            else np.array([], dtype=object)
     frame = pd.DataFrame({
         "uid": pd.array([str(u) for u in uids], dtype="string"),
         "task": task,
-        "label": np.asarray(classes, dtype=object)[proba.argmax(axis=1)] if len(proba)
-        else np.array([], dtype=object),
+        "label": np.asarray(list(labels), dtype=object),
         "labeler_type": labeler_type,
         "labeler_id": labeler_id,
         "run_id": run_id,
@@ -149,9 +155,12 @@ def label_posts(posts: pd.DataFrame, model: object | str = "default", *,
     if empty.any():
         proba[empty] = uniform
     order = classes
+    weights = decision_weights(fitted)
     if set(classes) == set(STANCE_LABELS):
         order = list(STANCE_LABELS)
-        proba = proba[:, [classes.index(c) for c in order]]
+        index = [classes.index(c) for c in order]
+        proba = proba[:, index]
+        weights = None if weights is None else weights[index]
     labeler_type = "lexicon" if type(fitted).__name__ == "VaderClassifier" else "model"
     labeler_id = (f"{getattr(fitted, 'model_id_', type(fitted).__name__)}@"
                   f"{getattr(fitted, 'version_', '0')}")
@@ -160,7 +169,8 @@ def label_posts(posts: pd.DataFrame, model: object | str = "default", *,
     for value in frame["uid"].tolist() + frame["text"].astype(str).tolist():
         digest.update(value.encode("utf-8", "replace") + b"\x00")
     out = labels_table(frame["uid"], proba, order, labeler_type=labeler_type,
-                       labeler_id=labeler_id, task=task, run_id=digest.hexdigest()[:16])
+                       labeler_id=labeler_id, task=task, run_id=digest.hexdigest()[:16],
+                       weights=weights)
     if empty.any() and "other" in order:
         out.loc[empty, "label"] = "other"
     return out

@@ -15,6 +15,7 @@ from sklearn.base import clone
 from analysis import config
 from analysis.classifiers import metrics
 from analysis.classifiers.datasets import X_COLUMNS, frame_digest
+from analysis.classifiers.linear import decision_weights, labels_from_proba
 from analysis.errors import UserError
 
 
@@ -99,19 +100,21 @@ def cross_val_predict(estimator: object, frame: pd.DataFrame, *, groups: Sequenc
     folds = metrics.grouped_folds(groups, len(frame), cv, random_state=seed, y=y)
     X = _x(frame)
 
-    def run(train: np.ndarray, test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def run(train: np.ndarray, test: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         model = clone(estimator).fit(X.iloc[train], y[train])
         proba = np.zeros((len(test), len(classes)))
         got = model.predict_proba(X.iloc[test])
         for j, c in enumerate(model.classes_):
             proba[:, classes.index(c)] = got[:, j]
-        return test, proba
+        pred = labels_from_proba(got, [str(c) for c in model.classes_], decision_weights(model))
+        return test, proba, pred
 
     results = Parallel(n_jobs=jobs)(delayed(run)(tr, te) for tr, te in folds)
     proba = np.zeros((len(frame), len(classes)))
-    for test, p in results:
+    pred = np.empty(len(frame), dtype=object)
+    for test, p, labels in results:
         proba[test] = p
-    pred = np.asarray(classes, dtype=object)[proba.argmax(axis=1)]
+        pred[test] = labels
     return pred, proba, classes
 
 
@@ -284,7 +287,7 @@ def predict_out_of_group(frame: pd.DataFrame, model: object, groups: Sequence | 
     if len(held) < 2:
         raise UserError("leave-one-group-out needs at least two groups")
 
-    def run(group: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    def run(group: str) -> tuple[np.ndarray, np.ndarray, list[str], np.ndarray]:
         test = np.flatnonzero(g == group)
         train = np.flatnonzero(g != group)
         X_train, y_train = X.iloc[train], y[train]
@@ -295,12 +298,16 @@ def predict_out_of_group(frame: pd.DataFrame, model: object, groups: Sequence | 
         if hasattr(fitted, "random_state"):
             fitted.set_params(random_state=random_state)
         fitted.fit(X_train, y_train)
-        return test, fitted.predict_proba(X.iloc[test]), [str(c) for c in fitted.classes_]
+        proba = fitted.predict_proba(X.iloc[test])
+        cls = [str(c) for c in fitted.classes_]
+        return test, proba, cls, labels_from_proba(proba, cls, decision_weights(fitted))
 
     results = Parallel(n_jobs=jobs)(delayed(run)(group) for group in held)
-    classes = sorted(set().union(*(set(c) for _, _, c in results)) | set(y))
+    classes = sorted(set().union(*(set(c) for _, _, c, _ in results)) | set(y))
     proba = np.zeros((len(data), len(classes)))
-    for test, p, cls in results:
+    labels = np.empty(len(data), dtype=object)
+    for test, p, cls, lab in results:
+        labels[test] = lab
         for j, c in enumerate(cls):
             proba[test, classes.index(c)] = p[:, j]
     from analysis.schema import STANCE_LABELS
@@ -310,7 +317,7 @@ def predict_out_of_group(frame: pd.DataFrame, model: object, groups: Sequence | 
         proba = proba[:, [classes.index(c) for c in classes_order]]
         classes = classes_order
     out = labels_table(data["uid"], proba, classes, labeler_type="model",
-                       labeler_id=f"{model_id}@logo-seed{random_state}")
+                       labeler_id=f"{model_id}@logo-seed{random_state}", labels=labels)
     out["group"] = pd.array(g, dtype="string")
     return out
 
