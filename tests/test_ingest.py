@@ -311,3 +311,22 @@ def test_rumoureval_folder_is_read_whole_with_labels():
     assert len(result.posts) > 0 and len(result.labels) > 0
     assert set(result.labels["labeler_type"]) == {"human"}
     assert result.posts["depth"].notna().any()
+
+
+def test_many_small_files_share_chunks(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(ingest_module, "CHUNK_ROWS", 7)
+    tweet = json.loads((V1 / "552785374507175936.json").read_text(encoding="utf-8"))
+    folder = tmp_path / "generated_tweets"
+    folder.mkdir()
+    for i in range(30):
+        tweet["id_str"] = str(10**17 + i)
+        (folder / f"{i:02d}.json").write_text(json.dumps(tweet), encoding="utf-8")
+    result = run([folder], keep_authors=True)
+    assert len(result.posts) == 30
+    assert result.posts["source_line"].tolist() == [1] * 30
+    assert [Path(f).name for f in result.posts["source_file"]] == [f"{i:02d}.json"
+                                                                   for i in range(30)]
+    assert all(e["rows"] == 1 for e in result.summary["inputs"])
+    status = main(["ingest", str(folder), "--no-language", "-o", str(tmp_path / "p.parquet")])
+    assert status == 0
+    assert "30 files: twitter-v1 (detected), 30 rows, 0 rejects" in capsys.readouterr().err

@@ -13,6 +13,9 @@ from pathlib import Path
 from analysis.errors import EXIT_USER_ERROR, UserError
 from analysis.loaders import REGISTRY
 
+#: Above this many input files the summary groups them by format.
+MAX_LISTED_INPUTS = 20
+
 
 def parse_field_map(text: str | None) -> dict[str, str]:
     """``"text=message,created_at=date"`` -> ``{"text": "message", "created_at": "date"}``."""
@@ -58,7 +61,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def format_summary(summary: dict) -> str:
     """The summary as a few human-readable lines."""
     lines = []
-    for entry in summary["inputs"]:
+    inputs = summary["inputs"]
+    if len(inputs) > MAX_LISTED_INPUTS:
+        groups: dict[tuple, list[dict]] = {}
+        for entry in inputs:
+            groups.setdefault((entry["format"], entry["detected"]), []).append(entry)
+        for (fmt, detected), entries in groups.items():
+            how = ("not read" if fmt is None
+                   else f"{fmt} ({'detected' if detected else 'as given'})")
+            lines.append(f"  {len(entries)} files: {how}, "
+                         f"{sum(e['rows'] for e in entries)} rows, "
+                         f"{sum(e['rejects'] for e in entries)} rejects")
+        inputs = []
+    for entry in inputs:
         if entry["format"] is None:
             lines.append(f"  {entry['path']}: not read ({entry['rejects']} reject)")
             continue

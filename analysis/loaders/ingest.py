@@ -63,7 +63,7 @@ from analysis.loaders.base import (
 CHUNK_ROWS = 5_000
 #: Bytes of (decompressed) input given to ``sniff``.
 HEAD_BYTES = 64 * 1024
-#: Formats whose loaders read a whole folder (they are asked with ``sniff(folder, b"")``).
+#: File suffix -> generic table format (for the table loader, which serves csv/jsonl/parquet).
 TABLE_FORMATS = {".csv": "csv", ".tsv": "csv", ".parquet": "parquet", ".jsonl": "jsonl",
                  ".ndjson": "jsonl", ".json": "jsonl"}
 #: Outputs written next to OUTPUT.parquet: suffix that replaces ``.parquet``.
@@ -78,7 +78,8 @@ class IngestResult:
     Attributes
     ----------
     posts
-        The posts table, conformed to :data:`analysis.schema.POSTS`.
+        The posts table, conformed to :data:`analysis.schema.POSTS` (empty when returned by
+        :func:`ingest_to_files`, which writes it to OUTPUT.parquet instead).
     rejects
         Every record that could not be read.
     labels
@@ -307,27 +308,32 @@ def conform_posts(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
-def _typed_chunk(rows: list[dict], rejects: list[Reject]) -> pd.DataFrame:
-    """Rows as a DataFrame conformed to the posts schema; rows that do not fit become rejects."""
+def _typed_chunk(rows: list[dict], rejects: list[Reject]) -> tuple[pd.DataFrame, list[int]]:
+    """Rows as a DataFrame conformed to the posts schema; rows that do not fit become rejects.
+
+    Returns the frame and the positions (in ``rows``) of the rows that were rejected.
+    """
     try:
-        return _fast_frame(rows)
+        return _fast_frame(rows), []
     except (_NotFast, TypeError, ValueError, pa.ArrowException, OverflowError):
         pass
     try:
-        return schema.conform(pd.DataFrame.from_records(rows), schema.POSTS)
+        return schema.conform(pd.DataFrame.from_records(rows), schema.POSTS), []
     except (TypeError, ValueError, pa.ArrowException, OverflowError):
         pass
     good = []
-    for row in rows:
+    failed = []
+    for position, row in enumerate(rows):
         try:
             good.append(schema.conform(pd.DataFrame.from_records([row]), schema.POSTS))
         except (TypeError, ValueError, pa.ArrowException, OverflowError) as exc:
+            failed.append(position)
             rejects.append(Reject(str(row.get("source_file")), row.get("source_line"),
                                   f"row does not fit the posts table: {exc}",
                                   str(row.get("text") or "")))
     if not good:
-        return schema.empty(schema.POSTS)
-    return pd.concat(good, ignore_index=True)
+        return schema.empty(schema.POSTS), failed
+    return pd.concat(good, ignore_index=True), failed
 
 
 def _iter_items(item: _Input, options: LoadOptions) -> Iterator[dict | Reject | GoldLabel]:
@@ -612,19 +618,25 @@ def _read_inputs(plan: list[_Input], options: LoadOptions, sink, progress: bool 
     rejects: list[Reject] = []
     labels: list[GoldLabel] = []
     inputs_summary = []
-    rows_read = 0
     matched_read = 0
 
-    def flush(rows: list[dict], entry: dict, bar) -> None:
-        nonlocal matched_read
-        before = len(rejects)
-        frame = _typed_chunk(rows, rejects)
-        sink.add(frame)
+    # Rows of all inputs share one buffer (many small files make few chunks); ``owners`` says
+    # which input each buffered row came from, for the per-input counts.
+    rows: list[dict] = []
+    owners: list[dict] = []
+
+    def flush(bar) -> None:
+        nonlocal matched_read, rows, owners
+        frame, failed = _typed_chunk(rows, rejects)
+        for position in failed:
+            owners[position]["rows"] -= 1
+            owners[position]["rejects"] += 1
+        if len(frame):
+            sink.add(frame)
         matched_read += int((frame["collection_role"] != "context").sum())
-        entry["rejects"] += len(rejects) - before
-        entry["rows"] -= len(rejects) - before
         if bar is not None:
             bar.update(len(rows))
+        rows, owners = [], []
 
     with _progress(progress) as bar:
         for item in plan:
@@ -635,7 +647,6 @@ def _read_inputs(plan: list[_Input], options: LoadOptions, sink, progress: bool 
                 rejects.append(Reject(str(item.path), None, item.problem, ""))
                 entry["rejects"] += 1
                 continue
-            rows: list[dict] = []
             for record in _iter_items(item, options):
                 if isinstance(record, dict):
                     if not record.get("uid"):
@@ -650,19 +661,19 @@ def _read_inputs(plan: list[_Input], options: LoadOptions, sink, progress: bool 
                     record.setdefault("source_format", item.format)
                     record.setdefault("loader_version", LOADER_VERSION)
                     rows.append(record)
+                    owners.append(entry)
                     entry["rows"] += 1
                     if len(rows) >= CHUNK_ROWS:
-                        flush(rows, entry, bar)
-                        rows = []
+                        flush(bar)
                 elif isinstance(record, Reject):
                     rejects.append(record)
                     entry["rejects"] += 1
                 elif isinstance(record, GoldLabel):
                     labels.append(record)
                     entry["labels"] += 1
-            if rows:
-                flush(rows, entry, bar)
-            rows_read += entry["rows"]
+        if rows:
+            flush(bar)
+    rows_read = sum(entry["rows"] for entry in inputs_summary)
     return {"rejects": rejects, "labels": labels, "inputs": inputs_summary,
             "rows_read": rows_read, "rows_read_matched": matched_read}
 
