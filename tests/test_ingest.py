@@ -330,3 +330,11 @@ def test_many_small_files_share_chunks(tmp_path, monkeypatch, capsys):
     status = main(["ingest", str(folder), "--no-language", "-o", str(tmp_path / "p.parquet")])
     assert status == 0
     assert "30 files: twitter-v1 (detected), 30 rows, 0 rejects" in capsys.readouterr().err
+
+
+def test_cli_refuses_output_under_data_raw_before_reading(capsys):
+    target = config.DATA_RAW / "generated_should_not_exist.parquet"
+    status = main(["ingest", str(SAMPLES / "two_tweets.jsonl"), "-o", str(target)])
+    assert status == 2
+    assert "data/raw" in capsys.readouterr().err
+    assert not target.exists()

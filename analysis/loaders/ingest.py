@@ -44,7 +44,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from analysis import __version__, schema
+from analysis import __version__, config, schema
 from analysis.errors import UserError
 from analysis.io import atomic_path, sha256_file
 from analysis.loaders import REGISTRY
@@ -727,6 +727,13 @@ def output_paths(output: Path) -> dict[str, Path]:
     output = Path(output)
     if output.suffix.lower() != ".parquet":
         raise UserError("the output must be a .parquet file", output)
+    try:
+        output.resolve().relative_to(config.DATA_RAW.resolve())
+    except ValueError:
+        pass
+    else:
+        raise UserError("refusing to write under data/raw/ (raw data is read-only); pick "
+                        "another -o", output)
     stem = output.with_suffix("")
     paths = {"posts": output}
     for name, suffix in OUTPUT_SUFFIXES.items():
