@@ -338,3 +338,28 @@ def test_cli_refuses_output_under_data_raw_before_reading(capsys):
     assert status == 2
     assert "data/raw" in capsys.readouterr().err
     assert not target.exists()
+
+
+def test_truncated_gzip_keeps_complete_lines_and_rejects_the_rest(tmp_path):
+    import gzip
+
+    raw = (SAMPLES / "noflat.jsonl").read_bytes() + (SAMPLES / "brexit.jsonl").read_bytes()
+    whole = gzip.compress(raw)
+    path = tmp_path / "generated_truncated.jsonl.gz"
+    path.write_bytes(whole[: int(len(whole) * 0.8)])
+    result = run([path], format="twarc2", keep_authors=True)
+    assert (result.posts["collection_role"] == "matched").sum() == 100  # the first page
+    assert [r.reason.split(":")[0] for r in result.rejects] == [
+        "truncated or corrupt compressed file"]
+    assert result.rejects[0].line == 2
+
+
+def test_invalid_utf8_line_is_a_reject(tmp_path):
+    lines = (SAMPLES / "streaming_output_with_error.jsonl").read_bytes().splitlines()[:3]
+    lines[1] = lines[1].replace(b"Well done", b"Well \xff\xfe done")
+    path = tmp_path / "generated_bad_utf8.jsonl"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    result = run([path], keep_authors=True)
+    assert [(r.line, r.reason) for r in result.rejects] == [(2, "invalid UTF-8")]
+    assert sorted(result.posts.loc[result.posts["collection_role"] == "matched",
+                                   "source_line"].tolist()) == [1, 3]
