@@ -15,7 +15,9 @@ Mapping rules (see docs/schema.md):
 - The author's handle comes from ``includes.users`` (pages) or ``author`` (flattened lines).
 - ``collected_at`` from ``__twarc.retrieved_at``.
 - Tweets in ``data`` are ``matched``; ``includes.tweets`` (and inlined referenced tweets of
-  flattened lines) are ``context``.
+  flattened lines) are ``context``. A context tweet that cannot be read (no id or time) is
+  skipped: it is not a record the collection asked for, and its line is accounted for by the
+  matched tweets.
 - Edits: a tweet with ``edit_history_tweet_ids`` gets the id of its latest version (the last of
   that list), and of the versions in one page only the latest is kept. Versions in different pages
   share a uid and collapse in :func:`analysis.loaders.ingest.ingest` (latest ``collected_at``).
