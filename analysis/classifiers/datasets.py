@@ -161,7 +161,7 @@ def rumoureval_frame(posts: pd.DataFrame, labels: pd.DataFrame,
     # labelled Reddit "more" stubs have no post (no text): they cannot be learned from
     sdqc = sdqc[sdqc["uid"].isin(posts["uid"])]
     events = labels[labels["task"] == "event"].set_index("uid")["label"]
-    text = _full_text(posts).set_axis(posts["uid"])
+    text = full_text(posts).set_axis(posts["uid"])
     uid_of = {(p, i): u for p, i, u in zip(posts["platform"].astype(str), posts["id"],
                                            posts["uid"], strict=True)}
     info = posts.set_index("uid")
@@ -180,7 +180,7 @@ def rumoureval_frame(posts: pd.DataFrame, labels: pd.DataFrame,
                   sdqc["label"].to_numpy(), group, sdqc["split"].to_numpy(), own)
 
 
-def _full_text(posts: pd.DataFrame) -> pd.Series:
+def full_text(posts: pd.DataFrame) -> pd.Series:
     """A post's title and text together (Reddit submissions keep their claim in the title)."""
     text = posts["text"].astype("object")
     if "title" not in posts.columns:

@@ -66,8 +66,16 @@ def posts_frame(posts: pd.DataFrame, *, target: str | None = None, text_col: str
                         context_col=context_col, source=source)
     is_posts = {"platform", "id", "root_id", "parent_id"} <= set(posts.columns)
     if is_posts and text_col in posts.columns:
+        texts = posts[text_col].astype("object")
+        if text_col == "text" and "title" in posts.columns:
+            # a Reddit submission's claim is in its title: read title and body together
+            from analysis.classifiers.datasets import full_text
+
+            texts = full_text(posts)
+            frame["text"] = pd.array([t if isinstance(t, str) else None for t in texts],
+                                     dtype="string")
         key = posts["platform"].astype(str) + ":" + posts["id"].astype(str)
-        text_of = dict(zip(key, posts[text_col].astype("object"), strict=True))
+        text_of = dict(zip(key, texts, strict=True))
 
         def lookup(column: str) -> list[object]:
             ids = posts[column].astype("object")
@@ -79,7 +87,7 @@ def posts_frame(posts: pd.DataFrame, *, target: str | None = None, text_col: str
 
         if target is None and target_col is None:
             roots = lookup("root_id")
-            own = posts[text_col].astype("object").tolist()
+            own = list(texts)
             is_root = posts["parent_id"].isna().to_numpy()
             frame["target"] = pd.array(
                 [o if (r is None and root) else r for r, o, root in
