@@ -94,6 +94,11 @@ def polarity_scores(text: object) -> dict[str, float]:
     if not isinstance(text, str) or not text.strip():
         return {"neg": 0.0, "neu": 0.0, "pos": 0.0, "compound": 0.0}
     sia = analyzer()
+    if text.isascii():  # no emoji: skip the expansion pass (most English posts)
+        tokens = text.split()
+        if len(tokens) > MAX_TOKENS:
+            text = " ".join(tokens[:MAX_TOKENS])
+        return sia.polarity_scores(text)
     expanded = _expand_emoji(text[:MAX_CHARS], sia.emojis)
     tokens = expanded.split()
     if len(tokens) > MAX_TOKENS:
