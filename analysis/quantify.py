@@ -456,18 +456,34 @@ def detectability(rates: ArrayLike, prior: ArrayLike | None = None) -> np.ndarra
 AUTO_MIN_DETECTABILITY = 0.4
 
 
+def validation_bias(rates: ArrayLike, prior: ArrayLike) -> float:
+    """Largest error, on the validation set itself, of the unadjusted shares these rates give.
+
+    ``rates`` are hard (for ``cc``) or mean-probability (for ``pcc``) rates, rows = true label;
+    the unadjusted shares of a sample with true shares ``prior`` are ``prior @ rates``.
+
+    Examples
+    --------
+    >>> validation_bias([[0.8, 0.2], [0.1, 0.9]], [0.5, 0.5])
+    0.05
+    """
+    prior = np.asarray(prior, dtype=float)
+    return float(np.round(np.abs(prior @ np.asarray(rates, dtype=float) - prior).max(), 12))
+
+
 def choose_method(*, has_probabilities: bool, has_hard_rates: bool,
-                  has_soft_rates: bool, detectability: float | None = None) -> str:
+                  has_soft_rates: bool, detectability: float | None = None,
+                  cc_bias: float | None = None, pcc_bias: float | None = None) -> str:
     """The method ``auto`` stands for, given what is available.
 
     With validation data whose confusion shows every class detectable (``detectability``, the
     smallest one-vs-rest ``tpr - fpr``, at least :data:`AUTO_MIN_DETECTABILITY`): ``pacc`` when
     the classifier's and the validation set's probabilities are at hand (it uses the
-    probabilities' extra information; Bella et al. 2010), else ``acc`` (Forman 2008). Without
-    validation data, or when some class is barely detected (the adjustment would amplify noise
-    many times over): ``cc``, whose bias the validation figure shows. ``pcc`` is never chosen
-    automatically: it is only right when the probabilities are calibrated to the data at hand.
-    See docs/statistics.md.
+    probabilities' extra information; Bella et al. 2010), else ``acc`` (Forman 2008). When some
+    class is barely detected (the adjustment would amplify noise many times over), the
+    unadjusted estimate that is less biased on the validation set itself: ``pcc`` if its largest
+    error there (``pcc_bias``, see :func:`validation_bias`) is smaller than that of ``cc``
+    (``cc_bias``), else ``cc``. Without validation data: ``cc``. See docs/statistics.md.
 
     Examples
     --------
@@ -475,12 +491,15 @@ def choose_method(*, has_probabilities: bool, has_hard_rates: bool,
     ...               detectability=0.6)
     'acc'
     >>> choose_method(has_probabilities=True, has_hard_rates=True, has_soft_rates=True,
-    ...               detectability=0.05)
-    'cc'
+    ...               detectability=0.05, cc_bias=0.04, pcc_bias=0.02)
+    'pcc'
     """
     usable = detectability is None or detectability >= AUTO_MIN_DETECTABILITY
     if has_hard_rates and usable:
         return "pacc" if has_probabilities and has_soft_rates else "acc"
+    if has_probabilities and cc_bias is not None and pcc_bias is not None \
+            and pcc_bias < cc_bias:
+        return "pcc"
     return "cc"
 
 

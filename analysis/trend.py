@@ -679,15 +679,21 @@ def _resolve_method(method: str, has_probabilities: bool, calib: _Calibration) -
         smallest = None
         if calib.hard is not None:
             smallest = float(quantify.detectability(calib.hard, calib.prior).min())
+        cc_bias = pcc_bias = None
+        if calib.hard is not None and calib.soft is not None:
+            cc_bias = quantify.validation_bias(calib.hard, calib.prior)
+            pcc_bias = quantify.validation_bias(calib.soft, calib.prior)
         chosen = quantify.choose_method(has_probabilities=has_probabilities,
                                         has_hard_rates=calib.hard is not None,
                                         has_soft_rates=calib.soft is not None,
-                                        detectability=smallest)
-        if smallest is not None and chosen == "cc":
+                                        detectability=smallest, cc_bias=cc_bias,
+                                        pcc_bias=pcc_bias)
+        if smallest is not None and chosen in ("cc", "pcc"):
             warnings.warn(f"auto: the validation data show a label barely detected (one-vs-rest "
                           f"tpr - fpr {smallest:.2f} < {quantify.AUTO_MIN_DETECTABILITY}); "
-                          "adjusted shares would amplify noise, so cc is used and its bias "
-                          "stays (check the validation figure)", stacklevel=3)
+                          f"adjusted shares would amplify noise, so {chosen} is used (the less "
+                          "biased on the validation data) and its bias stays (check the "
+                          "validation figure)", stacklevel=3)
         return chosen
     if method in ("pcc", "pacc", "emq") and not has_probabilities:
         raise UserError(f"method {method} needs proba_<label> columns in the labels table; "

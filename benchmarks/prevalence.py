@@ -112,14 +112,16 @@ def evaluate(posts, gold, predictions, *, freq, max_hours, n_boot, min_posts, se
         common = dict(freq=freq, relative_to="root", max_hours=max_hours, min_posts=min_posts,
                       by=by)
         truth = estimate_shares(gold_event, posts, method="cc", n_boot=0, **common)
-        for method in METHODS:
+        for method in (*METHODS, "auto"):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 estimated = estimate_shares(labels, posts, method=method, validation=validation,
                                             n_boot=n_boot, random_state=seed, **common)
+            estimated = estimated.assign(resolved=estimated["method"], method=method)
             rows.append(compare_shares(estimated, truth).assign(event=event))
         prior = validation["label"].value_counts(normalize=True)
-        reference = estimated.assign(method="prior", ci_low=np.nan, ci_high=np.nan,
+        reference = estimated.assign(method="prior", resolved="prior", ci_low=np.nan,
+                                     ci_high=np.nan,
                                      estimate=estimated["label"].map(prior).fillna(0.0))
         rows.append(compare_shares(reference, truth).assign(event=event))
     return pd.concat(rows, ignore_index=True)
@@ -131,8 +133,9 @@ def pool(comparison: pd.DataFrame, keys: list[str], min_posts: int) -> pd.DataFr
         est_n=comparison["estimate"].astype(float) * comparison["n_posts"].astype(float),
         gold_n=comparison["gold"].astype(float) * comparison["n_posts"].astype(float),
         n=comparison["n_posts"].astype(float))
-    grouped = frame.groupby([*keys, "bin_start", "label", "method", "model"], as_index=False)[
-        ["est_n", "gold_n", "n"]].sum()
+    grouped = frame.groupby([*keys, "bin_start", "label", "method", "model"], as_index=False).agg(
+        est_n=("est_n", "sum"), gold_n=("gold_n", "sum"), n=("n", "sum"),
+        resolved=("resolved", lambda v: ", ".join(sorted(set(v.dropna().astype(str))))))
     grouped["estimate"] = grouped["est_n"] / grouped["n"]
     grouped["gold"] = grouped["gold_n"] / grouped["n"]
     grouped["flag"] = np.where(grouped["n"] < min_posts, "few_posts", None)
@@ -150,8 +153,11 @@ def summarize(comparison: pd.DataFrame) -> pd.DataFrame:
         certain = rows[rows["certain"]]
         covered = pd.to_numeric(certain["covered"], errors="coerce").astype(float)
         covered_all = pd.to_numeric(rows["covered"], errors="coerce").astype(float)
+        name = method
+        if method == "auto" and "resolved" in rows:
+            name = f"auto ({', '.join(sorted(set(rows['resolved'].dropna().astype(str))))})"
         out.append({
-            "model": model, "method": method,
+            "model": model, "method": name,
             "MAE": certain["abs_error"].mean(),
             "MAE support": certain.loc[certain["label"] == "support", "abs_error"].mean(),
             "MAE criticism": certain.loc[certain["label"] == "criticism", "abs_error"].mean(),
@@ -162,9 +168,10 @@ def summarize(comparison: pd.DataFrame) -> pd.DataFrame:
             "all bins": int(len(rows) // 2),
         })
     table = pd.DataFrame(out)
-    order = {m: i for i, m in enumerate((*METHODS, "prior"))}
-    return table.sort_values(["model", "method"], key=lambda c: c.map(order) if c.name ==
-                             "method" else c, kind="stable").reset_index(drop=True)
+    order = {m: i for i, m in enumerate((*METHODS, "auto", "prior"))}
+    return table.sort_values(["model", "method"], key=lambda c: c.map(
+        lambda m: order.get(m.split(" ")[0], 99)) if c.name == "method" else c,
+        kind="stable").reset_index(drop=True)
 
 
 def _table(summary: pd.DataFrame) -> list[str]:
@@ -178,13 +185,17 @@ def _table(summary: pd.DataFrame) -> list[str]:
 
 
 def _verdict(summary: pd.DataFrame) -> str:
-    methods = summary[summary["method"] != "prior"]
+    methods = summary[(summary["method"] != "prior")
+                      & ~summary["method"].str.startswith("auto")]
     best = methods.loc[methods["MAE"].idxmin()]
     vader_cc = methods[(methods["model"] == "vader") & (methods["method"] == "cc")]
     prior = summary[summary["method"] == "prior"]
     met = "met" if best["MAE"] <= 0.03 else "NOT met"
     text = (f"Best: {best['model']} / {best['method']}, MAE {best['MAE']:.3f} (goal: at most "
             f"0.03, {met})")
+    auto = summary[summary["method"].str.startswith("auto") & (summary["model"] == "default")]
+    if len(auto):
+        text += f"; default / {auto['method'].iloc[0]}: {auto['MAE'].iloc[0]:.3f}"
     if len(vader_cc):
         text += f"; VADER with classify-and-count: {vader_cc['MAE'].iloc[0]:.3f}"
     if len(prior):

@@ -174,9 +174,21 @@ def test_choose_method():
                                   has_soft_rates=False) == "acc"
     assert quantify.choose_method(has_probabilities=True, has_hard_rates=False,
                                   has_soft_rates=False) == "cc"
-    # a barely detected class: the adjustment would amplify noise ~1/J times
+    # a barely detected class: the adjustment would amplify noise ~1/J times; then the
+    # unadjusted estimate less biased on the validation set
     assert quantify.choose_method(has_probabilities=True, has_hard_rates=True,
                                   has_soft_rates=True, detectability=0.1) == "cc"
+    assert quantify.choose_method(has_probabilities=True, has_hard_rates=True,
+                                  has_soft_rates=True, detectability=0.1, cc_bias=0.05,
+                                  pcc_bias=0.01) == "pcc"
+    assert quantify.choose_method(has_probabilities=True, has_hard_rates=True,
+                                  has_soft_rates=True, detectability=0.1, cc_bias=0.05,
+                                  pcc_bias=0.2) == "cc"
+
+
+def test_validation_bias_by_hand():
+    # prior (0.2, 0.8): counted shares 0.2*0.9 + 0.8*0.3 = 0.42 and 0.58 -> error 0.22
+    assert quantify.validation_bias([[0.9, 0.1], [0.3, 0.7]], [0.2, 0.8]) == pytest.approx(0.22)
 
 
 def test_detectability_by_hand():
