@@ -163,7 +163,9 @@ def _quality(spec: Study, gold: pd.DataFrame, labels: dict[str, pd.DataFrame]) -
     return pd.DataFrame(rows)
 
 
-def _validation_summary(comparison: pd.DataFrame) -> pd.DataFrame:
+def validation_summary(comparison: pd.DataFrame) -> pd.DataFrame:
+    """Per model and method: bins compared, mean absolute error of the support and criticism
+    shares, and interval coverage of the gold share (bins flagged as uncertain left out)."""
     rows = comparison[comparison["label"].isin(["support", "criticism"])]
     flags = rows["flag"].astype("string").replace("", pd.NA)
     rows = rows[flags.isna().to_numpy()]
@@ -209,7 +211,7 @@ def summarize(spec: Study, posts: pd.DataFrame, gold: pd.DataFrame, labels: dict
                   "methods correct with the confusion of the out-of-group predictions on this "
                   "same labelled data, so this view is optimistic for them; "
                   "`benchmarks/prevalence.py` measures the honest leave-one-event-out "
-                  "version.", "", _markdown(_validation_summary(comparison)), ""]
+                  "version.", "", _markdown(validation_summary(comparison)), ""]
     skipped = [m for m in spec.models if not (trend["model"] == m).any()]
     if skipped:
         lines += [f"No adjusted estimate for {', '.join(skipped)}: it has no validation data "

@@ -40,8 +40,8 @@ class StudyOutputs:
     manifest: Path
 
 
-def reproduce(study: str | Path = config.DEFAULT_STUDY, *,
-              progress: bool | None = None) -> StudyOutputs:
+def reproduce(study: str | Path = config.DEFAULT_STUDY, *, progress: bool | None = None,
+              jobs: int = 1) -> StudyOutputs:
     """Run every stage of a study and write its tables, figures, summary and manifest.
 
     Parameters
@@ -50,6 +50,9 @@ def reproduce(study: str | Path = config.DEFAULT_STUDY, *,
         A study name from ``studies/`` or the path of a study TOML file.
     progress
         Progress bars on long stages (default: when stderr is a terminal).
+    jobs
+        Worker processes for training and labelling (-1: one per core). Results do not depend
+        on it.
 
     Returns
     -------
@@ -75,7 +78,8 @@ def reproduce(study: str | Path = config.DEFAULT_STUDY, *,
             io.write_table(gold, work / "gold.parquet")
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            labels = {model: label_study(spec, model, posts, gold, progress=progress)
+            labels = {model: label_study(spec, model, posts, gold, progress=progress,
+                                         jobs=jobs)
                       for model in spec.models}
             trend = trend_study(spec, posts, gold, labels)
         notes = tuple(dict.fromkeys(str(w.message) for w in caught))
@@ -174,7 +178,7 @@ def root_uids(posts: pd.DataFrame) -> pd.Series:
 
 
 def label_study(spec: Study, model: str, posts: pd.DataFrame, gold: pd.DataFrame, *,
-                progress: bool | None = None) -> pd.DataFrame:
+                progress: bool | None = None, jobs: int = 1) -> pd.DataFrame:
     """Label the study's posts with ``model``: out-of-group predictions under
     ``leave-one-group-out`` (each group predicted by a model trained on the others), otherwise
     the fitted model."""
@@ -186,10 +190,10 @@ def label_study(spec: Study, model: str, posts: pd.DataFrame, gold: pd.DataFrame
         frame = frame.merge(truth[["uid", "label", spec.gold.group_task]], on="uid",
                             how="inner", validate="one_to_one")
         labels = predict_out_of_group(frame, model, spec.gold.group_task,
-                                      random_state=spec.seed)
+                                      random_state=spec.seed, jobs=jobs)
         labels = labels.drop(columns=["group"])
     else:
-        labels = label_posts(posts, model, target=spec.target, progress=progress)
+        labels = label_posts(posts, model, target=spec.target, progress=progress, jobs=jobs)
     return labels.assign(run_id=run_id(spec))
 
 
@@ -197,13 +201,25 @@ def trend_study(spec: Study, posts: pd.DataFrame, gold: pd.DataFrame,
                 labels: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """Shares per bin for every model and method (and for the gold labels, when there are
     some), stacked in one table with a ``model`` column."""
-    from analysis.trend import estimate_shares
-
     truth = gold_stance(spec, posts, gold)
     grouped = _with_group_columns(spec, posts, truth)
     common = dict(freq=spec.freq, relative_to=spec.relative_to, tz=spec.tz, by=spec.by,
                   ci=spec.ci, min_posts=spec.min_posts, max_hours=spec.max_hours,
                   random_state=spec.seed)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        tables = _estimate_all(spec, truth, grouped, labels, common)
+    for message in dict.fromkeys(str(w.message) for w in caught):
+        warnings.warn(message, UserWarning, stacklevel=2)  # each once, not once per method
+    out = pd.concat(tables, ignore_index=True)
+    first = ["model", *spec.by]
+    return out[first + [c for c in out.columns if c not in first]]
+
+
+def _estimate_all(spec: Study, truth: pd.DataFrame, grouped: pd.DataFrame,
+                  labels: dict[str, pd.DataFrame], common: dict) -> list[pd.DataFrame]:
+    from analysis.trend import estimate_shares
+
     tables = []
     if not truth.empty:
         gold_trend = estimate_shares(truth[["uid", "label"]], grouped, method="cc",
@@ -217,9 +233,7 @@ def trend_study(spec: Study, posts: pd.DataFrame, gold: pd.DataFrame,
             trend = estimate_shares(table, grouped, method=method, validation=validation,
                                     confusion=confusion, n_boot=spec.n_boot, **common)
             tables.append(trend.assign(model=model))
-    out = pd.concat(tables, ignore_index=True)
-    first = ["model", *spec.by]
-    return out[first + [c for c in out.columns if c not in first]]
+    return tables
 
 
 def _with_group_columns(spec: Study, posts: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:

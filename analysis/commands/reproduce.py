@@ -16,6 +16,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("study", nargs="?", default=config.DEFAULT_STUDY,
                         help=f"study name in studies/ or a .toml path "
                              f"(default: {config.DEFAULT_STUDY})")
+    parser.add_argument("--jobs", type=int, default=-1,
+                        help="worker processes (default -1: one per core); results do not "
+                             "depend on it")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
     parser.set_defaults(func=run)
 
@@ -23,7 +26,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from analysis.reproduce import reproduce
 
-    outputs = reproduce(args.study, progress=False if args.no_progress else None)
+    outputs = reproduce(args.study, progress=False if args.no_progress else None,
+                        jobs=args.jobs)
     print(f"tables:  {outputs.processed}")
     print(f"figures: {', '.join(str(p) for p in outputs.figures)}")
     print(f"summary: {outputs.summary}")
