@@ -75,9 +75,7 @@ def semeval(rows: list, re_train: pd.DataFrame) -> None:
     rows.append(("SemEval-2016 val (n=294)", "target-aware pipeline, SemEval train",
                  "F_avg", fmt(f1_score(val["label"], model.predict(val), labels=fa,
                                        average="macro"))))
-    mapped_train = pd.concat([datasets.map_labels(train, "semeval2016"),
-                              datasets.map_labels(re_train, "rumoureval2019")],
-                             ignore_index=True)
+    mapped_train = datasets.recipe_frame(train, re_train)
     default = make_pipeline().fit(mapped_train, mapped_train["label"].astype(str))
     pred = pd.Series(default.predict(val)).map(
         {"support": "favor", "criticism": "against", "other": "none"})
@@ -111,8 +109,7 @@ def rumoureval(rows: list, full: pd.DataFrame, semeval_train: pd.DataFrame) -> d
                  "macro-F1 (4 SDQC) / deny F1",
                  f"{fmt(f1_score(dev['label'], pred, labels=labels4, average='macro'))} / "
                  f"{fmt(f1_score(dev['label'], pred, labels=['deny'], average='macro'))}"))
-    mapped_train = pd.concat([datasets.map_labels(semeval_train, "semeval2016"),
-                              datasets.map_labels(train, "rumoureval2019")], ignore_index=True)
+    mapped_train = datasets.recipe_frame(semeval_train, train)
     default = make_pipeline().fit(mapped_train, mapped_train["label"].astype(str))
     dev3 = datasets.map_labels(dev, "rumoureval2019")
     pred = default.predict(dev3)
@@ -121,6 +118,14 @@ def rumoureval(rows: list, full: pd.DataFrame, semeval_train: pd.DataFrame) -> d
                  "macro-F1 (3 mapped) / criticism F1",
                  f"{fmt(f1_score(dev3['label'], pred, labels=STANCE, average='macro'))} / "
                  f"{fmt(f1_score(dev3['label'], pred, labels=['criticism'], average='macro'))}"))
+    bare = dev3.assign(target="the person who posted", context=None, depth=pd.NA)
+    pred_bare = default.predict(bare)
+    shares_bare = pd.Series(pred_bare).value_counts(normalize=True)
+    rows.append(("RumourEval 2019 dev, no thread information (fixed short target, no parent, "
+                 "no depth)", "default recipe, SemEval + RumourEval train",
+                 "macro-F1 (3 mapped) / predicted shares",
+                 f"{fmt(f1_score(dev3['label'], pred_bare, labels=STANCE, average='macro'))} / "
+                 + ", ".join(f"{c} {shares_bare.get(c, 0):.3f}" for c in STANCE)))
     ece = calibration_error(dev3["label"].astype(str), proba, list(default.classes_))
     pred_share = pd.Series(pred).value_counts(normalize=True)
     mean_proba = dict(zip(default.classes_, proba.mean(axis=0), strict=True))

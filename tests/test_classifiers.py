@@ -402,3 +402,15 @@ def test_balanced_labels_with_prior_corrected_probabilities():
     assert abs(proba[:, 1].mean() - 0.1) < 0.03
     assert (model.predict(X) == "b").mean() > 0.2  # balanced decisions still pick "b"
     assert np.allclose(model.decision_weights_, [1 / 0.9, 1 / 0.1])
+
+
+def test_drop_thread_info_is_deterministic_and_partial():
+    from analysis.classifiers.datasets import drop_thread_info
+
+    frame = generated_frame(n_per_class=100).assign(context="parent text")
+    a, b = drop_thread_info(frame), drop_thread_info(frame)
+    pd.testing.assert_frame_equal(a, b)
+    blanked = a["context"].isna()
+    assert 0.35 < blanked.mean() < 0.65
+    assert a.loc[blanked, "depth"].isna().all() and a.loc[~blanked, "depth"].notna().all()
+    assert frame["context"].notna().all()  # the input is not changed

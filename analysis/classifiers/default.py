@@ -5,7 +5,8 @@ Recipe (deterministic; no network):
 - data: SemEval-2016 Task 6 train + val (TweetEval copy; favor -> support, against -> criticism,
   none -> other; target = the target's name) and RumourEval 2019 train + dev (support -> support,
   deny -> criticism, query and comment -> other; target = the thread's source post, context = the
-  parent post, depth = position in the thread);
+  parent post, depth = position in the thread; context and depth blanked for half of these rows,
+  see :data:`~analysis.classifiers.datasets.THREAD_INFO_DROPOUT`);
 - features: :class:`~analysis.classifiers.features.StanceFeatures`;
 - model: multinomial logistic regression with balanced class weights for the labels and
   probabilities corrected back to the training label mix
@@ -39,7 +40,7 @@ from analysis.errors import UserError
 from analysis.schema import STANCE_LABELS
 
 #: Bump when the recipe (features, model, data selection) changes: it is part of the cache key.
-RECIPE_VERSION = "4"
+RECIPE_VERSION = "5"
 
 #: Regularisation of the logistic regression, chosen on SemEval val / RumourEval dev.
 DEFAULT_C = 1.0

@@ -279,6 +279,13 @@ def predict_out_of_group(frame: pd.DataFrame, model: object, groups: Sequence | 
     else:
         estimator = model
         model_id = getattr(model, "model_id_", type(model).__name__)
+    if isinstance(model, str) and model == "default":
+        from analysis.classifiers.datasets import drop_thread_info
+
+        train_data = drop_thread_info(data)  # as the default recipe trains; predictions see all
+    else:
+        train_data = data
+    X_fit = _x(train_data)
     y = data[label_col].astype(str).to_numpy()
     extra_x = _x(extra) if extra is not None else None
     extra_y = extra[label_col].astype(str).to_numpy() if extra is not None else None
@@ -290,7 +297,7 @@ def predict_out_of_group(frame: pd.DataFrame, model: object, groups: Sequence | 
     def run(group: str) -> tuple[np.ndarray, np.ndarray, list[str], np.ndarray]:
         test = np.flatnonzero(g == group)
         train = np.flatnonzero(g != group)
-        X_train, y_train = X.iloc[train], y[train]
+        X_train, y_train = X_fit.iloc[train], y[train]
         if extra_x is not None:
             X_train = pd.concat([X_train, extra_x], ignore_index=True)
             y_train = np.concatenate([y_train, extra_y])
