@@ -483,7 +483,7 @@ def detectability(rates: ArrayLike, prior: ArrayLike | None = None) -> np.ndarra
 
 #: ``auto`` uses an adjusted method only if every class has at least this one-vs-rest
 #: ``tpr - fpr`` on the validation data (noise amplified at most ~2.5 times). A project choice,
-#: set after benchmarks/prevalence.py, where a classifier detecting a class with J ~ 0.04 made
+#: set after benchmarks/prevalence.py, where a classifier detecting a class with J ~ 0.05 made
 #: adjusted shares far worse than plain counts; see docs/statistics.md.
 AUTO_MIN_DETECTABILITY = 0.4
 
