@@ -10,12 +10,14 @@ loader that finds gold labels (RumourEval) also yields :class:`GoldLabel` record
 from __future__ import annotations
 
 import bz2
+import codecs
 import gzip
 import io
 import json
 import lzma
 import os
-from collections.abc import Iterator, Mapping
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -29,6 +31,12 @@ from analysis.errors import UserError
 LOADER_VERSION = "2"
 
 SNIPPET_CHARS = 200
+
+#: Elements of a JSON array (see :func:`iter_json_array`) larger than this are refused instead of
+#: buffered.
+MAX_ELEMENT_CHARS = 64 * 1024 * 1024
+_CHUNK = 1 << 16
+_SURROGATE = re.compile("[\udc80-\udcff]")
 
 
 @dataclass(frozen=True)
@@ -139,19 +147,148 @@ def iter_lines(path: str | os.PathLike) -> Iterator[tuple[int, bytes] | Reject]:
             raise
 
 
+def parse_json_line(name: str, number: int, raw: bytes) -> tuple[int, object] | Reject:
+    """``(number, value)`` of one JSON line, or a :class:`Reject` for bad UTF-8 or bad JSON.
+
+    Parameters
+    ----------
+    name
+        The file, for the reject.
+    number
+        The line number (1-based).
+    raw
+        The line's bytes.
+    """
+    try:
+        return number, json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        return Reject(name, number, "invalid UTF-8", snippet(raw))
+    except json.JSONDecodeError as exc:
+        return Reject(name, number, f"invalid JSON: {exc.msg}", snippet(raw))
+
+
 def iter_json_lines(path: str | os.PathLike) -> Iterator[tuple[int, object] | Reject]:
     """Yield ``(line_number, parsed_json)`` per line; bad UTF-8 or bad JSON becomes a Reject."""
+    name = str(path)
     for item in iter_lines(path):
-        if isinstance(item, Reject):
-            yield item
-            continue
-        number, raw = item
+        yield item if isinstance(item, Reject) else parse_json_line(name, *item)
+
+
+def iter_json_array(path: Path, *, key: str | None = None
+                    ) -> Iterator[tuple[int, object] | Reject]:
+    """Yield ``(line, element)`` for each element of a JSON array, streaming (no whole-file read).
+
+    Parameters
+    ----------
+    path
+        A file holding a JSON array (``key=None``), or an object whose first member ``key`` is
+        the array (``{"comments": [...]}``); decompressed as :func:`open_binary` does.
+    key
+        The member that holds the array, when the file is an object.
+
+    An element with invalid UTF-8 is rejected alone; a syntax error, a truncated file or a wrong
+    shape ends the file with one reject naming the line.
+    """
+    name = str(path)
+    decoder = json.JSONDecoder()
+    text_decoder = codecs.getincrementaldecoder("utf-8")(errors="surrogateescape")
+    buffer = ""
+    pos = 0
+    line = 1
+    eof = False
+
+    def more() -> bool:
+        nonlocal buffer, pos, eof
+        if eof:
+            return False
         try:
-            yield number, json.loads(raw.decode("utf-8"))
-        except UnicodeDecodeError:
-            yield Reject(str(path), number, "invalid UTF-8", snippet(raw))
-        except json.JSONDecodeError as exc:
-            yield Reject(str(path), number, f"invalid JSON: {exc.msg}", snippet(raw))
+            block = handle.read(_CHUNK)
+        except DECOMPRESSION_ERRORS as exc:
+            raise _Truncated(str(exc)) from None
+        if not block:
+            eof = True
+            buffer = buffer[pos:] + text_decoder.decode(b"", final=True)
+            pos = 0
+            return bool(buffer)
+        buffer = buffer[pos:] + text_decoder.decode(block)
+        pos = 0
+        return True
+
+    def skip_space() -> None:
+        nonlocal pos, line
+        while True:
+            while pos < len(buffer) and buffer[pos] in " \t\r\n":
+                if buffer[pos] == "\n":
+                    line += 1
+                pos += 1
+            if pos < len(buffer) or not more():
+                return
+
+    with open_binary(path) as handle:
+        try:
+            skip_space()
+            if pos >= len(buffer):
+                yield Reject(name, None, "empty file", "")
+                return
+            if key is not None:
+                # '{' then '"key"' then ':' before the array
+                for expected in ("{", json.dumps(key), ":"):
+                    skip_space()
+                    if buffer[pos:pos + len(expected)] != expected:
+                        yield Reject(name, line, f"wrong shape: expected an object with "
+                                     f"{json.dumps(key)} first", snippet(buffer[pos:pos + 200]))
+                        return
+                    pos += len(expected)
+                skip_space()
+            if pos >= len(buffer) or buffer[pos] != "[":
+                first = buffer[pos:pos + 200]
+                kind = "a JSON object" if first.startswith("{") else "not JSON"
+                yield Reject(name, line, "wrong shape: expected a JSON array, "
+                             f"found {kind}", snippet(first))
+                return
+            pos += 1
+            while True:
+                skip_space()
+                if pos >= len(buffer):
+                    yield Reject(name, line, "truncated: the file ends inside the JSON array", "")
+                    return
+                if buffer[pos] == "]":
+                    return
+                if buffer[pos] == ",":
+                    pos += 1
+                    continue
+                while True:
+                    try:
+                        element, end = decoder.raw_decode(buffer, pos)
+                    except json.JSONDecodeError as exc:
+                        if len(buffer) - pos > MAX_ELEMENT_CHARS:
+                            yield Reject(name, line, "too large: an array element is over "
+                                         "the size limit", "")
+                            return
+                        if more():
+                            continue
+                        yield Reject(name, line, f"invalid JSON: {exc.msg}",
+                                     snippet(buffer[pos:pos + 200]))
+                        return
+                    if end >= len(buffer) and not eof and more():
+                        # a number at the end of the buffer may continue in the next block
+                        continue
+                    break
+                raw = buffer[pos:end]
+                start_line = line
+                line += raw.count("\n")
+                pos = end
+                if _SURROGATE.search(raw):
+                    yield Reject(name, start_line, "invalid UTF-8",
+                                 snippet(raw.encode("utf-8", "replace")))
+                    continue
+                yield start_line, element
+        except _Truncated as exc:
+            yield Reject(name, line, f"truncated or corrupt compressed file: {exc}", "")
+
+
+class _Truncated(Exception):
+    pass
 
 
 def parse_time(value: object, *, tz: str | None = None) -> pd.Timestamp | None:
@@ -217,3 +354,104 @@ def check_input(path: str | os.PathLike) -> Path:
     if not source.exists():
         raise UserError("no such file or folder", source)
     return source
+
+
+def json_id(value: object, what: str) -> str | None:
+    """An id from a JSON value: a string or an integer, as a string; ``None`` when absent.
+
+    Raises
+    ------
+    ValueError
+        ``"<what> is not an id: <value>"`` for any other type (booleans included).
+    """
+    if value in (None, ""):
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise ValueError(f"{what} is not an id: {value!r}")
+    return str(value)
+
+
+def json_count(value: object) -> int | None:
+    """A count from a JSON value: an integer or a string of digits; anything else gives ``None``.
+
+    Examples
+    --------
+    >>> json_count(3), json_count("12"), json_count(True), json_count(1.5), json_count("-1")
+    (3, 12, None, None, None)
+    """
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    return None
+
+
+def parse_required_time(value: object, what: str, *, tz: str | None = None) -> pd.Timestamp:
+    """:func:`parse_time` for a time a record must have (the caller checks it is present).
+
+    Parameters
+    ----------
+    value
+        The raw time.
+    what
+        Its field name, for the reason.
+    tz
+        As for :func:`parse_time`.
+
+    Raises
+    ------
+    ValueError
+        With a reject reason starting ``bad time:`` when ``value`` is no time.
+    """
+    try:
+        stamp = parse_time(value, tz=tz)
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise ValueError(f"bad time: {what} {value!r} ({exc})") from None
+    if stamp is None or stamp is pd.NaT:
+        raise ValueError(f"bad time: {what} {value!r} is not a time")
+    return stamp
+
+
+def record_snippet(record: object) -> str:
+    """A parsed JSON record written back as JSON, cut for a reject row."""
+    return snippet(json.dumps(record, ensure_ascii=False, default=str))
+
+
+def rows_from_records(name: str, records: Iterable[tuple[int, object] | Reject],
+                      to_row: Callable[[object], dict]) -> Iterator[dict | Reject]:
+    """Map ``(line, record)`` pairs to rows with ``source_file`` and ``source_line`` set.
+
+    Parameters
+    ----------
+    name
+        The input file.
+    records
+        What :func:`iter_json_lines` or :func:`iter_json_array` yields; rejects pass through.
+    to_row
+        One record -> one posts-table row; a :class:`ValueError` it raises becomes a reject with
+        its message as the reason.
+
+    Yields
+    ------
+    dict or Reject
+        One per record, and an ``empty file`` reject when there was none.
+    """
+    seen_any = False
+    for item in records:
+        seen_any = True
+        if isinstance(item, Reject):
+            yield item
+            continue
+        number, record = item
+        try:
+            row = to_row(record)
+        except ValueError as exc:
+            yield Reject(name, number, str(exc), record_snippet(record))
+            continue
+        row["source_file"] = name
+        row["source_line"] = number
+        yield row
+    if not seen_any:
+        yield Reject(name, None, "empty file", "")

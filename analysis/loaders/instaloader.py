@@ -40,7 +40,6 @@ Examples
 
 from __future__ import annotations
 
-import codecs
 import json
 import re
 from collections.abc import Iterator, Mapping
@@ -52,11 +51,17 @@ from analysis.errors import UserError
 from analysis.loaders.base import (
     DECOMPRESSION_ERRORS,
     LOADER_VERSION,
+    MAX_ELEMENT_CHARS,
     LoadOptions,
     Reject,
+    iter_json_array,
+    json_count,
+    json_id,
     make_uid,
     open_binary,
+    parse_required_time,
     parse_time,
+    record_snippet,
     snippet,
 )
 
@@ -77,10 +82,6 @@ _DATE_PREFIX = re.compile(r"^\d{4}-\d\d-\d\d_\d\d-\d\d-\d\d_UTC$")
 _DATE_THEN_CODE = re.compile(r"^\d{4}-\d\d-\d\d_\d\d-\d\d-\d\d_UTC_([A-Za-z0-9_-]{5,64})$")
 _SHORTCODE = re.compile(r"^[A-Za-z0-9_-]{5,64}$")
 
-#: Elements (comment with its answers) larger than this are refused instead of buffered.
-MAX_ELEMENT_CHARS = 64 * 1024 * 1024
-_CHUNK = 1 << 16
-_SURROGATE = re.compile("[\udc80-\udcff]")
 
 
 def _is_metadata(head: bytes) -> bool:
@@ -95,24 +96,6 @@ def sniff(path: Path, head: bytes) -> bool:
     start = head.lstrip()[:1]
     return (start == b"[" and b'"answers"' in head and b'"owner"' in head
             and b'"created_at"' in head and b'"likes_count"' in head) or _is_metadata(head)
-
-
-def _str_id(value: object, what: str) -> str | None:
-    if value in (None, ""):
-        return None
-    if isinstance(value, bool) or not isinstance(value, str | int):
-        raise ValueError(f"{what} is not an id: {value!r}")
-    return str(value)
-
-
-def _count(value: object) -> int | None:
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.isdigit():
-        return int(value)
-    return None
 
 
 def row_from_comment(comment: dict, *, thread_id: str, parent_id: str | None) -> dict:
@@ -140,18 +123,13 @@ def row_from_comment(comment: dict, *, thread_id: str, parent_id: str | None) ->
     """
     if not isinstance(comment, Mapping):
         raise ValueError(f"wrong shape: not a comment object but {type(comment).__name__}")
-    comment_id = _str_id(comment.get("id"), "id")
+    comment_id = json_id(comment.get("id"), "id")
     if comment_id is None:
         raise ValueError("missing id: comment has no id")
     created = comment.get("created_at")
     if created in (None, ""):
         raise ValueError("missing time: comment has no created_at")
-    try:
-        created_at = parse_time(created)
-    except (ValueError, TypeError, OverflowError) as exc:
-        raise ValueError(f"bad time: created_at {created!r} ({exc})") from None
-    if created_at is None or created_at is pd.NaT:
-        raise ValueError(f"bad time: created_at {created!r} is not a time")
+    created_at = parse_required_time(created, "created_at")
     owner = comment.get("owner") if isinstance(comment.get("owner"), Mapping) else {}
     text = comment.get("text")
     text = text if isinstance(text, str) else None
@@ -164,11 +142,11 @@ def row_from_comment(comment: dict, *, thread_id: str, parent_id: str | None) ->
         "parent_id": parent_id,
         "created_at": created_at,
         "created_at_precision": "second",
-        "author_id": _str_id(owner.get("id"), "owner.id"),
+        "author_id": json_id(owner.get("id"), "owner.id"),
         "author_handle": owner.get("username") or None,
         "text": text,
         "text_status": "ok" if text is not None else "unavailable",
-        "like_count": _count(comment.get("likes_count")),
+        "like_count": json_count(comment.get("likes_count")),
         "reply_count": len(comment["answers"]) if isinstance(comment.get("answers"), list)
         else None,
         "collection_role": "matched",
@@ -223,12 +201,13 @@ def row_from_post(node: Mapping) -> dict:
         "parent_id": None,
         "created_at": created_at,
         "created_at_precision": "second" if created_at is not None else "missing",
-        "author_id": _str_id(owner.get("id"), "owner.id"),
+        "author_id": json_id(owner.get("id"), "owner.id"),
         "author_handle": owner.get("username") or None,
         "text": caption if isinstance(caption, str) else None,
         "text_status": "ok",
-        "like_count": _count(likes.get("count")) if isinstance(likes, Mapping) else None,
-        "reply_count": _count(comments.get("count")) if isinstance(comments, Mapping) else None,
+        "like_count": json_count(likes.get("count")) if isinstance(likes, Mapping) else None,
+        "reply_count": (json_count(comments.get("count")) if isinstance(comments, Mapping)
+                        else None),
         "collection_role": "context",
         "source_format": FORMAT,
         "loader_version": LOADER_VERSION,
@@ -281,123 +260,6 @@ def shortcode_from_name(path: Path) -> str | None:
     if match:
         return match.group(1)
     return prefix if _SHORTCODE.match(prefix) else None
-
-
-def iter_json_array(path: Path, *, key: str | None = None
-                    ) -> Iterator[tuple[int, object] | Reject]:
-    """Yield ``(line, element)`` for each element of a JSON array, streaming (no whole-file read).
-
-    Parameters
-    ----------
-    path
-        A file holding a JSON array (``key=None``), or an object whose first member ``key`` is
-        the array (``{"comments": [...]}``); decompressed as :func:`base.open_binary` does.
-    key
-        The member that holds the array, when the file is an object.
-
-    An element with invalid UTF-8 is rejected alone; a syntax error, a truncated file or a wrong
-    shape ends the file with one reject naming the line.
-    """
-    name = str(path)
-    decoder = json.JSONDecoder()
-    text_decoder = codecs.getincrementaldecoder("utf-8")(errors="surrogateescape")
-    buffer = ""
-    pos = 0
-    line = 1
-    eof = False
-
-    def more() -> bool:
-        nonlocal buffer, pos, eof
-        if eof:
-            return False
-        try:
-            block = handle.read(_CHUNK)
-        except DECOMPRESSION_ERRORS as exc:
-            raise _Truncated(str(exc)) from None
-        if not block:
-            eof = True
-            buffer = buffer[pos:] + text_decoder.decode(b"", final=True)
-            pos = 0
-            return bool(buffer)
-        buffer = buffer[pos:] + text_decoder.decode(block)
-        pos = 0
-        return True
-
-    def skip_space() -> None:
-        nonlocal pos, line
-        while True:
-            while pos < len(buffer) and buffer[pos] in " \t\r\n":
-                if buffer[pos] == "\n":
-                    line += 1
-                pos += 1
-            if pos < len(buffer) or not more():
-                return
-
-    with open_binary(path) as handle:
-        try:
-            skip_space()
-            if pos >= len(buffer):
-                yield Reject(name, None, "empty file", "")
-                return
-            if key is not None:
-                # '{' then '"key"' then ':' before the array
-                for expected in ("{", json.dumps(key), ":"):
-                    skip_space()
-                    if buffer[pos:pos + len(expected)] != expected:
-                        yield Reject(name, line, f"wrong shape: expected an object with "
-                                     f"{json.dumps(key)} first", snippet(buffer[pos:pos + 200]))
-                        return
-                    pos += len(expected)
-                skip_space()
-            if pos >= len(buffer) or buffer[pos] != "[":
-                first = buffer[pos:pos + 200]
-                kind = "a JSON object" if first.startswith("{") else "not JSON"
-                yield Reject(name, line, "wrong shape: expected a JSON array, "
-                             f"found {kind}", snippet(first))
-                return
-            pos += 1
-            while True:
-                skip_space()
-                if pos >= len(buffer):
-                    yield Reject(name, line, "truncated: the file ends inside the JSON array", "")
-                    return
-                if buffer[pos] == "]":
-                    return
-                if buffer[pos] == ",":
-                    pos += 1
-                    continue
-                while True:
-                    try:
-                        element, end = decoder.raw_decode(buffer, pos)
-                    except json.JSONDecodeError as exc:
-                        if len(buffer) - pos > MAX_ELEMENT_CHARS:
-                            yield Reject(name, line, "too large: an array element is over "
-                                         "the size limit", "")
-                            return
-                        if more():
-                            continue
-                        yield Reject(name, line, f"invalid JSON: {exc.msg}",
-                                     snippet(buffer[pos:pos + 200]))
-                        return
-                    if end >= len(buffer) and not eof and more():
-                        # a number at the end of the buffer may continue in the next block
-                        continue
-                    break
-                raw = buffer[pos:end]
-                start_line = line
-                line += raw.count("\n")
-                pos = end
-                if _SURROGATE.search(raw):
-                    yield Reject(name, start_line, "invalid UTF-8",
-                                 snippet(raw.encode("utf-8", "replace")))
-                    continue
-                yield start_line, element
-        except _Truncated as exc:
-            yield Reject(name, line, f"truncated or corrupt compressed file: {exc}", "")
-
-
-class _Truncated(Exception):
-    pass
 
 
 def resolve_thread(path: Path, options: LoadOptions) -> tuple[str, Mapping | None]:
@@ -494,13 +356,13 @@ def read(path: Path, options: LoadOptions) -> Iterator[dict | Reject]:
             rows = rows_from_comment(element, thread_id=thread_id)  # type: ignore[arg-type]
         except ValueError as exc:
             yield Reject(name, number, str(exc),
-                         snippet(json.dumps(element, ensure_ascii=False, default=str)))
+                         record_snippet(element))
             continue
         for row in rows:
             if isinstance(row, tuple):
                 reason, raw = row
                 yield Reject(name, number, reason,
-                             snippet(json.dumps(raw, ensure_ascii=False, default=str)))
+                             record_snippet(raw))
                 continue
             row["source_file"] = name
             row["source_line"] = number

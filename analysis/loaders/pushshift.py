@@ -20,13 +20,12 @@ Cite: Baumgartner et al., "The Pushshift Reddit Dataset", ICWSM 2020.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import IO
 
-from analysis.loaders.base import LoadOptions, Reject, iter_lines, snippet
+from analysis.loaders.base import LoadOptions, Reject, iter_lines, parse_json_line, snippet
 from analysis.loaders.reddit import kind_of, row_from_thing
 
 FORMAT = "pushshift"
@@ -205,14 +204,11 @@ def read(path: Path, options: LoadOptions) -> Iterator[dict | Reject]:
             yield item
             continue
         number, raw = item
-        try:
-            value = json.loads(raw.decode("utf-8"))
-        except UnicodeDecodeError:
-            yield Reject(name, number, "invalid UTF-8", snippet(raw))
+        parsed = parse_json_line(name, number, raw)
+        if isinstance(parsed, Reject):
+            yield parsed
             continue
-        except json.JSONDecodeError as exc:
-            yield Reject(name, number, f"invalid JSON: {exc.msg}", snippet(raw))
-            continue
+        value = parsed[1]
         try:
             kind, data = _record(value)
             row = row_from_thing(dict(data), kind)

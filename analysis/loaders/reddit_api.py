@@ -40,6 +40,7 @@ from analysis.loaders.base import (
     Reject,
     iter_lines,
     open_binary,
+    parse_json_line,
     snippet,
 )
 from analysis.loaders.reddit import row_from_thing
@@ -64,15 +65,6 @@ def sniff(path: Path, head: bytes) -> bool:
     return start in (b"{", b"[") and bool(_KIND.search(head)) and b'"data"' in head
 
 
-def _parse_line(name: str, number: int, raw: bytes) -> tuple[int, object] | Reject:
-    try:
-        return number, json.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError:
-        return Reject(name, number, "invalid UTF-8", snippet(raw))
-    except json.JSONDecodeError as exc:
-        return Reject(name, number, f"invalid JSON: {exc.msg}", snippet(raw))
-
-
 def _json_values(path: Path) -> Iterator[tuple[int, object] | Reject]:
     """The JSON documents of a file, with their line: one per line, or the whole file as one.
 
@@ -92,7 +84,7 @@ def _json_values(path: Path) -> Iterator[tuple[int, object] | Reject]:
         yield first
         return
     number, raw = first
-    parsed = _parse_line(name, number, raw)
+    parsed = parse_json_line(name, number, raw)
     if isinstance(parsed, Reject):
         lines.close()
         whole = _whole_document(path, raw)
@@ -103,7 +95,7 @@ def _json_values(path: Path) -> Iterator[tuple[int, object] | Reject]:
     else:
         yield parsed
     for item in lines:
-        yield item if isinstance(item, Reject) else _parse_line(name, *item)
+        yield item if isinstance(item, Reject) else parse_json_line(name, *item)
 
 
 def _whole_document(path: Path, first_line: bytes) -> tuple[int, object] | Reject | None:

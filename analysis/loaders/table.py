@@ -57,6 +57,7 @@ from analysis.loaders.base import (
     LOADER_VERSION,
     LoadOptions,
     Reject,
+    iter_json_array,
     iter_json_lines,
     make_uid,
     open_binary,
@@ -512,8 +513,6 @@ def _read_jsonl(path: Path, options: LoadOptions, head: bytes = b"") -> Iterator
     columns = resolve_columns(None, options.field_map, path)
     seen_any = False
     if head.lstrip()[:1] == b"[":
-        from analysis.loaders.instaloader import iter_json_array
-
         records = iter_json_array(path)  # a JSON array of records, streamed element by element
     else:
         records = iter_json_lines(path)

@@ -44,6 +44,7 @@ from analysis.loaders.base import (
     LOADER_VERSION,
     LoadOptions,
     Reject,
+    json_count,
     make_uid,
     parse_time,
     snippet,
@@ -93,16 +94,6 @@ def _str(value: object) -> str | None:
 
 def _list(value: object) -> list:
     return value if isinstance(value, list) else []
-
-
-def _count(value: object) -> int | None:
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.isdigit():
-        return int(value)
-    return None
 
 
 def _entity_texts(items: object, key: str, *, skip_media: bool = False) -> list[str]:
@@ -260,7 +251,7 @@ def row_from_tweet(tweet: dict, users: Mapping[str, Mapping] | None = None, *,
         "loader_version": LOADER_VERSION,
     }
     for field, key in COUNT_FIELDS.items():
-        row[field] = _count(metrics.get(key))
+        row[field] = json_count(metrics.get(key))
     return row
 
 

@@ -38,10 +38,13 @@ from analysis.loaders.base import (
     LoadOptions,
     Reject,
     iter_lines,
+    json_count,
+    json_id,
     make_uid,
     open_binary,
+    parse_json_line,
     parse_time,
-    snippet,
+    record_snippet,
 )
 
 FORMAT = "twitter-v1"
@@ -76,21 +79,7 @@ def _str_id(record: Mapping, key_str: str, key_int: str | None = None) -> str | 
     value = record.get(key_str)
     if value in (None, "") and key_int is not None:
         value = record.get(key_int)
-    if value in (None, ""):
-        return None
-    if isinstance(value, bool) or not isinstance(value, str | int):
-        raise ValueError(f"{key_str} is not an id: {value!r}")
-    return str(value)
-
-
-def _count(value: object) -> int | None:
-    if value is None or isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.isdigit():
-        return int(value)
-    return None
+    return json_id(value, key_str)
 
 
 def _entity_texts(items: object, *keys: str) -> list[str]:
@@ -212,7 +201,7 @@ def row_from_tweet(tweet: dict) -> dict:
         "loader_version": LOADER_VERSION,
     }
     for field, key in COUNT_FIELDS.items():
-        row[field] = _count(tweet.get(key))
+        row[field] = json_count(tweet.get(key))
     return row
 
 
@@ -257,12 +246,7 @@ def _parse_line(name: str, number: int, raw: bytes) -> tuple[int, object] | Reje
             return number, _fast_loads(raw)
         except ValueError:
             pass  # let the standard library parse it or say what is wrong, as without orjson
-    try:
-        return number, json.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError:
-        return Reject(name, number, "invalid UTF-8", snippet(raw))
-    except json.JSONDecodeError as exc:
-        return Reject(name, number, f"invalid JSON: {exc.msg}", snippet(raw))
+    return parse_json_line(name, number, raw)
 
 
 def _whole_document(path: Path) -> list[tuple[int, object] | Reject] | None:
@@ -328,7 +312,7 @@ def read(path: Path, options: LoadOptions) -> Iterator[dict | Reject]:
         try:
             rows = rows_from_tweet(record)  # type: ignore[arg-type]
         except ValueError as exc:
-            yield Reject(name, number, str(exc), snippet(json.dumps(record, ensure_ascii=False)))
+            yield Reject(name, number, str(exc), record_snippet(record))
             continue
         for row in rows:
             row["source_file"] = name

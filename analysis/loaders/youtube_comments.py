@@ -32,13 +32,10 @@ Examples
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-
-import pandas as pd
 
 from analysis.errors import UserError
 from analysis.loaders.base import (
@@ -46,13 +43,13 @@ from analysis.loaders.base import (
     LOADER_VERSION,
     LoadOptions,
     Reject,
+    iter_json_array,
     iter_json_lines,
     make_uid,
     open_binary,
-    parse_time,
-    snippet,
+    parse_required_time,
+    rows_from_records,
 )
-from analysis.loaders.instaloader import iter_json_array
 
 FORMAT = "youtube-comments"
 PLATFORM = "youtube"
@@ -136,12 +133,7 @@ def row_from_comment(record: dict, *, video_id: str) -> dict:
     parsed = record.get("time_parsed")
     if parsed in (None, "") or isinstance(parsed, bool):
         raise ValueError(f"missing time: comment has no time_parsed (time {record.get('time')!r})")
-    try:
-        created_at = parse_time(parsed)
-    except (ValueError, TypeError, OverflowError) as exc:
-        raise ValueError(f"bad time: time_parsed {parsed!r} ({exc})") from None
-    if created_at is None or created_at is pd.NaT:
-        raise ValueError(f"bad time: time_parsed {parsed!r} is not a time")
+    created_at = parse_required_time(parsed, "time_parsed")
     parent_id = cid.rsplit(".", 1)[0] if "." in cid else video_id
     text = record.get("text")
     text = text if isinstance(text, str) else None
@@ -173,29 +165,12 @@ def read(path: Path, options: LoadOptions) -> Iterator[dict | Reject]:
     if not options.thread_id:
         raise UserError("youtube-comment-downloader files do not name their video; pass "
                         "--thread-id VIDEO_ID", path)
-    name = str(path)
     video_id = str(options.thread_id)
-    seen_any = False
     with open_binary(path) as handle:
         try:
             head = handle.read(4096)
         except DECOMPRESSION_ERRORS:
             head = b""
     records = iter_json_array(path, key="comments") if _is_pretty(head) else iter_json_lines(path)
-    for item in records:
-        seen_any = True
-        if isinstance(item, Reject):
-            yield item
-            continue
-        number, record = item
-        try:
-            row = row_from_comment(record, video_id=video_id)  # type: ignore[arg-type]
-        except ValueError as exc:
-            yield Reject(name, number, str(exc),
-                         snippet(json.dumps(record, ensure_ascii=False, default=str)))
-            continue
-        row["source_file"] = name
-        row["source_line"] = number
-        yield row
-    if not seen_any:
-        yield Reject(name, None, "empty file", "")
+    yield from rows_from_records(
+        str(path), records, lambda record: row_from_comment(record, video_id=video_id))

@@ -41,7 +41,6 @@ Examples
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -53,9 +52,10 @@ from analysis.loaders.base import (
     LoadOptions,
     Reject,
     iter_json_lines,
+    json_count,
     make_uid,
-    parse_time,
-    snippet,
+    parse_required_time,
+    rows_from_records,
 )
 
 FORMAT = "zeeschuimer"
@@ -80,26 +80,10 @@ def _str_id(value: object) -> str | None:
     return None
 
 
-def _count(value: object) -> int | None:
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.isdigit():
-        return int(value)
-    return None
-
-
 def _time(value: object, what: str) -> pd.Timestamp:
     if value in (None, "") or isinstance(value, bool):
         raise ValueError(f"missing time: item has no {what}")
-    try:
-        stamp = parse_time(value)
-    except (ValueError, TypeError, OverflowError) as exc:
-        raise ValueError(f"bad time: {what} {value!r} ({exc})") from None
-    if stamp is None or stamp is pd.NaT:
-        raise ValueError(f"bad time: {what} {value!r} is not a time")
-    return stamp
+    return parse_required_time(value, what)
 
 
 def _row(platform: str, post_id: str, **fields: object) -> dict:
@@ -143,7 +127,7 @@ def row_from_tiktok_post(data: Mapping) -> dict:
                text=text if isinstance(text, str) else None,
                hashtags=hashtags, mentions=mentions)
     for key, field in TIKTOK_STATS.items():
-        row[field] = _count(stats.get(key))
+        row[field] = json_count(stats.get(key))
     return row
 
 
@@ -170,8 +154,8 @@ def row_from_tiktok_comment(data: Mapping) -> dict:
                 author_handle=user.get("unique_id") or None,
                 text=text if isinstance(text, str) else None,
                 lang=lang if isinstance(lang, str) and lang and lang != "un" else None,
-                like_count=_count(data.get("digg_count")),
-                reply_count=_count(data.get("reply_comment_total")))
+                like_count=json_count(data.get("digg_count")),
+                reply_count=json_count(data.get("reply_comment_total")))
 
 
 def _instagram_user(data: Mapping) -> tuple[str | None, str | None]:
@@ -276,7 +260,7 @@ def row_from_instagram_post(data: Mapping) -> dict:
     return _row("instagram", post_id, kind="post", thread_id=post_id, parent_id=None,
                 created_at=created, author_id=author_id, author_handle=handle, text=text,
                 hashtags=_HASHTAG.findall(text or ""), mentions=_MENTION.findall(text or ""),
-                like_count=_count(likes), reply_count=_count(comments))
+                like_count=json_count(likes), reply_count=json_count(comments))
 
 
 def row_from_instagram_comment(data: Mapping) -> dict:
@@ -296,8 +280,8 @@ def row_from_instagram_comment(data: Mapping) -> dict:
                 parent_id=_str_id(data.get("parent_comment_id")) or thread,
                 created_at=_time(created, "created_at"), author_id=author_id,
                 author_handle=handle, text=text if isinstance(text, str) else None,
-                like_count=_count(data.get("comment_like_count")),
-                reply_count=_count(data.get("child_comment_count")))
+                like_count=json_count(data.get("comment_like_count")),
+                reply_count=json_count(data.get("child_comment_count")))
 
 
 #: ``source_platform`` -> mapping of its ``data``.
@@ -351,22 +335,4 @@ def sniff(path: Path, head: bytes) -> bool:
 
 def read(path: Path, options: LoadOptions) -> Iterator[dict | Reject]:
     """Yield one row or :class:`Reject` per line."""
-    name = str(path)
-    seen_any = False
-    for entry in iter_json_lines(path):
-        seen_any = True
-        if isinstance(entry, Reject):
-            yield entry
-            continue
-        number, item = entry
-        try:
-            row = row_from_item(item)  # type: ignore[arg-type]
-        except ValueError as exc:
-            yield Reject(name, number, str(exc),
-                         snippet(json.dumps(item, ensure_ascii=False, default=str)))
-            continue
-        row["source_file"] = name
-        row["source_line"] = number
-        yield row
-    if not seen_any:
-        yield Reject(name, None, "empty file", "")
+    yield from rows_from_records(str(path), iter_json_lines(path), row_from_item)
