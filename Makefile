@@ -19,7 +19,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	touch $@
 
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,xlsx]"
 	touch $@ $(VENV)/.installed
 
 reproduce: $(VENV)/.installed ## create .venv, install, run the default study, write its figures
