@@ -193,6 +193,21 @@ def test_label_posts_table_shape_target_and_low_confidence():
     assert posts_frame(posts, target="Alice")["target"].eq("Alice").all()
 
 
+def test_label_posts_with_null_text_and_reddit_title():
+    # Generated: a Reddit-like submission whose claim is only in the title, a deleted reply
+    # with no text, and a reply.
+    posts = generated_posts().iloc[:3].copy()
+    posts["title"] = ["Alice shared her news", None, None]
+    posts["text"] = [None, None, "shame on you"]
+    model, _ = train_model(generated_frame(), cv=0)
+    labels = label_posts(posts, model)
+    assert labels.loc[1, "label"] == "other"  # null text: label with uniform probabilities
+    assert labels["run_id"].nunique() == 1
+    from analysis.classifiers.labelling import posts_frame
+
+    assert posts_frame(posts).loc[2, "target"] == "Alice shared her news"
+
+
 def test_label_posts_batches_and_jobs_agree():
     posts = generated_frame(n_per_class=20).drop(columns=["label"])
     model, _ = train_model(generated_frame(), cv=0)

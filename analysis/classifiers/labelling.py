@@ -174,8 +174,9 @@ def label_posts(posts: pd.DataFrame, model: object | str = "default", *,
                   f"{getattr(fitted, 'version_', '0')}")
     task = STANCE_TASK if set(classes) <= set(STANCE_LABELS) else "custom"
     digest = hashlib.sha256(labeler_id.encode())
-    for value in frame["uid"].tolist() + frame["text"].astype(str).tolist():
-        digest.update(value.encode("utf-8", "replace") + b"\x00")
+    for value in frame["uid"].tolist() + frame["text"].tolist():
+        text = value if isinstance(value, str) else "\x01"  # null text
+        digest.update(text.encode("utf-8", "replace") + b"\x00")
     out = labels_table(frame["uid"], proba, order, labeler_type=labeler_type,
                        labeler_id=labeler_id, task=task, run_id=digest.hexdigest()[:16],
                        weights=weights)
