@@ -174,6 +174,51 @@ def iter_json_lines(path: str | os.PathLike) -> Iterator[tuple[int, object] | Re
         yield item if isinstance(item, Reject) else parse_json_line(name, *item)
 
 
+def iter_json_values(
+    path: str | os.PathLike,
+    whole_document: Callable[[Path, bytes, tuple[int, object] | Reject],
+                             Iterable[tuple[int, object] | Reject] | None],
+    *,
+    parse_line: Callable[[str, int, bytes], tuple[int, object] | Reject] = parse_json_line,
+) -> Iterator[tuple[int, object] | Reject]:
+    """JSON values of a file with their line: one per line, or the file read whole.
+
+    The first non-blank line decides. ``whole_document(path, first_line, parsed)`` gets it raw
+    and parsed (``(line, value)`` or a :class:`Reject`) and returns the values of the file read
+    as one document, or ``None`` to read the file line by line (a bad line is a reject for that
+    line). An empty file is one ``empty file`` reject.
+
+    Parameters
+    ----------
+    path
+        The file (decompressed as :func:`open_binary` does).
+    whole_document
+        The format's rule for files that are not JSON lines (a pretty-printed document, an
+        array).
+    parse_line
+        ``(file name, line number, raw line) -> (line, value) | Reject``.
+    """
+    name = str(path)
+    lines = iter_lines(path)
+    first = next(lines, None)
+    if first is None:
+        yield Reject(name, None, "empty file", "")
+        return
+    if isinstance(first, Reject):
+        yield first
+        return
+    number, raw = first
+    parsed = parse_line(name, number, raw)
+    document = whole_document(Path(path), raw, parsed)
+    if document is not None:
+        lines.close()
+        yield from document
+        return
+    yield parsed
+    for item in lines:
+        yield item if isinstance(item, Reject) else parse_line(name, *item)
+
+
 def iter_json_array(path: Path, *, key: str | None = None
                     ) -> Iterator[tuple[int, object] | Reject]:
     """Yield ``(line, element)`` for each element of a JSON array, streaming (no whole-file read).

@@ -38,9 +38,8 @@ from analysis.loaders.base import (
     DECOMPRESSION_ERRORS,
     LoadOptions,
     Reject,
-    iter_lines,
+    iter_json_values,
     open_binary,
-    parse_json_line,
     snippet,
 )
 from analysis.loaders.reddit import row_from_thing
@@ -74,51 +73,36 @@ def _json_values(path: Path) -> Iterator[tuple[int, object] | Reject]:
     reject, and any other file is read line by line, so one broken first line cannot hide the
     good lines after it.
     """
-    name = str(path)
-    lines = iter_lines(path)
-    first = next(lines, None)
-    if first is None:
-        yield Reject(name, None, "empty file", "")
-        return
-    if isinstance(first, Reject):
-        yield first
-        return
-    number, raw = first
-    parsed = parse_json_line(name, number, raw)
-    if isinstance(parsed, Reject):
-        lines.close()
-        whole = _whole_document(path, raw)
-        if whole is not None:
-            yield whole
-            return
-        lines = iter_lines(path)
-    else:
-        yield parsed
-    for item in lines:
-        yield item if isinstance(item, Reject) else parse_json_line(name, *item)
+    return iter_json_values(path, _whole_document)
 
 
-def _whole_document(path: Path, first_line: bytes) -> tuple[int, object] | Reject | None:
-    """The file as one JSON document, a Reject for a broken one, or None to read it by lines."""
+def _whole_document(path: Path, first_line: bytes, first: tuple[int, object] | Reject
+                    ) -> list[tuple[int, object] | Reject] | None:
+    """The file as one JSON document, a Reject for a broken one, or None to read it by lines.
+
+    Only tried when the first line does not parse.
+    """
+    if not isinstance(first, Reject):
+        return None
     name = str(path)
     pretty = first_line.strip() in (b"{", b"[", b"[{")
     if path.stat().st_size > MAX_WHOLE_FILE_BYTES:
         if pretty:
-            return Reject(name, 1, "JSON document too large to read whole; convert it to JSON "
-                          "lines", snippet(first_line))
+            return [Reject(name, 1, "JSON document too large to read whole; convert it to JSON "
+                           "lines", snippet(first_line))]
         return None
     try:
         with open_binary(path) as handle:
             data = handle.read()
     except DECOMPRESSION_ERRORS as exc:
-        return Reject(name, 1, f"truncated or corrupt compressed file: {exc}", "")
+        return [Reject(name, 1, f"truncated or corrupt compressed file: {exc}", "")]
     try:
-        return 1, json.loads(data.decode("utf-8"))
+        return [(1, json.loads(data.decode("utf-8")))]
     except UnicodeDecodeError:
-        return Reject(name, 1, "invalid UTF-8", snippet(data)) if pretty else None
+        return [Reject(name, 1, "invalid UTF-8", snippet(data))] if pretty else None
     except json.JSONDecodeError as exc:
         if pretty:
-            return Reject(name, exc.lineno, f"invalid JSON: {exc.msg}", snippet(data))
+            return [Reject(name, exc.lineno, f"invalid JSON: {exc.msg}", snippet(data))]
         return None
 
 

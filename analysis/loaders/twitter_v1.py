@@ -37,7 +37,7 @@ from analysis.loaders.base import (
     LOADER_VERSION,
     LoadOptions,
     Reject,
-    iter_lines,
+    iter_json_values,
     json_count,
     json_id,
     make_uid,
@@ -249,8 +249,14 @@ def _parse_line(name: str, number: int, raw: bytes) -> tuple[int, object] | Reje
     return parse_json_line(name, number, raw)
 
 
-def _whole_document(path: Path) -> list[tuple[int, object] | Reject] | None:
-    """The file parsed as one JSON document, or None when it is better read line by line."""
+def _whole_document(path: Path, first_line: bytes, first: tuple[int, object] | Reject
+                    ) -> list[tuple[int, object] | Reject] | None:
+    """The file parsed as one JSON document, or None when it is better read line by line.
+
+    Only tried when the first line is not a JSON object.
+    """
+    if not isinstance(first, Reject) and isinstance(first[1], Mapping):
+        return None
     if path.stat().st_size > MAX_WHOLE_FILE_BYTES:
         return None
     try:
@@ -275,26 +281,7 @@ def json_records(path: Path) -> Iterator[tuple[int, object] | Reject]:
     tweet, or an array whose items are yielded with their position); if that fails too, it is
     read line by line after all.
     """
-    name = str(path)
-    lines = iter_lines(path)
-    first = next(lines, None)
-    if first is None:
-        yield Reject(name, None, "empty file", "")
-        return
-    if isinstance(first, Reject):
-        yield first
-        return
-    number, raw = first
-    parsed = _parse_line(name, number, raw)
-    if isinstance(parsed, Reject) or not isinstance(parsed[1], Mapping):
-        document = _whole_document(Path(path))
-        if document is not None:
-            lines.close()
-            yield from document
-            return
-    yield parsed
-    for item in lines:
-        yield item if isinstance(item, Reject) else _parse_line(name, *item)
+    return iter_json_values(path, _whole_document, parse_line=_parse_line)
 
 
 def read(path: Path, options: LoadOptions) -> Iterator[dict | Reject]:
