@@ -3,13 +3,14 @@
 Measures, and with ``--write`` puts under ``## Classifiers`` in docs/benchmarks.md:
 
 - SemEval-2016 Task 6 (TweetEval stance) val F_avg (mean F1 of favor and against): the
-  target-aware pipeline trained on SemEval train only (labels favor / against / none, target =
-  the target's name); the default recipe (SemEval train + RumourEval train, mapped to support /
-  criticism / other); a text-only TF-IDF logistic regression; VADER (positive tone = favor);
-- RumourEval 2019 subtask A dev: 4-class SDQC macro-F1 and deny F1 of the target-aware pipeline
-  trained on train only (target = source post, context = parent, depth); the text-only
-  baseline; the default recipe on the mapped 3 labels (macro-F1, criticism F1 = deny), and the
-  calibration (expected calibration error) of its probabilities on dev;
+  ``train`` pipeline (and ``train --fast``) on SemEval train only (labels favor / against /
+  none, target = the target's name); the default recipe (SemEval train + RumourEval train,
+  mapped to support / criticism / other); a text-only TF-IDF logistic regression; VADER
+  (positive tone = favor);
+- RumourEval 2019 subtask A dev: 4-class SDQC macro-F1 and deny F1 of the ``train`` pipeline
+  (and ``--fast``) trained on train only (target = source post, context = parent, depth); the
+  text-only baseline; the default recipe on the mapped 3 labels (macro-F1, criticism F1 =
+  deny), and the calibration (expected calibration error) of its probabilities on dev;
 - leave-one-event-out prediction over RumourEval train + dev (what the study runs): time and
   macro-F1;
 - VADER: Pearson r of the compound score with the mean human rating per corpus of the VADER
@@ -71,10 +72,12 @@ def semeval(rows: list, re_train: pd.DataFrame) -> None:
     val = datasets.read_semeval_stance("val")
     fa = ["favor", "against"]
 
-    model, _ = train_model(train, cv=0)
-    rows.append(("SemEval-2016 val (n=294)", "target-aware pipeline, SemEval train",
-                 "F_avg", fmt(f1_score(val["label"], model.predict(val), labels=fa,
-                                       average="macro"))))
+    for fast in (False, True):
+        model, _ = train_model(train, cv=0, fast=fast)
+        rows.append(("SemEval-2016 val (n=294)",
+                     f"`train`{' --fast' if fast else ''} pipeline, SemEval train", "F_avg",
+                     fmt(f1_score(val["label"], model.predict(val), labels=fa,
+                                  average="macro"))))
     mapped_train = datasets.recipe_frame(train, re_train)
     default = make_pipeline().fit(mapped_train, mapped_train["label"].astype(str))
     pred = pd.Series(default.predict(val)).map(
@@ -97,12 +100,22 @@ def rumoureval(rows: list, full: pd.DataFrame, semeval_train: pd.DataFrame) -> d
     train = full[full["split"] == "train"].reset_index(drop=True)
     dev = full[full["split"] == "dev"].reset_index(drop=True)
     labels4 = ["support", "deny", "query", "comment"]
-    model, _ = train_model(train, cv=0)
-    pred = model.predict(dev)
-    rows.append(("RumourEval 2019 dev (n=1,478)", "target-aware pipeline, RumourEval train",
-                 "macro-F1 (4 SDQC) / deny F1",
-                 f"{fmt(f1_score(dev['label'], pred, labels=labels4, average='macro'))} / "
-                 f"{fmt(f1_score(dev['label'], pred, labels=['deny'], average='macro'))}"))
+    for fast in (False, True):
+        model, _ = train_model(train, cv=0, fast=fast)
+        pred = model.predict(dev)
+        rows.append(("RumourEval 2019 dev (n=1,478)",
+                     f"`train`{' --fast' if fast else ''} pipeline, RumourEval train",
+                     "macro-F1 (4 SDQC) / deny F1",
+                     f"{fmt(f1_score(dev['label'], pred, labels=labels4, average='macro'))} / "
+                     f"{fmt(f1_score(dev['label'], pred, labels=['deny'], average='macro'))}"))
+        if not fast:
+            speed_frame = pd.concat([dev] * 5, ignore_index=True)
+            start = time.perf_counter()
+            model.predict_proba(speed_frame)
+            took = time.perf_counter() - start
+            rows.append(("throughput, one core", "`train` pipeline (with character n-grams), "
+                         f"{len(speed_frame):,} replies", "posts/s",
+                         f"{len(speed_frame) / took:,.0f}"))
     base = text_only_baseline().fit(train["text"].fillna(""), train["label"])
     pred = base.predict(dev["text"].fillna(""))
     rows.append(("RumourEval 2019 dev", "text-only TF-IDF + LR, RumourEval train",

@@ -32,6 +32,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--average-over", default=None,
                         help="comma-separated labels for F_avg, e.g. favor,against")
     parser.add_argument("--cv", type=int, default=0, help="cross-validate on DATA with K folds")
+    parser.add_argument("--fast", action="store_true",
+                        help="with --cv: no character n-grams (as train --fast)")
     parser.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples")
     parser.add_argument("--seed", type=int, default=config.DEFAULT_SEED)
     parser.add_argument("--json", action="store_true", help="print one JSON object")
@@ -56,17 +58,19 @@ def run(args: argparse.Namespace) -> int:
     if len(frame) == 0:
         raise UserError("no rows to evaluate", args.data)
     if args.cv:
-        from analysis.classifiers.default import make_pipeline
+        from analysis.classifiers.training import user_pipeline
 
         groups = frame["group"].astype(str).to_numpy() if "group" in frame.columns else None
-        pred, _, classes = cross_val_predict(make_pipeline(random_state=args.seed), frame,
-                                             groups=groups, cv=args.cv, seed=args.seed)
+        pipeline = user_pipeline(len(frame), seed=args.seed, fast=args.fast)
+        pred, _, classes = cross_val_predict(pipeline, frame, groups=groups, cv=args.cv,
+                                             seed=args.seed)
         if average_over and set(average_over) - set(classes):
             raise UserError(f"--average-over names labels not in the data ({classes})")
         report = m.classification_report(frame["label"].astype(str), pred, classes,
                                          average_over=average_over, n_boot=args.n_boot,
                                          random_state=args.seed, groups=groups)
-        report["model"] = f"default pipeline, {args.cv}-fold CV on {args.data.name}"
+        report["model"] = (f"train pipeline{' (fast)' if args.fast else ''}, {args.cv}-fold CV "
+                           f"on {args.data.name}")
     else:
         model = get_model(args.model)
         report = evaluate_model(frame, model, average_over=average_over, n_boot=args.n_boot,

@@ -30,6 +30,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--cv", type=int, default=5, help="folds of the card's CV (0: none)")
     parser.add_argument("--C", type=float, default=None, dest="C",
                         help="inverse regularisation of the logistic regression")
+    parser.add_argument("--fast", action="store_true",
+                        help="leave out character n-grams: ~6x faster labelling, a little less "
+                             "accurate")
     parser.add_argument("--model-id", default=None, help="name in the card (default: file stem)")
     parser.add_argument("--seed", type=int, default=config.DEFAULT_SEED)
     parser.add_argument("--jobs", type=int, default=1, help="parallel CV folds")
@@ -51,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
                         target=args.target, context_col=args.context_col,
                         label_col=args.label_col, group_col=args.group_col, source=args.data)
     model, card = train_model(frame, model_id=args.model_id or args.output.stem, cv=args.cv,
-                              seed=args.seed, jobs=args.jobs, C=args.C)
+                              seed=args.seed, jobs=args.jobs, C=args.C, fast=args.fast)
     card["source_file"] = args.data.name
     card["columns"] = {"text": args.text_col, "label": args.label_col,
                        "target": args.target_col, "fixed_target": args.target,
