@@ -22,14 +22,12 @@ from __future__ import annotations
 import argparse
 import ast
 import datetime as dt
-import re
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
+from _common import ROOT, write_section
 
-ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from analysis.annotate.agreement import alpha_from_counts, bootstrap_alpha  # noqa: E402
@@ -116,19 +114,6 @@ def sampling_times() -> str:
     return "\n".join(lines)
 
 
-def write_section(text: str) -> None:
-    path = ROOT / "docs" / "benchmarks.md"
-    old = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.S | re.M)
-    if pattern.search(old):
-        new = pattern.sub(lambda _: text.rstrip("\n") + "\n\n", old).rstrip("\n") + "\n"
-    else:
-        new = old.rstrip("\n") + "\n\n" + text
-    tmp = path.with_suffix(".md.tmp")
-    tmp.write_text(new, encoding="utf-8")
-    tmp.replace(path)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--write", action="store_true", help="update docs/benchmarks.md")
@@ -140,7 +125,6 @@ def main() -> None:
     print(timing)
     if args.write:
         section = (
-            f"{SECTION}\n\n"
             "Krippendorff's alpha of the VADER ground-truth raters (Hutto & Gilbert 2014; "
             "`data/raw/vader_ground_truth/*_anonDataRatings.txt`, every text, 20+ anonymous "
             "ratings each), computed from per-text rating counts by "
@@ -154,7 +138,7 @@ def main() -> None:
             "Sampling speed (`analysis.annotate.draw_sample` with `--freq W` and thread "
             "stratification, then `assign_coders`), same run:\n\n"
             f"{timing}\n")
-        write_section(section)
+        write_section(SECTION, section)
 
 
 if __name__ == "__main__":

@@ -4,8 +4,9 @@ Builds twarc2 files (response pages) of about 80 MB ("1x") and 4 times that ("4x
 pages in tests/data/twarc2_samples, with every id string rewritten per copy so that all tweets are
 unique, in a temporary folder (never in the repository). Then runs ``ingest`` + ``write_outputs``
 on each file in a fresh subprocess, with and without language detection, and records wall time,
-MB/s, tweets/s and peak resident memory (``resource.getrusage(RUSAGE_SELF).ru_maxrss`` of the
-subprocess). Writes the table into the ``## Ingest`` section of docs/benchmarks.md.
+MB/s, tweets/s and peak resident memory (VmHWM of the subprocess, see
+``_common.peak_memory_mib``). Writes the table into the ``## Ingest`` section of
+docs/benchmarks.md.
 
 Usage (``--twarc-csv PYTHON`` also times twarc-csv on the 1x file, with an interpreter that has
 twarc-csv installed)::
@@ -25,16 +26,16 @@ import json
 import os
 import platform
 import re
-import resource
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from _common import DOC, ROOT, peak_memory_mib, write_section
+
+BENCHMARKS = ROOT / "benchmarks"
 SAMPLES = ROOT / "tests" / "data" / "twarc2_samples"
-DOC = ROOT / "docs" / "benchmarks.md"
 #: Files whose lines are response pages with tweets (streaming_output_with_error's last line is
 #: cut short on purpose; it is left out so the benchmark file has no rejects).
 PAGE_FILES = ("brexit.jsonl", "noflat.jsonl", "streaming_output_with_error.jsonl",
@@ -91,8 +92,7 @@ def worker(path: Path, language: bool, out_dir: Path) -> dict:
                                 detect_language=language, progress=False)
     seconds = time.perf_counter() - started
     cpu_seconds = time.process_time() - cpu_started
-    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return {"seconds": seconds, "cpu_seconds": cpu_seconds, "peak_mb": peak_kb / 1024,
+    return {"seconds": seconds, "cpu_seconds": cpu_seconds, "peak_mb": peak_memory_mib(),
             "rows": result.summary["rows_written"], "rejects": len(result.rejects),
             "matched": result.summary["rows_read_matched"]}
 
@@ -108,20 +108,22 @@ def _run_worker(path: Path, language: bool) -> dict:
 
 
 TWARC_CSV_CODE = """
-import resource, sys, time
+import sys, time
+sys.path.insert(0, {benchmarks!r})
+from _common import peak_memory_mib
 from twarc_csv import CSVConverter, DataFrameConverter
 started, cpu = time.perf_counter(), time.process_time()
 with open(sys.argv[1]) as inf, open(sys.argv[2], "w") as outf:
     CSVConverter(inf, outf, converter=DataFrameConverter(), hide_progress=True).process()
-print(time.perf_counter() - started, time.process_time() - cpu,
-      resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+print(time.perf_counter() - started, time.process_time() - cpu, peak_memory_mib())
 """
 
 
 def _run_twarc_csv(python: str, path: Path) -> dict:
     """twarc-csv on the same file, with an interpreter that has it installed."""
     with tempfile.TemporaryDirectory() as out_dir:
-        proc = subprocess.run([python, "-W", "ignore", "-c", TWARC_CSV_CODE, str(path),
+        code = TWARC_CSV_CODE.format(benchmarks=str(BENCHMARKS))
+        proc = subprocess.run([python, "-W", "ignore", "-c", code, str(path),
                                str(Path(out_dir) / "out.csv")],
                               capture_output=True, text=True, check=True)
     seconds, cpu, peak = map(float, proc.stdout.split()[-3:])
@@ -145,26 +147,12 @@ def _parser() -> str:
 
 def _baseline_peak_mb() -> float:
     """Peak memory of a subprocess that only imports pandas, pyarrow and the loaders."""
-    code = (f"import resource, sys; sys.path.insert(0, {str(ROOT)!r}); "
+    code = (f"import sys; sys.path[:0] = [{str(ROOT)!r}, {str(BENCHMARKS)!r}]; "
             "import analysis.loaders.ingest, analysis.loaders.twarc2; "
-            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+            "from _common import peak_memory_mib; print(peak_memory_mib())")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
-    return int(out.stdout.strip()) / 1024
-
-
-def _write_section(text: str) -> None:
-    header = "## Ingest"
-    existing = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Benchmarks\n"
-    pattern = re.compile(r"^## Ingest\n.*?(?=^## |\Z)", re.S | re.M)
-    section = header + "\n\n" + text.strip() + "\n\n"
-    if pattern.search(existing):
-        updated = pattern.sub(lambda _: section, existing)
-    else:
-        updated = existing.rstrip("\n") + "\n\n" + section
-    tmp = DOC.with_suffix(".md.tmp")
-    tmp.write_text(updated.rstrip("\n") + "\n", encoding="utf-8")
-    os.replace(tmp, DOC)
+    return float(out.stdout.strip())
 
 
 def _reference_text(reference: dict | None, ingest_cpu: float = 1.0) -> str:
@@ -256,8 +244,9 @@ The input is a twarc2 file of response pages built from the real pages in
 `tests/data/twarc2_samples`, with every id rewritten per copy (all tweets unique), in a temporary
 folder. Each run is a fresh subprocess doing what `python -m analysis ingest` does
 (`ingest_to_files` with default options: pseudonymized authors, reply trees, duplicates,
-Parquet and manifest); peak memory is that subprocess's `ru_maxrss`. "rows written" includes the
-`context` rows from `includes.tweets`.
+Parquet and manifest); peak memory is that subprocess's maximum resident set (VmHWM; earlier
+runs used `ru_maxrss`, which Linux carries over from the parent process). "rows written" includes
+the `context` rows from `includes.tweets`.
 
 {chr(10).join(table)}
 
@@ -283,7 +272,7 @@ written. Memory still grows with the number of rows, but only by those columns (
 and 4x rows). The Python function `ingest()`, which returns the table as a DataFrame, holds the
 whole table in memory by design.
 """
-    _write_section(text)
+    write_section("## Ingest", text)
     print(f"wrote the '## Ingest' section of {DOC}")
 
 

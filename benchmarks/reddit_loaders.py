@@ -28,14 +28,13 @@ import itertools
 import json
 import os
 import platform
-import re
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-DOC = ROOT / "docs" / "benchmarks.md"
+from _common import DOC, ROOT, write_section
+
 ARCHIVE = ROOT / "data" / "raw" / "rumoureval2019" / "rumoureval-2019-training-data.tar.gz"
 SHARED = Path(os.environ.get("ANALYSIS_SHARED_DATA") or ROOT.parent / "shared" / "data")
 SAMPLE = SHARED / "reddit_pushshift_samples" / "RS_2019-10.zst"
@@ -47,7 +46,8 @@ WINDOW_LOGS = (31, 21)
 _CHILD = r"""
 import json, sys, time
 from pathlib import Path
-sys.path.insert(0, {root!r})
+sys.path[:0] = [{root!r}, {benchmarks!r}]
+from _common import peak_memory_mib
 from analysis.loaders.base import LoadOptions, Reject
 task, path = sys.argv[1], Path(sys.argv[2])
 start = time.perf_counter()
@@ -67,16 +67,14 @@ else:
         else:
             labels += 1
 seconds = time.perf_counter() - start
-# VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the forking parent across exec.
-status = Path("/proc/self/status").read_text()
-peak = int(status.split("VmHWM:")[1].split()[0]) / 1024
 print(json.dumps({{"seconds": seconds, "rows": rows, "rejects": rejects, "labels": labels,
-                  "peak_mb": peak}}))
+                  "peak_mb": peak_memory_mib()}}))
 """
 
 
 def _run(task: str, path: Path) -> dict:
-    out = subprocess.run([sys.executable, "-c", _CHILD.format(root=str(ROOT)), task, str(path)],
+    code = _CHILD.format(root=str(ROOT), benchmarks=str(ROOT / "benchmarks"))
+    out = subprocess.run([sys.executable, "-c", code, task, str(path)],
                          capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -111,19 +109,6 @@ def _build_zst(lines: list[bytes], repeats: int, target: Path, window_log: int) 
                 writer.write(line + b"\n")
                 size += len(line) + 1
     return size
-
-
-def _write_section(text: str) -> None:
-    existing = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Benchmarks\n"
-    pattern = re.compile(r"^" + re.escape(HEADER) + r"\n.*?(?=^## |\Z)", re.S | re.M)
-    section = HEADER + "\n\n" + text.strip() + "\n\n"
-    if pattern.search(existing):
-        updated = pattern.sub(lambda _: section, existing)
-    else:
-        updated = existing.rstrip("\n") + "\n\n" + section
-    tmp = DOC.with_suffix(".md.reddit.tmp")
-    tmp.write_text(updated.rstrip("\n") + "\n", encoding="utf-8")
-    os.replace(tmp, DOC)
 
 
 def main() -> None:
@@ -169,7 +154,7 @@ def main() -> None:
         "--long=31` does); with a small window it stays flat.", "", *table, ""])
     print(text)
     if not args.no_write:
-        _write_section(text)
+        write_section(HEADER, text)
         print(f"wrote the '{HEADER}' section of {DOC}")
 
 

@@ -1,0 +1,58 @@
+"""What the benchmark scripts share: their section of docs/benchmarks.md and peak memory.
+
+Standard library only at import time, so a child process of another interpreter (e.g. one that
+has twarc-csv installed) can import it to report its peak memory.
+"""
+
+from __future__ import annotations
+
+import re
+import resource
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DOC = ROOT / "docs" / "benchmarks.md"
+
+
+def write_section(header: str, body: str, doc: Path = DOC) -> None:
+    """Replace the section ``header`` of ``doc`` with ``body``; append it when absent.
+
+    Parameters
+    ----------
+    header
+        The section's ``## `` heading line, e.g. ``"## Ingest"``; the section runs to the next
+        ``## `` heading or the end of the file.
+    body
+        The section's text without its heading.
+    doc
+        The Markdown file (created with a ``# Benchmarks`` title when missing); written
+        atomically, other sections left as they are.
+    """
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    from analysis.io import write_text
+
+    existing = doc.read_text(encoding="utf-8") if doc.exists() else "# Benchmarks\n"
+    pattern = re.compile(r"^" + re.escape(header) + r"\n.*?(?=^## |\Z)", re.S | re.M)
+    section = header + "\n\n" + body.strip() + "\n\n"
+    if pattern.search(existing):
+        updated = pattern.sub(lambda _: section, existing)
+    else:
+        updated = existing.rstrip("\n") + "\n\n" + section
+    write_text(updated.rstrip("\n") + "\n", doc)
+
+
+def peak_memory_mib() -> float:
+    """Peak resident memory of this process so far, in MiB.
+
+    Linux's ``VmHWM`` of ``/proc/self/status``, not ``ru_maxrss``: Linux carries ``ru_maxrss``
+    over from the parent across ``fork`` + ``exec``, so a small child of a large benchmark process
+    would report the parent's peak. ``ru_maxrss`` only where ``/proc`` is missing.
+    """
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
