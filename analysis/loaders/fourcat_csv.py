@@ -33,7 +33,6 @@ Examples
 from __future__ import annotations
 
 import csv
-import json
 import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -48,7 +47,7 @@ from analysis.loaders.base import (
     Reject,
     make_uid,
     parse_time,
-    snippet,
+    record_snippet,
 )
 from analysis.loaders.table import as_count, as_list, is_missing, iter_csv
 from analysis.schema import KINDS, PLATFORMS, TEXT_STATUSES
@@ -226,7 +225,7 @@ def read(path: Path, options: LoadOptions) -> Iterator[dict | Reject]:
         try:
             row = row_from_record(record, platform=options.platform, tz=options.tz)
         except ValueError as exc:
-            yield Reject(name, number, str(exc), snippet(json.dumps(record, ensure_ascii=False)))
+            yield Reject(name, number, str(exc), record_snippet(record))
             continue
         row["source_file"] = name
         row["source_line"] = number

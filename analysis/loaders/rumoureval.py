@@ -61,7 +61,14 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import IO
 
-from analysis.loaders.base import GoldLabel, LoadOptions, Reject, make_uid, snippet
+from analysis.loaders.base import (
+    GoldLabel,
+    LoadOptions,
+    Reject,
+    make_uid,
+    record_snippet,
+    snippet,
+)
 from analysis.loaders.reddit import row_from_thing
 from analysis.loaders.reddit_api import MORE_REASON
 from analysis.loaders.twitter_v1 import row_from_tweet
@@ -428,16 +435,16 @@ def _post_row(where: str, value: object, thread: Thread) -> dict | Reject | None
         try:
             return row_from_thing(dict(data), kind)
         except ValueError as exc:
-            return Reject(where, 1, str(exc), snippet(json.dumps(value, ensure_ascii=False)))
+            return Reject(where, 1, str(exc), record_snippet(value))
     if isinstance(value, Mapping) and ("id_str" in value or "created_at" in value):
         try:
             row = row_from_tweet(dict(value))
         except ValueError as exc:
-            return Reject(where, 1, str(exc), snippet(json.dumps(value, ensure_ascii=False)))
+            return Reject(where, 1, str(exc), record_snippet(value))
         thread.platform = thread.platform or "twitter"
         return row
     return Reject(where, 1, "neither a tweet nor a Reddit thing",
-                  snippet(json.dumps(value, ensure_ascii=False)))
+                  record_snippet(value))
 
 
 def collect(path: Path) -> Collection:
@@ -478,7 +485,7 @@ def collect(path: Path) -> Collection:
             stub_id = parts[-1][: -len(".json")]
             thread.stub_ids.append(stub_id)
             out.rejects.append(Reject(where, 1, MORE_REASON,
-                                      snippet(json.dumps(value, ensure_ascii=False))))
+                                      record_snippet(value)))
             continue
         if isinstance(row, Reject):
             out.rejects.append(row)
