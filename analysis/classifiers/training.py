@@ -176,7 +176,7 @@ def train_model(frame: pd.DataFrame, *, model_id: str = "model", cv: int = 5,
     C
         Inverse regularisation of the logistic regression (default: the default model's).
     fast
-        Leave out the character n-grams: about 6x faster prediction (the default model's
+        Leave out the character n-grams: about 20x faster prediction (the default model's
         features), somewhat less accurate (see docs/classifiers.md).
     estimator
         Any unfitted scikit-learn classifier over the model frame, instead of the default
@@ -205,7 +205,7 @@ def user_pipeline(n_rows: int, *, C: float = 1.0, seed: int = config.DEFAULT_SEE
                   fast: bool = False) -> object:
     """The unfitted pipeline ``train`` fits: the default model's features plus, unless ``fast``,
     character 2-5-grams (measured on SemEval val / RumourEval dev: F_avg +0.02, SDQC macro-F1
-    +0.02, deny F1 +0.05, prediction about 6x slower)."""
+    +0.02, deny F1 +0.05, prediction about 20x slower)."""
     from analysis.classifiers.default import DEFAULT_WEIGHTS, make_pipeline
 
     weights = dict(DEFAULT_WEIGHTS, char=0.0 if fast else 1.0)

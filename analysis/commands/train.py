@@ -31,7 +31,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--C", type=float, default=None, dest="C",
                         help="inverse regularisation of the logistic regression")
     parser.add_argument("--fast", action="store_true",
-                        help="leave out character n-grams: ~6x faster labelling, a little less "
+                        help="leave out character n-grams: ~20x faster labelling, a little less "
                              "accurate")
     parser.add_argument("--model-id", default=None, help="name in the card (default: file stem)")
     parser.add_argument("--seed", type=int, default=config.DEFAULT_SEED)
