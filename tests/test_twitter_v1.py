@@ -129,6 +129,22 @@ def test_missing_id_or_time_raises_value_error(key):
         twitter_v1.row_from_tweet(tweet)
 
 
+def test_generated_bad_times_share_one_reason_category(tmp_path):
+    # the ingest summary counts rejects by the reason's text before its first ":"
+    from analysis.loaders.ingest import ingest
+
+    path = tmp_path / "generated_bad_times.jsonl"
+    tweets = []
+    for number, created in enumerate(["Tue Mar 24 10:45:36 +0000 2015x", "yesterday", True]):
+        tweet = load(REPLY)
+        tweet["id_str"] = tweet["id"] = str(number + 1)
+        tweet["created_at"] = created
+        tweets.append(json.dumps(tweet))
+    path.write_text("\n".join(tweets) + "\n", encoding="utf-8")
+    result = ingest([path], format="twitter-v1", keep_authors=True, detect_language=False)
+    assert result.summary["rejects_by_reason"] == {"bad created_at": 3}
+
+
 def test_row_from_tweet_does_not_mutate():
     tweet = load(QUOTE_REPLY)
     before = copy.deepcopy(tweet)

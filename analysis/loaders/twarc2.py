@@ -124,6 +124,20 @@ def parse_iso_time(value: object) -> pd.Timestamp | None:
     return parse_time(value)
 
 
+def parse_created_at(created: object) -> pd.Timestamp | None:
+    """:func:`parse_iso_time` of a tweet's ``created_at`` (present), for twarc2 and twarc-csv.
+
+    Raises
+    ------
+    ValueError
+        With the reject reason ``bad created_at: <value> (<why>)``.
+    """
+    try:
+        return parse_iso_time(created)
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise ValueError(f"bad created_at: {created!r} ({exc})") from None
+
+
 def _collected(value: object) -> pd.Timestamp | None:
     """``__twarc.retrieved_at`` as a UTC Timestamp; anything unreadable gives None."""
     if isinstance(value, pd.Timestamp):
@@ -185,10 +199,7 @@ def row_from_tweet(tweet: dict, users: Mapping[str, Mapping] | None = None, *,
     created = tweet.get("created_at")
     if created in (None, ""):
         raise ValueError("tweet has no created_at")
-    try:
-        created_at = parse_iso_time(created)
-    except (ValueError, TypeError, OverflowError) as exc:
-        raise ValueError(f"bad created_at: {created!r} ({exc})") from None
+    created_at = parse_created_at(created)
 
     kind, parent_id = "post", None
     refs = tweet.get("referenced_tweets")

@@ -35,7 +35,7 @@ from analysis.loaders.base import (
     open_binary,
     snippet,
 )
-from analysis.loaders.twarc2 import NO_LANGUAGE, parse_iso_time
+from analysis.loaders.twarc2 import NO_LANGUAGE, parse_created_at, parse_iso_time
 
 FORMAT = "twarc-csv"
 PLATFORM = "twitter"
@@ -139,10 +139,7 @@ def row_from_csv(record: dict) -> dict:
     created = _value(record, "created_at")
     if created is None:
         raise ValueError("row has no created_at")
-    try:
-        created_at = parse_iso_time(created)
-    except (ValueError, TypeError, OverflowError) as exc:
-        raise ValueError(f"bad created_at: {created!r} ({exc})") from None
+    created_at = parse_created_at(created)
     kind, parent_id = "post", None
     for column, ref_kind in REFERENCE_COLUMNS:
         ref = _value(record, column)

@@ -148,7 +148,7 @@ def row_from_tweet(tweet: dict) -> dict:
     try:
         created_at = parse_time(created)
     except (ValueError, TypeError, OverflowError) as exc:
-        raise ValueError(f"bad created_at {created!r}: {exc}") from None
+        raise ValueError(f"bad created_at: {created!r} ({exc})") from None
 
     user = tweet.get("user") if isinstance(tweet.get("user"), Mapping) else {}
     text, entities = _full_text(tweet)
