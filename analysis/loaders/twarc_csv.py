@@ -219,8 +219,8 @@ def read(path: Path, options: LoadOptions) -> Iterator[dict | Reject]:
                 if not any(v.strip() for v in values):
                     continue
                 if len(values) != len(header):
-                    yield Reject(name, number, f"row has {len(values)} fields, the header "
-                                 f"{len(header)}", snippet(",".join(values)))
+                    yield Reject(name, number, f"field count: row has {len(values)} fields, "
+                                 f"the header {len(header)}", snippet(",".join(values)))
                     continue
                 record = dict(zip(header, values, strict=True))
                 if _has_bad_bytes(record):
