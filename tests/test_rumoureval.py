@@ -229,13 +229,18 @@ def test_unsafe_zip_members_and_folder_links_are_refused(tmp_path):
     assert [r.reason for r in rejects] == ["unsafe link refused: it points outside the folder"]
 
 
-def test_truncated_archive_keeps_the_posts_before_the_cut(tmp_path):
+def _three_thread_tar(tmp_path: Path) -> Path:
+    """A generated tar of three one-tweet threads (one 512-byte header + one block each)."""
     packed = tmp_path / "threads.tar"
     with tarfile.open(packed, "w") as archive:
         for index in range(1, 4):
             _add(archive, f"e/{index}/source-tweet/{index}.json",
                  json.dumps(generated_tweet(str(index))).encode())
-    data = packed.read_bytes()
+    return packed
+
+
+def test_truncated_archive_keeps_the_posts_before_the_cut(tmp_path):
+    data = _three_thread_tar(tmp_path).read_bytes()
     cut = tmp_path / "cut.tar"
     cut.write_bytes(data[: 512 * 5 + 100])  # two members whole, the third's header cut
     rows, rejects, _ = _read(cut)
@@ -244,12 +249,7 @@ def test_truncated_archive_keeps_the_posts_before_the_cut(tmp_path):
 
 
 def test_damaged_member_header_in_the_middle_is_reported(tmp_path):
-    packed = tmp_path / "threads.tar"
-    with tarfile.open(packed, "w") as archive:
-        for index in range(1, 4):
-            _add(archive, f"e/{index}/source-tweet/{index}.json",
-                 json.dumps(generated_tweet(str(index))).encode())
-    data = bytearray(packed.read_bytes())
+    data = bytearray(_three_thread_tar(tmp_path).read_bytes())
     data[1024 + 148:1024 + 156] = b"9999999\0"  # checksum field of the second member's header
     damaged = tmp_path / "damaged.tar"
     damaged.write_bytes(bytes(data))
