@@ -5,6 +5,17 @@ rows of the posts table. It yields, for each input record, either a ``dict`` of 
 (raw author ids; pseudonymization, reply trees, language and types are applied later by
 :mod:`analysis.loaders.ingest`), or a :class:`Reject` saying why the record could not be read. A
 loader that finds gold labels (RumourEval) also yields :class:`GoldLabel` records.
+
+Shared pieces, so that every loader reads, maps and rejects the same way:
+
+- reading: :func:`open_binary`, :func:`iter_lines`, :func:`parse_json_line`,
+  :func:`iter_json_lines`, :func:`iter_json_values` (JSON lines or one document),
+  :func:`iter_json_array` (a streamed JSON array);
+- mapping: :func:`parse_time`, :func:`parse_required_time`, :func:`json_id`, :func:`json_count`,
+  :func:`make_uid`;
+- rejecting: :func:`snippet`, :func:`record_snippet`, and :func:`rows_from_records`, the loop
+  from ``(line, record)`` pairs to rows or rejects. Reject reasons start with a stable category
+  before their first ``:`` (``missing id``, ``bad time``, ...): the ingest summary counts by it.
 """
 
 from __future__ import annotations
