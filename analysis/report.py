@@ -254,16 +254,20 @@ def _timing_section(spec: Study, trend: pd.DataFrame) -> list[str]:
              "Gold labels:", "", _markdown(gold_timing), "",
              f"Model `{spec.figures[0].model or 'default'}`, method `{spec.primary_method}`:",
              "", _markdown(model_timing), ""]
+    model_name = spec.figures[0].model or "default"
+    disagree = []
     for group in sorted(gold_timing[by].dropna().unique()):
-        s_early = share(gold_timing, group, "support", early)
-        s_late = share(gold_timing, group, "support", late)
-        c_early = share(gold_timing, group, "criticism", early)
-        c_late = share(gold_timing, group, "criticism", late)
-        lines.append(
-            f"- {by} = {group}: support {s_early:.3f} early vs {s_late:.3f} later "
-            f"({'higher early' if s_early > s_late else 'not higher early'}); criticism "
-            f"{c_early:.3f} early vs {c_late:.3f} later "
-            f"({'higher later' if c_late > c_early else 'not higher later'}).")
+        parts = []
+        for label in ("support", "criticism"):
+            first, later = share(gold_timing, group, label, early), share(gold_timing, group,
+                                                                          label, late)
+            parts.append(f"{label} {first:.3f} in the first hour, {later:.3f} later "
+                         f"({later - first:+.3f})")
+            m_first = share(model_timing, group, label, early)
+            m_later = share(model_timing, group, label, late)
+            if (later > first) != (m_later > m_first):
+                disagree.append(f"{label} of {group} rumours ({m_first:.3f} -> {m_later:.3f})")
+        lines.append(f"- gold, {by} = {group}: " + "; ".join(parts) + ".")
     unverified_support_early = (share(gold_timing, "unverified", "support", early)
                                 > share(gold_timing, "unverified", "support", late))
     false_denial_later = (share(gold_timing, "false", "criticism", late)
@@ -276,6 +280,13 @@ def _timing_section(spec: Study, trend: pd.DataFrame) -> list[str]:
                   + "; the denial share of false rumours is "
                   + ("higher later than in the first hour, consistent with denials following "
                      "debunking" if false_denial_later else
-                     "not higher later than in the first hour")
+                     "not higher later than in the first hour, so this timing check does not "
+                     "show denials following debunking")
                   + "."]
+    lines += ["", f"The `{model_name}` model's estimate ({spec.primary_method}) moves the other "
+              f"way from the gold shares for: {', '.join(disagree)}. A study without gold "
+              "labels would draw the wrong conclusion there; validate on a hand-coded sample."
+              if disagree else
+              f"The `{model_name}` model's estimate ({spec.primary_method}) moves in the same "
+              "direction as the gold shares for every group and label."]
     return lines + [""]
