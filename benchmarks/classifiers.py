@@ -28,7 +28,6 @@ import argparse
 import datetime as dt
 import os
 import platform
-import re
 import sys
 import time
 from pathlib import Path
@@ -42,6 +41,7 @@ import pandas as pd  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from _common import write_section  # noqa: E402
 from sklearn.feature_extraction.text import TfidfVectorizer  # noqa: E402
 from sklearn.linear_model import LogisticRegression  # noqa: E402
 from sklearn.metrics import f1_score, recall_score  # noqa: E402
@@ -246,19 +246,6 @@ def table(header: tuple, rows: list) -> str:
     return "\n".join(lines)
 
 
-def write_section(text: str) -> None:
-    path = ROOT / "docs" / "benchmarks.md"
-    old = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.S | re.M)
-    if pattern.search(old):
-        new = pattern.sub(lambda _: text.rstrip("\n") + "\n\n", old).rstrip("\n") + "\n"
-    else:
-        new = old.rstrip("\n") + "\n\n" + text
-    tmp = path.with_suffix(".md.tmp")
-    tmp.write_text(new, encoding="utf-8")
-    tmp.replace(path)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--write", action="store_true", help="update docs/benchmarks.md")
@@ -282,7 +269,6 @@ def main() -> None:
     ex = table(("reply", "VADER compound -> label", "default (probability)", "target"),
                examples)
     text = (
-        f"{SECTION}\n\n"
         "Validation numbers only: SemEval-2016 val and RumourEval 2019 dev (the test splits are "
         "held back for independent evaluation). Models are trained on the train splits only for "
         "these rows; the shipped `default` model is trained on train + val/dev.\n\n"
@@ -300,9 +286,9 @@ def main() -> None:
         "tone, the default model the stance toward the target.\n\n"
         f"{ex}\n"
     )
-    print(text)
+    print(f"{SECTION}\n\n{text}")
     if args.write:
-        write_section(text)
+        write_section(SECTION, text)
     del default_train_only
 
 

@@ -30,9 +30,10 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from _common import write_section  # noqa: E402
 
 from analysis import config  # noqa: E402
-from analysis.io import write_table, write_text  # noqa: E402
+from analysis.io import write_table  # noqa: E402
 from analysis.trend import compare_shares, estimate_shares  # noqa: E402
 
 ARCHIVE = config.DATA_RAW / "rumoureval2019" / "rumoureval-2019-training-data.tar.gz"
@@ -206,8 +207,6 @@ def _verdict(summary: pd.DataFrame) -> str:
 def markdown(views: dict[str, pd.DataFrame], args, seconds: float, n_responses: int) -> str:
     command = ("python benchmarks/prevalence.py " + " ".join(sys.argv[1:])).strip()
     parts = [
-        SECTION,
-        "",
         "Estimated against gold shares of support and criticism per bin of hours since the "
         "source post, RumourEval 2019 train + dev (Twitter and Reddit, "
         f"{n_responses} gold-labelled replies in 10 events; SDQC support -> support, deny -> "
@@ -234,21 +233,6 @@ def markdown(views: dict[str, pd.DataFrame], args, seconds: float, n_responses: 
         "",
     ]
     return "\n".join(parts)
-
-
-def write_section(text: str) -> None:
-    """Replace (or add) the Prevalence section of docs/benchmarks.md, leaving the rest as is."""
-    existing = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Benchmarks\n\n"
-    lines = existing.splitlines(keepends=True)
-    start = next((i for i, line in enumerate(lines) if line.strip() == SECTION), None)
-    if start is None:
-        body = existing.rstrip("\n") + "\n\n" + text
-    else:
-        end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")),
-                   len(lines))
-        body = "".join(lines[:start]) + text + ("\n" if end < len(lines) else "") + \
-            "".join(lines[end:])
-    write_text(body, DOC)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -294,7 +278,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"\n{title}")
             print(summary.round(3).to_string(index=False))
     if not args.no_write:
-        write_section(markdown(views, args, seconds, len(gold)))
+        write_section(SECTION, markdown(views, args, seconds, len(gold)))
         print(f"wrote the '{SECTION}' section of {DOC}", file=sys.stderr)
     return 0
 
