@@ -73,8 +73,10 @@ def out_of_event_predictions(posts: pd.DataFrame, gold: pd.DataFrame, model: str
                              refresh: bool, jobs: int) -> pd.DataFrame:
     """Leave-one-event-out labels of every gold response (cached)."""
     from analysis.classifiers import posts_frame, predict_out_of_group
+    from analysis.classifiers.default import RECIPE_VERSION
 
-    cache = CACHE / f"prevalence-{model}-seed{seed}.parquet"
+    # Keyed by the default recipe's version, so a changed model never reuses old predictions.
+    cache = CACHE / f"prevalence-{model}-recipe{RECIPE_VERSION}-seed{seed}.parquet"
     if cache.exists() and not refresh:
         cached = pd.read_parquet(cache)
         if set(cached["uid"]) == set(gold["uid"]):

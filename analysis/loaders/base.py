@@ -397,13 +397,6 @@ def _is_number(text: str) -> bool:
     return True
 
 
-def require(record: Mapping, *keys: str) -> None:
-    """Raise :class:`KeyError` naming the first of ``keys`` missing or empty in ``record``."""
-    for key in keys:
-        if record.get(key) in (None, ""):
-            raise KeyError(key)
-
-
 def check_input(path: str | os.PathLike) -> Path:
     """A readable input file or folder, or a :class:`UserError` naming it."""
     source = Path(path)
