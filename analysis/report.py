@@ -177,12 +177,10 @@ def validation_summary(comparison: pd.DataFrame) -> pd.DataFrame:
             .reset_index())
 
 
-def summarize(spec: Study, posts: pd.DataFrame, gold: pd.DataFrame, labels: dict,
+def summarize(spec: Study, posts: pd.DataFrame, truth: pd.DataFrame, labels: dict,
               trend: pd.DataFrame, rejects: int = 0, notes: tuple[str, ...] = ()) -> str:
-    """``summary.md`` of a study: data, classifier quality, the numbers behind each figure."""
-    from analysis.reproduce import gold_stance
-
-    truth = gold_stance(spec, posts, gold)
+    """``summary.md`` of a study: data, classifier quality against the gold labels ``truth``
+    (see :func:`analysis.reproduce.gold_stance`), the numbers behind each figure."""
     responses = posts[posts["depth"].fillna(-1) > 0] if "depth" in posts else posts
     lines = [f"# {spec.title}", "",
              f"Study file `studies/{spec.file.name}`; made by "

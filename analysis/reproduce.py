@@ -19,14 +19,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis import __version__, config, io, rawdata, schema
+from analysis import __version__, config, io, rawdata, report, schema
 from analysis.errors import UserError
 from analysis.provenance import run_manifest
+from analysis.report import GOLD
 from analysis.study import Study, load_study
 
 #: Methods that need a validation set or a confusion matrix.
 ADJUSTED_METHODS = ("acc", "pacc", "emq")
-GOLD = "gold"
 
 
 @dataclass(frozen=True)
@@ -64,8 +64,6 @@ def reproduce(study: str | Path = config.DEFAULT_STUDY, *, progress: bool | None
         Unknown study, missing inputs (for template studies that expect the researcher's own
         exports), or a raw file that differs from ``data/raw/MANIFEST.csv``.
     """
-    from analysis import report
-
     spec = load_study(study)
     check_sources(spec)
     rawdata.verify(spec.raw_inputs)
@@ -76,18 +74,19 @@ def reproduce(study: str | Path = config.DEFAULT_STUDY, *, progress: bool | None
         io.write_table(posts, work / "posts.parquet")
         if not gold.empty:
             io.write_table(gold, work / "gold.parquet")
+        truth = gold_stance(spec, posts, gold)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            labels = {model: label_study(spec, model, posts, gold, progress=progress,
+            labels = {model: label_study(spec, model, posts, truth, progress=progress,
                                          jobs=jobs)
                       for model in spec.models}
-            trend = trend_study(spec, posts, gold, labels)
+            trend = trend_study(spec, posts, truth, labels)
         notes = tuple(dict.fromkeys(str(w.message) for w in caught))
         for model, table in labels.items():
             io.write_table(table, work / f"labels_{model}.parquet")
         io.write_table(trend, work / "trend.csv")
         figures = report.draw_figures(spec, trend, out)
-        summary_text = report.summarize(spec, posts, gold, labels, trend, rejects=rejects,
+        summary_text = report.summarize(spec, posts, truth, labels, trend, rejects=rejects,
                                          notes=notes)
         io.write_text(summary_text, out / "summary.md")
         manifest = run_manifest(
@@ -177,15 +176,14 @@ def root_uids(posts: pd.DataFrame) -> pd.Series:
     return uid.where(root.notna(), posts["uid"].astype(str)).astype("string")
 
 
-def label_study(spec: Study, model: str, posts: pd.DataFrame, gold: pd.DataFrame, *,
+def label_study(spec: Study, model: str, posts: pd.DataFrame, truth: pd.DataFrame, *,
                 progress: bool | None = None, jobs: int = 1) -> pd.DataFrame:
     """Label the study's posts with ``model``: out-of-group predictions under
-    ``leave-one-group-out`` (each group predicted by a model trained on the others), otherwise
-    the fitted model."""
+    ``leave-one-group-out`` (each group predicted by a model trained on the others, with the
+    gold labels of :func:`gold_stance` as ``truth``), otherwise the fitted model."""
     from analysis.classifiers import label_posts, posts_frame, predict_out_of_group
 
     if spec.prediction == "leave-one-group-out":
-        truth = gold_stance(spec, posts, gold)
         frame = posts_frame(posts, target=spec.target)
         frame = frame.merge(truth[["uid", "label", spec.gold.group_task]], on="uid",
                             how="inner", validate="one_to_one")
@@ -197,11 +195,10 @@ def label_study(spec: Study, model: str, posts: pd.DataFrame, gold: pd.DataFrame
     return labels.assign(run_id=run_id(spec))
 
 
-def trend_study(spec: Study, posts: pd.DataFrame, gold: pd.DataFrame,
+def trend_study(spec: Study, posts: pd.DataFrame, truth: pd.DataFrame,
                 labels: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """Shares per bin for every model and method (and for the gold labels, when there are
-    some), stacked in one table with a ``model`` column."""
-    truth = gold_stance(spec, posts, gold)
+    """Shares per bin for every model and method (and for the gold labels ``truth`` of
+    :func:`gold_stance`, when there are some), stacked in one table with a ``model`` column."""
     grouped = _with_group_columns(spec, posts, truth)
     common = dict(freq=spec.freq, relative_to=spec.relative_to, tz=spec.tz, by=spec.by,
                   ci=spec.ci, min_posts=spec.min_posts, max_hours=spec.max_hours,
