@@ -31,11 +31,14 @@ test: $(VENV)/.installed-dev ## install the dev extras and run every test and no
 lint: $(VENV)/.installed-dev ## ruff over the package, tests and benchmarks
 	$(BIN)/ruff check analysis tests benchmarks
 
-benchmarks: $(VENV)/.installed-dev ## rerun the benchmarks/ scripts (minutes; prints tables)
-	for script in benchmarks/*.py; do $(BIN)/python $$script || exit 1; done
+benchmarks: $(VENV)/.installed-dev ## rerun every benchmark and update docs/benchmarks.md (minutes)
+	$(BIN)/python benchmarks/ingest.py
+	$(BIN)/python benchmarks/reddit_loaders.py
+	$(BIN)/python benchmarks/classifiers.py --write
+	$(BIN)/python benchmarks/prevalence.py
+	$(BIN)/python benchmarks/annotate_agreement.py --write
 
-clean: ## remove derived files (data/processed, reports, caches); never touches data/raw
+clean: ## remove derived files (data/processed, caches); never touches data/raw or reports
 	find data/processed -mindepth 1 ! -name .gitkeep -exec rm -rf {} +
-	find reports -mindepth 1 -maxdepth 1 -type d -exec rm -rf {} +
 	rm -rf .pytest_cache .ruff_cache .hypothesis build *.egg-info
 	find . -name __pycache__ -not -path './$(VENV)/*' -exec rm -rf {} +
