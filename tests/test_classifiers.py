@@ -451,3 +451,26 @@ def test_features_never_fail_on_arbitrary_text(rows):
     frame = pd.DataFrame(rows, columns=["text", "target", "depth"])
     X = _fitted_features().transform(frame)
     assert X.shape[0] == len(rows) and np.isfinite(X.data).all()
+
+
+@pytest.mark.parametrize("args", [
+    ["train", "{empty}", "--fast", "--cv", "0", "-o", "{out}"],
+    ["train", "{data}", "--fast", "--cv", "500", "-o", "{out}"],
+    ["train", "{data}", "--fast", "--cv", "0", "--C", "0", "-o", "{out}"],
+    ["train", "{data}", "--fast", "--cv", "2", "--group-col", "one", "-o", "{out}"],
+    ["evaluate", "{empty}", "--fast", "--cv", "2", "--n-boot", "0"],
+    ["evaluate", "{data}", "--fast", "--cv", "500", "--n-boot", "0"],
+    ["evaluate", "{data}", "--model", "vader", "--n-boot", "-1"],
+], ids=["train-empty-texts", "train-cv-too-big", "train-C-0", "train-one-group",
+        "evaluate-cv-empty-texts", "evaluate-cv-too-big", "evaluate-negative-n-boot"])
+def test_cli_training_options_and_empty_texts_are_user_errors(tmp_path, capsys, args):
+    """Regression: these raised sklearn / numpy tracebacks instead of one line and exit 2."""
+    data, empty = tmp_path / "coded.csv", tmp_path / "empty_texts.csv"
+    generated_frame(n_per_class=10).assign(one="t").to_csv(data, index=False)
+    generated_frame(n_per_class=10).assign(text="").to_csv(empty, index=False)
+    out = tmp_path / "m.skops"
+    argv = [a.format(data=data, empty=empty, out=out) for a in args]
+    code, _, err = run_cli(argv, capsys)
+    assert code == 2, err
+    assert err.startswith("error: ") and err.count("\n") == 1
+    assert not out.exists() and not (tmp_path / "m.card.json").exists()

@@ -23,6 +23,8 @@ from collections.abc import Sequence
 import numpy as np
 from sklearn.metrics import confusion_matrix, f1_score, precision_recall_fscore_support
 
+from analysis.errors import UserError
+
 
 def _arrays(y_true: Sequence, y_pred: Sequence) -> tuple[np.ndarray, np.ndarray]:
     t = np.asarray(list(y_true), dtype=object)
@@ -54,6 +56,9 @@ def bootstrap_ci(y_true: Sequence, y_pred: Sequence, labels: Sequence[str], *,
 
     With ``groups`` the resampling units are the groups (threads), not the rows.
     """
+    if n_boot < 1:
+        raise UserError(f"--n-boot must be at least 1 for an interval (got {n_boot}); "
+                        "use 0 for no interval")
     t, p = _arrays(y_true, y_pred)
     rng = np.random.default_rng(random_state)
     labels = list(labels)
@@ -97,6 +102,8 @@ def classification_report(y_true: Sequence, y_pred: Sequence, labels: Sequence[s
     ``confusion`` ({labels, matrix}, rows true) and with ``average_over``, ``f_avg`` and
     ``f_avg_labels``.
     """
+    if n_boot < 0:
+        raise UserError(f"--n-boot must be 0 (no interval) or more; got {n_boot}")
     t, p = _arrays(y_true, y_pred)
     if labels is None:
         labels = sorted(set(t.tolist()) | set(p.tolist()), key=str)
@@ -153,7 +160,8 @@ def grouped_folds(groups: Sequence | None, n: int, k: int, *, random_state: int 
         g = np.asarray(list(groups), dtype=object).astype(str)
         n_groups = len(np.unique(g))
         if n_groups < 2:
-            raise ValueError("grouped cross-validation needs at least two groups")
+            raise UserError("grouped cross-validation needs at least two groups; "
+                            "name another --group-col or leave it out")
         splitter = GroupKFold(n_splits=min(k, n_groups), shuffle=True,
                               random_state=random_state)
         return [(tr, te) for tr, te in splitter.split(X, groups=g)]
@@ -163,5 +171,8 @@ def grouped_folds(groups: Sequence | None, n: int, k: int, *, random_state: int 
         if smallest >= k:
             splitter = StratifiedKFold(n_splits=k, shuffle=True, random_state=random_state)
             return [(tr, te) for tr, te in splitter.split(X, yy)]
+    if k > n:
+        raise UserError(f"--cv {k} asks for more folds than there are rows ({n}); "
+                        "use fewer folds")
     splitter = KFold(n_splits=k, shuffle=True, random_state=random_state)
     return [(tr, te) for tr, te in splitter.split(X)]

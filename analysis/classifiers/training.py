@@ -85,6 +85,17 @@ def _x(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.loc[:, [c for c in X_COLUMNS if c in frame.columns]]
 
 
+def _fit(estimator: object, X: pd.DataFrame, y: np.ndarray) -> object:
+    """``clone(estimator).fit(X, y)``; texts without a single word are a UserError."""
+    try:
+        return clone(estimator).fit(X, y)
+    except ValueError as exc:
+        if "empty vocabulary" not in str(exc):
+            raise
+        raise UserError("the texts hold no words to learn from (empty, or only stop words / "
+                        "punctuation); check --text-col and drop empty texts") from exc
+
+
 def cross_val_predict(estimator: object, frame: pd.DataFrame, *, groups: Sequence | None = None,
                       cv: int = 5, seed: int = config.DEFAULT_SEED, jobs: int = 1,
                       label_col: str = "label") -> tuple[np.ndarray, np.ndarray, list[str]]:
@@ -101,7 +112,7 @@ def cross_val_predict(estimator: object, frame: pd.DataFrame, *, groups: Sequenc
     X = _x(frame)
 
     def run(train: np.ndarray, test: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        model = clone(estimator).fit(X.iloc[train], y[train])
+        model = _fit(estimator, X.iloc[train], y[train])
         proba = np.zeros((len(test), len(classes)))
         got = model.predict_proba(X.iloc[test])
         for j, c in enumerate(model.classes_):
@@ -155,7 +166,7 @@ def fit_with_card(estimator: object, frame: pd.DataFrame, *, groups: Sequence | 
             y, pred, labels, n_boot=200, random_state=seed, groups=groups)
         card["cv_confusion"] = card["cv_metrics"]["confusion"]
         card["cv_calibration_ece"] = metrics.calibration_error(y, proba, classes)
-    model = clone(estimator).fit(_x(frame), y)
+    model = _fit(estimator, _x(frame), y)
     model.model_id_ = model_id
     return model, card
 
@@ -186,6 +197,8 @@ def train_model(frame: pd.DataFrame, *, model_id: str = "model", cv: int = 5,
 
     if len(frame) < 10:
         raise UserError(f"only {len(frame)} labelled rows; training needs at least 10")
+    if C is not None and not 0 < C < float("inf"):
+        raise UserError(f"--C must be a positive number; got {C}")
     if estimator is None:
         estimator = user_pipeline(len(frame), C=C if C is not None else DEFAULT_C, seed=seed,
                                   fast=fast)
