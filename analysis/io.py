@@ -79,14 +79,20 @@ def atomic_path(path: str | os.PathLike, *,
             tmp.unlink()
 
 
-def write_table(frame: pd.DataFrame, path: str | os.PathLike) -> None:
-    """Write ``frame`` atomically as Parquet, CSV or JSON lines, chosen by the file's suffix."""
+def write_table(frame: pd.DataFrame, path: str | os.PathLike, *,
+                overwrite_guard: Iterable[str | os.PathLike | None] = ()) -> None:
+    """Write ``frame`` atomically as Parquet, CSV or JSON lines, chosen by the file's suffix.
+
+    ``overwrite_guard`` lists the run's input files (``None`` entries are skipped): writing onto
+    one of them is a :class:`UserError`, as in :func:`atomic_path`.
+    """
     dest = Path(path)
     suffix = dest.suffix.lower()
     if suffix not in TABLE_SUFFIXES:
         raise UserError(f"unknown table type {suffix!r}; use one of {', '.join(TABLE_SUFFIXES)}",
                         dest)
-    with atomic_path(dest) as tmp:
+    guard = [Path(p) for p in overwrite_guard if p is not None]
+    with atomic_path(dest, overwrite_guard=guard) as tmp:
         if suffix == ".parquet":
             table = pa.Table.from_pandas(frame, preserve_index=False)
             pq.write_table(table, tmp)
@@ -128,9 +134,14 @@ def read_table(path: str | os.PathLike, columns: list[str] | None = None) -> pd.
     return frame
 
 
-def write_json(obj: Mapping | list, path: str | os.PathLike) -> None:
-    """Write ``obj`` atomically as indented, key-sorted JSON (stable across runs)."""
-    with atomic_path(path) as tmp:
+def write_json(obj: Mapping | list, path: str | os.PathLike, *,
+               overwrite_guard: Iterable[str | os.PathLike | None] = ()) -> None:
+    """Write ``obj`` atomically as indented, key-sorted JSON (stable across runs).
+
+    ``overwrite_guard``: input files not to write onto, as in :func:`write_table`.
+    """
+    guard = [Path(p) for p in overwrite_guard if p is not None]
+    with atomic_path(path, overwrite_guard=guard) as tmp:
         tmp.write_text(json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n",
                        encoding="utf-8")
 

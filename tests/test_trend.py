@@ -367,6 +367,22 @@ def test_trend_command_bad_input_is_one_line_and_exit_2(tmp_path, capsys, extra,
     assert not out.exists()
 
 
+@pytest.mark.parametrize("which", ["labels", "posts"])
+def test_trend_command_refuses_to_overwrite_an_input(tmp_path, capsys, which):
+    """Regression: ``-o`` equal to an input silently replaced it with the trend table."""
+    from analysis.commands import main
+
+    labels, posts, card = _write_inputs(tmp_path)
+    out = {"labels": labels, "posts": posts}[which]
+    before = out.read_bytes()
+    status = main(["trend", str(labels), "--posts", str(posts), "--model-card", str(card),
+                   "--freq", "12h", "--n-boot", "0", "-o", str(out)])
+    err = capsys.readouterr().err
+    assert status == 2
+    assert err.count("\n") == 1 and "overwrite an input" in err
+    assert out.read_bytes() == before
+
+
 def test_auto_falls_back_to_cc_when_a_label_is_barely_detected():
     rng = np.random.default_rng(12)
     # criticism is almost never predicted: tpr 0.06 against fpr ~0.02

@@ -123,7 +123,9 @@ def run(args: argparse.Namespace) -> int:
             min_posts=args.min_posts, random_state=args.seed, max_hours=args.max_hours)
     for warning in caught:
         print(f"warning: {warning.message}", file=sys.stderr)
-    write_table(trend, args.output)
+    write_table(trend, args.output, overwrite_guard=[
+        args.labels, args.posts, args.validation,
+        args.model_card if args.model_card and args.model_card != "default" else None])
     flagged = int(trend.drop_duplicates([*by, "bin_start"])["flag"].notna().sum())
     n_bins = len(trend.drop_duplicates([*by, "bin_start"]))
     print(f"{args.output}: {n_bins} bins x {trend['label'].nunique()} labels, method "
