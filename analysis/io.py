@@ -50,6 +50,22 @@ def _refuse_raw(path: Path) -> None:
                     path)
 
 
+def check_output(path: str | os.PathLike, *,
+                 overwrite_guard: Iterable[str | os.PathLike | None] = ()) -> None:
+    """Refuse an output under ``data/raw`` or onto one of the input files ``overwrite_guard``.
+
+    :func:`atomic_path` runs this check; call it early to refuse before any work is done or
+    before the first of several outputs is written.
+    """
+    dest = Path(path)
+    _refuse_raw(dest)
+    for source in overwrite_guard:
+        if source is None:
+            continue
+        if Path(source).exists() and dest.exists() and Path(source).resolve() == dest.resolve():
+            raise UserError("output would overwrite an input file; pick another -o", dest)
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike, *,
                 overwrite_guard: Iterable[Path] = ()) -> Iterator[Path]:
@@ -63,10 +79,7 @@ def atomic_path(path: str | os.PathLike, *,
         Input files of the run: writing onto one of them is refused.
     """
     dest = Path(path)
-    _refuse_raw(dest)
-    for source in overwrite_guard:
-        if Path(source).exists() and dest.exists() and Path(source).resolve() == dest.resolve():
-            raise UserError("output would overwrite an input file; pick another -o", dest)
+    check_output(dest, overwrite_guard=overwrite_guard)
     dest.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
     os.close(fd)

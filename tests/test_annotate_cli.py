@@ -168,3 +168,44 @@ def test_uncertainty_sampling_with_a_model(tmp_path, posts_path):
     design = json.loads((sheets / "design.json").read_text())
     assert design["design"]["model"] == "vader" and design["design"]["strategy"] == "uncertainty"
     assert len(pd.read_csv(sheets / "sample.csv")) == 12
+
+
+@pytest.fixture
+def coded_sheets(tmp_path, posts_path):
+    """A sheets folder filled by generated coders, and the gold table imported from it."""
+    sheets = tmp_path / "sheets"
+    assert main(["annotate", "sample", str(posts_path), "-n", "20", "--coders", "A,B",
+                 "--overlap", "0.5", "--formats", "csv", "-o", str(sheets)]) == 0
+    assignments = pd.read_csv(sheets / "assignments.csv", dtype={"uid": str})
+    simulation.fill_sheets(sheets, simulation.simulate_coders(
+        assignments, generated_truth(posts_path), error_rates={"A": 0.0, "B": 0.3},
+        random_state=0))
+    gold = tmp_path / "gold.parquet"
+    assert main(["annotate", "import", str(sheets), "-o", str(gold)]) == 0
+    return sheets, gold
+
+
+@pytest.mark.parametrize("case", ["import-onto-sheet", "agreement-report-onto-gold",
+                                  "agreement-disagreements-onto-gold", "agreement-ci-2",
+                                  "agreement-negative-n-boot", "adjudicate-onto-gold"])
+def test_annotate_steps_refuse_in_one_line_and_keep_inputs(tmp_path, coded_sheets, capsys,
+                                                           case):
+    """Regression: writing onto an input replaced a coder's sheet or the gold table, and
+    ``--ci 2`` / ``--n-boot -1`` raised a numpy traceback or passed silently."""
+    sheets, gold = coded_sheets
+    sheet = sheets / "sheet-A.csv"
+    args = {
+        "import-onto-sheet": ["import", str(sheets), "-o", str(sheet)],
+        "agreement-report-onto-gold": ["agreement", str(gold), "-o", str(gold)],
+        "agreement-disagreements-onto-gold": ["agreement", str(gold), "--disagreements",
+                                              str(gold)],
+        "agreement-ci-2": ["agreement", str(gold), "--ci", "2"],
+        "agreement-negative-n-boot": ["agreement", str(gold), "--n-boot", "-1"],
+        "adjudicate-onto-gold": ["adjudicate", str(gold), "--drop-unresolved", "-o", str(gold)],
+    }[case]
+    before = {p: p.read_bytes() for p in (sheet, gold)}
+    capsys.readouterr()
+    assert main(["annotate", *args]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.count("\n") == 1
+    assert {p: p.read_bytes() for p in (sheet, gold)} == before

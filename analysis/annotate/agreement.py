@@ -339,6 +339,10 @@ def measure_agreement(gold: pd.DataFrame, *, posts: pd.DataFrame | None = None,
     n_boot, ci, random_state
         Bootstrap resamples, interval level and seed for alpha's interval.
     """
+    if not 0 < ci < 1:
+        raise UserError(f"--ci must be between 0 and 1 (e.g. 0.95), not {ci}")
+    if n_boot < 0:
+        raise UserError(f"--n-boot must be 0 (no interval) or more, not {n_boot}")
     matrix = reliability_matrix(gold, coder_col=coder_col)
     counts, domain = value_counts(matrix, values)
     pairable = counts.sum(axis=1) >= 2

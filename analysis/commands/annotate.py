@@ -26,7 +26,7 @@ from analysis.annotate.sampling import ALLOCATIONS, STRATEGIES, UNCERTAIN_SHARE,
 from analysis.annotate.sheets import FORMATS, SAMPLE_FILE
 from analysis.config import DEFAULT_SEED
 from analysis.errors import UserError
-from analysis.io import read_table, sha256_file, write_json, write_table
+from analysis.io import check_output, read_table, sha256_file, write_json, write_table
 from analysis.schema import LABELS, POSTS, STANCE_LABELS, STANCE_TASK, conform
 
 
@@ -195,11 +195,12 @@ def run_import(args: argparse.Namespace) -> int:
                         "fix them or import without --strict; nothing was written", args.sheets)
     if result.labels.empty:
         raise UserError("no labels could be imported (see the problems above)", args.sheets)
-    write_table(result.labels, args.output)
+    sheets = sorted(args.sheets.iterdir()) if args.sheets.is_dir() else []
+    write_table(result.labels, args.output, overwrite_guard=sheets)
     if result.problems:
         problems = pd.DataFrame([p.as_dict() for p in result.problems])
         problems_path = args.output.with_name(args.output.stem + ".problems.csv")
-        write_table(problems, problems_path)
+        write_table(problems, problems_path, overwrite_guard=sheets)
         print(f"{len(result.errors)} error(s), {len(result.problems) - len(result.errors)} "
               f"warning(s): listed in {problems_path}", file=sys.stderr)
     for coder, info in result.summary["coders"].items():
@@ -209,18 +210,23 @@ def run_import(args: argparse.Namespace) -> int:
 
 
 def run_agreement(args: argparse.Namespace) -> int:
+    inputs = [args.gold, args.posts]
+    for output in (args.disagreements, args.output):
+        if output:  # both are checked before either is written
+            check_output(output, overwrite_guard=inputs)
     gold = _read_gold(args.gold, args.task)
     posts = _read_posts(args.posts) if args.posts else None
     report = annotate.measure_agreement(gold, posts=posts, n_boot=args.n_boot, ci=args.ci,
                                         random_state=args.seed)
     print(report.to_text())
     if args.disagreements:
-        write_table(report.disagreements, args.disagreements)
+        write_table(report.disagreements, args.disagreements, overwrite_guard=inputs)
         print(f"wrote {len(report.disagreements)} disagreement(s) to {args.disagreements}; fill "
               "resolved_label, then run 'annotate adjudicate --resolutions'")
     if args.output:
         write_json(report.to_dict() | {"gold": {"path": str(args.gold),
-                                                "sha256": sha256_file(args.gold)}}, args.output)
+                                                "sha256": sha256_file(args.gold)}}, args.output,
+                   overwrite_guard=inputs)
         print(f"wrote {args.output}")
     return 0
 
@@ -242,7 +248,7 @@ def run_adjudicate(args: argparse.Namespace) -> int:
                         "nothing was written", args.resolutions) from exc
     if args.posts:
         final = attach_texts(final, _read_posts(args.posts), target=args.target)
-    write_table(final, args.output)
+    write_table(final, args.output, overwrite_guard=[args.gold, args.resolutions, args.posts])
     counts = final["resolution"].value_counts()
     print(f"wrote {len(final)} final labels to {args.output} ("
           + ", ".join(f"{k} {counts[k]}" for k in counts.index) + ")")
@@ -259,7 +265,7 @@ def run_estimate(args: argparse.Namespace) -> int:
     shares = annotate.estimate_label_shares(final, units)
     print(shares.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     if args.output:
-        write_table(shares, args.output)
+        write_table(shares, args.output, overwrite_guard=[args.final, args.sample / SAMPLE_FILE])
     return 0
 
 
