@@ -29,6 +29,7 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import os
 import zlib
 from collections.abc import Iterable, Sequence
@@ -119,11 +120,14 @@ def save_figure(fig: Figure, path_without_suffix: str | os.PathLike, *, dpi: int
     metadata = {"png": {"Software": None}, "pdf": {"CreationDate": None, "Producer": None},
                 "svg": {"Date": None, "Creator": None}}
     written = []
-    with matplotlib.rc_context({"svg.hashsalt": "analysis", "pdf.compression": 6}):
+    # all formats are drawn into temporary files first and renamed together: a failure in
+    # any of them leaves none behind
+    with matplotlib.rc_context({"svg.hashsalt": "analysis", "pdf.compression": 6}), \
+            contextlib.ExitStack() as stack:
         for fmt in formats:
             dest = stem.with_name(f"{stem.name}.{fmt}")
-            with atomic_path(dest) as tmp:
-                fig.savefig(tmp, format=fmt, dpi=dpi, metadata=metadata.get(fmt))
+            tmp = stack.enter_context(atomic_path(dest))
+            fig.savefig(tmp, format=fmt, dpi=dpi, metadata=metadata.get(fmt))
             written.append(dest)
     return written
 

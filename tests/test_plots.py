@@ -164,3 +164,23 @@ def test_plot_command_bad_input_is_one_line_and_exit_2(tmp_path, capsys):
                    str(tmp_path / "x")])
     assert status == 2
     assert not list(tmp_path.glob("x*"))
+
+
+@pytest.mark.parametrize("size", [["--width", "0"], ["--height", "-1"], ["--width", "1e6"]])
+def test_plot_command_refuses_impossible_sizes(tmp_path, capsys, size):
+    """Regression: ``--width 0`` raised matplotlib's 'cannot write empty image' traceback."""
+    table = tmp_path / "trend.csv"
+    one_group().to_csv(table, index=False)
+    status = main(["plot", str(table), "--kind", "shares", *size, "-o", str(tmp_path / "x")])
+    err = capsys.readouterr().err
+    assert status == 2 and err.startswith("error: ") and err.count("\n") == 1
+    assert not list(tmp_path.glob("x*"))
+
+
+def test_save_figure_writes_no_format_when_one_fails(tmp_path):
+    """Regression: a failing PDF used to leave the PNG behind (half the figure written)."""
+    fig, ax = plots.new_figure()
+    plots.plot_shares(ax, one_group())
+    with pytest.raises(ValueError):
+        plots.save_figure(fig, tmp_path / "f", formats=("png", "no-such-format"))
+    assert list(tmp_path.iterdir()) == []

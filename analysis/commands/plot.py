@@ -81,6 +81,9 @@ def run(args: argparse.Namespace) -> int:
         table = table[table[args.by].astype(str) == args.group].drop(columns=[args.by])
         if table.empty:
             raise UserError(f"no rows with {args.by} = {args.group!r}", args.table)
+    for name, inches in (("--width", args.width), ("--height", args.height)):
+        if inches is not None and not 0.5 <= inches <= 50:
+            raise UserError(f"{name} must be between 0.5 and 50 inches, not {inches}")
     height = args.height
     try:
         if args.kind == "multiples":
