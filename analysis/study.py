@@ -14,6 +14,7 @@ Examples
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -175,8 +176,13 @@ def _parse(raw: Mapping[str, object], path: Path) -> Study:
                                                                           "events."))
         for e in get(raw, "events", list, "", []))
     figures = tuple(_figure(f, path) for f in get(raw, "figures", list, "", []))
+    name = get(study, "name", str, "study.")
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", name):
+        # the name is a folder under data/processed/ and reports/ that a run replaces
+        raise UserError(f"study.name {name!r} must be a plain folder name (letters, digits, "
+                        "'.', '_', '-'; no '/' or '..'), such as 'my-study'", path)
     return Study(
-        name=get(study, "name", str, "study."),
+        name=name,
         title=get(study, "title", str, "study."),
         file=path,
         sources=sources,

@@ -116,3 +116,22 @@ def test_summary_states_the_timing_comparison_with_numbers(quick_study, sandbox)
     assert "Zubiaga" in summary
     assert "In this data, the support share of unverified rumours is" in summary
     assert "| veracity | label | first 1 h |" in summary
+
+
+@pytest.mark.parametrize("name", ["../raw", "", ".", "..", "a/b", "/tmp/elsewhere"])
+def test_a_study_name_that_is_not_a_plain_folder_name_is_refused(quick_study, sandbox, capsys,
+                                                                 name):
+    """Regression: the name is the folder under data/processed/ and reports/ that a run
+    replaces, so ``name = "../raw"`` would have replaced data/raw/ with the run's tables."""
+    from analysis.commands import main
+    from analysis.errors import UserError
+
+    text = quick_study.read_text().replace('name = "quick-rumours"', f'name = "{name}"')
+    path = sandbox / "bad-name.toml"
+    path.write_text(text)
+    with pytest.raises(UserError, match="plain folder name"):
+        load_study(path)
+    assert main(["reproduce", str(path), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.count("\n") == 1
+    assert not (sandbox / "processed").exists() and not (sandbox / "reports").exists()
