@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import plots
+from analysis.errors import UserError
 from analysis.study import Figure, Study
 
 GOLD = "gold"
@@ -27,7 +28,9 @@ def _select(trend: pd.DataFrame, model: str | None, method: str | None) -> pd.Da
     if method and model != GOLD:
         rows = rows[rows["method"] == method]
     if rows.empty:
-        raise ValueError(f"the trend table has no rows for model {model!r}, method {method!r}")
+        raise UserError(f"the trend table has no rows for model {model!r}, method {method!r}; "
+                        "check the study's [[figures]] (adjusted methods need a confusion "
+                        "matrix or gold labels)")
     return rows.drop(columns=["model"])
 
 

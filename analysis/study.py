@@ -176,6 +176,15 @@ def _parse(raw: Mapping[str, object], path: Path) -> Study:
                                                                           "events."))
         for e in get(raw, "events", list, "", []))
     figures = tuple(_figure(f, path) for f in get(raw, "figures", list, "", []))
+    models = tuple(get(classify, "models", list, "classify.", ["default"]))
+    for figure in figures:
+        if figure.model is not None and figure.model not in (*models, "gold"):
+            raise UserError(f"[[figures]] '{figure.file}' draws model {figure.model!r}, which is "
+                            f"not in classify.models {list(models)} (or 'gold')", path)
+        if (figure.method is not None and figure.model != "gold"
+                and figure.method not in methods):
+            raise UserError(f"[[figures]] '{figure.file}' draws method {figure.method!r}, "
+                            f"which is not in trend.methods {list(methods)}", path)
     name = get(study, "name", str, "study.")
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", name):
         # the name is a folder under data/processed/ and reports/ that a run replaces
@@ -187,7 +196,7 @@ def _parse(raw: Mapping[str, object], path: Path) -> Study:
         file=path,
         sources=sources,
         target=get(target, "text", str, "target.", None),
-        models=tuple(get(classify, "models", list, "classify.", ["default"])),
+        models=models,
         prediction=prediction,
         gold=gold,
         freq=_freq(trend.get("freq"), path),

@@ -135,3 +135,26 @@ def test_a_study_name_that_is_not_a_plain_folder_name_is_refused(quick_study, sa
     err = capsys.readouterr().err
     assert err.startswith("error: ") and err.count("\n") == 1
     assert not (sandbox / "processed").exists() and not (sandbox / "reports").exists()
+
+
+@pytest.mark.parametrize(("old", "new"), [
+    ('kind = "volume"', 'kind = "volume"\nmethod = "nosuch"'),
+    ('kind = "volume"\nfile = "volume"\nmodel = "vader"',
+     'kind = "volume"\nfile = "volume"\nmodel = "bert"'),
+])
+def test_a_figure_of_a_model_or_method_the_study_does_not_run_is_refused(quick_study, sandbox,
+                                                                         capsys, old, new):
+    """Regression: such a figure raised a ValueError traceback after the whole run."""
+    from analysis.commands import main
+    from analysis.errors import UserError
+
+    text = quick_study.read_text()
+    assert old in text
+    path = sandbox / "bad-figure.toml"
+    path.write_text(text.replace(old, new, 1))
+    with pytest.raises(UserError, match=r"\[\[figures\]\]"):
+        load_study(path)
+    assert main(["reproduce", str(path), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {path}") and err.count("\n") == 1
+    assert not (sandbox / "processed").exists() and not (sandbox / "reports").exists()
