@@ -474,3 +474,25 @@ def test_cli_training_options_and_empty_texts_are_user_errors(tmp_path, capsys, 
     assert code == 2, err
     assert err.startswith("error: ") and err.count("\n") == 1
     assert not out.exists() and not (tmp_path / "m.card.json").exists()
+
+
+@pytest.mark.parametrize("case", ["header_only", "numbers", "missing_target_col"])
+def test_cli_label_errors_name_the_file_and_write_nothing(tmp_path, capsys, case):
+    """Regression: a header-only table gave an empty labels file and exit 0, and errors about
+    the input's columns did not name the file."""
+    data = tmp_path / "in.parquet"
+    extra = []
+    if case == "header_only":
+        data = tmp_path / "in.csv"
+        data.write_text("uid,text\n")
+    elif case == "numbers":
+        pd.DataFrame({"uid": ["a", "b"], "text": [1, 2]}).to_parquet(data)
+    else:
+        pd.DataFrame({"uid": ["a", "b"], "text": ["x", "y"]}).to_parquet(data)
+        extra = ["--target-col", "tgt"]
+    out = tmp_path / "labels.parquet"
+    code, _, err = run_cli(["label", str(data), "--model", "vader", "--no-progress", *extra,
+                            "-o", str(out)], capsys)
+    assert code == 2
+    assert err.startswith(f"error: {data}: ") and err.count("\n") == 1
+    assert not out.exists()

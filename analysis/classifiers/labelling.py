@@ -112,7 +112,7 @@ def _predict_batch(model: object, X: pd.DataFrame) -> np.ndarray:
 def label_posts(posts: pd.DataFrame, model: object | str = "default", *,
                 target: str | None = None, text_col: str = "text", target_col: str | None = None,
                 context_col: str | None = None, batch_size: int = BATCH_SIZE, jobs: int = 1,
-                progress: bool | None = None) -> pd.DataFrame:
+                progress: bool | None = None, source: object = None) -> pd.DataFrame:
     """Label each row of ``posts`` with ``model``; return the labels table.
 
     Parameters
@@ -130,13 +130,15 @@ def label_posts(posts: pd.DataFrame, model: object | str = "default", *,
         Rows per batch, and parallel workers (joblib processes) over the batches.
     progress
         Show a tqdm bar (None: when stderr is a terminal and there are many rows).
+    source
+        The file ``posts`` came from, named in errors about its columns.
     """
     from analysis.classifiers import get_model
 
     fitted = get_model(model) if isinstance(model, str) else model
     classes = [str(c) for c in fitted.classes_]
     frame = posts_frame(posts, target=target, text_col=text_col, target_col=target_col,
-                        context_col=context_col)
+                        context_col=context_col, source=source)
     X = frame.loc[:, list(X_COLUMNS)]
     n = len(X)
     starts = list(range(0, n, max(int(batch_size), 1)))

@@ -55,11 +55,13 @@ def run(args: argparse.Namespace) -> int:
     if args.text_col not in posts.columns:
         raise UserError(f"missing text column {args.text_col!r}; name it with --text-col",
                         args.input)
+    if len(posts) == 0:
+        raise UserError("the table has no rows to label", args.input)
     model = get_model(args.model)
     labels = label_posts(posts, model, target=args.target, text_col=args.text_col,
                          target_col=args.target_col, context_col=args.context_col,
                          batch_size=args.batch_size, jobs=args.jobs,
-                         progress=False if args.no_progress else None)
+                         progress=False if args.no_progress else None, source=args.input)
     write_table(labels, args.output)
     counts = labels["label"].value_counts().to_dict()
     print(f"labelled {len(labels)} rows with {labels['labeler_id'].iloc[0] if len(labels) else ''}"
