@@ -363,3 +363,30 @@ def test_invalid_utf8_line_is_a_reject(tmp_path):
     assert [(r.line, r.reason) for r in result.rejects] == [(2, "invalid UTF-8")]
     assert sorted(result.posts.loc[result.posts["collection_role"] == "matched",
                                    "source_line"].tolist()) == [1, 3]
+
+
+@pytest.mark.parametrize("case", ["truncated_gzip", "cut_json_line", "naive_times"])
+def test_cli_input_with_every_record_rejected_writes_nothing(tmp_path, capsys, case):
+    """Regression: when no record could be read, ingest wrote an empty posts table and exited 0,
+    which looks like a successful run."""
+    import gzip
+
+    page = (SAMPLES / "brexit.jsonl").read_bytes()  # one twarc2 page on one line
+    extra = []
+    if case == "truncated_gzip":
+        path = tmp_path / "generated_truncated.jsonl.gz"
+        whole = gzip.compress(page)
+        path.write_bytes(whole[: len(whole) // 2])
+    elif case == "cut_json_line":
+        path = tmp_path / "generated_cut.jsonl"
+        path.write_bytes(page[: len(page) // 2])
+    else:
+        path = tmp_path / "generated_naive.csv"
+        path.write_text("id,text,created_at\n1,hello,2020-09-30 10:00\n2,hi,2020-09-30 11:00\n")
+        extra = ["--format", "csv"]
+    out = tmp_path / "out" / "posts.parquet"
+    status = main(["ingest", str(path), *extra, "-o", str(out)])
+    err = capsys.readouterr().err
+    assert status == 2
+    assert err.startswith(f"error: {path}: no record could be read") and err.count("\n") == 1
+    assert not out.parent.exists() or not any(out.parent.iterdir())

@@ -907,6 +907,13 @@ def ingest_to_files(
                               rejects=collected["rejects"], labels=labels, summary=summary)
         if strict and result.rejects:
             return result, {}
+        if result.rejects and not summary["rows_read"]:
+            # every record was rejected (a truncated archive, the wrong --format): an empty
+            # posts table would look like a successful run
+            first = result.rejects[0]
+            raise UserError(f"no record could be read ({len(result.rejects)} rejected; first, "
+                            f"line {first.line}: {first.reason}); nothing written",
+                            first.file)
 
         def write_posts(dest: Path) -> int:
             writer = None
