@@ -285,6 +285,10 @@ def _join(labels: pd.DataFrame, posts: pd.DataFrame | None, by: list[str]) -> pd
     if missing:
         raise UserError(f"{source} lacks column(s) {', '.join(missing)} (needed for the time "
                         "bins / --by)")
+    if posts is None and len(frame) and frame["created_at"].isna().all():
+        # a labels table from 'label' has a created_at column of its own, left empty
+        raise UserError("the labels table has no post times (its created_at is empty); pass "
+                        "the posts table with --posts")
     return frame.reset_index(drop=True)
 
 

@@ -153,6 +153,14 @@ def test_naive_times_are_refused():
         estimate_shares(small_labels(), as_text, method="cc", n_boot=0)
 
 
+def test_labels_without_post_times_ask_for_the_posts_table():
+    """Regression: a labels table from 'label' (created_at empty) without --posts gave the
+    puzzling 'no responses left to put in time bins'."""
+    labels = small_labels().assign(created_at=pd.NaT)
+    with pytest.raises(UserError, match="pass the posts table"):
+        estimate_shares(labels, None, method="cc", n_boot=0)
+
+
 def test_iso_text_times_are_read():
     posts = small_posts().assign(
         created_at=lambda f: f["created_at"].dt.strftime("%Y-%m-%dT%H:%M:%S+00:00"))
