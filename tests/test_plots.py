@@ -184,3 +184,15 @@ def test_save_figure_writes_no_format_when_one_fails(tmp_path):
     with pytest.raises(ValueError):
         plots.save_figure(fig, tmp_path / "f", formats=("png", "no-such-format"))
     assert list(tmp_path.iterdir()) == []
+
+
+def test_plot_command_refuses_labels_the_table_lacks(tmp_path, capsys):
+    """Regression: ``--labels favor`` on a support / criticism table drew an empty figure and
+    exited 0."""
+    table = tmp_path / "trend.csv"
+    one_group().to_csv(table, index=False)
+    status = main(["plot", str(table), "--kind", "shares", "--labels", "favor,support",
+                   "-o", str(tmp_path / "x")])
+    err = capsys.readouterr().err
+    assert status == 2 and err.count("\n") == 1 and "favor" in err and str(table) in err
+    assert not list(tmp_path.glob("x*"))

@@ -84,6 +84,12 @@ def run(args: argparse.Namespace) -> int:
     for name, inches in (("--width", args.width), ("--height", args.height)):
         if inches is not None and not 0.5 <= inches <= 50:
             raise UserError(f"{name} must be between 0.5 and 50 inches, not {inches}")
+    if args.kind != "volume" and "label" in table.columns:
+        known = sorted(set(table["label"].dropna().astype(str)))
+        unknown = [label for label in labels if label not in known]
+        if unknown:
+            raise UserError(f"--labels names {', '.join(unknown)}, which the table does not have "
+                            f"(its labels: {', '.join(known)})", args.table)
     height = args.height
     try:
         if args.kind == "multiples":
