@@ -461,8 +461,10 @@ def test_features_never_fail_on_arbitrary_text(rows):
     ["evaluate", "{empty}", "--fast", "--cv", "2", "--n-boot", "0"],
     ["evaluate", "{data}", "--fast", "--cv", "500", "--n-boot", "0"],
     ["evaluate", "{data}", "--model", "vader", "--n-boot", "-1"],
+    ["train", "{data}", "--fast", "--cv", "2", "--jobs", "0", "-o", "{out}"],
 ], ids=["train-empty-texts", "train-cv-too-big", "train-C-0", "train-one-group",
-        "evaluate-cv-empty-texts", "evaluate-cv-too-big", "evaluate-negative-n-boot"])
+        "evaluate-cv-empty-texts", "evaluate-cv-too-big", "evaluate-negative-n-boot",
+        "train-jobs-0"])
 def test_cli_training_options_and_empty_texts_are_user_errors(tmp_path, capsys, args):
     """Regression: these raised sklearn / numpy tracebacks instead of one line and exit 2."""
     data, empty = tmp_path / "coded.csv", tmp_path / "empty_texts.csv"

@@ -106,6 +106,9 @@ def cross_val_predict(estimator: object, frame: pd.DataFrame, *, groups: Sequenc
     """
     from joblib import Parallel, delayed
 
+    if jobs == 0:
+        raise UserError("--jobs must be a number of workers (1, 2, ...) or -1 for all cores, "
+                        "not 0")
     y = frame[label_col].astype(str).to_numpy()
     classes = sorted(set(y))
     folds = metrics.grouped_folds(groups, len(frame), cv, random_state=seed, y=y)
