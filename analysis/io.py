@@ -41,6 +41,12 @@ def sha256_file(path: str | os.PathLike, chunk_size: int = 1 << 20) -> str:
     return digest.hexdigest()
 
 
+def _umask() -> int:
+    current = os.umask(0o022)
+    os.umask(current)
+    return current
+
+
 def _refuse_raw(path: Path) -> None:
     try:
         path.resolve().relative_to(DATA_RAW.resolve())
@@ -84,6 +90,7 @@ def atomic_path(path: str | os.PathLike, *,
     fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
     os.close(fd)
     tmp = Path(tmp_name)
+    tmp.chmod(0o666 & ~_umask())  # mkstemp makes it owner-only; give it a normal file's mode
     try:
         yield tmp
         os.replace(tmp, dest)

@@ -70,3 +70,17 @@ def test_reading_junk_as_parquet_is_a_user_error(tmp_path):
 def test_unknown_table_suffix_is_refused(tmp_path):
     with pytest.raises(UserError, match="unknown table type"):
         io.write_table(pd.DataFrame({"a": [1]}), tmp_path / "t.xlsx")
+
+
+def test_written_files_get_the_usual_mode_not_owner_only(tmp_path):
+    """Regression: outputs kept mkstemp's 0600, so colleagues could not read them."""
+    import os
+
+    old = os.umask(0o022)
+    try:
+        io.write_table(pd.DataFrame({"a": [1]}), tmp_path / "t.csv")
+        io.write_json({"a": 1}, tmp_path / "t.json")
+    finally:
+        os.umask(old)
+    for name in ("t.csv", "t.json"):
+        assert (tmp_path / name).stat().st_mode & 0o777 == 0o644
