@@ -390,3 +390,14 @@ def test_cli_input_with_every_record_rejected_writes_nothing(tmp_path, capsys, c
     assert status == 2
     assert err.startswith(f"error: {path}: no record could be read") and err.count("\n") == 1
     assert not out.parent.exists() or not any(out.parent.iterdir())
+
+
+def test_cli_undecompressable_file_is_named_as_such(tmp_path, capsys):
+    """Regression: random bytes named .gz were reported as an 'empty file'."""
+    path = tmp_path / "generated_junk.jsonl.gz"
+    path.write_bytes(bytes(range(256)) * 8)
+    out = tmp_path / "posts.parquet"
+    assert main(["ingest", str(path), "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {path}: cannot decompress") and err.count("\n") == 1
+    assert not out.exists()

@@ -201,6 +201,10 @@ def _plan_file(path: Path, format: str, *, inside_folder: bool,  # noqa: A002
         raise UserError(message, path)
 
     head = read_head(path)
+    if not head and path.stat().st_size:
+        # bytes on disk, none after decompression: not a readable .gz / .zst / .bz2 / .xz
+        return problem(f"cannot decompress this {path.suffix} file (corrupt, truncated "
+                       "early, or not really compressed); check the file")
     if not head.strip():
         return problem("empty file; nothing to read")
     detected = detect_format(path, head)
