@@ -196,3 +196,11 @@ def test_plot_command_refuses_labels_the_table_lacks(tmp_path, capsys):
     err = capsys.readouterr().err
     assert status == 2 and err.count("\n") == 1 and "favor" in err and str(table) in err
     assert not list(tmp_path.glob("x*"))
+
+
+def test_plot_command_output_with_a_figure_suffix_is_the_stem(tmp_path):
+    """Regression: ``-o fig.png`` wrote fig.png.png and fig.png.pdf."""
+    table = tmp_path / "trend.csv"
+    one_group().to_csv(table, index=False)
+    assert main(["plot", str(table), "--kind", "shares", "-o", str(tmp_path / "fig.png")]) == 0
+    assert sorted(p.name for p in tmp_path.glob("fig*")) == ["fig.pdf", "fig.png"]

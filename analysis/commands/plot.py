@@ -113,6 +113,9 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(str(exc).splitlines()[0], args.table) from exc
     if args.title:
         fig.suptitle(args.title, fontsize=plots.FONT_SIZE)
-    written = plots.save_figure(fig, args.output)
+    stem = args.output
+    if stem.suffix.lower() in (".png", ".pdf"):  # -o fig.png means the stem fig
+        stem = stem.with_suffix("")
+    written = plots.save_figure(fig, stem)
     print("wrote " + ", ".join(str(p) for p in written), file=sys.stderr)
     return 0
