@@ -65,11 +65,25 @@ def check_output(path: str | os.PathLike, *,
     """
     dest = Path(path)
     _refuse_raw(dest)
+    if dest.is_dir():
+        raise UserError("is a folder, not a file; give a file name", dest)
     for source in overwrite_guard:
         if source is None:
             continue
         if Path(source).exists() and dest.exists() and Path(source).resolve() == dest.resolve():
             raise UserError("output would overwrite an input file; pick another -o", dest)
+
+
+def make_parent(path: str | os.PathLike) -> None:
+    """Create the folder ``path`` goes in; a path the system refuses is a :class:`UserError`."""
+    dest = Path(path)
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # a file where a folder should be, no permission, read-only disk
+        blocking = next((p for p in dest.parents if p.is_file()), None)
+        reason = f"{blocking} is a file, not a folder" if blocking else exc.strerror
+        raise UserError(f"cannot create the folder {dest.parent} ({reason}); pick another -o",
+                        dest) from exc
 
 
 @contextlib.contextmanager
@@ -86,14 +100,22 @@ def atomic_path(path: str | os.PathLike, *,
     """
     dest = Path(path)
     check_output(dest, overwrite_guard=overwrite_guard)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
+    make_parent(dest)
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
+    except OSError as exc:
+        raise UserError(f"cannot write in this folder ({exc.strerror}); pick another -o",
+                        dest) from exc
     os.close(fd)
     tmp = Path(tmp_name)
     tmp.chmod(0o666 & ~_umask())  # mkstemp makes it owner-only; give it a normal file's mode
     try:
         yield tmp
-        os.replace(tmp, dest)
+        try:
+            os.replace(tmp, dest)
+        except OSError as exc:
+            raise UserError(f"cannot write the output ({exc.strerror}); pick another -o",
+                            dest) from exc
     finally:
         if tmp.exists():
             tmp.unlink()
@@ -129,6 +151,8 @@ def read_table(path: str | os.PathLike, columns: list[str] | None = None) -> pd.
     :func:`analysis.schema.conform` to get the project's types back.
     """
     source = Path(path)
+    if source.is_dir():
+        raise UserError("is a folder, not a table file", source)
     if not source.is_file():
         raise UserError("no such file", source)
     suffix = source.suffix.lower()

@@ -76,3 +76,29 @@ def test_tampered_raw_file_stops_the_run_before_any_output(tmp_path):
     assert "differs from its sha256" in done.stderr
     assert not (tmp_path / "reports").exists()
     assert not (tmp_path / "data" / "processed").exists()
+
+
+@pytest.mark.parametrize("command", [
+    ["label", "{posts}", "--model", "vader", "--no-progress", "-o", "{blocked}/labels.parquet"],
+    ["export", "{posts}", "-o", "{blocked}/posts.4cat.csv"],
+    ["ingest", "{posts}", "--format", "parquet", "--map", "id=id", "-o",
+     "{blocked}/p.parquet"],
+    ["annotate", "sample", "{posts}", "-n", "2", "--model", "vader", "--include-roots",
+     "--formats", "csv", "-o", "{blocked}/s"],
+], ids=["label", "export", "ingest", "annotate-sample"])
+def test_output_under_a_file_is_one_line_and_exit_2(tmp_path, capsys, command):
+    """Regression: ``-o some_file.csv/out`` gave a FileExistsError traceback."""
+    import pandas as pd
+
+    posts = tmp_path / "posts.parquet"
+    pd.DataFrame({"uid": ["other:1", "other:2"], "platform": "other", "id": ["1", "2"],
+                  "text": ["generated one", "generated two"],
+                  "created_at": pd.Timestamp("2020-09-30T10:00", tz="UTC")}).to_parquet(posts)
+    blocked = tmp_path / "a_file.txt"
+    blocked.write_text("generated\n")
+    status = main([a.format(posts=posts, blocked=blocked) for a in command])
+    err = capsys.readouterr().err
+    assert status == 2
+    assert err.startswith("error: ") and err.count("\n") == 1 and "is a file" in err
+    assert blocked.read_text() == "generated\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a_file.txt", "posts.parquet"]

@@ -84,3 +84,22 @@ def test_written_files_get_the_usual_mode_not_owner_only(tmp_path):
         os.umask(old)
     for name in ("t.csv", "t.json"):
         assert (tmp_path / name).stat().st_mode & 0o777 == 0o644
+
+
+@pytest.mark.parametrize("case", ["parent_is_a_file", "output_is_a_folder"])
+def test_an_output_path_the_system_refuses_is_a_user_error(tmp_path, case):
+    """Regression: these raised FileExistsError / IsADirectoryError tracebacks."""
+    (tmp_path / "a.csv").write_text("x\n1\n")
+    (tmp_path / "folder.csv").mkdir()
+    dest = {"parent_is_a_file": tmp_path / "a.csv" / "sub" / "t.csv",
+            "output_is_a_folder": tmp_path / "folder.csv"}[case]
+    with pytest.raises(UserError, match="is a f"):
+        io.write_table(pd.DataFrame({"a": [1]}), dest)
+    assert (tmp_path / "a.csv").read_text() == "x\n1\n" and (tmp_path / "folder.csv").is_dir()
+    assert not list((tmp_path / "folder.csv").iterdir())
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.csv", "folder.csv"]
+
+
+def test_reading_a_folder_as_a_table_says_so(tmp_path):
+    with pytest.raises(UserError, match="is a folder"):
+        io.read_table(tmp_path)

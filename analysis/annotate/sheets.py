@@ -50,7 +50,7 @@ from pathlib import Path
 import pandas as pd
 
 from analysis.errors import UserError
-from analysis.io import _refuse_raw, sha256_file
+from analysis.io import _refuse_raw, make_parent, sha256_file
 from analysis.schema import LABELS, STANCE_LABELS, STANCE_TASK, conform
 
 SHEET_PREFIX = "sheet-"
@@ -218,7 +218,7 @@ def write_sheets(folder: str | os.PathLike, posts: pd.DataFrame, units: pd.DataF
                       "for XLSX sheets)", stacklevel=2)
         if "csv" not in formats:
             formats = ("csv",)
-    dest.parent.mkdir(parents=True, exist_ok=True)
+    make_parent(dest)
     tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
     try:
         sheet_files = {}
