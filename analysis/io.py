@@ -136,12 +136,26 @@ def write_table(frame: pd.DataFrame, path: str | os.PathLike, *,
     guard = [Path(p) for p in overwrite_guard if p is not None]
     with atomic_path(dest, overwrite_guard=guard) as tmp:
         if suffix == ".parquet":
-            table = pa.Table.from_pandas(frame, preserve_index=False)
-            pq.write_table(table, tmp)
+            pq.write_table(_arrow_table(frame), tmp)
         elif suffix == ".csv":
             frame.to_csv(tmp, index=False, lineterminator="\n")
         else:
             frame.to_json(tmp, orient="records", lines=True, date_format="iso")
+
+
+def _arrow_table(frame: pd.DataFrame) -> pa.Table:
+    """``frame`` as an Arrow table whose pandas metadata plain ``pandas.read_parquet`` can read.
+
+    pandas records Arrow-backed columns (the posts table's lists) under a dtype name it cannot
+    parse back; those columns are recorded as ``object``, so they come back as arrays of strings.
+    """
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    meta = json.loads(table.schema.metadata[b"pandas"])
+    for column in meta["columns"]:
+        if str(column.get("numpy_type", "")).endswith("[pyarrow]"):
+            column["numpy_type"] = "object"
+    return table.replace_schema_metadata({**table.schema.metadata,
+                                          b"pandas": json.dumps(meta).encode()})
 
 
 def read_table(path: str | os.PathLike, columns: list[str] | None = None) -> pd.DataFrame:

@@ -134,6 +134,9 @@ def ingest_sources(spec: Study, *, progress: bool | None = None
     if len(posts) > 1:
         table = add_threads(table.drop_duplicates("uid", keep="last"))
     labels = pd.concat(gold, ignore_index=True) if len(gold) > 1 else gold[0]
+    # Provenance relative to the project, so the tables do not depend on where it is checked out.
+    root = config.PROJECT_ROOT.as_posix().rstrip("/") + "/"
+    table = table.assign(source_file=table["source_file"].astype("string").str.removeprefix(root))
     return schema.conform(table, schema.POSTS), labels.reset_index(drop=True), rejects
 
 

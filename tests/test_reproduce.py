@@ -158,3 +158,9 @@ def test_a_figure_of_a_model_or_method_the_study_does_not_run_is_refused(quick_s
     err = capsys.readouterr().err
     assert err.startswith(f"error: {path}") and err.count("\n") == 1
     assert not (sandbox / "processed").exists() and not (sandbox / "reports").exists()
+
+
+def test_provenance_paths_in_the_posts_table_are_relative_to_the_project(quick_study):
+    posts, _, _ = pipeline.ingest_sources(load_study(quick_study), progress=False)
+    files = set(posts["source_file"].dropna())
+    assert files and all(f.startswith("data/raw/rumoureval2019/") for f in files)

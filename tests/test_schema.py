@@ -59,3 +59,13 @@ def test_proba_columns_are_found_in_order():
     labels = pd.DataFrame(columns=["uid", "label", "proba_support", "proba_criticism", "x"])
     assert schema.proba_columns(labels) == ["proba_support", "proba_criticism"]
     assert schema.proba_column("other") == "proba_other"
+
+
+def test_posts_parquet_is_readable_by_plain_pandas(tmp_path):
+    # Researchers open outputs with pd.read_parquet; the list columns must not break it.
+    posts = schema.conform(pd.DataFrame({"uid": ["twitter:1"], "hashtags": [["a", "b"]],
+                                         "depth": [1]}), schema.POSTS)
+    io.write_table(posts, tmp_path / "posts.parquet")
+    back = pd.read_parquet(tmp_path / "posts.parquet")
+    assert list(back.loc[0, "hashtags"]) == ["a", "b"]
+    assert back["depth"].dtype == "Int16" and back.loc[0, "uid"] == "twitter:1"
