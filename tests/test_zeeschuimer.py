@@ -251,3 +251,11 @@ def test_every_line_is_a_row_or_a_reject(tmp_path_factory, data):
             assert item["created_at"].tzinfo is not None and not pd.isna(item["created_at"])
         else:
             assert isinstance(item, Reject) and ":" in item.reason
+
+
+def test_an_out_of_range_collection_time_keeps_the_record():
+    # Found by the property test under CI's derandomized hypothesis: 9223372036854776 ms
+    # overflowed pandas and the whole record became a reject without a reason category.
+    item = dict(generated_lines()[0], timestamp_collected=9223372036854776)
+    row = zeeschuimer.row_from_item(item)
+    assert row["collected_at"] is None and row["id"]

@@ -322,7 +322,10 @@ def row_from_item(item: dict) -> dict:
         raise ValueError(f"wrong shape: unexpected {platform} data ({exc!r})") from None
     collected = item.get("timestamp_collected")
     if isinstance(collected, int | float) and not isinstance(collected, bool):
-        row["collected_at"] = pd.Timestamp(collected, unit="ms", tz="UTC")
+        try:
+            row["collected_at"] = pd.Timestamp(collected, unit="ms", tz="UTC")
+        except (ValueError, OverflowError):  # out of range: the record stays, its time unknown
+            row["collected_at"] = None
     return row
 
 
