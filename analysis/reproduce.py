@@ -25,9 +25,6 @@ from analysis.provenance import run_manifest
 from analysis.report import GOLD
 from analysis.study import Study, load_study
 
-#: Methods that need a validation set or a confusion matrix.
-ADJUSTED_METHODS = ("acc", "pacc", "emq")
-
 
 @dataclass(frozen=True)
 class StudyOutputs:
@@ -119,7 +116,7 @@ def ingest_sources(spec: Study, *, progress: bool | None = None
                    ) -> tuple[pd.DataFrame, pd.DataFrame, int]:
     """Load every source of the study into one posts table (reply trees across all of them),
     one table of gold labels, and the number of rejected records."""
-    from analysis.loaders.ingest import ingest
+    from analysis.loaders.ingest import collapse_duplicates, ingest
     from analysis.loaders.threads import add_threads
 
     posts, gold, rejects = [], [], 0
@@ -130,9 +127,11 @@ def ingest_sources(spec: Study, *, progress: bool | None = None
         posts.append(result.posts)
         gold.append(result.labels)
         rejects += len(result.rejects)
-    table = pd.concat(posts, ignore_index=True) if len(posts) > 1 else posts[0]
-    if len(posts) > 1:
-        table = add_threads(table.drop_duplicates("uid", keep="last"))
+    table = posts[0]
+    if len(posts) > 1:  # the same duplicate rule as within one ingest run, then trees across all
+        stacked = pd.concat(posts, ignore_index=True)
+        kept, _ = collapse_duplicates(stacked.assign(_pos=range(len(stacked))))
+        table = add_threads(kept.drop(columns="_pos"))
     labels = pd.concat(gold, ignore_index=True) if len(gold) > 1 else gold[0]
     # Provenance relative to the project, so the tables do not depend on where it is checked out.
     root = config.PROJECT_ROOT.as_posix().rstrip("/") + "/"
@@ -218,7 +217,7 @@ def trend_study(spec: Study, posts: pd.DataFrame, truth: pd.DataFrame,
 
 def _estimate_all(spec: Study, truth: pd.DataFrame, grouped: pd.DataFrame,
                   labels: dict[str, pd.DataFrame], common: dict) -> list[pd.DataFrame]:
-    from analysis.trend import estimate_shares
+    from analysis.trend import ADJUSTED, estimate_shares
 
     tables = []
     if not truth.empty:
@@ -228,7 +227,7 @@ def _estimate_all(spec: Study, truth: pd.DataFrame, grouped: pd.DataFrame,
     for model, table in labels.items():
         validation, confusion = _validation(spec, model, truth)
         for method in spec.methods:
-            if method in ADJUSTED_METHODS and validation is None and confusion is None:
+            if method in ADJUSTED and validation is None and confusion is None:
                 continue  # nothing to adjust with: the summary says so
             trend = estimate_shares(table, grouped, method=method, validation=validation,
                                     confusion=confusion, n_boot=spec.n_boot, **common)

@@ -164,3 +164,31 @@ def test_provenance_paths_in_the_posts_table_are_relative_to_the_project(quick_s
     posts, _, _ = pipeline.ingest_sources(load_study(quick_study), progress=False)
     files = set(posts["source_file"].dropna())
     assert files and all(f.startswith("data/raw/rumoureval2019/") for f in files)
+
+
+def test_several_sources_collapse_duplicates_as_one_ingest_run_does(tmp_path):
+    # flat.jsonl is the twarc2-flattened form of noflat.jsonl: the same 100 tweets.
+    samples = ROOT / "tests" / "data" / "twarc2_samples"
+    study = tmp_path / "two-sources.toml"
+    study.write_text(f"""
+[study]
+name = "two-sources"
+title = "two exports of the same tweets"
+[[sources]]
+path = "{samples / 'flat.jsonl'}"
+format = "twarc2"
+[[sources]]
+path = "{samples / 'noflat.jsonl'}"
+format = "twarc2"
+[trend]
+freq = "1h"
+""")
+    from analysis.loaders.ingest import ingest
+
+    posts, _, _ = pipeline.ingest_sources(load_study(study), progress=False)
+    together = ingest([samples / "flat.jsonl", samples / "noflat.jsonl"], format="twarc2",
+                      progress=False).posts
+    assert posts["uid"].is_unique
+    assert sorted(posts["uid"]) == sorted(together["uid"])
+    assert (posts.set_index("uid")["collection_role"].astype(str).sort_index()
+            == together.set_index("uid")["collection_role"].astype(str).sort_index()).all()

@@ -373,7 +373,7 @@ STRUCTURE_COLUMNS = ("thread_id", "root_id", "depth", "author_is_op", "reply_to_
                      "collection_role")
 
 
-def _collapse_duplicates(light: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+def collapse_duplicates(light: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     """One row per uid (the latest ``collected_at`` wins; ties: the later input); matched if any
     copy was matched. ``light`` has a ``_pos`` column (position in the run); the result is in
     ``_pos`` order."""
@@ -394,7 +394,7 @@ def _structure(light: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     """Kept rows (``_pos``) with their reply-tree columns, and the number of duplicates."""
     from analysis.loaders.threads import add_threads
 
-    kept, duplicates = _collapse_duplicates(light)
+    kept, duplicates = collapse_duplicates(light)
     threaded = add_threads(kept)
     return threaded[["_pos", *STRUCTURE_COLUMNS]].reset_index(drop=True), duplicates
 
