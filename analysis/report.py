@@ -34,7 +34,7 @@ def _select(trend: pd.DataFrame, model: str | None, method: str | None) -> pd.Da
     return rows.drop(columns=["model"])
 
 
-def comparison_table(trend: pd.DataFrame, by: tuple[str, ...]) -> pd.DataFrame:
+def comparison_table(trend: pd.DataFrame) -> pd.DataFrame:
     """Every model / method's shares joined with the gold shares of the same bins."""
     from analysis.trend import compare_shares
 
@@ -69,7 +69,7 @@ def draw_figure(spec: Study, figure: Figure, trend: pd.DataFrame):
     """Draw one figure of the study; returns the matplotlib Figure."""
     method = figure.method or spec.primary_method
     if figure.kind == "validation":
-        comparison = comparison_table(trend, spec.by)
+        comparison = comparison_table(trend)
         fig, ax = plots.new_figure(height=plots.COLUMN_WIDTH)
         plots.plot_validation(ax, comparison[comparison["model"] == (figure.model or "default")]
                               if figure.model else comparison)
@@ -150,7 +150,7 @@ def timing_table(trend: pd.DataFrame, by: str, *, model: str, method: str | None
     return pd.DataFrame(out)
 
 
-def _quality(spec: Study, gold: pd.DataFrame, labels: dict[str, pd.DataFrame]) -> pd.DataFrame:
+def _quality(gold: pd.DataFrame, labels: dict[str, pd.DataFrame]) -> pd.DataFrame:
     from analysis.classifiers.metrics import classification_report
 
     rows = []
@@ -204,8 +204,8 @@ def summarize(spec: Study, posts: pd.DataFrame, truth: pd.DataFrame, labels: dic
                   "Out-of-group predictions against the gold labels of the same posts (gold "
                   f"`{spec.gold.task}` mapped as "
                   + ", ".join(f"{k} -> {v}" for k, v in spec.gold.mapping.items()) + ").", "",
-                  _markdown(_quality(spec, truth, labels)), ""]
-        comparison = comparison_table(trend, spec.by)
+                  _markdown(_quality(truth, labels)), ""]
+        comparison = comparison_table(trend)
         lines += ["## Validation: estimated against gold shares (figure `validation`)", "",
                   "Mean absolute error of the support and criticism shares over the bins not "
                   "flagged, and how often the interval covered the gold share. The adjusted "
