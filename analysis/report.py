@@ -198,7 +198,10 @@ def summarize(spec: Study, posts: pd.DataFrame, truth: pd.DataFrame, labels: dic
              "(see `data/processed/" + spec.name + "/` for the tables).",
              f"- Classifiers: {', '.join(spec.models)}; predictions: {spec.prediction}"
              + (f" over gold `{spec.gold.group_task}` groups" if spec.gold and
-                spec.gold.group_task else "") + ".", ""]
+                spec.gold.group_task else "")
+             + (" (" + ", ".join(f"`{g}` held out in {n} blocks of whole threads"
+                                 for g, n in spec.gold.thread_blocks.items()) + ")"
+                if spec.gold and spec.gold.thread_blocks else "") + ".", ""]
     if not truth.empty:
         lines += ["## Classifiers against the gold labels", "",
                   "Out-of-group predictions against the gold labels of the same posts (gold "
@@ -211,7 +214,7 @@ def summarize(spec: Study, posts: pd.DataFrame, truth: pd.DataFrame, labels: dic
                   "flagged, and how often the interval covered the gold share. The adjusted "
                   "methods correct with the confusion of the out-of-group predictions on this "
                   "same labelled data, so this view is optimistic for them; "
-                  "`benchmarks/prevalence.py` measures the honest leave-one-event-out "
+                  "`benchmarks/prevalence.py` measures the honest leave-one-group-out "
                   "version.", "", _markdown(validation_summary(comparison)), ""]
     skipped = [m for m in spec.models if not (trend["model"] == m).any()]
     if skipped:

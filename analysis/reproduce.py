@@ -13,7 +13,7 @@ import hashlib
 import shutil
 import tempfile
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -168,7 +168,36 @@ def gold_stance(spec: Study, posts: pd.DataFrame, gold: pd.DataFrame) -> pd.Data
         if task:
             per_root = gold[gold["task"] == task].set_index("uid")["label"]
             table[task] = table["thread_id"].map(per_root).astype("string")
+    if spec.gold.thread_blocks:
+        table[spec.gold.group_task] = split_groups_by_thread(
+            table[spec.gold.group_task], table["thread_id"], spec.gold.thread_blocks)
     return table
+
+
+def split_groups_by_thread(groups: pd.Series, threads: pd.Series,
+                           blocks: Mapping[str, int]) -> pd.Series:
+    """Split each group named in ``blocks`` into that many blocks of whole threads.
+
+    A held-out group should be one topic the model has not seen. RumourEval's Reddit threads have
+    no event: the data set puts them all under ``reddit``, though each is about a rumour of its
+    own, so holding out ``reddit`` as one group would hold out a whole platform. Here the group's
+    threads are sorted and dealt round-robin into ``<group>-1`` ... ``<group>-<n>``; the other
+    groups are left as they are.
+
+    Examples
+    --------
+    >>> groups = pd.Series(["a", "reddit", "reddit", "reddit", "reddit"])
+    >>> threads = pd.Series(["t0", "t3", "t1", "t2", "t1"])
+    >>> split_groups_by_thread(groups, threads, {"reddit": 2}).tolist()
+    ['a', 'reddit-1', 'reddit-1', 'reddit-2', 'reddit-1']
+    """
+    out = groups.astype("string").copy()
+    for group, count in blocks.items():
+        inside = (out == group).fillna(False).to_numpy()
+        names = sorted(set(threads[inside].dropna().astype(str)))
+        block = {name: f"{group}-{i % count + 1}" for i, name in enumerate(names)}
+        out[inside] = threads[inside].astype(str).map(block).astype("string").to_numpy()
+    return out
 
 
 def root_uids(posts: pd.DataFrame) -> pd.Series:

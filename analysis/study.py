@@ -46,6 +46,9 @@ class Gold:
     mapping: Mapping[str, str]
     group_task: str | None = None
     by_task: str | None = None
+    #: Groups to hold out as several blocks of whole threads instead of as one group, e.g.
+    #: ``{"reddit": 4}`` (see :func:`analysis.reproduce.split_groups_by_thread`).
+    thread_blocks: Mapping[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -167,7 +170,11 @@ def _parse(raw: Mapping[str, object], path: Path) -> Study:
         gold = Gold(task=get(table, "task", str, "gold."),
                     mapping=get(table, "mapping", dict, "gold."),
                     group_task=get(table, "group_task", str, "gold.", None),
-                    by_task=get(table, "by_task", str, "gold.", None))
+                    by_task=get(table, "by_task", str, "gold.", None),
+                    thread_blocks=_thread_blocks(
+                        get(table, "thread_blocks", dict, "gold.", {}), path))
+    if gold is not None and gold.thread_blocks and gold.group_task is None:
+        raise UserError("gold.thread_blocks needs gold.group_task", path)
     if prediction == "leave-one-group-out" and (gold is None or gold.group_task is None):
         raise UserError("classify.prediction = 'leave-one-group-out' needs gold.group_task", path)
     methods = tuple(get(trend, "methods", list, "trend.", ["cc"]))
@@ -242,6 +249,14 @@ def _figure(entry: object, path: Path) -> Figure:
                         f"{', '.join(FIGURE_KINDS)}", path)
     return Figure(kind=entry["kind"], file=str(entry["file"]), model=entry.get("model"),
                   method=entry.get("method"), title=entry.get("title"))
+
+
+def _thread_blocks(blocks: Mapping[str, object], path: Path) -> dict[str, int]:
+    for group, count in blocks.items():
+        if isinstance(count, bool) or not isinstance(count, int) or count < 2:
+            raise UserError(f"gold.thread_blocks.{group} must be a whole number of at least 2",
+                            path)
+    return dict(blocks)
 
 
 def _time(text: str, path: Path) -> pd.Timestamp:

@@ -2,13 +2,15 @@
 
 On the RumourEval 2019 train + dev threads (Twitter and Reddit, gold SDQC labels mapped support ->
 support, deny -> criticism, query / comment -> other), every reply is labelled by a model trained
-without its event (leave-one-event-out, :func:`analysis.classifiers.predict_out_of_group`),
-for the default model and for VADER. For each held-out event, the shares of each label per bin of
-hours since the source post are estimated with every method of :mod:`analysis.quantify`; the
-adjusted methods take their validation set (confusion matrix, training priors) from the OTHER
-events' out-of-event predictions only, so nothing about the held-out event leaks in. The estimates
-are compared with the gold shares of the same bins: mean absolute error (MAE) over the support and
-criticism rows, and how often the 95% bootstrap interval covers the gold share.
+without its group (leave-one-group-out, :func:`analysis.classifiers.predict_out_of_group`), for the
+default model and for VADER. The groups are the default study's: the Twitter events, and the Reddit
+threads in blocks (``gold.thread_blocks``); a second run holds Reddit out as one group (platform
+shift). For each held-out group, the shares of each label per bin of hours since the source post
+are estimated with every method of :mod:`analysis.quantify`; the adjusted methods take their
+validation set (confusion matrix, training priors) from the OTHER groups' out-of-group predictions
+only, so nothing about the held-out group leaks in. The estimates are compared with the gold shares
+of the same bins: mean absolute error (MAE) over the support and criticism rows, and how often the
+95% bootstrap interval covers the gold share.
 
 Run: ``.venv/bin/python benchmarks/prevalence.py`` (prints the table and rewrites the
 "## Prevalence" section of docs/benchmarks.md; ``--no-write`` only prints). The out-of-event
@@ -18,6 +20,7 @@ predictions are cached in data/processed/benchmarks/ (``--refresh`` recomputes t
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import platform
 import sys
@@ -34,6 +37,8 @@ from _common import write_section  # noqa: E402
 
 from analysis import config  # noqa: E402
 from analysis.io import write_table  # noqa: E402
+from analysis.reproduce import split_groups_by_thread  # noqa: E402
+from analysis.study import load_study  # noqa: E402
 from analysis.trend import compare_shares, estimate_shares  # noqa: E402
 
 ARCHIVE = config.DATA_RAW / "rumoureval2019" / "rumoureval-2019-training-data.tar.gz"
@@ -43,6 +48,10 @@ METHODS = ("cc", "pcc", "acc", "pacc", "emq")
 CACHE = config.DATA_PROCESSED / "benchmarks"
 DOC = config.PROJECT_ROOT / "docs" / "benchmarks.md"
 SECTION = "## Prevalence"
+STUDY = "rumour-replies"
+PLATFORM_PER_GROUP = ("Reddit held out as ONE group (a platform the model never saw), per "
+                      "held-out group and bin (no intervals)")
+PLATFORM_POOLED = "Reddit held out as ONE group, all groups pooled, per bin"
 #: Seconds each model's out-of-event predictions took in this run (None: read from the cache).
 TIMINGS: dict[str, float | None] = {}
 
@@ -66,7 +75,17 @@ def load_rumoureval() -> tuple[pd.DataFrame, pd.DataFrame]:
     roots = gold["uid"].map(thread_of)
     gold["event"] = roots.map(by_task["event"])
     gold["veracity"] = roots.map(by_task["veracity"])
+    gold["thread"] = roots
     return posts, gold.dropna(subset=["event"]).reset_index(drop=True)
+
+
+def hold_out_groups(gold: pd.DataFrame, whole_groups: bool) -> pd.DataFrame:
+    """``gold`` with ``event`` split as the default study splits it (its ``gold.thread_blocks``:
+    the Reddit threads in blocks), or left whole (``reddit`` held out as one group)."""
+    if whole_groups:
+        return gold
+    blocks = load_study(STUDY).gold.thread_blocks
+    return gold.assign(event=split_groups_by_thread(gold["event"], gold["thread"], blocks))
 
 
 def out_of_event_predictions(posts: pd.DataFrame, gold: pd.DataFrame, model: str, seed: int,
@@ -76,7 +95,9 @@ def out_of_event_predictions(posts: pd.DataFrame, gold: pd.DataFrame, model: str
     from analysis.classifiers.default import RECIPE_VERSION
 
     # Keyed by the default recipe's version, so a changed model never reuses old predictions.
-    cache = CACHE / f"prevalence-{model}-recipe{RECIPE_VERSION}-seed{seed}.parquet"
+    groups = hashlib.sha256(pd.util.hash_pandas_object(
+        gold[["uid", "event"]].astype(str), index=False).to_numpy().tobytes()).hexdigest()[:8]
+    cache = CACHE / f"prevalence-{model}-recipe{RECIPE_VERSION}-seed{seed}-{groups}.parquet"
     if cache.exists() and not refresh:
         cached = pd.read_parquet(cache)
         if set(cached["uid"]) == set(gold["uid"]):
@@ -202,7 +223,7 @@ def _verdict(summary: pd.DataFrame) -> str:
     if len(vader_cc):
         text += f"; VADER with classify-and-count: {vader_cc['MAE'].iloc[0]:.3f}"
     if len(prior):
-        text += f"; no classifier (other events' gold shares): {prior['MAE'].iloc[0]:.3f}"
+        text += f"; no classifier (other groups' gold shares): {prior['MAE'].iloc[0]:.3f}"
     return text + "."
 
 
@@ -212,16 +233,20 @@ def markdown(views: dict[str, pd.DataFrame], args, seconds: float, n_responses: 
         "Estimated against gold shares of support and criticism per bin of hours since the "
         "source post, RumourEval 2019 train + dev (Twitter and Reddit, "
         f"{n_responses} gold-labelled replies in 10 events; SDQC support -> support, deny -> "
-        "criticism, query / comment -> other). Replies are labelled leave-one-event-out "
-        "(`analysis.classifiers.predict_out_of_group`), and each held-out event is estimated "
-        "with the confusion matrix, probabilities and priors of the OTHER events' out-of-event "
-        "predictions only (no leakage). "
+        "criticism, query / comment -> other). Replies are labelled leave-one-group-out "
+        "(`analysis.classifiers.predict_out_of_group`) with the default study's groups: the 9 "
+        "Twitter events, and the 40 Reddit threads (which RumourEval files under one `reddit` "
+        "event although each is about a rumour of its own) in 4 blocks of 10 threads "
+        "(`gold.thread_blocks` in studies/rumour-replies.toml). Each held-out group is estimated "
+        "with the confusion matrix, probabilities and priors of the OTHER groups' out-of-group "
+        "predictions only (no leakage). The last two tables hold Reddit out as one group "
+        "instead: a platform the model has never seen. "
         f"Bins: {args.freq} wide up to {args.max_hours:g} h; intervals: {args.n_boot} bootstrap "
         "replicates (threads and validation set), 95%. MAE and coverage are over the support and "
         f"criticism rows of the bins with at least {args.min_posts} replies (the bins the figures "
         "draw as certain); '(all bins)' includes the rest. Coverage compares the interval with "
         "the realised gold share of the bin. `prior` is a reference, not a method: every bin "
-        "estimated as the other events' gold shares, i.e. no classifier at all.",
+        "estimated as the other groups' gold shares, i.e. no classifier at all.",
         "",
     ]
     for title, summary in views.items():
@@ -251,14 +276,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--comparison", type=Path, help="also write the comparison rows here")
     args = parser.parse_args(argv)
     started = time.perf_counter()
-    posts, gold = load_rumoureval()
-    print(f"{len(gold)} gold replies in {gold['event'].nunique()} events", file=sys.stderr)
+    posts, gold_all = load_rumoureval()
+    settings = dict(freq=args.freq, max_hours=args.max_hours, min_posts=args.min_posts,
+                    seed=args.seed)
+    models = [m.strip() for m in args.models.split(",") if m.strip()]
+    gold = hold_out_groups(gold_all, whole_groups=False)
+    print(f"{len(gold)} gold replies in {gold['event'].nunique()} held-out groups",
+          file=sys.stderr)
     comparisons, by_veracity = [], []
-    for model in [m.strip() for m in args.models.split(",") if m.strip()]:
+    for model in models:
         predictions = out_of_event_predictions(posts, gold, model, args.seed, args.refresh,
                                                args.jobs)
-        settings = dict(freq=args.freq, max_hours=args.max_hours, min_posts=args.min_posts,
-                        seed=args.seed)
         comparison = evaluate(posts, gold, predictions, n_boot=args.n_boot, **settings)
         comparisons.append(comparison.assign(model=model))
         veracity = evaluate(posts, gold, predictions, n_boot=0, by=["veracity"], **settings)
@@ -267,13 +295,21 @@ def main(argv: list[str] | None = None) -> int:
     if args.comparison:
         write_table(comparison, args.comparison)
     views = {
-        "Per held-out event and bin": summarize(comparison),
-        "All events pooled, per bin (each event adjusted with the others' confusion)":
+        "Per held-out group and bin": summarize(comparison),
+        "All groups pooled, per bin (each group adjusted with the others' confusion)":
             summarize(pool(comparison, [], args.min_posts)),
         "Pooled per veracity (true / false / unverified) and bin, as in the default study":
             summarize(pool(pd.concat(by_veracity, ignore_index=True), ["veracity"],
                            args.min_posts)),
     }
+    whole = hold_out_groups(gold_all, whole_groups=True)
+    platform_shift = pd.concat([
+        evaluate(posts, whole, out_of_event_predictions(posts, whole, model, args.seed,
+                                                        args.refresh, args.jobs),
+                 n_boot=0, **settings).assign(model=model)
+        for model in models], ignore_index=True)
+    views[PLATFORM_PER_GROUP] = summarize(platform_shift)
+    views[PLATFORM_POOLED] = summarize(pool(platform_shift, [], args.min_posts))
     seconds = time.perf_counter() - started
     with pd.option_context("display.width", 200, "display.max_columns", 20):
         for title, summary in views.items():

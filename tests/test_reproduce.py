@@ -95,6 +95,38 @@ def test_gold_labels_cover_every_labelled_post(quick_study):
     assert truth["veracity"].notna().all() and truth["event"].notna().all()
 
 
+def test_reddit_threads_are_held_out_in_blocks_of_whole_threads(quick_study):
+    """RumourEval files all 40 Reddit threads under one event; the study holds them out in 4
+    blocks of whole threads (10 each), and leaves the Twitter events whole."""
+    spec = load_study(quick_study)
+    assert spec.gold.thread_blocks == {"reddit": 4}
+    posts, gold, _ = pipeline.ingest_sources(spec, progress=False)
+    truth = pipeline.gold_stance(spec, posts, gold)
+    reddit = truth[truth["uid"].str.startswith("reddit:")]
+    assert set(reddit["event"]) == {"reddit-1", "reddit-2", "reddit-3", "reddit-4"}
+    assert (reddit.groupby("thread_id")["event"].nunique() == 1).all()
+    assert reddit.groupby("event")["thread_id"].nunique().tolist() == [10, 10, 10, 10]
+    twitter = truth[~truth["uid"].str.startswith("reddit:")]
+    assert not twitter["event"].str.startswith("reddit").any()
+    assert twitter["event"].nunique() == 9
+
+
+@pytest.mark.parametrize(("setting", "message"), [
+    ("thread_blocks = { reddit = 1 }", "at least 2"),
+    ('thread_blocks = { reddit = "4" }', "at least 2"),
+    ("thread_blocks = 4", "must be a dict"),
+])
+def test_invalid_thread_blocks_are_refused_with_the_key_named(quick_study, sandbox, setting,
+                                                               message):
+    from analysis.errors import UserError
+
+    text = quick_study.read_text().replace("thread_blocks = { reddit = 4 }", setting)
+    path = sandbox / "blocks.toml"
+    path.write_text(text)
+    with pytest.raises(UserError, match=message):
+        load_study(path)
+
+
 def test_a_failing_stage_leaves_earlier_outputs_untouched(quick_study, sandbox, monkeypatch):
     first = pipeline.reproduce(quick_study, progress=False)
     before = _files(first.report), _files(first.processed)
