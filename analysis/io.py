@@ -136,14 +136,14 @@ def write_table(frame: pd.DataFrame, path: str | os.PathLike, *,
     guard = [Path(p) for p in overwrite_guard if p is not None]
     with atomic_path(dest, overwrite_guard=guard) as tmp:
         if suffix == ".parquet":
-            pq.write_table(_arrow_table(frame), tmp)
+            pq.write_table(arrow_table(frame), tmp)
         elif suffix == ".csv":
             frame.to_csv(tmp, index=False, lineterminator="\n")
         else:
             frame.to_json(tmp, orient="records", lines=True, date_format="iso")
 
 
-def _arrow_table(frame: pd.DataFrame) -> pa.Table:
+def arrow_table(frame: pd.DataFrame) -> pa.Table:
     """``frame`` as an Arrow table whose pandas metadata plain ``pandas.read_parquet`` can read.
 
     pandas records Arrow-backed columns (the posts table's lists) under a dtype name it cannot

@@ -32,6 +32,17 @@ def parse_field_map(text: str | None) -> dict[str, str]:
     return mapping
 
 
+def _jobs(text: str) -> int:
+    try:
+        jobs = int(text)
+    except ValueError:
+        jobs = 0
+    if jobs < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, "
+                                         f"not {text!r}")
+    return jobs
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "ingest", help="load exports (twarc2, Reddit, RumourEval, CSV, ...) into a posts table",
@@ -52,6 +63,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="keep raw author ids and handles (default: keyed pseudonyms)")
     parser.add_argument("--no-language", dest="detect_language", action="store_false",
                         help="skip language detection (faster)")
+    parser.add_argument("--jobs", type=_jobs, metavar="N",
+                        help="worker processes for large uncompressed JSON-lines files, which "
+                        "are read in parts (default: one per CPU core; 1 reads everything in "
+                        "this process); the output does not depend on it")
     parser.add_argument("--strict", action="store_true",
                         help="any rejected record is an error (exit 2, nothing written)")
     parser.add_argument("--quiet", action="store_true", help="print no summary")
@@ -105,7 +120,7 @@ def run(args: argparse.Namespace) -> int:
         field_map=parse_field_map(args.field_map), tz=args.tz, thread_id=args.thread_id,
         platform=args.platform, keep_authors=args.keep_authors,
         detect_language=args.detect_language, progress=None if not args.quiet else False,
-        strict=args.strict)
+        jobs=args.jobs, strict=args.strict)
     if not args.quiet:
         print(format_summary(result.summary), file=sys.stderr)
     if args.strict and result.rejects:

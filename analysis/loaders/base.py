@@ -158,6 +158,75 @@ def iter_lines(path: str | os.PathLike) -> Iterator[tuple[int, bytes] | Reject]:
             raise
 
 
+#: Suffixes :func:`open_binary` decompresses; such files cannot be read from a byte offset.
+COMPRESSED_SUFFIXES = frozenset({".gz", ".bz2", ".xz", ".zst"})
+
+
+def line_ranges(path: str | os.PathLike, size: int) -> list[tuple[int, int]]:
+    r"""Byte ranges ``[start, end)`` of about ``size`` bytes that cover an (uncompressed) file and
+    end just after a newline (the last one at the end of the file).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.NamedTemporaryFile(delete=False) as handle:
+    ...     _ = handle.write(b"aaa\nbb\nc\n\ndddd")
+    >>> line_ranges(handle.name, 4)
+    [(0, 4), (4, 9), (9, 14)]
+    >>> os.unlink(handle.name)
+    """
+    total = os.path.getsize(path)
+    ranges = []
+    start = 0
+    with open(path, "rb") as handle:
+        while start < total:
+            handle.seek(min(start + size, total) - 1)
+            handle.readline()  # to just after the newline at or after the target
+            end = handle.tell()
+            ranges.append((start, end))
+            start = end
+    return ranges
+
+
+def iter_lines_between(path: str | os.PathLike, start: int, end: int
+                       ) -> Iterator[tuple[int, bytes]]:
+    """:func:`iter_lines` for the bytes ``[start, end)`` of an uncompressed file, numbering
+    lines from 1 at ``start`` (add the lines before ``start`` for the file's numbers).
+
+    ``start`` and ``end`` are line boundaries, as :func:`line_ranges` gives them.
+    """
+    with open(path, "rb") as handle:
+        handle.seek(start)
+        left = end - start
+        number = 0
+        while left > 0:
+            raw = handle.readline(left)
+            if not raw:
+                break
+            left -= len(raw)
+            number += 1
+            if raw.strip():
+                yield number, raw
+
+
+def count_lines(path: str | os.PathLike, start: int, end: int) -> int:
+    """The number of lines :func:`iter_lines_between` numbers in ``[start, end)`` (a last line
+    without a newline counts)."""
+    count = 0
+    last = b"\n"
+    with open(path, "rb") as handle:
+        handle.seek(start)
+        left = end - start
+        while left > 0:
+            block = handle.read(min(left, _CHUNK * 16))
+            if not block:
+                break
+            count += block.count(b"\n")
+            last = block[-1:]
+            left -= len(block)
+    return count + (last != b"\n")
+
+
 def parse_json_line(name: str, number: int, raw: bytes) -> tuple[int, object] | Reject:
     """``(number, value)`` of one JSON line, or a :class:`Reject` for bad UTF-8 or bad JSON.
 

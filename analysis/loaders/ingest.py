@@ -35,18 +35,16 @@ import warnings
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from types import ModuleType
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 import pyarrow.parquet as pq
 
 from analysis import __version__, config, schema
 from analysis.errors import UserError
-from analysis.io import atomic_path, sha256_file
+from analysis.io import arrow_table, atomic_path, sha256_file
 from analysis.loaders import REGISTRY
 from analysis.loaders.base import (
     DECOMPRESSION_ERRORS,
@@ -55,12 +53,26 @@ from analysis.loaders.base import (
     LoadOptions,
     Reject,
     check_input,
-    make_uid,
     open_binary,
 )
+from analysis.loaders.chunks import (  # noqa: F401 - CHUNK_ROWS and conform_posts are public here
+    CHUNK_ROWS,
+    Collector,
+    MemorySink,
+    SpillSink,
+    conform_posts,
+    guarded,
+    new_entry,
+)
+from analysis.loaders.parts import (
+    PartReader,
+    PartResult,
+    PartTask,
+    default_jobs,
+    plan_parts,
+    shift_lines,
+)
 
-#: Rows converted to a typed DataFrame at a time (raw records are never kept).
-CHUNK_ROWS = 5_000
 #: Bytes of (decompressed) input given to ``sniff``.
 HEAD_BYTES = 64 * 1024
 #: File suffix -> generic table format (for the table loader, which serves csv/jsonl/parquet).
@@ -268,89 +280,6 @@ def plan_inputs(paths: Iterable[str | os.PathLike], format: str = "auto",  # noq
 
 # --- reading -----------------------------------------------------------------------------------
 
-class _NotFast(Exception):
-    """A chunk that the fast column builder cannot type; the careful path decides."""
-
-
-def _fast_column(values: list, dtype: object) -> pd.api.extensions.ExtensionArray:
-    """``values`` as an array of ``dtype`` the quick way, accepting what
-    :func:`analysis.schema.conform` accepts; anything doubtful raises (the careful path
-    decides)."""
-    if isinstance(dtype, pd.CategoricalDtype):
-        array = pd.Categorical(values, dtype=dtype)
-        if (array.codes == -1).sum() != sum(v is None for v in values):
-            raise _NotFast  # a value outside the categories: conform reports it
-        return array
-    if isinstance(dtype, pd.DatetimeTZDtype):
-        if not all(v is None or (isinstance(v, datetime) and v.tzinfo is not None)
-                   for v in values):
-            raise _NotFast
-        return pd.array(pd.to_datetime(values, utc=True), dtype=dtype)
-    if dtype == schema.STRING_LIST:
-        return pd.arrays.ArrowExtensionArray(pa.array(values, type=pa.list_(pa.string())))
-    if dtype == schema.STRING or dtype in ("Int16", "Int64", "Float64", "boolean"):
-        return pd.array(values, dtype=dtype)
-    raise _NotFast
-
-
-def _fast_frame(rows: list[dict]) -> pd.DataFrame:
-    columns = {}
-    for name, dtype in schema.POSTS.items():
-        columns[name] = _fast_column([row.get(name) for row in rows], dtype)
-    return pd.DataFrame(columns)
-
-
-def conform_posts(frame: pd.DataFrame) -> pd.DataFrame:
-    """:func:`analysis.schema.conform` to the posts table, skipping columns already typed."""
-    out = {}
-    for name, dtype in schema.POSTS.items():
-        if name in frame.columns and frame[name].dtype == dtype:
-            out[name] = frame[name].reset_index(drop=True)
-        else:
-            part = frame[[name]] if name in frame.columns else pd.DataFrame(index=frame.index)
-            out[name] = schema.conform(part, {name: dtype})[name]
-    return pd.DataFrame(out)
-
-
-def _typed_chunk(rows: list[dict], rejects: list[Reject]) -> tuple[pd.DataFrame, list[int]]:
-    """Rows as a DataFrame conformed to the posts schema; rows that do not fit become rejects.
-
-    Returns the frame and the positions (in ``rows``) of the rows that were rejected.
-    """
-    try:
-        return _fast_frame(rows), []
-    except (_NotFast, TypeError, ValueError, pa.ArrowException, OverflowError):
-        pass
-    try:
-        return schema.conform(pd.DataFrame.from_records(rows), schema.POSTS), []
-    except (TypeError, ValueError, pa.ArrowException, OverflowError):
-        pass
-    good = []
-    failed = []
-    for position, row in enumerate(rows):
-        try:
-            good.append(schema.conform(pd.DataFrame.from_records([row]), schema.POSTS))
-        except (TypeError, ValueError, pa.ArrowException, OverflowError) as exc:
-            failed.append(position)
-            rejects.append(Reject(str(row.get("source_file")), row.get("source_line"),
-                                  f"row does not fit the posts table: {exc}",
-                                  str(row.get("text") or "")))
-    if not good:
-        return schema.empty(schema.POSTS), failed
-    return pd.concat(good, ignore_index=True), failed
-
-
-def _iter_items(item: _Input, options: LoadOptions) -> Iterator[dict | Reject | GoldLabel]:
-    module = _module(item.format)
-    try:
-        yield from module.read(item.path, options)
-    except UserError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - keep what was read, reject the rest with a reason
-        yield Reject(str(item.path), None,
-                     f"loader {item.format} stopped: {type(exc).__name__}: {exc}", "")
-
-
 def _reason_key(reason: str) -> str:
     """The part of a reject reason before its details (for counting by reason)."""
     return reason.split(":", 1)[0].strip()
@@ -365,9 +294,6 @@ def _progress(progress: bool | None):
     return tqdm(total=None, unit=" records", file=sys.stderr, mininterval=0.5, leave=False)
 
 
-#: Columns that reply trees and duplicates need; kept in memory while the rest may be spilled.
-LIGHT_COLUMNS = ("uid", "platform", "id", "parent_id", "thread_id", "root_id", "author_id",
-                 "reply_to_author_id", "collected_at", "collection_role")
 #: Columns that :func:`_structure` decides for every kept row.
 STRUCTURE_COLUMNS = ("thread_id", "root_id", "depth", "author_is_op", "reply_to_author_id",
                      "collection_role")
@@ -399,86 +325,10 @@ def _structure(light: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     return threaded[["_pos", *STRUCTURE_COLUMNS]].reset_index(drop=True), duplicates
 
 
-class _MemorySink:
-    """Keeps the typed chunks in memory (for :func:`ingest`)."""
-
-    def __init__(self) -> None:
-        self.chunks: list[pd.DataFrame] = []
-        self.rows = 0
-
-    def add(self, frame: pd.DataFrame) -> None:
-        self.chunks.append(frame)
-        self.rows += len(frame)
-
-    def light(self) -> pd.DataFrame:
-        frames = [c[list(LIGHT_COLUMNS)] for c in self.chunks]
-        light = (pd.concat(frames, ignore_index=True) if frames
-                 else schema.empty(schema.POSTS)[list(LIGHT_COLUMNS)])
-        return light.assign(_pos=np.arange(len(light)))
-
-    def chunks_with_offsets(self) -> Iterator[tuple[int, pd.DataFrame]]:
-        offset = 0
-        for chunk in self.chunks:
-            yield offset, chunk
-            offset += len(chunk)
-
-
-def _arrow_types(arrow_type: pa.DataType) -> object:
-    if arrow_type in (pa.string(), pa.large_string()):
-        return schema.STRING
-    if pa.types.is_list(arrow_type) or pa.types.is_large_list(arrow_type):
-        return schema.STRING_LIST
-    return {pa.int64(): pd.Int64Dtype(), pa.int16(): pd.Int16Dtype(),
-            pa.float64(): pd.Float64Dtype(), pa.bool_(): pd.BooleanDtype()}.get(arrow_type)
-
-
-class _SpillSink:
-    """Writes typed chunks to a temporary Parquet file and keeps only the light columns, so
-    memory does not grow with the text of the rows (for :func:`ingest_to_files`)."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.writer: pq.ParquetWriter | None = None
-        self.lights: list[pd.DataFrame] = []
-        self.rows = 0
-
-    def add(self, frame: pd.DataFrame) -> None:
-        table = pa.Table.from_pandas(frame, preserve_index=False)
-        if self.writer is None:
-            self.writer = pq.ParquetWriter(self.path, table.schema)
-        self.writer.write_table(table)
-        self.lights.append(frame[list(LIGHT_COLUMNS)])
-        self.rows += len(frame)
-
-    def close(self) -> None:
-        if self.writer is not None:
-            self.writer.close()
-            self.writer = None
-
-    def light(self) -> pd.DataFrame:
-        light = (pd.concat(self.lights, ignore_index=True) if self.lights
-                 else schema.empty(schema.POSTS)[list(LIGHT_COLUMNS)])
-        self.lights = []
-        return light.assign(_pos=np.arange(len(light)))
-
-    def chunks_with_offsets(self) -> Iterator[tuple[int, pd.DataFrame]]:
-        self.close()
-        if not self.rows:
-            return
-        parquet = pq.ParquetFile(self.path)
-        offset = 0
-        for group in range(parquet.num_row_groups):
-            frame = parquet.read_row_group(group).to_pandas(types_mapper=_arrow_types,
-                                                            ignore_metadata=True)
-            frame = conform_posts(frame)
-            yield offset, frame
-            offset += len(frame)
-
-
-def _finish_chunks(sink, structure: pd.DataFrame, *, detect_language: bool,
-                   key: bytes | None) -> Iterator[pd.DataFrame]:
-    """The final posts table, chunk by chunk: kept rows, reply-tree columns, language,
-    pseudonyms, schema types."""
+def _finish_chunks(sink, structure: pd.DataFrame, *, key: bytes | None
+                   ) -> Iterator[pd.DataFrame]:
+    """The final posts table, chunk by chunk: kept rows, reply-tree columns, pseudonyms, schema
+    types (languages were detected when the chunks were typed)."""
     positions = structure["_pos"].to_numpy()
     for offset, chunk in sink.chunks_with_offsets():
         lo, hi = np.searchsorted(positions, [offset, offset + len(chunk)])
@@ -488,10 +338,6 @@ def _finish_chunks(sink, structure: pd.DataFrame, *, detect_language: bool,
         rows = chunk.iloc[positions[lo:hi] - offset].reset_index(drop=True)
         for column in STRUCTURE_COLUMNS:
             rows[column] = part[column].to_numpy()
-        if detect_language:
-            from analysis.loaders.language import detect_languages
-
-            rows["lang_detected"], rows["lang_confidence"] = detect_languages(rows["text"])
         if key is not None:
             from analysis.loaders.pseudonym import pseudonymize
 
@@ -523,6 +369,7 @@ def ingest(
     pseudonym_key: bytes | str | None = None,
     detect_language: bool = True,
     progress: bool | None = None,
+    jobs: int | None = None,
 ) -> IngestResult:
     """Load exports (files or folders) into one posts table.
 
@@ -550,6 +397,10 @@ def ingest(
         Fill ``lang_detected`` / ``lang_confidence`` with py3langid.
     progress
         Show a progress bar on a terminal (default: when stderr is a terminal).
+    jobs
+        Worker processes for large uncompressed JSON-lines files, which are read in parts (see
+        :mod:`analysis.loaders.parts`); default: one per CPU core. Smaller, compressed and other
+        files are read in this process. The table does not depend on ``jobs``.
 
     Returns
     -------
@@ -560,14 +411,15 @@ def ingest(
         paths = [paths]
     options = _options(field_map, tz, thread_id, platform)
     plan = plan_inputs(list(paths), format, mapped=bool(field_map))
-    sink = _MemorySink()
-    with _gc_paused():
-        collected = _read_inputs(plan, options, sink, progress)
+    sink = MemorySink()
+    with tempfile.TemporaryDirectory(prefix="analysis-ingest-") as tmp, _gc_paused():
+        collected = _read_inputs(plan, options, sink, progress=progress,
+                                 detect_language=detect_language, jobs=jobs,
+                                 spill_dir=Path(tmp))
     key, key_fingerprint = _key(keep_authors, pseudonym_key)
     structure, duplicates = _structure(sink.light())
     with _gc_paused():
-        chunks = list(_finish_chunks(sink, structure, detect_language=detect_language,
-                                     key=key))
+        chunks = list(_finish_chunks(sink, structure, key=key))
     posts = (pd.concat(chunks, ignore_index=True) if chunks
              else conform_posts(schema.empty(schema.POSTS)))
     summary = _summary(collected, structure, duplicates, keep_authors=keep_authors,
@@ -616,70 +468,59 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _read_inputs(plan: list[_Input], options: LoadOptions, sink, progress: bool | None) -> dict:
+def _read_inputs(plan: list[_Input], options: LoadOptions, sink, *, progress: bool | None,
+                 detect_language: bool, jobs: int | None, spill_dir: Path) -> dict:
     """Run the loaders over the plan; typed chunks go to ``sink``; returns rejects, labels and
-    per-input counts."""
-    rejects: list[Reject] = []
-    labels: list[GoldLabel] = []
+    per-input counts.
+
+    Large JSON-lines files are read in parts (:mod:`analysis.loaders.parts`) by ``jobs``
+    worker processes; their results are merged in input order, so the outcome does not depend on
+    ``jobs``.
+    """
     inputs_summary = []
-    matched_read = 0
-
-    # Rows of all inputs share one buffer (many small files make few chunks); ``owners`` says
-    # which input each buffered row came from, for the per-input counts.
-    rows: list[dict] = []
-    owners: list[dict] = []
-
-    def flush(bar) -> None:
-        nonlocal matched_read, rows, owners
-        frame, failed = _typed_chunk(rows, rejects)
-        for position in failed:
-            owners[position]["rows"] -= 1
-            owners[position]["rejects"] += 1
-        if len(frame):
-            sink.add(frame)
-        matched_read += int((frame["collection_role"] != "context").sum())
-        if bar is not None:
-            bar.update(len(rows))
-        rows, owners = [], []
-
-    with _progress(progress) as bar:
+    parts_so_far = 0
+    with _progress(progress) as bar, PartReader(jobs or default_jobs()) as reader:
+        collector = Collector(sink, detect_language=detect_language, bar=bar)
         for item in plan:
-            entry = {"path": str(item.path), "format": item.format, "detected": item.detected,
-                     "rows": 0, "rejects": 0, "labels": 0}
+            entry = new_entry(item.path, item.format, item.detected)
             inputs_summary.append(entry)
             if item.problem is not None:
-                rejects.append(Reject(str(item.path), None, item.problem, ""))
-                entry["rejects"] += 1
+                collector.reject(Reject(str(item.path), None, item.problem, ""), entry)
                 continue
-            for record in _iter_items(item, options):
-                if isinstance(record, dict):
-                    if not record.get("uid"):
-                        if record.get("platform") and record.get("id"):
-                            record["uid"] = make_uid(record["platform"], str(record["id"]))
-                        else:
-                            rejects.append(Reject(str(item.path), record.get("source_line"),
-                                                  "record has no id", str(record.get("text"))))
-                            entry["rejects"] += 1
-                            continue
-                    record.setdefault("source_file", str(item.path))
-                    record.setdefault("source_format", item.format)
-                    record.setdefault("loader_version", LOADER_VERSION)
-                    rows.append(record)
-                    owners.append(entry)
-                    entry["rows"] += 1
-                    if len(rows) >= CHUNK_ROWS:
-                        flush(bar)
-                elif isinstance(record, Reject):
-                    rejects.append(record)
-                    entry["rejects"] += 1
-                elif isinstance(record, GoldLabel):
-                    labels.append(record)
-                    entry["labels"] += 1
-        if rows:
-            flush(bar)
+            parts = plan_parts(item.path, item.format)
+            if not parts:
+                records = _module(item.format).read(item.path, options)
+                collector.add(guarded(records, item.path, item.format), entry, item.path,
+                              item.format)
+                continue
+            collector.flush()  # the rows before this file make their own chunk
+            tasks = [PartTask(str(item.path), item.format, start, end, str(spill_dir), number,
+                              options, detect_language)
+                     for number, (start, end) in enumerate(parts, start=parts_so_far)]
+            parts_so_far += len(parts)
+            _merge_parts(reader.read(tasks), collector, entry)
+        collector.flush()
     rows_read = sum(entry["rows"] for entry in inputs_summary)
-    return {"rejects": rejects, "labels": labels, "inputs": inputs_summary,
-            "rows_read": rows_read, "rows_read_matched": matched_read}
+    return {"rejects": collector.rejects, "labels": collector.labels, "inputs": inputs_summary,
+            "rows_read": rows_read, "rows_read_matched": collector.matched}
+
+
+def _merge_parts(results: Iterator[PartResult], collector: Collector, entry: dict) -> None:
+    """Add the parts of one file, in order, as if the file had been read in one go."""
+    lines_before = 0
+    for result in results:
+        for name in ("rows", "rejects", "labels"):
+            entry[name] += result.counts[name]
+        collector.rejects.extend(shift_lines(result.rejects, lines_before))
+        collector.labels.extend(result.labels)
+        collector.matched += result.matched
+        for spill in result.spill:
+            collector.sink.add_part(Path(spill), result.light, result.rows, lines_before)
+        if collector.bar is not None:
+            collector.bar.update(result.rows_read)
+        lines_before += result.lines
+        if result.stopped:
+            break  # a serial read stops where the loader failed
 
 
 def _summary(collected: dict, structure: pd.DataFrame, duplicates: int, *, keep_authors: bool,
@@ -789,7 +630,7 @@ def write_outputs(result: IngestResult, output: str | os.PathLike,
         ``posts``, ``manifest`` and, when written, ``rejects`` and ``labels`` -> path.
     """
     def write_posts(tmp: Path) -> int:
-        pq.write_table(pa.Table.from_pandas(result.posts, preserve_index=False), tmp)
+        pq.write_table(arrow_table(result.posts), tmp)
         return len(result.posts)
 
     return _write_files(result, output, inputs, write_posts)
@@ -833,7 +674,7 @@ def _write_files(result: IngestResult, output: str | os.PathLike,
                                               "rows": len(result.rejects)}
         if len(result.labels):
             tmp = stack.enter_context(atomic_path(paths["labels"], overwrite_guard=guard))
-            pq.write_table(pa.Table.from_pandas(result.labels, preserve_index=False), tmp)
+            pq.write_table(arrow_table(result.labels), tmp)
             written["labels"] = paths["labels"]
             manifest["outputs"]["labels"] = {"file": paths["labels"].name,
                                              "rows": len(result.labels)}
@@ -860,6 +701,7 @@ def ingest_to_files(
     pseudonym_key: bytes | str | None = None,
     detect_language: bool = True,
     progress: bool | None = None,
+    jobs: int | None = None,
     strict: bool = False,
 ) -> tuple[IngestResult, dict[str, Path]]:
     """:func:`ingest` + :func:`write_outputs` without holding the posts table in memory.
@@ -871,7 +713,7 @@ def ingest_to_files(
     Parameters
     ----------
     paths, format, field_map, tz, thread_id, platform, keep_authors, pseudonym_key,
-    detect_language, progress
+    detect_language, progress, jobs
         As for :func:`ingest`.
     output
         OUTPUT.parquet; the rejects, labels and manifest files go next to it.
@@ -894,10 +736,12 @@ def ingest_to_files(
     parent = Path(output).parent
     spill_dir = parent if parent.is_dir() else None
     with tempfile.TemporaryDirectory(prefix=".ingest-spill-", dir=spill_dir) as tmp:
-        sink = _SpillSink(Path(tmp) / "chunks.parquet")
+        sink = SpillSink(Path(tmp))
         try:
             with _gc_paused():
-                collected = _read_inputs(plan, options, sink, progress)
+                collected = _read_inputs(plan, options, sink, progress=progress,
+                                         detect_language=detect_language, jobs=jobs,
+                                         spill_dir=Path(tmp))
         finally:
             sink.close()
         key, key_fingerprint = _key(keep_authors, pseudonym_key)
@@ -923,16 +767,15 @@ def ingest_to_files(
             writer = None
             count = 0
             try:
-                for chunk in _finish_chunks(sink, structure, detect_language=detect_language,
-                                            key=key):
-                    table = pa.Table.from_pandas(chunk, preserve_index=False)
+                for chunk in _finish_chunks(sink, structure, key=key):
+                    table = arrow_table(chunk)
                     if writer is None:
                         writer = pq.ParquetWriter(dest, table.schema)
                     writer.write_table(table)
                     count += len(chunk)
                 if writer is None:
                     empty = conform_posts(schema.empty(schema.POSTS))
-                    pq.write_table(pa.Table.from_pandas(empty, preserve_index=False), dest)
+                    pq.write_table(arrow_table(empty), dest)
             finally:
                 if writer is not None:
                     writer.close()

@@ -21,7 +21,7 @@ Cite: Baumgartner et al., "The Pushshift Reddit Dataset", ICWSM 2020.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import IO
 
@@ -198,8 +198,23 @@ def read(path: Path, options: LoadOptions) -> Iterator[dict | Reject]:
     """Yield one row or one :class:`Reject` per line (``source_line`` is the line number)."""
     name = str(path)
     seen = False
-    for item in _lines(Path(path)):
+    for item in _rows_of_lines(name, _lines(Path(path))):
         seen = True
+        yield item
+    if not seen:
+        yield Reject(name, None, "empty file", "")
+
+
+def read_lines(path: Path, lines: Iterable[tuple[int, bytes]], options: LoadOptions
+               ) -> Iterator[dict | Reject]:
+    """:func:`read` for some lines of an uncompressed file (a part of a large file, see
+    :mod:`analysis.loaders.parts`); ``lines`` are ``(line number, raw bytes)``."""
+    yield from _rows_of_lines(str(path), lines)
+
+
+def _rows_of_lines(name: str, lines: Iterable[tuple[int, bytes] | Reject]
+                   ) -> Iterator[dict | Reject]:
+    for item in lines:
         if isinstance(item, Reject):
             yield item
             continue
@@ -219,5 +234,3 @@ def read(path: Path, options: LoadOptions) -> Iterator[dict | Reject]:
         row["source_file"] = name
         row["source_line"] = number
         yield row
-    if not seen:
-        yield Reject(name, None, "empty file", "")

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -49,7 +49,7 @@ from analysis.loaders.base import (
     parse_time,
     snippet,
 )
-from analysis.loaders.twitter_v1 import json_records
+from analysis.loaders.twitter_v1 import json_records, parse_line
 
 FORMAT = "twarc2"
 PLATFORM = "twitter"
@@ -412,8 +412,20 @@ def _flat_rows(tweet: Mapping, number: int, name: str) -> Iterator[dict | Reject
 
 def read(path: Path, options: LoadOptions) -> Iterator[dict | Reject]:
     """Yield rows and rejects for every line of a twarc2 file (pages or flattened tweets)."""
+    yield from _rows_of_values(str(path), json_records(Path(path)))
+
+
+def read_lines(path: Path, lines: Iterable[tuple[int, bytes]], options: LoadOptions
+               ) -> Iterator[dict | Reject]:
+    """:func:`read` for some lines of a file read as JSON lines (a part of a large file, see
+    :mod:`analysis.loaders.parts`); ``lines`` are ``(line number, raw bytes)``."""
     name = str(path)
-    for item in json_records(Path(path)):
+    yield from _rows_of_values(name, (parse_line(name, number, raw) for number, raw in lines))
+
+
+def _rows_of_values(name: str, values: Iterable[tuple[int, object] | Reject]
+                    ) -> Iterator[dict | Reject]:
+    for item in values:
         if isinstance(item, Reject):
             yield item
             continue

@@ -240,7 +240,8 @@ except ImportError:  # pragma: no cover - depends on the environment
     _fast_loads = None
 
 
-def _parse_line(name: str, number: int, raw: bytes) -> tuple[int, object] | Reject:
+def parse_line(name: str, number: int, raw: bytes) -> tuple[int, object] | Reject:
+    """:func:`~analysis.loaders.base.parse_json_line`, with orjson when it is installed."""
     if _fast_loads is not None:
         try:
             return number, _fast_loads(raw)
@@ -281,7 +282,7 @@ def json_records(path: Path) -> Iterator[tuple[int, object] | Reject]:
     tweet, or an array whose items are yielded with their position); if that fails too, it is
     read line by line after all.
     """
-    return iter_json_values(path, _whole_document, parse_line=_parse_line)
+    return iter_json_values(path, _whole_document, parse_line=parse_line)
 
 
 def read(path: Path, options: LoadOptions) -> Iterator[dict | Reject]:

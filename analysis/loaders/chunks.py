@@ -1,0 +1,314 @@
+"""Typed chunks of the posts table: from loader records to schema-typed DataFrames, and where
+the chunks go while a run reads its inputs.
+
+:class:`Collector` turns the records a loader yields (rows, rejects, gold labels) into typed
+chunks of :data:`CHUNK_ROWS` rows (with the detected language when asked) and hands them to a
+sink: :class:`MemorySink` keeps them (for :func:`analysis.loaders.ingest.ingest`),
+:class:`SpillSink` writes them to temporary Parquet files and keeps only the
+:data:`LIGHT_COLUMNS` that reply trees and duplicates need. The same collector runs in the worker
+processes that read parts of a large file (:mod:`analysis.loaders.parts`), so a file read in
+parts gives the same chunks as one read whole.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from analysis import schema
+from analysis.errors import UserError
+from analysis.loaders.base import LOADER_VERSION, GoldLabel, Reject, make_uid
+
+#: Rows converted to a typed DataFrame at a time (raw records are never kept).
+CHUNK_ROWS = 5_000
+#: Columns that reply trees and duplicates need; kept in memory while the rest may be spilled.
+LIGHT_COLUMNS = ("uid", "platform", "id", "parent_id", "thread_id", "root_id", "author_id",
+                 "reply_to_author_id", "collected_at", "collection_role")
+
+
+class _NotFast(Exception):
+    """A chunk that the fast column builder cannot type; the careful path decides."""
+
+
+def _fast_column(values: list, dtype: object) -> pd.api.extensions.ExtensionArray:
+    """``values`` as an array of ``dtype`` the quick way, accepting what
+    :func:`analysis.schema.conform` accepts; anything doubtful raises (the careful path
+    decides)."""
+    if isinstance(dtype, pd.CategoricalDtype):
+        array = pd.Categorical(values, dtype=dtype)
+        if (array.codes == -1).sum() != sum(v is None for v in values):
+            raise _NotFast  # a value outside the categories: conform reports it
+        return array
+    if isinstance(dtype, pd.DatetimeTZDtype):
+        if not all(v is None or (isinstance(v, datetime) and v.tzinfo is not None)
+                   for v in values):
+            raise _NotFast
+        return pd.array(pd.to_datetime(values, utc=True), dtype=dtype)
+    if dtype == schema.STRING_LIST:
+        return pd.arrays.ArrowExtensionArray(pa.array(values, type=pa.list_(pa.string())))
+    if dtype == schema.STRING or dtype in ("Int16", "Int64", "Float64", "boolean"):
+        return pd.array(values, dtype=dtype)
+    raise _NotFast
+
+
+def _fast_frame(rows: list[dict]) -> pd.DataFrame:
+    columns = {}
+    for name, dtype in schema.POSTS.items():
+        columns[name] = _fast_column([row.get(name) for row in rows], dtype)
+    return pd.DataFrame(columns)
+
+
+def conform_posts(frame: pd.DataFrame, columns: Iterable[str] | None = None) -> pd.DataFrame:
+    """:func:`analysis.schema.conform` to the posts table (or to its ``columns``), skipping
+    columns already typed."""
+    out = {}
+    for name in schema.POSTS if columns is None else columns:
+        dtype = schema.POSTS[name]
+        if name in frame.columns and frame[name].dtype == dtype:
+            out[name] = frame[name].reset_index(drop=True)
+        else:
+            part = frame[[name]] if name in frame.columns else pd.DataFrame(index=frame.index)
+            out[name] = schema.conform(part, {name: dtype})[name]
+    return pd.DataFrame(out)
+
+
+def typed_chunk(rows: list[dict], rejects: list[Reject]) -> tuple[pd.DataFrame, list[int]]:
+    """Rows as a DataFrame conformed to the posts schema; rows that do not fit become rejects.
+
+    Returns the frame and the positions (in ``rows``) of the rows that were rejected.
+    """
+    try:
+        return _fast_frame(rows), []
+    except (_NotFast, TypeError, ValueError, pa.ArrowException, OverflowError):
+        pass
+    try:
+        return schema.conform(pd.DataFrame.from_records(rows), schema.POSTS), []
+    except (TypeError, ValueError, pa.ArrowException, OverflowError):
+        pass
+    good = []
+    failed = []
+    for position, row in enumerate(rows):
+        try:
+            good.append(schema.conform(pd.DataFrame.from_records([row]), schema.POSTS))
+        except (TypeError, ValueError, pa.ArrowException, OverflowError) as exc:
+            failed.append(position)
+            rejects.append(Reject(str(row.get("source_file")), row.get("source_line"),
+                                  f"row does not fit the posts table: {exc}",
+                                  str(row.get("text") or "")))
+    if not good:
+        return schema.empty(schema.POSTS), failed
+    return pd.concat(good, ignore_index=True), failed
+
+
+def guarded(records: Iterable[dict | Reject | GoldLabel], path: Path, format: str,  # noqa: A002
+            state: dict | None = None) -> Iterator[dict | Reject | GoldLabel]:
+    """``records`` of a loader; an exception other than :class:`UserError` ends them with a
+    ``loader ... stopped`` reject (and sets ``state["stopped"]``) instead of ending the run."""
+    try:
+        yield from records
+    except UserError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - keep what was read, reject the rest with a reason
+        if state is not None:
+            state["stopped"] = True
+        yield Reject(str(path), None, f"loader {format} stopped: {type(exc).__name__}: {exc}", "")
+
+
+def new_entry(path: Path, format: str | None, detected: bool) -> dict:  # noqa: A002
+    """The per-input counts of a run's summary."""
+    return {"path": str(path), "format": format, "detected": detected,
+            "rows": 0, "rejects": 0, "labels": 0}
+
+
+class Collector:
+    """Loader records -> typed chunks for ``sink``, rejects, gold labels and per-input counts.
+
+    Rows of all inputs share one buffer (many small files make few chunks); :meth:`flush` types
+    the buffer (rows that do not fit the posts table become rejects) and hands it to the sink.
+
+    Parameters
+    ----------
+    sink
+        A :class:`MemorySink` or :class:`SpillSink`.
+    detect_language
+        Fill ``lang_detected`` and ``lang_confidence`` of each chunk.
+    bar
+        A tqdm progress bar, or None.
+    """
+
+    def __init__(self, sink, *, detect_language: bool, bar=None) -> None:
+        self.sink = sink
+        self.detect_language = detect_language
+        self.bar = bar
+        self.rejects: list[Reject] = []
+        self.labels: list[GoldLabel] = []
+        self.matched = 0
+        self._rows: list[dict] = []
+        self._owners: list[dict] = []
+
+    def reject(self, reject: Reject, entry: dict) -> None:
+        self.rejects.append(reject)
+        entry["rejects"] += 1
+
+    def add(self, records: Iterable[dict | Reject | GoldLabel], entry: dict, path: Path,
+            format: str) -> None:  # noqa: A002
+        """Take every record of one input (``entry`` counts them)."""
+        name = str(path)
+        for record in records:
+            if isinstance(record, dict):
+                if not record.get("uid"):
+                    if record.get("platform") and record.get("id"):
+                        record["uid"] = make_uid(record["platform"], str(record["id"]))
+                    else:
+                        self.reject(Reject(name, record.get("source_line"), "record has no id",
+                                           str(record.get("text"))), entry)
+                        continue
+                record.setdefault("source_file", name)
+                record.setdefault("source_format", format)
+                record.setdefault("loader_version", LOADER_VERSION)
+                self._rows.append(record)
+                self._owners.append(entry)
+                entry["rows"] += 1
+                if len(self._rows) >= CHUNK_ROWS:
+                    self.flush()
+            elif isinstance(record, Reject):
+                self.reject(record, entry)
+            elif isinstance(record, GoldLabel):
+                self.labels.append(record)
+                entry["labels"] += 1
+
+    def flush(self) -> None:
+        """Type the buffered rows and hand them to the sink."""
+        if not self._rows:
+            return
+        rows, owners = self._rows, self._owners
+        self._rows, self._owners = [], []
+        frame, failed = typed_chunk(rows, self.rejects)
+        for position in failed:
+            owners[position]["rows"] -= 1
+            owners[position]["rejects"] += 1
+        if len(frame):
+            if self.detect_language:
+                from analysis.loaders.language import detect_languages
+
+                frame["lang_detected"], frame["lang_confidence"] = detect_languages(
+                    frame["text"])
+            self.sink.add(frame)
+        self.matched += int((frame["collection_role"] != "context").sum())
+        if self.bar is not None:
+            self.bar.update(len(rows))
+
+
+class MemorySink:
+    """Keeps the typed chunks in memory (for :func:`analysis.loaders.ingest.ingest`)."""
+
+    def __init__(self) -> None:
+        self.chunks: list[pd.DataFrame] = []
+        self.rows = 0
+
+    def add(self, frame: pd.DataFrame) -> None:
+        self.chunks.append(frame)
+        self.rows += len(frame)
+
+    def add_part(self, path: Path, light: pa.Table, rows: int, line_offset: int) -> None:
+        """Take the chunks a worker wrote to ``path`` (see :meth:`SpillSink.add_part`)."""
+        for frame in _read_spill(path, line_offset):
+            self.add(frame)
+
+    def light(self) -> pd.DataFrame:
+        frames = [c[list(LIGHT_COLUMNS)] for c in self.chunks]
+        light = (pd.concat(frames, ignore_index=True) if frames
+                 else schema.empty(schema.POSTS)[list(LIGHT_COLUMNS)])
+        return light.assign(_pos=np.arange(len(light)))
+
+    def chunks_with_offsets(self) -> Iterator[tuple[int, pd.DataFrame]]:
+        offset = 0
+        for chunk in self.chunks:
+            yield offset, chunk
+            offset += len(chunk)
+
+
+def _arrow_types(arrow_type: pa.DataType) -> object:
+    if arrow_type in (pa.string(), pa.large_string()):
+        return schema.STRING
+    if pa.types.is_list(arrow_type) or pa.types.is_large_list(arrow_type):
+        return schema.STRING_LIST
+    return {pa.int64(): pd.Int64Dtype(), pa.int16(): pd.Int16Dtype(),
+            pa.float64(): pd.Float64Dtype(), pa.bool_(): pd.BooleanDtype()}.get(arrow_type)
+
+
+def _read_spill(path: Path, line_offset: int = 0) -> Iterator[pd.DataFrame]:
+    """The typed chunks of a spill file (one per row group), ``source_line`` moved on by
+    ``line_offset`` (the lines before the part a worker read)."""
+    parquet = pq.ParquetFile(path)
+    for group in range(parquet.num_row_groups):
+        frame = conform_posts(parquet.read_row_group(group).to_pandas(
+            types_mapper=_arrow_types, ignore_metadata=True))
+        if line_offset:
+            frame["source_line"] = frame["source_line"] + line_offset
+        yield frame
+
+
+class SpillSink:
+    """Writes typed chunks to temporary Parquet files in ``folder`` and keeps only the light
+    columns (as Arrow tables), so memory does not grow with the text of the rows (for
+    :func:`analysis.loaders.ingest.ingest_to_files`)."""
+
+    def __init__(self, folder: Path, prefix: str = "chunks-") -> None:
+        self.folder = Path(folder)
+        self.prefix = prefix
+        self.segments: list[tuple[Path, int]] = []  # spill file, lines before its part
+        self.writer: pq.ParquetWriter | None = None
+        self.lights: list[pa.Table] = []
+        self.rows = 0
+
+    def add(self, frame: pd.DataFrame) -> None:
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        if self.writer is None:
+            path = self.folder / f"{self.prefix}{len(self.segments):05d}.parquet"
+            self.writer = pq.ParquetWriter(path, table.schema)
+            self.segments.append((path, 0))
+        self.writer.write_table(table)
+        self.lights.append(table.select(list(LIGHT_COLUMNS)))
+        self.rows += len(frame)
+
+    def add_part(self, path: Path, light: pa.Table, rows: int, line_offset: int) -> None:
+        """Take a spill file a worker wrote (its rows come after those added so far)."""
+        self.close()
+        if rows:
+            self.segments.append((Path(path), line_offset))
+            self.lights.append(light)
+            self.rows += rows
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            self.writer = None
+
+    def light_table(self) -> pa.Table:
+        """The light columns of every row so far, as one Arrow table."""
+        if not self.lights:
+            return pa.Table.from_pandas(schema.empty(schema.POSTS)[list(LIGHT_COLUMNS)],
+                                        preserve_index=False)
+        return pa.concat_tables(self.lights, promote_options="permissive")
+
+    def light(self) -> pd.DataFrame:
+        table = self.light_table()
+        self.lights = []
+        frame = conform_posts(table.to_pandas(types_mapper=_arrow_types, ignore_metadata=True),
+                              LIGHT_COLUMNS)
+        return frame.assign(_pos=np.arange(len(frame)))
+
+    def chunks_with_offsets(self) -> Iterator[tuple[int, pd.DataFrame]]:
+        self.close()
+        offset = 0
+        for path, line_offset in self.segments:
+            for frame in _read_spill(path, line_offset):
+                yield offset, frame
+                offset += len(frame)

@@ -1,0 +1,199 @@
+"""Reading a large JSON-lines file in parts, in worker processes.
+
+An uncompressed file of JSON lines (twarc2, Pushshift NDJSON) bigger than two parts is cut at
+line ends into byte ranges of about :data:`PART_BYTES` (:func:`plan_parts`). Each part is read
+by :func:`read_part`: the loader's ``read_lines`` maps its lines to rows, a
+:class:`~analysis.loaders.chunks.Collector` types them in chunks (and detects their language)
+and spills them to a Parquet file; the part returns that file, the light columns, its rejects
+and counts. :class:`PartReader` runs the parts in a process pool (or in this process for one job)
+and gives the results back in input order, so the run that merges them (see
+:mod:`analysis.loaders.ingest`) builds the same table, rejects and summary whatever the number of
+jobs: line numbers are moved on by the lines of the parts before, and after a part whose loader
+stopped the rest of the file is dropped, as a serial read would stop there.
+
+A loader takes part in this by defining ``read_lines(path, lines, options)``: its ``read`` for
+an iterable of ``(line number, raw bytes)`` of a file read as JSON lines.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import gc
+import json
+import os
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+
+from analysis.loaders import loader_module
+from analysis.loaders.base import (
+    COMPRESSED_SUFFIXES,
+    LoadOptions,
+    Reject,
+    count_lines,
+    iter_lines_between,
+    line_ranges,
+)
+from analysis.loaders.chunks import Collector, SpillSink, guarded
+
+#: Bytes of input per part (a file is read in parts when it has at least two).
+PART_BYTES = 8 * 1024 * 1024
+#: Parts waiting or running per worker (bounds the results held in memory).
+PARTS_PER_JOB = 2
+
+
+def default_jobs() -> int:
+    """The CPU cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def _first_line_is_object(path: Path) -> bool:
+    with open(path, "rb") as handle:
+        for raw in handle:
+            if raw.strip():
+                try:
+                    return isinstance(json.loads(raw), dict)
+                except ValueError:
+                    return False
+    return False
+
+
+def plan_parts(path: Path, format: str) -> list[tuple[int, int]]:  # noqa: A002
+    """Byte ranges to read ``path`` in, or ``[]`` to read it whole.
+
+    A file is read in parts when its loader has ``read_lines``, it is not compressed, it holds
+    at least two parts of :data:`PART_BYTES`, and its first line is a JSON object (so that every
+    loader reads it as JSON lines rather than as one document).
+    """
+    path = Path(path)
+    if not hasattr(loader_module(format), "read_lines"):
+        return []
+    if path.suffix.lower() in COMPRESSED_SUFFIXES or not path.is_file():
+        return []
+    if path.stat().st_size < 2 * PART_BYTES or not _first_line_is_object(path):
+        return []
+    return line_ranges(path, PART_BYTES)
+
+
+@dataclass(frozen=True)
+class PartTask:
+    """One byte range of a file to read, and where to spill its chunks."""
+
+    path: str
+    format: str
+    start: int
+    end: int
+    spill_dir: str
+    number: int
+    options: LoadOptions
+    detect_language: bool
+
+
+@dataclass
+class PartResult:
+    """What reading one part gives back (line numbers count from the start of the part)."""
+
+    task: PartTask
+    spill: list[str]
+    light: pa.Table | None
+    rows: int
+    rows_read: int
+    matched: int
+    rejects: list[Reject]
+    labels: list
+    counts: dict
+    lines: int
+    stopped: bool
+
+
+def read_part(task: PartTask) -> PartResult:
+    """Read one part: rows typed in chunks, spilled to Parquet (runs in a worker process)."""
+    was_enabled = gc.isenabled()
+    gc.disable()  # see analysis.loaders.ingest._gc_paused
+    try:
+        path = Path(task.path)
+        sink = SpillSink(Path(task.spill_dir), prefix=f"part-{task.number:06d}-")
+        collector = Collector(sink, detect_language=task.detect_language)
+        counts = {"rows": 0, "rejects": 0, "labels": 0}
+        state: dict = {}
+        lines = iter_lines_between(path, task.start, task.end)
+        records = loader_module(task.format).read_lines(path, lines, task.options)
+        collector.add(guarded(records, path, task.format, state), counts, path, task.format)
+        collector.flush()
+        sink.close()
+        return PartResult(task=task, spill=[str(p) for p, _ in sink.segments],
+                          light=sink.light_table() if sink.rows else None, rows=sink.rows,
+                          rows_read=counts["rows"], matched=collector.matched,
+                          rejects=collector.rejects, labels=collector.labels, counts=counts,
+                          lines=count_lines(path, task.start, task.end),
+                          stopped=bool(state.get("stopped")))
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def shift_lines(rejects: Iterable[Reject], offset: int) -> list[Reject]:
+    """``rejects`` with their line numbers moved on by ``offset``."""
+    return [r if r.line is None or not offset else dataclasses.replace(r, line=r.line + offset)
+            for r in rejects]
+
+
+class _InProcess(Executor):
+    """Runs each task when it is submitted (one job: no worker processes)."""
+
+    def submit(self, fn, /, *args, **kwargs) -> Future:
+        future: Future = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller as a future does
+            future.set_exception(exc)
+        return future
+
+
+class PartReader:
+    """Reads parts with ``jobs`` worker processes (started at the first file with parts).
+
+    Use as a context manager; :meth:`read` yields results in the order of the tasks.
+    """
+
+    def __init__(self, jobs: int) -> None:
+        self.jobs = max(1, int(jobs))
+        self._executor: Executor | None = None
+
+    def __enter__(self) -> PartReader:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None
+
+    def _pool(self, tasks: int) -> Executor:
+        if self._executor is None:
+            if self.jobs == 1 or tasks == 1:
+                return _InProcess()
+            self._executor = ProcessPoolExecutor(max_workers=self.jobs)
+        return self._executor
+
+    def read(self, tasks: list[PartTask]) -> Iterator[PartResult]:
+        """The result of every task, in order; at most :data:`PARTS_PER_JOB` per job at once."""
+        pool = self._pool(len(tasks))
+        window = self.jobs * PARTS_PER_JOB
+        pending: list[Future] = []
+        queue = iter(tasks)
+        for task in queue:
+            pending.append(pool.submit(read_part, task))
+            if len(pending) >= window:
+                break
+        while pending:
+            result = pending.pop(0).result()
+            task = next(queue, None)
+            if task is not None:
+                pending.append(pool.submit(read_part, task))
+            yield result
