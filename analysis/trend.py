@@ -754,8 +754,59 @@ def _loop_groups(n_groups, order, bounds, cluster, onehot, probabilities, method
         estimate[g] = _shares(method, hard, soft, None, calib, point=True)
         if n_boot:
             weights = _cluster_weights(local, n_boot, rng)
-            reps = _shares(method, hard, soft, weights, calib, point=False)
+            if method == "pcc":
+                reps = drawn_label_shares(soft, weights, rng)
+            else:
+                reps = _shares(method, hard, soft, weights, calib, point=False)
             low[g], high[g] = np.nanquantile(reps, [alpha, 1 - alpha], axis=0)
+
+
+#: Upper bound on replicates x replies drawn at once by :func:`drawn_label_shares` (memory).
+_DRAW_BLOCK = 2_000_000
+
+
+def drawn_label_shares(probabilities: np.ndarray, weights: np.ndarray,
+                       rng: np.random.Generator) -> np.ndarray:
+    """Bootstrap replicates of ``pcc`` that also draw each reply's label from its probabilities.
+
+    The mean of calibrated probabilities estimates the share of each label, but the share that
+    the replies of a bin actually have also varies with the labels themselves: a reply with
+    probability 0.3 of support is support or not. Resampling threads alone moves only the mean
+    probability, so a model that gives every reply about the same probabilities would get an
+    interval of almost no width. Each replicate here resamples threads (``weights``, ``(B, n)``,
+    how often each reply's thread was drawn) and draws a label from its probabilities for every
+    copy of a reply; the spread of the replicates then carries both parts of the variance of the
+    label share (the variance of the probabilities and the label noise around them).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(B, K)`` label shares, one row per replicate.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> p = np.full((100, 2), 0.5)  # every reply 50/50: thread resampling alone gives width 0
+    >>> reps = drawn_label_shares(p, np.ones((400, 100)), rng)
+    >>> bool(0.03 < reps[:, 0].std() < 0.07)  # about sqrt(0.25 / 100) = 0.05
+    True
+    """
+    n_boot, n_items = weights.shape
+    n_classes = probabilities.shape[1]
+    # the share of probability left for classes k, k+1, ... (sequential binomials = multinomial)
+    left = np.clip(1.0 - np.cumsum(probabilities, axis=1) + probabilities, 1e-12, None)
+    conditional = np.clip(probabilities / left, 0.0, 1.0)
+    counts = np.empty((n_boot, n_classes))
+    block = max(1, _DRAW_BLOCK // max(n_items, 1))
+    for start in range(0, n_boot, block):
+        # a reply drawn w times (its thread drawn w times) gets w labels of its own
+        remaining = np.rint(weights[start:start + block]).astype(np.int64)
+        for k in range(n_classes - 1):
+            drawn = rng.binomial(remaining, conditional[:, k])
+            counts[start:start + block, k] = drawn.sum(axis=1)
+            remaining -= drawn
+        counts[start:start + block, -1] = remaining.sum(axis=1)
+    return quantify.counts_to_shares(counts)
 
 
 def _shares(method, hard, soft, weights, calib: _Calibration, *, point: bool) -> np.ndarray:

@@ -151,6 +151,34 @@ def evaluate(posts, gold, predictions, *, freq, max_hours, n_boot, min_posts, se
     return pd.concat(rows, ignore_index=True)
 
 
+def pooled_coverage(posts, gold, predictions, *, freq, max_hours, n_boot, min_posts, seed,
+                    by=()) -> pd.DataFrame:
+    """Coverage of the unadjusted methods' intervals over all held-out groups at once.
+
+    ``cc`` and ``pcc`` use nothing from the other groups, so their pooled estimate is the
+    estimate over all out-of-group predictions together, with its own bootstrap interval; the
+    adjusted methods are pooled from per-group estimates and have no pooled interval.
+    """
+    by = list(by)
+    labels = predictions[["uid", "label",
+                          *[c for c in predictions.columns if c.startswith("proba_")]]]
+    labels = labels.merge(gold[["uid", *by]], on="uid")
+    common = dict(freq=freq, relative_to="root", max_hours=max_hours, min_posts=min_posts, by=by)
+    truth = estimate_shares(gold[["uid", "label", *by]], posts, method="cc", n_boot=0, **common)
+    rows = []
+    for method in ("cc", "pcc"):
+        estimated = estimate_shares(labels, posts, method=method, n_boot=n_boot,
+                                    random_state=seed, **common)
+        rows.append(compare_shares(estimated, truth))
+    return pd.concat(rows, ignore_index=True)[[*by, "bin_start", "label", "method", "covered"]]
+
+
+def with_coverage(pooled: pd.DataFrame, coverage: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """``pooled`` rows with ``covered`` from :func:`pooled_coverage` where it has them."""
+    return pooled.drop(columns="covered").merge(
+        coverage, on=[*keys, "bin_start", "label", "method", "model"], how="left")
+
+
 def pool(comparison: pd.DataFrame, keys: list[str], min_posts: int) -> pd.DataFrame:
     """Pool event-level rows into bins over all events: shares weighted by the events' replies."""
     frame = comparison.assign(
@@ -283,7 +311,7 @@ def main(argv: list[str] | None = None) -> int:
     gold = hold_out_groups(gold_all, whole_groups=False)
     print(f"{len(gold)} gold replies in {gold['event'].nunique()} held-out groups",
           file=sys.stderr)
-    comparisons, by_veracity = [], []
+    comparisons, by_veracity, coverage, coverage_veracity = [], [], [], []
     for model in models:
         predictions = out_of_event_predictions(posts, gold, model, args.seed, args.refresh,
                                                args.jobs)
@@ -291,16 +319,24 @@ def main(argv: list[str] | None = None) -> int:
         comparisons.append(comparison.assign(model=model))
         veracity = evaluate(posts, gold, predictions, n_boot=0, by=["veracity"], **settings)
         by_veracity.append(veracity.assign(model=model))
+        coverage.append(pooled_coverage(posts, gold, predictions, n_boot=args.n_boot,
+                                        **settings).assign(model=model))
+        coverage_veracity.append(pooled_coverage(posts, gold, predictions, n_boot=args.n_boot,
+                                                 by=["veracity"], **settings).assign(model=model))
     comparison = pd.concat(comparisons, ignore_index=True)
     if args.comparison:
         write_table(comparison, args.comparison)
+    pooled = with_coverage(pool(comparison, [], args.min_posts),
+                           pd.concat(coverage, ignore_index=True), [])
+    pooled_veracity = with_coverage(
+        pool(pd.concat(by_veracity, ignore_index=True), ["veracity"], args.min_posts),
+        pd.concat(coverage_veracity, ignore_index=True), ["veracity"])
     views = {
         "Per held-out group and bin": summarize(comparison),
         "All groups pooled, per bin (each group adjusted with the others' confusion)":
-            summarize(pool(comparison, [], args.min_posts)),
+            summarize(pooled),
         "Pooled per veracity (true / false / unverified) and bin, as in the default study":
-            summarize(pool(pd.concat(by_veracity, ignore_index=True), ["veracity"],
-                           args.min_posts)),
+            summarize(pooled_veracity),
     }
     whole = hold_out_groups(gold_all, whole_groups=True)
     platform_shift = pd.concat([
