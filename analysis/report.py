@@ -190,7 +190,9 @@ def summarize(spec: Study, posts: pd.DataFrame, truth: pd.DataFrame, labels: dic
              f"`python -m analysis reproduce {spec.name}` (seed {spec.seed}). "
              "Shares are of responses (thread roots and context posts excluded); intervals are "
              f"{spec.ci:.0%} bootstrap intervals resampling threads"
-             + (" and the validation set" if not truth.empty else "") + ". Bins with fewer than "
+             + (" and the validation set" if not truth.empty else "")
+             + (" (for pcc, also drawing each reply's label from its probabilities)"
+                if "pcc" in spec.methods else "") + ". Bins with fewer than "
              f"{spec.min_posts} responses are flagged `few_posts` and drawn hollow.", "",
              "## Data", "",
              f"- {len(posts):,} posts in {posts['thread_id'].nunique():,} threads; "
@@ -230,7 +232,9 @@ def summarize(spec: Study, posts: pd.DataFrame, truth: pd.DataFrame, labels: dic
                     "ci_high", "flag"]
             rows = rows[rows["label"].isin(["support", "criticism"])][
                 [c for c in keep if c in rows.columns]]
-            lines += [f"Model `{figure.model}`, method `{method}`:", "", _markdown(rows), ""]
+            what = ("Gold labels, counted" if figure.model == GOLD
+                    else f"Model `{figure.model}`, method `{method}`")
+            lines += [f"{what}:", "", _markdown(rows), ""]
     if spec.by and spec.relative_to == "root" and not truth.empty:
         lines += _timing_section(spec, trend)
     if notes:
