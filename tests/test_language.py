@@ -41,3 +41,40 @@ def test_keeps_index_and_nulls():
     assert list(langs.index) == [5, 7]
     assert langs.iloc[0] == "de"
     assert pd.isna(langs.iloc[1]) and pd.isna(conf.iloc[1])
+
+
+def test_unpacked_model_cache_classifies_as_py3langid_does(tmp_path, monkeypatch):
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    from analysis import config
+    from analysis.loaders import language
+
+    monkeypatch.setattr(config, "MODELS", tmp_path / "models")
+    language._identifier.cache_clear()
+    try:
+        cached = language._identifier()
+        assert (language.model_cache_dir() / "nextmove.npy").is_file()
+        language._identifier.cache_clear()
+        again = language._identifier()  # from the .npy files made just now
+    finally:
+        language._identifier.cache_clear()
+    reference = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    page = json.loads((SAMPLES / "noflat.jsonl").read_text(encoding="utf-8").splitlines()[0])
+    texts = [clean_text(t["text"]) for t in page["data"] + page["includes"]["tweets"]]
+    assert len(texts) > 50
+    for text in texts:
+        assert cached.classify(text) == again.classify(text) == reference.classify(text)
+
+
+def test_model_cache_that_cannot_be_written_falls_back(tmp_path, monkeypatch):
+    from analysis import config
+    from analysis.loaders import language
+
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder", encoding="utf-8")
+    monkeypatch.setattr(config, "MODELS", blocker / "models")
+    language._identifier.cache_clear()
+    try:
+        assert detect_language("Ceci n'est pas une pipe, c'est une image.")[0] == "fr"
+    finally:
+        language._identifier.cache_clear()

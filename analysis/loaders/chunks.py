@@ -2,10 +2,11 @@
 the chunks go while a run reads its inputs.
 
 :class:`Collector` turns the records a loader yields (rows, rejects, gold labels) into typed
-chunks of :data:`CHUNK_ROWS` rows (with the detected language when asked) and hands them to a
-sink: :class:`MemorySink` keeps them (for :func:`analysis.loaders.ingest.ingest`),
-:class:`SpillSink` writes them to temporary Parquet files and keeps only the
-:data:`LIGHT_COLUMNS` that reply trees and duplicates need. The same collector runs in the worker
+chunks of :data:`CHUNK_ROWS` rows (with the detected language and pseudonymized authors when
+asked: both depend on the row alone) and hands them to a sink as Arrow tables:
+:class:`MemorySink` keeps them (for :func:`analysis.loaders.ingest.ingest`), :class:`SpillSink`
+writes them to temporary Parquet files; both keep the :data:`LIGHT_COLUMNS` that reply trees and
+duplicates need. The same collector runs in the worker
 processes that read parts of a large file (:mod:`analysis.loaders.parts`), so a file read in
 parts gives the same chunks as one read whole.
 """
@@ -19,10 +20,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from analysis import schema
 from analysis.errors import UserError
+from analysis.io import arrow_table
 from analysis.loaders.base import LOADER_VERSION, GoldLabel, Reject, make_uid
 
 #: Rows converted to a typed DataFrame at a time (raw records are never kept).
@@ -138,13 +141,18 @@ class Collector:
         A :class:`MemorySink` or :class:`SpillSink`.
     detect_language
         Fill ``lang_detected`` and ``lang_confidence`` of each chunk.
+    key
+        Pseudonymize the authors of each chunk with this key
+        (:func:`analysis.loaders.pseudonym.pseudonymize`); None keeps them.
     bar
         A tqdm progress bar, or None.
     """
 
-    def __init__(self, sink, *, detect_language: bool, bar=None) -> None:
+    def __init__(self, sink, *, detect_language: bool, key: bytes | None = None,
+                 bar=None) -> None:
         self.sink = sink
         self.detect_language = detect_language
+        self.key = key
         self.bar = bar
         self.rejects: list[Reject] = []
         self.labels: list[GoldLabel] = []
@@ -199,39 +207,69 @@ class Collector:
 
                 frame["lang_detected"], frame["lang_confidence"] = detect_languages(
                     frame["text"])
+            if self.key is not None:
+                from analysis.loaders.pseudonym import pseudonymize
+
+                frame = pseudonymize(frame, self.key)
             self.sink.add(frame)
         self.matched += int((frame["collection_role"] != "context").sum())
         if self.bar is not None:
             self.bar.update(len(rows))
 
 
-class MemorySink:
+class _Sink:
+    """What both sinks share: the chunks as Arrow tables, and their light columns."""
+
+    def __init__(self) -> None:
+        self.lights: list[pa.Table] = []
+        self.rows = 0
+
+    def light(self) -> pd.DataFrame:
+        """The light columns of every row so far, with ``_pos`` (the row's position)."""
+        table = self.light_table()
+        self.lights = []
+        frame = conform_posts(table.to_pandas(types_mapper=_arrow_types, ignore_metadata=True),
+                              LIGHT_COLUMNS)
+        return frame.assign(_pos=np.arange(len(frame)))
+
+    def light_table(self) -> pa.Table:
+        """The light columns of every row so far, as one Arrow table."""
+        if not self.lights:
+            return arrow_table(schema.empty(schema.POSTS)[list(LIGHT_COLUMNS)])
+        return pa.concat_tables(self.lights, promote_options="permissive")
+
+    def tables_with_offsets(self) -> Iterator[tuple[int, pa.Table]]:
+        offset = 0
+        for table in self.tables():
+            yield offset, table
+            offset += len(table)
+
+    def tables(self) -> Iterator[pa.Table]:
+        raise NotImplementedError
+
+
+class MemorySink(_Sink):
     """Keeps the typed chunks in memory (for :func:`analysis.loaders.ingest.ingest`)."""
 
     def __init__(self) -> None:
-        self.chunks: list[pd.DataFrame] = []
-        self.rows = 0
+        super().__init__()
+        self.chunks: list[pa.Table] = []
 
     def add(self, frame: pd.DataFrame) -> None:
-        self.chunks.append(frame)
-        self.rows += len(frame)
+        self._add_table(arrow_table(frame))
+
+    def _add_table(self, table: pa.Table) -> None:
+        self.chunks.append(table)
+        self.lights.append(table.select(list(LIGHT_COLUMNS)))
+        self.rows += len(table)
 
     def add_part(self, path: Path, light: pa.Table, rows: int, line_offset: int) -> None:
         """Take the chunks a worker wrote to ``path`` (see :meth:`SpillSink.add_part`)."""
-        for frame in _read_spill(path, line_offset):
-            self.add(frame)
+        for table in _read_spill(path, line_offset):
+            self._add_table(table)
 
-    def light(self) -> pd.DataFrame:
-        frames = [c[list(LIGHT_COLUMNS)] for c in self.chunks]
-        light = (pd.concat(frames, ignore_index=True) if frames
-                 else schema.empty(schema.POSTS)[list(LIGHT_COLUMNS)])
-        return light.assign(_pos=np.arange(len(light)))
-
-    def chunks_with_offsets(self) -> Iterator[tuple[int, pd.DataFrame]]:
-        offset = 0
-        for chunk in self.chunks:
-            yield offset, chunk
-            offset += len(chunk)
+    def tables(self) -> Iterator[pa.Table]:
+        yield from self.chunks
 
 
 def _arrow_types(arrow_type: pa.DataType) -> object:
@@ -243,33 +281,38 @@ def _arrow_types(arrow_type: pa.DataType) -> object:
             pa.float64(): pd.Float64Dtype(), pa.bool_(): pd.BooleanDtype()}.get(arrow_type)
 
 
-def _read_spill(path: Path, line_offset: int = 0) -> Iterator[pd.DataFrame]:
+def to_frame(table: pa.Table) -> pd.DataFrame:
+    """A table of typed chunks back as a posts DataFrame."""
+    return conform_posts(table.to_pandas(types_mapper=_arrow_types, ignore_metadata=True))
+
+
+def _read_spill(path: Path, line_offset: int = 0) -> Iterator[pa.Table]:
     """The typed chunks of a spill file (one per row group), ``source_line`` moved on by
     ``line_offset`` (the lines before the part a worker read)."""
     parquet = pq.ParquetFile(path)
     for group in range(parquet.num_row_groups):
-        frame = conform_posts(parquet.read_row_group(group).to_pandas(
-            types_mapper=_arrow_types, ignore_metadata=True))
+        table = parquet.read_row_group(group)
         if line_offset:
-            frame["source_line"] = frame["source_line"] + line_offset
-        yield frame
+            column = table.schema.get_field_index("source_line")
+            table = table.set_column(column, "source_line",
+                                     pc.add(table["source_line"], line_offset))
+        yield table
 
 
-class SpillSink:
+class SpillSink(_Sink):
     """Writes typed chunks to temporary Parquet files in ``folder`` and keeps only the light
     columns (as Arrow tables), so memory does not grow with the text of the rows (for
     :func:`analysis.loaders.ingest.ingest_to_files`)."""
 
     def __init__(self, folder: Path, prefix: str = "chunks-") -> None:
+        super().__init__()
         self.folder = Path(folder)
         self.prefix = prefix
         self.segments: list[tuple[Path, int]] = []  # spill file, lines before its part
         self.writer: pq.ParquetWriter | None = None
-        self.lights: list[pa.Table] = []
-        self.rows = 0
 
     def add(self, frame: pd.DataFrame) -> None:
-        table = pa.Table.from_pandas(frame, preserve_index=False)
+        table = arrow_table(frame)
         if self.writer is None:
             path = self.folder / f"{self.prefix}{len(self.segments):05d}.parquet"
             self.writer = pq.ParquetWriter(path, table.schema)
@@ -291,24 +334,7 @@ class SpillSink:
             self.writer.close()
             self.writer = None
 
-    def light_table(self) -> pa.Table:
-        """The light columns of every row so far, as one Arrow table."""
-        if not self.lights:
-            return pa.Table.from_pandas(schema.empty(schema.POSTS)[list(LIGHT_COLUMNS)],
-                                        preserve_index=False)
-        return pa.concat_tables(self.lights, promote_options="permissive")
-
-    def light(self) -> pd.DataFrame:
-        table = self.light_table()
-        self.lights = []
-        frame = conform_posts(table.to_pandas(types_mapper=_arrow_types, ignore_metadata=True),
-                              LIGHT_COLUMNS)
-        return frame.assign(_pos=np.arange(len(frame)))
-
-    def chunks_with_offsets(self) -> Iterator[tuple[int, pd.DataFrame]]:
+    def tables(self) -> Iterator[pa.Table]:
         self.close()
-        offset = 0
         for path, line_offset in self.segments:
-            for frame in _read_spill(path, line_offset):
-                yield offset, frame
-                offset += len(frame)
+            yield from _read_spill(path, line_offset)

@@ -40,6 +40,7 @@ from types import ModuleType
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from analysis import __version__, config, schema
@@ -63,6 +64,7 @@ from analysis.loaders.chunks import (  # noqa: F401 - CHUNK_ROWS and conform_pos
     conform_posts,
     guarded,
     new_entry,
+    to_frame,
 )
 from analysis.loaders.parts import (
     PartReader,
@@ -325,24 +327,21 @@ def _structure(light: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     return threaded[["_pos", *STRUCTURE_COLUMNS]].reset_index(drop=True), duplicates
 
 
-def _finish_chunks(sink, structure: pd.DataFrame, *, key: bytes | None
-                   ) -> Iterator[pd.DataFrame]:
-    """The final posts table, chunk by chunk: kept rows, reply-tree columns, pseudonyms, schema
-    types (languages were detected when the chunks were typed)."""
+def _finish_tables(sink, structure: pd.DataFrame) -> Iterator[pa.Table]:
+    """The final posts table, chunk by chunk: the kept rows with their reply-tree columns
+    (languages and pseudonyms were filled in when the chunks were typed)."""
     positions = structure["_pos"].to_numpy()
-    for offset, chunk in sink.chunks_with_offsets():
-        lo, hi = np.searchsorted(positions, [offset, offset + len(chunk)])
+    for offset, table in sink.tables_with_offsets():
+        lo, hi = np.searchsorted(positions, [offset, offset + len(table)])
         if hi == lo:
             continue
-        part = structure.iloc[lo:hi]
-        rows = chunk.iloc[positions[lo:hi] - offset].reset_index(drop=True)
+        rows = table.take(pa.array(positions[lo:hi] - offset))
+        tree = arrow_table(structure.iloc[lo:hi][list(STRUCTURE_COLUMNS)])
         for column in STRUCTURE_COLUMNS:
-            rows[column] = part[column].to_numpy()
-        if key is not None:
-            from analysis.loaders.pseudonym import pseudonymize
-
-            rows = pseudonymize(rows, key)
-        yield conform_posts(rows)
+            index = rows.schema.get_field_index(column)
+            rows = rows.set_column(index, rows.schema.field(index),
+                                   tree[column].cast(rows.schema.field(index).type))
+        yield rows
 
 
 def _labels_frame(labels: list[GoldLabel]) -> pd.DataFrame:
@@ -411,16 +410,16 @@ def ingest(
         paths = [paths]
     options = _options(field_map, tz, thread_id, platform)
     plan = plan_inputs(list(paths), format, mapped=bool(field_map))
+    key, key_fingerprint = _key(keep_authors, pseudonym_key)
     sink = MemorySink()
     with tempfile.TemporaryDirectory(prefix="analysis-ingest-") as tmp, _gc_paused():
         collected = _read_inputs(plan, options, sink, progress=progress,
-                                 detect_language=detect_language, jobs=jobs,
+                                 detect_language=detect_language, key=key, jobs=jobs,
                                  spill_dir=Path(tmp))
-    key, key_fingerprint = _key(keep_authors, pseudonym_key)
     structure, duplicates = _structure(sink.light())
     with _gc_paused():
-        chunks = list(_finish_chunks(sink, structure, key=key))
-    posts = (pd.concat(chunks, ignore_index=True) if chunks
+        chunks = list(_finish_tables(sink, structure))
+    posts = (to_frame(pa.concat_tables(chunks, promote_options="permissive")) if chunks
              else conform_posts(schema.empty(schema.POSTS)))
     summary = _summary(collected, structure, duplicates, keep_authors=keep_authors,
                        key_fingerprint=key_fingerprint, detect_language=detect_language,
@@ -469,7 +468,8 @@ def _gc_paused() -> Iterator[None]:
 
 
 def _read_inputs(plan: list[_Input], options: LoadOptions, sink, *, progress: bool | None,
-                 detect_language: bool, jobs: int | None, spill_dir: Path) -> dict:
+                 detect_language: bool, key: bytes | None, jobs: int | None,
+                 spill_dir: Path) -> dict:
     """Run the loaders over the plan; typed chunks go to ``sink``; returns rejects, labels and
     per-input counts.
 
@@ -480,7 +480,7 @@ def _read_inputs(plan: list[_Input], options: LoadOptions, sink, *, progress: bo
     inputs_summary = []
     parts_so_far = 0
     with _progress(progress) as bar, PartReader(jobs or default_jobs()) as reader:
-        collector = Collector(sink, detect_language=detect_language, bar=bar)
+        collector = Collector(sink, detect_language=detect_language, key=key, bar=bar)
         for item in plan:
             entry = new_entry(item.path, item.format, item.detected)
             inputs_summary.append(entry)
@@ -495,7 +495,7 @@ def _read_inputs(plan: list[_Input], options: LoadOptions, sink, *, progress: bo
                 continue
             collector.flush()  # the rows before this file make their own chunk
             tasks = [PartTask(str(item.path), item.format, start, end, str(spill_dir), number,
-                              options, detect_language)
+                              options, detect_language, key)
                      for number, (start, end) in enumerate(parts, start=parts_so_far)]
             parts_so_far += len(parts)
             _merge_parts(reader.read(tasks), collector, entry)
@@ -736,15 +736,15 @@ def ingest_to_files(
     parent = Path(output).parent
     spill_dir = parent if parent.is_dir() else None
     with tempfile.TemporaryDirectory(prefix=".ingest-spill-", dir=spill_dir) as tmp:
+        key, key_fingerprint = _key(keep_authors, pseudonym_key)
         sink = SpillSink(Path(tmp))
         try:
             with _gc_paused():
                 collected = _read_inputs(plan, options, sink, progress=progress,
-                                         detect_language=detect_language, jobs=jobs,
+                                         detect_language=detect_language, key=key, jobs=jobs,
                                          spill_dir=Path(tmp))
         finally:
             sink.close()
-        key, key_fingerprint = _key(keep_authors, pseudonym_key)
         structure, duplicates = _structure(sink.light())
         summary = _summary(collected, structure, duplicates, keep_authors=keep_authors,
                            key_fingerprint=key_fingerprint, detect_language=detect_language,
@@ -767,12 +767,11 @@ def ingest_to_files(
             writer = None
             count = 0
             try:
-                for chunk in _finish_chunks(sink, structure, key=key):
-                    table = arrow_table(chunk)
+                for table in _finish_tables(sink, structure):
                     if writer is None:
                         writer = pq.ParquetWriter(dest, table.schema)
                     writer.write_table(table)
-                    count += len(chunk)
+                    count += len(table)
                 if writer is None:
                     empty = conform_posts(schema.empty(schema.POSTS))
                     pq.write_table(arrow_table(empty), dest)

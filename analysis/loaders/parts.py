@@ -93,6 +93,7 @@ class PartTask:
     number: int
     options: LoadOptions
     detect_language: bool
+    key: bytes | None
 
 
 @dataclass
@@ -119,7 +120,7 @@ def read_part(task: PartTask) -> PartResult:
     try:
         path = Path(task.path)
         sink = SpillSink(Path(task.spill_dir), prefix=f"part-{task.number:06d}-")
-        collector = Collector(sink, detect_language=task.detect_language)
+        collector = Collector(sink, detect_language=task.detect_language, key=task.key)
         counts = {"rows": 0, "rejects": 0, "labels": 0}
         state: dict = {}
         lines = iter_lines_between(path, task.start, task.end)
