@@ -35,6 +35,9 @@ LIGHT_COLUMNS = ("uid", "platform", "id", "parent_id", "thread_id", "root_id", "
                  "reply_to_author_id", "collected_at", "collection_role")
 
 
+_NAT = np.datetime64("NaT").view(np.int64)
+
+
 class _NotFast(Exception):
     """A chunk that the fast column builder cannot type; the careful path decides."""
 
@@ -49,6 +52,13 @@ def _fast_column(values: list, dtype: object) -> pd.api.extensions.ExtensionArra
             raise _NotFast  # a value outside the categories: conform reports it
         return array
     if isinstance(dtype, pd.DatetimeTZDtype):
+        if all(v is None or (type(v) is pd.Timestamp and v.tzinfo is not None)
+               for v in values):
+            # what the loaders give: nanoseconds since the epoch, UTC, without parsing again
+            nanos = np.fromiter((_NAT if v is None else v.value for v in values),
+                                dtype=np.int64, count=len(values))
+            return pd.array(pd.DatetimeIndex(nanos.view("M8[ns]")).tz_localize("UTC"),
+                            dtype=dtype)
         if not all(v is None or (isinstance(v, datetime) and v.tzinfo is not None)
                    for v in values):
             raise _NotFast
@@ -315,7 +325,8 @@ class SpillSink(_Sink):
         table = arrow_table(frame)
         if self.writer is None:
             path = self.folder / f"{self.prefix}{len(self.segments):05d}.parquet"
-            self.writer = pq.ParquetWriter(path, table.schema)
+            # uncompressed: a temporary file read once, where compression only costs time
+            self.writer = pq.ParquetWriter(path, table.schema, compression="none")
             self.segments.append((path, 0))
         self.writer.write_table(table)
         self.lights.append(table.select(list(LIGHT_COLUMNS)))

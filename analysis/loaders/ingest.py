@@ -34,6 +34,7 @@ import time
 import warnings
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -41,6 +42,7 @@ from types import ModuleType
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from analysis import __version__, config, schema
@@ -74,6 +76,7 @@ from analysis.loaders.parts import (
     plan_parts,
     shift_lines,
 )
+from analysis.loaders.threads import arrow_strings
 
 #: Bytes of (decompressed) input given to ``sniff``.
 HEAD_BYTES = 64 * 1024
@@ -305,7 +308,10 @@ def collapse_duplicates(light: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     """One row per uid (the latest ``collected_at`` wins; ties: the later input); matched if any
     copy was matched. ``light`` has a ``_pos`` column (position in the run); the result is in
     ``_pos`` order."""
-    duplicated = light["uid"].duplicated(keep=False)
+    # Arrow's hash table over the Arrow strings: no Python string per row
+    encoded = pc.dictionary_encode(arrow_strings(light["uid"]))
+    codes = pc.fill_null(encoded.indices, len(encoded.dictionary)).to_numpy()
+    duplicated = pd.Series(np.bincount(codes)[codes] > 1, index=light.index)
     if not duplicated.any():
         return light, 0
     matched_uids = set(light.loc[duplicated & (light["collection_role"] == "matched"), "uid"])
@@ -318,12 +324,13 @@ def collapse_duplicates(light: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     return kept, len(light) - len(kept)
 
 
-def _structure(light: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+def _structure(sink) -> tuple[pd.DataFrame, int]:
     """Kept rows (``_pos``) with their reply-tree columns, and the number of duplicates."""
     from analysis.loaders.threads import add_threads
 
-    kept, duplicates = collapse_duplicates(light)
-    threaded = add_threads(kept)
+    kept, duplicates = collapse_duplicates(sink.light())
+    threaded = add_threads(kept.drop(columns=["uid", "collected_at"]))
+    del kept  # the light columns are not needed any more
     return threaded[["_pos", *STRUCTURE_COLUMNS]].reset_index(drop=True), duplicates
 
 
@@ -416,7 +423,7 @@ def ingest(
         collected = _read_inputs(plan, options, sink, progress=progress,
                                  detect_language=detect_language, key=key, jobs=jobs,
                                  spill_dir=Path(tmp))
-    structure, duplicates = _structure(sink.light())
+    structure, duplicates = _structure(sink)
     with _gc_paused():
         chunks = list(_finish_tables(sink, structure))
     posts = (to_frame(pa.concat_tables(chunks, promote_options="permissive")) if chunks
@@ -654,14 +661,17 @@ def _write_files(result: IngestResult, output: str | os.PathLike,
     manifest = {
         "created_by": f"analysis {__version__}",
         "loader_version": LOADER_VERSION,
-        "inputs": [_describe_input(Path(p)) for p in inputs],
         "summary": {k: v for k, v in result.summary.items() if k != "seconds"},
         "outputs": {},
     }
     written: dict[str, Path] = {}
     with contextlib.ExitStack() as stack:
+        # the inputs' sha256 (hashlib lets other threads run) while the posts are written
+        hasher = stack.enter_context(ThreadPoolExecutor(max_workers=1))
+        described = hasher.submit(lambda: [_describe_input(Path(p)) for p in inputs])
         tmp = stack.enter_context(atomic_path(paths["posts"], overwrite_guard=guard))
         rows = write_posts(tmp)
+        manifest["inputs"] = described.result()
         written["posts"] = paths["posts"]
         manifest["outputs"]["posts"] = {"file": paths["posts"].name, "rows": rows}
         if result.rejects:
@@ -745,7 +755,7 @@ def ingest_to_files(
                                          spill_dir=Path(tmp))
         finally:
             sink.close()
-        structure, duplicates = _structure(sink.light())
+        structure, duplicates = _structure(sink)
         summary = _summary(collected, structure, duplicates, keep_authors=keep_authors,
                            key_fingerprint=key_fingerprint, detect_language=detect_language,
                            started=started)

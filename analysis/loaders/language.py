@@ -122,7 +122,7 @@ def detect_language(text: object) -> tuple[str | None, float | None]:
     if not isinstance(text, str) or not text:
         return None, None
     cleaned = clean_text(text)
-    if sum(ch.isalpha() for ch in cleaned) < MIN_LETTERS:
+    if sum(map(str.isalpha, cleaned)) < MIN_LETTERS:
         return None, None
     lang, confidence = _identifier().classify(cleaned)
     confidence = min(max(float(confidence), 0.0), 1.0)

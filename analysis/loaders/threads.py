@@ -32,20 +32,50 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 #: Rounds of pointer doubling; 2**MAX_ROUNDS exceeds any real thread depth.
 MAX_ROUNDS = 40
 _INT16_MAX = np.iinfo(np.int16).max
+_SEPARATOR = pa.scalar("\x00", type=pa.large_string())
 
 
-def _keys(platform: pd.Series, ids: pd.Series) -> pd.Series:
-    return platform.astype("object").fillna("").astype(str) + "\x00" + ids.astype("object").fillna(
-        "").astype(str)
+def arrow_strings(column: pd.Series) -> pa.Array:
+    """A column as an Arrow string array (nulls stay null)."""
+    values = pa.array(column.astype("string").array)
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    return values.cast(pa.large_string())
+
+
+def _keys(platform: pa.Array, ids: pd.Series) -> pa.Array:
+    """``platform NUL id`` per row, as Arrow strings (a null id counts as empty)."""
+    return pc.binary_join_element_wise(platform, pc.fill_null(arrow_strings(ids), ""),
+                                       _SEPARATOR)
+
+
+def _finder(keys: pa.Array):
+    """``find(other) -> positions``: the position in ``keys`` of each of ``other`` (the last one
+    when a key repeats), -1 where it is absent."""
+    n = len(keys)
+    backwards = keys.take(pa.array(np.arange(n - 1, -1, -1)))
+
+    def find(other: pa.Array) -> np.ndarray:
+        found = pc.index_in(other, value_set=backwards)
+        valid = found.is_valid().to_numpy(zero_copy_only=False)
+        at = pc.fill_null(found, 0).to_numpy().astype(np.int64)
+        return np.where(valid, n - 1 - at, -1)
+
+    return find
 
 
 def add_threads(posts: pd.DataFrame) -> pd.DataFrame:
     """Return a copy of ``posts`` with ``root_id``, ``depth``, ``thread_id``, ``author_is_op`` and
     ``reply_to_author_id`` filled in from the reply tree.
+
+    Keys and lookups are Arrow strings and hash tables, not Python objects, so the memory this
+    takes grows by tens of bytes per post.
 
     Parameters
     ----------
@@ -59,18 +89,12 @@ def add_threads(posts: pd.DataFrame) -> pd.DataFrame:
     pandas.DataFrame
         A new frame with the index of ``posts``.
     """
-    out = posts.copy()
+    out = posts.copy(deep=False)  # copy-on-write (pandas 3): ``posts`` is never changed
     n = len(posts)
-    platform = posts["platform"]
-    own_keys = _keys(platform, posts["id"])
-    index = pd.Index(own_keys.to_numpy())
-    if not index.is_unique:  # tolerate duplicates: the last copy of an id is the one found
-        keep = ~index.duplicated(keep="last")
-        placeholders = np.array([f"\x01{i}" for i in range(n)], dtype=object)
-        index = pd.Index(np.where(keep, own_keys.to_numpy(), placeholders))
+    platform = pc.fill_null(arrow_strings(posts["platform"]), "")
+    find = _finder(_keys(platform, posts["id"]))
     has_parent = posts["parent_id"].notna().to_numpy()
-    parent_keys = _keys(platform, posts["parent_id"])
-    parent_pos = np.where(has_parent, index.get_indexer(parent_keys.to_numpy()), -1)
+    parent_pos = np.where(has_parent, find(_keys(platform, posts["parent_id"])), -1)
     positions = np.arange(n)
     # Terminals point at themselves: roots (no parent), broken chains (parent not in the table)
     # and self-replies. ``good`` marks terminals that are real roots.
@@ -92,7 +116,7 @@ def add_threads(posts: pd.DataFrame) -> pd.DataFrame:
     out["depth"] = pd.Series(depth, index=posts.index)
 
     ids = posts["id"].astype("string")
-    chain_root = pd.Series(ids.to_numpy()[anc], index=posts.index, dtype="string")
+    chain_root = pd.Series(ids.array.take(anc), index=posts.index)
     given_root = (posts["root_id"].astype("string") if "root_id" in posts
                   else pd.Series(pd.NA, index=posts.index, dtype="string"))
     root_id = chain_root.where(resolved, given_root)
@@ -104,18 +128,14 @@ def add_threads(posts: pd.DataFrame) -> pd.DataFrame:
 
     if "author_id" in posts:
         authors = posts["author_id"].astype("string")
-        author_values = authors.to_numpy(dtype=object, na_value=None)
-        root_pos = np.where(root_id.notna().to_numpy(),
-                            index.get_indexer(_keys(platform, root_id).to_numpy()), -1)
-        root_author = pd.Series(
-            np.where(root_pos >= 0, author_values[np.maximum(root_pos, 0)], None),
-            index=posts.index, dtype="string")
+        root_pos = np.where(root_id.notna().to_numpy(), find(_keys(platform, root_id)), -1)
+        root_author = pd.Series(authors.array.take(root_pos, allow_fill=True),
+                                index=posts.index)
         is_op = pd.Series(authors == root_author, dtype="boolean")
         is_op[authors.isna() | root_author.isna()] = pd.NA
         out["author_is_op"] = is_op
-        parent_author = pd.Series(
-            np.where(parent_pos >= 0, author_values[np.maximum(parent_pos, 0)], None),
-            index=posts.index, dtype="string")
+        parent_author = pd.Series(authors.array.take(parent_pos, allow_fill=True),
+                                  index=posts.index)
         parent_author[~has_parent | self_loop] = pd.NA
         given_reply_to = (posts["reply_to_author_id"].astype("string")
                           if "reply_to_author_id" in posts
