@@ -129,6 +129,67 @@ def test_training_is_deterministic():
     X = frame.drop(columns=["label"])
     assert np.array_equal(a.predict_proba(X), b.predict_proba(X))
     assert card_a["cv_metrics"] == card_b["cv_metrics"]
+    assert card_a["C"] == card_b["C"] and card_a["C_selection"] == card_b["C_selection"]
+
+
+def noisy_frame(seed: int = 0) -> pd.DataFrame:
+    """generated_frame with a quarter of the labels shuffled, so the choice of C matters."""
+    frame = generated_frame(n_per_class=40, seed=seed)
+    rng = np.random.default_rng(seed)
+    flip = rng.random(len(frame)) < 0.25
+    frame.loc[flip, "label"] = rng.permutation(frame.loc[flip, "label"].to_numpy())
+    return frame
+
+
+def test_chosen_C_scores_at_least_the_default_C_out_of_fold():
+    from analysis.classifiers.training import C_GRID
+
+    frame = noisy_frame()
+    model, card = train_model(frame, cv=3)
+    scores = card["C_selection"]
+    assert sorted(scores) == sorted(repr(c) for c in C_GRID)
+    assert scores[repr(card["C"])] == max(scores.values())
+    assert scores[repr(card["C"])] >= scores["1.0"]  # never below the C it replaces
+    # the card's CV metrics are the chosen C's out-of-fold predictions
+    assert abs(card["cv_metrics"]["macro_f1"] - scores[repr(card["C"])]) < 1e-9
+    assert model.named_steps["clf"].C == card["C"]
+    # a given C is used as it is, without a search; no CV: the default C
+    _, fixed = train_model(frame, cv=3, C=0.7)
+    assert fixed["C"] == 0.7 and "C_selection" not in fixed
+    _, none = train_model(frame, cv=0)
+    assert none["C"] == 1.0 and "C_selection" not in none
+
+
+FEATURE_FITS: list[set] = []
+
+
+class RecordingFeatures(StanceFeatures):
+    """StanceFeatures that records the groups (held in ``context``) of every fit."""
+
+    def fit(self, X, y=None):
+        FEATURE_FITS.append(set(X["context"].dropna()))
+        return super().fit(X, y)
+
+
+def test_C_selection_learns_features_from_training_folds_only():
+    from sklearn.pipeline import Pipeline
+
+    from analysis.classifiers.linear import BalancedLogisticRegression
+    from analysis.classifiers.training import select_C
+
+    frame = noisy_frame().assign(context=lambda f: f["group"])
+    pipe = Pipeline([("features", RecordingFeatures(min_df=1)),
+                     ("clf", BalancedLogisticRegression())])
+    FEATURE_FITS.clear()
+    best, _, (pred, _, _) = select_C(pipe, frame, groups=frame["group"], cv=3)
+    everything = set(frame["group"])
+    # one feature fit per fold (not per C), each without its held-out groups ...
+    assert len(FEATURE_FITS) == 3
+    held_out = [everything - seen for seen in FEATURE_FITS]
+    assert all(held_out)
+    # ... and every group is held out exactly once
+    assert sorted(g for gs in held_out for g in gs) == sorted(everything)
+    assert best in (0.5, 1.0, 2.0) and len(pred) == len(frame)
 
 
 def test_evaluate_refuses_labels_the_model_lacks():

@@ -29,7 +29,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="column to group CV folds by (e.g. thread_id)")
     parser.add_argument("--cv", type=int, default=5, help="folds of the card's CV (0: none)")
     parser.add_argument("--C", type=float, default=None, dest="C",
-                        help="inverse regularisation of the logistic regression")
+                        help="inverse regularisation of the logistic regression (default: "
+                             "chosen from 0.5, 1, 2 by the cross-validation)")
     parser.add_argument("--fast", action="store_true",
                         help="leave out character n-grams: ~20x faster labelling, a little less "
                              "accurate")
@@ -63,6 +64,6 @@ def run(args: argparse.Namespace) -> int:
     summary = ""
     if "cv_metrics" in card:
         summary = (f"; {args.cv}-fold CV macro-F1 {card['cv_metrics']['macro_f1']:.3f}, "
-                   f"accuracy {card['cv_metrics']['accuracy']:.3f}")
+                   f"accuracy {card['cv_metrics']['accuracy']:.3f}, C {card['C']:g}")
     print(f"trained on {len(frame)} rows, labels {card['labels']}{summary} -> {args.output}")
     return 0
