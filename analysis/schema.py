@@ -16,6 +16,9 @@ True
 
 from __future__ import annotations
 
+import ast
+import io
+import tokenize
 from collections.abc import Mapping
 
 import pandas as pd
@@ -178,6 +181,75 @@ def _as_list(value: object) -> list[str] | None:
     if isinstance(value, float) and value != value:  # NaN
         return None
     return [str(v) for v in value]  # type: ignore[union-attr]
+
+
+def parse_text_columns(frame: pd.DataFrame, table: Mapping[str, object]) -> pd.DataFrame:
+    """Return a copy of ``frame`` with the time, list, boolean and number columns of ``table``
+    parsed from text, for tables read from CSV (where every value is a string); then
+    :func:`conform` types them.
+
+    Times are ISO 8601 with an offset (as ``write_table`` writes them); lists are JSON lists or
+    the Python / NumPy form (``['a' 'b']``) that pandas writes to CSV; booleans are
+    ``True`` / ``False`` (any case) or ``1`` / ``0``.
+
+    Raises
+    ------
+    ValueError
+        Naming the column and the first value that is not a time or a list.
+
+    Examples
+    --------
+    >>> text = pd.DataFrame({"created_at": ["2020-09-30 10:00:00+00:00", None],
+    ...                      "hashtags": ["['a' 'b c']", '["x"]']})
+    >>> out = conform(parse_text_columns(text, POSTS), POSTS)
+    >>> str(out.loc[0, "created_at"]), out.loc[0, "hashtags"], out.loc[1, "hashtags"]
+    ('2020-09-30 10:00:00+00:00', ['a', 'b c'], ['x'])
+    """
+    out = frame.copy()
+    for name, dtype in table.items():
+        if name not in out.columns or out[name].dtype != object and not isinstance(
+                out[name].dtype, pd.StringDtype):
+            continue
+        values = out[name]
+        if isinstance(dtype, pd.DatetimeTZDtype):
+            try:
+                out[name] = pd.to_datetime(values, format="ISO8601", utc=True)
+            except (ValueError, TypeError) as exc:
+                raise ValueError(f"column {name!r} holds a value that is not a time with an "
+                                 f"offset: {exc}") from None
+        elif dtype == STRING_LIST:
+            out[name] = [_text_list(v, name) for v in values]
+        elif str(dtype) == "boolean":
+            words = values.astype("object").map(
+                lambda v: _BOOLEANS.get(v.strip().lower(), v) if isinstance(v, str) else v)
+            out[name] = words.where(words.notna(), None)
+        elif str(dtype) in ("Int16", "Int64", "Float64"):
+            try:
+                out[name] = pd.to_numeric(values.astype("object").where(values.notna(), None))
+            except (ValueError, TypeError) as exc:
+                raise ValueError(f"column {name!r} holds a value that is not a number: "
+                                 f"{exc}") from None
+    return out
+
+
+#: Words ``write_table`` (and spreadsheets) write for true and false.
+_BOOLEANS = {"true": True, "false": False, "1": True, "0": False}
+
+
+def _text_list(value: object, name: str) -> list[str] | None:
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        return None
+    if not isinstance(value, str):
+        return value  # already a list
+    text = value.strip()
+    if not (text.startswith("[") and text.endswith("]")):
+        raise ValueError(f"column {name!r} holds {value[:40]!r}, not a list")
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(text[1:-1]).readline))
+        items = [ast.literal_eval(t.string) for t in tokens if t.type == tokenize.STRING]
+    except (tokenize.TokenError, SyntaxError, ValueError) as exc:
+        raise ValueError(f"column {name!r} holds {value[:40]!r}, not a list ({exc})") from None
+    return [str(item) for item in items]
 
 
 def empty(table: Mapping[str, object]) -> pd.DataFrame:

@@ -209,3 +209,28 @@ def test_annotate_steps_refuse_in_one_line_and_keep_inputs(tmp_path, coded_sheet
     err = capsys.readouterr().err
     assert err.startswith("error: ") and err.count("\n") == 1
     assert {p: p.read_bytes() for p in (sheet, gold)} == before
+
+
+def test_posts_table_saved_as_csv_is_read_like_parquet(tmp_path, posts_path, monkeypatch):
+    csv_path = tmp_path / "posts.csv"
+    write_table(conform(read_table(posts_path), POSTS), csv_path)
+    for path, out in ((posts_path, "from_parquet"), (csv_path, "from_csv")):
+        assert main(["annotate", "sample", str(path), "-n", "12", "--coders", "A,B",
+                     "-o", str(tmp_path / out)]) == 0
+    drawn = read_table(tmp_path / "from_parquet" / "sample.csv")
+    assert len(drawn) == 12
+    pd.testing.assert_frame_equal(read_table(tmp_path / "from_csv" / "sample.csv"), drawn)
+
+    # a real ingested table (times, lists, booleans, counts) comes back whole from CSV
+    from pathlib import Path
+
+    from analysis import config
+    from analysis.commands.annotate import _read_posts
+    from analysis.loaders.ingest import ingest
+
+    monkeypatch.setenv(config.PSEUDONYM_KEY_ENV, "ab" * 32)
+    sample = Path(__file__).parent / "data" / "twarc2_samples" / "noflat.jsonl"
+    posts = ingest([sample], detect_language=False).posts
+    assert posts["mentions"].map(len).gt(1).any() and posts["author_is_op"].notna().any()
+    write_table(posts, tmp_path / "real.csv")
+    pd.testing.assert_frame_equal(_read_posts(tmp_path / "real.csv"), posts)

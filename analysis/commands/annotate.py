@@ -27,7 +27,14 @@ from analysis.annotate.sheets import FORMATS, SAMPLE_FILE
 from analysis.config import DEFAULT_SEED
 from analysis.errors import UserError
 from analysis.io import check_output, read_table, sha256_file, write_json, write_table
-from analysis.schema import LABELS, POSTS, STANCE_LABELS, STANCE_TASK, conform
+from analysis.schema import (
+    LABELS,
+    POSTS,
+    STANCE_LABELS,
+    STANCE_TASK,
+    conform,
+    parse_text_columns,
+)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -277,6 +284,8 @@ def _read_posts(path: Path) -> pd.DataFrame:
     if "uid" not in frame.columns:
         raise UserError("not a posts table (no 'uid' column); make one with 'ingest'", path)
     try:
+        if path.suffix.lower() != ".parquet":  # CSV / JSON lines: times and lists as text
+            frame = parse_text_columns(frame, POSTS)
         return conform(frame, POSTS)
     except (TypeError, ValueError) as exc:
         raise UserError(f"not a valid posts table: {exc}", path) from exc
