@@ -338,12 +338,13 @@ def _finish_tables(sink, structure: pd.DataFrame) -> Iterator[pa.Table]:
     """The final posts table, chunk by chunk: the kept rows with their reply-tree columns
     (languages and pseudonyms were filled in when the chunks were typed)."""
     positions = structure["_pos"].to_numpy()
+    trees = arrow_table(structure[list(STRUCTURE_COLUMNS)])
     for offset, table in sink.tables_with_offsets():
         lo, hi = np.searchsorted(positions, [offset, offset + len(table)])
         if hi == lo:
             continue
         rows = table.take(pa.array(positions[lo:hi] - offset))
-        tree = arrow_table(structure.iloc[lo:hi][list(STRUCTURE_COLUMNS)])
+        tree = trees.slice(lo, hi - lo)
         for column in STRUCTURE_COLUMNS:
             index = rows.schema.get_field_index(column)
             rows = rows.set_column(index, rows.schema.field(index),
