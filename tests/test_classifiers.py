@@ -482,6 +482,71 @@ def test_balanced_labels_with_prior_corrected_probabilities():
     assert np.allclose(model.decision_weights_, [1 / 0.9, 1 / 0.1])
 
 
+def stratified_data(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Generated: one feature, plus a one-hot stratum in the last 3 columns. Stratum 0 is 80%
+    "a", stratum 1 is 10% "a"; stratum 2 has no training rows."""
+    rng = np.random.default_rng(seed)
+    rows, labels = [], []
+    for stratum, share_a, n in ((0, 0.8, 600), (1, 0.1, 600)):
+        y = np.where(rng.random(n) < share_a, "a", "b")
+        x = rng.normal(np.where(y == "a", 0.0, 1.0), 1.0)
+        onehot = np.zeros((n, 3))
+        onehot[:, stratum] = 1
+        rows.append(np.column_stack([x, onehot]))
+        labels.append(y)
+    return np.vstack(rows), np.concatenate(labels)
+
+
+def test_stratified_balance_calibrates_each_stratum_and_labels_follow_row_weights():
+    from analysis.classifiers.linear import (
+        BalancedLogisticRegression,
+        labels_from_proba,
+        proba_and_weights,
+    )
+
+    X, y = stratified_data()
+    model = BalancedLogisticRegression(n_strata_columns=3).fit(X, y)
+    assert model.n_features_in_ == 4 and model.model_.n_features_in_ == 1  # strata: no feature
+    proba = model.predict_proba(X)
+    first = X[:, 1] == 1
+    # probabilities follow each stratum's own label mix, not the pooled 45% "a"
+    assert abs(proba[first, 0].mean() - (y[first] == "a").mean()) < 0.04
+    assert abs(proba[~first, 0].mean() - (y[~first] == "a").mean()) < 0.04
+    # labels: balanced within each stratum, so the rare class of each stratum is predicted
+    pred = model.predict(X)
+    assert (pred[first] == "b").mean() > 0.3 and (pred[~first] == "a").mean() > 0.3
+    # the per-row decision weights give the same labels from the probabilities
+    got, weights = proba_and_weights(model, X)
+    assert weights.shape == proba.shape
+    assert (labels_from_proba(got, list(model.classes_), weights) == pred).all()
+    # a stratum without training rows gets the pooled mix
+    unseen = np.array([[0.5, 0.0, 0.0, 1.0]])
+    assert np.allclose(model.stratum_prior_[2], model.class_prior_)
+    assert np.isclose(model.predict_proba(unseen).sum(), 1)
+    # without strata the classifier is the plain balanced one, strata columns as features
+    plain = BalancedLogisticRegression().fit(X, y)
+    assert plain.model_.n_features_in_ == 4
+    assert np.allclose(plain.row_decision_weights(X), 1 / plain.class_prior_)
+
+
+def test_label_posts_labels_match_predict_with_strata_and_are_deterministic():
+    from analysis.classifiers.linear import BalancedLogisticRegression
+
+    frame = generated_frame()
+    # two kinds of target: names for half the rows, posts for the others
+    frame.loc[::2, "target"] = "Alice"
+    frame.loc[::2, "label"] = np.where(np.arange(len(frame))[::2] % 3 == 0, "criticism",
+                                       frame.loc[::2, "label"])
+    model = default_model.make_pipeline(min_target_count=1).fit(frame, frame["label"])
+    assert isinstance(model.named_steps["clf"], BalancedLogisticRegression)
+    assert model.named_steps["clf"].n_strata_columns == 3
+    X = frame.drop(columns=["label"])
+    labels = label_posts(X, model, target_col="target")
+    assert (labels["label"].to_numpy() == model.predict(X)).all()
+    again = default_model.make_pipeline(min_target_count=1).fit(frame, frame["label"])
+    assert np.array_equal(again.predict_proba(X), model.predict_proba(X))
+
+
 def test_drop_thread_info_is_deterministic_and_partial():
     from analysis.classifiers.datasets import drop_thread_info
 

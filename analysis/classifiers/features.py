@@ -19,6 +19,11 @@ blocks, each scaled by a weight:
   mentions, exclamation;
 - ``depth``: one-hot position in the thread (root, 1, 2, 3+, unknown).
 
+With ``strata=True`` three last columns (not weighted) give the kind of target as a one-hot
+stratum: a name (at most :data:`NAME_MAX_WORDS` words), a post, or none; a
+:class:`~analysis.classifiers.linear.BalancedLogisticRegression` with ``n_strata_columns=3``
+balances classes within each kind instead of using them as features.
+
 All vocabularies are learned in ``fit`` only, so a model fitted without a group has seen nothing
 of it.
 
@@ -136,7 +141,12 @@ class StanceFeatures(TransformerMixin, BaseEstimator):
         ``"fast"`` (VADER lexicon sums), ``"vader"`` (full VADER scores) or None.
     weights
         Block weights, e.g. ``{"char": 0.5}``; blocks with weight 0 are left out.
+    strata
+        Append the kind of target as three one-hot columns (name, post, none) after all blocks.
     """
+
+    #: Columns the ``strata`` option appends.
+    N_STRATA = 3
 
     BLOCKS = ("word", "char", "interact", "kind", "context", "overlap", "lexicon", "cues",
               "depth")
@@ -145,7 +155,7 @@ class StanceFeatures(TransformerMixin, BaseEstimator):
                  char_ngrams: tuple[int, int] = (2, 5),
                  min_df: int = 2, max_features: int | None = 200_000,
                  min_target_count: int = 50, lexicon: str | None = "fast",
-                 weights: dict[str, float] | None = None) -> None:
+                 weights: dict[str, float] | None = None, strata: bool = False) -> None:
         self.word_ngrams = word_ngrams
         self.char_ngrams = char_ngrams
         self.min_df = min_df
@@ -153,6 +163,7 @@ class StanceFeatures(TransformerMixin, BaseEstimator):
         self.min_target_count = min_target_count
         self.lexicon = lexicon
         self.weights = weights
+        self.strata = strata
 
     def _weight(self, block: str) -> float:
         return float((self.weights or {}).get(block, 1.0))
@@ -315,6 +326,8 @@ class StanceFeatures(TransformerMixin, BaseEstimator):
             dense.append(np.log1p(np.column_stack(cue_counts)) * self._weight("cues"))
         if self._weight("depth"):
             dense.append(_depth_onehot(frame) * self._weight("depth"))
+        if self.strata:
+            dense.append(np.eye(self.N_STRATA, dtype=np.float32)[_target_kind(target)])
         if dense:
             blocks.append(sp.csr_matrix(np.column_stack(dense).astype(np.float32)))
         return sp.hstack(blocks, format="csr", dtype=np.float32)
@@ -364,16 +377,21 @@ def _learn_vocabulary(texts: pd.Series, params: dict, min_df: int, max_features:
     return terms, idf
 
 
+def _target_kind(target: pd.Series) -> np.ndarray:
+    """0 for a name (at most NAME_MAX_WORDS words), 1 for a post, 2 for no target."""
+    n_words = target.str.split().str.len().fillna(0).to_numpy()
+    return np.where(n_words == 0, 2, np.where(n_words <= NAME_MAX_WORDS, 0, 1))
+
+
 def _kind_cross(words: sp.csr_matrix, target: pd.Series) -> sp.csr_matrix:
     """Text words crossed with the kind of target (a name, or a post), so the model can weigh
     words differently when replying to a post (RumourEval) than when speaking of a name
     (SemEval). Rows without a target get zeros."""
-    n_words = target.str.split().str.len().fillna(0).to_numpy()
-    kind = np.where(n_words == 0, -1, np.where(n_words <= NAME_MAX_WORDS, 0, 1))
+    kind = _target_kind(target)
     words = words.tocsr()
     rows = np.repeat(np.arange(words.shape[0]), np.diff(words.indptr))
     k = kind[rows]
-    keep = k >= 0
+    keep = k < 2
     cols = words.indices[keep].astype(np.int64) * 2 + k[keep]
     return sp.csr_matrix((words.data[keep], (rows[keep], cols)),
                          shape=(words.shape[0], words.shape[1] * 2), dtype=np.float32)

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.classifiers.datasets import X_COLUMNS
-from analysis.classifiers.linear import decision_weights, labels_from_proba
+from analysis.classifiers.linear import labels_from_proba, proba_and_weights
 from analysis.schema import LABELS, STANCE_LABELS, STANCE_TASK, conform, proba_column
 
 #: Rows per batch of :func:`label_posts`.
@@ -105,8 +105,9 @@ def _non_english(posts: pd.DataFrame) -> np.ndarray:
     return np.zeros(len(posts), dtype=bool)
 
 
-def _predict_batch(model: object, X: pd.DataFrame) -> np.ndarray:
-    return np.asarray(model.predict_proba(X), dtype=float)
+def _predict_batch(model: object, X: pd.DataFrame) -> tuple[np.ndarray, np.ndarray | None]:
+    """Probabilities and decision weights (one row per row, or one for all, or None)."""
+    return proba_and_weights(model, X)
 
 
 def label_posts(posts: pd.DataFrame, model: object | str = "default", *,
@@ -156,7 +157,10 @@ def label_posts(posts: pd.DataFrame, model: object | str = "default", *,
 
         parts = tqdm(parts, total=len(starts), unit="batch", desc="labelling", file=sys.stderr)
     results = list(parts)
-    proba = np.vstack(results) if results else np.zeros((0, len(classes)))
+    proba = np.vstack([p for p, _ in results]) if results else np.zeros((0, len(classes)))
+    weights = None
+    if results and results[0][1] is not None:
+        weights = np.vstack([np.broadcast_to(w, p.shape) for p, w in results])
     text = frame["text"].astype("object")
     empty = ~text.map(lambda t: isinstance(t, str) and bool(t.strip())).to_numpy(dtype=bool)
     uniform = np.full(len(classes), 1.0 / len(classes))
@@ -165,12 +169,11 @@ def label_posts(posts: pd.DataFrame, model: object | str = "default", *,
     if empty.any():
         proba[empty] = uniform
     order = classes
-    weights = decision_weights(fitted)
     if set(classes) == set(STANCE_LABELS):
         order = list(STANCE_LABELS)
         index = [classes.index(c) for c in order]
         proba = proba[:, index]
-        weights = None if weights is None else weights[index]
+        weights = None if weights is None else weights[:, index]
     labeler_type = "lexicon" if type(fitted).__name__ == "VaderClassifier" else "model"
     labeler_id = (f"{getattr(fitted, 'model_id_', type(fitted).__name__)}@"
                   f"{getattr(fitted, 'version_', '0')}")

@@ -35,8 +35,15 @@ class BalancedLogisticRegression(ClassifierMixin, BaseEstimator):
     Parameters
     ----------
     C, tol, max_iter, random_state
-        Passed to :class:`sklearn.linear_model.LogisticRegression` (with
-        ``class_weight="balanced"``).
+        Passed to :class:`sklearn.linear_model.LogisticRegression`.
+    n_strata_columns
+        0 (default): classes are balanced over all rows. k > 0: the last k columns of X are a
+        one-hot stratum (e.g. :class:`~analysis.classifiers.features.StanceFeatures`'
+        ``strata`` block, the kind of target); they are not used as features. Classes are then
+        balanced *within* each stratum and probabilities corrected back to each stratum's own
+        label mix (add-one smoothed; a stratum without training rows gets the pooled mix). This
+        is for training data pooled from sources whose label mixes differ (the default model:
+        SemEval, against-heavy, and RumourEval, where deny is rare).
 
     Attributes
     ----------
@@ -44,45 +51,96 @@ class BalancedLogisticRegression(ClassifierMixin, BaseEstimator):
         Class labels.
     class_prior_ : ndarray
         Share of each class in the training labels.
+    stratum_prior_ : ndarray of shape (n_strata, n_classes)
+        Each stratum's smoothed class shares (one row of ``class_prior_`` without strata).
     decision_weights_ : ndarray
-        ``1 / class_prior_``: the predicted label is ``argmax(predict_proba * decision_weights_)``.
+        ``1 / class_prior_``: without strata the predicted label is
+        ``argmax(predict_proba * decision_weights_)``; with strata the weights are per row
+        (:meth:`row_decision_weights`).
     """
 
     def __init__(self, C: float = 1.0, tol: float = 1e-4, max_iter: int = 1000,
-                 random_state: int | None = None) -> None:
+                 random_state: int | None = None, n_strata_columns: int = 0) -> None:
         self.C = C
         self.tol = tol
         self.max_iter = max_iter
         self.random_state = random_state
+        self.n_strata_columns = n_strata_columns
+
+    def _split(self, X: object) -> tuple[object, np.ndarray | None]:
+        """(features, stratum index per row or None)."""
+        k = int(self.n_strata_columns)
+        if not k:
+            return X, None
+        n_cols = X.shape[1]
+        onehot = X[:, n_cols - k:]
+        onehot = onehot.toarray() if hasattr(onehot, "toarray") else np.asarray(onehot)
+        return X[:, :n_cols - k], np.asarray(onehot).argmax(axis=1)
 
     def fit(self, X: object, y: object) -> BalancedLogisticRegression:
         """Fit the balanced model and record the training class frequencies."""
-        self.model_ = LogisticRegression(C=self.C, tol=self.tol, max_iter=self.max_iter,
-                                         class_weight="balanced",
-                                         random_state=self.random_state).fit(X, y)
-        self.classes_ = self.model_.classes_
+        if int(self.n_strata_columns) < 0:
+            raise ValueError("n_strata_columns must be 0 or a positive number of columns")
+        features, strata = self._split(X)
         y_arr = np.asarray(y)
+        self.classes_ = np.unique(y_arr)
         counts = np.array([(y_arr == c).sum() for c in self.classes_], dtype=float)
         self.class_prior_ = counts / counts.sum()
         self.decision_weights_ = 1.0 / self.class_prior_
-        self.n_features_in_ = self.model_.n_features_in_
+        if strata is None:
+            self.stratum_prior_ = self.class_prior_[None, :]
+            self.model_ = LogisticRegression(C=self.C, tol=self.tol, max_iter=self.max_iter,
+                                             class_weight="balanced",
+                                             random_state=self.random_state).fit(features, y_arr)
+        else:
+            code = np.searchsorted(self.classes_, y_arr)
+            table = np.zeros((int(self.n_strata_columns), len(self.classes_)))
+            np.add.at(table, (strata, code), 1.0)
+            seen = table.sum(axis=1) > 0
+            smoothed = table + 1.0
+            prior = smoothed / smoothed.sum(axis=1, keepdims=True)
+            prior[~seen] = self.class_prior_
+            self.stratum_prior_ = prior
+            # balanced within each stratum, each stratum weighing as many rows as it has
+            weight = 1.0 / (prior[strata, code] * len(self.classes_))
+            self.model_ = LogisticRegression(C=self.C, tol=self.tol, max_iter=self.max_iter,
+                                             random_state=self.random_state).fit(
+                features, y_arr, sample_weight=weight / weight.mean())
+        self.n_features_in_ = X.shape[1]
         return self
 
     def decision_function(self, X: object) -> np.ndarray:
         """The balanced model's decision scores."""
         check_is_fitted(self, "model_")
-        return self.model_.decision_function(X)
+        return self.model_.decision_function(self._split(X)[0])
+
+    def _balanced_proba(self, X: object) -> tuple[np.ndarray, np.ndarray]:
+        features, strata = self._split(X)
+        prior = self.stratum_prior_[np.zeros(X.shape[0], dtype=int) if strata is None
+                                    else strata]
+        return self.model_.predict_proba(features), prior
 
     def predict_proba(self, X: object) -> np.ndarray:
-        """Class probabilities corrected back to the training label mix."""
+        """Class probabilities corrected back to the training label mix (of each row's
+        stratum)."""
         check_is_fitted(self, "model_")
-        proba = self.model_.predict_proba(X) * self.class_prior_
+        balanced, prior = self._balanced_proba(X)
+        proba = balanced * prior
         return proba / proba.sum(axis=1, keepdims=True)
+
+    def row_decision_weights(self, X: object) -> np.ndarray:
+        """Per-row decision weights: ``argmax(predict_proba(X) * row_decision_weights(X))`` is
+        :meth:`predict`."""
+        check_is_fitted(self, "model_")
+        _, strata = self._split(X)
+        if strata is None:
+            return np.broadcast_to(self.decision_weights_, (X.shape[0], len(self.classes_)))
+        return 1.0 / self.stratum_prior_[strata]
 
     def predict(self, X: object) -> np.ndarray:
         """Labels of the balanced model (equal cost per class)."""
         check_is_fitted(self, "model_")
-        return self.classes_[self.model_.predict_proba(X).argmax(axis=1)]
+        return self.classes_[self._balanced_proba(X)[0].argmax(axis=1)]
 
 
 def decision_weights(model: object) -> np.ndarray | None:
@@ -94,8 +152,24 @@ def decision_weights(model: object) -> np.ndarray | None:
     return None if weights is None else np.asarray(weights, dtype=float)
 
 
+def proba_and_weights(model: object, X: object) -> tuple[np.ndarray, np.ndarray | None]:
+    """``model.predict_proba(X)`` and the decision weights for these rows (one per row when the
+    classifier has :meth:`~BalancedLogisticRegression.row_decision_weights`, else
+    :func:`decision_weights`); a pipeline's features are computed once."""
+    step, features = model, X
+    if hasattr(model, "steps"):
+        step = model.steps[-1][1]
+        if len(model.steps) > 1:
+            features = model[:-1].transform(X)
+    proba = np.asarray(step.predict_proba(features), dtype=float)
+    if hasattr(step, "row_decision_weights"):
+        return proba, np.asarray(step.row_decision_weights(features), dtype=float)
+    return proba, decision_weights(step)
+
+
 def labels_from_proba(proba: np.ndarray, classes: list[str],
                       weights: np.ndarray | None) -> np.ndarray:
-    """Predicted labels from probabilities: argmax, after ``weights`` when given."""
+    """Predicted labels from probabilities: argmax, after ``weights`` when given (one row of
+    weights for all rows, or one per row)."""
     scores = proba if weights is None else proba * weights
     return np.asarray(classes, dtype=object)[scores.argmax(axis=1)]

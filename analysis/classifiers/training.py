@@ -15,7 +15,7 @@ from sklearn.base import clone
 from analysis import config
 from analysis.classifiers import metrics
 from analysis.classifiers.datasets import X_COLUMNS, frame_digest
-from analysis.classifiers.linear import decision_weights, labels_from_proba
+from analysis.classifiers.linear import labels_from_proba, proba_and_weights
 from analysis.errors import UserError
 
 
@@ -143,11 +143,11 @@ def _out_of_fold(estimator: object, frame: pd.DataFrame, settings: Sequence[dict
         for params in settings:
             model = _fit(clone(last).set_params(**params), fit_x, y[train])
             proba = np.zeros((len(test), len(classes)))
-            got = model.predict_proba(test_x)
+            got, weights = proba_and_weights(model, test_x)
             for j, c in enumerate(model.classes_):
                 proba[:, classes.index(c)] = got[:, j]
             out.append((proba, labels_from_proba(got, [str(c) for c in model.classes_],
-                                                 decision_weights(model))))
+                                                 weights)))
         return test, out
 
     results = Parallel(n_jobs=jobs)(delayed(run)(tr, te) for tr, te in folds)
@@ -328,7 +328,7 @@ def user_pipeline(n_rows: int, *, C: float = 1.0, seed: int = config.DEFAULT_SEE
 
     weights = dict(DEFAULT_WEIGHTS, char=0.0 if fast else 1.0)
     return make_pipeline(C, weights=weights, random_state=seed,
-                         min_target_count=max(20, n_rows // 100))
+                         min_target_count=max(20, n_rows // 100), strata=False)
 
 
 def evaluate_model(frame: pd.DataFrame, model: object, *,
@@ -440,9 +440,9 @@ def predict_out_of_group(frame: pd.DataFrame, model: object, groups: Sequence | 
         if hasattr(fitted, "random_state"):
             fitted.set_params(random_state=random_state)
         fitted.fit(X_train, y_train)
-        proba = fitted.predict_proba(X.iloc[test])
+        proba, weights = proba_and_weights(fitted, X.iloc[test])
         cls = [str(c) for c in fitted.classes_]
-        return test, proba, cls, labels_from_proba(proba, cls, decision_weights(fitted))
+        return test, proba, cls, labels_from_proba(proba, cls, weights)
 
     results = Parallel(n_jobs=jobs)(delayed(run)(group) for group in held)
     classes = sorted(set().union(*(set(c) for _, _, c, _ in results)) | set(y))
