@@ -4,9 +4,9 @@ An uncompressed file of JSON lines (twarc2, Pushshift NDJSON) bigger than two pa
 line ends into byte ranges of about :data:`PART_BYTES` (:func:`plan_parts`). Each part is read
 by :func:`read_part`: the loader's ``read_lines`` maps its lines to rows, a
 :class:`~analysis.loaders.chunks.Collector` types them in chunks (and detects their language)
-and spills them to a Parquet file; the part returns that file, the light columns, its rejects
-and counts. :class:`PartReader` runs the parts in a process pool (or in this process for one job)
-and gives the results back in input order, so the run that merges them (see
+and spills them to a temporary Arrow file; the part returns that file, the light columns, its
+rejects and counts. :class:`PartReader` runs the parts in a process pool (or in this process for
+one job) and gives the results back in input order, so the run that merges them (see
 :mod:`analysis.loaders.ingest`) builds the same table, rejects and summary whatever the number of
 jobs: line numbers are moved on by the lines of the parts before, and after a part whose loader
 stopped the rest of the file is dropped, as a serial read would stop there.
@@ -114,7 +114,7 @@ class PartResult:
 
 
 def read_part(task: PartTask) -> PartResult:
-    """Read one part: rows typed in chunks, spilled to Parquet (runs in a worker process)."""
+    """Read one part: rows typed in chunks and spilled (runs in a worker process)."""
     was_enabled = gc.isenabled()
     gc.disable()  # see analysis.loaders.ingest._gc_paused
     try:
