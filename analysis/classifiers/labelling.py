@@ -34,7 +34,8 @@ def labels_table(uids: Sequence, proba: np.ndarray, classes: Sequence[str], *,
                  weights: np.ndarray | None = None) -> pd.DataFrame:
     """The labels table: schema columns, with one ``proba_<label>`` column per class after
     ``label``. ``label`` is ``labels`` when given, else the class with the largest
-    ``proba * weights`` (``weights``: the model's decision weights, default none)."""
+    ``proba * weights`` (``weights``: the model's decision weights, one row for all rows or one
+    per row; default none)."""
     proba = np.asarray(proba, dtype=float)
     classes = [str(c) for c in classes]
     if labels is None:
