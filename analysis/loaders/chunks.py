@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from datetime import datetime
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -46,10 +47,12 @@ def _fast_column(values: list, dtype: object) -> pd.api.extensions.ExtensionArra
     :func:`analysis.schema.conform` accepts; anything doubtful raises (the careful path
     decides)."""
     if isinstance(dtype, pd.CategoricalDtype):
-        array = pd.Categorical(values, dtype=dtype)
-        if (array.codes == -1).sum() != sum(v is None for v in values):
+        lookup = _category_codes(dtype)
+        codes = np.fromiter((-1 if v is None else lookup.get(v, -2) for v in values),
+                            dtype=np.int16, count=len(values))
+        if (codes == -2).any():
             raise _NotFast  # a value outside the categories: conform reports it
-        return array
+        return pd.Categorical.from_codes(codes, dtype=dtype)
     if isinstance(dtype, pd.DatetimeTZDtype):
         if all(v is None or (type(v) is pd.Timestamp and v.tzinfo is not None)
                for v in values):
@@ -64,9 +67,17 @@ def _fast_column(values: list, dtype: object) -> pd.api.extensions.ExtensionArra
         return pd.array(pd.to_datetime(values, utc=True), dtype=dtype)
     if dtype == schema.STRING_LIST:
         return pd.arrays.ArrowExtensionArray(pa.array(values, type=pa.list_(pa.string())))
-    if dtype == schema.STRING or dtype in ("Int16", "Int64", "Float64", "boolean"):
+    if dtype == schema.STRING:
+        # Arrow builds it from str and None directly; anything else raises (careful path)
+        return pd.arrays.ArrowStringArray(pa.array(values, type=pa.large_string()))
+    if dtype in ("Int16", "Int64", "Float64", "boolean"):
         return pd.array(values, dtype=dtype)
     raise _NotFast
+
+
+@cache
+def _category_codes(dtype: pd.CategoricalDtype) -> dict[str, int]:
+    return {value: code for code, value in enumerate(dtype.categories)}
 
 
 def _fast_frame(rows: list[dict]) -> pd.DataFrame:
