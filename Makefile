@@ -35,6 +35,7 @@ benchmarks: $(VENV)/.installed-dev ## rerun every benchmark and update docs/benc
 	$(BIN)/python benchmarks/ingest.py
 	$(BIN)/python benchmarks/reddit_loaders.py
 	$(BIN)/python benchmarks/classifiers.py --write
+	$(BIN)/python benchmarks/classifier_choices.py --write
 	$(BIN)/python benchmarks/prevalence.py
 	$(BIN)/python benchmarks/annotate_agreement.py --write
 
