@@ -82,7 +82,7 @@ def _cached_model() -> tuple | None:
         if kind == "list":
             parts.append(values.tolist())
         elif kind == "numpy":
-            parts.append(values)
+            parts.append(np.asarray(values))  # a plain view of the mapped file: faster to index
         else:
             packed = array(_TYPECODES[values.dtype.itemsize])
             packed.frombytes(np.ascontiguousarray(values).tobytes())
