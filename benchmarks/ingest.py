@@ -366,9 +366,11 @@ spend about {400 * language_us / 1000:.0f} ms of CPU per MB on it alone (about
 {1000 / (400 * language_us / 1000):.0f} MB/s per core), so with language detection on the goal
 is out of reach on real data with 2 cores; `--no-language` skips it.
 
-Memory: {_memory_text(rows)}. Raw records and texts are never held for the whole file (each
-part is spilled); what still grows with the number of rows are the light columns for reply
-trees and duplicates (Arrow strings, a few hundred bytes per row at the peak). The Python
+Memory: {_memory_text(rows)}. **Memory is not flat**, but it no longer grows with the input's
+text: raw records and texts are never held for the whole file (each part is spilled); what still
+grows with the number of rows are the light columns for reply trees and duplicates (ids,
+pseudonymized authors, times as Arrow strings and arrays: a few hundred bytes per row at the
+peak, when reply trees are built). The Python
 function `ingest()`, which returns the table as a DataFrame, holds the whole table in memory by
 design.
 """
