@@ -13,6 +13,10 @@ stopped the rest of the file is dropped, as a serial read would stop there.
 
 A loader takes part in this by defining ``read_lines(path, lines, options)``: its ``read`` for
 an iterable of ``(line number, raw bytes)`` of a file read as JSON lines.
+
+Workers start with the platform's default method (``fork`` on Linux); :func:`read_part` is a
+module-level function and :class:`PartTask` a plain dataclass, so ``spawn`` works too. Each
+worker writes its own spill files, so only the light columns, rejects and counts travel back.
 """
 
 from __future__ import annotations
