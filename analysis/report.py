@@ -242,6 +242,11 @@ def summarize(spec: Study, posts: pd.DataFrame, truth: pd.DataFrame, labels: dic
     return "\n".join(lines).rstrip() + "\n"
 
 
+def _direction(first: float, later: float) -> int:
+    """-1, 0 or 1: whether a share falls, stays (to three decimals) or rises."""
+    return int(np.sign(round(later, 3) - round(first, 3)))
+
+
 def _timing_section(spec: Study, trend: pd.DataFrame) -> list[str]:
     by = spec.by[0]
     gold_timing = timing_table(trend, by, model=GOLD, method=None)
@@ -273,8 +278,9 @@ def _timing_section(spec: Study, trend: pd.DataFrame) -> list[str]:
                          f"({later - first:+.3f})")
             m_first = share(model_timing, group, label, early)
             m_later = share(model_timing, group, label, late)
-            if (later > first) != (m_later > m_first):
-                disagree.append(f"{label} of {group} rumours ({m_first:.3f} -> {m_later:.3f})")
+            if _direction(first, later) != _direction(m_first, m_later):
+                disagree.append(f"{label} of {group} rumours (model {m_first:.3f} -> "
+                                f"{m_later:.3f}; gold {first:.3f} -> {later:.3f})")
         lines.append(f"- gold, {by} = {group}: " + "; ".join(parts) + ".")
     unverified_support_early = (share(gold_timing, "unverified", "support", early)
                                 > share(gold_timing, "unverified", "support", late))
@@ -291,8 +297,9 @@ def _timing_section(spec: Study, trend: pd.DataFrame) -> list[str]:
                      "not higher later than in the first hour, so this timing check does not "
                      "show denials following debunking")
                   + "."]
-    lines += ["", f"The `{model_name}` model's estimate ({spec.primary_method}) moves the other "
-              f"way from the gold shares for: {', '.join(disagree)}. A study without gold "
+    lines += ["", f"The `{model_name}` model's estimate ({spec.primary_method}) does not move "
+              f"the way the gold shares do (up, down or flat to three decimals) for: "
+              f"{', '.join(disagree)}. A study without gold "
               "labels would draw the wrong conclusion there; validate on a hand-coded sample."
               if disagree else
               f"The `{model_name}` model's estimate ({spec.primary_method}) moves in the same "
