@@ -7,9 +7,10 @@ criticism where the gold share is 0.056. :class:`BalancedLogisticRegression` fit
 model and then undoes the reweighting in :meth:`~BalancedLogisticRegression.predict_proba`
 (multiplying by the training class frequencies and renormalising, the prior correction of Saerens
 et al. 2002, with factors that make the mean probability on the training rows equal the label mix:
-the bias-corrected calibration of Alexandari et al. 2020), while :meth:`~BalancedLogisticRegression.predict` keeps the balanced decision. The
-most probable class and the predicted label can therefore differ: labels are chosen with equal
-cost per class, probabilities estimate how likely each class is.
+the bias-corrected calibration of Alexandari et al. 2020), while
+:meth:`~BalancedLogisticRegression.predict` keeps the balanced decision. The most probable class
+and the predicted label can therefore differ: labels are chosen with equal cost per class,
+probabilities estimate how likely each class is.
 
 Examples
 --------
