@@ -211,6 +211,38 @@ def test_annotate_steps_refuse_in_one_line_and_keep_inputs(tmp_path, coded_sheet
     assert {p: p.read_bytes() for p in (sheet, gold)} == before
 
 
+@pytest.mark.parametrize("case", ["single-coder", "sample-is-a-file", "sample-lacks-sizes",
+                                  "sample-sizes-not-numbers"])
+def test_annotate_errors_about_a_file_name_it(tmp_path, coded_sheets, capsys, case):
+    """Regression: these errors did not say which file they were about, or raised a
+    KeyError / ValueError traceback."""
+    sheets, gold = coded_sheets
+    if case == "single-coder":
+        one = read_table(gold)
+        one = one[one["labeler_id"] == one["labeler_id"].iloc[0]]
+        bad = tmp_path / "one-coder.csv"
+        one.to_csv(bad, index=False)
+        args = ["agreement", str(bad)]
+    elif case == "sample-is-a-file":
+        bad = sheets / "sample.csv"
+        args = ["estimate", str(gold), "--sample", str(bad)]
+    else:
+        folder = tmp_path / "sample-folder"
+        folder.mkdir()
+        bad = folder / "sample.csv"
+        units = pd.read_csv(sheets / "sample.csv")
+        if case == "sample-lacks-sizes":
+            units = units.drop(columns="stratum_size")
+        else:
+            units["stratum_size"] = "many"
+        units.to_csv(bad, index=False)
+        args = ["estimate", str(gold), "--sample", str(folder)]
+    capsys.readouterr()
+    assert main(["annotate", *args]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {bad}: ") and err.count("\n") == 1
+
+
 def test_posts_table_saved_as_csv_is_read_like_parquet(tmp_path, posts_path, monkeypatch):
     csv_path = tmp_path / "posts.csv"
     write_table(conform(read_table(posts_path), POSTS), csv_path)

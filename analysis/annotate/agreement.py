@@ -325,7 +325,8 @@ def find_disagreements(gold: pd.DataFrame, posts: pd.DataFrame | None = None, *,
 def measure_agreement(gold: pd.DataFrame, *, posts: pd.DataFrame | None = None,
                       values: Sequence | None = None, n_boot: int = DEFAULT_N_BOOT,
                       ci: float = 0.95, random_state: int | None = None,
-                      coder_col: str = "labeler_id") -> AgreementReport:
+                      coder_col: str = "labeler_id",
+                      source: object | None = None) -> AgreementReport:
     """Agreement of the human coders in a long labels table.
 
     Parameters
@@ -338,6 +339,8 @@ def measure_agreement(gold: pd.DataFrame, *, posts: pd.DataFrame | None = None,
         The label domain (default: the labels seen).
     n_boot, ci, random_state
         Bootstrap resamples, interval level and seed for alpha's interval.
+    source
+        The file ``gold`` came from, named in the error when no post has two coders.
     """
     if not 0 < ci < 1:
         raise UserError(f"--ci must be between 0 and 1 (e.g. 0.95), not {ci}")
@@ -348,7 +351,7 @@ def measure_agreement(gold: pd.DataFrame, *, posts: pd.DataFrame | None = None,
     pairable = counts.sum(axis=1) >= 2
     if not pairable.any():
         raise UserError("no post was coded by two or more coders, so agreement cannot be "
-                        "measured; give some posts to several coders (--overlap)")
+                        "measured; give some posts to several coders (--overlap)", source)
     distance = distance_matrix(domain, "nominal")
     o = coincidence_matrix(counts)
     return AgreementReport(

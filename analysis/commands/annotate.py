@@ -224,7 +224,7 @@ def run_agreement(args: argparse.Namespace) -> int:
     gold = _read_gold(args.gold, args.task)
     posts = _read_posts(args.posts) if args.posts else None
     report = annotate.measure_agreement(gold, posts=posts, n_boot=args.n_boot, ci=args.ci,
-                                        random_state=args.seed)
+                                        random_state=args.seed, source=args.gold)
     print(report.to_text())
     if args.disagreements:
         write_table(report.disagreements, args.disagreements, overwrite_guard=inputs)
@@ -267,8 +267,17 @@ def run_adjudicate(args: argparse.Namespace) -> int:
 
 def run_estimate(args: argparse.Namespace) -> int:
     final = _read_gold(args.final, None)
+    if not args.sample.is_dir():
+        raise UserError("--sample takes the sheets folder that 'annotate sample' wrote (the one "
+                        f"with {SAMPLE_FILE} in it)", args.sample)
     units = read_table(args.sample / SAMPLE_FILE)
-    units["stratum_size"] = pd.to_numeric(units["stratum_size"])
+    missing = [c for c in ("uid", "stratum", "stratum_size") if c not in units.columns]
+    if missing:
+        raise UserError(f"not a sample file of 'annotate sample' (missing {', '.join(missing)})",
+                        args.sample / SAMPLE_FILE)
+    units["stratum_size"] = pd.to_numeric(units["stratum_size"], errors="coerce")
+    if units["stratum_size"].isna().any():
+        raise UserError("stratum_size must be a number in every row", args.sample / SAMPLE_FILE)
     shares = annotate.estimate_label_shares(final, units)
     print(shares.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     if args.output:
