@@ -4,6 +4,13 @@ URLs, @mentions and the ``#`` of hashtags are removed before detection, since th
 about the language. Texts with fewer than :data:`MIN_LETTERS` letters left get no guess (null).
 The confidence is py3langid's normalized probability of the chosen language, in [0, 1].
 
+:func:`detect_languages` classifies all texts of a chunk at once (:func:`classify_texts`): the
+same model and arithmetic as py3langid's ``classify``, with its byte-level DFA walked for all
+texts in lockstep with NumPy and the scores computed as one sparse matrix product, several times
+faster than one ``classify`` call per text. The languages are the same; the confidences differ
+from py3langid's by float rounding only (py3langid sums in float32, this in float64), under 1e-5.
+:func:`detect_language` (one text) calls py3langid itself.
+
 Examples
 --------
 >>> langs, conf = detect_languages(pd.Series(["Ceci n'est pas une pipe, c'est une image.",
@@ -21,6 +28,7 @@ import re
 import shutil
 import tempfile
 from array import array
+from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 
@@ -112,6 +120,145 @@ def _write_model_cache(folder: Path) -> None:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+#: Once fewer texts than this are still being walked, the rest of their bytes are walked one text
+#: at a time in Python: a NumPy step costs about 2.5 µs however few texts it moves, a byte in
+#: Python about 0.15 µs; on long texts lockstep was faster from about 16 texts on (2026-11-27).
+_LOCKSTEP_MIN_TEXTS = 16
+
+
+@lru_cache(maxsize=1)
+def _dfa(identifier) -> tuple:
+    """py3langid's tokenizer DFA for :func:`_walk`: next state by ``row base + byte`` (array and
+    the identifier's own sequence), the row base of each state (``tk_row << 8``; array and list)
+    and the feature each state emits (-1: none)."""
+    nextmove = identifier.tk_nextmove
+    rowbase = np.frombuffer(identifier.tk_row, dtype=f"u{identifier.tk_row.itemsize}")
+    rowbase = rowbase.astype(np.intp) << 8
+    return (np.frombuffer(nextmove, dtype=f"u{nextmove.itemsize}"), nextmove, rowbase,
+            rowbase.tolist(), np.asarray(identifier.tk_output, dtype=np.intp))
+
+
+def _walk(data: np.ndarray, lengths: np.ndarray, identifier) -> np.ndarray:
+    """The DFA state after each byte of texts laid end to end in ``data``, longest first.
+
+    All texts take a step at once, one byte position after the other (py3langid's
+    ``visit_counts`` walks one text at a time); since the longest texts come first, the texts
+    still running are always the first ``k``.
+    """
+    nextmove, nextmove_seq, rowbase, rowbase_seq, _ = _dfa(identifier)
+    starts = np.zeros(len(lengths), dtype=np.intp)
+    np.cumsum(lengths[:-1], out=starts[1:])
+    longest = int(lengths[0]) if len(lengths) else 0
+    # running[p]: how many texts have more than p bytes
+    running = np.searchsorted(-lengths, -np.arange(longest + 1), side="left")
+    states = np.empty(len(data), dtype=nextmove.dtype)
+    state = np.zeros(len(lengths), dtype=np.intp)
+    at = starts.copy()
+    position = 0
+    while position < longest and running[position] >= _LOCKSTEP_MIN_TEXTS:
+        k = running[position]
+        state, at = state[:k], at[:k]
+        state = nextmove[rowbase[state] + data[at]]
+        states[at] = state
+        at += 1
+        position += 1
+    tail = data.tobytes()
+    for i in range(int(running[position])):
+        current, walked = int(state[i]), []
+        begin, end = int(at[i]), int(starts[i] + lengths[i])
+        for byte in tail[begin:end]:
+            current = nextmove_seq[rowbase_seq[current] + byte]
+            walked.append(current)
+        states[begin:end] = walked
+    return states
+
+
+def _alias_pairs(classes: Sequence[str]) -> list[tuple[int, int]]:
+    """(first, repeat) column pairs of labels that occur more than once (py3langid folds them)."""
+    first: dict[str, int] = {}
+    pairs = []
+    for i, label in enumerate(classes):
+        if label in first:
+            pairs.append((first[label], i))
+        else:
+            first[label] = i
+    return pairs
+
+
+def classify_texts(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """py3langid's ``classify`` for many texts at once: language and confidence of each.
+
+    Same steps as py3langid (``_encode``, the DFA walk, naive Bayes scores from log1p feature
+    counts, a softmax at temperature sqrt(bytes), folding aliased labels, ``min_confidence``),
+    with all texts walked together and scored as one sparse matrix product in float64.
+
+    Parameters
+    ----------
+    texts
+        Texts (str, or UTF-8 bytes as py3langid takes them).
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        Languages (object array of str) and confidences (float64), in the order of ``texts``.
+
+    Examples
+    --------
+    >>> langs, conf = classify_texts(["Das ist ein ganz normaler deutscher Satz.", ""])
+    >>> langs.tolist()
+    ['de', 'sr']
+    >>> round(float(conf[1]), 4)  # no features: a uniform guess; sr folds two scripts
+    0.0141
+    """
+    from py3langid.langid import LanguageIdentifier
+    from scipy import sparse
+
+    identifier = _identifier()
+    if not identifier._norm_probs:  # _identifier() builds it so; the maths below assumes it
+        raise ValueError("classify_texts needs an identifier with norm_probs=True")
+    encoded = [LanguageIdentifier._encode(text) for text in texts]
+    n = len(encoded)
+    if not n:
+        return np.empty(0, dtype=object), np.empty(0, dtype=np.float64)
+    lengths = np.fromiter(map(len, encoded), dtype=np.intp, count=n)
+    order = np.argsort(-lengths, kind="stable")
+    lengths = lengths[order]
+    data = np.frombuffer(b"".join([encoded[i] for i in order]), dtype=np.uint8)
+    features = _dfa(identifier)[4][_walk(data, lengths, identifier)]
+    hit = features >= 0
+    rows = np.repeat(np.arange(n), lengths)[hit]
+    features = features[hit]
+
+    # a column for each feature that occurs; counts summed per (text, feature)
+    used = np.zeros(len(identifier.nb_ptc), dtype=bool)
+    used[features] = True
+    column_of = np.cumsum(used) - 1
+    counts = sparse.csr_matrix((np.ones(len(rows), dtype=np.float32),
+                                (rows, column_of[features])), shape=(n, int(used.sum())))
+    counts.sum_duplicates()
+    counts.data = np.log1p(counts.data).astype(np.float64)  # log1p in float32, as py3langid
+    table = np.asarray(identifier.nb_ptc[np.flatnonzero(used)], dtype=np.float64)
+    scores = np.asarray(counts @ table)
+    scores += identifier.nb_pc
+    scores[np.diff(counts.indptr) == 0] = 0.0  # no features: py3langid scores 0 (uniform)
+
+    scores *= (1.0 / np.sqrt(np.maximum(lengths, 1)))[:, None]
+    scores -= scores.max(axis=1, keepdims=True)
+    np.exp(scores, out=scores)
+    scores /= scores.sum(axis=1, keepdims=True)
+    for i, j in _alias_pairs(identifier.nb_classes):
+        scores[:, i] += scores[:, j]
+        scores[:, j] = 0.0
+    best = scores.argmax(axis=1)
+    confidences = np.empty(n, dtype=np.float64)
+    confidences[order] = scores[np.arange(n), best]
+    langs = np.empty(n, dtype=object)
+    langs[order] = np.asarray(identifier.nb_classes, dtype=object)[best]
+    if identifier.min_confidence is not None:
+        langs[confidences < identifier.min_confidence] = "und"
+    return langs, confidences
+
+
 def clean_text(text: str) -> str:
     """``text`` without URLs, @mentions and HTML entities; hashtags keep their word."""
     return _NOISE.sub(" ", _HASHTAG.sub(r"\1", text)).strip()
@@ -142,18 +289,25 @@ def detect_languages(texts: pd.Series) -> tuple[pd.Series, pd.Series]:
     tuple of pandas.Series
         ``(lang_detected, lang_confidence)`` with the index of ``texts``.
     """
-    cache: dict[str, tuple[str | None, float | None]] = {}
+    guesses: dict[str, tuple[str | None, float | None]] = {}
+    pending: list[str] = []
+    cleaned: list[str] = []
+    values = texts.astype("object").tolist()
+    for text in values:
+        if isinstance(text, str) and text not in guesses:
+            guesses[text] = (None, None)
+            clean = clean_text(text)
+            if sum(map(str.isalpha, clean)) >= MIN_LETTERS:
+                pending.append(text)
+                cleaned.append(clean)
+    found, confidences = classify_texts(cleaned)
+    for text, lang, confidence in zip(pending, found, confidences.tolist(), strict=True):
+        guesses[text] = (str(lang), min(max(confidence, 0.0), 1.0))
     langs: list[str | None] = []
     confs: list[float | None] = []
-    for text in texts.astype("object"):
-        if not isinstance(text, str):
-            langs.append(None)
-            confs.append(None)
-            continue
-        guess = cache.get(text)
-        if guess is None:
-            guess = cache[text] = detect_language(text)
-        langs.append(guess[0])
-        confs.append(guess[1])
+    for text in values:
+        lang, confidence = guesses[text] if isinstance(text, str) else (None, None)
+        langs.append(lang)
+        confs.append(confidence)
     return (pd.Series(pd.array(langs, dtype="string"), index=texts.index),
             pd.Series(pd.array(confs, dtype="Float64"), index=texts.index))
