@@ -232,3 +232,9 @@ def test_detect_languages_agrees_with_detect_language_text_by_text():
         else:
             assert lang == expected_lang
             assert abs(conf - expected_conf) < 1e-5
+
+
+def test_enough_letters_counts_letters_only_up_to_min_letters():
+    for n in range(MIN_LETTERS + 3):
+        text = "12 ?! " + "é" * n + " 3_4 😀"
+        assert language._enough_letters(text) == (n >= MIN_LETTERS)

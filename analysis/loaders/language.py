@@ -30,6 +30,7 @@ import tempfile
 from array import array
 from collections.abc import Sequence
 from functools import lru_cache
+from itertools import islice
 from pathlib import Path
 
 import numpy as np
@@ -245,13 +246,13 @@ def classify_texts(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     scores *= (1.0 / np.sqrt(np.maximum(lengths, 1)))[:, None]
     scores -= scores.max(axis=1, keepdims=True)
     np.exp(scores, out=scores)
-    scores /= scores.sum(axis=1, keepdims=True)
+    totals = scores.sum(axis=1)
     for i, j in _alias_pairs(identifier.nb_classes):
         scores[:, i] += scores[:, j]
         scores[:, j] = 0.0
-    best = scores.argmax(axis=1)
+    best = scores.argmax(axis=1)  # the softmax's denominator is the same for a whole row
     confidences = np.empty(n, dtype=np.float64)
-    confidences[order] = scores[np.arange(n), best]
+    confidences[order] = scores[np.arange(n), best] / totals
     langs = np.empty(n, dtype=object)
     langs[order] = np.asarray(identifier.nb_classes, dtype=object)[best]
     if identifier.min_confidence is not None:
@@ -264,12 +265,17 @@ def clean_text(text: str) -> str:
     return _NOISE.sub(" ", _HASHTAG.sub(r"\1", text)).strip()
 
 
+def _enough_letters(text: str) -> bool:
+    """Whether ``text`` has at least :data:`MIN_LETTERS` letters (stops counting there)."""
+    return next(islice(filter(str.isalpha, text), MIN_LETTERS - 1, None), None) is not None
+
+
 def detect_language(text: object) -> tuple[str | None, float | None]:
     """The language of one text and the detector's confidence, or ``(None, None)``."""
     if not isinstance(text, str) or not text:
         return None, None
     cleaned = clean_text(text)
-    if sum(map(str.isalpha, cleaned)) < MIN_LETTERS:
+    if not _enough_letters(cleaned):
         return None, None
     lang, confidence = _identifier().classify(cleaned)
     confidence = min(max(float(confidence), 0.0), 1.0)
@@ -297,7 +303,7 @@ def detect_languages(texts: pd.Series) -> tuple[pd.Series, pd.Series]:
         if isinstance(text, str) and text not in guesses:
             guesses[text] = (None, None)
             clean = clean_text(text)
-            if sum(map(str.isalpha, clean)) >= MIN_LETTERS:
+            if _enough_letters(clean):
                 pending.append(text)
                 cleaned.append(clean)
     found, confidences = classify_texts(cleaned)
