@@ -238,3 +238,13 @@ def test_enough_letters_counts_letters_only_up_to_min_letters():
     for n in range(MIN_LETTERS + 3):
         text = "12 ?! " + "é" * n + " 3_4 😀"
         assert language._enough_letters(text) == (n >= MIN_LETTERS)
+
+
+@pytest.mark.parametrize("block_bytes", [1, 10**9])
+def test_answers_do_not_depend_on_the_blocks(monkeypatch, block_bytes):
+    texts = list(_real_texts()[:500]) + MULTILINGUAL + ODD
+    expected = classify_texts(texts)
+    monkeypatch.setattr(language, "_BLOCK_BYTES", block_bytes)
+    langs, confs = classify_texts(texts)
+    assert langs.tolist() == expected[0].tolist()
+    assert np.array_equal(confs, expected[1])
