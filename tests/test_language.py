@@ -203,11 +203,16 @@ def test_classify_texts_gives_a_text_the_same_answer_whatever_else_is_in_the_bat
     assert classify_texts([])[0].tolist() == []
 
 
-@pytest.mark.parametrize("min_texts", [0, 10**9])
-def test_lockstep_and_one_text_at_a_time_walk_alike(monkeypatch, min_texts):
+@pytest.mark.parametrize(("setting", "value"), [
+    ("_LOCKSTEP_MIN_TEXTS", 0),  # every byte in lockstep
+    ("_LOCKSTEP_MIN_TEXTS", 10**9),  # every text on its own, in Python
+    ("_BLOCK_BYTES", 1),  # a block per text
+    ("_BLOCK_BYTES", 10**9),  # one block
+])
+def test_answers_do_not_depend_on_how_the_walk_and_the_blocks_go(monkeypatch, setting, value):
     texts = list(_real_texts()[:500]) + MULTILINGUAL + ODD
     expected = classify_texts(texts)
-    monkeypatch.setattr(language, "_LOCKSTEP_MIN_TEXTS", min_texts)
+    monkeypatch.setattr(language, setting, value)
     langs, confs = classify_texts(texts)
     assert langs.tolist() == expected[0].tolist()
     assert np.array_equal(confs, expected[1])
@@ -238,13 +243,3 @@ def test_enough_letters_counts_letters_only_up_to_min_letters():
     for n in range(MIN_LETTERS + 3):
         text = "12 ?! " + "é" * n + " 3_4 😀"
         assert language._enough_letters(text) == (n >= MIN_LETTERS)
-
-
-@pytest.mark.parametrize("block_bytes", [1, 10**9])
-def test_answers_do_not_depend_on_the_blocks(monkeypatch, block_bytes):
-    texts = list(_real_texts()[:500]) + MULTILINGUAL + ODD
-    expected = classify_texts(texts)
-    monkeypatch.setattr(language, "_BLOCK_BYTES", block_bytes)
-    langs, confs = classify_texts(texts)
-    assert langs.tolist() == expected[0].tolist()
-    assert np.array_equal(confs, expected[1])
