@@ -5,10 +5,10 @@ the chunks go while a run reads its inputs.
 chunks of :data:`CHUNK_ROWS` rows (with the detected language and pseudonymized authors when
 asked: both depend on the row alone) and hands them to a sink as Arrow tables:
 :class:`MemorySink` keeps them (for :func:`analysis.loaders.ingest.ingest`), :class:`SpillSink`
-writes them to temporary Arrow (IPC) files; both keep the :data:`LIGHT_COLUMNS` that reply trees
-and duplicates need. The same collector runs in the worker processes that read parts of a large
-file (:mod:`analysis.loaders.parts`), so a file read in parts gives the same chunks as one read
-whole.
+writes them to temporary Arrow (IPC) files; both keep the light columns that reply trees
+and duplicates need, as compact numbers (:func:`analysis.loaders.light.compact`). The same
+collector runs in the worker processes that read parts of a large file
+(:mod:`analysis.loaders.parts`), so a file read in parts gives the same chunks as one read whole.
 """
 
 from __future__ import annotations
@@ -26,15 +26,11 @@ import pyarrow.compute as pc
 from analysis import schema
 from analysis.errors import UserError
 from analysis.io import arrow_table
+from analysis.loaders import light
 from analysis.loaders.base import LOADER_VERSION, GoldLabel, Reject, make_uid
 
 #: Rows converted to a typed DataFrame at a time (raw records are never kept).
 CHUNK_ROWS = 5_000
-#: Columns that reply trees and duplicates need; kept in memory while the rest may be spilled.
-LIGHT_COLUMNS = ("uid", "platform", "id", "parent_id", "thread_id", "root_id", "author_id",
-                 "reply_to_author_id", "collected_at", "collection_role")
-
-
 _NAT = np.datetime64("NaT").view(np.int64)
 
 
@@ -238,25 +234,24 @@ class Collector:
 
 
 class _Sink:
-    """What both sinks share: the chunks as Arrow tables, and their light columns."""
+    """What both sinks share: the chunks as Arrow tables, and their light columns (compact:
+    :mod:`analysis.loaders.light`)."""
 
     def __init__(self) -> None:
         self.lights: list[pa.Table] = []
         self.rows = 0
 
-    def light(self) -> pd.DataFrame:
-        """The light columns of every row so far, with ``_pos`` (the row's position)."""
+    def light_table(self) -> pa.Table:
+        """The light columns of every row so far, as one Arrow table (rows in order)."""
+        if not self.lights:
+            return light.empty()
+        return pa.concat_tables(self.lights)
+
+    def pop_light(self) -> pa.Table:
+        """:meth:`light_table`, no longer kept here."""
         table = self.light_table()
         self.lights = []
-        frame = conform_posts(table.to_pandas(types_mapper=_arrow_types, ignore_metadata=True),
-                              LIGHT_COLUMNS)
-        return frame.assign(_pos=np.arange(len(frame)))
-
-    def light_table(self) -> pa.Table:
-        """The light columns of every row so far, as one Arrow table."""
-        if not self.lights:
-            return arrow_table(schema.empty(schema.POSTS)[list(LIGHT_COLUMNS)])
-        return pa.concat_tables(self.lights, promote_options="permissive")
+        return table
 
     def tables_with_offsets(self) -> Iterator[tuple[int, pa.Table]]:
         offset = 0
@@ -280,7 +275,7 @@ class MemorySink(_Sink):
 
     def _add_table(self, table: pa.Table) -> None:
         self.chunks.append(table)
-        self.lights.append(table.select(list(LIGHT_COLUMNS)))
+        self.lights.append(light.compact(table))
         self.rows += len(table)
 
     def add_part(self, path: Path, light: pa.Table, rows: int, line_offset: int) -> None:
@@ -340,7 +335,7 @@ class SpillSink(_Sink):
             self.writer = pa.ipc.new_file(str(path), table.schema)
             self.segments.append((path, 0))
         self.writer.write_table(table)
-        self.lights.append(table.select(list(LIGHT_COLUMNS)))
+        self.lights.append(light.compact(table))
         self.rows += len(frame)
 
     def add_part(self, path: Path, light: pa.Table, rows: int, line_offset: int) -> None:

@@ -48,7 +48,7 @@ import pyarrow.parquet as pq
 from analysis import __version__, config, schema
 from analysis.errors import UserError
 from analysis.io import arrow_table, atomic_path, sha256_file
-from analysis.loaders import REGISTRY
+from analysis.loaders import REGISTRY, light
 from analysis.loaders.base import (
     DECOMPRESSION_ERRORS,
     LOADER_VERSION,
@@ -299,11 +299,6 @@ def _progress(progress: bool | None):
     return tqdm(total=None, unit=" records", file=sys.stderr, mininterval=0.5, leave=False)
 
 
-#: Columns that :func:`_structure` decides for every kept row.
-STRUCTURE_COLUMNS = ("thread_id", "root_id", "depth", "author_is_op", "reply_to_author_id",
-                     "collection_role")
-
-
 def collapse_duplicates(light: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     """One row per uid (the latest ``collected_at`` wins; ties: the later input); matched if any
     copy was matched. ``light`` has a ``_pos`` column (position in the run); the result is in
@@ -324,32 +319,16 @@ def collapse_duplicates(light: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     return kept, len(light) - len(kept)
 
 
-def _structure(sink) -> tuple[pd.DataFrame, int]:
-    """Kept rows (``_pos``) with their reply-tree columns, and the number of duplicates."""
-    from analysis.loaders.threads import add_threads
-
-    kept, duplicates = collapse_duplicates(sink.light())
-    threaded = add_threads(kept.drop(columns=["uid", "collected_at"]))
-    del kept  # the light columns are not needed any more
-    return threaded[["_pos", *STRUCTURE_COLUMNS]].reset_index(drop=True), duplicates
+def _structure(sink) -> light.Structure:
+    """Kept rows and their reply trees, decided on the compact light columns (the same as
+    :func:`collapse_duplicates` and :func:`analysis.loaders.threads.add_threads` decide)."""
+    return light.structure(sink.pop_light())
 
 
-def _finish_tables(sink, structure: pd.DataFrame) -> Iterator[pa.Table]:
+def _finish_tables(sink, structure: light.Structure) -> Iterator[pa.Table]:
     """The final posts table, chunk by chunk: the kept rows with their reply-tree columns
     (languages and pseudonyms were filled in when the chunks were typed)."""
-    positions = structure["_pos"].to_numpy()
-    trees = arrow_table(structure[list(STRUCTURE_COLUMNS)])
-    for offset, table in sink.tables_with_offsets():
-        lo, hi = np.searchsorted(positions, [offset, offset + len(table)])
-        if hi == lo:
-            continue
-        rows = table.take(pa.array(positions[lo:hi] - offset))
-        tree = trees.slice(lo, hi - lo)
-        for column in STRUCTURE_COLUMNS:
-            index = rows.schema.get_field_index(column)
-            rows = rows.set_column(index, rows.schema.field(index),
-                                   tree[column].cast(rows.schema.field(index).type))
-        yield rows
+    return light.finish(sink.tables_with_offsets, structure)
 
 
 def _labels_frame(labels: list[GoldLabel]) -> pd.DataFrame:
@@ -424,12 +403,12 @@ def ingest(
         collected = _read_inputs(plan, options, sink, progress=progress,
                                  detect_language=detect_language, key=key, jobs=jobs,
                                  spill_dir=Path(tmp))
-    structure, duplicates = _structure(sink)
+    structure = _structure(sink)
     with _gc_paused():
         chunks = list(_finish_tables(sink, structure))
     posts = (to_frame(pa.concat_tables(chunks, promote_options="permissive")) if chunks
              else conform_posts(schema.empty(schema.POSTS)))
-    summary = _summary(collected, structure, duplicates, keep_authors=keep_authors,
+    summary = _summary(collected, structure, keep_authors=keep_authors,
                        key_fingerprint=key_fingerprint, detect_language=detect_language,
                        started=started)
     labels = _labels_frame(collected["labels"]) if collected["labels"] else pd.DataFrame()
@@ -456,6 +435,24 @@ def _key(keep_authors: bool, pseudonym_key: bytes | str | None) -> tuple[bytes |
 
     key = load_key(pseudonym_key)
     return key, key_id(key)
+
+
+@contextlib.contextmanager
+def _system_memory() -> Iterator[None]:
+    """Allocate Arrow memory with the C library's allocator meanwhile (the last pass of
+    :func:`ingest_to_files`, in the main process once the workers are done).
+
+    Arrow's default allocator (mimalloc) keeps the pages it freed: reading every chunk back and
+    writing it raised the main process's peak by about 50 MiB more than the system allocator
+    does (measured with benchmarks/ingest.py). Buffers remember their allocator, so those made
+    before are freed correctly.
+    """
+    previous = pa.default_memory_pool()
+    pa.set_memory_pool(pa.system_memory_pool())
+    try:
+        yield
+    finally:
+        pa.set_memory_pool(previous)
 
 
 @contextlib.contextmanager
@@ -531,7 +528,7 @@ def _merge_parts(results: Iterator[PartResult], collector: Collector, entry: dic
             break  # a serial read stops where the loader failed
 
 
-def _summary(collected: dict, structure: pd.DataFrame, duplicates: int, *, keep_authors: bool,
+def _summary(collected: dict, structure: light.Structure, *, keep_authors: bool,
              key_fingerprint: str | None, detect_language: bool, started: float) -> dict:
     rejects = collected["rejects"]
     reasons = Counter(_reason_key(r.reason) for r in rejects)
@@ -544,8 +541,8 @@ def _summary(collected: dict, structure: pd.DataFrame, duplicates: int, *, keep_
         "rows_read": collected["rows_read"],
         "rows_read_matched": collected["rows_read_matched"],
         "rows_written": len(structure),
-        "rows_context": int((structure["collection_role"] == "context").sum()),
-        "duplicates": duplicates,
+        "rows_context": structure.context,
+        "duplicates": structure.duplicates,
         "rejects": len(rejects),
         "rejects_by_reason": dict(sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))),
         "labels": len(collected["labels"]),
@@ -717,9 +714,10 @@ def ingest_to_files(
 ) -> tuple[IngestResult, dict[str, Path]]:
     """:func:`ingest` + :func:`write_outputs` without holding the posts table in memory.
 
-    Typed chunks are spilled to a temporary Parquet file (next to ``output`` when its folder
-    exists); only the columns that reply trees and duplicates need stay in memory. The output is
-    the same as ``write_outputs(ingest(paths, ...), output, paths)``.
+    Typed chunks are spilled to temporary Arrow files (next to ``output`` when its folder
+    exists); only the columns that reply trees and duplicates need stay in memory, as compact
+    numbers (:mod:`analysis.loaders.light`). The output is the same as
+    ``write_outputs(ingest(paths, ...), output, paths)``.
 
     Parameters
     ----------
@@ -756,42 +754,43 @@ def ingest_to_files(
                                          spill_dir=Path(tmp))
         finally:
             sink.close()
-        structure, duplicates = _structure(sink)
-        summary = _summary(collected, structure, duplicates, keep_authors=keep_authors,
-                           key_fingerprint=key_fingerprint, detect_language=detect_language,
-                           started=started)
-        labels = (_labels_frame(collected["labels"]) if collected["labels"]
-                  else pd.DataFrame())
-        result = IngestResult(posts=conform_posts(schema.empty(schema.POSTS)),
-                              rejects=collected["rejects"], labels=labels, summary=summary)
-        if strict and result.rejects:
-            return result, {}
-        if result.rejects and not summary["rows_read"]:
-            # every record was rejected (a truncated archive, the wrong --format): an empty
-            # posts table would look like a successful run
-            first = result.rejects[0]
-            raise UserError(f"no record could be read ({len(result.rejects)} rejected; first, "
-                            f"line {first.line}: {first.reason}); nothing written",
-                            first.file)
+        with _system_memory():
+            structure = _structure(sink)
+            summary = _summary(collected, structure, keep_authors=keep_authors,
+                               key_fingerprint=key_fingerprint, detect_language=detect_language,
+                               started=started)
+            labels = (_labels_frame(collected["labels"]) if collected["labels"]
+                      else pd.DataFrame())
+            result = IngestResult(posts=conform_posts(schema.empty(schema.POSTS)),
+                                  rejects=collected["rejects"], labels=labels, summary=summary)
+            if strict and result.rejects:
+                return result, {}
+            if result.rejects and not summary["rows_read"]:
+                # every record was rejected (a truncated archive, the wrong --format): an empty
+                # posts table would look like a successful run
+                first = result.rejects[0]
+                raise UserError(f"no record could be read ({len(result.rejects)} rejected; first, "
+                                f"line {first.line}: {first.reason}); nothing written",
+                                first.file)
 
-        def write_posts(dest: Path) -> int:
-            writer = None
-            count = 0
-            try:
-                for table in _finish_tables(sink, structure):
+            def write_posts(dest: Path) -> int:
+                writer = None
+                count = 0
+                try:
+                    for table in _finish_tables(sink, structure):
+                        if writer is None:
+                            writer = pq.ParquetWriter(dest, table.schema)
+                        writer.write_table(table)
+                        count += len(table)
                     if writer is None:
-                        writer = pq.ParquetWriter(dest, table.schema)
-                    writer.write_table(table)
-                    count += len(table)
-                if writer is None:
-                    empty = conform_posts(schema.empty(schema.POSTS))
-                    pq.write_table(arrow_table(empty), dest)
-            finally:
-                if writer is not None:
-                    writer.close()
-            return count
+                        empty = conform_posts(schema.empty(schema.POSTS))
+                        pq.write_table(arrow_table(empty), dest)
+                finally:
+                    if writer is not None:
+                        writer.close()
+                return count
 
-        with _gc_paused():
-            written = _write_files(result, output, paths, write_posts)
+            with _gc_paused():
+                written = _write_files(result, output, paths, write_posts)
         result.summary["seconds"] = round(time.perf_counter() - started, 3)
     return result, written

@@ -70,6 +70,42 @@ def _finder(keys: pa.Array):
     return find
 
 
+def ancestors(has_parent: np.ndarray, parent_pos: np.ndarray
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Where each post's parent chain ends, by pointer jumping.
+
+    Parameters
+    ----------
+    has_parent
+        Whether each post names a parent.
+    parent_pos
+        Position of each post's parent, -1 where it is not in the table.
+
+    Returns
+    -------
+    tuple
+        ``anc`` (position where the chain stops), ``dist`` (steps to it), ``resolved`` (the chain
+        stops at a real root: a post without a parent) and ``self_loop`` (the post names itself).
+    """
+    positions = np.arange(len(has_parent))
+    # Terminals point at themselves: roots (no parent), broken chains (parent not in the table)
+    # and self-replies.
+    missing = has_parent & (parent_pos < 0)
+    self_loop = has_parent & (parent_pos == positions)
+    terminal = ~has_parent | missing | self_loop
+    anc = np.where(terminal, positions, parent_pos)
+    dist = np.where(terminal, 0, 1).astype(np.int64)
+    for _ in range(MAX_ROUNDS):
+        nxt = anc[anc]
+        if np.array_equal(nxt, anc):
+            break
+        dist = dist + dist[anc]
+        anc = nxt
+    # A chain ends at a real root only if it stopped at a post without a parent.
+    resolved = (anc[anc] == anc) & ~has_parent[anc]
+    return anc, dist, resolved, self_loop
+
+
 def add_threads(posts: pd.DataFrame) -> pd.DataFrame:
     """Return a copy of ``posts`` with ``root_id``, ``depth``, ``thread_id``, ``author_is_op`` and
     ``reply_to_author_id`` filled in from the reply tree.
@@ -90,27 +126,11 @@ def add_threads(posts: pd.DataFrame) -> pd.DataFrame:
         A new frame with the index of ``posts``.
     """
     out = posts.copy(deep=False)  # copy-on-write (pandas 3): ``posts`` is never changed
-    n = len(posts)
     platform = pc.fill_null(arrow_strings(posts["platform"]), "")
     find = _finder(_keys(platform, posts["id"]))
     has_parent = posts["parent_id"].notna().to_numpy()
     parent_pos = np.where(has_parent, find(_keys(platform, posts["parent_id"])), -1)
-    positions = np.arange(n)
-    # Terminals point at themselves: roots (no parent), broken chains (parent not in the table)
-    # and self-replies. ``good`` marks terminals that are real roots.
-    missing = has_parent & (parent_pos < 0)
-    self_loop = has_parent & (parent_pos == positions)
-    terminal = ~has_parent | missing | self_loop
-    anc = np.where(terminal, positions, parent_pos)
-    dist = np.where(terminal, 0, 1).astype(np.int64)
-    for _ in range(MAX_ROUNDS):
-        nxt = anc[anc]
-        if np.array_equal(nxt, anc):
-            break
-        dist = dist + dist[anc]
-        anc = nxt
-    resolved = (anc[anc] == anc) & ~has_parent[anc]
-    # A chain ends at a real root only if it stopped at a post without a parent.
+    anc, dist, resolved, self_loop = ancestors(has_parent, parent_pos)
     depth = pd.array(np.where(resolved, np.minimum(dist, _INT16_MAX), 0), dtype="Int16")
     depth[~resolved] = pd.NA
     out["depth"] = pd.Series(depth, index=posts.index)

@@ -1,0 +1,291 @@
+"""The light columns of a run as compact fixed-width numbers: duplicates and reply trees.
+
+To collapse duplicates and build reply trees, an ingest run needs a few columns of every row
+until the end (:func:`analysis.loaders.ingest.ingest_to_files` spills the rest). Kept as strings
+they cost a few hundred bytes per row; :func:`compact` keeps them instead as 128-bit hashes
+(uid, ``platform NUL id`` and the same for parent and root ids, author), the collection time as
+int64 nanoseconds and the collection role as a small code: about 90 bytes per row. Each chunk is
+made compact where it is typed (in the worker process that read it, for a file read in parts).
+
+:func:`structure` decides on those arrays what :func:`analysis.loaders.ingest.collapse_duplicates`
+and :func:`analysis.loaders.threads.add_threads` decide on strings (the same rows kept, roots,
+depths, authors' roles); where a row's final values are strings of another row (the root's id,
+the parent's author) it returns that row's position, and :func:`finish` fills them in from the
+chunks in a last pass, keeping only the strings of rows that some other row refers to.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from analysis import schema
+from analysis.loaders.threads import ancestors
+
+#: Bytes per hash. 128 bits: among n distinct strings the chance that any two share a hash is
+#: about n**2 / 2**129, e.g. 1.5e-21 for 10**9 strings (a billion rows), so a collision (which
+#: would merge two posts or link a reply to the wrong parent) is practically impossible.
+HASH_BYTES = 16
+_HASH = pa.binary(HASH_BYTES)
+_SEPARATOR = pa.scalar("\x00", type=pa.large_string())
+#: ``collection_role`` codes (positions in :data:`analysis.schema.COLLECTION_ROLES`); null: -1.
+_ROLES = pa.array(schema.COLLECTION_ROLES, type=pa.large_string())
+_MATCHED = schema.COLLECTION_ROLES.index("matched")
+_CONTEXT = schema.COLLECTION_ROLES.index("context")
+_NAT = np.iinfo(np.int64).min  # pandas' NaT: sorts before every time, as na_position="first"
+#: The compact light columns of each row.
+SCHEMA = pa.schema([("uid", _HASH), ("key", _HASH), ("parent", _HASH), ("root", _HASH),
+                    ("author", _HASH), ("has_id", pa.bool_()), ("has_reply_to", pa.bool_()),
+                    ("collected_at", pa.int64()), ("role", pa.int8())])
+
+
+def hash_strings(values: pa.Array) -> pa.Array:
+    """blake2b (:data:`HASH_BYTES`) of each string's UTF-8 as ``fixed_size_binary``; nulls stay
+    null. Each distinct value is hashed once."""
+    encoded = pc.dictionary_encode(values)
+    digests = b"".join(hashlib.blake2b(value.encode(), digest_size=HASH_BYTES).digest()
+                       for value in encoded.dictionary.to_pylist())
+    dictionary = pa.FixedSizeBinaryArray.from_buffers(
+        _HASH, len(encoded.dictionary), [None, pa.py_buffer(digests)])
+    return dictionary.take(encoded.indices)
+
+
+def _strings(table: pa.Table, name: str) -> pa.Array:
+    column = table[name].combine_chunks()
+    if pa.types.is_dictionary(column.type):
+        column = column.dictionary_decode()
+    return column.cast(pa.large_string())
+
+
+def _keys(platform: pa.Array, ids: pa.Array) -> pa.Array:
+    """Hashes of ``platform NUL id`` (the key :mod:`analysis.loaders.threads` matches on), null
+    where ``ids`` is null."""
+    return hash_strings(pc.binary_join_element_wise(platform, ids, _SEPARATOR))
+
+
+def compact(table: pa.Table) -> pa.Table:
+    """The light columns of a typed chunk (see :data:`SCHEMA`)."""
+    platform = pc.fill_null(_strings(table, "platform"), "")
+    ids = _strings(table, "id")
+    role = pc.index_in(_strings(table, "collection_role"), value_set=_ROLES)
+    times = table["collected_at"].combine_chunks().cast(pa.int64())
+    return pa.table([
+        hash_strings(pc.fill_null(_strings(table, "uid"), "")),  # never null (see Collector)
+        _keys(platform, pc.fill_null(ids, "")),  # a null id matches as empty, as in threads
+        _keys(platform, _strings(table, "parent_id")),
+        _keys(platform, _strings(table, "root_id")),
+        hash_strings(_strings(table, "author_id")),
+        pc.is_valid(ids),
+        pc.is_valid(table["reply_to_author_id"].combine_chunks()),
+        pc.fill_null(times, _NAT),
+        pc.fill_null(role, -1).cast(pa.int8()),
+    ], schema=SCHEMA)
+
+
+def empty() -> pa.Table:
+    """A light table without rows."""
+    return SCHEMA.empty_table()
+
+
+@dataclass
+class Structure:
+    """What :func:`structure` decides for the kept rows (in input order).
+
+    Attributes
+    ----------
+    positions
+        Position in the run of each kept row (ascending).
+    depth, author_is_op
+        Arrow arrays (nulls where undecided).
+    role
+        ``collection_role`` codes (-1: null).
+    root_from
+        Position of the row whose ``id`` is the ``root_id`` (a real root the chain reaches),
+        -1 to keep the row's own ``root_id``.
+    author_from
+        Position of the parent whose ``author_id`` fills a null ``reply_to_author_id``; -1 when
+        none does.
+    duplicates
+        Rows dropped as duplicates.
+    """
+
+    positions: np.ndarray
+    depth: pa.Array
+    author_is_op: pa.Array
+    role: np.ndarray
+    root_from: np.ndarray
+    author_from: np.ndarray
+    duplicates: int
+
+    def __len__(self) -> int:
+        return len(self.positions)
+
+    @property
+    def context(self) -> int:
+        """Kept rows collected as context."""
+        return int((self.role == _CONTEXT).sum())
+
+
+def _hashes(column: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
+    """A hash column as numpy ``S16`` values (zeros where null), and where it is valid.
+
+    Numpy compares, sorts and searches ``S16`` values as the 16-byte strings they are, and frees
+    its large arrays when they are dropped (Arrow's hash tables over them cost about 100 bytes
+    per row, which its allocator keeps).
+    """
+    width = f"S{HASH_BYTES}"
+    parts = [np.frombuffer(chunk.buffers()[1], dtype=width, count=len(chunk),
+                           offset=chunk.offset * HASH_BYTES)
+             for chunk in column.chunks if len(chunk)]
+    values = np.concatenate(parts) if parts else np.empty(0, dtype=width)
+    valid = _flags(column.is_valid())
+    values[~valid] = b""
+    return values, valid
+
+
+def _flags(column: pa.ChunkedArray) -> np.ndarray:
+    return column.to_numpy().astype(bool) if len(column) else np.empty(0, dtype=bool)
+
+
+def _finder(keys: np.ndarray):
+    """``find(other, valid) -> positions``: the position in ``keys`` of each of ``other`` (the
+    last one when a key repeats, as in :func:`analysis.loaders.threads.add_threads`), -1 where
+    it is absent or not ``valid``."""
+    sorter = np.argsort(keys, kind="stable")
+    ordered = keys[sorter]
+
+    def find(other: np.ndarray, valid: np.ndarray | bool = True) -> np.ndarray:
+        if not len(ordered):
+            return np.full(len(other), -1, dtype=np.int64)
+        at = np.searchsorted(ordered, other, side="right") - 1
+        hit = valid & (at >= 0) & (ordered[np.maximum(at, 0)] == other)
+        return np.where(hit, sorter[np.maximum(at, 0)], -1)
+
+    return find
+
+
+def _kept(uid: np.ndarray, times: np.ndarray, role: np.ndarray
+          ) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of the rows kept (one per uid: the latest ``collected_at``, ties: the later
+    row) and their role (matched if any copy was)."""
+    n = len(uid)
+    order = np.lexsort((np.arange(n), times, uid))
+    grouped = uid[order]
+    starts = np.ones(n, dtype=bool)
+    starts[1:] = grouped[1:] != grouped[:-1]
+    ends = np.ones(n, dtype=bool)
+    ends[:-1] = starts[1:]
+    group = np.cumsum(starts) - 1
+    any_matched = np.zeros(int(starts.sum()), dtype=bool)
+    any_matched[group[role[order] == _MATCHED]] = True
+    last = order[ends]
+    roles = np.where(any_matched[group[ends]], _MATCHED, role[last]).astype(np.int8)
+    by_position = np.argsort(last)
+    return last[by_position], roles[by_position]
+
+
+def _masked(positions: np.ndarray) -> pa.Array:
+    """``positions`` as Arrow indices, null where negative (a ``take`` gives null there)."""
+    return pa.array(positions, mask=positions < 0, type=pa.int64())
+
+
+def structure(light: pa.Table) -> Structure:
+    """Duplicates and reply trees from the light columns of every row of a run (in order)."""
+    uid, _ = _hashes(light["uid"])
+    kept, role = _kept(uid, light["collected_at"].to_numpy(), light["role"].to_numpy())
+    del uid
+    every = len(kept) == len(light)
+
+    def column(name: str) -> tuple[np.ndarray, np.ndarray]:
+        values, valid = _hashes(light[name])
+        return (values, valid) if every else (values[kept], valid[kept])
+
+    key, _ = column("key")
+    find = _finder(key)
+    parent, has_parent = column("parent")
+    parent_pos = find(parent, has_parent)
+    del parent
+    anc, dist, resolved, self_loop = ancestors(has_parent, parent_pos)
+    depth = pa.array(np.minimum(dist, np.iinfo(np.int16).max).astype(np.int16), mask=~resolved)
+    # the root whose author decides author_is_op: the chain's root by its id, else the given one
+    has_id = _flags(light["has_id"])[kept]
+    by_chain = resolved & has_id[anc]
+    root, has_root = column("root")
+    by_given = ~resolved & has_root
+    root_pos = np.full(len(kept), -1, dtype=np.int64)
+    root_pos[by_chain] = find(key[anc[by_chain]])
+    root_pos[by_given] = find(root[by_given])
+    del key, root
+    author, has_author = column("author")
+    at = np.maximum(root_pos, 0)
+    author_is_op = pa.array(author == author[at],
+                            mask=~(has_author & (root_pos >= 0) & has_author[at]))
+    asks = (has_parent & ~self_loop & (parent_pos >= 0)
+            & ~_flags(light["has_reply_to"])[kept])
+    return Structure(positions=kept, depth=depth, author_is_op=author_is_op, role=role,
+                     root_from=np.where(resolved, kept[anc], -1),
+                     author_from=np.where(asks, kept[np.maximum(parent_pos, 0)], -1),
+                     duplicates=len(light) - len(kept))
+
+
+def _gather(tables: Callable[[], Iterator[tuple[int, pa.Table]]], wanted: dict[str, np.ndarray]
+            ) -> dict[str, pa.Array]:
+    """``column -> values`` at the (sorted, distinct) positions ``wanted[column]``, in one pass
+    over the chunks."""
+    found: dict[str, list[pa.Array]] = {name: [] for name in wanted}
+    for offset, table in tables():
+        for name, positions in wanted.items():
+            lo, hi = np.searchsorted(positions, [offset, offset + len(table)])
+            if hi > lo:
+                found[name].append(_strings(table.take(pa.array(positions[lo:hi] - offset)),
+                                            name))
+    return {name: pa.concat_arrays(parts) if parts else pa.array([], pa.large_string())
+            for name, parts in found.items()}
+
+
+def _lookup(values: pa.Array, wanted: np.ndarray, sources: np.ndarray) -> pa.Array:
+    """``values`` (at positions ``wanted``) for each of ``sources``; null where it is -1."""
+    at = np.searchsorted(wanted, sources)
+    return values.take(_masked(np.where(sources >= 0, at, -1)))
+
+
+def finish(tables: Callable[[], Iterator[tuple[int, pa.Table]]], plan: Structure
+           ) -> Iterator[pa.Table]:
+    """The kept rows of the chunks ``tables()`` yields (``(offset, table)``, twice: once to
+    gather the strings rows refer to, once to finish), with their reply-tree columns."""
+    own = plan.root_from == plan.positions
+    root_wanted = np.unique(plan.root_from[(plan.root_from >= 0) & ~own])
+    author_wanted = np.unique(plan.author_from[plan.author_from >= 0])
+    strings = _gather(tables, {"id": root_wanted, "author_id": author_wanted})
+    roles = pa.DictionaryArray.from_arrays(_masked(plan.role.astype(np.int64)).cast(pa.int8()),
+                                           _ROLES)
+    for offset, table in tables():
+        lo, hi = np.searchsorted(plan.positions, [offset, offset + len(table)])
+        if hi == lo:
+            continue
+        rows = table.take(pa.array(plan.positions[lo:hi] - offset))
+        root_from = plan.root_from[lo:hi]
+        chain = pc.if_else(pa.array(own[lo:hi]), _strings(rows, "id"),
+                           _lookup(strings["id"], root_wanted,
+                                   np.where(own[lo:hi], -1, root_from)))
+        root_id = pc.if_else(pa.array(root_from >= 0), chain, _strings(rows, "root_id"))
+        parent_author = _lookup(strings["author_id"], author_wanted, plan.author_from[lo:hi])
+        values = {
+            "thread_id": pc.coalesce(_strings(rows, "thread_id"), root_id),
+            "root_id": root_id,
+            "depth": plan.depth.slice(lo, hi - lo),
+            "author_is_op": plan.author_is_op.slice(lo, hi - lo),
+            "reply_to_author_id": pc.coalesce(_strings(rows, "reply_to_author_id"),
+                                              parent_author),
+            "collection_role": roles.slice(lo, hi - lo),
+        }
+        for name, column in values.items():
+            index = rows.schema.get_field_index(name)
+            field = rows.schema.field(index)
+            rows = rows.set_column(index, field, column.cast(field.type))
+        yield rows
