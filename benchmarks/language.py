@@ -10,7 +10,9 @@ the best of ``--repeat`` runs. Timed:
 - ``classify_texts``: the batch path, in chunks of ``--chunk`` texts (ingest types chunks of
   5,000 rows);
 - ``detect_languages`` before and after: the whole function on the same chunks, raw texts in
-  (cleaning, letter counts, the Series out), the old per-text loop against the current one.
+  (cleaning, letter counts, the Series out), the old per-text loop against the current one;
+- ``classify`` and ``classify_texts`` on 1,880 long texts (20 of the texts above joined, about
+  2 KB each, as long Reddit comments are).
 
 It also says how the answers compare: texts compared, languages that differ, largest confidence
 difference. Prints a Markdown section; ``--write`` puts it into docs/benchmarks.md as
@@ -102,8 +104,10 @@ def main(argv: list[str] | None = None) -> int:
     identifier = language._identifier()
     language.classify_texts(texts[:100])  # warm up: model and DFA arrays loaded
 
-    expected = [identifier.classify(t) for t in texts]
-    found = [language.classify_texts(chunk) for chunk in chunks]
+    longs = [" ".join(texts[i:i + 20]) for i in range(0, len(texts) - 19, 20)]
+    expected = [identifier.classify(t) for t in texts + longs]
+    found = [language.classify_texts(chunk) for chunk in chunks] + [
+        language.classify_texts(longs)]
     langs = np.concatenate([f[0] for f in found])
     confs = np.concatenate([f[1] for f in found])
     differ = int(sum(a != b for a, (b, _) in zip(langs, expected, strict=True)))
@@ -113,12 +117,19 @@ def main(argv: list[str] | None = None) -> int:
     batch = best_time(lambda: [language.classify_texts(c) for c in chunks], args.repeat)
     before = best_time(lambda: [detect_languages_before(c) for c in raw_chunks], args.repeat)
     after = best_time(lambda: [language.detect_languages(c) for c in raw_chunks], args.repeat)
+    long_per_text = best_time(lambda: [identifier.classify(t) for t in longs], args.repeat)
+    long_batch = best_time(lambda: language.classify_texts(longs), args.repeat)
+    long_bytes = sum(len(t.encode()) for t in longs) / len(longs)
     mean_bytes = sum(len(t.encode()) for t in texts) / len(texts)
 
     rows = [("py3langid `classify`, one text at a time", len(texts), per_text),
             (f"`classify_texts`, chunks of {args.chunk:,}", len(texts), batch),
             (f"`detect_languages` before (raw texts, chunks of {args.chunk:,})", len(raw), before),
-            (f"`detect_languages` now (raw texts, chunks of {args.chunk:,})", len(raw), after)]
+            (f"`detect_languages` now (raw texts, chunks of {args.chunk:,})", len(raw), after),
+            (f"py3langid `classify`, long texts ({long_bytes:,.0f} bytes)", len(longs),
+             long_per_text),
+            (f"`classify_texts`, long texts ({long_bytes:,.0f} bytes), one call", len(longs),
+             long_batch)]
     now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     lines = [f"Command: `python benchmarks/language.py` (run {now}, {os.cpu_count()} cores, one "
              f"used, Python {platform.python_version()}, {platform.machine()}, "
@@ -131,9 +142,11 @@ def main(argv: list[str] | None = None) -> int:
     for what, count, seconds in rows:
         lines.append(f"| {what} | {count:,} | {seconds:.2f} | {count / seconds:,.0f} "
                      f"| {seconds / count * 1e6:.1f} |")
-    lines += ["", f"Speed-up: `classify_texts` {per_text / batch:.1f}x py3langid per text; "
+    lines += ["", f"Speed-up: `classify_texts` {per_text / batch:.1f}x py3langid per text "
+              f"({long_per_text / long_batch:.1f}x on the long texts); "
               f"`detect_languages` {before / after:.1f}x.", "",
-              f"Same answers: {len(texts):,} texts compared with py3langid's `classify`; "
+              f"Same answers: {len(texts) + len(longs):,} texts compared with py3langid's "
+              "`classify`; "
               f"{differ} languages differ; largest confidence difference {largest:.1e} "
               "(py3langid sums scores in float32, `classify_texts` in float64)."]
     body = "\n".join(lines)
