@@ -66,6 +66,7 @@ from analysis.loaders.chunks import (  # noqa: F401 - CHUNK_ROWS and conform_pos
     conform_posts,
     guarded,
     new_entry,
+    system_memory,
     to_frame,
 )
 from analysis.loaders.parts import (
@@ -438,24 +439,6 @@ def _key(keep_authors: bool, pseudonym_key: bytes | str | None) -> tuple[bytes |
 
 
 @contextlib.contextmanager
-def _system_memory() -> Iterator[None]:
-    """Allocate Arrow memory with the C library's allocator meanwhile (the last pass of
-    :func:`ingest_to_files`, in the main process once the workers are done).
-
-    Arrow's default allocator (mimalloc) keeps the pages it freed: reading every chunk back and
-    writing it raised the main process's peak by about 50 MiB more than the system allocator
-    does (measured with benchmarks/ingest.py). Buffers remember their allocator, so those made
-    before are freed correctly.
-    """
-    previous = pa.default_memory_pool()
-    pa.set_memory_pool(pa.system_memory_pool())
-    try:
-        yield
-    finally:
-        pa.set_memory_pool(previous)
-
-
-@contextlib.contextmanager
 def _gc_paused() -> Iterator[None]:
     """Pause the cyclic garbage collector while many small objects are made and dropped.
 
@@ -744,7 +727,8 @@ def ingest_to_files(
     plan = plan_inputs(paths, format, mapped=bool(field_map))
     parent = Path(output).parent
     spill_dir = parent if parent.is_dir() else None
-    with tempfile.TemporaryDirectory(prefix=".ingest-spill-", dir=spill_dir) as tmp:
+    with system_memory(), tempfile.TemporaryDirectory(prefix=".ingest-spill-",
+                                                      dir=spill_dir) as tmp:
         key, key_fingerprint = _key(keep_authors, pseudonym_key)
         sink = SpillSink(Path(tmp))
         try:
@@ -754,43 +738,42 @@ def ingest_to_files(
                                          spill_dir=Path(tmp))
         finally:
             sink.close()
-        with _system_memory():
-            structure = _structure(sink)
-            summary = _summary(collected, structure, keep_authors=keep_authors,
-                               key_fingerprint=key_fingerprint, detect_language=detect_language,
-                               started=started)
-            labels = (_labels_frame(collected["labels"]) if collected["labels"]
-                      else pd.DataFrame())
-            result = IngestResult(posts=conform_posts(schema.empty(schema.POSTS)),
-                                  rejects=collected["rejects"], labels=labels, summary=summary)
-            if strict and result.rejects:
-                return result, {}
-            if result.rejects and not summary["rows_read"]:
-                # every record was rejected (a truncated archive, the wrong --format): an empty
-                # posts table would look like a successful run
-                first = result.rejects[0]
-                raise UserError(f"no record could be read ({len(result.rejects)} rejected; first, "
-                                f"line {first.line}: {first.reason}); nothing written",
-                                first.file)
+        structure = _structure(sink)
+        summary = _summary(collected, structure, keep_authors=keep_authors,
+                           key_fingerprint=key_fingerprint, detect_language=detect_language,
+                           started=started)
+        labels = (_labels_frame(collected["labels"]) if collected["labels"]
+                  else pd.DataFrame())
+        result = IngestResult(posts=conform_posts(schema.empty(schema.POSTS)),
+                              rejects=collected["rejects"], labels=labels, summary=summary)
+        if strict and result.rejects:
+            return result, {}
+        if result.rejects and not summary["rows_read"]:
+            # every record was rejected (a truncated archive, the wrong --format): an empty
+            # posts table would look like a successful run
+            first = result.rejects[0]
+            raise UserError(f"no record could be read ({len(result.rejects)} rejected; first, "
+                            f"line {first.line}: {first.reason}); nothing written",
+                            first.file)
 
-            def write_posts(dest: Path) -> int:
-                writer = None
-                count = 0
-                try:
-                    for table in _finish_tables(sink, structure):
-                        if writer is None:
-                            writer = pq.ParquetWriter(dest, table.schema)
-                        writer.write_table(table)
-                        count += len(table)
+        def write_posts(dest: Path) -> int:
+            writer = None
+            count = 0
+            try:
+                for table in _finish_tables(sink, structure):
                     if writer is None:
-                        empty = conform_posts(schema.empty(schema.POSTS))
-                        pq.write_table(arrow_table(empty), dest)
-                finally:
-                    if writer is not None:
-                        writer.close()
-                return count
+                        writer = pq.ParquetWriter(dest, table.schema)
+                    writer.write_table(table)
+                    count += len(table)
+                if writer is None:
+                    empty = conform_posts(schema.empty(schema.POSTS))
+                    pq.write_table(arrow_table(empty), dest)
+            finally:
+                if writer is not None:
+                    writer.close()
+            return count
 
-            with _gc_paused():
-                written = _write_files(result, output, paths, write_posts)
+        with _gc_paused():
+            written = _write_files(result, output, paths, write_posts)
         result.summary["seconds"] = round(time.perf_counter() - started, 3)
     return result, written

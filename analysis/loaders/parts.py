@@ -41,7 +41,7 @@ from analysis.loaders.base import (
     iter_lines_between,
     line_ranges,
 )
-from analysis.loaders.chunks import Collector, SpillSink, guarded
+from analysis.loaders.chunks import Collector, SpillSink, guarded, system_memory
 
 #: Bytes of input per part (a file is read in parts when it has at least two).
 PART_BYTES = 8 * 1024 * 1024
@@ -122,25 +122,30 @@ def read_part(task: PartTask) -> PartResult:
     was_enabled = gc.isenabled()
     gc.disable()  # see analysis.loaders.ingest._gc_paused
     try:
-        path = Path(task.path)
-        sink = SpillSink(Path(task.spill_dir), prefix=f"part-{task.number:06d}-")
-        collector = Collector(sink, detect_language=task.detect_language, key=task.key)
-        counts = {"rows": 0, "rejects": 0, "labels": 0}
-        state: dict = {}
-        lines = iter_lines_between(path, task.start, task.end)
-        records = loader_module(task.format).read_lines(path, lines, task.options)
-        collector.add(guarded(records, path, task.format, state), counts, path, task.format)
-        collector.flush()
-        sink.close()
-        return PartResult(task=task, spill=[str(p) for p, _ in sink.segments],
-                          light=sink.light_table() if sink.rows else None, rows=sink.rows,
-                          rows_read=counts["rows"], matched=collector.matched,
-                          rejects=collector.rejects, labels=collector.labels, counts=counts,
-                          lines=count_lines(path, task.start, task.end),
-                          stopped=bool(state.get("stopped")))
+        with system_memory():
+            return _read_part(task)
     finally:
         if was_enabled:
             gc.enable()
+
+
+def _read_part(task: PartTask) -> PartResult:
+    path = Path(task.path)
+    sink = SpillSink(Path(task.spill_dir), prefix=f"part-{task.number:06d}-")
+    collector = Collector(sink, detect_language=task.detect_language, key=task.key)
+    counts = {"rows": 0, "rejects": 0, "labels": 0}
+    state: dict = {}
+    lines = iter_lines_between(path, task.start, task.end)
+    records = loader_module(task.format).read_lines(path, lines, task.options)
+    collector.add(guarded(records, path, task.format, state), counts, path, task.format)
+    collector.flush()
+    sink.close()
+    return PartResult(task=task, spill=[str(p) for p, _ in sink.segments],
+                      light=sink.light_table() if sink.rows else None, rows=sink.rows,
+                      rows_read=counts["rows"], matched=collector.matched,
+                      rejects=collector.rejects, labels=collector.labels, counts=counts,
+                      lines=count_lines(path, task.start, task.end),
+                      stopped=bool(state.get("stopped")))
 
 
 def shift_lines(rejects: Iterable[Reject], offset: int) -> list[Reject]:
