@@ -754,10 +754,7 @@ def _loop_groups(n_groups, order, bounds, cluster, onehot, probabilities, method
         estimate[g] = _shares(method, hard, soft, None, calib, point=True)
         if n_boot:
             weights = _cluster_weights(local, n_boot, rng)
-            if method == "pcc":
-                reps = drawn_label_shares(soft, weights, rng)
-            else:
-                reps = _shares(method, hard, soft, weights, calib, point=False)
+            reps = _shares(method, hard, soft, weights, calib, point=False, rng=rng)
             low[g], high[g] = np.nanquantile(reps, [alpha, 1 - alpha], axis=0)
 
 
@@ -809,7 +806,12 @@ def drawn_label_shares(probabilities: np.ndarray, weights: np.ndarray,
     return quantify.counts_to_shares(counts)
 
 
-def _shares(method, hard, soft, weights, calib: _Calibration, *, point: bool) -> np.ndarray:
+def _shares(method, hard, soft, weights, calib: _Calibration, *, point: bool,
+            rng: np.random.Generator | None = None) -> np.ndarray:
+    """The shares of one bin (``point``) or their bootstrap replicates (``weights``: how often
+    each reply's thread was drawn; ``rng`` for pcc's label draws)."""
+    if method == "pcc" and not point:
+        return drawn_label_shares(soft, weights, rng)
     if method in ("cc", "acc"):
         observed = quantify.probabilistic_classify_and_count(hard, weights)
     elif method in ("pcc", "pacc"):
