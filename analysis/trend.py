@@ -79,6 +79,10 @@ class _Calibration:
     weights: np.ndarray | None = None  # validation bootstrap weights (B, n)
     correction: np.ndarray | None = None  # EM bias correction (K,), see quantify.bias_correction
     correction_reps: np.ndarray | None = None  # (B, K)
+    gold: np.ndarray | None = None  # validation gold label codes (n,)
+    predicted: np.ndarray | None = None  # validation predicted label codes (n,)
+    clusters: np.ndarray | None = None  # validation thread codes (n,); items without threads
+    by_thread: bool = False  # whether ``clusters`` are threads (else single items)
 
     def with_bias_correction(self) -> _Calibration:
         """The same, plus the bias correction of the posteriors (for ``emq``)."""
@@ -199,15 +203,15 @@ def estimate_shares(
     rng = (random_state if isinstance(random_state, np.random.Generator)
            else np.random.default_rng(random_state))
     calib = _calibration(validation, confusion, labels, classes, n_boot, rng)
-    method = _resolve_method(method, probabilities is not None, calib)
-    if method == "emq":
-        calib = calib.with_bias_correction()
-
     combos, combo_codes = _combos(frame, by)
     n_bins = len(starts)
     group = combo_codes * n_bins + frame["_bin"].to_numpy()
     cluster = pd.factorize(frame["_thread"])[0]
     n_groups = len(combos) * n_bins
+    method = _resolve_method(method, probabilities is not None, calib,
+                             _typical_bin_size(group, cluster, calib.by_thread))
+    if method == "emq":
+        calib = calib.with_bias_correction()
     estimate, low, high, n_posts, n_threads = _estimate_groups(
         group, cluster, n_groups, predictions, probabilities, len(classes), method, calib,
         n_boot, ci, rng)
@@ -651,10 +655,11 @@ def _calibration_from_validation(validation: pd.DataFrame, labels: pd.DataFrame,
             len(gold), -1)
         soft = quantify.rates_from_counts(soft_pair.sum(axis=0).reshape(n_classes, n_classes))
     hard_reps = soft_reps = prior_reps = weights = None
+    by_thread = "thread_id" in frame.columns
+    clusters = (pd.factorize(frame["thread_id"].astype("string").fillna(
+        frame.get("uid", pd.Series(range(len(frame)))).astype("string")))[0]
+        if by_thread else np.arange(len(frame)))
     if n_boot:
-        clusters = (pd.factorize(frame["thread_id"].astype("string").fillna(
-            frame.get("uid", pd.Series(range(len(frame)))).astype("string")))[0]
-            if "thread_id" in frame.columns else np.arange(len(frame)))
         weights = _cluster_weights(clusters, n_boot, rng)  # (B, n)
         draws = (weights @ onehot_pair).reshape(n_boot, n_classes, n_classes)
         hard_reps = quantify.fill_empty_rows(quantify.rates_from_counts(draws), hard)
@@ -663,7 +668,8 @@ def _calibration_from_validation(validation: pd.DataFrame, labels: pd.DataFrame,
             soft_draws = (weights @ soft_pair).reshape(n_boot, n_classes, n_classes)
             soft_reps = quantify.fill_empty_rows(quantify.rates_from_counts(soft_draws), soft)
     return _Calibration(hard, soft, prior, hard_reps, soft_reps, prior_reps,
-                        probabilities=probabilities, weights=weights)
+                        probabilities=probabilities, weights=weights, gold=gold,
+                        predicted=predicted, clusters=clusters, by_thread=by_thread)
 
 
 def _cluster_weights(clusters: np.ndarray, n_boot: int, rng: np.random.Generator) -> np.ndarray:
@@ -678,26 +684,49 @@ def _cluster_weights(clusters: np.ndarray, n_boot: int, rng: np.random.Generator
     return draws[:, clusters].astype(float)
 
 
-def _resolve_method(method: str, has_probabilities: bool, calib: _Calibration) -> str:
+def _typical_bin_size(group: np.ndarray, cluster: np.ndarray, by_thread: bool) -> int:
+    """Median number of threads (``by_thread``) or replies in the bins that have replies."""
+    if len(group) == 0:
+        return 1
+    if by_thread:
+        pairs = np.unique(np.column_stack([group, cluster]), axis=0)
+        sizes = np.bincount(pairs[:, 0])
+    else:
+        sizes = np.bincount(group)
+    return max(int(np.median(sizes[sizes > 0])), 1)
+
+
+def _unadjusted_errors(calib: _Calibration, size: int) -> tuple[float | None, float | None]:
+    """``cc``'s and ``pcc``'s errors on samples of ``size`` validation threads (or items)."""
+    if calib.gold is None or calib.probabilities is None:
+        return None, None
+    n_classes = calib.probabilities.shape[1]
+    true = np.eye(n_classes)[calib.gold]
+    return (quantify.sample_error(true, np.eye(n_classes)[calib.predicted], calib.clusters,
+                                  size),
+            quantify.sample_error(true, calib.probabilities, calib.clusters, size))
+
+
+def _resolve_method(method: str, has_probabilities: bool, calib: _Calibration,
+                    bin_size: int) -> str:
     if method == "auto":
         smallest = None
         if calib.hard is not None:
             smallest = float(quantify.detectability(calib.hard, calib.prior).min())
-        cc_bias = pcc_bias = None
-        if calib.hard is not None and calib.soft is not None:
-            cc_bias = quantify.validation_bias(calib.hard, calib.prior)
-            pcc_bias = quantify.validation_bias(calib.soft, calib.prior)
+        cc_error, pcc_error = _unadjusted_errors(calib, bin_size)
         chosen = quantify.choose_method(has_probabilities=has_probabilities,
                                         has_hard_rates=calib.hard is not None,
                                         has_soft_rates=calib.soft is not None,
-                                        detectability=smallest, cc_bias=cc_bias,
-                                        pcc_bias=pcc_bias)
+                                        detectability=smallest, cc_error=cc_error,
+                                        pcc_error=pcc_error)
         if smallest is not None and chosen in ("cc", "pcc"):
             warnings.warn(f"auto: the validation data show a label barely detected (one-vs-rest "
                           f"tpr - fpr {smallest:.2f} < {quantify.AUTO_MIN_DETECTABILITY}); "
-                          f"adjusted shares would amplify noise, so {chosen} is used (the less "
-                          "biased on the validation data) and its bias stays (check the "
-                          "validation figure)", stacklevel=3)
+                          f"adjusted shares would amplify noise, so {chosen} is used (the "
+                          f"smaller error on samples of {bin_size} validation "
+                          f"{'threads' if calib.by_thread else 'replies'}, the size of a "
+                          "typical bin) and its bias stays (check the validation figure)",
+                          stacklevel=3)
         return chosen
     if method in ("pcc", "pacc", "emq") and not has_probabilities:
         raise UserError(f"method {method} needs proba_<label> columns in the labels table; "

@@ -175,20 +175,33 @@ def test_choose_method():
     assert quantify.choose_method(has_probabilities=True, has_hard_rates=False,
                                   has_soft_rates=False) == "cc"
     # a barely detected class: the adjustment would amplify noise ~1/J times; then the
-    # unadjusted estimate less biased on the validation set
+    # unadjusted estimate with the smaller error on bin-sized validation samples
     assert quantify.choose_method(has_probabilities=True, has_hard_rates=True,
                                   has_soft_rates=True, detectability=0.1) == "cc"
     assert quantify.choose_method(has_probabilities=True, has_hard_rates=True,
-                                  has_soft_rates=True, detectability=0.1, cc_bias=0.05,
-                                  pcc_bias=0.01) == "pcc"
+                                  has_soft_rates=True, detectability=0.1, cc_error=0.05,
+                                  pcc_error=0.01) == "pcc"
     assert quantify.choose_method(has_probabilities=True, has_hard_rates=True,
-                                  has_soft_rates=True, detectability=0.1, cc_bias=0.05,
-                                  pcc_bias=0.2) == "cc"
+                                  has_soft_rates=True, detectability=0.1, cc_error=0.05,
+                                  pcc_error=0.2) == "cc"
 
 
-def test_validation_bias_by_hand():
-    # prior (0.2, 0.8): counted shares 0.2*0.9 + 0.8*0.3 = 0.42 and 0.58 -> error 0.22
-    assert quantify.validation_bias([[0.9, 0.1], [0.3, 0.7]], [0.2, 0.8]) == pytest.approx(0.22)
+def test_sample_error_of_single_items_is_the_error_rate():
+    # samples of one item each: a wrong label is off by 1 in both classes, a right one by 0, so
+    # the mean absolute error is the share of wrong labels (1 in 4)
+    true = np.eye(2)[[0, 0, 1, 1]]
+    predicted = np.eye(2)[[0, 0, 1, 0]]
+    error = quantify.sample_error(true, predicted, np.arange(4), 1, n_draws=4000)
+    assert error == pytest.approx(0.25, abs=0.02)
+    # whole threads are drawn: a thread with one right and one wrong label has shares
+    # (0.5, 0.5) against gold (0, 1), an error of 0.5; threads of right labels have none. With
+    # threads (0, 0), (1, 1) the expected error is 0.25; with (0), (1), (2, 2) it is 0.5 / 3
+    assert quantify.sample_error(true, predicted, np.array([0, 0, 1, 1]), 1,
+                                 n_draws=4000) == pytest.approx(0.25, abs=0.02)
+    assert quantify.sample_error(true, predicted, np.array([0, 1, 2, 2]), 1,
+                                 n_draws=4000) == pytest.approx(0.5 / 3, abs=0.02)
+    # the same seed draws the same samples: perfect labels have no error at all
+    assert quantify.sample_error(true, true, np.array([0, 1, 2, 2]), 2) == 0.0
 
 
 def test_detectability_by_hand():

@@ -420,6 +420,42 @@ def test_trend_command_refuses_to_overwrite_an_input(tmp_path, capsys, which):
     assert out.read_bytes() == before
 
 
+def test_auto_takes_pcc_when_its_error_on_validation_samples_is_smaller():
+    """Labels drawn at random from the probabilities are right on average but noisy reply by
+    reply; the probabilities are shrunk toward equal shares, so their average over the whole
+    validation set is off by more than the counted labels'. In bins of a few threads the noise
+    matters more than that bias: auto must take pcc (a rule comparing the averages over the
+    whole validation set took cc)."""
+    rng = np.random.default_rng(5)
+    shares = np.array([0.3, 0.2, 0.5])
+
+    def sample(prefix: str, n: int) -> pd.DataFrame:
+        truth = rng.dirichlet(shares * 40, n)
+        gold = (rng.uniform(size=(n, 1)) > truth.cumsum(axis=1)).sum(axis=1).clip(max=2)
+        drawn = (rng.uniform(size=(n, 1)) > truth.cumsum(axis=1)).sum(axis=1).clip(max=2)
+        proba = 0.7 * truth + 0.3 / 3
+        return pd.DataFrame({"uid": [f"{prefix}:{i}" for i in range(n)],
+                             "thread_id": [f"{prefix}t{i // 5}" for i in range(n)],
+                             "gold": np.asarray(CLASSES)[gold],
+                             "predicted": np.asarray(CLASSES)[drawn],
+                             **{f"proba_{c}": proba[:, k] for k, c in enumerate(CLASSES)}})
+
+    replies, checked = sample("r", 400), sample("v", 2000)
+    hours = pd.to_timedelta(np.arange(len(replies)) // 20, unit="h")
+    posts = pd.DataFrame({"uid": replies["uid"], "thread_id": replies["thread_id"], "depth": 1,
+                          "created_at": pd.Timestamp("2020-09-30T00:00Z") + hours})
+    labels = replies.drop(columns=["gold", "thread_id"]).rename(columns={"predicted": "label"})
+    validation = checked.rename(columns={"gold": "label"})
+    gold = pd.get_dummies(checked["gold"])[CLASSES].mean().to_numpy()
+    counted = pd.get_dummies(checked["predicted"])[CLASSES].mean().to_numpy()
+    averaged = checked[[f"proba_{c}" for c in CLASSES]].mean().to_numpy()
+    assert np.abs(counted - gold).max() < np.abs(averaged - gold).max()
+    with pytest.warns(UserWarning, match="barely detected"):
+        trend = estimate_shares(labels, posts, freq="1h", method="auto", validation=validation,
+                                n_boot=0, min_posts=1)
+    assert set(trend["method"]) == {"pcc"}
+
+
 def test_auto_falls_back_to_cc_when_a_label_is_barely_detected():
     rng = np.random.default_rng(12)
     # criticism is almost never predicted: tpr 0.06 against fpr ~0.02
