@@ -208,8 +208,7 @@ def estimate_shares(
     group = combo_codes * n_bins + frame["_bin"].to_numpy()
     cluster = pd.factorize(frame["_thread"])[0]
     n_groups = len(combos) * n_bins
-    method = _resolve_method(method, probabilities is not None, calib,
-                             _typical_bin_size(group, cluster, calib.by_thread))
+    method = _resolve_method(method, probabilities is not None, calib, group, cluster)
     if method == "emq":
         calib = calib.with_bias_correction()
     estimate, low, high, n_posts, n_threads = _estimate_groups(
@@ -708,8 +707,9 @@ def _unadjusted_errors(calib: _Calibration, size: int) -> tuple[float | None, fl
 
 
 def _resolve_method(method: str, has_probabilities: bool, calib: _Calibration,
-                    bin_size: int) -> str:
+                    group: np.ndarray, cluster: np.ndarray) -> str:
     if method == "auto":
+        bin_size = _typical_bin_size(group, cluster, calib.by_thread)
         smallest = None
         if calib.hard is not None:
             smallest = float(quantify.detectability(calib.hard, calib.prior).min())
