@@ -66,6 +66,7 @@ from analysis.loaders.chunks import (  # noqa: F401 - CHUNK_ROWS and conform_pos
     conform_posts,
     guarded,
     new_entry,
+    release_freed_memory,
     system_memory,
     to_frame,
 )
@@ -322,8 +323,11 @@ def collapse_duplicates(light: pd.DataFrame) -> tuple[pd.DataFrame, int]:
 
 def _structure(sink) -> light.Structure:
     """Kept rows and their reply trees, decided on the compact light columns (the same as
-    :func:`collapse_duplicates` and :func:`analysis.loaders.threads.add_threads` decide)."""
-    return light.structure(sink.pop_light())
+    :func:`collapse_duplicates` and :func:`analysis.loaders.threads.add_threads` decide); the
+    light columns and the pass's working arrays are freed and handed back to the system."""
+    structure = light.structure(sink.pop_light())
+    release_freed_memory()
+    return structure
 
 
 def _finish_tables(sink, structure: light.Structure) -> Iterator[pa.Table]:
