@@ -96,6 +96,21 @@ def test_features_handle_empty_and_missing_values():
     assert X.shape[0] == 4 and np.isfinite(X.data).all()
 
 
+def test_normalize_makes_links_and_handles_one_feature():
+    train = generated_frame()
+    train.loc[:9, "text"] = [f"{t} https://t.co/a{i} via @user{i}"
+                             for i, t in enumerate(train.loc[:9, "text"])]
+    pair = pd.DataFrame({"text": ["so proud https://t.co/zz9 thanks @Zoë_1",
+                                  "so proud www.example.org/q?x=1 thanks @bob"],
+                         "target": ["Alice posted an update"] * 2})
+    plain = StanceFeatures(min_df=1).fit(train).transform(pair)
+    assert (plain[0] != plain[1]).nnz > 0  # the raw link and handle differ
+    normalized = StanceFeatures(min_df=1, normalize=True).fit(train)
+    rows = normalized.transform(pair)
+    assert (rows[0] != rows[1]).nnz == 0
+    assert "urltoken" in normalized.word_terms_ and "user" in normalized.word_terms_
+    assert not any(term.startswith("user0") for term in normalized.word_terms_)
+
 def test_saved_features_hold_no_dicts_and_reload_identically(tmp_path):
     train = generated_frame()
     model, _ = train_model(train, cv=0)

@@ -57,16 +57,19 @@ CV_FOLDS = 5
 
 def make_pipeline(C: float = DEFAULT_C, *, weights: dict | None = None,
                   lexicon: str | None = "fast", min_target_count: int = 50,
-                  random_state: int = config.DEFAULT_SEED, strata: bool = True) -> Pipeline:
+                  random_state: int = config.DEFAULT_SEED, strata: bool = True,
+                  min_df: int = 2, normalize: bool = False) -> Pipeline:
     """An unfitted copy of the default model's pipeline (features + logistic regression).
 
     ``strata``: balance classes within each kind of target (a name: SemEval; a post:
     RumourEval) rather than over all rows, and correct probabilities to each kind's label mix.
+    ``min_df``: minimum document frequency of the vocabularies. ``normalize``: replace links and
+    @handles first (:func:`~analysis.classifiers.features.normalize_links`).
     """
     return Pipeline([
         ("features", StanceFeatures(weights=dict(DEFAULT_WEIGHTS if weights is None else weights),
                                     lexicon=lexicon, min_target_count=min_target_count,
-                                    strata=strata)),
+                                    strata=strata, min_df=min_df, normalize=normalize)),
         ("clf", BalancedLogisticRegression(
             C=C, tol=1e-3, max_iter=1000, random_state=random_state,
             n_strata_columns=StanceFeatures.N_STRATA if strata else 0)),

@@ -111,6 +111,32 @@ def _column(X: pd.DataFrame, name: str) -> pd.Series:
     return col.astype("object").where(col.notna(), "").astype(str)
 
 
+#: What ``normalize=True`` rewrites before any vocabulary is learned or counted: links become
+#: " http urltoken " (the ``url`` cue mark still counts them) and @handles "@user" (so does
+#: ``mention``), so that no feature is tied to one link or one account.
+LINK_PATTERNS = ((r"https?://\S+|www\.\S+", " http urltoken "), (r"@[\p{L}\p{N}_]+", "@user"))
+
+
+def normalize_links(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` whose ``text``, ``context`` and ``target`` have links and @handles
+    replaced (:data:`LINK_PATTERNS`); nulls stay null.
+
+    >>> frame = pd.DataFrame({"text": ["@ann see https://t.co/x1 now", None]})
+    >>> normalize_links(frame)["text"].tolist()
+    ['@user see  http urltoken  now', None]
+    """
+    out = frame.copy()
+    for name in ("text", "context", "target"):
+        if name not in out.columns:
+            continue
+        values = pa.array(out[name].astype("object").where(out[name].notna(), None).tolist(),
+                          type=pa.large_string())
+        for pattern, replacement in LINK_PATTERNS:
+            values = pc.replace_substring_regex(values, pattern, replacement)
+        out[name] = pd.Series(values.to_pylist(), index=out.index, dtype="object")
+    return out
+
+
 def _check_frame(X: object) -> pd.DataFrame:
     if isinstance(X, pd.DataFrame):
         if "text" not in X.columns:
@@ -143,6 +169,8 @@ class StanceFeatures(TransformerMixin, BaseEstimator):
         Block weights, e.g. ``{"char": 0.5}``; blocks with weight 0 are left out.
     strata
         Append the kind of target as three one-hot columns (name, post, none) after all blocks.
+    normalize
+        Replace links and @handles in text, context and target first (:func:`normalize_links`).
     """
 
     #: Columns the ``strata`` option appends.
@@ -155,7 +183,8 @@ class StanceFeatures(TransformerMixin, BaseEstimator):
                  char_ngrams: tuple[int, int] = (2, 5),
                  min_df: int = 2, max_features: int | None = 200_000,
                  min_target_count: int = 50, lexicon: str | None = "fast",
-                 weights: dict[str, float] | None = None, strata: bool = False) -> None:
+                 weights: dict[str, float] | None = None, strata: bool = False,
+                 normalize: bool = False) -> None:
         self.word_ngrams = word_ngrams
         self.char_ngrams = char_ngrams
         self.min_df = min_df
@@ -164,13 +193,20 @@ class StanceFeatures(TransformerMixin, BaseEstimator):
         self.lexicon = lexicon
         self.weights = weights
         self.strata = strata
+        self.normalize = normalize
+
+    def _frame(self, X: object) -> pd.DataFrame:
+        """X as a frame, with links and @handles replaced when ``normalize`` (models saved before
+        the option existed have no such attribute and read X as it is)."""
+        frame = _check_frame(X)
+        return normalize_links(frame) if getattr(self, "normalize", False) else frame
 
     def _weight(self, block: str) -> float:
         return float((self.weights or {}).get(block, 1.0))
 
     def fit(self, X: object, y: object = None) -> StanceFeatures:
         """Learn the vocabularies (text, context) and the targets that get interactions."""
-        frame = _check_frame(X)
+        frame = self._frame(X)
         if len(frame) == 0:
             raise ValueError("cannot fit on zero rows")
         unknown = set(self.weights or {}) - set(self.BLOCKS)
@@ -269,7 +305,7 @@ class StanceFeatures(TransformerMixin, BaseEstimator):
     def transform(self, X: object) -> sp.csr_matrix:
         """The feature matrix (CSR, float32), one row per row of X."""
         check_is_fitted(self, "word_terms_")
-        frame = _check_frame(X)
+        frame = self._frame(X)
         n = len(frame)
         text = _column(frame, "text")
         counts = self._counts(text)

@@ -323,12 +323,15 @@ def user_pipeline(n_rows: int, *, C: float = 1.0, seed: int = config.DEFAULT_SEE
                   fast: bool = False) -> object:
     """The unfitted pipeline ``train`` fits: the default model's features plus, unless ``fast``,
     character 2-5-grams (measured on SemEval val / RumourEval dev: F_avg +0.02, SDQC macro-F1
-    +0.02, deny F1 +0.05, prediction about 20x slower)."""
+    +0.02, deny F1 +0.05, prediction about 20x slower), with links and @handles replaced and,
+    with the character n-grams, every term seen in training kept (``min_df=1``); see
+    docs/classifiers.md for both."""
     from analysis.classifiers.default import DEFAULT_WEIGHTS, make_pipeline
 
     weights = dict(DEFAULT_WEIGHTS, char=0.0 if fast else 1.0)
     return make_pipeline(C, weights=weights, random_state=seed,
-                         min_target_count=max(20, n_rows // 100), strata=False)
+                         min_target_count=max(20, n_rows // 100), strata=False,
+                         min_df=2 if fast else 1, normalize=True)
 
 
 def evaluate_model(frame: pd.DataFrame, model: object, *,
