@@ -11,11 +11,15 @@ accuracy):
 - per-class decision weights tuned on out-of-fold probabilities of each training part (inner
   5-fold, stratified or grouped by target / event) to maximise macro-F1, against the balanced
   decision: tried and left out;
+- the ``train`` pipeline's text handling: vocabularies with ``min_df`` 2 and links and @handles
+  as written (before) against ``min_df`` 1 with links and @handles replaced (now); here each
+  fold learns its own features (:func:`analysis.classifiers.training.cross_val_predict`), since
+  the choice is about the vocabulary;
 - the default recipe with classes balanced over all rows (recipe 5) or within each kind of
   target (recipe 6): the card's cross-validation (folds grouped by SemEval target / RumourEval
   event) split by source.
 
-Usage: ``python benchmarks/classifier_choices.py [--write]`` (about 10 minutes on one core; the
+Usage: ``python benchmarks/classifier_choices.py [--write]`` (about 15 minutes on one core; the
 test splits are never read).
 """
 
@@ -137,6 +141,42 @@ def compare(name: str, rows: list) -> None:
         rows.append((label, f"`train` pipeline, {arm}", metric, value))
 
 
+#: The ``train`` pipeline's text handling, before and now (``features`` parameters).
+TEXT_HANDLING = {
+    "min_df 2, links and @handles as written (before)": {"min_df": 2, "normalize": False},
+    "min_df 1, links and @handles replaced (now)": {"min_df": 1, "normalize": True},
+}
+
+
+def text_handling(rows: list) -> None:
+    from analysis.classifiers.training import cross_val_predict
+
+    for name in ("semeval", "rumoureval"):
+        if name == "semeval":
+            frame = datasets.read_semeval_stance(("train", "val"))
+            groups, label, C = None, "SemEval-2016 train+val, 5-fold stratified", 2.0
+        else:
+            frame = datasets.read_rumoureval(("train", "dev"))
+            groups = frame["group"].astype(str).to_numpy()
+            label, C = "RumourEval 2019 train+dev, 5-fold grouped by event", 0.5
+        y = frame["label"].astype(str).to_numpy()
+        for arm, params in TEXT_HANDLING.items():
+            pipeline = user_pipeline(int(len(frame) * 0.8), C=C, seed=SEED).set_params(
+                **{f"features__{key}": value for key, value in params.items()})
+            pred, _, _ = cross_val_predict(pipeline, frame, groups=groups, cv=5, seed=SEED)
+            if name == "semeval":
+                metric = "F_avg / macro-F1"
+                value = (f"{f1_score(y, pred, labels=['favor', 'against'], average='macro'):.4f}"
+                         f" / {_macro(y, pred):.4f}")
+            else:
+                metric = "macro-F1 (4 SDQC) / deny F1"
+                value = (f"{_macro(y, pred):.4f} / "
+                         f"{f1_score(y, pred, labels=['deny'], average='macro'):.4f}")
+            rows.append((f"{label}, features learned per fold",
+                         f"`train` pipeline (C {C:g}, as `train` chooses on train), {arm}",
+                         metric, value))
+
+
 def recipe_strata(rows: list) -> None:
     from analysis.classifiers.default import CV_FOLDS, fold_groups, make_pipeline, training_frame
     from analysis.classifiers.training import cross_val_predict
@@ -166,6 +206,7 @@ def main() -> None:
     rows: list = []
     compare("semeval", rows)
     compare("rumoureval", rows)
+    text_handling(rows)
     recipe_strata(rows)
     lines = ["| data (folds) | model, choice | metric | value |", "|---|---|---|---|"]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
