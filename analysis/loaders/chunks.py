@@ -71,13 +71,13 @@ def release_freed_memory() -> None:
 
 @cache
 def _malloc_trim():
+    """glibc's ``malloc_trim`` from the symbols already loaded (no library search: that would
+    run ``ldconfig`` in a subprocess), or None."""
     import ctypes
-    import ctypes.util
 
-    name = ctypes.util.find_library("c")
     try:
-        return ctypes.CDLL(name).malloc_trim if name else None
-    except (OSError, AttributeError):
+        return ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError, TypeError):
         return None
 
 
