@@ -39,7 +39,10 @@ def _compact_table(chunks: list[pa.Table]) -> tuple[pd.DataFrame, int]:
             yield offset, table
             offset += len(table)
 
-    plan = light.structure(pa.concat_tables([light.compact(t) for t in chunks]))
+    compact = pa.concat_tables([light.compact(t) for t in chunks])
+    columns = {name: compact[name] for name in compact.column_names}  # as SpillSink.pop_light
+    plan = light.structure(columns)
+    assert not columns  # each column was let go once read
     finished = list(light.finish(tables, plan))
     frame = (to_frame(pa.concat_tables(finished, promote_options="permissive")) if finished
              else conform_posts(schema.empty(schema.POSTS)))

@@ -294,11 +294,12 @@ class _Sink:
             return light.empty()
         return pa.concat_tables(self.lights)
 
-    def pop_light(self) -> pa.Table:
-        """:meth:`light_table`, no longer kept here."""
+    def pop_light(self) -> dict[str, pa.ChunkedArray]:
+        """The columns of :meth:`light_table` by name, no longer kept here (so that
+        :func:`analysis.loaders.light.structure` can free each one once it has read it)."""
         table = self.light_table()
         self.lights = []
-        return table
+        return {name: table[name] for name in table.column_names}
 
     def tables_with_offsets(self) -> Iterator[tuple[int, pa.Table]]:
         offset = 0

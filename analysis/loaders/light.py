@@ -201,16 +201,29 @@ def _masked(positions: np.ndarray) -> pa.Array:
     return pa.array(positions, mask=positions < 0, type=pa.int64())
 
 
-def structure(light: pa.Table) -> Structure:
-    """Duplicates and reply trees from the light columns of every row of a run (in order)."""
-    uid, _ = _hashes(light["uid"])
-    kept, role = _kept(uid, light["collected_at"].to_numpy(), light["role"].to_numpy())
+def structure(light: pa.Table | dict[str, pa.ChunkedArray]) -> Structure:
+    """Duplicates and reply trees from the light columns of every row of a run (in order).
+
+    ``light`` is the light table, or its columns by name (as
+    :meth:`analysis.loaders.chunks.SpillSink.pop_light` gives them): a dict is emptied
+    as its columns are used, so that each column's memory goes as soon as it has been read, and
+    so do the working arrays, which keeps the peak of this step lower on large runs.
+    """
+    columns = light if isinstance(light, dict) else {name: light[name]
+                                                    for name in light.column_names}
+    n = len(columns["uid"])
+    uid, _ = _hashes(columns.pop("uid"))
+    kept, role = _kept(uid, columns.pop("collected_at").to_numpy(),
+                       columns.pop("role").to_numpy())
     del uid
-    every = len(kept) == len(light)
+    every = len(kept) == n
 
     def column(name: str) -> tuple[np.ndarray, np.ndarray]:
-        values, valid = _hashes(light[name])
+        values, valid = _hashes(columns.pop(name))
         return (values, valid) if every else (values[kept], valid[kept])
+
+    def flags(name: str) -> np.ndarray:
+        return _flags(columns.pop(name))[kept]
 
     key, _ = column("key")
     find = _finder(key)
@@ -219,25 +232,28 @@ def structure(light: pa.Table) -> Structure:
     del parent
     anc, dist, resolved, self_loop = ancestors(has_parent, parent_pos)
     depth = pa.array(np.minimum(dist, np.iinfo(np.int16).max).astype(np.int16), mask=~resolved)
+    del dist
     # the root whose author decides author_is_op: the chain's root by its id, else the given one
-    has_id = _flags(light["has_id"])[kept]
-    by_chain = resolved & has_id[anc]
-    root, has_root = column("root")
-    by_given = ~resolved & has_root
+    by_chain = resolved & flags("has_id")[anc]
     root_pos = np.full(len(kept), -1, dtype=np.int64)
     root_pos[by_chain] = find(key[anc[by_chain]])
+    del key, by_chain
+    root, has_root = column("root")
+    by_given = ~resolved & has_root
     root_pos[by_given] = find(root[by_given])
-    del key, root
+    del root, has_root, by_given, find
+    root_from = np.where(resolved, kept[anc], -1)
+    del anc
     author, has_author = column("author")
     at = np.maximum(root_pos, 0)
     author_is_op = pa.array(author == author[at],
                             mask=~(has_author & (root_pos >= 0) & has_author[at]))
-    asks = (has_parent & ~self_loop & (parent_pos >= 0)
-            & ~_flags(light["has_reply_to"])[kept])
+    del author, has_author, at, root_pos
+    asks = has_parent & ~self_loop & (parent_pos >= 0) & ~flags("has_reply_to")
     return Structure(positions=kept, depth=depth, author_is_op=author_is_op, role=role,
-                     root_from=np.where(resolved, kept[anc], -1),
+                     root_from=root_from,
                      author_from=np.where(asks, kept[np.maximum(parent_pos, 0)], -1),
-                     duplicates=len(light) - len(kept))
+                     duplicates=n - len(kept))
 
 
 def _gather(tables: Callable[[], Iterator[tuple[int, pa.Table]]], wanted: dict[str, np.ndarray]
