@@ -62,7 +62,7 @@ def release_freed_memory() -> None:
     glibc keeps large freed blocks in its heap once it has raised its threshold for giving them
     back. Measured with benchmarks/ingest.py on its 4x file, the main process's reply-tree pass
     left about 25 MiB freed but kept, on top of which the last pass (every chunk read back and
-    written to Parquet) then peaked: 174 MiB; trimmed after the reply-tree pass, 160 MiB.
+    written to Parquet) then peaked: 173 MiB; trimmed after the reply-tree pass, 163 MiB.
     """
     trim = _malloc_trim()
     if trim is not None:
