@@ -129,7 +129,8 @@ def normalize_links(frame: pd.DataFrame) -> pd.DataFrame:
     for name in ("text", "context", "target"):
         if name not in out.columns:
             continue
-        values = pa.array(out[name].astype("object").where(out[name].notna(), None).tolist(),
+        raw = out[name].astype("object").where(out[name].notna(), None)
+        values = pa.array([v if v is None or isinstance(v, str) else str(v) for v in raw],
                           type=pa.large_string())
         for pattern, replacement in LINK_PATTERNS:
             values = pc.replace_substring_regex(values, pattern, replacement)
