@@ -201,16 +201,14 @@ def _masked(positions: np.ndarray) -> pa.Array:
     return pa.array(positions, mask=positions < 0, type=pa.int64())
 
 
-def structure(light: pa.Table | dict[str, pa.ChunkedArray]) -> Structure:
+def structure(columns: dict[str, pa.ChunkedArray]) -> Structure:
     """Duplicates and reply trees from the light columns of every row of a run (in order).
 
-    ``light`` is the light table, or its columns by name (as
-    :meth:`analysis.loaders.chunks.SpillSink.pop_light` gives them): a dict is emptied
-    as its columns are used, so that each column's memory goes as soon as it has been read, and
-    so do the working arrays, which keeps the peak of this step lower on large runs.
+    ``columns`` are the light table's columns by name (as
+    :meth:`analysis.loaders.chunks.SpillSink.pop_light` gives them). The dict is emptied as its
+    columns are used, so that each column's memory goes as soon as it has been read, and so do
+    the working arrays, which keeps the peak of this step lower on large runs.
     """
-    columns = light if isinstance(light, dict) else {name: light[name]
-                                                    for name in light.column_names}
     n = len(columns["uid"])
     uid, _ = _hashes(columns.pop("uid"))
     kept, role = _kept(uid, columns.pop("collected_at").to_numpy(),
