@@ -88,20 +88,39 @@ def tuned_weights(X, y, classes: np.ndarray, prior: np.ndarray, folds: list) -> 
     return weights
 
 
-def compare(name: str, rows: list) -> None:
+#: Per dataset: its rows' name in the table, what its groups are, and the C ``train`` chooses on
+#: its train split (docs/benchmarks.md, Classifiers).
+DATASETS = {
+    "semeval": ("SemEval-2016 train+val, 5-fold stratified", "target", 2.0),
+    "rumoureval": ("RumourEval 2019 train+dev, 5-fold grouped by event", "event", 0.5),
+}
+
+
+def _data(name: str) -> tuple:
+    """(frame, labels, groups) of train + val/dev of ``name``."""
+    frame = (datasets.read_semeval_stance(("train", "val")) if name == "semeval"
+             else datasets.read_rumoureval(("train", "dev")))
+    return frame, frame["label"].astype(str).to_numpy(), frame["group"].astype(str).to_numpy()
+
+
+def _scores(name: str, y, pred) -> tuple[str, str]:
+    """(metric, value): F_avg and macro-F1 for SemEval, macro-F1 and deny F1 for RumourEval."""
     if name == "semeval":
-        frame = datasets.read_semeval_stance(("train", "val"))
-        y = frame["label"].astype(str).to_numpy()
+        return "F_avg / macro-F1", (
+            f"{f1_score(y, pred, labels=['favor', 'against'], average='macro'):.4f} / "
+            f"{_macro(y, pred):.4f}")
+    return "macro-F1 (4 SDQC) / deny F1", (
+        f"{_macro(y, pred):.4f} / {f1_score(y, pred, labels=['deny'], average='macro'):.4f}")
+
+
+def compare(name: str, rows: list) -> None:
+    frame, y, groups = _data(name)
+    label, group_kind, _ = DATASETS[name]
+    if name == "semeval":  # its test split shares its targets
         outer = list(StratifiedKFold(5, shuffle=True, random_state=SEED).split(frame, y))
-        scored = ["favor", "against"]
-        inner_groups = {"grouped by target": frame["group"].astype(str).to_numpy()}
     else:
-        frame = datasets.read_rumoureval(("train", "dev"))
-        y = frame["label"].astype(str).to_numpy()
-        groups = frame["group"].astype(str).to_numpy()
         outer = list(GroupKFold(5, shuffle=True, random_state=SEED).split(frame, y, groups))
-        scored = None
-        inner_groups = {"grouped by event": groups}
+    inner_groups = {f"grouped by {group_kind}": groups}
     X = user_pipeline(int(len(frame) * 0.8), seed=SEED)[:-1].fit(frame, y).transform(frame)
     arms = {f"C {c:g}": np.empty(len(y), dtype=object) for c in C_GRID}
     tuned = {"balanced decision (C 1)": np.empty(len(y), dtype=object),
@@ -127,18 +146,8 @@ def compare(name: str, rows: list) -> None:
                              .split(X[tr], y[tr], g))
             weights = tuned_weights(X[tr], y[tr], classes, model.class_prior_, folds)
             pred[te] = classes[(proba * weights).argmax(axis=1)]
-    label = ("SemEval-2016 train+val, 5-fold stratified" if name == "semeval" else
-             "RumourEval 2019 train+dev, 5-fold grouped by event")
     for arm, pred in {**arms, **tuned}.items():
-        if scored:
-            value = (f"{f1_score(y, pred, labels=scored, average='macro'):.4f} / "
-                     f"{_macro(y, pred):.4f}")
-            metric = "F_avg / macro-F1"
-        else:
-            value = (f"{_macro(y, pred):.4f} / "
-                     f"{f1_score(y, pred, labels=['deny'], average='macro'):.4f}")
-            metric = "macro-F1 (4 SDQC) / deny F1"
-        rows.append((label, f"`train` pipeline, {arm}", metric, value))
+        rows.append((label, f"`train` pipeline, {arm}", *_scores(name, y, pred)))
 
 
 #: The ``train`` pipeline's text handling, before and now (``features`` parameters).
@@ -151,30 +160,16 @@ TEXT_HANDLING = {
 def text_handling(rows: list) -> None:
     from analysis.classifiers.training import cross_val_predict
 
-    for name in ("semeval", "rumoureval"):
-        if name == "semeval":
-            frame = datasets.read_semeval_stance(("train", "val"))
-            groups, label, C = None, "SemEval-2016 train+val, 5-fold stratified", 2.0
-        else:
-            frame = datasets.read_rumoureval(("train", "dev"))
-            groups = frame["group"].astype(str).to_numpy()
-            label, C = "RumourEval 2019 train+dev, 5-fold grouped by event", 0.5
-        y = frame["label"].astype(str).to_numpy()
+    for name, (label, _, C) in DATASETS.items():
+        frame, y, groups = _data(name)
         for arm, params in TEXT_HANDLING.items():
             pipeline = user_pipeline(int(len(frame) * 0.8), C=C, seed=SEED).set_params(
                 **{f"features__{key}": value for key, value in params.items()})
-            pred, _, _ = cross_val_predict(pipeline, frame, groups=groups, cv=5, seed=SEED)
-            if name == "semeval":
-                metric = "F_avg / macro-F1"
-                value = (f"{f1_score(y, pred, labels=['favor', 'against'], average='macro'):.4f}"
-                         f" / {_macro(y, pred):.4f}")
-            else:
-                metric = "macro-F1 (4 SDQC) / deny F1"
-                value = (f"{_macro(y, pred):.4f} / "
-                         f"{f1_score(y, pred, labels=['deny'], average='macro'):.4f}")
+            pred, _, _ = cross_val_predict(pipeline, frame, cv=5, seed=SEED,
+                                           groups=None if name == "semeval" else groups)
             rows.append((f"{label}, features learned per fold",
                          f"`train` pipeline (C {C:g}, as `train` chooses on train), {arm}",
-                         metric, value))
+                         *_scores(name, y, pred)))
 
 
 def recipe_strata(rows: list) -> None:
