@@ -36,6 +36,11 @@ STANCE_LABELS = ("support", "criticism", "other")
 STANCE_TASK = "stance"
 
 UTC_TIME = pd.DatetimeTZDtype(unit="ns", tz="UTC")
+#: The first and last times a :data:`UTC_TIME` column can hold (nanoseconds since 1970 in 64
+#: bits); pandas turns a time outside them into a wrong one when it converts it, silently.
+FIRST_TIME = pd.Timestamp.min.tz_localize("UTC")
+LAST_TIME = pd.Timestamp.max.tz_localize("UTC")
+TIME_RANGE = f"{FIRST_TIME.year}-{LAST_TIME.year}"
 STRING = pd.StringDtype()
 STRING_LIST = pd.ArrowDtype(pa.list_(pa.string()))
 
@@ -157,7 +162,14 @@ def conform(frame: pd.DataFrame, table: Mapping[str, object], *,
 def _cast(column: pd.Series, dtype: object) -> pd.Series:
     if isinstance(dtype, pd.DatetimeTZDtype):
         if isinstance(column.dtype, pd.DatetimeTZDtype):
-            return column.dt.tz_convert("UTC").astype(dtype)
+            utc = column.dt.tz_convert("UTC")
+            if utc.dtype != dtype and utc.notna().any():
+                first, last = utc.min(), utc.max()
+                if first < FIRST_TIME or last > LAST_TIME:
+                    raise ValueError(f"column {column.name!r} holds a time outside the years "
+                                     f"{TIME_RANGE} that the table holds ({first.year} to "
+                                     f"{last.year})")
+            return utc.astype(dtype)
         if column.isna().all():
             return pd.Series(pd.NaT, index=column.index, dtype=dtype)
         raise TypeError(f"column {column.name!r} must hold tz-aware times, not {column.dtype}")

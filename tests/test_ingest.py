@@ -99,6 +99,9 @@ def test_folder_reads_every_file_and_rejects_what_it_cannot(tmp_path):
     assert {"counts.jsonl", "users.jsonl", "tweets_compliance.jsonl",
             "streaming_output_with_error.jsonl", "SOURCE.md", "LICENSE"} <= files_with_rejects
     assert not {"brexit.jsonl", "flat.jsonl", "noflat.jsonl"} & files_with_rejects
+    # the summary counts by the short reason, not by each reason's details
+    assert "cannot tell the format" in result.summary["rejects_by_reason"]
+    assert not any("--format" in reason for reason in result.summary["rejects_by_reason"])
 
 
 def test_twitter_v1_folder_and_pseudonyms():
@@ -253,6 +256,9 @@ def test_field_map_parsing():
                                                                 "created_at": "date"}
     with pytest.raises(UserError):
         parse_field_map("text")
+    # the same field twice would let the last column win and merge posts by the wrong id
+    with pytest.raises(UserError, match="names the field 'id' twice"):
+        parse_field_map("id=post_id,text=message,id=user")
 
 
 def test_result_is_deterministic():
@@ -352,6 +358,85 @@ def test_truncated_gzip_keeps_complete_lines_and_rejects_the_rest(tmp_path):
     assert [r.reason.split(":")[0] for r in result.rejects] == [
         "truncated or corrupt compressed file"]
     assert result.rejects[0].line == 2
+
+
+def _zst_frames(lines: list[bytes], per_frame: int) -> bytes:
+    import zstandard
+
+    compressor = zstandard.ZstdCompressor()
+    return b"".join(compressor.compress(b"".join(lines[start:start + per_frame]))
+                    for start in range(0, len(lines), per_frame))
+
+
+def test_zst_in_frames_is_read_whole_and_a_cut_one_says_so(tmp_path):
+    from analysis.loaders import zst
+
+    lines = (SAMPLES / "flat.jsonl").read_bytes().splitlines(keepends=True)
+    data = _zst_frames(lines, 50)
+    whole = tmp_path / "generated_frames.jsonl.zst"
+    whole.write_bytes(data)
+    plain = tmp_path / "generated_plain.jsonl"
+    plain.write_bytes(b"".join(lines))
+    expected = run([plain], keep_authors=True).posts
+    result = run([whole], keep_authors=True)
+    assert result.rejects == []
+    assert sorted(result.posts["uid"]) == sorted(expected["uid"])
+    # cut inside the second frame: the first frame's lines stay, the rest is one reject
+    cut = tmp_path / "generated_cut.jsonl.zst"
+    first_frame = len(_zst_frames(lines[:50], 50))
+    cut.write_bytes(data[: first_frame + 200])
+    result = run([cut], keep_authors=True)
+    assert [(r.line, r.reason) for r in result.rejects] == [(51, zst.TRUNCATED_REASON)]
+    assert sorted(set(result.posts["source_line"])) == list(range(1, 51))
+
+
+def test_zst_cut_file_read_whole_raises_instead_of_ending_early(tmp_path):
+    from analysis.loaders.base import open_binary
+
+    data = _zst_frames([b"x" * 1000 + b"\n"] * 4, 2)
+    path = tmp_path / "generated_cut.json.zst"
+    path.write_bytes(data[:-5])
+    with open_binary(path) as handle, pytest.raises(EOFError, match="truncated .zst"):
+        handle.read()
+    path.write_bytes(data)
+    with open_binary(path) as handle:
+        assert handle.read() == (b"x" * 1000 + b"\n") * 4
+
+
+@pytest.mark.parametrize("compress", [None, "gzip", "zst"])
+def test_byte_order_mark_at_the_start_is_skipped(tmp_path, compress):
+    raw = b"\xef\xbb\xbf" + (SAMPLES / "two_tweets.jsonl").read_bytes()
+    path = tmp_path / "generated_bom.jsonl"
+    if compress == "gzip":
+        import gzip
+
+        path = path.with_suffix(".jsonl.gz")
+        raw = gzip.compress(raw)
+    elif compress == "zst":
+        path = path.with_suffix(".jsonl.zst")
+        raw = _zst_frames([raw], 1)
+    path.write_bytes(raw)
+    result = run([path], keep_authors=True)  # format sniffed from the content
+    assert result.summary["inputs"][0]["format"] == "twarc2"
+    assert result.rejects == []
+    expected = run([SAMPLES / "two_tweets.jsonl"], keep_authors=True).posts
+    assert len(expected) >= 2
+    pd.testing.assert_frame_equal(result.posts.drop(columns="source_file"),
+                                  expected.drop(columns="source_file"))
+
+
+def test_byte_order_mark_in_a_file_read_in_parts(tmp_path, monkeypatch):
+    from analysis.loaders import parts
+
+    lines = (SAMPLES / "flat.jsonl").read_bytes().splitlines(keepends=True)
+    path = tmp_path / "generated_bom_parts.jsonl"
+    path.write_bytes(b"\xef\xbb\xbf" + b"".join(lines))
+    whole = run([path], keep_authors=True, jobs=1).posts
+    monkeypatch.setattr(parts, "PART_BYTES", 20_000)
+    assert len(parts.plan_parts(path, "twarc2")) >= 2
+    in_parts = run([path], keep_authors=True, jobs=1).posts
+    assert 1 in set(whole["source_line"])
+    pd.testing.assert_frame_equal(whole, in_parts)
 
 
 def test_invalid_utf8_line_is_a_reject(tmp_path):

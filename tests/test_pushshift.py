@@ -23,7 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from analysis import config
-from analysis.loaders import pushshift
+from analysis.loaders import pushshift, zst
 from analysis.loaders.base import LoadOptions, Reject, open_binary
 
 SHARED = Path(os.environ.get("ANALYSIS_SHARED_DATA")
@@ -91,7 +91,7 @@ def test_truncated_real_zst_keeps_every_line_before_the_cut(tmp_path):
     cut = tmp_path / "RC_cut.zst"
     cut.write_bytes(data[: len(data) // 2])
     rows, rejects = _read(cut)
-    assert len(rejects) == 1 and rejects[0].reason == pushshift.TRUNCATED_REASON
+    assert len(rejects) == 1 and rejects[0].reason == zst.TRUNCATED_REASON
     assert rejects[0].line == len(rows) + 1
     assert [r["source_line"] for r in rows] == list(range(1, len(rows) + 1))
     assert 300 < len(rows) < 1075
@@ -131,7 +131,7 @@ def test_utf8_split_across_frames_and_chunks_stays_whole(tmp_path, monkeypatch, 
     payload = ("\n".join(lines) + "\n").encode("utf-8")
     path = tmp_path / "generated.zst"
     path.write_bytes(_many_frames(payload, frame_bytes))
-    monkeypatch.setattr(pushshift, "ZSTD_READ_BYTES", read_bytes)
+    monkeypatch.setattr(zst, "ZSTD_READ_BYTES", read_bytes)
     rows, rejects = _read(path)
     assert rejects == []
     assert len(rows) == 40
@@ -159,7 +159,7 @@ def test_last_line_without_newline_and_truncated_generated_zst(tmp_path):
     cut.write_bytes(_many_frames(payload, 50)[:-3])
     rows, rejects = _read(cut)
     assert [r["source_line"] for r in rows] == [1, 2, 3, 4, 5]
-    assert [(r.line, r.reason) for r in rejects] == [(6, pushshift.TRUNCATED_REASON)]
+    assert [(r.line, r.reason) for r in rejects] == [(6, zst.TRUNCATED_REASON)]
 
 
 def test_cut_at_a_frame_boundary_is_still_truncated(tmp_path):
@@ -170,7 +170,7 @@ def test_cut_at_a_frame_boundary_is_still_truncated(tmp_path):
     path.write_bytes(compressor.compress(first) + second[:6])  # the next frame's header only
     rows, rejects = _read(path)
     assert [r["source_line"] for r in rows] == [1, 2, 3, 4]
-    assert [(r.line, r.reason) for r in rejects] == [(5, pushshift.TRUNCATED_REASON)]
+    assert [(r.line, r.reason) for r in rejects] == [(5, zst.TRUNCATED_REASON)]
 
 
 def test_frames_complete_whole_cut_skippable_checksum_and_junk(tmp_path):
@@ -186,7 +186,7 @@ def test_frames_complete_whole_cut_skippable_checksum_and_junk(tmp_path):
     for label, (data, expected) in cases.items():
         path = tmp_path / "case.zst"
         path.write_bytes(data)
-        assert pushshift.frames_complete(path) is expected, label
+        assert zst.frames_complete(path) is expected, label
 
 
 @pytest.mark.parametrize("checksum", [False, True])

@@ -90,6 +90,31 @@ def test_missing_id_or_time_and_bad_values_are_rejected(tmp_path):
     assert [r.line for r in rejects] == [2, 3, 4, 5, 6]
 
 
+def test_times_the_table_cannot_hold_are_rejected_not_wrapped(tmp_path):
+    # pandas stores times as 64-bit nanoseconds (1677-2262) and would turn these into 1970 dates
+    path = _csv(tmp_path / "generated_far.csv", [
+        ("1", "1617910456000", "epoch milliseconds"),
+        ("2", "1617910456", "epoch seconds"),
+        ("3", "2400-01-01T00:00:00Z", "far future"),
+        ("4", "1500-06-01 12:00", "far past, naive"),
+    ])
+    rows, rejects = _split(table.read(path, LoadOptions(field_map=MAP, tz="UTC")))
+    assert [r["id"] for r in rows] == ["2"]
+    assert rows[0]["created_at"] == pd.Timestamp("2021-04-08 19:34:16", tz="UTC")
+    assert [r.line for r in rejects] == [2, 4, 5]
+    assert all("time out of range" in r.reason and "1677-2262" in r.reason for r in rejects)
+    assert "not milliseconds" in rejects[0].reason
+
+
+def test_conform_refuses_times_it_would_wrap():
+    far = pd.Series(pd.to_datetime(["2400-01-01T00:00:00Z"]).as_unit("s"))
+    with pytest.raises(ValueError, match="outside the years 1677-2262"):
+        schema.conform(pd.DataFrame({"created_at": far}), {"created_at": schema.UTC_TIME})
+    near = pd.Series(pd.to_datetime(["2020-01-01T00:00:00Z"]).as_unit("s"))
+    out = schema.conform(pd.DataFrame({"created_at": near}), {"created_at": schema.UTC_TIME})
+    assert out.loc[0, "created_at"] == pd.Timestamp("2020-01-01", tz="UTC")
+
+
 def test_platform_option_overrides_the_column(tmp_path):
     path = _csv(tmp_path / "generated.csv", [("1", "2020-10-01T09:00:00Z", "x", "reddit")],
                 header=("post_id", "date", "message", "platform"))
@@ -310,3 +335,30 @@ def test_semicolon_csv_from_a_spreadsheet(tmp_path):
     assert table.guess_delimiter(path) == ";"
     rows, rejects = _split(table.read(path, LoadOptions(field_map=MAP)))
     assert rejects == [] and rows[0]["text"] == "a; b, c" and rows[0]["id"] == "1"
+
+
+def test_counts_too_large_for_the_table_become_null_and_keep_the_row(tmp_path):
+    path = tmp_path / "generated_big_counts.jsonl"
+    path.write_text(
+        '{"id": "3", "date": "2021-04-08T19:34:16Z", "message": "c", '
+        '"score": 99999999999999999999, "likes": 1e30}\n'
+        '{"id": "4", "date": "2021-04-08T19:34:16Z", "message": "d", "score": -5, '
+        '"likes": "9223372036854775807"}\n', encoding="utf-8")
+    options = LoadOptions(field_map={"id": "id", "created_at": "date", "text": "message",
+                                     "score": "score", "like_count": "likes"})
+    rows, rejects = _split(table.read(path, options))
+    assert rejects == []
+    assert [(r["score"], r["like_count"]) for r in rows] == [(None, None),
+                                                             (-5, 2**63 - 1)]
+
+
+def test_local_times_at_a_clock_change_are_rejected_with_the_reason(tmp_path):
+    path = _csv(tmp_path / "generated_dst.csv", [("1", "2021-11-07 01:30", "twice"),
+                                                  ("2", "2021-03-14 02:30", "never"),
+                                                  ("3", "2021-03-14 03:30", "fine")])
+    rows, rejects = _split(table.read(path, LoadOptions(field_map=MAP, tz="America/New_York")))
+    assert [r["id"] for r in rows] == ["3"]
+    assert rows[0]["created_at"] == pd.Timestamp("2021-03-14 07:30", tz="UTC")
+    assert "happened twice in America/New_York" in rejects[0].reason
+    assert "does not exist in America/New_York" in rejects[1].reason
+    assert not any("argument" in r.reason for r in rejects)  # pandas' advice is not ours

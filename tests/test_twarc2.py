@@ -139,6 +139,17 @@ def test_generated_tweet_without_id_or_time_is_rejected(tmp_path):
     assert "no id" in rejects[0].reason and "created_at" in rejects[1].reason
 
 
+def test_generated_tweet_time_the_table_cannot_hold_is_rejected(tmp_path):
+    page = first_page("two_tweets.jsonl")
+    page["data"][0]["created_at"] = "2400-01-01T00:00:00.000Z"
+    path = tmp_path / "generated_far_future.jsonl"
+    path.write_text(json.dumps(page) + "\n", encoding="utf-8")
+    rows, rejects = items(path)
+    assert len(rejects) == 1 and "time out of range" in rejects[0].reason
+    assert page["data"][0]["id"] not in {r["id"] for r in rows}
+    assert {r["id"] for r in rows} >= {t["id"] for t in page["data"][1:]}
+
+
 def test_generated_empty_page_is_a_reject(tmp_path):
     path = tmp_path / "generated_empty_page.jsonl"
     path.write_text('{"meta": {"result_count": 0}, "__twarc": {}}\n', encoding="utf-8")

@@ -28,7 +28,11 @@ def parse_field_map(text: str | None) -> dict[str, str]:
         field, sep, column = part.partition("=")
         if not sep or not field.strip() or not column.strip():
             raise UserError(f"--map expects field=column pairs separated by commas, got {part!r}")
-        mapping[field.strip()] = column.strip()
+        field = field.strip()
+        if field in mapping:
+            raise UserError(f"--map names the field {field!r} twice ({field}={mapping[field]} "
+                            f"and {field}={column.strip()}); give each field one column")
+        mapping[field] = column.strip()
     return mapping
 
 

@@ -23,7 +23,6 @@ from __future__ import annotations
 import bz2
 import codecs
 import gzip
-import io
 import json
 import lzma
 import os
@@ -37,11 +36,14 @@ from typing import IO
 import pandas as pd
 
 from analysis.errors import UserError
+from analysis.schema import FIRST_TIME, LAST_TIME, TIME_RANGE
 
 #: Bumped whenever a loader's output changes for the same input; stored in every row.
 LOADER_VERSION = "2"
 
 SNIPPET_CHARS = 200
+#: The UTF-8 byte order mark, which readers skip at the start of a file.
+UTF8_BOM = b"\xef\xbb\xbf"
 
 #: Elements of a JSON array (see :func:`iter_json_array`) larger than this are refused instead of
 #: buffered.
@@ -110,26 +112,35 @@ def snippet(raw: bytes | str) -> str:
 
 
 def open_binary(path: str | os.PathLike) -> IO[bytes]:
-    """Open a file for reading bytes, decompressing ``.gz``, ``.bz2``, ``.xz`` and ``.zst``.
+    """Open a file for reading bytes, decompressing ``.gz``, ``.bz2``, ``.xz`` and ``.zst``, and
+    skipping a UTF-8 byte order mark at its start (spreadsheet programs and Windows editors write
+    one).
 
-    Zstandard streams are read with a 2**31 window, as Pushshift / Arctic Shift dumps need.
+    Zstandard files are read across frames with a 2**31 window, as Pushshift / Arctic Shift dumps
+    need; reading to the end of one cut inside a frame raises :class:`EOFError`
+    (:func:`analysis.loaders.zst.open_checked`).
     """
     source = Path(path)
     suffix = source.suffix.lower()
     if suffix == ".gz":
-        return gzip.open(source, "rb")
-    if suffix == ".bz2":
-        return bz2.open(source, "rb")
-    if suffix == ".xz":
-        return lzma.open(source, "rb")
-    if suffix == ".zst":
-        import zstandard
+        handle = gzip.open(source, "rb")
+    elif suffix == ".bz2":
+        handle = bz2.open(source, "rb")
+    elif suffix == ".xz":
+        handle = lzma.open(source, "rb")
+    elif suffix == ".zst":
+        from analysis.loaders import zst
 
+        handle = zst.open_checked(source)
+    else:
         handle = open(source, "rb")
-        reader = zstandard.ZstdDecompressor(max_window_size=2**31).stream_reader(
-            handle, closefd=True)
-        return io.BufferedReader(reader)
-    return open(source, "rb")
+    try:
+        if handle.peek(len(UTF8_BOM))[:len(UTF8_BOM)] == UTF8_BOM:
+            handle.read(len(UTF8_BOM))
+    except BaseException:
+        handle.close()
+        raise
+    return handle
 
 
 DECOMPRESSION_ERRORS = (EOFError, OSError, lzma.LZMAError, gzip.BadGzipFile)
@@ -139,9 +150,21 @@ def iter_lines(path: str | os.PathLike) -> Iterator[tuple[int, bytes] | Reject]:
     """Yield ``(line_number, raw_bytes)`` for each non-blank line (1-based), streaming.
 
     A file that ends in the middle of a compressed stream yields a :class:`Reject` for the rest
-    instead of raising. Lines are split on ``\\n`` in bytes, so a UTF-8 character split across
-    decompression chunks is never broken.
+    instead of raising (a ``.zst`` file keeps every complete line before the cut or damage:
+    :func:`analysis.loaders.zst.lines`). Lines are split on ``\\n`` in bytes, so a UTF-8
+    character split across decompression chunks is never broken. A UTF-8 byte order mark at the
+    start of the file is skipped.
     """
+    if Path(path).suffix.lower() == ".zst":
+        from analysis.loaders import zst
+
+        first = True
+        for item in zst.lines(Path(path)):
+            if first and not isinstance(item, Reject):
+                item = item[0], item[1].removeprefix(UTF8_BOM)
+                first = False
+            yield item
+        return
     name = str(path)
     number = 0
     try:
@@ -151,11 +174,6 @@ def iter_lines(path: str | os.PathLike) -> Iterator[tuple[int, bytes] | Reject]:
                     yield number, raw
     except DECOMPRESSION_ERRORS as exc:
         yield Reject(name, number + 1, f"truncated or corrupt compressed file: {exc}", "")
-    except Exception as exc:  # zstandard.ZstdError has no common base with the others
-        if type(exc).__module__.startswith("zstandard"):
-            yield Reject(name, number + 1, f"truncated or corrupt compressed file: {exc}", "")
-        else:
-            raise
 
 
 #: Suffixes :func:`open_binary` decompresses; such files cannot be read from a byte offset.
@@ -205,6 +223,8 @@ def iter_lines_between(path: str | os.PathLike, start: int, end: int
                 break
             left -= len(raw)
             number += 1
+            if number == 1 and start == 0:
+                raw = raw.removeprefix(UTF8_BOM)
             if raw.strip():
                 yield number, raw
 
@@ -444,6 +464,10 @@ def parse_time(value: object, *, tz: str | None = None) -> pd.Timestamp | None:
             return None
         if seconds in (float("inf"), float("-inf")):
             raise ValueError(f"not a time: {value!r}")
+        if not _FIRST_SECOND <= seconds <= _LAST_SECOND:
+            raise ValueError(f"time out of range: {value!r} seconds since 1970 is outside the "
+                             f"years {TIME_RANGE} that the table holds (numbers are read as "
+                             "seconds, not milliseconds)")
         return pd.Timestamp(seconds, unit="s", tz="UTC")
     if isinstance(value, str) and len(value) == 30 and value[3] == " " and value[19] == " ":
         stamp = pd.Timestamp(datetime.strptime(value, "%a %b %d %H:%M:%S %z %Y"))
@@ -454,8 +478,34 @@ def parse_time(value: object, *, tz: str | None = None) -> pd.Timestamp | None:
     if stamp.tzinfo is None:
         if tz is None:
             raise ValueError(f"naive time {value!r} has no time zone; pass --tz")
-        stamp = stamp.tz_localize(tz)
-    return stamp.tz_convert("UTC")
+        try:
+            stamp = stamp.tz_localize(tz)
+        except ValueError:
+            raise ValueError(_daylight_saving_problem(stamp, tz, value)) from None
+    return in_time_range(stamp.tz_convert("UTC"), value)
+
+
+def _daylight_saving_problem(stamp: pd.Timestamp, tz: str, value: object) -> str:
+    """Why the naive ``stamp`` has no single time in ``tz``: a clock change."""
+    try:
+        stamp.tz_localize(tz, ambiguous=True)
+    except ValueError:
+        return (f"local time {value!r} does not exist in {tz} (the clocks went forward "
+                "then); give such times with their UTC offset")
+    return (f"local time {value!r} happened twice in {tz} (the clocks went back then); give "
+            "such times with their UTC offset")
+
+
+_FIRST_SECOND, _LAST_SECOND = FIRST_TIME.timestamp(), LAST_TIME.timestamp()
+
+
+def in_time_range(stamp: pd.Timestamp, value: object) -> pd.Timestamp:
+    """``stamp`` (tz-aware), or :class:`ValueError` when the table cannot hold it (pandas would
+    wrap such a time around to a wrong one when storing it in nanoseconds)."""
+    if not FIRST_TIME <= stamp <= LAST_TIME:
+        raise ValueError(f"time out of range: {value!r} is outside the years {TIME_RANGE} that "
+                         "the table holds")
+    return stamp
 
 
 def _is_number(text: str) -> bool:
@@ -490,20 +540,31 @@ def json_id(value: object, what: str) -> str | None:
 
 
 def json_count(value: object) -> int | None:
-    """A count from a JSON value: an integer or a string of digits; anything else gives ``None``.
+    """A count from a JSON value: an integer or a string of digits; anything else, and a number
+    too large for the table's 64-bit count columns, gives ``None``.
 
     Examples
     --------
     >>> json_count(3), json_count("12"), json_count(True), json_count(1.5), json_count("-1")
     (3, 12, None, None, None)
+    >>> json_count(10**20) is None
+    True
     """
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, int):
-        return value
+        return in_count_range(value)
     if isinstance(value, str) and value.isdigit():
-        return int(value)
+        return in_count_range(int(value))
     return None
+
+
+def in_count_range(number: int) -> int | None:
+    """``number``, or ``None`` when the table's 64-bit count columns cannot hold it."""
+    return number if _INT64_MIN <= number <= _INT64_MAX else None
+
+
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
 
 def parse_required_time(value: object, what: str, *, tz: str | None = None) -> pd.Timestamp:

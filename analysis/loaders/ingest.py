@@ -28,6 +28,7 @@ import hashlib
 import importlib
 import json
 import os
+import re
 import sys
 import tempfile
 import time
@@ -288,8 +289,9 @@ def plan_inputs(paths: Iterable[str | os.PathLike], format: str = "auto",  # noq
 # --- reading -----------------------------------------------------------------------------------
 
 def _reason_key(reason: str) -> str:
-    """The part of a reject reason before its details (for counting by reason)."""
-    return reason.split(":", 1)[0].strip()
+    """The part of a reject reason before its details, which follow a colon or a semicolon (for
+    counting by reason)."""
+    return re.split("[:;]", reason, maxsplit=1)[0].strip()
 
 
 def _progress(progress: bool | None):

@@ -40,6 +40,7 @@ from analysis.loaders.base import (
     count_lines,
     iter_lines_between,
     line_ranges,
+    open_binary,
 )
 from analysis.loaders.chunks import Collector, SpillSink, guarded, system_memory
 
@@ -58,7 +59,7 @@ def default_jobs() -> int:
 
 
 def _first_line_is_object(path: Path) -> bool:
-    with open(path, "rb") as handle:
+    with open_binary(path) as handle:  # skips a byte order mark, as the loaders do
         for raw in handle:
             if raw.strip():
                 try:

@@ -60,7 +60,7 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from analysis.loaders.base import LOADER_VERSION, make_uid, parse_time
+from analysis.loaders.base import LOADER_VERSION, in_count_range, make_uid, parse_time
 
 PLATFORM = "reddit"
 
@@ -120,14 +120,15 @@ def strip_fullname(value: object) -> str | None:
 
 
 def _count(value: object) -> int | None:
+    """A score or count (may be negative); ``None`` for anything else or too large a number."""
     if value is None or isinstance(value, bool):
         return None
     if isinstance(value, int):
-        return value
+        return in_count_range(value)
     if isinstance(value, float) and value.is_integer():
-        return int(value)
+        return in_count_range(int(value))
     if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return int(value)
+        return in_count_range(int(value))
     return None
 
 

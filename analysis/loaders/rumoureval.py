@@ -50,7 +50,6 @@ from __future__ import annotations
 
 import bz2
 import gzip
-import io
 import json
 import lzma
 import os
@@ -94,9 +93,6 @@ GROUPING_FOLDERS = ("rumours", "non-rumours")
 
 #: Largest post, structure or key file read (bytes); larger members are rejected unread.
 MAX_MEMBER_BYTES = 64 * 1024 * 1024
-
-#: Window for zstd-compressed archives, as for Pushshift dumps.
-ZSTD_MAX_WINDOW = 2**31
 
 
 # ---------------------------------------------------------------------------------------------
@@ -186,11 +182,9 @@ def _open_decompressed(path: Path) -> IO[bytes]:
     if start.startswith(_MAGIC["xz"]):
         return lzma.open(path, "rb")
     if start.startswith(_MAGIC["zst"]):
-        import zstandard
+        from analysis.loaders import zst
 
-        reader = zstandard.ZstdDecompressor(max_window_size=ZSTD_MAX_WINDOW).stream_reader(
-            open(path, "rb"), closefd=True)
-        return io.BufferedReader(reader)
+        return zst.open_checked(path)
     return open(path, "rb")
 
 

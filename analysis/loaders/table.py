@@ -57,6 +57,8 @@ from analysis.loaders.base import (
     LOADER_VERSION,
     LoadOptions,
     Reject,
+    in_count_range,
+    in_time_range,
     iter_json_array,
     iter_json_lines,
     make_uid,
@@ -238,18 +240,20 @@ def _as_id(value: object, field: str) -> str | None:
 
 
 def as_count(value: object) -> int | None:
+    """A whole number from a table's value (int, integral float, or such a string), else
+    ``None`` (also for a number too large for the table's 64-bit count columns)."""
     if is_missing(value) or isinstance(value, bool):
         return None
     if isinstance(value, int):
-        return value
+        return in_count_range(value)
     if isinstance(value, float):
-        return int(value) if value.is_integer() else None
+        return in_count_range(int(value)) if value.is_integer() else None
     if isinstance(value, str):
         text = value.strip()
         if re.fullmatch(r"[+-]?\d+", text):
-            return int(text)
+            return in_count_range(int(text))
         if re.fullmatch(r"[+-]?\d+\.0*", text):
-            return int(float(text))
+            return in_count_range(int(float(text)))
     return None
 
 
@@ -297,7 +301,10 @@ def _as_time(value: object, field: str, tz: str | None) -> tuple[pd.Timestamp | 
         except ValueError:
             parsed = None
         if parsed is not None and parsed.tzinfo is not None:
-            return pd.Timestamp(parsed).tz_convert("UTC"), is_date
+            try:
+                return in_time_range(pd.Timestamp(parsed).tz_convert("UTC"), value), is_date
+            except ValueError as exc:
+                raise ValueError(f"bad time: {field} ({exc})") from None
     try:
         stamp = parse_time(value, tz=tz)
     except ValueError as exc:

@@ -44,6 +44,7 @@ from analysis.loaders.base import (
     LOADER_VERSION,
     LoadOptions,
     Reject,
+    in_time_range,
     json_count,
     make_uid,
     parse_time,
@@ -120,7 +121,7 @@ def parse_iso_time(value: object) -> pd.Timestamp | None:
             return parse_time(value)  # raises: naive time
         if stamp.tzinfo is not UTC:
             stamp = stamp.astimezone(UTC)
-        return pd.Timestamp(stamp)
+        return in_time_range(pd.Timestamp(stamp), value)
     return parse_time(value)
 
 
