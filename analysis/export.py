@@ -9,7 +9,10 @@ times (to the second).
 
 - ``thread_id`` is the post's thread, else its root, else its own id (4CAT requires one).
 - ``author`` is the handle, else the author id (both pseudonymized unless ingest kept them).
-- ``subject`` is the title; lists (``hashtags``) are joined with commas, as 4CAT does.
+- ``subject`` is the title; ``hashtags`` and ``mentions`` are joined with commas, as 4CAT does;
+  ``urls`` is a JSON list (a URL may hold a comma).
+- ``root_id``, ``author_handle`` and ``collection_role`` go along, so that the file reads back
+  with the same reply trees and with ``context`` rows still apart from the responses.
 
 Examples
 --------
@@ -23,6 +26,7 @@ Examples
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -42,7 +46,12 @@ FOURCAT_REQUIRED_COLUMNS = ("id", "thread_id", "author", "body", "timestamp")
 #: Further columns written after the required ones.
 FOURCAT_EXTRA_COLUMNS = ("unix_timestamp", "parent_id", "subject", "author_id", "platform", "kind",
                          "lang", "like_count", "reply_count", "share_count", "quote_count",
-                         "score", "hashtags", "text_status", "uid")
+                         "score", "hashtags", "text_status", "uid", "root_id", "author_handle",
+                         "mentions", "urls", "collection_role")
+
+#: Line end of the CSV (RFC 4180): with it Python's CSV writer quotes every field that holds a
+#: CR or LF (with "\n" alone it leaves a lone CR unquoted, and a reader splits the record there).
+LINE_END = "\r\n"
 
 #: Rows converted at a time when streaming a Parquet input.
 BATCH_ROWS = 50_000
@@ -54,6 +63,12 @@ def _join(value: object) -> str | None:
     if isinstance(value, list | tuple):
         return ",".join(str(v) for v in value)
     return None if pd.isna(value) else str(value)
+
+
+def _json_list(value: object) -> str | None:
+    if hasattr(value, "tolist"):
+        value = value.tolist()
+    return json.dumps(list(value), ensure_ascii=False) if isinstance(value, list | tuple) else None
 
 
 def to_4cat(posts: pd.DataFrame) -> pd.DataFrame:
@@ -89,6 +104,12 @@ def to_4cat(posts: pd.DataFrame) -> pd.DataFrame:
         out[column] = frame[column].astype(schema.STRING)
     out["hashtags"] = [_join(v) for v in frame["hashtags"]]
     out["uid"] = frame["uid"]
+    out["root_id"] = frame["root_id"]
+    out["author_handle"] = frame["author_handle"]
+    out["mentions"] = [_join(v) for v in frame["mentions"]]
+    out["urls"] = [_json_list(v) for v in frame["urls"]]  # a URL may hold a comma
+    out["collection_role"] = frame["collection_role"].astype("object").where(
+        frame["collection_role"].notna(), None)
     return out[list(FOURCAT_REQUIRED_COLUMNS + FOURCAT_EXTRA_COLUMNS)].reset_index(drop=True)
 
 
@@ -103,17 +124,22 @@ def _batches(path: Path) -> Iterator[pd.DataFrame]:
         except (pa.ArrowException, OSError) as exc:
             raise UserError(f"cannot read table: {str(exc).splitlines()[0]}", path) from None
         wanted = [c for c in parquet.schema_arrow.names if c in schema.POSTS]
-        if "id" not in wanted:
-            raise UserError("not a posts table (no id column); export reads the output of "
-                            "'ingest'", path)
+        _check_posts(wanted, path)
         for batch in parquet.iter_batches(batch_size=BATCH_ROWS, columns=wanted):
             yield batch.to_pandas(ignore_metadata=True)
         return
     frame = read_table(path)
-    if "id" not in frame.columns:
-        raise UserError("not a posts table (no id column); export reads the output of 'ingest'",
-                        path)
+    _check_posts(frame.columns, path)
     yield frame
+
+
+def _check_posts(columns, path: Path) -> None:
+    """A :class:`UserError` unless ``columns`` has the posts table's ``id`` and ``created_at``
+    (a 4CAT CSV, say, has ``id`` but not the others)."""
+    missing = [name for name in ("id", "created_at") if name not in columns]
+    if missing:
+        raise UserError(f"not a posts table (no {' or '.join(missing)} column); export reads "
+                        "the output of 'ingest'", path)
 
 
 def export_posts(posts_path: str | os.PathLike, output: str | os.PathLike,
@@ -146,10 +172,11 @@ def export_posts(posts_path: str | os.PathLike, output: str | os.PathLike,
         header = True
         for batch in _batches(source):
             table = to_4cat(batch)
-            table.to_csv(handle, index=False, header=header, lineterminator="\n")
+            table.to_csv(handle, index=False, header=header, lineterminator=LINE_END)
             header = False
             counts["rows"] += len(table)
             counts["rows_without_time"] += int(table["timestamp"].isna().sum())
         if header:  # no batch at all: still write the header
-            to_4cat(schema.empty(schema.POSTS)).to_csv(handle, index=False, lineterminator="\n")
+            to_4cat(schema.empty(schema.POSTS)).to_csv(handle, index=False,
+                                                        lineterminator=LINE_END)
     return counts

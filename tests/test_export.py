@@ -76,6 +76,19 @@ def test_round_trip_through_the_4cat_loader(tmp_path):
     assert rows[0]["like_count"] == 10 and rows[2]["like_count"] is None
 
 
+def test_carriage_returns_in_texts_survive_the_round_trip(tmp_path):
+    posts = generated_posts()
+    posts.loc[0, "text"] = "first line\rsecond line"
+    posts.loc[2, "text"] = "windows\r\nline end"
+    source = tmp_path / "generated_cr.parquet"
+    posts.to_parquet(source)
+    target = tmp_path / "generated_cr.4cat.csv"
+    export.export_posts(source, target)
+    rows, rejects = _split(fourcat_csv.read(target, LoadOptions()))
+    assert rejects == []
+    assert [r["text"] for r in rows][:3] == list(posts["text"])[:3]
+
+
 def test_csv_is_plain_4cat_readable(tmp_path):
     source = tmp_path / "generated_posts.parquet"
     generated_posts().to_parquet(source)
@@ -143,3 +156,42 @@ def test_not_a_posts_table_is_a_user_error(tmp_path):
         export.export_posts(source, tmp_path / "o.csv")
     with pytest.raises(UserError, match="unknown export"):
         export.export_posts(source, tmp_path / "o.csv", format="excel")
+
+
+def test_a_4cat_csv_is_not_taken_for_a_posts_table(tmp_path):
+    source = tmp_path / "generated_posts.parquet"
+    generated_posts().to_parquet(source)
+    exported = tmp_path / "generated.4cat.csv"
+    export.export_posts(source, exported)
+    with pytest.raises(UserError, match="no created_at column"):
+        export.export_posts(exported, tmp_path / "again.csv")
+    assert not (tmp_path / "again.csv").exists()
+
+
+def test_real_twarc2_table_reads_back_with_its_trees_and_roles(tmp_path):
+    from pathlib import Path
+
+    from analysis.loaders.ingest import ingest
+
+    sample = Path(__file__).parent / "data" / "twarc2_samples" / "noflat.jsonl"
+    posts = ingest([sample], keep_authors=True, detect_language=False).posts
+    assert (posts["collection_role"] == "context").sum() > 0
+    source = tmp_path / "posts.parquet"
+    posts.to_parquet(source)
+    exported = tmp_path / "posts.4cat.csv"
+    export.export_posts(source, exported)
+    again = ingest([exported], format="4cat-csv", keep_authors=True,
+                   detect_language=False).posts
+    columns = ["id", "parent_id", "root_id", "depth", "author_is_op", "collection_role",
+               "author_id", "author_handle", "text", "created_at", "mentions", "urls",
+               "hashtags"]
+    before = posts.set_index("uid").sort_index()[columns]
+    after = again.set_index("uid").sort_index()[columns]
+    assert len(after) == len(before)
+    for column in columns:
+        left = before[column].astype("object").where(before[column].notna(), None).tolist()
+        right = after[column].astype("object").where(after[column].notna(), None).tolist()
+        if column in ("mentions", "urls", "hashtags"):  # an empty list comes back as none
+            left = [list(v) or None if v is not None else None for v in left]
+            right = [list(v) or None if v is not None else None for v in right]
+        assert left == right, column

@@ -21,6 +21,10 @@ Mapping rules:
 - ``platform``: ``--platform`` if given, else a ``platform`` column, else guessed from a URL
   column (:data:`URL_COLUMNS`, e.g. ``tiktok.com`` -> ``tiktok``), else ``other``.
 - Counts from the first non-empty column of each list in :data:`COUNT_COLUMNS`.
+- Columns that ``python -m analysis export`` adds, when present: ``root_id``,
+  ``author_handle`` (a blank one stays blank instead of taking ``author``), ``mentions`` and
+  ``urls`` (comma-separated), ``collection_role`` (``context`` rows stay context: they never
+  count as responses); without them every row is ``matched``.
 
 Examples
 --------
@@ -50,7 +54,7 @@ from analysis.loaders.base import (
     record_snippet,
 )
 from analysis.loaders.table import as_count, as_list, is_missing, iter_csv
-from analysis.schema import KINDS, PLATFORMS, TEXT_STATUSES
+from analysis.schema import COLLECTION_ROLES, KINDS, PLATFORMS, TEXT_STATUSES
 
 FORMAT = "4cat-csv"
 
@@ -121,6 +125,12 @@ def _first(record: Mapping[str, str], columns: tuple[str, ...]) -> object:
     return None
 
 
+def _text(record: Mapping[str, str], column: str) -> str | None:
+    """The column's value, stripped; None when absent or blank."""
+    value = record.get(column)
+    return None if is_missing(value) else str(value).strip()
+
+
 def row_from_record(record: Mapping[str, str], *, platform: str | None = None,
                     tz: str | None = None) -> dict:
     """Map one 4CAT CSV record (column -> string) to a posts-table row.
@@ -179,8 +189,9 @@ def row_from_record(record: Mapping[str, str], *, platform: str | None = None,
     status = str(record.get("text_status") or "").strip().lower()
     if status not in TEXT_STATUSES:
         status = "ok"
-    author = None if is_missing(record.get("author")) else str(record["author"]).strip()
-    author_id = None if is_missing(record.get("author_id")) else str(record["author_id"]).strip()
+    author = _text(record, "author")
+    author_id = _text(record, "author_id")
+    role = _text(record, "collection_role")
     lang = _first(record, ("lang", "language", "language_guess"))
     row = {
         "platform": plat,
@@ -188,17 +199,20 @@ def row_from_record(record: Mapping[str, str], *, platform: str | None = None,
         "uid": make_uid(plat, post_id),
         "kind": kind,
         "thread_id": thread_id,
+        "root_id": _text(record, "root_id"),
         "parent_id": parent_id,
         "created_at": created_at,
         "created_at_precision": "second",
         "author_id": author_id or author,
-        "author_handle": author,
+        "author_handle": _text(record, "author_handle") if "author_handle" in record else author,
         "text": text,
         "title": None if is_missing(record.get("subject")) else str(record["subject"]),
         "text_status": status,
         "lang": None if lang is None else str(lang).strip(),
         "hashtags": as_list(record.get("hashtags"), "#"),
-        "collection_role": "matched",
+        "mentions": as_list(record.get("mentions"), "@"),
+        "urls": as_list(record.get("urls"), ""),
+        "collection_role": role if role in COLLECTION_ROLES else "matched",
         "source_format": FORMAT,
         "loader_version": LOADER_VERSION,
     }
