@@ -231,6 +231,23 @@ def test_load_refuses_untrusted_types(tmp_path):
         load_model(tmp_path / "empty.skops")
 
 
+def test_load_refuses_a_model_that_does_not_read_texts(tmp_path):
+    import numpy as np
+    import skops.io as sio
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(0)
+    plain = LogisticRegression().fit(rng.random((20, 3)), [0, 1] * 10)
+    path = tmp_path / "generated_plain.skops"
+    sio.dump(plain, path)
+    with pytest.raises(UserError, match="does not read texts"):
+        load_model(path)
+    trained, _ = train_model(generated_frame(), cv=0)
+    good = tmp_path / "generated_trained.skops"
+    save_model(trained, good)
+    assert list(load_model(good).classes_) == list(trained.classes_)
+
+
 # --- labelling -------------------------------------------------------------------------------
 
 def generated_posts() -> pd.DataFrame:
@@ -442,6 +459,69 @@ def test_cli_train_label_evaluate_roundtrip(tmp_path, capsys):
     assert json.loads(out)["n"] == 90
 
 
+def test_empty_texts_get_the_commonest_training_label_when_there_is_no_other():
+    frame = generated_frame()
+    frame = frame[frame["label"] != "other"]
+    frame = pd.concat([frame, frame[frame["label"] == "criticism"]])  # criticism commonest
+    model, _ = train_model(frame.reset_index(drop=True), cv=0)
+    assert "other" not in model.classes_
+    posts = pd.DataFrame({"uid": ["a", "b", "c"], "text": ["", "   ", None],
+                          "target": ["Alice"] * 3})
+    labels = label_posts(posts, model, target_col="target")
+    assert labels["label"].tolist() == ["criticism"] * 3
+    probas = labels[["proba_support", "proba_criticism"]].to_numpy(float)
+    assert np.allclose(probas, 0.5)
+
+
+def test_cli_label_and_evaluate_reuse_the_fixed_training_target(tmp_path, capsys):
+    frame = generated_frame().drop(columns=["target"])
+    data = tmp_path / "coded.csv"
+    frame.to_csv(data, index=False)
+    model = tmp_path / "fixed.skops"
+    code, _, err = run_cli(["train", str(data), "--target", "Alice", "--cv", "0", "-o",
+                            str(model)], capsys)
+    assert code == 0, err
+    out = tmp_path / "labels.csv"
+    code, _, err = run_cli(["label", str(data), "--model", str(model), "-o", str(out)], capsys)
+    assert code == 0 and "'Alice'" in err
+    with_target = tmp_path / "labels_alice.csv"
+    code, _, err = run_cli(["label", str(data), "--model", str(model), "--target", "Alice",
+                            "-o", str(with_target)], capsys)
+    assert code == 0 and "note:" not in err
+    pd.testing.assert_frame_equal(pd.read_csv(out), pd.read_csv(with_target))
+    code, report, err = run_cli(["evaluate", str(data), "--model", str(model), "--n-boot", "0",
+                                 "--json"], capsys)
+    assert code == 0 and "'Alice'" in err
+    assert json.loads(report)["n"] == len(frame)
+
+
+def test_cli_evaluate_scores_the_labels_label_writes_for_a_posts_table(tmp_path, capsys):
+    # a posts table: replies' targets (thread roots) and contexts (parents) are looked up the
+    # same way by evaluate as by label
+    model, _ = train_model(generated_frame(), cv=0)
+    model_path = tmp_path / "m.skops"
+    save_model(model, model_path)
+    posts = generated_posts()
+    posts["gold"] = ["other", "support", "criticism", "other", "support"]
+    data = tmp_path / "posts.parquet"
+    posts.to_parquet(data)
+    labels_path = tmp_path / "labels.parquet"
+    code, _, err = run_cli(["label", str(data), "--model", str(model_path), "-o",
+                            str(labels_path)], capsys)
+    assert code == 0, err
+    written = pd.read_parquet(labels_path)["label"].tolist()
+    code, out, err = run_cli(["evaluate", str(data), "--model", str(model_path), "--label-col",
+                              "gold", "--n-boot", "0", "--json"], capsys)
+    assert code == 0, err
+    report = json.loads(out)
+    agree = sum(a == b for a, b in zip(written, posts["gold"], strict=True))
+    assert report["accuracy"] == pytest.approx(agree / len(posts))
+    matrix = report["confusion"]["matrix"]
+    labels = report["confusion"]["labels"]
+    predicted = {label: sum(row[j] for row in matrix) for j, label in enumerate(labels)}
+    assert predicted == {label: written.count(label) for label in labels}
+
+
 @pytest.mark.parametrize("case", ["missing_column", "bad_label", "not_a_model", "numbers"])
 def test_cli_bad_input_is_one_line_and_exit_2(tmp_path, capsys, case):
     data = tmp_path / "coded.csv"
@@ -608,20 +688,47 @@ def test_features_never_fail_on_arbitrary_text(normalize, rows):
     ["evaluate", "{data}", "--fast", "--cv", "500", "--n-boot", "0"],
     ["evaluate", "{data}", "--model", "vader", "--n-boot", "-1"],
     ["train", "{data}", "--fast", "--cv", "2", "--jobs", "0", "-o", "{out}"],
+    ["train", "{two}", "--fast", "--cv", "2", "--group-col", "label", "-o", "{out}"],
+    ["evaluate", "{two}", "--fast", "--cv", "2", "--group-col", "label", "--n-boot", "0"],
 ], ids=["train-empty-texts", "train-cv-too-big", "train-C-0", "train-one-group",
         "evaluate-cv-empty-texts", "evaluate-cv-too-big", "evaluate-negative-n-boot",
-        "train-jobs-0"])
+        "train-jobs-0", "train-fold-of-one-label", "evaluate-fold-of-one-label"])
 def test_cli_training_options_and_empty_texts_are_user_errors(tmp_path, capsys, args):
     """Regression: these raised sklearn / numpy tracebacks instead of one line and exit 2."""
     data, empty = tmp_path / "coded.csv", tmp_path / "empty_texts.csv"
     generated_frame(n_per_class=10).assign(one="t").to_csv(data, index=False)
     generated_frame(n_per_class=10).assign(text="").to_csv(empty, index=False)
+    two = tmp_path / "two_labels.csv"  # grouped by label: each fold trains on one label
+    frame = generated_frame(n_per_class=10)
+    frame[frame["label"] != "other"].to_csv(two, index=False)
     out = tmp_path / "m.skops"
-    argv = [a.format(data=data, empty=empty, out=out) for a in args]
+    argv = [a.format(data=data, empty=empty, two=two, out=out) for a in args]
     code, _, err = run_cli(argv, capsys)
     assert code == 2, err
     assert err.startswith("error: ") and err.count("\n") == 1
     assert not out.exists() and not (tmp_path / "m.card.json").exists()
+
+
+def test_cli_train_says_how_many_folds_ran_and_which_labels_folds_missed(tmp_path, capsys):
+    data = tmp_path / "coded.csv"
+    frame = generated_frame(n_per_class=12)
+    frame.assign(by_label=frame["label"]).to_csv(data, index=False)
+    out = tmp_path / "m.skops"
+    # six threads, ten folds asked: six made, and the card says so
+    code, printed, err = run_cli(["train", str(data), "--fast", "--group-col", "group",
+                                  "--cv", "10", "--C", "1", "-o", str(out)], capsys)
+    assert code == 0, err
+    card = json.loads((tmp_path / "m.card.json").read_text())
+    assert card["cv_folds"] == frame["group"].nunique() == 6
+    assert "6-fold CV" in printed and "6 folds, not 10" in err
+    assert "cv_labels_unlearned" not in card
+    # grouped by label: every fold holds one label out whole and cannot predict it
+    code, printed, err = run_cli(["train", str(data), "--fast", "--group-col", "by_label",
+                                  "--cv", "3", "--C", "1", "-o", str(out)], capsys)
+    assert code == 0, err
+    card = json.loads((tmp_path / "m.card.json").read_text())
+    assert card["cv_labels_unlearned"] == ["criticism", "other", "support"]
+    assert card["cv_metrics"]["accuracy"] == 0.0 and "trained without any row of" in err
 
 
 @pytest.mark.parametrize("case", ["header_only", "numbers", "missing_target_col"])

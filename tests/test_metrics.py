@@ -41,9 +41,22 @@ def test_f_avg_ignores_other_labels():
 def test_macro_f1_matches_sklearn(pairs):
     y, p = zip(*pairs, strict=True)
     report = metrics.classification_report(y, p, ["a", "b", "c"], n_boot=0)
-    expected = f1_score(y, p, labels=["a", "b", "c"], average="macro", zero_division=0)
+    # scikit-learn's macro average without `labels`: over the labels true or predicted
+    expected = f1_score(y, p, average="macro", zero_division=0)
     assert report["macro_f1"] == pytest.approx(expected)
     assert np.array(report["confusion"]["matrix"]).sum() == len(pairs)
+    assert report["macro_f1_ci"] is None
+
+
+def test_a_label_neither_true_nor_predicted_does_not_count_in_macro_f1():
+    y = ["a", "a", "b", "b"]
+    p = ["a", "b", "b", "b"]
+    report = metrics.classification_report(y, p, ["a", "b", "c"], n_boot=200)
+    # a: P 1, R 1/2, F1 2/3; b: P 2/3, R 1, F1 4/5; c: no rows, no predictions
+    assert report["macro_f1"] == pytest.approx((2 / 3 + 4 / 5) / 2)
+    assert report["per_class"]["c"]["support"] == 0
+    low, high = report["macro_f1_ci"]
+    assert low <= report["macro_f1"] <= high
 
 
 def test_bootstrap_interval_contains_estimate_and_is_deterministic():

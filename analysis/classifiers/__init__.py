@@ -35,7 +35,7 @@ from analysis.errors import UserError
 
 __all__ = [
     "VaderClassifier", "cross_val_predict", "evaluate_model", "get_model", "label_posts",
-    "labels_table", "load_model", "model_card", "model_frame", "posts_frame",
+    "labels_table", "load_model", "model_card", "model_frame", "model_target", "posts_frame",
     "predict_out_of_group", "read_card", "save_model", "train_model",
 ]
 
@@ -60,6 +60,17 @@ def get_model(name_or_path: str | Path) -> object:
     if path.suffix == ".skops" or path.exists():
         return load_model(path)
     raise UserError(f"unknown model {name!r}: use 'default', 'vader' or a .skops file path")
+
+
+def model_target(name_or_path: str | Path, target: str | None, target_col: str | None
+                 ) -> tuple[str | None, bool]:
+    """The fixed target to label with: ``target``, or, when neither it nor ``target_col`` is
+    given, the one a ``.skops`` model was trained with (``train --target``; its card records
+    it). Returns (target, whether it came from the card)."""
+    if target is not None or target_col is not None or str(name_or_path) in MODEL_NAMES:
+        return target, False
+    trained = (read_card(name_or_path).get("columns") or {}).get("fixed_target")
+    return (trained, True) if isinstance(trained, str) and trained else (None, False)
 
 
 def model_card(name_or_path: str | Path) -> dict:

@@ -59,12 +59,19 @@ def labels_table(uids: Sequence, proba: np.ndarray, classes: Sequence[str], *,
 
 def posts_frame(posts: pd.DataFrame, *, target: str | None = None, text_col: str = "text",
                 target_col: str | None = None, context_col: str | None = None,
+                label_col: str | None = None, group_col: str | None = None,
                 source: object = None) -> pd.DataFrame:
-    """The model frame of a posts table (or any table with the named columns)."""
+    """The model frame of a posts table (or any table with the named columns).
+
+    As :func:`~analysis.classifiers.training.model_frame`; for a posts table the target is the
+    thread root's text and the context the parent's text unless columns or a fixed target are
+    named, so that ``label``, ``train`` and ``evaluate`` give models the same inputs.
+    """
     from analysis.classifiers.training import model_frame
 
     frame = model_frame(posts, text_col=text_col, target_col=target_col, target=target,
-                        context_col=context_col, source=source)
+                        context_col=context_col, label_col=label_col, group_col=group_col,
+                        source=source)
     is_posts = {"platform", "id", "root_id", "parent_id"} <= set(posts.columns)
     if is_posts and text_col in posts.columns:
         texts = posts[text_col].astype("object")
@@ -186,6 +193,18 @@ def label_posts(posts: pd.DataFrame, model: object | str = "default", *,
     out = labels_table(frame["uid"], proba, order, labeler_type=labeler_type,
                        labeler_id=labeler_id, task=task, run_id=digest.hexdigest()[:16],
                        weights=weights)
-    if empty.any() and "other" in order:
-        out.loc[empty, "label"] = "other"
+    if empty.any():
+        out.loc[empty, "label"] = _empty_text_label(fitted, order)
     return out
+
+
+def _empty_text_label(model: object, classes: list[str]) -> str:
+    """The label of a text without words: ``other`` when the model has it, else the label
+    most common in the model's training data (its class prior), else the first label."""
+    if "other" in classes:
+        return "other"
+    last = model.steps[-1][1] if hasattr(model, "steps") else model
+    prior = getattr(last, "class_prior_", None)
+    if prior is not None and len(prior) == len(getattr(last, "classes_", ())):
+        return str(last.classes_[int(np.argmax(prior))])
+    return classes[0]

@@ -85,8 +85,8 @@ def bootstrap_ci(y_true: Sequence, y_pred: Sequence, labels: Sequence[str], *,
         pred_n = cm[:, :k].sum(axis=0)
         true_n = cm[:k, :].sum(axis=1)
         denom = pred_n + true_n
-        f1 = np.where(denom > 0, 2 * tp / np.maximum(denom, 1), 0.0)
-        scores[b] = f1.mean()
+        seen = denom > 0  # as for macro_f1: labels neither true nor predicted do not count
+        scores[b] = (2 * tp[seen] / denom[seen]).mean() if seen.any() else 0.0
     alpha = (1 - ci) / 2
     return [float(np.quantile(scores, alpha)), float(np.quantile(scores, 1 - alpha))]
 
@@ -97,10 +97,11 @@ def classification_report(y_true: Sequence, y_pred: Sequence, labels: Sequence[s
                           groups: Sequence | None = None) -> dict:
     """Everything ``evaluate --json`` prints, as a JSON-ready dict.
 
-    Keys: ``n``, ``accuracy``, ``macro_f1``, ``macro_f1_ci`` ([low, high], bootstrap; omitted
-    when ``n_boot`` is 0), ``per_class`` ({label: {precision, recall, f1, support}}),
-    ``confusion`` ({labels, matrix}, rows true) and with ``average_over``, ``f_avg`` and
-    ``f_avg_labels``.
+    Keys: ``n``, ``accuracy``, ``macro_f1`` (the mean F1 of the labels that occur among the true
+    labels or the predictions: a label that is neither has no F1 and does not count),
+    ``macro_f1_ci`` ([low, high], bootstrap; null when ``n_boot`` is 0), ``per_class`` ({label:
+    {precision, recall, f1, support}}), ``confusion`` ({labels, matrix}, rows true) and with
+    ``average_over``, ``f_avg`` and ``f_avg_labels``.
     """
     if n_boot < 0:
         raise UserError(f"--n-boot must be 0 (no interval) or more; got {n_boot}")
@@ -110,10 +111,11 @@ def classification_report(y_true: Sequence, y_pred: Sequence, labels: Sequence[s
     labels = list(labels)
     precision, recall, f1, support = precision_recall_fscore_support(
         t, p, labels=labels, zero_division=0)
+    seen = np.isin(labels, np.concatenate([t, p]))
     report = {
         "n": int(len(t)),
         "accuracy": float(np.mean(t == p)),
-        "macro_f1": float(np.mean(f1)),
+        "macro_f1": float(np.mean(f1[seen])) if seen.any() else 0.0,
         "per_class": {
             label: {"precision": float(precision[i]), "recall": float(recall[i]),
                     "f1": float(f1[i]), "support": int(support[i])}
@@ -121,9 +123,9 @@ def classification_report(y_true: Sequence, y_pred: Sequence, labels: Sequence[s
         },
         "confusion": confusion(t, p, labels),
     }
-    if n_boot:
-        report["macro_f1_ci"] = bootstrap_ci(t, p, labels, n_boot=n_boot, ci=ci,
-                                             random_state=random_state, groups=groups)
+    report["macro_f1_ci"] = bootstrap_ci(t, p, labels, n_boot=n_boot, ci=ci,
+                                         random_state=random_state,
+                                         groups=groups) if n_boot else None
     if average_over:
         report["f_avg"] = f_avg(t, p, average_over)
         report["f_avg_labels"] = list(average_over)

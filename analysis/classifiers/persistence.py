@@ -9,6 +9,7 @@ crafted file cannot run code on load.
 from __future__ import annotations
 
 import json
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -79,12 +80,32 @@ def load_model(path: str | Path) -> object:
         raise UserError(f"cannot load model: {type(exc).__name__}: {exc}", source) from exc
     if not (hasattr(model, "predict") and hasattr(model, "classes_")):
         raise UserError("file holds no fitted classifier", source)
+    if not _reads_texts(model):
+        raise UserError("the model does not read texts (it was not made by 'python -m "
+                        "analysis train', which writes models that do)", source)
     card = read_card(source)
     if not hasattr(model, "model_id_"):
         model.model_id_ = str(card.get("model_id") or source.stem)
     if not hasattr(model, "version_"):
         model.version_ = sha256_file(source)[:12]
     return model
+
+
+def _reads_texts(model: object) -> bool:
+    """Whether ``model`` labels a one-row model frame (a text and nothing else) without error."""
+    import pandas as pd
+
+    from analysis.classifiers.datasets import X_COLUMNS
+
+    probe = pd.DataFrame({column: [None] for column in X_COLUMNS})
+    probe["text"] = "a short test text"
+    try:
+        with warnings.catch_warnings():  # a model that cannot read the probe may warn first
+            warnings.simplefilter("ignore")
+            model.predict_proba(probe) if hasattr(model, "predict_proba") else model.predict(probe)
+    except (ValueError, TypeError, KeyError, AttributeError, IndexError):
+        return False
+    return True
 
 
 def read_card(model_path: str | Path) -> dict:

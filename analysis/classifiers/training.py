@@ -129,6 +129,12 @@ def _out_of_fold(estimator: object, frame: pd.DataFrame, settings: Sequence[dict
     y = frame[label_col].astype(str).to_numpy()
     classes = sorted(set(y))
     folds = metrics.grouped_folds(groups, len(frame), cv, random_state=seed, y=y)
+    for number, (train, _) in enumerate(folds, start=1):
+        if len(set(y[train])) < 2:
+            raise UserError(f"fold {number} of the cross-validation would train on rows of one "
+                            f"label only ({y[train][0]!r}): too few rows per label, or a group "
+                            "holding every row of the others; use fewer folds (--cv), another "
+                            "--group-col, or --cv 0")
     X = _x(frame)
     head, _, last = _head_and_last(estimator)
 
@@ -160,6 +166,19 @@ def _out_of_fold(estimator: object, frame: pd.DataFrame, settings: Sequence[dict
             pred[test] = out[k][1]
         combined.append((pred, proba))
     return combined, classes
+
+
+def fold_plan(frame: pd.DataFrame, *, groups: Sequence | None = None, cv: int = 5,
+              seed: int = config.DEFAULT_SEED, label_col: str = "label") -> dict:
+    """How :func:`cross_val_predict` splits ``frame``: ``folds`` (the number made: fewer than
+    ``cv`` when there are fewer groups) and ``labels_unlearned`` (labels that some fold's
+    training part lacks; that fold cannot predict them, so their cross-validated recall is
+    lower than a model trained on all rows would reach)."""
+    y = frame[label_col].astype(str).to_numpy()
+    folds = metrics.grouped_folds(groups, len(frame), cv, random_state=seed, y=y)
+    everything = set(y)
+    missing = set().union(*(everything - set(y[train]) for train, _ in folds))
+    return {"folds": len(folds), "labels_unlearned": sorted(missing)}
 
 
 def cross_val_predict(estimator: object, frame: pd.DataFrame, *, groups: Sequence | None = None,
@@ -216,8 +235,8 @@ def select_C(estimator: object, frame: pd.DataFrame, grid: Sequence[float] = C_G
 def fit_with_card(estimator: object, frame: pd.DataFrame, *, groups: Sequence | None = None,
                   cv: int = 5, seed: int = config.DEFAULT_SEED, jobs: int = 1,
                   model_id: str = "model", labels: Sequence[str] | None = None,
-                  label_col: str = "label",
-                  C_grid: Sequence[float] | None = None) -> tuple[object, dict]:
+                  label_col: str = "label", C_grid: Sequence[float] | None = None,
+                  source: object = None) -> tuple[object, dict]:
     """Cross-validate ``estimator`` on ``frame``, then fit it on all of it; return (model, card).
 
     The card holds ``model_id``, ``labels``, ``data_sha256``, ``seed``, ``versions``,
@@ -235,7 +254,7 @@ def fit_with_card(estimator: object, frame: pd.DataFrame, *, groups: Sequence | 
     y = frame[label_col].astype(str).to_numpy()
     found = sorted(set(y))
     if len(found) < 2:
-        raise UserError(f"training needs at least two labels; found {found}")
+        raise UserError(f"training needs at least two labels; found {found}", source)
     labels = list(labels) if labels is not None else found
     card: dict = {
         "model_id": model_id,
@@ -260,8 +279,11 @@ def fit_with_card(estimator: object, frame: pd.DataFrame, *, groups: Sequence | 
         pred, proba, classes = cross_val_predict(estimator, frame, groups=groups, cv=cv,
                                                  seed=seed, jobs=jobs, label_col=label_col)
     if cv and cv >= 2:
-        card["cv_folds"] = int(cv)
+        plan = fold_plan(frame, groups=groups, cv=cv, seed=seed, label_col=label_col)
+        card["cv_folds"] = plan["folds"]
         card["cv_grouped"] = groups is not None
+        if plan["labels_unlearned"]:
+            card["cv_labels_unlearned"] = plan["labels_unlearned"]
         card["cv_metrics"] = metrics.classification_report(
             y, pred, labels, n_boot=200, random_state=seed, groups=groups)
         card["cv_confusion"] = card["cv_metrics"]["confusion"]
@@ -273,7 +295,8 @@ def fit_with_card(estimator: object, frame: pd.DataFrame, *, groups: Sequence | 
 
 def train_model(frame: pd.DataFrame, *, model_id: str = "model", cv: int = 5,
                 seed: int = config.DEFAULT_SEED, jobs: int = 1, C: float | None = None,
-                fast: bool = False, estimator: object | None = None) -> tuple[object, dict]:
+                fast: bool = False, estimator: object | None = None,
+                source: object = None) -> tuple[object, dict]:
     """Train a target-aware model on a model frame with any label set; return (model, card).
 
     Parameters
@@ -294,11 +317,13 @@ def train_model(frame: pd.DataFrame, *, model_id: str = "model", cv: int = 5,
     estimator
         Any unfitted scikit-learn classifier over the model frame, instead of the default
         pipeline.
+    source
+        The file the rows came from, named in errors about them.
     """
     from analysis.classifiers.default import DEFAULT_C
 
     if len(frame) < 10:
-        raise UserError(f"only {len(frame)} labelled rows; training needs at least 10")
+        raise UserError(f"only {len(frame)} labelled rows; training needs at least 10", source)
     if C is not None and not 0 < C < float("inf"):
         raise UserError(f"--C must be a positive number; got {C}")
     C_grid = None
@@ -309,10 +334,11 @@ def train_model(frame: pd.DataFrame, *, model_id: str = "model", cv: int = 5,
     groups = None
     if "group" in frame.columns:
         if frame["group"].isna().any():
-            raise UserError("some rows have no group; fill the group column or leave it out")
+            raise UserError("some rows have no group; fill the group column or leave it out",
+                            source)
         groups = frame["group"].astype(str).to_numpy()
     model, card = fit_with_card(estimator, frame, groups=groups, cv=cv, seed=seed, jobs=jobs,
-                                model_id=model_id, C_grid=C_grid)
+                                model_id=model_id, C_grid=C_grid, source=source)
     card.setdefault("C", float(C if C is not None else DEFAULT_C))
     card["features"] = "fast (no character n-grams)" if fast else \
         "full (with character 2-5-grams)"
@@ -337,8 +363,12 @@ def user_pipeline(n_rows: int, *, C: float = 1.0, seed: int = config.DEFAULT_SEE
 def evaluate_model(frame: pd.DataFrame, model: object, *,
                    average_over: Sequence[str] | None = None,
                    n_boot: int = 1000, seed: int = config.DEFAULT_SEED,
-                   label_col: str = "label") -> dict:
+                   label_col: str = "label", predicted: Sequence[str] | None = None) -> dict:
     """Metrics of a fitted model's predictions against ``frame[label_col]`` (a JSON-ready dict).
+
+    ``predicted``: the model's labels of the rows when already made (``evaluate`` passes those of
+    :func:`~analysis.classifiers.labelling.label_posts`, so that it scores exactly what ``label``
+    writes); by default ``model.predict``.
 
     A label in the data that the model cannot predict, or a model label absent from the data
     and from ``average_over``, is a :class:`~analysis.errors.UserError`: the label sets differ.
@@ -354,7 +384,9 @@ def evaluate_model(frame: pd.DataFrame, model: object, *,
         if bad:
             raise UserError(f"--average-over names {bad} that the model does not predict "
                             f"({classes})")
-    pred = np.asarray(model.predict(_x(frame)), dtype=object).astype(str)
+    if predicted is None:
+        predicted = model.predict(_x(frame))
+    pred = np.asarray(predicted, dtype=object).astype(str)
     groups = frame["group"].astype(str).to_numpy() if "group" in frame.columns else None
     return metrics.classification_report(y, pred, classes, average_over=average_over,
                                          n_boot=n_boot, random_state=seed, groups=groups)

@@ -57,3 +57,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted; no output was written", file=sys.stderr)
         return 130
+
+
+def model_target_note(model: str, target: str | None, target_col: str | None) -> str | None:
+    """:func:`analysis.classifiers.model_target`, saying on stderr when the target comes from
+    the model's card."""
+    from analysis.classifiers import model_target
+
+    chosen, from_card = model_target(model, target, target_col)
+    if from_card:
+        print(f"note: labelling toward {chosen!r}, the fixed target {model} was trained with; "
+              "--target or --target-col gives another", file=sys.stderr)
+    return chosen
+
+
+def fold_notes(folds: int | None, asked: int, unlearned: list[str] | None) -> None:
+    """Say on stderr when the cross-validation made fewer folds than asked, or had folds that
+    could not learn a label."""
+    if folds is not None and folds < asked:
+        print(f"note: {folds} folds, not {asked}: there are only {folds} groups",
+              file=sys.stderr)
+    if unlearned:
+        print(f"note: some folds trained without any row of {unlearned} (each group holding "
+              "them was held out whole); those folds cannot predict them, so their "
+              "cross-validated scores understate a model trained on all rows", file=sys.stderr)

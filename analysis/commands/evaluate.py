@@ -41,9 +41,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from analysis.classifiers import evaluate_model, get_model
+    from analysis.classifiers import evaluate_model, get_model, label_posts
     from analysis.classifiers import metrics as m
-    from analysis.classifiers.training import cross_val_predict, model_frame
+    from analysis.classifiers.labelling import posts_frame
+    from analysis.classifiers.training import cross_val_predict, fold_plan
+    from analysis.commands import fold_notes, model_target_note
     from analysis.errors import UserError
     from analysis.io import read_table
 
@@ -52,8 +54,10 @@ def run(args: argparse.Namespace) -> int:
     if args.cv == 1 or args.cv < 0:
         raise UserError("--cv must be at least 2")
     table = read_table(args.data)
-    frame = model_frame(table, text_col=args.text_col, target_col=args.target_col,
-                        target=args.target, context_col=args.context_col,
+    target = args.target if args.cv else model_target_note(args.model, args.target,
+                                                           args.target_col)
+    frame = posts_frame(table, text_col=args.text_col, target_col=args.target_col,
+                        target=target, context_col=args.context_col,
                         label_col=args.label_col, group_col=args.group_col, source=args.data)
     if len(frame) == 0:
         raise UserError("no rows to evaluate", args.data)
@@ -69,12 +73,18 @@ def run(args: argparse.Namespace) -> int:
         report = m.classification_report(frame["label"].astype(str), pred, classes,
                                          average_over=average_over, n_boot=args.n_boot,
                                          random_state=args.seed, groups=groups)
-        report["model"] = (f"train pipeline{' (fast)' if args.fast else ''}, {args.cv}-fold CV "
-                           f"on {args.data.name}")
+        plan = fold_plan(frame, groups=groups, cv=args.cv, seed=args.seed)
+        report["model"] = (f"train pipeline{' (fast)' if args.fast else ''}, "
+                           f"{plan['folds']}-fold CV on {args.data.name}")
+        fold_notes(plan["folds"], args.cv, plan["labels_unlearned"])
     else:
         model = get_model(args.model)
+        # the labels 'label' would write for these rows (empty and non-English texts included)
+        labels = label_posts(table, model, target=target, text_col=args.text_col,
+                             target_col=args.target_col, context_col=args.context_col,
+                             progress=False, source=args.data)
         report = evaluate_model(frame, model, average_over=average_over, n_boot=args.n_boot,
-                                seed=args.seed)
+                                seed=args.seed, predicted=labels["label"].astype(str))
         report["model"] = (f"{getattr(model, 'model_id_', args.model)}@"
                            f"{getattr(model, 'version_', '0')}")
     if args.json:
@@ -88,7 +98,7 @@ def _text_report(report: dict) -> str:
     lines = [f"model {report['model']}: n = {report['n']}, accuracy {report['accuracy']:.3f}, "
              f"macro-F1 {report['macro_f1']:.3f}"
              + (" [{:.3f}, {:.3f}]".format(*report["macro_f1_ci"])
-                if "macro_f1_ci" in report else "")]
+                if report.get("macro_f1_ci") else "")]
     if "f_avg" in report:
         lines.append(f"F_avg over {', '.join(report['f_avg_labels'])}: {report['f_avg']:.3f}")
     lines.append(f"{'label':<14}{'precision':>10}{'recall':>10}{'f1':>10}{'support':>9}")

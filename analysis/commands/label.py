@@ -39,6 +39,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from analysis.classifiers import get_model, label_posts
+    from analysis.commands import model_target_note
     from analysis.errors import UserError
     from analysis.io import read_table, write_table
 
@@ -58,7 +59,8 @@ def run(args: argparse.Namespace) -> int:
     if len(posts) == 0:
         raise UserError("the table has no rows to label", args.input)
     model = get_model(args.model)
-    labels = label_posts(posts, model, target=args.target, text_col=args.text_col,
+    target = model_target_note(args.model, args.target, args.target_col)
+    labels = label_posts(posts, model, target=target, text_col=args.text_col,
                          target_col=args.target_col, context_col=args.context_col,
                          batch_size=args.batch_size, jobs=args.jobs,
                          progress=False if args.no_progress else None, source=args.input)

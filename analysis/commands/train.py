@@ -42,7 +42,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from analysis.classifiers import save_model, train_model
-    from analysis.classifiers.training import model_frame
+    from analysis.classifiers.labelling import posts_frame
+    from analysis.commands import fold_notes
     from analysis.errors import UserError
     from analysis.io import read_table
 
@@ -51,11 +52,12 @@ def run(args: argparse.Namespace) -> int:
     if args.cv == 1 or args.cv < 0:
         raise UserError("--cv must be 0 (no cross-validation) or at least 2")
     table = read_table(args.data)
-    frame = model_frame(table, text_col=args.text_col, target_col=args.target_col,
+    frame = posts_frame(table, text_col=args.text_col, target_col=args.target_col,
                         target=args.target, context_col=args.context_col,
                         label_col=args.label_col, group_col=args.group_col, source=args.data)
     model, card = train_model(frame, model_id=args.model_id or args.output.stem, cv=args.cv,
-                              seed=args.seed, jobs=args.jobs, C=args.C, fast=args.fast)
+                              seed=args.seed, jobs=args.jobs, C=args.C, fast=args.fast,
+                              source=args.data)
     card["source_file"] = args.data.name
     card["columns"] = {"text": args.text_col, "label": args.label_col,
                        "target": args.target_col, "fixed_target": args.target,
@@ -63,7 +65,9 @@ def run(args: argparse.Namespace) -> int:
     save_model(model, args.output, card)
     summary = ""
     if "cv_metrics" in card:
-        summary = (f"; {args.cv}-fold CV macro-F1 {card['cv_metrics']['macro_f1']:.3f}, "
+        summary = (f"; {card['cv_folds']}-fold CV macro-F1 "
+                   f"{card['cv_metrics']['macro_f1']:.3f}, "
                    f"accuracy {card['cv_metrics']['accuracy']:.3f}, C {card['C']:g}")
     print(f"trained on {len(frame)} rows, labels {card['labels']}{summary} -> {args.output}")
+    fold_notes(card.get("cv_folds"), args.cv, card.get("cv_labels_unlearned"))
     return 0
