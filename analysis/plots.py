@@ -135,16 +135,18 @@ def save_figure(fig: Figure, path_without_suffix: str | os.PathLike, *, dpi: int
 # -- tables -> arrays ----------------------------------------------------------------------------
 
 
-def prepare_trend(trend: pd.DataFrame) -> tuple[pd.DataFrame, bool]:
+def prepare_trend(trend: pd.DataFrame, needs: Sequence[str] = ()) -> tuple[pd.DataFrame, bool]:
     """A trend table (as returned, or read back from CSV) with typed columns.
 
     Returns the table and whether its bins are relative (hours) rather than calendar times.
+    ``needs`` names columns a figure needs besides the bins, labels and estimates.
     """
     frame = trend.copy()
     for column in ("n_posts", "estimate", "ci_low", "ci_high"):
         if column in frame.columns:
             frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
-    missing = [c for c in ("bin_start", "bin_end", "label", "estimate") if c not in frame]
+    missing = [c for c in ("bin_start", "bin_end", "label", "estimate", *needs)
+               if c not in frame]
     if missing:
         raise ValueError(f"not a trend table: missing column(s) {', '.join(missing)}")
     starts = pd.to_numeric(frame["bin_start"], errors="coerce")
@@ -313,7 +315,7 @@ def plot_volume(ax: Axes, trend: pd.DataFrame, labels: Sequence[str] | None = No
     Groups (``by`` columns) are summed; the table must hold one method. Stacks use the estimated
     shares, so with an adjusted method the stack shows corrected, not predicted, counts.
     """
-    frame, relative = prepare_trend(trend)
+    frame, relative = prepare_trend(trend, needs=("n_posts",))
     if "method" in frame and frame["method"].nunique() > 1:
         raise ValueError("plot_volume: the table holds several methods; select one first")
     labels = list(labels) if labels is not None else list(dict.fromkeys(frame["label"]))

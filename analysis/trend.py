@@ -65,6 +65,15 @@ ADJUSTED = ("acc", "pacc", "emq")
 _POST_COLUMNS = ("created_at", "thread_id", "root_id", "id", "kind", "depth", "collection_role")
 
 
+class TableError(UserError):
+    """Bad content in one input table; ``table`` says which (``"labels"``, ``"posts"`` or
+    ``"validation"``), so that a caller who read it from a file can name the file."""
+
+    def __init__(self, message: str, table: str) -> None:
+        super().__init__(message)
+        self.table = table
+
+
 @dataclass(frozen=True)
 class _Calibration:
     """Validation quantities at the point estimate and per bootstrap replicate."""
@@ -83,6 +92,7 @@ class _Calibration:
     predicted: np.ndarray | None = None  # validation predicted label codes (n,)
     clusters: np.ndarray | None = None  # validation thread codes (n,); items without threads
     by_thread: bool = False  # whether ``clusters`` are threads (else single items)
+    absent: str | None = None  # why no adjusted method can run (a label without gold items)
 
     def with_bias_correction(self) -> _Calibration:
         """The same, plus the bias correction of the posteriors (for ``emq``)."""
@@ -126,7 +136,8 @@ def estimate_shares(
         The posts table: ``uid``, ``created_at`` (tz-aware) and, where present, ``thread_id``,
         ``root_id``, ``id``, ``depth``, ``collection_role`` and the ``by`` columns.
     freq
-        Bin width as a pandas frequency (``"1h"``, ``"6h"``, ``"1D"``, ``"W"``). For bins relative
+        Bin width as a pandas frequency with a unit and a positive width (``"1h"``, ``"6h"``,
+        ``"1D"``, ``"W"``; a bare ``"5"`` is refused, not read as nanoseconds). For bins relative
         to a reference it must be a fixed width, or a sequence of bin edges in hours
         (``[0, 1, 3, 6, 12, 24]``; responses outside the edges are left out, with a warning).
     relative_to
@@ -199,7 +210,7 @@ def estimate_shares(
         frame, starts, ends = _calendar_bins(frame, freq, tz)
     else:
         frame, starts, ends = _relative_bins(frame, freq, relative_to, tz, max_hours, root_times)
-    predictions, probabilities = _predictions(frame, classes)
+    predictions, probabilities = _predictions(frame, classes, "labels")
     rng = (random_state if isinstance(random_state, np.random.Generator)
            else np.random.default_rng(random_state))
     calib = _calibration(validation, confusion, labels, classes, n_boot, rng)
@@ -257,21 +268,22 @@ def compare_shares(estimates: pd.DataFrame, gold: pd.DataFrame) -> pd.DataFrame:
 
 def _join(labels: pd.DataFrame, posts: pd.DataFrame | None, by: list[str]) -> pd.DataFrame:
     if "uid" not in labels.columns:
-        raise UserError("the labels table has no 'uid' column")
+        raise TableError("the labels table has no 'uid' column", "labels")
     if "label" not in labels.columns and not any(
             c.startswith(PROBA_PREFIX) for c in labels.columns):
-        raise UserError("the labels table has neither 'label' nor proba_<label> columns")
+        raise TableError("the labels table has neither 'label' nor proba_<label> columns",
+                         "labels")
     if labels["uid"].duplicated().any():
-        raise UserError("the labels table has more than one label per uid; pass one model's "
-                        "labels of one task")
+        raise TableError("the labels table has more than one label per uid; pass one model's "
+                         "labels of one task", "labels")
     label_cols = ["uid"] + [c for c in labels.columns
                             if c == "label" or c.startswith(PROBA_PREFIX)]
     if posts is None:
         frame = labels.copy()
-        source = "the labels table"
+        source = "labels"
     else:
         if "uid" not in posts.columns:
-            raise UserError("the posts table has no 'uid' column")
+            raise TableError("the posts table has no 'uid' column", "posts")
         post_cols = ["uid"] + [c for c in (*_POST_COLUMNS, *by)
                                if c in posts.columns and c not in label_cols]
         from_labels = [c for c in by if c not in post_cols and c in labels.columns]
@@ -283,15 +295,15 @@ def _join(labels: pd.DataFrame, posts: pd.DataFrame | None, by: list[str]) -> pd
         if unmatched:
             warnings.warn(f"{unmatched} labels have no post in the posts table and were left out",
                           stacklevel=3)
-        source = "the posts table"
+        source = "posts"
     missing = [c for c in ("created_at", *by) if c not in frame.columns]
     if missing:
-        raise UserError(f"{source} lacks column(s) {', '.join(missing)} (needed for the time "
-                        "bins / --by)")
+        raise TableError(f"the {source} table lacks column(s) {', '.join(missing)} (needed for "
+                         "the time bins / --by)", source)
     if posts is None and len(frame) and frame["created_at"].isna().all():
         # a labels table from 'label' has a created_at column of its own, left empty
-        raise UserError("the labels table has no post times (its created_at is empty); pass "
-                        "the posts table with --posts")
+        raise TableError("the labels table has no post times (its created_at is empty); pass "
+                         "the posts table with --posts", "labels")
     return frame.reset_index(drop=True)
 
 
@@ -379,14 +391,27 @@ def _format_utc(times: pd.DatetimeIndex) -> list[str]:
     return [t.strftime("%Y-%m-%dT%H:%M:%SZ") for t in times.tz_convert("UTC")]
 
 
+def _check_unit(freq: str) -> None:
+    """Refuse a bin width without a unit (pandas would read ``"5"`` as 5 nanoseconds)."""
+    try:
+        number = float(freq)
+    except ValueError:
+        return
+    example = f"{freq.strip()}h" if np.isfinite(number) and number > 0 else "1h"
+    raise UserError(f"bad frequency {freq!r}: give a unit, e.g. {example} or 1D")
+
+
 def _calendar_bins(frame: pd.DataFrame, freq: object, tz: str):
     if not isinstance(freq, str):
         raise UserError("calendar bins need freq as a pandas frequency such as 1h, 6h or 1D")
+    _check_unit(freq)
     try:
         offset = to_offset(freq)
     except (ValueError, TypeError) as exc:
         raise UserError(f"bad frequency {freq!r}; use a pandas frequency such as 1h, 6h, 1D, "
                         "W") from exc
+    if offset.n <= 0:
+        raise UserError(f"bad frequency {freq!r}: the bin width must be positive")
     try:
         local = frame["_time"].dt.tz_convert(tz)
     except Exception as exc:  # pytz / zoneinfo raise different errors for unknown zones
@@ -442,6 +467,7 @@ def _relative_bins(frame: pd.DataFrame, freq: object, relative_to: object, tz: s
         raise UserError("no responses left to put in time bins")
     hours = frame["_hours"].to_numpy()
     if isinstance(freq, str):
+        _check_unit(freq)
         try:
             width = pd.Timedelta(freq) / pd.Timedelta(hours=1)
         except (ValueError, TypeError) as exc:
@@ -533,8 +559,9 @@ def _classes(frame: pd.DataFrame, validation: pd.DataFrame | None,
             names += sorted(set(validation["predicted"].dropna().astype(str)) - set(names))
         extra = sorted(seen - set(names))
         if extra:
-            raise UserError(f"the validation table has gold label(s) {extra} that the "
-                            f"classifier does not predict ({names}); map them first")
+            raise TableError(f"the validation table has gold label(s) {extra} that the "
+                             f"classifier does not predict ({names}); map them first",
+                             "validation")
     if not proba:
         names = _order(names)
     if len(names) < 2:
@@ -550,7 +577,9 @@ def _confusion_labels(confusion: Mapping[str, object]) -> list:
     return list(confusion["labels"])  # type: ignore[arg-type]
 
 
-def _predictions(frame: pd.DataFrame, classes: list[str]) -> tuple[np.ndarray, np.ndarray | None]:
+def _predictions(frame: pd.DataFrame, classes: list[str],
+                 table: str) -> tuple[np.ndarray, np.ndarray | None]:
+    """Predicted label codes and probabilities of the ``table`` ("labels" or "validation")."""
     proba_cols = [f"{PROBA_PREFIX}{c}" for c in classes]
     probabilities = None
     if all(c in frame.columns for c in proba_cols):
@@ -558,26 +587,29 @@ def _predictions(frame: pd.DataFrame, classes: list[str]) -> tuple[np.ndarray, n
                                                                                   na_value=np.nan)
         bad = np.isnan(values).any(axis=1) | (values < 0).any(axis=1)
         if bad.any():
-            raise UserError(f"{int(bad.sum())} labels have missing or negative proba_ values")
+            raise TableError(f"{int(bad.sum())} rows of the {table} table have missing or "
+                             "negative proba_ values", table)
         total = values.sum(axis=1, keepdims=True)
         if np.any(total <= 0):
-            raise UserError("some labels have probabilities that sum to 0")
+            raise TableError(f"some rows of the {table} table have probabilities that sum to 0",
+                             table)
         probabilities = values / total
     if "label" in frame.columns:
-        predictions = _encode(frame["label"], classes, "the labels table")
+        predictions = _encode(frame["label"], classes, table)
     else:
         predictions = probabilities.argmax(axis=1)
     return predictions, probabilities
 
 
-def _encode(values: pd.Series, classes: list[str], where: str) -> np.ndarray:
+def _encode(values: pd.Series, classes: list[str], table: str) -> np.ndarray:
     text = values.astype("string")
     if text.isna().any():
-        raise UserError(f"{where} has {int(text.isna().sum())} rows without a label")
+        raise TableError(f"the {table} table has {int(text.isna().sum())} rows without a label",
+                         table)
     codes = pd.Categorical(text, categories=classes).codes
     if (codes < 0).any():
         unknown = sorted(set(text[codes < 0]))[:5]
-        raise UserError(f"{where} has label(s) {unknown} outside {classes}")
+        raise TableError(f"the {table} table has label(s) {unknown} outside {classes}", table)
     return np.asarray(codes, dtype=int)
 
 
@@ -597,7 +629,10 @@ def _calibration(validation, confusion, labels, classes, n_boot, rng):
         counts = np.zeros((n_classes, n_classes))
         position = [classes.index(x) for x in order]
         counts[np.ix_(position, position)] = matrix
-        hard = _point_rates(counts, classes, "the confusion matrix")
+        absent = _absent(counts, classes, "the confusion matrix")
+        if absent:
+            return _Calibration(None, None, None, None, None, None, absent=absent)
+        hard = quantify.rates_from_counts(counts)
         prior = counts.sum(axis=1) / counts.sum()
         hard_reps = prior_reps = None
         if n_boot:
@@ -610,42 +645,51 @@ def _calibration(validation, confusion, labels, classes, n_boot, rng):
     return _Calibration(None, None, None, None, None, None)
 
 
-def _point_rates(counts: np.ndarray, classes: list[str], where: str) -> np.ndarray:
+def _absent(counts: np.ndarray, classes: list[str], where: str) -> str | None:
+    """Why no adjusted method can use ``counts`` (labels without gold items), or None."""
     rows = counts.sum(axis=1)
-    if (rows <= 0).any():
-        absent = [c for c, r in zip(classes, rows, strict=True) if r <= 0]
-        raise UserError(f"{where} has no gold items of label(s) {absent}; adjusted methods need "
-                        "some of every label (use --method pcc or cc)")
-    return quantify.rates_from_counts(counts)
+    absent = [c for c, r in zip(classes, rows, strict=True) if r <= 0]
+    return f"{where} has no gold items of label(s) {absent}" if absent else None
 
 
 def _calibration_from_validation(validation: pd.DataFrame, labels: pd.DataFrame,
                                  classes: list[str], n_boot: int, rng) -> _Calibration:
     if "label" not in validation.columns:
-        raise UserError("the validation table needs a 'label' column with the gold labels")
+        raise TableError("the validation table needs a 'label' column with the gold labels",
+                         "validation")
     proba_cols = [f"{PROBA_PREFIX}{c}" for c in classes]
     own = "predicted" in validation.columns or any(c in validation.columns for c in proba_cols)
     frame = validation.copy()
     if not own:
         if "uid" not in validation.columns:
-            raise UserError("the validation table needs 'uid' to find its predictions")
+            raise TableError("the validation table needs 'uid' to find its predictions",
+                             "validation")
         pred = labels[["uid"] + [c for c in labels.columns
                                  if c == "label" or c in proba_cols]]
         pred = pred.rename(columns={"label": "predicted"})
         frame = frame.drop(columns=[c for c in frame.columns if c in proba_cols]).merge(
             pred, on="uid", how="inner")
         if len(frame) == 0:
-            raise UserError("no validation uid has a label in the labels table")
+            raise TableError("no validation uid has a label in the labels table", "validation")
     frame = frame[frame["label"].notna()].reset_index(drop=True)
-    gold = _encode(frame["label"], classes, "the validation table")
+    gold = _encode(frame["label"], classes, "validation")
     pred_frame = frame.rename(columns={"label": "_gold", "predicted": "label"})
     if "label" not in pred_frame.columns:
         pred_frame = pred_frame.drop(columns="label", errors="ignore")
-    predicted, probabilities = _predictions(pred_frame, classes)
+    predicted, probabilities = _predictions(pred_frame, classes, "validation")
     n_classes = len(classes)
     onehot_pair = np.eye(n_classes * n_classes)[gold * n_classes + predicted]  # (n, K*K)
     hard_counts = onehot_pair.sum(axis=0).reshape(n_classes, n_classes)
-    hard = _point_rates(hard_counts, classes, "the validation table")
+    by_thread = "thread_id" in frame.columns
+    clusters = (pd.factorize(frame["thread_id"].astype("string").fillna(
+        frame.get("uid", pd.Series(range(len(frame)))).astype("string")))[0]
+        if by_thread else np.arange(len(frame)))
+    absent = _absent(hard_counts, classes, "the validation table")
+    if absent:  # what auto needs to choose between cc and pcc, nothing to adjust with
+        return _Calibration(None, None, None, None, None, None, probabilities=probabilities,
+                            gold=gold, predicted=predicted, clusters=clusters,
+                            by_thread=by_thread, absent=absent)
+    hard = quantify.rates_from_counts(hard_counts)
     prior = hard_counts.sum(axis=1) / hard_counts.sum()
     soft = None
     soft_pair = None
@@ -654,10 +698,6 @@ def _calibration_from_validation(validation: pd.DataFrame, labels: pd.DataFrame,
             len(gold), -1)
         soft = quantify.rates_from_counts(soft_pair.sum(axis=0).reshape(n_classes, n_classes))
     hard_reps = soft_reps = prior_reps = weights = None
-    by_thread = "thread_id" in frame.columns
-    clusters = (pd.factorize(frame["thread_id"].astype("string").fillna(
-        frame.get("uid", pd.Series(range(len(frame)))).astype("string")))[0]
-        if by_thread else np.arange(len(frame)))
     if n_boot:
         weights = _cluster_weights(clusters, n_boot, rng)  # (B, n)
         draws = (weights @ onehot_pair).reshape(n_boot, n_classes, n_classes)
@@ -719,18 +759,26 @@ def _resolve_method(method: str, has_probabilities: bool, calib: _Calibration,
                                         has_soft_rates=calib.soft is not None,
                                         detectability=smallest, cc_error=cc_error,
                                         pcc_error=pcc_error)
-        if smallest is not None and chosen in ("cc", "pcc"):
-            warnings.warn(f"auto: the validation data show a label barely detected (one-vs-rest "
-                          f"tpr - fpr {smallest:.2f} < {quantify.AUTO_MIN_DETECTABILITY}); "
-                          f"adjusted shares would amplify noise, so {chosen} is used (the "
-                          f"smaller error on samples of {bin_size} validation "
-                          f"{'threads' if calib.by_thread else 'replies'}, the size of a "
-                          "typical bin) and its bias stays (check the validation figure)",
-                          stacklevel=3)
+        if chosen in ("cc", "pcc") and (smallest is not None or calib.absent):
+            reason = (f"{calib.absent} (adjusted methods need some of every label)"
+                      if calib.absent else
+                      f"the validation data show a label barely detected (one-vs-rest tpr - fpr "
+                      f"{smallest:.2f} < {quantify.AUTO_MIN_DETECTABILITY}); adjusted shares "
+                      "would amplify noise")
+            why = (f"the smaller error on samples of {bin_size} validation "
+                   f"{'threads' if calib.by_thread else 'replies'}, the size of a typical bin"
+                   if cc_error is not None and has_probabilities else
+                   "there are no validation items with probabilities to compare cc and pcc "
+                   "on")
+            warnings.warn(f"auto: {reason}, so {chosen} is used ({why}) and its bias stays "
+                          "(check the validation figure)", stacklevel=3)
         return chosen
     if method in ("pcc", "pacc", "emq") and not has_probabilities:
         raise UserError(f"method {method} needs proba_<label> columns in the labels table; "
                         "use cc or acc")
+    if method in ADJUSTED and calib.absent:
+        raise UserError(f"{calib.absent}; adjusted methods need some of every label (use "
+                        "--method pcc or cc)")
     if method in ADJUSTED and calib.hard is None:
         raise UserError(f"method {method} needs validation data: pass a validation table "
                         "(--validation) or a model card with cv_confusion (--model-card)")

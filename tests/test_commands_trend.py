@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
+import numpy as np
 import pandas as pd
+import pytest
 
 from analysis.commands import main
 from analysis.commands.trend import _default_card
@@ -14,15 +18,16 @@ def _labels(labeler: str) -> pd.DataFrame:
 
 
 def test_labels_of_the_default_model_use_its_card_without_validation(capsys):
-    assert _default_card(_labels("default@5-abc"), validation=None) == "default"
+    assert _default_card(_labels("default@5-abc"), validation=None, method="auto") == "default"
     assert "model card" in capsys.readouterr().err
 
 
 def test_a_validation_table_or_another_model_means_no_default_card():
-    assert _default_card(_labels("default@5-abc"), validation=pd.DataFrame()) is None
-    assert _default_card(_labels("vader@3.3.2"), validation=None) is None
+    assert _default_card(_labels("default@5-abc"), validation=pd.DataFrame(),
+                         method="auto") is None
+    assert _default_card(_labels("vader@3.3.2"), validation=None, method="auto") is None
     mixed = pd.concat([_labels("default@5"), _labels("mine@1")], ignore_index=True)
-    assert _default_card(mixed, validation=None) is None
+    assert _default_card(mixed, validation=None, method="auto") is None
 
 
 def test_adjusted_method_without_any_validation_is_one_line_and_exit_2(tmp_path, capsys):
@@ -36,4 +41,111 @@ def test_adjusted_method_without_any_validation_is_one_line_and_exit_2(tmp_path,
                    "--freq", "1D", "--method", "acc", "-o", str(tmp_path / "trend.csv")])
     err = capsys.readouterr().err.strip()
     assert status == 2 and len(err.splitlines()) == 1 and "validation" in err
+    assert not (tmp_path / "trend.csv").exists()
+
+
+CLASSES = ["support", "criticism", "other"]
+
+
+def _write(tmp_path, labeler: str = "default@7-abc", proba: bool = True):
+    """Posts of two threads (two roots, ten replies over two days) and their labels."""
+    n = 12
+    posts = pd.DataFrame({
+        "uid": [f"t:{i}" for i in range(n)], "thread_id": [str(i % 2) for i in range(n)],
+        "root_id": [str(i % 2) for i in range(n)], "depth": [0, 0] + [1] * (n - 2),
+        "created_at": [f"2020-09-{30 if i < 7 else 29}T{10 + i}:00:00Z" for i in range(n)]})
+    replies = posts["uid"].iloc[2:].reset_index(drop=True)
+    predicted = [CLASSES[i % 3] for i in range(len(replies))]
+    labels = pd.DataFrame({"uid": replies, "label": predicted, "labeler_id": labeler})
+    if proba:
+        for label in CLASSES:
+            labels[f"proba_{label}"] = np.where(labels["label"] == label, 0.8, 0.1)
+    posts.to_csv(tmp_path / "posts.csv", index=False)
+    labels.to_csv(tmp_path / "labels.csv", index=False)
+    return tmp_path / "labels.csv", tmp_path / "posts.csv"
+
+
+def _trend(tmp_path, labels, posts, *extra):
+    return main(["trend", str(labels), "--posts", str(posts), "--n-boot", "0",
+                 "-o", str(tmp_path / "trend.csv"), *extra])
+
+
+@pytest.mark.parametrize("freq", ["0D", "0h", "-1D", "5"])
+@pytest.mark.parametrize("relative", [[], ["--relative-to", "root"]])
+def test_bad_frequency_is_one_line_exit_2_and_writes_nothing(tmp_path, capsys, freq, relative):
+    """Regression: calendar 0D divided by zero; -1D wrote a header-only table and then failed
+    with IndexError (exit 1); a bare 5 was read as 5 nanoseconds."""
+    labels, posts = _write(tmp_path)
+    status = _trend(tmp_path, labels, posts, f"--freq={freq}", "--method", "cc", *relative)
+    err = capsys.readouterr().err.strip()
+    assert status == 2 and len(err.splitlines()) == 1
+    assert f"bad frequency {freq!r}" in err
+    assert not (tmp_path / "trend.csv").exists()
+
+
+@pytest.mark.parametrize("method", ["cc", "pcc"])
+def test_unadjusted_methods_do_not_announce_the_default_card(tmp_path, capsys, method):
+    """Regression: cc / pcc said they adjusted with the default model's confusion matrix."""
+    labels, posts = _write(tmp_path)
+    assert _trend(tmp_path, labels, posts, "--method", method) == 0
+    err = capsys.readouterr().err
+    assert "confusion matrix" not in err
+    assert _default_card(pd.read_csv(labels), validation=None, method=method) is None
+
+
+def _card(tmp_path, **fields) -> str:
+    path = tmp_path / "model.card.json"
+    path.write_text(json.dumps({**fields, "cv_confusion": {
+        "labels": CLASSES, "matrix": [[8, 1, 1], [1, 8, 1], [1, 1, 8]]}}))
+    return str(path)
+
+
+def test_a_card_of_another_model_is_refused(tmp_path, capsys):
+    """Regression: a card whose model_id is not the labels' model adjusted them silently."""
+    labels, posts = _write(tmp_path, labeler="m1@ded9f9684001")
+    card = _card(tmp_path, model_id="d1")
+    status = _trend(tmp_path, labels, posts, "--method", "acc", "--model-card", card)
+    err = capsys.readouterr().err.strip()
+    assert status == 2 and len(err.splitlines()) == 1
+    assert card in err and "'d1'" in err and "'m1'" in err
+    assert not (tmp_path / "trend.csv").exists()
+
+
+@pytest.mark.parametrize("fields", [{"model_id": "m1"}, {}])
+def test_a_card_of_the_same_or_an_unknown_model_is_used(tmp_path, fields):
+    labels, posts = _write(tmp_path, labeler="m1@ded9f9684001")
+    card = _card(tmp_path, **fields)
+    assert _trend(tmp_path, labels, posts, "--method", "acc", "--model-card", card) == 0
+    assert set(pd.read_csv(tmp_path / "trend.csv")["method"]) == {"acc"}
+
+
+def test_label_table_errors_name_the_labels_file(tmp_path, capsys):
+    """Regression: '9 labels have missing or negative proba_ values' did not say which file."""
+    labels, posts = _write(tmp_path)
+    table = pd.read_csv(labels)
+    table.loc[[0, 3], "proba_other"] = np.nan
+    table.to_csv(labels, index=False)
+    status = _trend(tmp_path, labels, posts, "--method", "pcc")
+    err = capsys.readouterr().err.strip()
+    assert status == 2 and len(err.splitlines()) == 1
+    assert str(labels) in err and "2 rows" in err and "proba_" in err
+
+
+def test_auto_without_gold_items_of_a_label_falls_back_with_one_line(tmp_path, capsys):
+    """docs/statistics.md: auto falls back to pcc or cc when a label is not detectable (here:
+    no gold item at all); an adjusted method asked for by name keeps the error."""
+    labels, posts = _write(tmp_path, labeler="vader@3.3.2")
+    validation = pd.read_csv(labels)[["uid", "label"]]
+    validation = validation[validation["label"] != "criticism"]
+    validation.to_csv(tmp_path / "val.csv", index=False)
+    val = ["--validation", str(tmp_path / "val.csv")]
+    assert _trend(tmp_path, labels, posts, "--method", "auto", *val) == 0
+    chosen = pd.read_csv(tmp_path / "trend.csv")["method"].iloc[0]
+    notes = [line for line in capsys.readouterr().err.splitlines() if "auto:" in line]
+    assert chosen in ("cc", "pcc") and len(notes) == 1
+    assert "criticism" in notes[0] and f"so {chosen} is used" in notes[0]
+    (tmp_path / "trend.csv").unlink()
+    assert _trend(tmp_path, labels, posts, "--method", "pacc", *val) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "no gold items" in err
     assert not (tmp_path / "trend.csv").exists()

@@ -204,3 +204,14 @@ def test_plot_command_output_with_a_figure_suffix_is_the_stem(tmp_path):
     one_group().to_csv(table, index=False)
     assert main(["plot", str(table), "--kind", "shares", "-o", str(tmp_path / "fig.png")]) == 0
     assert sorted(p.name for p in tmp_path.glob("fig*")) == ["fig.pdf", "fig.png"]
+
+
+def test_plot_command_volume_without_n_posts_is_one_line_and_exit_2(tmp_path, capsys):
+    """Regression: ``--kind volume`` on a table without n_posts raised KeyError 'n_posts'."""
+    table = tmp_path / "trend.csv"
+    one_group().drop(columns="n_posts").to_csv(table, index=False)
+    status = main(["plot", str(table), "--kind", "volume", "-o", str(tmp_path / "x")])
+    err = capsys.readouterr().err
+    assert status == 2 and err.count("\n") == 1
+    assert "missing column(s) n_posts" in err and str(table) in err
+    assert not list(tmp_path.glob("x*"))

@@ -464,3 +464,40 @@ def test_auto_falls_back_to_cc_when_a_label_is_barely_detected():
     with pytest.warns(UserWarning, match="barely detected"):
         trend = estimate_shares(labels, posts, method="auto", validation=validation, n_boot=0)
     assert set(trend["method"]) == {"cc"}
+
+
+@pytest.mark.parametrize("relative_to", [None, "root"])
+@pytest.mark.parametrize(("freq", "match"), [
+    ("0D", "must be positive"), ("0h", "must be positive"), ("-1D", "must be positive"),
+    ("5", "give a unit"), ("1.5", "give a unit"),
+])
+def test_zero_negative_or_unitless_frequencies_are_refused(freq, match, relative_to):
+    """Regression: calendar bins with 0D divided by zero, -1D made an empty table, and a bare
+    number was read as nanoseconds."""
+    with pytest.raises(UserError, match=match) as caught:
+        estimate_shares(small_labels(), small_posts(), freq=freq, relative_to=relative_to,
+                        method="cc", n_boot=0)
+    assert freq in str(caught.value)
+
+
+def test_auto_falls_back_when_the_validation_set_lacks_a_label():
+    """docs/statistics.md: auto adjusts only when every label is detectable; a label without gold
+    items is not, so auto falls back (it used to refuse), while asking for an adjusted method
+    keeps the error."""
+    rng = np.random.default_rng(3)
+    rates = np.array([[0.8, 0.1, 0.1], [0.1, 0.8, 0.1], [0.1, 0.1, 0.8]])
+    posts, labels, validation, _ = generated_sample(rng, [0.3, 0.2, 0.5], rates)
+    validation = validation[validation["label"] != "criticism"]
+    for label in CLASSES:  # probabilities, so that pcc is a candidate
+        labels[f"proba_{label}"] = np.where(labels["label"] == label, 0.8, 0.1)
+        validation[f"proba_{label}"] = np.where(validation["predicted"] == label, 0.8, 0.1)
+    with pytest.warns(UserWarning, match=r"no gold items of label\(s\) \['criticism'\]"):
+        trend = estimate_shares(labels, posts, method="auto", validation=validation, n_boot=0)
+    assert set(trend["method"]) <= {"cc", "pcc"}
+    for method in ("acc", "pacc", "emq"):
+        with pytest.raises(UserError, match="no gold items"):
+            estimate_shares(labels, posts, method=method, validation=validation, n_boot=0)
+    card = {"labels": CLASSES, "matrix": [[8, 1, 1], [0, 0, 0], [1, 1, 8]]}
+    with pytest.warns(UserWarning, match="so cc is used"):
+        trend = estimate_shares(labels, posts, method="auto", confusion=card, n_boot=0)
+    assert set(trend["method"]) == {"cc"}

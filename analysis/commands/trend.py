@@ -17,7 +17,14 @@ import pandas as pd
 from analysis import config
 from analysis.errors import UserError
 from analysis.io import read_table, write_table
-from analysis.trend import DEFAULT_MIN_POSTS, DEFAULT_N_BOOT, METHODS, estimate_shares
+from analysis.trend import (
+    ADJUSTED,
+    DEFAULT_MIN_POSTS,
+    DEFAULT_N_BOOT,
+    METHODS,
+    TableError,
+    estimate_shares,
+)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -84,8 +91,11 @@ def parse_relative_to(text: str | None, tz: str | None) -> str | pd.Timestamp | 
     return stamp
 
 
-def read_card_confusion(value: str) -> dict:
-    """``cv_confusion`` of a model card given as a JSON path, ``default`` or a ``.skops`` path."""
+def read_card_confusion(value: str, labels: pd.DataFrame | None = None) -> dict:
+    """``cv_confusion`` of a model card given as a JSON path, ``default`` or a ``.skops`` path.
+
+    With ``labels``, the card must be of the model that made them (see :func:`check_card_model`).
+    """
     path = Path(value)
     if path.suffix == ".json":
         if not path.is_file():
@@ -101,13 +111,33 @@ def read_card_confusion(value: str) -> dict:
     confusion = card.get("cv_confusion") if isinstance(card, dict) else None
     if not confusion:
         raise UserError("the model card has no cv_confusion; pass --validation instead", value)
+    if labels is not None:
+        check_card_model(card, labels, value)
     return confusion
 
 
-def _default_card(labels, validation) -> str | None:
-    """``"default"`` when no validation table is given and every label came from the default
-    model, whose card then supplies the confusion matrix (as the issue's design asks)."""
-    if validation is not None or "labeler_id" not in labels.columns:
+def check_card_model(card: dict, labels: pd.DataFrame, value: str) -> None:
+    """Refuse a card whose ``model_id`` is not the model in the labels' ``labeler_id``
+    (``<model_id>@<version>``): another model's confusion matrix would correct the wrong errors.
+    Nothing is checked when either id is unknown."""
+    model_id = card.get("model_id")
+    if not model_id or "labeler_id" not in labels.columns:
+        return
+    ids = labels["labeler_id"].dropna().astype(str)
+    models = sorted({i.rpartition("@")[0] for i in ids if i.rpartition("@")[0]})
+    others = [m for m in models if m != str(model_id)]
+    if others:
+        raise UserError(f"the model card is of model {str(model_id)!r} but the labels come from "
+                        f"{', '.join(map(repr, others))}; pass the card of the model that made "
+                        "the labels (or --validation)", None if value == "default" else value)
+
+
+def _default_card(labels, validation, method: str) -> str | None:
+    """``"default"`` when no validation table is given, ``method`` may adjust with a confusion
+    matrix and every label came from the default model, whose card then supplies the matrix (as
+    the issue's design asks)."""
+    if validation is not None or method not in (*ADJUSTED, "auto") or \
+            "labeler_id" not in labels.columns:
         return None
     ids = labels["labeler_id"].dropna().astype(str)
     if len(ids) and ids.str.startswith("default@").all():
@@ -121,8 +151,8 @@ def run(args: argparse.Namespace) -> int:
     labels = read_table(args.labels)
     posts = read_table(args.posts) if args.posts else None
     validation = read_table(args.validation) if args.validation else None
-    card = args.model_card or _default_card(labels, validation)
-    confusion = read_card_confusion(card) if card else None
+    card = args.model_card or _default_card(labels, validation, args.method)
+    confusion = read_card_confusion(card, labels) if card else None
     relative_to = parse_relative_to(args.relative_to, args.tz)
     by = [c.strip() for c in args.by.split(",") if c.strip()]
     for name, frame in (("labels", labels), ("posts", posts)):
@@ -130,11 +160,16 @@ def run(args: argparse.Namespace) -> int:
             raise UserError("missing column uid", getattr(args, name))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        trend = estimate_shares(
-            labels, posts, freq=parse_freq(args.freq, relative_to is not None),
-            relative_to=relative_to, tz=args.tz or "UTC", by=by, method=args.method,
-            validation=validation, confusion=confusion, ci=args.ci, n_boot=args.n_boot,
-            min_posts=args.min_posts, random_state=args.seed, max_hours=args.max_hours)
+        try:
+            trend = estimate_shares(
+                labels, posts, freq=parse_freq(args.freq, relative_to is not None),
+                relative_to=relative_to, tz=args.tz or "UTC", by=by, method=args.method,
+                validation=validation, confusion=confusion, ci=args.ci, n_boot=args.n_boot,
+                min_posts=args.min_posts, random_state=args.seed, max_hours=args.max_hours)
+        except TableError as exc:  # name the file the table came from
+            path = {"labels": args.labels, "posts": args.posts,
+                    "validation": args.validation}[exc.table]
+            raise UserError(str(exc), path) from exc
     for warning in caught:
         print(f"warning: {warning.message}", file=sys.stderr)
     write_table(trend, args.output, overwrite_guard=[
