@@ -362,3 +362,16 @@ def test_local_times_at_a_clock_change_are_rejected_with_the_reason(tmp_path):
     assert "happened twice in America/New_York" in rejects[0].reason
     assert "does not exist in America/New_York" in rejects[1].reason
     assert not any("argument" in r.reason for r in rejects)  # pandas' advice is not ours
+
+
+def test_epoch_seconds_as_floats_keep_microseconds_without_float_noise(tmp_path):
+    path = tmp_path / "generated_float_times.jsonl"
+    path.write_text('{"id": "1", "date": 1700000000.123456, "message": "a"}\n'
+                    '{"id": "2", "date": 1700086400.654321, "message": "b"}\n', encoding="utf-8")
+    options = LoadOptions(field_map={"id": "id", "created_at": "date", "text": "message"})
+    rows, rejects = _split(table.read(path, options))
+    assert rejects == []
+    times = [r["created_at"] for r in rows]
+    assert times == [pd.Timestamp("2023-11-14 22:13:20.123456", tz="UTC"),
+                     pd.Timestamp("2023-11-15 22:13:20.654321", tz="UTC")]
+    assert [t.nanosecond for t in times] == [0, 0]

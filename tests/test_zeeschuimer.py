@@ -259,3 +259,30 @@ def test_an_out_of_range_collection_time_keeps_the_record():
     item = dict(generated_lines()[0], timestamp_collected=9223372036854776)
     row = zeeschuimer.row_from_item(item)
     assert row["collected_at"] is None and row["id"]
+
+
+def test_an_export_of_x_items_only_is_detected_as_zeeschuimer(tmp_path):
+    # Regression: X items carry v1.1 fields (id_str, created_at) in `legacy`, and the twitter-v1
+    # sniffer claimed the file, so every record was rejected. The legacy id_str is what it saw.
+    lines = [_envelope("x.com", "1300", generated_x_tweet("1300")),
+             _envelope("x.com", "1310", generated_x_tweet("1310", reply_to="1300"))]
+    for line in lines:
+        line["data"]["legacy"]["id_str"] = line["item_id"]
+    path = _write(tmp_path / "generated_zeeschuimer_x.ndjson", lines)
+    from analysis.loaders.ingest import detect_format, ingest
+
+    assert detect_format(path) == "zeeschuimer"
+    result = ingest([path], keep_authors=True, detect_language=False)
+    assert result.rejects == []
+    assert sorted(result.posts["uid"]) == ["twitter:1300", "twitter:1310"]
+
+
+def test_instagram_post_without_caption_has_null_text_not_an_empty_one(tmp_path):
+    post = dict(generated_instagram_itemlist_post(), caption=None)
+    graph = dict(generated_instagram_graph_post(), edge_media_to_caption={"edges": []})
+    path = _write(tmp_path / "generated_captionless.ndjson",
+                  [_envelope("instagram.com", "Cabc12345", post),
+                   _envelope("instagram.com", "CSTg0FH89e", graph)])
+    rows, rejects = _split(zeeschuimer.read(path, LoadOptions()))
+    assert rejects == [] and len(rows) == 2
+    assert [(r["text"], r["text_status"]) for r in rows] == [(None, "ok"), (None, "ok")]

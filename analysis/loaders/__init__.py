@@ -21,13 +21,14 @@ from types import ModuleType
 #: ``--format`` name -> module under :mod:`analysis.loaders`, in the order auto-detection tries.
 REGISTRY: dict[str, str] = {
     "rumoureval": "rumoureval",
+    # before the Twitter formats: a Zeeschuimer X item holds v1.1 fields inside its envelope
+    "zeeschuimer": "zeeschuimer",
     "twarc2": "twarc2",
     "twitter-v1": "twitter_v1",
     "twarc-csv": "twarc_csv",
     "pushshift": "pushshift",
     "reddit-api": "reddit_api",
     "instaloader": "instaloader",
-    "zeeschuimer": "zeeschuimer",
     "youtube-comments": "youtube_comments",
     "4cat-csv": "fourcat_csv",
     "csv": "table",

@@ -468,7 +468,9 @@ def parse_time(value: object, *, tz: str | None = None) -> pd.Timestamp | None:
             raise ValueError(f"time out of range: {value!r} seconds since 1970 is outside the "
                              f"years {TIME_RANGE} that the table holds (numbers are read as "
                              "seconds, not milliseconds)")
-        return pd.Timestamp(seconds, unit="s", tz="UTC")
+        # to the microsecond: no source is finer, and float seconds carry binary noise below it
+        # (1700000000.123456 would be ...20.123456001)
+        return pd.Timestamp(round(seconds * 1_000_000), unit="us", tz="UTC").as_unit("ns")
     if isinstance(value, str) and len(value) == 30 and value[3] == " " and value[19] == " ":
         stamp = pd.Timestamp(datetime.strptime(value, "%a %b %d %H:%M:%S %z %Y"))
     else:

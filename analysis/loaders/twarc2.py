@@ -21,6 +21,8 @@ Mapping rules (see docs/schema.md):
 - Edits: a tweet with ``edit_history_tweet_ids`` gets the id of its latest version (the last of
   that list), and of the versions in one page only the latest is kept. Versions in different pages
   share a uid and collapse in :func:`analysis.loaders.ingest.ingest` (latest ``collected_at``).
+  Known limit: a reply, quote or retweet of an earlier version names that version's id, which no
+  row has any more, so its chain stays unresolved (``depth`` null) although the tweet is there.
 - ``errors`` about tweets (``resource_type`` tweet) become rows without text: ``text_status``
   ``deleted`` (Not Found), ``withheld`` or ``unavailable`` (not authorized, suspended author),
   ``created_at_precision`` missing. Errors about users or pinned tweets are not records of posts
