@@ -130,6 +130,34 @@ def test_truncated_document_is_a_reject(tmp_path):
     assert rows == [] and len(rejects) == 1 and rejects[0].reason.startswith("invalid JSON")
 
 
+def _generated_deep_thread(levels: int, indent: str = "") -> str:
+    """A generated t3 Listing whose comment chain is ``levels`` replies deep, as JSON text
+    (written by hand: json.dumps itself gives up on deep nesting)."""
+    nl = "\n" if indent else ""
+    text = '""'
+    for depth in range(levels, 0, -1):
+        comment = (f'{{"kind": "t1", "data": {{"id": "c{depth}", "body": "x", '
+                   f'"created_utc": 1, "link_id": "t3_s", "parent_id": "t3_s",{nl}'
+                   f'{indent}"replies": {text}}}}}')
+        text = f'{{"kind": "Listing", "data": {{"children": [{comment}]}}}}'
+    submission = '{"kind": "t3", "data": {"id": "s", "title": "t", "created_utc": 1}}'
+    return f'{{{nl}"kind": "Listing", "data": {{"children": [{submission}, {comment}]}}}}'
+
+
+@pytest.mark.parametrize("pretty", [False, True])
+def test_a_thread_too_deep_for_the_json_parser_is_one_reject(tmp_path, pretty):
+    path = tmp_path / "generated_deep.json"
+    path.write_text(_generated_deep_thread(400, " " if pretty else "") + "\n")
+    rows, rejects = _read(path)
+    assert rows == []
+    assert [r.reason for r in rejects] == ["JSON nested too deeply to read (about 1,000 levels "
+                                           "or more)"]
+    shallow = tmp_path / "generated_shallow.json"
+    shallow.write_text(_generated_deep_thread(50) + "\n")
+    rows, rejects = _read(shallow)
+    assert rejects == [] and len(rows) == 51
+
+
 def test_sniff():
     for name in ("1jvbd8_raw.json", "1jvbd8_listing_t3.json", "cbiol38_t1_with_replies.json",
                  "dyy5v0c_more_stub.json"):

@@ -265,6 +265,12 @@ def parse_json_line(name: str, number: int, raw: bytes) -> tuple[int, object] | 
         return Reject(name, number, "invalid UTF-8", snippet(raw))
     except json.JSONDecodeError as exc:
         return Reject(name, number, f"invalid JSON: {exc.msg}", snippet(raw))
+    except RecursionError:
+        return Reject(name, number, NESTED_TOO_DEEPLY, snippet(raw))
+
+
+#: Reject reason for JSON nested deeper than Python's parser goes (about 1,000 levels).
+NESTED_TOO_DEEPLY = "JSON nested too deeply to read (about 1,000 levels or more)"
 
 
 def iter_json_lines(path: str | os.PathLike) -> Iterator[tuple[int, object] | Reject]:

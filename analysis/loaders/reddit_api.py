@@ -36,6 +36,7 @@ from pathlib import Path
 
 from analysis.loaders.base import (
     DECOMPRESSION_ERRORS,
+    NESTED_TOO_DEEPLY,
     LoadOptions,
     Reject,
     iter_json_values,
@@ -104,6 +105,8 @@ def _whole_document(path: Path, first_line: bytes, first: tuple[int, object] | R
         if pretty:
             return [Reject(name, exc.lineno, f"invalid JSON: {exc.msg}", snippet(data))]
         return None
+    except RecursionError:  # a thread hundreds of replies deep
+        return [Reject(name, 1, NESTED_TOO_DEEPLY, snippet(data))]
 
 
 def _dump(value: object) -> str:
