@@ -186,8 +186,8 @@ def summarize(spec: Study, posts: pd.DataFrame, truth: pd.DataFrame, labels: dic
     (see :func:`analysis.reproduce.gold_stance`), the numbers behind each figure."""
     responses = posts[posts["depth"].fillna(-1) > 0] if "depth" in posts else posts
     lines = [f"# {spec.title}", "",
-             f"Study file `studies/{spec.file.name}`; made by "
-             f"`python -m analysis reproduce {spec.name}` (seed {spec.seed}). "
+             f"Study file `{spec.shown_file}`; made by "
+             f"`{spec.command}` (seed {spec.seed}). "
              "Shares are of responses (thread roots and context posts excluded); intervals are "
              f"{spec.ci:.0%} bootstrap intervals resampling threads"
              + (" and the validation set" if not truth.empty else "")

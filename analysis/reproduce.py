@@ -87,7 +87,7 @@ def reproduce(study: str | Path = config.DEFAULT_STUDY, *, progress: bool | None
                                          notes=notes)
         io.write_text(summary_text, out / "summary.md")
         manifest = run_manifest(
-            command=f"python -m analysis reproduce {spec.name}",
+            command=spec.command,
             inputs=[s.path for s in spec.sources] + [spec.file],
             outputs={f"{_relative(final)}/{p.name}": p
                      for folder, final in ((work, processed_dir), (out, report_dir))
@@ -154,6 +154,15 @@ def gold_stance(spec: Study, posts: pd.DataFrame, gold: pd.DataFrame) -> pd.Data
     post's group (e.g. its event) and grouping label (e.g. its thread's veracity)."""
     if spec.gold is None:
         return pd.DataFrame(columns=["uid", "label"])
+    if gold.empty or "task" not in gold.columns:
+        raise UserError("the study has a [gold] table but its sources gave no gold labels "
+                        "(RumourEval / PHEME folders and archives carry them)", spec.file)
+    tasks = sorted(set(gold["task"].dropna().astype(str)))
+    for key, task in (("gold.task", spec.gold.task), ("gold.group_task", spec.gold.group_task),
+                      ("gold.by_task", spec.gold.by_task)):
+        if task is not None and task not in tasks:
+            raise UserError(f"{key} {task!r} is not a task of the sources' gold labels "
+                            f"({', '.join(tasks)})", spec.file)
     rows = gold[gold["task"] == spec.gold.task]
     unknown = sorted(set(rows["label"].dropna()) - set(spec.gold.mapping))
     if unknown:

@@ -24,9 +24,31 @@ import pandas as pd
 
 from analysis import config
 from analysis.errors import UserError
+from analysis.schema import STANCE_LABELS
 
 PREDICTION_SCHEMES = ("fit", "leave-one-group-out")
+#: A study name or figure file: a plain name (it becomes a folder or a file in the outputs).
+_PLAIN_NAME = r"[A-Za-z0-9][A-Za-z0-9._-]*"
 FIGURE_KINDS = ("shares", "volume", "validation", "multiples")
+
+#: How a type of TOML value is called in errors.
+_KIND_NAMES = {int: "a whole number", float: "a number", str: "a string", list: "a list",
+               dict: "a table"}
+
+#: The keys each table of a study file may have ("" is the top level); any other key is an error
+#: (a misspelt key would otherwise be ignored and its default used).
+KEYS: dict[str, tuple[str, ...]] = {
+    "": ("study", "sources", "target", "classify", "gold", "trend", "events", "figures"),
+    "study": ("name", "title", "seed"),
+    "sources": ("path", "format", "tz", "thread_id", "platform", "field_map"),
+    "target": ("text",),
+    "classify": ("models", "prediction"),
+    "gold": ("task", "mapping", "group_task", "by_task", "thread_blocks"),
+    "trend": ("freq", "relative_to", "tz", "by", "methods", "primary_method", "min_posts",
+              "n_boot", "ci", "max_hours"),
+    "events": ("time", "label"),
+    "figures": ("kind", "file", "model", "method", "title"),
+}
 
 
 @dataclass(frozen=True)
@@ -94,6 +116,21 @@ class Study:
     raw: Mapping[str, object]
 
     @property
+    def shown_file(self) -> str:
+        """The study file as a summary shows it: relative to the project when it lies there."""
+        try:
+            return self.file.resolve().relative_to(config.PROJECT_ROOT.resolve()).as_posix()
+        except ValueError:
+            return str(self.file)
+
+    @property
+    def command(self) -> str:
+        """The command that runs this study again: by name from ``studies/``, else by path."""
+        in_studies = (self.file.resolve().parent == config.STUDIES.resolve()
+                      and self.file.stem == self.name)
+        return f"python -m analysis reproduce {self.name if in_studies else self.shown_file}"
+
+    @property
     def raw_inputs(self) -> list[Path]:
         """The source paths that lie under ``data/raw`` (checked against the manifest)."""
         return [s.path for s in self.sources if _is_under(s.path, config.DATA_RAW)]
@@ -134,10 +171,37 @@ def load_study(name_or_path: str | Path) -> Study:
         known = ", ".join(available_studies()) or "none"
         raise UserError(f"no such study; known studies: {known}", path)
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        # utf-8-sig: Windows editors start the file with a byte order mark
+        raw = tomllib.loads(path.read_text(encoding="utf-8-sig"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise UserError(f"invalid TOML: {exc}", path) from exc
+    _check_keys(raw, path)
     return _parse(raw, path)
+
+
+def _check_keys(raw: Mapping[str, object], path: Path) -> None:
+    """A :class:`UserError` for the first key that :data:`KEYS` does not list."""
+    import difflib
+
+    def check(table: object, where: str) -> None:
+        if not isinstance(table, Mapping):
+            return
+        known = KEYS[where]
+        for key in table:
+            if key not in known:
+                close = difflib.get_close_matches(key, known, n=1)
+                hint = f"; did you mean '{close[0]}'?" if close else \
+                    f"; known: {', '.join(known)}"
+                name = f"{where}.{key}" if where else key
+                raise UserError(f"unknown key '{name}'{hint}", path)
+
+    check(raw, "")
+    for where in KEYS:
+        if not where:
+            continue
+        value = raw.get(where)
+        for table in value if isinstance(value, list) else [value]:
+            check(table, where)
 
 
 def _parse(raw: Mapping[str, object], path: Path) -> Study:
@@ -147,10 +211,10 @@ def _parse(raw: Mapping[str, object], path: Path) -> Study:
                 raise UserError(f"missing key '{where}{key}'", path)
             return default
         value = table[key]
-        if kind is float and isinstance(value, int):
+        if kind is float and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
-        if not isinstance(value, kind):
-            raise UserError(f"key '{where}{key}' must be a {kind.__name__}", path)
+        if not isinstance(value, kind) or (kind in (int, float) and isinstance(value, bool)):
+            raise UserError(f"key '{where}{key}' must be {_KIND_NAMES[kind]}", path)
         return value
 
     study = get(raw, "study", dict, "")
@@ -173,6 +237,11 @@ def _parse(raw: Mapping[str, object], path: Path) -> Study:
                     by_task=get(table, "by_task", str, "gold.", None),
                     thread_blocks=_thread_blocks(
                         get(table, "thread_blocks", dict, "gold.", {}), path))
+    if gold is not None:
+        bad = sorted({str(v) for v in gold.mapping.values()} - set(STANCE_LABELS))
+        if bad:
+            raise UserError(f"gold.mapping maps to {bad}, which are not stance labels "
+                            f"({', '.join(STANCE_LABELS)})", path)
     if gold is not None and gold.thread_blocks and gold.group_task is None:
         raise UserError("gold.thread_blocks needs gold.group_task", path)
     if prediction == "leave-one-group-out" and (gold is None or gold.group_task is None):
@@ -192,8 +261,25 @@ def _parse(raw: Mapping[str, object], path: Path) -> Study:
                 and figure.method not in methods):
             raise UserError(f"[[figures]] '{figure.file}' draws method {figure.method!r}, "
                             f"which is not in trend.methods {list(methods)}", path)
+    files = [figure.file for figure in figures]
+    for file in files:
+        if not re.fullmatch(_PLAIN_NAME, file):
+            raise UserError(f"[[figures]] file {file!r} must be a plain file name without a "
+                            "suffix (letters, digits, '.', '_', '-'; no '/' or '..')", path)
+    repeated = sorted({f for f in files if files.count(f) > 1})
+    if repeated:
+        raise UserError(f"[[figures]] file {repeated[0]!r} is named twice; one would overwrite "
+                        "the other", path)
+    relative_to = get(trend, "relative_to", str, "trend.", None)
+    if events and relative_to is not None:
+        raise UserError("[[events]] mark calendar times, but trend.relative_to makes the bins "
+                        "hours since a reference; leave out one of them", path)
+    primary = get(trend, "primary_method", str, "trend.", methods[0])
+    if primary not in methods:
+        raise UserError(f"trend.primary_method {primary!r} is not in trend.methods "
+                        f"{list(methods)}", path)
     name = get(study, "name", str, "study.")
-    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", name):
+    if not re.fullmatch(_PLAIN_NAME, name):
         # the name is a folder under data/processed/ and reports/ that a run replaces
         raise UserError(f"study.name {name!r} must be a plain folder name (letters, digits, "
                         "'.', '_', '-'; no '/' or '..'), such as 'my-study'", path)
@@ -207,11 +293,11 @@ def _parse(raw: Mapping[str, object], path: Path) -> Study:
         prediction=prediction,
         gold=gold,
         freq=_freq(trend.get("freq"), path),
-        relative_to=get(trend, "relative_to", str, "trend.", None),
+        relative_to=relative_to,
         tz=get(trend, "tz", str, "trend.", "UTC"),
         by=tuple(get(trend, "by", list, "trend.", [])),
         methods=methods,
-        primary_method=get(trend, "primary_method", str, "trend.", methods[0]),
+        primary_method=primary,
         min_posts=get(trend, "min_posts", int, "trend.", 20),
         n_boot=get(trend, "n_boot", int, "trend.", 500),
         ci=get(trend, "ci", float, "trend.", 0.95),

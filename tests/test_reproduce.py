@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -114,7 +115,7 @@ def test_reddit_threads_are_held_out_in_blocks_of_whole_threads(quick_study):
 @pytest.mark.parametrize(("setting", "message"), [
     ("thread_blocks = { reddit = 1 }", "at least 2"),
     ('thread_blocks = { reddit = "4" }', "at least 2"),
-    ("thread_blocks = 4", "must be a dict"),
+    ("thread_blocks = 4", "must be a table"),
 ])
 def test_invalid_thread_blocks_are_refused_with_the_key_named(quick_study, sandbox, setting,
                                                                message):
@@ -224,3 +225,67 @@ freq = "1h"
     assert sorted(posts["uid"]) == sorted(together["uid"])
     assert (posts.set_index("uid")["collection_role"].astype(str).sort_index()
             == together.set_index("uid")["collection_role"].astype(str).sort_index()).all()
+
+
+@pytest.mark.parametrize(("old", "new", "message"), [
+    ('methods = ["cc"', 'method = ["cc"', "unknown key 'trend.method'; did you mean 'methods'"),
+    ("seed = 20200930", "sed = 1", "unknown key 'study.sed'"),
+    ("[trend]", "[trends]", "unknown key 'trends'; did you mean 'trend'"),
+    ("n_boot = 40", "n_boot = true", "'trend.n_boot' must be a whole number"),
+    ('primary_method = "pcc"', 'primary_method = "auto"', "primary_method 'auto' is not in"),
+    ('deny = "criticism"', 'deny = "critisism"', "gold.mapping maps to ['critisism']"),
+    ('file = "volume"', 'file = "../../escape"', "must be a plain file name"),
+    ('file = "volume"', 'file = "validation"', "'validation' is named twice"),
+])
+def test_study_file_mistakes_are_one_line_naming_the_key(quick_study, sandbox, capsys, old, new,
+                                                         message):
+    """Regression: misspelt keys were ignored (their defaults used), booleans passed as numbers,
+    and figure files could leave the report folder or overwrite each other."""
+    from analysis.commands import main
+    from analysis.errors import UserError
+
+    text = quick_study.read_text()
+    assert old in text
+    path = sandbox / "mistake.toml"
+    path.write_text(text.replace(old, new, 1))
+    with pytest.raises(UserError, match=re.escape(message)):
+        load_study(path)
+    assert main(["reproduce", str(path), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {path}") and err.count("\n") == 1
+    assert not (sandbox / "processed").exists() and not (sandbox / "reports").exists()
+
+
+def test_events_with_relative_bins_are_refused_and_a_bom_is_read(quick_study, sandbox):
+    from analysis.errors import UserError
+
+    text = quick_study.read_text()
+    bom = sandbox / "bom.toml"
+    bom.write_bytes(b"\xef\xbb\xbf" + text.encode())
+    assert load_study(bom).name == load_study(quick_study).name
+    assert 'relative_to = "root"' in text
+    path = sandbox / "events.toml"
+    path.write_text(text + '\n[[events]]\ntime = "2015-01-07T11:30:00+00:00"\nlabel = "x"\n')
+    with pytest.raises(UserError, match="relative_to"):
+        load_study(path)
+
+
+def test_gold_tasks_the_sources_do_not_have_are_named(quick_study, sandbox):
+    from analysis.errors import UserError
+
+    spec = load_study(quick_study)
+    posts, gold, _ = pipeline.ingest_sources(spec, progress=False)
+    wrong = quick_study.read_text().replace('task = "sdqc"', 'task = "sdqcc"', 1)
+    path = sandbox / "wrong-task.toml"
+    path.write_text(wrong)
+    with pytest.raises(UserError, match=r"gold.task 'sdqcc' is not a task .*sdqc"):
+        pipeline.gold_stance(load_study(path), posts, gold)
+    with pytest.raises(UserError, match="gave no gold labels"):
+        pipeline.gold_stance(spec, posts, gold.iloc[0:0])
+
+
+def test_a_study_given_by_path_is_named_by_its_path_in_the_summary(quick_study):
+    spec = load_study(quick_study)
+    assert spec.command == f"python -m analysis reproduce {spec.shown_file}"
+    assert spec.shown_file.endswith("quick-rumours.toml")
+    assert load_study("rumour-replies").command == "python -m analysis reproduce rumour-replies"
