@@ -112,3 +112,25 @@ def test_attach_texts_adds_what_train_reads():
     pd.testing.assert_frame_equal(final, before)
     fixed = attach_texts(final, posts, target="a fixed target")
     assert set(fixed["target"]) == {"a fixed target"}
+
+
+def test_resolutions_are_checked_against_the_recorded_codebook():
+    """Regression: resolutions were checked against the stance labels whatever the codebook."""
+    coded = gold([("1", "A", "pro"), ("1", "B", "anti"), ("2", "A", "pro")])
+    coded["allowed_labels"] = "pro | anti | neutral"
+    final = adjudicate(coded, pd.DataFrame({"uid": ["1"], "resolved_label": ["Neutral"]}))
+    assert final.set_index("uid")["label"].to_dict() == {"1": "neutral", "2": "pro"}
+    with pytest.raises(ResolutionError) as caught:
+        adjudicate(coded, pd.DataFrame({"uid": ["1"], "resolved_label": ["support"]}))
+    assert [p.value for p in caught.value.problems] == ["support"]
+    mixed = coded.assign(allowed_labels=["pro | anti | neutral", "pro | anti", "pro | anti"])
+    with pytest.raises(UserError, match="different codebooks"):
+        adjudicate(mixed, drop_unresolved=True)
+
+
+def test_without_a_recorded_codebook_the_coders_labels_are_allowed():
+    coded = gold([("1", "A", "pro"), ("1", "B", "anti"), ("2", "A", "neutral")])
+    final = adjudicate(coded, pd.DataFrame({"uid": ["1"], "resolved_label": ["anti"]}))
+    assert final.set_index("uid")["label"].to_dict() == {"1": "anti", "2": "neutral"}
+    with pytest.raises(ResolutionError, match="not one of anti, neutral, pro"):
+        adjudicate(coded, pd.DataFrame({"uid": ["1"], "resolved_label": ["support"]}))

@@ -212,12 +212,32 @@ def test_annotate_steps_refuse_in_one_line_and_keep_inputs(tmp_path, coded_sheet
 
 
 @pytest.mark.parametrize("case", ["single-coder", "sample-is-a-file", "sample-lacks-sizes",
-                                  "sample-sizes-not-numbers"])
+                                  "sample-sizes-not-numbers", "estimate-not-final",
+                                  "adjudicate-unresolved", "estimate-other-batch",
+                                  "sample-lacks-strata"])
 def test_annotate_errors_about_a_file_name_it(tmp_path, coded_sheets, capsys, case):
     """Regression: these errors did not say which file they were about, or raised a
     KeyError / ValueError traceback."""
     sheets, gold = coded_sheets
-    if case == "single-coder":
+    if case == "estimate-not-final":  # two coders' labels per overlap post
+        bad = gold
+        args = ["estimate", str(gold), "--sample", str(sheets)]
+    elif case == "adjudicate-unresolved":
+        bad = gold
+        args = ["adjudicate", str(gold), "-o", str(tmp_path / "final.parquet")]
+    elif case == "estimate-other-batch":
+        bad = tmp_path / "other-final.csv"
+        pd.DataFrame({"uid": ["other:x", "other:y"], "label": "support", "labeler_id": "A",
+                      "labeler_type": "human", "task": "stance"}).to_csv(bad, index=False)
+        args = ["estimate", str(bad), "--sample", str(sheets)]
+    elif case == "sample-lacks-strata":
+        (sheets / "strata.csv").unlink()
+        bad = sheets / "strata.csv"
+        final = tmp_path / "final.parquet"
+        assert main(["annotate", "adjudicate", str(gold), "--majority", "--drop-unresolved",
+                     "-o", str(final)]) == 0
+        args = ["estimate", str(final), "--sample", str(sheets)]
+    elif case == "single-coder":
         one = read_table(gold)
         one = one[one["labeler_id"] == one["labeler_id"].iloc[0]]
         bad = tmp_path / "one-coder.csv"
@@ -266,3 +286,100 @@ def test_posts_table_saved_as_csv_is_read_like_parquet(tmp_path, posts_path, mon
     assert posts["mentions"].map(len).gt(1).any() and posts["author_is_op"].notna().any()
     write_table(posts, tmp_path / "real.csv")
     pd.testing.assert_frame_equal(_read_posts(tmp_path / "real.csv"), posts)
+
+
+def test_estimate_counts_strata_without_draws_and_shows_the_whole_codebook(tmp_path, capsys):
+    """Regression: strata that got no draws were not counted (strata_missing 0), the shares did
+    not say they cover only part of the population, final labels of another batch were dropped
+    without a word, and codebook labels nobody chose were left out."""
+    folder = tmp_path / "sheets"
+    folder.mkdir()
+    # Strata a (N=10: 4 coded, 2 support, 2 other), b (N=30: 3 coded, all other), c (N=60: no
+    # draws). Covered population 40: support = 10/40 * 0.5 = 0.125, other = 10/40 * 0.5 +
+    # 30/40 * 1 = 0.875, criticism 0.
+    pd.DataFrame({"uid": list("abcdefg"), "stratum": list("aaaabbb"),
+                  "stratum_size": [10] * 4 + [30] * 3}).to_csv(folder / "sample.csv",
+                                                               index=False)
+    pd.DataFrame({"stratum": ["a", "b", "c"], "population": [10, 30, 60],
+                  "sampled": [4, 3, 0]}).to_csv(folder / "strata.csv", index=False)
+    (folder / "design.json").write_text(json.dumps(
+        {"coders": ["A"], "allowed_labels": ["support", "criticism", "other"]}))
+    final = tmp_path / "final.csv"
+    pd.DataFrame({"uid": [*"abcdefg", "batch2:1"], "labeler_id": "A", "labeler_type": "human",
+                  "task": "stance", "label": ["support"] * 2 + ["other"] * 5 + ["support"]}
+                 ).to_csv(final, index=False)
+    shares_path = tmp_path / "shares.csv"
+    capsys.readouterr()
+    assert main(["annotate", "estimate", str(final), "--sample", str(folder),
+                 "-o", str(shares_path)]) == 0
+    captured = capsys.readouterr()
+    assert "1 of 8 final label(s) are not in this sample" in captured.err
+    assert ("the shares describe the 40 of 100 eligible posts in strata with coded posts; 1 "
+            "stratum/strata holding 60 posts") in captured.out
+    shares = read_table(shares_path).set_index("label")
+    estimate = pd.to_numeric(shares["estimate"])
+    assert estimate.to_dict() == pytest.approx({"criticism": 0.0, "other": 0.875,
+                                                "support": 0.125})
+    assert set(shares["strata_missing"]) == {"1"}
+    assert set(shares["population_missing"]) == {"60"}
+    assert set(shares["population_covered"]) == {"40"}
+
+
+def test_semicolon_resolution_file_is_read_like_a_sheet(tmp_path, coded_sheets):
+    """Regression: a resolutions.csv saved by a spreadsheet with semicolons (some locales)
+    failed with a pandas tokenizing error."""
+    sheets, gold = coded_sheets
+    res = tmp_path / "resolutions.csv"
+    assert main(["annotate", "agreement", str(gold), "--n-boot", "10",
+                 "--disagreements", str(res)]) == 0
+    disputes = read_table(res)
+    assert len(disputes) > 0
+    disputes["resolved_label"] = disputes["label_A"]
+    finals = {}
+    for name, sep in (("comma", ","), ("semicolon", ";")):
+        path = tmp_path / f"{name}.csv"
+        disputes.to_csv(path, index=False, sep=sep, encoding="utf-8-sig", lineterminator="\r\n")
+        out = tmp_path / f"final-{name}.parquet"
+        assert main(["annotate", "adjudicate", str(gold), "--resolutions", str(path),
+                     "-o", str(out)]) == 0
+        finals[name] = read_table(out).set_index("uid")["label"].sort_index()
+    pd.testing.assert_series_equal(finals["semicolon"], finals["comma"])
+    adjudicated = finals["comma"][disputes["uid"]]
+    assert adjudicated.tolist() == disputes["label_A"].tolist()
+
+
+def test_adjudicate_uses_the_codebook_the_sample_recorded(tmp_path, posts_path, capsys):
+    """Regression: resolutions were checked against support/criticism/other whatever the
+    sample's --allowed labels."""
+    sheets = tmp_path / "sheets"
+    codebook = ["pro", "anti", "neutral"]
+    assert main(["annotate", "sample", str(posts_path), "-n", "20", "--coders", "A,B",
+                 "--overlap", "0.5", "--allowed", ",".join(codebook), "--formats", "csv",
+                 "-o", str(sheets)]) == 0
+    truth = generated_truth(posts_path)
+    truth["label"] = truth["label"].map(dict(zip(["support", "criticism", "other"], codebook,
+                                                 strict=True)))
+    assignments = pd.read_csv(sheets / "assignments.csv", dtype={"uid": str})
+    simulation.fill_sheets(sheets, simulation.simulate_coders(
+        assignments, truth, error_rates={"A": 0.0, "B": 0.5}, allowed=codebook,
+        random_state=0))
+    gold = tmp_path / "gold.parquet"
+    res = tmp_path / "resolutions.csv"
+    assert main(["annotate", "import", str(sheets), "-o", str(gold), "--strict"]) == 0
+    assert main(["annotate", "agreement", str(gold), "--n-boot", "10",
+                 "--disagreements", str(res)]) == 0
+    disputes = read_table(res)
+    assert len(disputes) > 0
+    final = tmp_path / "final.parquet"
+    disputes["resolved_label"] = "support"
+    disputes.to_csv(res, index=False)
+    capsys.readouterr()
+    assert main(["annotate", "adjudicate", str(gold), "--resolutions", str(res),
+                 "-o", str(final)]) == 2
+    assert "is not one of pro, anti, neutral" in capsys.readouterr().err
+    disputes["resolved_label"] = "Neutral"
+    disputes.to_csv(res, index=False)
+    assert main(["annotate", "adjudicate", str(gold), "--resolutions", str(res),
+                 "-o", str(final)]) == 0
+    labels = read_table(final).set_index("uid")["label"]
+    assert set(labels[disputes["uid"]]) == {"neutral"}

@@ -245,3 +245,37 @@ def test_allocate_properties(sizes, n, equal):
     assert (alloc >= 0).all() and (alloc <= size).all()
     if n >= (size > 0).sum():
         assert (alloc[size > 0] >= 1).all()
+
+
+def test_shares_count_the_strata_that_got_no_draws():
+    """Regression: strata without draws were not counted (strata_missing 0) and the shares
+    silently covered only the sampled strata's population."""
+    # Strata a (N=10: 4 coded, 2 support, 2 other), b (N=30: 3 coded, all other), c (N=60: no
+    # draws). Covered population 40: support = 10/40 * 0.5 = 0.125, other = 10/40 * 0.5 +
+    # 30/40 * 1 = 0.875; var(support) = (10/40)^2 * (1 - 4/10) * 0.25 / 3 = 0.003125.
+    units = pd.DataFrame({"uid": list("abcdefg"), "stratum": list("aaaabbb"),
+                          "stratum_size": [10] * 4 + [30] * 3})
+    strata = pd.DataFrame({"stratum": ["a", "b", "c"], "population": [10, 30, 60]})
+    gold = pd.DataFrame({"uid": list("abcdefg"),
+                         "label": ["support", "support", "other", "other"] + ["other"] * 3})
+    shares = estimate_label_shares(gold, units, strata=strata,
+                                   labels=["support", "criticism", "other"]).set_index("label")
+    assert shares["estimate"].to_dict() == pytest.approx(
+        {"criticism": 0.0, "other": 0.875, "support": 0.125})
+    assert shares.loc["support", "se"] == pytest.approx(0.003125 ** 0.5)
+    assert shares.loc["criticism", "n_label"] == 0
+    assert set(shares["strata_missing"]) == {1}
+    assert set(shares["population_missing"]) == {60}
+    assert set(shares["population_covered"]) == {40}
+
+
+def test_final_labels_outside_the_sample_are_left_out_with_a_warning():
+    units = pd.DataFrame({"uid": ["a", "b"], "stratum": "all", "stratum_size": 10})
+    gold = pd.DataFrame({"uid": ["a", "b", "other-batch"], "label": ["support", "other",
+                                                                     "support"]})
+    with pytest.warns(UserWarning, match="1 of 3 final label"):
+        shares = estimate_label_shares(gold, units).set_index("label")
+    assert shares.loc["support", "estimate"] == pytest.approx(0.5)
+    assert shares.loc["support", "n_coded"] == 2
+    with pytest.raises(UserError, match="none of the 1 final label"):
+        estimate_label_shares(gold.tail(1), units)

@@ -228,3 +228,28 @@ def test_a_post_labelled_differently_then_again_is_not_imported(tmp_path):
     assert "gen:0" not in set(b["uid"]) and len(b) == 3
     assert [(p.row, p.severity) for p in result.problems if p.value == "gen:0"] == [
         (6, "error"), (7, "error")]
+
+
+def test_an_assigned_post_deleted_from_a_sheet_is_reported_like_an_empty_label(tmp_path):
+    """Regression: rows deleted from a sheet were dropped without a word, even with strict."""
+    folder = make_folder(tmp_path)
+    path = fill_csv(folder, "A", ["support", "other", "", "other"])  # gen:2 left empty
+    sheet = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    sheet[sheet["uid"] != "gen:3"].to_csv(path, index=False, encoding="utf-8-sig")
+    fill_csv(folder, "B", ["other"] * 4)
+    result = read_sheets(folder, strict=True)  # warnings, as empty labels: no error
+    warned = {(p.sheet, p.value, p.severity) for p in result.problems}
+    assert ("sheet-A.csv", "gen:3", "warning") in warned
+    assert [p.row for p in result.problems if p.value == "gen:3"] == [None]
+    assert len(result.problems) == 2  # the empty label of gen:2 and the deleted gen:3
+    a = result.labels[result.labels["labeler_id"] == "A"]
+    assert sorted(a["uid"]) == ["gen:0", "gen:1"]
+
+
+def test_imported_labels_record_the_codebook(tmp_path):
+    folder = make_folder(tmp_path)
+    fill_csv(folder, "A", ["support"] * 4)
+    fill_csv(folder, "B", ["other"] * 4)
+    labels = read_sheets(folder).labels
+    assert set(labels["allowed_labels"]) == {"support | criticism | other"}
+    assert sheets_module.recorded_codebook(labels) == ["support", "criticism", "other"]

@@ -22,9 +22,9 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from analysis.annotate.sheets import Problem, coding_rows
+from analysis.annotate.sheets import Problem, coding_rows, recorded_codebook
 from analysis.errors import UserError
-from analysis.schema import LABELS, STANCE_LABELS, STANCE_TASK, conform
+from analysis.schema import LABELS, STANCE_TASK, conform
 
 RESOLUTIONS = ("single", "unanimous", "majority", "adjudicated")
 DEFAULT_ADJUDICATOR = "adjudicator"
@@ -96,7 +96,8 @@ def adjudicate(gold: pd.DataFrame, resolutions: pd.DataFrame | None = None, *,
         A table with ``uid`` and ``resolved_label`` (and optionally ``adjudicator``). A resolution
         also overrides a post the coders agreed on.
     allowed
-        The allowed labels (default: the stance labels for task ``stance``, else those seen).
+        The allowed labels (default: the sample's codebook, which ``annotate import`` records in
+        the ``allowed_labels`` column; without one, the labels the coders used).
     majority
         Resolve remaining disagreements by a strict majority of the post's coders.
     drop_unresolved
@@ -124,8 +125,7 @@ def adjudicate(gold: pd.DataFrame, resolutions: pd.DataFrame | None = None, *,
                         "adjudicate one task at a time")
     task = tasks[0] if tasks else STANCE_TASK
     if allowed is None:
-        allowed = (list(STANCE_LABELS) if task == STANCE_TASK
-                   else sorted(frame["label"].unique()))
+        allowed = recorded_codebook(frame) or sorted(frame["label"].unique())
     resolved: dict[str, tuple[str, str]] = {}
     if resolutions is not None:
         resolved, problems = check_resolutions(resolutions, frame, allowed, source=source)

@@ -443,13 +443,16 @@ def assign_coders(units: pd.DataFrame, coders: Sequence[str], *, overlap: float 
 
 
 def estimate_label_shares(gold: pd.DataFrame, units: pd.DataFrame, *,
+                          strata: pd.DataFrame | None = None,
                           labels: Sequence[str] | None = None, ci: float = 0.95) -> pd.DataFrame:
     """Share of each label in the population, from final gold labels weighted by the design.
 
     The stratified estimator: in each stratum the share among its coded posts, weighted by the
     stratum's population, with the stratified variance (finite population correction included)
-    and a normal interval. Strata where nothing was coded are left out and reported in
-    ``strata_missing``.
+    and a normal interval. Strata where nothing was coded (no draws, or their posts left out)
+    cannot be weighted back: the shares describe only the population of the covered strata
+    (``population_covered``), and the others are counted in ``strata_missing`` and
+    ``population_missing``. Final labels of posts outside the sample are left out with a warning.
 
     Parameters
     ----------
@@ -457,8 +460,12 @@ def estimate_label_shares(gold: pd.DataFrame, units: pd.DataFrame, *,
         Final gold labels, one row per ``uid`` (see :func:`analysis.annotate.adjudicate`).
     units
         The sample's units (``uid``, ``stratum``, ``stratum_size``), as saved in ``sample.csv``.
+    strata
+        Every stratum of the eligible population (``stratum``, ``population``), as saved in
+        ``strata.csv``. Without it, strata that got no draws are not known, nor counted.
     labels
-        The labels to report (default: those seen).
+        The codebook: its labels are reported even when no post has them (share 0). Labels seen
+        outside it are reported too. Default: the labels seen.
     ci
         Interval level.
     """
@@ -466,15 +473,22 @@ def estimate_label_shares(gold: pd.DataFrame, units: pd.DataFrame, *,
 
     if gold["uid"].duplicated().any():
         raise UserError("estimate from final gold labels: one label per post (run adjudicate)")
+    inside = gold["uid"].astype("string").isin(units["uid"].astype("string"))
+    if not inside.any():
+        raise UserError(f"none of the {len(gold)} final label(s) belong to this sample")
+    if not inside.all():
+        warnings.warn(f"{int((~inside).sum())} of {len(gold)} final label(s) are not in this "
+                      "sample (another batch?) and are left out", stacklevel=2)
     merged = units[["uid", "stratum", "stratum_size"]].astype({"uid": "string"}).merge(
         gold[["uid", "label"]].astype({"uid": "string", "label": "string"}), on="uid")
-    if merged.empty:
-        raise UserError("none of the gold labels belong to this sample")
-    labels = list(labels) if labels is not None else sorted(merged["label"].unique())
+    labels = sorted(set(merged["label"]) | set(labels or ()))
     sizes = units.groupby("stratum")["stratum_size"].first().astype(float)
+    if strata is not None:
+        sizes = sizes.combine_first(strata.set_index("stratum")["population"].astype(float))
     coded = merged.groupby("stratum")
     covered = sizes[sizes.index.isin(coded.groups.keys())]
     total = covered.sum()
+    missing = sizes.drop(covered.index)
     z = NormalDist().inv_cdf(0.5 + ci / 2)
     rows = []
     for label in labels:
@@ -493,7 +507,8 @@ def estimate_label_shares(gold: pd.DataFrame, units: pd.DataFrame, *,
                      "n_label": int((merged["label"] == label).sum()), "estimate": estimate,
                      "se": se, "ci_low": max(0.0, estimate - z * se),
                      "ci_high": min(1.0, estimate + z * se),
-                     "strata_missing": int(len(sizes) - len(covered))})
+                     "strata_missing": int(len(missing)), "population_covered": int(total),
+                     "population_missing": int(missing.sum())})
     return pd.DataFrame(rows)
 
 

@@ -70,6 +70,9 @@ EDITABLE_COLUMNS = ("label", "note")
 
 DESIGN_VERSION = 1
 LABEL_SEPARATOR = " | "
+#: The column of the imported labels that records the sample's codebook (its allowed labels,
+#: joined by :data:`LABEL_SEPARATOR`), so that ``adjudicate`` checks resolutions against it.
+CODEBOOK_COLUMN = "allowed_labels"
 
 
 @dataclass(frozen=True)
@@ -285,8 +288,9 @@ def read_sheets(folder: str | os.PathLike, *, strict: bool = False) -> ImportRes
     Checks: each coder's sheet is present; no sheet for an unknown coder; the header keeps the
     required columns; the ``coder`` column matches the sheet; every row belongs to the coder's
     assignment; no post appears twice; every label is one of the allowed labels (matched without
-    regard to case or surrounding spaces). Rows with errors, and rows left empty, are not imported;
-    everything else is.
+    regard to case or surrounding spaces); every assigned post is still in its coder's sheet. Rows
+    with errors, rows left empty and assigned posts deleted from a sheet are not imported (empty
+    and deleted rows are warnings); everything else is.
 
     Parameters
     ----------
@@ -299,8 +303,9 @@ def read_sheets(folder: str | os.PathLike, *, strict: bool = False) -> ImportRes
     -------
     ImportResult
         ``labels``: the labels table columns (:data:`analysis.schema.LABELS`) with
-        ``labeler_type="human"`` and ``labeler_id`` = coder, plus ``note``, ``sheet`` and
-        ``sheet_row``; ``problems``; and per-coder counts in ``summary``.
+        ``labeler_type="human"`` and ``labeler_id`` = coder, plus ``note``, ``sheet``,
+        ``sheet_row`` and ``allowed_labels`` (the codebook); ``problems``; and per-coder counts
+        in ``summary``.
     """
     folder = Path(folder)
     design = read_design(folder)
@@ -333,8 +338,9 @@ def read_sheets(folder: str | os.PathLike, *, strict: bool = False) -> ImportRes
     labels["task"] = design.get("task", STANCE_TASK)
     labels["labeler_type"] = "human"
     labels["run_id"] = _run_id(design)
+    labels[CODEBOOK_COLUMN] = LABEL_SEPARATOR.join(design["allowed_labels"])
     out = conform(labels, LABELS, extra=True)
-    out = out[list(LABELS) + ["note", "sheet", "sheet_row"]]
+    out = out[list(LABELS) + ["note", "sheet", "sheet_row", CODEBOOK_COLUMN]]
     out["sheet_row"] = out["sheet_row"].astype("Int64")
     summary["n_labels"] = int(len(out))
     summary["n_errors"] = sum(p.severity == "error" for p in problems)
@@ -346,6 +352,22 @@ def read_sheets(folder: str | os.PathLike, *, strict: bool = False) -> ImportRes
                         f"{str(first).removeprefix('error: ')}; fix them or import without "
                         "--strict", folder)
     return result
+
+
+def recorded_codebook(labels: pd.DataFrame) -> list[str] | None:
+    """The codebook :func:`read_sheets` recorded in a labels table, or None if none was recorded.
+
+    >>> recorded_codebook(pd.DataFrame({"allowed_labels": ["pro | anti", "pro | anti"]}))
+    ['pro', 'anti']
+    """
+    if CODEBOOK_COLUMN not in labels.columns:
+        return None
+    books = [b for b in labels[CODEBOOK_COLUMN].dropna().astype(str).unique() if b.strip()]
+    if len(books) > 1:
+        raise UserError(f"the labels come from samples with different codebooks "
+                        f"({'; '.join(books)}); adjudicate one sample at a time or pass "
+                        "--allowed")
+    return books[0].split(LABEL_SEPARATOR) if books else None
 
 
 def format_problems(problems: Sequence[Problem]) -> str:
@@ -490,25 +512,27 @@ def _load_sheet(path: Path) -> tuple[pd.DataFrame | None, Problem | None]:
             body = [r + [""] * (len(header) - len(r)) for r in rows[1:]]
             frame = pd.DataFrame([r[:len(header)] for r in body], columns=header, dtype=object)
         else:
-            frame = _read_csv_sheet(path)
-            frame.columns = [str(c).strip() for c in frame.columns]
+            frame = read_csv_sheet(path)
     except Exception as exc:  # noqa: BLE001 - any unreadable file becomes a listed problem
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         return None, Problem(path.name, None, f"cannot read the sheet: {first}")
     return frame.fillna(""), None
 
 
-def _read_csv_sheet(path: Path) -> pd.DataFrame:
-    """A CSV sheet as saved by a spreadsheet program: UTF-8 (with or without BOM) or, failing
-    that, Windows-1252; comma-separated, or semicolon-separated as some locales save it."""
-    raw = path.read_bytes()
+def read_csv_sheet(path: str | os.PathLike) -> pd.DataFrame:
+    """A CSV file as saved by a spreadsheet program, cells as strings ('' for empty): UTF-8 (with
+    or without BOM) or, failing that, Windows-1252; comma-separated, or semicolon-separated as
+    some locales save it. Coding sheets and resolution files are both read with it."""
+    raw = Path(path).read_bytes()
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         text = raw.decode("cp1252", errors="replace")
     header = text.split("\n", 1)[0]
     sep = ";" if header.count(";") > header.count(",") else ","
-    return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, sep=sep)
+    frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, sep=sep)
+    frame.columns = [str(c).strip() for c in frame.columns]
+    return frame
 
 
 def _read_coder(paths: list[Path], coder: str, allowed: dict[str, str],
@@ -593,6 +617,11 @@ def _read_coder(paths: list[Path], coder: str, allowed: dict[str, str],
         rows.append({"uid": uid, "label": label, "labeler_id": coder, "created_at": mtime,
                      "note": str(record.get("note", "")).strip() or None, "sheet": path.name,
                      "sheet_row": row})
+    present = set(frame["uid"].str.strip())
+    for uid in sorted(assigned - present):
+        problems.append(Problem(path.name, None, "assigned post is not in the sheet (row "
+                                "deleted?); left out like a row with no label", uid, "uid",
+                                severity="warning"))
     out = pd.DataFrame(rows) if rows else empty
     out.attrs["rows"] = len(frame)
     return out, problems, path.name

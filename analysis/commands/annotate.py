@@ -23,10 +23,24 @@ import pandas as pd
 from analysis import annotate
 from analysis.annotate.adjudicate import ResolutionError, attach_texts
 from analysis.annotate.sampling import ALLOCATIONS, STRATEGIES, UNCERTAIN_SHARE, UNCERTAIN_TOP
-from analysis.annotate.sheets import FORMATS, SAMPLE_FILE
+from analysis.annotate.sheets import (
+    DESIGN_FILE,
+    FORMATS,
+    SAMPLE_FILE,
+    STRATA_FILE,
+    read_csv_sheet,
+    read_design,
+)
 from analysis.config import DEFAULT_SEED
 from analysis.errors import UserError
-from analysis.io import check_output, read_table, sha256_file, write_json, write_table
+from analysis.io import (
+    _first_line,
+    check_output,
+    read_table,
+    sha256_file,
+    write_json,
+    write_table,
+)
 from analysis.schema import (
     LABELS,
     POSTS,
@@ -122,7 +136,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     adj.add_argument("--drop-unresolved", action="store_true",
                      help="leave out posts still unresolved instead of stopping")
     adj.add_argument("--allowed", metavar="L1,L2",
-                     help="allowed labels (default: the stance labels for task stance)")
+                     help="allowed labels (default: the sample's codebook, recorded by "
+                          "'import'; without one, the labels the coders used)")
     adj.add_argument("--posts", type=Path, metavar="POSTS",
                      help="add text, target (thread root), context (parent), depth and thread_id "
                           "so that FINAL feeds 'train' and 'evaluate' directly")
@@ -134,7 +149,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     est = steps.add_parser("estimate", help="label shares weighted back to the population")
     est.add_argument("final", type=Path, metavar="FINAL")
     est.add_argument("--sample", type=Path, required=True, metavar="SHEETS_DIR",
-                     help="the sheets folder the posts were drawn into (its sample.csv)")
+                     help="the sheets folder the posts were drawn into (its sample.csv, "
+                          "strata.csv and design.json)")
     est.add_argument("-o", "--output", type=Path, metavar="SHARES.csv")
     est.set_defaults(func=run_estimate)
 
@@ -240,15 +256,15 @@ def run_agreement(args: argparse.Namespace) -> int:
 
 def run_adjudicate(args: argparse.Namespace) -> int:
     gold = _read_gold(args.gold, None)
-    resolutions = None
-    if args.resolutions:
-        resolutions = read_table(args.resolutions)
+    resolutions = _read_resolutions(args.resolutions) if args.resolutions else None
     allowed = ([v.strip() for v in args.allowed.split(",") if v.strip()] if args.allowed
                else None)
     try:
-        final = annotate.adjudicate(gold, resolutions, allowed=allowed, majority=args.majority,
-                                    drop_unresolved=args.drop_unresolved,
-                                    source=str(args.resolutions or "resolutions"))
+        with _naming(args.gold):
+            final = annotate.adjudicate(gold, resolutions, allowed=allowed,
+                                        majority=args.majority,
+                                        drop_unresolved=args.drop_unresolved,
+                                        source=str(args.resolutions or "resolutions"))
     except ResolutionError as exc:
         print(annotate.format_problems(exc.problems), file=sys.stderr)
         raise UserError(f"{len(exc.problems)} problem(s) in the resolution file (listed above); "
@@ -278,10 +294,20 @@ def run_estimate(args: argparse.Namespace) -> int:
     units["stratum_size"] = pd.to_numeric(units["stratum_size"], errors="coerce")
     if units["stratum_size"].isna().any():
         raise UserError("stratum_size must be a number in every row", args.sample / SAMPLE_FILE)
-    shares = annotate.estimate_label_shares(final, units)
+    strata = _read_strata(args.sample / STRATA_FILE, units)
+    codebook = (read_design(args.sample)["allowed_labels"]
+                if (args.sample / DESIGN_FILE).is_file() else None)
+    with _naming(args.final), _warnings_to_stderr():
+        shares = annotate.estimate_label_shares(final, units, strata=strata, labels=codebook)
     print(shares.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    first = shares.iloc[0]
+    covered, missing = int(first["population_covered"]), int(first["population_missing"])
+    print(f"the shares describe the {covered} of {covered + missing} eligible posts in strata "
+          "with coded posts" + (f"; {first['strata_missing']} stratum/strata holding {missing} "
+                                "posts had no coded posts and are not covered" if missing else ""))
     if args.output:
-        write_table(shares, args.output, overwrite_guard=[args.final, args.sample / SAMPLE_FILE])
+        write_table(shares, args.output, overwrite_guard=[args.final, args.sample / SAMPLE_FILE,
+                                                          args.sample / STRATA_FILE])
     return 0
 
 
@@ -298,6 +324,37 @@ def _read_posts(path: Path) -> pd.DataFrame:
         return conform(frame, POSTS)
     except (TypeError, ValueError) as exc:
         raise UserError(f"not a valid posts table: {exc}", path) from exc
+
+
+def _read_resolutions(path: Path) -> pd.DataFrame:
+    """A resolution file; a CSV is read like a coding sheet (a spreadsheet's CSV, any locale)."""
+    if path.suffix.lower() != ".csv":
+        return read_table(path)
+    if not path.is_file():
+        raise UserError("no such file", path)
+    try:
+        return read_csv_sheet(path)
+    except (OSError, ValueError) as exc:
+        raise UserError(f"cannot read the resolution file: {_first_line(exc)}", path) from exc
+
+
+def _read_strata(path: Path, units: pd.DataFrame) -> pd.DataFrame:
+    """The strata table of a sample, checked against its units."""
+    if not path.is_file():
+        raise UserError("no such file; 'annotate sample' writes it next to sample.csv, and the "
+                        "estimate needs it to count the strata that got no draws", path)
+    strata = read_table(path)
+    if not {"stratum", "population"} <= set(strata.columns):
+        raise UserError("not a strata file of 'annotate sample' (needs stratum and population)",
+                        path)
+    strata["population"] = pd.to_numeric(strata["population"], errors="coerce")
+    if strata["population"].isna().any():
+        raise UserError("population must be a number in every row", path)
+    unknown = sorted(set(units["stratum"]) - set(strata["stratum"]))
+    if unknown:
+        raise UserError(f"does not list stratum {unknown[0]!r} of {SAMPLE_FILE}; use the "
+                        f"{STRATA_FILE} written with it", path)
+    return strata
 
 
 def _read_gold(path: Path, task: str | None) -> pd.DataFrame:
@@ -349,6 +406,20 @@ def _sample_labels(args: argparse.Namespace, posts: pd.DataFrame) -> pd.DataFram
                         f"({', '.join(map(str, labels['labeler_id'].unique()[:5]))}); pick one "
                         "with --labeler", args.labels)
     return labels.reset_index(drop=True)
+
+
+@contextlib.contextmanager
+def _naming(path: Path) -> Iterator[None]:
+    """Put ``path`` in front of a library error that names no file (not a resolution file's
+    list of problems, which the caller reports)."""
+    try:
+        yield
+    except ResolutionError:
+        raise
+    except UserError as exc:
+        if exc.path is not None:
+            raise
+        raise UserError(str(exc), path) from exc
 
 
 @contextlib.contextmanager
