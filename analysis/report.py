@@ -28,9 +28,13 @@ def _select(trend: pd.DataFrame, model: str | None, method: str | None) -> pd.Da
     if method and model != GOLD:
         rows = rows[rows["method"] == method]
     if rows.empty:
-        raise UserError(f"the trend table has no rows for model {model!r}, method {method!r}; "
-                        "check the study's [[figures]] (adjusted methods need a confusion "
-                        "matrix or gold labels)")
+        ran = sorted(set(trend.loc[trend["model"] == model, "method"].dropna().astype(str))) \
+            if model else []
+        raise UserError(f"the trend table has no rows for model {model!r}, method {method!r}"
+                        + (f" (it has {', '.join(ran)})" if ran else "")
+                        + "; check the study's [[figures]] (adjusted methods need a confusion "
+                        "matrix or gold labels; without probabilities in the validation data, "
+                        "pacc runs as acc)")
     return rows.drop(columns=["model"])
 
 

@@ -104,9 +104,9 @@ def check_sources(spec: Study) -> None:
     for source in spec.sources:
         if not source.path.exists():
             raise UserError(
-                f"study '{spec.name}' expects this input, which is not there; it needs your own "
-                f"exports: see the comments at the top of {spec.file.name} and the README",
-                _relative(source.path))
+                f"study '{spec.name}' expects this input, which is not there (bundled data: "
+                "restore it with git checkout; your own exports: see the comments at the top of "
+                f"{spec.file.name} and the README)", _relative(source.path))
 
 
 # -- stages ------------------------------------------------------------------------------------

@@ -751,3 +751,48 @@ def test_cli_label_errors_name_the_file_and_write_nothing(tmp_path, capsys, case
     assert code == 2
     assert err.startswith(f"error: {data}: ") and err.count("\n") == 1
     assert not out.exists()
+
+
+def test_cli_target_and_context_columns_are_read_without_being_named(tmp_path, capsys):
+    # a hand-coded sample from `annotate adjudicate --posts` has target and context columns;
+    # evaluate used to ignore them unless named, and so scored another input than train saw
+    frame = generated_frame().assign(context="earlier reply")
+    data = tmp_path / "coded.csv"
+    frame.to_csv(data, index=False)
+    model = tmp_path / "m.skops"
+    fitted, card = train_model(frame, cv=0)
+    save_model(fitted, model, card)
+    reports = []
+    for extra in ([], ["--target-col", "target", "--context-col", "context"]):
+        code, out, err = run_cli(["evaluate", str(data), "--model", str(model), "--n-boot", "0",
+                                  "--json", *extra], capsys)
+        assert code == 0, err
+        reports.append(json.loads(out))
+    assert reports[0] == reports[1]
+    code, out, _ = run_cli(["evaluate", str(data), "--model", str(model), "--n-boot", "0",
+                            "--json", "--target", "someone else"], capsys)
+    assert json.loads(out)["confusion"] != reports[0]["confusion"]
+
+
+def test_label_uses_a_unique_id_column_as_uid(tmp_path, capsys):
+    model, _ = train_model(generated_frame(), cv=0)
+    table = pd.DataFrame({"id": ["p7", "p3", "p9"], "text": ["we stand with her", "shame",
+                                                             "ok"], "target": ["Alice"] * 3})
+    assert label_posts(table, model)["uid"].tolist() == ["p7", "p3", "p9"]
+    repeated = table.assign(id=["p1", "p1", "p2"])  # not unique: row numbers instead
+    assert label_posts(repeated, model)["uid"].tolist() == ["0", "1", "2"]
+
+
+def test_a_model_trained_again_the_same_way_keeps_its_version(tmp_path):
+    # skops files differ from run to run; the version in labeler_id comes from the card
+    paths = []
+    for run, seed in (("a", 1), ("b", 1), ("c", 2)):
+        model, card = train_model(generated_frame(), cv=2, seed=seed, fast=True)
+        paths.append(save_model(model, tmp_path / f"{run}.skops", card))
+    versions = [load_model(p).version_ for p in paths]
+    assert versions[0] == versions[1] != versions[2]
+    bare = tmp_path / "bare.skops"
+    bare.write_bytes(paths[0].read_bytes())  # no card next to it: the file's own hash
+    from analysis.io import sha256_file
+
+    assert load_model(bare).version_ == sha256_file(bare)[:12]

@@ -63,12 +63,18 @@ def posts_frame(posts: pd.DataFrame, *, target: str | None = None, text_col: str
                 source: object = None) -> pd.DataFrame:
     """The model frame of a posts table (or any table with the named columns).
 
-    As :func:`~analysis.classifiers.training.model_frame`; for a posts table the target is the
-    thread root's text and the context the parent's text unless columns or a fixed target are
-    named, so that ``label``, ``train`` and ``evaluate`` give models the same inputs.
+    As :func:`~analysis.classifiers.training.model_frame`, with defaults for the columns not
+    named: a ``target`` and a ``context`` column when the table has them (as a hand-coded sample
+    from ``annotate adjudicate --posts`` does); else, for a posts table, the thread root's text
+    and the parent's text. ``label``, ``train`` and ``evaluate`` all read tables this way, so
+    they give models the same inputs.
     """
     from analysis.classifiers.training import model_frame
 
+    if target is None and target_col is None and "target" in posts.columns:
+        target_col = "target"
+    if context_col is None and "context" in posts.columns:
+        context_col = "context"
     frame = model_frame(posts, text_col=text_col, target_col=target_col, target=target,
                         context_col=context_col, label_col=label_col, group_col=group_col,
                         source=source)

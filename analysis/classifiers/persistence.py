@@ -8,6 +8,7 @@ crafted file cannot run code on load.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import warnings
 from collections.abc import Mapping
@@ -62,7 +63,8 @@ def load_model(path: str | Path) -> object:
     """Load a skops model, refusing files that would create untrusted types.
 
     The loaded model gets ``model_id_`` (from its card, else the file name) and ``version_``
-    (the first 12 hex digits of the file's sha256) when it has none.
+    (:func:`card_version` of its card, else the first 12 hex digits of the file's sha256) when
+    it has none.
     """
     import skops.io as sio
 
@@ -87,8 +89,16 @@ def load_model(path: str | Path) -> object:
     if not hasattr(model, "model_id_"):
         model.model_id_ = str(card.get("model_id") or source.stem)
     if not hasattr(model, "version_"):
-        model.version_ = sha256_file(source)[:12]
+        model.version_ = card_version(card) if card else sha256_file(source)[:12]
     return model
+
+
+def card_version(card: Mapping) -> str:
+    """A model's version from its card (12 hex digits of the sha256 of the card's JSON): the
+    same data, settings, seed and package versions give the same version, though skops writes
+    a different file each time (the zip's member names and times vary)."""
+    text = json.dumps(card, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
 
 
 def _reads_texts(model: object) -> bool:

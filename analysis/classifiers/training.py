@@ -46,11 +46,16 @@ def model_frame(table: pd.DataFrame, *, text_col: str = "text", target_col: str 
 
     Columns: ``text``, ``target`` (``target_col``, or the fixed ``target``, else null),
     ``context``, ``depth`` (from ``depth_col`` when the table has it), and ``label`` / ``group``
-    when their columns are named. ``uid`` is kept (or made from the row number).
+    when their columns are named. ``uid`` is the table's ``uid``, else its ``id`` when those are
+    unique (so that labels join back to the rows), else the row number.
     """
     out = pd.DataFrame(index=table.index)
-    out["uid"] = (table["uid"].astype("string") if "uid" in table.columns
-                  else pd.array([str(i) for i in range(len(table))], dtype="string"))
+    if "uid" in table.columns:
+        out["uid"] = table["uid"].astype("string")
+    elif "id" in table.columns and table["id"].notna().all() and table["id"].is_unique:
+        out["uid"] = table["id"].astype("string")
+    else:
+        out["uid"] = pd.array([str(i) for i in range(len(table))], dtype="string")
     out["text"] = _as_text(_column_values(table, text_col, "text", source), "text", source)
     if target is not None:
         out["target"] = pd.array([target] * len(table), dtype="string")

@@ -81,3 +81,16 @@ def fold_notes(folds: int | None, asked: int, unlearned: list[str] | None) -> No
         print(f"note: some folds trained without any row of {unlearned} (each group holding "
               "them was held out whole); those folds cannot predict them, so their "
               "cross-validated scores understate a model trained on all rows", file=sys.stderr)
+
+
+def add_column_options(parser: argparse.ArgumentParser) -> None:
+    """--text-col, --target-col, --target and --context-col, as train, evaluate and label read
+    them (:func:`analysis.classifiers.labelling.posts_frame`)."""
+    parser.add_argument("--text-col", default="text", help="column with the text (default: text)")
+    parser.add_argument("--target-col", default=None,
+                        help="column with each row's target (default: a 'target' column, else "
+                             "for a posts table the thread root's text)")
+    parser.add_argument("--target", default=None, help="one fixed target for every row")
+    parser.add_argument("--context-col", default=None,
+                        help="column with the parent's text (default: a 'context' column, else "
+                             "for a posts table the parent's text)")

@@ -14,6 +14,7 @@ import json
 from pathlib import Path
 
 from analysis import config
+from analysis.commands import add_column_options
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -22,11 +23,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("data", type=Path, help="labelled table (.csv, .parquet, .jsonl)")
     parser.add_argument("--model", default="default",
                         help="'default', 'vader' or a .skops file (ignored with --cv)")
-    parser.add_argument("--text-col", default="text")
+    add_column_options(parser)
     parser.add_argument("--label-col", default="label")
-    parser.add_argument("--target-col", default=None)
-    parser.add_argument("--target", default=None, help="one fixed target for every row")
-    parser.add_argument("--context-col", default=None)
     parser.add_argument("--group-col", default=None,
                         help="threads/groups: bootstrap and CV folds resample them")
     parser.add_argument("--average-over", default=None,

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from analysis import config
 from analysis.classifiers.labelling import BATCH_SIZE
+from analysis.commands import add_column_options
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -24,12 +25,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="labels table to write (.parquet, .csv, .jsonl)")
     parser.add_argument("--model", default="default",
                         help="'default', 'vader' or a .skops model file (default: default)")
-    parser.add_argument("--text-col", default="text", help="column with the text")
-    parser.add_argument("--target-col", default=None,
-                        help="column with each row's target (default: the thread root's text)")
-    parser.add_argument("--target", default=None, help="one fixed target for every row")
-    parser.add_argument("--context-col", default=None,
-                        help="column with the parent's text (default: looked up in a posts table)")
+    add_column_options(parser)
     parser.add_argument("--batch-size", type=int, default=BATCH_SIZE, help="rows per batch")
     parser.add_argument("--jobs", type=int, default=1,
                         help="parallel workers over batches (-1: all cores)")

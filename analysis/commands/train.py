@@ -13,6 +13,7 @@ import argparse
 from pathlib import Path
 
 from analysis import config
+from analysis.commands import add_column_options
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -20,11 +21,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                    description=__doc__.split("\n\n", 1)[1])
     parser.add_argument("data", type=Path, help="labelled table (.csv, .parquet, .jsonl)")
     parser.add_argument("-o", "--output", type=Path, required=True, help="MODEL.skops to write")
-    parser.add_argument("--text-col", default="text")
+    add_column_options(parser)
     parser.add_argument("--label-col", default="label")
-    parser.add_argument("--target-col", default=None, help="column with each row's target")
-    parser.add_argument("--target", default=None, help="one fixed target for every row")
-    parser.add_argument("--context-col", default=None, help="column with the parent's text")
     parser.add_argument("--group-col", default=None,
                         help="column to group CV folds by (e.g. thread_id)")
     parser.add_argument("--cv", type=int, default=5, help="folds of the card's CV (0: none)")
