@@ -486,3 +486,20 @@ def test_cli_undecompressable_file_is_named_as_such(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.startswith(f"error: {path}: cannot decompress") and err.count("\n") == 1
     assert not out.exists()
+
+
+def test_zst_damaged_inside_read_whole_is_a_decompression_error(tmp_path):
+    import random
+
+    import zstandard
+
+    from analysis.loaders.base import DECOMPRESSION_ERRORS, open_binary
+
+    rng = random.Random(0)
+    payload = "".join(f"{rng.random()} {rng.random()}\n" for _ in range(5000)).encode()
+    data = bytearray(zstandard.ZstdCompressor(write_checksum=True).compress(payload))
+    data[len(data) // 2] ^= 0xFF  # damage a block
+    path = tmp_path / "generated_damaged.json.zst"
+    path.write_bytes(bytes(data))
+    with pytest.raises(DECOMPRESSION_ERRORS), open_binary(path) as handle:
+        handle.read()

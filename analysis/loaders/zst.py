@@ -62,21 +62,21 @@ def lines(path: Path) -> Iterator[tuple[int, bytes] | Reject]:
             pending += block
             if b"\n" not in block:
                 continue
-            lines = pending.split(b"\n")
-            pending = lines.pop()
-            for raw in lines:
+            complete = pending.split(b"\n")
+            pending = complete.pop()
+            for raw in complete:
                 number += 1
                 if raw.strip():
                     yield number, raw
     if error is not None:
         pending += _readable_after(path, done)
-        lines = pending.split(b"\n")
-        for raw in lines[:-1]:
+        complete = pending.split(b"\n")
+        for raw in complete[:-1]:
             number += 1
             if raw.strip():
                 yield number, raw
         yield Reject(name, number + 1, f"corrupt .zst: {error}; the rest is missing",
-                     snippet(lines[-1]))
+                     snippet(complete[-1]))
         return
     if not frames_complete(path):
         yield Reject(name, number + 1, TRUNCATED_REASON, snippet(pending))
@@ -154,7 +154,8 @@ def frames_complete(path: Path) -> bool:
 
 
 class _Checked(io.RawIOBase):
-    """The decompressed bytes of a ``.zst`` file; :class:`EOFError` at the end if it was cut."""
+    """The decompressed bytes of a ``.zst`` file; :class:`EOFError` at the end if it was cut,
+    :class:`OSError` for damaged data (the errors the loaders catch for every compression)."""
 
     def __init__(self, path: Path) -> None:
         super().__init__()
@@ -165,7 +166,12 @@ class _Checked(io.RawIOBase):
         return True
 
     def readinto(self, buffer) -> int:
-        count = self._reader.readinto(buffer)
+        import zstandard
+
+        try:
+            count = self._reader.readinto(buffer)
+        except zstandard.ZstdError as exc:
+            raise OSError(f"corrupt .zst: {exc}") from None
         if not count and len(buffer) and not frames_complete(self._path):
             raise EOFError(TRUNCATED_REASON)
         return count
