@@ -422,19 +422,20 @@ def plot_small_multiples(fig: Figure, trend: pd.DataFrame, by: str,
     nrows = int(np.ceil(len(values) / ncols))
     axes = np.atleast_1d(fig.subplots(nrows, ncols, sharex=True, sharey=True, squeeze=False)
                          .ravel())
+    tops = []  # each panel's own limit: the axes share one, which the next panel would reset
     for position, (ax, value) in enumerate(zip(axes, values, strict=False)):
         part = trend[trend[by].isna()] if value is None else trend[trend[by] == value]
         plot_shares(ax, part.drop(columns=[by]), labels, events, tz=tz, xlabel=xlabel,
                     legend=position == 0)
+        tops.append(ax.get_ylim()[1])
         ax.set_title(f"{by}: {'missing' if value is None else value}", fontsize=FONT_SIZE,
                      loc="left")
         if position % ncols:
             ax.set_ylabel("")
         if position < len(values) - ncols:
             ax.set_xlabel("")
-    top = max(ax.get_ylim()[1] for ax in axes[: len(values)])
     for ax in axes[: len(values)]:
-        ax.set_ylim(0, top)
+        ax.set_ylim(0, max(tops))
     for ax in axes[len(values):]:
         ax.set_visible(False)
     return axes[: len(values)]

@@ -41,6 +41,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 from pandas.tseries.frequencies import to_offset
+from pandas.tseries.offsets import Tick
 
 from analysis import quantify
 from analysis.config import DEFAULT_SEED
@@ -420,6 +421,11 @@ def _calendar_bins(frame: pd.DataFrame, freq: object, tz: str):
     if len(frame) == 0:
         raise UserError("no responses left to put in time bins")
     first, last = local.min(), local.max()
+    if isinstance(offset, Tick):
+        edges = _clock_edges(local, offset, tz, freq)
+        utc_edges = edges.tz_convert("UTC").as_unit("ns").asi8
+        index = np.searchsorted(utc_edges, _ns(frame["_time"]), side="right") - 1
+        return frame.assign(_bin=index), _format_utc(edges[:-1]), _format_utc(edges[1:])
     start = first.normalize() - offset
     try:
         n_bins = (last - first) / pd.Timedelta(offset)
@@ -438,6 +444,23 @@ def _calendar_bins(frame: pd.DataFrame, freq: object, tz: str):
     index = np.searchsorted(utc_edges, _ns(frame["_time"]), side="right") - 1
     frame = frame.assign(_bin=index)
     return frame, _format_utc(edges[:-1]), _format_utc(edges[1:])
+
+
+def _clock_edges(local: pd.Series, offset: Tick, tz: str, freq: str) -> pd.DatetimeIndex:
+    """Edges of bins of a fixed width (hours, minutes) on the local clock of ``tz``: the same
+    clock times every day, counted from local midnight of 1 January 1970 (6h: 00, 06, 12 and
+    18 o'clock all year), so a post's bin never depends on the other posts. Across a clock
+    change one bin is an hour shorter or longer: an edge that does not exist moves to the end
+    of the gap, and one that happens twice is taken at its first occurrence."""
+    wall = local.dt.tz_localize(None)
+    low, high = wall.min().floor(offset), wall.max().floor(offset)
+    if (high - low) / pd.Timedelta(offset) > MAX_BINS:
+        raise UserError(f"frequency {freq!r} makes about {int((high - low) / offset)} bins "
+                        f"(more than {MAX_BINS}); pick a wider one")
+    steps = pd.date_range(low, high + offset, freq=offset)
+    edges = steps.tz_localize(tz, ambiguous=np.ones(len(steps), dtype=bool),
+                              nonexistent="shift_forward")
+    return edges.unique()
 
 
 def _ns(times: pd.Series) -> np.ndarray:

@@ -123,6 +123,19 @@ def test_small_multiples_one_panel_per_group():
     assert axes[0].get_ylim() == axes[1].get_ylim()
 
 
+def test_small_multiples_share_a_limit_that_holds_every_panel():
+    # Regression: the panels share one y axis, and the last panel's own limit (here, small
+    # shares) was the one kept, cutting off the first panel's intervals.
+    trend = generated_trend(("a_big", "b_small"))
+    big = trend["veracity"] == "a_big"
+    trend.loc[big & (trend["label"] == "criticism"), ["estimate", "ci_high"]] = [0.45, 0.58]
+    small = ~big & trend["label"].isin(["support", "criticism"])
+    trend.loc[small, ["estimate", "ci_low", "ci_high"]] = [0.05, 0.0, 0.08]
+    fig, _ = plots.new_figure(height=4, nrows=0)
+    axes = plots.plot_small_multiples(fig, trend, by="veracity")
+    assert all(ax.get_ylim()[1] >= 0.58 for ax in axes)
+
+
 def _draw(tmp_path, name):
     fig, ax = plots.new_figure()
     plots.plot_shares(ax, one_group(), events=[(4.0, "debunked")])

@@ -501,3 +501,30 @@ def test_auto_falls_back_when_the_validation_set_lacks_a_label():
     with pytest.warns(UserWarning, match="so cc is used"):
         trend = estimate_shares(labels, posts, method="auto", confusion=card, n_boot=0)
     assert set(trend["method"]) == {"cc"}
+
+
+def test_sub_daily_calendar_bins_keep_local_clock_times_across_a_clock_change():
+    # Regression: 6h bins were fixed 6-hour steps from the first post's local midnight, so after
+    # a DST change they started at 01/07/13/19 local, and a post's bin depended on the others.
+    times = pd.date_range("2015-03-06T00:30", "2015-03-10T23:30", freq="90min",
+                          tz="America/New_York").tz_convert("UTC")
+    n = len(times)
+    posts = pd.DataFrame({"uid": [f"g:{i}" for i in range(n)], "id": [str(i) for i in range(n)],
+                          "thread_id": "0", "root_id": "r", "depth": 1, "created_at": times})
+    labels = pd.DataFrame({"uid": posts["uid"], "label": ["support"] * n})
+
+    def bins(frame):
+        out = estimate_shares(labels[labels["uid"].isin(frame["uid"])], frame, freq="6h",
+                              tz="America/New_York", method="cc", n_boot=0, min_posts=1)
+        return out[(out["label"] == "support") & (out["n_posts"] > 0)]
+
+    whole = bins(posts)
+    start = pd.to_datetime(whole["bin_start"]).dt.tz_convert("America/New_York")
+    end = pd.to_datetime(whole["bin_end"]).dt.tz_convert("America/New_York")
+    assert set(start.dt.hour) == {0, 6, 12, 18} and (start.dt.minute == 0).all()
+    hours = ((end - start) / pd.Timedelta(hours=1)).tolist()
+    assert sorted(set(hours)) == [5.0, 6.0] and hours.count(5.0) == 1  # 2015-03-08 00:00-06:00
+    # each post lands in a bin it would land in whatever else is in the table
+    later = posts[posts["created_at"] >= pd.Timestamp("2015-03-09T04:00Z")]  # local midnight
+    merged = bins(later).merge(whole, on=["bin_start", "bin_end"], suffixes=("", "_whole"))
+    assert len(merged) == len(bins(later)) and (merged["n_posts"] == merged["n_posts_whole"]).all()
