@@ -40,6 +40,10 @@ PSEUDONYM_KEY_ENV = "ANALYSIS_PSEUDONYM_KEY"
 
 
 def user_config_dir() -> Path:
-    """The per-user config folder: ``$XDG_CONFIG_HOME/analysis`` or ``~/.config/analysis``."""
-    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    """The per-user config folder: ``$XDG_CONFIG_HOME/analysis`` or ``~/.config/analysis``
+    (a relative XDG_CONFIG_HOME is ignored, as the XDG specification says: it would put the key
+    file in whatever folder a command runs from)."""
+    base = os.environ.get("XDG_CONFIG_HOME")
+    if not base or not Path(base).is_absolute():
+        base = str(Path.home() / ".config")
     return Path(base) / "analysis"

@@ -8,7 +8,7 @@ import stat
 import pandas as pd
 import pytest
 
-from analysis import config
+from analysis import config, schema
 from analysis.errors import UserError
 from analysis.loaders import pseudonym
 
@@ -82,3 +82,56 @@ def test_key_under_data_processed_is_refused(monkeypatch):
     monkeypatch.setenv("XDG_CONFIG_HOME", str(config.DATA_PROCESSED / "cfg"))
     with pytest.raises(UserError, match="data/processed"):
         pseudonym.load_key()
+
+
+def test_mentions_get_the_pseudonym_of_the_handle(tmp_path):
+    posts = generated_posts().assign(mentions=pd.array(
+        [[], ["alice", "carol"], None], dtype=schema.STRING_LIST))
+    out = pseudonym.pseudonymize(posts, KEY)
+    mentions = out["mentions"].tolist()
+    assert mentions[1][0] == out["author_handle"].iloc[0]  # alice, mentioned
+    assert all(h.startswith("h_") for h in mentions[1]) and "carol" not in mentions[1]
+    assert len(mentions[0]) == 0 and pd.isna(mentions[2])
+
+
+@pytest.mark.parametrize("written", [
+    "\ufeff{hex}\n", "0x{hex}", '"{hex}"', "'{hex}'\n", "  {hex}  "])
+def test_key_written_with_bom_prefix_or_quotes_is_the_same_key(monkeypatch, tmp_path, written):
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "cfg"))
+    monkeypatch.setenv(config.PSEUDONYM_KEY_ENV, written.format(hex=KEY.hex()))
+    assert pseudonym.load_key() == KEY
+
+
+def test_malformed_or_unreadable_keys_are_one_line_errors(monkeypatch, tmp_path):
+    monkeypatch.setenv(config.PSEUDONYM_KEY_ENV, KEY.hex()[:-1])  # a hex digit missing
+    with pytest.raises(UserError, match="odd number of digits"):
+        pseudonym.load_key()
+    monkeypatch.delenv(config.PSEUDONYM_KEY_ENV)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "cfg"))
+    path = tmp_path / "cfg" / "analysis" / "pseudonym.key"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"\xff\xfe not text")
+    with pytest.raises(UserError, match="cannot read the pseudonym key file") as caught:
+        pseudonym.load_key()
+    assert caught.value.path == str(path)
+    path.write_text("")
+    with pytest.raises(UserError, match=f"in {path}"):
+        pseudonym.load_key()
+    path.unlink()
+    path.mkdir()
+    with pytest.raises(UserError, match="cannot read the pseudonym key file"):
+        pseudonym.load_key()
+    not_a_folder = tmp_path / "file"
+    not_a_folder.write_text("x")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(not_a_folder))
+    with pytest.raises(UserError, match="cannot create the pseudonym key file"):
+        pseudonym.load_key()
+    with pytest.raises(UserError, match="bytes or a string, not int"):
+        pseudonym.load_key(12345)
+    assert pseudonym.load_key(bytearray(KEY)) == KEY
+
+
+def test_a_relative_config_home_is_ignored(monkeypatch, tmp_path):
+    monkeypatch.setenv("XDG_CONFIG_HOME", "relative/cfg")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert config.user_config_dir() == tmp_path / ".config" / "analysis"

@@ -1,7 +1,10 @@
 """Keyed pseudonyms for author identities (HMAC-SHA256).
 
-Author ids, handles and ``reply_to_author_id`` are replaced by ``HMAC-SHA256(key, platform, field,
-value)``, shortened to :data:`DIGEST_CHARS` hex characters. The same author gets the same
+Author ids, handles, ``reply_to_author_id`` and the handles in ``mentions`` (which would otherwise
+name, in the clear, the author a reply answers) are replaced by ``HMAC-SHA256(key, platform,
+field, value)``, shortened to :data:`DIGEST_CHARS` hex characters; a mentioned handle gets the
+pseudonym that handle has as an ``author_handle``. Texts are left as written, @handles included:
+remove those before sharing a table if they matter. The same author gets the same
 pseudonym in every run with the same key, so tables from separate runs can be joined; without the
 key the mapping cannot be reversed or recomputed from a list of known handles.
 
@@ -54,15 +57,25 @@ def key_path() -> Path:
     return config.user_config_dir() / KEY_FILE_NAME
 
 
-def _decode_key(text: str) -> bytes:
-    text = text.strip()
-    try:
-        key = bytes.fromhex(text)
-    except ValueError:
+def _decode_key(text: str, where: str) -> bytes:
+    """The key written as ``text`` (hex, or a passphrase of at least 16 bytes) in ``where``.
+
+    A byte order mark, surrounding whitespace or quotes and a ``0x`` prefix are dropped (they
+    come with keys copied from editors and ``.env`` files); text that is all hex digits must be
+    whole bytes, so a hex key with a character missing is an error, not another key.
+    """
+    text = text.strip().lstrip("\ufeff").strip().strip("\"'").strip()
+    digits = text[2:] if text[:2].lower() == "0x" else text
+    if digits and all(c in "0123456789abcdefABCDEF" for c in digits):
+        if len(digits) % 2:
+            raise UserError(f"the pseudonym key in {where} looks like hex but has an odd number "
+                            f"of digits ({len(digits)}); a character is missing or extra")
+        key = bytes.fromhex(digits)
+    else:
         key = text.encode("utf-8")
     if len(key) < 16:
-        raise UserError(f"the pseudonym key must be at least 16 bytes (32 hex characters); "
-                        f"set {config.PSEUDONYM_KEY_ENV} to a longer value or remove it")
+        raise UserError(f"the pseudonym key in {where} must be at least 16 bytes (32 hex "
+                        "characters); make it longer or remove it")
     return key
 
 
@@ -89,32 +102,46 @@ def load_key(key: bytes | str | None = None, *, create: bool = True) -> bytes:
     -------
     bytes
     """
-    if isinstance(key, bytes):
+    if isinstance(key, bytes | bytearray | memoryview):
         if len(key) < 16:
-            raise UserError("the pseudonym key must be at least 16 bytes")
-        return key
+            raise UserError("the pseudonym key given must be at least 16 bytes")
+        return bytes(key)
     if isinstance(key, str):
-        return _decode_key(key)
+        return _decode_key(key, "the key given")
+    if key is not None:
+        raise UserError(f"the pseudonym key must be bytes or a string, not "
+                        f"{type(key).__name__}")
     from_env = os.environ.get(config.PSEUDONYM_KEY_ENV)
     if from_env:
-        return _decode_key(from_env)
+        return _decode_key(from_env, config.PSEUDONYM_KEY_ENV)
     path = key_path()
     _refuse_processed(path)
     if path.exists():
-        return _decode_key(path.read_text(encoding="utf-8"))
+        return _read_key_file(path)
     if not create:
         raise UserError(f"no pseudonym key: set {config.PSEUDONYM_KEY_ENV} or create one", path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:  # another process made it just now
-        return _decode_key(path.read_text(encoding="utf-8"))
+        return _read_key_file(path)
     except OSError as exc:
         raise UserError(f"cannot create the pseudonym key file ({exc.strerror}); set "
-                        f"{config.PSEUDONYM_KEY_ENV} instead", path) from exc
+                        f"{config.PSEUDONYM_KEY_ENV} or XDG_CONFIG_HOME instead", path) from exc
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(secrets.token_hex(KEY_BYTES) + "\n")
-    return _decode_key(path.read_text(encoding="utf-8"))
+    return _read_key_file(path)
+
+
+def _read_key_file(path: Path) -> bytes:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else \
+            "not UTF-8 text"
+        raise UserError(f"cannot read the pseudonym key file ({reason}); fix or remove it, or "
+                        f"set {config.PSEUDONYM_KEY_ENV}", path) from None
+    return _decode_key(text, str(path))
 
 
 def key_id(key: bytes) -> str:
@@ -149,22 +176,30 @@ def pseudonymize(posts: pd.DataFrame, key: bytes | str | None = None) -> pd.Data
     platforms = (posts["platform"].astype("object").fillna("").astype(str).tolist()
                  if "platform" in posts else [""] * len(posts))
     cache: dict[tuple[str, str, str], str] = {}
+
+    def alias(platform: str, namespace: str, prefix: str, value: object) -> str:
+        cache_key = (platform, namespace, str(value))
+        found = cache.get(cache_key)
+        if found is None:
+            mac = base.copy()
+            mac.update(f"{platform}\x00{namespace}\x00{value}".encode())
+            found = cache[cache_key] = prefix + mac.hexdigest()[:DIGEST_CHARS]
+        return found
+
     for column, (namespace, prefix) in FIELDS.items():
         if column not in posts:
             continue
         values = posts[column]
         raw = values.astype("object").where(values.notna(), None).tolist()
-        hashed: list[str | None] = []
-        for platform, value in zip(platforms, raw, strict=True):
-            if value is None:
-                hashed.append(None)
-                continue
-            cache_key = (platform, namespace, str(value))
-            alias = cache.get(cache_key)
-            if alias is None:
-                mac = base.copy()
-                mac.update(f"{platform}\x00{namespace}\x00{value}".encode())
-                alias = cache[cache_key] = prefix + mac.hexdigest()[:DIGEST_CHARS]
-            hashed.append(alias)
+        hashed = [None if value is None else alias(platform, namespace, prefix, value)
+                  for platform, value in zip(platforms, raw, strict=True)]
         out[column] = pd.Series(pd.array(hashed, dtype="string"), index=posts.index)
+    if "mentions" in posts:
+        namespace, prefix = FIELDS["author_handle"]  # a mention is a handle
+        lists = [[alias(platform, namespace, prefix, h) for h in handles]
+                 if isinstance(handles, list | tuple) or hasattr(handles, "tolist") else None
+                 for platform, handles in zip(platforms, posts["mentions"], strict=True)]
+        out["mentions"] = pd.Series(pd.array(lists, dtype=posts["mentions"].dtype)
+                                    if isinstance(posts["mentions"].dtype, pd.ArrowDtype)
+                                    else lists, index=posts.index)
     return out
