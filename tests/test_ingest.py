@@ -503,3 +503,24 @@ def test_zst_damaged_inside_read_whole_is_a_decompression_error(tmp_path):
     path.write_bytes(bytes(data))
     with pytest.raises(DECOMPRESSION_ERRORS), open_binary(path) as handle:
         handle.read()
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux's /proc")
+def test_an_output_folder_one_cannot_write_in_is_one_line_and_exit_2(capsys):
+    status = main(["ingest", str(SAMPLES / "two_tweets.jsonl"), "--no-language", "-o",
+                   "/proc/generated_out.parquet"])
+    err = capsys.readouterr().err
+    assert status == 2 and err.startswith("error: /proc: cannot write") and err.count("\n") == 1
+
+
+def test_python_api_refuses_option_values_of_the_wrong_kind():
+    sample = SAMPLES / "two_tweets.jsonl"
+    with pytest.raises(UserError, match="unknown time zone 5"):
+        load_posts([sample], tz=5, detect_language=False)  # pandas read it as 5 seconds
+    with pytest.raises(UserError, match="field_map must map"):
+        load_posts([sample], field_map="id=post_id", detect_language=False)
+    with pytest.raises(UserError, match="jobs must be"):
+        load_posts([sample], jobs=0, detect_language=False)
+    every_core = load_posts([sample], jobs=-1, detect_language=False, keep_authors=True)
+    one = load_posts([sample], jobs=1, detect_language=False, keep_authors=True)
+    pd.testing.assert_frame_equal(every_core, one)

@@ -243,3 +243,13 @@ def test_enough_letters_counts_letters_only_up_to_min_letters():
     for n in range(MIN_LETTERS + 3):
         text = "12 ?! " + "é" * n + " 3_4 😀"
         assert language._enough_letters(text) == (n >= MIN_LETTERS)
+
+
+def test_no_linguistic_content_is_null_not_zxx():
+    # py3langid answers zxx ("no linguistic content") for letters without words
+    from py3langid.langid import classify
+
+    assert classify("abcdefghij")[0] == "zxx"
+    langs, conf = detect_languages(pd.Series(["abcdefghij", "Ceci n'est pas une pipe."]))
+    assert pd.isna(langs[0]) and pd.isna(conf[0]) and langs[1] == "fr"
+    assert detect_language("abcdefghij") == (None, None)

@@ -392,8 +392,8 @@ def ingest(
         Show a progress bar on a terminal (default: when stderr is a terminal).
     jobs
         Worker processes for large uncompressed JSON-lines files, which are read in parts (see
-        :mod:`analysis.loaders.parts`); default: one per CPU core. Smaller, compressed and other
-        files are read in this process. The table does not depend on ``jobs``.
+        :mod:`analysis.loaders.parts`); default (or -1): one per CPU core. Smaller, compressed
+        and other files are read in this process. The table does not depend on ``jobs``.
 
     Returns
     -------
@@ -426,10 +426,15 @@ def ingest(
 def _options(field_map, tz, thread_id, platform) -> LoadOptions:
     if tz is not None:
         try:
+            if not isinstance(tz, str):  # pandas reads a number as an offset in seconds
+                raise TypeError(tz)
             pd.Timestamp("2020-01-01").tz_localize(tz)
         except Exception as exc:  # noqa: BLE001 - pytz / zoneinfo raise different types
             raise UserError(f"unknown time zone {tz!r}; use an IANA name such as "
                             f"Europe/Berlin") from exc
+    if field_map is not None and not isinstance(field_map, Mapping):
+        raise UserError(f"field_map must map posts-table fields to columns, e.g. "
+                        f"{{'text': 'message'}}, not a {type(field_map).__name__}")
     return LoadOptions(field_map=dict(field_map or {}), tz=tz, thread_id=thread_id,
                        platform=platform)
 
@@ -473,7 +478,11 @@ def _read_inputs(plan: list[_Input], options: LoadOptions, sink, *, progress: bo
     """
     inputs_summary = []
     parts_so_far = 0
-    with _progress(progress) as bar, PartReader(jobs or default_jobs()) as reader:
+    if jobs is not None and jobs < 1 and jobs != -1:
+        raise UserError(f"jobs must be a number of worker processes (1, 2, ...) or -1 for all "
+                        f"cores, not {jobs}")
+    workers = default_jobs() if jobs in (None, -1) else jobs
+    with _progress(progress) as bar, PartReader(workers) as reader:
         collector = Collector(sink, detect_language=detect_language, key=key, bar=bar)
         for item in plan:
             entry = new_entry(item.path, item.format, item.detected)
@@ -733,8 +742,12 @@ def ingest_to_files(
     plan = plan_inputs(paths, format, mapped=bool(field_map))
     parent = Path(output).parent
     spill_dir = parent if parent.is_dir() else None
-    with system_memory(), tempfile.TemporaryDirectory(prefix=".ingest-spill-",
-                                                      dir=spill_dir) as tmp:
+    try:
+        spill = tempfile.TemporaryDirectory(prefix=".ingest-spill-", dir=spill_dir)
+    except OSError as exc:  # a folder one cannot write in (/proc, a read-only mount)
+        raise UserError(f"cannot write in the output's folder ({exc.strerror}); pick another -o",
+                        parent) from None
+    with system_memory(), spill as tmp:
         key, key_fingerprint = _key(keep_authors, pseudonym_key)
         sink = SpillSink(Path(tmp))
         try:

@@ -43,6 +43,10 @@ from analysis import config
 #: detector's guesses on a word or two are close to noise.
 MIN_LETTERS = 10
 
+#: Codes that name no language (py3langid has zxx, "no linguistic content", for strings such
+#: as "abcdefghij"); such guesses are null, as the platforms' own codes for them are.
+NO_LANGUAGE = frozenset({"und", "zxx"})
+
 _NOISE = re.compile(r"https?://\S+|www\.\S+|[@#]\w+|&amp;|&lt;|&gt;", re.UNICODE)
 _HASHTAG = re.compile(r"#(\w+)", re.UNICODE)
 
@@ -311,8 +315,9 @@ def detect_language(text: object) -> tuple[str | None, float | None]:
     if not _enough_letters(cleaned):
         return None, None
     lang, confidence = _identifier().classify(cleaned)
-    confidence = min(max(float(confidence), 0.0), 1.0)
-    return str(lang), confidence
+    if lang in NO_LANGUAGE:
+        return None, None
+    return str(lang), min(max(float(confidence), 0.0), 1.0)
 
 
 def detect_languages(texts: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -341,7 +346,8 @@ def detect_languages(texts: pd.Series) -> tuple[pd.Series, pd.Series]:
                 cleaned.append(clean)
     found, confidences = classify_texts(cleaned)
     for text, lang, confidence in zip(pending, found, confidences.tolist(), strict=True):
-        guesses[text] = (str(lang), min(max(confidence, 0.0), 1.0))
+        if lang not in NO_LANGUAGE:
+            guesses[text] = (str(lang), min(max(confidence, 0.0), 1.0))
     langs: list[str | None] = []
     confs: list[float | None] = []
     for text in values:
