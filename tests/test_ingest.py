@@ -524,3 +524,21 @@ def test_python_api_refuses_option_values_of_the_wrong_kind():
     every_core = load_posts([sample], jobs=-1, detect_language=False, keep_authors=True)
     one = load_posts([sample], jobs=1, detect_language=False, keep_authors=True)
     pd.testing.assert_frame_equal(every_core, one)
+
+
+def test_thread_id_for_formats_that_ignore_it_is_refused():
+    with pytest.raises(UserError, match="--thread-id is read by the instaloader and "
+                                        "youtube-comments formats only"):
+        run([SAMPLES / "two_tweets.jsonl"], thread_id="123")
+
+
+def test_a_file_given_twice_or_inside_a_folder_given_is_read_once(tmp_path):
+    folder = tmp_path / "generated_inputs"
+    folder.mkdir()
+    shutil.copy(SAMPLES / "streaming_output_with_error.jsonl", folder / "stream.jsonl")
+    once = run([folder / "stream.jsonl"], keep_authors=True)
+    twice = run([folder / "stream.jsonl", folder, folder / "stream.jsonl"], keep_authors=True)
+    assert twice.summary["rows_read"] == once.summary["rows_read"]
+    assert twice.summary["duplicates"] == once.summary["duplicates"]
+    assert len(twice.rejects) == len(once.rejects) == 1
+    pd.testing.assert_frame_equal(twice.posts, once.posts)

@@ -283,7 +283,24 @@ def plan_inputs(paths: Iterable[str | os.PathLike], format: str = "auto",  # noq
             plan.append(_plan_file(path, format, inside_folder=False, mapped=mapped))
     if not plan:
         raise UserError("no input files given")
-    return plan
+    seen: set[Path] = set()
+    once = []
+    for entry in plan:  # a file given twice, or also inside a folder given, is read once
+        if entry.path.resolve() not in seen:
+            seen.add(entry.path.resolve())
+            once.append(entry)
+    return once
+
+
+def _check_thread_id(plan: list[_Input], thread_id: str | None) -> None:
+    """Refuse ``--thread-id`` when no input's format reads it (it would be ignored)."""
+    if thread_id is None:
+        return
+    readers = [name for name in REGISTRY
+               if getattr(_module(name), "READS_THREAD_ID", False)]
+    if not any(entry.format in readers for entry in plan):
+        raise UserError(f"--thread-id is read by the {' and '.join(readers)} formats only; for "
+                        "a table, name its thread column with --map thread_id=COLUMN")
 
 
 # --- reading -----------------------------------------------------------------------------------
@@ -404,6 +421,7 @@ def ingest(
         paths = [paths]
     options = _options(field_map, tz, thread_id, platform)
     plan = plan_inputs(list(paths), format, mapped=bool(field_map))
+    _check_thread_id(plan, thread_id)
     key, key_fingerprint = _key(keep_authors, pseudonym_key)
     sink = MemorySink()
     with tempfile.TemporaryDirectory(prefix="analysis-ingest-") as tmp, _gc_paused():
@@ -740,6 +758,7 @@ def ingest_to_files(
     options = _options(field_map, tz, thread_id, platform)
     _check_outputs(output, paths)
     plan = plan_inputs(paths, format, mapped=bool(field_map))
+    _check_thread_id(plan, thread_id)
     parent = Path(output).parent
     spill_dir = parent if parent.is_dir() else None
     try:

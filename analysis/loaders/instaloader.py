@@ -65,6 +65,8 @@ from analysis.loaders.base import (
     snippet,
 )
 
+#: This format reads ``--thread-id`` (see :func:`analysis.loaders.ingest.ingest`).
+READS_THREAD_ID = True
 FORMAT = "instaloader"
 PLATFORM = "instagram"
 

@@ -51,6 +51,8 @@ from analysis.loaders.base import (
     rows_from_records,
 )
 
+#: This format reads ``--thread-id`` (see :func:`analysis.loaders.ingest.ingest`).
+READS_THREAD_ID = True
 FORMAT = "youtube-comments"
 PLATFORM = "youtube"
 
