@@ -24,7 +24,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--model", default="default",
                         help="'default', 'vader' or a .skops file (ignored with --cv)")
     add_column_options(parser)
-    parser.add_argument("--label-col", default="label")
+    parser.add_argument("--label-col", default="label",
+                        help="column with the gold labels (default: label)")
     parser.add_argument("--group-col", default=None,
                         help="threads/groups: bootstrap and CV folds resample them")
     parser.add_argument("--average-over", default=None,
@@ -33,7 +34,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--fast", action="store_true",
                         help="with --cv: no character n-grams (as train --fast)")
     parser.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples")
-    parser.add_argument("--seed", type=int, default=config.DEFAULT_SEED)
+    parser.add_argument("--seed", type=int, default=config.DEFAULT_SEED,
+                        help="seed of the bootstrap and the folds (default: "
+                             f"{config.DEFAULT_SEED})")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.set_defaults(func=run)
 

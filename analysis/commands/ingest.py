@@ -12,6 +12,7 @@ from pathlib import Path
 
 from analysis.errors import EXIT_USER_ERROR, UserError
 from analysis.loaders import REGISTRY
+from analysis.schema import PLATFORMS
 
 #: Above this many input files the summary groups them by format.
 MAX_LISTED_INPUTS = 20
@@ -63,7 +64,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--tz", help="IANA time zone for naive times (else they are rejected)")
     parser.add_argument("--thread-id", help="the post / video the comments belong to "
                         "(instaloader, youtube-comments; tables: --map thread_id=COLUMN)")
-    parser.add_argument("--platform", help="platform for csv/jsonl/parquet (default: other)")
+    parser.add_argument("--platform", help="platform for csv/jsonl/parquet: "
+                        f"{', '.join(PLATFORMS)} (default: other)")
     parser.add_argument("--keep-authors", action="store_true",
                         help="keep raw author ids and handles (default: keyed pseudonyms)")
     parser.add_argument("--no-language", dest="detect_language", action="store_false",

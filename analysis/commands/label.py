@@ -26,9 +26,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--model", default="default",
                         help="'default', 'vader' or a .skops model file (default: default)")
     add_column_options(parser)
-    parser.add_argument("--batch-size", type=int, default=BATCH_SIZE, help="rows per batch")
+    parser.add_argument("--batch-size", type=int, default=BATCH_SIZE,
+                        help=f"rows per batch (default: {BATCH_SIZE})")
     parser.add_argument("--jobs", type=int, default=1,
-                        help="parallel workers over batches (-1: all cores)")
+                        help="parallel workers over batches (default: 1; -1: all cores)")
     parser.add_argument("--no-progress", action="store_true", help="never show a progress bar")
     parser.set_defaults(func=run)
 

@@ -22,10 +22,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("data", type=Path, help="labelled table (.csv, .parquet, .jsonl)")
     parser.add_argument("-o", "--output", type=Path, required=True, help="MODEL.skops to write")
     add_column_options(parser)
-    parser.add_argument("--label-col", default="label")
+    parser.add_argument("--label-col", default="label",
+                        help="column with the labels (default: label)")
     parser.add_argument("--group-col", default=None,
                         help="column to group CV folds by (e.g. thread_id)")
-    parser.add_argument("--cv", type=int, default=5, help="folds of the card's CV (0: none)")
+    parser.add_argument("--cv", type=int, default=5,
+                        help="folds of the card's CV (0: none; default: 5)")
     parser.add_argument("--C", type=float, default=None, dest="C",
                         help="inverse regularisation of the logistic regression (default: "
                              "chosen from 0.5, 1, 2 by the cross-validation)")
@@ -33,8 +35,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="leave out character n-grams: ~20x faster labelling, a little less "
                              "accurate")
     parser.add_argument("--model-id", default=None, help="name in the card (default: file stem)")
-    parser.add_argument("--seed", type=int, default=config.DEFAULT_SEED)
-    parser.add_argument("--jobs", type=int, default=1, help="parallel CV folds")
+    parser.add_argument("--seed", type=int, default=config.DEFAULT_SEED,
+                        help=f"seed of the folds and the fit (default: {config.DEFAULT_SEED})")
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="parallel CV folds (default: 1; -1: all cores)")
     parser.set_defaults(func=run)
 
 
