@@ -50,3 +50,9 @@ def test_notebook_executes(path):
     errors = [out for cell in notebook.cells if cell.cell_type == "code"
               for out in cell.outputs if out.output_type == "error"]
     assert not errors
+    # a notebook that draws figures shows them (a Figure made without pyplot shows as text
+    # unless the notebook turns on the inline backend)
+    draws = any("figure(" in cell.source for cell in _code_cells(path))
+    images = [out for cell in notebook.cells if cell.cell_type == "code"
+              for out in cell.outputs if "image/png" in out.get("data", {})]
+    assert images or not draws
