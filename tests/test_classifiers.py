@@ -796,3 +796,30 @@ def test_a_model_trained_again_the_same_way_keeps_its_version(tmp_path):
     from analysis.io import sha256_file
 
     assert load_model(bare).version_ == sha256_file(bare)[:12]
+
+
+def test_a_crafted_model_that_would_run_code_is_refused_before_it_runs(tmp_path):
+    # Found by a security review: whole modules were trusted, so a pipeline applying
+    # numpy.vectorize(builtins.exec) to a string made by numpy.full_like ran code at load
+    import builtins
+
+    import skops.io as sio
+    from sklearn.dummy import DummyClassifier
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    marker = tmp_path / "generated_ran"
+    payload = f"__import__('pathlib').Path({str(marker)!r}).write_text('ran')"
+    pipe = Pipeline([
+        ("fill", FunctionTransformer(np.full_like, validate=False,
+                                     kw_args={"fill_value": payload, "dtype": object})),
+        ("run", FunctionTransformer(np.vectorize(builtins.exec, otypes=[object]),
+                                    validate=False)),
+        ("clf", DummyClassifier(strategy="most_frequent")),
+    ])
+    pipe.steps[-1][1].fit(np.zeros((2, 1)), ["support", "other"])
+    path = tmp_path / "generated_crafted.skops"
+    sio.dump(pipe, path)
+    with pytest.raises(UserError, match="untrusted types"):
+        load_model(path)
+    assert not marker.exists()
