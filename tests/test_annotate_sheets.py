@@ -253,3 +253,24 @@ def test_imported_labels_record_the_codebook(tmp_path):
     labels = read_sheets(folder).labels
     assert set(labels["allowed_labels"]) == {"support | criticism | other"}
     assert sheets_module.recorded_codebook(labels) == ["support", "criticism", "other"]
+
+
+def test_texts_that_start_like_formulas_are_written_as_text(tmp_path):
+    # Found by a security review: a public post '=HYPERLINK(...)' became a live formula in the
+    # coders' XLSX and CSV sheets; a lone CR in a text split a CSV row.
+    openpyxl = pytest.importorskip("openpyxl")
+    posts = generated_posts()
+    posts.loc[1, "text"] = '=HYPERLINK("http://evil.invalid","click")'
+    posts.loc[2, "text"] = "first line\rsecond line"
+    uids = list(posts["uid"][1:4])
+    folder = tmp_path / "sheets"
+    write_sheets(folder, posts, pd.DataFrame({"uid": uids}),
+                 pd.DataFrame({"uid": uids, "coder": "A", "position": [1, 2, 3],
+                               "overlap": False}), formats=("csv", "xlsx"))
+    sheet = sheets_module.read_csv_sheet(folder / "sheet-A.csv")
+    assert sheet["uid"].tolist() == uids  # one row per post: the CR stayed inside its field
+    assert sheet.loc[0, "text"] == "'" + posts.loc[1, "text"]
+    assert sheet.loc[1, "text"] == "first line\rsecond line"
+    book = openpyxl.load_workbook(folder / "sheet-A.xlsx")
+    cells = [cell for row in book["coding"].iter_rows(min_row=2) for cell in row]
+    assert not any(cell.data_type == "f" for cell in cells)

@@ -231,7 +231,9 @@ def write_sheets(folder: str | os.PathLike, posts: pd.DataFrame, units: pd.DataF
             names = []
             if "csv" in formats:
                 name = f"{SHEET_PREFIX}{coder}.csv"
-                sheet.to_csv(tmp / name, index=False, encoding="utf-8-sig", lineterminator="\n")
+                # CRLF line ends (RFC 4180) make pandas quote a lone CR inside a text
+                sheet.to_csv(tmp / name, index=False, encoding="utf-8-sig",
+                             lineterminator="\r\n")
                 names.append(name)
             if want_xlsx:
                 name = f"{SHEET_PREFIX}{coder}.xlsx"
@@ -394,9 +396,9 @@ def _sheet_frame(mine: pd.DataFrame, context: pd.DataFrame, coder: str,
     ctx = context.loc[uids]
     sheet = pd.DataFrame({
         "item": range(1, len(uids) + 1),
-        "target": ctx["target"].to_numpy(),
-        "parent": ctx["parent"].to_numpy(),
-        "text": ctx["text"].to_numpy(),
+        "target": [_inert(v) for v in ctx["target"]],
+        "parent": [_inert(v) for v in ctx["parent"]],
+        "text": [_inert(v) for v in ctx["text"]],
         "label": "",
         "note": "",
         "allowed_labels": LABEL_SEPARATOR.join(allowed),
@@ -406,6 +408,20 @@ def _sheet_frame(mine: pd.DataFrame, context: pd.DataFrame, coder: str,
         "created_at": ctx["created_at"].to_numpy(),
     })
     return sheet[list(SHEET_COLUMNS)]
+
+
+#: First characters that make a spreadsheet read a cell as a formula (OWASP, "CSV injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _inert(value: object) -> object:
+    """A post's text as a sheet shows it: one that starts like a formula (``=HYPERLINK(...)``,
+    ``+cmd|...``) gets a leading apostrophe, which spreadsheets read as "this is text" and do not
+    show, so opening a sheet never runs what the public wrote. Import does not read these
+    columns back."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
 
 
 def _openpyxl():
@@ -430,6 +446,10 @@ def _write_xlsx(sheet: pd.DataFrame, path: Path, allowed: Sequence[str], coder: 
     ws.append(list(sheet.columns))
     for values in sheet.itertuples(index=False):
         ws.append([_cell(v) for v in values])
+    for row in ws.iter_rows(min_row=2):
+        for cell in row:
+            if cell.data_type == "f":  # openpyxl takes any "=..." string for a formula
+                cell.data_type = "s"
     for cell in ws[1]:
         cell.font = Font(bold=True)
     widths = {"item": 6, "target": 50, "parent": 50, "text": 60, "label": 14, "note": 30,

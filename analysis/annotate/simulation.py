@@ -104,6 +104,6 @@ def fill_sheets(folder: str | os.PathLike, coded: pd.DataFrame) -> list[Path]:
         labels = dict(zip(mine["uid"].astype(str), mine["label"], strict=True))
         sheet["label"] = [labels.get(uid) or "" for uid in sheet["uid"]]
         with atomic_path(path) as tmp:
-            sheet.to_csv(tmp, index=False, encoding="utf-8-sig", lineterminator="\n")
+            sheet.to_csv(tmp, index=False, encoding="utf-8-sig", lineterminator="\r\n")
         written.append(path)
     return written
