@@ -542,3 +542,45 @@ def test_a_file_given_twice_or_inside_a_folder_given_is_read_once(tmp_path):
     assert twice.summary["duplicates"] == once.summary["duplicates"]
     assert len(twice.rejects) == len(once.rejects) == 1
     pd.testing.assert_frame_equal(twice.posts, once.posts)
+
+
+@pytest.mark.parametrize("compress", [None, "gzip", "zst"])
+def test_a_line_over_the_length_limit_is_one_reject_and_the_rest_is_read(tmp_path, monkeypatch,
+                                                                         compress):
+    # Found by a security review: a 3 MB .gz holding one 3 GiB line was read whole
+    from analysis.loaders import base
+
+    monkeypatch.setattr(base, "MAX_LINE_BYTES", 5_000)
+    lines = (SAMPLES / "flat.jsonl").read_bytes().splitlines(keepends=True)
+    small = [line for line in lines if len(line) < 5_000][:3]
+    raw = small[0] + b"x" * 300_000 + b"\n" + small[1] + small[2]
+    path = tmp_path / "generated_long_line.jsonl"
+    if compress == "gzip":
+        import gzip
+
+        path, raw = path.with_suffix(".jsonl.gz"), gzip.compress(raw)
+    elif compress == "zst":
+        path, raw = path.with_suffix(".jsonl.zst"), _zst_frames([raw], 1)
+    path.write_bytes(raw)
+    items = list(base.iter_lines(path))
+    rejects = [item for item in items if isinstance(item, base.Reject)]
+    assert [(r.line, r.reason) for r in rejects] == [(2, base.LONG_LINE)]
+    assert [n for n, _ in (i for i in items if not isinstance(i, base.Reject))] == [1, 3, 4]
+
+
+def test_a_whole_document_that_expands_past_the_limit_is_not_read(tmp_path, monkeypatch):
+    import gzip
+
+    from analysis.loaders import base, reddit_api
+
+    monkeypatch.setattr(base, "MAX_WHOLE_FILE_BYTES", 10_000)
+    document = json.dumps({"kind": "Listing", "data": {"children": [
+        {"kind": "t1", "data": {"id": f"c{i}", "body": "x" * 100, "created_utc": 1}}
+        for i in range(500)]}}, indent=1).encode()
+    path = tmp_path / "generated_big.json.gz"
+    path.write_bytes(gzip.compress(document))
+    assert path.stat().st_size < 10_000 < len(document)
+    assert base.read_whole(path) is None
+    rows = list(reddit_api.read(path, base.LoadOptions()))
+    assert [r.reason for r in rows if isinstance(r, base.Reject)][0].startswith(
+        "JSON document too large")

@@ -45,6 +45,12 @@ SNIPPET_CHARS = 200
 #: The UTF-8 byte order mark, which readers skip at the start of a file.
 UTF8_BOM = b"\xef\xbb\xbf"
 
+#: Files read whole as one JSON document: larger than this after decompression, and they are
+#: not (a few kilobytes of .gz can expand to gigabytes).
+MAX_WHOLE_FILE_BYTES = 64 * 1024 * 1024
+#: Lines longer than this are a reject each instead of being buffered.
+MAX_LINE_BYTES = 64 * 1024 * 1024
+
 #: Elements of a JSON array (see :func:`iter_json_array`) larger than this are refused instead of
 #: buffered.
 MAX_ELEMENT_CHARS = 64 * 1024 * 1024
@@ -146,6 +152,18 @@ def open_binary(path: str | os.PathLike) -> IO[bytes]:
 DECOMPRESSION_ERRORS = (EOFError, OSError, lzma.LZMAError, gzip.BadGzipFile)
 
 
+def read_whole(path: str | os.PathLike) -> bytes | None:
+    """The decompressed bytes of ``path``, or None when there are more than
+    :data:`MAX_WHOLE_FILE_BYTES` (checked while reading, so a small compressed file that expands
+    to gigabytes is never held).
+
+    Raises what :func:`open_binary` reads raise (:data:`DECOMPRESSION_ERRORS`).
+    """
+    with open_binary(path) as handle:
+        data = handle.read(MAX_WHOLE_FILE_BYTES + 1)
+    return None if len(data) > MAX_WHOLE_FILE_BYTES else data
+
+
 def iter_lines(path: str | os.PathLike) -> Iterator[tuple[int, bytes] | Reject]:
     """Yield ``(line_number, raw_bytes)`` for each non-blank line (1-based), streaming.
 
@@ -169,11 +187,20 @@ def iter_lines(path: str | os.PathLike) -> Iterator[tuple[int, bytes] | Reject]:
     number = 0
     try:
         with open_binary(path) as handle:
-            for number, raw in enumerate(handle, start=1):  # noqa: B007
-                if raw.strip():
+            while raw := handle.readline(MAX_LINE_BYTES + 1):
+                number += 1
+                if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
+                    while (rest := handle.readline(1 << 20)) and not rest.endswith(b"\n"):
+                        pass  # the rest of the line, not kept
+                    yield Reject(name, number, LONG_LINE, snippet(raw))
+                elif raw.strip():
                     yield number, raw
     except DECOMPRESSION_ERRORS as exc:
         yield Reject(name, number + 1, f"truncated or corrupt compressed file: {exc}", "")
+
+
+#: Reject reason of a line over :data:`MAX_LINE_BYTES`.
+LONG_LINE = f"line longer than {MAX_LINE_BYTES // 2**20} MiB; skipped"
 
 
 #: Suffixes :func:`open_binary` decompresses; such files cannot be read from a byte offset.

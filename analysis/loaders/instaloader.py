@@ -61,6 +61,7 @@ from analysis.loaders.base import (
     open_binary,
     parse_required_time,
     parse_time,
+    read_whole,
     record_snippet,
     snippet,
 )
@@ -233,8 +234,8 @@ def _read_metadata(path: Path) -> Mapping | None:
         if not candidate.is_file():
             continue
         try:
-            with open_binary(candidate) as handle:
-                data = json.loads(handle.read().decode("utf-8"))
+            raw = read_whole(candidate)
+            data = json.loads(raw.decode("utf-8")) if raw is not None else None
         except (*DECOMPRESSION_ERRORS, UnicodeDecodeError, json.JSONDecodeError):
             continue
         node = data.get("node") if isinstance(data, Mapping) else None

@@ -40,15 +40,13 @@ from analysis.loaders.base import (
     LoadOptions,
     Reject,
     iter_json_values,
-    open_binary,
+    read_whole,
     snippet,
 )
 from analysis.loaders.reddit import row_from_thing
 
 FORMAT = "reddit-api"
 
-#: Files larger than this are never parsed as one JSON document (only line by line).
-MAX_WHOLE_FILE_BYTES = 64 * 1024 * 1024
 
 #: Thing kinds that are posts.
 POST_KINDS = ("t1", "t3")
@@ -87,16 +85,15 @@ def _whole_document(path: Path, first_line: bytes, first: tuple[int, object] | R
         return None
     name = str(path)
     pretty = first_line.strip() in (b"{", b"[", b"[{")
-    if path.stat().st_size > MAX_WHOLE_FILE_BYTES:
+    try:
+        data = read_whole(path)
+    except DECOMPRESSION_ERRORS as exc:
+        return [Reject(name, 1, f"truncated or corrupt compressed file: {exc}", "")]
+    if data is None:
         if pretty:
             return [Reject(name, 1, "JSON document too large to read whole; convert it to JSON "
                            "lines", snippet(first_line))]
         return None
-    try:
-        with open_binary(path) as handle:
-            data = handle.read()
-    except DECOMPRESSION_ERRORS as exc:
-        return [Reject(name, 1, f"truncated or corrupt compressed file: {exc}", "")]
     try:
         return [(1, json.loads(data.decode("utf-8")))]
     except UnicodeDecodeError:

@@ -41,9 +41,9 @@ from analysis.loaders.base import (
     json_count,
     json_id,
     make_uid,
-    open_binary,
     parse_json_line,
     parse_time,
+    read_whole,
     record_snippet,
 )
 
@@ -51,7 +51,6 @@ FORMAT = "twitter-v1"
 PLATFORM = "twitter"
 
 #: Files larger than this are never parsed as one JSON document (only line by line).
-MAX_WHOLE_FILE_BYTES = 64 * 1024 * 1024
 
 #: Keys whose presence marks a tweet as withheld somewhere.
 WITHHELD_KEYS = ("withheld_in_countries", "withheld_copyright", "withheld_scope")
@@ -258,13 +257,12 @@ def _whole_document(path: Path, first_line: bytes, first: tuple[int, object] | R
     """
     if not isinstance(first, Reject) and isinstance(first[1], Mapping):
         return None
-    if path.stat().st_size > MAX_WHOLE_FILE_BYTES:
-        return None
     try:
-        with open_binary(path) as handle:
-            data = handle.read()
+        data = read_whole(path)
     except (EOFError, OSError):
         return None
+    if data is None:
+        return None  # too large to read whole
     try:
         value = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError):

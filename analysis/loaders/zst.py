@@ -23,7 +23,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
-from analysis.loaders.base import Reject, snippet
+from analysis.loaders import base
+from analysis.loaders.base import LONG_LINE, Reject, snippet
 
 #: Window Pushshift / Arctic Shift dumps were compressed with (``zstd --long=31``).
 ZSTD_MAX_WINDOW = 2**31
@@ -48,6 +49,7 @@ def lines(path: Path) -> Iterator[tuple[int, bytes] | Reject]:
     pending = b""
     number = 0
     done = 0  # decompressed bytes read so far
+    skipping = False  # inside a line over MAX_LINE_BYTES, already rejected
     error: Exception | None = None
     with _reader(path) as reader:
         while True:
@@ -59,15 +61,25 @@ def lines(path: Path) -> Iterator[tuple[int, bytes] | Reject]:
             if not block:
                 break
             done += len(block)
+            if skipping:
+                end = block.find(b"\n")
+                if end < 0:
+                    continue
+                block, skipping = block[end + 1:], False
             pending += block
-            if b"\n" not in block:
-                continue
-            complete = pending.split(b"\n")
-            pending = complete.pop()
-            for raw in complete:
+            if b"\n" in block:
+                complete = pending.split(b"\n")
+                pending = complete.pop()
+                for raw in complete:
+                    number += 1
+                    if len(raw) > base.MAX_LINE_BYTES:
+                        yield Reject(name, number, LONG_LINE, snippet(raw))
+                    elif raw.strip():
+                        yield number, raw
+            if len(pending) > base.MAX_LINE_BYTES:  # a line too long: reject it, skip its rest
                 number += 1
-                if raw.strip():
-                    yield number, raw
+                yield Reject(name, number, LONG_LINE, snippet(pending))
+                pending, skipping = b"", True
     if error is not None:
         pending += _readable_after(path, done)
         complete = pending.split(b"\n")
