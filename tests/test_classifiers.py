@@ -823,3 +823,14 @@ def test_a_crafted_model_that_would_run_code_is_refused_before_it_runs(tmp_path)
     with pytest.raises(UserError, match="untrusted types"):
         load_model(path)
     assert not marker.exists()
+
+
+def test_a_model_card_of_the_wrong_shape_is_one_error_or_ignored(tmp_path):
+    model, card = train_model(generated_frame(), cv=0)
+    path = save_model(model, tmp_path / "m.skops", card)
+    card_file = tmp_path / "m.card.json"
+    card_file.write_text("[1, 2]")
+    with pytest.raises(UserError, match="not a JSON object"):
+        load_model(path)
+    card_file.write_text(json.dumps(dict(card, model_id={"x": 1})))
+    assert load_model(path).model_id_ == "m"  # a model id that is not a string: the file name

@@ -89,7 +89,8 @@ def load_model(path: str | Path) -> object:
                         "analysis train', which writes models that do)", source)
     card = read_card(source)
     if not hasattr(model, "model_id_"):
-        model.model_id_ = str(card.get("model_id") or source.stem)
+        name = card.get("model_id")
+        model.model_id_ = name if isinstance(name, str) and name else source.stem
     if not hasattr(model, "version_"):
         model.version_ = card_version(card) if card else sha256_file(source)[:12]
     return model
@@ -126,6 +127,9 @@ def read_card(model_path: str | Path) -> dict:
     if not path.is_file():
         return {}
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        card = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise UserError(f"unreadable model card: {exc}", path) from exc
+    if not isinstance(card, dict):
+        raise UserError(f"the model card is not a JSON object but a {type(card).__name__}", path)
+    return card
