@@ -202,6 +202,21 @@ def test_malicious_tar_members_are_refused_and_nothing_is_written(tmp_path):
     assert not (tmp_path / "escape").exists()
 
 
+def test_a_long_name_header_over_the_limit_is_refused_unread(tmp_path, monkeypatch):
+    # Found by a security review: tarfile reads a GNU long-name or pax header's data whole, so a
+    # 3 MB .tar.gz claiming a 3 GiB long name filled the memory. Here the limit is lowered.
+    monkeypatch.setattr(rumoureval, "MAX_HEADER_BYTES", 1000)
+    packed = tmp_path / "generated_long_name.tar.gz"
+    good = json.dumps(generated_tweet("1")).encode()
+    with tarfile.open(packed, "w:gz", format=tarfile.GNU_FORMAT) as archive:
+        _add(archive, "ok/event/1/source-tweet/1.json", good)
+        _add(archive, "ok/event/1/structure.json", b'{"1": {}}')
+        _add(archive, "ok/event/1/replies/" + "x" * 3000 + ".json", good)
+    rows, rejects, _ = _read(packed)
+    assert [r["id"] for r in rows] == ["1"]
+    assert len(rejects) == 1 and "header of" in rejects[0].reason
+
+
 def test_unsafe_zip_members_and_folder_links_are_refused(tmp_path):
     good = json.dumps(generated_tweet("1")).encode()
     packed = tmp_path / "evil.zip"

@@ -215,6 +215,24 @@ class _Tracked:
         return False
 
 
+#: Largest long-name or pax header read (tarfile reads such a header's data whole before it
+#: knows the member, so a 3 MB .tar.gz claiming a 3 GiB long name would fill the memory).
+MAX_HEADER_BYTES = 1024 * 1024
+
+
+class _BoundedTarInfo(tarfile.TarInfo):
+    """A TarInfo that refuses long-name and pax headers over :data:`MAX_HEADER_BYTES`."""
+
+    _LONG_HEADERS = (tarfile.GNUTYPE_LONGNAME, tarfile.GNUTYPE_LONGLINK, tarfile.XHDTYPE,
+                     tarfile.XGLTYPE, tarfile.SOLARIS_XHDTYPE)
+
+    def _proc_member(self, archive):  # noqa: ANN001 - tarfile's own hook
+        if self.type in self._LONG_HEADERS and self.size > MAX_HEADER_BYTES:
+            raise tarfile.ReadError(f"a long-name or pax header of {self.size} bytes (more "
+                                    f"than {MAX_HEADER_BYTES}); refused unread")
+        return super()._proc_member(archive)
+
+
 def _walk_tar(path: Path) -> Iterator[tuple[str, tuple[str, ...], bytes] | Reject]:
     """Members of a tar archive (any compression :func:`open_binary` knows), streamed."""
     name = str(path)
@@ -226,7 +244,7 @@ def _walk_tar(path: Path) -> Iterator[tuple[str, tuple[str, ...], bytes] | Rejec
     with stream:
         tracked = _Tracked(stream)
         try:
-            archive = tarfile.open(fileobj=tracked, mode="r|")
+            archive = tarfile.open(fileobj=tracked, mode="r|", tarinfo=_BoundedTarInfo)
         except Exception as exc:  # noqa: BLE001 - any decompression error: not readable
             yield Reject(name, None, f"not a readable tar archive: {exc}", "")
             return
