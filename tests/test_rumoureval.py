@@ -217,6 +217,20 @@ def test_a_long_name_header_over_the_limit_is_refused_unread(tmp_path, monkeypat
     assert len(rejects) == 1 and "header of" in rejects[0].reason
 
 
+def test_an_archive_past_the_total_limit_stops_with_one_reject(tmp_path, monkeypatch):
+    # Found by a security review: twenty 60 MB structure files, each under the per-member
+    # limit, filled the memory. Here the total limit is lowered.
+    good = json.dumps(generated_tweet("1")).encode()
+    monkeypatch.setattr(rumoureval, "MAX_TOTAL_BYTES", len(good) * 3)
+    packed = tmp_path / "generated_many.tar.gz"
+    with tarfile.open(packed, "w:gz") as archive:
+        for thread in range(10):
+            _add(archive, f"ok/event/{thread}/source-tweet/{thread}.json", good)
+    items = list(rumoureval._walk(packed))
+    rejects = [item for item in items if isinstance(item, Reject)]
+    assert len(items) == 4 and len(rejects) == 1 and "MiB of posts" in rejects[0].reason
+
+
 def test_unsafe_zip_members_and_folder_links_are_refused(tmp_path):
     good = json.dumps(generated_tweet("1")).encode()
     packed = tmp_path / "evil.zip"

@@ -93,6 +93,9 @@ GROUPING_FOLDERS = ("rumours", "non-rumours")
 
 #: Largest post, structure or key file read (bytes); larger members are rejected unread.
 MAX_MEMBER_BYTES = 64 * 1024 * 1024
+#: Largest total of the files read from one folder or archive (RumourEval 2019 train + dev holds
+#: 25 MB); past it the rest is one reject, since every thread is kept until the end.
+MAX_TOTAL_BYTES = 2 * 1024 * 1024 * 1024
 
 
 # ---------------------------------------------------------------------------------------------
@@ -334,11 +337,23 @@ def _walk_folder(path: Path) -> Iterator[tuple[str, tuple[str, ...], bytes] | Re
 
 
 def _walk(path: Path) -> Iterator[tuple[str, tuple[str, ...], bytes] | Reject]:
+    """The wanted files of a folder or archive, until :data:`MAX_TOTAL_BYTES` of them are read
+    (a folder's threads are kept until the end, so the total is what memory must hold)."""
     if path.is_dir():
-        return _walk_folder(path)
-    if path.name.lower().endswith(".zip") or zipfile.is_zipfile(path):
-        return _walk_zip(path)
-    return _walk_tar(path)
+        items = _walk_folder(path)
+    elif path.name.lower().endswith(".zip") or zipfile.is_zipfile(path):
+        items = _walk_zip(path)
+    else:
+        items = _walk_tar(path)
+    total = 0
+    for item in items:
+        if not isinstance(item, Reject):
+            total += len(item[2])
+            if total > MAX_TOTAL_BYTES:
+                yield Reject(str(path), None, f"more than {MAX_TOTAL_BYTES // 2**20} MiB of posts "
+                             "and structures; the rest is not read (split the collection)", "")
+                return
+        yield item
 
 
 # ---------------------------------------------------------------------------------------------
