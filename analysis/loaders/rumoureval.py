@@ -94,8 +94,8 @@ GROUPING_FOLDERS = ("rumours", "non-rumours")
 #: Largest post, structure or key file read (bytes); larger members are rejected unread.
 MAX_MEMBER_BYTES = 64 * 1024 * 1024
 #: Largest total of the files read from one folder or archive (RumourEval 2019 train + dev holds
-#: 25 MB, PHEME's nine events a few hundred MB); past it the rest is one reject, since every
-#: thread is kept until the end (parsed JSON takes several times its bytes).
+#: 25 MB); past it the rest is one reject, since every thread is kept until the end (parsed JSON
+#: takes several times its bytes in memory).
 MAX_TOTAL_BYTES = 1024 * 1024 * 1024
 
 
