@@ -800,8 +800,11 @@ def _resolve_method(method: str, has_probabilities: bool, calib: _Calibration,
         raise UserError(f"method {method} needs proba_<label> columns in the labels table; "
                         "use cc or acc")
     if method in ADJUSTED and calib.absent:
-        raise UserError(f"{calib.absent}; adjusted methods need some of every label (use "
-                        "--method pcc or cc)")
+        message = (f"{calib.absent}; adjusted methods need some of every label (use --method "
+                   "pcc or cc)")
+        if calib.gold is not None:  # from a validation table: name its file
+            raise TableError(message, "validation")
+        raise UserError(message)
     if method in ADJUSTED and calib.hard is None:
         raise UserError(f"method {method} needs validation data: pass a validation table "
                         "(--validation) or a model card with cv_confusion (--model-card)")

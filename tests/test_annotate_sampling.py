@@ -279,3 +279,12 @@ def test_final_labels_outside_the_sample_are_left_out_with_a_warning():
     assert shares.loc["support", "n_coded"] == 2
     with pytest.raises(UserError, match="none of the 1 final label"):
         estimate_label_shares(gold.tail(1), units)
+
+
+def test_coder_ids_that_differ_only_in_case_are_refused():
+    from analysis.annotate.sampling import parse_coders
+    from analysis.errors import UserError
+
+    assert parse_coders("ana,ben") == ["ana", "ben"]
+    with pytest.raises(UserError, match="more than letter case"):
+        parse_coders("ana,Ana")

@@ -148,4 +148,5 @@ def test_auto_without_gold_items_of_a_label_falls_back_with_one_line(tmp_path, c
     assert _trend(tmp_path, labels, posts, "--method", "pacc", *val) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "no gold items" in err
+    assert str(tmp_path / "val.csv") in err  # the validation file is named
     assert not (tmp_path / "trend.csv").exists()

@@ -94,6 +94,9 @@ def parse_coders(text: str | Sequence[str]) -> list[str]:
         raise UserError(f"coder id(s) {', '.join(map(repr, bad))} must be letters, digits, _ or -")
     if len(set(coders)) != len(coders):
         raise UserError(f"coder ids must be distinct: {', '.join(coders)}")
+    if len({c.casefold() for c in coders}) != len(coders):
+        raise UserError(f"coder ids must differ in more than letter case (their sheet files would "
+                        f"collide on Windows and macOS): {', '.join(coders)}")
     return coders
 
 
