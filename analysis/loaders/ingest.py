@@ -286,8 +286,9 @@ def plan_inputs(paths: Iterable[str | os.PathLike], format: str = "auto",  # noq
     seen: set[Path] = set()
     once = []
     for entry in plan:  # a file given twice, or also inside a folder given, is read once
-        if entry.path.resolve() not in seen:
-            seen.add(entry.path.resolve())
+        where = entry.path.resolve()
+        if where not in seen:
+            seen.add(where)
             once.append(entry)
     return once
 

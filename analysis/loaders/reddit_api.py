@@ -47,7 +47,6 @@ from analysis.loaders.reddit import row_from_thing
 
 FORMAT = "reddit-api"
 
-
 #: Thing kinds that are posts.
 POST_KINDS = ("t1", "t3")
 

@@ -50,8 +50,6 @@ from analysis.loaders.base import (
 FORMAT = "twitter-v1"
 PLATFORM = "twitter"
 
-#: Files larger than this are never parsed as one JSON document (only line by line).
-
 #: Keys whose presence marks a tweet as withheld somewhere.
 WITHHELD_KEYS = ("withheld_in_countries", "withheld_copyright", "withheld_scope")
 
