@@ -7,6 +7,7 @@ scheme annotations (one final label per tweet: a single "coder" here, not severa
 from __future__ import annotations
 
 import json
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -167,6 +168,17 @@ def test_xlsx_sheets_round_trip(tmp_path):
     assert a.set_index("uid")["label"].to_dict() == {"gen:0": "support", "gen:1": "other",
                                                      "gen:3": "criticism"}
     assert [(p.sheet, p.row, p.value) for p in result.errors] == [("sheet-A.xlsx", 4, "bogus")]
+
+
+def test_the_same_sample_gives_byte_identical_xlsx_sheets(tmp_path):
+    """openpyxl stamps the save time into the workbook and its zip entries; the sheets carry a
+    fixed time instead, so a sample drawn again with the same seed gives the same files."""
+    pytest.importorskip("openpyxl")
+    first = make_folder(tmp_path / "1", formats=("xlsx",))
+    time.sleep(2.1)  # zip entry times have a resolution of 2 s
+    second = make_folder(tmp_path / "2", formats=("xlsx",))
+    for name in ("sheet-A.xlsx", "sheet-B.xlsx"):
+        assert (first / name).read_bytes() == (second / name).read_bytes()
 
 
 def test_without_openpyxl_csv_is_written_with_a_clear_warning(tmp_path, monkeypatch):

@@ -37,12 +37,15 @@ Examples
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import os
+import re
 import shutil
 import tempfile
 import warnings
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -434,8 +437,6 @@ def _openpyxl():
 
 def _write_xlsx(sheet: pd.DataFrame, path: Path, allowed: Sequence[str], coder: str,
                 task: str) -> None:
-    import datetime as dt
-
     openpyxl = _openpyxl()
     from openpyxl.styles import Alignment, Font
     from openpyxl.worksheet.datavalidation import DataValidation
@@ -476,11 +477,33 @@ def _write_xlsx(sheet: pd.DataFrame, path: Path, allowed: Sequence[str], coder: 
         ["The 'target' is what the stance is toward; 'parent' is the post the reply answers."],
     ):
         info.append(line)
-    fixed = dt.datetime(2000, 1, 1)
     book.properties.creator = "analysis annotate sample"
-    book.properties.created = fixed
-    book.properties.modified = fixed
-    book.save(path)
+    book.properties.created = _FIXED_TIME
+    buffer = io.BytesIO()
+    book.save(buffer)
+    path.write_bytes(_without_times(buffer.getvalue()))
+
+
+#: The time written into a coding workbook (its properties and its zip entries), so that the same
+#: sample gives byte-identical files.
+_FIXED_TIME = dt.datetime(2000, 1, 1)
+_MODIFIED = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")
+
+
+def _without_times(workbook: bytes) -> bytes:
+    """The XLSX ``workbook`` with the save time openpyxl writes (the ``modified`` property and each
+    zip entry's date) replaced by :data:`_FIXED_TIME`."""
+    stamp = _FIXED_TIME.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(workbook)) as source, \
+            zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for entry in source.infolist():
+            data = source.read(entry)
+            if entry.filename == "docProps/core.xml":
+                data = _MODIFIED.sub(rb"\g<1>" + stamp + rb"\g<2>", data)
+            target.writestr(zipfile.ZipInfo(entry.filename, _FIXED_TIME.timetuple()[:6]), data,
+                            compress_type=zipfile.ZIP_DEFLATED)
+    return out.getvalue()
 
 
 def _cell(value: object) -> object:
