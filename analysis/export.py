@@ -13,6 +13,10 @@ times (to the second).
   ``urls`` is a JSON list (a URL may hold a comma).
 - ``root_id``, ``author_handle`` and ``collection_role`` go along, so that the file reads back
   with the same reply trees and with ``context`` rows still apart from the responses.
+- Texts are written exactly as posted, also those that start like a spreadsheet formula (``=``,
+  ``+``, ``-``, ``@``): the file is data for 4CAT, which reads such cells as text, and a leading
+  apostrophe (what coding sheets add) would change the posts. A spreadsheet program may run such
+  cells as formulas; open the file there only as text.
 
 Examples
 --------

@@ -16,7 +16,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "export", help="write a posts table in another tool's import format (4CAT CSV)",
         description="Write a posts table (the output of 'ingest') as a file another tool can "
                     "import. 4cat-csv: the columns of 4CAT's CSV import (id, thread_id, author, "
-                    "body, timestamp in UTC, then unix_timestamp, parent_id, platform, ...).")
+                    "body, timestamp in UTC, then unix_timestamp, parent_id, platform, ...). "
+                    "Texts are written exactly as posted, also those that start like a "
+                    "spreadsheet formula (=, +, -, @): open the file in a spreadsheet program "
+                    "only as text.")
     parser.add_argument("posts", type=Path, metavar="POSTS",
                         help="posts table (.parquet, .csv or .jsonl) written by 'ingest'")
     parser.add_argument("--format", dest="export_format", choices=sorted(EXPORT_FORMATS),
