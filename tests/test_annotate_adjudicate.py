@@ -134,3 +134,31 @@ def test_without_a_recorded_codebook_the_coders_labels_are_allowed():
     assert final.set_index("uid")["label"].to_dict() == {"1": "anti", "2": "neutral"}
     with pytest.raises(ResolutionError, match="not one of anti, neutral, pro"):
         adjudicate(coded, pd.DataFrame({"uid": ["1"], "resolved_label": ["support"]}))
+
+
+def test_a_coder_labelling_a_post_twice_is_refused_as_agreement_refuses_it():
+    """Regression: adjudicate kept a coder's last label for a post and called the post
+    unanimous, where agreement refuses the same table."""
+    from analysis.annotate import reliability_matrix
+
+    conflicting = gold([("1", "A", "support"), ("1", "A", "criticism"), ("1", "B", "criticism"),
+                        ("2", "A", "other"), ("2", "B", "other")])
+    repeated = gold([("1", "A", "other"), ("1", "A", "other"), ("1", "B", "other")])
+    for coded in (conflicting, repeated):
+        with pytest.raises(UserError) as by_agreement:
+            reliability_matrix(coded)
+        with pytest.raises(UserError) as by_adjudicate:
+            adjudicate(coded, majority=True, drop_unresolved=True)
+        assert str(by_adjudicate.value) == str(by_agreement.value)
+        assert "coder 'A' labelled post 1 more than once" in str(by_adjudicate.value)
+
+
+def test_allowed_labels_differing_only_in_case_are_refused():
+    """Regression: with allowed labels 'Pro' and 'pro', a resolution 'PRO' silently became the
+    later of the two."""
+    coded = gold([("1", "A", "Pro"), ("1", "B", "anti")])
+    resolutions = pd.DataFrame({"uid": ["1"], "resolved_label": ["PRO"]})
+    with pytest.raises(UserError, match="distinct"):
+        adjudicate(coded, resolutions, allowed=["Pro", "pro", "anti"])
+    with pytest.raises(UserError, match="distinct"):
+        adjudicate(gold([("1", "A", "Pro"), ("1", "B", "pro")]), resolutions)

@@ -383,3 +383,68 @@ def test_adjudicate_uses_the_codebook_the_sample_recorded(tmp_path, posts_path, 
                  "-o", str(final)]) == 0
     labels = read_table(final).set_index("uid")["label"]
     assert set(labels[disputes["uid"]]) == {"neutral"}
+
+
+def test_adjudicate_refuses_a_coder_labelling_a_post_twice_like_agreement(tmp_path, capsys):
+    """Regression: adjudicate kept the coder's last label and called the post unanimous (exit 0)
+    where agreement exits 2."""
+    gold = tmp_path / "gold.csv"
+    pd.DataFrame({"uid": ["x:1", "x:1", "x:1", "x:2", "x:2"],
+                  "labeler_id": ["A", "A", "B", "A", "B"],
+                  "label": ["support", "criticism", "criticism", "other", "other"],
+                  "task": "stance", "labeler_type": "human"}).to_csv(gold, index=False)
+    final = tmp_path / "final.csv"
+    errors = []
+    for args in (["agreement", str(gold)], ["adjudicate", str(gold), "-o", str(final)]):
+        capsys.readouterr()
+        assert main(["annotate", *args]) == 2
+        errors.append(capsys.readouterr().err)
+    for err in errors:
+        assert err.endswith("coder 'A' labelled post x:1 more than once; keep one label per "
+                            "coder and post\n") and err.count("\n") == 1
+    assert not final.exists()
+
+
+def test_estimate_counts_empty_final_labels_as_not_coded(tmp_path, capsys):
+    """Regression: a final table with an empty label crashed 'estimate' with a TypeError."""
+    folder = tmp_path / "sheets"
+    folder.mkdir()
+    # Generated: stratum a (N=10) with a, b, c coded and d empty; stratum b (N=30) with e, f
+    # coded. support = 10/40 * 2/3, other = 10/40 * 1/3 + 30/40.
+    pd.DataFrame({"uid": list("abcdef"), "stratum": list("aaaabb"),
+                  "stratum_size": [10] * 4 + [30] * 2}).to_csv(folder / "sample.csv",
+                                                               index=False)
+    pd.DataFrame({"stratum": ["a", "b"], "population": [10, 30]}).to_csv(
+        folder / "strata.csv", index=False)
+    final = tmp_path / "final.csv"
+    pd.DataFrame({"uid": list("abcdef"), "labeler_id": "A", "labeler_type": "human",
+                  "task": "stance", "label": ["support", "support", "other", "", "other",
+                                              "other"]}).to_csv(final, index=False)
+    shares_path = tmp_path / "shares.csv"
+    capsys.readouterr()
+    assert main(["annotate", "estimate", str(final), "--sample", str(folder),
+                 "-o", str(shares_path)]) == 0
+    assert "1 of this sample's final label(s) are empty" in capsys.readouterr().err
+    shares = read_table(shares_path).set_index("label")
+    assert pd.to_numeric(shares["estimate"]).to_dict() == pytest.approx(
+        {"support": 10 / 40 * 2 / 3, "other": 10 / 40 / 3 + 30 / 40})
+    assert set(shares["n_coded"]) == {"5"}
+
+
+def test_estimate_refuses_a_sample_file_with_an_empty_stratum(tmp_path, capsys):
+    """Regression: an empty stratum cell in sample.csv crashed 'estimate' with a TypeError
+    (sorting NaN among the stratum names) or named a stratum 'nan'."""
+    folder = tmp_path / "sheets"
+    folder.mkdir()
+    pd.DataFrame({"uid": list("abc"), "stratum": ["s1", "", "zz"],
+                  "stratum_size": [10, 10, 5]}).to_csv(folder / "sample.csv", index=False)
+    final = tmp_path / "final.csv"
+    pd.DataFrame({"uid": list("abc"), "labeler_id": "A", "label": "other"}).to_csv(
+        final, index=False)
+    for listed in (["s1"], ["s1", "zz"]):
+        pd.DataFrame({"stratum": listed, "population": 10}).to_csv(folder / "strata.csv",
+                                                                   index=False)
+        capsys.readouterr()
+        assert main(["annotate", "estimate", str(final), "--sample", str(folder)]) == 2
+        assert capsys.readouterr().err == (f"error: {folder / 'sample.csv'}: stratum must be "
+                                           "filled in every row\n")

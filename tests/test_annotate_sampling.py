@@ -288,3 +288,26 @@ def test_coder_ids_that_differ_only_in_case_are_refused():
     assert parse_coders("ana,ben") == ["ana", "ben"]
     with pytest.raises(UserError, match="more than letter case"):
         parse_coders("ana,Ana")
+
+
+def test_empty_final_labels_count_as_posts_not_coded():
+    """Regression: an empty final label (pd.NA) crashed the estimate with 'boolean value of NA
+    is ambiguous'."""
+    # Generated: stratum "a" (N=10) with a, b, c coded (support, support, other) and d left
+    # empty; stratum "z" (N=20) with e only, empty. d counts as not coded, so "a" gives
+    # support 2/3; "z" has no coded post and is not covered.
+    units = pd.DataFrame({"uid": list("abcde"), "stratum": list("aaaaz"),
+                          "stratum_size": [10] * 4 + [20]})
+    gold = pd.DataFrame({"uid": list("abcde"),
+                         "label": pd.array(["support", "support", "other", pd.NA, pd.NA],
+                                           dtype="string")})
+    with pytest.warns(UserWarning, match="2 of this sample's final label"):
+        shares = estimate_label_shares(gold, units).set_index("label")
+    assert sorted(shares.index) == ["other", "support"]
+    assert shares.loc["support", "estimate"] == pytest.approx(2 / 3)
+    assert shares.loc["support", "n_coded"] == 3
+    assert shares.loc["support", "strata_missing"] == 1
+    assert shares.loc["support", "population_missing"] == 20
+    blank = gold.assign(label=pd.array([pd.NA, " "] + [pd.NA] * 3, dtype="string"))
+    with pytest.raises(UserError, match="all 5 final label"):
+        estimate_label_shares(blank, units)

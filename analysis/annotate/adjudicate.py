@@ -22,7 +22,8 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from analysis.annotate.sheets import Problem, coding_rows, recorded_codebook
+from analysis.annotate.agreement import check_one_label_per_coder
+from analysis.annotate.sheets import Problem, _check_allowed, coding_rows, recorded_codebook
 from analysis.errors import UserError
 from analysis.schema import LABELS, STANCE_TASK, conform
 
@@ -92,12 +93,15 @@ def adjudicate(gold: pd.DataFrame, resolutions: pd.DataFrame | None = None, *,
     ----------
     gold
         The coders' labels (one row per coder and post; ``uid``, ``labeler_id``, ``label``).
+        A coder with two rows for one post is refused, as by
+        :func:`analysis.annotate.agreement.reliability_matrix`.
     resolutions
         A table with ``uid`` and ``resolved_label`` (and optionally ``adjudicator``). A resolution
         also overrides a post the coders agreed on.
     allowed
         The allowed labels (default: the sample's codebook, which ``annotate import`` records in
-        the ``allowed_labels`` column; without one, the labels the coders used).
+        the ``allowed_labels`` column; without one, the labels the coders used). Labels that
+        differ only in letter case are refused, as resolutions are matched regardless of case.
     majority
         Resolve remaining disagreements by a strict majority of the post's coders.
     drop_unresolved
@@ -119,6 +123,7 @@ def adjudicate(gold: pd.DataFrame, resolutions: pd.DataFrame | None = None, *,
     frame["uid"] = frame["uid"].astype(str)
     frame["label"] = frame["label"].astype(str)
     frame[coder_col] = frame[coder_col].astype(str)
+    check_one_label_per_coder(frame, coder_col=coder_col)
     tasks = frame["task"].dropna().unique().tolist() if "task" in frame.columns else []
     if len(tasks) > 1:
         raise UserError(f"the labels table mixes tasks {', '.join(map(str, tasks))}; "
@@ -126,6 +131,7 @@ def adjudicate(gold: pd.DataFrame, resolutions: pd.DataFrame | None = None, *,
     task = tasks[0] if tasks else STANCE_TASK
     if allowed is None:
         allowed = recorded_codebook(frame) or sorted(frame["label"].unique())
+    allowed = _check_allowed(allowed)
     resolved: dict[str, tuple[str, str]] = {}
     if resolutions is not None:
         resolved, problems = check_resolutions(resolutions, frame, allowed, source=source)

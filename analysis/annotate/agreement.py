@@ -122,14 +122,23 @@ def reliability_matrix(gold: pd.DataFrame, *, coder_col: str = "labeler_id",
         if column not in gold.columns:
             raise UserError(f"the labels table has no {column!r} column")
     frame = gold[["uid", coder_col, label_col]].dropna()
+    check_one_label_per_coder(frame, coder_col=coder_col)
+    matrix = frame.pivot(index="uid", columns=coder_col, values=label_col)
+    matrix.columns = [str(c) for c in matrix.columns]
+    return matrix.astype("object").where(matrix.notna(), None)
+
+
+def check_one_label_per_coder(frame: pd.DataFrame, *, coder_col: str = "labeler_id") -> None:
+    """Refuse a labels table in which a coder labelled a post more than once.
+
+    Refused even when the rows give the same label (``annotate import`` already keeps such a
+    repeated row once); with different labels, which one counts is for the coder to say.
+    """
     dup = frame.duplicated(["uid", coder_col])
     if dup.any():
         first = frame.loc[dup].iloc[0]
         raise UserError(f"coder {first[coder_col]!r} labelled post {first['uid']} more than "
                         "once; keep one label per coder and post")
-    matrix = frame.pivot(index="uid", columns=coder_col, values=label_col)
-    matrix.columns = [str(c) for c in matrix.columns]
-    return matrix.astype("object").where(matrix.notna(), None)
 
 
 def value_counts(matrix: pd.DataFrame, values: Sequence | None = None) -> tuple[np.ndarray, list]:

@@ -115,7 +115,7 @@ def eligible_posts(posts: pd.DataFrame, *, include_roots: bool = False,
     """
     if "uid" not in posts.columns or "text" not in posts.columns:
         raise UserError("the posts table needs 'uid' and 'text' columns")
-    keep = posts["text"].notna() & (posts["text"].astype("string").str.strip() != "")
+    keep = _has_text(posts["text"])
     if "text_status" in posts.columns:
         status = posts["text_status"].astype("object")
         keep &= status.isna() | (status == "ok")
@@ -456,6 +456,9 @@ def estimate_label_shares(gold: pd.DataFrame, units: pd.DataFrame, *,
     cannot be weighted back: the shares describe only the population of the covered strata
     (``population_covered``), and the others are counted in ``strata_missing`` and
     ``population_missing``. Final labels of posts outside the sample are left out with a warning.
+    An empty final label counts as a post not coded, like a sampled post missing from ``gold``
+    (left out, with a warning saying how many); if every label in the sample is empty, the
+    estimate stops.
 
     Parameters
     ----------
@@ -482,8 +485,16 @@ def estimate_label_shares(gold: pd.DataFrame, units: pd.DataFrame, *,
     if not inside.all():
         warnings.warn(f"{int((~inside).sum())} of {len(gold)} final label(s) are not in this "
                       "sample (another batch?) and are left out", stacklevel=2)
+    empty = inside & ~_has_text(gold["label"])
+    if empty.sum() == inside.sum():
+        raise UserError(f"all {int(inside.sum())} final label(s) of this sample's posts are "
+                        "empty; fill them (or adjudicate again) before estimating")
+    if empty.any():
+        warnings.warn(f"{int(empty.sum())} of this sample's final label(s) are empty; those "
+                      "posts count as not coded", stacklevel=2)
     merged = units[["uid", "stratum", "stratum_size"]].astype({"uid": "string"}).merge(
-        gold[["uid", "label"]].astype({"uid": "string", "label": "string"}), on="uid")
+        gold.loc[inside & ~empty, ["uid", "label"]].astype({"uid": "string", "label": "string"}),
+        on="uid")
     labels = sorted(set(merged["label"]) | set(labels or ()))
     sizes = units.groupby("stratum")["stratum_size"].first().astype(float)
     if strata is not None:
@@ -513,6 +524,12 @@ def estimate_label_shares(gold: pd.DataFrame, units: pd.DataFrame, *,
                      "strata_missing": int(len(missing)), "population_covered": int(total),
                      "population_missing": int(missing.sum())})
     return pd.DataFrame(rows)
+
+
+def _has_text(values: pd.Series) -> pd.Series:
+    """True where a value is present and not blank."""
+    text = values.astype("string").str.strip()
+    return (text.notna() & (text != "")).fillna(False).astype(bool)
 
 
 def _check_keys(stratify_by: Sequence[str], strategy: str) -> tuple[str, ...]:

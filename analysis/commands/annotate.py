@@ -291,6 +291,8 @@ def run_estimate(args: argparse.Namespace) -> int:
     if missing:
         raise UserError(f"not a sample file of 'annotate sample' (missing {', '.join(missing)})",
                         args.sample / SAMPLE_FILE)
+    if units["stratum"].isna().any():
+        raise UserError("stratum must be filled in every row", args.sample / SAMPLE_FILE)
     units["stratum_size"] = pd.to_numeric(units["stratum_size"], errors="coerce")
     if units["stratum_size"].isna().any():
         raise UserError("stratum_size must be a number in every row", args.sample / SAMPLE_FILE)
