@@ -41,9 +41,9 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 from pandas.tseries.frequencies import to_offset
-from pandas.tseries.offsets import Tick
+from pandas.tseries.offsets import Day, Tick
 
-from analysis import quantify
+from analysis import quantify, responses
 from analysis.config import DEFAULT_SEED
 from analysis.errors import UserError
 from analysis.schema import PROBA_PREFIX, STANCE_LABELS, TREND
@@ -63,7 +63,7 @@ FLAG_NO_POSTS = "no_posts"
 METHODS = (*quantify.METHODS, "auto")
 ADJUSTED = ("acc", "pacc", "emq")
 
-_POST_COLUMNS = ("created_at", "thread_id", "root_id", "id", "kind", "depth", "collection_role")
+_POST_COLUMNS = ("created_at", "thread_id", *responses.COLUMNS[1:], "created_at_precision")
 
 
 class TableError(UserError):
@@ -197,8 +197,8 @@ def estimate_shares(
         raise UserError(f"ci must be between 0 and 1, not {ci}")
     if n_boot < 0 or min_posts < 0:
         raise UserError("n_boot and min_posts must not be negative")
-    by = [by] if isinstance(by, str) else list(by)
-    frame = _join(labels, posts, by)
+    by = list(dict.fromkeys([by] if isinstance(by, str) else by))
+    frame = _in_uid_order(_join(labels, posts, by))
     classes = _classes(frame, validation, confusion)
     frame = _mark_threads(frame)
     root_times = None
@@ -211,6 +211,7 @@ def estimate_shares(
         frame, starts, ends = _calendar_bins(frame, freq, tz)
     else:
         frame, starts, ends = _relative_bins(frame, freq, relative_to, tz, max_hours, root_times)
+    _warn_imprecise(frame, sub_daily=relative_to is not None or isinstance(to_offset(freq), Tick))
     predictions, probabilities = _predictions(frame, classes, "labels")
     rng = (random_state if isinstance(random_state, np.random.Generator)
            else np.random.default_rng(random_state))
@@ -258,6 +259,9 @@ def compare_shares(estimates: pd.DataFrame, gold: pd.DataFrame) -> pd.DataFrame:
     right = gold[keys + ["estimate"]].rename(columns={"estimate": "gold"})
     out = estimates.merge(right, on=keys, how="inner", validate="many_to_one")
     out = out[out["gold"].notna() & out["estimate"].notna()].reset_index(drop=True)
+    if len(out) == 0 and estimates["estimate"].notna().any() and gold["estimate"].notna().any():
+        warnings.warn("no bin of the estimates has a gold share: were both tables made with the "
+                      "same bins (freq, tz, relative_to) and groups?", stacklevel=2)
     out["error"] = (out["estimate"] - out["gold"]).astype("Float64")
     covered = (out["ci_low"] <= out["gold"] + 1e-12) & (out["gold"] <= out["ci_high"] + 1e-12)
     out["covered"] = covered.astype("boolean").where(out["ci_low"].notna())
@@ -285,9 +289,10 @@ def _join(labels: pd.DataFrame, posts: pd.DataFrame | None, by: list[str]) -> pd
     else:
         if "uid" not in posts.columns:
             raise TableError("the posts table has no 'uid' column", "posts")
-        post_cols = ["uid"] + [c for c in (*_POST_COLUMNS, *by)
-                               if c in posts.columns and c not in label_cols]
-        from_labels = [c for c in by if c not in post_cols and c in labels.columns]
+        post_cols = [c for c in dict.fromkeys(("uid", *_POST_COLUMNS, *by))
+                     if c in posts.columns and (c == "uid" or c not in label_cols)]
+        from_labels = [c for c in by
+                       if c not in post_cols and c not in label_cols and c in labels.columns]
         left = labels[label_cols + from_labels]
         frame = left.merge(posts[post_cols].drop_duplicates("uid"), on="uid", how="inner")
         unmatched = len(left) - len(frame)
@@ -308,6 +313,15 @@ def _join(labels: pd.DataFrame, posts: pd.DataFrame | None, by: list[str]) -> pd
     return frame.reset_index(drop=True)
 
 
+def _in_uid_order(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` sorted by ``uid`` (when it has one): the bootstrap draws follow the rows, so the
+    same data gives the same intervals whatever order its table is in."""
+    if "uid" not in frame.columns:
+        return frame
+    return frame.sort_values("uid", key=lambda uid: uid.astype("string"),
+                             kind="stable").reset_index(drop=True)
+
+
 def _join_roots(labels: pd.DataFrame, posts: pd.DataFrame | None) -> pd.DataFrame:
     """Every post (labelled or not) that may be a thread root, with its time."""
     source = labels if posts is None else posts
@@ -315,18 +329,11 @@ def _join_roots(labels: pd.DataFrame, posts: pd.DataFrame | None) -> pd.DataFram
 
 
 def _mark_threads(frame: pd.DataFrame) -> pd.DataFrame:
-    """Add ``_is_root`` and ``_thread`` (the thread key: thread_id, else root_id, else uid)."""
-    uid = frame["uid"].astype("string")
-    root_id = _col(frame, "root_id")
-    post_id = _col(frame, "id")
-    is_root = pd.Series(False, index=frame.index)
-    if "depth" in frame.columns:
-        depth = pd.to_numeric(frame["depth"], errors="coerce")
-        is_root |= (depth == 0).fillna(False).astype(bool)
-    is_root |= (uid == root_id).fillna(False).astype(bool)
-    is_root |= (post_id == root_id).fillna(False).astype(bool)
-    thread = _col(frame, "thread_id").fillna(root_id).fillna(uid)
-    return frame.assign(_is_root=is_root.to_numpy(), _thread=thread.to_numpy())
+    """Add ``_is_root`` (:func:`analysis.responses.is_root`) and ``_thread`` (the thread key: the
+    reply tree's root_id, else thread_id, else uid)."""
+    thread = _col(frame, "root_id").fillna(_col(frame, "thread_id")).fillna(
+        frame["uid"].astype("string"))
+    return frame.assign(_is_root=responses.is_root(frame).to_numpy(), _thread=thread.to_numpy())
 
 
 def _root_times(frame: pd.DataFrame) -> pd.Series:
@@ -340,14 +347,19 @@ def _root_times(frame: pd.DataFrame) -> pd.Series:
 
 
 def _responses(frame: pd.DataFrame, *, include_roots: bool, include_context: bool) -> pd.DataFrame:
-    keep = np.ones(len(frame), dtype=bool)
-    if not include_roots:
-        keep &= ~frame["_is_root"].to_numpy()
-    if not include_context and "collection_role" in frame:
-        keep &= (frame["collection_role"].astype("string") != "context").fillna(True).to_numpy()
+    reason = responses.left_out(frame, include_roots=include_roots,
+                                include_context=include_context)
+    counts = reason.value_counts()
+    dropped = [f"{counts[name]} {what}" for name, what in (
+        (responses.REPOST, "reposts (no words of their own)"),
+        (responses.NO_TEXT, "responses without text (deleted, removed, withheld or "
+                            "unavailable)")) if counts.get(name, 0)]
+    if dropped:
+        warnings.warn(" and ".join(dropped) + " were left out", stacklevel=3)
+    keep = reason.isna().to_numpy()
     if not keep.any():
-        raise UserError("no responses to count: every labelled post is a thread root or "
-                        "context")
+        raise UserError("no responses to count: every labelled post is a thread root, context, "
+                        "a repost or without text")
     return frame.loc[keep].reset_index(drop=True)
 
 
@@ -355,6 +367,10 @@ def _col(frame: pd.DataFrame, name: str) -> pd.Series:
     if name in frame.columns:
         return frame[name].astype("string")
     return pd.Series(pd.NA, index=frame.index, dtype="string")
+
+
+#: How an ISO time with a time zone ends: ``Z`` or an offset such as ``+02:00``.
+_UTC_OFFSET = r"(?:[zZ]|[+-]\d{2}(?::?\d{2})?)$"
 
 
 def _utc_times(values: pd.Series, name: str) -> pd.Series:
@@ -369,12 +385,33 @@ def _utc_times(values: pd.Series, name: str) -> pd.Series:
         if "utc=True" not in str(exc) and "Mixed timezones" not in str(exc):
             raise UserError(f"{name} has values that are not ISO times: "
                             f"{str(exc).splitlines()[0]}") from exc
+        naive = text.notna() & ~text.str.strip().str.contains(_UTC_OFFSET).fillna(False)
+        if naive.any():
+            raise UserError(f"{name} mixes times with and without a time zone (e.g. "
+                            f"{text[naive].iloc[0]!r}); give every time one (ingest --tz)"
+                            ) from exc
         parsed = pd.to_datetime(text, format="ISO8601", utc=True)
     if not isinstance(parsed.dtype, pd.DatetimeTZDtype):
         if parsed.notna().any():
             raise UserError(f"{name} has times without a time zone; give them one (ingest --tz)")
         parsed = parsed.dt.tz_localize("UTC")
     return parsed.dt.tz_convert("UTC")
+
+
+def _warn_imprecise(frame: pd.DataFrame, *, sub_daily: bool) -> None:
+    """Warn about responses whose times are coarser than their bins (``created_at_precision``)."""
+    if "created_at_precision" not in frame.columns:
+        return
+    precision = frame["created_at_precision"].astype("string")
+    relative = int((precision == "relative").sum())
+    if relative:
+        warnings.warn(f"{relative} responses have times known only roughly, relative to when "
+                      "they were collected (such as '2 years ago'): their bins tell when they "
+                      "were collected more than when they were posted", stacklevel=3)
+    day = int((precision == "day").sum())
+    if day and sub_daily:
+        warnings.warn(f"{day} responses have times known only to the day; bins shorter than a "
+                      "day put them at the day's start", stacklevel=3)
 
 
 def _drop_missing(frame: pd.DataFrame, column: str, what: str) -> pd.DataFrame:
@@ -420,13 +457,24 @@ def _calendar_bins(frame: pd.DataFrame, freq: object, tz: str):
             from exc
     if len(frame) == 0:
         raise UserError("no responses left to put in time bins")
-    first, last = local.min(), local.max()
-    if isinstance(offset, Tick):
+    if isinstance(offset, (Tick, Day)):
         edges = _clock_edges(local, offset, tz, freq)
-        utc_edges = edges.tz_convert("UTC").as_unit("ns").asi8
-        index = np.searchsorted(utc_edges, _ns(frame["_time"]), side="right") - 1
-        return frame.assign(_bin=index), _format_utc(edges[:-1]), _format_utc(edges[1:])
-    start = first.normalize() - offset
+    else:
+        edges = _period_edges(local.min(), local.max(), offset, tz, freq)
+    utc_edges = edges.tz_convert("UTC").as_unit("ns").asi8
+    index = np.searchsorted(utc_edges, _ns(frame["_time"]), side="right") - 1
+    return frame.assign(_bin=index), _format_utc(edges[:-1]), _format_utc(edges[1:])
+
+
+#: Bins of several calendar periods (``2W``, ``3MS``) count their periods from the first one that
+#: starts at or after this local time, so that a post's bin never depends on the other posts.
+PERIOD_ORIGIN = "1900-01-01"
+
+
+def _period_edges(first: pd.Timestamp, last: pd.Timestamp, offset, tz: str,
+                  freq: str) -> pd.DatetimeIndex:
+    """Edges of calendar bins (weeks, months, years: periods without a fixed width) from the
+    period holding ``first`` to the one holding ``last``, on the calendar of ``tz``."""
     try:
         n_bins = (last - first) / pd.Timedelta(offset)
     except (ValueError, TypeError):
@@ -435,21 +483,26 @@ def _calendar_bins(frame: pd.DataFrame, freq: object, tz: str):
         raise UserError(f"frequency {freq!r} makes about {int(n_bins)} bins (more than "
                         f"{MAX_BINS}); pick a wider one")
     try:
-        edges = pd.date_range(start=start, end=last + offset, freq=offset, tz=tz)
+        if offset.n == 1:  # every period: the calendar anchors them
+            edges = pd.date_range(start=first.normalize() - offset, end=last + offset,
+                                  freq=offset, tz=tz)
+        else:
+            edges = pd.date_range(start=pd.Timestamp(PERIOD_ORIGIN, tz=tz), end=last + offset,
+                                  freq=offset.base, tz=tz)[::offset.n]
     except (ValueError, TypeError) as exc:
         raise UserError(f"bad frequency {freq!r} for calendar bins: {exc}") from exc
+    if len(edges) == 0 or edges[0] > first:
+        raise UserError(f"frequency {freq!r} counts its bins from {PERIOD_ORIGIN}; the posts "
+                        f"start earlier (use one period, e.g. {offset.base.freqstr})")
     edges = edges[np.searchsorted(edges, first, side="right") - 1:]
-    edges = edges[: np.searchsorted(edges, last, side="right") + 1]
-    utc_edges = edges.tz_convert("UTC").as_unit("ns").asi8
-    index = np.searchsorted(utc_edges, _ns(frame["_time"]), side="right") - 1
-    frame = frame.assign(_bin=index)
-    return frame, _format_utc(edges[:-1]), _format_utc(edges[1:])
+    return edges[: np.searchsorted(edges, last, side="right") + 1]
 
 
-def _clock_edges(local: pd.Series, offset: Tick, tz: str, freq: str) -> pd.DatetimeIndex:
-    """Edges of bins of a fixed width (hours, minutes) on the local clock of ``tz``: the same
-    clock times every day, counted from local midnight of 1 January 1970 (6h: 00, 06, 12 and
-    18 o'clock all year), so a post's bin never depends on the other posts. Across a clock
+def _clock_edges(local: pd.Series, offset: Tick | Day, tz: str, freq: str) -> pd.DatetimeIndex:
+    """Edges of bins of a fixed width (days, hours, minutes) on the local clock of ``tz``: the
+    same clock times every day, counted from local midnight of 1 January 1970 (6h: 00, 06, 12
+    and 18 o'clock all year; 2D: every other local midnight), so a post's bin never depends on
+    the other posts. Across a clock
     change one bin is an hour shorter or longer: an edge that does not exist moves to the end
     of the gap, and one that happens twice is taken at its first occurrence."""
     wall = local.dt.tz_localize(None)
@@ -565,7 +618,7 @@ def _classes(frame: pd.DataFrame, validation: pd.DataFrame | None,
              confusion: Mapping[str, object] | None) -> list[str]:
     proba = [c[len(PROBA_PREFIX):] for c in frame.columns if c.startswith(PROBA_PREFIX)]
     if proba:
-        names = list(proba)
+        names = _order(proba)  # not the columns' order, which would steer the bootstrap draws
     else:
         names = _order(set(frame["label"].dropna().astype(str)))
         if set(names) <= set(STANCE_LABELS) and confusion is None and validation is None:
@@ -694,7 +747,13 @@ def _calibration_from_validation(validation: pd.DataFrame, labels: pd.DataFrame,
             pred, on="uid", how="inner")
         if len(frame) == 0:
             raise TableError("no validation uid has a label in the labels table", "validation")
-    frame = frame[frame["label"].notna()].reset_index(drop=True)
+    frame = _in_uid_order(frame[frame["label"].notna()])
+    if "uid" in frame.columns and frame["uid"].duplicated().any():
+        repeated = frame.loc[frame["uid"].duplicated(), "uid"]
+        raise TableError(f"the validation table has more than one gold label for "
+                         f"{repeated.nunique()} uid(s) (e.g. {repeated.iloc[0]}); give one final "
+                         "label per post ('annotate adjudicate' merges the coders' labels)",
+                         "validation")
     gold = _encode(frame["label"], classes, "validation")
     pred_frame = frame.rename(columns={"label": "_gold", "predicted": "label"})
     if "label" not in pred_frame.columns:

@@ -66,7 +66,7 @@ def test_calendar_bins_follow_the_stated_time_zone():
 
 
 def test_roots_and_context_can_be_included():
-    trend = estimate_shares(small_labels(), small_posts(), freq="7D", method="cc", n_boot=0,
+    trend = estimate_shares(small_labels(), small_posts(), freq="W", method="cc", n_boot=0,
                             include_roots=True, include_context=True, min_posts=1)
     assert trend["n_posts"].max() == 8
 
@@ -528,3 +528,87 @@ def test_sub_daily_calendar_bins_keep_local_clock_times_across_a_clock_change():
     later = posts[posts["created_at"] >= pd.Timestamp("2015-03-09T04:00Z")]  # local midnight
     merged = bins(later).merge(whole, on=["bin_start", "bin_end"], suffixes=("", "_whole"))
     assert len(merged) == len(bins(later)) and (merged["n_posts"] == merged["n_posts_whole"]).all()
+
+
+@pytest.mark.parametrize("freq", ["2D", "7D", "2W", "3MS"])
+def test_bins_of_several_days_weeks_or_months_do_not_depend_on_the_first_post(freq):
+    # Regression: under pandas 3 a Day is no longer a fixed-width Tick, so 2D bins (like 2W and
+    # 3MS) were counted from the first post's day: the same post fell into another bin when the
+    # table started a day later, and compare_shares then matched no bin of the gold table.
+    times = pd.date_range("2020-01-01T12:00Z", periods=120, freq="1D")
+    posts = pd.DataFrame({"uid": [f"g:{i}" for i in range(120)], "depth": 1,
+                          "created_at": times})
+    labels = pd.DataFrame({"uid": posts["uid"], "label": ["support", "other"] * 60})
+
+    def bins(start):
+        out = estimate_shares(labels.iloc[start:], posts, freq=freq, method="cc", n_boot=0,
+                              min_posts=1)
+        return out[out["label"] == "support"].set_index("bin_start")["n_posts"]
+
+    whole, later = bins(0), bins(1)
+    shared = whole.index.intersection(later.index)
+    assert len(shared) >= len(later) - 1  # every bin but the first is the same bin
+    assert (whole[shared[1:]] == later[shared[1:]]).all()
+    gold = estimate_shares(labels.iloc[1:], posts, freq=freq, method="cc", n_boot=0)
+    assert len(compare_shares(estimate_shares(labels, posts, freq=freq, method="cc",
+                                              n_boot=0), gold)) > 0
+
+
+def test_compare_shares_warns_when_no_bin_matches():
+    trend = estimate_shares(small_labels(), small_posts(), freq="1D", method="cc", n_boot=0)
+    shifted = trend.assign(bin_start=trend["bin_start"] + "x")
+    with pytest.warns(UserWarning, match="no bin of the estimates has a gold share"):
+        assert len(compare_shares(shifted, trend)) == 0
+
+
+@pytest.mark.parametrize("by", ["kind", "thread_id", "depth", "collection_role"])
+def test_grouping_by_a_posts_column_that_trend_reads_anyway(by):
+    # Regression: a --by column that is also one of the post columns trend reads was selected
+    # twice and pandas failed with "Grouper for 'kind' not 1-dimensional" and the like.
+    posts = small_posts().assign(kind=["post", "reply", "reply", "reply"] * 2)
+    trend = estimate_shares(small_labels(), posts, freq="1D", by=[by], method="cc", n_boot=0,
+                            include_context=True)
+    counted = trend.drop_duplicates([by, "bin_start"]).groupby(by)["n_posts"].sum()
+    responses = posts[posts["depth"] > 0]
+    assert counted.to_dict() == responses.groupby(by).size().to_dict()
+
+
+def test_validation_with_several_labels_per_uid_is_refused():
+    rng = np.random.default_rng(7)
+    rates = np.array([[0.7, 0.1, 0.2], [0.15, 0.6, 0.25], [0.15, 0.15, 0.7]])
+    posts, labels, validation, gold = generated_sample(rng, [0.3, 0.3, 0.4], rates)
+    coded = pd.DataFrame({"uid": labels["uid"], "label": np.asarray(CLASSES)[gold]})
+    second_coder = coded.assign(label="criticism")  # another coder's raw labels
+    with pytest.raises(UserError, match="more than one gold label for"):
+        estimate_shares(labels, posts, method="acc", n_boot=0,
+                        validation=pd.concat([coded, second_coder]))
+
+
+def test_times_with_and_without_a_zone_in_one_column_are_refused():
+    posts = small_posts().astype({"created_at": str})
+    posts.loc[2, "created_at"] = "2020-09-30 23:30:00"  # no zone: refused, not read as UTC
+    posts.loc[3, "created_at"] = "2020-10-01T11:00:00+02:00"
+    with pytest.raises(UserError, match="mixes times with and without a time zone"):
+        estimate_shares(small_labels(), posts, freq="1D", method="cc", n_boot=0)
+    posts.loc[2, "created_at"] = "2020-09-30T23:30:00Z"
+    assert estimate_shares(small_labels(), posts, freq="1D", method="cc",
+                           n_boot=0)["n_posts"].sum() > 0
+
+
+def test_the_same_rows_in_another_order_give_the_same_table():
+    rng = np.random.default_rng(9)
+    rates = np.array([[0.7, 0.1, 0.2], [0.15, 0.6, 0.25], [0.15, 0.15, 0.7]])
+    posts, labels, validation, _ = generated_sample(rng, [0.3, 0.2, 0.5], rates)
+    for frame in (labels, validation):
+        predicted = frame["label" if frame is labels else "predicted"]
+        for label in CLASSES:
+            frame[f"proba_{label}"] = np.where(predicted == label, 0.6, 0.2)
+    order = rng.permutation(len(labels))
+    reordered = labels.iloc[order][["uid", "label", "proba_other", "proba_criticism",
+                                    "proba_support"]]
+    for method in ("pcc", "pacc"):
+        first = estimate_shares(labels, posts, method=method, validation=validation,
+                                n_boot=100)
+        again = estimate_shares(reordered, posts.iloc[::-1], method=method, n_boot=100,
+                                validation=validation.iloc[::-1])
+        pd.testing.assert_frame_equal(first, again)
