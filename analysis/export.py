@@ -39,7 +39,7 @@ import pandas as pd
 
 from analysis import schema
 from analysis.errors import UserError
-from analysis.io import atomic_path, read_table
+from analysis.io import CSV_LINE_END, atomic_path, integer_ids_as_text, read_table
 
 #: Export formats: name -> file suffix it is written with.
 EXPORT_FORMATS = {"4cat-csv": ".csv"}
@@ -53,9 +53,9 @@ FOURCAT_EXTRA_COLUMNS = ("unix_timestamp", "parent_id", "subject", "author_id", 
                          "score", "hashtags", "text_status", "uid", "root_id", "author_handle",
                          "mentions", "urls", "collection_role")
 
-#: Line end of the CSV (RFC 4180): with it Python's CSV writer quotes every field that holds a
-#: CR or LF (with "\n" alone it leaves a lone CR unquoted, and a reader splits the record there).
-LINE_END = "\r\n"
+#: Line end of the CSV (RFC 4180), as every CSV the project writes: see
+#: :data:`analysis.io.CSV_LINE_END`.
+LINE_END = CSV_LINE_END
 
 #: Rows converted at a time when streaming a Parquet input.
 BATCH_ROWS = 50_000
@@ -118,7 +118,8 @@ def to_4cat(posts: pd.DataFrame) -> pd.DataFrame:
 
 
 def _batches(path: Path) -> Iterator[pd.DataFrame]:
-    """The posts table in batches: streamed for Parquet, whole for CSV / JSON lines."""
+    """The posts table in batches: streamed for Parquet, whole for CSV / JSON lines (whose
+    times, lists, booleans and numbers are parsed from text, as other commands read them)."""
     if path.suffix.lower() == ".parquet" and path.is_file():
         import pyarrow as pa
         import pyarrow.parquet as pq
@@ -130,11 +131,29 @@ def _batches(path: Path) -> Iterator[pd.DataFrame]:
         wanted = [c for c in parquet.schema_arrow.names if c in schema.POSTS]
         _check_posts(wanted, path)
         for batch in parquet.iter_batches(batch_size=BATCH_ROWS, columns=wanted):
-            yield batch.to_pandas(ignore_metadata=True)
+            table = integer_ids_as_text(pa.Table.from_batches([batch]))
+            yield table.to_pandas(ignore_metadata=True)
         return
     frame = read_table(path)
     _check_posts(frame.columns, path)
-    yield frame
+    try:
+        yield schema.parse_text_columns(frame, schema.POSTS)
+    except ValueError as exc:
+        raise _invalid(exc, path) from None
+
+
+def _invalid(exc: Exception, path: Path) -> UserError:
+    """The one-line error for a table whose values do not fit the posts table's types."""
+    return UserError(f"not a valid posts table: {exc}", path)
+
+
+def _to_4cat_checked(batch: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """:func:`to_4cat` of one batch; values outside the posts table's types (a naive time, a
+    platform such as 'Reddit') are a :class:`UserError` naming ``path``."""
+    try:
+        return to_4cat(batch)
+    except (TypeError, ValueError) as exc:
+        raise _invalid(exc, path) from None
 
 
 def _check_posts(columns, path: Path) -> None:
@@ -153,7 +172,9 @@ def export_posts(posts_path: str | os.PathLike, output: str | os.PathLike,
     Parameters
     ----------
     posts_path
-        A posts table, as written by ``python -m analysis ingest``.
+        A posts table, as written by ``python -m analysis ingest``. In CSV and JSON lines,
+        times are ISO 8601 with an offset and lists JSON lists (see
+        :func:`analysis.schema.parse_text_columns`).
     output
         The file to write (atomically); it may not be the input.
     format
@@ -163,6 +184,12 @@ def export_posts(posts_path: str | os.PathLike, output: str | os.PathLike,
     -------
     dict
         ``rows`` written and ``rows_without_time`` (4CAT skips rows without a timestamp).
+
+    Raises
+    ------
+    UserError
+        For a file that is not a posts table, or whose values do not fit its types (naive
+        times, a platform or kind outside the schema's, an id that may have been rounded).
     """
     if format not in EXPORT_FORMATS:
         raise UserError(f"unknown export --format {format!r}; use one of "
@@ -175,7 +202,7 @@ def export_posts(posts_path: str | os.PathLike, output: str | os.PathLike,
             open(tmp, "w", encoding="utf-8", newline="") as handle:
         header = True
         for batch in _batches(source):
-            table = to_4cat(batch)
+            table = _to_4cat_checked(batch, source)
             table.to_csv(handle, index=False, header=header, lineterminator=LINE_END)
             header = False
             counts["rows"] += len(table)

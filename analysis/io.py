@@ -10,6 +10,11 @@ Examples
 >>> write_table(pd.DataFrame({"a": [1, 2]}), out)
 >>> read_table(out)["a"].tolist()  # CSV cells are read as text: ids stay strings
 ['1', '2']
+
+Id columns (``id``, ``uid``, ``*_id``; see :func:`analysis.schema.is_id_column`) are read as
+exact text from every format: JSON-lines and Parquet numbers become their digits without passing
+through a float, so ``552783667052167168`` stays ``'552783667052167168'`` also in a column with
+nulls.
 """
 
 from __future__ import annotations
@@ -28,8 +33,14 @@ import pyarrow.parquet as pq
 
 from analysis.config import DATA_RAW
 from analysis.errors import UserError
+from analysis.schema import id_text, ids_as_text, is_id_column
 
 TABLE_SUFFIXES = (".parquet", ".csv", ".jsonl", ".ndjson")
+
+#: Line end of every CSV the project writes (RFC 4180): with it Python's CSV writer quotes every
+#: field that holds a CR or LF (with "\n" alone it leaves a lone CR unquoted, and a reader such
+#: as ``pandas.read_csv`` ends the record there, splitting one row into two).
+CSV_LINE_END = "\r\n"
 
 
 def sha256_file(path: str | os.PathLike, chunk_size: int = 1 << 20) -> str:
@@ -125,8 +136,10 @@ def write_table(frame: pd.DataFrame, path: str | os.PathLike, *,
                 overwrite_guard: Iterable[str | os.PathLike | None] = ()) -> None:
     """Write ``frame`` atomically as Parquet, CSV or JSON lines, chosen by the file's suffix.
 
-    ``overwrite_guard`` lists the run's input files (``None`` entries are skipped): writing onto
-    one of them is a :class:`UserError`, as in :func:`atomic_path`.
+    CSV lines end in :data:`CSV_LINE_END`, so every text (also one holding a lone carriage
+    return) reads back as the same rows. ``overwrite_guard`` lists the run's input files
+    (``None`` entries are skipped): writing onto one of them is a :class:`UserError`, as in
+    :func:`atomic_path`.
     """
     dest = Path(path)
     suffix = dest.suffix.lower()
@@ -138,7 +151,7 @@ def write_table(frame: pd.DataFrame, path: str | os.PathLike, *,
         if suffix == ".parquet":
             pq.write_table(arrow_table(frame), tmp)
         elif suffix == ".csv":
-            frame.to_csv(tmp, index=False, lineterminator="\n")
+            frame.to_csv(tmp, index=False, lineterminator=CSV_LINE_END)
         else:
             frame.to_json(tmp, orient="records", lines=True, date_format="iso")
 
@@ -162,7 +175,9 @@ def read_table(path: str | os.PathLike, columns: list[str] | None = None) -> pd.
     """Read a Parquet, CSV or JSON-lines table; a missing or unreadable file is a UserError.
 
     Parquet files are read without pandas' stored metadata, so pass the result through
-    :func:`analysis.schema.conform` to get the project's types back.
+    :func:`analysis.schema.conform` to get the project's types back. Id columns are exact text
+    in every format (CSV: every cell is text); a floating-point id that may have been rounded
+    is a UserError.
     """
     source = Path(path)
     if source.is_dir():
@@ -172,14 +187,16 @@ def read_table(path: str | os.PathLike, columns: list[str] | None = None) -> pd.
     suffix = source.suffix.lower()
     try:
         if suffix == ".parquet":
-            frame = pq.read_table(source, columns=columns).to_pandas(ignore_metadata=True)
+            table = integer_ids_as_text(pq.read_table(source, columns=columns))
+            frame = table.to_pandas(ignore_metadata=True)
         elif suffix == ".csv":
             frame = pd.read_csv(source, dtype=str, keep_default_na=False, na_values=[""])
         elif suffix in (".jsonl", ".ndjson"):
-            frame = pd.read_json(source, lines=True, dtype=False)
+            frame = _read_json_lines(source)
         else:
             raise UserError(f"unknown table type {suffix!r}; use one of "
                             f"{', '.join(TABLE_SUFFIXES)}", source)
+        frame = ids_as_text(frame)
     except UserError:
         raise
     except (ValueError, OSError, pa.ArrowException, UnicodeDecodeError) as exc:
@@ -190,6 +207,36 @@ def read_table(path: str | os.PathLike, columns: list[str] | None = None) -> pd.
             raise UserError(f"missing column(s) {', '.join(missing)}", source)
         frame = frame[columns]
     return frame
+
+
+def integer_ids_as_text(table: pa.Table) -> pa.Table:
+    """``table`` with its integer id columns (:func:`analysis.schema.is_id_column`) cast to
+    strings in Arrow, exactly: pandas would turn an integer column with nulls into floats."""
+    for index, field in enumerate(table.schema):
+        if is_id_column(field.name) and pa.types.is_integer(field.type):
+            table = table.set_column(index, field.name, table.column(index).cast(pa.string()))
+    return table
+
+
+def _read_json_lines(source: Path) -> pd.DataFrame:
+    """A JSON-lines table, one object per line; numbers in id columns are turned into text
+    before pandas sees them (it would turn integers beside nulls into floats)."""
+    records = []
+    with open(source, encoding="utf-8-sig", newline="\n") as handle:  # a CR in a text is no end
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line, strict=False)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"line {number} is not JSON ({exc.msg})") from None
+            if not isinstance(record, dict):
+                raise ValueError(f"line {number} is not a JSON object")
+            for name, value in record.items():
+                if is_id_column(name) and not isinstance(value, str):
+                    record[name] = id_text(value, name)
+            records.append(record)
+    return pd.DataFrame.from_records(records) if records else pd.DataFrame()
 
 
 def write_json(obj: Mapping | list, path: str | os.PathLike, *,

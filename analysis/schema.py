@@ -2,7 +2,9 @@
 
 The tables are described as data (module-level constants); :func:`conform` turns any DataFrame that
 has a subset of a table's columns into one with exactly those columns, in order, with the stated
-types, and missing values as nulls.
+types, and missing values as nulls. Id columns (:func:`is_id_column`: ``id``, ``uid``,
+``*_id``) are exact text: a number is written as its digits, and a floating-point id that may
+have been rounded is refused rather than written as ``5.527836670521672e+17``.
 
 Examples
 --------
@@ -18,6 +20,8 @@ from __future__ import annotations
 
 import ast
 import io
+import math
+import numbers
 import tokenize
 from collections.abc import Mapping
 
@@ -116,6 +120,86 @@ TREND: dict[str, object] = {
 #: One line of a rejects file (JSON lines).
 REJECT_FIELDS = ("file", "line", "reason", "snippet")
 
+#: Whole numbers below this are exact in a 64-bit float; an id read as a float at or above it
+#: may have been rounded (2**53, the float's 53-bit significand).
+EXACT_FLOAT_LIMIT = 2 ** 53
+
+
+def is_id_column(name: object) -> bool:
+    """Whether a column holds ids, kept as exact text in every table: ``id``, ``uid`` and any
+    column whose name ends in ``_id`` (``parent_id``, ``root_id``, ``thread_id``,
+    ``author_id``, ``conversation_id``, ...).
+
+    Examples
+    --------
+    >>> [is_id_column(c) for c in ("id", "uid", "parent_id", "text", "depth")]
+    [True, True, True, False, False]
+    """
+    return isinstance(name, str) and (name in ("id", "uid") or name.endswith("_id"))
+
+
+def id_text(value: object, name: str) -> str | None:
+    """One id as exact text: strings as they are, whole numbers as digits, nulls as ``None``.
+
+    Raises
+    ------
+    ValueError
+        For a floating-point id at or above :data:`EXACT_FLOAT_LIMIT`, which may have been
+        rounded on its way into a float (``552783667052167168`` comes back as
+        ``552783667052167200``): the message names the column and says to keep ids as text.
+
+    Examples
+    --------
+    >>> id_text(552783667052167168, "id"), id_text(100.0, "parent_id"), id_text(None, "id")
+    ('552783667052167168', '100', None)
+    """
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        return str(int(value))
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        number = float(value)
+        if math.isnan(number):
+            return None
+        if not number.is_integer():
+            return repr(number)
+        if abs(number) >= EXACT_FLOAT_LIMIT:
+            raise ValueError(f"column {name!r} holds the id {number!r} as a floating-point "
+                             "number, which may have rounded it; write ids as text (or as "
+                             "integers without nulls) and read the table again")
+        return str(int(number))
+    return str(value)
+
+
+def id_texts(column: pd.Series) -> pd.Series:
+    """A column of ids as exact text (object values: ``str`` or ``None``); see :func:`id_text`.
+
+    Raises
+    ------
+    ValueError
+        For a floating-point id that may have been rounded.
+    """
+    if pd.api.types.infer_dtype(column, skipna=True) in ("string", "empty"):
+        return column.astype("object").where(column.notna(), None)
+    name = str(column.name)
+    return pd.Series([id_text(v, name) for v in column.astype("object")], index=column.index,
+                     dtype="object")
+
+
+def ids_as_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with every id column (:func:`is_id_column`) as exact text; a new frame when
+    any changes. Raises ``ValueError`` as :func:`id_text` does."""
+    names = [c for c in frame.columns if is_id_column(c)
+             and pd.api.types.infer_dtype(frame[c], skipna=True) not in ("string", "empty")]
+    if not names:
+        return frame
+    out = frame.copy()
+    for name in names:
+        out[name] = id_texts(out[name])
+    return out
+
 
 def proba_column(label: str) -> str:
     """Name of the probability column for ``label`` in a labels table."""
@@ -184,15 +268,22 @@ def _cast(column: pd.Series, dtype: object) -> pd.Series:
         return pd.Series(
             pd.array([_as_list(v) for v in column], dtype=STRING_LIST), index=column.index
         )
+    if dtype == STRING and is_id_column(column.name):
+        return id_texts(column).astype(dtype)  # never through float: 5.527836670521672e+17
     return column.astype(dtype)
 
 
+def _is_null(value: object) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and value != value)
+
+
 def _as_list(value: object) -> list[str] | None:
-    if value is None or value is pd.NA:
+    """A list cell as a list of strings: a plain string is one item; null items are dropped."""
+    if _is_null(value):
         return None
-    if isinstance(value, float) and value != value:  # NaN
-        return None
-    return [str(v) for v in value]  # type: ignore[union-attr]
+    if isinstance(value, str):
+        return [value]
+    return [str(v) for v in value if not _is_null(v)]  # type: ignore[union-attr]
 
 
 def parse_text_columns(frame: pd.DataFrame, table: Mapping[str, object]) -> pd.DataFrame:
@@ -228,7 +319,7 @@ def parse_text_columns(frame: pd.DataFrame, table: Mapping[str, object]) -> pd.D
                 out[name] = pd.to_datetime(values, format="ISO8601", utc=True)
             except (ValueError, TypeError) as exc:
                 raise ValueError(f"column {name!r} holds a value that is not a time with an "
-                                 f"offset: {exc}") from None
+                                 f"offset: {_first_line(exc)}") from None
         elif dtype == STRING_LIST:
             out[name] = [_text_list(v, name) for v in values]
         elif str(dtype) == "boolean":
@@ -240,8 +331,14 @@ def parse_text_columns(frame: pd.DataFrame, table: Mapping[str, object]) -> pd.D
                 out[name] = pd.to_numeric(values.astype("object").where(values.notna(), None))
             except (ValueError, TypeError) as exc:
                 raise ValueError(f"column {name!r} holds a value that is not a number: "
-                                 f"{exc}") from None
+                                 f"{_first_line(exc)}") from None
     return out
+
+
+def _first_line(exc: BaseException) -> str:
+    """The first line of an error's message, without pandas' "You might want to try:"."""
+    lines = str(exc).strip().splitlines()
+    return lines[0].removesuffix(" You might want to try:") if lines else type(exc).__name__
 
 
 #: Words ``write_table`` (and spreadsheets) write for true and false.

@@ -195,3 +195,80 @@ def test_real_twarc2_table_reads_back_with_its_trees_and_roles(tmp_path):
             left = [list(v) or None if v is not None else None for v in left]
             right = [list(v) or None if v is not None else None for v in right]
         assert left == right, column
+
+
+# --- fixer-io: CSV / JSON-lines inputs, and values outside the schema, without tracebacks -------
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl"])
+def test_export_reads_csv_and_json_lines_posts_tables_as_parquet(tmp_path, suffix):
+    """Regression: CSV / JSON-lines posts tables (which --help lists) crashed with "TypeError:
+    column 'created_at' must hold tz-aware times, not str"."""
+    from analysis.io import write_table
+
+    posts = generated_posts()
+    write_table(posts, tmp_path / "posts.parquet")
+    write_table(posts, tmp_path / f"posts{suffix}")
+    export.export_posts(tmp_path / "posts.parquet", tmp_path / "from_parquet.csv")
+    counts = export.export_posts(tmp_path / f"posts{suffix}", tmp_path / "from_text.csv")
+    assert counts == {"rows": 4, "rows_without_time": 0}
+    assert (tmp_path / "from_text.csv").read_bytes() == \
+        (tmp_path / "from_parquet.csv").read_bytes()
+
+
+@pytest.mark.parametrize("case", ["naive_times", "platform_in_capitals"])
+def test_export_of_values_outside_the_schema_is_one_line_error(tmp_path, capsys, case):
+    """Regression: naive times in Parquet and platform 'Reddit' ended in tracebacks."""
+    posts = generated_posts().astype({"platform": "object"})
+    if case == "naive_times":
+        posts["created_at"] = posts["created_at"].dt.tz_localize(None)
+        source = tmp_path / "generated.parquet"
+        posts.to_parquet(source)
+    else:
+        posts.loc[0, "platform"] = "Reddit"
+        posts["created_at"] = posts["created_at"].map(lambda t: t.isoformat())
+        source = tmp_path / "generated.csv"
+        posts.drop(columns=["hashtags", "mentions", "urls"]).to_csv(source, index=False)
+    target = tmp_path / "out.csv"
+    with pytest.raises(UserError, match="not a valid posts table"):
+        export.export_posts(source, target)
+    assert main(["export", str(source), "-o", str(target)]) == EXIT_USER_ERROR
+    errors = capsys.readouterr().err.strip().splitlines()
+    assert len(errors) == 1 and errors[0].startswith(f"error: {source}")
+    assert ("tz-aware" if case == "naive_times" else "'Reddit'") in errors[0]
+    assert not target.exists()
+
+
+def test_export_joins_list_items_without_null_items():
+    """Regression: a null item in a list was exported as the text 'None' ('alice,None')."""
+    posts = generated_posts()
+    posts["mentions"] = pd.Series([["alice", None], None, None, None], dtype="object")
+    assert export.to_4cat(posts).loc[0, "mentions"] == "alice"
+
+
+def test_export_of_integer_ids_with_nulls_in_parquet_keeps_every_digit(tmp_path):
+    """Integer ids beside a null came out of a Parquet batch as floats: the real root id
+    552783667052167168 was written as 5.527836670521672e+17."""
+    import json
+    from pathlib import Path
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    thread = (Path(__file__).parent / "data" / "rumoureval" / "rumoureval-2019-training-data" /
+              "twitter-english" / "charliehebdo" / "552783667052167168")
+    tweets = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(thread.glob("*/*.json"))]
+    source = tmp_path / "generated.parquet"
+    pq.write_table(pa.table({
+        "platform": ["twitter"] * len(tweets),
+        "id": pa.array([t["id"] for t in tweets], pa.int64()),
+        "parent_id": pa.array([t["in_reply_to_status_id"] for t in tweets], pa.int64()),
+        "created_at": pa.array([pd.Timestamp("2015-01-07 12:00", tz="UTC")] * len(tweets),
+                               pa.timestamp("us", tz="UTC")),
+    }), source)
+    export.export_posts(source, tmp_path / "out.csv")
+    with (tmp_path / "out.csv").open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [r["id"] for r in rows] == [str(t["id"]) for t in tweets]
+    assert [r["parent_id"] for r in rows] == [str(t["in_reply_to_status_id"] or "")
+                                              for t in tweets]

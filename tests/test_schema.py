@@ -69,3 +69,37 @@ def test_posts_parquet_is_readable_by_plain_pandas(tmp_path):
     back = pd.read_parquet(tmp_path / "posts.parquet")
     assert list(back.loc[0, "hashtags"]) == ["a", "b"]
     assert back["depth"].dtype == "Int16" and back.loc[0, "uid"] == "twitter:1"
+
+
+# --- fixer-io: ids never pass through float; list cells from strings and with nulls -------------
+
+
+def _values(column: pd.Series) -> list:
+    return column.astype("object").where(column.notna(), None).tolist()
+
+
+def test_conform_writes_numeric_ids_as_their_digits():
+    """Regression: a float parent_id column (ids beside a null) became '5.527836670521672e+17'
+    and '100.0'; int64 ids must come out exact."""
+    frame = pd.DataFrame({"id": pd.array([552785374507175936, 101], dtype="int64"),
+                          "parent_id": [float("nan"), 100.0],
+                          "root_id": pd.array([552783667052167168, None], dtype="Int64")})
+    out = schema.conform(frame, schema.POSTS)
+    assert _values(out["id"]) == ["552785374507175936", "101"]
+    assert _values(out["parent_id"]) == [None, "100"]
+    assert _values(out["root_id"]) == ["552783667052167168", None]
+
+
+def test_conform_refuses_a_float_id_that_may_have_been_rounded():
+    frame = pd.DataFrame({"id": ["1"], "parent_id": [552783667052167168.0]})
+    with pytest.raises(ValueError, match="'parent_id'.*floating-point"):
+        schema.conform(frame, schema.POSTS)
+
+
+def test_a_string_in_a_list_column_is_one_item_and_null_items_are_dropped():
+    """Regression: 'brexit,eu' became ['b', 'r', 'e', ...] and [alice, None] ['alice', 'None']."""
+    frame = pd.DataFrame({"hashtags": ["brexit,eu", None],
+                          "mentions": [["alice", None], [float("nan")]]})
+    out = schema.conform(frame, schema.POSTS)
+    assert [list(v) for v in out["hashtags"].dropna()] == [["brexit,eu"]]
+    assert [list(v) for v in out["mentions"]] == [["alice"], []]

@@ -375,3 +375,51 @@ def test_epoch_seconds_as_floats_keep_microseconds_without_float_noise(tmp_path)
     assert times == [pd.Timestamp("2023-11-14 22:13:20.123456", tz="UTC"),
                      pd.Timestamp("2023-11-15 22:13:20.654321", tz="UTC")]
     assert [t.nanosecond for t in times] == [0, 0]
+
+
+# --- fixer-io: ids pandas wrote as floats ("100.0") give the same reply tree in every format -----
+
+
+def _float_id_files(tmp_path) -> dict[str, object]:
+    """Generated: ids 100-102 where parent_id has a null, so pandas holds it as floats."""
+    frame = pd.DataFrame({"id": [100, 101, 102], "parent_id": [float("nan"), 100, 101],
+                          "created_at": ["2020-09-30T10:00:00Z"] * 3, "text": ["a", "b", "c"]})
+    paths = {"csv": tmp_path / "generated.csv", "jsonl": tmp_path / "generated.jsonl",
+             "parquet": tmp_path / "generated.parquet"}
+    frame.to_csv(paths["csv"], index=False)
+    frame.to_json(paths["jsonl"], orient="records", lines=True)
+    frame.to_parquet(paths["parquet"])
+    return paths
+
+
+def test_float_rendered_ids_in_csv_read_as_in_json_lines_and_parquet(tmp_path):
+    """Regression: CSV gave parent_id '100.0' (a broken reply tree), the others '100'."""
+    paths = _float_id_files(tmp_path)
+    assert "101,100.0," in paths["csv"].read_text()
+    for kind, path in paths.items():
+        rows, rejects = _split(table.read(path, LoadOptions()))
+        assert rejects == [], kind
+        assert [(r["id"], r["parent_id"]) for r in rows] == \
+            [("100", None), ("101", "100"), ("102", "101")], kind
+        assert [r["kind"] for r in rows] == ["post", "reply", "reply"], kind
+
+
+def test_an_id_like_100_0_among_other_ids_stays_as_written(tmp_path):
+    path = tmp_path / "generated.csv"
+    path.write_text("id,parent_id,created_at\n100.0,,2020-09-30T10:00:00Z\n"
+                    "a7,100.0,2020-09-30T10:00:00Z\nb2,a7,2020-09-30T10:00:00Z\n")
+    rows, rejects = _split(table.read(path, LoadOptions()))
+    assert rejects == []
+    assert [(r["id"], r["parent_id"]) for r in rows] == \
+        [("100.0", None), ("a7", "100.0"), ("b2", "a7")]
+
+
+def test_a_float_id_that_may_have_been_rounded_is_rejected(tmp_path):
+    path = tmp_path / "generated.jsonl"
+    path.write_text('{"id": 1, "parent_id": 552783667052167168.0, "created_at": '
+                    '"2020-09-30T10:00:00Z"}\n{"id": 2, "parent_id": 1.0, "created_at": '
+                    '"2020-09-30T10:00:00Z"}\n')
+    rows, rejects = _split(table.read(path, LoadOptions()))
+    assert [r["parent_id"] for r in rows] == ["1"]
+    assert len(rejects) == 1 and rejects[0].reason.startswith("bad id:")
+    assert "floating-point" in rejects[0].reason

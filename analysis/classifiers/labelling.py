@@ -19,7 +19,8 @@ import pandas as pd
 
 from analysis.classifiers.datasets import X_COLUMNS
 from analysis.classifiers.linear import labels_from_proba, proba_and_weights
-from analysis.schema import LABELS, STANCE_LABELS, STANCE_TASK, conform, proba_column
+from analysis.errors import UserError
+from analysis.schema import LABELS, STANCE_LABELS, STANCE_TASK, conform, id_texts, proba_column
 
 #: Rows per batch of :func:`label_posts`.
 BATCH_SIZE = 20_000
@@ -35,14 +36,15 @@ def labels_table(uids: Sequence, proba: np.ndarray, classes: Sequence[str], *,
     """The labels table: schema columns, with one ``proba_<label>`` column per class after
     ``label``. ``label`` is ``labels`` when given, else the class with the largest
     ``proba * weights`` (``weights``: the model's decision weights, one row for all rows or one
-    per row; default none)."""
+    per row; default none). A null uid stays null (never the text ``"<NA>"``); :func:`label_posts`
+    refuses a table with null uids."""
     proba = np.asarray(proba, dtype=float)
     classes = [str(c) for c in classes]
     if labels is None:
         labels = labels_from_proba(proba, classes, weights) if len(proba) \
             else np.array([], dtype=object)
     frame = pd.DataFrame({
-        "uid": pd.array([str(u) for u in uids], dtype="string"),
+        "uid": pd.array([None if pd.isna(u) else str(u) for u in uids], dtype="string"),
         "task": task,
         "label": np.asarray(list(labels), dtype=object),
         "labeler_type": labeler_type,
@@ -88,14 +90,14 @@ def posts_frame(posts: pd.DataFrame, *, target: str | None = None, text_col: str
             texts = full_text(posts)
             frame["text"] = pd.array([t if isinstance(t, str) else None for t in texts],
                                      dtype="string")
-        key = posts["platform"].astype(str) + ":" + posts["id"].astype(str)
-        text_of = dict(zip(key, texts, strict=True))
+        platforms = posts["platform"].astype(str).tolist()
+        keys = zip(platforms, _ids(posts, "id", source), strict=True)
+        text_of = dict(zip(keys, texts, strict=True))
 
         def lookup(column: str) -> list[object]:
-            ids = posts[column].astype("object")
             out = []
-            for platform, ident in zip(posts["platform"].astype(str), ids, strict=True):
-                value = text_of.get(f"{platform}:{ident}") if isinstance(ident, str) else None
+            for platform, ident in zip(platforms, _ids(posts, column, source), strict=True):
+                value = text_of.get((platform, ident)) if ident is not None else None
                 out.append(value if isinstance(value, str) else None)
             return out
 
@@ -109,6 +111,26 @@ def posts_frame(posts: pd.DataFrame, *, target: str | None = None, text_col: str
         if context_col is None:
             frame["context"] = pd.array(lookup("parent_id"), dtype="string")
     return frame
+
+
+def _ids(posts: pd.DataFrame, column: str, source: object) -> list[str | None]:
+    """An id column as exact text, so that numeric and text ids of one post match; an id that
+    may have been rounded in a float is a :class:`UserError`."""
+    try:
+        return id_texts(posts[column]).tolist()
+    except ValueError as exc:
+        raise UserError(str(exc), source) from None
+
+
+def _check_uids(posts: pd.DataFrame, source: object) -> None:
+    """A :class:`UserError` when a ``uid`` column has nulls (its labels would join to no post);
+    a table without the column is labelled by its ``id`` or row number instead."""
+    if "uid" not in posts.columns:
+        return
+    missing = int(posts["uid"].isna().sum())
+    if missing:
+        raise UserError(f"{missing} of {len(posts)} rows have no uid; fill them in, or drop the "
+                        "uid column to label rows by their id or row number", source)
 
 
 def _non_english(posts: pd.DataFrame) -> np.ndarray:
@@ -133,7 +155,8 @@ def label_posts(posts: pd.DataFrame, model: object | str = "default", *,
     Parameters
     ----------
     posts
-        A posts table, or any table with ``text_col`` (and ``uid``; else the row number is used).
+        A posts table, or any table with ``text_col`` (and ``uid``; without that column the
+        ``id`` or the row number is used; a ``uid`` column with nulls is a UserError).
     model
         ``"default"``, ``"vader"``, a ``.skops`` path, or a fitted estimator.
     target
@@ -150,6 +173,7 @@ def label_posts(posts: pd.DataFrame, model: object | str = "default", *,
     """
     from analysis.classifiers import get_model
 
+    _check_uids(posts, source)
     fitted = get_model(model) if isinstance(model, str) else model
     classes = [str(c) for c in fitted.classes_]
     frame = posts_frame(posts, target=target, text_col=text_col, target_col=target_col,

@@ -18,6 +18,12 @@ Rules:
 - ``kind``: a ``kind`` column, else ``reply`` when there is a parent and ``post`` otherwise.
 - Counts that are not whole numbers become null; ``hashtags`` / ``mentions`` / ``urls`` may be
   lists or strings separated by commas or spaces (a leading ``#`` / ``@`` is dropped).
+- Ids (``id``, ``thread_id``, ``parent_id``) are text. A whole-number float (JSON lines,
+  Parquet) is its digits (``100.0`` -> ``100``); one of 2**53 or more may have been rounded, so
+  its record is rejected. In CSV, a column of ids that pandas wrote as floats (ids beside nulls
+  come out as ``100.0``) is read the same way, but only when *every* non-empty value of that
+  column in the file is ``<digits>.0``: ``100.0`` beside ``abc`` stays ``100.0``. Deciding this
+  reads the id columns once before the records, stopping at the first value of another form.
 - JSON lines may also be one JSON array of records (``[{...}, {...}]``), read element by element.
 - CSV: comma, semicolon, tab or pipe separated (guessed from the header line), read record by
   record (the ``csv`` module over a decompressing stream); Parquet batch by batch; JSON lines line
@@ -73,6 +79,7 @@ from analysis.schema import (
     POSTS,
     TEXT_STATUSES,
     TIME_PRECISIONS,
+    id_text,
 )
 
 FORMATS = ("csv", "jsonl", "parquet")
@@ -86,6 +93,8 @@ MAPPABLE = ("platform", "id", "kind", "thread_id", "parent_id", "created_at",
             "text_status", "lang", "like_count", "reply_count", "share_count", "quote_count",
             "score", "hashtags", "mentions", "urls", "collection_role")
 
+#: Fields holding ids of posts (what reply trees are built from).
+ID_FIELDS = ("id", "thread_id", "parent_id")
 #: Text fields taken as strings.
 STRING_FIELDS = ("thread_id", "parent_id", "author_id", "author_handle", "text", "title", "lang")
 COUNT_FIELDS = ("like_count", "reply_count", "share_count", "quote_count", "score")
@@ -107,6 +116,8 @@ _COMPRESSION = (".gz", ".bz2", ".xz", ".zst")
 _DATE_ONLY = re.compile(r"^\s*\d{4}-\d\d-\d\d\s*$")
 _SURROGATE = re.compile("[\udc80-\udcff]")
 _LIST_SPLIT = re.compile(r"[,\s]+")
+#: How pandas writes a whole-number float to CSV (an integer id column with nulls).
+_FLOAT_RENDERING = re.compile(r"\d+\.0")
 
 
 def _suffix(path: Path) -> str:
@@ -233,7 +244,10 @@ def _as_id(value: object, field: str) -> str | None:
     if isinstance(value, bool):
         raise ValueError(f"bad id: {field} {value!r} is not an id")
     if isinstance(value, float) and value.is_integer():
-        return str(int(value))
+        try:
+            return id_text(value, field)
+        except ValueError as exc:  # 2**53 or more: it may have been rounded
+            raise ValueError(f"bad id: {exc}") from None
     if isinstance(value, str | int):
         return str(value).strip()
     raise ValueError(f"bad id: {field} {value!r} is not an id")
@@ -486,17 +500,56 @@ def iter_csv(path: Path, *, delimiter: str | None = None
         yield Reject(name, None, f"truncated or corrupt compressed file: {exc}", "")
 
 
+def float_id_columns(path: Path, columns: Mapping[str, str]) -> set[str]:
+    """The CSV columns of :data:`ID_FIELDS` that pandas wrote as floats: every non-empty value is
+    ``<digits>.0`` (and there is at least one). Reads until each column has shown another form.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> path = Path(tempfile.mkdtemp()) / "generated.csv"
+    >>> _ = path.write_text("id,parent_id,thread_id\\n100,,x\\n101,100.0,100.0\\n")
+    >>> sorted(float_id_columns(path, {"id": "id", "parent_id": "parent_id",
+    ...                                "thread_id": "thread_id"}))
+    ['parent_id']
+    """
+    candidates = {columns[f] for f in ID_FIELDS if f in columns}
+    seen: set[str] = set()
+    for item in iter_csv(path):
+        if not candidates:
+            break
+        if isinstance(item, list):
+            candidates &= set(item)
+            continue
+        if isinstance(item, Reject):
+            continue
+        for column in list(candidates):
+            value = item[1][column].strip()
+            if not value:
+                continue
+            if _FLOAT_RENDERING.fullmatch(value):
+                seen.add(column)
+            else:
+                candidates.discard(column)
+    return candidates & seen
+
+
 def _read_csv(path: Path, options: LoadOptions) -> Iterator[dict | Reject]:
     name = str(path)
     columns = None
+    floats: set[str] = set()
     for item in iter_csv(path):
         if isinstance(item, Reject):
             yield item
             continue
         if isinstance(item, list):
             columns = resolve_columns(item, options.field_map, path)
+            floats = float_id_columns(path, columns)
             continue
         number, record = item
+        for column in floats:
+            if record[column].strip():
+                record[column] = float(record[column])  # as JSON lines and Parquet hold it
         yield from _mapped(record, columns, options, "csv", name, number)
 
 
