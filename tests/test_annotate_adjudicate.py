@@ -162,3 +162,23 @@ def test_allowed_labels_differing_only_in_case_are_refused():
         adjudicate(coded, resolutions, allowed=["Pro", "pro", "anti"])
     with pytest.raises(UserError, match="distinct"):
         adjudicate(gold([("1", "A", "Pro"), ("1", "B", "pro")]), resolutions)
+
+
+def test_attach_texts_gives_what_label_reads_for_a_reddit_title_only_submission():
+    """Regression: ``adjudicate --posts`` wrote a null target for the comments of a submission
+    with a title and no body, so ``evaluate final.parquet`` did not score what ``label`` saw
+    (title + body). Generated Reddit-like posts."""
+    from analysis.classifiers.labelling import posts_frame
+
+    posts = pd.DataFrame({"uid": ["reddit:s1", "reddit:c1", "reddit:c2"], "platform": "reddit",
+                          "id": ["s1", "c1", "c2"], "parent_id": [None, "s1", "c1"],
+                          "root_id": "s1", "thread_id": "s1", "depth": [0, 1, 2],
+                          "title": ["Generated claim in the title", None, None],
+                          "text": [None, "Generated comment", "Generated reply"]})
+    final = adjudicate(gold([("reddit:c1", "A", "support"), ("reddit:c2", "A", "other")]))
+    out = attach_texts(final, posts)
+    assert out["target"].fillna("<null>").tolist() == ["Generated claim in the title"] * 2
+    evaluated = posts_frame(out)
+    labelled = posts_frame(posts).set_index(posts["uid"]).loc[out["uid"]]
+    for column in ("text", "target", "context"):
+        assert evaluated[column].tolist() == labelled[column].tolist()

@@ -6,6 +6,8 @@ by hand from how the data was generated.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -311,3 +313,123 @@ def test_empty_final_labels_count_as_posts_not_coded():
     blank = gold.assign(label=pd.array([pd.NA, " "] + [pd.NA] * 3, dtype="string"))
     with pytest.raises(UserError, match="all 5 final label"):
         estimate_label_shares(blank, units)
+
+
+def generated_twarc_like_posts() -> pd.DataFrame:
+    """Generated tweets as twarc2 pages give them: a root, replies, a quoted tweet brought along
+    as context, retweets (reposts, here with a parent so that only ``kind`` tells them apart),
+    a deleted reply and a Reddit-like root whose words are all in its title."""
+    rows = [{"uid": "gen:root", "id": "root", "parent_id": None, "root_id": "root", "depth": 0,
+             "kind": "post", "collection_role": "matched", "text": "generated root"}]
+    for i in range(6):
+        rows.append({"uid": f"gen:{i}", "id": str(i), "parent_id": "root", "root_id": "root",
+                     "depth": 1, "kind": "reply", "collection_role": "matched",
+                     "text": f"generated reply {i}"})
+    rows.append({"uid": "gen:ctx", "id": "ctx", "parent_id": "root", "root_id": "root",
+                 "depth": 1, "kind": "reply", "collection_role": "context",
+                 "text": "generated quoted reply"})
+    for i in range(3):
+        rows.append({"uid": f"gen:rt{i}", "id": f"rt{i}", "parent_id": "root", "root_id": "root",
+                     "depth": 1, "kind": "repost", "collection_role": "matched",
+                     "text": "RT generated root"})
+    rows.append({"uid": "gen:del", "id": "del", "parent_id": "root", "root_id": "root",
+                 "depth": 1, "kind": "reply", "collection_role": "matched", "text": None,
+                 "text_status": "deleted"})
+    rows.append({"uid": "gen:sub", "id": "sub", "parent_id": None, "root_id": "sub", "depth": 0,
+                 "kind": "post", "collection_role": "matched", "text": None,
+                 "title": "generated submission title"})
+    posts = pd.DataFrame(rows)
+    posts["text_status"] = posts["text_status"].fillna("ok")
+    posts["thread_id"] = posts["root_id"]
+    posts["created_at"] = pd.date_range("2020-01-01", periods=len(posts), freq="h", tz="UTC")
+    return posts
+
+
+def test_eligible_posts_are_the_responses_that_trend_counts():
+    """Regression: context rows and reposts, which trend leaves out, were drawn for coding (17
+    of 80 and 38 of 80 in a twarc2 sample), so the estimate weighted back to another population."""
+    from analysis import responses
+
+    posts = generated_twarc_like_posts()
+    replies = [f"gen:{i}" for i in range(6)]
+    assert eligible_posts(posts)["uid"].tolist() == replies
+    assert eligible_posts(posts)["uid"].tolist() == responses.responses(posts)["uid"].tolist()
+    sample = draw_sample(posts, 20, stratify_by=("thread",), random_state=0)
+    assert sorted(sample.units["uid"]) == replies
+    assert int(sample.strata["population"].sum()) == 6
+    # Roots on request; a root with only a title has words to code (title + body, as labelled).
+    with_roots = eligible_posts(posts, include_roots=True)["uid"].tolist()
+    assert with_roots == ["gen:root", *replies, "gen:sub"]
+    assert eligible_posts(posts, exclude=["gen:0"])["uid"].tolist() == replies[1:]
+
+
+def test_strata_with_one_coded_post_are_collapsed_for_the_variance():
+    """Regression: a stratum with one coded post added no variance, so 50 strata of one post
+    gave SE 0 and a zero-width interval in every run (coverage 0.000). Simulation on generated
+    labels (a share of support rising over time; 50 time strata of 20 posts, one post drawn at
+    random in each): the collapsed stratum variance must cover the true share in most runs and
+    never be 0."""
+    n_strata, per_stratum, runs = 50, 20, 200
+    rng = np.random.default_rng(5)
+    n_posts = n_strata * per_stratum
+    support = rng.random(n_posts) < np.linspace(0.05, 0.6, n_posts)  # rising over time
+    truth = support.mean()
+    strata = [f"time={k:02d}" for k in range(n_strata)]
+    covered, ses = 0, []
+    for _run in range(runs):
+        drawn = np.arange(n_strata) * per_stratum + rng.integers(per_stratum, size=n_strata)
+        units = pd.DataFrame({"uid": [f"gen:{i}" for i in drawn], "stratum": strata,
+                              "stratum_size": per_stratum})
+        gold = pd.DataFrame({"uid": units["uid"],
+                             "label": np.where(support[drawn], "support", "other")})
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            shares = estimate_label_shares(gold, units, labels=["support", "other"])
+        row = shares.set_index("label").loc["support"]
+        covered += row["ci_low"] <= truth <= row["ci_high"]
+        ses.append(row["se"])
+    assert min(ses) > 0
+    assert covered / runs >= 0.85, covered / runs
+    with pytest.warns(UserWarning, match="50 stratum/strata have a single coded post"):
+        shares = estimate_label_shares(gold, units)
+    assert set(shares["strata_collapsed"]) == {n_strata}
+
+
+def test_collapsed_strata_pair_neighbours_and_leave_larger_strata_alone():
+    """Worked by hand: strata a (2 coded) and b (3 coded) keep the stratified variance; the
+    single-post strata c, d, e are collapsed together (an odd number: one group of three)."""
+    units = pd.DataFrame({"uid": [f"u{i}" for i in range(8)],
+                          "stratum": ["a", "a", "b", "b", "b", "c", "d", "e"],
+                          "stratum_size": [10, 10, 30, 30, 30, 20, 20, 20]})
+    gold = pd.DataFrame({"uid": units["uid"],
+                         "label": ["support", "other", "support", "support", "other",
+                                   "support", "other", "other"]})
+    with pytest.warns(UserWarning, match="3 stratum/strata have a single coded post"):
+        row = estimate_label_shares(gold, units).set_index("label").loc["support"]
+    w = {"a": 0.1, "b": 0.3, "c": 0.2, "d": 0.2, "e": 0.2}
+    share = {"a": 0.5, "b": 2 / 3, "c": 1.0, "d": 0.0, "e": 0.0}
+    variance = (w["a"] ** 2 * (1 - 2 / 10) * 0.25 / 1
+                + w["b"] ** 2 * (1 - 3 / 30) * (2 / 3) * (1 / 3) / 2)
+    t = np.array([w[s] * share[s] for s in "cde"])
+    variance += 3 / 2 * ((t - t.mean()) ** 2).sum()
+    assert row["estimate"] == pytest.approx(sum(w[s] * share[s] for s in w))
+    assert row["se"] == pytest.approx(np.sqrt(variance))
+    assert row["strata_collapsed"] == 3
+    # One single-post stratum goes with the stratum before it; none: nothing changes.
+    with pytest.warns(UserWarning, match=r"1 stratum/strata .*\(2 strata in all"):
+        one = estimate_label_shares(gold.iloc[:6], units.iloc[:6])
+    assert set(one["strata_collapsed"]) == {2}
+    two = estimate_label_shares(gold.iloc[:5], units.iloc[:5]).set_index("label")
+    w2 = {"a": 0.25, "b": 0.75}
+    expected = (w2["a"] ** 2 * 0.8 * 0.25 + w2["b"] ** 2 * 0.9 * (2 / 9) / 2)
+    assert two.loc["support", "se"] == pytest.approx(np.sqrt(expected))
+    assert set(two["strata_collapsed"]) == {0}
+
+
+def test_one_stratum_with_one_coded_post_has_no_standard_error():
+    units = pd.DataFrame({"uid": ["u0"], "stratum": ["all"], "stratum_size": [50]})
+    gold = pd.DataFrame({"uid": ["u0"], "label": ["support"]})
+    with pytest.warns(UserWarning, match="cannot be estimated"):
+        row = estimate_label_shares(gold, units).iloc[0]
+    assert row["estimate"] == 1.0
+    assert np.isnan(row["se"]) and np.isnan(row["ci_low"]) and np.isnan(row["ci_high"])

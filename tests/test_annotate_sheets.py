@@ -286,3 +286,44 @@ def test_texts_that_start_like_formulas_are_written_as_text(tmp_path):
     book = openpyxl.load_workbook(folder / "sheet-A.xlsx")
     cells = [cell for row in book["coding"].iter_rows(min_row=2) for cell in row]
     assert not any(cell.data_type == "f" for cell in cells)
+
+
+def generated_reddit_posts() -> pd.DataFrame:
+    """Generated Reddit-like threads: a submission whose claim is all in its title (no body),
+    a submission with title and body, and comments on each (one a reply to a comment)."""
+    rows = [("s1", None, "s1", 0, "Generated claim in the title", None),
+            ("c1", "s1", "s1", 1, None, "Generated comment on the claim"),
+            ("c2", "c1", "s1", 2, None, "Generated reply to the comment"),
+            ("s2", None, "s2", 0, "Generated second title", "with a generated body"),
+            ("c3", "s2", "s2", 1, None, "Generated comment on the second")]
+    frame = pd.DataFrame(rows, columns=["id", "parent_id", "root_id", "depth", "title", "text"])
+    frame.insert(0, "uid", "reddit:" + frame["id"])
+    frame.insert(1, "platform", "reddit")
+    frame["thread_id"] = frame["root_id"]
+    return frame
+
+
+def test_sheets_show_a_reddit_submission_title_as_the_target(tmp_path):
+    """Regression: a submission with a title and no body gave its comments an empty target (and
+    parent), while label and the classifiers read title + body (datasets.full_text)."""
+    from analysis.classifiers.labelling import posts_frame
+
+    posts = generated_reddit_posts()
+    comments = ["reddit:c1", "reddit:c2", "reddit:c3"]
+    rows = sheets_module.coding_rows(posts, comments).set_index("uid")
+    assert rows["target"].tolist() == ["Generated claim in the title"] * 2 + [
+        "Generated second title with a generated body"]
+    assert rows.loc["reddit:c1", "parent"] == "Generated claim in the title"
+    assert rows.loc["reddit:c2", "parent"] == "Generated comment on the claim"
+    # The same texts as the classifiers see for these posts.
+    model = posts_frame(posts).set_index(posts["uid"]).loc[comments]
+    for sheet_column, model_column in (("text", "text"), ("target", "target"),
+                                       ("parent", "context")):
+        assert rows[sheet_column].tolist() == model[model_column].tolist()
+    units = pd.DataFrame({"uid": comments})
+    assignments = pd.DataFrame({"uid": comments, "coder": "A", "position": [1, 2, 3],
+                                "overlap": False})
+    write_sheets(tmp_path / "sheets", posts, units, assignments, formats=("csv",))
+    sheet = pd.read_csv(tmp_path / "sheets" / "sheet-A.csv", dtype=str, keep_default_na=False,
+                        encoding="utf-8-sig").set_index("uid")
+    assert sheet.loc["reddit:c1", "target"] == "Generated claim in the title"

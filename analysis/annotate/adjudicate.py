@@ -192,7 +192,9 @@ def attach_texts(final: pd.DataFrame, posts: pd.DataFrame, *,
     ``depth`` and ``thread_id`` of each post, from the posts table.
 
     ``target`` is the thread root's text unless one fixed ``target`` is given; ``context`` is the
-    parent's text. Returns a new frame; ``final`` is not changed.
+    parent's text. Texts are titles and bodies together, as ``label`` gives them to the
+    classifiers (see :func:`~analysis.annotate.sheets.coding_rows`). Returns a new frame;
+    ``final`` is not changed.
     """
     rows = coding_rows(posts, final["uid"].astype(str).tolist(), target=target)
     out = final.copy()

@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from analysis import responses
 from analysis.errors import UserError
 from analysis.schema import PROBA_PREFIX
 
@@ -102,28 +103,32 @@ def parse_coders(text: str | Sequence[str]) -> list[str]:
 
 def eligible_posts(posts: pd.DataFrame, *, include_roots: bool = False,
                    exclude: Sequence[str] = ()) -> pd.DataFrame:
-    """The posts that may be drawn: text present and readable, replies only unless asked.
+    """The posts that may be drawn: the responses that ``trend`` counts, so that the weighted
+    shares of :func:`estimate_label_shares` describe the same population as the trend.
+
+    A response is a post that is not a thread root, not a context row (``collection_role =
+    "context"``), not a repost and not without text (:func:`analysis.responses.left_out`). A
+    post's text is its title and body together, as the classifiers read it
+    (:func:`analysis.classifiers.datasets.full_text`).
 
     Parameters
     ----------
     posts
         A posts table (:data:`analysis.schema.POSTS` columns; ``uid`` and ``text`` at least).
     include_roots
-        Also draw thread roots (posts without a parent), which have no target to code against.
+        Also draw thread roots, which have no target to code against.
     exclude
         uids not to draw again (posts already coded).
     """
+    from analysis.classifiers.datasets import full_text  # imports scikit-learn: only when used
+
     if "uid" not in posts.columns or "text" not in posts.columns:
         raise UserError("the posts table needs 'uid' and 'text' columns")
-    keep = _has_text(posts["text"])
-    if "text_status" in posts.columns:
-        status = posts["text_status"].astype("object")
-        keep &= status.isna() | (status == "ok")
-    if not include_roots and "parent_id" in posts.columns:
-        keep &= posts["parent_id"].notna()
+    reason = responses.left_out(posts.assign(text=full_text(posts)), include_roots=include_roots)
+    keep = reason.isna()
     if len(exclude):
         keep &= ~posts["uid"].isin(list(exclude))
-    return posts.loc[keep.fillna(False).astype(bool)].reset_index(drop=True)
+    return posts.loc[keep.to_numpy(dtype=bool)].reset_index(drop=True)
 
 
 def uncertainty_scores(labels: pd.DataFrame) -> pd.DataFrame:
@@ -329,8 +334,8 @@ def draw_sample(
     rng = np.random.default_rng(random_state)
     frame = eligible_posts(posts, include_roots=include_roots, exclude=exclude)
     if frame.empty:
-        raise UserError("no posts are eligible for coding (replies with text; see "
-                        "--include-roots)")
+        raise UserError("no posts are eligible for coding (responses with text: not thread "
+                        "roots, context rows or reposts; see --include-roots)")
     units = pd.DataFrame({"uid": frame["uid"].astype("string")})
     units["thread_id"] = (frame["thread_id"].astype("string") if "thread_id" in frame.columns
                           else pd.array([pd.NA] * len(frame), dtype="string"))
@@ -452,13 +457,18 @@ def estimate_label_shares(gold: pd.DataFrame, units: pd.DataFrame, *,
 
     The stratified estimator: in each stratum the share among its coded posts, weighted by the
     stratum's population, with the stratified variance (finite population correction included)
-    and a normal interval. Strata where nothing was coded (no draws, or their posts left out)
-    cannot be weighted back: the shares describe only the population of the covered strata
-    (``population_covered``), and the others are counted in ``strata_missing`` and
-    ``population_missing``. Final labels of posts outside the sample are left out with a warning.
-    An empty final label counts as a post not coded, like a sampled post missing from ``gold``
-    (left out, with a warning saying how many); if every label in the sample is empty, the
-    estimate stops.
+    and a normal interval. A stratum with a single coded post (of a larger population) has no
+    variance of its own: it is collapsed with neighbouring strata for the variance, with the
+    conservative collapsed stratum estimator (Cochran 1977, ch. 5A; Wolter 2007; see
+    :func:`_stratified_variance`); ``strata_collapsed`` counts the strata so grouped, and a
+    warning says so. Without anything to collapse with (one stratum, one coded post) the
+    standard error and interval are NaN. Strata where nothing was coded (no draws, or their
+    posts left out) cannot be weighted back: the shares describe only the population of the
+    covered strata (``population_covered``), and the others are counted in ``strata_missing``
+    and ``population_missing``. Final labels of posts outside the sample are left out with a
+    warning. An empty final label counts as a post not coded, like a sampled post missing from
+    ``gold`` (left out, with a warning saying how many); if every label in the sample is empty,
+    the estimate stops.
 
     Parameters
     ----------
@@ -503,27 +513,87 @@ def estimate_label_shares(gold: pd.DataFrame, units: pd.DataFrame, *,
     covered = sizes[sizes.index.isin(coded.groups.keys())]
     total = covered.sum()
     missing = sizes.drop(covered.index)
+    n_coded = coded.size().reindex(covered.index)
+    group = _collapsed_strata(n_coded.to_numpy(), covered.to_numpy())
+    in_groups = int((group >= 0).sum())
+    n_collapsed = in_groups if in_groups > 1 else 0
+    if n_collapsed:
+        single = int(((n_coded == 1) & (covered > 1)).sum())
+        warnings.warn(f"{single} stratum/strata have a single coded post; their variance is "
+                      f"estimated by collapsing them with neighbouring strata ({n_collapsed} "
+                      "strata in all; conservative, see strata_collapsed)", stacklevel=2)
+    elif in_groups:
+        warnings.warn("the only stratum with coded posts has a single one: the standard error "
+                      "cannot be estimated", stacklevel=2)
+    weight = covered / total
     z = NormalDist().inv_cdf(0.5 + ci / 2)
+    shares = pd.crosstab(merged["stratum"], merged["label"], normalize="index").reindex(
+        index=covered.index, columns=labels, fill_value=0.0).astype(float)
     rows = []
     for label in labels:
-        estimate = 0.0
-        variance = 0.0
-        for stratum, group in coded:
-            weight = covered[stratum] / total
-            m = len(group)
-            p = float((group["label"] == label).mean())
-            estimate += weight * p
-            if m > 1:
-                fpc = max(0.0, 1.0 - m / covered[stratum])
-                variance += weight**2 * fpc * p * (1 - p) / (m - 1)
-        se = math.sqrt(variance)
+        share = shares[label]
+        estimate = float((weight * share).sum())
+        se = math.sqrt(_stratified_variance(share.to_numpy(), n_coded.to_numpy(),
+                                            covered.to_numpy(), group))
+        low, high = ((math.nan, math.nan) if math.isnan(se) else
+                     (max(0.0, estimate - z * se), min(1.0, estimate + z * se)))
         rows.append({"label": label, "n_coded": int(len(merged)),
                      "n_label": int((merged["label"] == label).sum()), "estimate": estimate,
-                     "se": se, "ci_low": max(0.0, estimate - z * se),
-                     "ci_high": min(1.0, estimate + z * se),
+                     "se": se, "ci_low": low, "ci_high": high,
                      "strata_missing": int(len(missing)), "population_covered": int(total),
-                     "population_missing": int(missing.sum())})
+                     "population_missing": int(missing.sum()), "strata_collapsed": n_collapsed})
     return pd.DataFrame(rows)
+
+
+def _collapsed_strata(n_coded: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """Which group of collapsed strata each stratum (in stratum order) belongs to; -1 for none.
+
+    A stratum with one coded post out of several has no variance estimate of its own. Such
+    strata are grouped with their neighbours in stratum order (time bins in time order, inside
+    each uncertainty and label stratum): in pairs, the last three together when their number is
+    odd, and a single one with the stratum before it (or after it, when it is the first). A
+    stratum whose one post is its whole population is a census and needs no variance. A lone
+    stratum with nothing to collapse it with is a group of one.
+    """
+    group = np.full(len(n_coded), -1, dtype=np.int64)
+    single = np.flatnonzero((n_coded == 1) & (sizes > 1))
+    if len(single) == 1:
+        at = int(single[0])
+        group[[at, at - 1 if at else min(1, len(group) - 1)]] = 0
+    elif len(single) > 1:
+        group[single] = np.minimum(np.arange(len(single)) // 2, len(single) // 2 - 1)
+    return group
+
+
+def _stratified_variance(share: np.ndarray, n_coded: np.ndarray, sizes: np.ndarray,
+                         group: np.ndarray) -> float:
+    """The variance of the stratified share ``sum(weight * share)``, ``weight = sizes / total``.
+
+    Each stratum adds ``weight**2 * fpc * p * (1 - p) / (m - 1)``, the usual stratified variance
+    of a proportion (Cochran 1977, *Sampling Techniques*, 3rd ed., ch. 5). Each group of
+    collapsed strata (``group`` >= 0, see :func:`_collapsed_strata`) adds instead the collapsed
+    stratum estimator ``L / (L - 1) * sum((t_h - mean(t))**2)`` over its ``L`` strata, where
+    ``t_h = weight_h * share_h`` is the stratum's estimated contribution (Cochran 1977, ch. 5A,
+    one unit per stratum; Wolter 2007, *Introduction to Variance Estimation*, 2nd ed., the
+    collapsed stratum estimator). Its expectation is the strata's variance plus the spread of
+    their true contributions, so it errs on the large side; it also ignores the finite
+    population correction. A group of one (nothing to collapse with) gives NaN.
+    """
+    weight = sizes / sizes.sum()
+    own = (group < 0) & (n_coded > 1)
+    fpc = np.maximum(0.0, 1.0 - n_coded[own] / sizes[own])
+    p = share[own]
+    variance = float((weight[own] ** 2 * fpc * p * (1 - p) / (n_coded[own] - 1)).sum())
+    collapsed = group >= 0
+    if not collapsed.any():
+        return variance
+    ids = group[collapsed]
+    t = weight[collapsed] * share[collapsed]
+    count = np.bincount(ids)
+    if (count < 2).any():
+        return math.nan
+    deviation = np.bincount(ids, (t - (np.bincount(ids, t) / count)[ids]) ** 2)
+    return variance + float((count / (count - 1) * deviation).sum())
 
 
 def _has_text(values: pd.Series) -> pd.Series:

@@ -120,15 +120,21 @@ def coding_rows(posts: pd.DataFrame, uids: Sequence[str], *,
                 target: str | None = None) -> pd.DataFrame:
     """For each uid: its text, its parent's text and its target's text, from the posts table.
 
-    The target is ``target`` when given (one text for every post, e.g. the claim under study),
-    otherwise the text of the thread's root post (the classifiers' default target).
+    A post's text is its title and body together, as the classifiers read it
+    (:func:`analysis.classifiers.datasets.full_text`: a Reddit submission keeps its claim in the
+    title). The target is ``target`` when given (one text for every post, e.g. the claim under
+    study), otherwise the text of the thread's root post (the classifiers' default target).
     """
+    from analysis.classifiers.datasets import full_text  # imports scikit-learn: only when used
+
     frame = posts.copy()
     if "uid" not in frame.columns:
         raise UserError("the posts table has no 'uid' column")
     frame["uid"] = frame["uid"].astype("string")
-    text = dict(zip(frame["uid"], frame.get("text", pd.Series(index=frame.index, dtype="string")),
-                    strict=True))
+    texts = (full_text(frame) if "text" in frame.columns
+             else pd.Series(index=frame.index, dtype="string"))
+    text = {uid: value if isinstance(value, str) else None
+            for uid, value in zip(frame["uid"], texts, strict=True)}
     platform = frame["platform"].astype("string") if "platform" in frame.columns else None
 
     own = frame["id"].astype("string") if "id" in frame.columns else None
