@@ -186,7 +186,8 @@ def _x(frame: pd.DataFrame, relative: bool) -> tuple[np.ndarray, np.ndarray, np.
     return start, end - start, (start + end) / 2
 
 
-def _event_x(value: object, relative: bool) -> float:
+def _event_x(value: object, relative: bool, tz: str | None = None) -> float:
+    """An event's x in axis units; a calendar time without a zone is read in ``tz`` (UTC)."""
     is_number = isinstance(value, int | float | np.number) and not isinstance(value, bool)
     if relative:
         if not is_number:
@@ -197,8 +198,14 @@ def _event_x(value: object, relative: bool) -> float:
         raise ValueError(f"event {value!r}: the bins are calendar times, so give the event as a "
                          "date or time (e.g. 2020-09-30=announcement)")
     stamp = pd.Timestamp(value)
-    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
-    return float(mdates.date2num(stamp.tz_localize(None)))
+    if stamp.tzinfo is None:
+        zone = tz or "UTC"
+        try:
+            stamp = stamp.tz_localize(zone)
+        except ValueError as exc:  # skipped or repeated by a daylight-saving change
+            raise ValueError(f"event {value!r} is not one time in {zone} (a daylight-saving "
+                             "change); give it with a UTC offset") from exc
+    return float(mdates.date2num(stamp.tz_convert("UTC").tz_localize(None)))
 
 
 def _style_time_axis(ax: Axes, relative: bool, tz: str | None, xlabel: str | None) -> None:
@@ -214,9 +221,10 @@ def _style_time_axis(ax: Axes, relative: bool, tz: str | None, xlabel: str | Non
     ax.tick_params(labelsize=SMALL_FONT_SIZE)
 
 
-def _draw_events(ax: Axes, events: Iterable[tuple[object, str]] | None, relative: bool) -> None:
+def _draw_events(ax: Axes, events: Iterable[tuple[object, str]] | None, relative: bool,
+                 tz: str | None) -> None:
     for when, text in events or ():
-        x = _event_x(when, relative)
+        x = _event_x(when, relative, tz)
         ax.axvline(x, color=OKABE_ITO["black"], linestyle="--", linewidth=0.8, zorder=1)
         ax.annotate(text, xy=(x, 1.0), xycoords=("data", "axes fraction"), xytext=(2, -2),
                     textcoords="offset points", rotation=90, va="top", ha="left",
@@ -240,9 +248,11 @@ def plot_shares(ax: Axes, trend: pd.DataFrame, labels: Sequence[str] = ("support
     labels
         The labels to draw.
     events
-        ``(time, text)`` pairs drawn as labelled vertical lines (hours for relative bins).
+        ``(time, text)`` pairs drawn as labelled vertical lines (hours for relative bins). A
+        calendar time without a zone (``"2020-09-30"``) is read in ``tz``.
     tz
-        Time zone of the time axis for calendar bins (default UTC).
+        Time zone of the time axis for calendar bins, and of event times without a zone
+        (default UTC).
     xlabel
         Overrides the x-axis label.
     legend
@@ -295,7 +305,7 @@ def plot_shares(ax: Axes, trend: pd.DataFrame, labels: Sequence[str] = ("support
     ax.set_ylim(0, min(1.0, max(0.1, np.ceil(top * 11) / 10)))
     ax.set_ylabel("Share of responses", fontsize=FONT_SIZE)
     _style_time_axis(ax, relative, tz, xlabel)
-    _draw_events(ax, events, relative)
+    _draw_events(ax, events, relative, tz)
     if legend and handles:
         ax.legend(handles=handles, fontsize=SMALL_FONT_SIZE - 1, frameon=False, loc="upper right",
                   handlelength=1.6)
@@ -409,7 +419,8 @@ def plot_small_multiples(fig: Figure, trend: pd.DataFrame, by: str,
     """:func:`plot_shares` once per value of ``by``, on a grid of shared axes in ``fig``.
 
     Returns the array of axes (one per value, in sorted order of the values). One legend, on
-    the first panel.
+    the first panel. ``events`` and ``tz`` are as in :func:`plot_shares` (an event time without
+    a zone is read in ``tz``).
     """
     if by not in trend.columns:
         raise ValueError(f"plot_small_multiples: the table has no column {by!r}")

@@ -6,6 +6,7 @@ see :func:`model_frame` to build one from any table) plus a label column.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
@@ -46,8 +47,9 @@ def model_frame(table: pd.DataFrame, *, text_col: str = "text", target_col: str 
 
     Columns: ``text``, ``target`` (``target_col``, or the fixed ``target``, else null),
     ``context``, ``depth`` (from ``depth_col`` when the table has it), and ``label`` / ``group``
-    when their columns are named. ``uid`` is the table's ``uid``, else its ``id`` when those are
-    unique (so that labels join back to the rows), else the row number.
+    when their columns are named (a blank group is null, as an empty cell). ``uid`` is the
+    table's ``uid``, else its ``id`` when those are unique (so that labels join back to the
+    rows), else the row number.
     """
     out = pd.DataFrame(index=table.index)
     if "uid" in table.columns:
@@ -81,13 +83,66 @@ def model_frame(table: pd.DataFrame, *, text_col: str = "text", target_col: str 
         out["label"] = pd.array([str(v) for v in labels], dtype="string")
     if group_col:
         groups = _column_values(table, group_col, "group", source).astype("object")
-        out["group"] = pd.array([None if g is None or g != g else str(g) for g in groups],
+        named = groups.notna() & (groups.astype(str).str.strip() != "")
+        out["group"] = pd.array([str(g) if ok else None for g, ok in zip(groups, named,
+                                                                          strict=True)],
                                 dtype="string")
     return out.reset_index(drop=True)
 
 
 def _x(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.loc[:, [c for c in X_COLUMNS if c in frame.columns]]
+
+
+def frame_groups(frame: pd.DataFrame, source: object = None) -> np.ndarray | None:
+    """The ``group`` column of a model frame as strings, or None when it has none.
+
+    A row without a group is a :class:`~analysis.errors.UserError`: as one more group, all such
+    rows would be one thread to the bootstrap and one block to the cross-validation's folds.
+    ``train`` and ``evaluate`` both read groups this way.
+    """
+    if "group" not in frame.columns:
+        return None
+    missing = int(frame["group"].isna().sum())
+    if missing:
+        raise UserError(f"{missing} of {len(frame)} rows have no group; fill the group column "
+                        "or leave it out", source)
+    return frame["group"].astype(str).to_numpy()
+
+
+def distinct_rows(frame: pd.DataFrame, *, label_col: str = "label",
+                  source: object = None) -> np.ndarray:
+    """Which rows of a labelled model frame to use: all but exact repeats of a row with a uid.
+
+    A post labelled twice would count twice in training and in metrics. Rows that repeat another
+    row in every column (uid, texts, label, group) are left out with a warning saying how many;
+    a uid on rows that differ (two labels, or two texts) is a
+    :class:`~analysis.errors.UserError`. Rows without a uid are all kept. ``train`` and
+    ``evaluate`` both read labelled rows this way.
+
+    Returns
+    -------
+    numpy.ndarray
+        A boolean mask over the rows of ``frame``: True for the rows to use.
+    """
+    if "uid" not in frame.columns:
+        return np.ones(len(frame), dtype=bool)
+    has_uid = frame["uid"].notna().to_numpy(dtype=bool)
+    repeat = frame.duplicated(keep="first").to_numpy(dtype=bool) & has_uid
+    keep = ~repeat
+    uids = frame["uid"][keep & has_uid]
+    clash = uids[uids.duplicated(keep=False)]
+    if len(clash):
+        same = frame["uid"].eq(clash.iloc[0]).fillna(False).to_numpy(dtype=bool)
+        rows = frame[keep & same]
+        differ = [c for c in rows.columns if rows[c].nunique(dropna=False) > 1]
+        what = "labels" if label_col in differ else ", ".join(differ)
+        raise UserError(f"{clash.nunique()} uid(s) are on several rows that differ (e.g. "
+                        f"{clash.iloc[0]!r}: different {what}); keep one row per uid", source)
+    if repeat.any():
+        warnings.warn(f"{int(repeat.sum())} rows repeat another row with the same uid exactly; "
+                      "each post is used once", UserWarning, stacklevel=2)
+    return keep
 
 
 def _fit(estimator: object, X: pd.DataFrame, y: np.ndarray) -> object:
@@ -307,7 +362,10 @@ def train_model(frame: pd.DataFrame, *, model_id: str = "model", cv: int = 5,
     Parameters
     ----------
     frame
-        From :func:`model_frame`, with ``label`` (and ``group`` to group the CV folds).
+        From :func:`model_frame`, with ``label`` (and ``group`` to group the CV folds). Rows
+        repeated exactly are used once; a uid on rows that differ, or a row without a group,
+        is a :class:`~analysis.errors.UserError` (see :func:`distinct_rows`,
+        :func:`frame_groups`).
     model_id
         Name recorded in the card and in labels' ``labeler_id``.
     cv
@@ -327,6 +385,7 @@ def train_model(frame: pd.DataFrame, *, model_id: str = "model", cv: int = 5,
     """
     from analysis.classifiers.default import DEFAULT_C
 
+    frame = frame[distinct_rows(frame, source=source)].reset_index(drop=True)
     if len(frame) < 10:
         raise UserError(f"only {len(frame)} labelled rows; training needs at least 10", source)
     if C is not None and not 0 < C < float("inf"):
@@ -336,12 +395,7 @@ def train_model(frame: pd.DataFrame, *, model_id: str = "model", cv: int = 5,
         estimator = user_pipeline(len(frame), C=C if C is not None else DEFAULT_C, seed=seed,
                                   fast=fast)
         C_grid = C_GRID if C is None and cv and cv >= 2 else None
-    groups = None
-    if "group" in frame.columns:
-        if frame["group"].isna().any():
-            raise UserError("some rows have no group; fill the group column or leave it out",
-                            source)
-        groups = frame["group"].astype(str).to_numpy()
+    groups = frame_groups(frame, source)
     model, card = fit_with_card(estimator, frame, groups=groups, cv=cv, seed=seed, jobs=jobs,
                                 model_id=model_id, C_grid=C_grid, source=source)
     card.setdefault("C", float(C if C is not None else DEFAULT_C))
@@ -368,16 +422,25 @@ def user_pipeline(n_rows: int, *, C: float = 1.0, seed: int = config.DEFAULT_SEE
 def evaluate_model(frame: pd.DataFrame, model: object, *,
                    average_over: Sequence[str] | None = None,
                    n_boot: int = 1000, seed: int = config.DEFAULT_SEED,
-                   label_col: str = "label", predicted: Sequence[str] | None = None) -> dict:
+                   label_col: str = "label", predicted: Sequence[str] | None = None,
+                   source: object = None) -> dict:
     """Metrics of a fitted model's predictions against ``frame[label_col]`` (a JSON-ready dict).
 
     ``predicted``: the model's labels of the rows when already made (``evaluate`` passes those of
     :func:`~analysis.classifiers.labelling.label_posts`, so that it scores exactly what ``label``
-    writes); by default ``model.predict``.
+    writes); by default ``model.predict``. With a ``group`` column, the bootstrap resamples
+    groups. ``source``: the file the rows came from, named in errors about them.
 
     A label in the data that the model cannot predict, or a model label absent from the data
     and from ``average_over``, is a :class:`~analysis.errors.UserError`: the label sets differ.
+    So are a row without a group (see :func:`frame_groups`) and a uid on rows that differ; rows
+    repeated exactly are scored once (see :func:`distinct_rows`).
     """
+    keep = distinct_rows(frame, label_col=label_col, source=source)
+    if predicted is not None:
+        predicted = np.asarray(predicted, dtype=object)[keep]
+    frame = frame[keep].reset_index(drop=True)
+    groups = frame_groups(frame, source)
     classes = [str(c) for c in model.classes_]
     y = frame[label_col].astype(str).to_numpy()
     unknown = sorted(set(y) - set(classes))
@@ -392,7 +455,6 @@ def evaluate_model(frame: pd.DataFrame, model: object, *,
     if predicted is None:
         predicted = model.predict(_x(frame))
     pred = np.asarray(predicted, dtype=object).astype(str)
-    groups = frame["group"].astype(str).to_numpy() if "group" in frame.columns else None
     return metrics.classification_report(y, pred, classes, average_over=average_over,
                                          n_boot=n_boot, random_state=seed, groups=groups)
 

@@ -4,7 +4,8 @@ Compares a model's labels with the labels in DATA: accuracy, macro-F1 with a boo
 interval, per-class precision / recall / F1, the confusion matrix (rows true), and with
 ``--average-over`` the mean F1 of those labels (F_avg, the SemEval-2016 metric). ``--cv K``
 instead cross-validates the trainable model type on DATA itself (folds grouped by
-``--group-col``).
+``--group-col``; every row needs a group). A uid on rows that differ is an error; rows
+repeated exactly are scored once.
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--label-col", default="label",
                         help="column with the gold labels (default: label)")
     parser.add_argument("--group-col", default=None,
-                        help="threads/groups: bootstrap and CV folds resample them")
+                        help="threads/groups: bootstrap and CV folds resample them (every "
+                             "row needs one)")
     parser.add_argument("--average-over", default=None,
                         help="comma-separated labels for F_avg, e.g. favor,against")
     parser.add_argument("--cv", type=int, default=0, help="cross-validate on DATA with K folds")
@@ -45,8 +47,14 @@ def run(args: argparse.Namespace) -> int:
     from analysis.classifiers import evaluate_model, get_model, label_posts
     from analysis.classifiers import metrics as m
     from analysis.classifiers.labelling import posts_frame
-    from analysis.classifiers.training import cross_val_predict, fold_plan
+    from analysis.classifiers.training import (
+        cross_val_predict,
+        distinct_rows,
+        fold_plan,
+        frame_groups,
+    )
     from analysis.commands import fold_notes, model_target_note
+    from analysis.commands.annotate import _warnings_to_stderr
     from analysis.errors import UserError
     from analysis.io import read_table
 
@@ -62,10 +70,13 @@ def run(args: argparse.Namespace) -> int:
                         label_col=args.label_col, group_col=args.group_col, source=args.data)
     if len(frame) == 0:
         raise UserError("no rows to evaluate", args.data)
+    with _warnings_to_stderr():  # rows repeated exactly: scored once
+        keep = distinct_rows(frame, source=args.data)
+    frame, table = frame[keep].reset_index(drop=True), table[keep].reset_index(drop=True)
+    groups = frame_groups(frame, args.data)  # before labelling: a missing group fails fast
     if args.cv:
         from analysis.classifiers.training import user_pipeline
 
-        groups = frame["group"].astype(str).to_numpy() if "group" in frame.columns else None
         pipeline = user_pipeline(len(frame), seed=args.seed, fast=args.fast)
         pred, _, classes = cross_val_predict(pipeline, frame, groups=groups, cv=args.cv,
                                              seed=args.seed)
@@ -85,7 +96,8 @@ def run(args: argparse.Namespace) -> int:
                              target_col=args.target_col, context_col=args.context_col,
                              progress=False, source=args.data)
         report = evaluate_model(frame, model, average_over=average_over, n_boot=args.n_boot,
-                                seed=args.seed, predicted=labels["label"].astype(str))
+                                seed=args.seed, predicted=labels["label"].astype(str),
+                                source=args.data)
         report["model"] = (f"{getattr(model, 'model_id_', args.model)}@"
                            f"{getattr(model, 'version_', '0')}")
     if args.json:

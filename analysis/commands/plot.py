@@ -34,9 +34,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--labels", default="support,criticism",
                         help="comma-separated labels to draw (default support,criticism)")
     parser.add_argument("--event", action="append", default=[], metavar="WHEN=TEXT",
-                        help="a labelled vertical line: 2020-09-30=announcement, or hours "
-                             "(24=debunked) for relative bins; repeatable")
-    parser.add_argument("--tz", help="time zone of the time axis (default UTC)")
+                        help="a labelled vertical line: 2020-09-30=announcement (a time "
+                             "without a UTC offset is read in --tz), or hours (24=debunked) for "
+                             "relative bins; repeatable")
+    parser.add_argument("--tz", help="IANA time zone of the time axis and of --event times "
+                        "without an offset (default UTC); give the trend's --tz")
     parser.add_argument("--title", help="figure title")
     parser.add_argument("--width", type=float, default=plots.COLUMN_WIDTH,
                         help=f"inches (default {plots.COLUMN_WIDTH}: one paper column)")
@@ -47,7 +49,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def parse_event(text: str) -> tuple[object, str]:
-    """``WHEN=TEXT`` -> (hours as float, or a UTC Timestamp; text)."""
+    """``WHEN=TEXT`` -> (hours as float, or a Timestamp; text).
+
+    A time without a zone stays naive: :func:`analysis.plots.plot_shares` reads it in ``--tz``.
+    """
     when, sep, label = text.partition("=")
     if not sep or not when.strip() or not label.strip():
         raise UserError(f"--event expects WHEN=TEXT, got {text!r}")

@@ -4,7 +4,8 @@ Learns any label set from a labelled CSV / Parquet / JSON-lines table with the t
 features of the default model. Writes MODEL.skops (skops, never pickle) and MODEL.card.json
 (labels, data sha256, cross-validated metrics and confusion matrix, folds grouped by
 ``--group-col``,
-versions, seed).
+versions, seed). Every row needs a label (and a group, with ``--group-col``); a uid on rows that
+differ is an error, and rows repeated exactly are trained on once.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ def run(args: argparse.Namespace) -> int:
     from analysis.classifiers import save_model, train_model
     from analysis.classifiers.labelling import posts_frame
     from analysis.commands import fold_notes
+    from analysis.commands.annotate import _warnings_to_stderr
     from analysis.errors import UserError
     from analysis.io import read_table
 
@@ -57,9 +59,10 @@ def run(args: argparse.Namespace) -> int:
     frame = posts_frame(table, text_col=args.text_col, target_col=args.target_col,
                         target=args.target, context_col=args.context_col,
                         label_col=args.label_col, group_col=args.group_col, source=args.data)
-    model, card = train_model(frame, model_id=args.model_id or args.output.stem, cv=args.cv,
-                              seed=args.seed, jobs=args.jobs, C=args.C, fast=args.fast,
-                              source=args.data)
+    with _warnings_to_stderr():  # rows repeated exactly: trained on once
+        model, card = train_model(frame, model_id=args.model_id or args.output.stem,
+                                  cv=args.cv, seed=args.seed, jobs=args.jobs, C=args.C,
+                                  fast=args.fast, source=args.data)
     card["source_file"] = args.data.name
     card["columns"] = {"text": args.text_col, "label": args.label_col,
                        "target": args.target_col, "fixed_target": args.target,
@@ -70,6 +73,6 @@ def run(args: argparse.Namespace) -> int:
         summary = (f"; {card['cv_folds']}-fold CV macro-F1 "
                    f"{card['cv_metrics']['macro_f1']:.3f}, "
                    f"accuracy {card['cv_metrics']['accuracy']:.3f}, C {card['C']:g}")
-    print(f"trained on {len(frame)} rows, labels {card['labels']}{summary} -> {args.output}")
+    print(f"trained on {card['n_train']} rows, labels {card['labels']}{summary} -> {args.output}")
     fold_notes(card.get("cv_folds"), args.cv, card.get("cv_labels_unlearned"))
     return 0

@@ -176,8 +176,18 @@ def run(args: argparse.Namespace) -> int:
     write_table(trend, args.output, overwrite_guard=[
         args.labels, args.posts, args.validation,
         args.model_card if args.model_card and args.model_card != "default" else None])
-    flagged = int(trend.drop_duplicates([*by, "bin_start"])["flag"].notna().sum())
-    n_bins = len(trend.drop_duplicates([*by, "bin_start"]))
-    print(f"{args.output}: {n_bins} bins x {trend['label'].nunique()} labels, method "
-          f"{trend['method'].iloc[0]}, {flagged} bins flagged", file=sys.stderr)
+    print(f"{args.output}: {summarize(trend, by)}", file=sys.stderr)
     return 0
+
+
+def summarize(trend: pd.DataFrame, by: list[str]) -> str:
+    """The closing line's counts: distinct bins, groups (with ``by``) and labels, the method,
+    and how many bins (of one group each, with ``by``) are flagged."""
+    cells = trend.drop_duplicates([*by, "bin_start"])
+    flagged = int(cells["flag"].notna().sum())
+    shape = f"{trend['bin_start'].nunique()} bins"
+    if by:
+        shape += f" x {len(trend.drop_duplicates(by))} groups"
+    counted = f"{flagged} of {len(cells)} group bins" if by else f"{flagged} bins"
+    return (f"{shape} x {trend['label'].nunique()} labels, method {trend['method'].iloc[0]}, "
+            f"{counted} flagged")
