@@ -4,7 +4,11 @@
 
     python -m analysis.rawdata > data/raw/MANIFEST.csv
 
-and checked by :func:`verify` before any study reads a raw file. No code writes under ``data/raw``.
+(the same command records a researcher's own exports, and updates the manifest after an intended
+change), and checked by :func:`verify` before any study reads a raw file: every file a study reads
+must be listed with its sha256. Hidden files and folders (names starting with ``.``, such as
+``.DS_Store``) are neither listed nor checked, since the loaders do not read them either. No code
+writes under ``data/raw``.
 """
 
 from __future__ import annotations
@@ -12,14 +16,18 @@ from __future__ import annotations
 import csv
 import io
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from analysis.config import DATA_RAW, RAW_MANIFEST
+from analysis import config
 from analysis.errors import RawDataError
 from analysis.io import sha256_file
 
 MANIFEST_FIELDS = ("path", "sha256", "bytes", "source", "license")
+#: Files at the top of ``data/raw`` that are not data (and so not in the manifest).
+NOT_DATA = ("MANIFEST.csv", "README.md")
+#: The command that writes the manifest, as the error messages name it.
+MAKE_MANIFEST = "python -m analysis.rawdata > data/raw/MANIFEST.csv"
 
 #: Source and license of each dataset folder, as its SOURCE.md states them.
 DATASETS = {
@@ -47,13 +55,24 @@ DATASETS = {
 }
 
 
-def manifest_rows(root: Path = DATA_RAW) -> list[dict[str, str]]:
-    """One manifest row per file under ``root`` (the manifest itself and README.md excluded)."""
+def data_files(folder: Path, root: Path | None = None) -> list[str]:
+    """The files under ``folder`` that the manifest lists, as paths relative to ``root``
+    (``data/raw``): every file but hidden ones (the loaders skip them too) and, at the top of
+    ``root``, the manifest and README.md."""
+    from analysis.loaders.ingest import _folder_files  # the files a loader reads in a folder
+
+    root = config.DATA_RAW if root is None else root
+    inside = Path(folder).resolve().relative_to(root.resolve())
+    rels = ((inside / path.relative_to(folder)).as_posix() for path in _folder_files(folder))
+    return [rel for rel in rels if rel not in NOT_DATA]
+
+
+def manifest_rows(root: Path | None = None) -> list[dict[str, str]]:
+    """One manifest row per file under ``root`` (default ``data/raw``; see :func:`data_files`)."""
+    root = config.DATA_RAW if root is None else root
     rows = []
-    for path in sorted(p for p in root.rglob("*") if p.is_file()):
-        rel = path.relative_to(root).as_posix()
-        if rel in ("MANIFEST.csv", "README.md"):
-            continue
+    for rel in data_files(root, root):
+        path = root / rel
         dataset = rel.split("/", 1)[0]
         source, license_ = DATASETS.get(dataset, ("", ""))
         rows.append({"path": rel, "sha256": sha256_file(path), "bytes": str(path.stat().st_size),
@@ -61,22 +80,29 @@ def manifest_rows(root: Path = DATA_RAW) -> list[dict[str, str]]:
     return rows
 
 
-def read_manifest(path: Path = RAW_MANIFEST) -> dict[str, dict[str, str]]:
-    """The manifest as a mapping from relative path to its row."""
+def read_manifest(path: Path | None = None) -> dict[str, dict[str, str]]:
+    """The manifest (default ``data/raw/MANIFEST.csv``) as a mapping from relative path to its
+    row."""
+    path = config.RAW_MANIFEST if path is None else path
     if not path.is_file():
-        raise RawDataError("raw-data manifest is missing; restore it from git", path)
+        raise RawDataError("raw-data manifest is missing; restore it from git (git checkout -- "
+                           f"data/raw/MANIFEST.csv), or in your own project make it with "
+                           f"'{MAKE_MANIFEST}'", path)
     with open(path, newline="", encoding="utf-8") as handle:
         return {row["path"]: row for row in csv.DictReader(handle)}
 
 
-def verify(paths: Iterable[str | Path], root: Path = DATA_RAW,
-           manifest: Path = RAW_MANIFEST) -> list[str]:
+def verify(paths: Iterable[str | Path], root: Path | None = None,
+           manifest: Path | None = None) -> list[str]:
     """Check raw files against the manifest before a run reads them.
 
     Parameters
     ----------
     paths
-        Files or folders under ``root``; a folder means every manifest entry inside it.
+        Files or folders under ``root`` (default ``data/raw``); a folder means every file in it
+        (hidden files aside, as the loaders skip them), and each must be listed.
+    manifest
+        Default ``data/raw/MANIFEST.csv``.
 
     Returns
     -------
@@ -88,6 +114,7 @@ def verify(paths: Iterable[str | Path], root: Path = DATA_RAW,
     RawDataError
         Naming the first file that is missing, unlisted or changed.
     """
+    root = config.DATA_RAW if root is None else root
     entries = read_manifest(manifest)
     checked = []
     for item in paths:
@@ -95,18 +122,39 @@ def verify(paths: Iterable[str | Path], root: Path = DATA_RAW,
         prefix = "" if rel == "." else rel + "/"
         wanted = [p for p in entries if p == rel or p.startswith(prefix)]
         if not wanted:
-            raise RawDataError("not listed in data/raw/MANIFEST.csv; add it with its SOURCE.md",
-                               root / rel)
+            raise RawDataError(f"not listed in data/raw/MANIFEST.csv; record it with "
+                               f"'{MAKE_MANIFEST}' (a new dataset folder also needs its "
+                               "SOURCE.md)", root / rel)
+        if (root / rel).is_dir():
+            _check_listed(data_files(root / rel, root), entries, root, rel)
         for entry in wanted:
-            file = root / entry
-            if not file.is_file():
-                raise RawDataError("raw file is missing; restore it with 'git checkout -- "
-                                   f"data/raw/{entry}'", file)
-            if sha256_file(file) != entries[entry]["sha256"]:
-                raise RawDataError("raw file differs from its sha256 in data/raw/MANIFEST.csv; "
-                                   f"restore it with 'git checkout -- data/raw/{entry}'", file)
+            _check_file(root, entry, entries[entry]["sha256"])
             checked.append(entry)
     return checked
+
+
+def _check_listed(files: Iterable[str], entries: Mapping[str, object], root: Path,
+                  folder: str) -> None:
+    """A :class:`RawDataError` for the first file in a source folder the manifest lacks: the
+    loaders would read it, so it would change the results unchecked."""
+    for rel in files:
+        if rel not in entries:
+            raise RawDataError(f"in the study's source folder data/raw/{folder} but not listed "
+                               "in data/raw/MANIFEST.csv, so the run would read it unchecked; "
+                               "move it out of the folder, or if it belongs to the data, record "
+                               f"it with '{MAKE_MANIFEST}'", root / rel)
+
+
+def _check_file(root: Path, entry: str, sha256: str) -> None:
+    """A :class:`RawDataError` when a listed file is missing or differs from its sha256."""
+    file = root / entry
+    fix = (f"restore it (git checkout -- data/raw/{entry} if it is tracked) or, if the change "
+           f"is intended, update the manifest with '{MAKE_MANIFEST}'")
+    if not file.is_file():
+        raise RawDataError(f"raw file is missing; {fix}", file)
+    if sha256_file(file) != sha256:
+        raise RawDataError(f"raw file differs from its sha256 in data/raw/MANIFEST.csv; {fix}",
+                           file)
 
 
 def main() -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis import plots
+from analysis import plots, responses
 from analysis.errors import UserError
 from analysis.study import Figure, Study
 
@@ -184,15 +184,70 @@ def validation_summary(comparison: pd.DataFrame) -> pd.DataFrame:
             .reset_index())
 
 
+def _left_out_counts(posts: pd.DataFrame) -> str:
+    """How many posts :func:`analysis.responses.left_out` leaves out as reposts or as posts
+    without text, e.g. ``" (not counted: 3 reposts, 2 posts without text)"``, or ``""``."""
+    counts = responses.left_out(posts).value_counts()
+    parts = [f"{counts[reason]:,} {what}" for reason, what in (
+        (responses.REPOST, "reposts"), (responses.NO_TEXT, "posts without text"))
+        if counts.get(reason, 0)]
+    return f" (not counted: {', '.join(parts)})" if parts else ""
+
+
+def _card_quality(spec: Study) -> list[str]:
+    """Classifier error for a study without gold labels: each model card's cross-validated
+    macro-F1 and per-class F1, on the card's own training data."""
+    from analysis.classifiers import model_card
+
+    rows, without = [], []
+    for model in spec.models:
+        card = model_card(spec.model_source(model))
+        metrics = card.get("cv_metrics") or {}
+        if "macro_f1" not in metrics:
+            without.append(model)
+            continue
+        per_class = metrics.get("per_class") or {}
+        rows.append({"model": model, "trained on": card.get("n_train", metrics.get("n")),
+                     "CV folds": card.get("cv_folds"), "macro-F1": metrics["macro_f1"],
+                     **{f"F1 {label}": (per_class.get(label) or {}).get("f1")
+                        for label in ("support", "criticism", "other")}})
+    lines = ["## Classifier error (model cards)", "",
+             "This study has no gold labels, so the classifiers' error on its data is not "
+             "measured (hand-code a sample to measure it: docs/hand-coding.md)."
+             + (" The model cards' cross-validated error, on each model's own training data, "
+                "not on this study's data:" if rows else ""), ""]
+    if rows:
+        lines += [_markdown(pd.DataFrame(rows)), ""]
+    for model in without:
+        why = ("VADER has no model card" if model == "vader" else
+               "its model file has no card with cross-validated metrics (MODEL.card.json)")
+        lines += [f"No cross-validated error for `{model}`: {why}.", ""]
+    return lines
+
+
+def _methods_not_run(spec: Study) -> list[str]:
+    """One line per model for the requested methods that did not run, and why."""
+    lines = []
+    for model in spec.models:
+        skipped = spec.unavailable_methods(model)
+        for why in dict.fromkeys(skipped.values()):
+            methods = [m for m, reason in skipped.items() if reason == why]
+            lines.append(f"- `{model}`: {', '.join(methods)} not run ({why}).")
+    return ["## Methods not run", "", *lines, ""] if lines else []
+
+
 def summarize(spec: Study, posts: pd.DataFrame, truth: pd.DataFrame, labels: dict,
               trend: pd.DataFrame, rejects: int = 0, notes: tuple[str, ...] = ()) -> str:
     """``summary.md`` of a study: data, classifier quality against the gold labels ``truth``
-    (see :func:`analysis.reproduce.gold_stance`), the numbers behind each figure."""
-    responses = posts[posts["depth"].fillna(-1) > 0] if "depth" in posts else posts
+    (see :func:`analysis.reproduce.gold_stance`) or else the model cards' cross-validated error,
+    the methods that did not run, the numbers behind each figure. Responses are counted by
+    :func:`analysis.responses.responses`, the rule the trend uses."""
+    counted = responses.responses(posts)
     lines = [f"# {spec.title}", "",
              f"Study file `{spec.shown_file}`; made by "
              f"`{spec.command}` (seed {spec.seed}). "
-             "Shares are of responses (thread roots and context posts excluded); intervals are "
+             "Shares are of responses (thread roots, context posts, reposts and posts without "
+             "text excluded); intervals are "
              f"{spec.ci:.0%} bootstrap intervals resampling threads"
              + (" and the validation set" if not truth.empty else "")
              + (" (for pcc, also drawing each reply's label from its probabilities)"
@@ -200,7 +255,8 @@ def summarize(spec: Study, posts: pd.DataFrame, truth: pd.DataFrame, labels: dic
              f"{spec.min_posts} responses are flagged `few_posts` and drawn hollow.", "",
              "## Data", "",
              f"- {len(posts):,} posts in {posts['thread_id'].nunique():,} threads; "
-             f"{len(responses):,} responses; {rejects:,} input records rejected at ingest "
+             f"{len(counted):,} responses{_left_out_counts(posts)}; {rejects:,} input "
+             "records rejected at ingest "
              "(see `data/processed/" + spec.name + "/` for the tables).",
              f"- Classifiers: {', '.join(spec.models)}; predictions: {spec.prediction}"
              + (f" over gold `{spec.gold.group_task}` groups" if spec.gold and
@@ -222,10 +278,9 @@ def summarize(spec: Study, posts: pd.DataFrame, truth: pd.DataFrame, labels: dic
                   "same labelled data, so this view is optimistic for them; "
                   "`benchmarks/prevalence.py` measures the honest leave-one-group-out "
                   "version.", "", _markdown(validation_summary(comparison)), ""]
-    skipped = [m for m in spec.models if not (trend["model"] == m).any()]
-    if skipped:
-        lines += [f"No adjusted estimate for {', '.join(skipped)}: it has no validation data "
-                  "or model card.", ""]
+    else:
+        lines += _card_quality(spec)
+    lines += _methods_not_run(spec)
     for figure in spec.figures:
         lines += [f"## Figure `{figure.file}` ({figure.kind})", "",
                   f"![{figure.file}]({figure.file}.png)", ""]

@@ -80,7 +80,7 @@ def reproduce(study: str | Path = config.DEFAULT_STUDY, *, progress: bool | None
             trend = trend_study(spec, posts, truth, labels)
         notes = tuple(dict.fromkeys(str(w.message) for w in caught))
         for model, table in labels.items():
-            io.write_table(table, work / f"labels_{model}.parquet")
+            io.write_table(table, work / spec.labels_file(model))
         io.write_table(trend, work / "trend.csv")
         figures = report.draw_figures(spec, trend, out)
         summary_text = report.summarize(spec, posts, truth, labels, trend, rejects=rejects,
@@ -88,10 +88,10 @@ def reproduce(study: str | Path = config.DEFAULT_STUDY, *, progress: bool | None
         io.write_text(summary_text, out / "summary.md")
         manifest = run_manifest(
             command=spec.command,
-            inputs=[s.path for s in spec.sources] + [spec.file],
-            outputs={f"{_relative(final)}/{p.name}": p
+            inputs=[s.path for s in spec.sources] + [spec.file] + model_inputs(spec),
+            outputs={f"{_relative(final)}/{p.relative_to(folder).as_posix()}": p
                      for folder, final in ((work, processed_dir), (out, report_dir))
-                     for p in folder.iterdir() if p.is_file()},
+                     for p in sorted(folder.rglob("*")) if p.is_file()},
             parameters=spec.raw, seed=spec.seed)
         io.write_json(manifest, out / "manifest.json")
     return StudyOutputs(processed=processed_dir, report=report_dir,
@@ -100,13 +100,31 @@ def reproduce(study: str | Path = config.DEFAULT_STUDY, *, progress: bool | None
 
 
 def check_sources(spec: Study) -> None:
-    """Refuse to start when a source is missing, naming it and saying what the study expects."""
+    """Refuse to start when a source or a model file is missing, naming it and saying what the
+    study expects."""
     for source in spec.sources:
         if not source.path.exists():
             raise UserError(
                 f"study '{spec.name}' expects this input, which is not there (bundled data: "
                 "restore it with git checkout; your own exports: see the comments at the top of "
                 f"{spec.file.name} and the README)", _relative(source.path))
+    for model, file in spec.model_files.items():
+        if not file.is_file():
+            raise UserError(
+                f"study '{spec.name}' labels with this model file (classify.models {model!r}, "
+                "relative to the project root), which is not there; train it with 'python -m "
+                "analysis train' or correct the path", _relative(file))
+
+
+def model_inputs(spec: Study) -> list[Path]:
+    """The ``.skops`` files of the study's models and their cards (where there), recorded with
+    their sha256 among the inputs: a retrained model changes the figures."""
+    from analysis.classifiers.persistence import card_path
+
+    files = []
+    for file in spec.model_files.values():
+        files += [file] + [card for card in [card_path(file)] if card.is_file()]
+    return files
 
 
 # -- stages ------------------------------------------------------------------------------------
@@ -140,12 +158,15 @@ def ingest_sources(spec: Study, *, progress: bool | None = None
 
 
 def run_id(spec: Study) -> str:
-    """A run id that depends only on the study file, its raw inputs and the package version."""
+    """A run id that depends only on the study file, its raw inputs, its model files and the
+    package version."""
     digest = hashlib.sha256(spec.file.read_bytes())
     digest.update(__version__.encode())
     for source in spec.sources:
         digest.update(io.sha256_file(source.path).encode() if source.path.is_file()
                       else source.path.name.encode())
+    for file in model_inputs(spec):
+        digest.update(io.sha256_file(file).encode())
     return digest.hexdigest()[:16]
 
 
@@ -227,11 +248,12 @@ def label_study(spec: Study, model: str, posts: pd.DataFrame, truth: pd.DataFram
         frame = posts_frame(posts, target=spec.target)
         frame = frame.merge(truth[["uid", "label", spec.gold.group_task]], on="uid",
                             how="inner", validate="one_to_one")
-        labels = predict_out_of_group(frame, model, spec.gold.group_task,
+        labels = predict_out_of_group(frame, spec.model_source(model), spec.gold.group_task,
                                       random_state=spec.seed, jobs=jobs)
         labels = labels.drop(columns=["group"])
     else:
-        labels = label_posts(posts, model, target=spec.target, progress=progress, jobs=jobs)
+        labels = label_posts(posts, spec.model_source(model), target=spec.target,
+                             progress=progress, jobs=jobs)
     return labels.assign(run_id=run_id(spec))
 
 
@@ -264,8 +286,10 @@ def _estimate_all(spec: Study, truth: pd.DataFrame, grouped: pd.DataFrame,
         tables.append(gold_trend.assign(model=GOLD))
     for model, table in labels.items():
         validation, confusion = _validation(spec, model, truth)
+        unavailable = spec.unavailable_methods(model)
         for method in spec.methods:
-            if method in ADJUSTED and validation is None and confusion is None:
+            if method in unavailable or (
+                    method in ADJUSTED and validation is None and confusion is None):
                 continue  # nothing to adjust with: the summary says so
             trend = estimate_shares(table, grouped, method=method, validation=validation,
                                     confusion=confusion, n_boot=spec.n_boot, **common)
@@ -292,7 +316,7 @@ def _validation(spec: Study, model: str, truth: pd.DataFrame):
         return None, None
     from analysis.classifiers import model_card
 
-    return None, model_card(model).get("cv_confusion")
+    return None, model_card(spec.model_source(model)).get("cv_confusion")
 
 
 # -- helpers -----------------------------------------------------------------------------------

@@ -114,6 +114,8 @@ class Study:
     figures: tuple[Figure, ...]
     seed: int
     raw: Mapping[str, object]
+    #: The ``.skops`` file of each model that is not built in (absolute paths).
+    model_files: Mapping[str, Path] = field(default_factory=dict)
 
     @property
     def shown_file(self) -> str:
@@ -129,6 +131,28 @@ class Study:
         in_studies = (self.file.resolve().parent == config.STUDIES.resolve()
                       and self.file.stem == self.name)
         return f"python -m analysis reproduce {self.name if in_studies else self.shown_file}"
+
+    def model_source(self, model: str) -> str:
+        """What the classifiers load ``model`` from: a built-in name or its absolute path."""
+        return str(self.model_files.get(model, model))
+
+    def labels_file(self, model: str) -> str:
+        """The file name of ``model``'s labels table in ``data/processed/<study>/``."""
+        return f"labels_{_model_stem(model)}.parquet"
+
+    def unavailable_methods(self, model: str) -> dict[str, str]:
+        """The methods of ``trend.methods`` that cannot run for ``model``, with why: the adjusted
+        methods need a confusion matrix, from the study's gold labels or else the model's card
+        (VADER has none; a ``.skops`` model has one when its card records ``cv_confusion``)."""
+        from analysis.trend import ADJUSTED
+
+        if self.gold is not None or _has_cv_confusion(self.model_files.get(model), model):
+            return {}
+        why = ("VADER has no model card" if model == "vader" else
+               f"model {model!r} has no card with a cross-validated confusion matrix "
+               "(cv_confusion in its .card.json)")
+        why += " and the study has no [gold] labels to correct with"
+        return {method: why for method in self.methods if method in ADJUSTED}
 
     @property
     def raw_inputs(self) -> list[Path]:
@@ -253,6 +277,11 @@ def _parse(raw: Mapping[str, object], path: Path) -> Study:
         for e in get(raw, "events", list, "", []))
     figures = tuple(_figure(f, path) for f in get(raw, "figures", list, "", []))
     models = tuple(get(classify, "models", list, "classify.", ["default"]))
+    model_files = _model_files(models, path)
+    if prediction == "leave-one-group-out" and model_files:
+        raise UserError("classify.prediction = 'leave-one-group-out' trains a model per held-out "
+                        f"group: it works with 'default' and 'vader', not a .skops file "
+                        f"({next(iter(model_files))!r}); use prediction = 'fit'", path)
     for figure in figures:
         if figure.model is not None and figure.model not in (*models, "gold"):
             raise UserError(f"[[figures]] '{figure.file}' draws model {figure.model!r}, which is "
@@ -283,7 +312,7 @@ def _parse(raw: Mapping[str, object], path: Path) -> Study:
         # the name is a folder under data/processed/ and reports/ that a run replaces
         raise UserError(f"study.name {name!r} must be a plain folder name (letters, digits, "
                         "'.', '_', '-'; no '/' or '..'), such as 'my-study'", path)
-    return Study(
+    spec = Study(
         name=name,
         title=get(study, "title", str, "study."),
         file=path,
@@ -306,7 +335,69 @@ def _parse(raw: Mapping[str, object], path: Path) -> Study:
         figures=figures,
         seed=get(study, "seed", int, "study.", config.DEFAULT_SEED),
         raw=raw,
+        model_files=model_files,
     )
+    _check_figure_methods(spec)
+    return spec
+
+
+def _model_files(models: tuple[str, ...], path: Path) -> dict[str, Path]:
+    """The ``.skops`` file of each model that is not built in (``default``, ``vader``),
+    relative to the project root; refuses an unknown model name and two models whose labels
+    files would be the same."""
+    from analysis.classifiers import MODEL_NAMES
+
+    files = {}
+    for model in models:
+        if not isinstance(model, str) or not model:
+            raise UserError("classify.models must be a list of model names or paths", path)
+        if model in MODEL_NAMES:
+            continue
+        if not model.endswith(".skops"):
+            raise UserError(f"classify.models: unknown model {model!r}; use 'default', 'vader' "
+                            "or the path of a .skops file (relative to the project root)", path)
+        files[model] = (config.PROJECT_ROOT / model).resolve()
+    stems = [_model_stem(model) for model in models]
+    for stem in stems:
+        if stems.count(stem) > 1:
+            others = [m for m, s in zip(models, stems, strict=True) if s == stem]
+            raise UserError(f"classify.models {others} would all write labels_{stem}.parquet; "
+                            "rename one of the model files (or list a model once)", path)
+    return files
+
+
+def _model_stem(model: str) -> str:
+    """A plain file-name part for a model: a built-in model's name, or its file's name without
+    ``.skops`` (characters other than letters, digits, '.', '_', '-' become '_')."""
+    stem = Path(model).name.removesuffix(".skops")
+    return re.sub(r"[^A-Za-z0-9._-]", "_", stem) or "_"
+
+
+def _has_cv_confusion(file: Path | None, model: str) -> bool:
+    """Whether a model has a card with a cross-validated confusion matrix: of the built-in
+    models (no ``file``), the default model; a ``.skops`` model when its card records one."""
+    if file is None:
+        return model == "default"
+    from analysis.classifiers.persistence import read_card
+
+    return bool(read_card(file).get("cv_confusion"))
+
+
+def _check_figure_methods(spec: Study) -> None:
+    """Refuse a figure of a model and method that cannot run (see
+    :meth:`Study.unavailable_methods`): it would fail only after the whole run."""
+    for figure in spec.figures:
+        file = spec.model_files.get(figure.model)
+        if (figure.kind == "validation" or figure.model in (None, "gold")
+                or (file is not None and not file.is_file())):  # reproduce names a missing file
+            continue
+        method = figure.method or spec.primary_method
+        why = spec.unavailable_methods(figure.model).get(method)
+        if why:
+            given = "draws" if figure.method else "draws trend.primary_method"
+            raise UserError(f"[[figures]] '{figure.file}' {given} {method!r} for model "
+                            f"{figure.model!r}, which cannot run: {why}; draw 'cc' or 'pcc' "
+                            "instead", spec.file)
 
 
 def _freq(value: object, path: Path) -> str | tuple[float, ...]:

@@ -101,3 +101,35 @@ def test_verify_names_a_missing_file(tmp_path):
     (root / rel).unlink()
     with pytest.raises(RawDataError, match="raw file is missing"):
         rawdata.verify([root / rel], root=root, manifest=manifest)
+
+
+def test_verify_names_a_file_in_a_folder_that_the_manifest_does_not_list(tmp_path):
+    """Regression: a folder meant only the files the manifest lists in it, so a file added to
+    the folder was read by the loaders unchecked."""
+    rel = "tweeteval_stance/mapping.txt"
+    root, manifest = _copy_raw(tmp_path, rel)
+    (root / "tweeteval_stance" / ".DS_Store").write_bytes(b"generated")  # hidden: skipped
+    assert rawdata.verify([root / "tweeteval_stance"], root=root, manifest=manifest) == [rel]
+    (root / "tweeteval_stance" / "extra.txt").write_text("generated\n")
+    with pytest.raises(RawDataError, match=r"extra\.txt: in the study's source folder "
+                                           r"data/raw/tweeteval_stance but not listed"):
+        rawdata.verify([root / "tweeteval_stance"], root=root, manifest=manifest)
+    assert [row["path"] for row in rawdata.manifest_rows(root)] == [
+        "tweeteval_stance/extra.txt", rel]
+
+
+def test_verify_messages_say_how_to_record_ones_own_exports(tmp_path):
+    """Regression: they said only 'restore it from git', though one's own exports are not in
+    git; the manifest is made with `python -m analysis.rawdata`."""
+    rel = "tweeteval_stance/mapping.txt"
+    root, manifest = _copy_raw(tmp_path, rel)
+    command = "'python -m analysis.rawdata > data/raw/MANIFEST.csv'"
+    (root / rel).write_text("generated change\n")
+    with pytest.raises(RawDataError) as changed:
+        rawdata.verify([root / rel], root=root, manifest=manifest)
+    assert str(changed.value).endswith(
+        f"restore it (git checkout -- data/raw/{rel} if it is tracked) or, if the change is "
+        f"intended, update the manifest with {command}")
+    with pytest.raises(RawDataError) as missing:
+        rawdata.verify([root / rel], root=root, manifest=tmp_path / "no-MANIFEST.csv")
+    assert "restore it from git" in str(missing.value) and command in str(missing.value)
