@@ -11,7 +11,7 @@ touches pyplot's global state: figures come from :func:`new_figure` (a plain
 :class:`matplotlib.figure.Figure` with the Agg canvas), so it works headless and in parallel.
 
 Colours are the Okabe & Ito (2008) palette, which stays distinguishable with the common forms of
-colour-blindness; bins flagged as uncertain (too few posts, one thread) are drawn hollow and
+colour-blindness; bins flagged as uncertain (too few posts, too few threads) are drawn hollow and
 dotted, never as solid points. Sizes default to a paper's single column (3.5 in wide).
 
 Examples

@@ -278,6 +278,10 @@ def _clip_simplex(p: np.ndarray) -> np.ndarray:
         return np.where(total > 0, p / np.where(total > 0, total, 1.0), uniform)
 
 
+#: Step halvings of a SQUAREM extrapolation that would leave the simplex (see below).
+_MAX_HALVINGS = 30
+
+
 def em_prior_adjustment(probabilities: ArrayLike, train_prior: ArrayLike,
                         weights: ArrayLike | None = None, *, tol: float = EM_TOLERANCE,
                         max_iter: int = EM_MAX_ITER,
@@ -287,8 +291,9 @@ def em_prior_adjustment(probabilities: ArrayLike, train_prior: ArrayLike,
     Starting from the training priors, each step re-weights every item's posterior by
     ``new_prior / train_prior``, renormalizes it, and takes the (weighted) mean as the new prior,
     until no prior moves by more than ``tol``. The steps are accelerated with SQUAREM (Varadhan &
-    Roland 2008), which reaches the same fixed point in far fewer steps when EM crawls;
-    ``max_iter`` bounds the number of EM steps.
+    Roland 2008), which reaches the same fixed point in far fewer steps when EM crawls, with
+    their safeguard: an extrapolation that would lower the likelihood is not taken. ``max_iter``
+    bounds the number of EM steps.
 
     References: Saerens, Latinne & Decaestecker (2002), Neural Computation 14(1), 21-41;
     Varadhan, R. & Roland, C. (2008), Simple and globally convergent methods for accelerating the
@@ -355,6 +360,11 @@ def em_prior_adjustment(probabilities: ArrayLike, train_prior: ArrayLike,
         out = ratio * ((w_act / (ratio @ posteriors_t)) @ posteriors) / total_act
         return out / out.sum(axis=1, keepdims=True)
 
+    def log_likelihood(shares: np.ndarray) -> np.ndarray:
+        # of the items under class shares ``shares``, up to a constant: sum_n w_n log(P[n] @ r)
+        with np.errstate(divide="ignore"):
+            return (w_act * np.log((scale_act * shares) @ posteriors_t)).sum(axis=1)
+
     for _ in range(max_iter // 3 + 1):
         # SQUAREM (Varadhan & Roland 2008): two EM steps, an extrapolation along them kept on
         # the simplex, and one more EM step from there; same fixed point, far fewer iterations
@@ -368,9 +378,21 @@ def em_prior_adjustment(probabilities: ArrayLike, train_prior: ArrayLike,
         with np.errstate(divide="ignore", invalid="ignore"):
             alpha = np.where(v_norm > 0, -r_norm / v_norm, -1.0)
         alpha = np.minimum(alpha, -1.0)  # -1 is plain EM (two steps)
-        jump = estimate - 2 * alpha * r + alpha ** 2 * v
+        for _ in range(_MAX_HALVINGS):
+            # a jump may take a share down to a tenth of where plain EM took it, not to the edge
+            # of the simplex, from which EM could not come back: move alpha half way to -1
+            jump = estimate - 2 * alpha * r + alpha ** 2 * v
+            outside = (jump < 0.1 * second).any(axis=1, keepdims=True) & (alpha < -1)
+            if not outside.any():
+                break
+            alpha = np.where(outside, (alpha - 1) / 2, alpha)
         jump = np.clip(jump, 1e-12, None)
         jump /= jump.sum(axis=1, keepdims=True)
+        # the safeguard of Varadhan & Roland: a jump that lowers the likelihood below that of
+        # the plain EM steps (an overshoot into a corner of the simplex, which EM cannot leave)
+        # is not taken; plain EM goes on from there
+        worse = ~(log_likelihood(jump) >= log_likelihood(second))
+        jump[worse] = second[worse]
         updated = em_step(jump)
         going = np.abs(updated - second).max(axis=1) >= tol
         current[active] = updated

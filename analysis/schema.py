@@ -286,12 +286,30 @@ def _as_list(value: object) -> list[str] | None:
     return [str(v) for v in value if not _is_null(v)]  # type: ignore[union-attr]
 
 
+#: How an ISO time with a time zone ends: ``Z`` or an offset such as ``+02:00``.
+_OFFSET_AT_END = r"(?:[zZ]|[+-]\d{2}(?::?\d{2})?)$"
+
+
+def without_offset(values: pd.Series) -> pd.Series:
+    """True for the texts in ``values`` that are not null and do not end in a time zone (``Z``
+    or ``+hh:mm``): times that would be read as local to nowhere.
+
+    Examples
+    --------
+    >>> without_offset(pd.Series(["2020-09-30T10:00Z", "2020-09-30 10:00", None])).tolist()
+    [False, True, False]
+    """
+    text = values.astype("string").str.strip()
+    return (text.notna() & ~text.str.contains(_OFFSET_AT_END)).fillna(False).astype(bool)
+
+
 def parse_text_columns(frame: pd.DataFrame, table: Mapping[str, object]) -> pd.DataFrame:
     """Return a copy of ``frame`` with the time, list, boolean and number columns of ``table``
     parsed from text, for tables read from CSV (where every value is a string); then
     :func:`conform` types them.
 
-    Times are ISO 8601 with an offset (as ``write_table`` writes them); lists are JSON lists or
+    Times are ISO 8601 with an offset (as ``write_table`` writes them; a time without one is
+    refused, not taken for UTC); lists are JSON lists or
     the Python / NumPy form (``['a' 'b']``) that pandas writes to CSV; booleans are
     ``True`` / ``False`` (any case) or ``1`` / ``0``.
 
@@ -315,6 +333,11 @@ def parse_text_columns(frame: pd.DataFrame, table: Mapping[str, object]) -> pd.D
             continue
         values = out[name]
         if isinstance(dtype, pd.DatetimeTZDtype):
+            naive = without_offset(values)
+            if naive.any():
+                raise ValueError(f"column {name!r} holds a time without an offset "
+                                 f"({values[naive].iloc[0]!r}); give every time its offset, "
+                                 "such as +00:00 for UTC")
             try:
                 out[name] = pd.to_datetime(values, format="ISO8601", utc=True)
             except (ValueError, TypeError) as exc:

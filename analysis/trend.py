@@ -46,7 +46,7 @@ from pandas.tseries.offsets import Day, Tick
 from analysis import quantify, responses
 from analysis.config import DEFAULT_SEED
 from analysis.errors import UserError
-from analysis.schema import PROBA_PREFIX, STANCE_LABELS, TREND
+from analysis.schema import PROBA_PREFIX, STANCE_LABELS, TREND, without_offset
 
 #: Bootstrap replicates when none are asked for.
 DEFAULT_N_BOOT = 500
@@ -58,6 +58,11 @@ FLAG_FEW_POSTS = "few_posts"
 #: Refuse frequencies that make more bins than this (a typo such as "1ms" for "1MS").
 MAX_BINS = 100_000
 FLAG_ONE_THREAD = "one_thread"
+#: Bins whose responses come from fewer threads than this (but more than one) are flagged
+#: ``few_threads``: a bootstrap over so few threads gives intervals that are too narrow (see
+#: docs/statistics.md, "Flags", for the simulation).
+MIN_THREADS = 10
+FLAG_FEW_THREADS = "few_threads"
 FLAG_NO_POSTS = "no_posts"
 
 METHODS = (*quantify.METHODS, "auto")
@@ -369,10 +374,6 @@ def _col(frame: pd.DataFrame, name: str) -> pd.Series:
     return pd.Series(pd.NA, index=frame.index, dtype="string")
 
 
-#: How an ISO time with a time zone ends: ``Z`` or an offset such as ``+02:00``.
-_UTC_OFFSET = r"(?:[zZ]|[+-]\d{2}(?::?\d{2})?)$"
-
-
 def _utc_times(values: pd.Series, name: str) -> pd.Series:
     if isinstance(values.dtype, pd.DatetimeTZDtype):
         return values.dt.tz_convert("UTC")
@@ -385,7 +386,7 @@ def _utc_times(values: pd.Series, name: str) -> pd.Series:
         if "utc=True" not in str(exc) and "Mixed timezones" not in str(exc):
             raise UserError(f"{name} has values that are not ISO times: "
                             f"{str(exc).splitlines()[0]}") from exc
-        naive = text.notna() & ~text.str.strip().str.contains(_UTC_OFFSET).fillna(False)
+        naive = without_offset(text)
         if naive.any():
             raise UserError(f"{name} mixes times with and without a time zone (e.g. "
                             f"{text[naive].iloc[0]!r}); give every time one (ingest --tz)"
@@ -633,11 +634,14 @@ def _classes(frame: pd.DataFrame, validation: pd.DataFrame | None,
         seen = set(validation["label"].dropna().astype(str))
         if not proba and "predicted" in validation.columns:
             names += sorted(set(validation["predicted"].dropna().astype(str)) - set(names))
+        if not proba and set(names) | seen <= set(STANCE_LABELS):
+            names = list(STANCE_LABELS)  # a stance label nothing was predicted as: share 0
         extra = sorted(seen - set(names))
         if extra:
-            raise TableError(f"the validation table has gold label(s) {extra} that the "
-                             f"classifier does not predict ({names}); map them first",
-                             "validation")
+            known = ("the classifier's labels" if proba else
+                     "the labels predicted (no proba_ columns tell the classifier's labels)")
+            raise TableError(f"the validation table has gold label(s) {extra} outside {known}: "
+                             f"{names}; map them to those first", "validation")
     if not proba:
         names = _order(names)
     if len(names) < 2:
@@ -672,8 +676,11 @@ def _predictions(frame: pd.DataFrame, classes: list[str],
         probabilities = values / total
     if "label" in frame.columns:
         predictions = _encode(frame["label"], classes, table)
-    else:
+    elif probabilities is not None:
         predictions = probabilities.argmax(axis=1)
+    else:
+        raise TableError(f"the {table} table has neither predicted labels nor a proba_ column "
+                         f"for every label ({', '.join(proba_cols)})", table)
     return predictions, probabilities
 
 
@@ -747,6 +754,9 @@ def _calibration_from_validation(validation: pd.DataFrame, labels: pd.DataFrame,
             pred, on="uid", how="inner")
         if len(frame) == 0:
             raise TableError("no validation uid has a label in the labels table", "validation")
+        if len(frame) < len(validation):
+            warnings.warn(f"{len(validation) - len(frame)} of {len(validation)} validation rows "
+                          "have no label in the labels table and were left out", stacklevel=4)
     frame = _in_uid_order(frame[frame["label"].notna()])
     if "uid" in frame.columns and frame["uid"].duplicated().any():
         repeated = frame.loc[frame["uid"].duplicated(), "uid"]
@@ -867,9 +877,11 @@ def _resolve_method(method: str, has_probabilities: bool, calib: _Calibration,
     if method in ADJUSTED and calib.hard is None:
         raise UserError(f"method {method} needs validation data: pass a validation table "
                         "(--validation) or a model card with cv_confusion (--model-card)")
-    if method == "pacc" and calib.soft is None:
-        warnings.warn("pacc needs the validation set's probabilities and only a confusion matrix "
-                      "of counts was given; using acc", stacklevel=3)
+    if method in ("pacc", "emq") and calib.soft is None:
+        given = ("the validation table has no proba_ columns" if calib.gold is not None else
+                 "only a confusion matrix of counts (a model card) was given")
+        warnings.warn(f"{method} needs the validation set's probabilities and {given}; using acc",
+                      stacklevel=3)
         return "acc"
     return method
 
@@ -1011,6 +1023,8 @@ def _table(combos, by, starts, ends, classes, estimate, low, high, n_posts, n_th
                 parts.append(FLAG_FEW_POSTS)
             if thread_count == 1:
                 parts.append(FLAG_ONE_THREAD)
+            elif thread_count < MIN_THREADS:
+                parts.append(FLAG_FEW_THREADS)
         flags.append(";".join(parts) or pd.NA)
     out["bin_start"] = np.asarray(starts, dtype=object)[bin_index]
     out["bin_end"] = np.asarray(ends, dtype=object)[bin_index]

@@ -224,3 +224,37 @@ def test_bias_correction_makes_em_return_the_validation_prior_on_the_validation_
     corrected = quantify.em_prior_adjustment(posteriors, gold_prior, correction=factor)
     np.testing.assert_allclose(corrected, gold_prior, atol=1e-5)
     assert np.abs(plain - gold_prior).max() > 0.05
+
+
+def _plain_em(posteriors: np.ndarray, prior: np.ndarray) -> np.ndarray:
+    """Saerens, Latinne & Decaestecker's EM without acceleration: the reference."""
+    current = prior.copy()
+    for _ in range(200_000):
+        post = posteriors * (current / prior)
+        post /= post.sum(axis=1, keepdims=True)
+        new = post.mean(axis=0)
+        if np.abs(new - current).max() < 1e-12:
+            break
+        current = new
+    return current
+
+
+def test_em_acceleration_never_lands_in_a_corner_that_plain_em_avoids():
+    # Regression (bug hunt): an unguarded SQUAREM jump could put a share at ~0, where EM cannot
+    # move it back: [0, 1, 0] instead of the likelihood's maximum [0.046, 0.129, 0.825]. Generated
+    # posteriors of three Gaussian classes, exactly calibrated to a uniform prior.
+    rng = np.random.default_rng(7)
+    means = np.array([[1.5, 0], [0, 1.5], [0, 0]])
+    prior = np.ones(3) / 3
+    cases = []
+    for _ in range(615):
+        n = rng.integers(20, 200)
+        shares = np.array([rng.uniform(0.0, 0.15), rng.uniform(0.2, 0.5), 0])
+        shares[2] = 1 - shares[:2].sum()
+        y = rng.choice(3, size=n, p=shares)
+        x = means[y] + rng.normal(size=(n, 2))
+        density = np.exp(-0.5 * ((x[:, None, :] - means[None]) ** 2).sum(-1))
+        cases.append(density / density.sum(axis=1, keepdims=True))
+    for posteriors in cases[-40:]:  # the last is the hunt's case
+        np.testing.assert_allclose(quantify.em_prior_adjustment(posteriors, prior),
+                                   _plain_em(posteriors, prior), atol=1e-3)

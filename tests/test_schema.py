@@ -103,3 +103,13 @@ def test_a_string_in_a_list_column_is_one_item_and_null_items_are_dropped():
     out = schema.conform(frame, schema.POSTS)
     assert [list(v) for v in out["hashtags"].dropna()] == [["brexit,eu"]]
     assert [list(v) for v in out["mentions"]] == [["alice"], []]
+
+
+def test_text_times_without_an_offset_are_refused_not_taken_for_utc():
+    # Regression (bug hunt): 'annotate sample naive_posts.csv' showed 05:00 local as 05:00 UTC.
+    text = pd.DataFrame({"created_at": ["2020-09-30 10:00:00+02:00", "2020-09-30 05:00:00"]})
+    with pytest.raises(ValueError, match="holds a time without an offset"):
+        schema.parse_text_columns(text, schema.POSTS)
+    ok = schema.parse_text_columns(text.assign(created_at=["2020-09-30T10:00Z", None]),
+                                   schema.POSTS)
+    assert str(ok.loc[0, "created_at"]) == "2020-09-30 10:00:00+00:00"

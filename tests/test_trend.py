@@ -612,3 +612,67 @@ def test_the_same_rows_in_another_order_give_the_same_table():
         again = estimate_shares(reordered, posts.iloc[::-1], method=method, n_boot=100,
                                 validation=validation.iloc[::-1])
         pd.testing.assert_frame_equal(first, again)
+
+
+def test_emq_with_only_a_card_falls_back_to_acc_like_pacc():
+    # Regression (bug hunt): EM ran without the bias correction it needs (which takes the
+    # validation probabilities) and gave 'other' 0.0 for a bin that was 71% other.
+    posts, labels = small_posts(), small_labels()
+    for label in CLASSES:
+        labels[f"proba_{label}"] = np.where(labels["label"] == label, 0.8, 0.1)
+    card = {"labels": CLASSES, "matrix": [[8, 1, 1], [1, 8, 1], [1, 1, 8]]}
+    with pytest.warns(UserWarning, match="emq needs the validation set's probabilities and "
+                                         "only a confusion matrix"):
+        trend = estimate_shares(labels, posts, freq="1D", method="emq", confusion=card,
+                                n_boot=0)
+    assert set(trend["method"]) == {"acc"}
+    validation = small_labels().assign(predicted=small_labels()["label"])
+    with pytest.warns(UserWarning, match="the validation table has no proba_ columns"):
+        estimate_shares(labels, posts, freq="1D", method="pacc", n_boot=0,
+                        validation=validation)
+
+
+def test_bins_from_few_threads_are_flagged():
+    n_threads = [1, 3, 9, 10]
+    posts = pd.DataFrame({
+        "uid": [f"g:{day}:{i}" for day, k in enumerate(n_threads) for i in range(40)],
+        "thread_id": [f"{day}:{i % k}" for day, k in enumerate(n_threads) for i in range(40)],
+        "depth": 1,
+        "created_at": [pd.Timestamp("2021-01-01T12:00Z") + pd.Timedelta(days=day)
+                       for day in range(len(n_threads)) for _ in range(40)]})
+    labels = pd.DataFrame({"uid": posts["uid"], "label": ["support", "other"] * 80})
+    trend = estimate_shares(labels, posts, freq="1D", method="cc", n_boot=0)
+    flags = trend.drop_duplicates("bin_start").set_index("n_threads")["flag"]
+    assert flags.fillna("").to_dict() == {1: "one_thread", 3: "few_threads", 9: "few_threads",
+                                          10: ""}
+
+
+def test_a_validation_table_with_some_proba_columns_and_no_predictions_is_one_line():
+    posts, labels = small_posts(), small_labels()
+    partial = small_labels().assign(proba_support=0.5)
+    with pytest.raises(UserError, match="neither predicted labels nor a proba_ column for "
+                                        "every label"):
+        estimate_shares(labels, posts, freq="1D", method="acc", validation=partial, n_boot=0)
+
+
+def test_validation_rows_without_a_label_are_left_out_with_a_warning():
+    posts, labels = small_posts(), small_labels()
+    coded = pd.concat([labels.assign(label=labels["label"]),
+                       pd.DataFrame({"uid": ["other:1", "other:2"], "label": ["support"] * 2})])
+    with pytest.warns(UserWarning, match="2 of 10 validation rows have no label in the labels "
+                                         "table"):
+        estimate_shares(labels, posts, freq="1D", method="acc", validation=coded, n_boot=0)
+
+
+def test_a_stance_label_never_predicted_still_has_a_share():
+    # Regression (bug hunt): a 3-class model that predicted no criticism in this collection was
+    # refused even for cc ("gold label(s) ['criticism'] that the classifier does not predict").
+    posts = small_posts()
+    labels = small_labels().assign(label=["other", "support"] * 4)
+    coded = small_labels()  # gold labels, criticism among them
+    trend = estimate_shares(labels, posts, freq="W", method="cc", validation=coded, n_boot=0)
+    assert set(trend["label"]) == set(CLASSES)
+    assert (trend.loc[trend["label"] == "criticism", "estimate"] == 0).all()
+    with pytest.raises(UserError, match=r"outside the labels predicted"):
+        estimate_shares(labels, posts, freq="W", method="cc", n_boot=0,
+                        validation=coded.assign(label="deny"))
