@@ -143,15 +143,21 @@ class Study:
     def unavailable_methods(self, model: str) -> dict[str, str]:
         """The methods of ``trend.methods`` that cannot run for ``model``, with why: the adjusted
         methods need a confusion matrix, from the study's gold labels or else the model's card
-        (VADER has none; a ``.skops`` model has one when its card records ``cv_confusion``)."""
+        (VADER has none; a ``.skops`` model has one when its card records ``cv_confusion``);
+        ``pacc`` and ``emq`` also need the validation set's probabilities, which a card (counts
+        only) lacks: with a card alone they would run as ``acc``."""
         from analysis.trend import ADJUSTED
 
-        if self.gold is not None or _has_cv_confusion(self.model_files.get(model), model):
+        if self.gold is not None:
             return {}
+        if _has_cv_confusion(self.model_files.get(model), model):
+            why = ("a model card holds counts only, and this method needs the validation set's "
+                   "probabilities (it would run as acc; use acc)")
+            return {method: why for method in self.methods if method in ("pacc", "emq")}
         why = ("VADER has no model card" if model == "vader" else
                f"model {model!r} has no card with a cross-validated confusion matrix "
                "(cv_confusion in its .card.json)")
-        why += " and the study has no [gold] labels to correct with"
+        why += " and the study has no [gold] labels to correct with (use cc or pcc)"
         return {method: why for method in self.methods if method in ADJUSTED}
 
     @property
@@ -396,8 +402,7 @@ def _check_figure_methods(spec: Study) -> None:
         if why:
             given = "draws" if figure.method else "draws trend.primary_method"
             raise UserError(f"[[figures]] '{figure.file}' {given} {method!r} for model "
-                            f"{figure.model!r}, which cannot run: {why}; draw 'cc' or 'pcc' "
-                            "instead", spec.file)
+                            f"{figure.model!r}, which cannot run: {why}", spec.file)
 
 
 def _freq(value: object, path: Path) -> str | tuple[float, ...]:

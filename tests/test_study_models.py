@@ -246,3 +246,16 @@ def test_raw_data_messages_name_the_command_that_records_own_exports(project, tm
     with pytest.raises(RawDataError) as missing:
         pipeline.reproduce("own", progress=False)
     assert "restore it from git" in str(missing.value) and command in str(missing.value)
+
+
+def test_pacc_of_a_model_with_only_a_card_is_refused_for_a_figure_and_listed_as_not_run(
+        project):
+    """With a card alone (counts only), pacc and emq would run as acc: the trend table would have
+    acc twice and no pacc rows for the figure, which failed at the end of the run."""
+    study = STUDY.replace('methods = ["pcc", "acc"]', 'methods = ["pcc", "acc", "pacc"]')
+    path = project(study)
+    assert list(load_study(path).unavailable_methods("models/gen.skops")) == ["pacc"]
+    path.write_text(study.replace('model = "models/gen.skops"',
+                                  'model = "models/gen.skops"\nmethod = "pacc"'))
+    with pytest.raises(UserError, match=r"draws 'pacc' .* a model card holds counts only"):
+        load_study(path)
