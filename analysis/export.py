@@ -176,7 +176,8 @@ def export_posts(posts_path: str | os.PathLike, output: str | os.PathLike,
         times are ISO 8601 with an offset and lists JSON lists (see
         :func:`analysis.schema.parse_text_columns`).
     output
-        The file to write (atomically); it may not be the input.
+        The file to write (atomically); it may not be the input, and its suffix must be the
+        format's (``.csv`` for ``4cat-csv``).
     format
         One of :data:`EXPORT_FORMATS`.
 
@@ -189,11 +190,16 @@ def export_posts(posts_path: str | os.PathLike, output: str | os.PathLike,
     ------
     UserError
         For a file that is not a posts table, or whose values do not fit its types (naive
-        times, a platform or kind outside the schema's, an id that may have been rounded).
+        times, a platform or kind outside the schema's, an id that may have been rounded), and
+        for an output whose suffix is not the format's.
     """
     if format not in EXPORT_FORMATS:
         raise UserError(f"unknown export --format {format!r}; use one of "
                         f"{', '.join(EXPORT_FORMATS)}")
+    suffix = EXPORT_FORMATS[format]
+    if Path(output).suffix.lower() != suffix:
+        raise UserError(f"{format} writes a {suffix} file; give -o a name ending in {suffix}",
+                        output)
     source = Path(posts_path)
     if not source.is_file():
         raise UserError("no such file", source)

@@ -1,7 +1,11 @@
 """Reading and writing files: atomic writes, tables in CSV / Parquet / JSON lines, checksums.
 
-Every output goes through :func:`atomic_path`: it is written to a temporary file next to its
-destination and renamed into place only when complete, so a failed run leaves nothing half-written.
+Every output goes through :func:`atomic_path` or, for files that belong together (a table and its
+manifest, a model and its card), :class:`OutputSet`: each is written to a temporary file next to
+its destination, and all are renamed into place together only when every one is complete, with
+Ctrl-C and SIGTERM held back during the renames. A failed or interrupted run leaves the earlier
+outputs as they were and nothing half-written; a full disk or a refused write is a
+:class:`~analysis.errors.UserError` naming the output.
 
 Examples
 --------
@@ -20,10 +24,13 @@ nulls.
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import os
+import signal
 import tempfile
+import threading
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
@@ -41,6 +48,18 @@ TABLE_SUFFIXES = (".parquet", ".csv", ".jsonl", ".ndjson")
 #: field that holds a CR or LF (with "\n" alone it leaves a lone CR unquoted, and a reader such
 #: as ``pandas.read_csv`` ends the record there, splitting one row into two).
 CSV_LINE_END = "\r\n"
+
+#: errno values of a write the system had no room for (full disk, file-size limit, quota).
+NO_ROOM_ERRNOS = frozenset({errno.ENOSPC, errno.EFBIG, getattr(errno, "EDQUOT", errno.ENOSPC)})
+#: errno values of a write the system refused (no room, read-only disk, no permission): inside
+#: :func:`atomic_path` / :class:`OutputSet` they become a :class:`UserError` naming the output
+#: instead of a traceback.
+WRITE_ERRNOS = NO_ROOM_ERRNOS | {errno.EROFS, errno.EACCES, errno.EPERM}
+#: Signals held back while an output set is renamed into place.
+DEFERRED_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+#: Lists that collect the outputs committed while :func:`recording_outputs` is active.
+_RECORDERS: list[list[Path]] = []
 
 
 def sha256_file(path: str | os.PathLike, chunk_size: int = 1 << 20) -> str:
@@ -69,20 +88,48 @@ def _refuse_raw(path: Path) -> None:
 
 def check_output(path: str | os.PathLike, *,
                  overwrite_guard: Iterable[str | os.PathLike | None] = ()) -> None:
-    """Refuse an output under ``data/raw`` or onto one of the input files ``overwrite_guard``.
+    """Refuse an output that cannot be written, before any work is done.
 
-    :func:`atomic_path` runs this check; call it early to refuse before any work is done or
-    before the first of several outputs is written.
+    Refused: a path under ``data/raw``, one of the input files ``overwrite_guard``, a folder or a
+    device / pipe where the file should go, and a folder that cannot be created or written in (a
+    file in the way, no permission, a read-only disk). :func:`atomic_path` runs this check; call
+    it early so that a bad ``-o`` is refused before the work, and before the first of several
+    outputs is written.
     """
     dest = Path(path)
     _refuse_raw(dest)
     if dest.is_dir():
         raise UserError("is a folder, not a file; give a file name", dest)
+    if dest.exists() and not dest.is_file():
+        raise UserError("is not a regular file (a device, pipe or socket); give a file name",
+                        dest)
     for source in overwrite_guard:
         if source is None:
             continue
         if Path(source).exists() and dest.exists() and Path(source).resolve() == dest.resolve():
             raise UserError("output would overwrite an input file; pick another -o", dest)
+    _check_folder(dest)
+
+
+def _check_folder(dest: Path) -> None:
+    """Refuse ``dest`` when its folder cannot be created or written in (nothing is created)."""
+    folder = dest.parent
+    while not folder.exists() and not folder.is_symlink() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        reason = f"{folder} is a file, not a folder"
+    elif not os.access(folder, os.W_OK | os.X_OK):
+        reason = os.strerror(errno.EACCES)
+    elif hasattr(os, "statvfs") and os.statvfs(folder).f_flag & os.ST_RDONLY:  # not on Windows
+        reason = os.strerror(errno.EROFS)
+    else:
+        return
+    raise _folder_error(dest, reason)
+
+
+def _folder_error(dest: Path, reason: str) -> UserError:
+    verb = "write in" if dest.parent.is_dir() else "create"
+    return UserError(f"cannot {verb} the folder {dest.parent} ({reason}); pick another -o", dest)
 
 
 def make_parent(path: str | os.PathLike) -> None:
@@ -92,15 +139,178 @@ def make_parent(path: str | os.PathLike) -> None:
         dest.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:  # a file where a folder should be, no permission, read-only disk
         blocking = next((p for p in dest.parents if p.is_file()), None)
-        reason = f"{blocking} is a file, not a folder" if blocking else exc.strerror
-        raise UserError(f"cannot create the folder {dest.parent} ({reason}); pick another -o",
-                        dest) from exc
+        raise _folder_error(dest, f"{blocking} is a file, not a folder" if blocking
+                            else exc.strerror) from exc
+
+
+def recording_outputs() -> contextlib.AbstractContextManager[list[Path]]:
+    """A context that collects, in a list it yields, every output committed inside it (so that
+    an interrupted command can say which outputs it had written whole)."""
+    return _recording()
+
+
+@contextlib.contextmanager
+def _recording() -> Iterator[list[Path]]:
+    written: list[Path] = []
+    _RECORDERS.append(written)
+    try:
+        yield written
+    finally:
+        _RECORDERS.remove(written)
+
+
+@contextlib.contextmanager
+def _signals_deferred() -> Iterator[None]:
+    """Hold back Ctrl-C and SIGTERM inside the block; a signal that came is delivered after it.
+
+    Only the main thread can set signal handlers; elsewhere the block runs as it is.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received: list[int] = []
+    previous = {number: signal.signal(number, lambda n, _frame: received.append(n))
+                for number in DEFERRED_SIGNALS}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, signal.SIG_DFL if handler is None else handler)
+        if received:
+            signal.raise_signal(received[0])
+
+
+class OutputSet:
+    """Files written together: all are renamed into place when the block succeeds, or none is.
+
+    :meth:`add` checks a destination (as :func:`check_output`), creates its folder and returns a
+    temporary file next to it to write; :meth:`remove` marks a stale file of an earlier run to
+    be removed along. Check every destination (call :meth:`add` for all of them) before writing
+    the first, so that a bad one is refused before any work. When the block ends without an
+    exception, the set is committed in one short step with Ctrl-C and SIGTERM held back: each
+    earlier file is set aside, each new file renamed into place, and if a rename fails the
+    earlier files are put back. On an exception the temporary files are removed and the
+    destinations are left as they were; an :class:`OSError` of a refused write
+    (:data:`WRITE_ERRNOS`: full disk, file-size limit, ...) becomes a :class:`UserError`.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> with OutputSet() as outputs:
+    ...     table, manifest = outputs.add(folder / "t.csv"), outputs.add(folder / "t.json")
+    ...     _ = table.write_text("a\\n1\\n"), manifest.write_text("{}")
+    >>> sorted(p.name for p in folder.iterdir())
+    ['t.csv', 't.json']
+    """
+
+    def __init__(self, *, overwrite_guard: Iterable[str | os.PathLike | None] = ()) -> None:
+        self.overwrite_guard = [Path(p) for p in overwrite_guard if p is not None]
+        self._pending: list[tuple[Path | None, Path]] = []  # (temporary file or None, dest)
+
+    def add(self, path: str | os.PathLike) -> Path:
+        """Check ``path`` and return the temporary file to write it to."""
+        dest = Path(path)
+        check_output(dest, overwrite_guard=self.overwrite_guard)
+        make_parent(dest)
+        try:
+            tmp = _temporary(dest, ".tmp")
+        except OSError as exc:
+            raise UserError(f"cannot write in this folder ({exc.strerror}); pick another -o",
+                            dest) from exc
+        tmp.chmod(0o666 & ~_umask())  # mkstemp makes it owner-only; give it a normal file's mode
+        self._pending.append((tmp, dest))
+        return tmp
+
+    def remove(self, path: str | os.PathLike) -> None:
+        """Remove ``path`` (if it is there) when the set is committed."""
+        dest = Path(path)
+        check_output(dest, overwrite_guard=self.overwrite_guard)
+        self._pending.append((None, dest))
+
+    def __enter__(self) -> OutputSet:
+        return self
+
+    def __exit__(self, exc_type, exc, traceback) -> None:
+        try:
+            if exc is None:
+                self._commit()
+            elif self._refused_write(exc):
+                raise UserError(f"cannot write the output ({os.strerror(exc.errno)}); it was "
+                                "left as it was", self._named(exc)) from exc
+        finally:
+            for tmp, _dest in self._pending:
+                if tmp is not None:
+                    tmp.unlink(missing_ok=True)
+
+    def _temporaries(self) -> list[Path]:
+        return [tmp for tmp, _dest in self._pending if tmp is not None]
+
+    def _refused_write(self, exc: BaseException | None) -> bool:
+        """Whether ``exc`` is the system refusing a write of this set (not, say, an input file
+        that could not be read)."""
+        return (isinstance(exc, OSError) and exc.errno in WRITE_ERRNOS and bool(self._pending)
+                and (exc.filename is None or Path(exc.filename) in self._temporaries()))
+
+    def _named(self, exc: OSError) -> Path:
+        """The destination an error is about (the first one when the error does not say)."""
+        for tmp, dest in self._pending:
+            if tmp is not None and exc.filename is not None and Path(exc.filename) == tmp:
+                return dest
+        return self._pending[0][1]
+
+    def _commit(self) -> None:
+        steps: list[tuple[Path | None, Path, Path | None]] = []  # (new file, dest, set aside)
+        with _signals_deferred():
+            try:
+                for tmp, dest in self._pending:
+                    aside = _temporary(dest, ".old") if dest.exists() else None
+                    steps.append((tmp, dest, aside))
+                    if aside is not None:
+                        os.replace(dest, aside)
+                    if tmp is not None:
+                        os.replace(tmp, dest)
+            except BaseException as exc:  # the set is replaced whole or not at all
+                _put_back(steps)
+                if isinstance(exc, OSError):
+                    raise UserError(f"cannot write the output ({exc.strerror}); the earlier "
+                                    "files were left as they were; pick another -o",
+                                    steps[-1][1] if steps else None) from exc
+                raise
+            for tmp, dest, aside in steps:
+                if aside is not None:
+                    aside.unlink(missing_ok=True)
+                if tmp is not None:
+                    for written in _RECORDERS:
+                        written.append(dest)
+
+
+def _temporary(dest: Path, suffix: str) -> Path:
+    """A new empty hidden file next to ``dest``."""
+    fd, name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=suffix, dir=dest.parent)
+    os.close(fd)
+    return Path(name)
+
+
+def _put_back(steps: list[tuple[Path | None, Path, Path | None]]) -> None:
+    """Undo a commit that stopped half-way, from what is on disk: each new file that was moved
+    into place goes back to its temporary name, each earlier file back to its place."""
+    for tmp, dest, aside in reversed(steps):
+        if tmp is not None and not tmp.exists() and dest.exists():
+            os.replace(dest, tmp)  # removed with the other temporary files
+        if aside is not None:
+            if dest.exists():  # it was never set aside
+                aside.unlink(missing_ok=True)
+            else:
+                os.replace(aside, dest)
 
 
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike, *,
                 overwrite_guard: Iterable[Path] = ()) -> Iterator[Path]:
     """Yield a temporary path next to ``path``; rename it onto ``path`` if the block succeeds.
+
+    An :class:`OutputSet` of one file: see there for what happens on errors and interrupts.
 
     Parameters
     ----------
@@ -109,27 +319,13 @@ def atomic_path(path: str | os.PathLike, *,
     overwrite_guard
         Input files of the run: writing onto one of them is refused.
     """
-    dest = Path(path)
-    check_output(dest, overwrite_guard=overwrite_guard)
-    make_parent(dest)
-    try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
-    except OSError as exc:
-        raise UserError(f"cannot write in this folder ({exc.strerror}); pick another -o",
-                        dest) from exc
-    os.close(fd)
-    tmp = Path(tmp_name)
-    tmp.chmod(0o666 & ~_umask())  # mkstemp makes it owner-only; give it a normal file's mode
-    try:
-        yield tmp
-        try:
-            os.replace(tmp, dest)
-        except OSError as exc:
-            raise UserError(f"cannot write the output ({exc.strerror}); pick another -o",
-                            dest) from exc
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    with OutputSet(overwrite_guard=overwrite_guard) as outputs:
+        yield outputs.add(path)
+
+
+def json_text(obj: Mapping | list) -> str:
+    """``obj`` as indented, key-sorted JSON with a final newline (stable across runs)."""
+    return json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n"
 
 
 def write_table(frame: pd.DataFrame, path: str | os.PathLike, *,
@@ -247,8 +443,7 @@ def write_json(obj: Mapping | list, path: str | os.PathLike, *,
     """
     guard = [Path(p) for p in overwrite_guard if p is not None]
     with atomic_path(path, overwrite_guard=guard) as tmp:
-        tmp.write_text(json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n",
-                       encoding="utf-8")
+        tmp.write_text(json_text(obj), encoding="utf-8")
 
 
 def write_text(text: str, path: str | os.PathLike) -> None:

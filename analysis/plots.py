@@ -29,7 +29,6 @@ Examples
 
 from __future__ import annotations
 
-import contextlib
 import os
 import zlib
 from collections.abc import Iterable, Sequence
@@ -44,7 +43,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from analysis.io import atomic_path
+from analysis.io import OutputSet
 
 #: Okabe, M. & Ito, K. (2008). Color Universal Design (CUD): how to make figures and
 #: presentations that are friendly to colorblind people. https://jfly.uni-koeln.de/color/
@@ -119,16 +118,15 @@ def save_figure(fig: Figure, path_without_suffix: str | os.PathLike, *, dpi: int
     stem = Path(path_without_suffix)
     metadata = {"png": {"Software": None}, "pdf": {"CreationDate": None, "Producer": None},
                 "svg": {"Date": None, "Creator": None}}
-    written = []
+    formats = list(formats)
+    written = [stem.with_name(f"{stem.name}.{fmt}") for fmt in formats]
     # all formats are drawn into temporary files first and renamed together: a failure in
-    # any of them leaves none behind
+    # any of them leaves none behind, and the earlier files stay as they were
     with matplotlib.rc_context({"svg.hashsalt": "analysis", "pdf.compression": 6}), \
-            contextlib.ExitStack() as stack:
-        for fmt in formats:
-            dest = stem.with_name(f"{stem.name}.{fmt}")
-            tmp = stack.enter_context(atomic_path(dest))
+            OutputSet() as outputs:
+        temporaries = [outputs.add(dest) for dest in written]
+        for fmt, tmp in zip(formats, temporaries, strict=True):
             fig.savefig(tmp, format=fmt, dpi=dpi, metadata=metadata.get(fmt))
-            written.append(dest)
     return written
 
 

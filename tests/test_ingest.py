@@ -3,8 +3,10 @@ v1.1 samples (tests/data/twarc2_samples, tests/data/twitter_v1)."""
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -584,3 +586,44 @@ def test_a_whole_document_that_expands_past_the_limit_is_not_read(tmp_path, monk
     rows = list(reddit_api.read(path, base.LoadOptions()))
     assert [r.reason for r in rows if isinstance(r, base.Reject)][0].startswith(
         "JSON document too large")
+
+
+def test_a_named_pipe_is_refused_before_it_is_read(tmp_path):
+    fifo = tmp_path / "generated.fifo"
+    os.mkfifo(fifo)  # never opened: reading it would wait for a writer forever
+    with pytest.raises(UserError, match="not a regular file .*save it to a file first"):
+        ingest_module.plan_inputs([fifo])
+
+
+def _appended_to(function, path: Path):
+    """``function``, which appends a line to ``path`` once it has run (a file still being
+    written to while it is ingested)."""
+    def wrapped(*args, **kwargs):
+        result = function(*args, **kwargs)
+        with open(path, "ab") as handle:
+            handle.write(path.read_bytes().splitlines(keepends=True)[0])
+        return result
+    return wrapped
+
+
+@pytest.mark.parametrize("while_", ["_read_inputs", "_describe_input"])
+def test_an_input_that_grows_while_it_is_read_is_an_error_and_nothing_is_written(
+        tmp_path, monkeypatch, while_):
+    source = tmp_path / "generated_growing.jsonl"
+    shutil.copy(SAMPLES / "two_tweets.jsonl", source)
+    function = getattr(ingest_module, while_)
+    monkeypatch.setattr(ingest_module, while_, _appended_to(function, source))
+    with pytest.raises(UserError, match="changed while it was read"):
+        ingest_to_files([source], tmp_path / "out" / "posts.parquet", keep_authors=True,
+                        detect_language=False)
+    assert not (tmp_path / "out").exists() or list((tmp_path / "out").iterdir()) == []
+
+
+def test_a_full_disk_while_spilling_is_a_user_error(tmp_path, monkeypatch):
+    def full_disk(*args, **kwargs):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+    monkeypatch.setattr(ingest_module, "_read_inputs", full_disk)
+    with pytest.raises(UserError, match=r"no room for the temporary files .*No space left"):
+        ingest_to_files([SAMPLES / "two_tweets.jsonl"], tmp_path / "posts.parquet",
+                        keep_authors=True, detect_language=False)
+    assert list(tmp_path.iterdir()) == []

@@ -10,6 +10,11 @@ few hundred kB is read in many parts.
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -182,3 +187,54 @@ def test_line_ranges_cover_the_file_with_the_same_line_numbers(tmp_path_factory,
         got += [(number + before, raw) for number, raw in iter_lines_between(path, start, end)]
         before += count_lines(path, start, end)
     assert got == list(iter_lines(path))
+
+
+def _gone(pid: int) -> bool:
+    """Whether process ``pid`` has ended (a zombie not yet reaped counts as ended)."""
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
+
+
+def _wait_gone(pids, seconds: float = 5.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if all(_gone(pid) for pid in pids):
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_interrupted_reader_stops_its_workers_at_once():
+    reader = parts.PartReader(2)
+    started = time.monotonic()
+    with pytest.raises(KeyboardInterrupt), reader:
+        pool = reader._pool(2)
+        busy = [pool.submit(time.sleep, 30) for _ in range(2)]
+        pids = list(pool._processes)
+        raise KeyboardInterrupt
+    assert time.monotonic() - started < 10
+    assert _wait_gone(pids) and all(f.done() for f in busy)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+def test_workers_end_when_the_main_process_is_killed():
+    script = ("import sys, time\n"
+              "from analysis.loaders import parts\n"
+              "pool = parts.PartReader(2)._pool(2)\n"
+              "pool.submit(time.sleep, 0).result()\n"
+              "print(*pool._processes, flush=True)\n"
+              "time.sleep(60)\n")
+    main = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True,
+                            cwd=Path(__file__).resolve().parents[1])
+    pids = [int(pid) for pid in main.stdout.readline().split()]
+    main.kill()  # SIGKILL: no cleanup in the main process at all
+    main.wait()
+    try:
+        assert pids and _wait_gone(pids)
+    finally:
+        for pid in pids:
+            if not _gone(pid):
+                os.kill(pid, signal.SIGKILL)

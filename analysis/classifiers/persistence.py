@@ -1,6 +1,7 @@
 """Saving and loading models with skops (never pickle), and their model cards.
 
-:func:`save_model` writes ``MODEL.skops`` and ``MODEL.card.json`` atomically. :func:`load_model`
+:func:`save_model` writes ``MODEL.skops`` and ``MODEL.card.json`` together, atomically: both are
+replaced or neither (:class:`analysis.io.OutputSet`). :func:`load_model`
 lists the types a file would create before loading anything and refuses the file unless every type
 is one skops trusts by default or one of this package's classifier types (:data:`TRUSTED_TYPES`),
 so a crafted file cannot run code on load. Whole modules are not trusted: numpy, builtins and
@@ -17,7 +18,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from analysis.errors import UserError
-from analysis.io import atomic_path, sha256_file, write_json
+from analysis.io import OutputSet, check_output, json_text, sha256_file
 
 #: The types a model file may contain beyond those skops trusts by default: the classifiers of
 #: this package (what `train`, the default model and VADER are made of; listed from saved models
@@ -35,17 +36,31 @@ def card_path(model_path: str | Path) -> Path:
     return path.with_name(path.stem + CARD_SUFFIX)
 
 
-def save_model(model: object, path: str | Path, card: Mapping | None = None) -> Path:
-    """Write ``model`` with skops to ``path`` and ``card`` (if given) next to it, atomically."""
-    import skops.io as sio
-
+def check_model_output(path: str | Path) -> Path:
+    """Refuse a model file name :func:`save_model` could not write (not ``.skops``; a folder
+    in the way of the model or its card; a folder that cannot be written), before training."""
     dest = Path(path)
     if dest.suffix != ".skops":
         raise UserError("model files end in .skops; rename the output", dest)
-    with atomic_path(dest) as tmp:
-        sio.dump(model, tmp)
-    if card is not None:
-        write_json(dict(card), card_path(dest))
+    for output in (dest, card_path(dest)):
+        check_output(output)
+    return dest
+
+
+def save_model(model: object, path: str | Path, card: Mapping | None = None) -> Path:
+    """Write ``model`` with skops to ``path`` and ``card`` next to it, atomically: both files
+    are replaced, or (on any error or interrupt) neither. Without a ``card``, a card of an
+    earlier model at ``path`` is removed (it would describe another model)."""
+    import skops.io as sio
+
+    dest = check_model_output(path)
+    with OutputSet() as outputs:
+        model_tmp = outputs.add(dest)
+        if card is None:
+            outputs.remove(card_path(dest))
+        else:
+            outputs.add(card_path(dest)).write_text(json_text(dict(card)), encoding="utf-8")
+        sio.dump(model, model_tmp)
     return dest
 
 

@@ -3,18 +3,28 @@
 Each subcommand lives in its own module here with two functions: ``register(subparsers)`` adds
 its parser, and ``run(args) -> int`` does the work by calling the package's public functions. This
 module only wires them together and turns a :class:`~analysis.errors.UserError` into one line on
-stderr and exit status 2.
+stderr and exit status 2, Ctrl-C into one line and exit status 130, and SIGTERM (``kill``,
+``timeout``, a batch scheduler) into one line and exit status 143; on both signals the
+temporary files and folders of the run are removed and no output is left half-written.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
+import signal
 import sys
-from collections.abc import Sequence
+import threading
+import warnings
+from collections.abc import Iterator, Sequence
 
 from analysis import __version__
 from analysis.errors import EXIT_USER_ERROR, UserError
+
+#: Exit status after Ctrl-C and after SIGTERM (128 + the signal's number, as a shell reports).
+EXIT_INTERRUPTED = 128 + signal.SIGINT
+EXIT_TERMINATED = 128 + signal.SIGTERM
 
 #: Subcommand modules, in the order ``--help`` lists them.
 COMMANDS = (
@@ -27,6 +37,17 @@ class ArgumentParser(argparse.ArgumentParser):
 
     def error(self, message: str) -> None:  # type: ignore[override]
         self.exit(EXIT_USER_ERROR, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+@contextlib.contextmanager
+def warnings_to_stderr() -> Iterator[None]:
+    """Print each warning raised in the block as one ``warning: ...`` line on stderr (after the
+    block, if it succeeds), instead of Python's file-and-line form."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield
+    for item in caught:
+        print(f"warning: {item.message}", file=sys.stderr)
 
 
 def build_parser() -> ArgumentParser:
@@ -45,18 +66,49 @@ def build_parser() -> ArgumentParser:
     return parser
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the program is, so that cleanup runs as it does for Ctrl-C."""
+
+
+def _terminate(signum: int, frame: object) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second one must not cut the cleanup short
+    raise Terminated
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; return the exit status."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.getsignal(signal.SIGTERM)
+    written: list = []
     try:
-        return int(args.func(args) or 0)
+        if in_main_thread:
+            signal.signal(signal.SIGTERM, _terminate)
+        from analysis.io import recording_outputs
+
+        with recording_outputs() as written:
+            args = build_parser().parse_args(argv)
+            return int(args.func(args) or 0)
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USER_ERROR
-    except KeyboardInterrupt:
-        print("interrupted; no output was written", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        terminated = isinstance(exc, Terminated)
+        print(f"{'terminated' if terminated else 'interrupted'}; {_written_note(written)}",
+              file=sys.stderr)
+        return EXIT_TERMINATED if terminated else EXIT_INTERRUPTED
+    finally:
+        if in_main_thread:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
+
+
+def _written_note(written: list) -> str:
+    """What an interrupted run left: each output is whole (new) or as it was. Outputs that are
+    gone again (written into a staging folder that was then removed) do not count."""
+    written = [path for path in written if path.exists()]
+    if not written:
+        return "no output was written"
+    return (f"{len(written)} output(s) were written whole before it (the last: {written[-1]}); "
+            "the others were not written")
 
 
 def model_target_note(model: str, target: str | None, target_col: str | None) -> str | None:

@@ -25,7 +25,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--format", dest="export_format", choices=sorted(EXPORT_FORMATS),
                         default="4cat-csv", help="export format (default: %(default)s)")
     parser.add_argument("-o", "--output", type=Path, required=True, metavar="OUT",
-                        help="file to write (e.g. posts.4cat.csv)")
+                        help="file to write, with the format's suffix (4cat-csv: .csv, e.g. "
+                             "posts.4cat.csv)")
     parser.set_defaults(func=run)
 
 

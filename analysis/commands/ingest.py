@@ -1,7 +1,10 @@
 """``python -m analysis ingest INPUT... -o OUTPUT.parquet``: exports into one posts table.
 
 Writes OUTPUT.parquet, OUTPUT.rejects.jsonl (when records were rejected), OUTPUT.labels.parquet
-(when the data came with gold labels) and OUTPUT.manifest.json, and prints a summary.
+(when the data came with gold labels) and OUTPUT.manifest.json, all together or (after an error,
+Ctrl-C or SIGTERM) none of them, and prints a summary. A bad -o is refused before anything is
+read; inputs are regular files or folders (a pipe, such as ``<(command)`` or /dev/stdin, is
+refused: save its output to a file first).
 """
 
 from __future__ import annotations
@@ -53,7 +56,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "ingest", help="load exports (twarc2, Reddit, RumourEval, CSV, ...) into a posts table",
         description="Load exports into one posts table with reply trees, provenance and a "
                     "rejects file. Authors are pseudonymized unless --keep-authors.")
-    parser.add_argument("inputs", nargs="+", metavar="INPUT", help="files or folders")
+    parser.add_argument("inputs", nargs="+", metavar="INPUT",
+                        help="files or folders (not pipes: save a pipe's output to a file first)")
     parser.add_argument("-o", "--output", required=True, type=Path,
                         help="OUTPUT.parquet (rejects, labels and manifest go next to it)")
     parser.add_argument("--format", default="auto", choices=["auto", *REGISTRY],

@@ -46,20 +46,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from analysis.classifiers import save_model, train_model
     from analysis.classifiers.labelling import posts_frame
-    from analysis.commands import fold_notes
-    from analysis.commands.annotate import _warnings_to_stderr
+    from analysis.classifiers.persistence import check_model_output
+    from analysis.commands import fold_notes, warnings_to_stderr
     from analysis.errors import UserError
     from analysis.io import read_table
 
-    if args.output.suffix != ".skops":
-        raise UserError("model files end in .skops; rename the output", args.output)
+    check_model_output(args.output)  # a bad -o is refused before training
     if args.cv == 1 or args.cv < 0:
         raise UserError("--cv must be 0 (no cross-validation) or at least 2")
     table = read_table(args.data)
     frame = posts_frame(table, text_col=args.text_col, target_col=args.target_col,
                         target=args.target, context_col=args.context_col,
                         label_col=args.label_col, group_col=args.group_col, source=args.data)
-    with _warnings_to_stderr():  # rows repeated exactly: trained on once
+    with warnings_to_stderr():  # rows repeated exactly: trained on once
         model, card = train_model(frame, model_id=args.model_id or args.output.stem,
                                   cv=args.cv, seed=args.seed, jobs=args.jobs, C=args.C,
                                   fast=args.fast, source=args.data)

@@ -48,7 +48,14 @@ import pyarrow.parquet as pq
 
 from analysis import __version__, config, schema
 from analysis.errors import UserError
-from analysis.io import arrow_table, atomic_path, sha256_file
+from analysis.io import (
+    NO_ROOM_ERRNOS,
+    OutputSet,
+    arrow_table,
+    check_output,
+    json_text,
+    sha256_file,
+)
 from analysis.loaders import REGISTRY, light
 from analysis.loaders.base import (
     DECOMPRESSION_ERRORS,
@@ -214,12 +221,16 @@ def _folder_files(folder: Path) -> list[Path]:
 def _plan_file(path: Path, format: str, *, inside_folder: bool,  # noqa: A002
                mapped: bool = False) -> _Input:
     """Choose the loader for one file; problems with a named file are errors, inside a folder
-    they become a reject of that file."""
+    they become a reject of that file. Nothing but a regular file is read: a named pipe,
+    ``<(command)`` or ``/dev/stdin`` is refused before any byte is read."""
     def problem(message: str) -> _Input:
         if inside_folder:
             return _Input(path, format if format != "auto" else None, False, message)
         raise UserError(message, path)
 
+    if not path.is_file():  # read twice (format sniff, then the loader): a pipe would hang
+        return problem("not a regular file (a pipe, device or socket); save it to a file "
+                       "first")
     head = read_head(path)
     if not head and path.stat().st_size:
         # bytes on disk, none after decompression: not a readable .gz / .zst / .bz2 / .xz
@@ -660,57 +671,94 @@ def write_outputs(result: IngestResult, output: str | os.PathLike,
 
 def _check_outputs(output: str | os.PathLike, inputs: Iterable[str | os.PathLike]
                    ) -> tuple[dict[str, Path], list[Path]]:
+    """The output files and the input files they may not overwrite; every output is checked
+    (:func:`analysis.io.check_output`: a folder in the way, a folder that cannot be written)
+    before anything is read."""
     paths = output_paths(Path(output))
     guard = _input_files(inputs)
     guard_resolved = {p.resolve() for p in guard}
     for dest in paths.values():
         if dest.resolve() in guard_resolved:
             raise UserError("output would overwrite an input file; pick another -o", dest)
+        check_output(dest)
     return paths, guard
 
 
+def _input_states(inputs: Iterable[str | os.PathLike]) -> dict[Path, tuple[int, int]]:
+    """Size and modification time of every input file (to tell if one changes while read)."""
+    states = {}
+    for path in _input_files(inputs):
+        info = path.stat()
+        states[path] = (info.st_size, info.st_mtime_ns)
+    return states
+
+
+def _check_unchanged(before: Mapping[Path, tuple[int, int]],
+                     inputs: Iterable[str | os.PathLike]) -> None:
+    """Refuse to go on when an input file changed (grew, was rewritten) since ``before``: the
+    rows and the manifest's checksum would describe different data."""
+    after = _input_states(inputs)
+    for path in sorted(set(before) | set(after)):
+        if before.get(path) != after.get(path):
+            raise UserError("changed while it was read; nothing written; run again when it is "
+                            "complete", path)
+
+
 def _write_files(result: IngestResult, output: str | os.PathLike,
-                 inputs: Iterable[str | os.PathLike], write_posts) -> dict[str, Path]:
+                 inputs: Iterable[str | os.PathLike], write_posts,
+                 before: Mapping[Path, tuple[int, int]] | None = None) -> dict[str, Path]:
+    """Write the output set (posts, rejects and labels when any, manifest) whole or not at all.
+
+    ``before``: the inputs' :func:`_input_states` when they were first read (default: now); an
+    input that changed since is an error and nothing is written.
+    """
     inputs = list(inputs)
     paths, guard = _check_outputs(output, inputs)
+    if before is None:
+        before = _input_states(inputs)
     manifest = {
         "created_by": f"analysis {__version__}",
         "loader_version": LOADER_VERSION,
         "summary": {k: v for k, v in result.summary.items() if k != "seconds"},
         "outputs": {},
     }
-    written: dict[str, Path] = {}
-    with contextlib.ExitStack() as stack:
+    counts = {"posts": 0, "rejects": len(result.rejects), "labels": len(result.labels)}
+    names = ["posts", *(name for name in ("rejects", "labels") if counts[name]), "manifest"]
+    written = {name: paths[name] for name in names}
+    with OutputSet(overwrite_guard=guard) as outputs, ThreadPoolExecutor(max_workers=1) as hasher:
+        tmp = {name: outputs.add(path) for name, path in written.items()}
+        for name in ("rejects", "labels"):
+            if name not in written:
+                outputs.remove(paths[name])  # a stale file of an earlier run
         # the inputs' sha256 (hashlib lets other threads run) while the posts are written
-        hasher = stack.enter_context(ThreadPoolExecutor(max_workers=1))
         described = hasher.submit(lambda: [_describe_input(Path(p)) for p in inputs])
-        tmp = stack.enter_context(atomic_path(paths["posts"], overwrite_guard=guard))
-        rows = write_posts(tmp)
-        manifest["inputs"] = described.result()
-        written["posts"] = paths["posts"]
-        manifest["outputs"]["posts"] = {"file": paths["posts"].name, "rows": rows}
-        if result.rejects:
-            tmp = stack.enter_context(atomic_path(paths["rejects"], overwrite_guard=guard))
-            with open(tmp, "w", encoding="utf-8") as handle:
+        counts["posts"] = write_posts(tmp["posts"])
+        if "rejects" in tmp:
+            with open(tmp["rejects"], "w", encoding="utf-8") as handle:
                 for reject in result.rejects:
                     handle.write(json.dumps(reject.as_dict(), ensure_ascii=False) + "\n")
-            written["rejects"] = paths["rejects"]
-            manifest["outputs"]["rejects"] = {"file": paths["rejects"].name,
-                                              "rows": len(result.rejects)}
-        if len(result.labels):
-            tmp = stack.enter_context(atomic_path(paths["labels"], overwrite_guard=guard))
-            pq.write_table(arrow_table(result.labels), tmp)
-            written["labels"] = paths["labels"]
-            manifest["outputs"]["labels"] = {"file": paths["labels"].name,
-                                             "rows": len(result.labels)}
-        tmp = stack.enter_context(atomic_path(paths["manifest"], overwrite_guard=guard))
-        tmp.write_text(json.dumps(manifest, indent=2, sort_keys=True, default=str) + "\n",
-                       encoding="utf-8")
-        written["manifest"] = paths["manifest"]
-    for name in ("rejects", "labels"):
-        if name not in written and paths[name].exists():
-            paths[name].unlink()
+        if "labels" in tmp:
+            pq.write_table(arrow_table(result.labels), tmp["labels"])
+        manifest["inputs"] = described.result()
+        _check_unchanged(before, inputs)
+        manifest["outputs"] = {name: {"file": paths[name].name, "rows": counts[name]}
+                               for name in written if name != "manifest"}
+        tmp["manifest"].write_text(json_text(manifest), encoding="utf-8")
     return written
+
+
+@contextlib.contextmanager
+def _no_room_is_a_user_error(folder: Path) -> Iterator[None]:
+    """A full disk or a file-size limit met by the temporary (spill) files in ``folder`` is a
+    :class:`UserError`, not a traceback."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno not in NO_ROOM_ERRNOS:
+            raise
+        raise UserError(f"no room for the temporary files of the run "
+                        f"({os.strerror(exc.errno)}); free some space and run again",
+                        folder) from exc
 
 
 def ingest_to_files(
@@ -746,6 +794,13 @@ def ingest_to_files(
     strict
         When any record is rejected, write nothing and return an empty dict of written files.
 
+    Raises
+    ------
+    UserError
+        Besides bad inputs and options: an output that cannot be written (checked before any
+        input is read), a full disk, and an input file that changed (grew, was rewritten) while
+        it was read or hashed; nothing is written then.
+
     Returns
     -------
     tuple
@@ -758,6 +813,7 @@ def ingest_to_files(
     paths = list(paths)
     options = _options(field_map, tz, thread_id, platform)
     _check_outputs(output, paths)
+    before = _input_states(paths)
     plan = plan_inputs(paths, format, mapped=bool(field_map))
     _check_thread_id(plan, thread_id)
     parent = Path(output).parent
@@ -771,12 +827,13 @@ def ingest_to_files(
         key, key_fingerprint = _key(keep_authors, pseudonym_key)
         sink = SpillSink(Path(tmp))
         try:
-            with _gc_paused():
+            with _gc_paused(), _no_room_is_a_user_error(Path(tmp).parent):
                 collected = _read_inputs(plan, options, sink, progress=progress,
                                          detect_language=detect_language, key=key, jobs=jobs,
                                          spill_dir=Path(tmp))
         finally:
             sink.close()
+        _check_unchanged(before, paths)
         structure = _structure(sink)
         summary = _summary(collected, structure, keep_authors=keep_authors,
                            key_fingerprint=key_fingerprint, detect_language=detect_language,
@@ -813,6 +870,6 @@ def ingest_to_files(
             return count
 
         with _gc_paused():
-            written = _write_files(result, output, paths, write_posts)
+            written = _write_files(result, output, paths, write_posts, before)
         result.summary["seconds"] = round(time.perf_counter() - started, 3)
     return result, written

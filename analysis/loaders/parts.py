@@ -17,14 +17,22 @@ an iterable of ``(line number, raw bytes)`` of a file read as JSON lines.
 Workers start with the platform's default method (``fork`` on Linux); :func:`read_part` is a
 module-level function and :class:`PartTask` a plain dataclass, so ``spawn`` works too. Each
 worker writes its own spill files, so only the light columns, rejects and counts travel back.
+Workers leave Ctrl-C to the main process, which stops them when it is interrupted or fails
+(:meth:`PartReader.__exit__`); on Linux a worker also ends when the main process dies, however
+it dies (:func:`_start_worker`).
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import dataclasses
 import gc
 import json
+import multiprocessing
 import os
+import signal
+import sys
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass
@@ -167,6 +175,29 @@ class _InProcess(Executor):
         return future
 
 
+#: prctl option that sends a process a signal when its parent dies (Linux, <linux/prctl.h>).
+PR_SET_PDEATHSIG = 1
+
+
+def _start_worker(parent: int | None) -> None:
+    """Set up a worker process: Ctrl-C is left to the main process (which stops the workers),
+    SIGTERM ends it, and on Linux it gets SIGTERM when its parent, the main process ``parent``
+    (None: a fork server), dies, so a killed run leaves no worker behind."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the CLI's handler, copied by fork
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if parent is not None and os.getppid() != parent:  # it died before the line above
+        os._exit(1)
+
+
+def _worker_parent() -> int | None:
+    """This process, the parent of the workers it starts (None when a fork server starts
+    them)."""
+    return None if multiprocessing.get_start_method() == "forkserver" else os.getpid()
+
+
 class PartReader:
     """Reads parts with ``jobs`` worker processes (started at the first file with parts).
 
@@ -180,16 +211,29 @@ class PartReader:
     def __enter__(self) -> PartReader:
         return self
 
-    def __exit__(self, *exc_info) -> None:
-        if self._executor is not None:
-            self._executor.shutdown(wait=True, cancel_futures=True)
-            self._executor = None
+    def __exit__(self, exc_type, exc, traceback) -> None:
+        """Shut the workers down; after an error or an interrupt (Ctrl-C, SIGTERM) they are
+        stopped at once rather than left to finish their parts."""
+        if self._executor is None:
+            return
+        if exc_type is not None:
+            self._stop_workers()
+        self._executor.shutdown(wait=True, cancel_futures=True)
+        self._executor = None
+
+    def _stop_workers(self) -> None:
+        processes = getattr(self._executor, "_processes", None) or {}
+        for process in list(processes.values()):
+            with contextlib.suppress(OSError, ValueError):  # already gone
+                process.terminate()
 
     def _pool(self, tasks: int) -> Executor:
         if self._executor is None:
             if self.jobs == 1 or tasks == 1:
                 return _InProcess()
-            self._executor = ProcessPoolExecutor(max_workers=self.jobs)
+            self._executor = ProcessPoolExecutor(max_workers=self.jobs,
+                                                 initializer=_start_worker,
+                                                 initargs=(_worker_parent(),))
         return self._executor
 
     def read(self, tasks: list[PartTask]) -> Iterator[PartResult]:
