@@ -2,19 +2,23 @@
 
 ``python -m analysis reproduce [STUDY]`` calls :func:`reproduce`. Tables go to
 ``data/processed/<study>/`` and figures, ``summary.md`` and ``manifest.json`` to
-``reports/<study>/``. Both folders are built in temporary folders and moved into place only when
-every stage has succeeded, so a failed run leaves the previous outputs as they were.
+``reports/<study>/``. Both folders are built in temporary folders and moved into place together
+only when every stage has succeeded, so a failed run leaves the previous outputs as they were.
+Files in the two folders that the run does not write (your own notes, hand-coded tables) are
+kept: they are moved into the new folders, and a warning names them. A folder that is a
+symbolic link stays one: the new outputs go into the folder it points to.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
 import shutil
 import tempfile
 import warnings
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -28,13 +32,15 @@ from analysis.study import Study, load_study
 
 @dataclass(frozen=True)
 class StudyOutputs:
-    """Where a study's outputs were written."""
+    """Where a study's outputs were written, and the files found there that the run does not
+    write (``kept``: moved into the new folders as they were)."""
 
     processed: Path
     report: Path
     figures: tuple[Path, ...]
     summary: Path
     manifest: Path
+    kept: tuple[Path, ...] = ()
 
 
 def reproduce(study: str | Path = config.DEFAULT_STUDY, *, progress: bool | None = None,
@@ -66,7 +72,8 @@ def reproduce(study: str | Path = config.DEFAULT_STUDY, *, progress: bool | None
     rawdata.verify(spec.raw_inputs)
     processed_dir = config.DATA_PROCESSED / spec.name
     report_dir = config.REPORTS / spec.name
-    with _staged(processed_dir) as work, _staged(report_dir) as out:
+    with _staged(processed_dir, report_dir) as staging:
+        work, out = staging.folders
         posts, gold, rejects = ingest_sources(spec, progress=progress)
         io.write_table(posts, work / "posts.parquet")
         if not gold.empty:
@@ -94,9 +101,14 @@ def reproduce(study: str | Path = config.DEFAULT_STUDY, *, progress: bool | None
                      for p in sorted(folder.rglob("*")) if p.is_file()},
             parameters=spec.raw, seed=spec.seed)
         io.write_json(manifest, out / "manifest.json")
+    if staging.kept:
+        names = ", ".join(_relative(p) for p in staging.kept)
+        warnings.warn(f"kept {len(staging.kept)} file(s) reproduce does not write: {names}",
+                      UserWarning, stacklevel=2)
     return StudyOutputs(processed=processed_dir, report=report_dir,
                         figures=tuple(report_dir / p.name for p in figures),
-                        summary=report_dir / "summary.md", manifest=report_dir / "manifest.json")
+                        summary=report_dir / "summary.md", manifest=report_dir / "manifest.json",
+                        kept=tuple(staging.kept))
 
 
 def check_sources(spec: Study) -> None:
@@ -322,24 +334,98 @@ def _validation(spec: Study, model: str, truth: pd.DataFrame):
 # -- helpers -----------------------------------------------------------------------------------
 
 
+@dataclass
+class _Staging:
+    """Temporary ``folders`` being filled, one per destination, and the files of the
+    destinations that the run did not write (``kept``), once the folders are in place."""
+
+    folders: tuple[Path, ...]
+    kept: list[Path] = field(default_factory=list)
+
+
 @contextlib.contextmanager
-def _staged(dest: Path) -> Iterator[Path]:
-    """A fresh temporary folder next to ``dest`` that replaces ``dest`` if the block succeeds."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
+def _staged(*dests: Path) -> Iterator[_Staging]:
+    """Fresh temporary folders, one next to each of ``dests``, that replace all of them together
+    if the block succeeds; the temporary folders are removed whatever happens.
+
+    A destination that is a symbolic link is followed: its target is replaced and the link
+    stays. Files of a destination that the block did not write are moved into its new folder
+    (hard links where the file system allows, else copies) and listed in ``kept`` by their
+    path under ``dests``.
+    """
+    targets = [_real_folder(dest) for dest in dests]
+    if len(set(targets)) < len(targets):
+        raise UserError("the output folders of the study are one and the same folder "
+                        f"({targets[0]}); point the links at different folders", dests[0])
+    made: list[Path] = []
     try:
-        yield tmp
+        for target in targets:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            made.append(Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent)))
+            made[-1].chmod(0o777 & ~io._umask())  # mkdtemp makes it owner-only
+        staging = _Staging(tuple(made))
+        yield staging
+        for dest, target, tmp in zip(dests, targets, made, strict=True):
+            staging.kept += [dest / p for p in _carry_over(target, tmp)]
+        _swap_all(made, targets)
+    finally:
+        for tmp in made:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _real_folder(dest: Path) -> Path:
+    """The folder ``dest`` stands for: itself, or the target of a symbolic link (along its
+    path). A link to nothing, or a file where the folder should be, is a :class:`UserError`."""
+    real = dest.resolve()
+    if dest.is_symlink() and not real.is_dir():
+        raise UserError(f"is a symbolic link to {real}, which is not a folder; point it at a "
+                        "folder or remove it", _relative(dest))
+    if real.exists() and not real.is_dir():
+        raise UserError("is a file where the study's output folder goes; move it away",
+                        _relative(dest))
+    return real
+
+
+def _carry_over(old: Path, new: Path) -> list[Path]:
+    """Put every file of ``old`` that ``new`` lacks into ``new``, at the same relative path;
+    return those relative paths."""
+    if not old.is_dir():
+        return []
+    carried = []
+    for path in sorted(old.rglob("*")):
+        relative = path.relative_to(old)
+        copy = new / relative
+        if (path.is_dir() and not path.is_symlink()) or os.path.lexists(copy):
+            continue
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(path, copy, follow_symlinks=False)
+        except OSError:
+            shutil.copy2(path, copy, follow_symlinks=False)
+        carried.append(relative)
+    return carried
+
+
+def _swap_all(news: list[Path], targets: list[Path]) -> None:
+    """Rename each finished folder of ``news`` onto its target, all or none: if a rename fails,
+    the targets already replaced get their old folders back."""
+    olds = [new.with_name(new.name + ".old") for new in news]
+    done: list[int] = []
+    try:
+        for index, (new, target, old) in enumerate(zip(news, targets, olds, strict=True)):
+            if target.exists():
+                target.rename(old)
+            done.append(index)
+            new.rename(target)
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        for index in reversed(done):
+            if not news[index].exists() and targets[index].exists():
+                targets[index].rename(news[index])  # the new folder goes back, to be removed
+            if olds[index].exists():
+                olds[index].rename(targets[index])
         raise
-    old = dest.with_name(f".{dest.name}.old")
-    if old.exists():
-        shutil.rmtree(old)
-    if dest.exists():
-        dest.rename(old)
-    tmp.chmod(0o755)
-    tmp.rename(dest)
-    shutil.rmtree(old, ignore_errors=True)
+    for old in olds:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def _relative(path: Path) -> str:

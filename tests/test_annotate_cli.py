@@ -448,3 +448,122 @@ def test_estimate_refuses_a_sample_file_with_an_empty_stratum(tmp_path, capsys):
         assert main(["annotate", "estimate", str(final), "--sample", str(folder)]) == 2
         assert capsys.readouterr().err == (f"error: {folder / 'sample.csv'}: stratum must be "
                                            "filled in every row\n")
+
+
+# -- outputs never replace inputs or human work ------------------------------------------------
+
+
+def _one_error_line(capsys) -> str:
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.count("\n") == 1, err
+    return err
+
+
+def _snapshot(folder) -> dict:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
+
+
+def test_sample_force_refuses_the_folder_of_its_input_and_the_working_folder(
+        tmp_path, posts_path, capsys, monkeypatch):
+    """Regression: ``-o DIR --force`` deleted everything in DIR, the posts table included, and
+    ``-o . --force`` deleted the working folder."""
+    (tmp_path / "unrelated.txt").write_text("generated")
+    before = _snapshot(tmp_path)
+    args = ["annotate", "sample", str(posts_path), "-n", "5", "--formats", "csv", "--force"]
+    capsys.readouterr()
+    assert main([*args, "-o", str(tmp_path)]) == 2
+    _one_error_line(capsys)
+    monkeypatch.chdir(tmp_path)
+    assert main([*args, "-o", "."]) == 2
+    assert "working folder" in _one_error_line(capsys)
+    assert _snapshot(tmp_path) == before
+
+    sheets = tmp_path / "sheets"  # a sheets folder that also holds the run's input
+    assert main(["annotate", "sample", str(posts_path), "-n", "5", "--formats", "csv",
+                 "-o", str(sheets)]) == 0
+    moved = sheets / "posts.parquet"
+    moved.write_bytes(posts_path.read_bytes())
+    capsys.readouterr()
+    assert main([*args[:2], str(moved), *args[3:], "-o", str(sheets)]) == 2
+    assert "input of this run" in _one_error_line(capsys)
+    assert moved.read_bytes() == posts_path.read_bytes()
+
+
+def test_agreement_keeps_filled_resolutions_and_distinct_outputs(tmp_path, coded_sheets, capsys):
+    """Regression: a rerun wiped a filled resolved_label column, and --disagreements and -o
+    could name the same file."""
+    _, gold = coded_sheets
+    res = tmp_path / "resolutions.csv"
+    base = ["annotate", "agreement", str(gold), "--n-boot", "10"]
+    assert main([*base, "--disagreements", str(res)]) == 0
+    filled = read_table(res).assign(resolved_label="support", adjudicator="generated")
+    filled.to_csv(res, index=False)
+    before = res.read_bytes()
+    capsys.readouterr()
+    assert main([*base, "--disagreements", str(res), "-o", str(tmp_path / "a.json")]) == 2
+    assert "--force" in _one_error_line(capsys)
+    assert res.read_bytes() == before and not (tmp_path / "a.json").exists()
+    same = tmp_path / "same.csv"
+    assert main([*base, "--disagreements", str(same), "-o", str(same)]) == 2
+    assert "same file" in _one_error_line(capsys)
+    assert not same.exists()
+    assert main([*base, "--disagreements", str(res), "--force"]) == 0
+    assert read_table(res)["resolved_label"].isna().all()
+
+
+@pytest.mark.parametrize("case", ["estimate-onto-sheet", "estimate-onto-assignments",
+                                  "adjudicate-onto-sample", "import-as-new-sheet",
+                                  "import-problems-as-sheet"])
+def test_outputs_into_a_sheets_folder_never_replace_its_files(tmp_path, coded_sheets, capsys,
+                                                              case):
+    """Regression: ``estimate -o SHEETS/sheet-A.csv`` replaced a coder's filled sheet, and
+    ``-o SHEETS/assignments.csv`` broke the design."""
+    sheets, gold = coded_sheets
+    final = tmp_path / "final.parquet"
+    assert main(["annotate", "adjudicate", str(gold), "--majority", "--drop-unresolved",
+                 "-o", str(final)]) == 0
+    args = {
+        "estimate-onto-sheet": ["estimate", str(final), "--sample", str(sheets),
+                                "-o", str(sheets / "sheet-A.csv")],
+        "estimate-onto-assignments": ["estimate", str(final), "--sample", str(sheets),
+                                      "-o", str(sheets / "assignments.csv")],
+        "adjudicate-onto-sample": ["adjudicate", str(gold), "--majority", "--drop-unresolved",
+                                   "-o", str(sheets / "sample.csv")],
+        "import-as-new-sheet": ["import", str(sheets), "-o", str(sheets / "sheet-C.csv")],
+        "import-problems-as-sheet": ["import", str(sheets),
+                                     "-o", str(sheets / "sheet-C.parquet")],
+    }[case]
+    before = _snapshot(sheets)
+    capsys.readouterr()
+    assert main(["annotate", *args]) == 2
+    assert "sheets folder" in _one_error_line(capsys)
+    assert _snapshot(sheets) == before
+
+
+def test_import_removes_a_stale_problems_file(tmp_path, posts_path, capsys):
+    """Regression: a clean import left the problems list of an earlier run beside its output."""
+    sheets = tmp_path / "sheets"
+    assert main(["annotate", "sample", str(posts_path), "-n", "6", "--formats", "csv",
+                 "-o", str(sheets)]) == 0
+    sheet = sheets / "sheet-A.csv"
+    frame = pd.read_csv(sheet, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    frame["label"] = "support"
+    frame.loc[0, "label"] = "sympathy"
+    frame.to_csv(sheet, index=False, encoding="utf-8-sig")
+    gold = tmp_path / "gold.parquet"
+    assert main(["annotate", "import", str(sheets), "-o", str(gold)]) == 0
+    assert (tmp_path / "gold.problems.csv").is_file()
+    frame.loc[0, "label"] = "other"
+    frame.to_csv(sheet, index=False, encoding="utf-8-sig")
+    capsys.readouterr()
+    assert main(["annotate", "import", str(sheets), "-o", str(gold)]) == 0
+    assert not (tmp_path / "gold.problems.csv").exists()
+    assert "removed" in capsys.readouterr().err
+
+
+def test_include_roots_help_states_the_responses_rule(capsys):
+    with pytest.raises(SystemExit):
+        main(["annotate", "sample", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "default: replies only" not in help_text
+    assert "analysis.responses" in help_text and "reposts" in help_text

@@ -327,3 +327,88 @@ def test_sheets_show_a_reddit_submission_title_as_the_target(tmp_path):
     sheet = pd.read_csv(tmp_path / "sheets" / "sheet-A.csv", dtype=str, keep_default_na=False,
                         encoding="utf-8-sig").set_index("uid")
     assert sheet.loc["reddit:c1", "target"] == "Generated claim in the title"
+
+
+# -- replacing a sheets folder (--force) never loses data -------------------------------------
+
+
+def write_generated(folder: Path, **options) -> list[Path]:
+    """write_sheets with the generated posts and the assignments of :func:`make_folder`."""
+    posts = generated_posts()
+    assignments = pd.DataFrame({"uid": ["gen:1", "gen:2"], "coder": ["A", "A"],
+                                "position": [1, 2], "overlap": [False, False]})
+    return write_sheets(folder, posts, pd.DataFrame({"uid": ["gen:1", "gen:2"]}), assignments,
+                        formats=("csv",), **options)
+
+
+def test_force_replaces_a_sheets_folder_nobody_has_filled(tmp_path):
+    folder = make_folder(tmp_path)
+    write_generated(folder, overwrite=True)
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "assignments.csv", "design.json", "sample.csv", "sheet-A.csv"]
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+@pytest.mark.parametrize("case", ["filled-label", "filled-note", "other-file", "not-sheets",
+                                  "holds-input"])
+def test_force_never_replaces_work_other_files_or_inputs(tmp_path, case):
+    """Regression: ``--force`` deleted the whole folder: coders' sheets, the run's own posts
+    table and unrelated files."""
+    folder = make_folder(tmp_path)
+    options = {}
+    if case == "filled-label":
+        fill_csv(folder, "B", ["", "", "support", ""])
+    elif case == "filled-note":
+        fill_csv(folder, "A", [""] * 4, note=["", "generated note", "", ""])
+    elif case == "other-file":
+        (folder / "codebook-notes.txt").write_text("generated notes")
+    elif case == "not-sheets":
+        (folder / "design.json").unlink()
+    else:
+        (folder / "posts.parquet").write_bytes(b"generated posts")
+        options = {"inputs": [folder / "posts.parquet"]}
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    with pytest.raises(UserError) as caught:
+        write_generated(folder, overwrite=True, **options)
+    assert str(caught.value).startswith(str(folder)) and "\n" not in str(caught.value)
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_the_working_folder_a_folder_above_it_and_links_are_refused(tmp_path, monkeypatch):
+    work = tmp_path / "project" / "work"
+    work.mkdir(parents=True)
+    (work / "keep.txt").write_text("generated")
+    monkeypatch.chdir(work)
+    for target in (Path("."), Path(".."), tmp_path):
+        with pytest.raises(UserError, match="working folder"):
+            write_generated(target, overwrite=True)
+    folder = make_folder(tmp_path)
+    link = tmp_path / "link"
+    link.symlink_to(folder, target_is_directory=True)
+    with pytest.raises(UserError, match="symbolic link"):
+        write_generated(link, overwrite=True)
+    assert (work / "keep.txt").read_text() == "generated" and link.is_symlink()
+    assert (folder / "sheet-B.csv").is_file()
+
+
+def test_the_sheets_folder_gets_a_normal_mode(tmp_path):
+    """Regression: the folder was drwx------ (mkdtemp's mode), closed to a shared drive's group."""
+    import os
+    import stat
+
+    old = os.umask(0o002)
+    try:
+        write_generated(tmp_path / "sheets")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "sheets").stat().st_mode) == 0o775
+
+
+def test_a_folder_that_cannot_be_written_is_one_user_error(tmp_path, monkeypatch):
+    def refused(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(sheets_module.tempfile, "mkdtemp", refused)
+    with pytest.raises(UserError, match="Permission denied"):
+        write_generated(tmp_path / "sheets")

@@ -289,3 +289,119 @@ def test_a_study_given_by_path_is_named_by_its_path_in_the_summary(quick_study):
     assert spec.command == f"python -m analysis reproduce {spec.shown_file}"
     assert spec.shown_file.endswith("quick-rumours.toml")
     assert load_study("rumour-replies").command == "python -m analysis reproduce rumour-replies"
+
+
+# -- output folders: user files kept, symbolic links followed, both folders or neither ----------
+
+TINY_STUDY = """
+[study]
+name = "tiny"
+title = "a real twarc2 sample, VADER only"
+seed = 1
+[[sources]]
+path = "{source}"
+format = "twarc2"
+[target]
+text = "brexit"
+[classify]
+models = ["vader"]
+[trend]
+freq = "1D"
+methods = ["cc"]
+min_posts = 1
+n_boot = 5
+[[figures]]
+kind = "volume"
+file = "volume"
+model = "vader"
+"""
+
+
+@pytest.fixture()
+def tiny_study(tmp_path, monkeypatch) -> Path:
+    """A fast study of a real twarc2 sample (tests/data), outputs under ``tmp_path``."""
+    monkeypatch.setattr(config, "DATA_PROCESSED", tmp_path / "processed")
+    monkeypatch.setattr(config, "REPORTS", tmp_path / "reports")
+    monkeypatch.setenv(config.PSEUDONYM_KEY_ENV, "ab" * 32)
+    source = ROOT / "tests" / "data" / "twarc2_samples" / "brexit.jsonl"
+    path = tmp_path / "tiny.toml"
+    path.write_text(TINY_STUDY.format(source=source.as_posix()))
+    return path
+
+
+def test_files_the_study_does_not_write_are_kept_and_named(tiny_study, tmp_path):
+    """Regression: a rerun deleted the researcher's own files in data/processed/NAME/ and
+    reports/NAME/ without a word."""
+    first = pipeline.reproduce(tiny_study, progress=False)
+    (first.processed / "coded_by_hand.parquet").write_bytes(b"generated: hand-coded table")
+    (first.report / "notes").mkdir()
+    (first.report / "notes" / "my-notes.md").write_text("generated: my notes")
+    with pytest.warns(UserWarning, match=r"kept 2 file\(s\) reproduce does not write: .*"
+                                         r"coded_by_hand\.parquet.*my-notes\.md"):
+        second = pipeline.reproduce(tiny_study, progress=False)
+    assert (second.processed / "coded_by_hand.parquet").read_bytes() == (
+        b"generated: hand-coded table")
+    assert (second.report / "notes" / "my-notes.md").read_text() == "generated: my notes"
+    assert sorted(p.name for p in second.kept) == ["coded_by_hand.parquet", "my-notes.md"]
+    manifest = json.loads(second.manifest.read_text())
+    assert not any("my-notes" in o["path"] or "coded_by_hand" in o["path"]
+                   for o in manifest["outputs"])
+
+
+def test_symlinked_output_folders_are_followed_on_every_run(tiny_study, tmp_path):
+    """Regression: the first run replaced a symlinked reports/NAME by a real folder, the second
+    crashed (rmtree on the link moved aside) after one folder was replaced, and left a temporary
+    folder that made every later run fail."""
+    elsewhere = tmp_path / "big-disk" / "tiny-report"
+    elsewhere.mkdir(parents=True)
+    (tmp_path / "reports").mkdir()
+    link = tmp_path / "reports" / "tiny"
+    link.symlink_to(elsewhere, target_is_directory=True)
+    for _ in range(2):
+        outputs = pipeline.reproduce(tiny_study, progress=False)
+        assert link.is_symlink() and link.resolve() == elsewhere.resolve()
+        assert (elsewhere / "summary.md").is_file()
+    manifest = json.loads(outputs.manifest.read_text())
+    hashes = {o["path"].rsplit("/", 1)[-1]: o["sha256"] for o in manifest["outputs"]}
+    from analysis.io import sha256_file
+
+    assert hashes["trend.csv"] == sha256_file(outputs.processed / "trend.csv")
+    hidden = [p.name for folder in (tmp_path / "reports", tmp_path / "big-disk",
+                                    tmp_path / "processed")
+              for p in folder.iterdir() if p.name.startswith(".")]
+    assert hidden == []
+
+
+def test_a_link_to_nothing_is_refused_before_any_work(tiny_study, tmp_path, capsys):
+    from analysis.commands import main
+
+    (tmp_path / "processed").mkdir()
+    (tmp_path / "processed" / "tiny").symlink_to(tmp_path / "absent")
+    assert main(["reproduce", str(tiny_study), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "symbolic link" in err and err.count("\n") == 1
+    assert not (tmp_path / "reports").exists()
+
+
+def test_both_output_folders_are_replaced_or_neither(tiny_study, tmp_path, monkeypatch):
+    """If putting the second folder in place fails, the first gets its old contents back, so
+    the manifest in reports/ always describes the tables in data/processed/."""
+    first = pipeline.reproduce(tiny_study, progress=False)
+    before = _files(first.processed), _files(first.report)
+    real_rename = Path.rename
+
+    def failing(self, target):
+        staged = self.name.startswith(".tiny.") and not self.name.endswith(".old")
+        if staged and Path(target) == first.report.resolve():  # the new report folder
+            raise OSError(28, "No space left on device (generated)")
+        return real_rename(self, target)
+
+    monkeypatch.setattr(Path, "rename", failing)
+    (tiny_study.parent / "changed.toml").write_text(
+        tiny_study.read_text().replace("n_boot = 5", "n_boot = 6"))
+    with pytest.raises(OSError, match="generated"):
+        pipeline.reproduce(tiny_study.parent / "changed.toml", progress=False)
+    assert (_files(first.processed), _files(first.report)) == before
+    hidden = [p.name for folder in (tmp_path / "reports", tmp_path / "processed")
+              for p in folder.iterdir() if p.name.startswith(".")]
+    assert hidden == []

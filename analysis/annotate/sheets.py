@@ -53,7 +53,7 @@ from pathlib import Path
 import pandas as pd
 
 from analysis.errors import UserError
-from analysis.io import _refuse_raw, make_parent, sha256_file
+from analysis.io import _refuse_raw, _umask, make_parent, sha256_file
 from analysis.schema import LABELS, STANCE_LABELS, STANCE_TASK, conform
 
 SHEET_PREFIX = "sheet-"
@@ -180,14 +180,15 @@ def write_sheets(folder: str | os.PathLike, posts: pd.DataFrame, units: pd.DataF
                  assignments: pd.DataFrame, *, allowed: Sequence[str] = STANCE_LABELS,
                  task: str = STANCE_TASK, target: str | None = None,
                  formats: Sequence[str] = FORMATS, strata: pd.DataFrame | None = None,
-                 design: dict | None = None, overwrite: bool = False) -> list[Path]:
+                 design: dict | None = None, overwrite: bool = False,
+                 inputs: Sequence[str | os.PathLike | None] = ()) -> list[Path]:
     """Write the coding sheets and the saved design into ``folder``, all or nothing.
 
     Parameters
     ----------
     folder
-        The sheets folder; it must not exist yet or be empty (coders' work is never overwritten)
-        unless ``overwrite``.
+        The sheets folder; it must not exist yet or be empty unless ``overwrite``. It may not be
+        a symbolic link, the working folder or a folder above it.
     posts
         The posts table the sample was drawn from (texts of posts, parents and roots).
     units
@@ -205,7 +206,11 @@ def write_sheets(folder: str | os.PathLike, posts: pd.DataFrame, units: pd.DataF
     strata, design
         The strata table and design parameters to save alongside.
     overwrite
-        Replace an existing, non-empty folder.
+        Replace an existing sheets folder (one with ``design.json``) whose sheets are still
+        empty: a folder with any label or note filled in (coders' work), with files this
+        function does not write, or holding one of ``inputs``, is never replaced.
+    inputs
+        The run's input files (``None`` entries are skipped): ``folder`` may not hold one.
 
     Returns
     -------
@@ -218,9 +223,7 @@ def write_sheets(folder: str | os.PathLike, posts: pd.DataFrame, units: pd.DataF
     unknown = set(formats) - set(FORMATS)
     if unknown or not formats:
         raise UserError(f"sheet formats must be among {', '.join(FORMATS)}")
-    if dest.exists() and (not dest.is_dir() or (any(dest.iterdir()) and not overwrite)):
-        raise UserError("the sheets folder exists and is not empty (it may hold coders' work); "
-                        "pick a new -o or pass --force", dest)
+    _check_sheets_folder(dest, overwrite=overwrite, inputs=inputs)
     coders = list(dict.fromkeys(assignments["coder"].astype(str)))
     context = coding_rows(posts, assignments["uid"].astype("string").unique().tolist(),
                           target=target).set_index("uid")
@@ -231,8 +234,13 @@ def write_sheets(folder: str | os.PathLike, posts: pd.DataFrame, units: pd.DataF
         if "csv" not in formats:
             formats = ("csv",)
     make_parent(dest)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
     try:
+        tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
+    except OSError as exc:
+        raise UserError(f"cannot write in this folder ({exc.strerror}); pick another -o",
+                        dest.parent) from exc
+    try:
+        tmp.chmod(0o777 & ~_umask())  # mkdtemp makes it owner-only; give it a folder's mode
         sheet_files = {}
         for coder in coders:
             mine = assignments[assignments["coder"].astype(str) == coder].sort_values("position")
@@ -266,13 +274,106 @@ def write_sheets(folder: str | os.PathLike, posts: pd.DataFrame, units: pd.DataF
         }
         (tmp / DESIGN_FILE).write_text(json.dumps(record, indent=2, sort_keys=True,
                                                   default=str) + "\n", encoding="utf-8")
-        if dest.exists():
-            shutil.rmtree(dest)
-        os.replace(tmp, dest)
+        _swap_folder(tmp, dest)
+    except OSError as exc:
+        raise UserError(f"cannot write the sheets folder ({exc.strerror or exc}); pick another "
+                        "-o", dest) from exc
     finally:
         if tmp.exists():
-            shutil.rmtree(tmp)
+            shutil.rmtree(tmp, ignore_errors=True)
     return sorted(dest.iterdir())
+
+
+#: The files :func:`write_sheets` writes besides the sheets themselves.
+FOLDER_FILES = (DESIGN_FILE, SAMPLE_FILE, ASSIGNMENTS_FILE, STRATA_FILE)
+
+
+def is_sheets_file(path: str | os.PathLike) -> bool:
+    """Whether ``path`` names a file of a sheets folder (a sheet, or one of
+    :data:`FOLDER_FILES`) that is, or would be, read as part of the folder."""
+    name = Path(path).name
+    return name in FOLDER_FILES or _is_sheet_name(name)
+
+
+def check_not_sheets_file(path: str | os.PathLike,
+                          folders: Sequence[str | os.PathLike | None] = ()) -> None:
+    """Refuse an output that would replace or add a file of a sheets folder: a coder's sheet,
+    the design, the sample, the assignments or the strata.
+
+    A sheets folder is a folder with ``design.json`` in it, or one of ``folders``.
+    """
+    dest = Path(path)
+    parent = dest.parent.resolve()
+    known = {Path(f).resolve() for f in folders if f is not None}
+    if is_sheets_file(dest) and ((parent / DESIGN_FILE).is_file() or parent in known):
+        raise UserError("is a file of a sheets folder (coders' sheets and the sampling design "
+                        "are never overwritten); pick another -o", dest)
+
+
+def _check_sheets_folder(dest: Path, *, overwrite: bool,
+                         inputs: Sequence[str | os.PathLike | None]) -> None:
+    """Refuse a sheets folder that :func:`write_sheets` may not write or replace."""
+    if dest.is_symlink():
+        raise UserError("is a symbolic link; give the folder itself or a new -o", dest)
+    here = Path.cwd().resolve()
+    if dest.resolve() == here or dest.resolve() in here.parents:
+        raise UserError("is the working folder or a folder above it; give a new folder for "
+                        "the sheets, e.g. -o sheets", dest)
+    if not dest.exists():
+        return
+    if not dest.is_dir():
+        raise UserError("exists and is not a folder; pick a new -o", dest)
+    present = sorted(dest.iterdir())
+    if not present:
+        return
+    if not overwrite:
+        raise UserError("the sheets folder exists and is not empty (it may hold coders' work); "
+                        "pick a new -o, or pass --force to replace sheets nobody has filled",
+                        dest)
+    if not (dest / DESIGN_FILE).is_file():
+        raise UserError(f"--force replaces only a sheets folder of 'annotate sample' (with "
+                        f"{DESIGN_FILE}), and this is not one; pick a new -o", dest)
+    held = [Path(p) for p in inputs if p is not None and Path(p).exists()
+            and dest.resolve() in Path(p).resolve().parents]
+    if held:
+        raise UserError(f"holds an input of this run ({held[0].name}); pick a new -o", dest)
+    other = [p.name for p in present if not p.is_file() or not is_sheets_file(p)]
+    if other:
+        raise UserError(f"holds files 'annotate sample' does not write ({', '.join(other)}); "
+                        "move them away or pick a new -o", dest)
+    filled = _filled_sheets(dest)
+    if filled:
+        raise UserError(f"labels or notes are filled in ({', '.join(filled)}) and coders' "
+                        "work is never overwritten; move the folder away or pick a new -o", dest)
+
+
+def _filled_sheets(folder: Path) -> list[str]:
+    """The sheets in ``folder`` with any label or note filled in, or that cannot be read."""
+    filled = []
+    for paths in _sheet_files(folder).values():
+        for path in paths:
+            frame, problem = _load_sheet(path)
+            if problem is not None or any(
+                    frame[c].astype(str).str.strip().ne("").any()
+                    for c in EDITABLE_COLUMNS if c in frame.columns):
+                filled.append(path.name)
+    return filled
+
+
+def _swap_folder(tmp: Path, dest: Path) -> None:
+    """Put the finished folder ``tmp`` in the place of ``dest`` (absent, empty, or checked by
+    :func:`_check_sheets_folder`); the old folder is removed only once ``tmp`` is in place."""
+    if not dest.exists() or not any(dest.iterdir()):
+        os.replace(tmp, dest)
+        return
+    old = tmp.with_name(tmp.name + ".old")
+    dest.rename(old)
+    try:
+        os.replace(tmp, dest)
+    except OSError:
+        old.rename(dest)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
 
 
 def read_design(folder: str | os.PathLike) -> dict:
@@ -520,12 +621,14 @@ def _cell(value: object) -> object:
     return value
 
 
+def _is_sheet_name(name: str) -> bool:
+    return name.startswith(SHEET_PREFIX) and Path(name).suffix.lower() in (".csv", ".xlsx")
+
+
 def _sheet_files(folder: Path) -> dict[str, list[Path]]:
     found: dict[str, list[Path]] = {}
     for path in sorted(folder.iterdir()):
-        if (path.is_file() and path.name.startswith(SHEET_PREFIX)
-                and path.suffix.lower() in (".csv", ".xlsx")
-                and not path.name.startswith((".", "~$"))):
+        if path.is_file() and _is_sheet_name(path.name):
             found.setdefault(path.stem[len(SHEET_PREFIX):], []).append(path)
     return found
 

@@ -14,8 +14,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import sys
-import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -28,9 +27,11 @@ from analysis.annotate.sheets import (
     FORMATS,
     SAMPLE_FILE,
     STRATA_FILE,
+    check_not_sheets_file,
     read_csv_sheet,
     read_design,
 )
+from analysis.commands import warnings_to_stderr
 from analysis.config import DEFAULT_SEED
 from analysis.errors import UserError
 from analysis.io import (
@@ -95,13 +96,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     sample.add_argument("--target", metavar="TEXT",
                         help="one target text for every post (default: the thread root's text)")
     sample.add_argument("--include-roots", action="store_true",
-                        help="also draw thread roots (default: replies only)")
+                        help="also draw thread roots (default: responses only, by the rule of "
+                             "analysis.responses: not roots, context rows, reposts or posts "
+                             "without text)")
     sample.add_argument("--exclude", type=Path, action="append", default=[], metavar="GOLD",
                         help="labels table of posts already coded, not to draw again")
     sample.add_argument("--formats", default="csv,xlsx", metavar="csv,xlsx",
                         help="sheet formats (XLSX needs openpyxl)")
     sample.add_argument("--seed", type=int, default=DEFAULT_SEED)
-    sample.add_argument("--force", action="store_true", help="replace a non-empty SHEETS_DIR")
+    sample.add_argument("--force", action="store_true",
+                        help="replace a sheets folder of an earlier 'sample' whose sheets are "
+                             "still empty (one with coders' labels or notes, other files or an "
+                             "input of this run is never replaced)")
     sample.add_argument("-o", "--output", type=Path, required=True, metavar="SHEETS_DIR")
     sample.set_defaults(func=run_sample)
 
@@ -125,6 +131,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                        help="write the disagreements here, with a resolved_label column to fill")
     agree.add_argument("-o", "--output", type=Path, metavar="REPORT.json",
                        help="write the report as JSON")
+    agree.add_argument("--force", action="store_true",
+                       help="replace a --disagreements file that has resolved_label filled in")
     agree.set_defaults(func=run_agreement)
 
     adj = steps.add_parser("adjudicate", help="merge resolutions into final gold labels")
@@ -175,7 +183,7 @@ def run_sample(args: argparse.Namespace) -> int:
         if "uid" not in done.columns:
             raise UserError("has no 'uid' column; --exclude takes a labels table", path)
         exclude.extend(done["uid"].dropna().astype(str).tolist())
-    with _warnings_to_stderr():
+    with warnings_to_stderr():
         drawn = annotate.draw_sample(
             posts, args.n, labels=labels, stratify_by=args.stratify_by, strategy=args.strategy,
             freq=args.freq, n_time_bins=args.time_bins, allocation=args.allocation,
@@ -198,7 +206,8 @@ def run_sample(args: argparse.Namespace) -> int:
         written = annotate.write_sheets(args.output, posts, units, assignments, allowed=allowed,
                                         task=args.task, target=args.target, formats=formats,
                                         strata=drawn.strata, design=design,
-                                        overwrite=args.force)
+                                        overwrite=args.force,
+                                        inputs=[args.posts, args.labels, *args.exclude])
     per_coder = assignments.groupby("coder").size()
     n_overlap = int(assignments.loc[assignments["overlap"], "uid"].nunique())
     print(f"drew {len(drawn.units)} of {drawn.params['population']} eligible posts in "
@@ -210,6 +219,9 @@ def run_sample(args: argparse.Namespace) -> int:
 
 
 def run_import(args: argparse.Namespace) -> int:
+    _check_outputs([args.output], sheets=args.sheets)  # a folder is refused before its name
+    problems_path = args.output.with_name(args.output.stem + ".problems.csv")
+    _check_outputs([problems_path], sheets=args.sheets)
     result = annotate.read_sheets(args.sheets)
     if result.problems:
         print(annotate.format_problems(result.problems), file=sys.stderr)
@@ -222,10 +234,12 @@ def run_import(args: argparse.Namespace) -> int:
     write_table(result.labels, args.output, overwrite_guard=sheets)
     if result.problems:
         problems = pd.DataFrame([p.as_dict() for p in result.problems])
-        problems_path = args.output.with_name(args.output.stem + ".problems.csv")
         write_table(problems, problems_path, overwrite_guard=sheets)
         print(f"{len(result.errors)} error(s), {len(result.problems) - len(result.errors)} "
               f"warning(s): listed in {problems_path}", file=sys.stderr)
+    elif problems_path.is_file():  # an earlier run's list would not describe this output
+        problems_path.unlink()
+        print(f"no problems: removed {problems_path} of an earlier run", file=sys.stderr)
     for coder, info in result.summary["coders"].items():
         print(f"{coder}: {info['imported']} label(s) from {info['sheet'] or '(no sheet)'}")
     print(f"wrote {len(result.labels)} labels to {args.output}")
@@ -234,9 +248,9 @@ def run_import(args: argparse.Namespace) -> int:
 
 def run_agreement(args: argparse.Namespace) -> int:
     inputs = [args.gold, args.posts]
-    for output in (args.disagreements, args.output):
-        if output:  # both are checked before either is written
-            check_output(output, overwrite_guard=inputs)
+    _check_outputs([args.disagreements, args.output], inputs=inputs)
+    if not args.force and args.disagreements:
+        _refuse_filled_resolutions(args.disagreements)
     gold = _read_gold(args.gold, args.task)
     posts = _read_posts(args.posts) if args.posts else None
     report = annotate.measure_agreement(gold, posts=posts, n_boot=args.n_boot, ci=args.ci,
@@ -255,6 +269,7 @@ def run_agreement(args: argparse.Namespace) -> int:
 
 
 def run_adjudicate(args: argparse.Namespace) -> int:
+    _check_outputs([args.output], inputs=[args.gold, args.resolutions, args.posts])
     gold = _read_gold(args.gold, None)
     resolutions = _read_resolutions(args.resolutions) if args.resolutions else None
     allowed = ([v.strip() for v in args.allowed.split(",") if v.strip()] if args.allowed
@@ -282,6 +297,7 @@ def run_adjudicate(args: argparse.Namespace) -> int:
 
 
 def run_estimate(args: argparse.Namespace) -> int:
+    _check_outputs([args.output], inputs=[args.final], sheets=args.sample)
     final = _read_gold(args.final, None)
     if not args.sample.is_dir():
         raise UserError("--sample takes the sheets folder that 'annotate sample' wrote (the one "
@@ -299,7 +315,7 @@ def run_estimate(args: argparse.Namespace) -> int:
     strata = _read_strata(args.sample / STRATA_FILE, units)
     codebook = (read_design(args.sample)["allowed_labels"]
                 if (args.sample / DESIGN_FILE).is_file() else None)
-    with _naming(args.final), _warnings_to_stderr():
+    with _naming(args.final), warnings_to_stderr():
         shares = annotate.estimate_label_shares(final, units, strata=strata, labels=codebook)
     print(shares.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     first = shares.iloc[0]
@@ -314,6 +330,33 @@ def run_estimate(args: argparse.Namespace) -> int:
 
 
 # --- helpers ---------------------------------------------------------------------------------
+
+
+def _check_outputs(outputs: Sequence[Path | None], *, inputs: Sequence[Path | None] = (),
+                   sheets: Path | None = None) -> None:
+    """Refuse, before any work, outputs that name the same file, an input, or a file of a sheets
+    folder (``sheets``, or any folder with a design.json)."""
+    given = [o for o in outputs if o is not None]
+    if len({o.resolve() for o in given}) < len(given):
+        raise UserError("two outputs name the same file; give each its own file name",
+                        given[-1])
+    for output in given:
+        check_output(output, overwrite_guard=inputs)
+        check_not_sheets_file(output, [sheets])
+
+
+def _refuse_filled_resolutions(path: Path) -> None:
+    """Refuse to replace a resolution file whose ``resolved_label`` holds an adjudicator's work."""
+    if not path.is_file():
+        return
+    try:
+        existing = _read_resolutions(path)
+    except UserError:
+        return  # not a resolution file this step could have written
+    column = existing.get("resolved_label")
+    if column is not None and column.fillna("").astype(str).str.strip().ne("").any():
+        raise UserError("has resolved_label filled in (an adjudicator's work); give another "
+                        "--disagreements file name, or pass --force to replace it", path)
 
 
 def _read_posts(path: Path) -> pd.DataFrame:
@@ -422,12 +465,3 @@ def _naming(path: Path) -> Iterator[None]:
         if exc.path is not None:
             raise
         raise UserError(str(exc), path) from exc
-
-
-@contextlib.contextmanager
-def _warnings_to_stderr() -> Iterator[None]:
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        yield
-    for item in caught:
-        print(f"warning: {item.message}", file=sys.stderr)

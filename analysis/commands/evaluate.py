@@ -53,8 +53,7 @@ def run(args: argparse.Namespace) -> int:
         fold_plan,
         frame_groups,
     )
-    from analysis.commands import fold_notes, model_target_note
-    from analysis.commands.annotate import _warnings_to_stderr
+    from analysis.commands import fold_notes, model_target_note, warnings_to_stderr
     from analysis.errors import UserError
     from analysis.io import read_table
 
@@ -70,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
                         label_col=args.label_col, group_col=args.group_col, source=args.data)
     if len(frame) == 0:
         raise UserError("no rows to evaluate", args.data)
-    with _warnings_to_stderr():  # rows repeated exactly: scored once
+    with warnings_to_stderr():  # rows repeated exactly: scored once
         keep = distinct_rows(frame, source=args.data)
     frame, table = frame[keep].reset_index(drop=True), table[keep].reset_index(drop=True)
     groups = frame_groups(frame, args.data)  # before labelling: a missing group fails fast

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from analysis import config
+from analysis.commands import warnings_to_stderr
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -26,8 +27,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from analysis.reproduce import reproduce
 
-    outputs = reproduce(args.study, progress=False if args.no_progress else None,
-                        jobs=args.jobs)
+    with warnings_to_stderr():  # e.g. the files of the output folders a run keeps
+        outputs = reproduce(args.study, progress=False if args.no_progress else None,
+                            jobs=args.jobs)
     print(f"tables:  {outputs.processed}")
     print(f"figures: {', '.join(str(p) for p in outputs.figures)}")
     print(f"summary: {outputs.summary}")

@@ -9,12 +9,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import warnings
 from pathlib import Path
 
 import pandas as pd
 
 from analysis import config
+from analysis.commands import warnings_to_stderr
 from analysis.errors import UserError
 from analysis.io import read_table, write_table
 from analysis.trend import (
@@ -159,8 +159,7 @@ def run(args: argparse.Namespace) -> int:
     for name, frame in (("labels", labels), ("posts", posts)):
         if frame is not None and "uid" not in frame.columns:
             raise UserError("missing column uid", getattr(args, name))
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+    with warnings_to_stderr():
         try:
             trend = estimate_shares(
                 labels, posts, freq=parse_freq(args.freq, relative_to is not None),
@@ -171,8 +170,6 @@ def run(args: argparse.Namespace) -> int:
             path = {"labels": args.labels, "posts": args.posts,
                     "validation": args.validation}[exc.table]
             raise UserError(str(exc), path) from exc
-    for warning in caught:
-        print(f"warning: {warning.message}", file=sys.stderr)
     write_table(trend, args.output, overwrite_guard=[
         args.labels, args.posts, args.validation,
         args.model_card if args.model_card and args.model_card != "default" else None])
