@@ -353,24 +353,23 @@ def em_prior_adjustment(probabilities: ArrayLike, train_prior: ArrayLike,
     estimate = current.copy()
     posteriors_t = np.ascontiguousarray(posteriors.T)
 
-    def em_step(shares: np.ndarray) -> np.ndarray:
+    def em_step(shares: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         # E-step and M-step in two matrix products: item n's re-weighted posterior for class k
-        # is P[n, k] * r[k] / (P[n] @ r) with r = factor * shares / prior.
+        # is P[n, k] * r[k] / (P[n] @ r) with r = factor * shares / prior. Also returns the
+        # log-likelihood of ``shares`` (up to a constant): sum_n w_n log(P[n] @ r).
         ratio = scale_act * shares  # (A, K)
-        out = ratio * ((w_act / (ratio @ posteriors_t)) @ posteriors) / total_act
-        return out / out.sum(axis=1, keepdims=True)
-
-    def log_likelihood(shares: np.ndarray) -> np.ndarray:
-        # of the items under class shares ``shares``, up to a constant: sum_n w_n log(P[n] @ r)
+        denominator = ratio @ posteriors_t  # (A, n)
+        out = ratio * ((w_act / denominator) @ posteriors) / total_act
         with np.errstate(divide="ignore"):
-            return (w_act * np.log((scale_act * shares) @ posteriors_t)).sum(axis=1)
+            likelihood = (w_act * np.log(denominator)).sum(axis=1)
+        return out / out.sum(axis=1, keepdims=True), likelihood
 
     for _ in range(max_iter // 3 + 1):
         # SQUAREM (Varadhan & Roland 2008): two EM steps, an extrapolation along them kept on
         # the simplex, and one more EM step from there; same fixed point, far fewer iterations
         # when EM crawls (a share heading to 0).
-        first = em_step(estimate)
-        second = em_step(first)
+        first, start = em_step(estimate)
+        second, _ = em_step(first)
         r = first - estimate
         v = second - first - r
         r_norm = np.sqrt((r ** 2).sum(axis=1, keepdims=True))
@@ -388,12 +387,12 @@ def em_prior_adjustment(probabilities: ArrayLike, train_prior: ArrayLike,
             alpha = np.where(outside, (alpha - 1) / 2, alpha)
         jump = np.clip(jump, 1e-12, None)
         jump /= jump.sum(axis=1, keepdims=True)
+        updated, reached = em_step(jump)
         # the safeguard of Varadhan & Roland: a jump that lowers the likelihood below that of
-        # the plain EM steps (an overshoot into a corner of the simplex, which EM cannot leave)
-        # is not taken; plain EM goes on from there
-        worse = ~(log_likelihood(jump) >= log_likelihood(second))
-        jump[worse] = second[worse]
-        updated = em_step(jump)
+        # the iteration's start is not taken; plain EM goes on from the two steps instead
+        worse = ~(reached >= start)
+        if worse.any():
+            updated, _ = em_step(np.where(worse[:, None], second, jump))
         going = np.abs(updated - second).max(axis=1) >= tol
         current[active] = updated
         if not going.all():

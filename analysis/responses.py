@@ -3,15 +3,17 @@
 A share of support or criticism is a share of *responses*: posts that answer a thread's root in
 words of their own. Left out by default:
 
-- **thread roots** (``depth`` 0, a ``uid`` or ``id`` equal to the ``root_id``, or no
-  ``parent_id``): the posts responded to;
+- **thread roots** (``depth`` 0; else, where the table has ``parent_id``, no parent; else a
+  ``uid`` or ``id`` equal to the ``root_id``): the posts responded to. A post with a parent is a
+  response even when its parent's chain is broken and its ``root_id`` is its own id (twarc2 files
+  a quote tweet under a conversation of its own);
 - **context** rows (``collection_role = "context"``): posts a collection brought along, such as
   the tweets a twarc2 page quotes, which nobody sampled as responses;
 - **reposts** (``kind = "repost"``, e.g. retweets): they repeat another post's words, so their
   label would count that post's stance once more for every repost;
 - posts **without text** (``text_status`` other than ``ok``: deleted, removed, withheld,
-  unavailable; or a null or blank ``text`` where the table has that column): there is nothing to
-  label, and a classifier's label for them is a guess.
+  unavailable; or, where the table has a ``text`` column, a null or blank text and no ``title``):
+  there is nothing to label, and a classifier's label for them is a guess.
 
 Columns a table lacks are not used (a table without ``kind`` has no reposts to leave out).
 
@@ -33,7 +35,8 @@ import pandas as pd
 #: Why a post is not a response (the values of :func:`left_out`).
 ROOT, CONTEXT, REPOST, NO_TEXT = "root", "context", "repost", "no text"
 #: The post columns the rule reads (where present).
-COLUMNS = ("uid", "id", "root_id", "parent_id", "depth", "collection_role", "kind", "text_status")
+COLUMNS = ("uid", "id", "root_id", "parent_id", "depth", "collection_role", "kind", "text_status",
+           "text", "title")
 
 
 def _text(frame: pd.DataFrame, name: str) -> pd.Series:
@@ -43,16 +46,16 @@ def _text(frame: pd.DataFrame, name: str) -> pd.Series:
 
 
 def is_root(posts: pd.DataFrame) -> pd.Series:
-    """True for thread roots: ``depth`` 0, ``uid`` or ``id`` equal to ``root_id``, or (where the
-    table has the column) no ``parent_id``."""
-    root_id = _text(posts, "root_id")
+    """True for thread roots: ``depth`` 0; else, where the table has ``parent_id``, no parent;
+    else (a table without reply links) ``uid`` or ``id`` equal to ``root_id``."""
     root = pd.Series(False, index=posts.index)
     if "depth" in posts.columns:
         root |= (pd.to_numeric(posts["depth"], errors="coerce") == 0).fillna(False).astype(bool)
+    if "parent_id" in posts.columns:
+        return root | posts["parent_id"].isna().to_numpy()
+    root_id = _text(posts, "root_id")
     for column in ("uid", "id"):
         root |= (_text(posts, column) == root_id).fillna(False).astype(bool)
-    if "parent_id" in posts.columns:
-        root |= posts["parent_id"].isna()
     return root
 
 
@@ -68,7 +71,9 @@ def left_out(posts: pd.DataFrame, *, include_roots: bool = False,
     status = _text(posts, "text_status")
     no_text = (status.notna() & (status != "ok")).to_numpy(dtype=bool)
     if "text" in posts.columns:
-        blank = posts["text"].astype("string").str.strip().fillna("") == ""
+        blank = _text(posts, "text").str.strip().fillna("") == ""
+        if "title" in posts.columns:  # a Reddit submission may say it all in its title
+            blank &= _text(posts, "title").str.strip().fillna("") == ""
         no_text |= blank.to_numpy(dtype=bool)
     rules = [(NO_TEXT, no_text),
              (ROOT, np.zeros(len(posts), dtype=bool) if include_roots else

@@ -286,8 +286,9 @@ def _as_list(value: object) -> list[str] | None:
     return [str(v) for v in value if not _is_null(v)]  # type: ignore[union-attr]
 
 
-#: How an ISO time with a time zone ends: ``Z`` or an offset such as ``+02:00``.
-_OFFSET_AT_END = r"(?:[zZ]|[+-]\d{2}(?::?\d{2})?)$"
+#: How an ISO time with a time zone ends: a clock time, then ``Z`` or an offset such as
+#: ``+02:00`` (after a date alone, ``-30`` is the day, not an offset).
+_OFFSET_AT_END = r"\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?:[zZ]|[+-]\d{2}(?::?\d{2})?)$"
 
 
 def without_offset(values: pd.Series) -> pd.Series:
@@ -296,8 +297,9 @@ def without_offset(values: pd.Series) -> pd.Series:
 
     Examples
     --------
-    >>> without_offset(pd.Series(["2020-09-30T10:00Z", "2020-09-30 10:00", None])).tolist()
-    [False, True, False]
+    >>> without_offset(pd.Series(["2020-09-30T10:00Z", "2020-09-30 10:00", "2020-09-30",
+    ...                           "2020-09-30T10:00:00.5-07:00", None])).tolist()
+    [False, True, True, False, False]
     """
     text = values.astype("string").str.strip()
     return (text.notna() & ~text.str.contains(_OFFSET_AT_END)).fillna(False).astype(bool)

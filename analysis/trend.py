@@ -299,7 +299,7 @@ def _join(labels: pd.DataFrame, posts: pd.DataFrame | None, by: list[str]) -> pd
         from_labels = [c for c in by
                        if c not in post_cols and c not in label_cols and c in labels.columns]
         left = labels[label_cols + from_labels]
-        frame = left.merge(posts[post_cols].drop_duplicates("uid"), on="uid", how="inner")
+        frame = left.merge(_one_row_per_uid(posts[post_cols]), on="uid", how="inner")
         unmatched = len(left) - len(frame)
         if len(frame) == 0:
             raise UserError("no label's uid is in the posts table; are they from the same data?")
@@ -316,6 +316,18 @@ def _join(labels: pd.DataFrame, posts: pd.DataFrame | None, by: list[str]) -> pd
         raise TableError("the labels table has no post times (its created_at is empty); pass "
                          "the posts table with --posts", "labels")
     return frame.reset_index(drop=True)
+
+
+def _one_row_per_uid(posts: pd.DataFrame) -> pd.DataFrame:
+    """``posts`` with rows repeated exactly dropped; a uid on rows that differ is refused (which
+    one counted would depend on the order of the rows)."""
+    posts = posts.drop_duplicates()
+    repeated = posts["uid"].duplicated(keep=False)
+    if repeated.any():
+        raise TableError(f"the posts table has {posts.loc[repeated, 'uid'].nunique()} uid(s) on "
+                         f"rows that differ (e.g. {posts.loc[repeated, 'uid'].iloc[0]}); ingest "
+                         "the files together, which keeps one row per post", "posts")
+    return posts
 
 
 def _in_uid_order(frame: pd.DataFrame) -> pd.DataFrame:
@@ -475,7 +487,9 @@ PERIOD_ORIGIN = "1900-01-01"
 def _period_edges(first: pd.Timestamp, last: pd.Timestamp, offset, tz: str,
                   freq: str) -> pd.DatetimeIndex:
     """Edges of calendar bins (weeks, months, years: periods without a fixed width) from the
-    period holding ``first`` to the one holding ``last``, on the calendar of ``tz``."""
+    period holding ``first`` to the one holding ``last``, on the calendar of ``tz``: each starts
+    at local midnight of its first day (a midnight a clock change skips moves to the end of the
+    gap; one that happens twice is taken at its first occurrence)."""
     try:
         n_bins = (last - first) / pd.Timedelta(offset)
     except (ValueError, TypeError):
@@ -483,15 +497,18 @@ def _period_edges(first: pd.Timestamp, last: pd.Timestamp, offset, tz: str,
     if n_bins > MAX_BINS:
         raise UserError(f"frequency {freq!r} makes about {int(n_bins)} bins (more than "
                         f"{MAX_BINS}); pick a wider one")
-    try:
+    wall_first, wall_last = first.tz_localize(None), last.tz_localize(None)
+    try:  # on the local calendar, then placed in the zone as _clock_edges does
         if offset.n == 1:  # every period: the calendar anchors them
-            edges = pd.date_range(start=first.normalize() - offset, end=last + offset,
-                                  freq=offset, tz=tz)
+            steps = pd.date_range(start=wall_first.normalize() - offset, end=wall_last + offset,
+                                  freq=offset)
         else:
-            edges = pd.date_range(start=pd.Timestamp(PERIOD_ORIGIN, tz=tz), end=last + offset,
-                                  freq=offset.base, tz=tz)[::offset.n]
+            steps = pd.date_range(start=pd.Timestamp(PERIOD_ORIGIN), end=wall_last + offset,
+                                  freq=offset.base)[::offset.n]
     except (ValueError, TypeError) as exc:
         raise UserError(f"bad frequency {freq!r} for calendar bins: {exc}") from exc
+    edges = steps.tz_localize(tz, ambiguous=np.ones(len(steps), dtype=bool),
+                              nonexistent="shift_forward").unique()
     if len(edges) == 0 or edges[0] > first:
         raise UserError(f"frequency {freq!r} counts its bins from {PERIOD_ORIGIN}; the posts "
                         f"start earlier (use one period, e.g. {offset.base.freqstr})")
@@ -878,8 +895,8 @@ def _resolve_method(method: str, has_probabilities: bool, calib: _Calibration,
         raise UserError(f"method {method} needs validation data: pass a validation table "
                         "(--validation) or a model card with cv_confusion (--model-card)")
     if method in ("pacc", "emq") and calib.soft is None:
-        given = ("the validation table has no proba_ columns" if calib.gold is not None else
-                 "only a confusion matrix of counts (a model card) was given")
+        given = ("the validation table has no proba_ column for every label" if calib.gold
+                 is not None else "only a confusion matrix of counts (a model card) was given")
         warnings.warn(f"{method} needs the validation set's probabilities and {given}; using acc",
                       stacklevel=3)
         return "acc"

@@ -58,7 +58,8 @@ def test_trend_leaves_out_reposts_and_posts_without_text_and_says_so():
 def test_relative_bins_find_the_root_of_a_quote_by_its_reply_tree():
     # Regression: the thread key was thread_id (twarc2's conversation_id), the quote's own id,
     # so the quote was left out as a response "whose thread root is not in the posts table".
-    posts = generated_posts().query("kind != 'repost'").assign(text_status="ok")
+    posts = generated_posts().query("kind != 'repost'")
+    posts = posts.assign(text_status="ok", text=posts["text"].fillna("a reply, restored"))
     labels = pd.DataFrame({"uid": posts["uid"], "label": "support"})
     with warnings.catch_warnings():
         warnings.simplefilter("error", UserWarning)
@@ -88,3 +89,23 @@ def test_trend_warns_about_times_coarser_than_the_bins():
     with warnings.catch_warnings():
         warnings.simplefilter("error", UserWarning)
         estimate_shares(labels, day, freq="1D", method="cc", n_boot=0)
+
+
+def test_a_post_with_a_parent_is_a_response_even_when_its_chain_is_broken():
+    # Regression (bug hunt): a twarc2 quote whose quoted post's chain breaks keeps its own
+    # conversation id as root_id and no depth; "id equal to root_id" made it a root.
+    quote = pd.DataFrame({"uid": ["g:7"], "id": ["7"], "parent_id": ["99"], "root_id": ["7"],
+                          "depth": pd.array([None], dtype="Int16"), "kind": ["quote"],
+                          "text_status": ["ok"], "text": ["a quote"]})
+    assert responses.left_out(quote).isna().all()
+    links_only = quote.drop(columns=["parent_id", "depth"])  # no reply links: root_id decides
+    assert responses.left_out(links_only).tolist() == ["root"]
+
+
+def test_trend_leaves_out_blank_texts_as_the_rule_and_the_summary_do():
+    posts = generated_posts().assign(text_status="ok")
+    posts.loc[1, "text"] = "   "  # a sticker-only comment
+    labels = pd.DataFrame({"uid": posts["uid"], "label": "other"})
+    with pytest.warns(UserWarning, match="2 responses without text"):
+        trend = estimate_shares(labels, posts, freq="1D", method="cc", n_boot=0)
+    assert trend["n_posts"].iloc[0] == len(responses.responses(posts)) == 1

@@ -423,3 +423,17 @@ def test_a_float_id_that_may_have_been_rounded_is_rejected(tmp_path):
     assert [r["parent_id"] for r in rows] == ["1"]
     assert len(rejects) == 1 and rejects[0].reason.startswith("bad id:")
     assert "floating-point" in rejects[0].reason
+
+
+def test_csv_ids_pandas_wrote_in_scientific_notation_are_rejected_as_rounded(tmp_path):
+    # Regression (bug hunt): pandas writes large ids beside nulls as 1.3772666978502574e+18,
+    # already rounded; CSV kept them as text (orphaned replies) while JSON lines rejected them.
+    frame = pd.DataFrame({"id": [1377266697850257410, 1377650093109743620],
+                          "parent_id": [None, 1377266697850257410],
+                          "created_at": ["2021-04-01T00:00:00Z"] * 2})
+    path = tmp_path / "generated.csv"
+    frame.to_csv(path, index=False)
+    assert "e+18" in path.read_text()
+    rows, rejects = _split(table.read(path, LoadOptions()))
+    assert [r["id"] for r in rows] == ["1377266697850257410"]
+    assert len(rejects) == 1 and "floating-point" in rejects[0].reason

@@ -627,7 +627,7 @@ def test_emq_with_only_a_card_falls_back_to_acc_like_pacc():
                                 n_boot=0)
     assert set(trend["method"]) == {"acc"}
     validation = small_labels().assign(predicted=small_labels()["label"])
-    with pytest.warns(UserWarning, match="the validation table has no proba_ columns"):
+    with pytest.warns(UserWarning, match="the validation table has no proba_ column for every"):
         estimate_shares(labels, posts, freq="1D", method="pacc", n_boot=0,
                         validation=validation)
 
@@ -676,3 +676,34 @@ def test_a_stance_label_never_predicted_still_has_a_share():
     with pytest.raises(UserError, match=r"outside the labels predicted"):
         estimate_shares(labels, posts, freq="W", method="cc", n_boot=0,
                         validation=coded.assign(label="deny"))
+
+
+@pytest.mark.parametrize("freq, tz", [("3MS", "Europe/Berlin"), ("2W", "Europe/Paris"),
+                                      ("2MS", "Europe/Moscow"), ("W", "America/Santiago")])
+def test_calendar_bins_in_zones_with_historic_clock_changes_at_midnight(freq, tz):
+    # Regression (bug hunt): local midnights since 1900 include ones a clock change skipped or
+    # repeated, and date_range refused them ("Cannot infer dst time from 1916-10-01").
+    posts = small_posts()
+    trend = estimate_shares(small_labels(), posts, freq=freq, tz=tz, method="cc", n_boot=0)
+    assert trend.drop_duplicates("bin_start")["n_posts"].sum() == 5  # every response, once
+    starts = pd.to_datetime(trend["bin_start"]).dt.tz_convert(tz)
+    assert (starts.dt.hour == 0).all()  # bins start at local midnight
+
+
+def test_a_posts_table_with_a_uid_on_rows_that_differ_is_refused():
+    # Regression (bug hunt): which row counted depended on the order of the rows.
+    posts = small_posts()
+    twice = pd.concat([posts, posts.iloc[:2]])  # repeated exactly: fine
+    assert estimate_shares(small_labels(), twice, freq="W", method="cc",
+                           n_boot=0)["n_posts"].max() == 5
+    context = posts.iloc[:2].assign(collection_role="context")
+    with pytest.raises(UserError, match="2 uid.* on rows that differ"):
+        estimate_shares(small_labels(), pd.concat([posts, context]), freq="W", method="cc",
+                        n_boot=0)
+
+
+def test_a_date_without_a_time_or_zone_is_refused():
+    posts = small_posts().astype({"created_at": str})
+    posts.loc[2, "created_at"] = "2020-09-30"  # "-30" is the day, not an offset
+    with pytest.raises(UserError, match="mixes times with and without a time zone"):
+        estimate_shares(small_labels(), posts, freq="1D", method="cc", n_boot=0)

@@ -21,8 +21,9 @@ Rules:
 - Ids (``id``, ``thread_id``, ``parent_id``) are text. A whole-number float (JSON lines,
   Parquet) is its digits (``100.0`` -> ``100``); one of 2**53 or more may have been rounded, so
   its record is rejected. In CSV, a column of ids that pandas wrote as floats (ids beside nulls
-  come out as ``100.0``) is read the same way, but only when *every* non-empty value of that
-  column in the file is ``<digits>.0``: ``100.0`` beside ``abc`` stays ``100.0``. Deciding this
+  come out as ``100.0``, large ones as ``1.3772666978502574e+18``) is read the same way, but
+  only when *every* non-empty value of that column in the file is such a float (``<digits>.0``
+  or scientific notation): ``100.0`` beside ``abc`` stays ``100.0``. Deciding this
   reads the id columns once before the records, stopping at the first value of another form.
 - JSON lines may also be one JSON array of records (``[{...}, {...}]``), read element by element.
 - CSV: comma, semicolon, tab or pipe separated (guessed from the header line), read record by
@@ -116,8 +117,9 @@ _COMPRESSION = (".gz", ".bz2", ".xz", ".zst")
 _DATE_ONLY = re.compile(r"^\s*\d{4}-\d\d-\d\d\s*$")
 _SURROGATE = re.compile("[\udc80-\udcff]")
 _LIST_SPLIT = re.compile(r"[,\s]+")
-#: How pandas writes a whole-number float to CSV (an integer id column with nulls).
-_FLOAT_RENDERING = re.compile(r"\d+\.0")
+#: How pandas writes a whole-number float to CSV (an integer id column with nulls): ``100.0``, or
+#: in scientific notation from 1e16 on (``1.3772666978502574e+18``, already rounded).
+_FLOAT_RENDERING = re.compile(r"\d+\.0|\d(?:\.\d+)?[eE]\+?\d+")
 
 
 def _suffix(path: Path) -> str:
@@ -502,7 +504,8 @@ def iter_csv(path: Path, *, delimiter: str | None = None
 
 def float_id_columns(path: Path, columns: Mapping[str, str]) -> set[str]:
     """The CSV columns of :data:`ID_FIELDS` that pandas wrote as floats: every non-empty value is
-    ``<digits>.0`` (and there is at least one). Reads until each column has shown another form.
+    ``<digits>.0`` or in scientific notation (and there is at least one). Reads until each column
+    has shown another form.
 
     Examples
     --------
