@@ -15,6 +15,7 @@ import pandas as pd
 from analysis import plots, responses
 from analysis.errors import UserError
 from analysis.study import Figure, Study
+from analysis.trend import MIN_THREADS
 
 GOLD = "gold"
 #: Hours that split "early" from "later" responses in the summary's timing comparison.
@@ -252,7 +253,9 @@ def summarize(spec: Study, posts: pd.DataFrame, truth: pd.DataFrame, labels: dic
              + (" and the validation set" if not truth.empty else "")
              + (" (for pcc, also drawing each reply's label from its probabilities)"
                 if "pcc" in spec.methods else "") + ". Bins with fewer than "
-             f"{spec.min_posts} responses are flagged `few_posts` and drawn hollow.", "",
+             f"{spec.min_posts} responses (`few_posts`) or with responses from fewer than "
+             f"{MIN_THREADS} threads (`one_thread`, `few_threads`) are flagged and drawn "
+             "hollow.", "",
              "## Data", "",
              f"- {len(posts):,} posts in {posts['thread_id'].nunique():,} threads; "
              f"{len(counted):,} responses{_left_out_counts(posts)}; {rejects:,} input "
