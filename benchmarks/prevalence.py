@@ -35,11 +35,11 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from _common import write_section  # noqa: E402
 
-from analysis import config  # noqa: E402
+from analysis import config, responses  # noqa: E402
 from analysis.io import write_table  # noqa: E402
 from analysis.reproduce import split_groups_by_thread  # noqa: E402
 from analysis.study import load_study  # noqa: E402
-from analysis.trend import compare_shares, estimate_shares  # noqa: E402
+from analysis.trend import MIN_THREADS, compare_shares, estimate_shares  # noqa: E402
 
 ARCHIVE = config.DATA_RAW / "rumoureval2019" / "rumoureval-2019-training-data.tar.gz"
 SDQC_TO_STANCE = {"support": "support", "deny": "criticism", "query": "other",
@@ -260,7 +260,8 @@ def markdown(views: dict[str, pd.DataFrame], args, seconds: float, n_responses: 
     parts = [
         "Estimated against gold shares of support and criticism per bin of hours since the "
         "source post, RumourEval 2019 train + dev (Twitter and Reddit, "
-        f"{n_responses} gold-labelled replies; SDQC support -> support, deny -> "
+        f"{n_responses} gold-labelled replies that count as responses, i.e. with text: "
+        "`analysis.responses`; SDQC support -> support, deny -> "
         "criticism, query / comment -> other). Replies are labelled leave-one-group-out "
         "(`analysis.classifiers.predict_out_of_group`) with the default study's groups: the 9 "
         "Twitter events, and the 40 Reddit threads (which RumourEval files under one `reddit` "
@@ -273,8 +274,10 @@ def markdown(views: dict[str, pd.DataFrame], args, seconds: float, n_responses: 
         "replicates (threads and validation set; for pcc also each reply's label drawn from its "
         "probabilities), 95%; the pooled views have intervals for cc and pcc only (estimated "
         "over all held-out predictions at once). MAE and coverage are over the support and "
-        f"criticism rows of the bins with at least {args.min_posts} replies (the bins the figures "
-        "draw as certain); '(all bins)' includes the rest. Coverage compares the interval with "
+        f"criticism rows of the bins not flagged (at least {args.min_posts} replies, and in "
+        f"the per-group and per-veracity views replies from at least {MIN_THREADS} threads: "
+        "the bins the figures draw as certain); '(all bins)' includes the rest. Coverage "
+        "compares the interval with "
         "the realised gold share of the bin. `prior` is a reference, not a method: every bin "
         "estimated as the other groups' gold shares, i.e. no classifier at all. The goal (MAE at "
         "most 0.03 per bin with the best method) is stated under every table: the pooled per-bin "
@@ -356,7 +359,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"\n{title}")
             print(summary.round(3).to_string(index=False))
     if not args.no_write:
-        write_section(SECTION, markdown(views, args, seconds, len(gold)))
+        counted = responses.responses(posts[posts["uid"].isin(gold["uid"])])
+        write_section(SECTION, markdown(views, args, seconds, len(counted)))
         print(f"wrote the '{SECTION}' section of {DOC}", file=sys.stderr)
     return 0
 
