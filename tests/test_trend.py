@@ -314,15 +314,19 @@ def test_validation_predictions_joined_by_uid_equal_included_ones():
     assert not np.allclose(own["estimate"].to_numpy(dtype=float), exact, atol=1e-6)
 
 
-def test_all_methods_run_and_give_shares_that_sum_to_one():
-    rng = np.random.default_rng(11)
-    rates = np.array([[0.7, 0.1, 0.2], [0.15, 0.6, 0.25], [0.15, 0.15, 0.7]])
-    posts, labels, validation, _ = generated_sample(rng, [0.3, 0.2, 0.5], rates)
-    # generated probabilities: 0.6 on the prediction, the rest spread evenly
+def with_probabilities(labels: pd.DataFrame, validation: pd.DataFrame) -> None:
+    """Add generated probabilities (0.6 on the prediction, the rest spread evenly) to both."""
     for frame in (labels, validation):
         predicted = frame["label" if frame is labels else "predicted"]
         for label in CLASSES:
             frame[f"proba_{label}"] = np.where(predicted == label, 0.6, 0.2)
+
+
+def test_all_methods_run_and_give_shares_that_sum_to_one():
+    rng = np.random.default_rng(11)
+    rates = np.array([[0.7, 0.1, 0.2], [0.15, 0.6, 0.25], [0.15, 0.15, 0.7]])
+    posts, labels, validation, _ = generated_sample(rng, [0.3, 0.2, 0.5], rates)
+    with_probabilities(labels, validation)
     for method in ("cc", "pcc", "acc", "pacc", "emq", "auto"):
         trend = estimate_shares(labels, posts, freq="1D", method=method, validation=validation,
                                 n_boot=50)
@@ -599,10 +603,7 @@ def test_the_same_rows_in_another_order_give_the_same_table():
     rng = np.random.default_rng(9)
     rates = np.array([[0.7, 0.1, 0.2], [0.15, 0.6, 0.25], [0.15, 0.15, 0.7]])
     posts, labels, validation, _ = generated_sample(rng, [0.3, 0.2, 0.5], rates)
-    for frame in (labels, validation):
-        predicted = frame["label" if frame is labels else "predicted"]
-        for label in CLASSES:
-            frame[f"proba_{label}"] = np.where(predicted == label, 0.6, 0.2)
+    with_probabilities(labels, validation)
     order = rng.permutation(len(labels))
     reordered = labels.iloc[order][["uid", "label", "proba_other", "proba_criticism",
                                     "proba_support"]]
