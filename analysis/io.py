@@ -160,7 +160,7 @@ def _recording() -> Iterator[list[Path]]:
 
 
 @contextlib.contextmanager
-def _signals_deferred() -> Iterator[None]:
+def signals_deferred() -> Iterator[None]:
     """Hold back Ctrl-C and SIGTERM inside the block; a signal that came is delivered after it.
 
     Only the main thread can set signal handlers; elsewhere the block runs as it is.
@@ -218,8 +218,8 @@ class OutputSet:
         except OSError as exc:
             raise UserError(f"cannot write in this folder ({exc.strerror}); pick another -o",
                             dest) from exc
+        self._pending.append((tmp, dest))  # at once: an interrupt from here on removes it
         tmp.chmod(0o666 & ~_umask())  # mkstemp makes it owner-only; give it a normal file's mode
-        self._pending.append((tmp, dest))
         return tmp
 
     def remove(self, path: str | os.PathLike) -> None:
@@ -261,7 +261,7 @@ class OutputSet:
 
     def _commit(self) -> None:
         steps: list[tuple[Path | None, Path, Path | None]] = []  # (new file, dest, set aside)
-        with _signals_deferred():
+        with signals_deferred():
             try:
                 for tmp, dest in self._pending:
                     aside = _temporary(dest, ".old") if dest.exists() else None

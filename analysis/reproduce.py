@@ -354,9 +354,11 @@ def _staged(*dests: Path) -> Iterator[_Staging]:
     path under ``dests``.
     """
     targets = [_real_folder(dest) for dest in dests]
-    if len(set(targets)) < len(targets):
-        raise UserError("the output folders of the study are one and the same folder "
-                        f"({targets[0]}); point the links at different folders", dests[0])
+    if len(set(targets)) < len(targets) or any(
+            a in b.parents for a in targets for b in targets):
+        raise UserError("the output folders of the study are one and the same folder, or one "
+                        f"is inside the other ({', '.join(map(str, targets))}); point the links "
+                        "at separate folders", dests[0])
     made: list[Path] = []
     try:
         for target in targets:
@@ -408,7 +410,13 @@ def _carry_over(old: Path, new: Path) -> list[Path]:
 
 def _swap_all(news: list[Path], targets: list[Path]) -> None:
     """Rename each finished folder of ``news`` onto its target, all or none: if a rename fails,
-    the targets already replaced get their old folders back."""
+    the targets already replaced get their old folders back. Ctrl-C and SIGTERM wait until the
+    swap and the removal of the old folders are done (:func:`analysis.io.signals_deferred`)."""
+    with io.signals_deferred():
+        _swap_folders(news, targets)
+
+
+def _swap_folders(news: list[Path], targets: list[Path]) -> None:
     olds = [new.with_name(new.name + ".old") for new in news]
     done: list[int] = []
     try:

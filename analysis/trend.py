@@ -452,7 +452,19 @@ def _check_unit(freq: str) -> None:
     raise UserError(f"bad frequency {freq!r}: give a unit, e.g. {example} or 1D")
 
 
-def _calendar_bins(frame: pd.DataFrame, freq: object, tz: str):
+def calendar_edges(times: pd.Series, freq: object, tz: str = "UTC") -> pd.DatetimeIndex:
+    """Edges of the calendar bins of ``freq`` in ``tz`` that cover ``times`` (tz-aware, not
+    empty): bins of days, hours or minutes on the local clock (:func:`_clock_edges`), of weeks,
+    months or years on the local calendar (:func:`_period_edges`), anchored so that a time's bin
+    never depends on the other times. ``annotate sample --freq`` draws its time strata with
+    these bins too.
+
+    Raises
+    ------
+    UserError
+        A frequency that is not a string, has no unit, is not positive or makes too many bins;
+        an unknown time zone.
+    """
     if not isinstance(freq, str):
         raise UserError("calendar bins need freq as a pandas frequency such as 1h, 6h or 1D")
     _check_unit(freq)
@@ -464,16 +476,19 @@ def _calendar_bins(frame: pd.DataFrame, freq: object, tz: str):
     if offset.n <= 0:
         raise UserError(f"bad frequency {freq!r}: the bin width must be positive")
     try:
-        local = frame["_time"].dt.tz_convert(tz)
+        local = times.dt.tz_convert(tz)
     except Exception as exc:  # pytz / zoneinfo raise different errors for unknown zones
         raise UserError(f"unknown time zone {tz!r}; use an IANA name such as Europe/London") \
             from exc
+    if isinstance(offset, (Tick, Day)):
+        return _clock_edges(local, offset, tz, freq)
+    return _period_edges(local.min(), local.max(), offset, tz, freq)
+
+
+def _calendar_bins(frame: pd.DataFrame, freq: object, tz: str):
     if len(frame) == 0:
         raise UserError("no responses left to put in time bins")
-    if isinstance(offset, (Tick, Day)):
-        edges = _clock_edges(local, offset, tz, freq)
-    else:
-        edges = _period_edges(local.min(), local.max(), offset, tz, freq)
+    edges = calendar_edges(frame["_time"], freq, tz)
     utc_edges = edges.tz_convert("UTC").as_unit("ns").asi8
     index = np.searchsorted(utc_edges, _ns(frame["_time"]), side="right") - 1
     return frame.assign(_bin=index), _format_utc(edges[:-1]), _format_utc(edges[1:])

@@ -433,3 +433,16 @@ def test_one_stratum_with_one_coded_post_has_no_standard_error():
         row = estimate_label_shares(gold, units).iloc[0]
     assert row["estimate"] == 1.0
     assert np.isnan(row["se"]) and np.isnan(row["ci_low"]) and np.isnan(row["ci_high"])
+
+
+def test_time_strata_are_the_trend_bins_and_a_bad_frequency_is_one_line():
+    # Regression (bug hunt): --freq 0h divided by zero, -1D raised IndexError, 1s tried to
+    # allocate gigabytes, and 7D strata started on the first post's day, not trend's bins.
+    times = pd.Series(pd.to_datetime(["2009-01-12T10:00Z", "2009-01-20T10:00Z"]))
+    assert time_bins(times, freq="7D").tolist() == ["2009-01-08T00:00:00Z",
+                                                    "2009-01-15T00:00:00Z"]  # Thursdays
+    for freq, match in (("0h", "must be positive"), ("-1D", "must be positive"),
+                        ("1s", "more than")):
+        with pytest.raises(UserError, match=match):
+            time_bins(pd.Series(pd.to_datetime(["2009-01-01T00:00Z", "2019-01-01T00:00Z"])),
+                      freq=freq)

@@ -909,3 +909,24 @@ def test_label_refuses_rows_without_a_uid(tmp_path, capsys):
     table = labels_table(["x:1", None], np.full((2, 2), 0.5), ["a", "b"],
                          labeler_type="model", labeler_id="m@1")
     assert table["uid"].isna().tolist() == [False, True]
+
+
+def test_model_fits_run_on_one_thread_so_results_do_not_depend_on_cores(monkeypatch):
+    """Regression (bug hunt): with BLAS / OpenMP threads, the last digits of a fit depended on
+    the cores and on --jobs (the default study's probabilities differed by up to 1.4e-4 between
+    --jobs 1 and 2)."""
+    from threadpoolctl import threadpool_info
+
+    from analysis.classifiers import linear
+
+    seen = []
+    real_fit = linear.LogisticRegression.fit
+
+    def spy(self, *args, **kwargs):
+        seen.append(max((pool["num_threads"] for pool in threadpool_info()), default=1))
+        return real_fit(self, *args, **kwargs)
+
+    monkeypatch.setattr(linear.LogisticRegression, "fit", spy)
+    X = np.array([[0.0], [0.1], [0.2], [1.0], [1.1], [1.2]])
+    linear.BalancedLogisticRegression(C=1.0).fit(X, np.array(["a"] * 3 + ["b"] * 3))
+    assert seen == [1]

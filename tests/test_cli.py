@@ -102,3 +102,20 @@ def test_output_under_a_file_is_one_line_and_exit_2(tmp_path, capsys, command):
     assert err.startswith("error: ") and err.count("\n") == 1 and "is a file" in err
     assert blocked.read_text() == "generated\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a_file.txt", "posts.parquet"]
+
+
+def test_a_reader_that_goes_away_ends_the_command_quietly(tmp_path):
+    """Regression (bug hunt): `evaluate --json | head -c 300` printed a BrokenPipeError
+    traceback."""
+    import subprocess
+    import sys
+
+    data = tmp_path / "generated.csv"
+    data.write_text("text,label\nI love it,support\nawful,criticism\nok then,other\n")
+    process = subprocess.Popen([sys.executable, "-m", "analysis", "evaluate", str(data),
+                                "--model", "vader", "--label-col", "label", "--json"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process.stdout.close()  # the reader is gone before anything is written
+    stderr = process.stderr.read().decode()
+    assert process.wait() == 141
+    assert "Traceback" not in stderr and "BrokenPipeError" not in stderr

@@ -627,3 +627,15 @@ def test_a_full_disk_while_spilling_is_a_user_error(tmp_path, monkeypatch):
         ingest_to_files([SAMPLES / "two_tweets.jsonl"], tmp_path / "posts.parquet",
                         keep_authors=True, detect_language=False)
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_an_output_inside_an_input_folder_is_not_taken_for_a_changed_input(tmp_path, jobs):
+    # Regression (bug hunt): the run's own hidden spill files in the input folder looked like
+    # input files that had grown, and every such run failed with "changed while it was read".
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    shutil.copy(SAMPLES / "brexit.jsonl", exports / "brexit.jsonl")
+    result, written = ingest_to_files([exports], exports / "out" / "posts.parquet",
+                                      keep_authors=True, detect_language=False, jobs=jobs)
+    assert written["posts"].is_file() and result.summary["rows_written"] > 0

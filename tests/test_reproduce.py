@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -405,3 +406,41 @@ def test_both_output_folders_are_replaced_or_neither(tiny_study, tmp_path, monke
     hidden = [p.name for folder in (tmp_path / "reports", tmp_path / "processed")
               for p in folder.iterdir() if p.name.startswith(".")]
     assert hidden == []
+
+
+def test_an_output_folder_linked_inside_the_other_is_refused_before_any_work(tiny_study,
+                                                                              tmp_path, capsys):
+    """Regression (bug hunt): with data/processed/NAME a link into reports/NAME/, the new tables
+    were lost in the swap and the old ones stayed beside the new manifest."""
+    from analysis.commands import main
+
+    (tmp_path / "reports" / "tiny" / "tables").mkdir(parents=True)
+    (tmp_path / "processed").mkdir()
+    (tmp_path / "processed" / "tiny").symlink_to(tmp_path / "reports" / "tiny" / "tables")
+    assert main(["reproduce", str(tiny_study), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert "one is inside the other" in err and err.count("\n") == 1
+    assert list((tmp_path / "reports" / "tiny" / "tables").iterdir()) == []
+
+
+def test_ctrl_c_while_the_folders_are_swapped_waits_for_the_swap(tiny_study, tmp_path,
+                                                                  monkeypatch):
+    """Regression (bug hunt): Ctrl-C while the old folders were being removed left hidden
+    copies of them behind for good."""
+    import os
+    import signal
+
+    first = pipeline.reproduce(tiny_study, progress=False)
+    real_rmtree = shutil.rmtree
+
+    def interrupted(path, *args, **kwargs):
+        if str(path).endswith(".old"):
+            os.kill(os.getpid(), signal.SIGINT)
+        return real_rmtree(path, *args, **kwargs)
+
+    monkeypatch.setattr(pipeline.shutil, "rmtree", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        pipeline.reproduce(tiny_study, progress=False)
+    for folder in (first.processed.parent, first.report.parent):
+        assert [p.name for p in folder.iterdir() if p.name.startswith(".")] == []
+    assert (first.report / "manifest.json").is_file()

@@ -181,7 +181,9 @@ def time_bins(times: pd.Series, *, freq: str | None = None, bins: int = 5) -> pd
     """Label each time with its bin's start (ISO, UTC); missing times get ``"missing"``.
 
     With ``freq`` (a pandas frequency such as ``"1D"``, ``"6h"``, ``"W"``, ``"MS"``) the bins are
-    calendar bins; without it, ``bins`` bins holding about equal numbers of posts.
+    the calendar bins ``trend --freq`` makes in UTC (:func:`analysis.trend.calendar_edges`:
+    anchored independently of the posts; a bad frequency is a UserError); without it, ``bins``
+    bins holding about equal numbers of posts.
 
     >>> t = pd.Series(pd.to_datetime(["2020-01-01 10:00", "2020-01-02 09:00", None], utc=True))
     >>> time_bins(t, freq="1D").tolist()
@@ -194,12 +196,9 @@ def time_bins(times: pd.Series, *, freq: str | None = None, bins: int = 5) -> pd
         return out.astype("string")
     values = times[present]
     if freq is not None:
-        start = values.min().normalize()
-        try:
-            edges = pd.date_range(start=start - pd.tseries.frequencies.to_offset(freq),
-                                  end=values.max(), freq=freq)
-        except ValueError as exc:
-            raise UserError(f"unknown time-bin frequency {freq!r} (try 1D, 6h, W or MS)") from exc
+        from analysis.trend import calendar_edges
+
+        edges = calendar_edges(values, freq).tz_convert("UTC")  # the bins trend makes, in UTC
         index = edges.searchsorted(values, side="right") - 1
         starts = edges[index]
     else:

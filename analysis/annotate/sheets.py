@@ -53,7 +53,7 @@ from pathlib import Path
 import pandas as pd
 
 from analysis.errors import UserError
-from analysis.io import _refuse_raw, _umask, make_parent, sha256_file
+from analysis.io import _refuse_raw, _umask, make_parent, sha256_file, signals_deferred
 from analysis.schema import LABELS, STANCE_LABELS, STANCE_TASK, conform
 
 SHEET_PREFIX = "sheet-"
@@ -363,17 +363,18 @@ def _filled_sheets(folder: Path) -> list[str]:
 def _swap_folder(tmp: Path, dest: Path) -> None:
     """Put the finished folder ``tmp`` in the place of ``dest`` (absent, empty, or checked by
     :func:`_check_sheets_folder`); the old folder is removed only once ``tmp`` is in place."""
-    if not dest.exists() or not any(dest.iterdir()):
-        os.replace(tmp, dest)
-        return
-    old = tmp.with_name(tmp.name + ".old")
-    dest.rename(old)
-    try:
-        os.replace(tmp, dest)
-    except OSError:
-        old.rename(dest)
-        raise
-    shutil.rmtree(old, ignore_errors=True)
+    with signals_deferred():  # Ctrl-C and SIGTERM wait until one folder is in place
+        if not dest.exists() or not any(dest.iterdir()):
+            os.replace(tmp, dest)
+            return
+        old = tmp.with_name(tmp.name + ".old")
+        dest.rename(old)
+        try:
+            os.replace(tmp, dest)
+        except BaseException:
+            old.rename(dest)
+            raise
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def read_design(folder: str | os.PathLike) -> dict:

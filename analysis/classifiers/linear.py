@@ -29,6 +29,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils.validation import check_is_fitted
+from threadpoolctl import threadpool_limits
 
 
 class BalancedLogisticRegression(ClassifierMixin, BaseEstimator):
@@ -84,7 +85,16 @@ class BalancedLogisticRegression(ClassifierMixin, BaseEstimator):
         return X[:, :n_cols - k], np.asarray(onehot).argmax(axis=1)
 
     def fit(self, X: object, y: object) -> BalancedLogisticRegression:
-        """Fit the balanced model and record the training class frequencies."""
+        """Fit the balanced model and record the training class frequencies.
+
+        The fit runs on one thread (BLAS and OpenMP): with several, the order of floating-point
+        sums, and so the last digits of the coefficients, would depend on the machine's cores
+        and on how many worker processes share them (``--jobs``).
+        """
+        with threadpool_limits(limits=1):
+            return self._fit(X, y)
+
+    def _fit(self, X: object, y: object) -> BalancedLogisticRegression:
         if int(self.n_strata_columns) < 0:
             raise ValueError("n_strata_columns must be 0 or a positive number of columns")
         features, strata = self._split(X)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib
+import os
 import signal
 import sys
 import threading
@@ -25,6 +26,8 @@ from analysis.errors import EXIT_USER_ERROR, UserError
 #: Exit status after Ctrl-C and after SIGTERM (128 + the signal's number, as a shell reports).
 EXIT_INTERRUPTED = 128 + signal.SIGINT
 EXIT_TERMINATED = 128 + signal.SIGTERM
+#: Exit status when stdout is a pipe whose reader has gone (128 + SIGPIPE, as a shell reports).
+EXIT_BROKEN_PIPE = 141
 
 #: Subcommand modules, in the order ``--help`` lists them.
 COMMANDS = (
@@ -87,10 +90,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         with recording_outputs() as written:
             args = build_parser().parse_args(argv)
-            return int(args.func(args) or 0)
+            status = int(args.func(args) or 0)
+            sys.stdout.flush()  # a closed pipe shows here, inside the try
+            return status
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USER_ERROR
+    except BrokenPipeError:  # the reader went away (``... | head``): stop quietly, as cat does
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
     except KeyboardInterrupt as exc:
         terminated = isinstance(exc, Terminated)
         print(f"{'terminated' if terminated else 'interrupted'}; {_written_note(written)}",

@@ -685,11 +685,15 @@ def _check_outputs(output: str | os.PathLike, inputs: Iterable[str | os.PathLike
 
 
 def _input_states(inputs: Iterable[str | os.PathLike]) -> dict[Path, tuple[int, int]]:
-    """Size and modification time of every input file (to tell if one changes while read)."""
+    """Size and modification time of every file the loaders read (to tell if one changes while
+    read): in a folder, the files :func:`_folder_files` lists, not hidden ones such as the run's
+    own spill files when the output goes into an input folder."""
     states = {}
-    for path in _input_files(inputs):
-        info = path.stat()
-        states[path] = (info.st_size, info.st_mtime_ns)
+    for raw in inputs:
+        path = Path(raw)
+        for file in _folder_files(path) if path.is_dir() else [path] if path.exists() else []:
+            info = file.stat()
+            states[file] = (info.st_size, info.st_mtime_ns)
     return states
 
 
