@@ -28,6 +28,7 @@ import errno
 import hashlib
 import json
 import os
+import shutil
 import signal
 import tempfile
 import threading
@@ -141,6 +142,39 @@ def make_parent(path: str | os.PathLike) -> None:
         blocking = next((p for p in dest.parents if p.is_file()), None)
         raise _folder_error(dest, f"{blocking} is a file, not a folder" if blocking
                             else exc.strerror) from exc
+
+
+def staging_folder(dest: Path) -> Path:
+    """A new, empty hidden folder next to ``dest`` with a folder's normal mode (``mkdtemp``
+    makes it owner-only), to be filled and then put in place with :func:`swap_folders`."""
+    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
+    tmp.chmod(0o777 & ~_umask())
+    return tmp
+
+
+def swap_folders(news: list[Path], targets: list[Path]) -> None:
+    """Rename each finished folder of ``news`` onto its target, all or none: if a rename fails,
+    the targets already replaced get their old folders back, and the old folders are removed
+    only once every new one is in place. Ctrl-C and SIGTERM wait until it is done
+    (:func:`signals_deferred`)."""
+    with signals_deferred():
+        olds = [new.with_name(new.name + ".old") for new in news]
+        done: list[int] = []
+        try:
+            for index, (new, target, old) in enumerate(zip(news, targets, olds, strict=True)):
+                if target.exists():
+                    target.rename(old)
+                done.append(index)
+                new.rename(target)
+        except BaseException:
+            for index in reversed(done):
+                if not news[index].exists() and targets[index].exists():
+                    targets[index].rename(news[index])  # the new folder goes back, removed later
+                if olds[index].exists():
+                    olds[index].rename(targets[index])
+            raise
+        for old in olds:
+            shutil.rmtree(old, ignore_errors=True)
 
 
 def recording_outputs() -> contextlib.AbstractContextManager[list[Path]]:

@@ -15,7 +15,6 @@ import contextlib
 import hashlib
 import os
 import shutil
-import tempfile
 import warnings
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -363,13 +362,12 @@ def _staged(*dests: Path) -> Iterator[_Staging]:
     try:
         for target in targets:
             target.parent.mkdir(parents=True, exist_ok=True)
-            made.append(Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent)))
-            made[-1].chmod(0o777 & ~io._umask())  # mkdtemp makes it owner-only
+            made.append(io.staging_folder(target))
         staging = _Staging(tuple(made))
         yield staging
         for dest, target, tmp in zip(dests, targets, made, strict=True):
             staging.kept += [dest / p for p in _carry_over(target, tmp)]
-        _swap_all(made, targets)
+        io.swap_folders(made, targets)
     finally:
         for tmp in made:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -406,34 +404,6 @@ def _carry_over(old: Path, new: Path) -> list[Path]:
             shutil.copy2(path, copy, follow_symlinks=False)
         carried.append(relative)
     return carried
-
-
-def _swap_all(news: list[Path], targets: list[Path]) -> None:
-    """Rename each finished folder of ``news`` onto its target, all or none: if a rename fails,
-    the targets already replaced get their old folders back. Ctrl-C and SIGTERM wait until the
-    swap and the removal of the old folders are done (:func:`analysis.io.signals_deferred`)."""
-    with io.signals_deferred():
-        _swap_folders(news, targets)
-
-
-def _swap_folders(news: list[Path], targets: list[Path]) -> None:
-    olds = [new.with_name(new.name + ".old") for new in news]
-    done: list[int] = []
-    try:
-        for index, (new, target, old) in enumerate(zip(news, targets, olds, strict=True)):
-            if target.exists():
-                target.rename(old)
-            done.append(index)
-            new.rename(target)
-    except BaseException:
-        for index in reversed(done):
-            if not news[index].exists() and targets[index].exists():
-                targets[index].rename(news[index])  # the new folder goes back, to be removed
-            if olds[index].exists():
-                olds[index].rename(targets[index])
-        raise
-    for old in olds:
-        shutil.rmtree(old, ignore_errors=True)
 
 
 def _relative(path: Path) -> str:

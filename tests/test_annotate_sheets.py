@@ -409,6 +409,8 @@ def test_a_folder_that_cannot_be_written_is_one_user_error(tmp_path, monkeypatch
     def refused(*args, **kwargs):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(sheets_module.tempfile, "mkdtemp", refused)
+    from analysis import io
+
+    monkeypatch.setattr(io.tempfile, "mkdtemp", refused)  # where the sheets folder is staged
     with pytest.raises(UserError, match="Permission denied"):
         write_generated(tmp_path / "sheets")

@@ -43,7 +43,6 @@ import json
 import os
 import re
 import shutil
-import tempfile
 import warnings
 import zipfile
 from collections.abc import Sequence
@@ -53,7 +52,7 @@ from pathlib import Path
 import pandas as pd
 
 from analysis.errors import UserError
-from analysis.io import _refuse_raw, _umask, make_parent, sha256_file, signals_deferred
+from analysis.io import _refuse_raw, make_parent, sha256_file, staging_folder, swap_folders
 from analysis.schema import LABELS, STANCE_LABELS, STANCE_TASK, conform
 
 SHEET_PREFIX = "sheet-"
@@ -235,12 +234,11 @@ def write_sheets(folder: str | os.PathLike, posts: pd.DataFrame, units: pd.DataF
             formats = ("csv",)
     make_parent(dest)
     try:
-        tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
+        tmp = staging_folder(dest)
     except OSError as exc:
         raise UserError(f"cannot write in this folder ({exc.strerror}); pick another -o",
                         dest.parent) from exc
     try:
-        tmp.chmod(0o777 & ~_umask())  # mkdtemp makes it owner-only; give it a folder's mode
         sheet_files = {}
         for coder in coders:
             mine = assignments[assignments["coder"].astype(str) == coder].sort_values("position")
@@ -274,7 +272,7 @@ def write_sheets(folder: str | os.PathLike, posts: pd.DataFrame, units: pd.DataF
         }
         (tmp / DESIGN_FILE).write_text(json.dumps(record, indent=2, sort_keys=True,
                                                   default=str) + "\n", encoding="utf-8")
-        _swap_folder(tmp, dest)
+        swap_folders([tmp], [dest])  # the old folder goes only once the new one is in
     except OSError as exc:
         raise UserError(f"cannot write the sheets folder ({exc.strerror or exc}); pick another "
                         "-o", dest) from exc
@@ -358,23 +356,6 @@ def _filled_sheets(folder: Path) -> list[str]:
                     for c in EDITABLE_COLUMNS if c in frame.columns):
                 filled.append(path.name)
     return filled
-
-
-def _swap_folder(tmp: Path, dest: Path) -> None:
-    """Put the finished folder ``tmp`` in the place of ``dest`` (absent, empty, or checked by
-    :func:`_check_sheets_folder`); the old folder is removed only once ``tmp`` is in place."""
-    with signals_deferred():  # Ctrl-C and SIGTERM wait until one folder is in place
-        if not dest.exists() or not any(dest.iterdir()):
-            os.replace(tmp, dest)
-            return
-        old = tmp.with_name(tmp.name + ".old")
-        dest.rename(old)
-        try:
-            os.replace(tmp, dest)
-        except BaseException:
-            old.rename(dest)
-            raise
-        shutil.rmtree(old, ignore_errors=True)
 
 
 def read_design(folder: str | os.PathLike) -> dict:
