@@ -930,3 +930,30 @@ def test_model_fits_run_on_one_thread_so_results_do_not_depend_on_cores(monkeypa
     X = np.array([[0.0], [0.1], [0.2], [1.0], [1.1], [1.2]])
     linear.BalancedLogisticRegression(C=1.0).fit(X, np.array(["a"] * 3 + ["b"] * 3))
     assert seen == [1]
+
+
+def test_a_model_file_that_would_unpack_too_large_is_refused_before_skops_reads_it(tmp_path):
+    """A small crafted .skops could unpack to gigabytes when skops reads its schema (a zip bomb):
+    the members' total size is checked first. A generated file of 3 MiB of zeros (a few KB
+    compressed) stands for one, with the limit lowered to 1 MiB."""
+    import skops.io as sio
+
+    from analysis.classifiers import persistence
+
+    path = tmp_path / "generated_bomb.skops"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("schema.json", b" " * (3 << 20))
+    assert path.stat().st_size < 100_000
+    read = []
+    real = sio.get_untrusted_types
+
+    def spy(*args, **kwargs):
+        read.append(True)
+        return real(*args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(persistence, "MAX_MODEL_BYTES", 1 << 20)
+        patch.setattr(sio, "get_untrusted_types", spy)
+        with pytest.raises(UserError, match=r"would unpack to 3 MiB \(more than 1 MiB\)"):
+            load_model(path)
+    assert read == []  # refused before skops opened it

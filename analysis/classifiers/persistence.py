@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import warnings
+import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -64,10 +65,32 @@ def save_model(model: object, path: str | Path, card: Mapping | None = None) -> 
     return dest
 
 
+#: Largest total size, uncompressed, of the files inside a ``.skops`` file that is opened (the
+#: default model's are 11 MB): a small crafted file could otherwise unpack to gigabytes (a zip
+#: bomb) when skops reads its schema and arrays.
+MAX_MODEL_BYTES = 2 << 30
+
+
+def _check_size(path: Path) -> None:
+    """Refuse a model file whose members would unpack to more than :data:`MAX_MODEL_BYTES`
+    (sizes from the zip's directory; the zip reader never reads past them)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            total = sum(member.file_size for member in archive.infolist())
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise UserError(f"not a skops model file ({type(exc).__name__}); pass a .skops file "
+                        "written by 'python -m analysis train'", path) from exc
+    if total > MAX_MODEL_BYTES:
+        raise UserError(f"model file would unpack to {total / 2**20:,.0f} MiB (more than "
+                        f"{MAX_MODEL_BYTES / 2**20:,.0f} MiB); refusing to load it", path)
+
+
 def untrusted_types(path: str | Path) -> list[str]:
-    """Types in a skops file that are outside the trusted modules."""
+    """Types in a skops file that are outside the trusted modules (a file that would unpack to
+    more than :data:`MAX_MODEL_BYTES` is refused first)."""
     import skops.io as sio
 
+    _check_size(Path(path))
     try:
         found = sio.get_untrusted_types(file=Path(path))
     except Exception as exc:  # not a zip, no schema: not a skops file
