@@ -437,3 +437,19 @@ def test_csv_ids_pandas_wrote_in_scientific_notation_are_rejected_as_rounded(tmp
     rows, rejects = _split(table.read(path, LoadOptions()))
     assert [r["id"] for r in rows] == ["1377266697850257410"]
     assert len(rejects) == 1 and "floating-point" in rejects[0].reason
+
+
+def test_author_ids_pandas_wrote_as_floats_read_as_in_json_lines_and_parquet(tmp_path):
+    # Regression: an author_id column with a null came out of CSV and JSON lines as '7.0', of
+    # Parquet as '7', so one author got two pseudonyms and replies lost their reply-to author.
+    frame = pd.DataFrame({"id": [1, 2, 3], "author_id": [7, None, 7],
+                          "created_at": ["2020-09-30T10:00:00Z"] * 3, "text": ["a", "b", "c"]})
+    paths = {"csv": tmp_path / "generated.csv", "jsonl": tmp_path / "generated.jsonl",
+             "parquet": tmp_path / "generated.parquet"}
+    frame.to_csv(paths["csv"], index=False)
+    frame.to_json(paths["jsonl"], orient="records", lines=True)
+    frame.to_parquet(paths["parquet"])
+    for kind, path in paths.items():
+        rows, rejects = _split(table.read(path, LoadOptions()))
+        assert rejects == [], kind
+        assert [r["author_id"] for r in rows] == ["7", None, "7"], kind

@@ -18,13 +18,13 @@ Rules:
 - ``kind``: a ``kind`` column, else ``reply`` when there is a parent and ``post`` otherwise.
 - Counts that are not whole numbers become null; ``hashtags`` / ``mentions`` / ``urls`` may be
   lists or strings separated by commas or spaces (a leading ``#`` / ``@`` is dropped).
-- Ids (``id``, ``thread_id``, ``parent_id``) are text. A whole-number float (JSON lines,
-  Parquet) is its digits (``100.0`` -> ``100``); one of 2**53 or more may have been rounded, so
-  its record is rejected. In CSV, a column of ids that pandas wrote as floats (ids beside nulls
-  come out as ``100.0``, large ones as ``1.3772666978502574e+18``) is read the same way, but
-  only when *every* non-empty value of that column in the file is such a float (``<digits>.0``
-  or scientific notation): ``100.0`` beside ``abc`` stays ``100.0``. Deciding this
-  reads the id columns once before the records, stopping at the first value of another form.
+- Ids (``id``, ``thread_id``, ``parent_id``, ``author_id``) are text. A whole-number float (JSON
+  lines, Parquet) is its digits (``100.0`` -> ``100``); one of 2**53 or more may have been rounded,
+  so its record is rejected. In CSV, a column of ids that pandas wrote as floats (ids beside nulls
+  come out as ``100.0``, large ones as ``1.3772666978502574e+18``) is read the same way, but only
+  when *every* non-empty value of that column in the file is such a float (``<digits>.0`` or
+  scientific notation): ``100.0`` beside ``abc`` stays ``100.0``. Deciding this reads the id
+  columns once before the records, stopping at the first value of another form.
 - JSON lines may also be one JSON array of records (``[{...}, {...}]``), read element by element.
 - CSV: comma, semicolon, tab or pipe separated (guessed from the header line), read record by
   record (the ``csv`` module over a decompressing stream); Parquet batch by batch; JSON lines line
@@ -94,8 +94,9 @@ MAPPABLE = ("platform", "id", "kind", "thread_id", "parent_id", "created_at",
             "text_status", "lang", "like_count", "reply_count", "share_count", "quote_count",
             "score", "hashtags", "mentions", "urls", "collection_role")
 
-#: Fields holding ids of posts (what reply trees are built from).
-ID_FIELDS = ("id", "thread_id", "parent_id")
+#: Fields holding ids of posts (what reply trees are built from) and of authors (what pseudonyms
+#: and reply-to-author links are made from).
+ID_FIELDS = ("id", "thread_id", "parent_id", "author_id")
 #: Text fields taken as strings.
 STRING_FIELDS = ("thread_id", "parent_id", "author_id", "author_handle", "text", "title", "lang")
 COUNT_FIELDS = ("like_count", "reply_count", "share_count", "quote_count", "score")
@@ -388,7 +389,7 @@ def row_from_record(record: Mapping, columns: Mapping[str, str], *, platform: st
         if field not in columns:
             continue
         value = get(field)
-        if field in ("thread_id", "parent_id"):
+        if field in ID_FIELDS:
             row[field] = _as_id(value, field)
         else:
             row[field] = None if is_missing(value) else str(value)
