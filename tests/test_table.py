@@ -380,16 +380,21 @@ def test_epoch_seconds_as_floats_keep_microseconds_without_float_noise(tmp_path)
 # --- fixer-io: ids pandas wrote as floats ("100.0") give the same reply tree in every format -----
 
 
-def _float_id_files(tmp_path) -> dict[str, object]:
-    """Generated: ids 100-102 where parent_id has a null, so pandas holds it as floats."""
-    frame = pd.DataFrame({"id": [100, 101, 102], "parent_id": [float("nan"), 100, 101],
-                          "created_at": ["2020-09-30T10:00:00Z"] * 3, "text": ["a", "b", "c"]})
+def _written_by_pandas(frame: pd.DataFrame, tmp_path) -> dict[str, object]:
+    """``frame`` written by pandas as CSV, JSON lines and Parquet (generated files)."""
     paths = {"csv": tmp_path / "generated.csv", "jsonl": tmp_path / "generated.jsonl",
              "parquet": tmp_path / "generated.parquet"}
     frame.to_csv(paths["csv"], index=False)
     frame.to_json(paths["jsonl"], orient="records", lines=True)
     frame.to_parquet(paths["parquet"])
     return paths
+
+
+def _float_id_files(tmp_path) -> dict[str, object]:
+    """Generated: ids 100-102 where parent_id has a null, so pandas holds it as floats."""
+    frame = pd.DataFrame({"id": [100, 101, 102], "parent_id": [float("nan"), 100, 101],
+                          "created_at": ["2020-09-30T10:00:00Z"] * 3, "text": ["a", "b", "c"]})
+    return _written_by_pandas(frame, tmp_path)
 
 
 def test_float_rendered_ids_in_csv_read_as_in_json_lines_and_parquet(tmp_path):
@@ -444,12 +449,7 @@ def test_author_ids_pandas_wrote_as_floats_read_as_in_json_lines_and_parquet(tmp
     # Parquet as '7', so one author got two pseudonyms and replies lost their reply-to author.
     frame = pd.DataFrame({"id": [1, 2, 3], "author_id": [7, None, 7],
                           "created_at": ["2020-09-30T10:00:00Z"] * 3, "text": ["a", "b", "c"]})
-    paths = {"csv": tmp_path / "generated.csv", "jsonl": tmp_path / "generated.jsonl",
-             "parquet": tmp_path / "generated.parquet"}
-    frame.to_csv(paths["csv"], index=False)
-    frame.to_json(paths["jsonl"], orient="records", lines=True)
-    frame.to_parquet(paths["parquet"])
-    for kind, path in paths.items():
+    for kind, path in _written_by_pandas(frame, tmp_path).items():
         rows, rejects = _split(table.read(path, LoadOptions()))
         assert rejects == [], kind
         assert [r["author_id"] for r in rows] == ["7", None, "7"], kind
