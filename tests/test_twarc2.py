@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from analysis import load_posts
 from analysis.loaders import twarc2
 from analysis.loaders.base import LoadOptions, Reject
 
@@ -98,6 +99,51 @@ def test_edit_history_collapses_to_latest_version():
         assert rows[0]["id"] == "1576994789110992896"
         assert rows[0]["text"].startswith("hey :)")
         assert rows[0]["collection_role"] == "matched"
+
+
+EARLIER, LATEST = "1576994746135764992", "1576994789110992896"  # the real edited tweet
+
+
+def generated_reply_to_earlier_version(number: int) -> dict:
+    """A generated reply made to the edited tweet's first version (before the edit)."""
+    return {"id": f"15770000000000000{number:02d}", "text": "@wongmjane generated reply",
+            "author_id": "42", "conversation_id": EARLIER, "in_reply_to_user_id": "337119125",
+            "created_at": "2022-10-03T18:10:00.000Z",
+            "referenced_tweets": [{"type": "replied_to", "id": EARLIER}]}
+
+
+@pytest.mark.parametrize("name", ["edited.jsonl", "edited_before.jsonl"])
+def test_generated_reply_to_an_earlier_version_names_the_latest(tmp_path, name):
+    page = first_page(name)  # includes.tweets holds both versions, with their edit history
+    page["data"].append(generated_reply_to_earlier_version(1))
+    path = tmp_path / "generated_reply_to_edited.jsonl"
+    path.write_text(json.dumps(page) + "\n", encoding="utf-8")
+    rows, rejects = items(path)
+    assert rejects == []
+    reply = next(r for r in rows if r["id"] == "1577000000000000001")
+    assert (reply["parent_id"], reply["root_id"], reply["thread_id"]) == (LATEST,) * 3
+    edited = next(r for r in rows if r["id"] == LATEST)
+    assert edited["thread_id"] == edited["root_id"] == LATEST
+
+    posts = load_posts([path], format="twarc2", keep_authors=True, detect_language=False)
+    reply = posts.set_index("id").loc["1577000000000000001"]
+    assert reply["depth"] == 1 and reply["root_id"] == LATEST
+    assert reply["reply_to_author_id"] == "337119125"
+
+
+def test_generated_flattened_reply_to_an_earlier_version_names_the_latest(tmp_path):
+    earlier = next(t for t in first_page("edited_before.jsonl")["includes"]["tweets"]
+                   if t["id"] == EARLIER)
+    reply = generated_reply_to_earlier_version(2)
+    reply["referenced_tweets"] = [dict(earlier, type="replied_to")]  # twarc2 flatten inlines it
+    path = tmp_path / "generated_flat_reply_to_edited.jsonl"
+    path.write_text(json.dumps(reply) + "\n", encoding="utf-8")
+    rows, rejects = items(path)
+    assert rejects == []
+    by_id = {r["id"]: r for r in rows}
+    assert by_id["1577000000000000002"]["parent_id"] == LATEST
+    assert by_id["1577000000000000002"]["thread_id"] == LATEST
+    assert by_id[LATEST]["collection_role"] == "context"
 
 
 def test_generated_withheld_tweet_and_tweet_errors(tmp_path):

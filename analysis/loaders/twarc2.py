@@ -21,8 +21,12 @@ Mapping rules (see docs/schema.md):
 - Edits: a tweet with ``edit_history_tweet_ids`` gets the id of its latest version (the last of
   that list), and of the versions in one page only the latest is kept. Versions in different pages
   share a uid and collapse in :func:`analysis.loaders.ingest.ingest` (latest ``collected_at``).
-  Known limit: a reply, quote or retweet of an earlier version names that version's id, which no
-  row has any more, so its chain stays unresolved (``depth`` null) although the tweet is there.
+  A reply, quote or retweet of an earlier version names that version's id; where the page (or the
+  flattened line) holds a version of that tweet with its ``edit_history_tweet_ids``, as twarc2's
+  expansions of referenced tweets do, ``parent_id``, ``root_id`` and ``thread_id`` name the
+  latest version instead, so the reply joins the tree. Known limit: where no version of the
+  edited tweet is in the same page or line, the earlier id stays and the chain is unresolved
+  (``depth`` null).
 - ``errors`` about tweets (``resource_type`` tweet) become rows without text: ``text_status``
   ``deleted`` (Not Found), ``withheld`` or ``unavailable`` (not authorized, suspended author),
   ``created_at_precision`` missing. Errors about users or pinned tweets are not records of posts
@@ -159,6 +163,25 @@ def latest_id(tweet: Mapping) -> str | None:
     if isinstance(history, list) and history and _str(history[-1]):
         return _str(history[-1])
     return _str(tweet.get("id"))
+
+
+def add_versions(versions: dict[str, str], tweet: Mapping) -> None:
+    """Record in ``versions`` the latest id of each earlier version of an edited ``tweet``."""
+    history = tweet.get("edit_history_tweet_ids")
+    if isinstance(history, list) and len(history) > 1:
+        latest = _str(history[-1])
+        if latest is not None:
+            for earlier in history[:-1]:
+                if (earlier := _str(earlier)) is not None and earlier != latest:
+                    versions[earlier] = latest
+
+
+def name_latest_versions(row: dict, versions: Mapping[str, str]) -> dict:
+    """``row`` with the ids it refers to (parent, root, thread) moved to their latest versions."""
+    for name in ("parent_id", "root_id", "thread_id"):
+        if row.get(name) in versions:
+            row[name] = versions[row[name]]
+    return row
 
 
 def _version_rank(tweet: Mapping) -> int:
@@ -336,11 +359,13 @@ def _page_rows(page: Mapping, number: int, name: str) -> Iterator[dict | Reject]
     chains: dict[str, tuple[int, Mapping, str]] = {}
     order: list[str] = []
     problems: list[Reject] = []
+    versions: dict[str, str] = {}  # earlier version's id -> latest, of the edited tweets here
     for role, tweets in (("matched", data), ("context", extra)):
         for tweet in tweets:
             if not isinstance(tweet, dict):
                 problems.append(Reject(name, number, "tweet is not an object", str(tweet)))
                 continue
+            add_versions(versions, tweet)
             key = latest_id(tweet)
             if key is None:
                 if role == "matched":
@@ -369,7 +394,7 @@ def _page_rows(page: Mapping, number: int, name: str) -> Iterator[dict | Reject]
         emitted.add(key)
         row["source_file"] = name
         row["source_line"] = number
-        yield row
+        yield name_latest_versions(row, versions) if versions else row
     for error in _list(page.get("errors")):
         row = row_from_error(error, collected_at=retrieved,
                              role="matched" if isinstance(error, dict)
@@ -399,9 +424,13 @@ def _flat_rows(tweet: Mapping, number: int, name: str) -> Iterator[dict | Reject
         return
     row["source_file"] = name
     row["source_line"] = number
-    yield row
-    for ref in _list(tweet.get("referenced_tweets")):
-        if not isinstance(ref, dict) or "text" not in ref or "created_at" not in ref:
+    refs = [ref for ref in _list(tweet.get("referenced_tweets")) if isinstance(ref, dict)]
+    versions: dict[str, str] = {}
+    for version in (tweet, *refs):
+        add_versions(versions, version)
+    yield name_latest_versions(row, versions) if versions else row
+    for ref in refs:
+        if "text" not in ref or "created_at" not in ref:
             continue
         try:
             context = row_from_tweet(ref, collected_at=retrieved,  # type: ignore[arg-type]
@@ -410,7 +439,7 @@ def _flat_rows(tweet: Mapping, number: int, name: str) -> Iterator[dict | Reject
             continue
         context["source_file"] = name
         context["source_line"] = number
-        yield context
+        yield name_latest_versions(context, versions) if versions else context
 
 
 def read(path: Path, options: LoadOptions) -> Iterator[dict | Reject]:
