@@ -8,11 +8,14 @@ keeps any other columns after them. The export writes those first, with ``timest
 times (to the second).
 
 - ``thread_id`` is the post's thread, else its root, else its own id (4CAT requires one).
-- ``author`` is the handle, else the author id (both pseudonymized unless ingest kept them).
+- ``author`` is the handle, else the author id (both pseudonymized unless ingest kept them;
+  ingesting the file again keeps those pseudonyms, see :mod:`analysis.loaders.pseudonym`).
 - ``subject`` is the title; ``hashtags`` and ``mentions`` are joined with commas, as 4CAT does;
   ``urls`` is a JSON list (a URL may hold a comma).
 - ``root_id``, ``author_handle`` and ``collection_role`` go along, so that the file reads back
-  with the same reply trees and with ``context`` rows still apart from the responses.
+  with the same reply trees and with ``context`` rows still apart from the responses; so does
+  ``reply_to_author_id`` (the parent's author, which a reply keeps also when its parent is not
+  in the table).
 - Texts are written exactly as posted, also those that start like a spreadsheet formula (``=``,
   ``+``, ``-``, ``@``): the file is data for 4CAT, which reads such cells as text, and a leading
   apostrophe (what coding sheets add) would change the posts. A spreadsheet program may run such
@@ -51,7 +54,7 @@ FOURCAT_REQUIRED_COLUMNS = ("id", "thread_id", "author", "body", "timestamp")
 FOURCAT_EXTRA_COLUMNS = ("unix_timestamp", "parent_id", "subject", "author_id", "platform", "kind",
                          "lang", "like_count", "reply_count", "share_count", "quote_count",
                          "score", "hashtags", "text_status", "uid", "root_id", "author_handle",
-                         "mentions", "urls", "collection_role")
+                         "mentions", "urls", "collection_role", "reply_to_author_id")
 
 #: Line end of the CSV (RFC 4180), as every CSV the project writes: see
 #: :data:`analysis.io.CSV_LINE_END`.
@@ -114,6 +117,7 @@ def to_4cat(posts: pd.DataFrame) -> pd.DataFrame:
     out["urls"] = [_json_list(v) for v in frame["urls"]]  # a URL may hold a comma
     out["collection_role"] = frame["collection_role"].astype("object").where(
         frame["collection_role"].notna(), None)
+    out["reply_to_author_id"] = frame["reply_to_author_id"]
     return out[list(FOURCAT_REQUIRED_COLUMNS + FOURCAT_EXTRA_COLUMNS)].reset_index(drop=True)
 
 

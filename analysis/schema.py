@@ -346,7 +346,7 @@ def parse_text_columns(frame: pd.DataFrame, table: Mapping[str, object]) -> pd.D
                 raise ValueError(f"column {name!r} holds a value that is not a time with an "
                                  f"offset: {_first_line(exc)}") from None
         elif dtype == STRING_LIST:
-            out[name] = [_text_list(v, name) for v in values]
+            out[name] = [text_list(v, name) for v in values]
         elif str(dtype) == "boolean":
             words = values.astype("object").map(
                 lambda v: _BOOLEANS.get(v.strip().lower(), v) if isinstance(v, str) else v)
@@ -370,7 +370,20 @@ def _first_line(exc: BaseException) -> str:
 _BOOLEANS = {"true": True, "false": False, "1": True, "0": False}
 
 
-def _text_list(value: object, name: str) -> list[str] | None:
+def text_list(value: object, name: str) -> list[str] | None:
+    """A list column's value read from text: a list as JSON, Python or NumPy print it
+    (``['a', 'b']``, ``['a' 'b']``); null stays None, a list stays as it is.
+
+    Raises
+    ------
+    ValueError
+        When the text is not such a list (``name`` is the column, for the message).
+
+    Examples
+    --------
+    >>> text_list("['a' 'b, c']", "hashtags"), text_list('["x"]', "urls")
+    (['a', 'b, c'], ['x'])
+    """
     if value is None or value is pd.NA or (isinstance(value, float) and value != value):
         return None
     if not isinstance(value, str):

@@ -135,3 +135,63 @@ def test_a_relative_config_home_is_ignored(monkeypatch, tmp_path):
     monkeypatch.setenv("XDG_CONFIG_HOME", "relative/cfg")
     monkeypatch.setenv("HOME", str(tmp_path))
     assert config.user_config_dir() == tmp_path / ".config" / "analysis"
+
+
+# --- fixer A: tables pseudonymized before keep their pseudonyms ---------------------------------
+
+def test_pseudonymizing_twice_changes_nothing_whatever_the_key():
+    """Regression: an author of a pseudonymized table got a second pseudonym when it was
+    ingested again (u_... hashed to another u_...)."""
+    posts = generated_posts().assign(mentions=pd.array(
+        [["bob"], ["alice", "carol"], None], dtype=schema.STRING_LIST))
+    once = pseudonym.pseudonymize(posts, KEY)
+    pd.testing.assert_frame_equal(pseudonym.pseudonymize(once, KEY), once)
+    # a table from another key keeps its pseudonyms too (comparable only under that key)
+    pd.testing.assert_frame_equal(pseudonym.pseudonymize(once, b"another key of 32 bytes....."),
+                                  once)
+
+
+@pytest.mark.parametrize("value", ["u_" + "a" * 19, "u_" + "a" * 21, "U_" + "a" * 20,
+                                   "u_" + "A" * 20, "x_" + "a" * 20, "u_" + "g" * 20,
+                                   " u_" + "a" * 20])
+def test_only_the_exact_form_of_a_pseudonym_passes_through(value):
+    posts = pd.DataFrame({"platform": ["instagram"], "author_id": [value],
+                          "author_handle": [value]})
+    out = pseudonym.pseudonymize(posts, KEY)
+    assert out.loc[0, "author_id"] != value and out.loc[0, "author_handle"] != value
+    assert pseudonym.is_pseudonym(out.loc[0, "author_id"])
+
+
+def test_real_table_ingested_again_with_new_posts_keeps_each_authors_pseudonym(tmp_path):
+    """Regression (real twarc2 sample flat.jsonl in two halves): the first half ingested, then
+    ingested again with the second half, gave 156 authors instead of 153 and changed author_id,
+    author_is_op, reply_to_author_id and mentions of many posts."""
+    from pathlib import Path
+
+    from analysis.loaders.ingest import ingest
+
+    lines = (Path(__file__).parent / "data" / "twarc2_samples" / "flat.jsonl").read_text(
+        encoding="utf-8").splitlines(keepends=True)
+    first, second = tmp_path / "flat_first_half.jsonl", tmp_path / "flat_second_half.jsonl"
+    first.write_text("".join(lines[:50]), encoding="utf-8")
+    second.write_text("".join(lines[50:]), encoding="utf-8")
+    options = {"pseudonym_key": KEY, "detect_language": False}
+    ingest([first], **options).posts.to_parquet(tmp_path / "first.parquet")
+    again = ingest([tmp_path / "first.parquet", second], **options).posts
+    direct = ingest([first, second], **options).posts
+    assert len(again) == len(direct)
+    for column in ("author_id", "author_handle", "author_is_op", "reply_to_author_id",
+                   "mentions"):
+        left = direct.set_index("uid").sort_index()[column]
+        right = again.set_index("uid").sort_index()[column]
+        assert [_plain(v) for v in right] == [_plain(v) for v in left], column
+    assert again["author_id"].nunique() == direct["author_id"].nunique()
+
+
+def _plain(value: object) -> object:
+    """A cell as a comparable value: lists as lists, nulls as None."""
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    if isinstance(value, list):
+        return value
+    return None if pd.isna(value) else value

@@ -22,9 +22,11 @@ Mapping rules:
   column (:data:`URL_COLUMNS`, e.g. ``tiktok.com`` -> ``tiktok``), else ``other``.
 - Counts from the first non-empty column of each list in :data:`COUNT_COLUMNS`.
 - Columns that ``python -m analysis export`` adds, when present: ``root_id``,
-  ``author_handle`` (a blank one stays blank instead of taking ``author``), ``mentions`` and
-  ``urls`` (comma-separated), ``collection_role`` (``context`` rows stay context: they never
-  count as responses); without them every row is ``matched``.
+  ``author_handle`` (a blank one stays blank instead of taking ``author``),
+  ``reply_to_author_id``, ``mentions`` and ``urls`` (comma-separated), ``collection_role``
+  (``context`` rows stay context: they never count as responses); without it every row is
+  ``matched``. Blank ``hashtags`` / ``mentions`` read as null: the export writes an empty list
+  and a null alike, as 4CAT does.
 
 Examples
 --------
@@ -205,6 +207,7 @@ def row_from_record(record: Mapping[str, str], *, platform: str | None = None,
         "created_at_precision": "second",
         "author_id": author_id or author,
         "author_handle": _text(record, "author_handle") if "author_handle" in record else author,
+        "reply_to_author_id": _text(record, "reply_to_author_id"),
         "text": text,
         "title": None if is_missing(record.get("subject")) else str(record["subject"]),
         "text_status": status,

@@ -8,6 +8,12 @@ remove those before sharing a table if they matter. The same author gets the sam
 pseudonym in every run with the same key, so tables from separate runs can be joined; without the
 key the mapping cannot be reversed or recomputed from a list of known handles.
 
+A value that already has the form of a pseudonym (:func:`is_pseudonym`: ``u_`` or ``h_`` and
+:data:`DIGEST_CHARS` lowercase hex digits) is kept as it is, so ingesting a table that was
+pseudonymized before (a posts table, or its 4CAT export) keeps each author's pseudonym instead of
+hashing it a second time. Its pseudonyms are comparable only with runs under the key that made
+them; the table does not say which key that was (its ingest manifest does).
+
 The key comes from the environment variable ``ANALYSIS_PSEUDONYM_KEY``
 (:data:`analysis.config.PSEUDONYM_KEY_ENV`), or from the file ``pseudonym.key`` in
 :func:`analysis.config.user_config_dir`, which is created (mode 0600, 32 random bytes as hex) on
@@ -30,6 +36,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import re
 import secrets
 from pathlib import Path
 
@@ -42,6 +49,13 @@ KEY_FILE_NAME = "pseudonym.key"
 KEY_BYTES = 32
 #: Hex characters kept of each digest: 80 bits, so collisions are negligible for 10^9 authors.
 DIGEST_CHARS = 20
+
+#: The form of a pseudonym, whatever its column: ``u_`` (ids) or ``h_`` (handles, mentions) and
+#: DIGEST_CHARS lowercase hex digits, 22 characters in all. No real Twitter handle (at most 15
+#: characters) or Reddit user name (at most 20) has it, nor any Twitter or Reddit id (digits,
+#: ``t2_...``); Instagram, YouTube and TikTok handles may be that long, but one that is exactly
+#: ``h_`` and 20 lowercase hex digits is not a name people choose by chance.
+PSEUDONYM_FORM = re.compile(rf"[uh]_[0-9a-f]{{{DIGEST_CHARS}}}")
 
 #: Column -> (namespace in the hashed message, prefix of the pseudonym). ``reply_to_author_id``
 #: shares the ``id`` namespace so it matches the parent's ``author_id``.
@@ -149,6 +163,19 @@ def key_id(key: bytes) -> str:
     return hashlib.sha256(b"analysis-pseudonym-key-id\x00" + key).hexdigest()[:12]
 
 
+def is_pseudonym(value: object) -> bool:
+    """Whether ``value`` already has the form of a pseudonym (:data:`PSEUDONYM_FORM`).
+
+    Examples
+    --------
+    >>> is_pseudonym("u_" + "0" * DIGEST_CHARS), is_pseudonym("h_0186687ed5d21a373436")
+    (True, True)
+    >>> is_pseudonym("alice"), is_pseudonym("u_" + "A" * DIGEST_CHARS), is_pseudonym(None)
+    (False, False, False)
+    """
+    return isinstance(value, str) and PSEUDONYM_FORM.fullmatch(value) is not None
+
+
 def pseudonym(value: str, key: bytes, *, platform: str = "", namespace: str = "id") -> str:
     """The pseudonym of one value (without its prefix)."""
     message = f"{platform}\x00{namespace}\x00{value}".encode()
@@ -156,7 +183,8 @@ def pseudonym(value: str, key: bytes, *, platform: str = "", namespace: str = "i
 
 
 def pseudonymize(posts: pd.DataFrame, key: bytes | str | None = None) -> pd.DataFrame:
-    """Return a copy of ``posts`` with author ids, handles and reply-to ids pseudonymized.
+    """Return a copy of ``posts`` with author ids, handles, reply-to ids and mentions
+    pseudonymized; values that already are pseudonyms (:func:`is_pseudonym`) stay as they are.
 
     Parameters
     ----------
@@ -168,7 +196,8 @@ def pseudonymize(posts: pd.DataFrame, key: bytes | str | None = None) -> pd.Data
     Returns
     -------
     pandas.DataFrame
-        A new frame; nulls stay null.
+        A new frame; nulls stay null, and so do pseudonyms (so pseudonymizing twice changes
+        nothing).
     """
     secret = load_key(key)
     base = hmac.new(secret, digestmod=hashlib.sha256)
@@ -178,12 +207,18 @@ def pseudonymize(posts: pd.DataFrame, key: bytes | str | None = None) -> pd.Data
     cache: dict[tuple[str, str, str], str] = {}
 
     def alias(platform: str, namespace: str, prefix: str, value: object) -> str:
-        cache_key = (platform, namespace, str(value))
+        text = str(value)
+        cache_key = (platform, namespace, text)
         found = cache.get(cache_key)
         if found is None:
-            mac = base.copy()
-            mac.update(f"{platform}\x00{namespace}\x00{value}".encode())
-            found = cache[cache_key] = prefix + mac.hexdigest()[:DIGEST_CHARS]
+            if is_pseudonym(text):
+                # made by an earlier run: hashing it again would split one author into two
+                found = text
+            else:
+                mac = base.copy()
+                mac.update(f"{platform}\x00{namespace}\x00{text}".encode())
+                found = prefix + mac.hexdigest()[:DIGEST_CHARS]
+            cache[cache_key] = found
         return found
 
     for column, (namespace, prefix) in FIELDS.items():

@@ -1,9 +1,11 @@
 """Any table: CSV (or TSV), JSON lines or Parquet, with a column mapping (formats ``csv``,
 ``jsonl``, ``parquet``).
 
-Columns named like posts-table fields (``id``, ``created_at``, ``text``, ``parent_id``, ...) are
-taken as they are; ``--map`` (``LoadOptions.field_map``: posts field -> input column) names the
-others, e.g. ``--map text=message,created_at=date,id=post_id``. In JSON lines a mapped column may
+Columns named like posts-table fields (:data:`MAPPABLE`: ``id``, ``created_at``, ``text``,
+``parent_id``, ...) are taken as they are, ``root_id`` and ``reply_to_author_id`` too, so that a
+posts table ingested again keeps the reply trees and reply-to authors its first loader gave;
+``--map`` (``LoadOptions.field_map``: posts field -> input column) names the others, e.g.
+``--map text=message,created_at=date,id=post_id``. In JSON lines a mapped column may
 be a dotted path into nested objects (``author_handle=user.screen_name``).
 
 Rules:
@@ -17,14 +19,19 @@ Rules:
   else ``other``; it must be one of :data:`analysis.schema.PLATFORMS`.
 - ``kind``: a ``kind`` column, else ``reply`` when there is a parent and ``post`` otherwise.
 - Counts that are not whole numbers become null; ``hashtags`` / ``mentions`` / ``urls`` may be
-  lists or strings separated by commas or spaces (a leading ``#`` / ``@`` is dropped).
-- Ids (``id``, ``thread_id``, ``parent_id``, ``author_id``) are text. A whole-number float (JSON
-  lines, Parquet) is its digits (``100.0`` -> ``100``); one of 2**53 or more may have been rounded,
-  so its record is rejected. In CSV, a column of ids that pandas wrote as floats (ids beside nulls
-  come out as ``100.0``, large ones as ``1.3772666978502574e+18``) is read the same way, but only
-  when *every* non-empty value of that column in the file is such a float (``<digits>.0`` or
-  scientific notation): ``100.0`` beside ``abc`` stays ``100.0``. Deciding this reads the id
-  columns once before the records, stopping at the first value of another form.
+  lists, JSON lists, lists as pandas writes them to CSV (``['a', 'b']``, ``['a' 'b']``) or
+  strings separated by commas or spaces (a leading ``#`` / ``@`` is dropped).
+- Authors: ``author_id``, ``author_handle``, ``reply_to_author_id`` and ``mentions`` are
+  pseudonymized by ingest unless ``--keep-authors``; values that already are pseudonyms (a table
+  pseudonymized before) stay as they are (:mod:`analysis.loaders.pseudonym`).
+- Ids (:data:`ID_FIELDS`: ``id``, ``thread_id``, ``parent_id``, ``root_id``, ``author_id``,
+  ``reply_to_author_id``) are text. A whole-number float (JSON lines, Parquet) is its digits
+  (``100.0`` -> ``100``); one of 2**53 or more may have been rounded, so its record is rejected.
+  In CSV, a column of ids that pandas wrote as floats (ids beside nulls come out as ``100.0``,
+  large ones as ``1.3772666978502574e+18``) is read the same way, but only when *every*
+  non-empty value of that column in the file is such a float (``<digits>.0`` or scientific
+  notation): ``100.0`` beside ``abc`` stays ``100.0``. Deciding this reads the id columns once
+  before the records, stopping at the first value of another form.
 - JSON lines may also be one JSON array of records (``[{...}, {...}]``), read element by element.
 - CSV: comma, semicolon, tab or pipe separated (guessed from the header line), read record by
   record (the ``csv`` module over a decompressing stream); Parquet batch by batch; JSON lines line
@@ -62,6 +69,7 @@ from analysis.errors import UserError
 from analysis.loaders.base import (
     DECOMPRESSION_ERRORS,
     LOADER_VERSION,
+    NOT_UTF8,
     LoadOptions,
     Reject,
     in_count_range,
@@ -81,6 +89,7 @@ from analysis.schema import (
     TEXT_STATUSES,
     TIME_PRECISIONS,
     id_text,
+    text_list,
 )
 
 FORMATS = ("csv", "jsonl", "parquet")
@@ -89,16 +98,18 @@ FORMATS = ("csv", "jsonl", "parquet")
 REQUIRED = ("id", "created_at")
 
 #: Posts-table fields a mapping may fill (the rest are set by the loader or by ingest).
-MAPPABLE = ("platform", "id", "kind", "thread_id", "parent_id", "created_at",
-            "created_at_precision", "collected_at", "author_id", "author_handle", "text", "title",
-            "text_status", "lang", "like_count", "reply_count", "share_count", "quote_count",
-            "score", "hashtags", "mentions", "urls", "collection_role")
+MAPPABLE = ("platform", "id", "kind", "thread_id", "parent_id", "root_id", "created_at",
+            "created_at_precision", "collected_at", "author_id", "author_handle",
+            "reply_to_author_id", "text", "title", "text_status", "lang", "like_count",
+            "reply_count", "share_count", "quote_count", "score", "hashtags", "mentions", "urls",
+            "collection_role")
 
 #: Fields holding ids of posts (what reply trees are built from) and of authors (what pseudonyms
 #: and reply-to-author links are made from).
-ID_FIELDS = ("id", "thread_id", "parent_id", "author_id")
+ID_FIELDS = ("id", "thread_id", "parent_id", "root_id", "author_id", "reply_to_author_id")
 #: Text fields taken as strings.
-STRING_FIELDS = ("thread_id", "parent_id", "author_id", "author_handle", "text", "title", "lang")
+STRING_FIELDS = ("thread_id", "parent_id", "root_id", "author_id", "author_handle",
+                 "reply_to_author_id", "text", "title", "lang")
 COUNT_FIELDS = ("like_count", "reply_count", "share_count", "quote_count", "score")
 LIST_FIELDS = {"hashtags": "#", "mentions": "@", "urls": ""}
 #: Category fields and their allowed values.
@@ -116,7 +127,6 @@ CSV_FIELD_LIMIT = 64 * 1024 * 1024
 
 _COMPRESSION = (".gz", ".bz2", ".xz", ".zst")
 _DATE_ONLY = re.compile(r"^\s*\d{4}-\d\d-\d\d\s*$")
-_SURROGATE = re.compile("[\udc80-\udcff]")
 _LIST_SPLIT = re.compile(r"[,\s]+")
 #: How pandas writes a whole-number float to CSV (an integer id column with nulls): ``100.0``, or
 #: in scientific notation from 1e16 on (``1.3772666978502574e+18``, already rounded).
@@ -274,16 +284,45 @@ def as_count(value: object) -> int | None:
     return None
 
 
+def _bracketed(text: str) -> object:
+    """A list written in brackets: a JSON list, or the Python / NumPy form that pandas writes to
+    CSV (``['a', 'b']``, ``['a' 'b']``; read as :func:`analysis.schema.parse_text_columns` reads
+    it); else the text between the brackets, to be split.
+
+    Examples
+    --------
+    >>> _bracketed('["a", "b"]'), _bracketed("['a' 'b, c']"), _bracketed("[a, b]")
+    (['a', 'b'], ['a', 'b, c'], 'a, b')
+    """
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        pass
+    inner = text.strip("[]")
+    if inner.lstrip()[:1] in ("'", '"'):
+        try:
+            return text_list(text, "list")
+        except ValueError:
+            pass
+    return inner
+
+
 def as_list(value: object, prefix: str) -> list[str] | None:
+    """A list of strings from a table's value: a list (or array), a JSON list, the Python /
+    NumPy form pandas writes to CSV, or a string of items separated by commas or spaces; a
+    leading ``prefix`` (``#``, ``@``) is dropped from each item. ``None`` for a missing value.
+
+    Examples
+    --------
+    >>> as_list("['#Obama', 'Soros']", "#"), as_list("#a, #b c", "#"), as_list("[]", "")
+    (['Obama', 'Soros'], ['a', 'b', 'c'], [])
+    """
     if is_missing(value):
         return None
     if isinstance(value, str):
         text = value.strip()
         if text.startswith("["):
-            try:
-                value = json.loads(text)
-            except json.JSONDecodeError:
-                value = text.strip("[]")
+            value = _bracketed(text)
         if isinstance(value, str):
             value = _LIST_SPLIT.split(value)
     if hasattr(value, "tolist"):
@@ -480,7 +519,7 @@ def iter_csv(path: Path, *, delimiter: str | None = None
                     if not any(f.strip() for f in fields):
                         continue
                     header = [f.strip() for f in fields]
-                    if any(_SURROGATE.search(f) for f in header):
+                    if any(NOT_UTF8.search(f) for f in header):
                         raise UserError("the CSV header is not valid UTF-8 (is this a CSV "
                                         "file? pass the right --format)", path)
                     yield header
@@ -488,7 +527,7 @@ def iter_csv(path: Path, *, delimiter: str | None = None
                 if not fields or (len(fields) == 1 and not fields[0].strip()):
                     continue
                 raw = delimiter.join(fields)
-                if _SURROGATE.search(raw):
+                if NOT_UTF8.search(raw):
                     yield Reject(name, start, "invalid UTF-8",
                                  snippet(raw.encode("utf-8", "surrogateescape")))
                     continue
