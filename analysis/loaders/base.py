@@ -55,7 +55,8 @@ MAX_LINE_BYTES = 64 * 1024 * 1024
 #: buffered.
 MAX_ELEMENT_CHARS = 64 * 1024 * 1024
 _CHUNK = 1 << 16
-_SURROGATE = re.compile("[\udc80-\udcff]")
+#: Bytes that were not UTF-8, as ``errors="surrogateescape"`` decodes them.
+NOT_UTF8 = re.compile("[\udc80-\udcff]")
 
 
 @dataclass(frozen=True)
@@ -456,7 +457,7 @@ def iter_json_array(path: Path, *, key: str | None = None
                 start_line = line
                 line += raw.count("\n")
                 pos = end
-                if _SURROGATE.search(raw):
+                if NOT_UTF8.search(raw):
                     yield Reject(name, start_line, "invalid UTF-8",
                                  snippet(raw.encode("utf-8", "replace")))
                     continue

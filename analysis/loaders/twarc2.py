@@ -103,7 +103,7 @@ def _list(value: object) -> list:
     return value if isinstance(value, list) else []
 
 
-def _entity_texts(items: object, key: str, *, skip_media: bool = False) -> list[str]:
+def entity_texts(items: object, key: str, *, skip_media: bool = False) -> list[str]:
     out: list[str] = []
     if not isinstance(items, list):
         return out
@@ -280,9 +280,9 @@ def row_from_tweet(tweet: dict, users: Mapping[str, Mapping] | None = None, *,
         "text": text,
         "text_status": status,
         "lang": lang if isinstance(lang, str) and lang and lang not in NO_LANGUAGE else None,
-        "hashtags": _entity_texts(entities.get("hashtags"), "tag"),
-        "mentions": _entity_texts(entities.get("mentions"), "username"),
-        "urls": _entity_texts(entities.get("urls"), "expanded_url", skip_media=True),
+        "hashtags": entity_texts(entities.get("hashtags"), "tag"),
+        "mentions": entity_texts(entities.get("mentions"), "username"),
+        "urls": entity_texts(entities.get("urls"), "expanded_url", skip_media=True),
         "collection_role": role,
         "source_format": FORMAT,
         "loader_version": LOADER_VERSION,
