@@ -13,7 +13,7 @@ import pyarrow as pa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from analysis import schema
+from analysis import load_posts, schema
 from analysis.io import arrow_table
 from analysis.loaders import light, loader_module
 from analysis.loaders.base import LoadOptions
@@ -123,6 +123,39 @@ def test_compact_path_gives_the_reference_table_on_generated_posts(chunks):
     want, want_duplicates = _reference_table(chunks)
     pd.testing.assert_frame_equal(got, want)
     assert duplicates == want_duplicates
+
+
+def test_a_row_with_a_parent_is_not_its_own_root():
+    # generated: 2 reposts 99 (not in the table) and was given its own id as root (as twarc2's
+    # conversation_id of a retweet is); 3 answers itself; 4's broken chain names root 1
+    frame = pd.DataFrame({"uid": [f"twitter:{i}" for i in range(1, 5)],
+                          "platform": ["twitter"] * 4, "id": ["1", "2", "3", "4"],
+                          "parent_id": [None, "99", "3", "98"], "root_id": ["1", "2", "3", "1"],
+                          "author_id": ["a", "b", "c", "a"], "text": ["x"] * 4})
+    table = arrow_table(conform_posts(frame))
+    got, _ = _compact_table([table.slice(0, 2), table.slice(2)])
+    assert got["root_id"].isna().tolist() == [False, True, True, False]
+    assert got["author_is_op"].isna().tolist() == [False, True, True, False]
+    assert got["author_is_op"].iloc[3]  # a given root other than the row itself still counts
+    pd.testing.assert_frame_equal(got, _reference_table([table])[0])
+
+
+def test_retweets_and_quotes_with_broken_chains_have_no_root_on_real_tweets():
+    posts = load_posts([SAMPLES / "noflat.jsonl"], progress=False, detect_language=False)
+    broken = posts["parent_id"].notna() & posts["depth"].isna()
+    assert not (broken & (posts["root_id"] == posts["id"])).any()
+    shares = broken & posts["kind"].isin(["repost", "quote"])
+    assert shares.sum() >= 13 and posts.loc[shares, "author_is_op"].isna().all()
+    # 1380242501513187328 retweets 1379677464604114944 (another author, in the table as
+    # context, whose own chain is broken): it is not its thread's original poster
+    row = posts.set_index("id").loc["1380242501513187328"]
+    assert row["parent_id"] == "1379677464604114944"
+    assert pd.isna(row["root_id"]) and pd.isna(row["author_is_op"])
+    assert row["thread_id"] == "1380242501513187328"  # the loader's conversation_id stays
+    # only reposts of the author's own tweets remain their thread's original poster
+    assert set(posts.loc[posts["author_is_op"].eq(True), "kind"]) == {"post", "repost"}
+    assert posts.loc[posts["kind"].eq("repost") & posts["author_is_op"].eq(True),
+                     "depth"].notna().all()
 
 
 def test_hash_strings_keeps_nulls_and_tells_strings_apart():

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 
+from analysis import load_posts
 from analysis.loaders.threads import add_threads
+
+NOFLAT = Path(__file__).parent / "data" / "twarc2_samples" / "noflat.jsonl"
 
 
 def generated_posts(parents: list[str | None], authors: list[str] | None = None,
@@ -36,6 +41,41 @@ def test_missing_parent_gives_null_depth_and_keeps_given_root():
     assert out["depth"].isna().tolist() == [False, True, True]
     assert out["root_id"].tolist()[:2] == ["1", "77"]
     assert pd.isna(out["root_id"].iloc[2])
+
+
+def test_a_post_with_a_parent_is_not_its_own_root():
+    # generated: 2 reposts 99 (not in the table) and was given its own id as root (as twarc2's
+    # conversation_id of a retweet is); 3 answers itself; 4's broken chain names root 1
+    posts = generated_posts([None, "99", "3", "98"], authors=["a", "b", "c", "a"],
+                            root_id=pd.array(["1", "2", "3", "1"], dtype="string"))
+    out = add_threads(posts)
+    assert out["root_id"].isna().tolist() == [False, True, True, False]
+    assert out["author_is_op"].isna().tolist() == [False, True, True, False]
+    assert out["author_is_op"].iloc[3]  # a given root other than the post itself still counts
+    assert out["thread_id"].isna().tolist() == [False, True, True, False]
+
+
+def test_retweets_and_quotes_with_broken_chains_have_no_root_on_real_tweets():
+    ingested = load_posts([NOFLAT], progress=False, detect_language=False)
+    # the twarc2 loader's root_id: the conversation_id, which thread_id keeps
+    posts = add_threads(ingested.assign(root_id=ingested["thread_id"]))
+    broken = posts["parent_id"].notna() & posts["depth"].isna()
+    assert set(posts.loc[broken, "kind"]) >= {"repost", "quote", "reply"}
+    assert not (broken & (posts["root_id"] == posts["id"])).any()
+    shares = broken & posts["kind"].isin(["repost", "quote"])
+    assert shares.sum() >= 13 and posts.loc[shares, "author_is_op"].isna().all()
+    # 1380242501513187328 retweets 1379677464604114944 (another author, in the table as
+    # context, whose own chain is broken): it is not its thread's original poster
+    row = posts.set_index("id").loc["1380242501513187328"]
+    assert row["kind"] == "repost" and row["parent_id"] == "1379677464604114944"
+    assert pd.isna(row["root_id"]) and pd.isna(row["author_is_op"])
+    # a broken chain whose conversation root is another post keeps it
+    kept = broken & posts["root_id"].notna()
+    assert kept.sum() > 10 and (posts.loc[kept, "root_id"] != posts.loc[kept, "id"]).all()
+    # the ingest path decides the same, and so does add_threads again on its output (reproduce)
+    for table in (ingested, add_threads(ingested)):
+        for name in ("root_id", "depth", "author_is_op", "reply_to_author_id"):
+            pd.testing.assert_series_equal(table[name], posts[name], check_dtype=False)
 
 
 def test_cycles_and_self_replies_do_not_hang():

@@ -43,6 +43,8 @@ _ROLES = pa.array(schema.COLLECTION_ROLES, type=pa.large_string())
 _MATCHED = schema.COLLECTION_ROLES.index("matched")
 _CONTEXT = schema.COLLECTION_ROLES.index("context")
 _NAT = np.iinfo(np.int64).min  # pandas' NaT: sorts before every time, as na_position="first"
+#: :attr:`Structure.root_from` of a row whose ``root_id`` becomes null.
+_NO_ROOT = -2
 #: The compact light columns of each row.
 SCHEMA = pa.schema([("uid", _HASH), ("key", _HASH), ("parent", _HASH), ("root", _HASH),
                     ("author", _HASH), ("has_id", pa.bool_()), ("has_reply_to", pa.bool_()),
@@ -113,7 +115,8 @@ class Structure:
         ``collection_role`` codes (-1: null).
     root_from
         Position of the row whose ``id`` is the ``root_id`` (a real root the chain reaches),
-        -1 to keep the row's own ``root_id``.
+        -1 to keep the row's own ``root_id``, -2 (``_NO_ROOT``) for a null ``root_id`` (an
+        unresolved chain whose given root is the row itself).
     author_from
         Position of the parent whose ``author_id`` fills a null ``reply_to_author_id``; -1 when
         none does.
@@ -232,16 +235,20 @@ def structure(columns: dict[str, pa.ChunkedArray]) -> Structure:
     depth = pa.array(np.minimum(dist, np.iinfo(np.int16).max).astype(np.int16), mask=~resolved)
     del dist
     # the root whose author decides author_is_op: the chain's root by its id, else the given one
-    by_chain = resolved & flags("has_id")[anc]
+    # unless that is the row itself (a row with a parent is not its own root; see threads)
+    has_id = flags("has_id")
+    by_chain = resolved & has_id[anc]
     root_pos = np.full(len(kept), -1, dtype=np.int64)
     root_pos[by_chain] = find(key[anc[by_chain]])
-    del key, by_chain
+    del by_chain
     root, has_root = column("root")
-    by_given = ~resolved & has_root
+    own_root = ~resolved & has_root & has_id & (root == key)
+    del key, has_id
+    by_given = ~resolved & has_root & ~own_root
     root_pos[by_given] = find(root[by_given])
     del root, has_root, by_given, find
-    root_from = np.where(resolved, kept[anc], -1)
-    del anc
+    root_from = np.where(resolved, kept[anc], np.where(own_root, _NO_ROOT, -1))
+    del anc, own_root
     author, has_author = column("author")
     at = np.maximum(root_pos, 0)
     author_is_op = pa.array(author == author[at],
@@ -294,7 +301,9 @@ def finish(tables: Callable[[], Iterator[tuple[int, pa.Table]]], plan: Structure
         chain = pc.if_else(pa.array(own[lo:hi]), _strings(rows, "id"),
                            _lookup(strings["id"], root_wanted,
                                    np.where(own[lo:hi], -1, root_from)))
-        root_id = pc.if_else(pa.array(root_from >= 0), chain, _strings(rows, "root_id"))
+        given = pc.if_else(pa.array(root_from == _NO_ROOT), pa.scalar(None, pa.large_string()),
+                           _strings(rows, "root_id"))
+        root_id = pc.if_else(pa.array(root_from >= 0), chain, given)
         parent_author = _lookup(strings["author_id"], author_wanted, plan.author_from[lo:hi])
         values = {
             "thread_id": pc.coalesce(_strings(rows, "thread_id"), root_id),

@@ -8,9 +8,12 @@ round, so a tree of depth *d* takes about log2(*d*) rounds.
 - A post whose chain reaches a root in the table gets that root and its distance as ``depth``.
 - A post whose chain breaks (a parent that is not in the table) or loops (a cycle, which real data
   should not have but corrupt exports do) gets ``depth`` null and keeps the ``root_id`` its loader
-  gave (for example a twarc2 ``conversation_id``), or null.
+  gave (for example a twarc2 ``conversation_id``), or null; null also where that ``root_id`` is
+  the post's own id (a post with a parent is not its own root: twarc2 gives a retweet, and a
+  quote that is not a reply, its own id as ``conversation_id``).
 - ``thread_id`` left null by the loader becomes the ``root_id``.
-- ``author_is_op``: the post's author also wrote the root (null when either author is unknown).
+- ``author_is_op``: the post's author also wrote the root (null when either author or the root
+  is unknown).
 - ``reply_to_author_id``: the parent's author, where the loader did not already say.
 
 Parent and root ids are the platform's ids; they are matched within the row's platform.
@@ -139,7 +142,10 @@ def add_threads(posts: pd.DataFrame) -> pd.DataFrame:
     chain_root = pd.Series(ids.array.take(anc), index=posts.index)
     given_root = (posts["root_id"].astype("string") if "root_id" in posts
                   else pd.Series(pd.NA, index=posts.index, dtype="string"))
-    root_id = chain_root.where(resolved, given_root)
+    # a post with a parent is never its own root (twarc2 gives a retweet or a quote that is not
+    # a reply its own id as conversation_id): an unresolved chain leaves such a root unknown
+    own_root = (given_root == ids).fillna(False).to_numpy(dtype=bool)
+    root_id = chain_root.where(resolved, given_root.mask(own_root))
     out["root_id"] = root_id
 
     given_thread = (posts["thread_id"].astype("string") if "thread_id" in posts
