@@ -292,3 +292,17 @@ def test_metadata_file_alone(tmp_path):
     assert rejects == [] and len(rows) == 1
     assert rows[0]["uid"] == f"instagram:{SHORTCODE}" and rows[0]["kind"] == "post"
     assert rows[0]["created_at"] == pd.Timestamp("2020-09-30 21:05:00", tz="UTC")
+
+
+def test_the_manifest_lists_the_metadata_file_read_next_to_the_comments(tmp_path):
+    from analysis.io import sha256_file
+    from analysis.loaders.ingest import ingest_to_files
+
+    path = _write(tmp_path / "2020-09-30_21-05-12_UTC_comments.json.xz", generated_comments())
+    metadata = _write(tmp_path / "2020-09-30_21-05-12_UTC.json.xz", generated_post_metadata())
+    _, written = ingest_to_files([path], tmp_path / "out" / "posts.parquet",
+                                 format="instaloader", detect_language=False, keep_authors=True)
+    manifest = json.loads(written["manifest"].read_text(encoding="utf-8"))
+    assert manifest["companion_files"] == [{"path": str(metadata), "kind": "file",
+                                            "bytes": metadata.stat().st_size,
+                                            "sha256": sha256_file(metadata)}]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import json
 import tarfile
+import warnings
 import zipfile
 from collections import Counter
 from pathlib import Path
@@ -139,10 +140,43 @@ def test_tar_and_zip_give_the_same_rows_and_labels_as_the_folder(tmp_path, fixtu
         assert got_rows[0]["source_file"].startswith(f"{packed}!{FIXTURE.name}/")
 
 
-def test_one_thread_folder_alone_reads_without_labels():
+def test_one_thread_folder_takes_the_key_files_of_the_dataset_root():
     rows, rejects, labels = _read(FIXTURE / "reddit-dev-data" / "1jvbd8")
     assert len(rows) == 5 and rejects == []
-    assert [g for g in labels if g.task != "event"] == []
+    # README: 1jvbd8 deny; cbiol38, cbiwlli, cbj4pcw, cbkixew comment; veracity false (dev)
+    assert {(g.task, g.uid): (g.label, g.split) for g in labels} == {
+        ("sdqc", "reddit:1jvbd8"): ("deny", "dev"), ("sdqc", "reddit:cbiol38"): ("comment", "dev"),
+        ("sdqc", "reddit:cbiwlli"): ("comment", "dev"),
+        ("sdqc", "reddit:cbj4pcw"): ("comment", "dev"),
+        ("sdqc", "reddit:cbkixew"): ("comment", "dev"),
+        ("veracity", "reddit:1jvbd8"): ("false", "dev"),
+        ("event", "reddit:1jvbd8"): ("reddit", "dev")}
+
+
+@pytest.mark.parametrize("part", ["twitter-english", "twitter-english/charliehebdo",
+                                  "reddit-dev-data", "reddit-dev-data/8j9s33"])
+def test_a_part_of_the_dataset_gets_the_labels_of_its_posts(part, fixture_items):
+    rows, rejects, labels = _read(FIXTURE / part)
+    read = {r["uid"] for r in rows} | {"reddit:" + Path(r.file).stem for r in rejects
+                                       if "'more' stub" in r.reason}
+    whole = [g for g in fixture_items[2] if g.uid in read]
+    assert sorted(labels, key=repr) == sorted(whole, key=repr)
+    assert {g.task for g in labels} == {"sdqc", "veracity", "event"}
+    # README: the Twitter thread is train, the Reddit threads dev; the stub dyy5v0c keeps its label
+    assert {g.split for g in labels} == {"train" if part.startswith("twitter") else "dev"}
+    if part.endswith("8j9s33"):
+        assert ("sdqc", "reddit:dyy5v0c", "comment") in {(g.task, g.uid, g.label)
+                                                         for g in labels}
+
+
+def test_a_rumoureval_folder_without_key_files_warns(tmp_path):
+    import shutil
+
+    copy = tmp_path / "charliehebdo"
+    shutil.copytree(FIXTURE / "twitter-english" / "charliehebdo", copy)
+    with pytest.warns(UserWarning, match="no RumourEval key file .* no sdqc or veracity"):
+        rows, _, labels = _read(copy)
+    assert len(rows) == 6 and {g.task for g in labels} == {"event"}
 
 
 def test_sniff_folder_archive_and_not_other_files(tmp_path):
@@ -354,7 +388,9 @@ def test_pheme_layout_source_tweets_reactions_and_grouping_folder(tmp_path):
     (thread / "reactions" / "31.json").write_text(json.dumps(generated_tweet("31", "30")))
     (thread / "structure.json").write_text('{"30": {"31": []}}')
     assert rumoureval.sniff(tmp_path / "pheme", b"")
-    rows, rejects, labels = _read(tmp_path / "pheme")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # PHEME comes without key files: nothing to warn about
+        rows, rejects, labels = _read(tmp_path / "pheme")
     assert [(r["id"], r["parent_id"], r["thread_id"]) for r in rows] == [
         ("31", "30", "30"), ("30", None, "30")]
     assert rejects == []
@@ -433,6 +469,25 @@ def test_archive_time_spans_match_source_md(archive_items):
     assert sources["created_at"].min().strftime("%Y-%m-%d") >= "2009-01-12"
 
 
+def test_an_event_folder_of_the_extracted_archive_gets_its_sdqc_and_veracity_labels(
+        tmp_path, archive_items):
+    """Regression: ingesting twitter-english/charliehebdo gave its 78 event labels only."""
+    root = "rumoureval-2019-training-data"
+    event = f"{root}/twitter-english/charliehebdo/"
+    with tarfile.open(ARCHIVE) as archive:
+        members = [m for m in archive.getmembers() if m.isfile() and (
+            m.name.startswith(event) or m.name in (f"{root}/train-key.json",
+                                                   f"{root}/dev-key.json"))]
+        archive.extractall(tmp_path, members=members, filter="data")
+    rows, _, labels = _read(tmp_path / event)
+    read = {r["uid"] for r in rows}
+    whole = [g for g in archive_items[2] if g.uid in read]
+    assert sorted(labels, key=repr) == sorted(whole, key=repr)
+    # the whole archive's labels of these posts (counted from the full read by the hunter)
+    assert Counter(g.task for g in labels) == {"sdqc": 1164, "veracity": 78, "event": 78}
+    assert {g.split for g in labels} == {"train", "dev"}
+
+
 def test_archive_structure_nodes_without_files_are_at_most_the_source_md_count():
     if not ARCHIVE.is_file():
         pytest.skip(f"{ARCHIVE} is not there")
@@ -468,3 +523,29 @@ def test_ingest_detects_the_archive_and_builds_trees_and_labels(tmp_path):
     assert set(labels["labeler_type"]) == {"human"}
     deny = labels[(labels["uid"] == "twitter:552786226546495488") & (labels["task"] == "sdqc")]
     assert list(deny["label"]) == ["deny"] and list(deny["split"]) == ["train"]
+
+
+def test_ingest_of_an_event_folder_has_its_gold_labels():
+    from analysis.loaders.ingest import ingest
+
+    result = ingest([FIXTURE / "twitter-english" / "charliehebdo"], detect_language=False)
+    assert len(result.posts) == 6
+    # README: sdqc 4 train, veracity 552783667052167168 true (train), event charliehebdo
+    assert result.labels.groupby(["task", "split"]).size().to_dict() == {
+        ("event", "train"): 1, ("sdqc", "train"): 4, ("veracity", "train"): 1}
+    assert result.labels.loc[result.labels["task"] == "veracity", "label"].tolist() == ["true"]
+
+
+def test_the_manifest_lists_the_key_files_read_from_above_an_event_folder(tmp_path):
+    from analysis.io import sha256_file
+    from analysis.loaders.ingest import ingest_to_files
+
+    _, written = ingest_to_files([FIXTURE / "twitter-english" / "charliehebdo"],
+                                 tmp_path / "posts.parquet", detect_language=False,
+                                 keep_authors=True)
+    manifest = json.loads(written["manifest"].read_text(encoding="utf-8"))
+    keys = sorted(p for p in FIXTURE.iterdir() if p.name.endswith("-key.json"))
+    assert keys
+    assert [(Path(c["path"]).name, c["sha256"]) for c in manifest["companion_files"]] == [
+        (p.name, sha256_file(p)) for p in keys]
+    assert [Path(i["path"]).name for i in manifest["inputs"]] == ["charliehebdo"]

@@ -45,12 +45,13 @@ class ArgumentParser(argparse.ArgumentParser):
 @contextlib.contextmanager
 def warnings_to_stderr() -> Iterator[None]:
     """Print each warning raised in the block as one ``warning: ...`` line on stderr (after the
-    block, if it succeeds), instead of Python's file-and-line form."""
+    block, if it succeeds; a message repeated word for word once), instead of Python's
+    file-and-line form."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         yield
-    for item in caught:
-        print(f"warning: {item.message}", file=sys.stderr)
+    for message in dict.fromkeys(str(item.message) for item in caught):
+        print(f"warning: {message}", file=sys.stderr)
 
 
 def build_parser() -> ArgumentParser:

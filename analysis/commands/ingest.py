@@ -13,6 +13,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from analysis.commands import warnings_to_stderr
 from analysis.errors import EXIT_USER_ERROR, UserError
 from analysis.loaders import REGISTRY
 from analysis.schema import PLATFORMS
@@ -126,12 +127,13 @@ def run(args: argparse.Namespace) -> int:
     from analysis.loaders.ingest import ingest_to_files, output_paths
 
     output_paths(args.output)  # refuse a bad -o before reading anything
-    result, written = ingest_to_files(
-        args.inputs, args.output, format=args.format,
-        field_map=parse_field_map(args.field_map), tz=args.tz, thread_id=args.thread_id,
-        platform=args.platform, keep_authors=args.keep_authors,
-        detect_language=args.detect_language, progress=None if not args.quiet else False,
-        jobs=args.jobs, strict=args.strict)
+    with warnings_to_stderr():  # e.g. a RumourEval folder without its key files
+        result, written = ingest_to_files(
+            args.inputs, args.output, format=args.format,
+            field_map=parse_field_map(args.field_map), tz=args.tz, thread_id=args.thread_id,
+            platform=args.platform, keep_authors=args.keep_authors,
+            detect_language=args.detect_language, progress=None if not args.quiet else False,
+            jobs=args.jobs, strict=args.strict)
     if not args.quiet:
         print(format_summary(result.summary), file=sys.stderr)
     if args.strict and result.rejects:

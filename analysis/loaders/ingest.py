@@ -641,6 +641,27 @@ def _describe_input(path: Path) -> dict:
             "sha256": sha256_file(path)}
 
 
+def _companion_files(inputs: Iterable[Mapping]) -> list[Path]:
+    """Files outside the inputs that their loaders read (a loader module's optional
+    ``companion_files(path)``), for the summary's ``inputs`` entries; each once."""
+    found: list[Path] = []
+    for entry in inputs:
+        module = _module(entry["format"]) if entry.get("format") else None
+        companions = getattr(module, "companion_files", None)
+        if companions is not None:
+            found.extend(p for p in companions(Path(entry["path"])) if p not in found)
+    return found
+
+
+def _describe_inputs(inputs: Iterable[str | os.PathLike], summary: Mapping) -> dict:
+    """The manifest's ``inputs`` (with checksums) and, when any, ``companion_files``."""
+    described = {"inputs": [_describe_input(Path(p)) for p in inputs]}
+    companions = _companion_files(summary.get("inputs", []))
+    if companions:
+        described["companion_files"] = [_describe_input(p) for p in companions]
+    return described
+
+
 def sha256_lines(lines: Iterable[str]) -> str:
     """sha256 of lines joined by newlines (for a folder's file list with checksums)."""
     digest = hashlib.sha256()
@@ -735,7 +756,7 @@ def _write_files(result: IngestResult, output: str | os.PathLike,
             if name not in written:
                 outputs.remove(paths[name])  # a stale file of an earlier run
         # the inputs' sha256 (hashlib lets other threads run) while the posts are written
-        described = hasher.submit(lambda: [_describe_input(Path(p)) for p in inputs])
+        described = hasher.submit(_describe_inputs, inputs, result.summary)
         counts["posts"] = write_posts(tmp["posts"])
         if "rejects" in tmp:
             with open(tmp["rejects"], "w", encoding="utf-8") as handle:
@@ -743,7 +764,7 @@ def _write_files(result: IngestResult, output: str | os.PathLike,
                     handle.write(json.dumps(reject.as_dict(), ensure_ascii=False) + "\n")
         if "labels" in tmp:
             pq.write_table(arrow_table(result.labels), tmp["labels"])
-        manifest["inputs"] = described.result()
+        manifest.update(described.result())
         _check_unchanged(before, inputs)
         manifest["outputs"] = {name: {"file": paths[name].name, "rows": counts[name]}
                                for name in written if name != "manifest"}

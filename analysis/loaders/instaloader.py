@@ -244,6 +244,13 @@ def _read_metadata(path: Path) -> Mapping | None:
     return None
 
 
+def companion_files(path: Path) -> list[Path]:
+    """Files outside the input ``path`` that :func:`read` reads: the post's metadata file next
+    to a comments file (ingest's manifest records it with the inputs)."""
+    metadata = _read_metadata(Path(path))
+    return [Path(metadata["file"])] if metadata is not None else []
+
+
 def shortcode_from_name(path: Path) -> str | None:
     """The post shortcode in a comments file name, or ``None`` (e.g. for the default date name).
 

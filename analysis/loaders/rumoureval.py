@@ -33,6 +33,13 @@ What :func:`read` yields:
   ``event`` (the event folder such as ``charliehebdo`` for Twitter threads, ``reddit`` for Reddit
   threads, on the source post's uid). Labels are yielded for every id in the key files, including
   the ``more`` stubs that have no row.
+- A folder below the dataset root (an event such as ``twitter-english/charliehebdo``, or one
+  thread) holds no key files: they are taken from the nearest folder above it that holds one of
+  :data:`KEY_SPLITS` (at most :data:`KEY_SEARCH_LEVELS` up), and give labels only for the posts
+  and ``more`` stubs read, with the same splits as a read of the whole dataset (ingest's
+  manifest lists those key files, :func:`companion_files`, with the inputs). A RumourEval
+  folder or archive with no key files in or above it gives ``event`` labels only, and a warning
+  says so (PHEME folders, which come without key files, do not warn).
 
 Nodes of ``structure.json`` without a post file (posts the organisers did not distribute) are
 tolerated: they give no row, and their children keep them as ``parent_id``.
@@ -54,6 +61,7 @@ import json
 import lzma
 import os
 import tarfile
+import warnings
 import zipfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -85,6 +93,10 @@ KEY_SPLITS = {"train-key.json": "train", "dev-key.json": "dev", "final-eval-key.
               "test-key.json": "test"}
 #: Key file sections -> task.
 KEY_TASKS = {"subtaskaenglish": "sdqc", "subtaskbenglish": "veracity"}
+#: How many folders above a folder input to look for key files: a thread folder of the training
+#: data is three below the folder holding ``train-key.json`` (``twitter-english/<event>/<id>``),
+#: one of the test data four below the folder holding ``final-eval-key.json``.
+KEY_SEARCH_LEVELS = 4
 
 #: Event name of Reddit threads (RumourEval groups them in no event).
 REDDIT_EVENT = "reddit"
@@ -415,6 +427,15 @@ class Collection:
     threads: dict[tuple[str, ...], Thread] = field(default_factory=dict)
     keys: list[tuple[str, str, dict]] = field(default_factory=list)  # (file, split, content)
     rejects: list[Reject] = field(default_factory=list)
+    #: Names of the source folders met (RumourEval's ``source-tweet``, PHEME's ``source-tweets``).
+    source_folders: set[str] = field(default_factory=set)
+
+    def add_key(self, where: str, file_name: str, value: object) -> None:
+        """Keep a decoded key file (a reject when it is not a JSON object)."""
+        if isinstance(value, Mapping):
+            self.keys.append((where, _split_of(file_name), dict(value)))
+        else:
+            self.rejects.append(Reject(where, 1, "key file is not a JSON object", ""))
 
     def thread(self, folder: tuple[str, ...]) -> Thread:
         if folder not in self.threads:
@@ -499,10 +520,7 @@ def collect(path: Path) -> Collection:
             out.rejects.append(value)
             continue
         if parts[-1].endswith("-key.json") and parts[-1] != STRUCTURE_FILE:
-            if isinstance(value, Mapping):
-                out.keys.append((where, _split_of(parts[-1]), dict(value)))
-            else:
-                out.rejects.append(Reject(where, 1, "key file is not a JSON object", ""))
+            out.add_key(where, parts[-1], value)
             continue
         if parts[-1] == STRUCTURE_FILE:
             out.thread(parts[:-1]).structure = value
@@ -522,6 +540,7 @@ def collect(path: Path) -> Collection:
         row["source_line"] = 1
         if parts[-2] in SOURCE_FOLDERS:
             thread.source_ids.append(row["id"])
+            out.source_folders.add(parts[-2])
         thread.rows.append(row)
     return out
 
@@ -546,7 +565,46 @@ def _finish_rows(thread: Thread) -> Iterator[dict]:
         yield row
 
 
-def _labels(collection: Collection) -> Iterator[GoldLabel]:
+def _key_files_above(path: Path) -> list[Path]:
+    """The :data:`KEY_SPLITS` files of the nearest folder above the folder ``path`` (at most
+    :data:`KEY_SEARCH_LEVELS` up) that holds any, in name order (as a read of that folder takes
+    them)."""
+    for folder in path.resolve().parents[:KEY_SEARCH_LEVELS]:
+        found = [folder / name for name in sorted(KEY_SPLITS) if (folder / name).is_file()]
+        if found:
+            return found
+    return []
+
+
+def companion_files(path: Path) -> list[Path]:
+    """Files outside the input ``path`` that :func:`read` reads: the key files above a folder
+    that holds none (ingest's manifest records them with the inputs)."""
+    path = Path(path)
+    if not path.is_dir() or any(path.rglob("*-key.json")):
+        return []
+    return _key_files_above(path)
+
+
+def _add_keys_above(path: Path, collection: Collection) -> bool:
+    """Add the key files of :func:`_key_files_above` to ``collection``; whether there were
+    any."""
+    files = _key_files_above(path)
+    for file in files:
+        if file.stat().st_size > MAX_MEMBER_BYTES:
+            collection.rejects.append(Reject(str(file), None,
+                                             f"file larger than {MAX_MEMBER_BYTES} bytes", ""))
+            continue
+        value = _decode(str(file), file.read_bytes())
+        if isinstance(value, Reject):
+            collection.rejects.append(value)
+        else:
+            collection.add_key(str(file), file.name, value)
+    return bool(files)
+
+
+def _labels(collection: Collection, *, only_read: bool = False) -> Iterator[GoldLabel]:
+    """The gold labels: every id of the key files, or with ``only_read`` only the posts and
+    ``more`` stubs read (key files of the whole dataset, for a part of it)."""
     platform_of: dict[str, str] = {}
     split_of: dict[str, str] = {}
     for thread in collection.threads.values():
@@ -561,6 +619,8 @@ def _labels(collection: Collection) -> Iterator[GoldLabel]:
                 continue
             for post_id, label in labels.items():
                 post_id = str(post_id)
+                if only_read and post_id not in platform_of:
+                    continue
                 platform = platform_of.get(post_id) or ("twitter" if post_id.isdigit()
                                                         else "reddit")
                 if task == "sdqc":
@@ -582,7 +642,8 @@ def read(path: Path, options: LoadOptions) -> Iterator[dict | Reject | GoldLabel
     Parameters
     ----------
     path
-        A folder or an archive (``.tar.gz``, ``.zip``, ...).
+        A folder or an archive (``.tar.gz``, ``.zip``, ...). A folder without key files takes
+        them from the nearest folder above it that has them (see the module docstring).
     options
         Not used: RumourEval says everything the loader needs.
 
@@ -592,8 +653,14 @@ def read(path: Path, options: LoadOptions) -> Iterator[dict | Reject | GoldLabel
         Rows thread by thread (in input order), then the rejects, then the
         labels.
     """
-    collection = collect(Path(path))
+    path = Path(path)
+    collection = collect(path)
+    above = not collection.keys and path.is_dir() and _add_keys_above(path, collection)
+    if not collection.keys and SOURCE_FOLDERS[0] in collection.source_folders:
+        where = "in or above the folder" if path.is_dir() else "in the archive"
+        warnings.warn(f"{path}: no RumourEval key file ({', '.join(KEY_SPLITS)}) {where}: "
+                      "no sdqc or veracity labels", stacklevel=2)
     for thread in collection.threads.values():
         yield from _finish_rows(thread)
     yield from collection.rejects
-    yield from _labels(collection)
+    yield from _labels(collection, only_read=above)
