@@ -14,6 +14,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -111,6 +112,26 @@ def test_parts_and_workers_give_the_table_of_a_whole_read(tmp_path, monkeypatch,
         pd.testing.assert_frame_equal(other[0], table)
         assert other[1] == rejects
         assert other[2] == summary
+
+
+def test_workers_of_a_process_with_threads_start_from_a_fork_server(tmp_path, monkeypatch):
+    """A process with threads (a notebook kernel) must not fork its workers: a forked child of
+    a multi-threaded process may deadlock (Python 3.12+ warns about it)."""
+    path = _twarc2_file(tmp_path)
+    whole = _run(path, tmp_path / "whole", monkeypatch, part_bytes=10**9, jobs=1,
+                 detect_language=False)
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait, daemon=True)
+    other.start()
+    try:
+        assert parts.start_method() in ("forkserver", "spawn")
+        workers = _run(path, tmp_path / "workers", monkeypatch, part_bytes=SMALL_PART, jobs=2,
+                       detect_language=False)
+    finally:
+        stop.set()
+        other.join()
+    pd.testing.assert_frame_equal(workers[0], whole[0])
+    assert workers[1:] == whole[1:]
 
 
 def test_ingest_in_memory_reads_parts_too(tmp_path, monkeypatch):

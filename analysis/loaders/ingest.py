@@ -329,7 +329,11 @@ def _progress(progress: bool | None):
         return contextlib.nullcontext(None)
     from tqdm import tqdm
 
-    return tqdm(total=None, unit=" records", file=sys.stderr, mininterval=0.5, leave=False)
+    class Bar(tqdm):
+        # no monitor thread: a run with one thread forks its workers (see parts.start_method)
+        monitor_interval = 0
+
+    return Bar(total=None, unit=" records", file=sys.stderr, mininterval=0.5, leave=False)
 
 
 def collapse_duplicates(light: pd.DataFrame) -> tuple[pd.DataFrame, int]:

@@ -14,9 +14,12 @@ stopped the rest of the file is dropped, as a serial read would stop there.
 A loader takes part in this by defining ``read_lines(path, lines, options)``: its ``read`` for
 an iterable of ``(line number, raw bytes)`` of a file read as JSON lines.
 
-Workers start with the platform's default method (``fork`` on Linux); :func:`read_part` is a
-module-level function and :class:`PartTask` a plain dataclass, so ``spawn`` works too. Each
-worker writes its own spill files, so only the light columns, rejects and counts travel back.
+Workers are forked when this process runs one thread (the command line), and started by a fork
+server otherwise (a notebook kernel, a program with threads of its own: forking a process with
+several threads may deadlock the child, and Python 3.12+ warns about it); see
+:func:`start_method`. :func:`read_part` is a module-level function and :class:`PartTask` a plain
+dataclass, so every start method works. Each worker writes its own spill files, so only the
+light columns, rejects and counts travel back.
 Workers leave Ctrl-C to the main process, which stops them when it is interrupted or fails
 (:meth:`PartReader.__exit__`); on Linux a worker also ends when the main process dies, however
 it dies (:func:`_start_worker`).
@@ -33,6 +36,7 @@ import multiprocessing
 import os
 import signal
 import sys
+import threading
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass
@@ -192,10 +196,19 @@ def _start_worker(parent: int | None) -> None:
         os._exit(1)
 
 
-def _worker_parent() -> int | None:
+def start_method() -> str:
+    """How worker processes start: ``fork`` (fast) when this process runs one thread and can
+    fork, else ``forkserver`` where there is one, else ``spawn``."""
+    methods = multiprocessing.get_all_start_methods()
+    if "fork" in methods and threading.active_count() == 1:
+        return "fork"
+    return "forkserver" if "forkserver" in methods else "spawn"
+
+
+def _worker_parent(method: str) -> int | None:
     """This process, the parent of the workers it starts (None when a fork server starts
     them)."""
-    return None if multiprocessing.get_start_method() == "forkserver" else os.getpid()
+    return None if method == "forkserver" else os.getpid()
 
 
 class PartReader:
@@ -231,9 +244,10 @@ class PartReader:
         if self._executor is None:
             if self.jobs == 1 or tasks == 1:
                 return _InProcess()
-            self._executor = ProcessPoolExecutor(max_workers=self.jobs,
-                                                 initializer=_start_worker,
-                                                 initargs=(_worker_parent(),))
+            method = start_method()
+            self._executor = ProcessPoolExecutor(
+                max_workers=self.jobs, mp_context=multiprocessing.get_context(method),
+                initializer=_start_worker, initargs=(_worker_parent(method),))
         return self._executor
 
     def read(self, tasks: list[PartTask]) -> Iterator[PartResult]:
