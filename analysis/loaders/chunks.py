@@ -32,7 +32,7 @@ from analysis.loaders.base import LOADER_VERSION, GoldLabel, Reject, make_uid
 
 #: Rows converted to a typed DataFrame at a time (raw records are never kept).
 CHUNK_ROWS = 5_000
-_NAT = np.datetime64("NaT").view(np.int64)
+_NAT = np.iinfo(np.int64).min  # what NaT is as int64 nanoseconds
 
 
 @contextlib.contextmanager
