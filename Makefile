@@ -29,7 +29,7 @@ test: $(VENV)/.installed-dev ## install the dev extras and run every test and no
 	$(BIN)/python -m pytest
 
 lint: $(VENV)/.installed-dev ## ruff over the package, tests and benchmarks
-	$(BIN)/ruff check analysis tests benchmarks
+	$(BIN)/ruff check analysis tests benchmarks conftest.py
 
 benchmarks: $(VENV)/.installed-dev ## rerun every benchmark and update docs/benchmarks.md (minutes)
 	$(BIN)/python benchmarks/ingest.py
