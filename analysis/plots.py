@@ -42,7 +42,9 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.transforms import Bbox
 
+from analysis.errors import UserError
 from analysis.io import OutputSet
 
 #: Okabe, M. & Ito, K. (2008). Color Universal Design (CUD): how to make figures and
@@ -63,10 +65,23 @@ UNCERTAIN_COLOUR = "#AAAAAA"
 #: A paper's single column, in inches; the default figure size.
 COLUMN_WIDTH = 3.5
 DEFAULT_HEIGHT = 2.4
+#: Largest width or height of a figure, in inches.
+MAX_FIGURE_INCHES = 50.0
+#: Height of one row of small multiples, and the height the title and axis label take besides.
+PANEL_HEIGHT = 1.45
+_MULTIPLES_MARGIN = 0.4
+#: Most panels of :func:`plot_small_multiples`: two columns of as many rows as fit in
+#: :data:`MAX_FIGURE_INCHES` at :data:`PANEL_HEIGHT` (68).
+MAX_PANELS = 2 * int((MAX_FIGURE_INCHES - _MULTIPLES_MARGIN) // PANEL_HEIGHT)
 #: Resolution of saved PNGs.
 DPI = 300
 FONT_SIZE = 8
 SMALL_FONT_SIZE = 7
+#: Width in points of the white edges between the bars of the volume figure.
+BAR_EDGE = 0.3
+#: Bars narrower than this (points) would lose a fifth or more of their width to the edges
+#: either side; :func:`plot_volume` draws such a stack as areas without edges.
+MIN_EDGED_BAR = 5 * BAR_EDGE
 
 _TREND_KEYS = {"bin_start", "bin_end", "label", "n_posts", "estimate", "ci_low", "ci_high",
                "method", "flag", "n_threads"}
@@ -322,6 +337,11 @@ def plot_volume(ax: Axes, trend: pd.DataFrame, labels: Sequence[str] | None = No
 
     Groups (``by`` columns) are summed; the table must hold one method. Stacks use the estimated
     shares, so with an adjusted method the stack shows corrected, not predicted, counts.
+
+    Bars have thin white edges between them. When a bar would be narrower than
+    :data:`MIN_EDGED_BAR` points, the edges would hide much of it (or all: a figure of
+    thousands of bins came out empty), so the stack is drawn as step-shaped areas without edges
+    instead, and the legend goes above the axes, where it hides no bins.
     """
     frame, relative = prepare_trend(trend, needs=("n_posts",))
     if "method" in frame and frame["method"].nunique() > 1:
@@ -331,19 +351,52 @@ def plot_volume(ax: Axes, trend: pd.DataFrame, labels: Sequence[str] | None = No
     table = frame.pivot_table(index=["bin_start", "bin_end"], columns="label", values="count",
                               aggfunc="sum", fill_value=0.0, sort=True).reset_index()
     start, width, _ = _x(table, relative)
+    narrow = bool(len(table)) and _bar_points(ax, start, width).min() < MIN_EDGED_BAR
     bottom = np.zeros(len(table))
     for label in labels:
         if label not in table:
             continue
         height = table[label].to_numpy(dtype=float)
-        ax.bar(start, height, width=width, bottom=bottom, align="edge",
-               color=label_colour(label, labels), edgecolor="white", linewidth=0.3, label=label)
+        colour = label_colour(label, labels)
+        if narrow:
+            _stacked_area(ax, start, start + width, bottom, bottom + height, colour, label)
+        else:
+            ax.bar(start, height, width=width, bottom=bottom, align="edge", color=colour,
+                   edgecolor="white", linewidth=BAR_EDGE, label=label)
         bottom += height
     ax.set_ylabel("Responses per bin", fontsize=FONT_SIZE)
     _style_time_axis(ax, relative, tz, xlabel)
-    if legend:
+    if legend and narrow:  # the areas fill the axes: the legend goes above them
+        ax.legend(fontsize=SMALL_FONT_SIZE - 1, frameon=False, loc="lower right",
+                  bbox_to_anchor=(1.0, 1.0), ncols=min(len(labels), 4), borderaxespad=0.2)
+    elif legend:
         ax.legend(fontsize=SMALL_FONT_SIZE - 1, frameon=False, loc="upper right")
     return ax
+
+
+def _bar_points(ax: Axes, start: np.ndarray, width: np.ndarray) -> np.ndarray:
+    """Each bar's width in points on the figure, estimated before layout on a linear x axis.
+
+    The axes' width (its position before constrained layout, which only widens it a little) is
+    shared out over the bins' span and the axes' x margins.
+    """
+    span = float(np.max(start + width) - np.min(start))
+    axes_points = ax.get_position().width * ax.get_figure().get_figwidth() * 72
+    return width / (span * (1 + 2 * ax.margins()[0])) * axes_points
+
+
+def _stacked_area(ax: Axes, start: np.ndarray, end: np.ndarray, lower: np.ndarray,
+                  upper: np.ndarray, colour: str, label: str) -> None:
+    """One label's layer of the volume stack as a step-shaped area (flat over each bin).
+
+    Bins that do not touch (bins without responses left out of the table) stay gaps.
+    """
+    x = np.column_stack([start, end]).ravel()
+    low, high = np.repeat(lower, 2), np.repeat(upper, 2)
+    gaps = 2 * (np.flatnonzero(start[1:] > end[:-1]) + 1)  # a NaN point splits the area there
+    x, low, high = (np.insert(a, gaps, np.nan) for a in (x, low, high))
+    area = ax.fill_between(x, low, high, color=colour, linewidth=0, label=label)
+    area.sticky_edges.y.append(0.0)  # as bars: the y axis starts at 0, without a margin
 
 
 def plot_validation(ax: Axes, comparison: pd.DataFrame,
@@ -409,16 +462,49 @@ def plot_validation(ax: Axes, comparison: pd.DataFrame,
     return ax
 
 
+def panel_grid(n_panels: int, by: str, ncols: int | None = None) -> tuple[int, int]:
+    """Rows and columns of :func:`plot_small_multiples`' grid for ``n_panels`` values of ``by``.
+
+    One column up to four panels, else two (or ``ncols``).
+
+    Raises
+    ------
+    analysis.errors.UserError
+        With more than :data:`MAX_PANELS` panels: the figure would be taller than
+        :data:`MAX_FIGURE_INCHES` and take minutes to draw (thousands of groups, hours).
+    """
+    if n_panels > MAX_PANELS:
+        raise UserError(f"{n_panels:,} groups in column {by!r} are too many panels for one "
+                        f"figure (at most {MAX_PANELS}); draw fewer groups: a coarser grouping "
+                        "column (--by), or a table filtered to the groups of interest")
+    ncols = ncols or (1 if n_panels <= 4 else 2)
+    return -(-n_panels // ncols), ncols
+
+
+def small_multiples_height(n_panels: int, by: str) -> float:
+    """The default height (inches) of a figure of ``n_panels`` small multiples (one grid row
+    takes :data:`PANEL_HEIGHT`); raises as :func:`panel_grid`."""
+    nrows, _ = panel_grid(n_panels, by)
+    return _MULTIPLES_MARGIN + PANEL_HEIGHT * nrows
+
+
 def plot_small_multiples(fig: Figure, trend: pd.DataFrame, by: str,
                          labels: Sequence[str] = ("support", "criticism"),
                          events: Iterable[tuple[object, str]] | None = None, *,
                          ncols: int | None = None, tz: str | None = None,
                          xlabel: str | None = None) -> np.ndarray:
-    """:func:`plot_shares` once per value of ``by``, on a grid of shared axes in ``fig``.
+    """:func:`plot_shares` once per value of ``by``, on a grid of panels in ``fig``.
 
-    Returns the array of axes (one per value, in sorted order of the values). One legend, on
-    the first panel. ``events`` and ``tz`` are as in :func:`plot_shares` (an event time without
-    a zone is read in ``tz``).
+    Returns the array of axes (one per value, in sorted order of the values). The panels have the
+    same x and y limits (each panel's limits are set once, not linked: linked axes make the
+    drawing time grow with the square of the panels), and tick labels on the outer panels only.
+    One legend, on the first panel. ``events`` and ``tz`` are as in :func:`plot_shares` (an event
+    time without a zone is read in ``tz``).
+
+    Raises
+    ------
+    analysis.errors.UserError
+        With more than :data:`MAX_PANELS` values of ``by`` (:func:`panel_grid`).
     """
     if by not in trend.columns:
         raise ValueError(f"plot_small_multiples: the table has no column {by!r}")
@@ -427,11 +513,11 @@ def plot_small_multiples(fig: Figure, trend: pd.DataFrame, by: str,
         values.append(None)
     if not values:
         raise ValueError("plot_small_multiples: nothing to draw")
-    ncols = ncols or (1 if len(values) <= 4 else 2)
-    nrows = int(np.ceil(len(values) / ncols))
-    axes = np.atleast_1d(fig.subplots(nrows, ncols, sharex=True, sharey=True, squeeze=False)
-                         .ravel())
-    tops = []  # each panel's own limit: the axes share one, which the next panel would reset
+    nrows, ncols = panel_grid(len(values), by, ncols)
+    axes = np.atleast_1d(fig.subplots(nrows, ncols, squeeze=False).ravel())
+    for ax in axes:
+        ax.label_outer()  # as shared axes would: tick labels left and below the grid only
+    tops = []  # each panel's own limit; the largest is given to all
     for position, (ax, value) in enumerate(zip(axes, values, strict=False)):
         part = trend[trend[by].isna()] if value is None else trend[trend[by] == value]
         plot_shares(ax, part.drop(columns=[by]), labels, events, tz=tz, xlabel=xlabel,
@@ -443,8 +529,19 @@ def plot_small_multiples(fig: Figure, trend: pd.DataFrame, by: str,
             ax.set_ylabel("")
         if position < len(values) - ncols:
             ax.set_xlabel("")
+    _common_x(axes[: len(values)])
     for ax in axes[: len(values)]:
         ax.set_ylim(0, max(tops))
     for ax in axes[len(values):]:
         ax.set_visible(False)
     return axes[: len(values)]
+
+
+def _common_x(axes: Sequence[Axes]) -> None:
+    """Let every panel's x axis take in the data of all (the limits shared x axes would get)."""
+    union = Bbox.union([ax.dataLim for ax in axes])
+    if not np.isfinite(union.intervalx).all():
+        return
+    for ax in axes:
+        ax.update_datalim(union.get_points(), updatey=False)
+        ax.autoscale_view(scaley=False)

@@ -81,7 +81,8 @@ def draw_figure(spec: Study, figure: Figure, trend: pd.DataFrame):
     elif figure.kind == "multiples":
         rows = _select(trend, figure.model, method)
         by = spec.by[0]
-        height = 1.6 * rows[by].nunique() + 0.4
+        nrows, _ = plots.panel_grid(rows[by].nunique(), by)  # two columns above four panels
+        height = 1.6 * nrows + 0.4
         fig, _ = plots.new_figure(height=height, nrows=0)
         axes = plots.plot_small_multiples(fig, rows, by, events=_events(spec), tz=spec.tz)
         _relative_scale(axes, rows)

@@ -10,6 +10,7 @@ from matplotlib.legend import Legend
 
 from analysis import plots
 from analysis.commands import main
+from analysis.errors import UserError
 
 
 def generated_trend(groups=("false", "true")) -> pd.DataFrame:
@@ -98,6 +99,42 @@ def test_volume_stacks_estimated_counts_summed_over_groups():
     assert ax.get_ylabel() == "Responses per bin"
 
 
+def generated_volume(n_bins: int, missing=range(0)) -> pd.DataFrame:
+    """A generated trend of ``n_bins`` one-hour bins of 100 responses each, without the bins in
+    ``missing`` (bins without responses)."""
+    rows = [{"bin_start": float(b), "bin_end": b + 1.0, "label": label, "n_posts": 100,
+             "estimate": share, "method": "pcc"}
+            for b in range(n_bins) if b not in missing
+            for label, share in (("support", 0.3), ("criticism", 0.2), ("other", 0.5))]
+    return pd.DataFrame(rows)
+
+
+def _painted_share(fig, ax, x0, x1, top):
+    """Share of the pixels (at the saved resolution) inside the data rectangle x0..x1 x 0..top
+    that are not white."""
+    fig.set_dpi(plots.DPI)
+    fig.canvas.draw()
+    pixels = np.asarray(fig.canvas.buffer_rgba())[..., :3]
+    (left, bottom), (right, upper) = ax.transData.transform([(x0, 0), (x1, top)])
+    rows = pixels.shape[0]
+    inner = pixels[int(rows - upper) + 2: int(rows - bottom) - 2, int(left) + 2: int(right) - 2]
+    return float((inner.min(axis=2) < 250).mean())
+
+
+@pytest.mark.parametrize("n_bins", [185, 1000])
+def test_volume_with_many_bins_paints_every_bin(n_bins):
+    """Regression: each bar had a 0.3 pt white edge whatever its width; with 1,000 bins 98% of
+    the plot area stayed white (4,428 bins: empty) and at 185 bins the bars were striped. The
+    legend was drawn over the tallest bins."""
+    quarter = n_bins // 4
+    trend = generated_volume(n_bins, missing=range(quarter, 2 * quarter))
+    fig, ax = plots.new_figure()
+    plots.plot_volume(ax, trend)
+    assert _painted_share(fig, ax, 2 * quarter, n_bins, 100) > 0.99
+    assert _painted_share(fig, ax, quarter, 2 * quarter, 100) == 0.0  # no responses: a gap
+    assert ax.get_legend().get_window_extent().y0 >= ax.get_window_extent().y1 - 1
+
+
 def test_validation_legend_gives_each_methods_mae():
     comparison = pd.DataFrame({
         "method": ["cc"] * 4 + ["pacc"] * 4,
@@ -134,6 +171,50 @@ def test_small_multiples_share_a_limit_that_holds_every_panel():
     fig, _ = plots.new_figure(height=4, nrows=0)
     axes = plots.plot_small_multiples(fig, trend, by="veracity")
     assert all(ax.get_ylim()[1] >= 0.58 for ax in axes)
+
+
+def test_small_multiples_have_common_limits_without_linked_axes():
+    """The panels get the same x and y limits (every group's bins and intervals inside), set on
+    each panel: linked (shared) axes made the drawing time grow with the square of the panels."""
+    trend = generated_trend(("a", "b", "c"))
+    later = trend["veracity"] == "c"
+    trend.loc[later, ["bin_start", "bin_end"]] += 30.0
+    trend.loc[trend["veracity"] == "b", "ci_high"] = 0.7
+    fig, _ = plots.new_figure(height=5, nrows=0)
+    axes = plots.plot_small_multiples(fig, trend, by="veracity")
+    fig.canvas.draw()
+    assert len({ax.get_xlim() for ax in axes}) == 1 and len({ax.get_ylim() for ax in axes}) == 1
+    low, high = axes[0].get_xlim()
+    assert low < 1.5 and high > 40.5  # the first group's first and the last group's last bin
+    assert axes[0].get_ylim()[1] >= 0.7
+    assert all(ax.get_shared_x_axes().get_siblings(ax) == [ax] for ax in axes)
+    assert all(ax.get_shared_y_axes().get_siblings(ax) == [ax] for ax in axes)
+    # tick labels below the bottom panel only, as with shared axes
+    assert [ax.xaxis.get_tick_params()["labelbottom"] for ax in axes] == [False, False, True]
+
+
+def test_small_multiples_refuse_more_panels_than_fit(tmp_path, capsys):
+    """Regression: 4,000 groups (trend --by thread_id) drew for hours into a figure thousands of
+    inches tall, silently."""
+    many = generated_trend([f"g{i:03d}" for i in range(100)])  # 50 rows: 73 inches tall
+    fig, _ = plots.new_figure(nrows=0)
+    with pytest.raises(UserError, match="100 groups in column 'veracity'"):
+        plots.plot_small_multiples(fig, many, by="veracity")
+    assert not fig.axes
+    table = tmp_path / "trend.csv"
+    many.to_csv(table, index=False)
+    status = main(["plot", str(table), "--kind", "multiples", "--by", "veracity",
+                   "-o", str(tmp_path / "x")])
+    err = capsys.readouterr().err
+    assert status == 2 and err.count("\n") == 1
+    assert "100 groups" in err and "fewer groups" in err
+    assert not list(tmp_path.glob("x*"))
+
+
+def test_the_most_panels_fit_the_largest_figure():
+    assert plots.small_multiples_height(plots.MAX_PANELS, "g") <= plots.MAX_FIGURE_INCHES
+    assert plots.panel_grid(plots.MAX_PANELS, "g") == (plots.MAX_PANELS // 2, 2)
+    assert plots.panel_grid(3, "g") == (3, 1)
 
 
 def _draw(tmp_path, name):

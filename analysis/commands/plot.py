@@ -27,8 +27,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("table", type=Path, metavar="TREND.csv",
                         help="trend table from 'trend' (or a comparison table for validation)")
     parser.add_argument("--kind", required=True, choices=KINDS, help="which figure")
-    parser.add_argument("--by", help="grouping column: panels for multiples; for the other "
-                        "kinds, rows of --group only")
+    parser.add_argument("--by", help="grouping column: panels for multiples (at most "
+                        f"{plots.MAX_PANELS} groups); for the other kinds, rows of --group only")
     parser.add_argument("--group", help="with --by: the group to draw (shares, volume)")
     parser.add_argument("--method", help="draw only this method's rows (when several)")
     parser.add_argument("--labels", default="support,criticism",
@@ -87,8 +87,9 @@ def run(args: argparse.Namespace) -> int:
         if table.empty:
             raise UserError(f"no rows with {args.by} = {args.group!r}", args.table)
     for name, inches in (("--width", args.width), ("--height", args.height)):
-        if inches is not None and not 0.5 <= inches <= 50:
-            raise UserError(f"{name} must be between 0.5 and 50 inches, not {inches}")
+        if inches is not None and not 0.5 <= inches <= plots.MAX_FIGURE_INCHES:
+            raise UserError(f"{name} must be between 0.5 and {plots.MAX_FIGURE_INCHES:g} inches, "
+                            f"not {inches}")
     if args.kind != "volume" and "label" in table.columns:
         known = sorted(set(table["label"].dropna().astype(str)))
         unknown = [label for label in labels if label not in known]
@@ -101,9 +102,8 @@ def run(args: argparse.Namespace) -> int:
             if not args.by:
                 raise UserError("--kind multiples needs --by COLUMN")
             n_panels = table[args.by].nunique(dropna=False)
-            ncols = 1 if n_panels <= 4 else 2
-            rows = -(-n_panels // ncols)
-            fig, _ = plots.new_figure(args.width, height or 0.4 + 1.45 * rows, nrows=0)
+            fig, _ = plots.new_figure(args.width, height or plots.small_multiples_height(
+                n_panels, args.by), nrows=0)
             plots.plot_small_multiples(fig, table, args.by, labels, events, tz=args.tz)
         else:
             fig, ax = plots.new_figure(args.width, height or (
