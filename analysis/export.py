@@ -43,6 +43,7 @@ import pandas as pd
 from analysis import schema
 from analysis.errors import UserError
 from analysis.io import CSV_LINE_END, atomic_path, integer_ids_as_text, read_table
+from analysis.progress import progress_bar
 
 #: Export formats: name -> file suffix it is written with.
 EXPORT_FORMATS = {"4cat-csv": ".csv"}
@@ -121,9 +122,10 @@ def to_4cat(posts: pd.DataFrame) -> pd.DataFrame:
     return out[list(FOURCAT_REQUIRED_COLUMNS + FOURCAT_EXTRA_COLUMNS)].reset_index(drop=True)
 
 
-def _batches(path: Path) -> Iterator[pd.DataFrame]:
-    """The posts table in batches: streamed for Parquet, whole for CSV / JSON lines (whose
-    times, lists, booleans and numbers are parsed from text, as other commands read them)."""
+def _batches(path: Path) -> tuple[int | None, Iterator[pd.DataFrame]]:
+    """The number of rows (None when not known before reading) and the posts table in batches:
+    streamed for Parquet, whole for CSV / JSON lines (whose times, lists, booleans and numbers
+    are parsed from text, as other commands read them)."""
     if path.suffix.lower() == ".parquet" and path.is_file():
         import pyarrow as pa
         import pyarrow.parquet as pq
@@ -134,10 +136,19 @@ def _batches(path: Path) -> Iterator[pd.DataFrame]:
             raise UserError(f"cannot read table: {str(exc).splitlines()[0]}", path) from None
         wanted = [c for c in parquet.schema_arrow.names if c in schema.POSTS]
         _check_posts(wanted, path)
-        for batch in parquet.iter_batches(batch_size=BATCH_ROWS, columns=wanted):
-            table = integer_ids_as_text(pa.Table.from_batches([batch]))
-            yield table.to_pandas(ignore_metadata=True)
-        return
+        return parquet.metadata.num_rows, _parquet_batches(parquet, wanted)
+    return None, _whole(path)
+
+
+def _parquet_batches(parquet, columns: list[str]) -> Iterator[pd.DataFrame]:
+    import pyarrow as pa
+
+    for batch in parquet.iter_batches(batch_size=BATCH_ROWS, columns=columns):
+        table = integer_ids_as_text(pa.Table.from_batches([batch]))
+        yield table.to_pandas(ignore_metadata=True)
+
+
+def _whole(path: Path) -> Iterator[pd.DataFrame]:
     frame = read_table(path)
     _check_posts(frame.columns, path)
     try:
@@ -170,7 +181,8 @@ def _check_posts(columns, path: Path) -> None:
 
 
 def export_posts(posts_path: str | os.PathLike, output: str | os.PathLike,
-                 format: str = "4cat-csv") -> dict[str, int]:  # noqa: A002 - mirrors --format
+                 format: str = "4cat-csv",  # noqa: A002 - mirrors --format
+                 *, progress: bool | None = None) -> dict[str, int]:
     """Write a posts table (Parquet, CSV or JSON lines) as a file another tool imports.
 
     Parameters
@@ -184,6 +196,10 @@ def export_posts(posts_path: str | os.PathLike, output: str | os.PathLike,
         format's (``.csv`` for ``4cat-csv``).
     format
         One of :data:`EXPORT_FORMATS`.
+    progress
+        A progress bar over the rows written (of a Parquet input, read in batches) on stderr:
+        ``None``, when stderr is a terminal; ``False``, never (see
+        :func:`analysis.progress.progress_bar`).
 
     Returns
     -------
@@ -210,13 +226,18 @@ def export_posts(posts_path: str | os.PathLike, output: str | os.PathLike,
     counts = {"rows": 0, "rows_without_time": 0}
     with atomic_path(output, overwrite_guard=[source]) as tmp, \
             open(tmp, "w", encoding="utf-8", newline="") as handle:
+        total, batches = _batches(source)
         header = True
-        for batch in _batches(source):
-            table = _to_4cat_checked(batch, source)
-            table.to_csv(handle, index=False, header=header, lineterminator=LINE_END)
-            header = False
-            counts["rows"] += len(table)
-            counts["rows_without_time"] += int(table["timestamp"].isna().sum())
+        with progress_bar(total=total, unit=" rows", desc="export",
+                          progress=False if total is None else progress) as bar:
+            for batch in batches:
+                table = _to_4cat_checked(batch, source)
+                table.to_csv(handle, index=False, header=header, lineterminator=LINE_END)
+                header = False
+                counts["rows"] += len(table)
+                counts["rows_without_time"] += int(table["timestamp"].isna().sum())
+                if bar is not None:
+                    bar.update(len(table))
         if header:  # no batch at all: still write the header
             to_4cat(schema.empty(schema.POSTS)).to_csv(handle, index=False,
                                                         lineterminator=LINE_END)

@@ -83,7 +83,7 @@ def reproduce(study: str | Path = config.DEFAULT_STUDY, *, progress: bool | None
             labels = {model: label_study(spec, model, posts, truth, progress=progress,
                                          jobs=jobs)
                       for model in spec.models}
-            trend = trend_study(spec, posts, truth, labels)
+            trend = trend_study(spec, posts, truth, labels, progress=progress)
         notes = tuple(dict.fromkeys(str(w.message) for w in caught))
         for model, table in labels.items():
             io.write_table(table, work / spec.labels_file(model))
@@ -269,13 +269,15 @@ def label_study(spec: Study, model: str, posts: pd.DataFrame, truth: pd.DataFram
 
 
 def trend_study(spec: Study, posts: pd.DataFrame, truth: pd.DataFrame,
-                labels: dict[str, pd.DataFrame]) -> pd.DataFrame:
+                labels: dict[str, pd.DataFrame], *, progress: bool | None = None
+                ) -> pd.DataFrame:
     """Shares per bin for every model and method (and for the gold labels ``truth`` of
-    :func:`gold_stance`, when there are some), stacked in one table with a ``model`` column."""
+    :func:`gold_stance`, when there are some), stacked in one table with a ``model`` column;
+    ``progress`` as for :func:`analysis.trend.estimate_shares`."""
     grouped = _with_group_columns(spec, posts, truth)
     common = dict(freq=spec.freq, relative_to=spec.relative_to, tz=spec.tz, by=spec.by,
                   ci=spec.ci, min_posts=spec.min_posts, max_hours=spec.max_hours,
-                  random_state=spec.seed)
+                  random_state=spec.seed, progress=progress)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         tables = _estimate_all(spec, truth, grouped, labels, common)

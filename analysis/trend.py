@@ -46,6 +46,7 @@ from pandas.tseries.offsets import Day, Tick
 from analysis import quantify, responses
 from analysis.config import DEFAULT_SEED
 from analysis.errors import UserError
+from analysis.progress import progress_bar
 from analysis.schema import PROBA_PREFIX, STANCE_LABELS, TREND, without_offset
 
 #: Bootstrap replicates when none are asked for.
@@ -129,6 +130,7 @@ def estimate_shares(
     max_hours: float | None = None,
     include_roots: bool = False,
     include_context: bool = False,
+    progress: bool | None = None,
 ) -> pd.DataFrame:
     """Estimate the share of each label per time bin (and group), with bootstrap intervals.
 
@@ -180,6 +182,9 @@ def estimate_shares(
         For relative bins: leave out responses later than this many hours after the reference.
     include_roots, include_context
         Count thread roots / ``collection_role = "context"`` rows too (both left out by default).
+    progress
+        A progress bar over the bins (and groups) on stderr: ``None``, when stderr is a terminal;
+        ``False``, never (see :func:`analysis.progress.progress_bar`).
 
     Returns
     -------
@@ -226,12 +231,13 @@ def estimate_shares(
     group = combo_codes * n_bins + frame["_bin"].to_numpy()
     cluster = pd.factorize(frame["_thread"])[0]
     n_groups = len(combos) * n_bins
-    method = _resolve_method(method, probabilities is not None, calib, group, cluster)
+    method = _resolve_method(method, probabilities is not None, calib, group, cluster,
+                             classes)
     if method == "emq":
         calib = calib.with_bias_correction()
     estimate, low, high, n_posts, n_threads = _estimate_groups(
         group, cluster, n_groups, predictions, probabilities, len(classes), method, calib,
-        n_boot, ci, rng)
+        n_boot, ci, rng, progress)
     return _table(combos, by, starts, ends, classes, estimate, low, high, n_posts, n_threads,
                   method, min_posts, relative=relative_to is not None)
 
@@ -871,12 +877,13 @@ def _unadjusted_errors(calib: _Calibration, size: int) -> tuple[float | None, fl
 
 
 def _resolve_method(method: str, has_probabilities: bool, calib: _Calibration,
-                    group: np.ndarray, cluster: np.ndarray) -> str:
+                    group: np.ndarray, cluster: np.ndarray, classes: Sequence[str]) -> str:
     if method == "auto":
         bin_size = _typical_bin_size(group, cluster, calib.by_thread)
-        smallest = None
+        detected = None
         if calib.hard is not None:
-            smallest = float(quantify.detectability(calib.hard, calib.prior).min())
+            detected = quantify.detectability(calib.hard, calib.prior)
+        smallest = None if detected is None else float(detected.min())
         cc_error, pcc_error = _unadjusted_errors(calib, bin_size)
         chosen = quantify.choose_method(has_probabilities=has_probabilities,
                                         has_hard_rates=calib.hard is not None,
@@ -884,18 +891,9 @@ def _resolve_method(method: str, has_probabilities: bool, calib: _Calibration,
                                         detectability=smallest, cc_error=cc_error,
                                         pcc_error=pcc_error)
         if chosen in ("cc", "pcc") and (smallest is not None or calib.absent):
-            reason = (f"{calib.absent} (adjusted methods need some of every label)"
-                      if calib.absent else
-                      f"the validation data show a label barely detected (one-vs-rest tpr - fpr "
-                      f"{smallest:.2f} < {quantify.AUTO_MIN_DETECTABILITY}); adjusted shares "
-                      "would amplify noise")
-            why = (f"the smaller error on samples of {bin_size} validation "
-                   f"{'threads' if calib.by_thread else 'replies'}, the size of a typical bin"
-                   if cc_error is not None and has_probabilities else
-                   "there are no validation items with probabilities to compare cc and pcc "
-                   "on")
-            warnings.warn(f"auto: {reason}, so {chosen} is used ({why}) and its bias stays "
-                          "(check the validation figure)", stacklevel=3)
+            warnings.warn(_auto_fallback_message(chosen, calib, detected, classes, bin_size,
+                                                 compared=cc_error is not None
+                                                 and has_probabilities), stacklevel=3)
         return chosen
     if method in ("pcc", "pacc", "emq") and not has_probabilities:
         raise UserError(f"method {method} needs proba_<label> columns in the labels table; "
@@ -918,11 +916,40 @@ def _resolve_method(method: str, has_probabilities: bool, calib: _Calibration,
     return method
 
 
+def _auto_fallback_message(chosen: str, calib: _Calibration, detected: np.ndarray | None,
+                           classes: Sequence[str], bin_size: int, *, compared: bool) -> str:
+    """Why ``auto`` fell back to ``chosen`` (``cc`` or ``pcc``): the source of the confusion
+    matrix (the validation data or a model card), the labels barely detected, and how the
+    unadjusted method was picked (``compared``: on bin-sized samples of validation items)."""
+    from_validation = calib.gold is not None
+    if calib.absent:
+        reason = f"{calib.absent} (adjusted methods need some of every label)"
+    else:
+        weak = [f"{name} {value:.2f}" for name, value in zip(classes, detected, strict=True)
+                if value < quantify.AUTO_MIN_DETECTABILITY]
+        source = ("the validation data show" if from_validation else
+                  "the model card's cross-validated confusion matrix shows")
+        reason = (f"{source} label(s) barely detected (one-vs-rest tpr - fpr under "
+                  f"{quantify.AUTO_MIN_DETECTABILITY}: {', '.join(weak)}); adjusted shares would "
+                  "amplify noise")
+    if compared:
+        why = (f"the smaller error on samples of {bin_size} validation "
+               f"{'threads' if calib.by_thread else 'replies'}, the size of a typical bin")
+    elif from_validation:
+        why = "there are no validation items with probabilities to compare cc and pcc on"
+    else:
+        why = ("a model card has no items to compare cc and pcc on; --validation with "
+               "hand-coded posts would")
+    check = " (check the validation figure)" if from_validation else ""
+    return (f"auto: {reason}, so {chosen} is used, without adjustment ({why}), and its bias "
+            f"stays{check}")
+
+
 # -- estimation --------------------------------------------------------------------------------
 
 
 def _estimate_groups(group, cluster, n_groups, predictions, probabilities, n_classes, method,
-                     calib: _Calibration, n_boot, ci, rng):
+                     calib: _Calibration, n_boot, ci, rng, progress: bool | None = None):
     estimate = np.full((n_groups, n_classes), np.nan)
     low = np.full((n_groups, n_classes), np.nan)
     high = np.full((n_groups, n_classes), np.nan)
@@ -932,10 +959,12 @@ def _estimate_groups(group, cluster, n_groups, predictions, probabilities, n_cla
     bounds = np.searchsorted(group[order], np.arange(n_groups + 1))
     onehot = np.eye(n_classes)[predictions]
     alpha = (1 - ci) / 2
-    with warnings.catch_warnings(record=True) as caught:
+    with warnings.catch_warnings(record=True) as caught, \
+            progress_bar(range(n_groups), unit=" bins", desc=f"trend ({method})",
+                         progress=progress) as bar:
         warnings.simplefilter("always", RuntimeWarning)
         _loop_groups(n_groups, order, bounds, cluster, onehot, probabilities, method, calib,
-                     n_boot, alpha, rng, estimate, low, high, n_threads)
+                     n_boot, alpha, rng, estimate, low, high, n_threads, bar)
     not_converged = [w for w in caught if "did not converge" in str(w.message)]
     if not_converged:
         warnings.warn(f"EM prior adjustment did not converge in {len(not_converged)} bin(s) for "
@@ -948,8 +977,10 @@ def _estimate_groups(group, cluster, n_groups, predictions, probabilities, n_cla
 
 
 def _loop_groups(n_groups, order, bounds, cluster, onehot, probabilities, method, calib, n_boot,
-                 alpha, rng, estimate, low, high, n_threads) -> None:
-    for g in range(n_groups):
+                 alpha, rng, estimate, low, high, n_threads, bar=None) -> None:
+    """Fill the arrays of every bin-group in turn; ``bar`` (a tqdm bar over ``range(n_groups)``,
+    or None) counts them."""
+    for g in range(n_groups) if bar is None else bar:
         rows = order[bounds[g]:bounds[g + 1]]
         if len(rows) == 0:
             continue

@@ -150,3 +150,46 @@ def test_auto_without_gold_items_of_a_label_falls_back_with_one_line(tmp_path, c
     assert len(err.splitlines()) == 1 and "no gold items" in err
     assert str(tmp_path / "val.csv") in err  # the validation file is named
     assert not (tmp_path / "trend.csv").exists()
+
+
+def test_the_default_card_note_says_what_auto_will_try(capsys):
+    """Regression: the note said 'adjusting with the default model's ... confusion matrix' and
+    then auto made no adjustment (a label barely detected): the note must not promise one."""
+    _default_card(_labels("default@5-abc"), validation=None, method="auto")
+    note = capsys.readouterr().err
+    assert "adjusting with" not in note
+    assert "auto adjusts with the default model's" in note and "if it shows every label" in note
+    _default_card(_labels("default@5-abc"), validation=None, method="pacc")
+    assert "pacc adjusts with the default model's" in capsys.readouterr().err
+
+
+def test_auto_with_a_model_card_names_the_card_and_the_barely_detected_label(tmp_path, capsys):
+    """Regression: with a model card and no --validation, auto's warning spoke of 'the
+    validation data' and did not name the label barely detected."""
+    labels, posts = _write(tmp_path, labeler="vader@3.3.2")
+    card = tmp_path / "card.json"
+    card.write_text(json.dumps({"cv_confusion": {
+        "labels": CLASSES, "matrix": [[80, 2, 18], [20, 6, 74], [5, 2, 93]]}}))
+    assert _trend(tmp_path, labels, posts, "--method", "auto", "--model-card", str(card)) == 0
+    notes = [line for line in capsys.readouterr().err.splitlines() if "auto:" in line]
+    assert len(notes) == 1
+    assert "model card's cross-validated confusion matrix shows" in notes[0]
+    assert "criticism 0.04" in notes[0] and "validation data" not in notes[0]
+    assert "no validation items" not in notes[0] and "so cc is used" in notes[0]
+
+
+def test_trend_shows_a_progress_bar_on_a_terminal_unless_no_progress(tmp_path, capsys,
+                                                                     monkeypatch):
+    """Regression: trend showed no progress at all, even on a terminal."""
+    import sys
+
+    labels, posts = _write(tmp_path, labeler="vader@3.3.2")
+    assert _trend(tmp_path, labels, posts, "--method", "pcc") == 0
+    assert "trend (pcc)" not in capsys.readouterr().err  # not a terminal: no bar
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    (tmp_path / "trend.csv").unlink()
+    assert _trend(tmp_path, labels, posts, "--method", "pcc", "--no-progress") == 0
+    assert "trend (pcc)" not in capsys.readouterr().err
+    (tmp_path / "trend.csv").unlink()
+    assert _trend(tmp_path, labels, posts, "--method", "pcc") == 0
+    assert "trend (pcc)" in capsys.readouterr().err

@@ -318,3 +318,26 @@ def test_real_export_writes_reply_to_author_id(tmp_path):
     expected = dict(zip(posts["id"], posts["reply_to_author_id"].fillna(""), strict=True))
     assert {r["id"]: r["reply_to_author_id"] for r in records} == expected
     assert sum(1 for value in expected.values() if value) > 0
+
+
+def test_no_progress_bar_when_stderr_is_not_a_terminal(tmp_path, capsys):
+    source = tmp_path / "generated_posts.parquet"
+    generated_posts().to_parquet(source)
+    export.export_posts(source, tmp_path / "out.csv")
+    assert capsys.readouterr().err == ""
+
+
+def test_progress_bar_over_the_rows_on_a_terminal_unless_no_progress(tmp_path, capsys,
+                                                                     monkeypatch):
+    """Regression: exporting 1M posts showed nothing for over a minute, even on a terminal."""
+    import sys
+
+    source = tmp_path / "generated_posts.parquet"
+    generated_posts().to_parquet(source)
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    assert main(["export", str(source), "-o", str(tmp_path / "a.csv"), "--no-progress"]) == 0
+    assert capsys.readouterr().err == ""
+    assert main(["export", str(source), "-o", str(tmp_path / "b.csv")]) == 0
+    err = capsys.readouterr().err
+    assert "export:" in err and "0/4 [" in err  # a bar over the four rows
+    assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()

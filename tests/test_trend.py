@@ -708,3 +708,63 @@ def test_a_date_without_a_time_or_zone_is_refused():
     posts.loc[2, "created_at"] = "2020-09-30"  # "-30" is the day, not an offset
     with pytest.raises(UserError, match="mixes times with and without a time zone"):
         estimate_shares(small_labels(), posts, freq="1D", method="cc", n_boot=0)
+
+
+def test_auto_fallback_names_the_validation_data_and_the_barely_detected_label():
+    """Regression: the warning said 'a label barely detected' without naming it."""
+    rng = np.random.default_rng(12)
+    rates = np.array([[0.7, 0.02, 0.28], [0.2, 0.06, 0.74], [0.1, 0.02, 0.88]])
+    posts, labels, validation, _ = generated_sample(rng, [0.3, 0.2, 0.5], rates)
+    with pytest.warns(UserWarning, match="barely detected") as caught:
+        estimate_shares(labels, posts, method="auto", validation=validation, n_boot=0)
+    message = str(caught[0].message)
+    assert "the validation data show" in message and "model card" not in message
+    assert "criticism 0.0" in message and "support 0." not in message
+    assert "so cc is used, without adjustment" in message
+
+
+def test_auto_fallback_with_a_model_card_does_not_speak_of_validation_data():
+    """Regression: with only a model card's confusion matrix, auto's warning spoke of 'the
+    validation data' and of 'no validation items with probabilities'."""
+    posts, labels, _, _ = generated_sample(np.random.default_rng(3), [0.3, 0.2, 0.5],
+                                           np.eye(3))
+    matrix = [[80, 2, 18], [20, 6, 74], [5, 2, 93]]  # criticism: tpr 0.06, fpr about 0.02
+    with pytest.warns(UserWarning, match="barely detected") as caught:
+        trend = estimate_shares(labels, posts, method="auto", n_boot=0,
+                                confusion={"labels": CLASSES, "matrix": matrix})
+    message = str(caught[0].message)
+    assert set(trend["method"]) == {"cc"}
+    assert "the model card's cross-validated confusion matrix shows" in message
+    assert "validation data" not in message and "validation figure" not in message
+    assert "criticism 0.04" in message and "other 0." not in message
+
+
+def _one_bin_per_hour():
+    """Generated: 40 threads of replies over five hours, their labels and a validation set."""
+    rates = np.array([[0.8, 0.1, 0.1], [0.1, 0.8, 0.1], [0.1, 0.1, 0.8]])
+    posts, labels, validation, _ = generated_sample(np.random.default_rng(5), [0.3, 0.2, 0.5],
+                                                    rates)
+    return posts, labels, validation
+
+
+def test_no_progress_bar_when_stderr_is_not_a_terminal(capsys):
+    posts, labels, validation = _one_bin_per_hour()
+    estimate_shares(labels, posts, freq="1h", method="acc", validation=validation, n_boot=20)
+    assert capsys.readouterr().err == ""
+
+
+def test_progress_bar_over_the_bins_when_stderr_is_a_terminal(capsys, monkeypatch):
+    """Regression: minutes-long runs (1M labels, pcc, 500 replicates) showed nothing until
+    the end."""
+    import sys
+
+    posts, labels, validation = _one_bin_per_hour()
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    quiet = estimate_shares(labels, posts, freq="1h", method="acc", validation=validation,
+                            n_boot=20, progress=False)
+    assert capsys.readouterr().err == ""
+    shown = estimate_shares(labels, posts, freq="1h", method="acc", validation=validation,
+                            n_boot=20)
+    err = capsys.readouterr().err
+    assert "trend (acc)" in err and "0/5 [" in err  # a bar over the five hourly bins
+    pd.testing.assert_frame_equal(shown, quiet)  # the bar draws no random numbers

@@ -11,7 +11,6 @@ model: balanced class costs), probabilities its calibrated estimates.
 from __future__ import annotations
 
 import hashlib
-import sys
 from collections.abc import Sequence
 
 import numpy as np
@@ -20,6 +19,7 @@ import pandas as pd
 from analysis.classifiers.datasets import X_COLUMNS
 from analysis.classifiers.linear import labels_from_proba, proba_and_weights
 from analysis.errors import UserError
+from analysis.progress import progress_bar
 from analysis.schema import LABELS, STANCE_LABELS, STANCE_TASK, conform, id_texts, proba_column
 
 #: Rows per batch of :func:`label_posts`.
@@ -167,7 +167,7 @@ def label_posts(posts: pd.DataFrame, model: object | str = "default", *,
     batch_size, jobs
         Rows per batch, and parallel workers (joblib processes) over the batches.
     progress
-        Show a tqdm bar (None: when stderr is a terminal and there are many rows).
+        A progress bar on stderr when it is a terminal (None: with many rows; False: never).
     source
         The file ``posts`` came from, named in errors about its columns.
     """
@@ -181,7 +181,7 @@ def label_posts(posts: pd.DataFrame, model: object | str = "default", *,
     X = frame.loc[:, list(X_COLUMNS)]
     n = len(X)
     starts = list(range(0, n, max(int(batch_size), 1)))
-    show = progress if progress is not None else (n >= PROGRESS_MIN_ROWS and sys.stderr.isatty())
+    show = progress if progress is not None else n >= PROGRESS_MIN_ROWS
     batches = (X.iloc[s:s + batch_size] for s in starts)
     if jobs != 1 and len(starts) > 1:
         from joblib import Parallel, delayed
@@ -190,11 +190,9 @@ def label_posts(posts: pd.DataFrame, model: object | str = "default", *,
             delayed(_predict_batch)(fitted, b) for b in batches)
     else:
         parts = (_predict_batch(fitted, b) for b in batches)
-    if show:
-        from tqdm import tqdm
-
-        parts = tqdm(parts, total=len(starts), unit="batch", desc="labelling", file=sys.stderr)
-    results = list(parts)
+    with progress_bar(parts, total=len(starts), unit=" batches", desc="labelling",
+                      progress=show) as bar:
+        results = list(parts if bar is None else bar)
     proba = np.vstack([p for p, _ in results]) if results else np.zeros((0, len(classes)))
     weights = None
     if results and results[0][1] is not None:

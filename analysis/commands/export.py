@@ -27,11 +27,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("-o", "--output", type=Path, required=True, metavar="OUT",
                         help="file to write, with the format's suffix (4cat-csv: .csv, e.g. "
                              "posts.4cat.csv)")
+    parser.add_argument("--no-progress", action="store_true",
+                        help="no progress bar (one is shown on stderr only when it is a terminal)")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    counts = export_posts(args.posts, args.output, format=args.export_format)
+    counts = export_posts(args.posts, args.output, format=args.export_format,
+                          progress=False if args.no_progress else None)
     message = f"wrote {counts['rows']} rows to {args.output} ({args.export_format})"
     if counts["rows_without_time"]:
         message += (f"; {counts['rows_without_time']} rows have no timestamp and 4CAT will skip "

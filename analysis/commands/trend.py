@@ -64,6 +64,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="with --relative-to: leave out responses later than this")
     parser.add_argument("--seed", type=int, default=config.DEFAULT_SEED,
                         help="bootstrap seed (same seed, same table)")
+    parser.add_argument("--no-progress", action="store_true",
+                        help="no progress bar (one is shown on stderr only when it is a terminal)")
     parser.add_argument("-o", "--output", required=True, type=Path, help="TREND.csv or .parquet")
     parser.set_defaults(func=run)
 
@@ -142,10 +144,19 @@ def _default_card(labels, validation, method: str) -> str | None:
         return None
     ids = labels["labeler_id"].dropna().astype(str)
     if len(ids) and ids.str.startswith("default@").all():
-        print("note: no --validation given; adjusting with the default model's "
-              "cross-validated confusion matrix (its model card)", file=sys.stderr)
+        print(f"note: {_card_note(method)}", file=sys.stderr)
         return "default"
     return None
+
+
+def _card_note(method: str) -> str:
+    """What the default model's card is used for: the adjustment of an adjusted ``method``, or
+    for ``auto`` the test of whether to adjust at all (whose outcome a warning then reports)."""
+    card = "the default model's cross-validated confusion matrix (its model card)"
+    if method == "auto":
+        return (f"no --validation given; auto adjusts with {card} if it shows every label "
+                "detected well enough, else uses an unadjusted method")
+    return f"no --validation given; {method} adjusts with {card}"
 
 
 def run(args: argparse.Namespace) -> int:
@@ -165,7 +176,8 @@ def run(args: argparse.Namespace) -> int:
                 labels, posts, freq=parse_freq(args.freq, relative_to is not None),
                 relative_to=relative_to, tz=args.tz or "UTC", by=by, method=args.method,
                 validation=validation, confusion=confusion, ci=args.ci, n_boot=args.n_boot,
-                min_posts=args.min_posts, random_state=args.seed, max_hours=args.max_hours)
+                min_posts=args.min_posts, random_state=args.seed, max_hours=args.max_hours,
+                progress=False if args.no_progress else None)
         except TableError as exc:  # name the file the table came from
             path = {"labels": args.labels, "posts": args.posts,
                     "validation": args.validation}[exc.table]

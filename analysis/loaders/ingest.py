@@ -29,7 +29,6 @@ import importlib
 import json
 import os
 import re
-import sys
 import tempfile
 import time
 import warnings
@@ -87,6 +86,7 @@ from analysis.loaders.parts import (
     shift_lines,
 )
 from analysis.loaders.threads import arrow_strings
+from analysis.progress import progress_bar
 
 #: Bytes of (decompressed) input given to ``sniff``.
 HEAD_BYTES = 64 * 1024
@@ -324,16 +324,7 @@ def _reason_key(reason: str) -> str:
 
 
 def _progress(progress: bool | None):
-    show = (progress is None or progress) and sys.stderr.isatty()
-    if not show:
-        return contextlib.nullcontext(None)
-    from tqdm import tqdm
-
-    class Bar(tqdm):
-        # no monitor thread: a run with one thread forks its workers (see parts.start_method)
-        monitor_interval = 0
-
-    return Bar(total=None, unit=" records", file=sys.stderr, mininterval=0.5, leave=False)
+    return progress_bar(total=None, unit=" records", progress=progress)
 
 
 def collapse_duplicates(light: pd.DataFrame) -> tuple[pd.DataFrame, int]:
