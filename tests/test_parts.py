@@ -16,6 +16,7 @@ import subprocess
 import sys
 import threading
 import time
+import types
 from pathlib import Path
 
 import pandas as pd
@@ -24,6 +25,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from analysis import config
+from analysis.errors import UserError
 from analysis.loaders import parts
 from analysis.loaders.base import count_lines, iter_lines, iter_lines_between, line_ranges
 from analysis.loaders.ingest import ingest, ingest_to_files
@@ -123,6 +125,10 @@ def test_workers_of_a_process_with_threads_start_from_a_fork_server(tmp_path, mo
     stop = threading.Event()
     other = threading.Thread(target=stop.wait, daemon=True)
     other.start()
+    # a script or python -m module (pytest here) is forked all the same: a fork server's
+    # workers would run its main module again
+    assert parts.start_method() == "fork"
+    monkeypatch.setitem(sys.modules, "__main__", types.ModuleType("__main__"))  # a notebook's
     try:
         assert parts.start_method() in ("forkserver", "spawn")
         workers = _run(path, tmp_path / "workers", monkeypatch, part_bytes=SMALL_PART, jobs=2,
@@ -259,3 +265,16 @@ def test_workers_end_when_the_main_process_is_killed():
         for pid in pids:
             if not _gone(pid):
                 os.kill(pid, signal.SIGKILL)
+
+
+def _worker_dies(task):
+    os._exit(3)  # as a worker killed by the system (out of memory) ends
+
+
+def test_a_worker_that_dies_ends_the_run_with_one_line(tmp_path, monkeypatch):
+    path = _twarc2_file(tmp_path)
+    monkeypatch.setattr(parts, "read_part", _worker_dies)
+    with pytest.raises(UserError, match="worker process ended abruptly.*--jobs 1"):
+        _run(path, tmp_path / "out", monkeypatch, part_bytes=SMALL_PART, jobs=2,
+             detect_language=False)
+    assert not (tmp_path / "out" / "posts.parquet").exists()

@@ -14,12 +14,15 @@ stopped the rest of the file is dropped, as a serial read would stop there.
 A loader takes part in this by defining ``read_lines(path, lines, options)``: its ``read`` for
 an iterable of ``(line number, raw bytes)`` of a file read as JSON lines.
 
-Workers are forked when this process runs one thread (the command line), and started by a fork
-server otherwise (a notebook kernel, a program with threads of its own: forking a process with
-several threads may deadlock the child, and Python 3.12+ warns about it); see
-:func:`start_method`. :func:`read_part` is a module-level function and :class:`PartTask` a plain
-dataclass, so every start method works. Each worker writes its own spill files, so only the
-light columns, rejects and counts travel back.
+Workers are forked, except in an interactive session or notebook kernel that runs other threads:
+there they start from a fork server, since forking a process with several threads may deadlock
+the child (Python 3.12+ warns about it). A script or ``python -m`` module is forked even then
+(as Python 3.12+ warns): a fork server's workers would run its main module again, and a script
+without an ``if __name__ == "__main__":`` guard would start over in every worker; see
+:func:`start_method`. A worker that dies (killed, out of memory) ends the run with one line.
+:func:`read_part` is a module-level function and :class:`PartTask` a plain dataclass, so every
+start method works. Each worker writes its own spill files, so only the light columns, rejects
+and counts travel back.
 Workers leave Ctrl-C to the main process, which stops them when it is interrupted or fails
 (:meth:`PartReader.__exit__`); on Linux a worker also ends when the main process dies, however
 it dies (:func:`_start_worker`).
@@ -39,11 +42,13 @@ import sys
 import threading
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
 
+from analysis.errors import UserError
 from analysis.loaders import loader_module
 from analysis.loaders.base import (
     COMPRESSED_SUFFIXES,
@@ -196,11 +201,21 @@ def _start_worker(parent: int | None) -> None:
         os._exit(1)
 
 
+def _main_runs_again() -> bool:
+    """Whether a worker started afresh (fork server, spawn) would run this program's main module
+    again: a script (``__main__`` has a file, or names one such as ``<stdin>``) or a ``python -m``
+    module; not an interactive session or a notebook kernel."""
+    main = sys.modules.get("__main__")
+    name = getattr(getattr(main, "__spec__", None), "name", None)
+    return name is not None or getattr(main, "__file__", None) is not None
+
+
 def start_method() -> str:
-    """How worker processes start: ``fork`` (fast) when this process runs one thread and can
-    fork, else ``forkserver`` where there is one, else ``spawn``."""
+    """How worker processes start (see the module docstring): ``fork`` (fast) where this
+    platform has it, unless this process runs other threads in an interactive session or a
+    notebook kernel; then ``forkserver`` where there is one, else ``spawn``."""
     methods = multiprocessing.get_all_start_methods()
-    if "fork" in methods and threading.active_count() == 1:
+    if "fork" in methods and (threading.active_count() == 1 or _main_runs_again()):
         return "fork"
     return "forkserver" if "forkserver" in methods else "spawn"
 
@@ -261,7 +276,12 @@ class PartReader:
             if len(pending) >= window:
                 break
         while pending:
-            result = pending.pop(0).result()
+            try:
+                result = pending.pop(0).result()
+            except BrokenProcessPool as exc:
+                raise UserError("a worker process ended abruptly (killed, or out of memory?); "
+                                "nothing written; run again, with --jobs 1 to read in this "
+                                "process", tasks[0].path) from exc
             task = next(queue, None)
             if task is not None:
                 pending.append(pool.submit(read_part, task))
