@@ -556,8 +556,9 @@ def choose_method(*, has_probabilities: bool, has_hard_rates: bool,
     class is barely detected (the adjustment would amplify noise many times over), the
     unadjusted estimate with the smaller error on bin-sized samples of the validation set:
     ``pcc`` if its error there (``pcc_error``, see :func:`sample_error`) is smaller than that of
-    ``cc`` (``cc_error``), else ``cc``. Without validation data: ``cc``. See
-    docs/statistics.md.
+    ``cc`` (``cc_error``), else ``cc``. With only a confusion matrix (a model card's; no
+    validation items): ``acc`` when every class is detectable, else ``cc``. With neither:
+    ``cc``. See docs/statistics.md.
 
     Examples
     --------

@@ -207,7 +207,7 @@ def test_small_multiples_refuse_more_panels_than_fit(tmp_path, capsys):
                    "-o", str(tmp_path / "x")])
     err = capsys.readouterr().err
     assert status == 2 and err.count("\n") == 1
-    assert "100 groups" in err and "fewer groups" in err
+    assert "100 groups" in err and "fewer groups" in err and str(table) in err
     assert not list(tmp_path.glob("x*"))
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import stat
+import warnings
 
 import pandas as pd
 import pytest
@@ -144,11 +145,15 @@ def test_pseudonymizing_twice_changes_nothing_whatever_the_key():
     ingested again (u_... hashed to another u_...)."""
     posts = generated_posts().assign(mentions=pd.array(
         [["bob"], ["alice", "carol"], None], dtype=schema.STRING_LIST))
-    once = pseudonym.pseudonymize(posts, KEY)
-    pd.testing.assert_frame_equal(pseudonym.pseudonymize(once, KEY), once)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # raw authors: no warning
+        once = pseudonym.pseudonymize(posts, KEY)
+    with pytest.warns(UserWarning, match="pseudonyms already .* need not be this run's key"):
+        pd.testing.assert_frame_equal(pseudonym.pseudonymize(once, KEY), once)
     # a table from another key keeps its pseudonyms too (comparable only under that key)
-    pd.testing.assert_frame_equal(pseudonym.pseudonymize(once, b"another key of 32 bytes....."),
-                                  once)
+    with pytest.warns(UserWarning, match="pseudonyms already"):
+        again = pseudonym.pseudonymize(once, b"another key of 32 bytes.....")
+    pd.testing.assert_frame_equal(again, once)
 
 
 @pytest.mark.parametrize("value", ["u_" + "a" * 19, "u_" + "a" * 21, "U_" + "a" * 20,
@@ -177,7 +182,8 @@ def test_real_table_ingested_again_with_new_posts_keeps_each_authors_pseudonym(t
     second.write_text("".join(lines[50:]), encoding="utf-8")
     options = {"pseudonym_key": KEY, "detect_language": False}
     ingest([first], **options).posts.to_parquet(tmp_path / "first.parquet")
-    again = ingest([tmp_path / "first.parquet", second], **options).posts
+    with pytest.warns(UserWarning, match="pseudonyms already"):
+        again = ingest([tmp_path / "first.parquet", second], **options).posts
     direct = ingest([first, second], **options).posts
     assert len(again) == len(direct)
     for column in ("author_id", "author_handle", "author_is_op", "reply_to_author_id",

@@ -28,7 +28,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="file to write, with the format's suffix (4cat-csv: .csv, e.g. "
                              "posts.4cat.csv)")
     parser.add_argument("--no-progress", action="store_true",
-                        help="no progress bar (one is shown on stderr only when it is a terminal)")
+                        help="no progress bar (one is shown for Parquet input, on stderr, only "
+                             "when it is a terminal)")
     parser.set_defaults(func=run)
 
 

@@ -102,8 +102,11 @@ def run(args: argparse.Namespace) -> int:
             if not args.by:
                 raise UserError("--kind multiples needs --by COLUMN")
             n_panels = table[args.by].nunique(dropna=False)
-            fig, _ = plots.new_figure(args.width, height or plots.small_multiples_height(
-                n_panels, args.by), nrows=0)
+            try:
+                auto_height = plots.small_multiples_height(n_panels, args.by)
+            except UserError as exc:  # too many panels: name the table
+                raise UserError(str(exc), args.table) from None
+            fig, _ = plots.new_figure(args.width, height or auto_height, nrows=0)
             plots.plot_small_multiples(fig, table, args.by, labels, events, tz=args.tz)
         else:
             fig, ax = plots.new_figure(args.width, height or (

@@ -11,8 +11,10 @@ key the mapping cannot be reversed or recomputed from a list of known handles.
 A value that already has the form of a pseudonym (:func:`is_pseudonym`: ``u_`` or ``h_`` and
 :data:`DIGEST_CHARS` lowercase hex digits) is kept as it is, so ingesting a table that was
 pseudonymized before (a posts table, or its 4CAT export) keeps each author's pseudonym instead of
-hashing it a second time. Its pseudonyms are comparable only with runs under the key that made
-them; the table does not say which key that was (its ingest manifest does).
+hashing it a second time, and :func:`pseudonymize` warns (:data:`KEPT_PSEUDONYMS`). Its
+pseudonyms are comparable only with runs under the key that made them; the table does not say
+which key that was (the manifest of the run that made it does; the manifest of a run that
+re-ingests it names that run's key).
 
 The key comes from the environment variable ``ANALYSIS_PSEUDONYM_KEY``
 (:data:`analysis.config.PSEUDONYM_KEY_ENV`), or from the file ``pseudonym.key`` in
@@ -38,6 +40,7 @@ import hmac
 import os
 import re
 import secrets
+import warnings
 from pathlib import Path
 
 import pandas as pd
@@ -163,6 +166,13 @@ def key_id(key: bytes) -> str:
     return hashlib.sha256(b"analysis-pseudonym-key-id\x00" + key).hexdigest()[:12]
 
 
+#: Warning when some authors were pseudonyms already (:func:`pseudonymize` keeps them).
+KEPT_PSEUDONYMS = ("some author ids, handles or mentions were pseudonyms already (a table "
+                   "pseudonymized before) and are kept as they are: they match the tables made "
+                   "with the key that made them (named in that run's manifest), which need not "
+                   "be this run's key")
+
+
 def is_pseudonym(value: object) -> bool:
     """Whether ``value`` already has the form of a pseudonym (:data:`PSEUDONYM_FORM`).
 
@@ -205,6 +215,7 @@ def pseudonymize(posts: pd.DataFrame, key: bytes | str | None = None) -> pd.Data
     platforms = (posts["platform"].astype("object").fillna("").astype(str).tolist()
                  if "platform" in posts else [""] * len(posts))
     cache: dict[tuple[str, str, str], str] = {}
+    kept: list[str] = []
 
     def alias(platform: str, namespace: str, prefix: str, value: object) -> str:
         text = str(value)
@@ -214,6 +225,7 @@ def pseudonymize(posts: pd.DataFrame, key: bytes | str | None = None) -> pd.Data
             if is_pseudonym(text):
                 # made by an earlier run: hashing it again would split one author into two
                 found = text
+                kept.append(text)
             else:
                 mac = base.copy()
                 mac.update(f"{platform}\x00{namespace}\x00{text}".encode())
@@ -237,4 +249,6 @@ def pseudonymize(posts: pd.DataFrame, key: bytes | str | None = None) -> pd.Data
         out["mentions"] = pd.Series(pd.array(lists, dtype=posts["mentions"].dtype)
                                     if isinstance(posts["mentions"].dtype, pd.ArrowDtype)
                                     else lists, index=posts.index)
+    if kept:
+        warnings.warn(KEPT_PSEUDONYMS, UserWarning, stacklevel=2)
     return out
