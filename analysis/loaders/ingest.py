@@ -323,10 +323,6 @@ def _reason_key(reason: str) -> str:
     return re.split("[:;]", reason, maxsplit=1)[0].strip()
 
 
-def _progress(progress: bool | None):
-    return progress_bar(total=None, unit=" records", progress=progress)
-
-
 def collapse_duplicates(light: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     """One row per uid (the latest ``collected_at`` wins; ties: the later input); matched if any
     copy was matched. ``light`` has a ``_pos`` column (position in the run); the result is in
@@ -507,7 +503,8 @@ def _read_inputs(plan: list[_Input], options: LoadOptions, sink, *, progress: bo
         raise UserError(f"jobs must be a number of worker processes (1, 2, ...) or -1 for all "
                         f"cores, not {jobs}")
     workers = default_jobs() if jobs in (None, -1) else jobs
-    with _progress(progress) as bar, PartReader(workers) as reader:
+    with progress_bar(total=None, unit=" records", progress=progress) as bar, \
+            PartReader(workers) as reader:
         collector = Collector(sink, detect_language=detect_language, key=key, bar=bar)
         for item in plan:
             entry = new_entry(item.path, item.format, item.detected)

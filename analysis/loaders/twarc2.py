@@ -178,6 +178,8 @@ def add_versions(versions: dict[str, str], tweet: Mapping) -> None:
 
 def name_latest_versions(row: dict, versions: Mapping[str, str]) -> dict:
     """``row`` with the ids it refers to (parent, root, thread) moved to their latest versions."""
+    if not versions:  # no edited tweet here: the common case
+        return row
     for name in ("parent_id", "root_id", "thread_id"):
         if row.get(name) in versions:
             row[name] = versions[row[name]]
@@ -394,7 +396,7 @@ def _page_rows(page: Mapping, number: int, name: str) -> Iterator[dict | Reject]
         emitted.add(key)
         row["source_file"] = name
         row["source_line"] = number
-        yield name_latest_versions(row, versions) if versions else row
+        yield name_latest_versions(row, versions)
     for error in _list(page.get("errors")):
         row = row_from_error(error, collected_at=retrieved,
                              role="matched" if isinstance(error, dict)
@@ -428,7 +430,7 @@ def _flat_rows(tweet: Mapping, number: int, name: str) -> Iterator[dict | Reject
     versions: dict[str, str] = {}
     for version in (tweet, *refs):
         add_versions(versions, version)
-    yield name_latest_versions(row, versions) if versions else row
+    yield name_latest_versions(row, versions)
     for ref in refs:
         if "text" not in ref or "created_at" not in ref:
             continue
@@ -439,7 +441,7 @@ def _flat_rows(tweet: Mapping, number: int, name: str) -> Iterator[dict | Reject
             continue
         context["source_file"] = name
         context["source_line"] = number
-        yield name_latest_versions(context, versions) if versions else context
+        yield name_latest_versions(context, versions)
 
 
 def read(path: Path, options: LoadOptions) -> Iterator[dict | Reject]:

@@ -79,7 +79,7 @@ def _str_id(record: Mapping, key_str: str, key_int: str | None = None) -> str | 
     return json_id(value, key_str)
 
 
-def entity_texts(items: object, *keys: str) -> list[str]:
+def _entity_texts(items: object, *keys: str) -> list[str]:
     out: list[str] = []
     if not isinstance(items, list):
         return out
@@ -190,9 +190,9 @@ def row_from_tweet(tweet: dict) -> dict:
         "text": text,
         "text_status": status,
         "lang": lang if isinstance(lang, str) and lang and lang != "und" else None,
-        "hashtags": entity_texts(entities.get("hashtags"), "text", "tag"),
-        "mentions": entity_texts(entities.get("user_mentions"), "screen_name"),
-        "urls": entity_texts(entities.get("urls"), "expanded_url", "url"),
+        "hashtags": _entity_texts(entities.get("hashtags"), "text", "tag"),
+        "mentions": _entity_texts(entities.get("user_mentions"), "screen_name"),
+        "urls": _entity_texts(entities.get("urls"), "expanded_url", "url"),
         "collection_role": "matched",
         "source_format": FORMAT,
         "loader_version": LOADER_VERSION,
