@@ -14,7 +14,7 @@ from sklearn.utils import estimator_checks as ec
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from analysis.classifiers import vader
-from analysis.classifiers.vader import MAX_TOKENS, VaderClassifier
+from analysis.classifiers.vader import MAX_CHARS, MAX_TOKENS, VaderClassifier
 
 # Texts from the vaderSentiment README examples, plus emoji and mixed cases.
 README_TEXTS = [
@@ -56,6 +56,16 @@ def test_guard_scores_the_beginning_of_long_texts():
     # Generated: a positive start beyond which only negative words follow.
     text = "wonderful " * MAX_TOKENS + "terrible " * 500
     assert vader.polarity_scores(text)["compound"] > 0.9
+
+
+def test_guard_looks_at_the_first_characters_of_texts_with_long_tokens():
+    # Generated: few tokens but very long ones (250 tokens of 32,000 letters took VADER 1 s);
+    # everything after the first MAX_CHARS characters, ASCII or not, is left out.
+    for start in ("wonderful ", "wonderful \N{HEAVY BLACK HEART} "):
+        text = start + "x" * MAX_CHARS + " terrible awful horrible"
+        scores = vader.polarity_scores(text)
+        assert scores == vader.polarity_scores(text[:MAX_CHARS])
+        assert scores["compound"] > 0.5
 
 
 def test_motivating_example_is_negative_in_tone():

@@ -45,7 +45,8 @@ DEFAULT_THRESHOLD = 0.05
 #: machine: 300 lexicon-word tokens take about 30 ms in vaderSentiment 3.3.2, 800 take 190 ms.
 MAX_TOKENS = 250
 
-#: Characters of a text that are looked at at all (bounds the emoji expansion loop).
+#: Characters of a text that are looked at at all (bounds the emoji expansion loop, and the
+#: time VADER spends on a few very long tokens: 250 tokens of 32,000 letters each took 1 s).
 MAX_CHARS = 5000
 
 #: The four scores VADER returns, in the order of :meth:`VaderClassifier.transform`'s columns.
@@ -81,7 +82,8 @@ def polarity_scores(text: object) -> dict[str, float]:
     """VADER's scores of one text, bounded in time; non-text or empty text scores all zeros.
 
     Identical to ``SentimentIntensityAnalyzer().polarity_scores(text)`` for texts of at most
-    :data:`MAX_TOKENS` tokens after emoji expansion; longer texts are scored on their first
+    :data:`MAX_CHARS` characters and :data:`MAX_TOKENS` tokens after emoji expansion; longer
+    texts are scored on their first :data:`MAX_CHARS` characters, and of those on the first
     :data:`MAX_TOKENS` tokens.
 
     Examples
@@ -94,12 +96,13 @@ def polarity_scores(text: object) -> dict[str, float]:
     if not isinstance(text, str) or not text.strip():
         return {"neg": 0.0, "neu": 0.0, "pos": 0.0, "compound": 0.0}
     sia = analyzer()
+    text = text[:MAX_CHARS]  # a few very long tokens take as long as many short ones
     if text.isascii():  # no emoji: skip the expansion pass (most English posts)
         tokens = text.split()
         if len(tokens) > MAX_TOKENS:
             text = " ".join(tokens[:MAX_TOKENS])
         return sia.polarity_scores(text)
-    expanded = _expand_emoji(text[:MAX_CHARS], sia.emojis)
+    expanded = _expand_emoji(text, sia.emojis)
     tokens = expanded.split()
     if len(tokens) > MAX_TOKENS:
         expanded = " ".join(tokens[:MAX_TOKENS])
