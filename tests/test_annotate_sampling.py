@@ -203,6 +203,8 @@ def test_assign_coders_with_two_coders_per_overlap_post():
     assert (out[out["overlap"]].groupby("uid").size() == 2).all()
     with pytest.raises(UserError, match="coder id"):
         assign_coders(units, ["A", "bad name"])
+    with pytest.raises(UserError, match="'Zoë'.* ASCII letters"):  # not "must be letters"
+        assign_coders(units, ["A", "Zoë"])
     with pytest.raises(UserError, match="distinct"):
         assign_coders(units, ["A", "A"])
 

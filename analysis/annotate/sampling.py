@@ -48,7 +48,8 @@ STRATIFY_KEYS = ("time", "thread", "label", "uncertainty")
 STRATEGIES = ("stratified", "uncertainty")
 ALLOCATIONS = ("proportional", "equal")
 
-#: Coder ids end up in file names, so they are kept to letters, digits, ``_`` and ``-``.
+#: Coder ids end up in file names, so they are kept to 1 to 40 ASCII letters, digits, ``_`` and
+#: ``-``, starting with a letter or digit.
 CODER_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$")
 
 #: Default share of the sample given to the uncertain stratum, and the share of the eligible posts
@@ -92,7 +93,9 @@ def parse_coders(text: str | Sequence[str]) -> list[str]:
         raise UserError("give at least one coder id, e.g. --coders A,B")
     bad = [c for c in coders if not CODER_PATTERN.match(c)]
     if bad:
-        raise UserError(f"coder id(s) {', '.join(map(repr, bad))} must be letters, digits, _ or -")
+        raise UserError(f"coder id(s) {', '.join(map(repr, bad))} must be 1 to 40 ASCII letters "
+                        "(a-z, A-Z), digits, _ or -, starting with a letter or digit: they name "
+                        "the sheet files (use initials or a transliteration, e.g. Zoe)")
     if len(set(coders)) != len(coders):
         raise UserError(f"coder ids must be distinct: {', '.join(coders)}")
     if len({c.casefold() for c in coders}) != len(coders):
