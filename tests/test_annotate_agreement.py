@@ -196,3 +196,14 @@ def test_find_disagreements_ignores_single_and_unanimous_posts():
     out = find_disagreements(gold)
     assert out["uid"].tolist() == ["3"]
     assert out.loc[0, "labels"] == "A=s; B=o; C=s" and out.loc[0, "n_coders"] == 3
+
+
+def test_disagreement_texts_that_start_like_formulas_are_written_as_text():
+    # Found by a text hunt: the coding sheets guarded such texts, the resolution file (opened
+    # and saved in a spreadsheet by the adjudicator) did not.
+    gold = long_gold([("1", "A", "s"), ("1", "B", "o"), ("2", "A", "s"), ("2", "B", "o")])
+    posts = pd.DataFrame({"uid": ["1", "2"],
+                          "text": ['=HYPERLINK("http://evil.invalid","click")', "plain reply"]})
+    out = find_disagreements(gold, posts)
+    assert out.set_index("uid")["text"].to_dict() == {
+        "1": '\'=HYPERLINK("http://evil.invalid","click")', "2": "plain reply"}

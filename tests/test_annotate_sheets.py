@@ -288,6 +288,30 @@ def test_texts_that_start_like_formulas_are_written_as_text(tmp_path):
     assert not any(cell.data_type == "f" for cell in cells)
 
 
+def test_xlsx_sheets_hold_control_characters_and_texts_too_long_for_a_cell(tmp_path):
+    # Found by a text hunt: a bell character in a post crashed the sample with openpyxl's
+    # IllegalCharacterError, and a 100,000-character post was cut silently at 32,767.
+    openpyxl = pytest.importorskip("openpyxl")
+    posts = generated_posts()
+    posts.loc[1, "text"] = "nice \a one\x00"
+    posts.loc[2, "text"] = "word " * 20_000
+    uids = list(posts["uid"][1:4])
+    folder = tmp_path / "sheets"
+    with pytest.warns(UserWarning, match=r"sheet-A.xlsx: 1 cell\(s\) had control .* 1 text"):
+        write_sheets(folder, posts, pd.DataFrame({"uid": uids}),
+                     pd.DataFrame({"uid": uids, "coder": "A", "position": [1, 2, 3],
+                                   "overlap": False}), formats=("csv", "xlsx"))
+    texts = [row[0].value for row in openpyxl.load_workbook(folder / "sheet-A.xlsx")["coding"]
+             .iter_rows(min_row=2, min_col=4, max_col=4)]
+    assert texts[0] == "nice \N{REPLACEMENT CHARACTER} one\N{REPLACEMENT CHARACTER}"
+    assert len(texts[1]) <= sheets_module.XLSX_MAX_CHARS
+    assert texts[1].startswith("word word")
+    assert texts[1].endswith("a spreadsheet cell holds 32,767]")
+    assert "more characters" in texts[1][-100:]
+    csv_texts = sheets_module.read_csv_sheet(folder / "sheet-A.csv")["text"].tolist()
+    assert csv_texts[:2] == [posts.loc[1, "text"], posts.loc[2, "text"]]  # as written
+
+
 def generated_reddit_posts() -> pd.DataFrame:
     """Generated Reddit-like threads: a submission whose claim is all in its title (no body),
     a submission with title and body, and comments on each (one a reply to a comment)."""

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from analysis.annotate.sheets import inert
 from analysis.errors import UserError
 
 LEVELS = ("nominal", "interval")
@@ -309,9 +310,12 @@ def find_disagreements(gold: pd.DataFrame, posts: pd.DataFrame | None = None, *,
     """Posts coded by several coders who did not all agree: the resolution file to fill.
 
     Columns: ``uid``, ``n_coders``, ``labels`` (``"A=support; B=other"``), one ``label_<coder>``
-    column per coder, the post's ``text`` when ``posts`` is given, and empty ``resolved_label``
-    and ``adjudicator`` columns.
+    column per coder, the post's ``text`` when ``posts`` is given (as the coding sheets show it:
+    one that starts like a spreadsheet formula gets a leading apostrophe, see
+    :func:`analysis.annotate.sheets.inert`), and empty ``resolved_label`` and ``adjudicator``
+    columns.
     """
+
     matrix = reliability_matrix(gold, coder_col=coder_col)
     n_coders = matrix.notna().sum(axis=1)
     distinct = matrix.apply(lambda row: len(set(row.dropna())), axis=1)
@@ -325,7 +329,7 @@ def find_disagreements(gold: pd.DataFrame, posts: pd.DataFrame | None = None, *,
     if posts is not None and len(out):
         text = posts.drop_duplicates("uid").set_index(posts["uid"].drop_duplicates()
                                                       .astype(str))["text"]
-        out["text"] = out["uid"].map(text)
+        out["text"] = [inert(value) for value in out["uid"].map(text)]
     out["resolved_label"] = ""
     out["adjudicator"] = ""
     return out.reset_index(drop=True)

@@ -488,9 +488,9 @@ def _sheet_frame(mine: pd.DataFrame, context: pd.DataFrame, coder: str,
     ctx = context.loc[uids]
     sheet = pd.DataFrame({
         "item": range(1, len(uids) + 1),
-        "target": [_inert(v) for v in ctx["target"]],
-        "parent": [_inert(v) for v in ctx["parent"]],
-        "text": [_inert(v) for v in ctx["text"]],
+        "target": [inert(v) for v in ctx["target"]],
+        "parent": [inert(v) for v in ctx["parent"]],
+        "text": [inert(v) for v in ctx["text"]],
         "label": "",
         "note": "",
         "allowed_labels": LABEL_SEPARATOR.join(allowed),
@@ -506,7 +506,7 @@ def _sheet_frame(mine: pd.DataFrame, context: pd.DataFrame, coder: str,
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _inert(value: object) -> object:
+def inert(value: object) -> object:
     """A post's text as a sheet shows it: one that starts like a formula (``=HYPERLINK(...)``,
     ``+cmd|...``) gets a leading apostrophe, which spreadsheets read as "this is text" and do not
     show, so opening a sheet never runs what the public wrote. Import does not read these
@@ -534,8 +534,14 @@ def _write_xlsx(sheet: pd.DataFrame, path: Path, allowed: Sequence[str], coder: 
     ws = book.active
     ws.title = "coding"
     ws.append(list(sheet.columns))
+    changed = {"control": 0, "long": 0}
     for values in sheet.itertuples(index=False):
-        ws.append([_cell(v) for v in values])
+        ws.append([_xlsx_cell(v, changed) for v in values])
+    if changed["control"] or changed["long"]:
+        warnings.warn(f"{path.name}: {changed['control']} cell(s) had control characters, shown "
+                      f"as U+FFFD, and {changed['long']} text(s) were longer than a spreadsheet "
+                      f"cell holds ({XLSX_MAX_CHARS:,} characters) and are cut with a note; CSV "
+                      "sheets (--formats csv) show texts as written", stacklevel=3)
     for row in ws.iter_rows(min_row=2):
         for cell in row:
             if cell.data_type == "f":  # openpyxl takes any "=..." string for a formula
@@ -600,6 +606,31 @@ def _cell(value: object) -> object:
         return None
     if isinstance(value, float) and value != value:
         return None
+    return value
+
+
+#: Characters an XLSX cell cannot hold: the control characters other than tab, line feed and
+#: carriage return (openpyxl refuses them with an error).
+_XLSX_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+#: Longest text a spreadsheet cell holds (Excel's limit; openpyxl cuts longer ones silently).
+XLSX_MAX_CHARS = 32_767
+
+
+def _xlsx_cell(value: object, changed: dict[str, int]) -> object:
+    """:func:`_cell` as an XLSX cell can hold it: control characters replaced by U+FFFD and a
+    text too long for a cell cut with a note saying how much is missing (``changed`` counts
+    both)."""
+    value = _cell(value)
+    if not isinstance(value, str):
+        return value
+    if _XLSX_ILLEGAL.search(value):
+        value = _XLSX_ILLEGAL.sub("\N{REPLACEMENT CHARACTER}", value)
+        changed["control"] += 1
+    if len(value) > XLSX_MAX_CHARS:
+        keep = XLSX_MAX_CHARS - 100  # room for the note
+        value = (value[:keep] + f" [cut here: {len(value) - keep:,} more characters; a "
+                 f"spreadsheet cell holds {XLSX_MAX_CHARS:,}]")
+        changed["long"] += 1
     return value
 
 
