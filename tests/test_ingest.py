@@ -577,7 +577,7 @@ def test_a_whole_document_that_expands_past_the_limit_is_not_read(tmp_path, monk
 
     monkeypatch.setattr(base, "MAX_WHOLE_FILE_BYTES", 10_000)
     document = json.dumps({"kind": "Listing", "data": {"children": [
-        {"kind": "t1", "data": {"id": f"c{i}", "body": "x" * 100, "created_utc": 1}}
+        {"kind": "t1", "data": {"id": f"c{i}", "body": "x" * 100, "created_utc": 1375869448}}
         for i in range(500)]}}, indent=1).encode()
     path = tmp_path / "generated_big.json.gz"
     path.write_bytes(gzip.compress(document))

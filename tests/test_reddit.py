@@ -207,8 +207,10 @@ def test_any_mutated_field_gives_a_row_or_a_value_error(key, value, kind):
 
 def test_html_entities_in_text_and_title_are_decoded():
     # Reddit escapes &, < and > in body, selftext and title (e.g. a quote starts with "&gt;").
-    comment = row_from_thing({"id": "c1", "created_utc": 1, "link_id": "t3_s", "parent_id": "t3_s",
+    comment = row_from_thing({"id": "c1", "created_utc": 1375869448, "link_id": "t3_s",
+                              "parent_id": "t3_s",
                               "body": "&gt; quoted\n\nfish &amp; chips &lt;3"}, "t1")
     assert comment["text"] == "> quoted\n\nfish & chips <3"
-    post = row_from_thing({"id": "s", "created_utc": 1, "title": "Q&amp;A", "selftext": ""}, "t3")
+    post = row_from_thing({"id": "s", "created_utc": 1375869448, "title": "Q&amp;A",
+                           "selftext": ""}, "t3")
     assert post["title"] == "Q&A"

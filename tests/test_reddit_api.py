@@ -137,14 +137,14 @@ def _generated_deep_thread(levels: int, indent: str = "") -> str:
     opening, closing = [], []
     for depth in range(1, levels + 1):
         opening.append(f'{{"kind": "t1", "data": {{"id": "c{depth}", "body": "x", '
-                       f'"created_utc": 1, "link_id": "t3_s", "parent_id": "t3_s",{nl}'
+                       f'"created_utc": 1375869448, "link_id": "t3_s", "parent_id": "t3_s",{nl}'
                        f'{indent}"replies": ')
         closing.append("}}")
         if depth < levels:
             opening.append('{"kind": "Listing", "data": {"children": [')
             closing.append("]}}")
     comment = "".join(opening) + '""' + "".join(reversed(closing))
-    submission = '{"kind": "t3", "data": {"id": "s", "title": "t", "created_utc": 1}}'
+    submission = '{"kind": "t3", "data": {"id": "s", "title": "t", "created_utc": 1375869448}}'
     return f'{{{nl}"kind": "Listing", "data": {{"children": [{submission}, {comment}]}}}}'
 
 

@@ -10,9 +10,11 @@ Shared pieces, so that every loader reads, maps and rejects the same way:
 
 - reading: :func:`open_binary`, :func:`iter_lines`, :func:`parse_json_line`,
   :func:`iter_json_lines`, :func:`iter_json_values` (JSON lines or one document),
-  :func:`iter_json_array` (a streamed JSON array);
-- mapping: :func:`parse_time`, :func:`parse_required_time`, :func:`json_id`, :func:`json_count`,
-  :func:`make_uid`;
+  :func:`iter_json_array` (a streamed JSON array), :func:`load_json` (a JSON document; lone
+  UTF-16 surrogates in its strings become U+FFFD, as in all of these readers, with
+  :func:`warn_broken_texts`);
+- mapping: :func:`parse_time`, :func:`parse_time_with_precision`, :func:`parse_required_time`,
+  :func:`json_id`, :func:`json_count`, :func:`make_uid`;
 - rejecting: :func:`snippet`, :func:`record_snippet`, and :func:`rows_from_records`, the loop
   from ``(line, record)`` pairs to rows or rejects. Reject reasons start with a stable category
   before their first ``:`` (``missing id``, ``bad time``, ...): the ingest summary counts by it.
@@ -27,9 +29,11 @@ import json
 import lzma
 import os
 import re
+import warnings
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import IO
 
@@ -39,7 +43,7 @@ from analysis.errors import UserError
 from analysis.schema import FIRST_TIME, LAST_TIME, TIME_RANGE
 
 #: Bumped whenever a loader's output changes for the same input; stored in every row.
-LOADER_VERSION = "4"
+LOADER_VERSION = "5"
 
 SNIPPET_CHARS = 200
 #: The UTF-8 byte order mark, which readers skip at the start of a file.
@@ -275,8 +279,11 @@ def count_lines(path: str | os.PathLike, start: int, end: int) -> int:
     return count + (last != b"\n")
 
 
-def parse_json_line(name: str, number: int, raw: bytes) -> tuple[int, object] | Reject:
+def parse_json_line(name: str, number: int, raw: bytes, broken: Counter | None = None
+                    ) -> tuple[int, object] | Reject:
     """``(number, value)`` of one JSON line, or a :class:`Reject` for bad UTF-8 or bad JSON.
+
+    Lone UTF-16 surrogates are replaced by U+FFFD, as :func:`load_json` does.
 
     Parameters
     ----------
@@ -286,15 +293,106 @@ def parse_json_line(name: str, number: int, raw: bytes) -> tuple[int, object] | 
         The line number (1-based).
     raw
         The line's bytes.
+    broken
+        As for :func:`load_json`.
     """
     try:
-        return number, json.loads(raw.decode("utf-8"))
+        return number, load_json(raw, broken)
     except UnicodeDecodeError:
         return Reject(name, number, "invalid UTF-8", snippet(raw))
     except json.JSONDecodeError as exc:
         return Reject(name, number, f"invalid JSON: {exc.msg}", snippet(raw))
     except RecursionError:
         return Reject(name, number, NESTED_TOO_DEEPLY, snippet(raw))
+
+
+def load_json(data: bytes, broken: Counter | None = None) -> object:
+    """The JSON value of UTF-8 ``data``, with every lone UTF-16 surrogate in its strings
+    (``"\\ud800"``, a text cut in the middle of an emoji) replaced by U+FFFD: such a string
+    cannot be stored or written as UTF-8 (:func:`replace_lone_surrogates`).
+
+    Parameters
+    ----------
+    data
+        A JSON document or line.
+    broken
+        Where to count (under :data:`BROKEN_TEXTS`) the strings that held a lone surrogate, for
+        :func:`warn_broken_texts`.
+
+    Raises
+    ------
+    UnicodeDecodeError, json.JSONDecodeError, RecursionError
+        As :func:`json.loads` of the decoded text does.
+    """
+    value = json.loads(data.decode("utf-8"))
+    if _LONE_SURROGATE_ESCAPE.search(data) is not None:  # rare: the common line takes no walk
+        value, count = replace_lone_surrogates(value)
+        if broken is not None:
+            broken[BROKEN_TEXTS] += count
+    return value
+
+
+#: A UTF-16 surrogate escape in raw JSON that is not half of a pair: a high one (``\\ud800``) not
+#: followed by a low one, or a low one not preceded by a high one. Only a line holding one can
+#: parse to a string with a lone surrogate (a literal backslash before ``ud800`` matches too;
+#: :func:`replace_lone_surrogates` then finds nothing). Starting with the literal ``\\u``, the
+#: search skips through a line about 10 times faster than ``json.loads`` reads it.
+_LONE_ESCAPE = (r"\\u[dD](?:[89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F])"
+                r"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD])[c-fC-F][0-9a-fA-F]{2})")
+_LONE_SURROGATE_ESCAPE = re.compile(_LONE_ESCAPE.encode())
+_LONE_SURROGATE_ESCAPE_TEXT = re.compile(_LONE_ESCAPE)
+#: A surrogate in a parsed string: the JSON parser pairs escaped surrogates, so one left is lone.
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+#: Key of :func:`parse_json_line`'s ``broken`` counter.
+BROKEN_TEXTS = "broken texts"
+
+
+def replace_lone_surrogates(value: object) -> tuple[object, int]:
+    """``value`` (parsed JSON, changed in place) with every lone UTF-16 surrogate in its strings,
+    keys included, replaced by U+FFFD, and the number of strings that held one.
+
+    Examples
+    --------
+    >>> replace_lone_surrogates({"text": "cut \\ud83d", "ok": ["\\U0001f495"]})
+    ({'text': 'cut \ufffd', 'ok': ['\U0001f495']}, 1)
+    """
+    count = 0
+
+    def fix(text: str) -> str:
+        nonlocal count
+        if LONE_SURROGATE.search(text) is None:
+            return text
+        count += 1
+        return LONE_SURROGATE.sub("\ufffd", text)
+
+    if isinstance(value, str):
+        return fix(value), count
+    stack = [value]
+    while stack:  # not recursive: a value may be nested deeper than Python recurses
+        current = stack.pop()
+        if isinstance(current, dict):
+            if any(LONE_SURROGATE.search(key) for key in current):
+                items = [(fix(key), item) for key, item in current.items()]
+                current.clear()
+                current.update(items)
+            pairs = current.items()
+        elif isinstance(current, list):
+            pairs = enumerate(current)
+        else:
+            continue
+        for key, item in pairs:
+            if isinstance(item, str):
+                current[key] = fix(item)
+            elif isinstance(item, dict | list):
+                stack.append(item)
+    return value, count
+
+
+def warn_broken_texts(name: str, broken: Counter) -> None:
+    """Warn, when any, how many strings of ``name`` held a lone surrogate (U+FFFD now)."""
+    if broken[BROKEN_TEXTS]:
+        warnings.warn(f"{name}: {broken[BROKEN_TEXTS]} text(s) held a broken character (a lone "
+                      "UTF-16 surrogate), replaced by U+FFFD", UserWarning, stacklevel=3)
 
 
 #: Reject reason for JSON nested deeper than Python's parser goes: about 1,000 levels on Python
@@ -305,10 +403,16 @@ NESTED_TOO_DEEPLY = ("JSON nested too deeply to read (deeper than this Python's 
 
 
 def iter_json_lines(path: str | os.PathLike) -> Iterator[tuple[int, object] | Reject]:
-    """Yield ``(line_number, parsed_json)`` per line; bad UTF-8 or bad JSON becomes a Reject."""
+    """Yield ``(line_number, parsed_json)`` per line; bad UTF-8 or bad JSON becomes a Reject.
+
+    Warns (:func:`warn_broken_texts`) when texts held lone surrogates (see
+    :func:`parse_json_line`).
+    """
     name = str(path)
+    broken: Counter = Counter()
     for item in iter_lines(path):
-        yield item if isinstance(item, Reject) else parse_json_line(name, *item)
+        yield item if isinstance(item, Reject) else parse_json_line(name, *item, broken)
+    warn_broken_texts(name, broken)
 
 
 def iter_json_values(
@@ -316,7 +420,8 @@ def iter_json_values(
     whole_document: Callable[[Path, bytes, tuple[int, object] | Reject],
                              Iterable[tuple[int, object] | Reject] | None],
     *,
-    parse_line: Callable[[str, int, bytes], tuple[int, object] | Reject] = parse_json_line,
+    parse_line: Callable[[str, int, bytes, Counter], tuple[int, object] | Reject]
+    = parse_json_line,
 ) -> Iterator[tuple[int, object] | Reject]:
     """JSON values of a file with their line: one per line, or the file read whole.
 
@@ -333,9 +438,12 @@ def iter_json_values(
         The format's rule for files that are not JSON lines (a pretty-printed document, an
         array).
     parse_line
-        ``(file name, line number, raw line) -> (line, value) | Reject``.
+        ``(file name, line number, raw line, broken) -> (line, value) | Reject``, counting in
+        ``broken`` as :func:`parse_json_line` does (warned of at the end of a file read line by
+        line).
     """
     name = str(path)
+    broken: Counter = Counter()
     lines = iter_lines(path)
     first = next(lines, None)
     if first is None:
@@ -345,7 +453,7 @@ def iter_json_values(
         yield first
         return
     number, raw = first
-    parsed = parse_line(name, number, raw)
+    parsed = parse_line(name, number, raw, broken)
     document = whole_document(Path(path), raw, parsed)
     if document is not None:
         lines.close()
@@ -353,7 +461,8 @@ def iter_json_values(
         return
     yield parsed
     for item in lines:
-        yield item if isinstance(item, Reject) else parse_line(name, *item)
+        yield item if isinstance(item, Reject) else parse_line(name, *item, broken)
+    warn_broken_texts(name, broken)
 
 
 def iter_json_array(path: Path, *, key: str | None = None
@@ -369,11 +478,13 @@ def iter_json_array(path: Path, *, key: str | None = None
         The member that holds the array, when the file is an object.
 
     An element with invalid UTF-8 is rejected alone; a syntax error, a truncated file or a wrong
-    shape ends the file with one reject naming the line.
+    shape ends the file with one reject naming the line. Lone surrogates are replaced and warned
+    of as by :func:`parse_json_line` and :func:`iter_json_lines`.
     """
     name = str(path)
     decoder = json.JSONDecoder()
     text_decoder = codecs.getincrementaldecoder("utf-8")(errors="surrogateescape")
+    broken: Counter = Counter()
     buffer = ""
     pos = 0
     line = 1
@@ -464,21 +575,62 @@ def iter_json_array(path: Path, *, key: str | None = None
                     yield Reject(name, start_line, "invalid UTF-8",
                                  snippet(raw.encode("utf-8", "replace")))
                     continue
+                if _LONE_SURROGATE_ESCAPE_TEXT.search(raw):
+                    element, count = replace_lone_surrogates(element)
+                    broken[BROKEN_TEXTS] += count
                 yield start_line, element
         except _Truncated as exc:
             yield Reject(name, line, f"truncated or corrupt compressed file: {exc}", "")
+        finally:
+            warn_broken_texts(name, broken)
 
 
 class _Truncated(Exception):
     pass
 
 
+#: Numbers below this are refused as Unix epoch seconds. 10**8 seconds is 1973-03-03, older than
+#: any post the loaders read, while dates written as numbers fall below it and would otherwise
+#: become times in 1970 without a word: ``20200930`` (YYYYMMDD; 1970-08-22 as seconds), a year
+#: (``2020``), a spreadsheet serial day (``44104.5``, Excel's 2020-09-30 12:00).
+MIN_EPOCH_SECONDS = 10**8
+
+#: Words that pandas reads as the clock at the moment of reading (``now``, ``today``) and their
+#: kin: in a data file they say nothing about when the post was written.
+RELATIVE_WORDS = frozenset({"now", "today", "yesterday", "tomorrow"})
+
+#: Resolutions of pandas' reading of a text (the start of its frequency) that are coarser than a
+#: day: the text names no day, and pandas would give the first day of the span at midnight.
+COARSER_THAN_DAY = {"Y": "year", "Q": "quarter", "M": "month", "W": "week"}
+
+#: A clock time (``12:00``) in a time's text: it names more than a day.
+_CLOCK = re.compile(r"\d:\d\d")
+#: An ISO date without a time of day.
+_ISO_DAY = re.compile(r"\s*\d{4}-\d\d-\d\d\s*")
+#: A date written as numbers with its day and month first, in either order (``30/09/2020``,
+#: ``9.30.2020``, ``Wed 09-10-2020 12:00``), as the first number of a text (with ``.match``); a
+#: year-first date (``2020/09/30``) is not one.
+_DAY_MONTH_DATE = re.compile(r"\D*?(\d{1,2})([/.-])(\d{1,2})\2(\d{4}|\d{2})(?!\d)")
+
+
 def parse_time(value: object, *, tz: str | None = None) -> pd.Timestamp | None:
     """Parse a timestamp into a tz-aware UTC :class:`pandas.Timestamp`.
 
-    Accepts ISO-8601 strings, Twitter's ``Tue Mar 24 10:45:36 +0000 2015``, and Unix epoch seconds
-    as int, float or numeric string. Naive times are localized to ``tz``; without ``tz`` they raise
+    Accepts ISO-8601 strings, Twitter's ``Tue Mar 24 10:45:36 +0000 2015``, other texts pandas
+    reads (``Wed, 30 Sep 2020 12:00:00 +0000``, ``Sep 30 2020``), and Unix epoch seconds as int,
+    float or numeric string. Naive times are localized to ``tz``; without ``tz`` they raise
     :class:`ValueError`, as do unparseable values. ``None`` and empty strings give ``None``.
+
+    Also a :class:`ValueError`, for values that would otherwise give a wrong time without a word:
+
+    - numbers below :data:`MIN_EPOCH_SECONDS` (before 1973): dates written as numbers
+      (``20200930``, ``2020``, a spreadsheet serial such as ``44104.5``);
+    - dates written as numbers, day and month first, that read both ways (``09/10/2020``: 9 October
+      or 10 September?). ``30/09/2020`` and ``09/30/2020`` have one reading and are read; a
+      two-digit year (``30/09/20``) is refused too (which century, and is it year-first?);
+    - a month, quarter or year without a day (``2020-09``, ``Sep 2020``; see
+      :data:`COARSER_THAN_DAY`);
+    - :data:`RELATIVE_WORDS` (``now``, ``today``), which pandas would read as the clock.
 
     Examples
     --------
@@ -488,32 +640,49 @@ def parse_time(value: object, *, tz: str | None = None) -> pd.Timestamp | None:
     Timestamp('2005-12-12 00:00:00+0000', tz='UTC')
     >>> parse_time("2020-09-30 21:00", tz="America/Los_Angeles")
     Timestamp('2020-10-01 04:00:00+0000', tz='UTC')
+    >>> parse_time("30/09/2020 12:00", tz="UTC")
+    Timestamp('2020-09-30 12:00:00+0000', tz='UTC')
+    >>> parse_time("09/10/2020", tz="UTC")
+    Traceback (most recent call last):
+    ValueError: ambiguous date '09/10/2020': day/month or month/day; write dates as YYYY-MM-DD
     >>> parse_time(float("nan")) is None
     True
     """
+    return parse_time_with_precision(value, tz=tz)[0]
+
+
+def parse_time_with_precision(value: object, *, tz: str | None = None
+                              ) -> tuple[pd.Timestamp | None, str]:
+    """:func:`parse_time`, and the precision of what it read as ``created_at_precision`` holds
+    it: ``day`` for a date without a time of day (``2020-09-30``, ``30/09/2020``,
+    ``Sep 30 2020``, a :class:`datetime.date`), ``second`` for other times, ``missing`` with
+    ``None``.
+
+    Examples
+    --------
+    >>> parse_time_with_precision("Sep 30 2020", tz="UTC")
+    (Timestamp('2020-09-30 00:00:00+0000', tz='UTC'), 'day')
+    >>> parse_time_with_precision("30.09.2020 12:00", tz="UTC")[1]
+    'second'
+    >>> parse_time_with_precision("Sep 2020", tz="UTC")
+    Traceback (most recent call last):
+    ValueError: not a time: 'Sep 2020' names a month, not a day; write dates as YYYY-MM-DD
+    """
     if value is None or (isinstance(value, str) and not value.strip()):
-        return None
+        return None, "missing"
     if isinstance(value, bool):
         raise ValueError(f"not a time: {value!r}")
     if isinstance(value, int | float) or (isinstance(value, str) and _is_number(value)):
-        seconds = float(value)
-        if seconds != seconds:  # NaN: a missing time, as pandas writes it
-            return None
-        if seconds in (float("inf"), float("-inf")):
-            raise ValueError(f"not a time: {value!r}")
-        if not _FIRST_SECOND <= seconds <= _LAST_SECOND:
-            raise ValueError(f"time out of range: {value!r} seconds since 1970 is outside the "
-                             f"years {TIME_RANGE} that the table holds (numbers are read as "
-                             "seconds, not milliseconds)")
-        # to the microsecond: no source is finer, and float seconds carry binary noise below it
-        # (1700000000.123456 would be ...20.123456001)
-        return pd.Timestamp(round(seconds * 1_000_000), unit="us", tz="UTC").as_unit("ns")
-    if isinstance(value, str) and len(value) == 30 and value[3] == " " and value[19] == " ":
-        stamp = pd.Timestamp(datetime.strptime(value, "%a %b %d %H:%M:%S %z %Y"))
+        stamp = _from_epoch_seconds(value)
+        return stamp, "missing" if stamp is None else "second"
+    if isinstance(value, str):
+        stamp, precision = _parse_text(value)
     else:
         stamp = pd.Timestamp(value)
+        is_day = isinstance(value, date) and not isinstance(value, datetime)
+        precision = "day" if is_day else "second"
     if stamp is pd.NaT:
-        return None
+        return None, "missing"
     if stamp.tzinfo is None:
         if tz is None:
             raise ValueError(f"naive time {value!r} has no time zone; pass --tz")
@@ -521,7 +690,86 @@ def parse_time(value: object, *, tz: str | None = None) -> pd.Timestamp | None:
             stamp = stamp.tz_localize(tz)
         except ValueError:
             raise ValueError(_daylight_saving_problem(stamp, tz, value)) from None
-    return in_time_range(stamp.tz_convert("UTC"), value)
+    return in_time_range(stamp.tz_convert("UTC"), value), precision
+
+
+def _from_epoch_seconds(value: int | float | str) -> pd.Timestamp | None:
+    """Unix epoch seconds (a number or its text) as a UTC timestamp; ``None`` for NaN."""
+    seconds = float(value)
+    if seconds != seconds:  # NaN: a missing time, as pandas writes it
+        return None
+    if seconds in (float("inf"), float("-inf")):
+        raise ValueError(f"not a time: {value!r}")
+    if seconds < MIN_EPOCH_SECONDS:
+        raise ValueError(f"not a time: {str(value).strip()} is too small for seconds since 1970 "
+                         "(before 1973); it looks like a date written as a number (YYYYMMDD, a "
+                         "year, a spreadsheet serial); write dates as YYYY-MM-DD")
+    if seconds > _LAST_SECOND:
+        raise ValueError(f"time out of range: {value!r} seconds since 1970 is outside the "
+                         f"years {TIME_RANGE} that the table holds (numbers are read as "
+                         "seconds, not milliseconds)")
+    # to the microsecond: no source is finer, and float seconds carry binary noise below it
+    # (1700000000.123456 would be ...20.123456001)
+    return pd.Timestamp(round(seconds * 1_000_000), unit="us", tz="UTC").as_unit("ns")
+
+
+def _parse_text(value: str) -> tuple[pd.Timestamp, str]:
+    """A time's text (not a number) as a timestamp, naive or not, and its precision."""
+    if len(value) == 30 and value[3] == " " and value[19] == " ":  # Twitter's created_at
+        return pd.Timestamp(datetime.strptime(value, "%a %b %d %H:%M:%S %z %Y")), "second"
+    if value.strip().lower() in RELATIVE_WORDS:
+        raise ValueError(f"not a time: {value.strip()!r} is relative to when it is read")
+    text = _with_iso_date(value)
+    precision = _text_precision(text)
+    return pd.Timestamp(text), precision
+
+
+def _with_iso_date(value: str) -> str:
+    """``value`` with its date written as numbers day and month first (``30/09/2020``) rewritten
+    as ``2020-09-30``, when just one reading is possible: one of the two is over 12, or both are
+    the same. Other texts come back as they are.
+
+    Examples
+    --------
+    >>> _with_iso_date("30/09/2020 12:00"), _with_iso_date("9.30.2020")
+    ('2020-09-30 12:00', '2020-09-30')
+    >>> _with_iso_date("2020/09/30")
+    '2020/09/30'
+    """
+    match = _DAY_MONTH_DATE.match(value)
+    if match is None:
+        return value
+    first, second, year = int(match[1]), int(match[3]), match[4]
+    if len(year) == 2:
+        raise ValueError(f"ambiguous date {value!r}: two-digit year; write dates as YYYY-MM-DD")
+    if first > 12 and second > 12:
+        raise ValueError(f"not a time: {value!r} has no month ({first} and {second} are both "
+                         "over 12)")
+    if first != second and max(first, second) <= 12:
+        raise ValueError(f"ambiguous date {value!r}: day/month or month/day; write dates as "
+                         "YYYY-MM-DD")
+    day, month = max(first, second), min(first, second)
+    return f"{value[:match.start(1)]}{year}-{month:02d}-{day:02d}{value[match.end():]}"
+
+
+def _text_precision(text: str) -> str:
+    """``second`` when a time's text names a time of day, ``day`` when it names a day only; a
+    text naming a longer span (``2020-09``, ``Sep 2020``) raises :class:`ValueError`."""
+    if _CLOCK.search(text):
+        return "second"
+    if _ISO_DAY.fullmatch(text):
+        return "day"
+    try:
+        period = pd.Period(text)  # pandas' reading of the text, at the resolution it names
+    except (ValueError, TypeError, OverflowError):
+        return "second"  # reading it as a Timestamp gives pandas' own error, or a time
+    if period is pd.NaT:
+        return "missing"
+    unit = period.freqstr.split("-")[0]
+    if unit in COARSER_THAN_DAY:
+        raise ValueError(f"not a time: {text.strip()!r} names a {COARSER_THAN_DAY[unit]}, not a "
+                         "day; write dates as YYYY-MM-DD")
+    return "day" if unit == "D" else "second"
 
 
 def _daylight_saving_problem(stamp: pd.Timestamp, tz: str, value: object) -> str:
@@ -535,7 +783,7 @@ def _daylight_saving_problem(stamp: pd.Timestamp, tz: str, value: object) -> str
             "such times with their UTC offset")
 
 
-_FIRST_SECOND, _LAST_SECOND = FIRST_TIME.timestamp(), LAST_TIME.timestamp()
+_LAST_SECOND = LAST_TIME.timestamp()
 
 
 def in_time_range(stamp: pd.Timestamp, value: object) -> pd.Timestamp:

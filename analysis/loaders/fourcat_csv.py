@@ -7,9 +7,9 @@ Every 4CAT dataset has the columns of 4CAT's import contract (``datasources/cust
 
 Mapping rules:
 
-- ``id`` -> ``id``; ``body`` -> ``text``; ``subject`` -> ``title``; ``author`` ->
-  ``author_handle``, and ``author_id`` from an ``author_id`` column, else the handle (so reply
-  trees can still tell authors apart).
+- ``id`` -> ``id``; ``body`` -> ``text`` (as written, spaces included; an empty body is null);
+  ``subject`` -> ``title``; ``author`` -> ``author_handle``, and ``author_id`` from an
+  ``author_id`` column, else the handle (so reply trees can still tell authors apart).
 - ``created_at`` from ``unix_timestamp`` when present (exact), else from ``timestamp``
   (``YYYY-MM-DD HH:MM:SS``, which 4CAT writes in UTC; ``--tz`` overrides that assumption).
   A record with neither is rejected.
@@ -186,8 +186,13 @@ def row_from_record(record: Mapping[str, str], *, platform: str | None = None,
     if kind not in KINDS:
         kind = "post" if parent_id is None else (
             "comment" if plat in COMMENT_PLATFORMS else "reply")
-    # a blank body is missing (CSV cannot tell "" from null); the post itself is still there
-    text = None if is_missing(record.get("body")) else str(record["body"])
+    # an empty body is missing (CSV cannot tell "" from null); the post itself is still there. A
+    # body of spaces is kept as written: it is a text (and the export writes it so)
+    body = record.get("body")
+    if isinstance(body, str):
+        text = body or None
+    else:
+        text = None if is_missing(body) else str(body)
     status = str(record.get("text_status") or "").strip().lower()
     if status not in TEXT_STATUSES:
         status = "ok"

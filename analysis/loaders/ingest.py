@@ -192,13 +192,47 @@ def detect_format(path: Path, head: bytes | None = None) -> str | None:
     return None
 
 
-def _looks_binary(head: bytes) -> bool:
+def _looks_binary(head: bytes, *, nul: bool = True) -> bool:
+    """Whether ``head`` is no text: not UTF-8 for the most part, or (with ``nul``) holding a NUL
+    byte. Without ``nul`` (a format was named), a NUL in a text leaves the record to its loader."""
     if head.startswith(b"PAR1"):
         return False
-    if b"\x00" in head:
+    if nul and b"\x00" in head:
         return True
     text = head[:-4].decode("utf-8", errors="replace") if len(head) > 4 else ""
     return bool(text) and text.count("\ufffd") > 0.3 * len(text)
+
+
+#: Byte order marks of the text encodings other than UTF-8 that editors write (UTF-32 first: its
+#: little-endian mark starts with UTF-16's).
+WIDE_BOMS = ((b"\xff\xfe\x00\x00", "UTF-32"), (b"\x00\x00\xfe\xff", "UTF-32"),
+             (b"\xff\xfe", "UTF-16"), (b"\xfe\xff", "UTF-16"))
+#: Bytes looked at to tell UTF-16 without a byte order mark by its NUL bytes.
+WIDE_SAMPLE_BYTES = 512
+
+
+def wide_encoding(head: bytes) -> str | None:
+    r"""``UTF-16`` or ``UTF-32`` when ``head`` is text in that encoding: by its byte order mark,
+    or by the NUL bytes that ASCII characters have in UTF-16 (every other byte, on one side).
+
+    Examples
+    --------
+    >>> wide_encoding('id,text\n1,hi\n'.encode("utf-16-le")), wide_encoding(b"id,text")
+    ('UTF-16', None)
+    >>> wide_encoding('{"id": 1}'.encode("utf-32"))
+    'UTF-32'
+    """
+    for bom, name in WIDE_BOMS:
+        if head.startswith(bom):
+            return name
+    sample = head[:WIDE_SAMPLE_BYTES]
+    if len(sample) < 8:
+        return None
+    even, odd = sample[0::2], sample[1::2]
+    for nuls, others in ((odd, even), (even, odd)):
+        if nuls.count(0) >= 0.9 * len(nuls) and others.count(0) <= 0.1 * len(others):
+            return "UTF-16"
+    return None
 
 
 @dataclass
@@ -239,10 +273,16 @@ def _plan_file(path: Path, format: str, *, inside_folder: bool,  # noqa: A002
     if not head.strip():
         return problem("empty file; nothing to read")
     detected = detect_format(path, head)
-    if _looks_binary(head) and detected is None and (
-            format == "auto" or not _sniff(_module(format), path, head)):
+    if detected is None and (format == "auto" or not _sniff(_module(format), path, head)):
         # Archives a loader claims (RumourEval .tar.gz / .zip) are binary but readable.
-        return problem("binary data, not a supported export; check the file")
+        if (encoding := wide_encoding(head)) is not None:
+            return problem(f"{encoding} text: save it as UTF-8 (e.g. iconv -f {encoding} -t "
+                           f"UTF-8 {path.name} > {path.stem}-utf8{path.suffix}, or choose "
+                           "UTF-8 when saving) and ingest that")
+        if _looks_binary(head, nul=format == "auto"):
+            hint = "" if _looks_binary(head, nul=False) else (
+                ", or pass --format if it is text with a NUL byte")
+            return problem(f"binary data, not a supported export; check the file{hint}")
     if format == "auto":
         if detected is None and mapped and _module("csv") is not None and any(
                 s.lower() in TABLE_FORMATS for s in path.suffixes):
@@ -751,7 +791,9 @@ def _write_files(result: IngestResult, output: str | os.PathLike,
         described = hasher.submit(_describe_inputs, inputs, result.summary)
         counts["posts"] = write_posts(tmp["posts"])
         if "rejects" in tmp:
-            with open(tmp["rejects"], "w", encoding="utf-8") as handle:
+            # a string that is no UTF-8 (a lone surrogate, a file name of bad bytes) is written
+            # as its JSON escape (\udXXX): a reject's text must not stop the run
+            with open(tmp["rejects"], "w", encoding="utf-8", errors="backslashreplace") as handle:
                 for reject in result.rejects:
                     handle.write(json.dumps(reject.as_dict(), ensure_ascii=False) + "\n")
         if "labels" in tmp:

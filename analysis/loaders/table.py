@@ -12,9 +12,14 @@ Rules:
 
 - ``id`` and ``created_at`` are required: a record without them is rejected. A mapping that names
   a column the file does not have is a one-line error (CSV and Parquet, whose columns are known).
-- Times: ISO-8601, epoch seconds, or the file's own timestamp type. Naive times are localized to
-  ``--tz`` (``LoadOptions.tz``); without it such a record is rejected, saying to pass ``--tz``.
-  A date without a time gets ``created_at_precision = "day"``.
+- Times: ISO-8601, epoch seconds, or the file's own timestamp type, read by
+  :func:`analysis.loaders.base.parse_time`. Naive times are localized to ``--tz``
+  (``LoadOptions.tz``); without it such a record is rejected, saying to pass ``--tz``.
+  A date without a time of day (``2020-09-30``, ``30/09/2020``, ``Sep 30 2020``) gets
+  ``created_at_precision = "day"``. Rejected, with the reason: numbers before 1973 as epoch
+  seconds (``20200930``, ``2020``, spreadsheet serials), day/month dates that read both ways
+  (``09/10/2020``), two-digit years, a month or year without a day (``2020-09``, ``Sep 2020``),
+  and ``now`` / ``today`` / ``yesterday`` / ``tomorrow``.
 - ``platform``: ``--platform`` (``LoadOptions.platform``) if given, else a ``platform`` column,
   else ``other``; it must be one of :data:`analysis.schema.PLATFORMS`.
 - ``kind``: a ``kind`` column, else ``reply`` when there is a parent and ``post`` otherwise.
@@ -78,7 +83,7 @@ from analysis.loaders.base import (
     iter_json_lines,
     make_uid,
     open_binary,
-    parse_time,
+    parse_time_with_precision,
     snippet,
 )
 from analysis.schema import (
@@ -126,7 +131,6 @@ PARQUET_BATCH_ROWS = 65_536
 CSV_FIELD_LIMIT = 64 * 1024 * 1024
 
 _COMPRESSION = (".gz", ".bz2", ".xz", ".zst")
-_DATE_ONLY = re.compile(r"^\s*\d{4}-\d\d-\d\d\s*$")
 _LIST_SPLIT = re.compile(r"[,\s]+")
 #: How pandas writes a whole-number float to CSV (an integer id column with nulls): ``100.0``, or
 #: in scientific notation from 1e16 on (``1.3772666978502574e+18``, already rounded).
@@ -342,27 +346,31 @@ def as_list(value: object, prefix: str) -> list[str] | None:
 
 
 def _as_time(value: object, field: str, tz: str | None) -> tuple[pd.Timestamp | None, bool]:
-    """The time and whether it was a bare date."""
+    """The time and whether it was a bare date: a day without a time of day (``2020-09-30``,
+    ``30/09/2020``, ``Sep 30 2020``, a date value).
+
+    Times are read by :func:`~analysis.loaders.base.parse_time_with_precision`, which refuses
+    values that would give a wrong time (numbers before 1973, dates whose day and month read both
+    ways, a month or year without a day, ``now``); the :class:`ValueError` says why, as a reject
+    reason starting ``bad time:`` (or ``naive time:``).
+    """
     if is_missing(value):
         return None, False
-    is_date = (isinstance(value, str) and bool(_DATE_ONLY.match(value))) or (
-        isinstance(value, dt.date) and not isinstance(value, dt.datetime))
-    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
-        value = pd.Timestamp(value)
     if isinstance(value, str) and "-" in value[:10]:
-        # fast path for ISO-8601 with an offset (the common case); everything else goes through
-        # parse_time, so naive and unusual strings keep its rules and messages
+        # fast path for ISO-8601 with an offset (the common case; it always has a time of day);
+        # everything else goes through parse_time, so naive and unusual strings keep its rules
+        # and messages
         try:
             parsed = dt.datetime.fromisoformat(value.strip())
         except ValueError:
             parsed = None
         if parsed is not None and parsed.tzinfo is not None:
             try:
-                return in_time_range(pd.Timestamp(parsed).tz_convert("UTC"), value), is_date
+                return in_time_range(pd.Timestamp(parsed).tz_convert("UTC"), value), False
             except ValueError as exc:
                 raise ValueError(f"bad time: {field} ({exc})") from None
     try:
-        stamp = parse_time(value, tz=tz)
+        stamp, precision = parse_time_with_precision(value, tz=tz)
     except ValueError as exc:
         if "naive" in str(exc):
             raise ValueError(f"naive time: {field} {value!r} has no time zone; pass --tz ZONE "
@@ -372,7 +380,7 @@ def _as_time(value: object, field: str, tz: str | None) -> tuple[pd.Timestamp | 
         raise ValueError(f"bad time: {field} {value!r} ({exc})") from None
     if stamp is pd.NaT:
         raise ValueError(f"bad time: {field} {value!r} is not a time")
-    return stamp, is_date
+    return stamp, precision == "day"
 
 
 def row_from_record(record: Mapping, columns: Mapping[str, str], *, platform: str | None = None,

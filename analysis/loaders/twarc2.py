@@ -31,6 +31,9 @@ Mapping rules (see docs/schema.md):
   ``deleted`` (Not Found), ``withheld`` or ``unavailable`` (not authorized, suspended author),
   ``created_at_precision`` missing. Errors about users or pinned tweets are not records of posts
   and are ignored.
+- ``text``: ``note_tweet.text`` (a long post's whole text), else ``text``, with the API's
+  ``&amp;``, ``&lt;`` and ``&gt;`` undone
+  (:func:`analysis.loaders.twitter_v1.unescape_tweet_text`).
 - Tweets with ``withheld`` get ``text_status = "withheld"`` (their text, if given, is kept).
 - Lines from other twarc2 commands (``counts``, ``users``, compliance jobs) are rejected with a
   reason naming what they are.
@@ -40,6 +43,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -55,8 +59,9 @@ from analysis.loaders.base import (
     make_uid,
     parse_time,
     snippet,
+    warn_broken_texts,
 )
-from analysis.loaders.twitter_v1 import json_records, parse_line
+from analysis.loaders.twitter_v1 import json_records, parse_line, unescape_tweet_text
 
 FORMAT = "twarc2"
 PLATFORM = "twitter"
@@ -252,6 +257,8 @@ def row_from_tweet(tweet: dict, users: Mapping[str, Mapping] | None = None, *,
     text = note.get("text") if isinstance(note, dict) and note.get("text") else None
     if text is None:
         text = tweet.get("text") if isinstance(tweet.get("text"), str) else None
+    if isinstance(text, str):
+        text = unescape_tweet_text(text)
     withheld = tweet.get("withheld")
     if isinstance(withheld, dict) and withheld:
         status = "withheld"
@@ -454,7 +461,10 @@ def read_lines(path: Path, lines: Iterable[tuple[int, bytes]], options: LoadOpti
     """:func:`read` for some lines of a file read as JSON lines (a part of a large file, see
     :mod:`analysis.loaders.parts`); ``lines`` are ``(line number, raw bytes)``."""
     name = str(path)
-    yield from _rows_of_values(name, (parse_line(name, number, raw) for number, raw in lines))
+    broken: Counter = Counter()
+    yield from _rows_of_values(name, (parse_line(name, number, raw, broken)
+                                      for number, raw in lines))
+    warn_broken_texts(name, broken)
 
 
 def _rows_of_values(name: str, values: Iterable[tuple[int, object] | Reject]

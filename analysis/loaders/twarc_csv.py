@@ -33,7 +33,9 @@ differs comes from twarc-csv's options:
 
 twarc-csv writes a newline in a text as the two characters ``\\n`` and drops carriage returns;
 ``\\n`` is turned back into a newline here (a tweet that really contained a backslash followed
-by ``n`` cannot be told apart).
+by ``n`` cannot be told apart). It keeps the API's ``&amp;``, ``&lt;`` and ``&gt;``; they are
+undone here, as in the other Twitter loaders
+(:func:`analysis.loaders.twitter_v1.unescape_tweet_text`).
 """
 
 from __future__ import annotations
@@ -64,6 +66,7 @@ from analysis.loaders.twarc2 import (
     parse_created_at,
     parse_iso_time,
 )
+from analysis.loaders.twitter_v1 import unescape_tweet_text
 
 FORMAT = "twarc-csv"
 PLATFORM = "twitter"
@@ -232,7 +235,7 @@ def row_from_csv(record: dict) -> dict:
         collected_at = None
     text = record.get("text")
     if text:
-        text = text.replace(ESCAPED_NEWLINE, "\n")
+        text = unescape_tweet_text(text.replace(ESCAPED_NEWLINE, "\n"))
     withheld = any(_value(record, c) not in (None, "False", "false", "[]")
                    for c in WITHHELD_COLUMNS)
     lang = _value(record, "lang")

@@ -10,7 +10,9 @@ Mapping rules (see docs/schema.md):
 - ``parent_id``: the replied-to tweet; for a quote that is not a reply, the quoted tweet; for a
   retweet, the retweeted tweet. ``kind`` tells the three apart.
 - ``text``: ``full_text`` (extended mode), else ``extended_tweet.full_text`` (streaming API), else
-  ``text``. A retweet keeps its own text (``RT @user: ...``), not the original's.
+  ``text``, with the API's ``&amp;``, ``&lt;`` and ``&gt;`` turned back into ``&``, ``<`` and ``>``
+  (:func:`unescape_tweet_text`). A retweet keeps its own text (``RT @user: ...``), not the
+  original's.
 - ``text_status``: ``withheld`` when the tweet carries ``withheld_in_countries``,
   ``withheld_copyright`` or ``withheld_scope``; the text, if present, is kept.
 - Retweeted and quoted tweets embedded in a record are yielded by :func:`read` as extra rows with
@@ -30,6 +32,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
@@ -40,11 +43,13 @@ from analysis.loaders.base import (
     iter_json_values,
     json_count,
     json_id,
+    load_json,
     make_uid,
     parse_json_line,
     parse_time,
     read_whole,
     record_snippet,
+    warn_broken_texts,
 )
 
 FORMAT = "twitter-v1"
@@ -94,15 +99,43 @@ def _entity_texts(items: object, *keys: str) -> list[str]:
     return out
 
 
+#: The only escapes Twitter's API (v1.1 and v2) puts in a tweet's text, in the order they are
+#: undone: ``&amp;`` last, so that a typed ``&lt;`` (sent as ``&amp;lt;``) comes back as ``&lt;``.
+TWEET_ESCAPES = (("&lt;", "<"), ("&gt;", ">"), ("&amp;", "&"))
+
+
+def unescape_tweet_text(text: str) -> str:
+    """A tweet's text as written: Twitter's API sends ``&``, ``<`` and ``>`` as ``&amp;``,
+    ``&lt;`` and ``&gt;`` (and nothing else escaped); this undoes exactly those three.
+
+    Shared by the Twitter loaders (v1.1, twarc2, twarc-csv, and through them RumourEval, PHEME and
+    Zeeschuimer's X items), for texts only: urls and hashtags are not escaped.
+
+    Examples
+    --------
+    >>> unescape_tweet_text("ok &lt;/3 fish &amp; chips")
+    'ok </3 fish & chips'
+    >>> unescape_tweet_text("typed: &amp;amp; &amp;lt; &copy;")
+    'typed: &amp; &lt; &copy;'
+    """
+    if "&" not in text:  # most texts: no work
+        return text
+    for escaped, character in TWEET_ESCAPES:
+        text = text.replace(escaped, character)
+    return text
+
+
 def _full_text(tweet: Mapping) -> tuple[str | None, Mapping]:
-    """The tweet's full text and the entities that go with it."""
+    """The tweet's full text (escapes undone) and the entities that go with it."""
     extended = tweet.get("extended_tweet")
     if isinstance(tweet.get("full_text"), str):
-        return tweet["full_text"], tweet.get("entities") or {}
+        return unescape_tweet_text(tweet["full_text"]), tweet.get("entities") or {}
     if isinstance(extended, Mapping) and isinstance(extended.get("full_text"), str):
-        return extended["full_text"], extended.get("entities") or tweet.get("entities") or {}
+        return (unescape_tweet_text(extended["full_text"]),
+                extended.get("entities") or tweet.get("entities") or {})
     text = tweet.get("text")
-    return (text if isinstance(text, str) else None), tweet.get("entities") or {}
+    text = unescape_tweet_text(text) if isinstance(text, str) else None
+    return text, tweet.get("entities") or {}
 
 
 def _is_withheld(tweet: Mapping) -> bool:
@@ -237,14 +270,19 @@ except ImportError:  # pragma: no cover - depends on the environment
     _fast_loads = None
 
 
-def parse_line(name: str, number: int, raw: bytes) -> tuple[int, object] | Reject:
-    """:func:`~analysis.loaders.base.parse_json_line`, with orjson when it is installed."""
+def parse_line(name: str, number: int, raw: bytes, broken: Counter | None = None
+               ) -> tuple[int, object] | Reject:
+    """:func:`~analysis.loaders.base.parse_json_line`, with orjson when it is installed.
+
+    orjson refuses lone surrogates, so only the lines that hold one (or are bad) take the slower
+    path that replaces them (and counts them in ``broken``).
+    """
     if _fast_loads is not None:
         try:
             return number, _fast_loads(raw)
         except ValueError:
             pass  # let the standard library parse it or say what is wrong, as without orjson
-    return parse_json_line(name, number, raw)
+    return parse_json_line(name, number, raw, broken)
 
 
 def _whole_document(path: Path, first_line: bytes, first: tuple[int, object] | Reject
@@ -261,10 +299,12 @@ def _whole_document(path: Path, first_line: bytes, first: tuple[int, object] | R
         return None
     if data is None:
         return None  # too large to read whole
+    broken: Counter = Counter()
     try:
-        value = json.loads(data.decode("utf-8"))
+        value = load_json(data, broken)
     except (UnicodeDecodeError, json.JSONDecodeError):
         return None  # read line by line: every line gets its own row or reject
+    warn_broken_texts(str(path), broken)
     if isinstance(value, list):
         return list(enumerate(value, start=1))
     return [(1, value)]

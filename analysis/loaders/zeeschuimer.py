@@ -23,7 +23,9 @@ web interface. This loader maps only the ones whose structure is documented by 4
   ``kind = "comment"`` in the thread of ``post_shortcode`` (else ``post_id``);
 - ``twitter.com`` / ``x.com``: an X/Twitter GraphQL tweet (``rest_id``, ``legacy`` with the v1.1
   fields, ``core.user_results``) -> mapped by :func:`analysis.loaders.twitter_v1.row_from_tweet`
-  on ``legacy``, ``thread_id`` from ``conversation_id_str``.
+  on ``legacy``, ``thread_id`` from ``conversation_id_str``; the text of a long post is its whole
+  text (``note_tweet.note_tweet_results.result.text``), not ``legacy.full_text``, which X cuts
+  to about 280 characters.
 
 Any other platform (LinkedIn, 9gag, Imgur, Douyin, Gab, Threads, ...) is rejected per line with a
 reason naming the platform; Instagram ads are rejected as ads. ``collected_at`` is
@@ -190,13 +192,23 @@ def _screen_name(tweet: Mapping) -> str | None:
     return None
 
 
+def _note_text(tweet: Mapping) -> str | None:
+    """The whole text of a long post (``note_tweet.note_tweet_results.result.text``), or None."""
+    note = tweet.get("note_tweet")
+    for key in ("note_tweet_results", "result"):
+        note = note.get(key) if isinstance(note, Mapping) else None
+    text = note.get("text") if isinstance(note, Mapping) else None
+    return text if isinstance(text, str) and text else None
+
+
 def row_from_x_tweet(data: Mapping) -> dict:
     """Map an X/Twitter GraphQL tweet (``rest_id``, ``legacy``, ``core``; as 4CAT's
     ``SearchTwitterViaZeeschuimer.map_item_modern`` reads it) to a row.
 
     ``legacy`` is a Twitter v1.1 tweet without its user, so it goes through
     :func:`analysis.loaders.twitter_v1.row_from_tweet`; ``thread_id`` is ``conversation_id_str``;
-    a retweet (``legacy.retweeted_status_result``) is a ``repost`` of the retweeted tweet.
+    a retweet (``legacy.retweeted_status_result``) is a ``repost`` of the retweeted tweet. A long
+    post's text is its ``note_tweet`` text (``legacy.full_text`` holds its first ~280 characters).
     """
     from analysis.loaders.twitter_v1 import row_from_tweet
 
@@ -209,6 +221,9 @@ def row_from_x_tweet(data: Mapping) -> dict:
         raise ValueError("missing id: tweet has no rest_id")
     legacy["id_str"] = tweet_id
     legacy["user"] = {"id_str": legacy.get("user_id_str"), "screen_name": _screen_name(tweet)}
+    note = _note_text(tweet)
+    if note is not None:
+        legacy["full_text"] = note
     retweeted = legacy.pop("retweeted_status_result", None)
     legacy.pop("retweeted_status", None)
     if legacy.get("created_at") in (None, ""):
