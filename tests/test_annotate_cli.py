@@ -139,6 +139,16 @@ def test_sample_refuses_bad_input_in_one_line(tmp_path, posts_path, capsys):
     assert not (tmp_path / "s").exists()
 
 
+def test_a_seed_out_of_range_is_a_usage_error(tmp_path, posts_path, capsys):
+    # found by a classifier hunt (train/evaluate gave a traceback); the annotate steps alike
+    with pytest.raises(SystemExit) as exit_info:
+        main(["annotate", "sample", str(posts_path), "-n", "5", "--seed", "-1",
+              "-o", str(tmp_path / "s")])
+    assert exit_info.value.code == 2
+    assert "--seed: must be a whole number from 0" in capsys.readouterr().err
+    assert not (tmp_path / "s").exists()
+
+
 def test_uncertainty_sampling_from_a_labels_table(tmp_path, posts_path):
     posts = read_table(posts_path)
     rng = np.random.default_rng(0)

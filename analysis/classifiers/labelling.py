@@ -3,9 +3,10 @@
 For a posts table the target of a reply is, by default, its thread root's text (the post it
 answers, in RumourEval terms the rumour), the context its parent's text and the depth its depth.
 Empty texts get the label ``other`` (when the model has it) and uniform probabilities; texts the
-language detector marks as not English keep their label with probabilities pulled halfway to
-uniform: a low confidence, not a crash. Labels follow the model's decision rule (for the default
-model: balanced class costs), probabilities its calibrated estimates.
+language detector marks as not English keep their label (the one they get without a language
+column) with probabilities pulled halfway to uniform: a low confidence, not a crash. Labels
+follow the model's decision rule (for the default model: balanced class costs), probabilities
+its calibrated estimates.
 """
 
 from __future__ import annotations
@@ -197,6 +198,9 @@ def label_posts(posts: pd.DataFrame, model: object | str = "default", *,
     weights = None
     if results and results[0][1] is not None:
         weights = np.vstack([np.broadcast_to(w, p.shape) for p, w in results])
+    # labels before the pull below: a text not in English keeps the label its own probabilities
+    # give (pulled toward uniform, the decision weights would favour the rarest label)
+    labels = labels_from_proba(proba, classes, weights) if len(proba) else []
     text = frame["text"].astype("object")
     empty = ~text.map(lambda t: isinstance(t, str) and bool(t.strip())).to_numpy(dtype=bool)
     uniform = np.full(len(classes), 1.0 / len(classes))
@@ -207,9 +211,7 @@ def label_posts(posts: pd.DataFrame, model: object | str = "default", *,
     order = classes
     if set(classes) == set(STANCE_LABELS):
         order = list(STANCE_LABELS)
-        index = [classes.index(c) for c in order]
-        proba = proba[:, index]
-        weights = None if weights is None else weights[:, index]
+        proba = proba[:, [classes.index(c) for c in order]]
     labeler_type = "lexicon" if type(fitted).__name__ == "VaderClassifier" else "model"
     labeler_id = (f"{getattr(fitted, 'model_id_', type(fitted).__name__)}@"
                   f"{getattr(fitted, 'version_', '0')}")
@@ -220,7 +222,7 @@ def label_posts(posts: pd.DataFrame, model: object | str = "default", *,
         digest.update(text.encode("utf-8", "replace") + b"\x00")
     out = labels_table(frame["uid"], proba, order, labeler_type=labeler_type,
                        labeler_id=labeler_id, task=task, run_id=digest.hexdigest()[:16],
-                       weights=weights)
+                       labels=labels)
     if empty.any():
         out.loc[empty, "label"] = _empty_text_label(fitted, order)
     return out

@@ -18,7 +18,7 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 from sklearn.metrics import confusion_matrix, f1_score, precision_recall_fscore_support
@@ -49,12 +49,33 @@ def confusion(y_true: Sequence, y_pred: Sequence, labels: Sequence[str]) -> dict
     return {"labels": list(labels), "matrix": matrix.astype(int).tolist()}
 
 
+#: Draws of a grouped bootstrap per resample kept, at most: resamples that lack some label's
+#: true rows are drawn again, and more than this many draws per interval resample means the label
+#: sits in too few groups for a grouped interval.
+MAX_DRAWS_PER_RESAMPLE = 50
+
+
 def bootstrap_ci(y_true: Sequence, y_pred: Sequence, labels: Sequence[str], *,
                  n_boot: int = 1000, ci: float = 0.95, random_state: int = 0,
                  groups: Sequence | None = None) -> list[float]:
-    """Percentile bootstrap interval of macro-F1 over ``labels``.
+    """Percentile bootstrap interval of the macro-F1 that :func:`classification_report` gives.
 
-    With ``groups`` the resampling units are the groups (threads), not the rows.
+    Every resample's macro-F1 is the mean F1 over the same labels as the point estimate: those
+    of ``labels`` that occur among the true labels or the predictions of the whole sample. So
+    that each of them has true rows in every resample, the resampling is stratified: each true
+    label's rows are resampled among themselves (every label keeps its support). With
+    ``groups`` the resampling units are the groups (threads), not the rows, and a resample that
+    lacks some label's true rows is drawn again; a label held by so few groups that this fails
+    more than :data:`MAX_DRAWS_PER_RESAMPLE` times per resample is a
+    :class:`~analysis.errors.UserError`.
+
+    Examples
+    --------
+    >>> y = ["a"] * 40 + ["b"] * 40 + ["c"] * 2
+    >>> p = ["a"] * 30 + ["b"] * 10 + ["b"] * 35 + ["a"] * 5 + ["c", "a"]
+    >>> low, high = bootstrap_ci(y, p, ["a", "b", "c"], n_boot=200)
+    >>> low <= classification_report(y, p, n_boot=0)["macro_f1"] <= high
+    True
     """
     if n_boot < 1:
         raise UserError(f"--n-boot must be at least 1 for an interval (got {n_boot}); "
@@ -67,28 +88,54 @@ def bootstrap_ci(y_true: Sequence, y_pred: Sequence, labels: Sequence[str], *,
     # per-row codes; rows whose labels are outside `labels` still count as errors
     tc = np.array([index.get(v, k) for v in t])
     pc = np.array([index.get(v, k) for v in p])
-    if groups is None:
-        units = np.arange(len(t))
-        members = None
-    else:
-        codes, units = np.unique(np.asarray(list(groups), dtype=object).astype(str),
-                                 return_inverse=True)
-        members = [np.flatnonzero(units == g) for g in range(len(codes))]
-        units = np.arange(len(codes))
+    seen = np.isin(np.arange(k), np.concatenate([tc, pc]))  # the point estimate's labels
+    draw = _group_draws(groups, tc, labels, rng, n_boot) if groups is not None else \
+        _stratified_draws(tc, rng)
     scores = np.empty(n_boot)
     for b in range(n_boot):
-        pick = rng.choice(units, size=len(units), replace=True)
-        rows = pick if members is None else np.concatenate([members[g] for g in pick])
+        rows = next(draw)
         cm = np.bincount(tc[rows] * (k + 1) + pc[rows], minlength=(k + 1) ** 2)
         cm = cm.reshape(k + 1, k + 1)
         tp = np.diag(cm)[:k].astype(float)
-        pred_n = cm[:, :k].sum(axis=0)
-        true_n = cm[:k, :].sum(axis=1)
-        denom = pred_n + true_n
-        seen = denom > 0  # as for macro_f1: labels neither true nor predicted do not count
-        scores[b] = (2 * tp[seen] / denom[seen]).mean() if seen.any() else 0.0
+        denom = cm[:, :k].sum(axis=0) + cm[:k, :].sum(axis=1)
+        f1 = np.divide(2 * tp, denom, out=np.zeros(k), where=denom > 0)
+        scores[b] = f1[seen].mean() if seen.any() else 0.0
     alpha = (1 - ci) / 2
     return [float(np.quantile(scores, alpha)), float(np.quantile(scores, 1 - alpha))]
+
+
+def _stratified_draws(codes: np.ndarray, rng: np.random.Generator) -> Iterator[np.ndarray]:
+    """Endless row resamples, each true label's rows drawn with replacement among themselves."""
+    strata = [np.flatnonzero(codes == c) for c in np.unique(codes)]
+    while True:
+        yield np.concatenate([rows[rng.integers(0, len(rows), size=len(rows))]
+                              for rows in strata])
+
+
+def _group_draws(groups: Sequence, codes: np.ndarray, labels: list[str],
+                 rng: np.random.Generator, n_boot: int) -> Iterator[np.ndarray]:
+    """Endless row resamples made of groups drawn with replacement, each holding every true
+    label of the whole sample (resamples that lack one are drawn again)."""
+    g = np.asarray(list(groups), dtype=object).astype(str)
+    if len(g) != len(codes):
+        raise ValueError(f"{len(g)} groups for {len(codes)} rows")
+    names, unit = np.unique(g, return_inverse=True)
+    members = [np.flatnonzero(unit == i) for i in range(len(names))]
+    needed = np.unique(codes[codes < len(labels)])
+    holds = np.zeros((len(names), len(labels) + 1), dtype=bool)  # group x label code
+    holds[unit, codes] = True
+    budget = MAX_DRAWS_PER_RESAMPLE * n_boot
+    while True:
+        pick = rng.integers(0, len(names), size=len(names))
+        budget -= 1
+        if holds[pick][:, needed].any(axis=0).all():
+            yield np.concatenate([members[i] for i in pick])
+        elif budget <= 0:
+            rare = min(needed, key=lambda c: holds[:, c].sum())
+            raise UserError(f"label {labels[rare]!r} is in only {int(holds[:, rare].sum())} of "
+                            f"{len(names)} groups: too few for a grouped bootstrap interval of "
+                            "macro-F1 over all labels; group more finely (--group-col), or with "
+                            "evaluate give --n-boot 0 for no interval")
 
 
 def classification_report(y_true: Sequence, y_pred: Sequence, labels: Sequence[str] | None = None,

@@ -229,16 +229,56 @@ def _out_of_fold(estimator: object, frame: pd.DataFrame, settings: Sequence[dict
 
 
 def fold_plan(frame: pd.DataFrame, *, groups: Sequence | None = None, cv: int = 5,
-              seed: int = config.DEFAULT_SEED, label_col: str = "label") -> dict:
-    """How :func:`cross_val_predict` splits ``frame``: ``folds`` (the number made: fewer than
-    ``cv`` when there are fewer groups) and ``labels_unlearned`` (labels that some fold's
-    training part lacks; that fold cannot predict them, so their cross-validated recall is
-    lower than a model trained on all rows would reach)."""
+              seed: int = config.DEFAULT_SEED, label_col: str = "label",
+              estimator: object | None = None) -> dict:
+    """How :func:`cross_val_predict` splits ``frame``.
+
+    Returns
+    -------
+    dict
+        ``folds`` (the number made: fewer than ``cv`` when there are fewer groups), ``grouped``
+        (whether ``groups`` were given), ``labels_unlearned`` (labels that some fold's training
+        part lacks; that fold cannot predict them, so their cross-validated recall is lower
+        than a model trained on all rows would reach) and ``texts_in_several_folds`` (rows whose
+        text, as ``estimator`` reads it, is also the text of a row in another fold, such as
+        retweets and copied replies: a fold is then scored on texts its model was trained on,
+        which inflates the cross-validated scores; empty texts do not count).
+    """
     y = frame[label_col].astype(str).to_numpy()
     folds = metrics.grouped_folds(groups, len(frame), cv, random_state=seed, y=y)
     everything = set(y)
     missing = set().union(*(everything - set(y[train]) for train, _ in folds))
-    return {"folds": len(folds), "labels_unlearned": sorted(missing)}
+    return {"folds": len(folds), "grouped": groups is not None,
+            "labels_unlearned": sorted(missing),
+            "texts_in_several_folds": _texts_in_several_folds(_texts_as_read(estimator, frame),
+                                                              folds)}
+
+
+def _texts_as_read(estimator: object | None, frame: pd.DataFrame) -> pd.Series:
+    """``frame["text"]`` as ``estimator`` reads it: with links and @handles replaced
+    (:func:`~analysis.classifiers.features.normalize_links`) when a step of it has
+    ``normalize`` set, as ``train``'s features do; else as it is."""
+    params = estimator.get_params() if hasattr(estimator, "get_params") else {}
+    if any(value is True and (name == "normalize" or name.endswith("__normalize"))
+           for name, value in params.items()):
+        from analysis.classifiers.features import normalize_links
+
+        return normalize_links(frame[["text"]])["text"]
+    return frame["text"]
+
+
+def _texts_in_several_folds(texts: pd.Series, folds: Sequence[tuple[np.ndarray, np.ndarray]],
+                            ) -> int:
+    """How many rows share their (non-empty) text with a row held out in another fold."""
+    fold_of = np.empty(len(texts), dtype=int)
+    for number, (_, test) in enumerate(folds):
+        fold_of[test] = number
+    values = texts.astype("object").to_numpy()
+    worded = np.array([isinstance(v, str) and bool(v.strip()) for v in values], dtype=bool)
+    if not worded.any():
+        return 0
+    folds_per_text = pd.Series(fold_of[worded]).groupby(values[worded]).transform("nunique")
+    return int((folds_per_text > 1).sum())
 
 
 def cross_val_predict(estimator: object, frame: pd.DataFrame, *, groups: Sequence | None = None,
@@ -292,6 +332,59 @@ def select_C(estimator: object, frame: pd.DataFrame, grid: Sequence[float] = C_G
         (pred, proba, classes)
 
 
+def cross_validate(estimator: object, frame: pd.DataFrame, *, groups: Sequence | None = None,
+                   cv: int = 5, seed: int = config.DEFAULT_SEED, jobs: int = 1,
+                   labels: Sequence[str] | None = None, label_col: str = "label",
+                   C_grid: Sequence[float] | None = None, n_boot: int = 200,
+                   average_over: Sequence[str] | None = None) -> tuple[object, dict]:
+    """Cross-validated scores of ``estimator`` on ``frame`` (``cv`` >= 2 folds, grouped by
+    ``groups`` when given), as a model card records them.
+
+    With ``C_grid``, the last step's ``C`` is first chosen by :func:`select_C` on the same folds
+    and the scores are those of the chosen value (a little optimistic: the best of
+    ``len(C_grid)``). ``train`` (through :func:`fit_with_card`) and ``evaluate --cv`` both
+    cross-validate this way, so they give the same scores for the same rows, folds and seed.
+
+    Returns
+    -------
+    tuple
+        (``estimator``, with the chosen ``C`` when ``C_grid`` is given; the card's fields:
+        ``C`` and ``C_selection`` (out-of-fold macro-F1 per value) with ``C_grid``,
+        ``cv_folds``, ``cv_grouped``, ``cv_labels_unlearned`` (when there are some),
+        ``cv_texts_in_several_folds`` (see :func:`fold_plan`), ``cv_metrics`` (the
+        :func:`~analysis.classifiers.metrics.classification_report` of the out-of-fold
+        predictions over ``labels``, default the labels found; ``n_boot`` resamples, of groups
+        when grouped), ``cv_confusion`` and ``cv_calibration_ece``).
+    """
+    y = frame[label_col].astype(str).to_numpy()
+    fields: dict = {}
+    if C_grid:
+        best, scores, (pred, proba, classes) = select_C(
+            estimator, frame, C_grid, groups=groups, cv=cv, seed=seed, jobs=jobs,
+            label_col=label_col)
+        _, last_name, _ = _head_and_last(estimator)
+        estimator = clone(estimator).set_params(
+            **{f"{last_name}__C" if last_name else "C": best})
+        fields["C"] = best
+        fields["C_selection"] = scores
+    else:
+        pred, proba, classes = cross_val_predict(estimator, frame, groups=groups, cv=cv,
+                                                 seed=seed, jobs=jobs, label_col=label_col)
+    plan = fold_plan(frame, groups=groups, cv=cv, seed=seed, label_col=label_col,
+                     estimator=estimator)
+    fields["cv_folds"] = plan["folds"]
+    fields["cv_grouped"] = plan["grouped"]
+    if plan["labels_unlearned"]:
+        fields["cv_labels_unlearned"] = plan["labels_unlearned"]
+    fields["cv_texts_in_several_folds"] = plan["texts_in_several_folds"]
+    fields["cv_metrics"] = metrics.classification_report(
+        y, pred, list(labels) if labels is not None else classes, average_over=average_over,
+        n_boot=n_boot, random_state=seed, groups=groups)
+    fields["cv_confusion"] = fields["cv_metrics"]["confusion"]
+    fields["cv_calibration_ece"] = metrics.calibration_error(y, proba, classes)
+    return estimator, fields
+
+
 def fit_with_card(estimator: object, frame: pd.DataFrame, *, groups: Sequence | None = None,
                   cv: int = 5, seed: int = config.DEFAULT_SEED, jobs: int = 1,
                   model_id: str = "model", labels: Sequence[str] | None = None,
@@ -300,9 +393,9 @@ def fit_with_card(estimator: object, frame: pd.DataFrame, *, groups: Sequence | 
     """Cross-validate ``estimator`` on ``frame``, then fit it on all of it; return (model, card).
 
     The card holds ``model_id``, ``labels``, ``data_sha256``, ``seed``, ``versions``,
-    ``cv_metrics`` (the :func:`~analysis.classifiers.metrics.classification_report` of the
-    out-of-fold predictions, with a thread-level bootstrap when grouped), ``cv_confusion``,
-    ``cv_calibration_ece`` and ``n_train``.
+    ``n_train``, ``label_counts`` and, when ``cv`` >= 2, the fields of :func:`cross_validate`
+    (``cv_metrics`` of the out-of-fold predictions, with a thread-level bootstrap when grouped,
+    ``cv_confusion``, ``cv_calibration_ece``, ``cv_texts_in_several_folds``, ...).
 
     With ``C_grid`` (and ``cv`` >= 2), the last step's ``C`` is chosen by :func:`select_C` on the
     same folds; the card then records ``C``, ``C_selection`` (out-of-fold macro-F1 per value) and
@@ -326,28 +419,11 @@ def fit_with_card(estimator: object, frame: pd.DataFrame, *, groups: Sequence | 
         "n_train": int(len(frame)),
         "label_counts": {k: int(v) for k, v in pd.Series(y).value_counts().sort_index().items()},
     }
-    if cv and cv >= 2 and C_grid:
-        best, scores, (pred, proba, classes) = select_C(
-            estimator, frame, C_grid, groups=groups, cv=cv, seed=seed, jobs=jobs,
-            label_col=label_col)
-        _, last_name, _ = _head_and_last(estimator)
-        estimator = clone(estimator).set_params(
-            **{f"{last_name}__C" if last_name else "C": best})
-        card["C"] = best
-        card["C_selection"] = scores
-    elif cv and cv >= 2:
-        pred, proba, classes = cross_val_predict(estimator, frame, groups=groups, cv=cv,
-                                                 seed=seed, jobs=jobs, label_col=label_col)
     if cv and cv >= 2:
-        plan = fold_plan(frame, groups=groups, cv=cv, seed=seed, label_col=label_col)
-        card["cv_folds"] = plan["folds"]
-        card["cv_grouped"] = groups is not None
-        if plan["labels_unlearned"]:
-            card["cv_labels_unlearned"] = plan["labels_unlearned"]
-        card["cv_metrics"] = metrics.classification_report(
-            y, pred, labels, n_boot=200, random_state=seed, groups=groups)
-        card["cv_confusion"] = card["cv_metrics"]["confusion"]
-        card["cv_calibration_ece"] = metrics.calibration_error(y, proba, classes)
+        estimator, fields = cross_validate(estimator, frame, groups=groups, cv=cv, seed=seed,
+                                           jobs=jobs, labels=labels, label_col=label_col,
+                                           C_grid=C_grid)
+        card.update(fields)
     model = _fit(estimator, _x(frame), y)
     model.model_id_ = model_id
     return model, card
@@ -446,12 +522,12 @@ def evaluate_model(frame: pd.DataFrame, model: object, *,
     unknown = sorted(set(y) - set(classes))
     if unknown:
         raise UserError(f"labels {unknown[:5]} in the data are not among the model's labels "
-                        f"{classes}; map them first")
+                        f"{classes}; map them first", source)
     if average_over:
         bad = sorted(set(average_over) - set(classes))
         if bad:
             raise UserError(f"--average-over names {bad} that the model does not predict "
-                            f"({classes})")
+                            f"({classes})", source)
     if predicted is None:
         predicted = model.predict(_x(frame))
     pred = np.asarray(predicted, dtype=object).astype(str)

@@ -132,26 +132,64 @@ def model_target_note(model: str, target: str | None, target_col: str | None) ->
     return chosen
 
 
-def fold_notes(folds: int | None, asked: int, unlearned: list[str] | None) -> None:
-    """Say on stderr when the cross-validation made fewer folds than asked, or had folds that
-    could not learn a label."""
-    if folds is not None and folds < asked:
+def fold_notes(card: dict, asked: int) -> None:
+    """Say on stderr what limits a cross-validation's scores, from the ``cv_*`` fields of a model
+    card (or of :func:`~analysis.classifiers.training.cross_validate`): fewer folds than the
+    ``asked`` ones, folds that could not learn a label, and texts in several folds."""
+    folds = card.get("cv_folds")
+    if folds is None:
+        return
+    if folds < asked:
         print(f"note: {folds} folds, not {asked}: there are only {folds} groups",
               file=sys.stderr)
+    unlearned = card.get("cv_labels_unlearned")
     if unlearned:
-        print(f"note: some folds trained without any row of {unlearned} (each group holding "
-              "them was held out whole); those folds cannot predict them, so their "
-              "cross-validated scores understate a model trained on all rows", file=sys.stderr)
+        why = ("each group holding them was held out whole" if card.get("cv_grouped") else
+               f"with fewer rows than the {folds} folds, a label cannot be in every fold's "
+               "training part, and the folds are not stratified")
+        print(f"note: some folds trained without any row of {unlearned} ({why}); those folds "
+              "cannot predict them, so their cross-validated scores understate a model trained "
+              "on all rows", file=sys.stderr)
+    shared = card.get("cv_texts_in_several_folds")
+    if shared:
+        print(f"note: {shared} rows have the same text as a row in another fold (retweets, "
+              "copies); the cross-validated scores are inflated by them, as those folds are "
+              "scored on texts their models were trained on; drop the copies or give them one "
+              "group (--group-col)", file=sys.stderr)
+
+
+#: The largest ``--seed``: scikit-learn's ``random_state`` takes 0 to 2**32 - 1.
+MAX_SEED = 2**32 - 1
+
+
+def seed_number(text: str) -> int:
+    """``--seed`` as argparse reads it (``type=seed_number``): a whole number from 0 to
+    :data:`MAX_SEED`; anything else is a usage error (one line, exit status 2).
+
+    >>> seed_number("20200930")
+    20200930
+    """
+    try:
+        value = int(text)
+    except ValueError:
+        value = None
+    if value is None or not 0 <= value <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"must be a whole number from 0 to {MAX_SEED}, "
+                                         f"not {text!r}")
+    return value
 
 
 def add_column_options(parser: argparse.ArgumentParser) -> None:
     """--text-col, --target-col, --target and --context-col, as train, evaluate and label read
-    them (:func:`analysis.classifiers.labelling.posts_frame`)."""
+    them (:func:`analysis.classifiers.labelling.posts_frame`); --target with --target-col is a
+    usage error."""
     parser.add_argument("--text-col", default="text", help="column with the text (default: text)")
-    parser.add_argument("--target-col", default=None,
-                        help="column with each row's target (default: a 'target' column, else "
-                             "for a posts table the thread root's text)")
-    parser.add_argument("--target", default=None, help="one fixed target for every row")
+    targets = parser.add_mutually_exclusive_group()
+    targets.add_argument("--target-col", default=None,
+                         help="column with each row's target (default: a 'target' column, else "
+                              "for a posts table the thread root's text)")
+    targets.add_argument("--target", default=None,
+                         help="one fixed target for every row (not with --target-col)")
     parser.add_argument("--context-col", default=None,
                         help="column with the parent's text (default: a 'context' column, else "
                              "for a posts table the parent's text)")

@@ -31,7 +31,7 @@ from analysis.annotate.sheets import (
     read_csv_sheet,
     read_design,
 )
-from analysis.commands import warnings_to_stderr
+from analysis.commands import seed_number, warnings_to_stderr
 from analysis.config import DEFAULT_SEED
 from analysis.errors import UserError
 from analysis.io import (
@@ -103,7 +103,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="labels table of posts already coded, not to draw again")
     sample.add_argument("--formats", default="csv,xlsx", metavar="csv,xlsx",
                         help="sheet formats (XLSX needs openpyxl)")
-    sample.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    sample.add_argument("--seed", type=seed_number, default=DEFAULT_SEED)
     sample.add_argument("--force", action="store_true",
                         help="replace a sheets folder of an earlier 'sample' whose sheets are "
                              "still empty (one with coders' labels or notes, other files or an "
@@ -126,7 +126,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     agree.add_argument("--task", help="the task to measure (when GOLD holds several)")
     agree.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples (1000)")
     agree.add_argument("--ci", type=float, default=0.95, help="interval level (0.95)")
-    agree.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    agree.add_argument("--seed", type=seed_number, default=DEFAULT_SEED)
     agree.add_argument("--disagreements", type=Path, metavar="RESOLUTIONS.csv",
                        help="write the disagreements here, with a resolved_label column to fill")
     agree.add_argument("-o", "--output", type=Path, metavar="REPORT.json",

@@ -3,19 +3,24 @@
 Compares a model's labels with the labels in DATA: accuracy, macro-F1 with a bootstrap 95%
 interval, per-class precision / recall / F1, the confusion matrix (rows true), and with
 ``--average-over`` the mean F1 of those labels (F_avg, the SemEval-2016 metric). ``--cv K``
-instead cross-validates the trainable model type on DATA itself (folds grouped by
-``--group-col``; every row needs a group). A uid on rows that differ is an error; rows
-repeated exactly are scored once.
+instead cross-validates ``train``'s pipeline on DATA itself as ``train`` does, choosing C the same
+way (folds grouped by ``--group-col``; every row needs a group), so it gives the scores
+``train``'s card records for the same rows, folds and seed. A uid on rows that differ is an
+error; a post listed twice (the same uid on rows equal in every column) is scored once; without
+a ``uid`` column (nor a unique ``id``) every row is a post of its own.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
+import pandas as pd
+
 from analysis import config
-from analysis.commands import add_column_options
+from analysis.commands import add_column_options, seed_number
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -32,12 +37,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                              "row needs one)")
     parser.add_argument("--average-over", default=None,
                         help="comma-separated labels for F_avg, e.g. favor,against")
-    parser.add_argument("--cv", type=int, default=0, help="cross-validate on DATA with K folds")
+    parser.add_argument("--cv", type=int, default=0,
+                        help="cross-validate train's pipeline on DATA with K folds, choosing C "
+                             "as train does")
     parser.add_argument("--fast", action="store_true",
                         help="with --cv: no character n-grams (as train --fast)")
     parser.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples")
-    parser.add_argument("--seed", type=int, default=config.DEFAULT_SEED,
-                        help="seed of the bootstrap and the folds (default: "
+    parser.add_argument("--seed", type=seed_number, default=config.DEFAULT_SEED,
+                        help="seed of the bootstrap and the folds, 0 to 2**32 - 1 (default: "
                              f"{config.DEFAULT_SEED})")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.set_defaults(func=run)
@@ -45,15 +52,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from analysis.classifiers import evaluate_model, get_model, label_posts
-    from analysis.classifiers import metrics as m
     from analysis.classifiers.labelling import posts_frame
-    from analysis.classifiers.training import (
-        cross_val_predict,
-        distinct_rows,
-        fold_plan,
-        frame_groups,
-    )
-    from analysis.commands import fold_notes, model_target_note, warnings_to_stderr
+    from analysis.classifiers.training import distinct_rows, frame_groups
+    from analysis.commands import model_target_note, warnings_to_stderr
     from analysis.errors import UserError
     from analysis.io import read_table
 
@@ -74,20 +75,7 @@ def run(args: argparse.Namespace) -> int:
     frame, table = frame[keep].reset_index(drop=True), table[keep].reset_index(drop=True)
     groups = frame_groups(frame, args.data)  # before labelling: a missing group fails fast
     if args.cv:
-        from analysis.classifiers.training import user_pipeline
-
-        pipeline = user_pipeline(len(frame), seed=args.seed, fast=args.fast)
-        pred, _, classes = cross_val_predict(pipeline, frame, groups=groups, cv=args.cv,
-                                             seed=args.seed)
-        if average_over and set(average_over) - set(classes):
-            raise UserError(f"--average-over names labels not in the data ({classes})")
-        report = m.classification_report(frame["label"].astype(str), pred, classes,
-                                         average_over=average_over, n_boot=args.n_boot,
-                                         random_state=args.seed, groups=groups)
-        plan = fold_plan(frame, groups=groups, cv=args.cv, seed=args.seed)
-        report["model"] = (f"train pipeline{' (fast)' if args.fast else ''}, "
-                           f"{plan['folds']}-fold CV on {args.data.name}")
-        fold_notes(plan["folds"], args.cv, plan["labels_unlearned"])
+        report = _cross_validate(frame, groups, args, average_over)
     else:
         model = get_model(args.model)
         # the labels 'label' would write for these rows (empty and non-English texts included)
@@ -104,6 +92,30 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(_text_report(report))
     return 0
+
+
+def _cross_validate(frame: pd.DataFrame, groups: Sequence[str] | None,
+                    args: argparse.Namespace, average_over: list[str] | None) -> dict:
+    """The report of ``--cv``: ``train``'s cross-validation of ``train``'s pipeline on the
+    file (C chosen from :data:`~analysis.classifiers.training.C_GRID` as ``train`` chooses it),
+    with ``C`` and ``C_selection`` added; notes on stderr as ``train`` prints them."""
+    from analysis.classifiers.training import C_GRID, cross_validate, user_pipeline
+    from analysis.commands import fold_notes
+    from analysis.errors import UserError
+
+    classes = sorted(set(frame["label"].astype(str)))
+    if average_over and set(average_over) - set(classes):
+        raise UserError(f"--average-over names labels not in the data ({classes})", args.data)
+    pipeline = user_pipeline(len(frame), seed=args.seed, fast=args.fast)
+    _, fields = cross_validate(pipeline, frame, groups=groups, cv=args.cv, seed=args.seed,
+                               C_grid=C_GRID, n_boot=args.n_boot, average_over=average_over)
+    report = fields["cv_metrics"]
+    report["C"] = fields["C"]
+    report["C_selection"] = fields["C_selection"]
+    report["model"] = (f"train pipeline{' (fast)' if args.fast else ''} with C "
+                       f"{fields['C']:g}, {fields['cv_folds']}-fold CV on {args.data.name}")
+    fold_notes(fields, args.cv)
+    return report
 
 
 def _text_report(report: dict) -> str:

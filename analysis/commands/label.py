@@ -40,8 +40,6 @@ def run(args: argparse.Namespace) -> int:
     from analysis.errors import UserError
     from analysis.io import read_table, write_table
 
-    if args.target is not None and args.target_col is not None:
-        raise UserError("give --target or --target-col, not both")
     if args.batch_size < 1:
         raise UserError("--batch-size must be at least 1")
     if args.output.resolve() == args.input.resolve():

@@ -3,9 +3,12 @@
 Learns any label set from a labelled CSV / Parquet / JSON-lines table with the target-aware
 features of the default model. Writes MODEL.skops (skops, never pickle) and MODEL.card.json
 (labels, data sha256, cross-validated metrics and confusion matrix, folds grouped by
-``--group-col``,
-versions, seed). Every row needs a label (and a group, with ``--group-col``); a uid on rows that
-differ is an error, and rows repeated exactly are trained on once.
+``--group-col``, versions, seed). Every row needs a label (and a group, with ``--group-col``); a
+uid on rows that differ is an error, and a post listed twice (the same uid on rows equal in
+every column) is trained on once; without a ``uid`` column (nor a unique ``id``) every row is
+a post of its own. Rows whose text is also in another fold (retweets, copies) inflate the
+cross-validated scores: a note says how many, and the card records it as
+cv_texts_in_several_folds.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import argparse
 from pathlib import Path
 
 from analysis import config
-from analysis.commands import add_column_options
+from analysis.commands import add_column_options, seed_number
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -36,8 +39,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="leave out character n-grams: ~20x faster labelling, a little less "
                              "accurate")
     parser.add_argument("--model-id", default=None, help="name in the card (default: file stem)")
-    parser.add_argument("--seed", type=int, default=config.DEFAULT_SEED,
-                        help=f"seed of the folds and the fit (default: {config.DEFAULT_SEED})")
+    parser.add_argument("--seed", type=seed_number, default=config.DEFAULT_SEED,
+                        help=f"seed of the folds and the fit, 0 to 2**32 - 1 (default: "
+                             f"{config.DEFAULT_SEED})")
     parser.add_argument("--jobs", type=int, default=1,
                         help="parallel CV folds (default: 1; -1: all cores)")
     parser.set_defaults(func=run)
@@ -73,5 +77,5 @@ def run(args: argparse.Namespace) -> int:
                    f"{card['cv_metrics']['macro_f1']:.3f}, "
                    f"accuracy {card['cv_metrics']['accuracy']:.3f}, C {card['C']:g}")
     print(f"trained on {card['n_train']} rows, labels {card['labels']}{summary} -> {args.output}")
-    fold_notes(card.get("cv_folds"), args.cv, card.get("cv_labels_unlearned"))
+    fold_notes(card, args.cv)
     return 0

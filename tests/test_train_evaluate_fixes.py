@@ -1,0 +1,261 @@
+"""Regressions of train and evaluate: repeated rows without uids, texts in several CV folds, the
+macro-F1 interval over a fixed label set, --seed range, --target with --target-col, the data file
+in evaluate's label-set errors, the reason fold notes give, and evaluate --cv choosing C.
+
+Data is generated in the tests (template sentences, generated label sequences), except the test
+that evaluate --cv agrees with train's card, which uses the bundled SemEval-2016 val split (real
+tweets, as tests/test_classifiers.py reads it).
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis.classifiers import evaluate_model, get_model, metrics, train_model, training
+from analysis.classifiers.datasets import read_semeval_stance
+from analysis.classifiers.default import make_pipeline
+from analysis.classifiers.training import model_frame, user_pipeline
+from analysis.commands import main
+from analysis.errors import UserError
+
+TEMPLATES = {"support": ["we stand with {t}", "so proud of {t} today", "thank you {t}"],
+             "criticism": ["{t} is a liar", "shame on {t}", "nobody believes {t}"],
+             "other": ["what time is the game", "the weather is cold", "lunch was pasta"]}
+
+
+def generated_table(n_per_class: int = 20) -> pd.DataFrame:
+    """Generated labelled replies (no uid column): template sentences, each text once."""
+    rng = np.random.default_rng(0)
+    rows = []
+    for label, templates in TEMPLATES.items():
+        for i in range(n_per_class):
+            target = ["Alice", "Bob"][rng.integers(2)]
+            rows.append({"text": templates[rng.integers(3)].format(t=target) + f" {i}",
+                         "target": target, "label": label, "thread": f"thread{i % 6}"})
+    return pd.DataFrame(rows)
+
+
+def _status(args: list[str]) -> int:
+    """``main(args)``'s exit status, also when argparse exits (a usage error)."""
+    try:
+        return main(args)
+    except SystemExit as exc:
+        return int(exc.code)
+
+
+def _one_line_error(capsys: pytest.CaptureFixture) -> str:
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1, err
+    return err
+
+
+# -- 4b. texts in several CV folds: a note and a card field ------------------------------------
+
+
+def copied_texts(prefix: tuple[str, str] = ("", "")) -> pd.DataFrame:
+    """Generated rows in group A and their copies (same texts, new uids) in group B: with two
+    folds, every copy is in the other fold. ``prefix`` starts the originals' and the copies'
+    texts (e.g. two @handles)."""
+    table = generated_table(10)
+    table["uid"] = [f"gen:{i}" for i in range(len(table))]
+    table["group"] = "A"
+    copies = table.assign(uid=table["uid"] + ":copy", group="B")
+    table["text"] = prefix[0] + table["text"]
+    copies["text"] = prefix[1] + copies["text"]
+    return pd.concat([table, copies], ignore_index=True)
+
+
+def test_fold_plan_counts_rows_whose_text_is_in_another_fold():
+    table = copied_texts()
+    frame = model_frame(table, target_col="target", label_col="label", group_col="group")
+    plan = training.fold_plan(frame, groups=frame["group"], cv=2)
+    assert plan["texts_in_several_folds"] == 60
+    table.loc[[0, 30], "text"] = "  "  # a row and its copy without words: they do not count
+    frame = model_frame(table, target_col="target", label_col="label", group_col="group")
+    plan = training.fold_plan(frame, groups=frame["group"], cv=2)
+    assert plan["texts_in_several_folds"] == 58
+
+
+def test_texts_are_compared_as_the_pipeline_reads_them():
+    # "@ann ..." and "@bob ..." are one text to train's features (handles become @user), two to
+    # features that keep handles.
+    frame = model_frame(copied_texts(("@ann ", "@bob ")), target_col="target",
+                        label_col="label", group_col="group")
+    groups = frame["group"]
+    normalizing = training.fold_plan(frame, groups=groups, cv=2,
+                                     estimator=user_pipeline(len(frame), fast=True))
+    exact = training.fold_plan(frame, groups=groups, cv=2, estimator=make_pipeline())
+    assert normalizing["texts_in_several_folds"] == 60
+    assert exact["texts_in_several_folds"] == 0
+
+
+def test_train_notes_texts_in_several_folds_and_records_them(tmp_path, capsys):
+    """Regression: the same texts under new uids in another group gave CV macro-F1 1.000 with
+    no warning."""
+    data = tmp_path / "coded.csv"
+    copied_texts().to_csv(data, index=False)
+    model = tmp_path / "m.skops"
+    status = main(["train", str(data), "--target-col", "target", "--group-col", "group",
+                   "--cv", "2", "--fast", "-o", str(model)])
+    err = capsys.readouterr().err
+    assert status == 0
+    assert "note: 60 rows have the same text as a row in another fold" in err
+    assert "inflated" in err
+    card = json.loads(model.with_suffix(".card.json").read_text())
+    assert card["cv_texts_in_several_folds"] == 60
+
+
+# -- 5. the macro-F1 interval is over the point estimate's label set ---------------------------
+
+
+def rare_label_sample(n: int = 300) -> tuple[list[str], list[str]]:
+    """Generated labels: a and b 60% right (the errors swap them), c two rows, both right.
+    macro-F1 = (0.6 + 0.6 + 1) / 3."""
+    right = int(n * 0.6)
+    y = ["a"] * n + ["b"] * n + ["c"] * 2
+    p = ["a"] * right + ["b"] * (n - right) + ["b"] * right + ["a"] * (n - right) + ["c"] * 2
+    return y, p
+
+
+def test_interval_keeps_a_rare_label_in_every_resample():
+    """Regression: resamples without the rare label's two rows scored 2-label macro-F1 (0.6),
+    so the interval of a 0.733 estimate reached down to 0.58."""
+    y, p = rare_label_sample()
+    report = metrics.classification_report(y, p, ["a", "b", "c"], n_boot=1000)
+    low, high = report["macro_f1_ci"]
+    assert report["macro_f1"] == pytest.approx(2.2 / 3)
+    assert 0.68 < low < report["macro_f1"] < high < 0.79
+
+
+def test_grouped_interval_draws_groups_holding_every_label():
+    y, p = rare_label_sample()
+    rng = np.random.default_rng(1)  # generated groups; the two c rows are in group 0 only
+    groups = np.concatenate([rng.integers(1, 20, size=len(y) - 2), [0, 0]])
+    low, high = metrics.bootstrap_ci(y, p, ["a", "b", "c"], n_boot=500, groups=groups)
+    assert 0.68 < low <= 2.2 / 3 <= high < 0.79
+
+
+def test_grouped_interval_refuses_labels_in_too_few_groups():
+    labels = list("abcdefgh")
+    y = [c for c in labels for _ in range(5)]  # each label its own group: hardly ever all drawn
+    with pytest.raises(UserError, match="in only 1 of 8 groups"):
+        metrics.bootstrap_ci(y, y, labels, n_boot=50, groups=y)
+
+
+# -- 6. --seed out of range: one line, exit status 2 -------------------------------------------
+
+
+@pytest.mark.parametrize("seed", ["-1", "4294967296"])
+@pytest.mark.parametrize("command", [["train", "--cv", "0", "--fast"], ["train", "--fast"],
+                                     ["evaluate", "--model", "vader"]])
+def test_a_seed_out_of_range_is_a_usage_error(tmp_path, capsys, seed, command):
+    data = tmp_path / "coded.csv"
+    generated_table().to_csv(data, index=False)
+    output = ["-o", str(tmp_path / "m.skops")] if command[0] == "train" else []
+    status = _status([command[0], str(data), *command[1:], *output, "--target-col", "target",
+                      "--seed", seed])
+    assert status == 2
+    assert "--seed: must be a whole number from 0 to 4294967295" in _one_line_error(capsys)
+
+
+def test_the_largest_seed_is_accepted(tmp_path, capsys):
+    data = tmp_path / "coded.csv"
+    generated_table().to_csv(data, index=False)
+    assert main(["train", str(data), "--target-col", "target", "--cv", "0", "--fast",
+                 "--seed", "4294967295", "-o", str(tmp_path / "m.skops")]) == 0
+
+
+# -- 7. --target with --target-col: refused by train, evaluate and label alike -----------------
+
+
+@pytest.mark.parametrize("command", [["train", "--cv", "0", "--fast", "-o", "m.skops"],
+                                     ["evaluate", "--model", "vader"],
+                                     ["label", "--model", "vader", "-o", "labels.csv"]])
+def test_target_with_target_col_is_refused(tmp_path, capsys, monkeypatch, command):
+    monkeypatch.chdir(tmp_path)
+    generated_table().to_csv("coded.csv", index=False)
+    status = _status([command[0], "coded.csv", *command[1:], "--target", "Alice",
+                      "--target-col", "target"])
+    assert status == 2
+    assert "not allowed with argument" in _one_line_error(capsys)
+    assert not (tmp_path / "m.skops").exists()
+
+
+# -- 8. evaluate's label-set errors name the data file -----------------------------------------
+
+
+@pytest.mark.parametrize(("labels", "average_over", "message"), [
+    ("favor", None, "labels \\['favor'\\] in the data are not among"),
+    (None, ["favor"], "--average-over names \\['favor'\\]")])
+def test_label_set_errors_name_the_data_file(labels, average_over, message):
+    table = generated_table()
+    if labels:
+        table["label"] = labels
+    frame = model_frame(table, target_col="target", label_col="label")
+    with pytest.raises(UserError, match=message) as error:
+        evaluate_model(frame, get_model("vader"), n_boot=0, average_over=average_over,
+                       source="coded.csv")
+    assert str(error.value).startswith("coded.csv: ")
+
+
+# -- 9. the fold note gives the reason that applies ---------------------------------------------
+
+
+@pytest.mark.parametrize("grouped", [False, True])
+def test_fold_note_says_why_a_label_went_unlearned(tmp_path, capsys, grouped):
+    table = generated_table()
+    if grouped:  # thread0 holds every 'other' row
+        table.loc[table["label"] == "other", "thread"] = "thread0"
+    else:  # one 'other' row: fewer rows than folds
+        table = table[(table["label"] != "other") | (table.index == 40)]
+    data = tmp_path / "coded.csv"
+    table.to_csv(data, index=False)
+    model = tmp_path / "m.skops"
+    status = main(["train", str(data), "--target-col", "target", "--cv", "3", "--fast",
+                   "-o", str(model), *(["--group-col", "thread"] if grouped else [])])
+    err = capsys.readouterr().err
+    assert status == 0
+    assert "note: some folds trained without any row of ['other']" in err
+    card = json.loads(model.with_suffix(".card.json").read_text())
+    assert card["cv_grouped"] is grouped
+    if grouped:
+        assert "each group holding them was held out whole" in err
+    else:
+        assert "group" not in err
+        assert "fewer rows than the 3 folds" in err
+
+
+# -- 10. evaluate --cv chooses C as train does, and agrees with its card ------------------------
+
+
+def test_evaluate_cv_agrees_with_the_train_card(tmp_path, capsys):
+    """Regression: evaluate --cv kept C = 1 where train chose another C, so the two differed
+    (0.330 against the card's 0.348 on 600 SemEval rows)."""
+    data = tmp_path / "val.csv"
+    read_semeval_stance("val")[["uid", "text", "target", "label"]].to_csv(data, index=False)
+    model = tmp_path / "m.skops"
+    assert main(["train", str(data), "--cv", "3", "--fast", "-o", str(model)]) == 0
+    card = json.loads(model.with_suffix(".card.json").read_text())
+    capsys.readouterr()
+    assert main(["evaluate", str(data), "--cv", "3", "--fast", "--n-boot", "0", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert card["C"] != 1.0  # this sample is one where the choice of C matters
+    assert report["C"] == card["C"]
+    assert report["C_selection"] == card["C_selection"]
+    assert report["macro_f1"] == card["cv_metrics"]["macro_f1"]
+    assert report["confusion"] == card["cv_confusion"]
+
+
+def test_train_model_and_cross_validate_choose_c_on_the_same_folds():
+    table = generated_table()
+    frame = model_frame(table, target_col="target", label_col="label", group_col="thread")
+    _, card = train_model(frame, cv=3, fast=True)
+    _, fields = training.cross_validate(user_pipeline(len(frame), fast=True), frame,
+                                        groups=frame["group"], cv=3,
+                                        C_grid=training.C_GRID)
+    assert fields["C"] == card["C"]
+    assert fields["cv_metrics"]["macro_f1"] == card["cv_metrics"]["macro_f1"]
