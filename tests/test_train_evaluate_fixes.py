@@ -259,3 +259,22 @@ def test_train_model_and_cross_validate_choose_c_on_the_same_folds():
                                         C_grid=training.C_GRID)
     assert fields["C"] == card["C"]
     assert fields["cv_metrics"]["macro_f1"] == card["cv_metrics"]["macro_f1"]
+
+
+# -- labels written two ways (found by the text hunt) -------------------------------------------
+
+
+def test_labels_that_differ_only_by_case_or_spaces_are_refused(tmp_path, capsys):
+    """Regression: 'favor ' and 'None' were learned as labels of their own beside 'favor' and
+    'none' (five labels instead of three; CV macro-F1 0.49 -> 0.31 on real data)."""
+    table = generated_table()
+    table.loc[0, "label"] = table.loc[1, "label"] + " "
+    table.loc[2, "label"] = table.loc[3, "label"].upper()
+    data = tmp_path / "coded.csv"
+    table.to_csv(data, index=False)
+    status = main(["train", str(data), "--target-col", "target", "--cv", "0", "--fast",
+                   "-o", str(tmp_path / "m.skops")])
+    err = _one_line_error(capsys)
+    assert status == 2 and str(data) in err and "differ only by case or spaces" in err
+    assert repr(table.loc[1, "label"] + " ") in err
+    assert not (tmp_path / "m.skops").exists()

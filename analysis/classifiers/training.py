@@ -81,6 +81,7 @@ def model_frame(table: pd.DataFrame, *, text_col: str = "text", target_col: str 
             raise UserError(f"{int(labels.isna().sum())} rows have no label in {label_col!r}; "
                             "drop them or fill them in", source)
         out["label"] = pd.array([str(v) for v in labels], dtype="string")
+        _refuse_label_variants(out["label"], label_col, source)
     if group_col:
         groups = _column_values(table, group_col, "group", source).astype("object")
         named = groups.notna() & (groups.astype(str).str.strip() != "")
@@ -108,6 +109,20 @@ def frame_groups(frame: pd.DataFrame, source: object = None) -> np.ndarray | Non
         raise UserError(f"{missing} of {len(frame)} rows have no group; fill the group column "
                         "or leave it out", source)
     return frame["group"].astype(str).to_numpy()
+
+
+def _refuse_label_variants(labels: pd.Series, label_col: str, source: object) -> None:
+    """A :class:`~analysis.errors.UserError` when two labels differ only by case or surrounding
+    spaces (``favor`` and ``favor ``, ``none`` and ``None``): they would be learned and scored as
+    separate labels."""
+    spellings: dict[str, list[str]] = {}
+    for value in labels.unique():
+        spellings.setdefault(str(value).strip().casefold(), []).append(str(value))
+    variants = [sorted(found) for found in spellings.values() if len(found) > 1]
+    if variants:
+        shown = "; ".join(" and ".join(map(repr, found)) for found in sorted(variants)[:3])
+        raise UserError(f"labels in {label_col!r} differ only by case or spaces ({shown}); write "
+                        "each label one way", source)
 
 
 def distinct_rows(frame: pd.DataFrame, *, label_col: str = "label",
