@@ -28,7 +28,7 @@ from analysis import schema
 from analysis.errors import UserError
 from analysis.io import arrow_table
 from analysis.loaders import light
-from analysis.loaders.base import LOADER_VERSION, GoldLabel, Reject, make_uid
+from analysis.loaders.base import LOADER_VERSION, GoldLabel, Reject, make_uid, record_snippet
 
 #: Rows converted to a typed DataFrame at a time (raw records are never kept).
 CHUNK_ROWS = 5_000
@@ -145,7 +145,8 @@ def conform_posts(frame: pd.DataFrame, columns: Iterable[str] | None = None) -> 
 
 
 def typed_chunk(rows: list[dict], rejects: list[Reject]) -> tuple[pd.DataFrame, list[int]]:
-    """Rows as a DataFrame conformed to the posts schema; rows that do not fit become rejects.
+    """Rows as a DataFrame conformed to the posts schema; rows that do not fit become rejects
+    (appended to ``rejects``; their snippet is the row as JSON).
 
     Returns the frame and the positions (in ``rows``) of the rows that were rejected.
     """
@@ -166,7 +167,7 @@ def typed_chunk(rows: list[dict], rejects: list[Reject]) -> tuple[pd.DataFrame, 
             failed.append(position)
             rejects.append(Reject(str(row.get("source_file")), row.get("source_line"),
                                   f"row does not fit the posts table: {exc}",
-                                  str(row.get("text") or "")))
+                                  record_snippet(row)))
     if not good:
         return schema.empty(schema.POSTS), failed
     return pd.concat(good, ignore_index=True), failed
@@ -238,7 +239,7 @@ class Collector:
                         record["uid"] = make_uid(record["platform"], str(record["id"]))
                     else:
                         self.reject(Reject(name, record.get("source_line"), "record has no id",
-                                           str(record.get("text"))), entry)
+                                           record_snippet(record)), entry)
                         continue
                 record.setdefault("source_file", name)
                 record.setdefault("source_format", format)

@@ -27,7 +27,9 @@ yields its post as a ``matched`` row; the copy read next to the comments collaps
 Instagram post ids here are shortcodes (as in the post's URL and in 4CAT / Zeeschuimer exports).
 
 The array is read element by element (no whole-file read); an element with bad JSON or bad UTF-8
-ends the file with one reject naming the line, earlier elements are kept.
+ends the file with one reject naming the line, earlier elements are kept. A lone UTF-16 surrogate
+in the comments or the post's metadata (a text cut in the middle of an emoji) becomes U+FFFD, with
+one warning per file.
 
 Examples
 --------
@@ -42,6 +44,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
@@ -57,6 +60,7 @@ from analysis.loaders.base import (
     iter_json_array,
     json_count,
     json_id,
+    load_json,
     make_uid,
     open_binary,
     parse_required_time,
@@ -64,6 +68,7 @@ from analysis.loaders.base import (
     read_whole,
     record_snippet,
     snippet,
+    warn_broken_texts,
 )
 
 #: This format reads ``--thread-id`` (see :func:`analysis.loaders.ingest.ingest`).
@@ -226,6 +231,9 @@ def post_prefix(path: Path) -> str | None:
 
 
 def _read_metadata(path: Path) -> Mapping | None:
+    """The post metadata next to the comments file ``path``: ``{"node": ..., "file": ...,
+    "broken": ...}`` (``broken`` counts its texts that held a lone surrogate, U+FFFD now, for
+    :func:`~analysis.loaders.base.warn_broken_texts`), or None."""
     prefix = post_prefix(path)
     if prefix is None:
         return None
@@ -233,14 +241,15 @@ def _read_metadata(path: Path) -> Mapping | None:
         candidate = path.with_name(prefix + suffix)
         if not candidate.is_file():
             continue
+        broken: Counter = Counter()
         try:
             raw = read_whole(candidate)
-            data = json.loads(raw.decode("utf-8")) if raw is not None else None
+            data = load_json(raw, broken) if raw is not None else None
         except (*DECOMPRESSION_ERRORS, UnicodeDecodeError, json.JSONDecodeError):
             continue
         node = data.get("node") if isinstance(data, Mapping) else None
         if isinstance(node, Mapping) and isinstance(node.get("shortcode"), str):
-            return {"node": node, "file": str(candidate)}
+            return {"node": node, "file": str(candidate), "broken": broken}
     return None
 
 
@@ -303,8 +312,9 @@ def _read_metadata_file(path: Path) -> Iterator[dict | Reject]:
     except DECOMPRESSION_ERRORS as exc:
         yield Reject(name, None, f"truncated or corrupt compressed file: {exc}", "")
         return
+    broken: Counter = Counter()
     try:
-        data = json.loads(raw.decode("utf-8"))
+        data = load_json(raw, broken)
     except UnicodeDecodeError:
         yield Reject(name, 1, "invalid UTF-8", snippet(raw))
         return
@@ -323,6 +333,7 @@ def _read_metadata_file(path: Path) -> Iterator[dict | Reject]:
     except ValueError as exc:
         yield Reject(name, 1, f"missing id: {exc}", snippet(raw))
         return
+    warn_broken_texts(name, broken)
     row["collection_role"] = "matched"
     row["source_file"] = name
     row["source_line"] = 1
@@ -354,6 +365,7 @@ def read(path: Path, options: LoadOptions) -> Iterator[dict | Reject]:
         except ValueError:
             post = None
         if post is not None:
+            warn_broken_texts(metadata["file"], metadata["broken"])
             post["source_file"] = metadata["file"]
             post["source_line"] = None
             yield post

@@ -5,11 +5,12 @@ line ends into byte ranges of about :data:`PART_BYTES` (:func:`plan_parts`). Eac
 by :func:`read_part`: the loader's ``read_lines`` maps its lines to rows, a
 :class:`~analysis.loaders.chunks.Collector` types them in chunks (and detects their language)
 and spills them to a temporary Arrow file; the part returns that file, the light columns, its
-rejects and counts. :class:`PartReader` runs the parts in a process pool (or in this process for
-one job) and gives the results back in input order, so the run that merges them (see
-:mod:`analysis.loaders.ingest`) builds the same table, rejects and summary whatever the number of
-jobs: line numbers are moved on by the lines of the parts before, and after a part whose loader
-stopped the rest of the file is dropped, as a serial read would stop there.
+rejects and counts, and the warnings raised while reading it. :class:`PartReader` runs the parts
+in a process pool (or in this process for one job) and gives the results back in input order
+(raising each part's warnings again in this process), so the run that merges them (see
+:mod:`analysis.loaders.ingest`) builds the same table, rejects, summary and warnings whatever the
+number of jobs: line numbers are moved on by the lines of the parts before, and after a part
+whose loader stopped the rest of the file is dropped, as a serial read would stop there.
 
 A loader takes part in this by defining ``read_lines(path, lines, options)``: its ``read`` for
 an iterable of ``(line number, raw bytes)`` of a file read as JSON lines.
@@ -21,8 +22,8 @@ the child (Python 3.12+ warns about it). A script or ``python -m`` module is for
 without an ``if __name__ == "__main__":`` guard would start over in every worker; see
 :func:`start_method`. A worker that dies (killed, out of memory) ends the run with one line.
 :func:`read_part` is a module-level function and :class:`PartTask` a plain dataclass, so every
-start method works. Each worker writes its own spill files, so only the light columns, rejects
-and counts travel back.
+start method works. Each worker writes its own spill files, so only the light columns, rejects,
+counts and warnings travel back.
 Workers leave Ctrl-C to the main process, which stops them when it is interrupted or fails
 (:meth:`PartReader.__exit__`); on Linux a worker also ends when the main process dies, however
 it dies (:func:`_start_worker`).
@@ -40,6 +41,7 @@ import os
 import signal
 import sys
 import threading
+import warnings
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -120,7 +122,9 @@ class PartTask:
 
 @dataclass
 class PartResult:
-    """What reading one part gives back (line numbers count from the start of the part)."""
+    """What reading one part gives back (line numbers count from the start of the part), with
+    the warnings raised while reading it as ``(message, category)`` (:meth:`PartReader.read`
+    raises them again in the main process)."""
 
     task: PartTask
     spill: list[str]
@@ -133,18 +137,29 @@ class PartResult:
     counts: dict
     lines: int
     stopped: bool
+    warned: list[tuple[str, type[Warning]]] = dataclasses.field(default_factory=list)
 
 
 def read_part(task: PartTask) -> PartResult:
-    """Read one part: rows typed in chunks and spilled (runs in a worker process)."""
+    """Read one part: rows typed in chunks and spilled (runs in a worker process); the warnings
+    raised meanwhile are kept in the result instead of shown."""
     was_enabled = gc.isenabled()
     gc.disable()  # see analysis.loaders.ingest._gc_paused
     try:
-        with system_memory():
-            return _read_part(task)
+        with system_memory(), warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")  # the main process's filters decide (raise_warnings)
+            result = _read_part(task)
+        result.warned = [(str(item.message), item.category) for item in caught]
+        return result
     finally:
         if was_enabled:
             gc.enable()
+
+
+def raise_warnings(result: PartResult) -> None:
+    """Raise again, in this process, the warnings raised while reading a part."""
+    for message, category in result.warned:
+        warnings.warn(message, category, stacklevel=2)
 
 
 def _read_part(task: PartTask) -> PartResult:
@@ -266,7 +281,12 @@ class PartReader:
         return self._executor
 
     def read(self, tasks: list[PartTask]) -> Iterator[PartResult]:
-        """The result of every task, in order; at most :data:`PARTS_PER_JOB` per job at once."""
+        """The result of every task, in order; at most :data:`PARTS_PER_JOB` per job at once.
+
+        The warnings a part raised are raised again here, just before its result is yielded, so
+        they come in input order and are shown as this process shows warnings, whatever the
+        number of jobs.
+        """
         pool = self._pool(len(tasks))
         window = self.jobs * PARTS_PER_JOB
         pending: list[Future] = []
@@ -285,4 +305,5 @@ class PartReader:
             task = next(queue, None)
             if task is not None:
                 pending.append(pool.submit(read_part, task))
+            raise_warnings(result)
             yield result

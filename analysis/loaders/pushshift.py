@@ -8,7 +8,8 @@ wrapper when it has one, else guessed from its fields (:func:`analysis.loaders.r
 
 Files are read line by line with :func:`analysis.loaders.base.iter_lines`, which reads ``.zst``
 files across frames with the 2**31 window these dumps need and keeps every complete line of a cut
-or damaged one (:mod:`analysis.loaders.zst`).
+or damaged one (:mod:`analysis.loaders.zst`). A lone UTF-16 surrogate in a line's strings (a text
+cut in the middle of an emoji) becomes U+FFFD, and a warning at the end of the file counts them.
 
 Cite: Baumgartner et al., "The Pushshift Reddit Dataset", ICWSM 2020.
 """
@@ -16,10 +17,18 @@ Cite: Baumgartner et al., "The Pushshift Reddit Dataset", ICWSM 2020.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
-from analysis.loaders.base import LoadOptions, Reject, iter_lines, parse_json_line, snippet
+from analysis.loaders.base import (
+    LoadOptions,
+    Reject,
+    iter_lines,
+    parse_json_line,
+    snippet,
+    warn_broken_texts,
+)
 from analysis.loaders.reddit import kind_of, row_from_thing
 
 FORMAT = "pushshift"
@@ -75,12 +84,15 @@ def read_lines(path: Path, lines: Iterable[tuple[int, bytes]], options: LoadOpti
 
 def _rows_of_lines(name: str, lines: Iterable[tuple[int, bytes] | Reject]
                    ) -> Iterator[dict | Reject]:
+    """Rows or rejects of ``lines``; warns at the end when texts held lone surrogates
+    (:func:`~analysis.loaders.base.warn_broken_texts`)."""
+    broken: Counter = Counter()
     for item in lines:
         if isinstance(item, Reject):
             yield item
             continue
         number, raw = item
-        parsed = parse_json_line(name, number, raw)
+        parsed = parse_json_line(name, number, raw, broken)
         if isinstance(parsed, Reject):
             yield parsed
             continue
@@ -95,3 +107,4 @@ def _rows_of_lines(name: str, lines: Iterable[tuple[int, bytes] | Reject]
         row["source_file"] = name
         row["source_line"] = number
         yield row
+    warn_broken_texts(name, broken)

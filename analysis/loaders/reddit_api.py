@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
@@ -40,8 +41,10 @@ from analysis.loaders.base import (
     LoadOptions,
     Reject,
     iter_json_values,
+    load_json,
     read_whole,
     snippet,
+    warn_broken_texts,
 )
 from analysis.loaders.reddit import row_from_thing
 
@@ -78,7 +81,8 @@ def _whole_document(path: Path, first_line: bytes, first: tuple[int, object] | R
                     ) -> list[tuple[int, object] | Reject] | None:
     """The file as one JSON document, a Reject for a broken one, or None to read it by lines.
 
-    Only tried when the first line does not parse.
+    Only tried when the first line does not parse. Lone surrogates in the document's strings
+    become U+FFFD, with a warning (:func:`~analysis.loaders.base.load_json`).
     """
     if not isinstance(first, Reject):
         return None
@@ -93,8 +97,9 @@ def _whole_document(path: Path, first_line: bytes, first: tuple[int, object] | R
             return [Reject(name, 1, "JSON document too large to read whole; convert it to JSON "
                            "lines", snippet(first_line))]
         return None
+    broken: Counter = Counter()
     try:
-        return [(1, json.loads(data.decode("utf-8")))]
+        document = load_json(data, broken)
     except UnicodeDecodeError:
         return [Reject(name, 1, "invalid UTF-8", snippet(data))] if pretty else None
     except json.JSONDecodeError as exc:
@@ -103,6 +108,8 @@ def _whole_document(path: Path, first_line: bytes, first: tuple[int, object] | R
         return None
     except RecursionError:  # a thread hundreds of replies deep
         return [Reject(name, 1, NESTED_TOO_DEEPLY, snippet(data))]
+    warn_broken_texts(name, broken)
+    return [(1, document)]
 
 
 def _dump(value: object) -> str:

@@ -44,6 +44,9 @@ What :func:`read` yields:
 Nodes of ``structure.json`` without a post file (posts the organisers did not distribute) are
 tolerated: they give no row, and their children keep them as ``parent_id``.
 
+A lone UTF-16 surrogate in a file's strings (a text cut in the middle of an emoji) becomes U+FFFD
+and the post is kept; one warning per folder or archive counts them.
+
 Archives (``.tar``, ``.tar.gz``, ``.tgz``, ``.tar.bz2``, ``.tar.xz``, ``.tar.zst``, ``.zip``) are
 read member by member in memory, never extracted; the file's first bytes tell the compression.
 Members with an absolute path, a ``..`` component, links and special files are refused with a
@@ -63,6 +66,7 @@ import os
 import tarfile
 import warnings
 import zipfile
+from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -72,9 +76,11 @@ from analysis.loaders.base import (
     GoldLabel,
     LoadOptions,
     Reject,
+    load_json,
     make_uid,
     record_snippet,
     snippet,
+    warn_broken_texts,
 )
 from analysis.loaders.reddit import row_from_thing
 from analysis.loaders.reddit_api import MORE_REASON
@@ -429,6 +435,8 @@ class Collection:
     rejects: list[Reject] = field(default_factory=list)
     #: Names of the source folders met (RumourEval's ``source-tweet``, PHEME's ``source-tweets``).
     source_folders: set[str] = field(default_factory=set)
+    #: Texts that held a lone UTF-16 surrogate (:func:`~analysis.loaders.base.load_json`).
+    broken: Counter = field(default_factory=Counter)
 
     def add_key(self, where: str, file_name: str, value: object) -> None:
         """Keep a decoded key file (a reject when it is not a JSON object)."""
@@ -443,9 +451,11 @@ class Collection:
         return self.threads[folder]
 
 
-def _decode(where: str, data: bytes) -> object | Reject:
+def _decode(where: str, data: bytes, broken: Counter) -> object | Reject:
+    """The JSON value of one file (lone surrogates replaced and counted in ``broken``), or a
+    reject."""
     try:
-        return json.loads(data.decode("utf-8"))
+        return load_json(data, broken)
     except UnicodeDecodeError:
         return Reject(where, 1, "invalid UTF-8", snippet(data))
     except json.JSONDecodeError as exc:
@@ -507,7 +517,8 @@ def collect(path: Path) -> Collection:
     Returns
     -------
     Collection
-        Threads keyed by their folder path, the key files, and the rejects met on the way.
+        Threads keyed by their folder path, the key files, the rejects met on the way, and
+        the count of texts that held a lone surrogate (U+FFFD now).
     """
     out = Collection()
     for item in _walk(Path(path)):
@@ -515,7 +526,7 @@ def collect(path: Path) -> Collection:
             out.rejects.append(item)
             continue
         where, parts, data = item
-        value = _decode(where, data)
+        value = _decode(where, data, out.broken)
         if isinstance(value, Reject):
             out.rejects.append(value)
             continue
@@ -594,7 +605,7 @@ def _add_keys_above(path: Path, collection: Collection) -> bool:
             collection.rejects.append(Reject(str(file), None,
                                              f"file larger than {MAX_MEMBER_BYTES} bytes", ""))
             continue
-        value = _decode(str(file), file.read_bytes())
+        value = _decode(str(file), file.read_bytes(), collection.broken)
         if isinstance(value, Reject):
             collection.rejects.append(value)
         else:
@@ -660,6 +671,7 @@ def read(path: Path, options: LoadOptions) -> Iterator[dict | Reject | GoldLabel
         where = "in or above the folder" if path.is_dir() else "in the archive"
         warnings.warn(f"{path}: no RumourEval key file ({', '.join(KEY_SPLITS)}) {where}: "
                       "no sdqc or veracity labels", stacklevel=2)
+    warn_broken_texts(str(path), collection.broken)
     for thread in collection.threads.values():
         yield from _finish_rows(thread)
     yield from collection.rejects
