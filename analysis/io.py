@@ -30,6 +30,7 @@ import json
 import os
 import shutil
 import signal
+import stat
 import tempfile
 import threading
 from collections.abc import Iterable, Iterator, Mapping
@@ -145,10 +146,15 @@ def make_parent(path: str | os.PathLike) -> None:
 
 
 def staging_folder(dest: Path) -> Path:
-    """A new, empty hidden folder next to ``dest`` with a folder's normal mode (``mkdtemp``
-    makes it owner-only), to be filled and then put in place with :func:`swap_folders`."""
+    """A new, empty hidden folder next to ``dest``, to be filled and then put in place with
+    :func:`swap_folders`. It has the mode of the folder ``dest`` it replaces (a folder only its
+    owner may read stays so; the owner keeps the right to fill it), else a folder's normal mode
+    (``mkdtemp`` makes it owner-only)."""
     tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
-    tmp.chmod(0o777 & ~_umask())
+    if dest.is_dir():
+        tmp.chmod(stat.S_IMODE(dest.stat().st_mode) | stat.S_IRWXU)
+    else:
+        tmp.chmod(0o777 & ~_umask())
     return tmp
 
 
@@ -487,9 +493,12 @@ def write_text(text: str, path: str | os.PathLike) -> None:
 
 
 def write_jsonl(records: Iterable[Mapping], path: str | os.PathLike) -> int:
-    """Write ``records`` atomically as JSON lines; return how many were written."""
+    """Write ``records`` atomically as JSON lines (UTF-8; a string that is no UTF-8, such as a
+    lone surrogate in a reject's snippet, as its escape ``\\udXXX``, as ``ingest`` writes its
+    rejects); return how many were written."""
     count = 0
-    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8") as handle:
+    with (atomic_path(path) as tmp,
+          open(tmp, "w", encoding="utf-8", errors="backslashreplace") as handle):
         for record in records:
             handle.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
             count += 1

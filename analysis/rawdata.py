@@ -7,8 +7,10 @@
 (the same command records a researcher's own exports, and updates the manifest after an intended
 change), and checked by :func:`verify` before any study reads a raw file: every file a study reads
 must be listed with its sha256. Hidden files and folders (names starting with ``.``, such as
-``.DS_Store``) are neither listed nor checked, since the loaders do not read them either. No code
-writes under ``data/raw``.
+``.DS_Store``) are neither listed nor checked, since the loaders do not read them either. A path
+under ``data/raw`` counts as it is written: a symbolic link there to a file or folder elsewhere
+is listed and checked under its own name (a run reads through it). No code writes under
+``data/raw``.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import csv
 import io
 import sys
 from collections.abc import Iterable, Mapping
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from analysis import config
 from analysis.errors import RawDataError
@@ -55,23 +57,74 @@ DATASETS = {
 }
 
 
+def raw_relative(path: str | Path, root: Path | None = None) -> str | None:
+    """``path`` relative to ``root`` (default ``data/raw``) as the manifest names it, or None
+    when it is not under ``root``.
+
+    The path as written counts first, so that a symbolic link under ``root`` to a file or folder
+    elsewhere is under it (a run reads through the link); a path with ``..`` in it, or one that
+    reaches ``root`` only through links, counts by where it leads.
+
+    Examples
+    --------
+    >>> raw_relative("/p/data/raw/own/x.jsonl", Path("/p/data/raw"))
+    'own/x.jsonl'
+    >>> raw_relative("/p/data/other.jsonl", Path("/p/data/raw")) is None
+    True
+    """
+    root = config.DATA_RAW if root is None else root
+    path = Path(path)
+    candidates = [(path, root)] if ".." not in path.parts else []
+    for where, base in [*candidates, (path.resolve(), root.resolve())]:
+        try:
+            return where.relative_to(base).as_posix()
+        except ValueError:
+            continue
+    return None
+
+
 def data_files(folder: Path, root: Path | None = None) -> list[str]:
     """The files under ``folder`` that the manifest lists, as paths relative to ``root``
-    (``data/raw``): every file but hidden ones (the loaders skip them too) and, at the top of
-    ``root``, the manifest and README.md."""
+    (``data/raw``; see :func:`raw_relative`): every file but hidden ones (the loaders skip them
+    too) and, at the top of ``root``, the manifest and README.md."""
     from analysis.loaders.ingest import _folder_files  # the files a loader reads in a folder
 
     root = config.DATA_RAW if root is None else root
-    inside = Path(folder).resolve().relative_to(root.resolve())
-    rels = ((inside / path.relative_to(folder)).as_posix() for path in _folder_files(folder))
+    inside = PurePosixPath(raw_relative(folder, root))
+    rels = ((inside / path.relative_to(folder).as_posix()).as_posix()
+            for path in _folder_files(folder))
     return [rel for rel in rels if rel not in NOT_DATA]
 
 
+def listed_files(root: Path | None = None) -> list[str]:
+    """Every file the manifest lists: the :func:`data_files` of ``root`` (default
+    ``data/raw``) and of each folder a symbolic link under it points to, under the link's name
+    (a study may read through the link); a link to a folder already gone through is not
+    followed again."""
+    root = config.DATA_RAW if root is None else root
+    files: list[str] = []
+    seen: set[Path] = set()
+
+    def walk(folder: Path) -> None:
+        if folder.resolve() in seen:
+            return
+        seen.add(folder.resolve())
+        files.extend(data_files(folder, root))
+        for path in sorted(folder.rglob("*")):
+            hidden = any(part.startswith(".") for part in path.relative_to(folder).parts)
+            if path.is_symlink() and path.is_dir() and not hidden:
+                walk(path)
+
+    walk(root)
+    return files
+
+
 def manifest_rows(root: Path | None = None) -> list[dict[str, str]]:
-    """One manifest row per file under ``root`` (default ``data/raw``; see :func:`data_files`)."""
+    """One manifest row per file under ``root`` (default ``data/raw``; see
+    :func:`listed_files`)."""
     root = config.DATA_RAW if root is None else root
     rows = []
-    for rel in data_files(root, root):
+    for rel in listed_files(root):
         path = root / rel
         dataset = rel.split("/", 1)[0]
         source, license_ = DATASETS.get(dataset, ("", ""))
@@ -99,8 +152,9 @@ def verify(paths: Iterable[str | Path], root: Path | None = None,
     Parameters
     ----------
     paths
-        Files or folders under ``root`` (default ``data/raw``); a folder means every file in it
-        (hidden files aside, as the loaders skip them), and each must be listed.
+        Files or folders under ``root`` (default ``data/raw``) as the study gives them (see
+        :func:`raw_relative`); a folder means every file in it (hidden files aside, as the
+        loaders skip them), and each must be listed.
     manifest
         Default ``data/raw/MANIFEST.csv``.
 
@@ -112,13 +166,17 @@ def verify(paths: Iterable[str | Path], root: Path | None = None,
     Raises
     ------
     RawDataError
-        Naming the first file that is missing, unlisted or changed.
+        Naming the first file that is missing, unlisted or changed, or a path not under
+        ``root``.
     """
     root = config.DATA_RAW if root is None else root
     entries = read_manifest(manifest)
     checked = []
     for item in paths:
-        rel = Path(item).resolve().relative_to(root.resolve()).as_posix()
+        rel = raw_relative(item, root)
+        if rel is None:
+            raise RawDataError(f"is not under {root}, so data/raw/MANIFEST.csv cannot check it",
+                               item)
         prefix = "" if rel == "." else rel + "/"
         wanted = [p for p in entries if p == rel or p.startswith(prefix)]
         if not wanted:

@@ -4,19 +4,27 @@
 ``data/processed/<study>/`` and figures, ``summary.md`` and ``manifest.json`` to
 ``reports/<study>/``. Both folders are built in temporary folders and moved into place together
 only when every stage has succeeded, so a failed run leaves the previous outputs as they were.
-Files in the two folders that the run does not write (your own notes, hand-coded tables) are
-kept: they are moved into the new folders, and a warning names them. A folder that is a
-symbolic link stays one: the new outputs go into the folder it points to.
+Files and folders in the two folders that the run does not write (your own notes, hand-coded
+tables) are kept: they are moved into the new folders, and a warning names them. The new folders
+get the modes of the old ones (a folder only you may read stays so). A folder that is a symbolic
+link stays one: the new outputs go into the folder it points to. The records that could not be
+read go to ``data/processed/<study>/posts.rejects.jsonl``, as ``ingest`` writes them.
+
+Two study files with the same ``[study]`` name would write the same folders: a run refuses to
+replace the outputs of another study file (as ``reports/<study>/manifest.json`` records it).
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
+import json
 import os
 import shutil
+import stat
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,15 +32,20 @@ import pandas as pd
 
 from analysis import __version__, config, io, rawdata, report, schema
 from analysis.errors import UserError
+from analysis.loaders.base import Reject
 from analysis.provenance import run_manifest
 from analysis.report import GOLD
+from analysis.responses import responses
 from analysis.study import Study, load_study
+
+#: What ``Study.command`` starts with; the rest is the study's name or file.
+COMMAND_PREFIX = "python -m analysis reproduce "
 
 
 @dataclass(frozen=True)
 class StudyOutputs:
-    """Where a study's outputs were written, and the files found there that the run does not
-    write (``kept``: moved into the new folders as they were)."""
+    """Where a study's outputs were written, and the files and empty folders found there that
+    the run does not write (``kept``: moved into the new folders as they were)."""
 
     processed: Path
     report: Path
@@ -64,20 +77,24 @@ def reproduce(study: str | Path = config.DEFAULT_STUDY, *, progress: bool | None
     ------
     UserError
         Unknown study, missing inputs (for template studies that expect the researcher's own
-        exports), or a raw file that differs from ``data/raw/MANIFEST.csv``.
+        exports), a raw file that differs from ``data/raw/MANIFEST.csv``, or output folders that
+        hold another study file's outputs.
     """
     spec = load_study(study)
-    check_sources(spec)
-    rawdata.verify(spec.raw_inputs)
     processed_dir = config.DATA_PROCESSED / spec.name
     report_dir = config.REPORTS / spec.name
+    check_same_study(spec, report_dir)
+    check_sources(spec)
+    rawdata.verify(spec.raw_inputs)
     with _staged(processed_dir, report_dir) as staging:
         work, out = staging.folders
-        posts, gold, rejects = ingest_sources(spec, progress=progress)
+        posts, gold, rejects = read_sources(spec, progress=progress)
         io.write_table(posts, work / "posts.parquet")
+        write_rejects(rejects, work / "posts.parquet")
         if not gold.empty:
             io.write_table(gold, work / "gold.parquet")
         truth = gold_stance(spec, posts, gold)
+        validation_set(spec, posts, truth)  # refused before labelling when there is none
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             labels = {model: label_study(spec, model, posts, truth, progress=progress,
@@ -89,8 +106,8 @@ def reproduce(study: str | Path = config.DEFAULT_STUDY, *, progress: bool | None
             io.write_table(table, work / spec.labels_file(model))
         io.write_table(trend, work / "trend.csv")
         figures = report.draw_figures(spec, trend, out)
-        summary_text = report.summarize(spec, posts, truth, labels, trend, rejects=rejects,
-                                         notes=notes)
+        summary_text = report.summarize(spec, posts, truth, labels, trend,
+                                         rejects=len(rejects), notes=notes)
         io.write_text(summary_text, out / "summary.md")
         manifest = run_manifest(
             command=spec.command,
@@ -101,13 +118,32 @@ def reproduce(study: str | Path = config.DEFAULT_STUDY, *, progress: bool | None
             parameters=spec.raw, seed=spec.seed)
         io.write_json(manifest, out / "manifest.json")
     if staging.kept:
-        names = ", ".join(_relative(p) for p in staging.kept)
-        warnings.warn(f"kept {len(staging.kept)} file(s) reproduce does not write: {names}",
-                      UserWarning, stacklevel=2)
+        warnings.warn(_kept_message(staging.kept), UserWarning, stacklevel=2)
     return StudyOutputs(processed=processed_dir, report=report_dir,
                         figures=tuple(report_dir / p.name for p in figures),
                         summary=report_dir / "summary.md", manifest=report_dir / "manifest.json",
                         kept=tuple(staging.kept))
+
+
+def check_same_study(spec: Study, report_dir: Path) -> None:
+    """Refuse to replace the outputs of another study file that has the same ``[study]`` name:
+    the command recorded in ``report_dir/manifest.json`` names another file. Running the same
+    file again is allowed, and so is a folder without a readable manifest."""
+    try:
+        recorded = json.loads((report_dir / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return
+    command = recorded.get("command") if isinstance(recorded, dict) else None
+    if not isinstance(command, str) or command == spec.command:
+        return
+    raise UserError(f"{_relative(report_dir)} holds the outputs of {_recorded_file(command)}; "
+                    "give this study another [study] name, or delete that folder")
+
+
+def _recorded_file(command: str) -> str:
+    """The study file a recorded ``Study.command`` ran: its path, or ``studies/<name>.toml``."""
+    given = command.removeprefix(COMMAND_PREFIX)
+    return given if given.endswith(".toml") else _relative(config.STUDIES / f"{given}.toml")
 
 
 def check_sources(spec: Study) -> None:
@@ -143,39 +179,82 @@ def model_inputs(spec: Study) -> list[Path]:
 
 def ingest_sources(spec: Study, *, progress: bool | None = None
                    ) -> tuple[pd.DataFrame, pd.DataFrame, int]:
+    """:func:`read_sources` with the number of rejected records instead of the records."""
+    posts, gold, rejects = read_sources(spec, progress=progress)
+    return posts, gold, len(rejects)
+
+
+def read_sources(spec: Study, *, progress: bool | None = None
+                 ) -> tuple[pd.DataFrame, pd.DataFrame, list[Reject]]:
     """Load every source of the study into one posts table (reply trees across all of them),
-    one table of gold labels, and the number of rejected records."""
+    one table of gold labels (see :func:`collapse_gold`), and the records that could not be
+    read (their ``file`` relative to the project, as the posts' ``source_file``)."""
     from analysis.loaders.ingest import collapse_duplicates, ingest
     from analysis.loaders.threads import add_threads
 
-    posts, gold, rejects = [], [], 0
+    posts, gold, rejects = [], [], []
     for source in spec.sources:
         options = {k: v for k, v in source.options.items()
                    if k in ("tz", "thread_id", "platform", "field_map")}
         result = ingest([source.path], format=source.format, progress=progress, **options)
         posts.append(result.posts)
-        gold.append(result.labels)
-        rejects += len(result.rejects)
+        gold.append((_relative(source.path), result.labels))
+        rejects += [dataclasses.replace(r, file=_in_project(r.file)) for r in result.rejects]
     table = posts[0]
     if len(posts) > 1:  # the same duplicate rule as within one ingest run, then trees across all
         stacked = pd.concat(posts, ignore_index=True)
         kept, _ = collapse_duplicates(stacked.assign(_pos=range(len(stacked))))
         table = add_threads(kept.drop(columns="_pos"))
-    labels = pd.concat(gold, ignore_index=True) if len(gold) > 1 else gold[0]
+    labels = collapse_gold(gold, spec.file)
     # Provenance relative to the project, so the tables do not depend on where it is checked out.
-    root = config.PROJECT_ROOT.as_posix().rstrip("/") + "/"
-    table = table.assign(source_file=table["source_file"].astype("string").str.removeprefix(root))
-    return schema.conform(table, schema.POSTS), labels.reset_index(drop=True), rejects
+    table = table.assign(source_file=table["source_file"].astype("string")
+                         .str.removeprefix(_project_prefix()))
+    return schema.conform(table, schema.POSTS), labels, rejects
+
+
+def collapse_gold(labels: Iterable[tuple[str, pd.DataFrame]], study_file: Path
+                  ) -> pd.DataFrame:
+    """The gold labels of every source (``labels``: pairs of source name and its labels), one
+    row per ``uid`` and ``task``, as duplicate posts collapse: sources that overlap give the
+    same label twice, and it is kept once (the first source's row). Two different labels of one
+    post are a :class:`UserError` naming the post and both sources."""
+    tables = [table.assign(_source=name) for name, table in labels if not table.empty]
+    if not tables:
+        return pd.DataFrame()
+    stacked = pd.concat(tables, ignore_index=True)
+    key = ["uid", "task"]
+    distinct = stacked.drop_duplicates([*key, "label"])
+    clash = distinct[distinct.duplicated(key, keep=False)]
+    if not clash.empty:
+        uid, task = clash.iloc[0][key]
+        rows = clash[(clash["uid"] == uid) & (clash["task"] == task)].head(2)
+        said = " but ".join(f"{label!r} in {source}"
+                            for label, source in zip(rows["label"], rows["_source"], strict=True))
+        raise UserError(f"the sources give post {uid} two different {task!r} gold labels: {said}; "
+                        "leave out the source that is wrong, or correct its labels", study_file)
+    return stacked.drop_duplicates(key).drop(columns="_source").reset_index(drop=True)
+
+
+def write_rejects(rejects: list[Reject], posts_file: Path) -> None:
+    """Write ``rejects`` next to ``posts_file`` under the name and in the form ``ingest`` gives
+    them (``posts.rejects.jsonl``: one JSON object per record), when there are any."""
+    from analysis.loaders.ingest import output_paths
+
+    if rejects:
+        io.write_jsonl((r.as_dict() for r in rejects), output_paths(posts_file)["rejects"])
 
 
 def run_id(spec: Study) -> str:
-    """A run id that depends only on the study file, its raw inputs, its model files and the
-    package version."""
+    """A run id that depends only on the study file, its raw inputs (a folder: the relative
+    paths and contents of the files the loaders read in it, as ``ingest``'s manifest records
+    them), its model files and the package version."""
+    from analysis.loaders.ingest import _describe_input
+
     digest = hashlib.sha256(spec.file.read_bytes())
     digest.update(__version__.encode())
     for source in spec.sources:
-        digest.update(io.sha256_file(source.path).encode() if source.path.is_file()
-                      else source.path.name.encode())
+        described = _describe_input(source.path)
+        digest.update((described.get("sha256") or described["sha256_of_file_list"]).encode())
     for file in model_inputs(spec):
         digest.update(io.sha256_file(file).encode())
     return digest.hexdigest()[:16]
@@ -210,9 +289,21 @@ def gold_stance(spec: Study, posts: pd.DataFrame, gold: pd.DataFrame) -> pd.Data
             per_root = gold[gold["task"] == task].set_index("uid")["label"]
             table[task] = table["thread_id"].map(per_root).astype("string")
     if spec.gold.thread_blocks:
+        _check_thread_blocks(spec, table[spec.gold.group_task])
         table[spec.gold.group_task] = split_groups_by_thread(
             table[spec.gold.group_task], table["thread_id"], spec.gold.thread_blocks)
     return table
+
+
+def _check_thread_blocks(spec: Study, groups: pd.Series) -> None:
+    """Refuse a ``gold.thread_blocks`` group that is not a group of the labelled posts (a typo
+    would otherwise leave the group whole while the summary says it was split)."""
+    known = sorted(set(groups.dropna().astype(str)))
+    for group in spec.gold.thread_blocks:
+        if group not in known:
+            raise UserError(f"gold.thread_blocks.{group}: {group!r} is not a "
+                            f"gold.group_task {spec.gold.group_task!r} group of the labelled "
+                            f"posts ({', '.join(known) or 'none'})", spec.file)
 
 
 def split_groups_by_thread(groups: pd.Series, threads: pd.Series,
@@ -298,7 +389,7 @@ def _estimate_all(spec: Study, truth: pd.DataFrame, grouped: pd.DataFrame,
                                      n_boot=spec.n_boot, **common)
         tables.append(gold_trend.assign(model=GOLD))
     for model, table in labels.items():
-        validation, confusion = _validation(spec, model, truth)
+        validation, confusion = _validation(spec, model, truth, grouped)
         unavailable = spec.unavailable_methods(model)
         for method in spec.methods:
             if method in unavailable or (
@@ -320,11 +411,32 @@ def _with_group_columns(spec: Study, posts: pd.DataFrame, truth: pd.DataFrame) -
     return out
 
 
-def _validation(spec: Study, model: str, truth: pd.DataFrame):
-    """What the adjusted methods correct with: the gold labels of the study's own data (with
-    the out-of-group predictions), else the model card's cross-validated confusion matrix."""
+def validation_set(spec: Study, posts: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:
+    """The gold labels ``truth`` of :func:`gold_stance` that the adjusted methods correct with:
+    those of responses (:func:`analysis.responses.responses` of ``posts``, the posts whose
+    shares are estimated), not of thread roots or posts without text (an empty ``truth``, of a
+    study without ``[gold]``, as it is). When there are none and the study asks for an adjusted
+    method, a :class:`UserError`."""
+    from analysis.trend import ADJUSTED
+
+    if truth.empty:  # no [gold] table
+        return truth
+    counted = truth["uid"].isin(responses(posts)["uid"]).to_numpy()
+    validation = truth.loc[counted, ["uid", "label", "thread_id"]]
+    wanted = [method for method in spec.methods if method in ADJUSTED]
+    if validation.empty and wanted:
+        raise UserError(f"trend.methods {wanted} correct with the gold labels of responses, "
+                        "but every gold label is on a thread root or a post without text; use "
+                        "cc or pcc", spec.file)
+    return validation
+
+
+def _validation(spec: Study, model: str, truth: pd.DataFrame, posts: pd.DataFrame):
+    """What the adjusted methods correct with: the gold labels of the study's own responses
+    (:func:`validation_set`; with the out-of-group predictions), else the model card's
+    cross-validated confusion matrix."""
     if not truth.empty:
-        return truth[["uid", "label", "thread_id"]], None
+        return validation_set(spec, posts, truth), None
     if model == "vader":
         return None, None
     from analysis.classifiers import model_card
@@ -337,8 +449,9 @@ def _validation(spec: Study, model: str, truth: pd.DataFrame):
 
 @dataclass
 class _Staging:
-    """Temporary ``folders`` being filled, one per destination, and the files of the
-    destinations that the run did not write (``kept``), once the folders are in place."""
+    """Temporary ``folders`` being filled, one per destination, and the files and empty
+    folders of the destinations that the run did not write (``kept``), once the folders are in
+    place."""
 
     folders: tuple[Path, ...]
     kept: list[Path] = field(default_factory=list)
@@ -350,9 +463,10 @@ def _staged(*dests: Path) -> Iterator[_Staging]:
     if the block succeeds; the temporary folders are removed whatever happens.
 
     A destination that is a symbolic link is followed: its target is replaced and the link
-    stays. Files of a destination that the block did not write are moved into its new folder
-    (hard links where the file system allows, else copies) and listed in ``kept`` by their
-    path under ``dests``.
+    stays. Each new folder has the mode of the folder it replaces (:func:`analysis.io.
+    staging_folder`). Files and folders of a destination that the block did not write are
+    moved into its new folder (see :func:`_carry_over`) and listed in ``kept`` by their path
+    under ``dests``.
     """
     targets = [_real_folder(dest) for dest in dests]
     if len(set(targets)) < len(targets) or any(
@@ -389,15 +503,21 @@ def _real_folder(dest: Path) -> Path:
 
 
 def _carry_over(old: Path, new: Path) -> list[Path]:
-    """Put every file of ``old`` that ``new`` lacks into ``new``, at the same relative path;
-    return those relative paths."""
+    """Put every file and folder of ``old`` that ``new`` lacks into ``new``, at the same
+    relative path (files as hard links where the file system allows, else copies; folders with
+    their modes); return the relative paths of the files and of the folders left empty."""
     if not old.is_dir():
         return []
-    carried = []
+    carried: list[Path] = []
+    folders: list[Path] = []
     for path in sorted(old.rglob("*")):
         relative = path.relative_to(old)
         copy = new / relative
-        if (path.is_dir() and not path.is_symlink()) or os.path.lexists(copy):
+        if os.path.lexists(copy):
+            continue
+        if path.is_dir() and not path.is_symlink():
+            copy.mkdir(parents=True)
+            folders.append(relative)
             continue
         copy.parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -405,7 +525,19 @@ def _carry_over(old: Path, new: Path) -> list[Path]:
         except OSError:
             shutil.copy2(path, copy, follow_symlinks=False)
         carried.append(relative)
-    return carried
+    for relative in reversed(folders):  # once filled, inner first: a mode may shut the owner out
+        (new / relative).chmod(stat.S_IMODE((old / relative).stat().st_mode))
+    empty = [f for f in folders if not any(f in p.parents for p in [*carried, *folders])]
+    return sorted([*carried, *empty])
+
+
+def _kept_message(kept: list[Path]) -> str:
+    """The warning that names what a run kept: files, and empty folders (with a final '/')."""
+    folders = [path for path in kept if path.is_dir() and not path.is_symlink()]
+    names = ", ".join(_relative(p) + ("/" if p in folders else "") for p in kept)
+    counts = f"{len(kept) - len(folders)} file(s)" + (
+        f" and {len(folders)} empty folder(s)" if folders else "")
+    return f"kept {counts} reproduce does not write: {names}"
 
 
 def _relative(path: Path) -> str:
@@ -413,3 +545,15 @@ def _relative(path: Path) -> str:
         return path.resolve().relative_to(config.PROJECT_ROOT).as_posix()
     except ValueError:
         return str(path)
+
+
+def _project_prefix() -> str:
+    """The project root as the start of the file names loaders give (with a final '/')."""
+    return config.PROJECT_ROOT.as_posix().rstrip("/") + "/"
+
+
+def _in_project(name: str) -> str:
+    """A file name a loader gave (a path, or an archive's path and a member in it) relative to
+    the project when it starts there, so that what the run writes does not depend on where the
+    project is."""
+    return name.removeprefix(_project_prefix())

@@ -398,10 +398,9 @@ def test_both_output_folders_are_replaced_or_neither(tiny_study, tmp_path, monke
         return real_rename(self, target)
 
     monkeypatch.setattr(Path, "rename", failing)
-    (tiny_study.parent / "changed.toml").write_text(
-        tiny_study.read_text().replace("n_boot = 5", "n_boot = 6"))
+    tiny_study.write_text(tiny_study.read_text().replace("n_boot = 5", "n_boot = 6"))
     with pytest.raises(OSError, match="generated"):
-        pipeline.reproduce(tiny_study.parent / "changed.toml", progress=False)
+        pipeline.reproduce(tiny_study, progress=False)
     assert (_files(first.processed), _files(first.report)) == before
     hidden = [p.name for folder in (tmp_path / "reports", tmp_path / "processed")
               for p in folder.iterdir() if p.name.startswith(".")]

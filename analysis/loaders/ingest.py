@@ -462,7 +462,7 @@ def ingest(
     started = time.perf_counter()
     if isinstance(paths, str | os.PathLike):
         paths = [paths]
-    options = _options(field_map, tz, thread_id, platform)
+    options = load_options(field_map, tz, thread_id, platform)
     plan = plan_inputs(list(paths), format, mapped=bool(field_map))
     _check_thread_id(plan, thread_id)
     key, key_fingerprint = _key(keep_authors, pseudonym_key)
@@ -484,7 +484,9 @@ def ingest(
                         summary=summary)
 
 
-def _options(field_map, tz, thread_id, platform) -> LoadOptions:
+def load_options(field_map, tz, thread_id, platform) -> LoadOptions:
+    """The :class:`LoadOptions` of an ingest run, or a :class:`UserError` for an unknown time
+    zone or a ``field_map`` that is not a mapping (a study file's sources are checked so too)."""
     if tz is not None:
         try:
             if not isinstance(tz, str):  # pandas reads a number as an offset in seconds
@@ -870,7 +872,7 @@ def ingest_to_files(
     if isinstance(paths, str | os.PathLike):
         paths = [paths]
     paths = list(paths)
-    options = _options(field_map, tz, thread_id, platform)
+    options = load_options(field_map, tz, thread_id, platform)
     _check_outputs(output, paths)
     before = _input_states(paths)
     plan = plan_inputs(paths, format, mapped=bool(field_map))
