@@ -94,6 +94,7 @@ def reproduce(study: str | Path = config.DEFAULT_STUDY, *, progress: bool | None
         if not gold.empty:
             io.write_table(gold, work / "gold.parquet")
         truth = gold_stance(spec, posts, gold)
+        check_group_columns(spec, _with_group_columns(spec, posts, truth))
         validation_set(spec, posts, truth)  # refused before labelling when there is none
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -399,6 +400,15 @@ def _estimate_all(spec: Study, truth: pd.DataFrame, grouped: pd.DataFrame,
                                     confusion=confusion, n_boot=spec.n_boot, **common)
             tables.append(trend.assign(model=model))
     return tables
+
+
+def check_group_columns(spec: Study, grouped: pd.DataFrame) -> None:
+    """Refuse, before labelling, a ``trend.by`` column that the posts (with the thread-level gold
+    labels of ``gold.by_task``) do not have, naming the study file and the key."""
+    missing = [column for column in spec.by if column not in grouped.columns]
+    if missing:
+        raise UserError(f"trend.by: the posts have no column {missing[0]!r} (a posts-table "
+                        "column, or a thread-level gold task named in gold.by_task)", spec.file)
 
 
 def _with_group_columns(spec: Study, posts: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:

@@ -164,6 +164,20 @@ def test_a_misspelt_thread_blocks_group_is_refused_naming_the_valid_groups(proje
     assert not (project / "data" / "processed" / "typo").exists()
 
 
+def test_a_trend_by_column_the_posts_lack_is_refused_before_labelling(project, capsys,
+                                                                     monkeypatch):
+    """Found by the own-study hunt: by = ["nonexistent"] failed after labelling, naming neither
+    the study file nor the key."""
+    path = _write(project / "studies" / "by.toml", GOLD_STUDY.format(
+        name="by", sources=_sources(RUMOURS), extra="", gold="").replace(
+        'min_posts = 1', 'min_posts = 1\nby = ["nonexistent"]'))
+    monkeypatch.setattr(pipeline, "label_study", lambda *a, **k: pytest.fail("labelled"))
+    assert main(["reproduce", str(path), "--no-progress"]) == 2
+    err = _one_line_error(capsys)
+    assert err.startswith(f"error: {path}: trend.by: the posts have no column 'nonexistent'")
+    assert not (project / "data" / "processed" / "by").exists()
+
+
 # -- 3: sources that overlap give the same gold labels twice -------------------------------------
 
 
