@@ -85,6 +85,17 @@ MIN_EDGED_BAR = 5 * BAR_EDGE
 
 _TREND_KEYS = {"bin_start", "bin_end", "label", "n_posts", "estimate", "ci_low", "ci_high",
                "method", "flag", "n_threads"}
+#: Columns whose values are separate estimates of the same bins (a study's trend table stacks its
+#: models, a trend table may stack methods): never groups to sum or draw as one series.
+_SERIES_COLUMNS = ("model", "method")
+
+#: The x-axis label of bins relative to each thread's source post (``relative_to = "root"``).
+ROOT_XLABEL = "Hours since the source post"
+#: The x-axis label of relative bins whose reference is not known: a trend table does not record
+#: whether its hours count from each source post or from an event time.
+REFERENCE_XLABEL = "Hours since the reference time"
+#: The legend entry of a share figure whose table has no intervals (``n_boot = 0``).
+NO_INTERVALS = "no intervals (n_boot = 0)"
 
 
 def label_colour(label: str, order: Sequence[str] = ()) -> str:
@@ -95,6 +106,29 @@ def label_colour(label: str, order: Sequence[str] = ()) -> str:
     # crc32, not hash(): str hashes change between processes, figures must not
     position = others.index(label) if label in others else zlib.crc32(label.encode())
     return _CYCLE[position % len(_CYCLE)]
+
+
+def share_labels(labels: Iterable[object]) -> list[str]:
+    """The labels a share figure draws unless told which: ``support`` and ``criticism`` first
+    when present, then the other labels in order of appearance, without ``other`` (the rest of
+    the responses) unless it is the only one.
+
+    Examples
+    --------
+    >>> share_labels(["other", "criticism", "support"])
+    ['support', 'criticism']
+    >>> share_labels(["anti", "neutral", "pro", "anti"])
+    ['anti', 'neutral', 'pro']
+    """
+    names = [str(label) for label in dict.fromkeys(labels) if not pd.isna(label)]
+    first = [label for label in ("support", "criticism") if label in names]
+    rest = [label for label in names if label not in first and label != "other"]
+    return first + rest or names
+
+
+def is_relative(trend: pd.DataFrame) -> bool:
+    """Whether a trend table's bins are hours since a reference (numbers), not calendar times."""
+    return bool(pd.to_numeric(trend["bin_start"], errors="coerce").notna().all())
 
 
 def new_figure(width: float = COLUMN_WIDTH, height: float = DEFAULT_HEIGHT, *, nrows: int = 1,
@@ -162,10 +196,9 @@ def prepare_trend(trend: pd.DataFrame, needs: Sequence[str] = ()) -> tuple[pd.Da
                if c not in frame]
     if missing:
         raise ValueError(f"not a trend table: missing column(s) {', '.join(missing)}")
-    starts = pd.to_numeric(frame["bin_start"], errors="coerce")
-    relative = bool(starts.notna().all())
+    relative = is_relative(frame)
     if relative:
-        frame["bin_start"] = starts.astype(float)
+        frame["bin_start"] = pd.to_numeric(frame["bin_start"], errors="coerce").astype(float)
         frame["bin_end"] = pd.to_numeric(frame["bin_end"], errors="coerce").astype(float)
     else:
         frame["bin_start"] = pd.to_datetime(frame["bin_start"], utc=True, format="ISO8601")
@@ -180,12 +213,23 @@ def _group_columns(frame: pd.DataFrame) -> list[str]:
     return [c for c in frame.columns if c not in _TREND_KEYS]
 
 
-def _one_series(frame: pd.DataFrame, what: str) -> None:
-    if frame.duplicated(["bin_start", "label"]).any():
-        groups = _group_columns(frame) + (["method"] if "method" in frame else [])
-        raise ValueError(f"{what}: the table has several rows per bin and label (columns "
-                         f"{', '.join(groups) or '?'}); select one group / method first, or use "
-                         "plot_small_multiples")
+def _one_series(frame: pd.DataFrame, what: str, summed: Sequence[str] = ()) -> None:
+    """Refuse a table with several rows per bin and label, but those of the ``summed`` group
+    columns: several models or methods (named as such), or several groups of other columns."""
+    for column in _SERIES_COLUMNS:
+        if column in frame and frame[column].nunique() > 1:
+            names = ", ".join(sorted(frame[column].dropna().astype(str).unique()))
+            raise ValueError(f"{what}: the table holds several {column}s ({names}; column "
+                             f"{column!r}); select one {column} first")
+    missing = [c for c in summed if c not in frame]
+    if missing:
+        raise ValueError(f"{what}: the table has no group column(s) {', '.join(missing)}")
+    if frame.duplicated(["bin_start", "label", *summed]).any():
+        groups = [c for c in _group_columns(frame) if c not in summed]
+        why = f"columns {', '.join(groups)}" if groups else "repeated rows"
+        raise ValueError(f"{what}: the table has several rows per bin and label ({why}); "
+                         "select one group first"
+                         + ("" if summed else ", or use plot_small_multiples"))
 
 
 def _x(frame: pd.DataFrame, relative: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -223,7 +267,7 @@ def _event_x(value: object, relative: bool, tz: str | None = None) -> float:
 
 def _style_time_axis(ax: Axes, relative: bool, tz: str | None, xlabel: str | None) -> None:
     if relative:
-        ax.set_xlabel(xlabel or "Hours since the source post", fontsize=FONT_SIZE)
+        ax.set_xlabel(xlabel or ROOT_XLABEL, fontsize=FONT_SIZE)
     else:
         zone = tz or "UTC"
         locator = mdates.AutoDateLocator(tz=zone, minticks=3, maxticks=7)
@@ -247,7 +291,7 @@ def _draw_events(ax: Axes, events: Iterable[tuple[object, str]] | None, relative
 # -- figures ---------------------------------------------------------------------------------
 
 
-def plot_shares(ax: Axes, trend: pd.DataFrame, labels: Sequence[str] = ("support", "criticism"),
+def plot_shares(ax: Axes, trend: pd.DataFrame, labels: Sequence[str] | None = None,
                 events: Iterable[tuple[object, str]] | None = None, *, tz: str | None = None,
                 xlabel: str | None = None, legend: bool = True) -> Axes:
     """Share of each of ``labels`` per bin, with its interval as a band.
@@ -259,7 +303,8 @@ def plot_shares(ax: Axes, trend: pd.DataFrame, labels: Sequence[str] = ("support
     trend
         A trend table of one group and one method (:func:`analysis.trend.estimate_shares`).
     labels
-        The labels to draw.
+        The labels to draw (default: the table's, by :func:`share_labels`: support and
+        criticism first, in their colours; other labels in further colours of the palette).
     events
         ``(time, text)`` pairs drawn as labelled vertical lines (hours for relative bins). A
         calendar time without a zone (``"2020-09-30"``) is read in ``tz``.
@@ -267,7 +312,8 @@ def plot_shares(ax: Axes, trend: pd.DataFrame, labels: Sequence[str] = ("support
         Time zone of the time axis for calendar bins, and of event times without a zone
         (default UTC).
     xlabel
-        Overrides the x-axis label.
+        Overrides the x-axis label (default for relative bins :data:`ROOT_XLABEL`; pass
+        :data:`REFERENCE_XLABEL` or the reference when the hours count from something else).
     legend
         Draw a legend.
 
@@ -275,11 +321,15 @@ def plot_shares(ax: Axes, trend: pd.DataFrame, labels: Sequence[str] = ("support
     -----
     Bins with a flag (``few_posts``, ``one_thread``) are drawn with hollow markers, a dotted line
     and a grey interval, and no band: visible, but not as certain. Bins without posts are gaps.
+    A table without intervals (``n_boot = 0``) gets no band, and the legend says so
+    (:data:`NO_INTERVALS`).
     """
     frame, relative = prepare_trend(trend)
     _one_series(frame, "plot_shares")
+    labels = share_labels(frame["label"]) if labels is None else labels
     handles = []
     top = 0.0
+    any_interval = False
     for label in labels:
         rows = frame[frame["label"] == label].sort_values("bin_start")
         if rows.empty:
@@ -297,6 +347,7 @@ def plot_shares(ax: Axes, trend: pd.DataFrame, labels: Sequence[str] = ("support
         ax.fill_between(mid, low, high, where=certain, color=colour, alpha=0.22, linewidth=0,
                         zorder=1)
         has_ci = ~np.isnan(low)
+        any_interval |= bool(has_ci.any())
         lone = certain & has_ci & ~_has_certain_neighbour(certain)
         if lone.any():  # a band needs two neighbours; a lone certain bin gets a solid bar
             ax.vlines(mid[lone], low[lone], high[lone], color=colour, linewidth=2.5, alpha=0.35)
@@ -315,6 +366,8 @@ def plot_shares(ax: Axes, trend: pd.DataFrame, labels: Sequence[str] = ("support
         handles.append(Line2D([], [], color=UNCERTAIN_COLOUR, marker="o", markersize=3.2,
                               markerfacecolor="white", linestyle=":",
                               label="few posts (uncertain)"))
+    if handles and not any_interval:
+        handles.append(Line2D([], [], linestyle="none", label=NO_INTERVALS))
     ax.set_ylim(0, min(1.0, max(0.1, np.ceil(top * 11) / 10)))
     ax.set_ylabel("Share of responses", fontsize=FONT_SIZE)
     _style_time_axis(ax, relative, tz, xlabel)
@@ -332,11 +385,15 @@ def _has_certain_neighbour(certain: np.ndarray) -> np.ndarray:
 
 
 def plot_volume(ax: Axes, trend: pd.DataFrame, labels: Sequence[str] | None = None, *,
-                tz: str | None = None, xlabel: str | None = None, legend: bool = True) -> Axes:
+                tz: str | None = None, xlabel: str | None = None, legend: bool = True,
+                by: Sequence[str] | None = None) -> Axes:
     """Responses per bin, stacked by label (estimated counts: share x responses in the bin).
 
-    Groups (``by`` columns) are summed; the table must hold one method. Stacks use the estimated
-    shares, so with an adjusted method the stack shows corrected, not predicted, counts.
+    Groups are summed: those of the ``by`` columns, or by default of every column that is not
+    a trend column, ``model`` or ``method``. The table must hold one model and one method, and
+    no other rows of the same bin and label (a :class:`ValueError` names the columns): they
+    would count the same responses twice. Stacks use the estimated shares, so with an adjusted
+    method the stack shows corrected, not predicted, counts.
 
     Bars have thin white edges between them. When a bar would be narrower than
     :data:`MIN_EDGED_BAR` points, the edges would hide much of it (or all: a figure of
@@ -344,8 +401,9 @@ def plot_volume(ax: Axes, trend: pd.DataFrame, labels: Sequence[str] | None = No
     instead, and the legend goes above the axes, where it hides no bins.
     """
     frame, relative = prepare_trend(trend, needs=("n_posts",))
-    if "method" in frame and frame["method"].nunique() > 1:
-        raise ValueError("plot_volume: the table holds several methods; select one first")
+    groups = [c for c in _group_columns(frame) if c not in _SERIES_COLUMNS] if by is None \
+        else list(by)
+    _one_series(frame, "plot_volume", summed=groups)
     labels = list(labels) if labels is not None else list(dict.fromkeys(frame["label"]))
     frame = frame.assign(count=frame["estimate"].fillna(0.0) * frame["n_posts"])
     table = frame.pivot_table(index=["bin_start", "bin_end"], columns="label", values="count",
@@ -400,7 +458,7 @@ def _stacked_area(ax: Axes, start: np.ndarray, end: np.ndarray, lower: np.ndarra
 
 
 def plot_validation(ax: Axes, comparison: pd.DataFrame,
-                    labels: Sequence[str] = ("support", "criticism"), *,
+                    labels: Sequence[str] | None = None, *,
                     include_flagged: bool = False, legend: bool = True) -> Axes:
     """Estimated against gold shares per bin, one colour per method (the validation view).
 
@@ -411,6 +469,8 @@ def plot_validation(ax: Axes, comparison: pd.DataFrame,
         :func:`analysis.trend.compare_shares`); a ``model`` column, if present, is combined with
         the method in the legend. The legend gives each method's mean absolute error over the
         points drawn.
+    labels
+        The labels to draw (default: the table's, by :func:`share_labels`).
     include_flagged
         Also draw bins with a ``flag`` (too few posts); left out by default, as in the trend
         figures they are not estimates to rely on.
@@ -424,6 +484,7 @@ def plot_validation(ax: Axes, comparison: pd.DataFrame,
         raise ValueError(f"not a comparison table: missing column(s) {', '.join(missing)}")
     for column in ("estimate", "gold"):
         frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
+    labels = share_labels(frame["label"]) if labels is None else labels
     frame = frame[frame["label"].isin(labels) & frame["estimate"].notna() & frame["gold"].notna()]
     key = frame["method"].astype(str)
     if "model" in frame and frame["model"].nunique() > 1:
@@ -489,7 +550,7 @@ def small_multiples_height(n_panels: int, by: str) -> float:
 
 
 def plot_small_multiples(fig: Figure, trend: pd.DataFrame, by: str,
-                         labels: Sequence[str] = ("support", "criticism"),
+                         labels: Sequence[str] | None = None,
                          events: Iterable[tuple[object, str]] | None = None, *,
                          ncols: int | None = None, tz: str | None = None,
                          xlabel: str | None = None) -> np.ndarray:
@@ -498,8 +559,9 @@ def plot_small_multiples(fig: Figure, trend: pd.DataFrame, by: str,
     Returns the array of axes (one per value, in sorted order of the values). The panels have the
     same x and y limits (each panel's limits are set once, not linked: linked axes make the
     drawing time grow with the square of the panels), and tick labels on the outer panels only.
-    One legend, on the first panel. ``events`` and ``tz`` are as in :func:`plot_shares` (an event
-    time without a zone is read in ``tz``).
+    One legend, on the first panel. ``labels``, ``events``, ``tz`` and ``xlabel`` are as in
+    :func:`plot_shares` (the default labels are those of the whole table, so every panel draws
+    the same labels in the same colours).
 
     Raises
     ------
@@ -513,6 +575,7 @@ def plot_small_multiples(fig: Figure, trend: pd.DataFrame, by: str,
         values.append(None)
     if not values:
         raise ValueError("plot_small_multiples: nothing to draw")
+    labels = share_labels(trend.get("label", ())) if labels is None else labels
     nrows, ncols = panel_grid(len(values), by, ncols)
     axes = np.atleast_1d(fig.subplots(nrows, ncols, squeeze=False).ravel())
     for ax in axes:

@@ -15,11 +15,19 @@ import pandas as pd
 from analysis import plots, responses
 from analysis.errors import UserError
 from analysis.study import Figure, Study
-from analysis.trend import MIN_THREADS
+from analysis.trend import MIN_THREADS, _event_time, _order
 
 GOLD = "gold"
-#: Hours that split "early" from "later" responses in the summary's timing comparison.
+#: Hours near which the summary's timing comparison splits "early" from "later" responses: at
+#: the bin edge nearest this mark (:func:`timing_split`).
 EARLY_HOURS = 1.0
+#: What the summary calls the predictions compared with the gold labels, per prediction mode
+#: (``classify.prediction``), and what it says of them.
+PREDICTIONS = {
+    "leave-one-group-out": ("out-of-group predictions", ""),
+    "fit": ("in-sample predictions", " (prediction = fit: each model as fitted, not held out, "
+            "so optimistic where it was fitted on these labels)"),
+}
 
 
 def _select(trend: pd.DataFrame, model: str | None, method: str | None) -> pd.DataFrame:
@@ -28,6 +36,10 @@ def _select(trend: pd.DataFrame, model: str | None, method: str | None) -> pd.Da
         rows = rows[rows["model"] == model]
     if method and model != GOLD:
         rows = rows[rows["method"] == method]
+    models = sorted(set(rows["model"].dropna().astype(str)))
+    if not model and len(models) > 1:  # their rows would be drawn or summed as one
+        raise UserError(f"the trend table has rows of several models ({', '.join(models)}) for "
+                        f"method {method!r}; give the study's [[figures]] entry a model")
     if rows.empty:
         ran = sorted(set(trend.loc[trend["model"] == model, "method"].dropna().astype(str))) \
             if model else []
@@ -55,9 +67,9 @@ def _events(spec: Study) -> list[tuple[object, str]]:
 def _relative_scale(axes, trend: pd.DataFrame) -> None:
     """Bins relative to a reference that widen with time go on a square-root axis, ticked at
     the bin edges."""
-    starts = pd.to_numeric(trend["bin_start"], errors="coerce")
-    if not starts.notna().all():
+    if not plots.is_relative(trend):
         return
+    starts = pd.to_numeric(trend["bin_start"])
     ends = pd.to_numeric(trend["bin_end"])
     widths = (ends - starts).round(9).unique()
     if len(widths) == 1:
@@ -70,9 +82,42 @@ def _relative_scale(axes, trend: pd.DataFrame) -> None:
         ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
 
 
+def time_label(spec: Study) -> str | None:
+    """The x-axis label of the study's figures over time: hours since the source post or since
+    the event time (in UTC) of ``relative_to``; ``None`` for calendar bins (the plots label
+    them with the time zone)."""
+    if spec.relative_to is None:
+        return None
+    if spec.relative_to == "root":
+        return plots.ROOT_XLABEL
+    stamp = _event_time(spec.relative_to, spec.tz)
+    shown = "%Y-%m-%d %H:%M:%S" if stamp.second or stamp.microsecond else "%Y-%m-%d %H:%M"
+    return f"Hours since {stamp.strftime(shown)} UTC"
+
+
+def _check_kind(spec: Study, figure: Figure) -> None:
+    """Refuse a figure kind the study's grouping cannot draw, before any drawing."""
+    if figure.kind == "multiples" and len(spec.by) != 1:
+        raise ValueError("kind 'multiples' draws one panel per value of one trend.by column; "
+                         + (f"the study has {len(spec.by)} ({', '.join(spec.by)})" if spec.by
+                            else "the study has none"))
+    if figure.kind == "shares" and spec.by:
+        raise ValueError(f"kind 'shares' draws one series, and trend.by ({', '.join(spec.by)}) "
+                         "makes one per group; use kind 'multiples' (or 'volume')")
+
+
 def draw_figure(spec: Study, figure: Figure, trend: pd.DataFrame):
-    """Draw one figure of the study; returns the matplotlib Figure."""
+    """Draw one figure of the study; returns the matplotlib Figure.
+
+    Raises
+    ------
+    ValueError
+        A kind the study's grouping cannot draw: ``multiples`` needs one ``trend.by`` column,
+        ``shares`` none (with groups it would be several series); or a table the plot refuses.
+    """
+    _check_kind(spec, figure)
     method = figure.method or spec.primary_method
+    xlabel = time_label(spec)
     if figure.kind == "validation":
         comparison = comparison_table(trend)
         fig, ax = plots.new_figure(height=plots.COLUMN_WIDTH)
@@ -84,17 +129,18 @@ def draw_figure(spec: Study, figure: Figure, trend: pd.DataFrame):
         nrows, _ = plots.panel_grid(rows[by].nunique(), by)  # two columns above four panels
         height = 1.6 * nrows + 0.4
         fig, _ = plots.new_figure(height=height, nrows=0)
-        axes = plots.plot_small_multiples(fig, rows, by, events=_events(spec), tz=spec.tz)
+        axes = plots.plot_small_multiples(fig, rows, by, events=_events(spec), tz=spec.tz,
+                                          xlabel=xlabel)
         _relative_scale(axes, rows)
     elif figure.kind == "volume":
         rows = _select(trend, figure.model, method)
         fig, ax = plots.new_figure()
-        plots.plot_volume(ax, rows.drop(columns=list(spec.by)), tz=spec.tz)
+        plots.plot_volume(ax, rows, tz=spec.tz, xlabel=xlabel, by=spec.by)
         _relative_scale(ax, rows)
     else:
         rows = _select(trend, figure.model, method)
         fig, ax = plots.new_figure()
-        plots.plot_shares(ax, rows, events=_events(spec), tz=spec.tz)
+        plots.plot_shares(ax, rows, events=_events(spec), tz=spec.tz, xlabel=xlabel)
         _relative_scale(ax, rows)
     if figure.title:
         fig.suptitle(figure.title, fontsize=plots.FONT_SIZE)
@@ -102,10 +148,17 @@ def draw_figure(spec: Study, figure: Figure, trend: pd.DataFrame):
 
 
 def draw_figures(spec: Study, trend: pd.DataFrame, folder: Path) -> list[Path]:
-    """Draw and save every figure of the study into ``folder``; return the files written."""
+    """Draw and save every figure of the study into ``folder``; return the files written.
+
+    A figure that cannot be drawn is a :class:`~analysis.errors.UserError` naming the study
+    file and the figure (one line from ``reproduce``, not a traceback)."""
     written = []
     for figure in spec.figures:
-        fig = draw_figure(spec, figure, trend)
+        try:
+            fig = draw_figure(spec, figure, trend)
+        except (ValueError, UserError) as exc:
+            raise UserError(f"[[figures]] {figure.file!r}: {str(exc).splitlines()[0]}",
+                            spec.file) from exc
         written.extend(plots.save_figure(fig, folder / figure.file))
     return written
 
@@ -126,12 +179,28 @@ def _markdown(frame: pd.DataFrame) -> str:
     return "\n".join([head, rule, *("| " + " | ".join(row) + " |" for row in cells)])
 
 
+def timing_split(trend: pd.DataFrame, near: float = EARLY_HOURS) -> float | None:
+    """The bin edge that splits early from later responses in the timing comparison: of the
+    edges between bins, the one nearest ``near`` hours (the earlier of two as near), so that
+    every bin, and every response, is on one side. ``None`` for a single bin.
+
+    Examples
+    --------
+    >>> bins = pd.DataFrame({"bin_start": [0, 0.5, 2, 4], "bin_end": [0.5, 2, 4, 24]})
+    >>> timing_split(bins), timing_split(bins.iloc[:1])
+    (0.5, None)
+    """
+    starts = sorted(set(pd.to_numeric(trend["bin_start"]).astype(float)))
+    inner = starts[1:]  # the start of every bin but the first is an edge between bins
+    return min(inner, key=lambda edge: (abs(edge - near), edge)) if inner else None
+
+
 def _pooled(trend: pd.DataFrame, label: str, start: float, end: float) -> tuple[float, int]:
-    """Share of ``label`` over the bins in [start, end), weighting each bin by its responses."""
+    """Share of ``label`` over the bins that start in [start, end), weighting each bin by its
+    responses."""
     rows = trend[(trend["label"] == label) & trend["estimate"].notna()]
     starts = pd.to_numeric(rows["bin_start"]).to_numpy(dtype=float)
-    ends = pd.to_numeric(rows["bin_end"]).to_numpy(dtype=float)
-    rows = rows[(starts >= start) & (ends <= end)]
+    rows = rows[(starts >= start) & (starts < end)]
     n = rows["n_posts"].to_numpy(dtype=float)
     if n.sum() == 0:
         return float("nan"), 0
@@ -139,30 +208,51 @@ def _pooled(trend: pd.DataFrame, label: str, start: float, end: float) -> tuple[
 
 
 def timing_table(trend: pd.DataFrame, by: str, *, model: str, method: str | None,
-                 labels: tuple[str, ...] = ("support", "criticism")) -> pd.DataFrame:
-    """Shares of ``labels`` in the first hour against later, per group (relative bins only)."""
+                 labels: tuple[str, ...] = ("support", "criticism"),
+                 split: float | None = None) -> pd.DataFrame:
+    """Shares of ``labels`` early against later, per group (relative bins only).
+
+    Early is the bins before ``split`` hours (default :func:`timing_split`: the bin edge
+    nearest :data:`EARLY_HOURS`), later the rest; the columns say which hours they cover (e.g.
+    ``first 1 h`` and ``1-24 h``), and every response counts in one of them. A side without
+    responses has no share (NaN) and 0 responses.
+
+    Raises
+    ------
+    ValueError
+        With a single bin (no edge to split at), or no rows of ``model`` and ``method``.
+    """
     rows = trend[trend["model"] == model]
     if method and model != GOLD:
         rows = rows[rows["method"] == method]
+    if rows.empty:
+        raise ValueError(f"the trend table has no rows of model {model!r}, method {method!r}")
+    split = timing_split(rows) if split is None else split
+    if split is None:
+        raise ValueError("the trend table has a single bin: no edge to split early from later")
     end = float(pd.to_numeric(rows["bin_end"]).max())
     out = []
     for group, part in rows.groupby(by, sort=True):
         for label in labels:
-            early, n_early = _pooled(part, label, 0.0, EARLY_HOURS)
-            late, n_late = _pooled(part, label, EARLY_HOURS, end)
-            out.append({by: group, "label": label, f"first {EARLY_HOURS:g} h": early,
-                        f"{EARLY_HOURS:g}-{end:g} h": late, "responses early": n_early,
+            early, n_early = _pooled(part, label, -np.inf, split)
+            late, n_late = _pooled(part, label, split, np.inf)
+            out.append({by: group, "label": label, f"first {split:g} h": early,
+                        f"{split:g}-{end:g} h": late, "responses early": n_early,
                         "responses later": n_late})
     return pd.DataFrame(out)
 
 
-def _quality(gold: pd.DataFrame, labels: dict[str, pd.DataFrame]) -> pd.DataFrame:
+def _quality(gold: pd.DataFrame, labels: dict[str, pd.DataFrame],
+             posts: pd.DataFrame) -> pd.DataFrame:
+    """Each model's labels against the gold labels of the responses among ``posts`` (the posts
+    the shares are of: :func:`analysis.responses.responses`)."""
     from analysis.classifiers.metrics import classification_report
 
+    counted = gold[gold["uid"].isin(responses.responses(posts)["uid"])]
     rows = []
     for model, table in labels.items():
-        joined = gold[["uid", "label"]].merge(table[["uid", "label"]], on="uid",
-                                              suffixes=("_gold", "_model"))
+        joined = counted[["uid", "label"]].merge(table[["uid", "label"]], on="uid",
+                                                 suffixes=("_gold", "_model"))
         report = classification_report(joined["label_gold"], joined["label_model"],
                                        labels=("support", "criticism", "other"), n_boot=0)
         rows.append({"model": model, "n": report["n"], "accuracy": report["accuracy"],
@@ -198,21 +288,25 @@ def _left_out_counts(posts: pd.DataFrame) -> str:
 
 def _card_quality(spec: Study) -> list[str]:
     """Classifier error for a study without gold labels: each model card's cross-validated
-    macro-F1 and per-class F1, on the card's own training data."""
+    macro-F1 and per-class F1 (a column per label of any card: the stance labels first), on
+    the card's own training data."""
     from analysis.classifiers import model_card
 
-    rows, without = [], []
+    cards, without = {}, []
     for model in spec.models:
         card = model_card(spec.model_source(model))
-        metrics = card.get("cv_metrics") or {}
-        if "macro_f1" not in metrics:
+        if "macro_f1" in (card.get("cv_metrics") or {}):
+            cards[model] = card
+        else:
             without.append(model)
-            continue
-        per_class = metrics.get("per_class") or {}
-        rows.append({"model": model, "trained on": card.get("n_train", metrics.get("n")),
-                     "CV folds": card.get("cv_folds"), "macro-F1": metrics["macro_f1"],
-                     **{f"F1 {label}": (per_class.get(label) or {}).get("f1")
-                        for label in ("support", "criticism", "other")}})
+    per_class = {model: card["cv_metrics"].get("per_class") or {}
+                 for model, card in cards.items()}
+    labels = _order([label for classes in per_class.values() for label in classes])
+    rows = [{"model": model, "trained on": card.get("n_train", card["cv_metrics"].get("n")),
+             "CV folds": card.get("cv_folds"), "macro-F1": card["cv_metrics"]["macro_f1"],
+             **{f"F1 {label}": (per_class[model].get(label) or {}).get("f1")
+                for label in labels}}
+            for model, card in cards.items()]
     lines = ["## Classifier error (model cards)", "",
              "This study has no gold labels, so the classifiers' error on its data is not "
              "measured (hand-code a sample to measure it: docs/hand-coding.md)."
@@ -238,30 +332,41 @@ def _methods_not_run(spec: Study) -> list[str]:
     return ["## Methods not run", "", *lines, ""] if lines else []
 
 
+def _intervals(spec: Study, has_gold: bool) -> str:
+    """What the summary says of the intervals: how they were made, or that there are none."""
+    if spec.n_boot == 0:
+        return "no intervals (n_boot = 0)"
+    return (f"intervals are {spec.ci:.0%} bootstrap intervals resampling threads"
+            + (" and the validation set" if has_gold else "")
+            + (" (for pcc, also drawing each reply's label from its probabilities)"
+               if "pcc" in spec.methods else ""))
+
+
 def summarize(spec: Study, posts: pd.DataFrame, truth: pd.DataFrame, labels: dict,
               trend: pd.DataFrame, rejects: int = 0, notes: tuple[str, ...] = ()) -> str:
     """``summary.md`` of a study: data, classifier quality against the gold labels ``truth``
-    (see :func:`analysis.reproduce.gold_stance`) or else the model cards' cross-validated error,
-    the methods that did not run, the numbers behind each figure. Responses are counted by
+    (see :func:`analysis.reproduce.gold_stance`; on the responses only) or else the model
+    cards' cross-validated error, the methods that did not run, the numbers behind each figure
+    (of the labels the figure draws), and for groups of bins since the source post the timing
+    comparison (:func:`timing_table`). Responses are counted by
     :func:`analysis.responses.responses`, the rule the trend uses."""
     counted = responses.responses(posts)
+    predictions, caveat = PREDICTIONS[spec.prediction]
     lines = [f"# {spec.title}", "",
              f"Study file `{spec.shown_file}`; made by "
              f"`{spec.command}` (seed {spec.seed}). "
              "Shares are of responses (thread roots, context posts, reposts and posts without "
-             "text excluded); intervals are "
-             f"{spec.ci:.0%} bootstrap intervals resampling threads"
-             + (" and the validation set" if not truth.empty else "")
-             + (" (for pcc, also drawing each reply's label from its probabilities)"
-                if "pcc" in spec.methods else "") + ". Bins with fewer than "
+             f"text excluded); {_intervals(spec, not truth.empty)}. Bins with fewer than "
              f"{spec.min_posts} responses (`few_posts`) or with responses from fewer than "
              f"{MIN_THREADS} threads (`one_thread`, `few_threads`) are flagged and drawn "
              "hollow.", "",
              "## Data", "",
              f"- {len(posts):,} posts in {posts['thread_id'].nunique():,} threads; "
              f"{len(counted):,} responses{_left_out_counts(posts)}; {rejects:,} input "
-             "records rejected at ingest "
-             "(see `data/processed/" + spec.name + "/` for the tables).",
+             "records rejected at ingest"
+             + (f" (listed in `data/processed/{spec.name}/posts.rejects.jsonl`)" if rejects
+                else "")
+             + f"; tables in `data/processed/{spec.name}/`.",
              f"- Classifiers: {', '.join(spec.models)}; predictions: {spec.prediction}"
              + (f" over gold `{spec.gold.group_task}` groups" if spec.gold and
                 spec.gold.group_task else "")
@@ -270,16 +375,18 @@ def summarize(spec: Study, posts: pd.DataFrame, truth: pd.DataFrame, labels: dic
                 if spec.gold and spec.gold.thread_blocks else "") + ".", ""]
     if not truth.empty:
         lines += ["## Classifiers against the gold labels", "",
-                  "Out-of-group predictions against the gold labels of the same posts (gold "
-                  f"`{spec.gold.task}` mapped as "
+                  f"{predictions.capitalize()}{caveat} against the gold labels of the same "
+                  f"responses (the posts the shares are of; gold `{spec.gold.task}` mapped as "
                   + ", ".join(f"{k} -> {v}" for k, v in spec.gold.mapping.items()) + ").", "",
-                  _markdown(_quality(truth, labels)), ""]
+                  _markdown(_quality(truth, labels, posts)), ""]
         comparison = comparison_table(trend)
-        lines += ["## Validation: estimated against gold shares (figure `validation`)", "",
+        shown = [f"`{f.file}`" for f in spec.figures if f.kind == "validation"]
+        lines += ["## Validation: estimated against gold shares"
+                  + (f" (figure {', '.join(shown)})" if shown else ""), "",
                   "Mean absolute error of the support and criticism shares over the bins not "
                   "flagged, and how often the interval covered the gold share. The adjusted "
-                  "methods correct with the confusion of the out-of-group predictions on this "
-                  "same labelled data, so this view is optimistic for them; "
+                  f"methods correct with the confusion of the {predictions} on "
+                  "this same labelled data, so this view is optimistic for them; "
                   "`benchmarks/prevalence.py` measures the honest leave-one-group-out "
                   "version.", "", _markdown(validation_summary(comparison)), ""]
     else:
@@ -293,7 +400,7 @@ def summarize(spec: Study, posts: pd.DataFrame, truth: pd.DataFrame, labels: dic
             rows = _select(trend, figure.model, method)
             keep = [*spec.by, "bin_start", "bin_end", "label", "n_posts", "estimate", "ci_low",
                     "ci_high", "flag"]
-            rows = rows[rows["label"].isin(["support", "criticism"])][
+            rows = rows[rows["label"].isin(plots.share_labels(rows["label"]))][
                 [c for c in keep if c in rows.columns]]
             what = ("Gold labels, counted" if figure.model == GOLD
                     else f"Model `{figure.model}`, method `{method}`")
@@ -305,66 +412,117 @@ def summarize(spec: Study, posts: pd.DataFrame, truth: pd.DataFrame, labels: dic
     return "\n".join(lines).rstrip() + "\n"
 
 
-def _direction(first: float, later: float) -> int:
-    """-1, 0 or 1: whether a share falls, stays (to three decimals) or rises."""
+def _primary_model(spec: Study) -> str | None:
+    """The study's main model: the first of ``classify.models`` (never the gold labels)."""
+    return next((model for model in spec.models if model != GOLD), None)
+
+
+def _direction(first: float, later: float) -> int | None:
+    """-1, 0 or 1: whether a share falls, stays (to three decimals) or rises; ``None`` when a
+    side has no share (no responses)."""
+    if np.isnan(first) or np.isnan(later):
+        return None
     return int(np.sign(round(later, 3) - round(first, 3)))
+
+
+def _change(first: float, later: float, early: str) -> str:
+    """A share early and later, e.g. ``0.108 in the first 1 h, 0.043 later (-0.064)``."""
+    if np.isnan(first) or np.isnan(later):
+        return "no responses " + (f"in the {early}" if np.isnan(first) else "later")
+    return f"{first:.3f} in the {early}, {later:.3f} later ({later - first:+.3f})"
+
+
+def _finding(higher: float, lower: float, yes: str, no: str) -> str:
+    """``yes`` when the share ``higher`` is above ``lower``, ``no`` when not; a share missing
+    (no responses on that side) says so."""
+    if np.isnan(higher) or np.isnan(lower):
+        return "not measured (no responses on one side)"
+    return yes if higher > lower else no
 
 
 def _timing_section(spec: Study, trend: pd.DataFrame) -> list[str]:
     by = spec.by[0]
-    gold_timing = timing_table(trend, by, model=GOLD, method=None)
-    model_timing = timing_table(trend, by, model=spec.figures[0].model or "default",
-                                method=spec.primary_method)
-    early, late = gold_timing.columns[2], gold_timing.columns[3]
+    lines = ["## Timing of support and denial (Zubiaga et al. 2016)", ""]
+    gold_rows = trend[trend["model"] == GOLD]
+    split = timing_split(gold_rows)
+    if split is None:
+        return lines + ["Left out: the bins are one bin, with no edge to split early from later "
+                        "responses (give trend.freq more than one bin).", ""]
+    gold_timing = timing_table(trend, by, model=GOLD, method=None, split=split)
+    model = _primary_model(spec)
+    model_timing = None
+    if model is not None and ((trend["model"] == model)
+                              & (trend["method"] == spec.primary_method)).any():
+        model_timing = timing_table(trend, by, model=model, method=spec.primary_method,
+                                    split=split)
+    early_column, late_column = gold_timing.columns[2], gold_timing.columns[3]
+    early = f"first {split:g} h"
 
     def share(table: pd.DataFrame, group: str, label: str, column: str) -> float:
         row = table[(table[by] == group) & (table["label"] == label)]
         return float(row[column].iloc[0]) if len(row) else float("nan")
 
-    lines = ["## Timing of support and denial (Zubiaga et al. 2016)", "",
-             "Zubiaga, Liakata, Procter, Wong Sak Hoi and Tolmie (2016, PLOS ONE 11(3): "
-             "e0150989) found that users tend to support unverified rumours early and that "
-             "denials come mostly after debunking. This data has no debunking times, so the "
-             f"check here is timing only: shares in the first {EARLY_HOURS:g} hour against "
-             "later, from the gold labels and from the model's estimate.", "",
-             "Gold labels:", "", _markdown(gold_timing), "",
-             f"Model `{spec.figures[0].model or 'default'}`, method `{spec.primary_method}`:",
-             "", _markdown(model_timing), ""]
-    model_name = spec.figures[0].model or "default"
-    disagree = []
+    lines += ["Zubiaga, Liakata, Procter, Wong Sak Hoi and Tolmie (2016, PLOS ONE 11(3): "
+              "e0150989) found that users tend to support unverified rumours early and that "
+              "denials come mostly after debunking. This data has no debunking times, so the "
+              f"check here is timing only: shares in the {early} (the bin edge nearest "
+              f"{EARLY_HOURS:g} hour) against later ({late_column}), from the gold labels"
+              + (" and from the model's estimate" if model_timing is not None else "")
+              + "; every response counts on one side.", "",
+              "Gold labels:", "", _markdown(gold_timing), ""]
+    if model_timing is not None:
+        lines += [f"Model `{model}`, method `{spec.primary_method}`:", "",
+                  _markdown(model_timing), ""]
+    disagree, unmeasured = [], []
     for group in sorted(gold_timing[by].dropna().unique()):
         parts = []
         for label in ("support", "criticism"):
-            first, later = share(gold_timing, group, label, early), share(gold_timing, group,
-                                                                          label, late)
-            parts.append(f"{label} {first:.3f} in the first hour, {later:.3f} later "
-                         f"({later - first:+.3f})")
-            m_first = share(model_timing, group, label, early)
-            m_later = share(model_timing, group, label, late)
-            if _direction(first, later) != _direction(m_first, m_later):
+            first = share(gold_timing, group, label, early_column)
+            later = share(gold_timing, group, label, late_column)
+            parts.append(f"{label} {_change(first, later, early)}")
+            if model_timing is None:
+                continue
+            m_first = share(model_timing, group, label, early_column)
+            m_later = share(model_timing, group, label, late_column)
+            gold_way, model_way = _direction(first, later), _direction(m_first, m_later)
+            if gold_way is None or model_way is None:
+                unmeasured.append(f"{label} of {group} rumours")
+            elif gold_way != model_way:
                 disagree.append(f"{label} of {group} rumours (model {m_first:.3f} -> "
                                 f"{m_later:.3f}; gold {first:.3f} -> {later:.3f})")
         lines.append(f"- gold, {by} = {group}: " + "; ".join(parts) + ".")
-    unverified_support_early = (share(gold_timing, "unverified", "support", early)
-                                > share(gold_timing, "unverified", "support", late))
-    false_denial_later = (share(gold_timing, "false", "criticism", late)
-                          > share(gold_timing, "false", "criticism", early))
     if "unverified" in set(gold_timing[by]) and "false" in set(gold_timing[by]):
         lines += ["", "In this data, the support share of unverified rumours is "
-                  + ("higher in the first hour than later, as Zubiaga et al. found"
-                     if unverified_support_early else
-                     "not higher in the first hour than later, unlike Zubiaga et al.'s finding")
+                  + _finding(share(gold_timing, "unverified", "support", early_column),
+                             share(gold_timing, "unverified", "support", late_column),
+                             f"higher in the {early} than later, as Zubiaga et al. found",
+                             f"not higher in the {early} than later, unlike Zubiaga et al.'s "
+                             "finding")
                   + "; the denial share of false rumours is "
-                  + ("higher later than in the first hour, consistent with denials following "
-                     "debunking" if false_denial_later else
-                     "not higher later than in the first hour, so this timing check does not "
-                     "show denials following debunking")
+                  + _finding(share(gold_timing, "false", "criticism", late_column),
+                             share(gold_timing, "false", "criticism", early_column),
+                             f"higher later than in the {early}, consistent with denials "
+                             "following debunking",
+                             f"not higher later than in the {early}, so this timing check "
+                             "does not show denials following debunking")
                   + "."]
-    lines += ["", f"The `{model_name}` model's estimate ({spec.primary_method}) does not move "
-              f"the way the gold shares do (up, down or flat to three decimals) for: "
-              f"{', '.join(disagree)}. A study without gold "
-              "labels would draw the wrong conclusion there; validate on a hand-coded sample."
-              if disagree else
-              f"The `{model_name}` model's estimate ({spec.primary_method}) moves in the same "
-              "direction as the gold shares for every group and label."]
+    lines += ["", _model_verdict(spec, model if model_timing is not None else None, disagree,
+                                 unmeasured)]
     return lines + [""]
+
+
+def _model_verdict(spec: Study, model: str | None, disagree: list[str],
+                   unmeasured: list[str]) -> str:
+    """Whether the model's estimate moves the way the gold shares do, early to later."""
+    if model is None:
+        return (f"No model's estimate to compare: the study has no model with method "
+                f"`{spec.primary_method}` in its trend table.")
+    name = f"The `{model}` model's estimate ({spec.primary_method})"
+    text = (f"{name} does not move the way the gold shares do (up, down or flat to three "
+            f"decimals) for: {', '.join(disagree)}. A study without gold labels would draw the "
+            "wrong conclusion there; validate on a hand-coded sample." if disagree else
+            f"{name} moves in the same direction as the gold shares for every group and label"
+            + (" compared" if unmeasured else "") + ".")
+    if unmeasured:
+        text += (f" Not compared, for want of responses on one side: {', '.join(unmeasured)}.")
+    return text

@@ -333,6 +333,8 @@ def test_rejected_records_are_written_next_to_the_posts(project, monkeypatch):
     manifest = json.loads(outputs.manifest.read_text())
     assert "data/processed/rejects/posts.rejects.jsonl" in {o["path"] for o in
                                                             manifest["outputs"]}
+    assert ("1 input records rejected at ingest (listed in "
+            "`data/processed/rejects/posts.rejects.jsonl`)") in outputs.summary.read_text()
     first = written.read_bytes()
     pipeline.reproduce(path, progress=False)
     assert written.read_bytes() == first

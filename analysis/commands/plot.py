@@ -31,14 +31,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         f"{plots.MAX_PANELS} groups); for the other kinds, rows of --group only")
     parser.add_argument("--group", help="with --by: the group to draw (shares, volume)")
     parser.add_argument("--method", help="draw only this method's rows (when several)")
-    parser.add_argument("--labels", default="support,criticism",
-                        help="comma-separated labels to draw (default support,criticism)")
+    parser.add_argument("--model", help="draw only this model's rows (a study's trend.csv "
+                        "stacks its models and the gold labels in a model column)")
+    parser.add_argument("--labels",
+                        help="comma-separated labels to draw (default: the table's, support and "
+                             "criticism first, without other; not for volume, which stacks all)")
     parser.add_argument("--event", action="append", default=[], metavar="WHEN=TEXT",
                         help="a labelled vertical line: 2020-09-30=announcement (a time "
                              "without a UTC offset is read in --tz), or hours (24=debunked) for "
                              "relative bins; repeatable")
     parser.add_argument("--tz", help="IANA time zone of the time axis and of --event times "
                         "without an offset (default UTC); give the trend's --tz")
+    parser.add_argument("--xlabel", metavar="TEXT",
+                        help="x-axis label (not for validation). Default: 'Time (TZ)' for "
+                             f"calendar bins; for relative bins '{plots.REFERENCE_XLABEL}', as "
+                             "a trend table does not record its reference: give e.g. "
+                             f"--xlabel '{plots.ROOT_XLABEL}' for a trend --relative-to root")
     parser.add_argument("--title", help="figure title")
     parser.add_argument("--width", type=float, default=plots.COLUMN_WIDTH,
                         help=f"inches (default {plots.COLUMN_WIDTH}: one paper column)")
@@ -70,14 +78,10 @@ def parse_event(text: str) -> tuple[object, str]:
 
 def run(args: argparse.Namespace) -> int:
     table = read_table(args.table)
-    labels = [x.strip() for x in args.labels.split(",") if x.strip()]
+    labels = [x.strip() for x in args.labels.split(",") if x.strip()] if args.labels else None
     events = [parse_event(e) for e in args.event]
-    if args.method:
-        if "method" not in table:
-            raise UserError("the table has no method column; drop --method", args.table)
-        table = table[table["method"] == args.method]
-        if table.empty:
-            raise UserError(f"no rows of method {args.method!r}", args.table)
+    for column in ("model", "method"):
+        table = _only(table, column, getattr(args, column), args.table)
     if args.by and args.by not in table.columns:
         raise UserError(f"no column {args.by!r} for --by", args.table)
     if args.kind != "multiples" and args.by:
@@ -90,12 +94,16 @@ def run(args: argparse.Namespace) -> int:
         if inches is not None and not 0.5 <= inches <= plots.MAX_FIGURE_INCHES:
             raise UserError(f"{name} must be between 0.5 and {plots.MAX_FIGURE_INCHES:g} inches, "
                             f"not {inches}")
-    if args.kind != "volume" and "label" in table.columns:
+    if labels and args.kind != "volume" and "label" in table.columns:
         known = sorted(set(table["label"].dropna().astype(str)))
         unknown = [label for label in labels if label not in known]
         if unknown:
             raise UserError(f"--labels names {', '.join(unknown)}, which the table does not have "
                             f"(its labels: {', '.join(known)})", args.table)
+    if args.xlabel is not None and args.kind == "validation":
+        raise UserError("--xlabel is for figures over time; the validation figure's axes are "
+                        "gold and estimated shares")
+    xlabel = args.xlabel or _default_xlabel(table)
     height = args.height
     try:
         if args.kind == "multiples":
@@ -107,14 +115,15 @@ def run(args: argparse.Namespace) -> int:
             except UserError as exc:  # too many panels: name the table
                 raise UserError(str(exc), args.table) from None
             fig, _ = plots.new_figure(args.width, height or auto_height, nrows=0)
-            plots.plot_small_multiples(fig, table, args.by, labels, events, tz=args.tz)
+            plots.plot_small_multiples(fig, table, args.by, labels, events, tz=args.tz,
+                                       xlabel=xlabel)
         else:
             fig, ax = plots.new_figure(args.width, height or (
                 3.3 if args.kind == "validation" else plots.DEFAULT_HEIGHT))
             if args.kind == "shares":
-                plots.plot_shares(ax, table, labels, events, tz=args.tz)
+                plots.plot_shares(ax, table, labels, events, tz=args.tz, xlabel=xlabel)
             elif args.kind == "volume":
-                plots.plot_volume(ax, table, tz=args.tz)
+                plots.plot_volume(ax, table, tz=args.tz, xlabel=xlabel)
             else:
                 plots.plot_validation(ax, table, labels)
     except ValueError as exc:
@@ -127,3 +136,23 @@ def run(args: argparse.Namespace) -> int:
     written = plots.save_figure(fig, stem)
     print("wrote " + ", ".join(str(p) for p in written), file=sys.stderr)
     return 0
+
+
+def _only(table: pd.DataFrame, column: str, value: str | None, path: Path) -> pd.DataFrame:
+    """The rows of ``table`` whose ``column`` is ``value`` (all rows without a value)."""
+    if value is None:
+        return table
+    if column not in table:
+        raise UserError(f"the table has no {column} column; drop --{column}", path)
+    rows = table[table[column] == value]
+    if rows.empty:
+        raise UserError(f"no rows of {column} {value!r}", path)
+    return rows
+
+
+def _default_xlabel(table: pd.DataFrame) -> str | None:
+    """The x-axis label without --xlabel: for relative bins the reference is not known (a trend
+    table does not record it), so not "the source post"; ``None`` (the plots' own) otherwise."""
+    if "bin_start" in table.columns and len(table) and plots.is_relative(table):
+        return plots.REFERENCE_XLABEL
+    return None
