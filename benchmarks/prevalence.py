@@ -93,11 +93,14 @@ def out_of_event_predictions(posts: pd.DataFrame, gold: pd.DataFrame, model: str
     """Leave-one-event-out labels of every gold response (cached)."""
     from analysis.classifiers import posts_frame, predict_out_of_group
     from analysis.classifiers.default import RECIPE_VERSION
+    from analysis.loaders.base import LOADER_VERSION
 
-    # Keyed by the default recipe's version, so a changed model never reuses old predictions.
+    # Keyed by the default recipe's and the loaders' versions (the texts it learns from and
+    # labels), so a changed model or changed texts never reuse old predictions.
     groups = hashlib.sha256(pd.util.hash_pandas_object(
         gold[["uid", "event"]].astype(str), index=False).to_numpy().tobytes()).hexdigest()[:8]
-    cache = CACHE / f"prevalence-{model}-recipe{RECIPE_VERSION}-seed{seed}-{groups}.parquet"
+    cache = CACHE / (f"prevalence-{model}-recipe{RECIPE_VERSION}-loader{LOADER_VERSION}-"
+                     f"seed{seed}-{groups}.parquet")
     if cache.exists() and not refresh:
         cached = pd.read_parquet(cache)
         if set(cached["uid"]) == set(gold["uid"]):
