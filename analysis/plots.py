@@ -10,6 +10,11 @@ deterministically (no timestamps or software versions in the metadata, fixed dpi
 touches pyplot's global state: figures come from :func:`new_figure` (a plain
 :class:`matplotlib.figure.Figure` with the Agg canvas), so it works headless and in parallel.
 
+Text from the user or the data (titles, event texts, label, method and group names, axis labels
+given) is drawn as written (:func:`as_written`): a ``$`` is a dollar sign, not mathtext, and
+characters the figure's font lacks (Chinese, Japanese, Arabic...) come from an installed fallback
+font (:data:`FALLBACK_FONTS`); when no installed font has them, :func:`save_figure` warns once.
+
 Colours are the Okabe & Ito (2008) palette, which stays distinguishable with the common forms of
 colour-blindness; bins flagged as uncertain (too few posts, too few threads) are drawn hollow and
 dotted, never as solid points. Sizes default to a paper's single column (3.5 in wide).
@@ -29,19 +34,25 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
+import warnings
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 import matplotlib
 import matplotlib.dates as mdates
 import numpy as np
 import pandas as pd
+from matplotlib import font_manager
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.legend import Legend
 from matplotlib.lines import Line2D
+from matplotlib.text import Text
 from matplotlib.transforms import Bbox
 
 from analysis.errors import UserError
@@ -97,6 +108,23 @@ REFERENCE_XLABEL = "Hours since the reference time"
 #: The legend entry of a share figure whose table has no intervals (``n_boot = 0``).
 NO_INTERVALS = "no intervals (n_boot = 0)"
 
+#: Fonts with the characters Matplotlib's DejaVu Sans lacks (Chinese, Japanese, Korean, Arabic,
+#: Hebrew, Indic and Thai scripts), in the order tried: :func:`as_written` puts the installed ones
+#: after the font of each text it is given, and Matplotlib takes each character from the first
+#: font that has it. Common free fonts of the scripts and those systems ship.
+FALLBACK_FONTS = (
+    "Noto Sans CJK JP", "Noto Sans CJK SC", "Noto Sans CJK TC", "Noto Sans CJK KR",
+    "Source Han Sans", "Source Han Sans JP", "Source Han Sans SC", "WenQuanYi Zen Hei",
+    "WenQuanYi Micro Hei", "Microsoft YaHei", "Microsoft JhengHei", "Yu Gothic", "Meiryo",
+    "Malgun Gothic", "PingFang SC", "Hiragino Sans", "Hiragino Sans GB", "Apple SD Gothic Neo",
+    "Noto Sans Arabic", "Noto Sans Hebrew", "Noto Sans Devanagari", "Noto Sans Bengali",
+    "Noto Sans Tamil", "Noto Sans Thai", "Arial Unicode MS",
+)
+#: Matplotlib's warning for a character that no font of a text has (it draws a box instead).
+_MISSING_GLYPH = re.compile(r"Glyph (\d+) .* missing from font")
+#: How many texts the warning about characters without a font names.
+_TEXTS_NAMED = 5
+
 
 def label_colour(label: str, order: Sequence[str] = ()) -> str:
     """The colour of ``label``: fixed for the stance labels, else from the palette by position."""
@@ -131,6 +159,32 @@ def is_relative(trend: pd.DataFrame) -> bool:
     return bool(pd.to_numeric(trend["bin_start"], errors="coerce").notna().all())
 
 
+def fallback_fonts() -> list[str]:
+    """The families of :data:`FALLBACK_FONTS` that Matplotlib's font manager has (those not
+    installed are left out: Matplotlib would log each as not found on every text)."""
+    installed = {font.name for font in font_manager.fontManager.ttflist}
+    return [family for family in FALLBACK_FONTS if family in installed]
+
+
+def as_written(artist: Text | Legend) -> Text | Legend:
+    """Have a text from the user or the data (or a legend's texts) drawn as written; returns it.
+
+    A ``$`` stays a dollar sign: Matplotlib would read text between two as mathtext (dropping
+    the dollars and setting the rest in italics, or failing on saving). Characters the text's
+    font lacks come from the installed :func:`fallback_fonts`, each from the first that has it.
+    """
+    texts = artist.get_texts() if isinstance(artist, Legend) else [artist]
+    for text in texts:
+        text.set_parse_math(False)
+        text.set_fontfamily(list(dict.fromkeys([*text.get_fontfamily(), *fallback_fonts()])))
+    return artist
+
+
+def add_title(fig: Figure, title: str) -> Text:
+    """Give ``fig`` the title ``title`` (drawn as written, see :func:`as_written`)."""
+    return as_written(fig.suptitle(title, fontsize=FONT_SIZE))
+
+
 def new_figure(width: float = COLUMN_WIDTH, height: float = DEFAULT_HEIGHT, *, nrows: int = 1,
                ncols: int = 1, **subplot_kw: object) -> tuple[Figure, object]:
     """A figure with the Agg canvas and constrained layout, and its axes (like ``subplots``).
@@ -163,6 +217,12 @@ def save_figure(fig: Figure, path_without_suffix: str | os.PathLike, *, dpi: int
     -------
     list of pathlib.Path
         The files written.
+
+    Warns
+    -----
+    UserWarning
+        Once, naming the texts, when some of the figure's characters are in no installed font
+        (they come out as boxes), instead of Matplotlib's warning per character.
     """
     stem = Path(path_without_suffix)
     metadata = {"png": {"Software": None}, "pdf": {"CreationDate": None, "Producer": None},
@@ -172,11 +232,48 @@ def save_figure(fig: Figure, path_without_suffix: str | os.PathLike, *, dpi: int
     # all formats are drawn into temporary files first and renamed together: a failure in
     # any of them leaves none behind, and the earlier files stay as they were
     with matplotlib.rc_context({"svg.hashsalt": "analysis", "pdf.compression": 6}), \
-            OutputSet() as outputs:
+            _one_missing_glyph_warning(fig), OutputSet() as outputs:
         temporaries = [outputs.add(dest) for dest in written]
         for fmt, tmp in zip(formats, temporaries, strict=True):
             fig.savefig(tmp, format=fmt, dpi=dpi, metadata=metadata.get(fmt))
     return written
+
+
+@contextlib.contextmanager
+def _one_missing_glyph_warning(fig: Figure) -> Iterator[None]:
+    """Turn Matplotlib's warnings about characters without a font, one per character and file,
+    into one warning naming the figure's texts that have them and what to do; other warnings
+    pass on as they were."""
+    missing = set()
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.filterwarnings("always", message=_MISSING_GLYPH.pattern)
+            yield
+    finally:
+        for item in caught:
+            match = _MISSING_GLYPH.match(str(item.message))
+            if match:
+                missing.add(chr(int(match[1])))
+            else:
+                warnings.warn_explicit(item.message, item.category, item.filename, item.lineno)
+    if missing:
+        warnings.warn(_missing_glyph_message(fig, missing), UserWarning, stacklevel=4)
+
+
+def _missing_glyph_message(fig: Figure, missing: set[str]) -> str:
+    """The warning of :func:`_one_missing_glyph_warning`: the texts of ``fig`` with characters
+    of ``missing`` (the characters themselves if no text has them)."""
+    texts = list(dict.fromkeys(text.get_text() for text in fig.findobj(Text)
+                               if missing & set(text.get_text())))
+    texts = texts or ["".join(sorted(missing))]
+    named = ", ".join(repr(text) for text in texts[:_TEXTS_NAMED])
+    if len(texts) > _TEXTS_NAMED:
+        named += f" and {len(texts) - _TEXTS_NAMED} more"
+    what = f"figure text {named} has" if len(texts) == 1 else f"figure texts {named} have"
+    cache = Path(matplotlib.get_cachedir()) / "fontlist-*.json"
+    return (f"{what} characters the installed fonts cannot draw (shown as boxes); install a "
+            f"font that has them, e.g. Noto Sans CJK, delete Matplotlib's font list {cache} so "
+            "that it finds the font, and run again")
 
 
 # -- tables -> arrays ----------------------------------------------------------------------------
@@ -267,14 +364,14 @@ def _event_x(value: object, relative: bool, tz: str | None = None) -> float:
 
 def _style_time_axis(ax: Axes, relative: bool, tz: str | None, xlabel: str | None) -> None:
     if relative:
-        ax.set_xlabel(xlabel or ROOT_XLABEL, fontsize=FONT_SIZE)
+        as_written(ax.set_xlabel(xlabel or ROOT_XLABEL, fontsize=FONT_SIZE))
     else:
         zone = tz or "UTC"
         locator = mdates.AutoDateLocator(tz=zone, minticks=3, maxticks=7)
         ax.xaxis.set_major_locator(locator)
         ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator, tz=zone))
         ax.xaxis.get_offset_text().set_fontsize(SMALL_FONT_SIZE)
-        ax.set_xlabel(xlabel or f"Time ({zone})", fontsize=FONT_SIZE)
+        as_written(ax.set_xlabel(xlabel or f"Time ({zone})", fontsize=FONT_SIZE))
     ax.tick_params(labelsize=SMALL_FONT_SIZE)
 
 
@@ -283,9 +380,10 @@ def _draw_events(ax: Axes, events: Iterable[tuple[object, str]] | None, relative
     for when, text in events or ():
         x = _event_x(when, relative, tz)
         ax.axvline(x, color=OKABE_ITO["black"], linestyle="--", linewidth=0.8, zorder=1)
-        ax.annotate(text, xy=(x, 1.0), xycoords=("data", "axes fraction"), xytext=(2, -2),
-                    textcoords="offset points", rotation=90, va="top", ha="left",
-                    fontsize=SMALL_FONT_SIZE - 1, color=OKABE_ITO["black"])
+        as_written(ax.annotate(text, xy=(x, 1.0), xycoords=("data", "axes fraction"),
+                               xytext=(2, -2), textcoords="offset points", rotation=90,
+                               va="top", ha="left", fontsize=SMALL_FONT_SIZE - 1,
+                               color=OKABE_ITO["black"]))
 
 
 # -- figures ---------------------------------------------------------------------------------
@@ -373,8 +471,8 @@ def plot_shares(ax: Axes, trend: pd.DataFrame, labels: Sequence[str] | None = No
     _style_time_axis(ax, relative, tz, xlabel)
     _draw_events(ax, events, relative, tz)
     if legend and handles:
-        ax.legend(handles=handles, fontsize=SMALL_FONT_SIZE - 1, frameon=False, loc="upper right",
-                  handlelength=1.6)
+        as_written(ax.legend(handles=handles, fontsize=SMALL_FONT_SIZE - 1, frameon=False,
+                             loc="upper right", handlelength=1.6))
     return ax
 
 
@@ -425,10 +523,11 @@ def plot_volume(ax: Axes, trend: pd.DataFrame, labels: Sequence[str] | None = No
     ax.set_ylabel("Responses per bin", fontsize=FONT_SIZE)
     _style_time_axis(ax, relative, tz, xlabel)
     if legend and narrow:  # the areas fill the axes: the legend goes above them
-        ax.legend(fontsize=SMALL_FONT_SIZE - 1, frameon=False, loc="lower right",
-                  bbox_to_anchor=(1.0, 1.0), ncols=min(len(labels), 4), borderaxespad=0.2)
+        as_written(ax.legend(fontsize=SMALL_FONT_SIZE - 1, frameon=False, loc="lower right",
+                             bbox_to_anchor=(1.0, 1.0), ncols=min(len(labels), 4),
+                             borderaxespad=0.2))
     elif legend:
-        ax.legend(fontsize=SMALL_FONT_SIZE - 1, frameon=False, loc="upper right")
+        as_written(ax.legend(fontsize=SMALL_FONT_SIZE - 1, frameon=False, loc="upper right"))
     return ax
 
 
@@ -517,9 +616,9 @@ def plot_validation(ax: Axes, comparison: pd.DataFrame,
                          color="#444444", markerfacecolor="#444444" if k == 0 else "none",
                          markersize=3.5, label=label) for k, label in enumerate(labels)]
         first = ax.legend(fontsize=SMALL_FONT_SIZE - 2, frameon=False, loc="upper left")
-        ax.add_artist(first)
-        ax.legend(handles=shapes, fontsize=SMALL_FONT_SIZE - 2, frameon=False,
-                  loc="lower right")
+        ax.add_artist(as_written(first))
+        as_written(ax.legend(handles=shapes, fontsize=SMALL_FONT_SIZE - 2, frameon=False,
+                             loc="lower right"))
     return ax
 
 
@@ -586,8 +685,8 @@ def plot_small_multiples(fig: Figure, trend: pd.DataFrame, by: str,
         plot_shares(ax, part.drop(columns=[by]), labels, events, tz=tz, xlabel=xlabel,
                     legend=position == 0)
         tops.append(ax.get_ylim()[1])
-        ax.set_title(f"{by}: {'missing' if value is None else value}", fontsize=FONT_SIZE,
-                     loc="left")
+        as_written(ax.set_title(f"{by}: {'missing' if value is None else value}",
+                                fontsize=FONT_SIZE, loc="left"))
         if position % ncols:
             ax.set_ylabel("")
         if position < len(values) - ncols:

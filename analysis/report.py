@@ -143,7 +143,7 @@ def draw_figure(spec: Study, figure: Figure, trend: pd.DataFrame):
         plots.plot_shares(ax, rows, events=_events(spec), tz=spec.tz, xlabel=xlabel)
         _relative_scale(ax, rows)
     if figure.title:
-        fig.suptitle(figure.title, fontsize=plots.FONT_SIZE)
+        plots.add_title(fig, figure.title)
     return fig
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from analysis import plots
+from analysis.commands import warnings_to_stderr
 from analysis.errors import UserError
 from analysis.io import read_table
 
@@ -129,11 +130,12 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise UserError(str(exc).splitlines()[0], args.table) from exc
     if args.title:
-        fig.suptitle(args.title, fontsize=plots.FONT_SIZE)
+        plots.add_title(fig, args.title)
     stem = args.output
     if stem.suffix.lower() in (".png", ".pdf"):  # -o fig.png means the stem fig
         stem = stem.with_suffix("")
-    written = plots.save_figure(fig, stem)
+    with warnings_to_stderr():  # e.g. characters no installed font has, named once
+        written = plots.save_figure(fig, stem)
     print("wrote " + ", ".join(str(p) for p in written), file=sys.stderr)
     return 0
 
