@@ -15,7 +15,7 @@ import pandas as pd
 from analysis import plots, responses
 from analysis.errors import UserError
 from analysis.study import Figure, Study
-from analysis.trend import MIN_THREADS, _event_time, _order
+from analysis.trend import MIN_THREADS, event_time, label_order
 
 GOLD = "gold"
 #: Hours near which the summary's timing comparison splits "early" from "later" responses: at
@@ -90,7 +90,7 @@ def time_label(spec: Study) -> str | None:
         return None
     if spec.relative_to == "root":
         return plots.ROOT_XLABEL
-    stamp = _event_time(spec.relative_to, spec.tz)
+    stamp = event_time(spec.relative_to, spec.tz)
     shown = "%Y-%m-%d %H:%M:%S" if stamp.second or stamp.microsecond else "%Y-%m-%d %H:%M"
     return f"Hours since {stamp.strftime(shown)} UTC"
 
@@ -301,7 +301,7 @@ def _card_quality(spec: Study) -> list[str]:
             without.append(model)
     per_class = {model: card["cv_metrics"].get("per_class") or {}
                  for model, card in cards.items()}
-    labels = _order([label for classes in per_class.values() for label in classes])
+    labels = label_order([label for classes in per_class.values() for label in classes])
     rows = [{"model": model, "trained on": card.get("n_train", card["cv_metrics"].get("n")),
              "CV folds": card.get("cv_folds"), "macro-F1": card["cv_metrics"]["macro_f1"],
              **{f"F1 {label}": (per_class[model].get(label) or {}).get("f1")

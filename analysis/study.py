@@ -419,14 +419,14 @@ def _check_bins(freq: str | tuple[float, ...], relative_to: str | None, tz: str,
                 path: Path) -> None:
     """Refuse a time zone, bin width or reference that the trend would refuse, with the
     trend's own checks (:func:`analysis.trend.calendar_edges` on a generated time)."""
-    from analysis.trend import _event_time, calendar_edges
+    from analysis.trend import calendar_edges, event_time
 
     generated = pd.Series([pd.Timestamp("2020-01-01", tz="UTC")])
     _checked("trend.tz", path, calendar_edges, generated, "1D", tz)
     if relative_to is None or isinstance(freq, str):  # bin edges in hours are checked by _freq
         _checked("trend.freq", path, calendar_edges, generated, freq, tz)
     if relative_to is not None and relative_to != "root":
-        _checked("trend.relative_to", path, _event_time, relative_to, tz)
+        _checked("trend.relative_to", path, event_time, relative_to, tz)
         if relative_to.strip().lower() in ("now", "today"):
             raise UserError(f"trend.relative_to {relative_to!r} would be another time on every "
                             "run; give the reference as an ISO time", path)

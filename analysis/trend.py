@@ -40,12 +40,14 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
+from pandas.tseries import offsets
 from pandas.tseries.frequencies import to_offset
 from pandas.tseries.offsets import Day, Tick
 
 from analysis import quantify, responses
 from analysis.config import DEFAULT_SEED
 from analysis.errors import UserError
+from analysis.loaders.base import daylight_saving_problem
 from analysis.progress import progress_bar
 from analysis.schema import PROBA_PREFIX, STANCE_LABELS, TREND, without_offset
 
@@ -145,13 +147,17 @@ def estimate_shares(
         ``root_id``, ``id``, ``depth``, ``collection_role`` and the ``by`` columns.
     freq
         Bin width as a pandas frequency with a unit and a positive width (``"1h"``, ``"6h"``,
-        ``"1D"``, ``"W"``; a bare ``"5"`` is refused, not read as nanoseconds). For bins relative
-        to a reference it must be a fixed width, or a sequence of bin edges in hours
-        (``[0, 1, 3, 6, 12, 24]``; responses outside the edges are left out, with a warning).
+        ``"1D"``, ``"W"``; a bare ``"5"`` is refused, not read as nanoseconds). Frequencies
+        anchored on the last day of their periods (``"ME"``, ``"QE"``, ``"YE"``...) are refused:
+        use ``"MS"``, ``"QS"``, ``"YS"``. For bins relative to a reference it must be a fixed
+        width, or a sequence of bin edges in hours (``[0, 1, 3, 6, 12, 24]``; responses outside
+        the edges are left out, with a warning). Every bin is half-open, ``[start, end)``.
     relative_to
         ``None``: calendar bins in ``tz``. ``"root"``: hours since each thread's root post (the
-        root must be in ``posts``). A time (``Timestamp`` or ISO string; naive means ``tz``):
-        hours since that event.
+        root must be in ``posts``; a root whose time is known only to the day or roughly, by
+        ``created_at_precision``, is warned about). A time (``Timestamp`` or ISO string; naive
+        means ``tz``, and one that a clock change there skipped or repeated is refused): hours
+        since that event.
     tz
         Time zone of calendar bins (IANA name); ``bin_start`` / ``bin_end`` are still written in
         UTC.
@@ -179,7 +185,9 @@ def estimate_shares(
     random_state
         Seed (or generator) of the bootstrap; the same seed gives the same table.
     max_hours
-        For relative bins: leave out responses later than this many hours after the reference.
+        For relative bins: keep the responses less than this many hours after the reference
+        (one at exactly ``max_hours`` is left out, as it would start the next bin); the last bin
+        ends at ``max_hours``.
     include_roots, include_context
         Count thread roots / ``collection_role = "context"`` rows too (both left out by default).
     progress
@@ -198,8 +206,9 @@ def estimate_shares(
     Raises
     ------
     UserError
-        Missing columns, unknown method, naive times, a bad frequency, or a method that needs
-        validation data when none is given.
+        Missing columns, unknown method, naive times, a bad frequency, a naive ``relative_to``
+        that a clock change skipped or repeated, or a method that needs validation data when
+        none is given.
     """
     if method not in METHODS:
         raise UserError(f"unknown method {method!r}; use one of {', '.join(METHODS)}")
@@ -211,16 +220,16 @@ def estimate_shares(
     frame = _in_uid_order(_join(labels, posts, by))
     classes = _classes(frame, validation, confusion)
     frame = _mark_threads(frame)
-    root_times = None
+    roots = None
     if isinstance(relative_to, str) and relative_to == "root":
-        root_times = _root_times(_mark_threads(_join_roots(labels, posts)))
+        roots = _roots(_mark_threads(_join_roots(labels, posts)))
     frame = _responses(frame, include_roots=include_roots, include_context=include_context)
     frame["_time"] = _utc_times(frame["created_at"], "created_at")
     frame = _drop_missing(frame, "_time", "responses without created_at")
     if relative_to is None:
         frame, starts, ends = _calendar_bins(frame, freq, tz)
     else:
-        frame, starts, ends = _relative_bins(frame, freq, relative_to, tz, max_hours, root_times)
+        frame, starts, ends = _relative_bins(frame, freq, relative_to, tz, max_hours, roots)
     _warn_imprecise(frame, sub_daily=relative_to is not None or isinstance(to_offset(freq), Tick))
     predictions, probabilities = _predictions(frame, classes, "labels")
     rng = (random_state if isinstance(random_state, np.random.Generator)
@@ -228,7 +237,7 @@ def estimate_shares(
     calib = _calibration(validation, confusion, labels, classes, n_boot, rng)
     combos, combo_codes = _combos(frame, by)
     n_bins = len(starts)
-    group = combo_codes * n_bins + frame["_bin"].to_numpy()
+    group = combo_codes * n_bins + _checked_bins(frame["_bin"].to_numpy(), n_bins)
     cluster = pd.factorize(frame["_thread"])[0]
     n_groups = len(combos) * n_bins
     method = _resolve_method(method, probabilities is not None, calib, group, cluster,
@@ -359,14 +368,18 @@ def _mark_threads(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.assign(_is_root=responses.is_root(frame).to_numpy(), _thread=thread.to_numpy())
 
 
-def _root_times(frame: pd.DataFrame) -> pd.Series:
-    """Time of each thread's root post, indexed by thread key."""
+def _roots(frame: pd.DataFrame) -> pd.DataFrame:
+    """Time (``time``) and ``created_at_precision`` (``precision``, null where not known) of
+    each thread's root post (the earliest, if a thread has several), indexed by thread key."""
     roots = frame.loc[frame["_is_root"]]
     if len(roots) == 0:
         raise UserError("relative_to='root' needs the thread roots in the posts table "
                         "(depth 0, or id / uid equal to root_id)")
-    times = _utc_times(roots["created_at"], "created_at")
-    return pd.Series(times.to_numpy(), index=roots["_thread"].to_numpy()).groupby(level=0).min()
+    table = pd.DataFrame({"time": _utc_times(roots["created_at"], "created_at").to_numpy(),
+                          "precision": _col(roots, "created_at_precision").to_numpy()},
+                         index=roots["_thread"].to_numpy())
+    table = table.sort_values("time", kind="stable")  # a root without a time comes last
+    return table[~table.index.duplicated()]
 
 
 def _responses(frame: pd.DataFrame, *, include_roots: bool, include_context: bool) -> pd.DataFrame:
@@ -417,20 +430,34 @@ def _utc_times(values: pd.Series, name: str) -> pd.Series:
     return parsed.dt.tz_convert("UTC")
 
 
+#: What a coarse ``created_at_precision`` does to the bins, of the responses' own times and (for
+#: bins relative to the root) of their roots' times: (column, precision, warning after the count).
+_IMPRECISION_WARNINGS = (
+    ("created_at_precision", "relative",
+     "responses have times known only roughly, relative to when they were collected (such as "
+     "'2 years ago'): their bins tell when they were collected more than when they were posted"),
+    ("created_at_precision", "day",
+     "responses have times known only to the day; bins shorter than a day put them at the "
+     "day's start"),
+    ("_root_precision", "relative",
+     "responses are counted from thread roots whose times are known only roughly, relative to "
+     "when they were collected (such as '2 years ago'): their hours since the root may be far "
+     "off"),
+    ("_root_precision", "day",
+     "responses are counted from thread roots whose times are known only to the day (taken as "
+     "the day's start): their hours since the root may be off by up to a day"),
+)
+
+
 def _warn_imprecise(frame: pd.DataFrame, *, sub_daily: bool) -> None:
-    """Warn about responses whose times are coarser than their bins (``created_at_precision``)."""
-    if "created_at_precision" not in frame.columns:
-        return
-    precision = frame["created_at_precision"].astype("string")
-    relative = int((precision == "relative").sum())
-    if relative:
-        warnings.warn(f"{relative} responses have times known only roughly, relative to when "
-                      "they were collected (such as '2 years ago'): their bins tell when they "
-                      "were collected more than when they were posted", stacklevel=3)
-    day = int((precision == "day").sum())
-    if day and sub_daily:
-        warnings.warn(f"{day} responses have times known only to the day; bins shorter than a "
-                      "day put them at the day's start", stacklevel=3)
+    """Warn about responses whose times (``created_at_precision``), or whose roots' times for
+    bins since the root (``_root_precision``), are coarser than their bins."""
+    for column, precision, message in _IMPRECISION_WARNINGS:
+        if column not in frame.columns or (precision == "day" and not sub_daily):
+            continue
+        count = int((frame[column].astype("string") == precision).sum())
+        if count:
+            warnings.warn(f"{count} {message}", stacklevel=3)
 
 
 def _drop_missing(frame: pd.DataFrame, column: str, what: str) -> pd.DataFrame:
@@ -462,13 +489,15 @@ def calendar_edges(times: pd.Series, freq: object, tz: str = "UTC") -> pd.Dateti
     """Edges of the calendar bins of ``freq`` in ``tz`` that cover ``times`` (tz-aware, not
     empty): bins of days, hours or minutes on the local clock (:func:`_clock_edges`), of weeks,
     months or years on the local calendar (:func:`_period_edges`), anchored so that a time's bin
-    never depends on the other times. ``annotate sample --freq`` draws its time strata with
-    these bins too.
+    never depends on the other times. The edges increase strictly, from the last one at or
+    before the first time to the first one after the last time, so every time is in exactly one
+    bin ``[start, end)``. ``annotate sample --freq`` draws its time strata with these bins too.
 
     Raises
     ------
     UserError
-        A frequency that is not a string, has no unit, is not positive or makes too many bins;
+        A frequency that is not a string, has no unit, is not positive, is anchored on the last
+        day of its periods (``ME``, ``QE``, ``YE``, ``BME``, ``SME``...) or makes too many bins;
         an unknown time zone.
     """
     if not isinstance(freq, str):
@@ -481,14 +510,56 @@ def calendar_edges(times: pd.Series, freq: object, tz: str = "UTC") -> pd.Dateti
                         "W") from exc
     if offset.n <= 0:
         raise UserError(f"bad frequency {freq!r}: the bin width must be positive")
+    _refuse_end_anchored(offset, freq)
+    local = times.dt.tz_convert(_checked_zone(tz))
+    if isinstance(offset, (Tick, Day)):
+        edges = _clock_edges(local, offset, tz, freq)
+    else:
+        edges = _period_edges(local.min(), local.max(), offset, tz, freq)
+    return _covering(edges, local.min(), local.max())
+
+
+def _checked_zone(tz: str) -> str:
+    """``tz``, or a UserError when pandas knows no such time zone."""
     try:
-        local = times.dt.tz_convert(tz)
-    except Exception as exc:  # pytz / zoneinfo raise different errors for unknown zones
+        pd.Timestamp(0, tz="UTC").tz_convert(tz)
+    except (LookupError, ValueError, TypeError) as exc:  # zoneinfo / pytz: by kind of bad name
         raise UserError(f"unknown time zone {tz!r}; use an IANA name such as Europe/London") \
             from exc
-    if isinstance(offset, (Tick, Day)):
-        return _clock_edges(local, offset, tz, freq)
-    return _period_edges(local.min(), local.max(), offset, tz, freq)
+    return tz
+
+
+def _refuse_end_anchored(offset, freq: str) -> None:
+    """Refuse a frequency anchored on the last day of its periods (``ME``, ``QE``, ``YE``,
+    ``BME``, ``SME``...): a calendar bin starts on its anchor day, so each period's last day
+    would be counted with the next period."""
+    if type(offset).__name__.endswith("End"):
+        raise UserError(f"frequency {freq!r} is anchored on the last day of each period, which "
+                        "its bins would count with the next period; use "
+                        f"{_start_anchored(offset)}, anchored on the first day")
+
+
+def _start_anchored(offset) -> str:
+    """The frequency of the same periods as the end-anchored ``offset``, anchored on their first
+    day (``ME``: ``MS``; ``QE-NOV``: ``QS-MAR``; ``YE``: ``YS-JAN``; ``SME``: ``SMS-16``).
+
+    >>> _start_anchored(to_offset("2QE-NOV"))
+    '2QS-MAR'
+    """
+    name = type(offset).__name__[:-len("End")]
+    kwds = dict(offset.kwds)
+    if "startingMonth" in kwds:  # quarters or half years: the month after one that ends one
+        months = 3 if "Quarter" in name else 6
+        kwds["startingMonth"] = kwds["startingMonth"] % months + 1
+    if "month" in kwds:
+        kwds["month"] = kwds["month"] % 12 + 1
+    if "day_of_month" in kwds:
+        kwds["day_of_month"] += 1
+    begin = getattr(offsets, f"{name}Begin")
+    try:
+        return begin(offset.n, **kwds).freqstr
+    except ValueError:  # SME-27: there is no SMS-28
+        return begin(offset.n).freqstr
 
 
 def _calendar_bins(frame: pd.DataFrame, freq: object, tz: str):
@@ -500,17 +571,31 @@ def _calendar_bins(frame: pd.DataFrame, freq: object, tz: str):
     return frame.assign(_bin=index), _format_utc(edges[:-1]), _format_utc(edges[1:])
 
 
+def _checked_bins(index: np.ndarray, n_bins: int) -> np.ndarray:
+    """``index`` (each response's bin), or an internal error when one is outside
+    ``[0, n_bins)``: the response would be counted in another group's bin, or lost."""
+    if len(index) and (index.min() < 0 or index.max() >= n_bins):
+        raise RuntimeError(f"internal error: a response fell outside the {n_bins} time bins; "
+                           "please report it with the command that made it")
+    return index
+
+
 #: Bins of several calendar periods (``2W``, ``3MS``) count their periods from the first one that
 #: starts at or after this local time, so that a post's bin never depends on the other posts.
 PERIOD_ORIGIN = "1900-01-01"
+#: Longer than any clock has been set back (UTC offsets lie within about -16 and +16 hours; the
+#: longest step back, Alaska's in 1867, was a day): edges this far past the last post's local
+#: time cover a post made after its clock went back.
+_LONGEST_SETBACK = pd.Timedelta(days=2)
 
 
 def _period_edges(first: pd.Timestamp, last: pd.Timestamp, offset, tz: str,
                   freq: str) -> pd.DatetimeIndex:
     """Edges of calendar bins (weeks, months, years: periods without a fixed width) from the
-    period holding ``first`` to the one holding ``last``, on the calendar of ``tz``: each starts
-    at local midnight of its first day (a midnight a clock change skips moves to the end of the
-    gap; one that happens twice is taken at its first occurrence)."""
+    period holding ``first`` to past the one holding ``last``, on the calendar of ``tz``: each
+    starts at local midnight of its first day (:func:`_first_instants`: a midnight a clock
+    change skips moves to the end of the gap; one that happens twice is taken at its first
+    occurrence)."""
     try:
         n_bins = (last - first) / pd.Timedelta(offset)
     except (ValueError, TypeError):
@@ -519,50 +604,111 @@ def _period_edges(first: pd.Timestamp, last: pd.Timestamp, offset, tz: str,
         raise UserError(f"frequency {freq!r} makes about {int(n_bins)} bins (more than "
                         f"{MAX_BINS}); pick a wider one")
     wall_first, wall_last = first.tz_localize(None), last.tz_localize(None)
+    # the period after the last post: after a clock went back, the start of the next period
+    # may have passed already, and the next one that has not is at most a setback further on
+    end = wall_last + _LONGEST_SETBACK + offset
     try:  # on the local calendar, then placed in the zone as _clock_edges does
         if offset.n == 1:  # every period: the calendar anchors them
-            steps = pd.date_range(start=wall_first.normalize() - offset, end=wall_last + offset,
-                                  freq=offset)
+            steps = pd.date_range(start=wall_first.normalize() - offset, end=end, freq=offset)
         else:
-            steps = pd.date_range(start=pd.Timestamp(PERIOD_ORIGIN), end=wall_last + offset,
+            steps = pd.date_range(start=pd.Timestamp(PERIOD_ORIGIN), end=end,
                                   freq=offset.base)[::offset.n]
     except (ValueError, TypeError) as exc:
         raise UserError(f"bad frequency {freq!r} for calendar bins: {exc}") from exc
-    edges = steps.tz_localize(tz, ambiguous=np.ones(len(steps), dtype=bool),
-                              nonexistent="shift_forward").unique()
+    edges = _first_instants(steps, tz).unique()
     if len(edges) == 0 or edges[0] > first:
         raise UserError(f"frequency {freq!r} counts its bins from {PERIOD_ORIGIN}; the posts "
                         f"start earlier (use one period, e.g. {offset.base.freqstr})")
-    edges = edges[np.searchsorted(edges, first, side="right") - 1:]
-    return edges[: np.searchsorted(edges, last, side="right") + 1]
+    return edges
 
 
 def _clock_edges(local: pd.Series, offset: Tick | Day, tz: str, freq: str) -> pd.DatetimeIndex:
     """Edges of bins of a fixed width (days, hours, minutes) on the local clock of ``tz``: the
     same clock times every day, counted from local midnight of 1 January 1970 (6h: 00, 06, 12
     and 18 o'clock all year; 2D: every other local midnight), so a post's bin never depends on
-    the other posts. Across a clock
-    change one bin is an hour shorter or longer: an edge that does not exist moves to the end
-    of the gap, and one that happens twice is taken at its first occurrence."""
+    the other posts. Across a clock change one bin is shorter or longer by the change
+    (:func:`_first_instants`): an edge that does not exist moves to the end of the gap, and one
+    that happens twice is taken at its first occurrence (15min, clocks back from 02:00 to 01:00:
+    the bin from the first 01:45 lasts until 02:00, 1 h 15 min)."""
     wall = local.dt.tz_localize(None)
     low, high = wall.min().floor(offset), wall.max().floor(offset)
     if (high - low) / pd.Timedelta(offset) > MAX_BINS:
         raise UserError(f"frequency {freq!r} makes about {int((high - low) / offset)} bins "
                         f"(more than {MAX_BINS}); pick a wider one")
-    steps = pd.date_range(low, high + offset, freq=offset)
-    edges = steps.tz_localize(tz, ambiguous=np.ones(len(steps), dtype=bool),
-                              nonexistent="shift_forward")
-    return edges.unique()
+    # the edge after the last post: after a clock went back, the edge after its local time may
+    # have passed already, and the next one that has not is at most a setback further on
+    steps = pd.date_range(low, high + 2 * offset + _LONGEST_SETBACK, freq=offset)
+    return _first_instants(steps, tz).unique()
+
+
+def _first_instants(wall: pd.DatetimeIndex, tz: str) -> pd.DatetimeIndex:
+    """The first instant at which the clock of ``tz`` shows each ``wall`` time or a later one: a
+    time that happens twice (the clocks went back) is taken at its first occurrence, and one
+    that does not exist (they went forward) at the end of the gap (:func:`_gap_ends`).
+    Non-decreasing where ``wall`` increases."""
+    wall = wall.as_unit("ns")
+
+    def localize(first: bool) -> pd.DatetimeIndex:
+        return wall.tz_localize(tz, ambiguous=np.full(len(wall), first), nonexistent="NaT")
+
+    earlier, later = localize(True), localize(False)
+    instants = earlier.where(earlier <= later, later)
+    skipped = np.asarray(instants.isna())
+    if not skipped.any():
+        return instants
+    values = instants.asi8.copy()
+    values[skipped] = _gap_ends(wall.asi8[skipped], tz)
+    return pd.to_datetime(values, utc=True).tz_convert(tz)
+
+
+#: Nanoseconds per day: no UTC offset is as large, so a wall time read as UTC is less than a day
+#: from the instants at which the clock shows it.
+_NS_PER_DAY = 86_400_000_000_000
+
+
+def _gap_ends(wall: np.ndarray, tz: str) -> np.ndarray:
+    """For wall times (naive, ns) that a clock change of ``tz`` skipped: the instant (UTC, ns)
+    of that change, the first at which the clock shows them or a later time, found by bisection.
+    (Pandas' ``shift_forward`` moves such a time by an hour, past the end of Lord Howe Island's
+    30-minute gap, and its ``shift_backward`` misses a change at 00:01, as Gaza's.)"""
+    low, high = wall - _NS_PER_DAY, wall + _NS_PER_DAY  # the clock shows less, then more
+    while np.any(high - low > 1):
+        middle = low + (high - low) // 2
+        shown = pd.to_datetime(middle, utc=True).tz_convert(tz).tz_localize(None).asi8
+        reached = shown >= wall
+        low, high = np.where(reached, low, middle), np.where(reached, middle, high)
+    return high
+
+
+def _covering(edges: pd.DatetimeIndex, first: pd.Timestamp,
+              last: pd.Timestamp) -> pd.DatetimeIndex:
+    """``edges`` from the last one at or before ``first`` to the first one after ``last``; an
+    internal error unless they increase strictly and cover both."""
+    if not (edges.is_monotonic_increasing and edges.is_unique and len(edges) > 1
+            and edges[0] <= first and last < edges[-1]):
+        raise RuntimeError(f"internal error: calendar bin edges that do not increase or do not "
+                           f"cover {first} to {last}; please report it with the command")
+    edges = edges[np.searchsorted(edges, first, side="right") - 1:]
+    return edges[: np.searchsorted(edges, last, side="right") + 1]
 
 
 def _ns(times: pd.Series) -> np.ndarray:
     return times.dt.tz_convert("UTC").dt.as_unit("ns").astype("int64").to_numpy()
 
 
+#: Nanoseconds per hour: bins of a fixed width relative to a reference are cut in integer
+#: nanoseconds, so that a response exactly on an edge is in the bin that starts there (in float
+#: hours, 21 minutes / 7 minutes is 2.9999999999999996: the bin before).
+_NS_PER_HOUR = 3_600_000_000_000
+
+
 def _relative_bins(frame: pd.DataFrame, freq: object, relative_to: object, tz: str,
-                   max_hours: float | None, root_times: pd.Series | None):
-    if root_times is not None:
-        reference = frame["_thread"].map(root_times)
+                   max_hours: float | None, roots: pd.DataFrame | None):
+    """Bins ``[start, end)`` of hours since each thread's root (``roots``, from :func:`_roots`;
+    the roots' ``created_at_precision`` goes to ``_root_precision``) or since ``relative_to``;
+    responses ``max_hours`` or more after it are left out, and the last bin ends there."""
+    if roots is not None:
+        reference = frame["_thread"].map(roots["time"])
         missing = reference.isna().to_numpy()
         if missing.all():
             raise UserError("relative_to='root': no response's thread root is in the posts table")
@@ -570,45 +716,23 @@ def _relative_bins(frame: pd.DataFrame, freq: object, relative_to: object, tz: s
             warnings.warn(f"{int(missing.sum())} responses whose thread root is not in the posts "
                           "table were left out", stacklevel=3)
         frame = frame.loc[~missing].reset_index(drop=True)
+        frame = frame.assign(_root_precision=frame["_thread"].map(roots["precision"]).to_numpy())
         reference = pd.Series(pd.DatetimeIndex(reference[~missing]).tz_convert("UTC"))
     else:
-        event = _event_time(relative_to, tz)
+        event = event_time(relative_to, tz)
         reference = pd.Series(event, index=frame.index)
-    hours = (_ns(frame["_time"]) - _ns(reference)) / 3.6e12
-    frame = frame.assign(_hours=hours)
+    since = _ns(frame["_time"]) - _ns(reference)
     if max_hours is not None:
-        frame = frame.loc[frame["_hours"].to_numpy() <= max_hours].reset_index(drop=True)
+        kept = since < max_hours * _NS_PER_HOUR
+        frame, since = frame.loc[kept].reset_index(drop=True), since[kept]
     if len(frame) == 0:
         raise UserError("no responses left to put in time bins")
-    hours = frame["_hours"].to_numpy()
     if isinstance(freq, str):
-        _check_unit(freq)
-        try:
-            width = pd.Timedelta(freq) / pd.Timedelta(hours=1)
-        except (ValueError, TypeError) as exc:
-            raise UserError(f"bad frequency {freq!r} for bins relative to a reference; use a "
-                            "fixed width such as 1h, 6h, 1D, or a list of edges in hours") \
-                from exc
-        if not width > 0:
-            raise UserError(f"bad frequency {freq!r}: the bin width must be positive")
-        low = np.floor(hours.min() / width)
-        high = np.floor(hours.max() / width) + 1
-        if max_hours is not None:
-            high = max(low + 1, np.ceil(max_hours / width))
-        if high - low > MAX_BINS:
-            raise UserError(f"frequency {freq!r} makes {int(high - low)} bins (more than "
-                            f"{MAX_BINS}); pick a wider one")
-        edges = np.arange(low, high + 1) * width
-        index = np.clip(np.floor(hours / width) - low, 0, len(edges) - 2).astype(int)
-        outside = np.zeros(len(hours), dtype=bool)
+        edges, index = _width_bins(since, freq, max_hours)
+        outside = np.zeros(len(index), dtype=bool)
     else:
-        try:
-            edges = np.asarray([float(e) for e in freq])
-        except (TypeError, ValueError) as exc:
-            raise UserError("bin edges must be numbers (hours)") from exc
-        if len(edges) < 2 or np.any(np.diff(edges) <= 0):
-            raise UserError("bin edges must be at least two increasing numbers (hours)")
-        index = np.searchsorted(edges, hours, side="right") - 1
+        edges = _end_at(_edge_list(freq), max_hours)
+        index = np.searchsorted(edges, since / _NS_PER_HOUR, side="right") - 1
         outside = (index < 0) | (index >= len(edges) - 1)
         if outside.any():
             warnings.warn(f"{int(outside.sum())} responses outside the bin edges were left out",
@@ -619,7 +743,51 @@ def _relative_bins(frame: pd.DataFrame, freq: object, relative_to: object, tz: s
     return frame, [float(e) for e in edges[:-1]], [float(e) for e in edges[1:]]
 
 
-def _event_time(value: object, tz: str) -> pd.Timestamp:
+def _width_bins(since: np.ndarray, freq: str,
+                max_hours: float | None) -> tuple[np.ndarray, np.ndarray]:
+    """Edges (hours) of bins ``freq`` wide from the one holding the earliest response to the one
+    holding the latest, or to ``max_hours``, and each response's bin; ``since`` holds the
+    responses' nanoseconds since the reference."""
+    _check_unit(freq)
+    try:
+        width = int(pd.Timedelta(freq).to_timedelta64().astype("timedelta64[ns]").astype(np.int64))
+    except (ValueError, TypeError) as exc:
+        raise UserError(f"bad frequency {freq!r} for bins relative to a reference; use a "
+                        "fixed width such as 1h, 6h, 1D, or a list of edges in hours") from exc
+    if not width > 0:
+        raise UserError(f"bad frequency {freq!r}: the bin width must be positive")
+    number = since // width
+    low = number.min()
+    high = number.max() + 1 if max_hours is None else np.ceil(max_hours * _NS_PER_HOUR / width)
+    if high - low > MAX_BINS:
+        raise UserError(f"frequency {freq!r} makes {high - low:.0f} bins (more than "
+                        f"{MAX_BINS}); pick a wider one")
+    edges = np.arange(low, int(high) + 1, dtype=np.int64) * width / _NS_PER_HOUR
+    return _end_at(edges, max_hours), number - low
+
+
+def _edge_list(freq: object) -> np.ndarray:
+    """Bin edges given as a sequence of hours, checked."""
+    try:
+        edges = np.asarray([float(e) for e in freq])
+    except (TypeError, ValueError) as exc:
+        raise UserError("bin edges must be numbers (hours)") from exc
+    if len(edges) < 2 or np.any(np.diff(edges) <= 0):
+        raise UserError("bin edges must be at least two increasing numbers (hours)")
+    return edges
+
+
+def _end_at(edges: np.ndarray, max_hours: float | None) -> np.ndarray:
+    """``edges`` (hours) cut at ``max_hours``: the bin it falls in ends there; later ones go."""
+    if max_hours is None or not edges[0] < max_hours < edges[-1]:
+        return edges
+    return np.append(edges[edges < max_hours], max_hours)
+
+
+def event_time(value: object, tz: str) -> pd.Timestamp:
+    """The event time of ``relative_to`` in UTC (an ISO time or Timestamp; naive means ``tz``),
+    or a :class:`UserError`: not a time, an unknown zone, or a naive time that a clock change
+    there skipped or repeated. A study file's ``relative_to`` is checked with it too."""
     try:
         stamp = pd.Timestamp(value)
     except (ValueError, TypeError) as exc:
@@ -628,9 +796,9 @@ def _event_time(value: object, tz: str) -> pd.Timestamp:
         raise UserError(f"relative_to must be 'root' or an ISO time, not {value!r}")
     if stamp.tzinfo is None:
         try:
-            stamp = stamp.tz_localize(tz)
-        except Exception as exc:
-            raise UserError(f"unknown time zone {tz!r}") from exc
+            stamp = stamp.tz_localize(_checked_zone(tz))
+        except ValueError as exc:  # a local time that a clock change skipped or repeated
+            raise UserError(daylight_saving_problem(stamp, tz, stamp.isoformat())) from exc
     return stamp.tz_convert("UTC")
 
 
@@ -647,7 +815,9 @@ def _combos(frame: pd.DataFrame, by: list[str]) -> tuple[pd.DataFrame, np.ndarra
 # -- labels, predictions, validation ---------------------------------------------------------
 
 
-def _order(names: set[str] | list[str]) -> list[str]:
+def label_order(names: set[str] | list[str]) -> list[str]:
+    """``names`` once each: support, criticism, other first (those present), then the rest
+    sorted (the summary's tables list a model's own labels so too)."""
     names = list(dict.fromkeys(names))
     known = [label for label in STANCE_LABELS if label in names]
     return known + sorted(n for n in names if n not in known)
@@ -657,9 +827,9 @@ def _classes(frame: pd.DataFrame, validation: pd.DataFrame | None,
              confusion: Mapping[str, object] | None) -> list[str]:
     proba = [c[len(PROBA_PREFIX):] for c in frame.columns if c.startswith(PROBA_PREFIX)]
     if proba:
-        names = _order(proba)  # not the columns' order, which would steer the bootstrap draws
+        names = label_order(proba)  # not the columns' order, which would steer the bootstrap draws
     else:
-        names = _order(set(frame["label"].dropna().astype(str)))
+        names = label_order(set(frame["label"].dropna().astype(str)))
         if set(names) <= set(STANCE_LABELS) and confusion is None and validation is None:
             names = list(STANCE_LABELS)  # a share of 0 is an estimate too
     if confusion is not None:
@@ -681,7 +851,7 @@ def _classes(frame: pd.DataFrame, validation: pd.DataFrame | None,
             raise TableError(f"the validation table has gold label(s) {extra} outside {known}: "
                              f"{names}; map them to those first", "validation")
     if not proba:
-        names = _order(names)
+        names = label_order(names)
     if len(names) < 2:
         raise UserError(f"need at least two labels to estimate shares, found {names}")
     return names

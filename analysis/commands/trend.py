@@ -61,7 +61,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--n-boot", type=int, default=DEFAULT_N_BOOT,
                         help=f"bootstrap replicates (default {DEFAULT_N_BOOT}; 0: no intervals)")
     parser.add_argument("--max-hours", type=float,
-                        help="with --relative-to: leave out responses later than this")
+                        help="with --relative-to: keep responses less than this many hours after "
+                             "the reference; the last bin ends there")
     parser.add_argument("--seed", type=int, default=config.DEFAULT_SEED,
                         help="bootstrap seed (same seed, same table)")
     parser.add_argument("--no-progress", action="store_true",
@@ -120,30 +121,58 @@ def read_card_confusion(value: str, labels: pd.DataFrame | None = None) -> dict:
 
 
 def check_card_model(card: dict, labels: pd.DataFrame, value: str) -> None:
-    """Refuse a card whose ``model_id`` is not the model in the labels' ``labeler_id``
-    (``<model_id>@<version>``): another model's confusion matrix would correct the wrong errors.
-    Nothing is checked when either id is unknown."""
+    """Refuse a card that is not of the model in the labels' ``labeler_id``
+    (``<model_id>@<version>``): another model's confusion matrix, or that of the same model
+    retrained on other data (same ``model_id``, another version; see :func:`_model_version`),
+    would correct the wrong errors. Nothing is checked when the card has no ``model_id`` or the
+    labels no ``labeler_id``; versions are not compared for labels without one (``@0``, as
+    :func:`~analysis.classifiers.label_posts` writes for a model without ``version_``)."""
     model_id = card.get("model_id")
     if not model_id or "labeler_id" not in labels.columns:
         return
+    source = None if value == "default" else value
     ids = labels["labeler_id"].dropna().astype(str)
     models = sorted({i.rpartition("@")[0] for i in ids if i.rpartition("@")[0]})
     others = [m for m in models if m != str(model_id)]
     if others:
         raise UserError(f"the model card is of model {str(model_id)!r} but the labels come from "
                         f"{', '.join(map(repr, others))}; pass the card of the model that made "
-                        "the labels (or --validation)", None if value == "default" else value)
+                        "the labels (or --validation)", source)
+    version = _model_version(card)
+    stale = sorted({i for i in ids if i.rpartition("@")[0]
+                    and i.rpartition("@")[2] not in ("", "0", version)})
+    if stale:
+        raise UserError(f"the labels come from {', '.join(stale)} but the card is of "
+                        f"{model_id}@{version} (retrained?); pass the card of the model that "
+                        "made the labels (or --validation)", source)
+
+
+def _model_version(card: dict) -> str:
+    """The version of the model a card belongs to, as its labels' ``labeler_id`` has it: the
+    card's ``version`` (the default model's cards have one), else
+    :func:`~analysis.classifiers.persistence.card_version` of the card, as
+    :func:`~analysis.classifiers.persistence.load_model` gives a model trained by ``train``."""
+    from analysis.classifiers.persistence import card_version
+
+    version = card.get("version")
+    return version if isinstance(version, str) and version else card_version(card)
 
 
 def _default_card(labels, validation, method: str) -> str | None:
     """``"default"`` when no validation table is given, ``method`` may adjust with a confusion
-    matrix and every label came from the default model, whose card then supplies the matrix (as
-    the issue's design asks)."""
+    matrix and every label came from the bundled default model (``labeler_id`` exactly its
+    ``default@<version>``), whose card then supplies the matrix (as the issue's design asks).
+    Labels of a user model saved as ``default.skops``, or of another version of the bundled
+    model, get no card."""
     if validation is not None or method not in (*ADJUSTED, "auto") or \
             "labeler_id" not in labels.columns:
         return None
+    from analysis.classifiers import model_card
+
     ids = labels["labeler_id"].dropna().astype(str)
-    if len(ids) and ids.str.startswith("default@").all():
+    # only labels that may be the bundled model's read its card (building it when not cached)
+    if len(ids) and ids.str.startswith("default@").all() and \
+            (ids == f"default@{_model_version(model_card('default'))}").all():
         print(f"note: {_card_note(method)}", file=sys.stderr)
         return "default"
     return None

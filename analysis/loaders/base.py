@@ -689,7 +689,7 @@ def parse_time_with_precision(value: object, *, tz: str | None = None
         try:
             stamp = stamp.tz_localize(tz)
         except ValueError:
-            raise ValueError(_daylight_saving_problem(stamp, tz, value)) from None
+            raise ValueError(daylight_saving_problem(stamp, tz, value)) from None
     return in_time_range(stamp.tz_convert("UTC"), value), precision
 
 
@@ -772,7 +772,7 @@ def _text_precision(text: str) -> str:
     return "day" if unit == "D" else "second"
 
 
-def _daylight_saving_problem(stamp: pd.Timestamp, tz: str, value: object) -> str:
+def daylight_saving_problem(stamp: pd.Timestamp, tz: str, value: object) -> str:
     """Why the naive ``stamp`` has no single time in ``tz``: a clock change."""
     try:
         stamp.tz_localize(tz, ambiguous=True)
