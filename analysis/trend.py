@@ -206,9 +206,9 @@ def estimate_shares(
     Raises
     ------
     UserError
-        Missing columns, unknown method, naive times, a bad frequency, a naive ``relative_to``
-        that a clock change skipped or repeated, or a method that needs validation data when
-        none is given.
+        Missing columns, unknown method, naive times, a bad frequency, ``max_hours`` without
+        ``relative_to``, a naive ``relative_to`` that a clock change skipped or repeated, or a
+        method that needs validation data when none is given.
     """
     if method not in METHODS:
         raise UserError(f"unknown method {method!r}; use one of {', '.join(METHODS)}")
@@ -216,6 +216,9 @@ def estimate_shares(
         raise UserError(f"ci must be between 0 and 1, not {ci}")
     if n_boot < 0 or min_posts < 0:
         raise UserError("n_boot and min_posts must not be negative")
+    if max_hours is not None and relative_to is None:
+        raise UserError("max_hours (--max-hours) applies to bins relative to a reference "
+                        "(--relative-to); calendar bins have no hours since anything")
     by = list(dict.fromkeys([by] if isinstance(by, str) else by))
     frame = _in_uid_order(_join(labels, posts, by))
     classes = _classes(frame, validation, confusion)

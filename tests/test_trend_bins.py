@@ -299,3 +299,9 @@ def test_the_trend_command_says_so_in_one_line(tmp_path, capsys):
     err = capsys.readouterr().err
     assert status == 2
     assert err.count("\n") == 1 and "happened twice in America/New_York" in err
+
+
+def test_max_hours_with_calendar_bins_is_refused():
+    """Found by the own-study hunt: --max-hours without --relative-to was ignored silently."""
+    with pytest.raises(UserError, match="max_hours .* relative to a reference"):
+        counts(replies_after_a_root(HOURS), freq="1D", max_hours=10)

@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from analysis import config
-from analysis.commands import warnings_to_stderr
+from analysis.commands import seed_number, warnings_to_stderr
 from analysis.errors import UserError
 from analysis.io import read_table, write_table
 from analysis.trend import (
@@ -63,7 +63,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--max-hours", type=float,
                         help="with --relative-to: keep responses less than this many hours after "
                              "the reference; the last bin ends there")
-    parser.add_argument("--seed", type=int, default=config.DEFAULT_SEED,
+    parser.add_argument("--seed", type=seed_number, default=config.DEFAULT_SEED,
                         help="bootstrap seed (same seed, same table)")
     parser.add_argument("--no-progress", action="store_true",
                         help="no progress bar (one is shown on stderr only when it is a terminal)")
