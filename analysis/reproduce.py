@@ -90,7 +90,7 @@ def reproduce(study: str | Path = config.DEFAULT_STUDY, *, progress: bool | None
         work, out = staging.folders
         posts, gold, rejects = read_sources(spec, progress=progress)
         io.write_table(posts, work / "posts.parquet")
-        write_rejects(rejects, work / "posts.parquet")
+        staging.owned.append(write_rejects(rejects, work / "posts.parquet"))
         if not gold.empty:
             io.write_table(gold, work / "gold.parquet")
         truth = gold_stance(spec, posts, gold)
@@ -236,13 +236,17 @@ def collapse_gold(labels: Iterable[tuple[str, pd.DataFrame]], study_file: Path
     return stacked.drop_duplicates(key).drop(columns="_source").reset_index(drop=True)
 
 
-def write_rejects(rejects: list[Reject], posts_file: Path) -> None:
+def write_rejects(rejects: list[Reject], posts_file: Path) -> Path:
     """Write ``rejects`` next to ``posts_file`` under the name and in the form ``ingest`` gives
-    them (``posts.rejects.jsonl``: one JSON object per record), when there are any."""
+    them (``posts.rejects.jsonl``: one JSON object per record), when there are any; return that
+    file's path either way (a run without rejects leaves no rejects file, as ``ingest`` does,
+    so an earlier run's is not kept)."""
     from analysis.loaders.ingest import output_paths
 
+    path = output_paths(posts_file)["rejects"]
     if rejects:
-        io.write_jsonl((r.as_dict() for r in rejects), output_paths(posts_file)["rejects"])
+        io.write_jsonl((r.as_dict() for r in rejects), path)
+    return path
 
 
 def run_id(spec: Study) -> str:
@@ -465,6 +469,9 @@ class _Staging:
 
     folders: tuple[Path, ...]
     kept: list[Path] = field(default_factory=list)
+    #: Files in ``folders`` that the run writes only sometimes (the rejects file): an earlier
+    #: run's copy is not kept when this run has none.
+    owned: list[Path] = field(default_factory=list)
 
 
 @contextlib.contextmanager
@@ -492,7 +499,8 @@ def _staged(*dests: Path) -> Iterator[_Staging]:
         staging = _Staging(tuple(made))
         yield staging
         for dest, target, tmp in zip(dests, targets, made, strict=True):
-            staging.kept += [dest / p for p in _carry_over(target, tmp)]
+            owned = {p.relative_to(tmp) for p in staging.owned if p.is_relative_to(tmp)}
+            staging.kept += [dest / p for p in _carry_over(target, tmp, skip=owned)]
         io.swap_folders(made, targets)
     finally:
         for tmp in made:
@@ -512,10 +520,11 @@ def _real_folder(dest: Path) -> Path:
     return real
 
 
-def _carry_over(old: Path, new: Path) -> list[Path]:
+def _carry_over(old: Path, new: Path, skip: set[Path] | frozenset = frozenset()) -> list[Path]:
     """Put every file and folder of ``old`` that ``new`` lacks into ``new``, at the same
     relative path (files as hard links where the file system allows, else copies; folders with
-    their modes); return the relative paths of the files and of the folders left empty."""
+    their modes), except the relative paths in ``skip``; return the relative paths of the files
+    and of the folders left empty."""
     if not old.is_dir():
         return []
     carried: list[Path] = []
@@ -523,7 +532,7 @@ def _carry_over(old: Path, new: Path) -> list[Path]:
     for path in sorted(old.rglob("*")):
         relative = path.relative_to(old)
         copy = new / relative
-        if os.path.lexists(copy):
+        if os.path.lexists(copy) or relative in skip:
             continue
         if path.is_dir() and not path.is_symlink():
             copy.mkdir(parents=True)

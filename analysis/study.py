@@ -427,9 +427,6 @@ def _check_bins(freq: str | tuple[float, ...], relative_to: str | None, tz: str,
         _checked("trend.freq", path, calendar_edges, generated, freq, tz)
     if relative_to is not None and relative_to != "root":
         _checked("trend.relative_to", path, event_time, relative_to, tz)
-        if relative_to.strip().lower() in ("now", "today"):
-            raise UserError(f"trend.relative_to {relative_to!r} would be another time on every "
-                            "run; give the reference as an ISO time", path)
 
 
 def _check_bootstrap(settings: Mapping[str, object], path: Path) -> None:

@@ -47,7 +47,7 @@ from pandas.tseries.offsets import Day, Tick
 from analysis import quantify, responses
 from analysis.config import DEFAULT_SEED
 from analysis.errors import UserError
-from analysis.loaders.base import daylight_saving_problem
+from analysis.loaders.base import daylight_saving_problem, parse_time
 from analysis.progress import progress_bar
 from analysis.schema import PROBA_PREFIX, STANCE_LABELS, TREND, without_offset
 
@@ -787,10 +787,24 @@ def _end_at(edges: np.ndarray, max_hours: float | None) -> np.ndarray:
     return np.append(edges[edges < max_hours], max_hours)
 
 
+def check_time_text(text: str, what: str) -> None:
+    """A :class:`UserError` naming ``what`` when ``text`` is no time by the loaders' rules
+    (:func:`analysis.loaders.base.parse_time`): ``now`` or ``today``, a date without a year
+    (``Sep 30``) or a clock time without a date (``12:00``), which pandas would read as a time
+    that depends on the day it runs or as year 1; a date whose day and month read both ways."""
+    try:
+        parse_time(text, tz="UTC")  # a check only: a naive time is placed in its zone later
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise UserError(f"{what} {text!r}: {exc}") from None
+
+
 def event_time(value: object, tz: str) -> pd.Timestamp:
     """The event time of ``relative_to`` in UTC (an ISO time or Timestamp; naive means ``tz``),
-    or a :class:`UserError`: not a time, an unknown zone, or a naive time that a clock change
-    there skipped or repeated. A study file's ``relative_to`` is checked with it too."""
+    or a :class:`UserError`: not a time (:func:`check_time_text`), an unknown zone, or a naive
+    time that a clock change there skipped or repeated. A study file's ``relative_to`` is
+    checked with it too."""
+    if isinstance(value, str):
+        check_time_text(value, "relative_to")
     try:
         stamp = pd.Timestamp(value)
     except (ValueError, TypeError) as exc:

@@ -338,6 +338,12 @@ def test_rejected_records_are_written_next_to_the_posts(project, monkeypatch):
     first = written.read_bytes()
     pipeline.reproduce(path, progress=False)
     assert written.read_bytes() == first
+    # found by a docs check: a run without rejects kept the earlier run's file as one "reproduce
+    # does not write", beside a summary that counts 0 rejects
+    (copy / "reddit-dev-data" / "8j9s33" / "replies" / "dyy5v0c.json").unlink()
+    outputs = pipeline.reproduce(path, progress=False)
+    assert not written.exists() and outputs.kept == ()
+    assert "0 input records rejected at ingest;" in outputs.summary.read_text()
 
 
 def test_a_reject_that_is_no_utf8_is_written_as_ingest_writes_it(tmp_path):

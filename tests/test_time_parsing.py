@@ -196,8 +196,27 @@ def test_precision_of_what_was_read(value, precision):
 
 
 @pytest.mark.parametrize(("text", "span"), [
-    ("2020-09", "month"), ("Sep 2020", "month"), ("September", "month"), ("2020Q3", "quarter"),
+    ("2020-09", "month"), ("Sep 2020", "month"), ("2020Q3", "quarter"),
 ])
 def test_a_month_or_quarter_without_a_day_is_refused(text, span):
     with pytest.raises(ValueError, match=f"names a {span}, not a day"):
         parse_time(text, tz="UTC")
+
+
+@pytest.mark.parametrize("text", ["12:00", "10:45 PM", "Sep 30", "30 Sep", "9/30",
+                                  "Sep 30 12:00", "September"])
+def test_a_time_without_a_year_or_a_date_is_refused(text):
+    """Found by a docs check: '12:00' became today at noon (the day ingest ran), 'Sep 30' year 1
+    (a reason about the table's years)."""
+    with pytest.raises(ValueError, match="names no year"):
+        parse_time(text, tz="UTC")
+
+
+@pytest.mark.parametrize("text", ["12:00 09/10/2020", "12:00:00 09.10.2020",
+                                  "9:30 PM 09/10/2020"])
+def test_a_day_month_date_after_the_clock_time_is_checked_too(text):
+    """Found by a docs check: with the time first, 09/10/2020 was read month-first silently."""
+    with pytest.raises(ValueError, match="ambiguous date"):
+        parse_time(text, tz="UTC")
+    assert parse_time(text.replace("09/10", "30/09").replace("09.10", "30.09"),
+                      tz="UTC").date() == pd.Timestamp("2020-09-30").date()

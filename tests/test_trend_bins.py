@@ -305,3 +305,27 @@ def test_max_hours_with_calendar_bins_is_refused():
     """Found by the own-study hunt: --max-hours without --relative-to was ignored silently."""
     with pytest.raises(UserError, match="max_hours .* relative to a reference"):
         counts(replies_after_a_root(HOURS), freq="1D", max_hours=10)
+
+
+@pytest.mark.parametrize("when", ["now", "12:00", "Sep 30"])
+def test_a_reference_or_event_time_that_depends_on_the_day_is_one_line(tmp_path, capsys, when):
+    """Found by a docs check: --relative-to '12:00' (or now) counted hours since noon of the day
+    the command ran; 'Sep 30' (year 1) ended in a traceback in trend and in plot --event."""
+    from analysis.commands import main
+
+    posts = replies_after_a_root([1, 5])
+    posts.to_parquet(tmp_path / "posts.parquet")
+    support_labels(posts).to_csv(tmp_path / "labels.csv", index=False)
+    common = ["--posts", str(tmp_path / "posts.parquet"), "--method", "cc", "--n-boot", "0"]
+    status = main(["trend", str(tmp_path / "labels.csv"), *common, "--relative-to", when,
+                   "--tz", "UTC", "-o", str(tmp_path / "rel.csv")])
+    err = capsys.readouterr().err
+    assert status == 2 and err.count("\n") == 1 and f"--relative-to {when!r}" in err
+    assert not (tmp_path / "rel.csv").exists()
+    assert main(["trend", str(tmp_path / "labels.csv"), *common, "--freq", "1D",
+                 "-o", str(tmp_path / "daily.csv")]) == 0
+    capsys.readouterr()
+    status = main(["plot", str(tmp_path / "daily.csv"), "--kind", "shares",
+                   "--event", f"{when}=x", "-o", str(tmp_path / "fig")])
+    err = capsys.readouterr().err
+    assert status == 2 and err.count("\n") == 1 and f"--event time {when!r}" in err

@@ -15,6 +15,7 @@ from analysis import plots
 from analysis.commands import warnings_to_stderr
 from analysis.errors import UserError
 from analysis.io import read_table
+from analysis.trend import check_time_text
 
 KINDS = ("shares", "volume", "validation", "multiples")
 
@@ -70,6 +71,7 @@ def parse_event(text: str) -> tuple[object, str]:
         return float(when), label.strip()
     except ValueError:
         pass
+    check_time_text(when, "--event time")
     try:
         stamp = pd.Timestamp(when)
     except (ValueError, TypeError) as exc:

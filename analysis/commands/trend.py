@@ -23,6 +23,7 @@ from analysis.trend import (
     DEFAULT_N_BOOT,
     METHODS,
     TableError,
+    check_time_text,
     estimate_shares,
 )
 
@@ -85,6 +86,7 @@ def parse_relative_to(text: str | None, tz: str | None) -> str | pd.Timestamp | 
     """``root``, or an ISO time; a time without offset needs ``--tz``."""
     if text is None or text == "root":
         return text
+    check_time_text(text, "--relative-to")
     try:
         stamp = pd.Timestamp(text)
     except (ValueError, TypeError) as exc:

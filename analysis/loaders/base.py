@@ -607,10 +607,15 @@ COARSER_THAN_DAY = {"Y": "year", "Q": "quarter", "M": "month", "W": "week"}
 _CLOCK = re.compile(r"\d:\d\d")
 #: An ISO date without a time of day.
 _ISO_DAY = re.compile(r"\s*\d{4}-\d\d-\d\d\s*")
+#: A text that starts with a whole ISO date (``2020-09-30T12:00``): it names a year and a day.
+_ISO_START = re.compile(r"\s*\d{4}-\d\d-\d\d")
 #: A date written as numbers with its day and month first, in either order (``30/09/2020``,
-#: ``9.30.2020``, ``Wed 09-10-2020 12:00``), as the first number of a text (with ``.match``); a
-#: year-first date (``2020/09/30``) is not one.
-_DAY_MONTH_DATE = re.compile(r"\D*?(\d{1,2})([/.-])(\d{1,2})\2(\d{4}|\d{2})(?!\d)")
+#: ``9.30.2020``, ``Wed 09-10-2020 12:00``, ``12:00 09/10/2020``), anywhere in a text (with
+#: ``.search``); not a part of a longer run of numbers and separators, so a year-first date
+#: (``2020/09/30``, ``2020-09-30``) is not one.
+_DAY_MONTH_DATE = re.compile(r"(?<![\d/.:-])(\d{1,2})([/.-])(\d{1,2})\2(\d{4}|\d{2})(?!\d)")
+#: The year pandas gives a text that names none (``Sep 30``, ``12:00``).
+_NO_YEAR = 1
 
 
 def parse_time(value: object, *, tz: str | None = None) -> pd.Timestamp | None:
@@ -736,7 +741,7 @@ def _with_iso_date(value: str) -> str:
     >>> _with_iso_date("2020/09/30")
     '2020/09/30'
     """
-    match = _DAY_MONTH_DATE.match(value)
+    match = _DAY_MONTH_DATE.search(value)
     if match is None:
         return value
     first, second, year = int(match[1]), int(match[3]), match[4]
@@ -754,22 +759,26 @@ def _with_iso_date(value: str) -> str:
 
 def _text_precision(text: str) -> str:
     """``second`` when a time's text names a time of day, ``day`` when it names a day only; a
-    text naming a longer span (``2020-09``, ``Sep 2020``) raises :class:`ValueError`."""
-    if _CLOCK.search(text):
-        return "second"
+    text naming a longer span (``2020-09``, ``Sep 2020``), or no year (``Sep 30``, ``12:00``,
+    which pandas would place in year 1 or today), raises :class:`ValueError`."""
     if _ISO_DAY.fullmatch(text):
         return "day"
+    if _ISO_START.match(text):  # a whole date first (the common naive time): a time of day too
+        return "second"
     try:
         period = pd.Period(text)  # pandas' reading of the text, at the resolution it names
     except (ValueError, TypeError, OverflowError):
         return "second"  # reading it as a Timestamp gives pandas' own error, or a time
     if period is pd.NaT:
         return "missing"
+    if period.year == _NO_YEAR and "0001" not in text:
+        raise ValueError(f"not a time: {text.strip()!r} names no year (or no date); write times "
+                         "as YYYY-MM-DD HH:MM")
     unit = period.freqstr.split("-")[0]
     if unit in COARSER_THAN_DAY:
         raise ValueError(f"not a time: {text.strip()!r} names a {COARSER_THAN_DAY[unit]}, not a "
                          "day; write dates as YYYY-MM-DD")
-    return "day" if unit == "D" else "second"
+    return "day" if unit == "D" and not _CLOCK.search(text) else "second"
 
 
 def daylight_saving_problem(stamp: pd.Timestamp, tz: str, value: object) -> str:
