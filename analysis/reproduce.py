@@ -137,6 +137,8 @@ def check_same_study(spec: Study, report_dir: Path) -> None:
     command = recorded.get("command") if isinstance(recorded, dict) else None
     if not isinstance(command, str) or command == spec.command:
         return
+    if (config.PROJECT_ROOT / _recorded_file(command)).resolve() == spec.file.resolve():
+        return  # the same file, given by another path (one outside the project stays as given)
     raise UserError(f"{_relative(report_dir)} holds the outputs of {_recorded_file(command)}; "
                     "give this study another [study] name, or delete that folder")
 

@@ -311,6 +311,18 @@ def test_a_second_study_file_with_the_same_name_is_refused(tiny, project, capsys
     assert pipeline.reproduce("tiny", progress=False).report == first.report  # same file: ok
 
 
+def test_the_same_study_file_outside_the_project_given_another_way_is_allowed(
+        tiny, tmp_path_factory, capsys):
+    """Found by the review hunt: a study file outside the project root, run again by another
+    path to the same file (../outside/my.toml), was refused as another study."""
+    outside = tmp_path_factory.mktemp("outside")
+    mine = _write(outside / "my.toml", tiny.read_text())
+    (outside / "sub").mkdir()
+    assert main(["reproduce", str(mine), "--no-progress"]) == 0
+    assert main(["reproduce", str(outside / "sub" / ".." / "my.toml"), "--no-progress"]) == 0
+    capsys.readouterr()
+
+
 # -- 7: the rejected records are written ----------------------------------------------------
 
 

@@ -204,8 +204,10 @@ def test_workers_pass_their_warnings_back_in_input_order(tmp_path, monkeypatch, 
     assert len(parts.plan_parts(path, "twarc2")) >= 8
     one = _cli_run(path, tmp_path / "one.parquet", 1, capfd)
     two = _cli_run(path, tmp_path / "two.parquet", 2, capfd)
-    expected = [f"warning: {path}: {n} text(s) held a broken character (a lone UTF-16 "
-                "surrogate), replaced by U+FFFD" for n in (2, 1)]
+    # one warning for the file with the count of all its parts, as a serial read gives (the
+    # review hunt found one per part, and Python's filter dropped parts with equal counts)
+    expected = [f"warning: {path}: 3 text(s) held a broken character (a lone UTF-16 "
+                "surrogate), replaced by U+FFFD"]
     assert one[1] == expected
     assert two[1] == expected
     pd.testing.assert_frame_equal(two[0], one[0])

@@ -388,11 +388,20 @@ def replace_lone_surrogates(value: object) -> tuple[object, int]:
     return value, count
 
 
+class BrokenTextWarning(UserWarning):
+    """``count`` strings of the file ``name`` held a lone surrogate (U+FFFD now). A file read in
+    parts (:mod:`analysis.loaders.parts`) adds up its parts' counts into one warning."""
+
+    def __init__(self, name: str, count: int) -> None:
+        super().__init__(f"{name}: {count} text(s) held a broken character (a lone UTF-16 "
+                         "surrogate), replaced by U+FFFD")
+        self.name, self.count = name, count
+
+
 def warn_broken_texts(name: str, broken: Counter) -> None:
     """Warn, when any, how many strings of ``name`` held a lone surrogate (U+FFFD now)."""
     if broken[BROKEN_TEXTS]:
-        warnings.warn(f"{name}: {broken[BROKEN_TEXTS]} text(s) held a broken character (a lone "
-                      "UTF-16 surrogate), replaced by U+FFFD", UserWarning, stacklevel=3)
+        warnings.warn(BrokenTextWarning(name, broken[BROKEN_TEXTS]), stacklevel=3)
 
 
 #: Reject reason for JSON nested deeper than Python's parser goes: about 1,000 levels on Python

@@ -42,6 +42,7 @@ import signal
 import sys
 import threading
 import warnings
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -53,13 +54,16 @@ import pyarrow as pa
 from analysis.errors import UserError
 from analysis.loaders import loader_module
 from analysis.loaders.base import (
+    BROKEN_TEXTS,
     COMPRESSED_SUFFIXES,
+    BrokenTextWarning,
     LoadOptions,
     Reject,
     count_lines,
     iter_lines_between,
     line_ranges,
     open_binary,
+    warn_broken_texts,
 )
 from analysis.loaders.chunks import Collector, SpillSink, guarded, system_memory
 
@@ -138,6 +142,9 @@ class PartResult:
     lines: int
     stopped: bool
     warned: list[tuple[str, type[Warning]]] = dataclasses.field(default_factory=list)
+    #: Texts of the part that held a lone surrogate (a :class:`~analysis.loaders.base.
+    #: BrokenTextWarning`, given once per file with the count of all its parts).
+    broken_texts: int = 0
 
 
 def read_part(task: PartTask) -> PartResult:
@@ -149,7 +156,10 @@ def read_part(task: PartTask) -> PartResult:
         with system_memory(), warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")  # the main process's filters decide (raise_warnings)
             result = _read_part(task)
-        result.warned = [(str(item.message), item.category) for item in caught]
+        result.warned = [(str(item.message), item.category) for item in caught
+                         if not isinstance(item.message, BrokenTextWarning)]
+        result.broken_texts = sum(item.message.count for item in caught
+                                  if isinstance(item.message, BrokenTextWarning))
         return result
     finally:
         if was_enabled:
@@ -290,6 +300,7 @@ class PartReader:
         pool = self._pool(len(tasks))
         window = self.jobs * PARTS_PER_JOB
         pending: list[Future] = []
+        broken = 0
         queue = iter(tasks)
         for task in queue:
             pending.append(pool.submit(read_part, task))
@@ -306,4 +317,7 @@ class PartReader:
             if task is not None:
                 pending.append(pool.submit(read_part, task))
             raise_warnings(result)
+            broken += result.broken_texts
             yield result
+        if broken:  # one warning for the file, as a serial read gives
+            warn_broken_texts(tasks[0].path, Counter({BROKEN_TEXTS: broken}))
