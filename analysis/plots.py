@@ -317,7 +317,7 @@ def _one_series(frame: pd.DataFrame, what: str, summed: Sequence[str] = ()) -> N
         if column in frame and frame[column].nunique() > 1:
             names = ", ".join(sorted(frame[column].dropna().astype(str).unique()))
             raise ValueError(f"{what}: the table holds several {column}s ({names}; column "
-                             f"{column!r}); select one {column} first")
+                             f"{column!r}); select one {column} first (plot --{column})")
     missing = [c for c in summed if c not in frame]
     if missing:
         raise ValueError(f"{what}: the table has no group column(s) {', '.join(missing)}")
@@ -325,8 +325,9 @@ def _one_series(frame: pd.DataFrame, what: str, summed: Sequence[str] = ()) -> N
         groups = [c for c in _group_columns(frame) if c not in summed]
         why = f"columns {', '.join(groups)}" if groups else "repeated rows"
         raise ValueError(f"{what}: the table has several rows per bin and label ({why}); "
-                         "select one group first"
-                         + ("" if summed else ", or use plot_small_multiples"))
+                         "select one group first (plot --by COLUMN --group VALUE)"
+                         + ("" if summed else ", or draw a panel per group (plot --kind "
+                            "multiples --by COLUMN; plot_small_multiples)"))
 
 
 def _x(frame: pd.DataFrame, relative: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -309,3 +309,15 @@ def test_plot_command_volume_without_n_posts_is_one_line_and_exit_2(tmp_path, ca
     assert status == 2 and err.count("\n") == 1
     assert "missing column(s) n_posts" in err and str(table) in err
     assert not list(tmp_path.glob("x*"))
+
+
+def test_plot_command_says_which_options_draw_a_grouped_table(tmp_path, capsys):
+    """Found by a docs check: the error pointed command-line users at plot_small_multiples."""
+    generated_trend().to_csv(tmp_path / "trend.csv", index=False)
+    assert main(["plot", str(tmp_path / "trend.csv"), "--kind", "shares",
+                 "-o", str(tmp_path / "fig")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "columns veracity" in err
+    assert "plot --by COLUMN --group VALUE" in err and "plot --kind multiples" in err
+    assert main(["plot", str(tmp_path / "trend.csv"), "--kind", "shares", "--by", "veracity",
+                 "--group", "true", "-o", str(tmp_path / "fig")]) == 0
