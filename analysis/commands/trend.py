@@ -160,23 +160,33 @@ def _model_version(card: dict) -> str:
     return version if isinstance(version, str) and version else card_version(card)
 
 
-def _default_card(labels, validation, method: str) -> str | None:
+def _default_card(labels, validation, method: str, source: object = None) -> str | None:
     """``"default"`` when no validation table is given, ``method`` may adjust with a confusion
     matrix and every label came from the bundled default model (``labeler_id`` exactly its
     ``default@<version>``), whose card then supplies the matrix (as the issue's design asks).
     Labels of a user model saved as ``default.skops``, or of another version of the bundled
-    model, get no card."""
+    model, get no card: an adjusted ``method`` is then a :class:`UserError` naming ``source``
+    (the labels file) and both versions, ``auto`` a note."""
     if validation is not None or method not in (*ADJUSTED, "auto") or \
             "labeler_id" not in labels.columns:
         return None
     from analysis.classifiers import model_card
 
     ids = labels["labeler_id"].dropna().astype(str)
+    if not (len(ids) and ids.str.startswith("default@").all()):
+        return None
     # only labels that may be the bundled model's read its card (building it when not cached)
-    if len(ids) and ids.str.startswith("default@").all() and \
-            (ids == f"default@{_model_version(model_card('default'))}").all():
+    bundled = f"default@{_model_version(model_card('default'))}"
+    if (ids == bundled).all():
         print(f"note: {_card_note(method)}", file=sys.stderr)
         return "default"
+    why = (f"the labels come from {', '.join(sorted(set(ids) - {bundled}))}, not the bundled "
+           f"default model ({bundled}), so its card does not describe their errors (labels of "
+           "an older version, or of your own model saved as default.skops): label again, or "
+           "pass --validation or --model-card")
+    if method in ADJUSTED:
+        raise UserError(f"method {method} needs a confusion matrix, and {why}", source)
+    print(f"note: {why}", file=sys.stderr)
     return None
 
 
@@ -194,7 +204,7 @@ def run(args: argparse.Namespace) -> int:
     labels = read_table(args.labels)
     posts = read_table(args.posts) if args.posts else None
     validation = read_table(args.validation) if args.validation else None
-    card = args.model_card or _default_card(labels, validation, args.method)
+    card = args.model_card or _default_card(labels, validation, args.method, args.labels)
     confusion = read_card_confusion(card, labels) if card else None
     relative_to = parse_relative_to(args.relative_to, args.tz)
     by = [c.strip() for c in args.by.split(",") if c.strip()]
