@@ -14,8 +14,9 @@ import pandas as pd
 
 from analysis import plots, responses
 from analysis.errors import UserError
+from analysis.schema import label_order
 from analysis.study import Figure, Study
-from analysis.trend import MIN_THREADS, event_time, label_order
+from analysis.trend import MIN_THREADS, event_time
 
 GOLD = "gold"
 #: Hours near which the summary's timing comparison splits "early" from "later" responses: at

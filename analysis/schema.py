@@ -23,7 +23,7 @@ import io
 import math
 import numbers
 import tokenize
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 import pandas as pd
 import pyarrow as pa
@@ -38,6 +38,21 @@ LABELER_TYPES = ("human", "model", "lexicon")
 #: The labels of the support / criticism / other task, in their canonical order.
 STANCE_LABELS = ("support", "criticism", "other")
 STANCE_TASK = "stance"
+
+
+def label_order(names: Iterable[object]) -> list[str]:
+    """``names`` once each (nulls left out): support, criticism, other first (those present),
+    then the rest sorted. The trend's classes, the summary's tables and the figures' labels
+    follow it.
+
+    Examples
+    --------
+    >>> label_order(["other", "pro", "support", "anti", "pro"])
+    ['support', 'other', 'anti', 'pro']
+    """
+    names = [str(name) for name in dict.fromkeys(names) if not pd.isna(name)]
+    known = [label for label in STANCE_LABELS if label in names]
+    return known + sorted(n for n in names if n not in known)
 
 UTC_TIME = pd.DatetimeTZDtype(unit="ns", tz="UTC")
 #: The first and last times a :data:`UTC_TIME` column can hold (nanoseconds since 1970 in 64

@@ -49,7 +49,7 @@ from analysis.config import DEFAULT_SEED
 from analysis.errors import UserError
 from analysis.loaders.base import daylight_saving_problem, parse_time
 from analysis.progress import progress_bar
-from analysis.schema import PROBA_PREFIX, STANCE_LABELS, TREND, without_offset
+from analysis.schema import PROBA_PREFIX, STANCE_LABELS, TREND, label_order, without_offset
 
 #: Bootstrap replicates when none are asked for.
 DEFAULT_N_BOOT = 500
@@ -830,14 +830,6 @@ def _combos(frame: pd.DataFrame, by: list[str]) -> tuple[pd.DataFrame, np.ndarra
 
 
 # -- labels, predictions, validation ---------------------------------------------------------
-
-
-def label_order(names: set[str] | list[str]) -> list[str]:
-    """``names`` once each: support, criticism, other first (those present), then the rest
-    sorted (the summary's tables list a model's own labels so too)."""
-    names = list(dict.fromkeys(names))
-    known = [label for label in STANCE_LABELS if label in names]
-    return known + sorted(n for n in names if n not in known)
 
 
 def _classes(frame: pd.DataFrame, validation: pd.DataFrame | None,
