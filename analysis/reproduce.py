@@ -255,12 +255,12 @@ def run_id(spec: Study) -> str:
     """A run id that depends only on the study file, its raw inputs (a folder: the relative
     paths and contents of the files the loaders read in it, as ``ingest``'s manifest records
     them), its model files and the package version."""
-    from analysis.loaders.ingest import _describe_input
+    from analysis.loaders.ingest import describe_input
 
     digest = hashlib.sha256(spec.file.read_bytes())
     digest.update(__version__.encode())
     for source in spec.sources:
-        described = _describe_input(source.path)
+        described = describe_input(source.path)
         digest.update((described.get("sha256") or described["sha256_of_file_list"]).encode())
     for file in model_inputs(spec):
         digest.update(io.sha256_file(file).encode())

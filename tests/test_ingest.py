@@ -606,7 +606,7 @@ def _appended_to(function, path: Path):
     return wrapped
 
 
-@pytest.mark.parametrize("while_", ["_read_inputs", "_describe_input"])
+@pytest.mark.parametrize("while_", ["_read_inputs", "describe_input"])
 def test_an_input_that_grows_while_it_is_read_is_an_error_and_nothing_is_written(
         tmp_path, monkeypatch, while_):
     source = tmp_path / "generated_growing.jsonl"

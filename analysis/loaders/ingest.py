@@ -26,7 +26,6 @@ import contextlib
 import gc
 import hashlib
 import importlib
-import json
 import os
 import re
 import tempfile
@@ -54,6 +53,7 @@ from analysis.io import (
     check_output,
     json_text,
     sha256_file,
+    write_jsonl,
 )
 from analysis.loaders import REGISTRY, light
 from analysis.loaders.base import (
@@ -664,7 +664,9 @@ def _input_files(inputs: Iterable[str | os.PathLike]) -> list[Path]:
     return files
 
 
-def _describe_input(path: Path) -> dict:
+def describe_input(path: Path) -> dict:
+    """An input as the manifest records it: a file's sha256, or a folder's ``sha256_of_file_list``
+    (relative paths and contents of the files the loaders read in it); reproduce's run id too."""
     if path.is_dir():
         files = _folder_files(path)
         digest = sha256_lines(f"{f.relative_to(path).as_posix()}  {sha256_file(f)}"
@@ -689,10 +691,10 @@ def _companion_files(inputs: Iterable[Mapping]) -> list[Path]:
 
 def _describe_inputs(inputs: Iterable[str | os.PathLike], summary: Mapping) -> dict:
     """The manifest's ``inputs`` (with checksums) and, when any, ``companion_files``."""
-    described = {"inputs": [_describe_input(Path(p)) for p in inputs]}
+    described = {"inputs": [describe_input(Path(p)) for p in inputs]}
     companions = _companion_files(summary.get("inputs", []))
     if companions:
-        described["companion_files"] = [_describe_input(p) for p in companions]
+        described["companion_files"] = [describe_input(p) for p in companions]
     return described
 
 
@@ -793,11 +795,9 @@ def _write_files(result: IngestResult, output: str | os.PathLike,
         described = hasher.submit(_describe_inputs, inputs, result.summary)
         counts["posts"] = write_posts(tmp["posts"])
         if "rejects" in tmp:
-            # a string that is no UTF-8 (a lone surrogate, a file name of bad bytes) is written
-            # as its JSON escape (\udXXX): a reject's text must not stop the run
-            with open(tmp["rejects"], "w", encoding="utf-8", errors="backslashreplace") as handle:
-                for reject in result.rejects:
-                    handle.write(json.dumps(reject.as_dict(), ensure_ascii=False) + "\n")
+            # the one JSON-lines writer (reproduce writes its rejects with it too): a string
+            # that is no UTF-8 (a lone surrogate) is written as its escape, never a crash
+            write_jsonl((reject.as_dict() for reject in result.rejects), tmp["rejects"])
         if "labels" in tmp:
             pq.write_table(arrow_table(result.labels), tmp["labels"])
         manifest.update(described.result())
