@@ -31,7 +31,7 @@ import os
 import re
 import warnings
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -239,11 +239,13 @@ def line_ranges(path: str | os.PathLike, size: int) -> list[tuple[int, int]]:
 
 
 def iter_lines_between(path: str | os.PathLike, start: int, end: int
-                       ) -> Iterator[tuple[int, bytes]]:
+                       ) -> Generator[tuple[int, bytes], None, int]:
     """:func:`iter_lines` for the bytes ``[start, end)`` of an uncompressed file, numbering
     lines from 1 at ``start`` (add the lines before ``start`` for the file's numbers).
 
-    ``start`` and ``end`` are line boundaries, as :func:`line_ranges` gives them.
+    ``start`` and ``end`` are line boundaries, as :func:`line_ranges` gives them. Read to the
+    end, the generator returns the number of lines it numbered (blank ones too), as
+    :func:`count_lines` counts them.
     """
     with open(path, "rb") as handle:
         handle.seek(start)
@@ -259,6 +261,7 @@ def iter_lines_between(path: str | os.PathLike, start: int, end: int
                 raw = raw.removeprefix(UTF8_BOM)
             if raw.strip():
                 yield number, raw
+    return number
 
 
 def count_lines(path: str | os.PathLike, start: int, end: int) -> int:

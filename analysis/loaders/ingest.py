@@ -395,7 +395,8 @@ def _structure(sink) -> light.Structure:
 def _finish_tables(sink, structure: light.Structure) -> Iterator[pa.Table]:
     """The final posts table, chunk by chunk: the kept rows with their reply-tree columns
     (languages and pseudonyms were filled in when the chunks were typed)."""
-    return light.finish(sink.tables_with_offsets, structure)
+    return light.finish(sink.tables_with_offsets, structure,
+                        some_columns=sink.tables_with_offsets)
 
 
 def _labels_frame(labels: list[GoldLabel]) -> pd.DataFrame:

@@ -16,7 +16,7 @@ chunks in a last pass, keeping only the strings of rows that some other row refe
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -261,17 +261,17 @@ def structure(columns: dict[str, pa.ChunkedArray]) -> Structure:
                      duplicates=n - len(kept))
 
 
-def _gather(tables: Callable[[], Iterator[tuple[int, pa.Table]]], wanted: dict[str, np.ndarray]
+def _gather(tables: Iterable[tuple[int, pa.Table]], wanted: dict[str, np.ndarray]
             ) -> dict[str, pa.Array]:
     """``column -> values`` at the (sorted, distinct) positions ``wanted[column]``, in one pass
-    over the chunks."""
+    over the chunks ``(offset, table)``."""
     found: dict[str, list[pa.Array]] = {name: [] for name in wanted}
-    for offset, table in tables():
+    for offset, table in tables:
         for name, positions in wanted.items():
             lo, hi = np.searchsorted(positions, [offset, offset + len(table)])
             if hi > lo:
-                found[name].append(_strings(table.take(pa.array(positions[lo:hi] - offset)),
-                                            name))
+                rows = pa.array(positions[lo:hi] - offset)
+                found[name].append(_strings(table.select([name]).take(rows), name))
     return {name: pa.concat_arrays(parts) if parts else pa.array([], pa.large_string())
             for name, parts in found.items()}
 
@@ -282,14 +282,21 @@ def _lookup(values: pa.Array, wanted: np.ndarray, sources: np.ndarray) -> pa.Arr
     return values.take(_masked(np.where(sources >= 0, at, -1)))
 
 
-def finish(tables: Callable[[], Iterator[tuple[int, pa.Table]]], plan: Structure
+def finish(tables: Callable[[], Iterator[tuple[int, pa.Table]]], plan: Structure,
+           some_columns: Callable[[list[str]], Iterator[tuple[int, pa.Table]]] | None = None
            ) -> Iterator[pa.Table]:
     """The kept rows of the chunks ``tables()`` yields (``(offset, table)``, twice: once to
-    gather the strings rows refer to, once to finish), with their reply-tree columns."""
+    gather the strings rows refer to, once to finish), with their reply-tree columns.
+
+    ``some_columns(names)``, when given, yields the same chunks with only the columns
+    ``names``, for the pass that gathers strings (a spill reads them without the other
+    columns' bytes: :meth:`analysis.loaders.chunks.SpillSink.tables_with_offsets`).
+    """
     own = plan.root_from == plan.positions
     root_wanted = np.unique(plan.root_from[(plan.root_from >= 0) & ~own])
     author_wanted = np.unique(plan.author_from[plan.author_from >= 0])
-    strings = _gather(tables, {"id": root_wanted, "author_id": author_wanted})
+    wanted = {"id": root_wanted, "author_id": author_wanted}
+    strings = _gather(tables() if some_columns is None else some_columns(list(wanted)), wanted)
     roles = pa.DictionaryArray.from_arrays(_masked(plan.role.astype(np.int64)).cast(pa.int8()),
                                            _ROLES)
     for offset, table in tables():

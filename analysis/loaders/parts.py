@@ -178,7 +178,7 @@ def _read_part(task: PartTask) -> PartResult:
     collector = Collector(sink, detect_language=task.detect_language, key=task.key)
     counts = {"rows": 0, "rejects": 0, "labels": 0}
     state: dict = {}
-    lines = iter_lines_between(path, task.start, task.end)
+    lines = _CountedLines(path, task.start, task.end)
     records = loader_module(task.format).read_lines(path, lines, task.options)
     collector.add(guarded(records, path, task.format, state), counts, path, task.format)
     collector.flush()
@@ -187,8 +187,27 @@ def _read_part(task: PartTask) -> PartResult:
                       light=sink.light_table() if sink.rows else None, rows=sink.rows,
                       rows_read=counts["rows"], matched=collector.matched,
                       rejects=collector.rejects, labels=collector.labels, counts=counts,
-                      lines=count_lines(path, task.start, task.end),
-                      stopped=bool(state.get("stopped")))
+                      lines=lines.count(), stopped=bool(state.get("stopped")))
+
+
+class _CountedLines:
+    """The lines of a part (:func:`~analysis.loaders.base.iter_lines_between`), for a loader's
+    ``read_lines``; :meth:`count` gives how many lines the part has, counted while the loader
+    read them (a second pass over the part cost about 3% of a run's CPU time)."""
+
+    def __init__(self, path: Path, start: int, end: int) -> None:
+        self.path, self.start, self.end = path, start, end
+        self.total: int | None = None
+
+    def __iter__(self) -> Iterator[tuple[int, bytes]]:
+        self.total = yield from iter_lines_between(self.path, self.start, self.end)
+
+    def count(self) -> int:
+        """The number of lines of the part (blank ones too), as
+        :func:`~analysis.loaders.base.count_lines` counts them."""
+        if self.total is None:  # the loader stopped before the end
+            return count_lines(self.path, self.start, self.end)
+        return self.total
 
 
 def shift_lines(rejects: Iterable[Reject], offset: int) -> list[Reject]:

@@ -328,8 +328,16 @@ def row_from_error(error: Mapping, *, collected_at: object = None,
         "created_at": None, "created_at_precision": "missing", "collected_at": collected_at,
         "text": None, "text_status": _error_status(error), "collection_role": role,
         "source_format": FORMAT, "loader_version": LOADER_VERSION,
-        "hashtags": None, "mentions": None, "urls": None,
+        "hashtags": None, "mentions": None, "urls": None, **_NOT_KNOWN_OF_ERRORS,
     }
+
+
+#: The other fields of a tweet's row, unknown for an error's row: named (as null) so that the
+#: rows of a page all have the same fields, which a chunk reads fastest
+#: (:func:`analysis.loaders.chunks.typed_chunk`).
+_NOT_KNOWN_OF_ERRORS = dict.fromkeys((
+    "kind", "thread_id", "root_id", "parent_id", "author_id", "author_handle",
+    "reply_to_author_id", "lang", *COUNT_FIELDS))
 
 
 def _what_is(item: Mapping) -> str | None:
