@@ -10,8 +10,13 @@ times (to the second).
 - ``thread_id`` is the post's thread, else its root, else its own id (4CAT requires one).
 - ``author`` is the handle, else the author id (both pseudonymized unless ingest kept them;
   ingesting the file again keeps those pseudonyms, see :mod:`analysis.loaders.pseudonym`).
+- ``body`` is the text; an empty text and a null one are both an empty cell, told apart by
+  ``text_status`` (null texts are deleted, removed, withheld or unavailable), so the file reads
+  back to ``""`` or null as the table had it.
 - ``subject`` is the title; ``hashtags`` and ``mentions`` are joined with commas, as 4CAT does;
-  ``urls`` is a JSON list (a URL may hold a comma).
+  ``urls`` is a JSON list (a URL may hold a comma; ``[]`` when empty, a blank cell when null).
+  An empty ``hashtags`` / ``mentions`` list is a blank cell (4CAT's own writing), and so is a
+  null one: the comma-joined form cannot tell them apart, and both read back as ``[]``.
 - ``root_id``, ``author_handle`` and ``collection_role`` go along, so that the file reads back
   with the same reply trees and with ``context`` rows still apart from the responses; so does
   ``reply_to_author_id`` (the parent's author, which a reply keeps also when its parent is not

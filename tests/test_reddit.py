@@ -44,7 +44,7 @@ def test_real_submission_maps_title_score_link_and_empty_selftext():
     assert row["thread_id"] == "1jvbd8" and row["root_id"] == "1jvbd8"
     assert row["parent_id"] is None
     assert row["title"].startswith("Fukushima spewing equivalent of 112")
-    assert row["text"] is None  # a link post: selftext is "", which is missing, not ""
+    assert row["text"] == ""  # a link post: selftext is "", an empty text (not a missing one)
     assert row["text_status"] == "ok"
     assert row["score"] == 18 and row["reply_count"] == 4
     assert row["urls"] == ["http://agreenroad.blogspot.com/2012/12/"

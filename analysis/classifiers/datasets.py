@@ -182,12 +182,13 @@ def rumoureval_frame(posts: pd.DataFrame, labels: pd.DataFrame,
 
 
 def full_text(posts: pd.DataFrame) -> pd.Series:
-    """A post's title and text together (Reddit submissions keep their claim in the title)."""
+    """A post's title and text together (Reddit submissions keep their claim in the title); a
+    blank text (a link post's) adds nothing to its title."""
     text = posts["text"].astype("object")
     if "title" not in posts.columns:
         return text
     title = posts["title"].astype("object")
-    both = [f"{t} {x}" if isinstance(t, str) and isinstance(x, str) else
+    both = [f"{t} {x}" if isinstance(t, str) and isinstance(x, str) and x.strip() else
             (t if isinstance(t, str) else x) for t, x in zip(title, text, strict=True)]
     return pd.Series(both, index=posts.index, dtype="object")
 

@@ -7,12 +7,14 @@ Every 4CAT dataset has the columns of 4CAT's import contract (``datasources/cust
 
 Mapping rules:
 
-- ``id`` -> ``id``; ``body`` -> ``text`` (as written, spaces included; an empty body is null);
+- ``id`` -> ``id``; ``body`` -> ``text`` (as written, spaces included; an empty body is an
+  empty text, ``""``, unless a ``text_status`` column says the text is not there: then null);
   ``subject`` -> ``title``; ``author`` -> ``author_handle``, and ``author_id`` from an
   ``author_id`` column, else the handle (so reply trees can still tell authors apart).
 - ``created_at`` from ``unix_timestamp`` when present (exact), else from ``timestamp``
   (``YYYY-MM-DD HH:MM:SS``, which 4CAT writes in UTC; ``--tz`` overrides that assumption).
-  A record with neither is rejected.
+  A record with neither is rejected. A ``timestamp`` that is a date only (``2020-10-01``)
+  gives ``created_at_precision = "day"``.
 - ``parent_id`` from a ``parent_id`` column when it names another item; otherwise, when
   ``thread_id`` differs from ``id``, the thread (4CAT has no parent for most sources, so replies
   to replies then hang off the thread root). ``kind``: a ``kind`` column if valid, else ``post``
@@ -25,8 +27,12 @@ Mapping rules:
   ``author_handle`` (a blank one stays blank instead of taking ``author``),
   ``reply_to_author_id``, ``mentions`` and ``urls`` (comma-separated), ``collection_role``
   (``context`` rows stay context: they never count as responses); without it every row is
-  ``matched``. Blank ``hashtags`` / ``mentions`` read as null: the export writes an empty list
-  and a null alike, as 4CAT does.
+  ``matched``.
+- Lists: a blank ``hashtags`` or ``mentions`` cell is an empty list (``[]``: 4CAT writes a post
+  without hashtags so); they are null only when their column is absent. Comma-joined cells cannot
+  tell an empty list from a null one: the export writes both blank, so a null list comes back as
+  ``[]`` (the reading that loses less: most posts without hashtags have ``[]``). ``urls``, which
+  the export writes as a JSON list, keeps them apart: ``[]`` is empty, a blank cell null.
 
 Examples
 --------
@@ -53,9 +59,17 @@ from analysis.loaders.base import (
     Reject,
     make_uid,
     parse_time,
+    parse_time_with_precision,
     record_snippet,
 )
-from analysis.loaders.table import as_count, as_list, is_missing, iter_csv
+from analysis.loaders.table import (
+    as_count,
+    as_list,
+    as_text,
+    is_missing,
+    iter_csv,
+    text_for_status,
+)
 from analysis.schema import COLLECTION_ROLES, KINDS, PLATFORMS, TEXT_STATUSES
 
 FORMAT = "4cat-csv"
@@ -133,6 +147,13 @@ def _text(record: Mapping[str, str], column: str) -> str | None:
     return None if is_missing(value) else str(value).strip()
 
 
+def _list(record: Mapping[str, str], column: str, prefix: str) -> list[str] | None:
+    """A list column's items; ``[]`` for a blank cell, ``None`` when the column is absent."""
+    if column not in record:
+        return None
+    return as_list(record[column], prefix) or []
+
+
 def row_from_record(record: Mapping[str, str], *, platform: str | None = None,
                     tz: str | None = None) -> dict:
     """Map one 4CAT CSV record (column -> string) to a posts-table row.
@@ -156,11 +177,13 @@ def row_from_record(record: Mapping[str, str], *, platform: str | None = None,
         raise ValueError("missing id: record has no id")
     post_id = str(post_id).strip()
     unix = record.get("unix_timestamp")
+    precision = "second"
     try:
         if not is_missing(unix):
             created_at = parse_time(str(unix).strip())
         elif not is_missing(record.get("timestamp")):
-            created_at = parse_time(str(record["timestamp"]).strip(), tz=tz or "UTC")
+            created_at, precision = parse_time_with_precision(str(record["timestamp"]).strip(),
+                                                              tz=tz or "UTC")
         else:
             raise ValueError("missing time: record has no timestamp or unix_timestamp")
     except (TypeError, OverflowError) as exc:
@@ -186,16 +209,12 @@ def row_from_record(record: Mapping[str, str], *, platform: str | None = None,
     if kind not in KINDS:
         kind = "post" if parent_id is None else (
             "comment" if plat in COMMENT_PLATFORMS else "reply")
-    # an empty body is missing (CSV cannot tell "" from null); the post itself is still there. A
-    # body of spaces is kept as written: it is a text (and the export writes it so)
-    body = record.get("body")
-    if isinstance(body, str):
-        text = body or None
-    else:
-        text = None if is_missing(body) else str(body)
     status = str(record.get("text_status") or "").strip().lower()
     if status not in TEXT_STATUSES:
         status = "ok"
+    # the body as written, spaces included; an empty body is an empty text unless the status
+    # says the text is not there (CSV writes "" and null alike)
+    text = text_for_status(as_text(record.get("body")), status)
     author = _text(record, "author")
     author_id = _text(record, "author_id")
     role = _text(record, "collection_role")
@@ -209,7 +228,7 @@ def row_from_record(record: Mapping[str, str], *, platform: str | None = None,
         "root_id": _text(record, "root_id"),
         "parent_id": parent_id,
         "created_at": created_at,
-        "created_at_precision": "second",
+        "created_at_precision": precision,
         "author_id": author_id or author,
         "author_handle": _text(record, "author_handle") if "author_handle" in record else author,
         "reply_to_author_id": _text(record, "reply_to_author_id"),
@@ -217,8 +236,8 @@ def row_from_record(record: Mapping[str, str], *, platform: str | None = None,
         "title": None if is_missing(record.get("subject")) else str(record["subject"]),
         "text_status": status,
         "lang": None if lang is None else str(lang).strip(),
-        "hashtags": as_list(record.get("hashtags"), "#"),
-        "mentions": as_list(record.get("mentions"), "@"),
+        "hashtags": _list(record, "hashtags", "#"),
+        "mentions": _list(record, "mentions", "@"),
         "urls": as_list(record.get("urls"), ""),
         "collection_role": role if role in COLLECTION_ROLES else "matched",
         "source_format": FORMAT,

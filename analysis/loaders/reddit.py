@@ -18,11 +18,13 @@ posts-table field      Reddit field
 ``collected_at``       ``retrieved_on`` (Pushshift) or ``retrieved_utc`` (Arctic Shift)
 ``author_id``          ``author``: the username (see below); null for ``[deleted]``
 ``author_handle``      ``author``
-``text``               ``body`` (comment) or ``selftext`` (submission); null when empty or a
-                       ``[deleted]`` / ``[removed]`` marker
+``text``               ``body`` (comment) or ``selftext`` (submission); ``""`` when empty (a link
+                       post); null for a ``[deleted]`` / ``[removed]`` marker or an empty text
+                       that ``removed_by_category`` says was removed, and when the field is
+                       absent (``text_status`` ``unavailable``)
 ``title``              ``title`` (submissions)
-``text_status``        ``deleted`` / ``removed`` from those markers; for a post without text and
-                       without a marker, from ``removed_by_category``; else ``ok``
+``text_status``        ``deleted`` / ``removed`` from those markers; for a post with an empty text
+                       and no marker, from ``removed_by_category``; else ``ok``
 ``score``              ``score`` (else ``ups``)
 ``reply_count``        ``num_comments`` (submissions)
 ``urls``               the link of a link submission (``url`` when it is not a self post), then
@@ -136,14 +138,16 @@ def _text(value: object) -> tuple[str | None, str]:
     """The text (HTML entities decoded) and its ``text_status``.
 
     Reddit stores ``body``, ``selftext`` and ``title`` with ``&``, ``<`` and ``>`` escaped as
-    HTML entities (``&amp;``, ``&lt;``, ``&gt;``), in the API and in the dumps alike.
+    HTML entities (``&amp;``, ``&lt;``, ``&gt;``), in the API and in the dumps alike. An empty
+    text (a link post's ``selftext``) is ``""``; a text that is not there (no field, a marker)
+    is ``None``.
     """
     if not isinstance(value, str):
-        return None, "ok"
+        return None, "unavailable"
     status = DELETED_MARKERS.get(value.strip())
     if status is not None:
         return None, status
-    return (html.unescape(value) if value.strip() else None), "ok"
+    return html.unescape(value), "ok"
 
 
 def _author(data: Mapping) -> str | None:
@@ -169,7 +173,7 @@ def _link_url(data: Mapping) -> list[str]:
 
 def _urls(data: Mapping, kind: str, text: str | None) -> list[str] | None:
     links = _link_url(data) if kind == "t3" else []
-    if text:
+    if text is not None:
         for match in _URL.findall(text):
             url = match.rstrip(_URL_TAIL)
             if url not in links:
@@ -238,8 +242,9 @@ def row_from_thing(data: dict, kind: str) -> dict:
 
     text, text_status = _text(data.get(TEXT_FIELDS[kind]))
     category = data.get("removed_by_category")
-    if text is None and text_status == "ok" and isinstance(category, str) and category:
-        text_status = "deleted" if category in AUTHOR_REMOVALS else "removed"
+    if not (text or "").strip() and text_status in ("ok", "unavailable") \
+            and isinstance(category, str) and category:
+        text, text_status = None, "deleted" if category in AUTHOR_REMOVALS else "removed"
     title = data.get("title") if kind == "t3" else None
     title = html.unescape(title) if isinstance(title, str) and title else None
     author = _author(data)
@@ -266,7 +271,7 @@ def row_from_thing(data: dict, kind: str) -> dict:
         "score": score,
         "reply_count": _count(data.get("num_comments")) if kind == "t3" else None,
         "hashtags": None,
-        "mentions": _MENTION.findall(text) if text else None,
+        "mentions": _MENTION.findall(text) if text is not None else None,
         "urls": _urls(data, kind, text),
         "collection_role": "matched",
         "loader_version": LOADER_VERSION,

@@ -23,6 +23,11 @@ Rules:
 - ``platform``: ``--platform`` (``LoadOptions.platform``) if given, else a ``platform`` column,
   else ``other``; it must be one of :data:`analysis.schema.PLATFORMS`.
 - ``kind``: a ``kind`` column, else ``reply`` when there is a parent and ``post`` otherwise.
+- ``text`` is kept as written: an empty cell of a ``text`` column (CSV), ``""`` (JSON lines,
+  Parquet) is an empty text (``""``, ``text_status`` ok); null, NaN or a missing key is a text
+  that is not there (null, ``unavailable``). An empty text whose ``text_status`` column says
+  ``deleted``, ``removed``, ``withheld`` or ``unavailable`` is null (a posts table written as
+  CSV leaves such texts empty). Other string fields read an empty value as null.
 - Counts that are not whole numbers become null; ``hashtags`` / ``mentions`` / ``urls`` may be
   lists, JSON lists, lists as pandas writes them to CSV (``['a', 'b']``, ``['a' 'b']``) or
   strings separated by commas or spaces (a leading ``#`` / ``@`` is dropped).
@@ -288,6 +293,33 @@ def as_count(value: object) -> int | None:
     return None
 
 
+def as_text(value: object) -> str | None:
+    """A text as written: ``""`` for an empty one (an empty CSV cell in a text column); ``None``
+    only for a value that is not there (null, NaN).
+
+    Examples
+    --------
+    >>> as_text(""), as_text(" so sorry "), as_text(None), as_text(float("nan"))
+    ('', ' so sorry ', None, None)
+    """
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return None
+    return str(value)
+
+
+def text_for_status(text: str | None, status: str) -> str | None:
+    """``text``, or ``None`` when it is blank and ``status`` says the text is not there
+    (``deleted``, ``removed``, ``withheld``, ``unavailable``): a table cannot write null apart
+    from an empty text, so the status tells them apart.
+
+    Examples
+    --------
+    >>> text_for_status("", "ok"), text_for_status("", "deleted"), text_for_status("x", "removed")
+    ('', None, 'x')
+    """
+    return None if status != "ok" and text is not None and not text.strip() else text
+
+
 def _bracketed(text: str) -> object:
     """A list written in brackets: a JSON list, or the Python / NumPy form that pandas writes to
     CSV (``['a', 'b']``, ``['a' 'b']``; read as :func:`analysis.schema.parse_text_columns` reads
@@ -438,6 +470,8 @@ def row_from_record(record: Mapping, columns: Mapping[str, str], *, platform: st
         value = get(field)
         if field in ID_FIELDS:
             row[field] = _as_id(value, field)
+        elif field == "text":
+            row[field] = as_text(value)
         else:
             row[field] = None if is_missing(value) else str(value)
     if "collected_at" in columns:
@@ -463,6 +497,7 @@ def row_from_record(record: Mapping, columns: Mapping[str, str], *, platform: st
         if text not in allowed:
             raise ValueError(f"bad {field}: {value!r} is not one of {', '.join(allowed)}")
         row[field] = text
+    row["text"] = text_for_status(row["text"], row["text_status"])
     row["source_format"] = source_format
     row["loader_version"] = LOADER_VERSION
     return row

@@ -238,6 +238,8 @@ def row_from_csv(record: dict) -> dict:
         text = unescape_tweet_text(text.replace(ESCAPED_NEWLINE, "\n"))
     withheld = any(_value(record, c) not in (None, "False", "false", "[]")
                    for c in WITHHELD_COLUMNS)
+    if withheld and not text:
+        text = None  # an empty cell of a withheld tweet: its text is not there
     lang = _value(record, "lang")
     conversation = _value(record, "conversation_id")
     row = {
@@ -254,8 +256,8 @@ def row_from_csv(record: dict) -> dict:
         "author_id": _value(record, "author_id") or _value(record, "author.id"),
         "author_handle": _value(record, "author.username"),
         "reply_to_author_id": _value(record, "in_reply_to_user_id") if kind == "reply" else None,
-        "text": text if text else None,
-        "text_status": "withheld" if withheld else ("ok" if text else "unavailable"),
+        "text": text,
+        "text_status": "withheld" if withheld else ("ok" if text is not None else "unavailable"),
         "lang": lang if lang and lang not in NO_LANGUAGE else None,
         "hashtags": None,
         "mentions": None,

@@ -270,14 +270,13 @@ def row_from_instagram_post(data: Mapping) -> dict:
     if post_id is None:
         raise ValueError("missing id: Instagram post has no shortcode")
     author_id, handle = _instagram_user(data)
-    text = caption if isinstance(caption, str) and caption else None
-    # a post without a caption has no text, which is its whole text (not an unavailable one)
-    captionless = text is None and ("caption" in data or "edge_media_to_caption" in data)
+    text = caption if isinstance(caption, str) else None
+    if text is None and ("caption" in data or "edge_media_to_caption" in data):
+        text = ""  # a post without a caption: its text is empty, not unavailable
     return _row("instagram", post_id, kind="post", thread_id=post_id, parent_id=None,
                 created_at=created, author_id=author_id, author_handle=handle, text=text,
                 hashtags=_HASHTAG.findall(text or ""), mentions=_MENTION.findall(text or ""),
-                like_count=json_count(likes), reply_count=json_count(comments),
-                **({"text_status": "ok"} if captionless else {}))
+                like_count=json_count(likes), reply_count=json_count(comments))
 
 
 def row_from_instagram_comment(data: Mapping) -> dict:
