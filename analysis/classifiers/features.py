@@ -17,7 +17,14 @@ blocks, each scaled by a weight:
   slower);
 - ``cues``: counts of cue words and marks for denial, questions, negation, support, URLs,
   mentions, exclamation;
-- ``depth``: one-hot position in the thread (root, 1, 2, 3+, unknown).
+- ``depth``: one-hot position in the thread (root, 1, 2, 3+, unknown);
+- ``shape``: the text's form: its length in words, whether it ends in a question mark, its share
+  of capital letters, and whether it holds nothing but @handles and links;
+- ``cuedepth``: the ``cues`` counts again, once for replies to the thread's root (depth 1) and
+  once for replies to replies (depth 2 or more), zero otherwise: "fake" or "?" answering the
+  rumour is not the same as answering another reply.
+
+Models fitted before ``shape`` and ``cuedepth`` existed read X without them.
 
 With ``strata=True`` three last columns (not weighted) give the kind of target as a one-hot
 stratum: a name (at most :data:`NAME_MAX_WORDS` words), a post, or none; a
@@ -178,7 +185,11 @@ class StanceFeatures(TransformerMixin, BaseEstimator):
     N_STRATA = 3
 
     BLOCKS = ("word", "char", "interact", "kind", "context", "overlap", "lexicon", "cues",
-              "depth")
+              "depth", "shape", "cuedepth")
+
+    #: Blocks added after models were first saved: used only by models fitted with them
+    #: (``blocks_``), so that a saved model keeps its number of features.
+    LATER_BLOCKS = ("shape", "cuedepth")
 
     def __init__(self, word_ngrams: tuple[int, int] = (1, 2),
                  char_ngrams: tuple[int, int] = (2, 5),
@@ -203,6 +214,8 @@ class StanceFeatures(TransformerMixin, BaseEstimator):
         return normalize_links(frame) if getattr(self, "normalize", False) else frame
 
     def _weight(self, block: str) -> float:
+        if block in self.LATER_BLOCKS and block not in getattr(self, "blocks_", ()):
+            return 0.0
         return float((self.weights or {}).get(block, 1.0))
 
     def fit(self, X: object, y: object = None) -> StanceFeatures:
@@ -217,6 +230,7 @@ class StanceFeatures(TransformerMixin, BaseEstimator):
             raise ValueError("lexicon must be 'fast', 'vader' or None")
         text = _column(frame, "text")
         self._cache = {}
+        self.blocks_ = tuple(b for b in self.BLOCKS if (self.weights or {}).get(b, 1.0))
         extra = set(vader_lexicon()[0]) | {w for words in CUE_WORDS.values() for w in words}
         self.word_terms_, self.word_idf_ = _learn_vocabulary(
             text, _word_params(self.word_ngrams), self.min_df, self.max_features, extra)
@@ -355,19 +369,55 @@ class StanceFeatures(TransformerMixin, BaseEstimator):
             from analysis.classifiers.vader import score_texts
 
             dense.append(score_texts(text) * self._weight("lexicon"))
+        cues = self._cues(text, counts) if self._weight("cues") or self._weight("cuedepth") \
+            else None
         if self._weight("cues"):
-            cue_counts = [counts @ self._vector(f"cue:{name}") for name in CUE_WORDS]
-            arrow = pa.array(text.tolist(), type=pa.string())
-            cue_counts += [pc.count_substring(arrow, mark).to_numpy(zero_copy_only=False)
-                           .astype(float) for mark in CUE_MARKS.values()]
-            dense.append(np.log1p(np.column_stack(cue_counts)) * self._weight("cues"))
+            dense.append(cues * self._weight("cues"))
         if self._weight("depth"):
             dense.append(_depth_onehot(frame) * self._weight("depth"))
+        if self._weight("shape"):
+            dense.append(_text_shape(text) * self._weight("shape"))
+        if self._weight("cuedepth"):
+            depth = _depth_values(frame)
+            dense.append(np.column_stack([cues * (depth == 1)[:, None],
+                                          cues * (depth >= 2)[:, None]])
+                         * self._weight("cuedepth"))
         if self.strata:
             dense.append(np.eye(self.N_STRATA, dtype=np.float32)[_target_kind(target)])
         if dense:
             blocks.append(sp.csr_matrix(np.column_stack(dense).astype(np.float32)))
         return sp.hstack(blocks, format="csr", dtype=np.float32)
+
+    def _cues(self, text: pd.Series, counts: sp.csr_matrix) -> np.ndarray:
+        """log(1 + count) of each category's cue words (over the word counts ``counts`` of
+        ``text``) and of each mark in the raw text: one column per :data:`CUE_WORDS` category,
+        then one per :data:`CUE_MARKS` mark."""
+        cue_counts = [counts @ self._vector(f"cue:{name}") for name in CUE_WORDS]
+        arrow = pa.array(text.tolist(), type=pa.string())
+        cue_counts += [pc.count_substring(arrow, mark).to_numpy(zero_copy_only=False)
+                       .astype(float) for mark in CUE_MARKS.values()]
+        return np.log1p(np.column_stack(cue_counts))
+
+
+#: What a text is stripped of (@handles and links, as written or as :func:`normalize_links`
+#: leaves them, and "#" marks; a hashtag's word stays) before it counts as bare.
+_BARE_PATTERN = r"@\w+|https?://\S+|urltoken|http|#"
+
+
+def _text_shape(text: pd.Series) -> np.ndarray:
+    """Per text: log(1 + words) / 3, ends with "?", share of capitals among ASCII letters,
+    and 1 when nothing is left once :data:`_BARE_PATTERN` is removed."""
+    arrow = pc.utf8_trim_whitespace(pa.array(text.tolist(), type=pa.string()))
+    words = pc.list_value_length(pc.utf8_split_whitespace(arrow))
+    letters = pc.count_substring_regex(arrow, "[A-Za-z]").to_numpy(zero_copy_only=False)
+    upper = pc.count_substring_regex(arrow, "[A-Z]").to_numpy(zero_copy_only=False)
+    rest = pc.utf8_trim_whitespace(pc.replace_substring_regex(arrow, _BARE_PATTERN, ""))
+    return np.column_stack([
+        np.log1p(words.to_numpy(zero_copy_only=False).astype(float)) / 3,
+        pc.ends_with(arrow, "?").to_numpy(zero_copy_only=False).astype(float),
+        upper / np.maximum(letters, 1),
+        pc.equal(pc.utf8_length(rest), 0).to_numpy(zero_copy_only=False).astype(float),
+    ])
 
 
 def _by_unique(values: pd.Series, compute) -> sp.csr_matrix:
@@ -434,13 +484,17 @@ def _kind_cross(words: sp.csr_matrix, target: pd.Series) -> sp.csr_matrix:
                          shape=(words.shape[0], words.shape[1] * 2), dtype=np.float32)
 
 
+def _depth_values(frame: pd.DataFrame) -> np.ndarray:
+    """Each row's depth as a float; -1 where it is missing."""
+    if "depth" not in frame.columns:
+        return np.full(len(frame), -1.0)
+    return pd.to_numeric(frame["depth"], errors="coerce").astype("Float64") \
+        .fillna(-1).to_numpy(dtype=float)
+
+
 def _depth_onehot(frame: pd.DataFrame) -> np.ndarray:
     n = len(frame)
-    if "depth" not in frame.columns:
-        depth = np.full(n, -1.0)
-    else:
-        depth = pd.to_numeric(frame["depth"], errors="coerce").astype("Float64") \
-            .fillna(-1).to_numpy(dtype=float)
+    depth = _depth_values(frame)
     out = np.zeros((n, 5))
     out[depth < 0, 4] = 1
     out[depth == 0, 0] = 1
