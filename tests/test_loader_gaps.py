@@ -248,6 +248,28 @@ def test_instaloader_cut_file_keeps_the_comments_before_the_cut(tmp_path):
     assert len(rejects) == 1 and rejects[0].reason.startswith("invalid JSON")
 
 
+def test_oversized_element_ends_a_plain_array_but_only_skips_an_instaloader_comment(
+        tmp_path, monkeypatch):
+    from analysis.loaders import base
+
+    monkeypatch.setattr(base, "MAX_ELEMENT_CHARS", 5_000)
+    comments = generated_comments(6)
+    comments[2]["text"] = "x" * 150_000  # comment 20: over the (lowered) limit, across blocks
+    raw = json.dumps(comments, indent=4)
+    path = tmp_path / f"{SHORTCODE}_comments.json"
+    path.write_text(raw, encoding="utf-8")
+    rows, rejects = _split(instaloader.read(path, LoadOptions()))
+    assert _ids(rows) == [0, 1, 2, 10, 11, 12, 30, 31, 32, 40, 41, 42, 50, 51, 52]
+    assert [r.reason for r in rejects] == [
+        "too large: an array element is over the size limit; the comment (with its answers) "
+        "is skipped"]
+    assert rejects[0].line == raw[:raw.index('"id": 17900000000000020')].count("\n")
+    # without a way to resume (the generic table reader), the oversized element ends the file
+    elements = list(base.iter_json_array(path))
+    assert len(elements) == 3 and elements[-1].reason == (
+        "too large: an array element is over the size limit")
+
+
 def test_4cat_blank_list_cells_are_empty_lists():
     row = fourcat_csv.row_from_record({"id": "1", "thread_id": "1", "author": "a", "body": "x",
                                        "timestamp": "2020-10-01 09:00:00", "hashtags": "",

@@ -162,6 +162,25 @@ def test_pretty_output_cut_short_keeps_complete_records(tmp_path):
     assert len(rejects) == 1 and rejects[0].reason.startswith("invalid JSON")
 
 
+def test_pretty_output_broken_record_is_a_reject_and_reading_goes_on(tmp_path):
+    # a generated --pretty file whose second record is garbled (its text's closing quote and the
+    # comma after it cut): that record is one reject, the records after it are still read
+    path = _write_pretty(tmp_path / "generated_pretty.json", generated_lines())
+    text = path.read_text(encoding="utf-8")
+    start = text.index('"thank you"') + 5
+    text = text[:start] + text[start + 8:]
+    path.write_text(text, encoding="utf-8")
+    rows, rejects = _split(youtube_comments.read(path, LoadOptions(thread_id=VIDEO)))
+    assert [r["id"] for r in rows] == ["UgzAAA", "UgzAAA.9xCCC", "UgzDDD"]
+    # a record's "{" is on the line before its "cid" (lines count from 1)
+    assert [r["source_line"] for r in rows] == [
+        text[:text.index(f'"{cid}"')].count("\n") for cid in ("UgzAAA", "UgzAAA.9xCCC", "UgzDDD")]
+    assert len(rejects) == 1
+    assert rejects[0].reason.startswith("invalid JSON") and rejects[0].line == 16
+    assert rejects[0].reason.endswith("; the comment is skipped")
+    assert "UgzAAA.9xBBB" in rejects[0].snippet
+
+
 # --- property: mutated records never crash the loader and never vanish ------------------------
 
 _JSON = st.recursive(

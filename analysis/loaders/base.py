@@ -10,7 +10,8 @@ Shared pieces, so that every loader reads, maps and rejects the same way:
 
 - reading: :func:`open_binary`, :func:`iter_lines`, :func:`parse_json_line`,
   :func:`iter_json_lines`, :func:`iter_json_values` (JSON lines or one document),
-  :func:`iter_json_array` (a streamed JSON array), :func:`load_json` (a JSON document; lone
+  :func:`iter_json_array` (a streamed JSON array; with ``resume``, a broken element is
+  one reject and reading goes on at the next element), :func:`load_json` (a JSON document; lone
   UTF-16 surrogates in its strings become U+FFFD, as in all of these readers, with
   :func:`warn_broken_texts`);
 - mapping: :func:`parse_time`, :func:`parse_time_with_precision`, :func:`parse_required_time`,
@@ -477,9 +478,12 @@ def iter_json_values(
     warn_broken_texts(name, broken)
 
 
-def iter_json_array(path: Path, *, key: str | None = None
+def iter_json_array(path: Path, *, key: str | None = None,
+                    resume: Callable[[dict], bool] | None = None,
+                    skipped: str = "the element is skipped"
                     ) -> Iterator[tuple[int, object] | Reject]:
-    """Yield ``(line, element)`` for each element of a JSON array, streaming (no whole-file read).
+    """Yield ``(line, element)`` for each element of a JSON array, streaming (memory holds one
+    element and one read block).
 
     Parameters
     ----------
@@ -488,101 +492,50 @@ def iter_json_array(path: Path, *, key: str | None = None
         the array (``{"comments": [...]}``); decompressed as :func:`open_binary` does.
     key
         The member that holds the array, when the file is an object.
+    resume
+        Without it, a syntax error (or an element over :data:`MAX_ELEMENT_CHARS`) ends the file
+        with one reject. With it, that element is one reject (its reason ends with
+        ``; <skipped>``) and reading resumes at the next top-level element: the next object
+        for which ``resume(object)`` is true and that a ``,`` or ``]`` follows (an instaloader
+        comment has ``answers``, which its answers lack).
+    skipped
+        What the reject of a skipped element says about it (with ``resume``).
 
-    An element with invalid UTF-8 is rejected alone; a syntax error, a truncated file or a wrong
-    shape ends the file with one reject naming the line. Lone surrogates are replaced and warned
-    of as by :func:`parse_json_line` and :func:`iter_json_lines`.
+    An element with invalid UTF-8 is rejected alone; a truncated file or a wrong shape ends the
+    file with one reject naming the line. Lone surrogates are replaced and warned of as by
+    :func:`parse_json_line` and :func:`iter_json_lines`.
     """
     name = str(path)
     decoder = json.JSONDecoder()
-    text_decoder = codecs.getincrementaldecoder("utf-8")(errors="surrogateescape")
     broken: Counter = Counter()
-    buffer = ""
-    pos = 0
-    line = 1
-    eof = False
-
-    def more() -> bool:
-        nonlocal buffer, pos, eof
-        if eof:
-            return False
-        try:
-            block = handle.read(_CHUNK)
-        except DECOMPRESSION_ERRORS as exc:
-            raise _Truncated(str(exc)) from None
-        if not block:
-            eof = True
-            buffer = buffer[pos:] + text_decoder.decode(b"", final=True)
-            pos = 0
-            return bool(buffer)
-        buffer = buffer[pos:] + text_decoder.decode(block)
-        pos = 0
-        return True
-
-    def skip_space() -> None:
-        nonlocal pos, line
-        while True:
-            while pos < len(buffer) and buffer[pos] in " \t\r\n":
-                if buffer[pos] == "\n":
-                    line += 1
-                pos += 1
-            if pos < len(buffer) or not more():
-                return
-
     with open_binary(path) as handle:
+        window = _Window(handle)
         try:
-            skip_space()
-            if pos >= len(buffer):
-                yield Reject(name, None, "empty file", "")
+            problem = _open_array(window, name, key)
+            if problem is not None:
+                yield problem
                 return
-            if key is not None:
-                # '{' then '"key"' then ':' before the array
-                for expected in ("{", json.dumps(key), ":"):
-                    skip_space()
-                    if buffer[pos:pos + len(expected)] != expected:
-                        yield Reject(name, line, f"wrong shape: expected an object with "
-                                     f"{json.dumps(key)} first", snippet(buffer[pos:pos + 200]))
-                        return
-                    pos += len(expected)
-                skip_space()
-            if pos >= len(buffer) or buffer[pos] != "[":
-                first = buffer[pos:pos + 200]
-                kind = "a JSON object" if first.startswith("{") else "not JSON"
-                yield Reject(name, line, "wrong shape: expected a JSON array, "
-                             f"found {kind}", snippet(first))
-                return
-            pos += 1
-            while True:
-                skip_space()
-                if pos >= len(buffer):
-                    yield Reject(name, line, "truncated: the file ends inside the JSON array", "")
+            while (char := window.next_char()) != "]":
+                if char == "":
+                    yield Reject(name, window.line, "truncated: the file ends inside the JSON "
+                                 "array", "")
                     return
-                if buffer[pos] == "]":
-                    return
-                if buffer[pos] == ",":
-                    pos += 1
+                if char == ",":
+                    window.advance(window.pos + 1)
                     continue
-                while True:
-                    try:
-                        element, end = decoder.raw_decode(buffer, pos)
-                    except json.JSONDecodeError as exc:
-                        if len(buffer) - pos > MAX_ELEMENT_CHARS:
-                            yield Reject(name, line, "too large: an array element is over "
-                                         "the size limit", "")
-                            return
-                        if more():
-                            continue
-                        yield Reject(name, line, f"invalid JSON: {exc.msg}",
-                                     snippet(buffer[pos:pos + 200]))
+                start_line = window.line
+                found = window.decode(decoder)
+                if isinstance(found, str):
+                    text = window.snippet()
+                    resumed = resume is not None and _skip_to_element(window, decoder, resume)
+                    yield Reject(name, start_line, found if resume is None else
+                                 f"{found}; {skipped}", text)
+                    if not resumed:  # no resume, or the broken element was the last
                         return
-                    if end >= len(buffer) and not eof and more():
-                        # a number at the end of the buffer may continue in the next block
-                        continue
-                    break
-                raw = buffer[pos:end]
-                start_line = line
-                line += raw.count("\n")
-                pos = end
+                    continue
+                element, end = found
+                raw = window.buffer[window.pos:end]
+                window.advance(end)
                 if NOT_UTF8.search(raw):
                     yield Reject(name, start_line, "invalid UTF-8",
                                  snippet(raw.encode("utf-8", "replace")))
@@ -592,13 +545,140 @@ def iter_json_array(path: Path, *, key: str | None = None
                     broken[BROKEN_TEXTS] += count
                 yield start_line, element
         except _Truncated as exc:
-            yield Reject(name, line, f"truncated or corrupt compressed file: {exc}", "")
+            yield Reject(name, window.line, f"truncated or corrupt compressed file: {exc}", "")
         finally:
             warn_broken_texts(name, broken)
 
 
+def _open_array(window: _Window, name: str, key: str | None) -> Reject | None:
+    """Move past the ``[`` that opens the array (after ``{"<key>":`` with ``key``); the reject
+    when the file is empty or has another shape."""
+    first = window.next_char()
+    if first == "":
+        return Reject(name, None, "empty file", "")
+    if key is not None:
+        for expected in ("{", json.dumps(key), ":"):
+            window.next_char()
+            if not window.buffer.startswith(expected, window.pos):
+                return Reject(name, window.line, f"wrong shape: expected an object with "
+                              f"{json.dumps(key)} first", window.snippet())
+            window.advance(window.pos + len(expected))
+        first = window.next_char()
+    if first != "[":
+        kind = "a JSON object" if first == "{" else "not JSON"
+        return Reject(name, window.line, f"wrong shape: expected a JSON array, found {kind}",
+                      window.snippet())
+    window.advance(window.pos + 1)
+    return None
+
+
+#: A syntax error this close to the end of the text read so far may be the end of the read block
+#: cutting a token (the longest, ``-Infinity`` or a ``\\uXXXX\\uXXXX`` pair, is shorter), not
+#: the element's own: more is read before it counts.
+_TOKEN_SLACK = 16
+_SPACE = " \t\r\n"
+
+
 class _Truncated(Exception):
     pass
+
+
+class _Window:
+    """The decoded text of a binary stream, read block by block, for :func:`iter_json_array`:
+    ``buffer[pos:]`` is not read yet, ``line`` is the line at ``pos``. Bad UTF-8 stays in as
+    ``surrogateescape`` characters (:data:`NOT_UTF8`)."""
+
+    def __init__(self, handle: IO[bytes]) -> None:
+        self.handle = handle
+        self.decoder = codecs.getincrementaldecoder("utf-8")(errors="surrogateescape")
+        self.buffer = ""
+        self.pos = 0
+        self.line = 1
+        self.eof = False
+
+    def more(self) -> bool:
+        """Read the next block onto the unread text (dropping the read text); False when no
+        more text came (the end of the file). A compressed file cut short raises
+        :class:`_Truncated`."""
+        if self.eof:
+            return False
+        try:
+            block = self.handle.read(_CHUNK)
+        except DECOMPRESSION_ERRORS as exc:
+            raise _Truncated(str(exc)) from None
+        self.eof = not block
+        text = self.decoder.decode(block, final=self.eof)
+        self.buffer = self.buffer[self.pos:] + text
+        self.pos = 0
+        return not self.eof or bool(text)
+
+    def advance(self, end: int) -> None:
+        """Move ``pos`` to ``end``, counting the lines passed."""
+        self.line += self.buffer.count("\n", self.pos, end)
+        self.pos = end
+
+    def snippet(self) -> str:
+        """The text at ``pos``, for a reject."""
+        return snippet(self.buffer[self.pos:self.pos + SNIPPET_CHARS])
+
+    def next_char(self, start: int | None = None) -> str:
+        """The first character after spaces from ``start`` (default ``pos``, which moves past
+        the spaces then), reading more as needed; ``""`` at the end of the file."""
+        offset = (self.pos if start is None else start) - self.pos
+        while True:
+            index = self.pos + offset
+            while index < len(self.buffer) and self.buffer[index] in _SPACE:
+                index += 1
+            offset = index - self.pos
+            if index < len(self.buffer):
+                if start is None:
+                    self.advance(index)
+                return self.buffer[index]
+            if not self.more():
+                if start is None:
+                    self.advance(len(self.buffer))
+                return ""
+
+    def decode(self, decoder: json.JSONDecoder) -> tuple[object, int] | str:
+        """The JSON value at ``pos`` and where it ends, reading more while the text may be cut
+        by the end of a block; the reject reason when it is not JSON or is over
+        :data:`MAX_ELEMENT_CHARS`."""
+        while True:
+            try:
+                value, end = decoder.raw_decode(self.buffer, self.pos)
+            except json.JSONDecodeError as exc:
+                cut = (exc.msg.startswith("Unterminated string")
+                       or exc.pos >= len(self.buffer) - _TOKEN_SLACK)
+                if len(self.buffer) - self.pos > MAX_ELEMENT_CHARS:
+                    return "too large: an array element is over the size limit"
+                if cut and self.more():
+                    continue
+                return f"invalid JSON: {exc.msg}"
+            if end >= len(self.buffer) and self.more():
+                continue  # a number at the end of the block may go on in the next one
+            return value, end
+
+
+def _skip_to_element(window: _Window, decoder: json.JSONDecoder,
+                     resume: Callable[[dict], bool]) -> bool:
+    """Move past the broken element at ``pos`` to the next top-level element: an object for
+    which ``resume`` is true, followed by ``,`` or ``]`` (or the end of a cut file). False, at
+    the end of the file, when there is none."""
+    start = window.pos + 1
+    while True:
+        brace = window.buffer.find("{", start)
+        if brace < 0:
+            window.advance(len(window.buffer))
+            if not window.more():
+                return False
+            start = 0
+            continue
+        window.advance(brace)
+        found = window.decode(decoder)
+        if not isinstance(found, str) and resume(found[0]) and window.next_char(
+                found[1]) in (",", "]", ""):
+            return True
+        start = window.pos + 1
 
 
 #: Numbers below this are refused as Unix epoch seconds. 10**8 seconds is 1973-03-03, older than

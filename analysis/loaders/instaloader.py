@@ -26,10 +26,11 @@ yields its post as a ``matched`` row; the copy read next to the comments collaps
 
 Instagram post ids here are shortcodes (as in the post's URL and in 4CAT / Zeeschuimer exports).
 
-The array is read element by element (no whole-file read, see :func:`iter_comments`). A
-top-level comment with bad UTF-8 is one reject; one with a syntax error (a cut or garbled comment)
-is one reject naming the line it starts on, with its answers, and reading resumes with the next
-top-level comment (an object with ``answers``), so no good comment after it is lost. A lone
+The array is read element by element (no whole-file read, see
+:func:`~analysis.loaders.base.iter_json_array`). A top-level comment with bad UTF-8 is one
+reject; one with a syntax error (a cut or garbled comment) is one reject naming the line it
+starts on, with its answers, and reading resumes with the next top-level comment (an object with
+``answers``), so no good comment after it is lost. A lone
 UTF-16 surrogate in the comments or the post's metadata (a text cut in the middle of an emoji)
 becomes U+FFFD, with one warning per file.
 
@@ -44,25 +45,22 @@ Examples
 
 from __future__ import annotations
 
-import codecs
 import json
 import re
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import IO
 
 import pandas as pd
 
 from analysis.errors import UserError
 from analysis.loaders.base import (
-    BROKEN_TEXTS,
     DECOMPRESSION_ERRORS,
     LOADER_VERSION,
     MAX_ELEMENT_CHARS,
-    NOT_UTF8,
     LoadOptions,
     Reject,
+    iter_json_array,
     json_count,
     json_id,
     load_json,
@@ -72,7 +70,6 @@ from analysis.loaders.base import (
     parse_time,
     read_whole,
     record_snippet,
-    replace_lone_surrogates,
     snippet,
     warn_broken_texts,
 )
@@ -96,6 +93,11 @@ _DATE_PREFIX = re.compile(r"^\d{4}-\d\d-\d\d_\d\d-\d\d-\d\d_UTC$")
 _DATE_THEN_CODE = re.compile(r"^\d{4}-\d\d-\d\d_\d\d-\d\d-\d\d_UTC_([A-Za-z0-9_-]{5,64})$")
 _SHORTCODE = re.compile(r"^[A-Za-z0-9_-]{5,64}$")
 
+
+def _is_top_level_comment(value: dict) -> bool:
+    """Whether an object found after a broken comment is a top-level comment, where reading
+    resumes: it has ``answers``, which answers lack."""
+    return "answers" in value
 
 
 def _is_metadata(head: bytes) -> bool:
@@ -376,7 +378,9 @@ def read(path: Path, options: LoadOptions) -> Iterator[dict | Reject]:
             post["source_file"] = metadata["file"]
             post["source_line"] = None
             yield post
-    for item in iter_comments(path):
+    comments = iter_json_array(path, resume=_is_top_level_comment,
+                               skipped="the comment (with its answers) is skipped")
+    for item in comments:
         if isinstance(item, Reject):
             yield item
             continue
@@ -396,161 +400,3 @@ def read(path: Path, options: LoadOptions) -> Iterator[dict | Reject]:
             row["source_file"] = name
             row["source_line"] = number
             yield row
-
-
-#: Characters read from the file at a time.
-_BLOCK_CHARS = 1 << 16
-#: A syntax error this close to the end of the text read so far may be the end of the read block
-#: cutting a token (the longest, ``-Infinity`` or a ``\\uXXXX\\uXXXX`` pair, is shorter), not
-#: the element's own: more is read before it counts.
-_TOKEN_SLACK = 16
-_SPACE = " \t\r\n"
-
-
-class _Window:
-    """The decoded text of a binary stream, read block by block: ``buffer[pos:]`` is not read
-    yet, ``line`` is the line at ``pos``. Bad UTF-8 stays in as ``surrogateescape`` characters
-    (:data:`~analysis.loaders.base.NOT_UTF8`)."""
-
-    def __init__(self, handle: IO[bytes]) -> None:
-        self.handle = handle
-        self.decoder = codecs.getincrementaldecoder("utf-8")(errors="surrogateescape")
-        self.buffer = ""
-        self.pos = 0
-        self.line = 1
-        self.eof = False
-
-    def more(self) -> bool:
-        """Read the next block onto the unread text (dropping the read text); False at the end."""
-        if self.eof:
-            return False
-        block = self.handle.read(_BLOCK_CHARS)
-        self.eof = not block
-        self.buffer = self.buffer[self.pos:] + self.decoder.decode(block, final=self.eof)
-        self.pos = 0
-        return not self.eof
-
-    def advance(self, end: int) -> None:
-        """Move ``pos`` to ``end``, counting the lines passed."""
-        self.line += self.buffer.count("\n", self.pos, end)
-        self.pos = end
-
-    def next_char(self, start: int | None = None) -> str:
-        """The first character after spaces from ``start`` (default ``pos``, which moves past
-        the spaces then), reading more as needed; ``""`` at the end of the file."""
-        offset = (self.pos if start is None else start) - self.pos
-        while True:
-            index = self.pos + offset
-            while index < len(self.buffer) and self.buffer[index] in _SPACE:
-                index += 1
-            offset = index - self.pos
-            if index < len(self.buffer):
-                if start is None:
-                    self.advance(index)
-                return self.buffer[index]
-            if not self.more():
-                if start is None:
-                    self.advance(len(self.buffer))
-                return ""
-
-    def decode(self, decoder: json.JSONDecoder) -> tuple[object, int] | json.JSONDecodeError:
-        """The JSON value at ``pos`` and where it ends, reading more while the text may be cut
-        by the end of a block; the error when it is not JSON (or over
-        :data:`~analysis.loaders.base.MAX_ELEMENT_CHARS`)."""
-        while True:
-            try:
-                value, end = decoder.raw_decode(self.buffer, self.pos)
-            except json.JSONDecodeError as exc:
-                cut = (exc.msg.startswith("Unterminated string")
-                       or exc.pos >= len(self.buffer) - _TOKEN_SLACK)
-                if cut and len(self.buffer) - self.pos <= MAX_ELEMENT_CHARS and self.more():
-                    continue
-                if len(self.buffer) - self.pos > MAX_ELEMENT_CHARS:
-                    exc.msg = "an array element is over the size limit"
-                return exc
-            if end >= len(self.buffer) and self.more():
-                continue  # a number at the end of the block may go on in the next one
-            return value, end
-
-
-def _is_top_level_comment(window: _Window, value: object, end: int) -> bool:
-    """Whether ``value`` (ending at ``end``) is a top-level comment of the array: an object with
-    ``answers`` (which answers lack) followed by ``,`` or ``]`` (or the end of a cut file)."""
-    return (isinstance(value, dict) and "answers" in value
-            and window.next_char(end) in (",", "]", ""))
-
-
-def _skip_to_next_comment(window: _Window, decoder: json.JSONDecoder) -> bool:
-    """Move past the broken element at ``pos`` to the next top-level comment (see
-    :func:`_is_top_level_comment`); False, at the end of the file, when there is none."""
-    start = window.pos + 1
-    while True:
-        brace = window.buffer.find("{", start)
-        if brace < 0:
-            window.advance(len(window.buffer))
-            if not window.more():
-                return False
-            start = 0
-            continue
-        window.advance(brace)
-        found = window.decode(decoder)
-        if not isinstance(found, json.JSONDecodeError) and _is_top_level_comment(
-                window, *found):
-            return True
-        start = window.pos + 1
-
-
-def iter_comments(path: Path) -> Iterator[tuple[int, object] | Reject]:
-    """Yield ``(line, comment)`` for each top-level comment of an instaloader comments array,
-    streaming (memory holds one comment and one read block).
-
-    Like :func:`analysis.loaders.base.iter_json_array`, but a syntax error in a comment (a cut
-    or garbled one) is one reject, and reading resumes at the next top-level comment; a comment
-    with bad UTF-8 is one reject; lone surrogates become U+FFFD with one warning per file.
-    """
-    name = str(path)
-    decoder = json.JSONDecoder()
-    broken: Counter = Counter()
-    with open_binary(path) as handle:
-        window = _Window(handle)
-        try:
-            first = window.next_char()
-            if first != "[":
-                kind = "a JSON object" if first == "{" else "not JSON"
-                yield (Reject(name, None, "empty file", "") if first == "" else
-                       Reject(name, window.line, f"wrong shape: expected a JSON array, found "
-                              f"{kind}", snippet(window.buffer[window.pos:window.pos + 200])))
-                return
-            window.advance(window.pos + 1)
-            while (char := window.next_char()) != "]":
-                if char == "":
-                    yield Reject(name, window.line, "truncated: the file ends inside the JSON "
-                                 "array", "")
-                    return
-                if char == ",":
-                    window.advance(window.pos + 1)
-                    continue
-                start_line = window.line
-                found = window.decode(decoder)
-                if isinstance(found, json.JSONDecodeError):
-                    text = snippet(window.buffer[window.pos:window.pos + 200])
-                    resumed = _skip_to_next_comment(window, decoder)
-                    yield Reject(name, start_line, f"invalid JSON: {found.msg}; the comment "
-                                 "(with its answers) is skipped", text)
-                    if not resumed:  # the broken comment was the last (or the file is cut)
-                        return
-                    continue
-                element, end = found
-                raw = window.buffer[window.pos:end]
-                window.advance(end)
-                if NOT_UTF8.search(raw):
-                    yield Reject(name, start_line, "invalid UTF-8",
-                                 snippet(raw.encode("utf-8", "replace")))
-                    continue
-                element, count = replace_lone_surrogates(element)
-                broken[BROKEN_TEXTS] += count
-                yield start_line, element
-        except DECOMPRESSION_ERRORS as exc:
-            yield Reject(name, window.line, f"truncated or corrupt compressed file: {exc}", "")
-        finally:
-            warn_broken_texts(name, broken)

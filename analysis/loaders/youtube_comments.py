@@ -1,7 +1,8 @@
 """youtube-comment-downloader output: one JSON comment per line (NDJSON).
 
 Each line, as ``youtube_comment_downloader`` writes it (with ``--pretty`` the same records come
-indented inside ``{"comments": [...]}``, which is read too, streaming)::
+indented inside ``{"comments": [...]}``, which is read too, streaming; there a record with a
+syntax error is one reject and reading resumes at the next record, an object with ``cid``)::
 
     {"cid": "UgzX.8abc", "text": "...", "time": "2 years ago", "time_parsed": 1601500000.0,
      "author": "@someone", "channel": "UC...", "votes": "1.2K", "replies": "3",
@@ -74,6 +75,12 @@ def _is_pretty(head: bytes) -> bool:
     lines = head.lstrip().split(b"\n", 2)
     return len(lines) > 1 and lines[0].strip() == b"{" and \
         lines[1].strip().replace(b" ", b"").startswith(b'"comments":[')
+
+
+def _is_record(value: dict) -> bool:
+    """Whether an object found after a broken record of ``--pretty`` output is a record, where
+    reading resumes: it has ``cid`` (replies are records of the same list, not nested)."""
+    return "cid" in value
 
 
 def sniff(path: Path, head: bytes) -> bool:
@@ -173,6 +180,10 @@ def read(path: Path, options: LoadOptions) -> Iterator[dict | Reject]:
             head = handle.read(4096)
         except DECOMPRESSION_ERRORS:
             head = b""
-    records = iter_json_array(path, key="comments") if _is_pretty(head) else iter_json_lines(path)
+    if _is_pretty(head):
+        records = iter_json_array(path, key="comments", resume=_is_record,
+                                  skipped="the comment is skipped")
+    else:
+        records = iter_json_lines(path)
     yield from rows_from_records(
         str(path), records, lambda record: row_from_comment(record, video_id=video_id))
