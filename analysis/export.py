@@ -14,9 +14,9 @@ times (to the second).
   ``text_status`` (null texts are deleted, removed, withheld or unavailable), so the file reads
   back to ``""`` or null as the table had it.
 - ``subject`` is the title; ``hashtags`` and ``mentions`` are joined with commas, as 4CAT does;
-  ``urls`` is a JSON list (a URL may hold a comma; ``[]`` when empty, a blank cell when null).
-  An empty ``hashtags`` / ``mentions`` list is a blank cell (4CAT's own writing), and so is a
-  null one: the comma-joined form cannot tell them apart, and both read back as ``[]``.
+  ``urls`` is a JSON list (a URL may hold a comma). An empty ``hashtags`` / ``mentions`` list is
+  a blank cell (4CAT's own writing), and so is a null list of any of the three: a blank cell
+  cannot tell null from empty, and reads back as ``[]``.
 - ``root_id``, ``author_handle`` and ``collection_role`` go along, so that the file reads back
   with the same reply trees and with ``context`` rows still apart from the responses; so does
   ``reply_to_author_id`` (the parent's author, which a reply keeps also when its parent is not

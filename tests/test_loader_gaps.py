@@ -158,8 +158,8 @@ def test_4cat_round_trip_keeps_empty_and_null_texts_and_empty_lists(tmp_path):
     assert rows[0]["hashtags"] == [] and rows[0]["mentions"] == [] and rows[0]["urls"] == []
     assert rows[2]["hashtags"] == ["a"] and rows[2]["urls"] == ["https://x.org/a,b"]
     assert rows[3]["mentions"] == ["b"] and rows[3]["hashtags"] == []
-    # urls, a JSON list in the file, keep null apart; comma-joined lists cannot (docs/schema.md)
-    assert rows[1]["urls"] is None and rows[1]["hashtags"] == []
+    # a null list is a blank cell, which reads back as [] (docs/schema.md)
+    assert rows[1]["urls"] == [] and rows[1]["hashtags"] == []
 
 
 def test_4cat_list_columns_absent_are_null():
@@ -270,11 +270,38 @@ def test_oversized_element_ends_a_plain_array_but_only_skips_an_instaloader_comm
         "too large: an array element is over the size limit")
 
 
-def test_4cat_blank_list_cells_are_empty_lists():
+@pytest.mark.parametrize("urls", ["[]", ""])
+def test_4cat_blank_list_cells_are_empty_lists(urls):
+    # 4CAT writes a post without links as a blank urls cell, like one without hashtags
     row = fourcat_csv.row_from_record({"id": "1", "thread_id": "1", "author": "a", "body": "x",
                                        "timestamp": "2020-10-01 09:00:00", "hashtags": "",
-                                       "mentions": " ", "urls": "[]"})
+                                       "mentions": " ", "urls": urls})
     assert row["hashtags"] == [] and row["mentions"] == [] and row["urls"] == []
+
+
+def test_a_text_of_spaces_is_kept_whatever_its_status():
+    # docs/schema.md: a text of only spaces is kept as written; only an empty cell reads as null
+    for status in ("ok", "withheld"):
+        row = fourcat_csv.row_from_record({"id": "1", "thread_id": "1", "author": "a",
+                                           "body": "  ", "timestamp": "2020-10-01 09:00:00",
+                                           "text_status": status})
+        assert row["text"] == "  " and row["text_status"] == status
+    assert table.text_for_status("", "withheld") is None
+
+
+def test_instaloader_tail_of_a_broken_comment_is_not_taken_for_a_comment(tmp_path):
+    # generated: comment 20's text holds a brace, and the garbling cuts from after the brace to
+    # its likes_count, so the rest of the comment ({"likes_count": ..., "answers": [...]}) looks
+    # like a comment of its own but has no id
+    comments = generated_comments()
+    comments[2]["text"] = "see {this}"
+    raw = json.dumps(comments, indent=4)
+    raw = raw[:raw.index("see {") + 5] + raw[raw.index('"likes_count": 20'):]
+    path = tmp_path / f"{SHORTCODE}_comments.json"
+    path.write_text(raw, encoding="utf-8")
+    rows, rejects = _split(instaloader.read(path, LoadOptions()))
+    assert _ids(rows) == [0, 1, 2, 10, 11, 12, 30, 31, 32, 40, 41, 42]
+    assert len(rejects) == 1 and rejects[0].reason.startswith("invalid JSON")
 
 
 def test_full_text_of_a_link_post_is_its_title_alone():

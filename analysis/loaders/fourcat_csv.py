@@ -28,11 +28,11 @@ Mapping rules:
   ``reply_to_author_id``, ``mentions`` and ``urls`` (comma-separated), ``collection_role``
   (``context`` rows stay context: they never count as responses); without it every row is
   ``matched``.
-- Lists: a blank ``hashtags`` or ``mentions`` cell is an empty list (``[]``: 4CAT writes a post
-  without hashtags so); they are null only when their column is absent. Comma-joined cells cannot
-  tell an empty list from a null one: the export writes both blank, so a null list comes back as
-  ``[]`` (the reading that loses less: most posts without hashtags have ``[]``). ``urls``, which
-  the export writes as a JSON list, keeps them apart: ``[]`` is empty, a blank cell null.
+- Lists: a blank ``hashtags``, ``mentions`` or ``urls`` cell is an empty list (``[]``: 4CAT
+  writes a post without hashtags or links so); they are null only when their column is absent.
+  A blank cell cannot tell an empty list from a null one: the export writes a null list blank,
+  so it comes back as ``[]`` (the reading that loses less: most posts without hashtags have
+  ``[]``).
 
 Examples
 --------
@@ -238,7 +238,7 @@ def row_from_record(record: Mapping[str, str], *, platform: str | None = None,
         "lang": None if lang is None else str(lang).strip(),
         "hashtags": _list(record, "hashtags", "#"),
         "mentions": _list(record, "mentions", "@"),
-        "urls": as_list(record.get("urls"), ""),
+        "urls": _list(record, "urls", ""),
         "collection_role": role if role in COLLECTION_ROLES else "matched",
         "source_format": FORMAT,
         "loader_version": LOADER_VERSION,

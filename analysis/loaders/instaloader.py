@@ -96,8 +96,9 @@ _SHORTCODE = re.compile(r"^[A-Za-z0-9_-]{5,64}$")
 
 def _is_top_level_comment(value: dict) -> bool:
     """Whether an object found after a broken comment is a top-level comment, where reading
-    resumes: it has ``answers``, which answers lack."""
-    return "answers" in value
+    resumes: it has ``answers``, which answers lack, and an ``id`` (the tail of the broken
+    comment itself, cut after its id, does not)."""
+    return "answers" in value and "id" in value
 
 
 def _is_metadata(head: bytes) -> bool:

@@ -308,16 +308,16 @@ def as_text(value: object) -> str | None:
 
 
 def text_for_status(text: str | None, status: str) -> str | None:
-    """``text``, or ``None`` when it is blank and ``status`` says the text is not there
+    """``text``, or ``None`` when it is empty and ``status`` says the text is not there
     (``deleted``, ``removed``, ``withheld``, ``unavailable``): a table cannot write null apart
-    from an empty text, so the status tells them apart.
+    from an empty text, so the status tells them apart. A text of spaces is kept as written.
 
     Examples
     --------
-    >>> text_for_status("", "ok"), text_for_status("", "deleted"), text_for_status("x", "removed")
-    ('', None, 'x')
+    >>> text_for_status("", "ok"), text_for_status("", "deleted"), text_for_status(" ", "withheld")
+    ('', None, ' ')
     """
-    return None if status != "ok" and text is not None and not text.strip() else text
+    return None if status != "ok" and text == "" else text
 
 
 def _bracketed(text: str) -> object:
