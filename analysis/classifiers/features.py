@@ -369,14 +369,16 @@ class StanceFeatures(TransformerMixin, BaseEstimator):
             from analysis.classifiers.vader import score_texts
 
             dense.append(score_texts(text) * self._weight("lexicon"))
-        cues = self._cues(text, counts) if self._weight("cues") or self._weight("cuedepth") \
+        marks = self._weight("cues") or self._weight("cuedepth") or self._weight("shape")
+        arrow = pa.array(text.tolist(), type=pa.string()) if marks else None
+        cues = self._cues(arrow, counts) if self._weight("cues") or self._weight("cuedepth") \
             else None
         if self._weight("cues"):
             dense.append(cues * self._weight("cues"))
         if self._weight("depth"):
             dense.append(_depth_onehot(frame) * self._weight("depth"))
         if self._weight("shape"):
-            dense.append(_text_shape(text) * self._weight("shape"))
+            dense.append(_text_shape(arrow) * self._weight("shape"))
         if self._weight("cuedepth"):
             depth = _depth_values(frame)
             dense.append(np.column_stack([cues * (depth == 1)[:, None],
@@ -388,12 +390,11 @@ class StanceFeatures(TransformerMixin, BaseEstimator):
             blocks.append(sp.csr_matrix(np.column_stack(dense).astype(np.float32)))
         return sp.hstack(blocks, format="csr", dtype=np.float32)
 
-    def _cues(self, text: pd.Series, counts: sp.csr_matrix) -> np.ndarray:
-        """log(1 + count) of each category's cue words (over the word counts ``counts`` of
-        ``text``) and of each mark in the raw text: one column per :data:`CUE_WORDS` category,
-        then one per :data:`CUE_MARKS` mark."""
+    def _cues(self, arrow: pa.Array, counts: sp.csr_matrix) -> np.ndarray:
+        """log(1 + count) of each category's cue words (over the word counts ``counts`` of the
+        texts ``arrow``) and of each mark in the raw texts: one column per :data:`CUE_WORDS`
+        category, then one per :data:`CUE_MARKS` mark."""
         cue_counts = [counts @ self._vector(f"cue:{name}") for name in CUE_WORDS]
-        arrow = pa.array(text.tolist(), type=pa.string())
         cue_counts += [pc.count_substring(arrow, mark).to_numpy(zero_copy_only=False)
                        .astype(float) for mark in CUE_MARKS.values()]
         return np.log1p(np.column_stack(cue_counts))
@@ -404,10 +405,10 @@ class StanceFeatures(TransformerMixin, BaseEstimator):
 _BARE_PATTERN = r"@\w+|https?://\S+|urltoken|http|#"
 
 
-def _text_shape(text: pd.Series) -> np.ndarray:
+def _text_shape(texts: pa.Array) -> np.ndarray:
     """Per text: log(1 + words) / 3, ends with "?", share of capitals among ASCII letters,
     and 1 when nothing is left once :data:`_BARE_PATTERN` is removed."""
-    arrow = pc.utf8_trim_whitespace(pa.array(text.tolist(), type=pa.string()))
+    arrow = pc.utf8_trim_whitespace(texts)
     words = pc.list_value_length(pc.utf8_split_whitespace(arrow))
     letters = pc.count_substring_regex(arrow, "[A-Za-z]").to_numpy(zero_copy_only=False)
     upper = pc.count_substring_regex(arrow, "[A-Z]").to_numpy(zero_copy_only=False)

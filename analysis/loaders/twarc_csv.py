@@ -60,6 +60,7 @@ from analysis.loaders.base import (
     open_binary,
     snippet,
 )
+from analysis.loaders.table import text_for_status
 from analysis.loaders.twarc2 import (
     NO_LANGUAGE,
     entity_texts,
@@ -238,8 +239,8 @@ def row_from_csv(record: dict) -> dict:
         text = unescape_tweet_text(text.replace(ESCAPED_NEWLINE, "\n"))
     withheld = any(_value(record, c) not in (None, "False", "false", "[]")
                    for c in WITHHELD_COLUMNS)
-    if withheld and not text:
-        text = None  # an empty cell of a withheld tweet: its text is not there
+    status = "withheld" if withheld else ("ok" if text is not None else "unavailable")
+    text = text_for_status(text, status)  # an empty cell of a withheld tweet: not there
     lang = _value(record, "lang")
     conversation = _value(record, "conversation_id")
     row = {
@@ -257,7 +258,7 @@ def row_from_csv(record: dict) -> dict:
         "author_handle": _value(record, "author.username"),
         "reply_to_author_id": _value(record, "in_reply_to_user_id") if kind == "reply" else None,
         "text": text,
-        "text_status": "withheld" if withheld else ("ok" if text is not None else "unavailable"),
+        "text_status": status,
         "lang": lang if lang and lang not in NO_LANGUAGE else None,
         "hashtags": None,
         "mentions": None,
