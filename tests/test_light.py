@@ -5,11 +5,13 @@
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -19,6 +21,7 @@ from analysis.loaders import light, loader_module
 from analysis.loaders.base import LoadOptions
 from analysis.loaders.chunks import Collector, MemorySink, conform_posts, new_entry, to_frame
 from analysis.loaders.ingest import collapse_duplicates, plan_inputs
+from analysis.loaders.light_store import LightStore
 from analysis.loaders.threads import add_threads
 
 DATA = Path(__file__).parent / "data"
@@ -31,19 +34,30 @@ REAL_INPUTS = [SAMPLES / "brexit.jsonl", SAMPLES / "noflat.jsonl", SAMPLES / "fl
                DATA / "twitter_v1", DATA / "rumoureval" / "rumoureval-2019-training-data"]
 
 
-def _compact_table(chunks: list[pa.Table]) -> tuple[pd.DataFrame, int]:
-    """The kept rows with reply trees by the compact path (chunk by chunk, as ingest does)."""
+def _compact_table(chunks: list[pa.Table], stored: bool = False) -> tuple[pd.DataFrame, int]:
+    """The kept rows with reply trees by the compact path (chunk by chunk, as ingest does), in
+    memory or, with ``stored``, in a :class:`analysis.loaders.light_store.LightStore`."""
     def tables():
         offset = 0
         for table in chunks:
             yield offset, table
             offset += len(table)
 
-    compact = pa.concat_tables([light.compact(t) for t in chunks])
-    columns = {name: compact[name] for name in compact.column_names}  # as SpillSink.pop_light
-    plan = light.structure(columns)
-    assert not columns  # each column was let go once read
-    finished = list(light.finish(tables, plan))
+    if stored:
+        with tempfile.TemporaryDirectory() as folder:
+            store = LightStore(Path(folder))
+            for table in chunks:
+                store.append(light.compact(table))
+            plan = store.structure()
+            finished = list(light.finish(tables, plan))
+            store.close()
+        assert len(plan) == sum(len(t) for t in finished)
+    else:
+        compact = pa.concat_tables([light.compact(t) for t in chunks])
+        columns = {name: compact[name] for name in compact.column_names}  # as pop_light
+        plan = light.structure(columns)
+        assert not columns  # each column was let go once read
+        finished = list(light.finish(tables, plan))
     frame = (to_frame(pa.concat_tables(finished, promote_options="permissive")) if finished
              else conform_posts(schema.empty(schema.POSTS)))
     return frame, plan.duplicates
@@ -68,9 +82,10 @@ def _real_chunks() -> list[pa.Table]:
     return sink.chunks
 
 
-def test_compact_path_gives_the_reference_table_on_real_files():
+@pytest.mark.parametrize("stored", [False, True], ids=["in memory", "stored"])
+def test_compact_path_gives_the_reference_table_on_real_files(stored):
     chunks = _real_chunks()
-    got, duplicates = _compact_table(chunks)
+    got, duplicates = _compact_table(chunks, stored)
     want, want_duplicates = _reference_table(chunks)
     pd.testing.assert_frame_equal(got, want)
     assert duplicates == want_duplicates
@@ -117,9 +132,10 @@ def generated_chunks(draw) -> list[pa.Table]:
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(generated_chunks())
-def test_compact_path_gives_the_reference_table_on_generated_posts(chunks):
-    got, duplicates = _compact_table(chunks)
+@pytest.mark.parametrize("stored", [False, True], ids=["in memory", "stored"])
+@given(chunks=generated_chunks())
+def test_compact_path_gives_the_reference_table_on_generated_posts(chunks, stored):
+    got, duplicates = _compact_table(chunks, stored)
     want, want_duplicates = _reference_table(chunks)
     pd.testing.assert_frame_equal(got, want)
     assert duplicates == want_duplicates

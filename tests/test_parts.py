@@ -26,9 +26,10 @@ from hypothesis import strategies as st
 
 from analysis import config
 from analysis.errors import UserError
-from analysis.loaders import parts
+from analysis.loaders import chunks, parts
 from analysis.loaders.base import count_lines, iter_lines, iter_lines_between, line_ranges
 from analysis.loaders.ingest import ingest, ingest_to_files
+from analysis.loaders.light_store import LightStore
 
 DATA = Path(__file__).parent / "data"
 SAMPLES = DATA / "twarc2_samples"
@@ -278,3 +279,25 @@ def test_a_worker_that_dies_ends_the_run_with_one_line(tmp_path, monkeypatch):
         _run(path, tmp_path / "out", monkeypatch, part_bytes=SMALL_PART, jobs=2,
              detect_language=False)
     assert not (tmp_path / "out" / "posts.parquet").exists()
+
+
+@pytest.mark.parametrize("make, format", [(_twarc2_file, "twarc2"),
+                                           (_pushshift_file, "pushshift")])
+def test_light_columns_moved_to_disk_mid_run_give_the_same_table(tmp_path, monkeypatch, make,
+                                                                 format):
+    """A run past chunks.LIGHT_ROWS_IN_MEMORY rows decides duplicates and reply trees in a
+    SQLite file (analysis.loaders.light_store); the parts after the move go there too."""
+    path = make(tmp_path)
+    whole = _run(path, tmp_path / "whole", monkeypatch, part_bytes=10**9, jobs=1,
+                 format=format, detect_language=False)
+    stores = []
+    monkeypatch.setattr(chunks, "LIGHT_ROWS_IN_MEMORY", 100)
+    monkeypatch.setattr(chunks, "LightStore",
+                        lambda folder: stores.append(LightStore(folder)) or stores[-1])
+    stored = _run(path, tmp_path / "stored", monkeypatch, part_bytes=SMALL_PART, jobs=2,
+                  format=format, detect_language=False)
+    assert len(stores) == 1 and stores[0].rows > 100 + whole[2]["duplicates"]
+    pd.testing.assert_frame_equal(stored[0], whole[0])
+    assert stored[1:] == whole[1:]
+    assert whole[2]["duplicates"] > 0
+    assert not list((tmp_path / "stored").glob(".*"))  # the store went with the spill folder

@@ -30,9 +30,15 @@ from analysis.errors import UserError
 from analysis.io import arrow_table
 from analysis.loaders import light
 from analysis.loaders.base import LOADER_VERSION, GoldLabel, Reject, make_uid, record_snippet
+from analysis.loaders.light_store import LightStore
 
 #: Rows converted to a typed DataFrame at a time (raw records are never kept).
 CHUNK_ROWS = 5_000
+#: Rows whose light columns a run to files keeps in memory (about 100 bytes a row, and as much
+#: again while duplicates and reply trees are decided: some 200 MiB for a million rows); the
+#: light columns of a larger run go to a SQLite file in its spill folder
+#: (:mod:`analysis.loaders.light_store`), so that its memory stays flat as the input grows.
+LIGHT_ROWS_IN_MEMORY = 1_000_000
 _NAT = np.iinfo(np.int64).min  # what NaT is as int64 nanoseconds
 
 
@@ -311,6 +317,9 @@ class _Sink:
         self.lights: list[pa.Table] = []
         self.rows = 0
 
+    def _keep_light(self, table: pa.Table) -> None:
+        self.lights.append(table)
+
     def light_table(self) -> pa.Table:
         """The light columns of every row so far, as one Arrow table (rows in order)."""
         if not self.lights:
@@ -323,6 +332,11 @@ class _Sink:
         table = self.light_table()
         self.lights = []
         return {name: table[name] for name in table.column_names}
+
+    def structure(self):
+        """Duplicates and reply trees of every row so far (a
+        :class:`analysis.loaders.light.Structure`; the light columns are let go)."""
+        return light.structure(self.pop_light())
 
     def tables_with_offsets(self, columns: list[str] | None = None
                             ) -> Iterator[tuple[int, pa.Table]]:
@@ -349,7 +363,7 @@ class MemorySink(_Sink):
 
     def _add_table(self, table: pa.Table) -> None:
         self.chunks.append(table)
-        self.lights.append(light.compact(table))
+        self._keep_light(light.compact(table))
         self.rows += len(table)
 
     def add_part(self, path: Path, light: pa.Table, rows: int, line_offset: int) -> None:
@@ -402,14 +416,46 @@ def _read_spill(path: Path, line_offset: int = 0, columns: list[str] | None = No
 class SpillSink(_Sink):
     """Writes typed chunks to temporary Arrow files in ``folder`` and keeps only the light
     columns (as Arrow tables), so memory does not grow with the text of the rows (for
-    :func:`analysis.loaders.ingest.ingest_to_files`)."""
+    :func:`analysis.loaders.ingest.ingest_to_files`).
 
-    def __init__(self, folder: Path, prefix: str = "chunks-") -> None:
+    With ``light_rows``, once more rows than that have come the light columns move to a
+    :class:`analysis.loaders.light_store.LightStore` in ``folder`` (and so do those of the rows
+    after them), so memory does not grow with the number of rows either.
+    """
+
+    def __init__(self, folder: Path, prefix: str = "chunks-",
+                 light_rows: int | None = None) -> None:
         super().__init__()
         self.folder = Path(folder)
         self.prefix = prefix
+        self.light_rows = light_rows
+        self.store: LightStore | None = None
         self.segments: list[tuple[Path, int]] = []  # spill file, lines before its part
         self.writer: pa.ipc.RecordBatchFileWriter | None = None
+
+    def _keep_light(self, table: pa.Table) -> None:
+        if self.store is not None:
+            self.store.append(table)
+            return
+        self.lights.append(table)
+        if self.light_rows is not None and self.rows + len(table) > self.light_rows:
+            self.store = LightStore(self.folder)
+            for kept in self.lights:
+                self.store.append(kept)
+            self.lights = []
+
+    def structure(self):
+        """As :meth:`_Sink.structure`; decided on disk (a
+        :class:`analysis.loaders.light_store.StoredStructure`) once the store is in use."""
+        if self.store is None:
+            return super().structure()
+        return self.store.structure()
+
+    def release(self) -> None:
+        """Close the light store's file (removed with ``folder``), when there is one."""
+        self.close()
+        if self.store is not None:
+            self.store.close()
 
     def add(self, frame: pd.DataFrame) -> None:
         table = arrow_table(frame)
@@ -419,7 +465,7 @@ class SpillSink(_Sink):
             self.writer = pa.ipc.new_file(str(path), table.schema)
             self.segments.append((path, 0))
         self.writer.write_table(table)
-        self.lights.append(light.compact(table))
+        self._keep_light(light.compact(table))
         self.rows += len(frame)
 
     def add_part(self, path: Path, light: pa.Table, rows: int, line_offset: int) -> None:
@@ -427,7 +473,7 @@ class SpillSink(_Sink):
         self.close()
         if rows:
             self.segments.append((Path(path), line_offset))
-            self.lights.append(light)
+            self._keep_light(light)
             self.rows += rows
 
     def close(self) -> None:

@@ -55,7 +55,7 @@ from analysis.io import (
     sha256_file,
     write_jsonl,
 )
-from analysis.loaders import REGISTRY, light
+from analysis.loaders import REGISTRY, chunks, light
 from analysis.loaders.base import (
     DECOMPRESSION_ERRORS,
     LOADER_VERSION,
@@ -77,6 +77,7 @@ from analysis.loaders.chunks import (  # noqa: F401 - CHUNK_ROWS and conform_pos
     system_memory,
     to_frame,
 )
+from analysis.loaders.light_store import StoredStructure
 from analysis.loaders.parts import (
     PartReader,
     PartResult,
@@ -142,7 +143,7 @@ def available_formats() -> list[str]:
 
 def read_head(path: Path, size: int = HEAD_BYTES) -> bytes:
     """Up to ``size`` decompressed bytes from the start of ``path`` (less if it is truncated)."""
-    chunks: list[bytes] = []
+    blocks: list[bytes] = []
     got = 0
     try:
         with open_binary(path) as handle:
@@ -150,14 +151,14 @@ def read_head(path: Path, size: int = HEAD_BYTES) -> bytes:
                 block = handle.read(min(8192, size - got))
                 if not block:
                     break
-                chunks.append(block)
+                blocks.append(block)
                 got += len(block)
     except DECOMPRESSION_ERRORS:
         pass
     except Exception as exc:  # noqa: BLE001 - zstandard errors share no base class
         if not type(exc).__module__.startswith("zstandard"):
             raise
-    return b"".join(chunks)
+    return b"".join(blocks)
 
 
 def _sniff(module: ModuleType, path: Path, head: bytes) -> bool:
@@ -383,16 +384,16 @@ def collapse_duplicates(light: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     return kept, len(light) - len(kept)
 
 
-def _structure(sink) -> light.Structure:
+def _structure(sink) -> light.Structure | StoredStructure:
     """Kept rows and their reply trees, decided on the compact light columns (the same as
     :func:`collapse_duplicates` and :func:`analysis.loaders.threads.add_threads` decide); the
     light columns and the pass's working arrays are freed and handed back to the system."""
-    structure = light.structure(sink.pop_light())
+    structure = sink.structure()
     release_freed_memory()
     return structure
 
 
-def _finish_tables(sink, structure: light.Structure) -> Iterator[pa.Table]:
+def _finish_tables(sink, structure: light.Structure | StoredStructure) -> Iterator[pa.Table]:
     """The final posts table, chunk by chunk: the kept rows with their reply-tree columns
     (languages and pseudonyms were filled in when the chunks were typed)."""
     return light.finish(sink.tables_with_offsets, structure,
@@ -474,8 +475,8 @@ def ingest(
                                  spill_dir=Path(tmp))
     structure = _structure(sink)
     with _gc_paused():
-        chunks = list(_finish_tables(sink, structure))
-    posts = (to_frame(pa.concat_tables(chunks, promote_options="permissive")) if chunks
+        finished = list(_finish_tables(sink, structure))
+    posts = (to_frame(pa.concat_tables(finished, promote_options="permissive")) if finished
              else conform_posts(schema.empty(schema.POSTS)))
     summary = _summary(collected, structure, keep_authors=keep_authors,
                        key_fingerprint=key_fingerprint, detect_language=detect_language,
@@ -591,7 +592,8 @@ def _merge_parts(results: Iterator[PartResult], collector: Collector, entry: dic
             break  # a serial read stops where the loader failed
 
 
-def _summary(collected: dict, structure: light.Structure, *, keep_authors: bool,
+def _summary(collected: dict, structure: light.Structure | StoredStructure, *,
+             keep_authors: bool,
              key_fingerprint: str | None, detect_language: bool, started: float) -> dict:
     rejects = collected["rejects"]
     reasons = Counter(_reason_key(r.reason) for r in rejects)
@@ -887,51 +889,55 @@ def ingest_to_files(
                         parent) from None
     with system_memory(), spill as tmp:
         key, key_fingerprint = _key(keep_authors, pseudonym_key)
-        sink = SpillSink(Path(tmp))
+        sink = SpillSink(Path(tmp), light_rows=chunks.LIGHT_ROWS_IN_MEMORY)
         try:
-            with _gc_paused(), _no_room_is_a_user_error(Path(tmp).parent):
-                collected = _read_inputs(plan, options, sink, progress=progress,
-                                         detect_language=detect_language, key=key, jobs=jobs,
-                                         spill_dir=Path(tmp))
-        finally:
-            sink.close()
-        _check_unchanged(before, paths)
-        structure = _structure(sink)
-        summary = _summary(collected, structure, keep_authors=keep_authors,
-                           key_fingerprint=key_fingerprint, detect_language=detect_language,
-                           started=started)
-        labels = (_labels_frame(collected["labels"]) if collected["labels"]
-                  else pd.DataFrame())
-        result = IngestResult(posts=conform_posts(schema.empty(schema.POSTS)),
-                              rejects=collected["rejects"], labels=labels, summary=summary)
-        if strict and result.rejects:
-            return result, {}
-        if result.rejects and not summary["rows_read"]:
-            # every record was rejected (a truncated archive, the wrong --format): an empty
-            # posts table would look like a successful run
-            first = result.rejects[0]
-            raise UserError(f"no record could be read ({len(result.rejects)} rejected; first, "
-                            f"line {first.line}: {first.reason}); nothing written",
-                            first.file)
-
-        def write_posts(dest: Path) -> int:
-            writer = None
-            count = 0
             try:
-                for table in _finish_tables(sink, structure):
-                    if writer is None:
-                        writer = pq.ParquetWriter(dest, table.schema)
-                    writer.write_table(table)
-                    count += len(table)
-                if writer is None:
-                    empty = conform_posts(schema.empty(schema.POSTS))
-                    pq.write_table(arrow_table(empty), dest)
+                with _gc_paused(), _no_room_is_a_user_error(Path(tmp).parent):
+                    collected = _read_inputs(plan, options, sink, progress=progress,
+                                             detect_language=detect_language, key=key, jobs=jobs,
+                                             spill_dir=Path(tmp))
             finally:
-                if writer is not None:
-                    writer.close()
-            return count
+                sink.close()
+            _check_unchanged(before, paths)
+            with _no_room_is_a_user_error(Path(tmp).parent):
+                structure = _structure(sink)
+            summary = _summary(collected, structure, keep_authors=keep_authors,
+                               key_fingerprint=key_fingerprint, detect_language=detect_language,
+                               started=started)
+            labels = (_labels_frame(collected["labels"]) if collected["labels"]
+                      else pd.DataFrame())
+            result = IngestResult(posts=conform_posts(schema.empty(schema.POSTS)),
+                                  rejects=collected["rejects"], labels=labels, summary=summary)
+            if strict and result.rejects:
+                return result, {}
+            if result.rejects and not summary["rows_read"]:
+                # every record was rejected (a truncated archive, the wrong --format): an empty
+                # posts table would look like a successful run
+                first = result.rejects[0]
+                raise UserError(f"no record could be read ({len(result.rejects)} rejected; first, "
+                                f"line {first.line}: {first.reason}); nothing written",
+                                first.file)
 
-        with _gc_paused():
-            written = _write_files(result, output, paths, write_posts, before)
-        result.summary["seconds"] = round(time.perf_counter() - started, 3)
+            def write_posts(dest: Path) -> int:
+                writer = None
+                count = 0
+                try:
+                    for table in _finish_tables(sink, structure):
+                        if writer is None:
+                            writer = pq.ParquetWriter(dest, table.schema)
+                        writer.write_table(table)
+                        count += len(table)
+                    if writer is None:
+                        empty = conform_posts(schema.empty(schema.POSTS))
+                        pq.write_table(arrow_table(empty), dest)
+                finally:
+                    if writer is not None:
+                        writer.close()
+                return count
+
+            with _gc_paused():
+                written = _write_files(result, output, paths, write_posts, before)
+            result.summary["seconds"] = round(time.perf_counter() - started, 3)
+        finally:
+            sink.release()
     return result, written

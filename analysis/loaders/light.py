@@ -40,11 +40,11 @@ _HASH = pa.binary(HASH_BYTES)
 _SEPARATOR = pa.scalar("\x00", type=pa.large_string())
 #: ``collection_role`` codes (positions in :data:`analysis.schema.COLLECTION_ROLES`); null: -1.
 _ROLES = pa.array(schema.COLLECTION_ROLES, type=pa.large_string())
-_MATCHED = schema.COLLECTION_ROLES.index("matched")
-_CONTEXT = schema.COLLECTION_ROLES.index("context")
+MATCHED = schema.COLLECTION_ROLES.index("matched")
+CONTEXT = schema.COLLECTION_ROLES.index("context")
 _NAT = np.iinfo(np.int64).min  # pandas' NaT: sorts before every time, as na_position="first"
 #: :attr:`Structure.root_from` of a row whose ``root_id`` becomes null.
-_NO_ROOT = -2
+NO_ROOT = -2
 #: The compact light columns of each row.
 SCHEMA = pa.schema([("uid", _HASH), ("key", _HASH), ("parent", _HASH), ("root", _HASH),
                     ("author", _HASH), ("has_id", pa.bool_()), ("has_reply_to", pa.bool_()),
@@ -64,7 +64,7 @@ def hash_strings(values: pa.Array) -> pa.Array:
     return dictionary.take(encoded.indices)
 
 
-def _strings(table: pa.Table, name: str) -> pa.Array:
+def as_strings(table: pa.Table, name: str) -> pa.Array:
     column = table[name].combine_chunks()
     if pa.types.is_dictionary(column.type):
         column = column.dictionary_decode()
@@ -79,16 +79,16 @@ def _keys(platform: pa.Array, ids: pa.Array) -> pa.Array:
 
 def compact(table: pa.Table) -> pa.Table:
     """The light columns of a typed chunk (see :data:`SCHEMA`)."""
-    platform = pc.fill_null(_strings(table, "platform"), "")
-    ids = _strings(table, "id")
-    role = pc.index_in(_strings(table, "collection_role"), value_set=_ROLES)
+    platform = pc.fill_null(as_strings(table, "platform"), "")
+    ids = as_strings(table, "id")
+    role = pc.index_in(as_strings(table, "collection_role"), value_set=_ROLES)
     times = table["collected_at"].combine_chunks().cast(pa.int64())
     return pa.table([
-        hash_strings(pc.fill_null(_strings(table, "uid"), "")),  # never null (see Collector)
+        hash_strings(pc.fill_null(as_strings(table, "uid"), "")),  # never null (see Collector)
         _keys(platform, pc.fill_null(ids, "")),  # a null id matches as empty, as in threads
-        _keys(platform, _strings(table, "parent_id")),
-        _keys(platform, _strings(table, "root_id")),
-        hash_strings(_strings(table, "author_id")),
+        _keys(platform, as_strings(table, "parent_id")),
+        _keys(platform, as_strings(table, "root_id")),
+        hash_strings(as_strings(table, "author_id")),
         pc.is_valid(ids),
         pc.is_valid(table["reply_to_author_id"].combine_chunks()),
         pc.fill_null(times, _NAT),
@@ -115,7 +115,7 @@ class Structure:
         ``collection_role`` codes (-1: null).
     root_from
         Position of the row whose ``id`` is the ``root_id`` (a real root the chain reaches),
-        -1 to keep the row's own ``root_id``, -2 (``_NO_ROOT``) for a null ``root_id`` (an
+        -1 to keep the row's own ``root_id``, -2 (``NO_ROOT``) for a null ``root_id`` (an
         unresolved chain whose given root is the row itself).
     author_from
         Position of the parent whose ``author_id`` fills a null ``reply_to_author_id``; -1 when
@@ -131,6 +131,8 @@ class Structure:
     root_from: np.ndarray
     author_from: np.ndarray
     duplicates: int
+    #: What :meth:`gather` found: (positions by column, strings by column).
+    strings: tuple = ()
 
     def __len__(self) -> int:
         return len(self.positions)
@@ -138,7 +140,31 @@ class Structure:
     @property
     def context(self) -> int:
         """Kept rows collected as context."""
-        return int((self.role == _CONTEXT).sum())
+        return int((self.role == CONTEXT).sum())
+
+    def gather(self, tables: Iterable[tuple[int, pa.Table]]) -> None:
+        """Keep the ids of the roots and the authors of the parents that the kept rows name
+        (only those strings), read from the chunks ``(offset, table)``."""
+        own = self.root_from == self.positions
+        wanted = {"id": np.unique(self.root_from[(self.root_from >= 0) & ~own]),
+                  "author_id": np.unique(self.author_from[self.author_from >= 0])}
+        self.strings = (wanted, _gather(tables, wanted))
+
+    def piece(self, offset: int, rows: int) -> Piece | None:
+        """The plan for the chunk of ``rows`` rows at ``offset`` (None: no row of it is kept)."""
+        wanted, strings = self.strings
+        lo, hi = np.searchsorted(self.positions, [offset, offset + rows])
+        if hi == lo:
+            return None
+        positions = self.positions[lo:hi]
+        root_from = self.root_from[lo:hi]
+        return Piece(rows=positions - offset, depth=self.depth.slice(lo, hi - lo),
+                     author_is_op=self.author_is_op.slice(lo, hi - lo), role=self.role[lo:hi],
+                     root_from=root_from,
+                     root_id=_lookup(strings["id"], wanted["id"],
+                                     np.where(root_from == positions, -1, root_from)),
+                     parent_author=_lookup(strings["author_id"], wanted["author_id"],
+                                           self.author_from[lo:hi]))
 
 
 def _hashes(column: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
@@ -148,14 +174,18 @@ def _hashes(column: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
     its large arrays when they are dropped (Arrow's hash tables over them cost about 100 bytes
     per row, which its allocator keeps).
     """
-    width = f"S{HASH_BYTES}"
-    parts = [np.frombuffer(chunk.buffers()[1], dtype=width, count=len(chunk),
-                           offset=chunk.offset * HASH_BYTES)
-             for chunk in column.chunks if len(chunk)]
-    values = np.concatenate(parts) if parts else np.empty(0, dtype=width)
+    parts = [hash_values(chunk) for chunk in column.chunks if len(chunk)]
+    values = np.concatenate(parts) if parts else np.empty(0, dtype=f"S{HASH_BYTES}")
     valid = _flags(column.is_valid())
     values[~valid] = b""
     return values, valid
+
+
+def hash_values(array: pa.Array) -> np.ndarray:
+    """A hash array's values as numpy ``S16`` (without a copy; null slots hold whatever bytes
+    they hold)."""
+    return np.frombuffer(array.buffers()[1], dtype=f"S{HASH_BYTES}", count=len(array),
+                         offset=array.offset * HASH_BYTES)
 
 
 def _flags(column: pa.ChunkedArray) -> np.ndarray:
@@ -192,9 +222,9 @@ def _kept(uid: np.ndarray, times: np.ndarray, role: np.ndarray
     ends[:-1] = starts[1:]
     group = np.cumsum(starts) - 1
     any_matched = np.zeros(int(starts.sum()), dtype=bool)
-    any_matched[group[role[order] == _MATCHED]] = True
+    any_matched[group[role[order] == MATCHED]] = True
     last = order[ends]
-    roles = np.where(any_matched[group[ends]], _MATCHED, role[last]).astype(np.int8)
+    roles = np.where(any_matched[group[ends]], MATCHED, role[last]).astype(np.int8)
     by_position = np.argsort(last)
     return last[by_position], roles[by_position]
 
@@ -247,7 +277,7 @@ def structure(columns: dict[str, pa.ChunkedArray]) -> Structure:
     by_given = ~resolved & has_root & ~own_root
     root_pos[by_given] = find(root[by_given])
     del root, has_root, by_given, find
-    root_from = np.where(resolved, kept[anc], np.where(own_root, _NO_ROOT, -1))
+    root_from = np.where(resolved, kept[anc], np.where(own_root, NO_ROOT, -1))
     del anc, own_root
     author, has_author = column("author")
     at = np.maximum(root_pos, 0)
@@ -261,6 +291,35 @@ def structure(columns: dict[str, pa.ChunkedArray]) -> Structure:
                      duplicates=n - len(kept))
 
 
+@dataclass
+class Piece:
+    """What a plan says of the kept rows of one chunk (:func:`finish` completes them).
+
+    Attributes
+    ----------
+    rows
+        Positions in the chunk of its kept rows (ascending).
+    depth, author_is_op
+        Arrow arrays.
+    role
+        ``collection_role`` codes (-1: null).
+    root_from
+        As :attr:`Structure.root_from`.
+    root_id
+        The ``id`` of the row at ``root_from`` (null where that is negative or the row itself).
+    parent_author
+        The ``author_id`` of the row at :attr:`Structure.author_from` (null where that is -1).
+    """
+
+    rows: np.ndarray
+    depth: pa.Array
+    author_is_op: pa.Array
+    role: np.ndarray
+    root_from: np.ndarray
+    root_id: pa.Array
+    parent_author: pa.Array
+
+
 def _gather(tables: Iterable[tuple[int, pa.Table]], wanted: dict[str, np.ndarray]
             ) -> dict[str, pa.Array]:
     """``column -> values`` at the (sorted, distinct) positions ``wanted[column]``, in one pass
@@ -271,7 +330,7 @@ def _gather(tables: Iterable[tuple[int, pa.Table]], wanted: dict[str, np.ndarray
             lo, hi = np.searchsorted(positions, [offset, offset + len(table)])
             if hi > lo:
                 rows = pa.array(positions[lo:hi] - offset)
-                found[name].append(_strings(table.select([name]).take(rows), name))
+                found[name].append(as_strings(table.select([name]).take(rows), name))
     return {name: pa.concat_arrays(parts) if parts else pa.array([], pa.large_string())
             for name, parts in found.items()}
 
@@ -282,47 +341,50 @@ def _lookup(values: pa.Array, wanted: np.ndarray, sources: np.ndarray) -> pa.Arr
     return values.take(_masked(np.where(sources >= 0, at, -1)))
 
 
-def finish(tables: Callable[[], Iterator[tuple[int, pa.Table]]], plan: Structure,
+def _completed(table: pa.Table, offset: int, piece: Piece) -> pa.Table:
+    """The kept rows of ``table`` (whose first row is at ``offset`` in the run) with their
+    reply-tree columns."""
+    rows = table.take(pa.array(piece.rows))
+    root_from = piece.root_from
+    own = root_from == piece.rows + offset
+    chain = pc.if_else(pa.array(own), as_strings(rows, "id"), piece.root_id)
+    given = pc.if_else(pa.array(root_from == NO_ROOT), pa.scalar(None, pa.large_string()),
+                       as_strings(rows, "root_id"))
+    root_id = pc.if_else(pa.array(root_from >= 0), chain, given)
+    roles = pa.DictionaryArray.from_arrays(
+        _masked(piece.role.astype(np.int64)).cast(pa.int8()), _ROLES)
+    values = {
+        "thread_id": pc.coalesce(as_strings(rows, "thread_id"), root_id),
+        "root_id": root_id,
+        "depth": piece.depth,
+        "author_is_op": piece.author_is_op,
+        "reply_to_author_id": pc.coalesce(as_strings(rows, "reply_to_author_id"),
+                                          piece.parent_author),
+        "collection_role": roles,
+    }
+    for name, column in values.items():
+        index = rows.schema.get_field_index(name)
+        field = rows.schema.field(index)
+        rows = rows.set_column(index, field, column.cast(field.type))
+    return rows
+
+
+def finish(tables: Callable[[], Iterator[tuple[int, pa.Table]]], plan,
            some_columns: Callable[[list[str]], Iterator[tuple[int, pa.Table]]] | None = None
            ) -> Iterator[pa.Table]:
     """The kept rows of the chunks ``tables()`` yields (``(offset, table)``, twice: once to
     gather the strings rows refer to, once to finish), with their reply-tree columns.
 
+    ``plan`` is a :class:`Structure` or an
+    :class:`analysis.loaders.light_store.StoredStructure` (the same decisions, kept on disk):
+    what both have is ``gather(chunks)`` and ``piece(offset, rows) -> Piece | None``.
     ``some_columns(names)``, when given, yields the same chunks with only the columns
     ``names``, for the pass that gathers strings (a spill reads them without the other
     columns' bytes: :meth:`analysis.loaders.chunks.SpillSink.tables_with_offsets`).
     """
-    own = plan.root_from == plan.positions
-    root_wanted = np.unique(plan.root_from[(plan.root_from >= 0) & ~own])
-    author_wanted = np.unique(plan.author_from[plan.author_from >= 0])
-    wanted = {"id": root_wanted, "author_id": author_wanted}
-    strings = _gather(tables() if some_columns is None else some_columns(list(wanted)), wanted)
-    roles = pa.DictionaryArray.from_arrays(_masked(plan.role.astype(np.int64)).cast(pa.int8()),
-                                           _ROLES)
+    names = ["id", "author_id"]
+    plan.gather(tables() if some_columns is None else some_columns(names))
     for offset, table in tables():
-        lo, hi = np.searchsorted(plan.positions, [offset, offset + len(table)])
-        if hi == lo:
-            continue
-        rows = table.take(pa.array(plan.positions[lo:hi] - offset))
-        root_from = plan.root_from[lo:hi]
-        chain = pc.if_else(pa.array(own[lo:hi]), _strings(rows, "id"),
-                           _lookup(strings["id"], root_wanted,
-                                   np.where(own[lo:hi], -1, root_from)))
-        given = pc.if_else(pa.array(root_from == _NO_ROOT), pa.scalar(None, pa.large_string()),
-                           _strings(rows, "root_id"))
-        root_id = pc.if_else(pa.array(root_from >= 0), chain, given)
-        parent_author = _lookup(strings["author_id"], author_wanted, plan.author_from[lo:hi])
-        values = {
-            "thread_id": pc.coalesce(_strings(rows, "thread_id"), root_id),
-            "root_id": root_id,
-            "depth": plan.depth.slice(lo, hi - lo),
-            "author_is_op": plan.author_is_op.slice(lo, hi - lo),
-            "reply_to_author_id": pc.coalesce(_strings(rows, "reply_to_author_id"),
-                                              parent_author),
-            "collection_role": roles.slice(lo, hi - lo),
-        }
-        for name, column in values.items():
-            index = rows.schema.get_field_index(name)
-            field = rows.schema.field(index)
-            rows = rows.set_column(index, field, column.cast(field.type))
-        yield rows
+        piece = plan.piece(offset, len(table))
+        if piece is not None:
+            yield _completed(table, offset, piece)
