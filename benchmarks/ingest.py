@@ -4,13 +4,15 @@ Builds twarc2 files (response pages) of about 80 MB ("1x") and 4 times that ("4x
 pages in tests/data/twarc2_samples, with every id string rewritten per copy so that all tweets are
 unique, in a temporary folder (never in the repository). Then runs ``ingest_to_files`` (what
 ``python -m analysis ingest`` does) on each file in a fresh subprocess, with and without language
-detection, with ``--jobs 1`` and with the default (one worker per core), and records wall time,
+detection, with ``--jobs 1`` and with the default (one worker per core), and once more (no
+language detection, default jobs) with the light columns on disk from the first row (as a run
+past ``chunks.LIGHT_ROWS_IN_MEMORY`` rows keeps them), and records wall time,
 CPU time of the subprocess and its workers, MB/s, tweets/s and peak resident memory (VmHWM of the
 subprocess, see ``_common.peak_memory_mib``, and ``ru_maxrss`` of its largest worker). Writes the
 table into the ``## Ingest`` section of docs/benchmarks.md.
 
 Usage (``--twarc-csv PYTHON`` also times twarc-csv on the 1x file, with an interpreter that has
-twarc-csv installed)::
+twarc-csv installed; twarc-csv 0.7.2 needs ``pandas<3``, which removed ``DataFrame.applymap``)::
 
     python benchmarks/ingest.py            # 1x and 4x, language on and off, 1 job and all cores
     python benchmarks/ingest.py --quick    # 1x only (about 80 MB)
@@ -83,12 +85,18 @@ def build(path: Path, target_bytes: int) -> dict:
             "lines": copies * len(base)}
 
 
-def worker(path: Path, language: bool, out_dir: Path, jobs: int | None) -> dict:
+def worker(path: Path, language: bool, out_dir: Path, jobs: int | None,
+           light_rows: int | None = None) -> dict:
     """Ingest ``path`` and write the outputs; return times and peak memory of this process and
-    of its worker processes (CPU time counts both)."""
+    of its worker processes (CPU time counts both). ``light_rows`` replaces
+    ``chunks.LIGHT_ROWS_IN_MEMORY`` (0: the light columns go to disk from the first row)."""
     sys.path.insert(0, str(ROOT))
+    from analysis.loaders import chunks
     from analysis.loaders.ingest import ingest_to_files
     from analysis.loaders.parts import default_jobs
+
+    if light_rows is not None:
+        chunks.LIGHT_ROWS_IN_MEMORY = light_rows
 
     def usage() -> list[resource.struct_rusage]:
         return [resource.getrusage(who) for who in (resource.RUSAGE_SELF,
@@ -109,13 +117,14 @@ def worker(path: Path, language: bool, out_dir: Path, jobs: int | None) -> dict:
             "rejects": len(result.rejects), "matched": result.summary["rows_read_matched"]}
 
 
-def _run_worker(path: Path, language: bool, jobs: int | None) -> dict:
+def _run_worker(path: Path, language: bool, jobs: int | None, light_rows: int | None) -> dict:
     with tempfile.TemporaryDirectory() as out_dir:
         env = dict(os.environ, ANALYSIS_PSEUDONYM_KEY="ab" * 32)
         proc = subprocess.run(
             [sys.executable, __file__, "--worker", str(path), "--out", out_dir]
             + ([] if language else ["--no-language"])
-            + ([] if jobs is None else ["--jobs", str(jobs)]),
+            + ([] if jobs is None else ["--jobs", str(jobs)])
+            + ([] if light_rows is None else ["--light-rows", str(light_rows)]),
             capture_output=True, text=True, env=env, check=True)
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
@@ -227,15 +236,17 @@ def _language_outlook(rows: list[dict], language_us: float, goal: float) -> str:
 
 def _table(rows: list[dict]) -> str:
     lines = ["| file | MB | tweets (matched) | rows written | language detection | jobs | "
-             "wall s | CPU s (all processes) | MB/s (wall) | MB/s (CPU) | tweets/s (wall) | "
-             "tweets/s (CPU) | peak MiB (main process) | peak MiB (largest worker) |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             "light columns | wall s | CPU s (all processes) | MB/s (wall) | MB/s (CPU) | "
+             "tweets/s (wall) | tweets/s (CPU) | peak MiB (main process) | "
+             "peak MiB (largest worker) |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         worker_peak = f"{r['worker_peak_mb']:.0f}" if r["jobs"] > 1 else "-"
         lines.append(
             f"| {r['size']} | {r['mb']:.1f} | {r['tweets']:,} | {r['rows']:,} | "
             f"{'on (default)' if r['language'] else 'off (--no-language)'} | {r['jobs']} | "
-            f"{r['seconds']:.2f} | {r['cpu_seconds']:.2f} | {r['mb_s']:.1f} | "
+            f"{'on disk (forced)' if r['stored'] else 'in memory'} | {r['seconds']:.2f} | "
+            f"{r['cpu_seconds']:.2f} | {r['mb_s']:.1f} | "
             f"{r['cpu_mb_s']:.1f} | {r['tweets_s']:,.0f} | {r['cpu_tweets_s']:,.0f} | "
             f"{r['peak_mb']:.0f} | {worker_peak} |")
     return "\n".join(lines)
@@ -243,7 +254,7 @@ def _table(rows: list[dict]) -> str:
 
 def _verdict(rows: list[dict], goal: float) -> str:
     """Whether the goal is met, by wall clock and by CPU time, for the default settings."""
-    parallel = [r for r in rows if r["parallel"]]
+    parallel = [r for r in rows if _default(r)]
     parts = []
     for language in (False, True):
         mine = [r for r in parallel if r["language"] == language]
@@ -252,7 +263,7 @@ def _verdict(rows: list[dict], goal: float) -> str:
         what = "without" if not language else "with"
         parts.append(f"{what} language detection {walls} MB/s by wall clock ("
                      + (f"goal met at {', '.join(met)}" if met else "goal not met") + ")")
-    best_cpu = max(r["cpu_mb_s"] for r in rows)
+    best_cpu = max(r["cpu_mb_s"] for r in rows if not r["stored"])
     cpu = (f"By CPU time (all processes) at best {best_cpu:.1f} MB/s "
            f"({best_cpu / TWARC_CSV_MB_S:.1f}x the issue's twarc-csv figure): "
            + ("goal met" if best_cpu >= goal else "**goal not met by CPU time**")
@@ -266,16 +277,22 @@ def _local_verdict(rows: list[dict], reference: dict | None) -> str:
         return ""
     local = reference["mb"] / reference["seconds"]
     met = [f"{r['size']} with language detection {'on' if r['language'] else 'off'}"
-           for r in rows if r["parallel"] and r["mb_s"] >= 8 * local]
+           for r in rows if _default(r) and r["mb_s"] >= 8 * local]
     return (f" Against twarc-csv as measured in this run ({local:.1f} MB/s wall; 8x = "
             f"{8 * local:.0f} MB/s) the goal is met by wall clock for "
             + (", ".join(met) if met else "none of the runs") + ".")
 
 
+def _default(row: dict) -> bool:
+    """A run with the default jobs and light columns in memory (as they are below
+    ``chunks.LIGHT_ROWS_IN_MEMORY`` rows)."""
+    return row["parallel"] and not row["stored"]
+
+
 def _memory_text(rows: list[dict]) -> str:
     out = []
     for language in (False, True):
-        mine = {r["size"]: r for r in rows if r["parallel"] and r["language"] == language}
+        mine = {r["size"]: r for r in rows if _default(r) and r["language"] == language}
         if "1x" in mine and "4x" in mine:
             one, four = mine["1x"], mine["4x"]
             per_row = ((four["peak_mb"] - one["peak_mb"]) * 1024 * 1024
@@ -289,22 +306,27 @@ def _memory_text(rows: list[dict]) -> str:
     return "; ".join(out)
 
 
+#: (language detection, jobs (None: default), light_rows (None: default; 0: all on disk)).
+CONFIGURATIONS = [(False, 1, None), (False, None, None), (True, 1, None), (True, None, None),
+                  (False, None, 0)]
 #: The 4x main-process peak may exceed the 1x peak by this share and still count as flat.
 FLAT_SHARE = 0.05
 
 
-def _flat_verdict(rows: list[dict]) -> str:
-    """Whether the main process's peak stays flat from 1x to 4x (default settings, language
-    detection off)."""
-    mine = {r["size"]: r for r in rows if r["parallel"] and not r["language"]}
+def _flat_verdict(rows: list[dict], stored: bool) -> str:
+    """Whether the main process's peak stays flat from 1x to 4x (all cores, language detection
+    off), with the light columns in memory or on disk."""
+    mine = {r["size"]: r for r in rows
+            if r["parallel"] and not r["language"] and r["stored"] == stored}
     if not ("1x" in mine and "4x" in mine):
         return ""
     one, four = mine["1x"]["peak_mb"], mine["4x"]["peak_mb"]
+    where = "on disk" if stored else "in memory"
     growth = (f"the main process peaks {four - one:.0f} MiB higher for 4 times the input "
               f"({(four / one - 1):.1%}; language detection off, all cores)")
-    if four <= one * (1 + FLAT_SHARE):
-        return f"**Memory is flat** (within {FLAT_SHARE:.0%}): {growth}."
-    return f"**Memory is not flat**: {growth}."
+    flat = "flat" if four <= one * (1 + FLAT_SHARE) else "not flat"
+    return (f"With the light columns {where}, **memory is {flat}** (the bar: within "
+            f"{FLAT_SHARE:.0%}): {growth}.")
 
 
 def main() -> None:
@@ -321,9 +343,11 @@ def main() -> None:
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--no-language", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--jobs", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--light-rows", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        print(json.dumps(worker(args.worker, not args.no_language, args.out, args.jobs)))
+        print(json.dumps(worker(args.worker, not args.no_language, args.out, args.jobs,
+                                args.light_rows)))
         return
 
     sizes = [1] if args.quick else [1, 4]
@@ -336,24 +360,26 @@ def main() -> None:
             path = Path(tmp) / f"twarc2_{factor}x.jsonl"
             stats = build(path, factor * TARGET_BYTES)
             mb = stats["bytes"] / 1e6
-            for language in (False, True):
-                for jobs in (1, None):
-                    got = min((_run_worker(path, language, jobs) for _ in range(args.repeat)),
-                              key=lambda run: run["seconds"])
-                    row = {"size": f"{factor}x", "mb": mb, "tweets": got["matched"],
-                           "language": language, "parallel": jobs is None, **got,
-                           "mb_s": mb / got["seconds"],
-                           "tweets_s": got["matched"] / got["seconds"],
-                           "cpu_mb_s": mb / got["cpu_seconds"],
-                           "cpu_tweets_s": got["matched"] / got["cpu_seconds"]}
-                    rows.append(row)
-                    print(f"{factor}x language={'on' if language else 'off'} "
-                          f"jobs={got['jobs']}: {mb:.1f} MB, {got['matched']} tweets, "
-                          f"{got['seconds']:.2f} s wall, {got['cpu_seconds']:.2f} s CPU "
-                          f"(main {got['parent_cpu']:.2f}, workers {got['workers_cpu']:.2f}), "
-                          f"{row['mb_s']:.1f} MB/s wall, {row['cpu_mb_s']:.1f} MB/s CPU, "
-                          f"peak {got['peak_mb']:.0f} MiB (worker {got['worker_peak_mb']:.0f})",
-                          flush=True)
+            for language, jobs, light_rows in CONFIGURATIONS:
+                got = min((_run_worker(path, language, jobs, light_rows)
+                           for _ in range(args.repeat)), key=lambda run: run["seconds"])
+                row = {"size": f"{factor}x", "mb": mb, "tweets": got["matched"],
+                       "language": language, "parallel": jobs is None,
+                       "stored": light_rows == 0, **got,
+                       "mb_s": mb / got["seconds"],
+                       "tweets_s": got["matched"] / got["seconds"],
+                       "cpu_mb_s": mb / got["cpu_seconds"],
+                       "cpu_tweets_s": got["matched"] / got["cpu_seconds"]}
+                rows.append(row)
+                print(f"{factor}x language={'on' if language else 'off'} "
+                      f"jobs={got['jobs']}"
+                      f"{' light columns on disk' if light_rows == 0 else ''}: {mb:.1f} MB, "
+                      f"{got['matched']} tweets, "
+                      f"{got['seconds']:.2f} s wall, {got['cpu_seconds']:.2f} s CPU "
+                      f"(main {got['parent_cpu']:.2f}, workers {got['workers_cpu']:.2f}), "
+                      f"{row['mb_s']:.1f} MB/s wall, {row['cpu_mb_s']:.1f} MB/s CPU, "
+                      f"peak {got['peak_mb']:.0f} MiB (worker {got['worker_peak_mb']:.0f})",
+                      flush=True)
             if args.twarc_csv and factor == 1:
                 reference = _run_twarc_csv(args.twarc_csv, path)
                 reference.update(mb=mb, matched=stats["tweets"])
@@ -420,24 +446,59 @@ its texts in every copy and each chunk detects a distinct text once, so the runs
 far less often than a file of all-new texts would:
 {_language_outlook(rows, language_us, goal)}; `--no-language` skips it.
 
-Memory: {_memory_text(rows)}. {_flat_verdict(rows)} Raw records and texts are never held for
-the whole file (each part is spilled); what still grows with the number of rows are the light
-columns for reply trees and duplicates, kept as compact numbers (`analysis.loaders.light`: a
-128-bit hash of each uid, id, parent id, root id and author, the collection time as int64 and
-the role as a code, about 90 bytes per row), the arrays sorted and searched while duplicates
-and reply trees are decided on them (the peak of that step), the decisions per kept row (about
-30 bytes) and, in the last pass, the ids and authors of the rows that other rows name as root
-or parent. A run to files allocates Arrow memory with the C library's allocator, in the main
-process and in the workers, which gives freed pages back (with Arrow's default, mimalloc, the
-main process's last pass peaked about 50 MiB higher at 4x and the workers grew from part to
-part), and after the reply-tree step hands what that step freed back to the system (glibc's
-`malloc_trim`; without it the last pass ran on top of about 25 MiB of freed-but-kept memory and
-the 4x peak was 173 MiB, at 1x 157). The Python
-function `ingest()`, which returns the table as a DataFrame, holds the whole table in memory by
-design.
+Memory: {_memory_text(rows)}. {_flat_verdict(rows, False)} {_flat_verdict(rows, True)}
+
+Raw records and texts are never held for the whole file (each part is spilled). Below
+{_light_rows():,} rows (`chunks.LIGHT_ROWS_IN_MEMORY`) what grows with the number of rows are
+the light columns for reply trees and duplicates, kept in memory as compact numbers
+(`analysis.loaders.light`: a 128-bit hash of each uid, id, parent id, root id and author, the
+collection time as int64 and the role as a code, about 90 bytes per row), the arrays sorted and
+searched while duplicates and reply trees are decided on them (the peak of that step), the
+decisions per kept row (about 30 bytes) and, in the last pass, the ids and authors of the rows
+that other rows name as root or parent. A run past that many rows moves its light columns to a
+SQLite file in its spill folder (`analysis.loaders.light_store`) and makes the same decisions
+there by SQL, with a page cache of {_cache_mib()} MiB, so that its memory stops growing. The
+runs marked "on disk (forced)" work that way from the first row (`LIGHT_ROWS_IN_MEMORY = 0`),
+to show what it costs: {_store_cost(rows)}. A run to files allocates Arrow memory with the C
+library's allocator, in the main process and in the workers, which gives freed pages back (with
+Arrow's default, mimalloc, the main process's last pass peaked about 50 MiB higher at 4x and the
+workers grew from part to part), and after the reply-tree step hands what that step freed back
+to the system (glibc's `malloc_trim`; without it the last pass ran on top of about 25 MiB of
+freed-but-kept memory and the 4x peak was 173 MiB, at 1x 157). The Python function `ingest()`,
+which returns the table as a DataFrame, holds the whole table in memory by design.
 """
     write_section("## Ingest", text)
     print(f"wrote the '## Ingest' section of {DOC}")
+
+
+def _store_cost(rows: list[dict]) -> str:
+    """The main process's extra CPU time with the light columns on disk, per row, at each
+    size."""
+    out = []
+    for size in ("1x", "4x"):
+        mine = {r["stored"]: r for r in rows
+                if r["size"] == size and r["parallel"] and not r["language"]}
+        if True in mine and False in mine:
+            extra = mine[True]["parent_cpu"] - mine[False]["parent_cpu"]
+            out.append(f"at {size}, {extra:.2f} s more CPU in the main process "
+                       f"({extra / mine[True]['rows'] * 1e6:.0f} µs per row written) and "
+                       f"{mine[True]['mb_s']:.0f} MB/s by wall clock instead of "
+                       f"{mine[False]['mb_s']:.0f}")
+    return "; ".join(out) if out else "not measured in this run"
+
+
+def _light_rows() -> int:
+    sys.path.insert(0, str(ROOT))
+    from analysis.loaders.chunks import LIGHT_ROWS_IN_MEMORY
+
+    return LIGHT_ROWS_IN_MEMORY
+
+
+def _cache_mib() -> int:
+    sys.path.insert(0, str(ROOT))
+    from analysis.loaders.light_store import CACHE_MIB
+
+    return CACHE_MIB
 
 
 def default_cores() -> int:

@@ -10,8 +10,9 @@ sorts spill to its temporary folder (``SQLITE_TMPDIR``, else ``/var/tmp`` or ``/
 :class:`StoredStructure` decides what :func:`analysis.loaders.light.structure` decides (the same
 rows kept, roots, depths, authors' roles, whom a reply answers) and gives
 :func:`analysis.loaders.light.finish` the same :class:`~analysis.loaders.light.Piece` of each
-chunk; the tests check that both give the same table. It is slower (about 5 µs a row against
-under 1), which is why small runs stay in memory.
+chunk; the tests check that both give the same table. It is slower (on the benchmark machine
+the main process spent 20 to 30 µs more per row: docs/benchmarks.md, "Ingest"), which is why
+smaller runs stay in memory. The file takes about 210 bytes per row.
 """
 
 from __future__ import annotations
