@@ -6,6 +6,7 @@ whose light columns move to the store part way)."""
 from __future__ import annotations
 
 import errno
+import sqlite3
 from pathlib import Path
 
 import pandas as pd
@@ -31,14 +32,15 @@ def _generated_posts(n: int, start: int = 0) -> pd.DataFrame:
 
 
 def test_a_sink_moves_its_light_columns_to_the_store_past_its_limit(tmp_path):
-    sink = SpillSink(tmp_path, light_rows=25)
-    sink.add(_generated_posts(20))
-    assert sink.store is None and not (tmp_path / "light.sqlite").exists()
-    sink.add(_generated_posts(20, start=20))
-    assert sink.store is not None and sink.store.rows == 40 and sink.lights == []
-    plan = sink.structure()
-    assert isinstance(plan, StoredStructure) and len(plan) == 40
-    sink.release()
+    with SpillSink(tmp_path, light_rows=25) as sink:
+        sink.add(_generated_posts(20))
+        assert sink.store is None and not (tmp_path / "light.sqlite").exists()
+        sink.add(_generated_posts(20, start=20))
+        assert sink.store is not None and sink.store.rows == 40 and sink.lights == []
+        plan = sink.structure()
+        assert isinstance(plan, StoredStructure) and len(plan) == 40
+    with pytest.raises(sqlite3.ProgrammingError):  # the sink closed its store
+        sink.store.db.execute("SELECT 1")
 
 
 def test_a_sink_without_a_limit_keeps_its_light_columns(tmp_path):

@@ -451,8 +451,12 @@ class SpillSink(_Sink):
             return super().structure()
         return self.store.structure()
 
-    def release(self) -> None:
-        """Close the light store's file (removed with ``folder``), when there is one."""
+    def __enter__(self) -> SpillSink:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        """Close the spill file being written and the light store's file (both are removed
+        with ``folder``)."""
         self.close()
         if self.store is not None:
             self.store.close()

@@ -887,57 +887,54 @@ def ingest_to_files(
     except OSError as exc:  # a folder one cannot write in (/proc, a read-only mount)
         raise UserError(f"cannot write in the output's folder ({exc.strerror}); pick another -o",
                         parent) from None
-    with system_memory(), spill as tmp:
+    with (system_memory(), spill as tmp,
+          SpillSink(Path(tmp), light_rows=chunks.LIGHT_ROWS_IN_MEMORY) as sink):
         key, key_fingerprint = _key(keep_authors, pseudonym_key)
-        sink = SpillSink(Path(tmp), light_rows=chunks.LIGHT_ROWS_IN_MEMORY)
         try:
-            try:
-                with _gc_paused(), _no_room_is_a_user_error(Path(tmp).parent):
-                    collected = _read_inputs(plan, options, sink, progress=progress,
-                                             detect_language=detect_language, key=key, jobs=jobs,
-                                             spill_dir=Path(tmp))
-            finally:
-                sink.close()
-            _check_unchanged(before, paths)
-            with _no_room_is_a_user_error(Path(tmp).parent):
-                structure = _structure(sink)
-            summary = _summary(collected, structure, keep_authors=keep_authors,
-                               key_fingerprint=key_fingerprint, detect_language=detect_language,
-                               started=started)
-            labels = (_labels_frame(collected["labels"]) if collected["labels"]
-                      else pd.DataFrame())
-            result = IngestResult(posts=conform_posts(schema.empty(schema.POSTS)),
-                                  rejects=collected["rejects"], labels=labels, summary=summary)
-            if strict and result.rejects:
-                return result, {}
-            if result.rejects and not summary["rows_read"]:
-                # every record was rejected (a truncated archive, the wrong --format): an empty
-                # posts table would look like a successful run
-                first = result.rejects[0]
-                raise UserError(f"no record could be read ({len(result.rejects)} rejected; first, "
-                                f"line {first.line}: {first.reason}); nothing written",
-                                first.file)
-
-            def write_posts(dest: Path) -> int:
-                writer = None
-                count = 0
-                try:
-                    for table in _finish_tables(sink, structure):
-                        if writer is None:
-                            writer = pq.ParquetWriter(dest, table.schema)
-                        writer.write_table(table)
-                        count += len(table)
-                    if writer is None:
-                        empty = conform_posts(schema.empty(schema.POSTS))
-                        pq.write_table(arrow_table(empty), dest)
-                finally:
-                    if writer is not None:
-                        writer.close()
-                return count
-
-            with _gc_paused():
-                written = _write_files(result, output, paths, write_posts, before)
-            result.summary["seconds"] = round(time.perf_counter() - started, 3)
+            with _gc_paused(), _no_room_is_a_user_error(Path(tmp).parent):
+                collected = _read_inputs(plan, options, sink, progress=progress,
+                                         detect_language=detect_language, key=key, jobs=jobs,
+                                         spill_dir=Path(tmp))
         finally:
-            sink.release()
+            sink.close()
+        _check_unchanged(before, paths)
+        with _no_room_is_a_user_error(Path(tmp).parent):
+            structure = _structure(sink)
+        summary = _summary(collected, structure, keep_authors=keep_authors,
+                           key_fingerprint=key_fingerprint, detect_language=detect_language,
+                           started=started)
+        labels = (_labels_frame(collected["labels"]) if collected["labels"]
+                  else pd.DataFrame())
+        result = IngestResult(posts=conform_posts(schema.empty(schema.POSTS)),
+                              rejects=collected["rejects"], labels=labels, summary=summary)
+        if strict and result.rejects:
+            return result, {}
+        if result.rejects and not summary["rows_read"]:
+            # every record was rejected (a truncated archive, the wrong --format): an empty
+            # posts table would look like a successful run
+            first = result.rejects[0]
+            raise UserError(f"no record could be read ({len(result.rejects)} rejected; first, "
+                            f"line {first.line}: {first.reason}); nothing written",
+                            first.file)
+
+        def write_posts(dest: Path) -> int:
+            writer = None
+            count = 0
+            try:
+                for table in _finish_tables(sink, structure):
+                    if writer is None:
+                        writer = pq.ParquetWriter(dest, table.schema)
+                    writer.write_table(table)
+                    count += len(table)
+                if writer is None:
+                    empty = conform_posts(schema.empty(schema.POSTS))
+                    pq.write_table(arrow_table(empty), dest)
+            finally:
+                if writer is not None:
+                    writer.close()
+            return count
+
+        with _gc_paused():
+            written = _write_files(result, output, paths, write_posts, before)
+        result.summary["seconds"] = round(time.perf_counter() - started, 3)
     return result, written
