@@ -14,3 +14,15 @@ def _doctest_files_in_tmp_path(request, monkeypatch):
     being left in the system's temporary folder."""
     if type(request.node).__name__ == "DoctestItem":
         monkeypatch.setattr(tempfile, "tempdir", str(request.getfixturevalue("tmp_path")))
+
+
+@pytest.fixture
+def ctrl_c():
+    """SIGINT raises KeyboardInterrupt during the test, as at a terminal, even when the tests
+    run where it is ignored (a shell's background job, ``nohup``): for tests that press Ctrl-C
+    by sending the signal."""
+    import signal
+
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, before)

@@ -81,7 +81,7 @@ def test_ingest_outputs_interrupted_between_renames_stay_the_earlier_set(tmp_pat
 
 
 def test_ingest_outputs_committed_whole_also_when_ctrl_c_comes_during_the_renames(
-        tmp_path, monkeypatch):
+        tmp_path, monkeypatch, ctrl_c):
     out = tmp_path / "posts.parquet"
     write_outputs(loaded(WITH_REJECTS), out, [WITH_REJECTS])
     monkeypatch.setattr(io, "os", ReplaceThen(1, lambda: signal.raise_signal(signal.SIGINT)))
@@ -92,7 +92,8 @@ def test_ingest_outputs_committed_whole_also_when_ctrl_c_comes_during_the_rename
     assert sorted(p.name for p in tmp_path.iterdir()) == ["posts.manifest.json", "posts.parquet"]
 
 
-def test_cli_says_which_outputs_an_interrupt_left_written(tmp_path, monkeypatch, capsys):
+def test_cli_says_which_outputs_an_interrupt_left_written(tmp_path, monkeypatch, capsys,
+                                                         ctrl_c):
     out = tmp_path / "generated.txt"
 
     def write(args):

@@ -423,7 +423,7 @@ def test_an_output_folder_linked_inside_the_other_is_refused_before_any_work(tin
 
 
 def test_ctrl_c_while_the_folders_are_swapped_waits_for_the_swap(tiny_study, tmp_path,
-                                                                  monkeypatch):
+                                                                  monkeypatch, ctrl_c):
     """Regression (bug hunt): Ctrl-C while the old folders were being removed left hidden
     copies of them behind for good."""
     import os

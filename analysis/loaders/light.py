@@ -299,12 +299,8 @@ class Piece:
     ----------
     rows
         Positions in the chunk of its kept rows (ascending).
-    depth, author_is_op
-        Arrow arrays.
-    role
-        ``collection_role`` codes (-1: null).
-    root_from
-        As :attr:`Structure.root_from`.
+    depth, author_is_op, role, root_from
+        :class:`Structure`'s, for these rows.
     root_id
         The ``id`` of the row at ``root_from`` (null where that is negative or the row itself).
     parent_author
