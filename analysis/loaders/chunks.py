@@ -443,6 +443,7 @@ class SpillSink(_Sink):
             for kept in self.lights:
                 self.store.append(kept)
             self.lights = []
+            release_freed_memory()  # what they took, for the rest of the run
 
     def structure(self):
         """As :meth:`_Sink.structure`; decided on disk (a

@@ -5,7 +5,7 @@ row, and as much again while it decides). A run to files that grows past
 :data:`analysis.loaders.chunks.LIGHT_ROWS_IN_MEMORY` rows moves them into a :class:`LightStore`
 instead: a SQLite file in the run's spill folder (SQLite ships with Python), where the same
 decisions are made by SQL, on disk, with a page cache of :data:`CACHE_MIB` MiB. SQLite's own
-sorts spill to its temporary folder (``SQLITE_TMPDIR``, else ``/var/tmp`` or ``/tmp``).
+sorts spill to its temporary folder (``SQLITE_TMPDIR``, else ``TMPDIR``, else ``/var/tmp``).
 
 :class:`StoredStructure` decides what :func:`analysis.loaders.light.structure` decides (the same
 rows kept, roots, depths, authors' roles, whom a reply answers) and gives
