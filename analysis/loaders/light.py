@@ -12,6 +12,8 @@ and :func:`analysis.loaders.threads.add_threads` decide on strings (the same row
 depths, authors' roles); where a row's final values are strings of another row (the root's id,
 the parent's author) it returns that row's position, and :func:`finish` fills them in from the
 chunks in a last pass, keeping only the strings of rows that some other row refers to.
+A run too large to keep its light columns in memory keeps them in a SQLite file instead, where
+:mod:`analysis.loaders.light_store` makes the same decisions.
 """
 
 from __future__ import annotations
@@ -65,6 +67,7 @@ def hash_strings(values: pa.Array) -> pa.Array:
 
 
 def as_strings(table: pa.Table, name: str) -> pa.Array:
+    """The column ``name`` of ``table`` as one Arrow ``large_string`` array (nulls stay null)."""
     column = table[name].combine_chunks()
     if pa.types.is_dictionary(column.type):
         column = column.dictionary_decode()
