@@ -33,6 +33,7 @@ lint: $(VENV)/.installed-dev ## ruff over the package, tests and benchmarks
 
 benchmarks: $(VENV)/.installed-dev ## rerun every benchmark and update docs/benchmarks.md (minutes)
 	$(BIN)/python benchmarks/ingest.py
+	$(BIN)/python benchmarks/ingest_scale.py
 	$(BIN)/python benchmarks/reddit_loaders.py
 	$(BIN)/python benchmarks/language.py --write
 	$(BIN)/python benchmarks/classifiers.py --write
