@@ -6,7 +6,10 @@ whose light columns move to the store part way)."""
 from __future__ import annotations
 
 import errno
+import os
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -14,7 +17,8 @@ import pytest
 
 from analysis.errors import UserError
 from analysis.io import arrow_table
-from analysis.loaders import chunks, light
+from analysis.loaders import chunks, light, light_store
+from analysis.loaders import ingest as ingest_module
 from analysis.loaders.chunks import SpillSink, conform_posts
 from analysis.loaders.ingest import ingest_to_files
 from analysis.loaders.light_store import LightStore, StoredStructure
@@ -63,11 +67,65 @@ def test_depths_of_a_long_chain_are_walked_to_the_end(tmp_path):
 def test_a_full_store_is_a_no_room_error(tmp_path):
     store = LightStore(tmp_path)
     store.db.execute("PRAGMA max_page_count = 8")  # a real SQLITE_FULL, as on a full disk
-    with pytest.raises(OSError) as raised:
+    with pytest.raises(UserError, match=r"light\.sqlite: no room .*disk is full"):
         for start in range(0, 20_000, 1000):
             store.append(light.compact(arrow_table(_generated_posts(1000, start))))
-    assert raised.value.errno == errno.ENOSPC
     store.close()
+
+
+def test_a_store_that_cannot_be_made_is_a_no_room_error(tmp_path, monkeypatch):
+    connect = light_store._connect
+
+    def full(path):
+        db = connect(path)
+        db.execute("PRAGMA max_page_count = 1")  # no room for the first table
+        return db
+
+    monkeypatch.setattr(light_store, "_connect", full)
+    with pytest.raises(UserError, match="no room"):
+        LightStore(tmp_path)
+
+
+FILE_SIZE_LIMIT = """
+import resource, signal, sys
+from pathlib import Path
+from analysis.errors import UserError
+from analysis.io import arrow_table
+from analysis.loaders import light
+from analysis.loaders.light_store import LightStore
+sys.path.insert(0, {tests!r})
+from test_light_store import _generated_posts
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG
+store = LightStore(Path(sys.argv[1]))
+resource.setrlimit(resource.RLIMIT_FSIZE, (200_000, 200_000))
+try:
+    for start in range(0, 50_000, 1000):
+        store.append(light.compact(arrow_table(_generated_posts(1000, start))))
+    store.structure()
+except UserError as exc:
+    print(exc)
+"""
+
+
+def test_a_file_size_limit_is_a_no_room_error(tmp_path):
+    """A file-size limit or a quota is an I/O error to SQLite, not SQLITE_FULL."""
+    code = FILE_SIZE_LIMIT.format(tests=str(Path(__file__).parent))
+    done = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True,
+                          text=True, timeout=120, cwd=Path(__file__).parents[1])
+    assert done.returncode == 0, done.stderr
+    assert "no room for the temporary file" in done.stdout and "I/O error" in done.stdout
+
+
+def test_sqlite_temporary_files_go_to_the_spill_folder(tmp_path):
+    def folder(db):
+        row = db.execute("PRAGMA temp_store_directory").fetchone()
+        return row[0] if row else None
+
+    store = LightStore(tmp_path)
+    assert folder(store.db) == str(tmp_path)
+    store.close()
+    other = sqlite3.connect(":memory:")
+    assert folder(other) in (None, "")  # the process-wide setting is back to the system's
 
 
 def test_a_full_disk_while_deciding_reply_trees_is_a_user_error(tmp_path, monkeypatch):
@@ -82,7 +140,27 @@ def test_a_full_disk_while_deciding_reply_trees_is_a_user_error(tmp_path, monkey
     monkeypatch.setattr(chunks, "LIGHT_ROWS_IN_MEMORY", 0)
     out = tmp_path / "out"
     out.mkdir()
-    with pytest.raises(UserError, match=r"no room .*No space left"):
+    with pytest.raises(UserError, match=r"no room for the temporary file .*disk is full"):
+        ingest_to_files([SAMPLES / "brexit.jsonl"], out / "posts.parquet",
+                        keep_authors=True, detect_language=False, progress=False)
+    assert list(out.iterdir()) == []
+
+
+def test_a_spill_file_that_cannot_be_closed_on_a_full_disk_is_a_user_error(tmp_path,
+                                                                            monkeypatch):
+    """Regression (review): closing the last spill file wrote its footer to the full disk, and
+    that OSError replaced the one-line error, twice over."""
+    def full_disk(*args, **kwargs):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(SpillSink, "close", full_disk)
+    out = tmp_path / "out"
+    out.mkdir()
+    with pytest.raises(UserError, match="no room for the temporary files"):
+        ingest_to_files([SAMPLES / "brexit.jsonl"], out / "posts.parquet",
+                        keep_authors=True, detect_language=False, progress=False)
+    monkeypatch.setattr(ingest_module, "_read_inputs", full_disk)  # and with reading failing
+    with pytest.raises(UserError, match="no room for the temporary files"):
         ingest_to_files([SAMPLES / "brexit.jsonl"], out / "posts.parquet",
                         keep_authors=True, detect_language=False, progress=False)
     assert list(out.iterdir()) == []

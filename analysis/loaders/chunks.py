@@ -455,12 +455,19 @@ class SpillSink(_Sink):
     def __enter__(self) -> SpillSink:
         return self
 
-    def __exit__(self, *exc_info) -> None:
+    def __exit__(self, exc_type, exc, traceback) -> None:
         """Close the spill file being written and the light store's file (both are removed
-        with ``folder``)."""
-        self.close()
-        if self.store is not None:
-            self.store.close()
+        with ``folder``). When an error is under way, a spill file that cannot be closed (on
+        the full disk that error may be about) does not replace it."""
+        try:
+            if exc_type is None:
+                self.close()
+            else:
+                with contextlib.suppress(OSError):
+                    self.close()
+        finally:
+            if self.store is not None:
+                self.store.close()
 
     def add(self, frame: pd.DataFrame) -> None:
         table = arrow_table(frame)

@@ -386,8 +386,8 @@ def collapse_duplicates(light: pd.DataFrame) -> tuple[pd.DataFrame, int]:
 
 def _structure(sink) -> light.Structure | StoredStructure:
     """Kept rows and their reply trees, decided on the compact light columns (the same as
-    :func:`collapse_duplicates` and :func:`analysis.loaders.threads.add_threads` decide); the
-    light columns and the pass's working arrays are freed and handed back to the system."""
+    :func:`collapse_duplicates` and :func:`analysis.loaders.threads.add_threads` decide), in
+    memory or in the sink's light store; what the pass freed is handed back to the system."""
     structure = sink.structure()
     release_freed_memory()
     return structure
@@ -890,16 +890,13 @@ def ingest_to_files(
     with (system_memory(), spill as tmp,
           SpillSink(Path(tmp), light_rows=chunks.LIGHT_ROWS_IN_MEMORY) as sink):
         key, key_fingerprint = _key(keep_authors, pseudonym_key)
-        try:
-            with _gc_paused(), _no_room_is_a_user_error(Path(tmp).parent):
-                collected = _read_inputs(plan, options, sink, progress=progress,
-                                         detect_language=detect_language, key=key, jobs=jobs,
-                                         spill_dir=Path(tmp))
-        finally:
-            sink.close()
+        with _gc_paused(), _no_room_is_a_user_error(Path(tmp).parent):
+            collected = _read_inputs(plan, options, sink, progress=progress,
+                                     detect_language=detect_language, key=key, jobs=jobs,
+                                     spill_dir=Path(tmp))
+            sink.close()  # the last spill file's footer: a full disk shows here too
         _check_unchanged(before, paths)
-        with _no_room_is_a_user_error(Path(tmp).parent):
-            structure = _structure(sink)
+        structure = _structure(sink)
         summary = _summary(collected, structure, keep_authors=keep_authors,
                            key_fingerprint=key_fingerprint, detect_language=detect_language,
                            started=started)

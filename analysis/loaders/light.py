@@ -305,7 +305,8 @@ class Piece:
     depth, author_is_op, role, root_from
         :class:`Structure`'s, for these rows.
     root_id
-        The ``id`` of the row at ``root_from`` (null where that is negative or the row itself).
+        The ``id`` of the row at ``root_from`` (null where that is negative; not used where it
+        is the row itself, which has its own ``id``).
     parent_author
         The ``author_id`` of the row at :attr:`Structure.author_from` (null where that is -1).
     """

@@ -5,7 +5,7 @@ row, and as much again while it decides). A run to files that grows past
 :data:`analysis.loaders.chunks.LIGHT_ROWS_IN_MEMORY` rows moves them into a :class:`LightStore`
 instead: a SQLite file in the run's spill folder (SQLite ships with Python), where the same
 decisions are made by SQL, on disk, with a page cache of :data:`CACHE_MIB` MiB. SQLite's own
-sorts spill to its temporary folder (``SQLITE_TMPDIR``, else ``TMPDIR``, else ``/var/tmp``).
+temporary files (its sorts) go to the spill folder too.
 
 :class:`StoredStructure` decides what :func:`analysis.loaders.light.structure` decides (the same
 rows kept, roots, depths, authors' roles, whom a reply answers) and gives
@@ -17,7 +17,7 @@ smaller runs stay in memory. The file takes about 210 bytes per row.
 
 from __future__ import annotations
 
-import errno
+import contextlib
 import functools
 import sqlite3
 from collections.abc import Iterable
@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
+from analysis.errors import UserError
 from analysis.loaders import light
 
 #: SQLite's page cache for the store, in MiB (its memory apart from Python's).
@@ -133,25 +134,31 @@ def _values(column: pa.Array) -> list:
     return values
 
 
-def _no_room_is_os_error(method):
-    """SQLite's "database or disk is full" as the OSError (ENOSPC) that ingest reports as a full
-    disk, in one line."""
+def _write_errors_are_user_errors(method):
+    """SQLite's "database or disk is full" and its I/O errors (a file-size limit or a quota
+    gives one) as one clear line naming the store's file, not a traceback."""
     @functools.wraps(method)
-    def wrapped(*args, **kwargs):
+    def wrapped(self, *args, **kwargs):
         try:
-            return method(*args, **kwargs)
+            return method(self, *args, **kwargs)
         except sqlite3.Error as exc:
-            if getattr(exc, "sqlite_errorcode", None) != sqlite3.SQLITE_FULL:
+            code = getattr(exc, "sqlite_errorcode", None)
+            if code is None or (code & 0xFF) not in (sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR):
                 raise
-            raise OSError(errno.ENOSPC, f"{exc} (reply trees of a large run)") from exc
+            raise UserError(f"no room for the temporary file of a large run's reply trees "
+                            f"({exc}: a full disk, a file-size limit or a quota); free some "
+                            "space and run again", self.path) from exc
     return wrapped
 
 
 def _connect(path: Path) -> sqlite3.Connection:
     db = sqlite3.connect(path, isolation_level=None)  # transactions as written below
-    # a scratch file, deleted with the spill folder: nothing to recover after a crash
+    # a scratch file, deleted with the spill folder: nothing to recover after a crash; SQLite's
+    # own temporary files (sorts) go to the same folder, not to the system's
+    folder = str(path.parent).replace("'", "''")
     for pragma in ("journal_mode = OFF", "synchronous = OFF", "locking_mode = EXCLUSIVE",
-                   "temp_store = FILE", f"cache_size = -{CACHE_MIB * 1024}"):
+                   "temp_store = FILE", f"cache_size = -{CACHE_MIB * 1024}",
+                   f"temp_store_directory = '{folder}'"):
         db.execute(f"PRAGMA {pragma}")
     return db
 
@@ -159,13 +166,15 @@ def _connect(path: Path) -> sqlite3.Connection:
 class LightStore:
     """The light columns of a run, appended chunk by chunk, in ``folder/light.sqlite``."""
 
+    @_write_errors_are_user_errors
     def __init__(self, folder: Path) -> None:
-        self.db = _connect(Path(folder) / "light.sqlite")
+        self.path = Path(folder) / "light.sqlite"
+        self.db = _connect(self.path)
         self.db.execute(_CREATE)
         self.db.execute("BEGIN")
         self.rows = 0
 
-    @_no_room_is_os_error
+    @_write_errors_are_user_errors
     def append(self, table: pa.Table) -> None:
         """Add the light table (:func:`analysis.loaders.light.compact`) of the next rows."""
         columns = [_values(table[name].combine_chunks()) for name in light.SCHEMA.names]
@@ -174,7 +183,7 @@ class LightStore:
                             zip(positions, *columns, strict=True))
         self.rows += len(table)
 
-    @_no_room_is_os_error
+    @_write_errors_are_user_errors
     def structure(self) -> StoredStructure:
         """Decide duplicates and reply trees (see :data:`_DECIDE`)."""
         self.db.execute("COMMIT")
@@ -182,10 +191,13 @@ class LightStore:
         (kept,) = self.db.execute("SELECT count(*) FROM plan").fetchone()
         (context,) = self.db.execute("SELECT count(*) FROM plan WHERE role = ?",
                                      (light.CONTEXT,)).fetchone()
-        return StoredStructure(self.db, kept=kept, context=context,
+        return StoredStructure(self.db, self.path, kept=kept, context=context,
                                duplicates=self.rows - kept)
 
     def close(self) -> None:
+        # temp_store_directory is SQLite's for the whole process: back to the system's
+        with contextlib.suppress(sqlite3.Error):
+            self.db.execute("PRAGMA temp_store_directory = ''")
         self.db.close()
 
 
@@ -193,9 +205,10 @@ class StoredStructure:
     """What :func:`analysis.loaders.light.structure` decides, kept in a :class:`LightStore`'s
     file and read a chunk at a time (:func:`analysis.loaders.light.finish` takes either)."""
 
-    def __init__(self, db: sqlite3.Connection, *, kept: int, context: int,
+    def __init__(self, db: sqlite3.Connection, path: Path, *, kept: int, context: int,
                  duplicates: int) -> None:
         self.db = db
+        self.path = path
         self.kept = kept
         self.context = context
         self.duplicates = duplicates
@@ -203,7 +216,7 @@ class StoredStructure:
     def __len__(self) -> int:
         return self.kept
 
-    @_no_room_is_os_error
+    @_write_errors_are_user_errors
     def gather(self, tables: Iterable[tuple[int, pa.Table]]) -> None:
         """Store the ids of the roots and the authors of the parents that the kept rows name,
         read from the chunks ``(offset, table)``."""
@@ -220,7 +233,7 @@ class StoredStructure:
                                         zip(values.to_pylist(), positions, strict=True))
         self.db.execute("COMMIT")
 
-    @_no_room_is_os_error
+    @_write_errors_are_user_errors
     def piece(self, offset: int, rows: int) -> light.Piece | None:
         """The plan for the chunk of ``rows`` rows at ``offset`` (None: no row of it is kept)."""
         found = self.db.execute(_PIECE, (offset, offset + rows)).fetchall()
