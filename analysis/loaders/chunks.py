@@ -34,10 +34,11 @@ from analysis.loaders.light_store import LightStore
 
 #: Rows converted to a typed DataFrame at a time (raw records are never kept).
 CHUNK_ROWS = 5_000
-#: Rows whose light columns a run to files keeps in memory (about 100 bytes a row, and as much
-#: again while duplicates and reply trees are decided: some 200 MiB for a million rows); the
-#: light columns of a larger run go to a SQLite file in its spill folder
-#: (:mod:`analysis.loaders.light_store`), so that its memory stays flat as the input grows.
+#: Rows whose light columns a run to files keeps in memory (about 100 bytes a row, and more
+#: while duplicates and reply trees are decided: a run of 990,000 rows peaked at 337 MiB in the
+#: main process, docs/benchmarks.md); the light columns of a larger run go to a SQLite file in
+#: its spill folder (:mod:`analysis.loaders.light_store`), so that its memory stays flat (230 MiB
+#: at 1.5 and at 3 million rows).
 LIGHT_ROWS_IN_MEMORY = 1_000_000
 _NAT = np.iinfo(np.int64).min  # what NaT is as int64 nanoseconds
 
