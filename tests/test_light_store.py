@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import errno
 import os
+import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pandas as pd
@@ -164,3 +166,22 @@ def test_a_spill_file_that_cannot_be_closed_on_a_full_disk_is_a_user_error(tmp_p
         ingest_to_files([SAMPLES / "brexit.jsonl"], out / "posts.parquet",
                         keep_authors=True, detect_language=False, progress=False)
     assert list(out.iterdir()) == []
+
+
+def test_ctrl_c_stops_the_sql_step_at_once(tmp_path, ctrl_c):
+    """Ctrl-C during the decisions stops the SQL statement running (it used to take effect only
+    when the whole script had run: minutes on a large run)."""
+    store = LightStore(tmp_path)
+    for start in range(0, 200_000, 5000):
+        store.append(light.compact(arrow_table(_generated_posts(5000, start))))
+    main = threading.get_ident()
+    timer = threading.Timer(0.2, lambda: signal.pthread_kill(main, signal.SIGINT))
+    timer.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            store.structure()
+    finally:
+        timer.cancel()
+    tables = {name for (name,) in store.db.execute("SELECT name FROM sqlite_master")}
+    assert "plan" not in tables  # the script stopped before its last steps
+    store.close()

@@ -32,6 +32,9 @@ from analysis.loaders import light
 #: SQLite's page cache for the store, in MiB (its memory apart from Python's).
 CACHE_MIB = 8
 _INT16_MAX = np.iinfo(np.int16).max
+#: SQLite virtual-machine steps between two looks at Python's signals (a look costs well under a
+#: microsecond; 100,000 steps take a few milliseconds).
+_SIGNAL_STEPS = 100_000
 
 _CREATE = """
 CREATE TABLE light (pos INTEGER PRIMARY KEY, uid BLOB NOT NULL, key BLOB NOT NULL, parent BLOB,
@@ -143,12 +146,21 @@ def _write_errors_are_user_errors(method):
             return method(self, *args, **kwargs)
         except sqlite3.Error as exc:
             code = getattr(exc, "sqlite_errorcode", None)
+            if code == sqlite3.SQLITE_INTERRUPT:  # Ctrl-C, seen by _let_signals_in
+                raise KeyboardInterrupt from exc
             if code is None or (code & 0xFF) not in (sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR):
                 raise
             raise UserError(f"no room for the temporary file of a large run's reply trees "
                             f"({exc}: a full disk, a file-size limit or a quota); free some "
                             "space and run again", self.path) from exc
     return wrapped
+
+
+def _let_signals_in() -> int:
+    """SQLite's progress handler: calling Python code lets Python run a pending signal handler,
+    so Ctrl-C raises KeyboardInterrupt here, which stops the SQL statement (SQLite then reports
+    it as interrupted) instead of waiting for its end, minutes away on a large run."""
+    return 0
 
 
 def _connect(path: Path) -> sqlite3.Connection:
@@ -160,6 +172,7 @@ def _connect(path: Path) -> sqlite3.Connection:
                    "temp_store = FILE", f"cache_size = -{CACHE_MIB * 1024}",
                    f"temp_store_directory = '{folder}'"):
         db.execute(f"PRAGMA {pragma}")
+    db.set_progress_handler(_let_signals_in, _SIGNAL_STEPS)
     return db
 
 
