@@ -11,8 +11,8 @@ temporary files (its sorts) go to the spill folder too.
 rows kept, roots, depths, authors' roles, whom a reply answers) and gives
 :func:`analysis.loaders.light.finish` the same :class:`~analysis.loaders.light.Piece` of each
 chunk; the tests check that both give the same table. It is slower (on the benchmark machine
-the main process spent 20 to 30 µs more per row: docs/benchmarks.md, "Ingest"), which is why
-smaller runs stay in memory. The file takes about 210 bytes per row.
+the main process spent about 20 µs more per row: docs/benchmarks.md, "Ingest"), which is why
+smaller runs stay in memory. The files take about 200 bytes per row, sort files included.
 """
 
 from __future__ import annotations
