@@ -6,9 +6,13 @@ has twarc-csv installed) can import it to report its peak memory.
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import resource
+import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -56,3 +60,14 @@ def peak_memory_mib() -> float:
             if line.startswith("VmHWM:"):
                 return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run_ingest_worker(script: str, path: Path, *options: str) -> dict:
+    """Run ``script --worker PATH --out FOLDER OPTIONS`` in a fresh interpreter (its own peak
+    memory), with a fixed pseudonym key and a temporary output folder; its last line of output
+    is a JSON object, returned."""
+    with tempfile.TemporaryDirectory() as out_dir:
+        env = dict(os.environ, ANALYSIS_PSEUDONYM_KEY="ab" * 32)
+        proc = subprocess.run([sys.executable, script, "--worker", str(path), "--out", out_dir,
+                               *options], capture_output=True, text=True, env=env, check=True)
+    return json.loads(proc.stdout.strip().splitlines()[-1])

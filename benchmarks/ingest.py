@@ -36,7 +36,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import DOC, ROOT, peak_memory_mib, write_section
+from _common import DOC, ROOT, peak_memory_mib, run_ingest_worker, write_section
 
 BENCHMARKS = ROOT / "benchmarks"
 SAMPLES = ROOT / "tests" / "data" / "twarc2_samples"
@@ -118,15 +118,9 @@ def worker(path: Path, language: bool, out_dir: Path, jobs: int | None,
 
 
 def _run_worker(path: Path, language: bool, jobs: int | None, light_rows: int | None) -> dict:
-    with tempfile.TemporaryDirectory() as out_dir:
-        env = dict(os.environ, ANALYSIS_PSEUDONYM_KEY="ab" * 32)
-        proc = subprocess.run(
-            [sys.executable, __file__, "--worker", str(path), "--out", out_dir]
-            + ([] if language else ["--no-language"])
-            + ([] if jobs is None else ["--jobs", str(jobs)])
-            + ([] if light_rows is None else ["--light-rows", str(light_rows)]),
-            capture_output=True, text=True, env=env, check=True)
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    return run_ingest_worker(__file__, path, *([] if language else ["--no-language"]),
+                             *([] if jobs is None else ["--jobs", str(jobs)]),
+                             *([] if light_rows is None else ["--light-rows", str(light_rows)]))
 
 
 TWARC_CSV_CODE = """

@@ -24,13 +24,12 @@ import io
 import json
 import os
 import platform
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from _common import ROOT, peak_memory_mib, write_section
+from _common import ROOT, peak_memory_mib, run_ingest_worker, write_section
 
 SHARED = Path(os.environ.get("ANALYSIS_SHARED_DATA") or ROOT.parent / "shared" / "data")
 SAMPLE = SHARED / "reddit_pushshift_samples" / "RC_2005-12.zst"
@@ -70,22 +69,12 @@ def worker(path: Path, out_dir: Path) -> dict:
     from analysis.loaders import chunks, light_store
     from analysis.loaders.ingest import ingest_to_files
 
-    stores = []
-    real = chunks.LightStore
-    chunks.LightStore = lambda folder: stores.append(real(folder)) or stores[-1]
     started = time.perf_counter()
     result, _ = ingest_to_files([path], out_dir / "posts.parquet", progress=False)
     return {"seconds": time.perf_counter() - started, "peak_mb": peak_memory_mib(),
-            "rows": result.summary["rows_written"], "stored": bool(stores),
+            "rows": result.summary["rows_written"],
+            "stored": result.summary["rows_read"] > chunks.LIGHT_ROWS_IN_MEMORY,
             "cache_mib": light_store.CACHE_MIB, "limit": chunks.LIGHT_ROWS_IN_MEMORY}
-
-
-def _run(path: Path) -> dict:
-    with tempfile.TemporaryDirectory() as out_dir:
-        env = dict(os.environ, ANALYSIS_PSEUDONYM_KEY="ab" * 32)
-        proc = subprocess.run([sys.executable, __file__, "--worker", str(path), "--out", out_dir],
-                              capture_output=True, text=True, env=env, check=True)
-    return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
 def _verdict(results: list[dict]) -> str:
@@ -122,7 +111,7 @@ def main() -> None:
         for rows in args.rows:
             path = Path(tmp) / f"comments_{rows}.ndjson"
             size = build(path, rows)
-            got = _run(path)
+            got = run_ingest_worker(__file__, path)
             path.unlink()
             results.append({"size_mb": size / 1e6, **got})
             print(f"{rows:,} rows, {size / 1e6:.0f} MB: {got['seconds']:.1f} s, peak "

@@ -438,7 +438,7 @@ class SpillSink(_Sink):
         if self.store is not None:
             self.store.append(table)
             return
-        self.lights.append(table)
+        super()._keep_light(table)
         if self.light_rows is not None and self.rows + len(table) > self.light_rows:
             self.store = LightStore(self.folder)
             for kept in self.lights:
