@@ -129,6 +129,15 @@ def test_missing_id_or_time_raises_value_error(key):
         twitter_v1.row_from_tweet(tweet)
 
 
+def test_generated_naive_created_at_does_not_suggest_tz():
+    # --tz is refused for twitter-v1 (Twitter writes UTC), so the reason must not suggest it
+    tweet = load(REPLY)
+    tweet["created_at"] = "2016-01-14 15:05:00"
+    with pytest.raises(ValueError, match="always UTC") as caught:
+        twitter_v1.row_from_tweet(tweet)
+    assert "--tz" not in str(caught.value)
+
+
 def test_generated_bad_times_share_one_reason_category(tmp_path):
     # the ingest summary counts rejects by the reason's text before its first ":"
     from analysis.loaders.ingest import ingest
@@ -171,12 +180,16 @@ def test_read_generated_jsonl_with_a_broken_line(tmp_path):
     assert rejects[0].reason.startswith("invalid JSON")
 
 
-def test_read_generated_array(tmp_path):
+@pytest.mark.parametrize("indent", [None, 2])
+def test_read_generated_array(tmp_path, indent):
+    # an element's line is the line its "{" is on (one line: all on line 1), as for instaloader
     path = tmp_path / "generated_array.json"
-    path.write_text(json.dumps([load(SOURCE), {"no": "id"}]), encoding="utf-8")
+    raw = json.dumps([load(SOURCE), {"no": "id"}], indent=indent)
+    path.write_text(raw, encoding="utf-8")
     items = list(twitter_v1.read(path, LoadOptions()))
-    assert isinstance(items[0], dict) and items[0]["source_line"] == 1
-    assert isinstance(items[1], Reject) and items[1].line == 2
+    assert isinstance(items[0], dict) and items[0]["source_line"] == (2 if indent else 1)
+    assert isinstance(items[1], Reject) and items[1].line == (
+        raw[:raw.rindex("{")].count("\n") + 1 if indent else 1)
 
 
 def test_sniff_accepts_v1_and_refuses_twarc2():

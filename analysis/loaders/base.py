@@ -157,6 +157,42 @@ def open_binary(path: str | os.PathLike) -> IO[bytes]:
 
 DECOMPRESSION_ERRORS = (EOFError, OSError, lzma.LZMAError, gzip.BadGzipFile)
 
+#: The first bytes of each compression :func:`open_binary` reads, its name and its suffix.
+COMPRESSION_MAGIC = ((b"\x1f\x8b", "gzip", ".gz"), (b"\x28\xb5\x2f\xfd", "zstd", ".zst"),
+                     (b"BZh", "bzip2", ".bz2"), (b"\xfd7zXZ\x00", "xz", ".xz"))
+
+
+def compressed_without_suffix(path: str | os.PathLike, head: bytes) -> str | None:
+    """What to do with a file that holds compressed data (``head``: its first bytes) without the
+    suffix that :func:`open_binary` decompresses by; None for any other file.
+
+    Examples
+    --------
+    >>> compressed_without_suffix("tweets.jsonl", gzip.compress(b"{}"))
+    'gzip-compressed data without the .gz suffix: rename it to tweets.jsonl.gz'
+    >>> compressed_without_suffix("tweets.jsonl", b"{}") is None
+    True
+    """
+    source = Path(path)
+    if source.suffix.lower() in COMPRESSED_SUFFIXES:
+        return None
+    for magic, kind, suffix in COMPRESSION_MAGIC:
+        if head.startswith(magic):
+            return (f"{kind}-compressed data without the {suffix} suffix: rename it to "
+                    f"{source.name}{suffix}")
+    return None
+
+
+def decompresses_to_nothing(path: str | os.PathLike) -> bool:
+    """Whether ``path`` reads, whole and undamaged, as no bytes: an empty file, or an empty one
+    compressed (a ``.gz`` of nothing is 20 bytes on disk). False for a file that cannot be
+    decompressed."""
+    try:
+        with open_binary(path) as handle:
+            return handle.read(1) == b""
+    except DECOMPRESSION_ERRORS:
+        return False
+
 
 def read_whole(path: str | os.PathLike) -> bytes | None:
     """The decompressed bytes of ``path``, or None when there are more than
@@ -502,8 +538,9 @@ def iter_json_array(path: Path, *, key: str | None = None,
         What the reject of a skipped element says about it (with ``resume``).
 
     An element with invalid UTF-8 is rejected alone; a truncated file or a wrong shape ends the
-    file with one reject naming the line. Lone surrogates are replaced and warned of as by
-    :func:`parse_json_line` and :func:`iter_json_lines`.
+    file with one reject naming the line, as does text after the array (``key=None``). The line
+    of an element (or of its reject) is the line its first character is on. Lone surrogates are
+    replaced and warned of as by :func:`parse_json_line` and :func:`iter_json_lines`.
     """
     name = str(path)
     decoder = json.JSONDecoder()
@@ -544,6 +581,11 @@ def iter_json_array(path: Path, *, key: str | None = None,
                     element, count = replace_lone_surrogates(element)
                     broken[BROKEN_TEXTS] += count
                 yield start_line, element
+            if key is None:
+                window.advance(window.pos + 1)
+                if window.next_char() != "":
+                    yield Reject(name, window.line, "extra data: text after the JSON array; the "
+                                 "rest of the file is not read", window.snippet())
         except _Truncated as exc:
             yield Reject(name, window.line, f"truncated or corrupt compressed file: {exc}", "")
         finally:
@@ -662,23 +704,37 @@ class _Window:
 def _skip_to_element(window: _Window, decoder: json.JSONDecoder,
                      resume: Callable[[dict], bool]) -> bool:
     """Move past the broken element at ``pos`` to the next top-level element: an object for
-    which ``resume`` is true, followed by ``,`` or ``]`` (or the end of a cut file). False, at
-    the end of the file, when there is none."""
+    which ``resume`` is true, that follows a ``,`` or ``[`` and is followed by ``,`` or ``]`` (or
+    the end of a cut file): an array element, not the value of an object's member (a tweet's
+    ``"quoted_status": {...}``). False, at the end of the file, when there is none."""
     start = window.pos + 1
+    carried = ""  # the last character before the buffer, when the read text was dropped
     while True:
         brace = window.buffer.find("{", start)
         if brace < 0:
+            carried = _char_before(window.buffer, len(window.buffer)) or carried
             window.advance(len(window.buffer))
             if not window.more():
                 return False
             start = 0
             continue
+        before = _char_before(window.buffer, brace) or carried
         window.advance(brace)
+        if before not in (",", "["):
+            start = brace + 1
+            continue
         found = window.decode(decoder)
         if not isinstance(found, str) and resume(found[0]) and window.next_char(
                 found[1]) in (",", "]", ""):
             return True
         start = window.pos + 1
+
+
+def _char_before(text: str, index: int) -> str:
+    """The last character before ``text[index]`` that is not a space; ``""`` when none."""
+    while index > 0 and text[index - 1] in _SPACE:
+        index -= 1
+    return text[index - 1] if index > 0 else ""
 
 
 #: Numbers below this are refused as Unix epoch seconds. 10**8 seconds is 1973-03-03, older than
@@ -748,6 +804,27 @@ def parse_time(value: object, *, tz: str | None = None) -> pd.Timestamp | None:
     return parse_time_with_precision(value, tz=tz)[0]
 
 
+class NaiveTimeError(ValueError):
+    """A time without a time zone and no ``tz`` to place it in; its message says to pass
+    ``--tz``. Loaders of formats that ignore ``--tz`` (their platform writes UTC) catch it and
+    say that the record is malformed instead. ``value`` is the time as read."""
+
+    def __init__(self, value: object) -> None:
+        super().__init__(f"naive time {value!r} has no time zone; pass --tz")
+        self.value = value
+
+    def on_utc_platform(self, platform: str) -> ValueError:
+        """The reason for a format whose ``platform`` always writes UTC (``--tz`` is not read).
+
+        Examples
+        --------
+        >>> NaiveTimeError("2020-09-30 12:00").on_utc_platform("Reddit")
+        ValueError("naive time '2020-09-30 12:00' has no time zone, but Reddit's times are always UTC; the record is malformed")
+        """  # noqa: E501 - a doctest's output is one line
+        return ValueError(f"naive time {self.value!r} has no time zone, but {platform}'s times "
+                          "are always UTC; the record is malformed")
+
+
 def parse_time_with_precision(value: object, *, tz: str | None = None
                               ) -> tuple[pd.Timestamp | None, str]:
     """:func:`parse_time`, and the precision of what it read as ``created_at_precision`` holds
@@ -782,7 +859,7 @@ def parse_time_with_precision(value: object, *, tz: str | None = None
         return None, "missing"
     if stamp.tzinfo is None:
         if tz is None:
-            raise ValueError(f"naive time {value!r} has no time zone; pass --tz")
+            raise NaiveTimeError(value)
         try:
             stamp = stamp.tz_localize(tz)
         except ValueError:

@@ -28,6 +28,7 @@ import hashlib
 import importlib
 import os
 import re
+import sys
 import tempfile
 import time
 import warnings
@@ -55,7 +56,7 @@ from analysis.io import (
     sha256_file,
     write_jsonl,
 )
-from analysis.loaders import REGISTRY, chunks, light
+from analysis.loaders import REGISTRY, base, chunks, light
 from analysis.loaders.base import (
     DECOMPRESSION_ERRORS,
     LOADER_VERSION,
@@ -267,8 +268,9 @@ def _plan_file(path: Path, format: str, *, inside_folder: bool,  # noqa: A002
         return problem("not a regular file (a pipe, device or socket); save it to a file "
                        "first")
     head = read_head(path)
-    if not head and path.stat().st_size:
+    if not head and path.stat().st_size and not base.decompresses_to_nothing(path):
         # bytes on disk, none after decompression: not a readable .gz / .zst / .bz2 / .xz
+        # (one that holds nothing, compressed whole, is an empty file)
         return problem(f"cannot decompress this {path.suffix} file (corrupt, truncated "
                        "early, or not really compressed); check the file")
     if not head.strip():
@@ -276,6 +278,8 @@ def _plan_file(path: Path, format: str, *, inside_folder: bool,  # noqa: A002
     detected = detect_format(path, head)
     if detected is None and (format == "auto" or not _sniff(_module(format), path, head)):
         # Archives a loader claims (RumourEval .tar.gz / .zip) are binary but readable.
+        if (compressed := base.compressed_without_suffix(path, head)) is not None:
+            return problem(compressed)
         if (encoding := wide_encoding(head)) is not None:
             return problem(f"{encoding} text: save it as UTF-8 (e.g. iconv -f {encoding} -t "
                            f"UTF-8 {path.name} > {path.stem}-utf8{path.suffix}, or choose "
@@ -354,6 +358,41 @@ def _check_thread_id(plan: list[_Input], thread_id: str | None) -> None:
     if not any(entry.format in readers for entry in plan):
         raise UserError(f"--thread-id is read by the {' and '.join(readers)} formats only; for "
                         "a table, name its thread column with --map thread_id=COLUMN")
+
+
+#: The options that only the generic tables (module ``table``: csv, jsonl, parquet) and 4CAT read:
+#: ``ingest`` argument -> (its CLI flag, the loader modules that read it). Every other format
+#: ignores them (its records name their fields and platform, and its platform writes UTC), so
+#: they are refused when no input's format reads them, as ``--thread-id`` is.
+TABLE_OPTIONS = {
+    "field_map": ("--map", ("table",)),
+    "platform": ("--platform", ("table", "fourcat_csv")),
+    "tz": ("--tz", ("table", "fourcat_csv")),
+}
+
+
+def _check_table_options(plan: list[_Input], **given: object) -> None:
+    """Refuse ``field_map`` / ``platform`` / ``tz`` (see :data:`TABLE_OPTIONS`) when no input's
+    format reads it: it would be ignored without a word."""
+    found = list(dict.fromkeys(entry.format for entry in plan if entry.format is not None))
+    if not found:
+        return  # nothing will be read
+    for option, value in given.items():
+        flag, modules = TABLE_OPTIONS[option]
+        if value is None or (option == "field_map" and not value):
+            continue
+        if any(REGISTRY[name] in modules for name in found):
+            continue
+        readers = [name for name in REGISTRY if REGISTRY[name] in modules]
+        inputs = (f"the input is {found[0]}" if len(found) == 1
+                  else f"the inputs are {', '.join(found[:-1])} and {found[-1]}")
+        hint = {"field_map": "drop --map, or pass --format csv, jsonl or parquet to read the "
+                             "input as a generic table",
+                "platform": "the platform comes from the records; drop --platform",
+                "tz": "the records' times are in UTC (their platform writes them so); drop "
+                      "--tz"}[option]
+        raise UserError(f"{flag} is read by the {', '.join(readers[:-1])} and {readers[-1]} "
+                        f"formats only, and {inputs}; {hint}")
 
 
 # --- reading -----------------------------------------------------------------------------------
@@ -438,11 +477,15 @@ def ingest(
     field_map
         Posts-table field -> input column, for the generic table formats.
     tz
-        IANA time zone for naive times; without it naive times are rejected.
+        IANA time zone for naive times in the generic table formats and 4cat-csv; without it
+        naive times are rejected (the other formats' platforms write UTC).
     thread_id
         The thread / post / video id, for formats whose records do not say.
     platform
-        Platform for the generic table formats.
+        Platform for the generic table formats and 4cat-csv.
+
+    ``field_map``, ``tz``, ``platform`` and ``thread_id`` are refused (:class:`UserError`)
+    when no input's format reads them (:data:`TABLE_OPTIONS`).
     keep_authors
         Keep raw author ids and handles instead of keyed pseudonyms.
     pseudonym_key
@@ -467,6 +510,7 @@ def ingest(
     options = load_options(field_map, tz, thread_id, platform)
     plan = plan_inputs(list(paths), format, mapped=bool(field_map))
     _check_thread_id(plan, thread_id)
+    _check_table_options(plan, field_map=field_map, platform=platform, tz=tz)
     key, key_fingerprint = _key(keep_authors, pseudonym_key)
     sink = MemorySink()
     with tempfile.TemporaryDirectory(prefix="analysis-ingest-") as tmp, _gc_paused():
@@ -631,8 +675,20 @@ def load_posts(paths, format: str = "auto", **options) -> pd.DataFrame:  # noqa:
             result.summary["rejects_by_reason"].items())[:3])
         warnings.warn(f"{len(result.rejects)} record(s) could not be read: {top}; "
                       "use analysis.loaders.ingest.ingest() to see them", UserWarning,
-                      stacklevel=2)
+                      stacklevel=_caller_stacklevel())
     return result.posts
+
+
+def _caller_stacklevel() -> int:
+    """The ``stacklevel`` of a warning from the function that calls this one that names the line
+    of its caller outside :mod:`analysis.loaders` (``analysis.load_posts`` and
+    ``analysis.loaders.load_posts`` call :func:`load_posts` through one more frame)."""
+    level, frame = 1, sys._getframe(1)
+    while frame is not None and frame.f_globals.get("__name__") in (__name__,
+                                                                     "analysis.loaders"):
+        level += 1
+        frame = frame.f_back
+    return level
 
 
 # --- writing -----------------------------------------------------------------------------------
@@ -856,7 +912,8 @@ def ingest_to_files(
     output
         OUTPUT.parquet; the rejects, labels and manifest files go next to it.
     strict
-        When any record is rejected, write nothing and return an empty dict of written files.
+        When any record is rejected, write nothing and return an empty dict of written files
+        (the summary's ``rows_written`` is 0 then).
 
     Raises
     ------
@@ -880,6 +937,7 @@ def ingest_to_files(
     before = _input_states(paths)
     plan = plan_inputs(paths, format, mapped=bool(field_map))
     _check_thread_id(plan, thread_id)
+    _check_table_options(plan, field_map=field_map, platform=platform, tz=tz)
     parent = Path(output).parent
     spill_dir = parent if parent.is_dir() else None
     try:
@@ -905,6 +963,7 @@ def ingest_to_files(
         result = IngestResult(posts=conform_posts(schema.empty(schema.POSTS)),
                               rejects=collected["rejects"], labels=labels, summary=summary)
         if strict and result.rejects:
+            summary["rows_written"] = summary["rows_context"] = 0  # nothing written
             return result, {}
         if result.rejects and not summary["rows_read"]:
             # every record was rejected (a truncated archive, the wrong --format): an empty

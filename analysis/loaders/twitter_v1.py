@@ -33,13 +33,17 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 from analysis.loaders.base import (
+    DECOMPRESSION_ERRORS,
     LOADER_VERSION,
+    NESTED_TOO_DEEPLY,
     LoadOptions,
+    NaiveTimeError,
     Reject,
+    iter_json_array,
     iter_json_values,
     json_count,
     json_id,
@@ -49,6 +53,7 @@ from analysis.loaders.base import (
     parse_time,
     read_whole,
     record_snippet,
+    snippet,
     warn_broken_texts,
 )
 
@@ -176,7 +181,10 @@ def row_from_tweet(tweet: dict) -> dict:
     if created in (None, ""):
         raise ValueError("tweet has no created_at")
     try:
-        created_at = parse_time(created)
+        try:
+            created_at = parse_time(created)
+        except NaiveTimeError as exc:  # Twitter writes UTC; --tz is not read
+            raise exc.on_utc_platform("Twitter") from None
     except (ValueError, TypeError, OverflowError) as exc:
         raise ValueError(f"bad created_at: {created!r} ({exc})") from None
 
@@ -285,38 +293,74 @@ def parse_line(name: str, number: int, raw: bytes, broken: Counter | None = None
     return parse_json_line(name, number, raw, broken)
 
 
-def _whole_document(path: Path, first_line: bytes, first: tuple[int, object] | Reject
-                    ) -> list[tuple[int, object] | Reject] | None:
-    """The file parsed as one JSON document, or None when it is better read line by line.
+def _is_record(value: dict) -> bool:
+    """Whether an object found after a broken array element is a record, where reading resumes
+    (:func:`~analysis.loaders.base.iter_json_array`): a v1.1 tweet (``id_str``, ``created_at``
+    and a ``user``, which a user object and an entity lack), or, for
+    :mod:`~analysis.loaders.twarc2`, which reads through :func:`json_records`, a twarc2 page or
+    flattened tweet (``__twarc``, or ``data`` with ``includes`` or ``meta``), which the tweets
+    of a page's ``data`` lack. An embedded tweet is the value of a member, never taken."""
+    return ("id_str" in value and "created_at" in value and "user" in value) or (
+        "__twarc" in value or ("data" in value and ("includes" in value or "meta" in value)))
 
-    Only tried when the first line is not a JSON object.
+
+#: A first line that opens a pretty-printed JSON object: the file is one document.
+_PRETTY_OBJECT = b"{"
+
+
+def _whole_document(path: Path, first_line: bytes, first: tuple[int, object] | Reject
+                    ) -> Iterable[tuple[int, object] | Reject] | None:
+    """The values of a file that is not JSON lines, or None to read it line by line.
+
+    - A first line that is a JSON object: JSON lines (None).
+    - A file that starts with ``[``: a JSON array, streamed element by element with the line
+      each element starts on; a broken element is one reject and reading resumes at the next
+      record (:func:`~analysis.loaders.base.iter_json_array`).
+    - A pretty-printed object (``{`` alone on the first line): one document, read whole; when
+      it cannot be read (cut short, broken, too large) it is one reject at its first line.
+    - Any other file is tried as one document, and read line by line when that fails (a broken
+      first line of JSON lines must not hide the good lines after it).
     """
     if not isinstance(first, Reject) and isinstance(first[1], Mapping):
         return None
+    if first_line.lstrip().startswith(b"["):
+        return iter_json_array(path, resume=_is_record,
+                               skipped="the record is skipped")
+    line = first.line if isinstance(first, Reject) else first[0]
+    pretty = first_line.strip() == _PRETTY_OBJECT
+    name = str(path)
+
+    def reject(reason: str, text: bytes = first_line) -> list[Reject] | None:
+        return [Reject(name, line, reason, snippet(text.lstrip()))] if pretty else None
+
     try:
         data = read_whole(path)
-    except (EOFError, OSError):
-        return None
+    except DECOMPRESSION_ERRORS as exc:
+        return reject(f"truncated or corrupt compressed file: {exc}")
     if data is None:
-        return None  # too large to read whole
+        return reject("JSON document too large to read whole; convert it to JSON lines")
     broken: Counter = Counter()
     try:
         value = load_json(data, broken)
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        return None  # read line by line: every line gets its own row or reject
-    warn_broken_texts(str(path), broken)
-    if isinstance(value, list):
-        return list(enumerate(value, start=1))
-    return [(1, value)]
+    except UnicodeDecodeError:
+        return reject("invalid UTF-8", data)
+    except json.JSONDecodeError as exc:
+        if exc.msg.startswith("Unterminated string") or exc.pos >= len(exc.doc.rstrip()):
+            return reject("truncated: the file ends inside the JSON document", data)
+        return reject(f"invalid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})", data)
+    except RecursionError:
+        return reject(NESTED_TOO_DEEPLY, data)
+    warn_broken_texts(name, broken)
+    return [(line, value)]
 
 
 def json_records(path: Path) -> Iterator[tuple[int, object] | Reject]:
-    """JSON values of a file with their line (or array position).
+    """JSON values of a file with the line each starts on.
 
     JSON lines are read one line at a time (a bad line is a :class:`Reject` for that line). A
-    file whose first line is not a JSON object is tried as one JSON document (a pretty-printed
-    tweet, or an array whose items are yielded with their position); if that fails too, it is
-    read line by line after all.
+    JSON array is streamed element by element (a broken element is one reject); a
+    pretty-printed object is one document (one reject when it cannot be read). See
+    :func:`_whole_document`.
     """
     return iter_json_values(path, _whole_document, parse_line=parse_line)
 
@@ -324,8 +368,8 @@ def json_records(path: Path) -> Iterator[tuple[int, object] | Reject]:
 def read(path: Path, options: LoadOptions) -> Iterator[dict | Reject]:
     """Yield a row (plus context rows for embedded tweets) or a :class:`Reject` per record.
 
-    ``source_line`` is the line number for JSON lines, 1 for a one-tweet file, and the position in
-    the array for a JSON array.
+    ``source_line`` is the line number for JSON lines, the first line of a one-tweet file, and the
+    line an element starts on for a JSON array.
     """
     name = str(path)
     for item in json_records(Path(path)):
