@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import importlib
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -639,3 +641,61 @@ def test_an_output_inside_an_input_folder_is_not_taken_for_a_changed_input(tmp_p
     result, written = ingest_to_files([exports], exports / "out" / "posts.parquet",
                                       keep_authors=True, detect_language=False, jobs=jobs)
     assert written["posts"].is_file() and result.summary["rows_written"] > 0
+
+
+# -- acceptance test findings: options a format ignores, --strict summary, warning location ---
+
+@pytest.mark.parametrize(("option", "flag"), [
+    ({"field_map": {"text": "message"}}, "--map"),
+    ({"platform": "reddit"}, "--platform"),
+    ({"tz": "Europe/Berlin"}, "--tz"),
+])
+@pytest.mark.parametrize("format_", ["auto", "twarc2"])
+def test_options_a_recognised_format_ignores_are_refused(option, flag, format_):
+    # D9 (and D6 for --tz): they were silently ignored, while --thread-id is refused so
+    with pytest.raises(UserError, match=f"^{flag} is read by the .* formats only") as info:
+        run([SAMPLES / "two_tweets.jsonl"], format=format_, **option)
+    assert "twarc2" in str(info.value)
+
+
+@pytest.mark.parametrize("args", [["--map", "text=message"], ["--platform", "reddit"],
+                                  ["--tz", "UTC"]])
+def test_cli_options_a_recognised_format_ignores_are_one_line_and_exit_2(tmp_path, capsys, args):
+    out = tmp_path / "posts.parquet"
+    status = main(["ingest", str(SAMPLES / "two_tweets.jsonl"), *args, "--no-language",
+                   "-o", str(out)])
+    err = capsys.readouterr().err
+    assert status == 2 and err.startswith(f"error: {args[0]} is read by") and err.count("\n") == 1
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_options_for_tables_are_accepted_when_some_input_is_a_table(tmp_path):
+    table = tmp_path / "generated_posts.csv"
+    table.write_text("post_id,message,date\n1,hello world this is a post,2020-09-30 21:00\n",
+                     encoding="utf-8")
+    result = run([table, SAMPLES / "two_tweets.jsonl"], tz="UTC", platform="reddit",
+                 field_map={"id": "post_id", "text": "message", "created_at": "date"},
+                 keep_authors=True)
+    assert [e["format"] for e in result.summary["inputs"]] == ["csv", "twarc2"]
+    assert "reddit:1" in set(result.posts["uid"])
+
+
+def test_cli_strict_summary_does_not_claim_rows_were_written(tmp_path, capsys):
+    # D8: the summary said "rows written: 11", then the error said "nothing written"
+    out = tmp_path / "posts.parquet"
+    status = main(["ingest", str(SAMPLES / "streaming_output_with_error.jsonl"),
+                   "--no-language", "--strict", "-o", str(out)])
+    err = capsys.readouterr().err
+    assert status == 2
+    assert "rows written: 0 " in err and not re.search(r"rows written: [1-9]", err)
+    assert err.rstrip().splitlines()[-1].startswith("error: 1 record(s) rejected (--strict)")
+    assert "wrote" not in err and list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("entry", ["analysis", "analysis.loaders", "analysis.loaders.ingest"])
+def test_load_posts_warning_points_at_the_caller(entry):
+    module = importlib.import_module(entry)
+    with pytest.warns(UserWarning, match="could not be read") as caught:
+        module.load_posts([SAMPLES / "streaming_output_with_error.jsonl"], keep_authors=True,
+                          detect_language=False)
+    assert [Path(w.filename) for w in caught] == [Path(__file__)]

@@ -343,3 +343,32 @@ def test_ingest_detects_pushshift_and_types_the_table(tmp_path):
     assert posts.loc["c1", "parent_id"] == "s0" and posts.loc["c1", "depth"] == 1
     assert posts.loc["s3", "depth"] == 0
     assert posts.loc["c4", "created_at"] == pd.Timestamp(1569888146, unit="s", tz="UTC")
+
+
+# ---------------------------------------------------------------------------------------------
+# fields of unusual types (acceptance test findings)
+
+
+def test_generated_naive_created_utc_is_a_reject_that_does_not_suggest_tz(tmp_path):
+    # D6: the reason said "pass --tz", which the pushshift format ignores (Reddit writes UTC)
+    record = json.loads(generated_lines(2)[1])
+    record["created_utc"] = "2019-10-01 00:02:23"
+    path = tmp_path / "generated_naive_time.ndjson"
+    path.write_text(json.dumps(record) + "\n", encoding="utf-8")
+    rows, rejects = _read(path)
+    assert rows == [] and len(rejects) == 1
+    reason = rejects[0].reason
+    assert reason.startswith("bad created_utc") and "naive time" in reason
+    assert "--tz" not in reason and "always UTC" in reason and "malformed" in reason
+
+
+def test_generated_integer_author_is_kept_as_a_string(tmp_path):
+    lines = [json.loads(line) for line in generated_lines(2)]
+    lines[0]["author"] = 12345
+    lines[1]["author"] = True  # not an account name: dropped
+    path = tmp_path / "generated_integer_author.ndjson"
+    path.write_text("".join(json.dumps(r) + "\n" for r in lines), encoding="utf-8")
+    rows, rejects = _read(path)
+    assert rejects == []
+    assert [r["author_handle"] for r in rows] == ["12345", None]
+    assert rows[0]["author_id"] == "12345"

@@ -220,3 +220,13 @@ def test_a_day_month_date_after_the_clock_time_is_checked_too(text):
         parse_time(text, tz="UTC")
     assert parse_time(text.replace("09/10", "30/09").replace("09.10", "30.09"),
                       tz="UTC").date() == pd.Timestamp("2020-09-30").date()
+
+
+def test_a_naive_time_is_a_naive_time_error_that_callers_can_reword():
+    # D6: formats that ignore --tz (their platform writes UTC) reword this reason
+    from analysis.loaders.base import NaiveTimeError
+
+    with pytest.raises(NaiveTimeError, match="naive time '2020-09-30 12:00' has no time zone; "
+                                             "pass --tz") as info:
+        parse_time("2020-09-30 12:00")
+    assert isinstance(info.value, ValueError) and info.value.value == "2020-09-30 12:00"

@@ -216,3 +216,16 @@ def test_row_from_tweet_does_not_mutate():
     before = copy.deepcopy(page)
     list(twarc2._page_rows(page, 1, "x"))
     assert page == before
+
+
+def test_generated_naive_created_at_is_a_reject_that_does_not_suggest_tz(tmp_path):
+    # Acceptance test D6: the reason said "pass --tz", which twarc2 ignores (Twitter writes UTC)
+    page = first_page("two_tweets.jsonl")
+    page["data"][0]["created_at"] = page["data"][0]["created_at"].removesuffix("Z")
+    path = tmp_path / "generated_naive_time.jsonl"
+    path.write_text(json.dumps(page) + "\n", encoding="utf-8")
+    rows, rejects = items(path)
+    assert len(rejects) == 1
+    reason = rejects[0].reason
+    assert reason.startswith("bad created_at") and "naive time" in reason
+    assert "--tz" not in reason and "always UTC" in reason and "malformed" in reason

@@ -66,10 +66,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         f"{', '.join(REGISTRY)})")
     parser.add_argument("--map", dest="field_map", metavar="FIELD=COLUMN,...",
                         help="posts-table field to input column, for csv/jsonl/parquet")
-    parser.add_argument("--tz", help="IANA time zone for naive times (else they are rejected)")
+    parser.add_argument("--tz", help="IANA time zone for naive times, for csv/jsonl/parquet and "
+                        "4cat-csv (else they are rejected; other formats write UTC)")
     parser.add_argument("--thread-id", help="the post / video the comments belong to "
                         "(instaloader, youtube-comments; tables: --map thread_id=COLUMN)")
-    parser.add_argument("--platform", help="platform for csv/jsonl/parquet: "
+    parser.add_argument("--platform", help="platform for csv/jsonl/parquet and 4cat-csv: "
                         f"{', '.join(PLATFORMS)} (default: other)")
     parser.add_argument("--keep-authors", action="store_true",
                         help="keep raw author ids and handles (default: keyed pseudonyms)")

@@ -62,7 +62,13 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from analysis.loaders.base import LOADER_VERSION, in_count_range, make_uid, parse_time
+from analysis.loaders.base import (
+    LOADER_VERSION,
+    NaiveTimeError,
+    in_count_range,
+    make_uid,
+    parse_time,
+)
 
 PLATFORM = "reddit"
 
@@ -154,6 +160,8 @@ def _author(data: Mapping) -> str | None:
     author = data.get("author")
     if isinstance(author, Mapping):  # some scrapers nest the account
         author = author.get("name")
+    if isinstance(author, int) and not isinstance(author, bool):
+        author = str(author)  # rare in dumps, but an account all the same
     if not isinstance(author, str) or author.strip() in NO_AUTHOR:
         return None
     return author
@@ -214,7 +222,10 @@ def row_from_thing(data: dict, kind: str) -> dict:
         raise ValueError(f"missing id: Reddit {kind} without id or name")
     created = data.get("created_utc", data.get("created"))
     try:
-        created_at = parse_time(created)
+        try:
+            created_at = parse_time(created)
+        except NaiveTimeError as exc:  # Reddit writes UTC; --tz is not read
+            raise exc.on_utc_platform("Reddit") from None
     except (ValueError, TypeError, OverflowError) as exc:
         raise ValueError(
             f"bad created_utc: {created!r} in Reddit {kind} {post_id} ({exc})") from None

@@ -53,6 +53,7 @@ import pandas as pd
 from analysis.loaders.base import (
     LOADER_VERSION,
     LoadOptions,
+    NaiveTimeError,
     Reject,
     in_time_range,
     json_count,
@@ -122,18 +123,24 @@ def entity_texts(items: object, key: str, *, skip_media: bool = False) -> list[s
 
 
 def parse_iso_time(value: object) -> pd.Timestamp | None:
-    """:func:`~analysis.loaders.base.parse_time`, with a fast path for the API's ISO times."""
+    """:func:`~analysis.loaders.base.parse_time`, with a fast path for the API's ISO times.
+
+    A time without a zone raises :class:`ValueError` saying the record is malformed: Twitter
+    writes UTC, and the Twitter formats do not read ``--tz``.
+    """
     if isinstance(value, str):
         try:
             stamp = datetime.fromisoformat(value)
         except ValueError:
-            return parse_time(value)
-        if stamp.tzinfo is None:
-            return parse_time(value)  # raises: naive time
-        if stamp.tzinfo is not UTC:
-            stamp = stamp.astimezone(UTC)
-        return in_time_range(pd.Timestamp(stamp), value)
-    return parse_time(value)
+            stamp = None
+        if stamp is not None and stamp.tzinfo is not None:  # the API's times: the fast path
+            if stamp.tzinfo is not UTC:
+                stamp = stamp.astimezone(UTC)
+            return in_time_range(pd.Timestamp(stamp), value)
+    try:
+        return parse_time(value)
+    except NaiveTimeError as exc:
+        raise exc.on_utc_platform("Twitter") from None
 
 
 def parse_created_at(created: object) -> pd.Timestamp | None:
