@@ -21,6 +21,12 @@ times (to the second).
   with the same reply trees and with ``context`` rows still apart from the responses; so does
   ``reply_to_author_id`` (the parent's author, which a reply keeps also when its parent is not
   in the table).
+- ``created_at_precision`` and ``collected_at`` (ISO 8601) go along, so that relative and day
+  times and retrieval times read back; a row without a time (precision ``missing``, an API
+  error's) has blank ``timestamp`` cells and reads back as such (4CAT itself skips it).
+- Only a posts table written by ``python -m analysis ingest`` is exported: a table without
+  :data:`POSTS_TABLE_COLUMNS` (a raw twarc2 file, a 4CAT CSV, any table that merely has ``id``
+  and ``created_at``) is refused, since its author ids have not been pseudonymized.
 - Texts are written exactly as posted, also those that start like a spreadsheet formula (``=``,
   ``+``, ``-``, ``@``): the file is data for 4CAT, which reads such cells as text, and a leading
   apostrophe (what coding sheets add) would change the posts. A spreadsheet program may run such
@@ -38,6 +44,7 @@ Examples
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 from collections.abc import Iterator
@@ -50,6 +57,11 @@ from analysis.errors import UserError
 from analysis.io import CSV_LINE_END, atomic_path, integer_ids_as_text, read_table
 from analysis.progress import progress_bar
 
+#: Columns every posts table written by ``python -m analysis ingest`` has (see
+#: :data:`analysis.schema.POSTS`), and raw exports do not: the input must have them all.
+POSTS_TABLE_COLUMNS = ("uid", "platform", "id", "kind", "created_at", "created_at_precision",
+                       "author_id", "text", "text_status", "collection_role", "source_format")
+
 #: Export formats: name -> file suffix it is written with.
 EXPORT_FORMATS = {"4cat-csv": ".csv"}
 
@@ -60,7 +72,8 @@ FOURCAT_REQUIRED_COLUMNS = ("id", "thread_id", "author", "body", "timestamp")
 FOURCAT_EXTRA_COLUMNS = ("unix_timestamp", "parent_id", "subject", "author_id", "platform", "kind",
                          "lang", "like_count", "reply_count", "share_count", "quote_count",
                          "score", "hashtags", "text_status", "uid", "root_id", "author_handle",
-                         "mentions", "urls", "collection_role", "reply_to_author_id")
+                         "mentions", "urls", "collection_role", "reply_to_author_id",
+                         "created_at_precision", "collected_at")
 
 #: Line end of the CSV (RFC 4180), as every CSV the project writes: see
 #: :data:`analysis.io.CSV_LINE_END`.
@@ -124,6 +137,9 @@ def to_4cat(posts: pd.DataFrame) -> pd.DataFrame:
     out["collection_role"] = frame["collection_role"].astype("object").where(
         frame["collection_role"].notna(), None)
     out["reply_to_author_id"] = frame["reply_to_author_id"]
+    out["created_at_precision"] = frame["created_at_precision"].astype("object").where(
+        frame["created_at_precision"].notna(), None)
+    out["collected_at"] = [None if pd.isna(t) else t.isoformat() for t in frame["collected_at"]]
     return out[list(FOURCAT_REQUIRED_COLUMNS + FOURCAT_EXTRA_COLUMNS)].reset_index(drop=True)
 
 
@@ -154,6 +170,9 @@ def _parquet_batches(parquet, columns: list[str]) -> Iterator[pd.DataFrame]:
 
 
 def _whole(path: Path) -> Iterator[pd.DataFrame]:
+    head = _head_columns(path)
+    if head is not None:
+        _check_posts(head, path)
     frame = read_table(path)
     _check_posts(frame.columns, path)
     try:
@@ -177,12 +196,34 @@ def _to_4cat_checked(batch: pd.DataFrame, path: Path) -> pd.DataFrame:
 
 
 def _check_posts(columns, path: Path) -> None:
-    """A :class:`UserError` unless ``columns`` has the posts table's ``id`` and ``created_at``
-    (a 4CAT CSV, say, has ``id`` but not the others)."""
-    missing = [name for name in ("id", "created_at") if name not in columns]
+    """A :class:`UserError` unless ``columns`` has :data:`POSTS_TABLE_COLUMNS`: a raw export (a
+    twarc2 file, a 4CAT CSV, any table with ``id`` and ``created_at``) has not been through
+    ingest, and exporting it would write its raw author ids."""
+    missing = [name for name in POSTS_TABLE_COLUMNS if name not in set(columns)]
     if missing:
-        raise UserError(f"not a posts table (no {' or '.join(missing)} column); export reads "
-                        "the output of 'ingest'", path)
+        raise UserError(f"not a posts table (missing columns: {', '.join(missing)}); run "
+                        "`python -m analysis ingest` first", path)
+
+
+def _head_columns(path: Path) -> list[str] | None:
+    """The columns of a CSV or JSON-lines table from its first line (None when that line does
+    not tell: the whole file is read and checked then), so that a large raw file is refused
+    before it is read."""
+    suffix = path.suffix.lower()
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as handle:
+            first = handle.readline(1 << 20)
+    except (OSError, UnicodeDecodeError):
+        return None
+    if suffix == ".csv":
+        return [c.strip() for c in next(csv.reader([first]), [])] or None
+    if suffix in (".jsonl", ".ndjson"):
+        try:
+            record = json.loads(first)
+        except ValueError:
+            return None
+        return list(record) if isinstance(record, dict) else None
+    return None
 
 
 def export_posts(posts_path: str | os.PathLike, output: str | os.PathLike,

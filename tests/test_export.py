@@ -164,7 +164,7 @@ def test_a_4cat_csv_is_not_taken_for_a_posts_table(tmp_path):
     generated_posts().to_parquet(source)
     exported = tmp_path / "generated.4cat.csv"
     export.export_posts(source, exported)
-    with pytest.raises(UserError, match="no created_at column"):
+    with pytest.raises(UserError, match=r"not a posts table \(missing columns: created_at"):
         export.export_posts(exported, tmp_path / "again.csv")
     assert not (tmp_path / "again.csv").exists()
 
@@ -266,6 +266,12 @@ def test_export_of_integer_ids_with_nulls_in_parquet_keeps_every_digit(tmp_path)
         "parent_id": pa.array([t["in_reply_to_status_id"] for t in tweets], pa.int64()),
         "created_at": pa.array([pd.Timestamp("2015-01-07 12:00", tz="UTC")] * len(tweets),
                                pa.timestamp("us", tz="UTC")),
+        # the other columns every posts table has (export refuses tables without them)
+        "uid": [f"twitter:{t['id']}" for t in tweets],
+        **{name: [value] * len(tweets) for name, value in {
+            "kind": "post", "created_at_precision": "second", "author_id": "a",
+            "text": "t", "text_status": "ok", "collection_role": "matched",
+            "source_format": "rumoureval"}.items()},
     }), source)
     export.export_posts(source, tmp_path / "out.csv")
     with (tmp_path / "out.csv").open(encoding="utf-8", newline="") as handle:
@@ -342,3 +348,91 @@ def test_progress_bar_over_the_rows_on_a_terminal_unless_no_progress(tmp_path, c
     err = capsys.readouterr().err
     assert "export:" in err and "0/4 [" in err  # a bar over the four rows
     assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()
+
+
+# --- fixer B: only posts tables are exported (D4); precision and collected_at go along (D7) -----
+
+SAMPLES = __import__("pathlib").Path(__file__).parent / "data" / "twarc2_samples"
+
+
+def _raw_tables(tmp_path) -> list:
+    """Raw inputs that have ``id`` and ``created_at`` but are no posts table: the real flattened
+    twarc2 sample (raw author ids), and a generated table of raw records."""
+    import shutil
+
+    flat = tmp_path / "flat.jsonl"
+    shutil.copy(SAMPLES / "flat.jsonl", flat)
+    raw = tmp_path / "generated_raw.parquet"
+    pd.DataFrame({"id": ["1", "2"], "created_at": pd.to_datetime(["2020-10-01T09:00:00Z"] * 2),
+                  "author_id": ["1352661060663336960", "2718660392"],
+                  "text": ["hi", "ho"]}).to_parquet(raw)
+    raw_csv = tmp_path / "generated_raw.csv"
+    pd.read_parquet(raw).to_csv(raw_csv, index=False)
+    return [flat, raw, raw_csv]
+
+
+def test_raw_exports_are_refused_not_written_with_raw_authors(tmp_path, capsys):
+    """Regression: a twarc2 .jsonl (or any table with id and created_at) was exported with its
+    raw author ids, bypassing the pseudonyms of ingest."""
+    for source in _raw_tables(tmp_path):
+        target = tmp_path / f"{source.stem}.4cat.csv"
+        with pytest.raises(UserError, match=r"not a posts table \(missing columns: .*uid"):
+            export.export_posts(source, target)
+        assert main(["export", str(source), "--format", "4cat-csv", "-o", str(target)]) == \
+            EXIT_USER_ERROR
+        errors = capsys.readouterr().err.strip().splitlines()
+        assert len(errors) == 1, errors
+        assert errors[0].startswith(f"error: {source}: not a posts table (missing columns: ")
+        assert errors[0].endswith("run `python -m analysis ingest` first")
+        assert not target.exists()
+        assert not list(tmp_path.glob("*.tmp*"))
+
+
+def test_ingested_twarc2_sample_is_exported(tmp_path):
+    from analysis.io import write_table
+    from analysis.loaders.ingest import ingest
+
+    posts = ingest([SAMPLES / "flat.jsonl"], detect_language=False,
+                   pseudonym_key=bytes(range(32))).posts
+    for suffix in (".parquet", ".csv", ".jsonl"):
+        source = tmp_path / f"posts{suffix}"
+        write_table(posts, source)
+        counts = export.export_posts(source, tmp_path / f"posts{suffix}.4cat.csv")
+        assert counts["rows"] == len(posts)
+
+
+def _posts_with_precisions() -> pd.DataFrame:
+    posts = generated_posts()
+    posts["created_at_precision"] = pd.Categorical(
+        ["second", "relative", "day", "missing"], categories=schema.TIME_PRECISIONS)
+    posts.loc[3, "created_at"] = pd.NaT  # an API error's row: no time
+    posts["collected_at"] = pd.to_datetime(["2020-10-03T10:00:00.123456Z", None,
+                                            "2020-10-03T10:00:01Z", "2020-10-03T10:00:02Z"],
+                                           format="ISO8601")
+    return schema.conform(posts, schema.POSTS)
+
+
+def test_4cat_round_trip_keeps_precision_and_collected_at(tmp_path):
+    """Regression: relative and day times came back as 'second', collected_at as null, and a
+    row without a time (precision missing) as a 'missing time' reject."""
+    posts = _posts_with_precisions()
+    source = tmp_path / "generated_precisions.parquet"
+    posts.to_parquet(source)
+    target = tmp_path / "generated_precisions.4cat.csv"
+    assert export.export_posts(source, target) == {"rows": 4, "rows_without_time": 1}
+    assert {"created_at_precision", "collected_at"} <= set(export.FOURCAT_EXTRA_COLUMNS)
+    rows, rejects = _split(fourcat_csv.read(target, LoadOptions()))
+    assert rejects == []
+    assert [r["created_at_precision"] for r in rows] == ["second", "relative", "day", "missing"]
+    assert [r["created_at"] for r in rows][:3] == list(posts["created_at"].dt.floor("s"))[:3]
+    assert rows[3]["created_at"] is None
+    expected = [None if pd.isna(t) else t for t in posts["collected_at"]]
+    assert [r["collected_at"] for r in rows] == expected
+
+
+def test_real_4cat_round_trip_keeps_collected_at_and_precision(tmp_path):
+    posts, again, records = _real_round_trip(tmp_path, keep_authors=True)
+    assert posts["collected_at"].notna().all()
+    before, after = posts.set_index("uid").sort_index(), again.set_index("uid").sort_index()
+    for column in ("collected_at", "created_at_precision"):
+        assert before[column].astype(str).tolist() == after[column].astype(str).tolist(), column

@@ -138,3 +138,65 @@ def test_end_to_end_through_ingest(tmp_path):
     posts = result.posts.set_index("id")
     assert posts.loc["72", "reply_to_author_id"] == "fan"
     assert pd.isna(posts.loc["71", "depth"])  # the video itself is not in the export
+
+
+# --- fixer B: an unclosed quote rejects one record (D3); precision and collected_at (D7) --------
+
+def _real_4cat_export(tmp_path):
+    """The real twarc2 sample noflat.jsonl ingested and exported as a 4CAT CSV."""
+    from pathlib import Path
+
+    from analysis import export
+    from analysis.loaders.ingest import ingest
+
+    sample = Path(__file__).parent / "data" / "twarc2_samples" / "noflat.jsonl"
+    posts = ingest([sample], keep_authors=True, detect_language=False).posts
+    source = tmp_path / "generated_noflat_posts.parquet"
+    posts.to_parquet(source)
+    target = tmp_path / "generated_noflat_posts.4cat.csv"
+    export.export_posts(source, target)
+    return target
+
+
+@pytest.mark.parametrize("index", [5, 80, 163])
+def test_real_export_with_an_unclosed_quote_loses_only_that_record(tmp_path, index):
+    """Regression: one unclosed quote swallowed the rest of the file into one reject."""
+    clean = _real_4cat_export(tmp_path)
+    rows, rejects = _split(fourcat_csv.read(clean, LoadOptions()))
+    assert rejects == [] and len(rows) == 164
+    assert sum("\n" in (r["text"] or "") for r in rows) > 10  # multi-line texts still read
+    victim = rows[index]
+    data = clean.read_bytes()
+    at = data.index(f"\n{victim['id']},".encode()) + len(victim["id"]) + 2
+    damaged = tmp_path / "generated_noflat_posts_unclosed_quote.4cat.csv"
+    damaged.write_bytes(data[:at] + b'"' + data[at:])  # thread_id opens a quote, never closed
+    again, rejects = _split(fourcat_csv.read(damaged, LoadOptions()))
+    assert [r.line for r in rejects] == [victim["source_line"]]
+    assert rejects[0].reason.split(":")[0] in ("unclosed quote", "bad CSV")
+
+    def comparable(row):
+        return {k: v for k, v in row.items() if k != "source_file"}
+
+    assert [comparable(r) for r in again] == [comparable(r) for r in rows if r is not victim]
+
+
+def test_precision_and_collected_at_columns_are_read_when_present(tmp_path):
+    header = (*TIKTOK_COLUMNS, "created_at_precision", "collected_at")
+    rows_in = [
+        (*generated_tiktok_comments()[0], "relative", "2020-10-03T10:00:00.5+00:00"),
+        (*generated_tiktok_comments()[1], "", ""),
+        ("73", "700", "x", "X", "", "", "", "", "", "700", POST_URL, "no", "", "missing",
+         "2020-10-03T10:00:00Z"),
+        ("74", "700", "x", "X", "", "", "", "", "", "700", POST_URL, "no", "", "second", ""),
+        ("75", "700", "x", "X", "", "2020-10-01 09:00:00", "", "", "", "700", POST_URL, "no",
+         "", "", "not a time"),
+    ]
+    path = _write(tmp_path / "generated_4cat_with_precision.csv", rows_in, header=header)
+    rows, rejects = _split(fourcat_csv.read(path, LoadOptions()))
+    assert [r["id"] for r in rows] == ["71", "72", "73"]
+    assert [r["created_at_precision"] for r in rows] == ["relative", "second", "missing"]
+    assert rows[0]["collected_at"] == pd.Timestamp("2020-10-03 10:00:00.5", tz="UTC")
+    assert rows[1]["collected_at"] is None and rows[2]["created_at"] is None
+    assert [(r.line, r.reason.split(":")[0]) for r in rejects] == [
+        (5, "missing time"), (6, "bad time")]
+    assert "collected_at" in rejects[1].reason

@@ -542,3 +542,133 @@ def test_root_id_and_reply_to_author_id_can_be_mapped():
     row = table.row_from_record({"post_id": "2", "date": "2020-10-01T09:00Z", "root": "1",
                                  "to": 7.0}, columns, source_format="jsonl")
     assert (row["root_id"], row["reply_to_author_id"]) == ("1", "7")
+
+
+# --- fixer B: an unclosed quote rejects one record, not the rest of the file (D3) ---------------
+
+def _open_a_quote(path: Path, target: Path, record_start: str) -> None:
+    """``path`` copied to ``target`` with an opening quote that never closes put at the start of
+    the second field of the record that starts with ``record_start``."""
+    data = path.read_bytes()
+    at = data.index(f"\n{record_start},".encode()) + 1
+    comma = data.index(b",", at) + 1
+    target.write_bytes(data[:comma] + b'"' + data[comma:])
+
+
+def _comparable(row: dict) -> dict:
+    return {k: v for k, v in row.items() if k not in ("source_file", "source_line")}
+
+
+@pytest.mark.parametrize("which", ["middle", "before_a_multiline_text", "last"])
+def test_real_posts_csv_with_an_unclosed_quote_loses_only_that_record(tmp_path, which):
+    """Regression: one unclosed quote swallowed every later record into one 'field count'
+    reject. Made from the real twarc2 sample noflat.jsonl, saved as CSV."""
+    clean = tmp_path / "generated_noflat_posts.csv"
+    _real_posts(keep_authors=True).to_csv(clean, index=False)
+    rows, rejects = _split(table.read(clean, LoadOptions()))
+    assert rejects == [] and len(rows) == 164
+    multiline = [i for i, r in enumerate(rows) if "\n" in (r["text"] or "")]
+    assert len(multiline) > 10  # quoted texts over several lines still read as one record
+    index = {"middle": 80, "before_a_multiline_text": multiline[3] - 1, "last": 163}[which]
+    victim = rows[index]
+    damaged = tmp_path / f"generated_noflat_posts_unclosed_quote_{which}.csv"
+    _open_a_quote(clean, damaged, victim["uid"])
+    again, rejects = _split(table.read(damaged, LoadOptions()))
+    assert [r.line for r in rejects] == [victim["source_line"]]
+    # the quote runs into the next lines, or (where the record's own text is quoted) meets
+    # that text's opening quote on the same line: '"a,b"c' is a bad record, not the text 'a,bc'
+
+    assert rejects[0].reason.split(":")[0] in ("unclosed quote", "bad CSV")
+    assert victim["uid"] in rejects[0].snippet
+    assert [_comparable(r) for r in again] == [_comparable(r) for r in rows if r is not victim]
+    assert [r["source_line"] for r in again] == [r["source_line"] for r in rows
+                                                 if r is not victim]
+
+
+def test_unclosed_quote_before_many_plain_lines_is_read_in_bounded_memory(tmp_path,
+                                                                         monkeypatch):
+    """A quote that never closes is given up after MAX_RECORD_LINES lines: reading stays
+    streaming, and the lines after the damaged one are read again as records."""
+    monkeypatch.setattr(table, "MAX_RECORD_LINES", 200)
+    rows_in = [(str(i), "2020-10-01T09:00:00Z", "some text " * 40) for i in range(20_000)]
+    path = _csv(tmp_path / "generated_unclosed_big.csv", rows_in)
+    data = path.read_bytes().replace(b"\n0,2020-10-01T09:00:00Z,", b'\n0,2020-10-01T09:00:00Z,"')
+    path.write_bytes(data)
+    tracemalloc.start()
+    try:
+        items = list(item for item in table.read(path, LoadOptions(field_map=MAP))
+                     if isinstance(item, Reject) or item["id"] in ("1", "19999"))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    rows, rejects = _split(items)
+    assert [r["id"] for r in rows] == ["1", "19999"]
+    assert [r.line for r in rejects] == [2]
+    assert peak < len(data) / 4
+
+
+def test_multiline_text_within_the_limit_still_reads(tmp_path, monkeypatch):
+    monkeypatch.setattr(table, "MAX_RECORD_LINES", 50)
+    text = "\n".join(f"line {i}, with a comma" for i in range(49))
+    path = _csv(tmp_path / "generated_long_text.csv",
+                [("1", "2020-10-01T09:00:00Z", text), ("2", "2020-10-01T09:00:00Z", "x")])
+    rows, rejects = _split(table.read(path, LoadOptions(field_map=MAP)))
+    assert rejects == [] and rows[0]["text"] == text and rows[1]["source_line"] == 51
+
+
+# --- fixer B: rows without a time (API errors) read back from a posts table (D5) ----------------
+
+def _posts_with_error_rows() -> pd.DataFrame:
+    """The real twarc2 sample two_tweets.jsonl with two tweet errors added to its page (as
+    twarc2 writes them for deleted and protected tweets), ingested."""
+    from analysis.loaders.ingest import ingest
+
+    sample = Path(__file__).parent / "data" / "twarc2_samples" / "two_tweets.jsonl"
+    page = json.loads(sample.read_text(encoding="utf-8").splitlines()[0])
+    page["errors"] = [
+        {"value": "123", "detail": "Could not find tweet with ids: [123].",
+         "title": "Not Found Error", "resource_type": "tweet", "parameter": "ids",
+         "resource_id": "123", "type": "https://api.twitter.com/2/problems/resource-not-found"},
+        {"value": "456", "detail": "Sorry, you are not authorized to see the Tweet with "
+         "referenced_tweets.id: [456].", "title": "Authorization Error",
+         "resource_type": "tweet", "parameter": "referenced_tweets.id", "resource_id": "456",
+         "type": "https://api.twitter.com/2/problems/not-authorized-for-resource"},
+    ]
+    import tempfile
+
+    path = Path(tempfile.mkdtemp()) / "generated_two_tweets_with_errors.jsonl"
+    path.write_text(json.dumps(page) + "\n", encoding="utf-8")
+    return ingest([path], keep_authors=True, detect_language=False).posts
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".csv", ".jsonl"])
+def test_posts_table_rows_without_time_read_back(tmp_path, suffix):
+    """Regression: rows of API errors (created_at null, precision missing) became 'missing
+    time' rejects when the posts table was read again."""
+    from analysis.io import write_table
+
+    posts = _posts_with_error_rows()
+    missing = posts["created_at_precision"] == "missing"
+    assert missing.sum() == 2 and posts.loc[missing, "created_at"].isna().all()
+    path = tmp_path / f"generated_posts_with_errors{suffix}"
+    write_table(posts, path)
+    rows, rejects = _split(table.read(path, LoadOptions()))
+    assert rejects == [] and len(rows) == len(posts)
+    by_id = {r["id"]: r for r in rows}
+    for post_id in ("123", "456"):
+        assert by_id[post_id]["created_at"] is None
+        assert by_id[post_id]["created_at_precision"] == "missing"
+    again = _ingested_again(posts, tmp_path / f"again{suffix}", keep_authors=True)
+    assert len(again) == len(posts)
+    for column in ("created_at", "created_at_precision", "text_status", "collection_role"):
+        assert _values(again, column) == _values(posts, column), column
+
+
+def test_a_row_without_time_whose_precision_is_not_missing_is_still_rejected(tmp_path):
+    path = _csv(tmp_path / "generated_no_time.csv",
+                [("1", "", "second"), ("2", "", "missing"), ("3", "", "")],
+                header=("id", "created_at", "created_at_precision"))
+    rows, rejects = _split(table.read(path, LoadOptions()))
+    assert [r["id"] for r in rows] == ["2"] and rows[0]["created_at"] is None
+    assert [r.line for r in rejects] == [2, 4]
+    assert all(r.reason.startswith("missing time") for r in rejects)

@@ -21,7 +21,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "spreadsheet formula (=, +, -, @): open the file in a spreadsheet program "
                     "only as text.")
     parser.add_argument("posts", type=Path, metavar="POSTS",
-                        help="posts table (.parquet, .csv or .jsonl) written by 'ingest'")
+                        help="posts table (.parquet, .csv or .jsonl) written by 'ingest'; "
+                             "other tables (raw exports too) are refused, so that raw author "
+                             "ids never bypass ingest's pseudonyms")
     parser.add_argument("--format", dest="export_format", choices=sorted(EXPORT_FORMATS),
                         default="4cat-csv", help="export format (default: %(default)s)")
     parser.add_argument("-o", "--output", type=Path, required=True, metavar="OUT",

@@ -13,8 +13,15 @@ Mapping rules:
   ``author_id`` column, else the handle (so reply trees can still tell authors apart).
 - ``created_at`` from ``unix_timestamp`` when present (exact), else from ``timestamp``
   (``YYYY-MM-DD HH:MM:SS``, which 4CAT writes in UTC; ``--tz`` overrides that assumption).
-  A record with neither is rejected. A ``timestamp`` that is a date only (``2020-10-01``)
-  gives ``created_at_precision = "day"``.
+  A record with neither is rejected, unless its ``created_at_precision`` column (which
+  ``python -m analysis export`` writes) says ``missing``: such a row (an API error's) keeps a
+  null time. A ``timestamp`` that is a date only (``2020-10-01``) gives
+  ``created_at_precision = "day"``; a ``created_at_precision`` column, when present and valid,
+  gives it instead (``relative``, ``day`` of the posts table the export was written from).
+- ``collected_at`` from a ``collected_at`` column when present (ISO 8601, as the export writes
+  it; naive times in ``--tz``, else UTC); a value that is not a time rejects the record.
+  Real 4CAT exports have neither column: precision comes from the time, ``collected_at`` is
+  null.
 - ``parent_id`` from a ``parent_id`` column when it names another item; otherwise, when
   ``thread_id`` differs from ``id``, the thread (4CAT has no parent for most sources, so replies
   to replies then hang off the thread root). ``kind``: a ``kind`` column if valid, else ``post``
@@ -70,7 +77,13 @@ from analysis.loaders.table import (
     iter_csv,
     text_for_status,
 )
-from analysis.schema import COLLECTION_ROLES, KINDS, PLATFORMS, TEXT_STATUSES
+from analysis.schema import (
+    COLLECTION_ROLES,
+    KINDS,
+    PLATFORMS,
+    TEXT_STATUSES,
+    TIME_PRECISIONS,
+)
 
 FORMAT = "4cat-csv"
 
@@ -178,12 +191,15 @@ def row_from_record(record: Mapping[str, str], *, platform: str | None = None,
     post_id = str(post_id).strip()
     unix = record.get("unix_timestamp")
     precision = "second"
+    stated = (_text(record, "created_at_precision") or "").lower()
     try:
         if not is_missing(unix):
             created_at = parse_time(str(unix).strip())
         elif not is_missing(record.get("timestamp")):
             created_at, precision = parse_time_with_precision(str(record["timestamp"]).strip(),
                                                               tz=tz or "UTC")
+        elif stated == "missing":  # a row without a time by design (an API error's)
+            created_at = None
         else:
             raise ValueError("missing time: record has no timestamp or unix_timestamp")
     except (TypeError, OverflowError) as exc:
@@ -193,9 +209,17 @@ def row_from_record(record: Mapping[str, str], *, platform: str | None = None,
             raise
         value = unix if not is_missing(unix) else record.get("timestamp")
         raise ValueError(f"bad time: {value!r} ({exc})") from None
-    if created_at is None or created_at is pd.NaT:
+    if created_at is pd.NaT or (created_at is None and stated != "missing"):
         raise ValueError(f"bad time: {unix if not is_missing(unix) else record.get('timestamp')!r}"
                          " is not a time")
+    if stated in TIME_PRECISIONS:
+        precision = stated
+    collected_at = _text(record, "collected_at")
+    if collected_at is not None:
+        try:
+            collected_at = parse_time(collected_at, tz=tz or "UTC")
+        except (TypeError, ValueError, OverflowError) as exc:
+            raise ValueError(f"bad time: collected_at {collected_at!r} ({exc})") from None
     plat = platform or platform_from_record(record)
     if plat not in PLATFORMS:
         raise ValueError(f"unknown platform: {plat!r} is not one of {', '.join(PLATFORMS)}")
@@ -229,6 +253,7 @@ def row_from_record(record: Mapping[str, str], *, platform: str | None = None,
         "parent_id": parent_id,
         "created_at": created_at,
         "created_at_precision": precision,
+        "collected_at": collected_at,
         "author_id": author_id or author,
         "author_handle": _text(record, "author_handle") if "author_handle" in record else author,
         "reply_to_author_id": _text(record, "reply_to_author_id"),

@@ -10,7 +10,9 @@ be a dotted path into nested objects (``author_handle=user.screen_name``).
 
 Rules:
 
-- ``id`` and ``created_at`` are required: a record without them is rejected. A mapping that names
+- ``id`` and ``created_at`` are required: a record without them is rejected, except that a row
+  whose ``created_at_precision`` is ``missing`` (an API error or withheld post in a posts table
+  written by ingest) keeps its null time. A mapping that names
   a column the file does not have is a one-line error (CSV and Parquet, whose columns are known).
 - Times: ISO-8601, epoch seconds, or the file's own timestamp type, read by
   :func:`analysis.loaders.base.parse_time`. Naive times are localized to ``--tz``
@@ -45,7 +47,10 @@ Rules:
 - JSON lines may also be one JSON array of records (``[{...}, {...}]``), read element by element.
 - CSV: comma, semicolon, tab or pipe separated (guessed from the header line), read record by
   record (the ``csv`` module over a decompressing stream); Parquet batch by batch; JSON lines line
-  by line: memory stays flat whatever the file size. ``source_line`` is the line a CSV record
+  by line: memory stays flat whatever the file size. A quoted field may hold line ends; a quote
+  opened and never closed (a record that does not read under strict quoting, has the wrong
+  field count, or runs over :data:`MAX_RECORD_LINES` lines) rejects its first line only, and the
+  lines after it are read again as records. ``source_line`` is the line a CSV record
   starts on, the line of a JSON record, or the 1-based row of a Parquet file.
 
 One module serves the three formats; :func:`detect_format` tells them apart by content (Parquet's
@@ -64,6 +69,7 @@ Examples
 
 from __future__ import annotations
 
+import collections
 import csv
 import datetime as dt
 import io
@@ -134,6 +140,10 @@ PARQUET_MAGIC = b"PAR1"
 PARQUET_BATCH_ROWS = 65_536
 #: CSV fields may be long (a post with its quoted thread); the csv module's default is 128 KiB.
 CSV_FIELD_LIMIT = 64 * 1024 * 1024
+#: Lines one CSV record may span (a quoted text with line ends); a quoted field that runs on
+#: longer is taken for a quote opened and never closed (see :func:`iter_csv`). Texts of the
+#: platforms read here are at most 40,000 characters (a Reddit self post), so far fewer lines.
+MAX_RECORD_LINES = 10_000
 
 _COMPRESSION = (".gz", ".bz2", ".xz", ".zst")
 _LIST_SPLIT = re.compile(r"[,\s]+")
@@ -415,6 +425,12 @@ def _as_time(value: object, field: str, tz: str | None) -> tuple[pd.Timestamp | 
     return stamp, precision == "day"
 
 
+def _says_missing(precision: object) -> bool:
+    """Whether a ``created_at_precision`` value is ``missing``: a row of a posts table that has
+    no time by design (an API error, a withheld post), which keeps its null time."""
+    return isinstance(precision, str) and precision.strip().lower() == "missing"
+
+
 def row_from_record(record: Mapping, columns: Mapping[str, str], *, platform: str | None = None,
                     tz: str | None = None, source_format: str = "csv") -> dict:
     """Map one record of a table to a posts-table row.
@@ -451,7 +467,8 @@ def row_from_record(record: Mapping, columns: Mapping[str, str], *, platform: st
         raise ValueError(f"missing id: record has no id (column {columns.get('id', 'id')!r}; "
                          "map one with --map id=COLUMN)")
     created_at, is_date = _as_time(get("created_at"), "created_at", tz)
-    if created_at is None:
+    if created_at is None and not _says_missing(get("created_at_precision")
+                                                if "created_at_precision" in columns else None):
         raise ValueError(f"missing time: record has no created_at (column "
                          f"{columns.get('created_at', 'created_at')!r}; map one with "
                          "--map created_at=COLUMN)")
@@ -529,12 +546,89 @@ def _text_stream(path: Path) -> io.TextIOWrapper:
                             newline="")
 
 
+def _csv_records(handle: io.TextIOWrapper, delimiter: str
+                 ) -> Iterator[tuple[int, list[str] | None, str | None, list[str]]]:
+    """The records of a CSV text stream: ``(start_line, fields, problem, lines)``, with
+    ``fields`` None and ``problem`` a reject reason for a record that cannot be read.
+
+    Quoting is strict: a closing quote is followed by the delimiter or the line end, and the
+    file does not end inside quotes (``"a"b`` is a bad record, not the text ``ab``). A record
+    over several lines (a quoted field holding line ends) is taken only when it reads so, has as
+    many fields as the header (the first record) and spans at most :data:`MAX_RECORD_LINES`
+    lines. Otherwise its quote was opened and never closed: its first line is rejected and the
+    lines after it are read again as records, so an unclosed quote costs one record, not the
+    rest of the file. Memory stays within :data:`MAX_RECORD_LINES` lines.
+    """
+    source = iter(handle)
+    pending: collections.deque[str] = collections.deque()  # lines to read again
+    taken: list[str] = []  # the lines of the record being read
+    limited = False
+    done = 0  # lines read into records so far
+    width: int | None = None
+
+    def feed() -> Iterator[str]:
+        # a new feed follows every resync, which is when lines are put back: read those first
+        nonlocal limited
+        most = MAX_RECORD_LINES
+        append = taken.append
+        while pending:
+            append(pending.popleft())
+            if len(taken) > most:
+                limited = True
+                return
+            yield taken[-1]
+        for line in source:
+            append(line)
+            if len(taken) > most:
+                limited = True
+                return
+            yield line
+
+    reader = csv.reader(feed(), delimiter=delimiter, strict=True)
+    while True:
+        taken.clear()
+        limited = False
+        start = done + 1
+        problem = None
+        try:
+            fields = next(reader)
+        except StopIteration:
+            if not limited:
+                return
+            fields = None
+        except csv.Error as exc:
+            fields, problem = None, f"bad CSV: {exc}"
+        if limited:
+            problem = f"a quoted field runs on over more than {MAX_RECORD_LINES} lines"
+        elif (fields is not None and len(taken) > 1 and width is not None
+              and len(fields) != width):
+            problem = (f"a quoted field runs over {len(taken)} lines into a record of "
+                       f"{len(fields)} fields, the header has {width}")
+        if problem is not None:
+            if len(taken) > 1:  # the quote opened on the first line: read the others again
+                pending.extendleft(reversed(taken[1:]))
+                yield (start, None, f"unclosed quote: {problem}; this line is rejected and "
+                       "the lines after it are read again", taken[:1])
+                done += 1
+            else:
+                yield start, None, problem, list(taken)
+                done += len(taken)
+            reader = csv.reader(feed(), delimiter=delimiter, strict=True)
+            continue
+        done += len(taken)
+        if width is None and fields and any(f.strip() for f in fields):
+            width = len(fields)
+        yield start, fields, None, taken
+
+
 def iter_csv(path: Path, *, delimiter: str | None = None
              ) -> Iterator[list[str] | tuple[int, dict[str, str]] | Reject]:
     """Stream a CSV file: first its header (a list), then ``(start_line, record)`` or a Reject.
 
     Records with bad UTF-8 or a field count different from the header's are rejected; a
-    ``csv.Error`` rejects the record it happens in and reading goes on.
+    ``csv.Error`` rejects the record it happens in and reading goes on. A quote that is opened
+    and never closed rejects the line it is on, and the lines after it are read as records
+    (see :func:`_csv_records`).
     """
     name = str(path)
     if delimiter is None:
@@ -542,22 +636,14 @@ def iter_csv(path: Path, *, delimiter: str | None = None
     csv.field_size_limit(max(csv.field_size_limit(), CSV_FIELD_LIMIT))
     try:
         with _text_stream(path) as handle:
-            reader = csv.reader(handle, delimiter=delimiter)
             header = None
-            last_line = 0
-            while True:
-                start = last_line + 1
-                try:
-                    fields = next(reader)
-                except StopIteration:
-                    break
-                except csv.Error as exc:
-                    last_line = reader.line_num
-                    yield Reject(name, start, f"bad CSV: {exc}", "")
+            for start, fields, problem, lines in _csv_records(handle, delimiter):
+                if fields is None:
+                    raw_lines = "".join(lines).encode("utf-8", "surrogateescape")
+                    yield Reject(name, start, problem or "bad CSV", snippet(raw_lines))
                     if header is None:
                         return
                     continue
-                last_line = reader.line_num
                 if header is None:
                     if not any(f.strip() for f in fields):
                         continue
