@@ -26,5 +26,27 @@ class UserError(Exception):
         super().__init__(f"{self.path}: {message}" if self.path else message)
 
 
+def check_jobs(jobs: object) -> int:
+    """``jobs`` when it is a number of workers (1, 2, ...) or -1 (all cores), else a
+    :class:`UserError`: ``ingest``, ``train`` and ``label`` take ``--jobs`` alike.
+
+    Examples
+    --------
+    >>> check_jobs(-1), check_jobs(2)
+    (-1, 2)
+    >>> check_jobs(0)
+    Traceback (most recent call last):
+    ...
+    analysis.errors.UserError: --jobs must be a number of workers (1, 2, ...) or -1 for all cores, not 0
+    """  # noqa: E501 - a doctest's output is one line
+    import numbers
+
+    if isinstance(jobs, bool) or not isinstance(jobs, numbers.Integral) or \
+            not (jobs >= 1 or jobs == -1):
+        raise UserError("--jobs must be a number of workers (1, 2, ...) or -1 for all cores, "
+                        f"not {jobs}")
+    return int(jobs)
+
+
 class RawDataError(UserError):
     """A raw input file is missing or differs from its checksum in ``data/raw/MANIFEST.csv``."""

@@ -40,6 +40,15 @@ def test_non_text_and_empty_score_zero():
         assert vader.polarity_scores(value)["compound"] == 0.0
 
 
+def test_invisible_characters_score_as_an_empty_text():
+    # a zero-width space, word joiner or byte-order mark is no text: str.strip() kept them, and
+    # VADER scored "\u200b" fully neutral (neu 1.0) where an empty text scores all zeros
+    zeros = vader.polarity_scores("")
+    for value in ("\u200b", " \u2060\ufeff ", "\u200b\u200c\u200d"):
+        assert vader.polarity_scores(value) == zeros
+    assert vader.polarity_scores("\u200b great")["compound"] > 0.5
+
+
 def test_emoji_worst_case_is_bounded():
     # Generated: 3,000 laughing emoji with words between; unguarded vaderSentiment 3.3.2 takes
     # minutes on this (quadratic in tokens; its issue #110), guarded it must stay under 50 ms.

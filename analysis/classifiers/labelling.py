@@ -2,11 +2,15 @@
 
 For a posts table the target of a reply is, by default, its thread root's text (the post it
 answers, in RumourEval terms the rumour), the context its parent's text and the depth its depth.
-Empty texts get the label ``other`` (when the model has it) and uniform probabilities; texts the
-language detector marks as not English keep their label (the one they get without a language
-column) with probabilities pulled halfway to uniform: a low confidence, not a crash. Labels
-follow the model's decision rule (for the default model: balanced class costs), probabilities
-its calibrated estimates.
+Empty texts, and texts without a single Unicode letter or digit (emoji or punctuation only, a
+zero-width space), get the label ``other`` (when the model has it) and uniform probabilities;
+texts the language detector marks as not English (``lang_detected`` or ``lang``; in a table
+without either, the detector of :mod:`analysis.loaders.language` is run on the texts) keep their
+label (the one they get as English) with probabilities pulled halfway to uniform: a low
+confidence, not a crash. A uid on rows repeated exactly is labelled once (with a warning); on
+rows that differ it is a :class:`UserError`, as in ``train`` and ``evaluate``. Labels follow the
+model's decision rule (for the default model: balanced class costs), probabilities its
+calibrated estimates.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ import pandas as pd
 
 from analysis.classifiers.datasets import X_COLUMNS
 from analysis.classifiers.linear import labels_from_proba, proba_and_weights
-from analysis.errors import UserError
+from analysis.errors import UserError, check_jobs
 from analysis.progress import progress_bar
 from analysis.schema import LABELS, STANCE_LABELS, STANCE_TASK, conform, id_texts, proba_column
 
@@ -134,17 +138,52 @@ def _check_uids(posts: pd.DataFrame, source: object) -> None:
                         "uid column to label rows by their id or row number", source)
 
 
-def _non_english(posts: pd.DataFrame) -> np.ndarray:
+def has_words(text: object) -> bool:
+    """Whether ``text`` is a string with at least one Unicode letter or digit. Texts without
+    (emoji only, punctuation only, a zero-width space) are labelled as empty texts are."""
+    return isinstance(text, str) and any(map(str.isalnum, text))
+
+
+def _language_column(posts: pd.DataFrame) -> str | None:
+    """The column that says which rows are in English: ``lang_detected``, else ``lang`` (the
+    first of them with any value); None when the table has neither with a value, and the
+    language detector is to be run on the texts."""
     for col in ("lang_detected", "lang"):
-        if col in posts.columns:
-            lang = posts[col].astype("object")
-            return (lang.notna() & ~lang.isin(["en", "und"])).to_numpy(dtype=bool)
-    return np.zeros(len(posts), dtype=bool)
+        if col in posts.columns and posts[col].notna().any():
+            return col
+    return None
 
 
-def _predict_batch(model: object, X: pd.DataFrame) -> tuple[np.ndarray, np.ndarray | None]:
-    """Probabilities and decision weights (one row per row, or one for all, or None)."""
-    return proba_and_weights(model, X)
+def _not_english(lang: pd.Series) -> np.ndarray:
+    lang = lang.astype("object")
+    return (lang.notna() & ~lang.isin(["en", "und"])).to_numpy(dtype=bool)
+
+
+def _detect_non_english(texts: pd.Series) -> np.ndarray:
+    """Texts the language detector (:mod:`analysis.loaders.language`, as ``ingest`` runs it)
+    finds not English; texts too short for a guess count as English."""
+    from analysis.loaders.language import detect_languages
+
+    return _not_english(detect_languages(texts)[0])
+
+
+def _predict_batch(model: object, X: pd.DataFrame, detect: bool = False
+                   ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """Probabilities, decision weights (one row per row, or one for all, or None), and with
+    ``detect`` which texts are not English (in the worker, so that ``jobs`` share the work)."""
+    proba, weights = proba_and_weights(model, X)
+    return proba, weights, _detect_non_english(X["text"]) if detect else None
+
+
+def _check_shape(proba: np.ndarray, rows: int, classes: list[str]) -> None:
+    """A :class:`UserError` when a model gave other than one row of probabilities per row and
+    one column per class (a model that does not read the model frame: a scikit-learn pipeline
+    that reads a list of texts takes the frame's column names for its texts)."""
+    if proba.ndim != 2 or proba.shape != (rows, len(classes)):
+        raise UserError(f"the model gave {proba.shape[0] if proba.ndim else 0} rows of "
+                        f"probabilities for {rows} rows: it does not read the model frame "
+                        "(text, target, context, depth); use a model from 'python -m analysis "
+                        "train', 'default' or 'vader'")
 
 
 def label_posts(posts: pd.DataFrame, model: object | str = "default", *,
@@ -157,7 +196,9 @@ def label_posts(posts: pd.DataFrame, model: object | str = "default", *,
     ----------
     posts
         A posts table, or any table with ``text_col`` (and ``uid``; without that column the
-        ``id`` or the row number is used; a ``uid`` column with nulls is a UserError).
+        ``id`` or the row number is used; a ``uid`` column with nulls is a UserError, and so is
+        a uid on rows with different texts; rows repeated exactly are labelled once, see
+        :func:`~analysis.classifiers.training.distinct_rows`).
     model
         ``"default"``, ``"vader"``, a ``.skops`` path, or a fitted estimator.
     target
@@ -166,45 +207,63 @@ def label_posts(posts: pd.DataFrame, model: object | str = "default", *,
         Columns to read; for a posts table the default target is the thread root's text and the
         default context the parent's text.
     batch_size, jobs
-        Rows per batch, and parallel workers (joblib processes) over the batches.
+        Rows per batch, and parallel workers (joblib processes) over the batches (1, 2, ...;
+        -1: all cores; anything else is a UserError).
     progress
         A progress bar on stderr when it is a terminal (None: with many rows; False: never).
     source
         The file ``posts`` came from, named in errors about its columns.
     """
     from analysis.classifiers import get_model
+    from analysis.classifiers.training import distinct_rows
 
+    check_jobs(jobs)
     _check_uids(posts, source)
     fitted = get_model(model) if isinstance(model, str) else model
     classes = [str(c) for c in fitted.classes_]
     frame = posts_frame(posts, target=target, text_col=text_col, target_col=target_col,
                         context_col=context_col, source=source)
+    if not frame["uid"].is_unique:  # as train and evaluate: repeats once, clashes refused
+        keep = distinct_rows(frame, source=source)
+        frame = frame[keep].reset_index(drop=True)
+        posts = posts[keep].reset_index(drop=True)
     X = frame.loc[:, list(X_COLUMNS)]
     n = len(X)
-    starts = list(range(0, n, max(int(batch_size), 1)))
+    size = max(int(batch_size), 1)
+    starts = list(range(0, n, size))
     show = progress if progress is not None else n >= PROGRESS_MIN_ROWS
-    batches = (X.iloc[s:s + batch_size] for s in starts)
+    batches = (X.iloc[s:s + size] for s in starts)
+    lang_col = _language_column(posts)
+    detect = lang_col is None
     if jobs != 1 and len(starts) > 1:
         from joblib import Parallel, delayed
 
         parts = Parallel(n_jobs=jobs, return_as="generator")(
-            delayed(_predict_batch)(fitted, b) for b in batches)
+            delayed(_predict_batch)(fitted, b, detect) for b in batches)
     else:
-        parts = (_predict_batch(fitted, b) for b in batches)
+        parts = (_predict_batch(fitted, b, detect) for b in batches)
     with progress_bar(parts, total=len(starts), unit=" batches", desc="labelling",
                       progress=show) as bar:
-        results = list(parts if bar is None else bar)
-    proba = np.vstack([p for p, _ in results]) if results else np.zeros((0, len(classes)))
+        results = []
+        for part, start in zip(parts if bar is None else bar, starts, strict=True):
+            _check_shape(part[0], min(size, n - start), classes)
+            results.append(part)
+    proba = np.vstack([p for p, _, _ in results]) if results else np.zeros((0, len(classes)))
     weights = None
     if results and results[0][1] is not None:
-        weights = np.vstack([np.broadcast_to(w, p.shape) for p, w in results])
+        weights = np.vstack([np.broadcast_to(w, p.shape) for p, w, _ in results])
+    if detect:
+        foreign = np.concatenate([f for _, _, f in results]) if results else \
+            np.zeros(0, dtype=bool)
+    else:
+        foreign = _not_english(posts[lang_col])
     # labels before the pull below: a text not in English keeps the label its own probabilities
     # give (pulled toward uniform, the decision weights would favour the rarest label)
     labels = labels_from_proba(proba, classes, weights) if len(proba) else []
     text = frame["text"].astype("object")
-    empty = ~text.map(lambda t: isinstance(t, str) and bool(t.strip())).to_numpy(dtype=bool)
+    empty = ~text.map(has_words).to_numpy(dtype=bool)
     uniform = np.full(len(classes), 1.0 / len(classes))
-    foreign = _non_english(posts) & ~empty
+    foreign = foreign & ~empty
     proba[foreign] = 0.5 * proba[foreign] + 0.5 * uniform
     if empty.any():
         proba[empty] = uniform

@@ -6,7 +6,9 @@ lists the types a file would create before loading anything and refuses the file
 is one skops trusts by default or one of this package's classifier types (:data:`TRUSTED_TYPES`),
 so a crafted file cannot run code on load. Whole modules are not trusted: numpy, builtins and
 scikit-learn hold functions (``builtins.exec``, ``numpy.vectorize``) that a crafted pipeline can
-call when it predicts.
+call when it predicts. A file that loads is then refused unless its model is one this package
+makes (:func:`is_package_model`): ``label`` and ``evaluate`` are built and tested for those only
+(a plain scikit-learn text pipeline, for one, takes the model frame's column names for texts).
 """
 
 from __future__ import annotations
@@ -100,7 +102,8 @@ def untrusted_types(path: str | Path) -> list[str]:
 
 
 def load_model(path: str | Path) -> object:
-    """Load a skops model, refusing files that would create untrusted types.
+    """Load a skops model, refusing files that would create untrusted types, and models that
+    this package did not make (:func:`is_package_model`).
 
     The loaded model gets ``model_id_`` (from its card, else the file name) and ``version_``
     (:func:`card_version` of its card, else the first 12 hex digits of the file's sha256) when
@@ -125,13 +128,63 @@ def load_model(path: str | Path) -> object:
     if not _reads_texts(model):
         raise UserError("the model does not read texts (it was not made by 'python -m "
                         "analysis train', which writes models that do)", source)
+    if not is_package_model(model):
+        raise UserError(f"not a model made by 'python -m analysis train' (it is "
+                        f"{_describe(model)}); give a model from train, 'default' or 'vader'",
+                        source)
     card = read_card(source)
+    check_card_labels(model, card, source)
     if not hasattr(model, "model_id_"):
         name = card.get("model_id")
         model.model_id_ = name if isinstance(name, str) and name else source.stem
     if not hasattr(model, "version_"):
         model.version_ = card_version(card) if card else sha256_file(source)[:12]
     return model
+
+
+def check_card_labels(model: object, card: Mapping, model_path: str | Path) -> None:
+    """A :class:`~analysis.errors.UserError` naming the card when ``card`` (the model card
+    next to ``model_path``) lists other labels than the model's ``classes_`` (in any order): it
+    is the card of another model, and its metrics, confusion matrix and version would be used
+    for this one. A model without a card, or a card without ``labels``, passes."""
+    if "labels" not in card:
+        return
+    labels = card["labels"]
+    classes = [str(c) for c in model.classes_]
+    if not isinstance(labels, list) or sorted(map(str, labels)) != sorted(classes):
+        raise UserError(f"the model card lists labels {labels} but the model predicts "
+                        f"{classes}: it is the card of another model; restore the card written "
+                        "with this model, or train again", card_path(model_path))
+
+
+def is_package_model(model: object) -> bool:
+    """Whether ``model`` is one of the models this package makes: a pipeline of
+    :class:`~analysis.classifiers.features.StanceFeatures` and
+    :class:`~analysis.classifiers.linear.BalancedLogisticRegression` (``train`` and the default
+    model), or a :class:`~analysis.classifiers.vader.VaderClassifier`. Other scikit-learn
+    models, even those built with these parts, are not: ``label`` and ``evaluate`` are built and
+    tested for these only (they give a model a frame of text, target, context and depth)."""
+    from sklearn.pipeline import Pipeline
+
+    from analysis.classifiers.features import StanceFeatures
+    from analysis.classifiers.linear import BalancedLogisticRegression
+    from analysis.classifiers.vader import VaderClassifier
+
+    if type(model) is VaderClassifier:
+        return True
+    if type(model) is not Pipeline or len(model.steps) != 2:
+        return False
+    (_, features), (_, classifier) = model.steps
+    return type(features) is StanceFeatures and type(classifier) is BalancedLogisticRegression
+
+
+def _describe(model: object) -> str:
+    """``a LogisticRegression``, or ``a Pipeline of TfidfVectorizer, LogisticRegression``."""
+    steps = getattr(model, "steps", None)
+    if isinstance(steps, list):
+        parts = ", ".join(type(step[1]).__name__ for step in steps if len(step) == 2)
+        return f"a {type(model).__name__} of {parts}"
+    return f"a {type(model).__name__}"
 
 
 def card_version(card: Mapping) -> str:

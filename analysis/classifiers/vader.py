@@ -30,6 +30,7 @@ array(['support', 'criticism', 'other'], dtype=object)
 from __future__ import annotations
 
 import functools
+import unicodedata
 from collections.abc import Iterable, Sequence
 
 import numpy as np
@@ -78,8 +79,21 @@ def _expand_emoji(text: str, emojis: dict[str, str]) -> str:
     return "".join(parts)
 
 
+#: Unicode categories of characters that show nothing: format characters (zero-width space and
+#: joiners, word joiner, byte-order mark, direction marks) and control characters.
+_INVISIBLE_CATEGORIES = frozenset({"Cf", "Cc"})
+
+
+def _blank(text: str) -> bool:
+    """Whether ``text`` is nothing but white space and invisible characters (which
+    ``str.strip`` keeps: a zero-width space is not white space)."""
+    return all(char.isspace() or unicodedata.category(char) in _INVISIBLE_CATEGORIES
+               for char in text)
+
+
 def polarity_scores(text: object) -> dict[str, float]:
-    """VADER's scores of one text, bounded in time; non-text or empty text scores all zeros.
+    """VADER's scores of one text, bounded in time; non-text or empty text (white space and
+    invisible characters such as a zero-width space only) scores all zeros.
 
     Identical to ``SentimentIntensityAnalyzer().polarity_scores(text)`` for texts of at most
     :data:`MAX_CHARS` characters and :data:`MAX_TOKENS` tokens after emoji expansion; longer
@@ -93,7 +107,7 @@ def polarity_scores(text: object) -> dict[str, float]:
     >>> polarity_scores(None)
     {'neg': 0.0, 'neu': 0.0, 'pos': 0.0, 'compound': 0.0}
     """
-    if not isinstance(text, str) or not text.strip():
+    if not isinstance(text, str) or _blank(text):
         return {"neg": 0.0, "neu": 0.0, "pos": 0.0, "compound": 0.0}
     sia = analyzer()
     text = text[:MAX_CHARS]  # a few very long tokens take as long as many short ones

@@ -36,12 +36,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from analysis.classifiers import get_model, label_posts
-    from analysis.commands import model_target_note
-    from analysis.errors import UserError
+    from analysis.commands import model_target_note, warnings_to_stderr
+    from analysis.errors import UserError, check_jobs
     from analysis.io import read_table, write_table
 
     if args.batch_size < 1:
         raise UserError("--batch-size must be at least 1")
+    check_jobs(args.jobs)
     if args.output.resolve() == args.input.resolve():
         raise UserError("output would overwrite the input file; pick another -o", args.output)
     if args.output.resolve().is_relative_to(config.DATA_RAW.resolve()):
@@ -55,10 +56,11 @@ def run(args: argparse.Namespace) -> int:
         raise UserError("the table has no rows to label", args.input)
     model = get_model(args.model)
     target = model_target_note(args.model, args.target, args.target_col)
-    labels = label_posts(posts, model, target=target, text_col=args.text_col,
-                         target_col=args.target_col, context_col=args.context_col,
-                         batch_size=args.batch_size, jobs=args.jobs,
-                         progress=False if args.no_progress else None, source=args.input)
+    with warnings_to_stderr():  # e.g. rows repeated exactly: labelled once
+        labels = label_posts(posts, model, target=target, text_col=args.text_col,
+                             target_col=args.target_col, context_col=args.context_col,
+                             batch_size=args.batch_size, jobs=args.jobs,
+                             progress=False if args.no_progress else None, source=args.input)
     write_table(labels, args.output)
     counts = labels["label"].value_counts().to_dict()
     print(f"labelled {len(labels)} rows with {labels['labeler_id'].iloc[0] if len(labels) else ''}"

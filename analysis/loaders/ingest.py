@@ -46,7 +46,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from analysis import __version__, config, schema
-from analysis.errors import UserError
+from analysis.errors import UserError, check_jobs
 from analysis.io import (
     NO_ROOM_ERRNOS,
     OutputSet,
@@ -587,9 +587,8 @@ def _read_inputs(plan: list[_Input], options: LoadOptions, sink, *, progress: bo
     """
     inputs_summary = []
     parts_so_far = 0
-    if jobs is not None and jobs < 1 and jobs != -1:
-        raise UserError(f"jobs must be a number of worker processes (1, 2, ...) or -1 for all "
-                        f"cores, not {jobs}")
+    if jobs is not None:
+        check_jobs(jobs)
     workers = default_jobs() if jobs in (None, -1) else jobs
     with progress_bar(total=None, unit=" records", progress=progress) as bar, \
             PartReader(workers) as reader:
