@@ -8,6 +8,7 @@ bundled SemEval-2016 files are read.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import zipfile
@@ -132,7 +133,7 @@ def test_train_learns_generated_labels_and_card_has_grouped_cv(tmp_path):
     matrix = np.array(card["cv_confusion"]["matrix"])
     assert matrix.sum() == len(frame)
     assert card["cv_metrics"]["macro_f1"] > 0.8  # templates are easy: CV must learn them
-    assert len(card["data_sha256"]) == 64 and card["seed"] == 20200930
+    assert len(card["rows_sha256"]) == 64 and card["seed"] == 20200930
     report = evaluate_model(generated_frame(seed=1), model, n_boot=100)
     assert report["accuracy"] > 0.9 and report["macro_f1_ci"][0] <= report["macro_f1"]
 
@@ -401,6 +402,9 @@ def test_default_model_is_cached_and_rebuilt_when_data_change(tmp_path, monkeypa
     assert card["label_mapping"]["semeval2016"]["against"] == "criticism"
     assert card["label_mapping"]["rumoureval2019"]["deny"] == "criticism"
     assert card["cv_confusion"]["labels"] == ["support", "criticism", "other"]
+    # each training file's sha256, as sha256sum gives it (data_file is outside data/raw)
+    assert card["data_files_sha256"] == {
+        "generated.txt": hashlib.sha256(b"version 1").hexdigest()}
     data_file.write_text("version 2")  # the training data changed
     default_model.load_default(cache_dir=cache)
     assert len(list(cache.glob("*.skops"))) == 2  # new key, new file

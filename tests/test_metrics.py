@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from sklearn.metrics import f1_score
 
 from analysis.classifiers import metrics
+from analysis.errors import UserError
 
 
 def test_report_by_hand():
@@ -92,3 +93,57 @@ def test_calibration_error_of_perfect_and_overconfident():
 def test_mismatched_lengths_are_an_error():
     with pytest.raises(ValueError):
         metrics.classification_report(["a"], ["a", "b"])
+
+
+# -- labels with no gold and no predicted instance do not count (in F_avg too) -----------------
+
+
+def test_f_avg_leaves_out_a_label_neither_true_nor_predicted():
+    # 'against' has no row and no prediction: F_avg is favor's F1 alone, not its half
+    y = ["favor", "favor", "none", "none"]
+    p = ["favor", "favor", "none", "none"]
+    assert metrics.f_avg(y, p, ["favor", "against"]) == pytest.approx(1.0)
+    report = metrics.classification_report(y, p, ["against", "favor", "none"], n_boot=0,
+                                           average_over=["favor", "against"])
+    assert report["f_avg"] == pytest.approx(1.0)
+    assert report["f_avg_labels_absent"] == ["against"]
+    assert report["per_class"]["against"] == {"precision": None, "recall": None, "f1": None,
+                                              "support": 0}
+
+
+def test_f_avg_of_labels_all_absent_is_not_a_number():
+    y, p = ["none", "none", "favor"], ["none", "favor", "favor"]
+    with pytest.raises(UserError, match="no true or predicted instance"):
+        metrics.f_avg(y, p, ["against"])
+    report = metrics.classification_report(y, p, ["against", "favor", "none"], n_boot=0,
+                                           average_over=["against"])
+    assert report["f_avg"] is None
+    assert report["f_avg_labels_absent"] == ["against"]
+
+
+def test_f_avg_of_labels_present_is_the_semeval_mean_of_favor_and_against():
+    y = ["favor", "favor", "against", "against", "none", "none"]
+    p = ["favor", "against", "against", "none", "none", "favor"]
+    # favor: P 1/2, R 1/2; against: P 1/2, R 1/2 -> F_avg 1/2 (none is ignored)
+    assert metrics.f_avg(y, p, ["favor", "against"]) == pytest.approx(0.5)
+    expected = f1_score(y, p, labels=["favor", "against"], average="macro")
+    report = metrics.classification_report(y, p, n_boot=0, average_over=["favor", "against"])
+    assert report["f_avg"] == pytest.approx(expected)
+    assert "f_avg_labels_absent" not in report
+
+
+def test_macro_f1_of_labels_all_absent_is_refused():
+    with pytest.raises(UserError, match="no true or predicted instance"):
+        metrics.classification_report(["a", "b"], ["a", "b"], ["c", "d"], n_boot=0)
+
+
+def test_bootstrap_leaves_out_a_predicted_only_label_where_a_resample_lacks_it():
+    # 'c' is never true and predicted once: it counts (F1 0) in the point estimate, and in
+    # each resample only when that resample draws the row predicting it
+    y = ["a"] * 10 + ["b"] * 10
+    p = ["a"] * 10 + ["b"] * 9 + ["c"]
+    report = metrics.classification_report(y, p, ["a", "b", "c"], n_boot=400)
+    assert report["macro_f1"] == pytest.approx((1 + 18 / 19 + 0) / 3)
+    low, high = report["macro_f1_ci"]
+    assert low <= report["macro_f1"] <= high
+    assert high == pytest.approx(1.0)  # resamples without the 'c' row: a and b perfect

@@ -278,3 +278,168 @@ def test_labels_that_differ_only_by_case_or_spaces_are_refused(tmp_path, capsys)
     assert status == 2 and str(data) in err and "differ only by case or spaces" in err
     assert repr(table.loc[1, "label"] + " ") in err
     assert not (tmp_path / "m.skops").exists()
+
+
+# -- acceptance defect 2: a label with no gold and no predicted row does not count in F_avg ----
+
+
+@pytest.fixture(scope="module")
+def generated_model(tmp_path_factory) -> tuple:
+    """A model trained by ``train`` on the generated table (support / criticism / other) and the
+    file it was trained from."""
+    folder = tmp_path_factory.mktemp("generated_model")
+    data = folder / "coded.csv"
+    generated_table().to_csv(data, index=False)
+    model = folder / "m.skops"
+    assert main(["train", str(data), "--target-col", "target", "--cv", "0", "--fast",
+                 "-o", str(model)]) == 0
+    return model, data
+
+
+def test_evaluate_leaves_out_a_label_with_no_gold_and_no_predicted_row(generated_model, tmp_path,
+                                                                       capsys):
+    """Regression: --average-over support,criticism on rows without criticism, none predicted
+    so, gave F_avg 0.5 (criticism's F1 counted as 0) for a model right on every row."""
+    model, _ = generated_model
+    data = tmp_path / "no_criticism.csv"
+    generated_table().query("label != 'criticism'").to_csv(data, index=False)
+    capsys.readouterr()
+    args = ["evaluate", str(data), "--model", str(model), "--target-col", "target",
+            "--average-over", "support,criticism", "--n-boot", "0"]
+    assert main([*args, "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["accuracy"] == 1.0
+    assert report["f_avg"] == 1.0 and report["macro_f1"] == 1.0
+    assert report["f_avg_labels_absent"] == ["criticism"]
+    assert report["per_class"]["criticism"] == {"precision": None, "recall": None, "f1": None,
+                                                "support": 0}
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "F_avg over support, criticism: 1.000 (left out, no row and no prediction: " \
+           "criticism)" in out
+    assert "criticism              -         -         -        0" in out
+
+
+def test_evaluate_says_f_avg_is_undefined_when_no_averaged_label_occurs(generated_model,
+                                                                        tmp_path, capsys):
+    model, _ = generated_model
+    data = tmp_path / "no_criticism.csv"
+    generated_table().query("label != 'criticism'").to_csv(data, index=False)
+    capsys.readouterr()
+    args = ["evaluate", str(data), "--model", str(model), "--target-col", "target",
+            "--average-over", "criticism", "--n-boot", "0"]
+    assert main([*args, "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["f_avg"] is None and report["f_avg_labels_absent"] == ["criticism"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "F_avg over criticism: undefined (no row and no prediction of criticism)" in out
+    assert "criticism              -         -         -        0" in out
+
+
+# -- acceptance defect 6: data_sha256 is the sha256 of the training file ------------------------
+
+
+def test_card_data_sha256_is_the_sha256_of_the_training_file(generated_model, tmp_path):
+    """Regression: data_sha256 was a digest of the columns read, not the file's sha256."""
+    from analysis.io import sha256_file
+
+    model, data = generated_model
+    card = json.loads(model.with_suffix(".card.json").read_text())
+    assert card["data_sha256"] == sha256_file(data)
+    assert card["source_file"] == data.name
+    # the digest of the rows as read stays, under its own name: the same rows from another
+    # file format give the same rows_sha256 and another data_sha256
+    parquet = tmp_path / "coded.parquet"
+    generated_table().to_parquet(parquet)
+    other = tmp_path / "p.skops"
+    assert main(["train", str(parquet), "--target-col", "target", "--cv", "0", "--fast",
+                 "-o", str(other)]) == 0
+    again = json.loads(other.with_suffix(".card.json").read_text())
+    assert again["data_sha256"] == sha256_file(parquet) != card["data_sha256"]
+    assert again["rows_sha256"] == card["rows_sha256"]
+    assert len(card["rows_sha256"]) == 64
+
+
+def test_a_model_trained_from_a_frame_claims_no_file_sha256():
+    frame = model_frame(generated_table(), target_col="target", label_col="label")
+    _, card = train_model(frame, cv=0, fast=True)
+    assert "data_sha256" not in card
+    assert len(card["rows_sha256"]) == 64
+
+
+# -- acceptance defect 7: null uids, a card of other labels, --cv errors naming the file -------
+
+
+def test_train_refuses_rows_without_a_uid(tmp_path, capsys):
+    """Regression: train accepted a table with empty uids, which label and evaluate refuse."""
+    table = generated_table()
+    table.insert(0, "uid", [f"gen:{i}" if i % 7 else None for i in range(len(table))])
+    data = tmp_path / "coded.csv"
+    table.to_csv(data, index=False)
+    missing = int(table["uid"].isna().sum())
+    for command in (["train", "--cv", "0", "--fast", "-o", str(tmp_path / "m.skops")],
+                    ["evaluate", "--model", "vader"]):
+        status = main([command[0], str(data), *command[1:], "--target-col", "target"])
+        err = _one_line_error(capsys)
+        assert status == 2
+        assert err.startswith(f"error: {data}: {missing} of {len(table)} rows have no uid"), err
+    assert not (tmp_path / "m.skops").exists()
+
+
+def test_evaluate_refuses_a_card_whose_labels_differ_from_the_model(generated_model, tmp_path,
+                                                                    capsys):
+    """Regression: a card listing other labels than the model's classes was used silently."""
+    import shutil
+
+    model, data = generated_model
+    copy = tmp_path / "m.skops"
+    shutil.copy(model, copy)
+    card = json.loads(model.with_suffix(".card.json").read_text())
+    card["labels"] = ["favor", "against", "none"]
+    copy.with_suffix(".card.json").write_text(json.dumps(card))
+    capsys.readouterr()
+    out = tmp_path / "labels.parquet"
+    for command in (["evaluate", str(data), "--model", str(copy), "--target-col", "target",
+                     "--n-boot", "0"],
+                    ["label", str(data), "--model", str(copy), "--target-col", "target",
+                     "-o", str(out)]):
+        status = main(command)
+        err = _one_line_error(capsys)
+        assert status == 2
+        assert str(copy.with_suffix(".card.json")) in err
+        assert "labels ['favor', 'against', 'none']" in err
+        assert "['criticism', 'other', 'support']" in err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("jobs", ["0", "-5"])
+def test_train_refuses_jobs_that_name_no_number_of_workers(tmp_path, capsys, jobs):
+    """Regression: train refused --jobs 0 but took -5, which label and ingest refuse."""
+    data = tmp_path / "coded.csv"
+    generated_table().to_csv(data, index=False)
+    status = main(["train", str(data), "--target-col", "target", "--fast", "--jobs", jobs,
+                   "-o", str(tmp_path / "m.skops")])
+    err = _one_line_error(capsys)
+    assert status == 2
+    assert f"--jobs must be a number of workers (1, 2, ...) or -1 for all cores, not {jobs}" in err
+    assert not (tmp_path / "m.skops").exists()
+
+
+@pytest.mark.parametrize("command", [["train", "--fast", "-o", "m.skops"],
+                                     ["evaluate", "--fast"]])
+@pytest.mark.parametrize(("cv", "group", "message"), [
+    ("90", None, "--cv 90 asks for more folds than there are rows (60)"),
+    ("3", "one", "grouped cross-validation needs at least two groups")])
+def test_cross_validation_errors_name_the_data_file(tmp_path, capsys, monkeypatch, command, cv,
+                                                    group, message):
+    """Regression: errors of the cross-validation (train --cv, evaluate --cv) named no file."""
+    monkeypatch.chdir(tmp_path)
+    generated_table().assign(one="g").to_csv("coded.csv", index=False)
+    status = main([command[0], "coded.csv", *command[1:], "--target-col", "target", "--cv", cv,
+                   *(["--group-col", group] if group else [])])
+    err = _one_line_error(capsys)
+    assert status == 2
+    assert err.startswith("error: coded.csv: "), err
+    assert message in err
+    assert not (tmp_path / "m.skops").exists()

@@ -15,7 +15,8 @@ Recipe (deterministic; no network):
   mix (:class:`~analysis.classifiers.linear.BalancedLogisticRegression` with strata,
   :func:`make_pipeline`; recipe version 7, measured in docs/classifiers.md);
 - card: the mapping, cross-validated metrics with folds grouped by SemEval target / RumourEval
-  event, the cross-validated confusion matrix, data sha256, versions and seed.
+  event, the cross-validated confusion matrix, the sha256 of each training file
+  (``data_files_sha256``), versions and seed.
 
 The fitted model and its card are cached under ``data/processed/models/`` in files named by a key
 of the training files' sha256, the loader version, :data:`RECIPE_VERSION` and the scikit-learn
@@ -99,21 +100,30 @@ def _rumoureval_available() -> bool:
     return True
 
 
-def cache_key(files: list[Path] | None = None) -> str:
-    """Key of the default model: sha256 of its training files, the loader version, the recipe
-    version and the scikit-learn version (so any change builds a new model)."""
-    import sklearn
-
+def training_file_digests(files: list[Path] | None = None) -> dict[str, str]:
+    """sha256 of each training file (:func:`training_files`), by its path under data/raw."""
     from analysis.io import sha256_file
-    from analysis.loaders.base import LOADER_VERSION
 
-    digest = hashlib.sha256()
+    digests = {}
     for path in files if files is not None else training_files():
         if not path.is_file():
             raise UserError("bundled training file is missing; restore data/raw", path)
         name = (path.relative_to(config.DATA_RAW).as_posix()
                 if path.is_relative_to(config.DATA_RAW) else path.name)
-        digest.update(f"{name}={sha256_file(path)};".encode())
+        digests[name] = sha256_file(path)
+    return digests
+
+
+def cache_key(files: list[Path] | None = None) -> str:
+    """Key of the default model: sha256 of its training files, the loader version, the recipe
+    version and the scikit-learn version (so any change builds a new model)."""
+    import sklearn
+
+    from analysis.loaders.base import LOADER_VERSION
+
+    digest = hashlib.sha256()
+    for name, file_digest in training_file_digests(files).items():
+        digest.update(f"{name}={file_digest};".encode())
     digest.update(f"loader={LOADER_VERSION};recipe={RECIPE_VERSION};"
                   f"sklearn={sklearn.__version__}".encode())
     return digest.hexdigest()
@@ -147,6 +157,7 @@ def build_default(frame: pd.DataFrame | None = None, *, cv: int = CV_FOLDS,
                               "post text, context = parent text",
             "rows_by_source": frame["source"].value_counts().sort_index().astype(int).to_dict(),
         },
+        "data_files_sha256": training_file_digests(),
         "cv_grouped_by": "SemEval target / RumourEval event",
     })
     model.model_id_ = "default"

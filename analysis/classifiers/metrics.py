@@ -5,6 +5,11 @@ cross-validation.
 Pure functions over arrays of true and predicted labels. F_avg is the SemEval-2016 Task 6 metric:
 the mean F1 of the labels it names (favor and against), ignoring the rest.
 
+A label with no true and no predicted instance has no F1 (0 / 0): it is left out of macro-F1,
+of F_avg and of every bootstrap resample's macro-F1, and its per-class scores are null. When
+none of the labels averaged over has an instance, there is no average to give: the functions
+say so (a :class:`~analysis.errors.UserError`, or null in the report) instead of returning 0.
+
 Examples
 --------
 >>> report = classification_report(["a", "a", "b", "c"], ["a", "b", "b", "c"], n_boot=0)
@@ -36,10 +41,30 @@ def _arrays(y_true: Sequence, y_pred: Sequence) -> tuple[np.ndarray, np.ndarray]
     return t, p
 
 
+def present_labels(y_true: Sequence, y_pred: Sequence, labels: Sequence[str]) -> list[str]:
+    """Those of ``labels`` with a true or a predicted instance: the labels that have an F1."""
+    found = set(np.asarray(list(y_true), dtype=object).tolist()) | \
+        set(np.asarray(list(y_pred), dtype=object).tolist())
+    return [label for label in labels if label in found]
+
+
+def _no_instance(labels: Sequence[str]) -> UserError:
+    return UserError(f"no true or predicted instance of {', '.join(map(str, labels))}: they "
+                     "have no F1 to average; name labels that occur in the data or among the "
+                     "predictions")
+
+
 def f_avg(y_true: Sequence, y_pred: Sequence, labels: Sequence[str]) -> float:
-    """Mean F1 of ``labels`` (SemEval-2016 F_avg with labels favor, against)."""
+    """Mean F1 of ``labels`` (SemEval-2016 F_avg with labels favor, against).
+
+    A label with no true and no predicted instance has no F1 and is left out of the mean; when
+    none of ``labels`` has one, a :class:`~analysis.errors.UserError`.
+    """
     t, p = _arrays(y_true, y_pred)
-    return float(f1_score(t, p, labels=list(labels), average="macro", zero_division=0))
+    present = present_labels(t, p, labels)
+    if not present:
+        raise _no_instance(labels)
+    return float(f1_score(t, p, labels=present, average="macro", zero_division=0))
 
 
 def confusion(y_true: Sequence, y_pred: Sequence, labels: Sequence[str]) -> dict:
@@ -60,9 +85,10 @@ def bootstrap_ci(y_true: Sequence, y_pred: Sequence, labels: Sequence[str], *,
                  groups: Sequence | None = None) -> list[float]:
     """Percentile bootstrap interval of the macro-F1 that :func:`classification_report` gives.
 
-    Every resample's macro-F1 is the mean F1 over the same labels as the point estimate: those
-    of ``labels`` that occur among the true labels or the predictions of the whole sample. So
-    that each of them has true rows in every resample, the resampling is stratified: each true
+    Every resample's macro-F1 follows the point estimate's rule: the mean F1 of those of
+    ``labels`` that occur among the resample's true labels or predictions (a label predicted
+    but never true counts, with F1 0, only in the resamples that draw a row predicting it). So
+    that every true label has rows in every resample, the resampling is stratified: each true
     label's rows are resampled among themselves (every label keeps its support). With
     ``groups`` the resampling units are the groups (threads), not the rows, and a resample that
     lacks some label's true rows is drawn again; a label held by so few groups that this fails
@@ -88,7 +114,8 @@ def bootstrap_ci(y_true: Sequence, y_pred: Sequence, labels: Sequence[str], *,
     # per-row codes; rows whose labels are outside `labels` still count as errors
     tc = np.array([index.get(v, k) for v in t])
     pc = np.array([index.get(v, k) for v in p])
-    seen = np.isin(np.arange(k), np.concatenate([tc, pc]))  # the point estimate's labels
+    if not np.isin(np.arange(k), np.concatenate([tc, pc])).any():
+        raise _no_instance(labels)
     draw = _group_draws(groups, tc, labels, rng, n_boot) if groups is not None else \
         _stratified_draws(tc, rng)
     scores = np.empty(n_boot)
@@ -99,7 +126,7 @@ def bootstrap_ci(y_true: Sequence, y_pred: Sequence, labels: Sequence[str], *,
         tp = np.diag(cm)[:k].astype(float)
         denom = cm[:, :k].sum(axis=0) + cm[:k, :].sum(axis=1)
         f1 = np.divide(2 * tp, denom, out=np.zeros(k), where=denom > 0)
-        scores[b] = f1[seen].mean() if seen.any() else 0.0
+        scores[b] = f1[denom > 0].mean()  # labels with an instance in this resample
     alpha = (1 - ci) / 2
     return [float(np.quantile(scores, alpha)), float(np.quantile(scores, 1 - alpha))]
 
@@ -147,8 +174,13 @@ def classification_report(y_true: Sequence, y_pred: Sequence, labels: Sequence[s
     Keys: ``n``, ``accuracy``, ``macro_f1`` (the mean F1 of the labels that occur among the true
     labels or the predictions: a label that is neither has no F1 and does not count),
     ``macro_f1_ci`` ([low, high], bootstrap; null when ``n_boot`` is 0), ``per_class`` ({label:
-    {precision, recall, f1, support}}), ``confusion`` ({labels, matrix}, rows true) and with
-    ``average_over``, ``f_avg`` and ``f_avg_labels``.
+    {precision, recall, f1, support}}; precision, recall and f1 null for a label that is neither
+    true nor predicted), ``confusion`` ({labels, matrix}, rows true) and with ``average_over``,
+    ``f_avg`` (the mean F1 of those of its labels that occur; null when none does),
+    ``f_avg_labels`` and, when some of them do not occur, ``f_avg_labels_absent``.
+
+    None of ``labels`` occurring among the true labels or the predictions is a
+    :class:`~analysis.errors.UserError`.
     """
     if n_boot < 0:
         raise UserError(f"--n-boot must be 0 (no interval) or more; got {n_boot}")
@@ -158,14 +190,18 @@ def classification_report(y_true: Sequence, y_pred: Sequence, labels: Sequence[s
     labels = list(labels)
     precision, recall, f1, support = precision_recall_fscore_support(
         t, p, labels=labels, zero_division=0)
-    seen = np.isin(labels, np.concatenate([t, p]))
+    present = present_labels(t, p, labels)
+    if not present:
+        raise _no_instance(labels)
+    seen = np.isin(labels, present)
     report = {
         "n": int(len(t)),
         "accuracy": float(np.mean(t == p)),
-        "macro_f1": float(np.mean(f1[seen])) if seen.any() else 0.0,
+        "macro_f1": float(np.mean(f1[seen])),
         "per_class": {
-            label: {"precision": float(precision[i]), "recall": float(recall[i]),
-                    "f1": float(f1[i]), "support": int(support[i])}
+            label: {"precision": float(precision[i]) if seen[i] else None,
+                    "recall": float(recall[i]) if seen[i] else None,
+                    "f1": float(f1[i]) if seen[i] else None, "support": int(support[i])}
             for i, label in enumerate(labels)
         },
         "confusion": confusion(t, p, labels),
@@ -174,8 +210,12 @@ def classification_report(y_true: Sequence, y_pred: Sequence, labels: Sequence[s
                                          random_state=random_state,
                                          groups=groups) if n_boot else None
     if average_over:
-        report["f_avg"] = f_avg(t, p, average_over)
+        counted = present_labels(t, p, average_over)
+        report["f_avg"] = f_avg(t, p, counted) if counted else None
         report["f_avg_labels"] = list(average_over)
+        absent = [label for label in average_over if label not in counted]
+        if absent:
+            report["f_avg_labels_absent"] = absent
     return report
 
 

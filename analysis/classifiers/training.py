@@ -7,7 +7,9 @@ see :func:`model_frame` to build one from any table) plus a label column.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -17,7 +19,7 @@ from analysis import config
 from analysis.classifiers import metrics
 from analysis.classifiers.datasets import X_COLUMNS, frame_digest
 from analysis.classifiers.linear import labels_from_proba, proba_and_weights
-from analysis.errors import UserError
+from analysis.errors import UserError, check_jobs
 
 
 def _column_values(table: pd.DataFrame, col: str, role: str, source: object) -> pd.Series:
@@ -127,13 +129,14 @@ def _refuse_label_variants(labels: pd.Series, label_col: str, source: object) ->
 
 def distinct_rows(frame: pd.DataFrame, *, label_col: str = "label",
                   source: object = None) -> np.ndarray:
-    """Which rows of a labelled model frame to use: all but exact repeats of a row with a uid.
+    """Which rows of a labelled model frame to use: all but exact repeats of a row.
 
     A post labelled twice would count twice in training and in metrics. Rows that repeat another
     row in every column (uid, texts, label, group) are left out with a warning saying how many;
     a uid on rows that differ (two labels, or two texts) is a
-    :class:`~analysis.errors.UserError`. Rows without a uid are all kept. ``train`` and
-    ``evaluate`` both read labelled rows this way.
+    :class:`~analysis.errors.UserError`, and so is a row without a uid (a null in the table's
+    ``uid`` column: as ``label`` refuses it). ``train`` and ``evaluate`` both read labelled rows
+    this way.
 
     Returns
     -------
@@ -142,13 +145,16 @@ def distinct_rows(frame: pd.DataFrame, *, label_col: str = "label",
     """
     if "uid" not in frame.columns:
         return np.ones(len(frame), dtype=bool)
-    has_uid = frame["uid"].notna().to_numpy(dtype=bool)
-    repeat = frame.duplicated(keep="first").to_numpy(dtype=bool) & has_uid
+    missing = int(frame["uid"].isna().sum())
+    if missing:
+        raise UserError(f"{missing} of {len(frame)} rows have no uid; fill them in, or drop the "
+                        "uid column to count every row as a post of its own", source)
+    repeat = frame.duplicated(keep="first").to_numpy(dtype=bool)
     keep = ~repeat
-    uids = frame["uid"][keep & has_uid]
+    uids = frame["uid"][keep]
     clash = uids[uids.duplicated(keep=False)]
     if len(clash):
-        same = frame["uid"].eq(clash.iloc[0]).fillna(False).to_numpy(dtype=bool)
+        same = frame["uid"].eq(clash.iloc[0]).to_numpy(dtype=bool)
         rows = frame[keep & same]
         differ = [c for c in rows.columns if rows[c].nunique(dropna=False) > 1]
         what = "labels" if label_col in differ else ", ".join(differ)
@@ -198,9 +204,7 @@ def _out_of_fold(estimator: object, frame: pd.DataFrame, settings: Sequence[dict
     """
     from joblib import Parallel, delayed
 
-    if jobs == 0:
-        raise UserError("--jobs must be a number of workers (1, 2, ...) or -1 for all cores, "
-                        "not 0")
+    check_jobs(jobs)
     y = frame[label_col].astype(str).to_numpy()
     classes = sorted(set(y))
     folds = metrics.grouped_folds(groups, len(frame), cv, random_state=seed, y=y)
@@ -351,7 +355,8 @@ def cross_validate(estimator: object, frame: pd.DataFrame, *, groups: Sequence |
                    cv: int = 5, seed: int = config.DEFAULT_SEED, jobs: int = 1,
                    labels: Sequence[str] | None = None, label_col: str = "label",
                    C_grid: Sequence[float] | None = None, n_boot: int = 200,
-                   average_over: Sequence[str] | None = None) -> tuple[object, dict]:
+                   average_over: Sequence[str] | None = None,
+                   source: object = None) -> tuple[object, dict]:
     """Cross-validated scores of ``estimator`` on ``frame`` (``cv`` >= 2 folds, grouped by
     ``groups`` when given), as a model card records them.
 
@@ -370,7 +375,31 @@ def cross_validate(estimator: object, frame: pd.DataFrame, *, groups: Sequence |
         :func:`~analysis.classifiers.metrics.classification_report` of the out-of-fold
         predictions over ``labels``, default the labels found; ``n_boot`` resamples, of groups
         when grouped), ``cv_confusion`` and ``cv_calibration_ece``).
+
+    ``source``, the file the rows came from, is named in the errors of the cross-validation
+    (too many folds, too few groups, a fold of one label, a label in too few groups).
     """
+    with _naming(source):
+        return _cross_validate(estimator, frame, groups=groups, cv=cv, seed=seed, jobs=jobs,
+                               labels=labels, label_col=label_col, C_grid=C_grid,
+                               n_boot=n_boot, average_over=average_over)
+
+
+@contextmanager
+def _naming(source: object) -> Iterator[None]:
+    """Put ``source`` in front of a :class:`~analysis.errors.UserError` that names no file."""
+    try:
+        yield
+    except UserError as exc:
+        if source is None or exc.path is not None:
+            raise
+        raise UserError(str(exc), source) from exc
+
+
+def _cross_validate(estimator: object, frame: pd.DataFrame, *, groups: Sequence | None,
+                    cv: int, seed: int, jobs: int, labels: Sequence[str] | None,
+                    label_col: str, C_grid: Sequence[float] | None, n_boot: int,
+                    average_over: Sequence[str] | None) -> tuple[object, dict]:
     y = frame[label_col].astype(str).to_numpy()
     fields: dict = {}
     if C_grid:
@@ -404,10 +433,15 @@ def fit_with_card(estimator: object, frame: pd.DataFrame, *, groups: Sequence | 
                   cv: int = 5, seed: int = config.DEFAULT_SEED, jobs: int = 1,
                   model_id: str = "model", labels: Sequence[str] | None = None,
                   label_col: str = "label", C_grid: Sequence[float] | None = None,
-                  source: object = None) -> tuple[object, dict]:
+                  source: object = None,
+                  data_file: str | Path | None = None) -> tuple[object, dict]:
     """Cross-validate ``estimator`` on ``frame``, then fit it on all of it; return (model, card).
 
-    The card holds ``model_id``, ``labels``, ``data_sha256``, ``seed``, ``versions``,
+    The card holds ``model_id``, ``labels``, ``data_sha256`` (the sha256 of ``data_file``'s
+    bytes, when the rows were read from that file; absent otherwise), ``rows_sha256`` (a digest
+    of the rows as read: the columns of ``frame`` the model reads and the label, see
+    :func:`~analysis.classifiers.datasets.frame_digest`; the same rows from a CSV and from a
+    Parquet file give the same one), ``seed``, ``versions``,
     ``n_train``, ``label_counts`` and, when ``cv`` >= 2, the fields of :func:`cross_validate`
     (``cv_metrics`` of the out-of-fold predictions, with a thread-level bootstrap when grouped,
     ``cv_confusion``, ``cv_calibration_ece``, ``cv_texts_in_several_folds``, ...).
@@ -417,6 +451,7 @@ def fit_with_card(estimator: object, frame: pd.DataFrame, *, groups: Sequence | 
     cross-validated metrics of the chosen value (a little optimistic: the best of
     ``len(C_grid)``).
     """
+    from analysis.io import sha256_file
     from analysis.provenance import package_versions
 
     y = frame[label_col].astype(str).to_numpy()
@@ -427,7 +462,8 @@ def fit_with_card(estimator: object, frame: pd.DataFrame, *, groups: Sequence | 
     card: dict = {
         "model_id": model_id,
         "labels": labels,
-        "data_sha256": frame_digest(frame, [*[c for c in X_COLUMNS if c in frame.columns],
+        **({"data_sha256": sha256_file(Path(data_file))} if data_file is not None else {}),
+        "rows_sha256": frame_digest(frame, [*[c for c in X_COLUMNS if c in frame.columns],
                                             label_col]),
         "seed": seed,
         "versions": package_versions(),
@@ -437,7 +473,7 @@ def fit_with_card(estimator: object, frame: pd.DataFrame, *, groups: Sequence | 
     if cv and cv >= 2:
         estimator, fields = cross_validate(estimator, frame, groups=groups, cv=cv, seed=seed,
                                            jobs=jobs, labels=labels, label_col=label_col,
-                                           C_grid=C_grid)
+                                           C_grid=C_grid, source=source)
         card.update(fields)
     model = _fit(estimator, _x(frame), y)
     model.model_id_ = model_id
@@ -447,7 +483,8 @@ def fit_with_card(estimator: object, frame: pd.DataFrame, *, groups: Sequence | 
 def train_model(frame: pd.DataFrame, *, model_id: str = "model", cv: int = 5,
                 seed: int = config.DEFAULT_SEED, jobs: int = 1, C: float | None = None,
                 fast: bool = False, estimator: object | None = None,
-                source: object = None) -> tuple[object, dict]:
+                source: object = None,
+                data_file: str | Path | None = None) -> tuple[object, dict]:
     """Train a target-aware model on a model frame with any label set; return (model, card).
 
     Parameters
@@ -473,6 +510,9 @@ def train_model(frame: pd.DataFrame, *, model_id: str = "model", cv: int = 5,
         pipeline.
     source
         The file the rows came from, named in errors about them.
+    data_file
+        The file the rows were read from, when they were: the card's ``data_sha256`` is the
+        sha256 of its bytes (see :func:`fit_with_card`).
     """
     from analysis.classifiers.default import DEFAULT_C
 
@@ -488,7 +528,8 @@ def train_model(frame: pd.DataFrame, *, model_id: str = "model", cv: int = 5,
         C_grid = C_GRID if C is None and cv and cv >= 2 else None
     groups = frame_groups(frame, source)
     model, card = fit_with_card(estimator, frame, groups=groups, cv=cv, seed=seed, jobs=jobs,
-                                model_id=model_id, C_grid=C_grid, source=source)
+                                model_id=model_id, C_grid=C_grid, source=source,
+                                data_file=data_file)
     card.setdefault("C", float(C if C is not None else DEFAULT_C))
     card["features"] = "fast (no character n-grams)" if fast else \
         "full (with character 2-5-grams)"
@@ -526,9 +567,11 @@ def evaluate_model(frame: pd.DataFrame, model: object, *,
     writes); by default ``model.predict``. With a ``group`` column, the bootstrap resamples
     groups. ``source``: the file the rows came from, named in errors about them.
 
-    A label in the data that the model cannot predict, or a model label absent from the data
-    and from ``average_over``, is a :class:`~analysis.errors.UserError`: the label sets differ.
-    So are a row without a group (see :func:`frame_groups`) and a uid on rows that differ; rows
+    A label in the data that the model cannot predict, or a label of ``average_over`` that it
+    does not predict, is a :class:`~analysis.errors.UserError`: the label sets differ. A model
+    label with no row in the data and no prediction has no F1 and is left out of macro-F1 and
+    F_avg (see :func:`~analysis.classifiers.metrics.classification_report`). So are a row
+    without a group (see :func:`frame_groups`) and a uid on rows that differ; rows
     repeated exactly are scored once (see :func:`distinct_rows`).
     """
     keep = distinct_rows(frame, label_col=label_col, source=source)

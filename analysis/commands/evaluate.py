@@ -2,7 +2,8 @@
 
 Compares a model's labels with the labels in DATA: accuracy, macro-F1 with a bootstrap 95%
 interval, per-class precision / recall / F1, the confusion matrix (rows true), and with
-``--average-over`` the mean F1 of those labels (F_avg, the SemEval-2016 metric). ``--cv K``
+``--average-over`` the mean F1 of those labels (F_avg, the SemEval-2016 metric; a label with no
+row and no prediction has no F1 and is left out, there and in macro-F1). ``--cv K``
 instead cross-validates ``train``'s pipeline on DATA itself as ``train`` does, choosing C the same
 way (folds grouped by ``--group-col``; every row needs a group), so it gives the scores
 ``train``'s card records for the same rows, folds and seed. A uid on rows that differ is an
@@ -77,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
     if args.cv:
         report = _cross_validate(frame, groups, args, average_over)
     else:
-        model = get_model(args.model)
+        model = get_model(args.model)  # refuses a card of another model's labels
         # the labels 'label' would write for these rows (empty and non-English texts included)
         labels = label_posts(table, model, target=target, text_col=args.text_col,
                              target_col=args.target_col, context_col=args.context_col,
@@ -108,7 +109,8 @@ def _cross_validate(frame: pd.DataFrame, groups: Sequence[str] | None,
         raise UserError(f"--average-over names labels not in the data ({classes})", args.data)
     pipeline = user_pipeline(len(frame), seed=args.seed, fast=args.fast)
     _, fields = cross_validate(pipeline, frame, groups=groups, cv=args.cv, seed=args.seed,
-                               C_grid=C_GRID, n_boot=args.n_boot, average_over=average_over)
+                               C_grid=C_GRID, n_boot=args.n_boot, average_over=average_over,
+                               source=args.data)
     report = fields["cv_metrics"]
     report["C"] = fields["C"]
     report["C_selection"] = fields["C_selection"]
@@ -124,11 +126,18 @@ def _text_report(report: dict) -> str:
              + (" [{:.3f}, {:.3f}]".format(*report["macro_f1_ci"])
                 if report.get("macro_f1_ci") else "")]
     if "f_avg" in report:
-        lines.append(f"F_avg over {', '.join(report['f_avg_labels'])}: {report['f_avg']:.3f}")
+        absent = ", ".join(report.get("f_avg_labels_absent") or [])
+        head = f"F_avg over {', '.join(report['f_avg_labels'])}: "
+        if report["f_avg"] is None:
+            lines.append(head + f"undefined (no row and no prediction of {absent})")
+        else:
+            lines.append(head + f"{report['f_avg']:.3f}" + (
+                f" (left out, no row and no prediction: {absent})" if absent else ""))
     lines.append(f"{'label':<14}{'precision':>10}{'recall':>10}{'f1':>10}{'support':>9}")
     for label, row in report["per_class"].items():
-        lines.append(f"{label:<14}{row['precision']:>10.3f}{row['recall']:>10.3f}"
-                     f"{row['f1']:>10.3f}{row['support']:>9}")
+        scores = "".join(f"{'-':>10}" if row[key] is None else f"{row[key]:>10.3f}"
+                         for key in ("precision", "recall", "f1"))
+        lines.append(f"{label:<14}{scores}{row['support']:>9}")
     labels = report["confusion"]["labels"]
     lines.append("confusion (rows true, columns predicted): " + " ".join(labels))
     for label, row in zip(labels, report["confusion"]["matrix"], strict=True):

@@ -2,13 +2,13 @@
 
 Learns any label set from a labelled CSV / Parquet / JSON-lines table with the target-aware
 features of the default model. Writes MODEL.skops (skops, never pickle) and MODEL.card.json
-(labels, data sha256, cross-validated metrics and confusion matrix, folds grouped by
-``--group-col``, versions, seed). Every row needs a label (and a group, with ``--group-col``); a
-uid on rows that differ is an error, and a post listed twice (the same uid on rows equal in
-every column) is trained on once; without a ``uid`` column (nor a unique ``id``) every row is
-a post of its own. Rows whose text is also in another fold (retweets, copies) inflate the
-cross-validated scores: a note says how many, and the card records it as
-cv_texts_in_several_folds.
+(labels, the sha256 of DATA, cross-validated metrics and confusion matrix, folds grouped by
+``--group-col``, versions, seed). Every row needs a label (and a group, with ``--group-col``,
+and a uid, with a ``uid`` column); a uid on rows that differ is an error, and a post listed twice
+(the same uid on rows equal in every column) is trained on once; without a ``uid`` column (nor a
+unique ``id``) every row is a post of its own. Rows whose text is also in another fold
+(retweets, copies) inflate the cross-validated scores: a note says how many, and the card
+records it as cv_texts_in_several_folds.
 """
 
 from __future__ import annotations
@@ -65,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
     with warnings_to_stderr():  # rows repeated exactly: trained on once
         model, card = train_model(frame, model_id=args.model_id or args.output.stem,
                                   cv=args.cv, seed=args.seed, jobs=args.jobs, C=args.C,
-                                  fast=args.fast, source=args.data)
+                                  fast=args.fast, source=args.data, data_file=args.data)
     card["source_file"] = args.data.name
     card["columns"] = {"text": args.text_col, "label": args.label_col,
                        "target": args.target_col, "fixed_target": args.target,
