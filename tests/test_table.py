@@ -622,18 +622,11 @@ def _posts_with_error_rows() -> pd.DataFrame:
     """The real twarc2 sample two_tweets.jsonl with two tweet errors added to its page (as
     twarc2 writes them for deleted and protected tweets), ingested."""
     from analysis.loaders.ingest import ingest
+    from tests.test_twarc2 import generated_tweet_errors
 
     sample = Path(__file__).parent / "data" / "twarc2_samples" / "two_tweets.jsonl"
     page = json.loads(sample.read_text(encoding="utf-8").splitlines()[0])
-    page["errors"] = [
-        {"value": "123", "detail": "Could not find tweet with ids: [123].",
-         "title": "Not Found Error", "resource_type": "tweet", "parameter": "ids",
-         "resource_id": "123", "type": "https://api.twitter.com/2/problems/resource-not-found"},
-        {"value": "456", "detail": "Sorry, you are not authorized to see the Tweet with "
-         "referenced_tweets.id: [456].", "title": "Authorization Error",
-         "resource_type": "tweet", "parameter": "referenced_tweets.id", "resource_id": "456",
-         "type": "https://api.twitter.com/2/problems/not-authorized-for-resource"},
-    ]
+    page["errors"] = generated_tweet_errors()
     import tempfile
 
     path = Path(tempfile.mkdtemp()) / "generated_two_tweets_with_errors.jsonl"

@@ -296,25 +296,32 @@ def generated_model(tmp_path_factory) -> tuple:
     return model, data
 
 
-def test_evaluate_leaves_out_a_label_with_no_gold_and_no_predicted_row(generated_model, tmp_path,
-                                                                       capsys):
-    """Regression: --average-over support,criticism on rows without criticism, none predicted
-    so, gave F_avg 0.5 (criticism's F1 counted as 0) for a model right on every row."""
-    model, _ = generated_model
+def _evaluate_without_criticism(model, tmp_path, capsys, average_over: str
+                                ) -> tuple[dict, str]:
+    """``evaluate --json`` and the text report of ``model`` on generated rows without a
+    criticism row, averaging over ``average_over``."""
     data = tmp_path / "no_criticism.csv"
     generated_table().query("label != 'criticism'").to_csv(data, index=False)
     capsys.readouterr()
     args = ["evaluate", str(data), "--model", str(model), "--target-col", "target",
-            "--average-over", "support,criticism", "--n-boot", "0"]
+            "--average-over", average_over, "--n-boot", "0"]
     assert main([*args, "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
+    assert main(args) == 0
+    return report, capsys.readouterr().out
+
+
+def test_evaluate_leaves_out_a_label_with_no_gold_and_no_predicted_row(generated_model, tmp_path,
+                                                                       capsys):
+    """Regression: --average-over support,criticism on rows without criticism, none predicted
+    so, gave F_avg 0.5 (criticism's F1 counted as 0) for a model right on every row."""
+    report, out = _evaluate_without_criticism(generated_model[0], tmp_path, capsys,
+                                              "support,criticism")
     assert report["accuracy"] == 1.0
     assert report["f_avg"] == 1.0 and report["macro_f1"] == 1.0
     assert report["f_avg_labels_absent"] == ["criticism"]
     assert report["per_class"]["criticism"] == {"precision": None, "recall": None, "f1": None,
                                                 "support": 0}
-    assert main(args) == 0
-    out = capsys.readouterr().out
     assert "F_avg over support, criticism: 1.000 (left out, no row and no prediction: " \
            "criticism)" in out
     assert "criticism              -         -         -        0" in out
@@ -322,17 +329,9 @@ def test_evaluate_leaves_out_a_label_with_no_gold_and_no_predicted_row(generated
 
 def test_evaluate_says_f_avg_is_undefined_when_no_averaged_label_occurs(generated_model,
                                                                         tmp_path, capsys):
-    model, _ = generated_model
-    data = tmp_path / "no_criticism.csv"
-    generated_table().query("label != 'criticism'").to_csv(data, index=False)
-    capsys.readouterr()
-    args = ["evaluate", str(data), "--model", str(model), "--target-col", "target",
-            "--average-over", "criticism", "--n-boot", "0"]
-    assert main([*args, "--json"]) == 0
-    report = json.loads(capsys.readouterr().out)
+    report, out = _evaluate_without_criticism(generated_model[0], tmp_path, capsys,
+                                              "criticism")
     assert report["f_avg"] is None and report["f_avg_labels_absent"] == ["criticism"]
-    assert main(args) == 0
-    out = capsys.readouterr().out
     assert "F_avg over criticism: undefined (no row and no prediction of criticism)" in out
     assert "criticism              -         -         -        0" in out
 

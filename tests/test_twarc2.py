@@ -146,10 +146,10 @@ def test_generated_flattened_reply_to_an_earlier_version_names_the_latest(tmp_pa
     assert by_id[LATEST]["collection_role"] == "context"
 
 
-def test_generated_withheld_tweet_and_tweet_errors(tmp_path):
-    page = first_page("two_tweets.jsonl")
-    page["data"][0]["withheld"] = {"copyright": False, "country_codes": ["DE"]}
-    page["errors"] = [
+def generated_tweet_errors() -> list[dict]:
+    """Two tweet errors of a response page, as twarc2 writes them for a deleted tweet and a
+    protected one (generated: the ids are made up)."""
+    return [
         {"value": "123", "detail": "Could not find tweet with ids: [123].",
          "title": "Not Found Error", "resource_type": "tweet", "parameter": "ids",
          "resource_id": "123", "type": "https://api.twitter.com/2/problems/resource-not-found"},
@@ -158,6 +158,12 @@ def test_generated_withheld_tweet_and_tweet_errors(tmp_path):
          "resource_type": "tweet", "parameter": "referenced_tweets.id", "resource_id": "456",
          "type": "https://api.twitter.com/2/problems/not-authorized-for-resource"},
     ]
+
+
+def test_generated_withheld_tweet_and_tweet_errors(tmp_path):
+    page = first_page("two_tweets.jsonl")
+    page["data"][0]["withheld"] = {"copyright": False, "country_codes": ["DE"]}
+    page["errors"] = generated_tweet_errors()
     path = tmp_path / "generated_withheld.jsonl"
     path.write_text(json.dumps(page) + "\n", encoding="utf-8")
     rows, rejects = items(path)
