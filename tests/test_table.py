@@ -653,7 +653,8 @@ def test_posts_table_rows_without_time_read_back(tmp_path, suffix):
         assert by_id[post_id]["created_at_precision"] == "missing"
     again = _ingested_again(posts, tmp_path / f"again{suffix}", keep_authors=True)
     assert len(again) == len(posts)
-    for column in ("created_at", "created_at_precision", "text_status", "collection_role"):
+    for column in ("created_at", "created_at_precision", "text_status", "collection_role",
+                   "kind"):
         assert _values(again, column) == _values(posts, column), column
 
 

@@ -1032,7 +1032,8 @@ def in_count_range(number: int) -> int | None:
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
 
-def parse_required_time(value: object, what: str, *, tz: str | None = None) -> pd.Timestamp:
+def parse_required_time(value: object, what: str, *, tz: str | None = None,
+                        utc_platform: str | None = None) -> pd.Timestamp:
     """:func:`parse_time` for a time a record must have (the caller checks it is present).
 
     Parameters
@@ -1043,6 +1044,10 @@ def parse_required_time(value: object, what: str, *, tz: str | None = None) -> p
         Its field name, for the reason.
     tz
         As for :func:`parse_time`.
+    utc_platform
+        For a format that does not read ``--tz``: the platform whose times are always UTC, named
+        in the reason for a naive time (see :meth:`NaiveTimeError.on_utc_platform`) instead of
+        advice to pass ``--tz``.
 
     Raises
     ------
@@ -1051,6 +1056,9 @@ def parse_required_time(value: object, what: str, *, tz: str | None = None) -> p
     """
     try:
         stamp = parse_time(value, tz=tz)
+    except NaiveTimeError as exc:
+        reason = exc.on_utc_platform(utc_platform) if utc_platform else exc
+        raise ValueError(f"bad time: {what} {value!r} ({reason})") from None
     except (ValueError, TypeError, OverflowError) as exc:
         raise ValueError(f"bad time: {what} {value!r} ({exc})") from None
     if stamp is None or stamp is pd.NaT:

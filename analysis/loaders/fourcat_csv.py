@@ -214,6 +214,9 @@ def row_from_record(record: Mapping[str, str], *, platform: str | None = None,
                          " is not a time")
     if stated in TIME_PRECISIONS:
         precision = stated
+    elif stated:
+        raise ValueError(f"bad created_at_precision: {stated!r} is not one of "
+                         f"{', '.join(TIME_PRECISIONS)}")
     collected_at = _text(record, "collected_at")
     if collected_at is not None:
         try:
@@ -230,8 +233,8 @@ def row_from_record(record: Mapping[str, str], *, platform: str | None = None,
     if parent_id is None and thread_id is not None and thread_id != post_id:
         parent_id = thread_id
     kind = str(record.get("kind") or "").strip().lower()
-    if kind not in KINDS:
-        kind = "post" if parent_id is None else (
+    if kind not in KINDS:  # an API error's row (no time) has no kind
+        kind = None if created_at is None else "post" if parent_id is None else (
             "comment" if plat in COMMENT_PLATFORMS else "reply")
     status = str(record.get("text_status") or "").strip().lower()
     if status not in TEXT_STATUSES:

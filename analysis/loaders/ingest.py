@@ -386,8 +386,8 @@ def _check_table_options(plan: list[_Input], **given: object) -> None:
         readers = [name for name in REGISTRY if REGISTRY[name] in modules]
         inputs = (f"the input is {found[0]}" if len(found) == 1
                   else f"the inputs are {', '.join(found[:-1])} and {found[-1]}")
-        hint = {"field_map": "drop --map, or pass --format csv, jsonl or parquet to read the "
-                             "input as a generic table",
+        hint = {"field_map": f"drop --map ({' and '.join(found)} records name their own "
+                             "fields)",
                 "platform": "the platform comes from the records; drop --platform",
                 "tz": "the records' times are in UTC (their platform writes them so); drop "
                       "--tz"}[option]
@@ -532,7 +532,14 @@ def ingest(
 
 def load_options(field_map, tz, thread_id, platform) -> LoadOptions:
     """The :class:`LoadOptions` of an ingest run, or a :class:`UserError` for an unknown time
-    zone or a ``field_map`` that is not a mapping (a study file's sources are checked so too)."""
+    zone, an unknown platform (case does not matter) or a ``field_map`` that is not a mapping
+    (a study file's sources are checked so too)."""
+    if platform is not None:
+        name = platform.strip().lower() if isinstance(platform, str) else platform
+        if name not in schema.PLATFORMS:
+            raise UserError(f"unknown platform {platform!r}; use one of "
+                            f"{', '.join(schema.PLATFORMS)}")
+        platform = name
     if tz is not None:
         try:
             if not isinstance(tz, str):  # pandas reads a number as an offset in seconds

@@ -146,7 +146,7 @@ def row_from_comment(comment: dict, *, thread_id: str, parent_id: str | None) ->
     created = comment.get("created_at")
     if created in (None, ""):
         raise ValueError("missing time: comment has no created_at")
-    created_at = parse_required_time(created, "created_at")
+    created_at = parse_required_time(created, "created_at", utc_platform="Instagram")
     owner = comment.get("owner") if isinstance(comment.get("owner"), Mapping) else {}
     text = comment.get("text")
     text = text if isinstance(text, str) else None

@@ -500,7 +500,8 @@ def row_from_record(record: Mapping, columns: Mapping[str, str], *, platform: st
         if field in columns:
             row[field] = as_list(get(field), prefix)
     defaults = {
-        "kind": "reply" if row["parent_id"] else "post",
+        # an API error's row (no time) has no kind
+        "kind": None if created_at is None else "reply" if row["parent_id"] else "post",
         "created_at_precision": "day" if is_date else "second",
         "text_status": "ok" if row["text"] is not None else "unavailable",
         "collection_role": "matched",

@@ -142,7 +142,7 @@ def row_from_comment(record: dict, *, video_id: str) -> dict:
     parsed = record.get("time_parsed")
     if parsed in (None, "") or isinstance(parsed, bool):
         raise ValueError(f"missing time: comment has no time_parsed (time {record.get('time')!r})")
-    created_at = parse_required_time(parsed, "time_parsed")
+    created_at = parse_required_time(parsed, "time_parsed", utc_platform="YouTube")
     parent_id = cid.rsplit(".", 1)[0] if "." in cid else video_id
     text = record.get("text")
     text = text if isinstance(text, str) else None

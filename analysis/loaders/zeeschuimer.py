@@ -82,10 +82,12 @@ def _str_id(value: object) -> str | None:
     return None
 
 
-def _time(value: object, what: str) -> pd.Timestamp:
+def _time(value: object, what: str, platform: str) -> pd.Timestamp:
+    """The required time ``what`` of an item of ``platform`` (which writes UTC: --tz is not
+    read)."""
     if value in (None, "") or isinstance(value, bool):
         raise ValueError(f"missing time: item has no {what}")
-    return parse_required_time(value, what)
+    return parse_required_time(value, what, utc_platform=platform)
 
 
 def _row(platform: str, post_id: str, **fields: object) -> dict:
@@ -124,7 +126,7 @@ def row_from_tiktok_post(data: Mapping) -> dict:
                 and e["userUniqueId"]]
     text = data.get("desc")
     row = _row("tiktok", post_id, kind="post", thread_id=post_id, parent_id=None,
-               created_at=_time(data.get("createTime"), "createTime"),
+               created_at=_time(data.get("createTime"), "createTime", "TikTok"),
                author_id=author_id, author_handle=handle,
                text=text if isinstance(text, str) else None,
                hashtags=hashtags, mentions=mentions)
@@ -151,7 +153,7 @@ def row_from_tiktok_comment(data: Mapping) -> dict:
     text = data.get("text")
     lang = data.get("comment_language")
     return _row("tiktok", cid, kind="comment", thread_id=video, parent_id=parent or video,
-                created_at=_time(data.get("create_time"), "create_time"),
+                created_at=_time(data.get("create_time"), "create_time", "TikTok"),
                 author_id=_str_id(user.get("uid")) or _str_id(user.get("id")),
                 author_handle=user.get("unique_id") or None,
                 text=text if isinstance(text, str) else None,
@@ -256,14 +258,14 @@ def row_from_instagram_post(data: Mapping) -> dict:
         edges = (data.get("edge_media_to_caption") or {}).get("edges") or []
         caption = (edges[0].get("node") or {}).get("text") if edges and isinstance(
             edges[0], Mapping) else None
-        created = _time(data.get("taken_at_timestamp"), "taken_at_timestamp")
+        created = _time(data.get("taken_at_timestamp"), "taken_at_timestamp", "Instagram")
         likes = (data.get("edge_media_preview_like") or {}).get("count")
         comments = (data.get("edge_media_preview_comment") or {}).get("count")
     else:
         code = data.get("code")
         caption_node = data.get("caption")
         caption = caption_node.get("text") if isinstance(caption_node, Mapping) else None
-        created = _time(data.get("taken_at"), "taken_at")
+        created = _time(data.get("taken_at"), "taken_at", "Instagram")
         likes = data.get("like_count")
         comments = data.get("comment_count")
     post_id = _str_id(code)
@@ -294,7 +296,8 @@ def row_from_instagram_comment(data: Mapping) -> dict:
     text = data.get("text")
     return _row("instagram", comment_id, kind="comment", thread_id=thread,
                 parent_id=_str_id(data.get("parent_comment_id")) or thread,
-                created_at=_time(created, "created_at"), author_id=author_id,
+                created_at=_time(created, "created_at", "Instagram"),
+                author_id=author_id,
                 author_handle=handle, text=text if isinstance(text, str) else None,
                 like_count=json_count(data.get("comment_like_count")),
                 reply_count=json_count(data.get("child_comment_count")))
