@@ -253,3 +253,15 @@ def test_no_linguistic_content_is_null_not_zxx():
     langs, conf = detect_languages(pd.Series(["abcdefghij", "Ceci n'est pas une pipe."]))
     assert pd.isna(langs[0]) and pd.isna(conf[0]) and langs[1] == "fr"
     assert detect_language("abcdefghij") == (None, None)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("GET OUT OF MY STATE YOU BUM! #UniteBlue", "en"),
+    ("HOW COULD THEY SAY THAT TO A GRIEVING MOTHER", "en"),
+    ("FINALLY A WOMAN RUNNING FOR PRESIDENT #SemST", "en"),
+    ("CECI N'EST PAS UNE PIPE, C'EST UNE IMAGE", "fr"),
+])
+def test_texts_in_capitals_are_detected_as_in_lower_case(text, expected):
+    # py3langid guessed xh, ig, ... for English written in capitals (about half such tweets)
+    assert detect_language(text)[0] == expected
+    assert detect_languages(pd.Series([text]))[0].tolist() == [expected]
