@@ -11,7 +11,7 @@ import pytest
 from analysis import export
 from analysis.commands import main
 from analysis.errors import UserError
-from analysis.loaders import fourcat_csv, instaloader, youtube_comments, zeeschuimer
+from analysis.loaders import fourcat_csv, instaloader, table, youtube_comments, zeeschuimer
 from analysis.loaders.base import LoadOptions
 from analysis.loaders.ingest import ingest as run
 from tests.test_export import _posts_with_precisions, _split
@@ -116,3 +116,13 @@ def test_the_platform_option_ignores_case(tmp_path):
     path.write_text("id,created_at,text\n1,2020-09-30T21:00:00Z,hi\n", encoding="utf-8")
     result = run([path], platform="Reddit", keep_authors=True, detect_language=False)
     assert result.rejects == [] and list(result.posts["uid"]) == ["reddit:1"]
+
+
+def test_a_quote_left_open_in_the_last_record_is_called_an_unclosed_quote(tmp_path):
+    # the reason was "bad CSV: unexpected end of data"
+    path = tmp_path / "generated_open_quote.csv"
+    path.write_text('id,created_at,text\n1,2020-09-30T21:00:00Z,hi\n'
+                    '2,2020-09-30T21:00:00Z,"never closed\n', encoding="utf-8")
+    rows, rejects = _split(table.read(path, LoadOptions()))
+    assert [r["id"] for r in rows] == ["1"] and [r.line for r in rejects] == [3]
+    assert rejects[0].reason == "unclosed quote: the file ends inside a quoted field"

@@ -598,7 +598,9 @@ def _csv_records(handle: io.TextIOWrapper, delimiter: str
                 return
             fields = None
         except csv.Error as exc:
-            fields, problem = None, f"bad CSV: {exc}"
+            fields = None
+            at_end = str(exc) == "unexpected end of data"
+            problem = "the file ends inside a quoted field" if at_end else f"bad CSV: {exc}"
         if limited:
             problem = f"a quoted field runs on over more than {MAX_RECORD_LINES} lines"
         elif (fields is not None and len(taken) > 1 and width is not None
@@ -612,6 +614,8 @@ def _csv_records(handle: io.TextIOWrapper, delimiter: str
                        "the lines after it are read again", taken[:1])
                 done += 1
             else:
+                if problem.startswith("the file ends"):
+                    problem = f"unclosed quote: {problem}"
                 yield start, None, problem, list(taken)
                 done += len(taken)
             reader = csv.reader(feed(), delimiter=delimiter, strict=True)
