@@ -20,7 +20,8 @@ Recipe (deterministic; no network):
 
 The fitted model and its card are cached under ``data/processed/models/`` in files named by a key
 of the training files' sha256, the loader version, :data:`RECIPE_VERSION` and the scikit-learn
-version, written atomically; a changed key builds a new model.
+version, written atomically; a changed key builds a new model, and so does a cached card that
+lacks a field of :data:`CARD_FIELDS` (written by an older version of this code) or is missing.
 """
 
 from __future__ import annotations
@@ -57,6 +58,20 @@ DEFAULT_WEIGHTS = {"interact": 1.5, "kind": 0.5, "char": 0.0, "shape": 0.0, "cue
 
 #: Folds of the card's grouped cross-validation.
 CV_FOLDS = 5
+
+#: The fields every card of the default model holds (:func:`build_default` writes them; add a
+#: field here when it writes a new one). A cached model whose card lacks one was cached by an
+#: older version of this code and is built again (:func:`load_default`), so that the card says
+#: what the current code says (``data_files_sha256`` came after the first cards).
+CARD_FIELDS = (
+    # fit_with_card and its cross-validation
+    "model_id", "labels", "rows_sha256", "seed", "versions", "n_train", "label_counts",
+    "cv_folds", "cv_grouped", "cv_texts_in_several_folds", "cv_metrics", "cv_confusion",
+    "cv_calibration_ece",
+    # build_default
+    "version", "cache_key", "label_mapping", "training_data", "data_files_sha256",
+    "cv_grouped_by",
+)
 
 
 def make_pipeline(C: float = DEFAULT_C, *, weights: dict | None = None,
@@ -180,13 +195,34 @@ def training_frame() -> pd.DataFrame:
         return default_training_frame(rumoureval_splits=None)
 
 
+def _cache_path(cache_dir: Path | None, key: str) -> Path:
+    """The cached default model's file for ``key`` (:func:`cache_key`)."""
+    return (Path(cache_dir) if cache_dir else config.MODELS) / f"default-{key[:16]}.skops"
+
+
+def card_is_current(path: Path, key: str) -> bool:
+    """Whether the cached model at ``path`` has a card this code would write: readable, with
+    every field of :data:`CARD_FIELDS` and the cache key ``key``."""
+    from analysis.classifiers.persistence import read_card
+
+    try:
+        card = read_card(path)
+    except UserError:  # unreadable: built again
+        return False
+    return all(field in card for field in CARD_FIELDS) and card["cache_key"] == key
+
+
 def load_default(*, cache_dir: Path | None = None, rebuild: bool = False) -> Pipeline:
-    """The default model, from the cache or built now (a few tens of seconds) and cached."""
+    """The default model, from the cache or built now (a few tens of seconds) and cached.
+
+    A cached model is built again when its file does not load, or its card is missing or not
+    current (:func:`card_is_current`: written by an older version of this code).
+    """
     from analysis.classifiers.persistence import load_model, save_model
 
-    cache_dir = Path(cache_dir) if cache_dir else config.MODELS
-    path = cache_dir / f"default-{cache_key()[:16]}.skops"
-    if path.is_file() and not rebuild:
+    key = cache_key()
+    path = _cache_path(cache_dir, key)
+    if path.is_file() and not rebuild and card_is_current(path, key):
         try:
             model = load_model(path)
             model.model_id_ = "default"
@@ -200,11 +236,12 @@ def load_default(*, cache_dir: Path | None = None, rebuild: bool = False) -> Pip
 
 
 def default_card(*, cache_dir: Path | None = None) -> dict:
-    """The default model's card (building the model first if needed)."""
+    """The default model's card (building the model first if it is not cached, or its card is
+    not current: see :func:`card_is_current`)."""
     from analysis.classifiers.persistence import read_card
 
-    cache_dir = Path(cache_dir) if cache_dir else config.MODELS
-    path = cache_dir / f"default-{cache_key()[:16]}.skops"
-    if not path.is_file():
-        load_default(cache_dir=cache_dir)
+    key = cache_key()
+    path = _cache_path(cache_dir, key)
+    if not (path.is_file() and card_is_current(path, key)):
+        load_default(cache_dir=cache_dir, rebuild=True)
     return read_card(path)

@@ -112,6 +112,9 @@ def load_model(path: str | Path) -> object:
     import skops.io as sio
 
     source = Path(path)
+    if source.is_dir():
+        raise UserError("is a directory, not a model file; pass the .skops file written by "
+                        "'python -m analysis train'", source)
     if not source.is_file():
         raise UserError("no such model file", source)
     bad = untrusted_types(source)

@@ -6,6 +6,7 @@ see :func:`model_frame` to build one from any table) plus a label column.
 
 from __future__ import annotations
 
+import numbers
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -82,7 +83,7 @@ def model_frame(table: pd.DataFrame, *, text_col: str = "text", target_col: str 
         if labels.isna().any():
             raise UserError(f"{int(labels.isna().sum())} rows have no label in {label_col!r}; "
                             "drop them or fill them in", source)
-        out["label"] = pd.array([str(v) for v in labels], dtype="string")
+        out["label"] = pd.array(_label_texts(labels, label_col, source), dtype="string")
         _refuse_label_variants(out["label"], label_col, source)
     if group_col:
         groups = _column_values(table, group_col, "group", source).astype("object")
@@ -111,6 +112,35 @@ def frame_groups(frame: pd.DataFrame, source: object = None) -> np.ndarray | Non
         raise UserError(f"{missing} of {len(frame)} rows have no group; fill the group column "
                         "or leave it out", source)
     return frame["group"].astype(str).to_numpy()
+
+
+def _label_kind(value: object) -> str:
+    """``text``, ``whole number`` (not a boolean) or the name of another type of label value."""
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_)):
+        return "whole number"
+    return "boolean" if isinstance(value, (bool, np.bool_)) else type(value).__name__
+
+
+def _label_texts(labels: pd.Series, label_col: str, source: object) -> list[str]:
+    """The labels of a label column without nulls, as text: strings as they are, and whole
+    numbers (label codes in a JSON-lines or Parquet file) as their digits, as a CSV file gives
+    them. Booleans, other numbers (``1.0`` reads as another label than ``1``) and a column mixing
+    text with numbers are a :class:`~analysis.errors.UserError` naming the column and a row (its
+    number among the table's rows): they would be learned silently as labels like ``'True'``."""
+    values = labels.tolist()
+    kinds = [_label_kind(v) for v in values]
+    first = kinds[0] if kinds else "text"
+    for row, (value, kind) in enumerate(zip(values, kinds, strict=True), start=1):
+        if kind not in ("text", "whole number"):
+            raise UserError(f"label column {label_col!r} holds a {kind} value ({value!r} in row "
+                            f"{row}); write the labels as text", source)
+        if kind != first:
+            raise UserError(f"label column {label_col!r} mixes text and numbers (row 1 holds "
+                            f"{values[0]!r}, row {row} {value!r}); write the labels as text",
+                            source)
+    return [v if isinstance(v, str) else str(int(v)) for v in values]
 
 
 def _refuse_label_variants(labels: pd.Series, label_col: str, source: object) -> None:
@@ -475,7 +505,8 @@ def fit_with_card(estimator: object, frame: pd.DataFrame, *, groups: Sequence | 
                                            jobs=jobs, labels=labels, label_col=label_col,
                                            C_grid=C_grid, source=source)
         card.update(fields)
-    model = _fit(estimator, _x(frame), y)
+    with _naming(source):  # e.g. texts without words: the error names the file
+        model = _fit(estimator, _x(frame), y)
     model.model_id_ = model_id
     return model, card
 

@@ -59,8 +59,7 @@ def run(args: argparse.Namespace) -> int:
     from analysis.errors import UserError
     from analysis.io import read_table
 
-    average_over = [a.strip() for a in args.average_over.split(",")] if args.average_over \
-        else None
+    average_over = average_over_labels(args.average_over)
     if args.cv == 1 or args.cv < 0:
         raise UserError("--cv must be at least 2")
     table = read_table(args.data)
@@ -95,6 +94,30 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def average_over_labels(text: str | None) -> list[str] | None:
+    """The labels of ``--average-over`` (comma-separated, spaces around them dropped), or None
+    when it is not given. An empty list or item (``""``, ``","``, ``"a,,b"``) and a label named
+    twice are a :class:`~analysis.errors.UserError`: they would be ignored, or counted twice in
+    F_avg.
+
+    >>> average_over_labels("favor, against")
+    ['favor', 'against']
+    """
+    from analysis.errors import UserError
+
+    if text is None:
+        return None
+    labels = [label.strip() for label in text.split(",")]
+    if not all(labels):
+        raise UserError(f"--average-over {text!r} has an empty label; give comma-separated "
+                        "labels, e.g. --average-over favor,against")
+    twice = sorted({label for label in labels if labels.count(label) > 1})
+    if twice:
+        raise UserError(f"--average-over names {', '.join(map(repr, twice))} more than once; "
+                        "name each label once")
+    return labels
+
+
 def _cross_validate(frame: pd.DataFrame, groups: Sequence[str] | None,
                     args: argparse.Namespace, average_over: list[str] | None) -> dict:
     """The report of ``--cv``: ``train``'s cross-validation of ``train``'s pipeline on the
@@ -105,8 +128,10 @@ def _cross_validate(frame: pd.DataFrame, groups: Sequence[str] | None,
     from analysis.errors import UserError
 
     classes = sorted(set(frame["label"].astype(str)))
-    if average_over and set(average_over) - set(classes):
-        raise UserError(f"--average-over names labels not in the data ({classes})", args.data)
+    unknown = [label for label in average_over or () if label not in classes]
+    if unknown:
+        raise UserError(f"--average-over names {unknown}, not among the labels of the data "
+                        f"({classes})", args.data)
     pipeline = user_pipeline(len(frame), seed=args.seed, fast=args.fast)
     _, fields = cross_validate(pipeline, frame, groups=groups, cv=args.cv, seed=args.seed,
                                C_grid=C_GRID, n_boot=args.n_boot, average_over=average_over,
