@@ -215,3 +215,19 @@ def test_a_model_folder_is_refused_as_a_folder_not_a_missing_file(tmp_path, caps
     err = _refused(capsys, [command, str(data), "--model", f"{folder}/", *extra], out)
     assert "is a directory, not a model file" in err and str(folder) in err
     assert "no such model file" not in err
+
+
+@pytest.mark.parametrize("contexts", [["I lost my baby and want to talk about it"], ["the", "of"],
+                                      ["\U0001F494\U0001F64F"]])
+def test_train_fast_on_replies_sharing_one_parent_text_trains(tmp_path, contexts):
+    # the replies to one post share its text as context: --fast (min_df 2 over the distinct
+    # contexts) found no context term and crashed with "empty vocabulary passed to fit"; an
+    # emoji-only context was blamed on the texts
+    rows = generated_frame(n_per_class=20)
+    rows["context"] = [contexts[i % len(contexts)] for i in range(len(rows))]
+    data = tmp_path / "generated_one_parent.csv"
+    rows.to_csv(data, index=False)
+    model = tmp_path / "model.skops"
+    assert _status(["train", str(data), "--context-col", "context", "--cv", "0", "--fast",
+                    "-o", str(model)]) == 0
+    assert model.is_file()

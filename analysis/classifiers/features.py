@@ -239,13 +239,8 @@ class StanceFeatures(TransformerMixin, BaseEstimator):
                 text, _char_params(self.char_ngrams), self.min_df, self.max_features)
         else:
             self.char_terms_, self.char_idf_ = None, None
-        context = _column(frame, "context")
-        if self._weight("context") and (context != "").sum() >= max(self.min_df, 2):
-            self.context_terms_, self.context_idf_ = _learn_vocabulary(
-                context[context != ""].drop_duplicates(), _word_params((1, 1)), self.min_df,
-                50_000)
-        else:
-            self.context_terms_, self.context_idf_ = None, None
+        self.context_terms_, self.context_idf_ = self._context_vocabulary(
+            _column(frame, "context"))
         keys = _column(frame, "target").map(target_key)
         counts = keys[keys != ""].value_counts()
         self.targets_ = sorted(counts[counts >= self.min_target_count].index.tolist())
@@ -255,6 +250,23 @@ class StanceFeatures(TransformerMixin, BaseEstimator):
                 self._tfidf("word", self._counts(text)), keys)[1])
         self.n_features_in_ = frame.shape[1]
         return self
+
+    def _context_vocabulary(self, context: pd.Series) -> tuple[np.ndarray | None,
+                                                              np.ndarray | None]:
+        """The context block's terms and idf, learnt from the distinct contexts; ``(None,
+        None)`` (no context block) when it is weighted 0 or no term is in ``min_df`` of them:
+        the replies to one post share one parent text, and a context of emoji or stop words
+        has no terms."""
+        distinct = context[context != ""].drop_duplicates()
+        if not self._weight("context") or len(distinct) < max(self.min_df, 2):
+            return None, None
+        try:
+            terms, idf = _learn_vocabulary(distinct, _word_params((1, 1)), self.min_df, 50_000)
+        except ValueError as exc:  # CountVectorizer: no term at all
+            if "empty vocabulary" not in str(exc):
+                raise
+            return None, None
+        return (terms, idf) if len(terms) else (None, None)
 
     def __getstate__(self) -> dict:
         state = super().__getstate__()
