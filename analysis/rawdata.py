@@ -92,31 +92,16 @@ def data_files(folder: Path, root: Path | None = None) -> list[str]:
     root = config.DATA_RAW if root is None else root
     inside = PurePosixPath(raw_relative(folder, root))
     rels = ((inside / path.relative_to(folder).as_posix()).as_posix()
-            for path in _folder_files(folder))
+            for path in _folder_files(folder) if path.is_file())
     return [rel for rel in rels if rel not in NOT_DATA]
 
 
 def listed_files(root: Path | None = None) -> list[str]:
     """Every file the manifest lists: the :func:`data_files` of ``root`` (default
-    ``data/raw``) and of each folder a symbolic link under it points to, under the link's name
-    (a study may read through the link); a link to a folder already gone through is not
-    followed again."""
+    ``data/raw``), those in folders that symbolic links under it point to included, under the
+    link's name (a study may read through the link); a folder reached twice is listed once."""
     root = config.DATA_RAW if root is None else root
-    files: list[str] = []
-    seen: set[Path] = set()
-
-    def walk(folder: Path) -> None:
-        if folder.resolve() in seen:
-            return
-        seen.add(folder.resolve())
-        files.extend(data_files(folder, root))
-        for path in sorted(folder.rglob("*")):
-            hidden = any(part.startswith(".") for part in path.relative_to(folder).parts)
-            if path.is_symlink() and path.is_dir() and not hidden:
-                walk(path)
-
-    walk(root)
-    return files
+    return data_files(root, root)
 
 
 def manifest_rows(root: Path | None = None) -> list[dict[str, str]]:

@@ -5,6 +5,10 @@ kind, an unknown ``--platform`` that rejected every record, and a bogus 4CAT pre
 
 from __future__ import annotations
 
+import os
+import shutil
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
@@ -126,3 +130,25 @@ def test_a_quote_left_open_in_the_last_record_is_called_an_unclosed_quote(tmp_pa
     rows, rejects = _split(table.read(path, LoadOptions()))
     assert [r["id"] for r in rows] == ["1"] and [r.line for r in rejects] == [3]
     assert rejects[0].reason == "unclosed quote: the file ends inside a quoted field"
+
+
+def test_a_linked_subfolder_is_read_and_broken_links_and_pipes_are_rejects(tmp_path):
+    # a link to a folder inside an input folder was skipped without a word (its tweets lost);
+    # so were a broken link and a named pipe
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    shutil.copy(SAMPLES / "two_tweets.jsonl", elsewhere / "linked.jsonl")
+    folder = tmp_path / "inputs"
+    folder.mkdir()
+    shutil.copy(SAMPLES / "two_tweets.jsonl", folder / "own.jsonl")
+    (folder / "sub").symlink_to(elsewhere, target_is_directory=True)
+    (folder / "loop").symlink_to(folder, target_is_directory=True)  # read once, not forever
+    (folder / "broken").symlink_to(tmp_path / "absent")
+    os.mkfifo(folder / "pipe")
+    result = run([folder], keep_authors=True, detect_language=False)
+    read = {Path(e["path"]).relative_to(folder).as_posix(): e for e in result.summary["inputs"]}
+    assert read["sub/linked.jsonl"]["format"] == "twarc2" and read["own.jsonl"]["rows"] == 2
+    assert not any(name.startswith("loop/") for name in read)
+    reasons = {Path(r.file).name: r.reason for r in result.rejects}
+    assert reasons["broken"] == "a link to nothing (broken symbolic link)"
+    assert reasons["pipe"].startswith("not a regular file")

@@ -246,12 +246,22 @@ class _Input:
 
 
 def _folder_files(folder: Path) -> list[Path]:
+    """Everything in ``folder`` and its subfolders that is not a folder, sorted, hidden names
+    (``.x``) and what is under them left out. Links to folders are followed (each folder once,
+    so a link loop ends); a broken link, a pipe or a socket is listed, for :func:`_plan_file`
+    to reject by name."""
     files = []
-    for path in sorted(folder.rglob("*")):
-        parts = path.relative_to(folder).parts
-        if path.is_file() and not any(part.startswith(".") for part in parts):
-            files.append(path)
-    return files
+    seen = {os.path.realpath(folder)}
+    for root, dirs, names in os.walk(folder, followlinks=True):
+        kept = []
+        for name in sorted(dirs):
+            real = os.path.realpath(os.path.join(root, name))
+            if not name.startswith(".") and real not in seen:
+                seen.add(real)
+                kept.append(name)
+        dirs[:] = kept
+        files.extend(Path(root, name) for name in names if not name.startswith("."))
+    return sorted(files)
 
 
 def _plan_file(path: Path, format: str, *, inside_folder: bool,  # noqa: A002
@@ -264,6 +274,8 @@ def _plan_file(path: Path, format: str, *, inside_folder: bool,  # noqa: A002
             return _Input(path, format if format != "auto" else None, False, message)
         raise UserError(message, path)
 
+    if path.is_symlink() and not path.exists():
+        return problem("a link to nothing (broken symbolic link)")
     if not path.is_file():  # read twice (format sniff, then the loader): a pipe would hang
         return problem("not a regular file (a pipe, device or socket); save it to a file "
                        "first")
@@ -733,7 +745,7 @@ def describe_input(path: Path) -> dict:
     """An input as the manifest records it: a file's sha256, or a folder's ``sha256_of_file_list``
     (relative paths and contents of the files the loaders read in it); reproduce's run id too."""
     if path.is_dir():
-        files = _folder_files(path)
+        files = [f for f in _folder_files(path) if f.is_file()]  # the others are rejected
         digest = sha256_lines(f"{f.relative_to(path).as_posix()}  {sha256_file(f)}"
                               for f in files)
         return {"path": str(path), "kind": "folder", "files": len(files),
@@ -814,6 +826,8 @@ def _input_states(inputs: Iterable[str | os.PathLike]) -> dict[Path, tuple[int, 
     for raw in inputs:
         path = Path(raw)
         for file in _folder_files(path) if path.is_dir() else [path] if path.exists() else []:
+            if not file.is_file():  # rejected, not read
+                continue
             info = file.stat()
             states[file] = (info.st_size, info.st_mtime_ns)
     return states
