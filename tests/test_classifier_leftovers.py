@@ -231,3 +231,12 @@ def test_train_fast_on_replies_sharing_one_parent_text_trains(tmp_path, contexts
     assert _status(["train", str(data), "--context-col", "context", "--cv", "0", "--fast",
                     "-o", str(model)]) == 0
     assert model.is_file()
+
+
+def test_evaluate_refuses_a_grouped_interval_over_one_group(tmp_path, generated_model, capsys):
+    # all rows in one group gave a "95% interval" of width 0 without a word
+    data = tmp_path / "generated_one_group.csv"
+    generated_frame(n_per_class=10).assign(group="one").to_csv(data, index=False)
+    assert _status(["evaluate", str(data), "--model", str(generated_model[0]), "--group-col",
+                    "group", "--json"]) == 2
+    assert "at least two groups" in _one_line_error(capsys)

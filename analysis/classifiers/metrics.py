@@ -147,6 +147,10 @@ def _group_draws(groups: Sequence, codes: np.ndarray, labels: list[str],
     if len(g) != len(codes):
         raise ValueError(f"{len(g)} groups for {len(codes)} rows")
     names, unit = np.unique(g, return_inverse=True)
+    if len(names) < 2:  # every resample is the sample itself: an interval of width 0
+        raise UserError(f"all rows are in one group ({names[0]!r}): a grouped bootstrap "
+                        "interval needs at least two groups; leave out --group-col, or give "
+                        "--n-boot 0 for no interval")
     members = [np.flatnonzero(unit == i) for i in range(len(names))]
     needed = np.unique(codes[codes < len(labels)])
     holds = np.zeros((len(names), len(labels) + 1), dtype=bool)  # group x label code
