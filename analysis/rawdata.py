@@ -87,12 +87,12 @@ def data_files(folder: Path, root: Path | None = None) -> list[str]:
     """The files under ``folder`` that the manifest lists, as paths relative to ``root``
     (``data/raw``; see :func:`raw_relative`): every file but hidden ones (the loaders skip them
     too) and, at the top of ``root``, the manifest and README.md."""
-    from analysis.loaders.ingest import _folder_files  # the files a loader reads in a folder
+    from analysis.loaders.ingest import read_folder_files  # what a loader reads in a folder
 
     root = config.DATA_RAW if root is None else root
     inside = PurePosixPath(raw_relative(folder, root))
     rels = ((inside / path.relative_to(folder).as_posix()).as_posix()
-            for path in _folder_files(folder) if path.is_file())
+            for path in read_folder_files(folder))
     return [rel for rel in rels if rel not in NOT_DATA]
 
 

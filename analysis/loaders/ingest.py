@@ -264,6 +264,12 @@ def _folder_files(folder: Path) -> list[Path]:
     return sorted(files)
 
 
+def read_folder_files(folder: Path) -> list[Path]:
+    """The regular files of :func:`_folder_files`: those the loaders read (the other entries
+    are rejected unread)."""
+    return [path for path in _folder_files(folder) if path.is_file()]
+
+
 def _plan_file(path: Path, format: str, *, inside_folder: bool,  # noqa: A002
                mapped: bool = False) -> _Input:
     """Choose the loader for one file; problems with a named file are errors, inside a folder
@@ -745,7 +751,7 @@ def describe_input(path: Path) -> dict:
     """An input as the manifest records it: a file's sha256, or a folder's ``sha256_of_file_list``
     (relative paths and contents of the files the loaders read in it); reproduce's run id too."""
     if path.is_dir():
-        files = [f for f in _folder_files(path) if f.is_file()]  # the others are rejected
+        files = read_folder_files(path)
         digest = sha256_lines(f"{f.relative_to(path).as_posix()}  {sha256_file(f)}"
                               for f in files)
         return {"path": str(path), "kind": "folder", "files": len(files),
@@ -820,14 +826,12 @@ def _check_outputs(output: str | os.PathLike, inputs: Iterable[str | os.PathLike
 
 def _input_states(inputs: Iterable[str | os.PathLike]) -> dict[Path, tuple[int, int]]:
     """Size and modification time of every file the loaders read (to tell if one changes while
-    read): in a folder, the files :func:`_folder_files` lists, not hidden ones such as the run's
-    own spill files when the output goes into an input folder."""
+    read): in a folder, the files :func:`read_folder_files` lists, not hidden ones such as the
+    run's own spill files when the output goes into an input folder."""
     states = {}
     for raw in inputs:
         path = Path(raw)
-        for file in _folder_files(path) if path.is_dir() else [path] if path.exists() else []:
-            if not file.is_file():  # rejected, not read
-                continue
+        for file in read_folder_files(path) if path.is_dir() else [path] if path.exists() else []:
             info = file.stat()
             states[file] = (info.st_size, info.st_mtime_ns)
     return states

@@ -591,6 +591,7 @@ def _csv_records(handle: io.TextIOWrapper, delimiter: str
         limited = False
         start = done + 1
         problem = None
+        at_end = False  # the file ends inside a quoted field
         try:
             fields = next(reader)
         except StopIteration:
@@ -614,7 +615,7 @@ def _csv_records(handle: io.TextIOWrapper, delimiter: str
                        "the lines after it are read again", taken[:1])
                 done += 1
             else:
-                if problem.startswith("the file ends"):
+                if at_end:
                     problem = f"unclosed quote: {problem}"
                 yield start, None, problem, list(taken)
                 done += len(taken)
