@@ -39,7 +39,7 @@ def test_usage_errors_are_one_line_and_exit_2(args, capsys):
         main(args)
     assert exit_info.value.code == 2
     err = capsys.readouterr().err
-    assert len(err.strip().splitlines()) == 1 and "error:" in err
+    assert len(err.strip().splitlines()) == 1 and err.startswith("error: ")
 
 
 def test_unknown_study_is_one_line_and_exit_2(capsys):

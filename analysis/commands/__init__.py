@@ -36,10 +36,11 @@ COMMANDS = (
 
 
 class ArgumentParser(argparse.ArgumentParser):
-    """An argparse parser whose usage errors are one line and exit status 2."""
+    """An argparse parser whose usage errors are one ``error: ...`` line, as every other error
+    of the CLI is, and exit status 2."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        self.exit(EXIT_USER_ERROR, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+        self.exit(EXIT_USER_ERROR, f"error: {message} (see '{self.prog} --help')\n")
 
 
 @contextlib.contextmanager
