@@ -147,3 +147,26 @@ def test_bootstrap_leaves_out_a_predicted_only_label_where_a_resample_lacks_it()
     low, high = report["macro_f1_ci"]
     assert low <= report["macro_f1"] <= high
     assert high == pytest.approx(1.0)  # resamples without the 'c' row: a and b perfect
+
+
+def _grouped_sample(n_groups: int) -> tuple[list, list, list]:
+    """Generated: every group holds one row of each label, two of them predicted right."""
+    y, p, g = [], [], []
+    for group in range(n_groups):
+        y += ["a", "b", "c"]
+        p += ["a", "b", "a"] if group % 2 else ["a", "c", "c"]
+        g += [f"thread{group}"] * 3
+    return y, p, g
+
+
+@pytest.mark.parametrize("n_groups", [2, 4, 9])
+def test_a_grouped_interval_over_few_groups_warns_that_it_is_too_narrow(n_groups):
+    y, p, g = _grouped_sample(n_groups)
+    with pytest.warns(UserWarning, match=f"only {n_groups} groups.*too narrow"):
+        metrics.bootstrap_ci(y, p, ["a", "b", "c"], n_boot=50, groups=g)
+
+
+def test_a_grouped_interval_over_enough_groups_does_not_warn(recwarn):
+    y, p, g = _grouped_sample(10)
+    metrics.bootstrap_ci(y, p, ["a", "b", "c"], n_boot=50, groups=g)
+    assert not [w for w in recwarn if "too narrow" in str(w.message)]

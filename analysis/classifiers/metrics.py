@@ -23,12 +23,14 @@ Examples
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator, Sequence
 
 import numpy as np
 from sklearn.metrics import confusion_matrix, f1_score, precision_recall_fscore_support
 
 from analysis.errors import UserError
+from analysis.trend import MIN_THREADS
 
 
 def _arrays(y_true: Sequence, y_pred: Sequence) -> tuple[np.ndarray, np.ndarray]:
@@ -93,7 +95,8 @@ def bootstrap_ci(y_true: Sequence, y_pred: Sequence, labels: Sequence[str], *,
     ``groups`` the resampling units are the groups (threads), not the rows, and a resample that
     lacks some label's true rows is drawn again; a label held by so few groups that this fails
     more than :data:`MAX_DRAWS_PER_RESAMPLE` times per resample is a
-    :class:`~analysis.errors.UserError`.
+    :class:`~analysis.errors.UserError`, and fewer than :data:`analysis.trend.MIN_THREADS`
+    groups a warning (the interval is too narrow).
 
     Examples
     --------
@@ -151,6 +154,11 @@ def _group_draws(groups: Sequence, codes: np.ndarray, labels: list[str],
         raise UserError(f"all rows are in one group ({names[0]!r}): a grouped bootstrap "
                         "interval needs at least two groups; leave out --group-col, or give "
                         "--n-boot 0 for no interval")
+    if len(names) < MIN_THREADS:  # the trend stage flags its bins for the same reason
+        warnings.warn(f"the bootstrap interval of macro-F1 resamples only {len(names)} groups; "
+                      f"over fewer than {MIN_THREADS} it is too narrow (its coverage falls well "
+                      "below 95%: docs/statistics.md, \"Flags\"); read it as a rough lower bound "
+                      "on the uncertainty", stacklevel=2)
     members = [np.flatnonzero(unit == i) for i in range(len(names))]
     needed = np.unique(codes[codes < len(labels)])
     holds = np.zeros((len(names), len(labels) + 1), dtype=bool)  # group x label code
