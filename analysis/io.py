@@ -408,13 +408,16 @@ def arrow_table(frame: pd.DataFrame) -> pa.Table:
                                           b"pandas": json.dumps(meta).encode()})
 
 
-def read_table(path: str | os.PathLike, columns: list[str] | None = None) -> pd.DataFrame:
+def read_table(path: str | os.PathLike, columns: list[str] | None = None, *,
+               delimiter: str = ",") -> pd.DataFrame:
     """Read a Parquet, CSV or JSON-lines table; a missing or unreadable file is a UserError.
 
     Parquet files are read without pandas' stored metadata, so pass the result through
     :func:`analysis.schema.conform` to get the project's types back. Id columns are exact text
     in every format (CSV: every cell is text); a floating-point id that may have been rounded
-    is a UserError.
+    is a UserError. ``delimiter`` separates a CSV file's fields (see
+    :func:`analysis.loaders.table.guess_delimiter` to sniff it). A CSV or JSON-lines file that
+    is not UTF-8 is a UserError naming the first bad byte, its offset and line.
     """
     source = Path(path)
     if source.is_dir():
@@ -427,7 +430,8 @@ def read_table(path: str | os.PathLike, columns: list[str] | None = None) -> pd.
             table = integer_ids_as_text(pq.read_table(source, columns=columns))
             frame = table.to_pandas(ignore_metadata=True)
         elif suffix == ".csv":
-            frame = pd.read_csv(source, dtype=str, keep_default_na=False, na_values=[""])
+            frame = pd.read_csv(source, dtype=str, keep_default_na=False, na_values=[""],
+                                sep=delimiter)
         elif suffix in (".jsonl", ".ndjson"):
             frame = _read_json_lines(source)
         else:
@@ -436,7 +440,13 @@ def read_table(path: str | os.PathLike, columns: list[str] | None = None) -> pd.
         frame = ids_as_text(frame)
     except UserError:
         raise
-    except (ValueError, OSError, pa.ArrowException, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:  # before ValueError, of which it is one
+        raise UserError(f"cannot read table: {not_utf8(source)}", source) from exc
+    except pd.errors.ParserError as exc:
+        raise UserError(f"cannot read table: {_first_line(exc)} (fields read as separated by "
+                        f"{delimiter!r}; check the file's delimiter and quoting)",
+                        source) from exc
+    except (ValueError, OSError, pa.ArrowException) as exc:
         raise UserError(f"cannot read table: {_first_line(exc)}", source) from exc
     if columns is not None:
         missing = [c for c in columns if c not in frame.columns]
@@ -444,6 +454,43 @@ def read_table(path: str | os.PathLike, columns: list[str] | None = None) -> pd.
             raise UserError(f"missing column(s) {', '.join(missing)}", source)
         frame = frame[columns]
     return frame
+
+
+def not_utf8(path: str | os.PathLike, chunk_size: int = 1 << 20) -> str:
+    """Why a file does not decode as UTF-8, for an error message: its first bad byte, that
+    byte's offset (from 0) and line, and what to do (read in chunks; the file is not loaded
+    whole).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "t.csv"
+    >>> _ = path.write_bytes(b"text\\ncaf\\xe9\\n")  # Latin-1
+    >>> not_utf8(path)  # doctest: +ELLIPSIS
+    'not UTF-8: invalid byte 0xe9 at offset 8 (line 2); ...: re-save the file as UTF-8'
+    """
+    import codecs
+
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    offset = 0  # bytes of the file before ``chunk``
+    newlines = 0  # line ends in them
+    advice = ("it may be Latin-1 / Windows-1252, as some spreadsheet programs save CSV: "
+              "re-save the file as UTF-8")
+    with open(path, "rb") as handle:
+        while True:
+            chunk = handle.read(chunk_size)
+            try:
+                decoder.decode(chunk, final=not chunk)
+            except UnicodeDecodeError as exc:
+                held = len(exc.object) - len(chunk)  # an unfinished character of the last chunk
+                at = offset - held + exc.start
+                line = newlines + chunk.count(b"\n", 0, max(0, at - offset)) + 1
+                return (f"not UTF-8: invalid byte 0x{exc.object[exc.start]:02x} at offset "
+                        f"{at} (line {line}); {advice}")
+            if not chunk:
+                return f"not UTF-8; {advice}"
+            offset += len(chunk)
+            newlines += chunk.count(b"\n")
 
 
 def integer_ids_as_text(table: pa.Table) -> pa.Table:

@@ -253,6 +253,22 @@ def recipe_frame(semeval: pd.DataFrame | None, rumoureval: pd.DataFrame | None) 
     return out
 
 
+def read_labelled_table(path: str | Path) -> pd.DataFrame:
+    """A user's labelled table as ``train`` and ``evaluate`` read it: as
+    :func:`analysis.io.read_table`, with a CSV file's delimiter (``,``, ``;``, tab or ``|``)
+    sniffed from its header line as ``ingest`` sniffs it
+    (:func:`analysis.loaders.table.guess_delimiter`): spreadsheets in many locales save CSV
+    with semicolons. A file that is not UTF-8 is a :class:`~analysis.errors.UserError` saying
+    so."""
+    from analysis.io import read_table
+    from analysis.loaders.table import guess_delimiter
+
+    source = Path(path)
+    if source.suffix.lower() == ".csv" and source.is_file():
+        return read_table(source, delimiter=guess_delimiter(source))
+    return read_table(source)
+
+
 def frame_digest(frame: pd.DataFrame, columns: Iterable[str] | None = None) -> str:
     """sha256 of a frame's values (column names, then each value as text): a training-data key."""
     import hashlib

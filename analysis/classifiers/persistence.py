@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import warnings
 import zipfile
 from collections.abc import Mapping
@@ -31,6 +32,33 @@ TRUSTED_TYPES = ("analysis.classifiers.features.StanceFeatures",
                  "analysis.classifiers.vader.VaderClassifier")
 
 CARD_SUFFIX = ".card.json"
+
+
+#: A model id (in the card, and with the version in labels' ``labeler_id``, ``<id>@<version>``):
+#: ASCII letters, digits, ``-``, ``_`` and ``.``, starting with a letter or digit, so that it is
+#: safe in file names and ``@`` only ever separates the version.
+MODEL_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+
+
+def check_model_id(model_id: object, *, what: str = "--model-id", hint: str = "") -> str:
+    """``model_id`` when it is a valid model id (:data:`MODEL_ID`), else a
+    :class:`~analysis.errors.UserError` naming ``what`` was given (the option) and the
+    characters allowed, with ``hint`` at its end.
+
+    Examples
+    --------
+    >>> check_model_id("stance-v2.1_en")
+    'stance-v2.1_en'
+    >>> check_model_id("a@b")
+    Traceback (most recent call last):
+    ...
+    analysis.errors.UserError: --model-id 'a@b' is not a model id: use ASCII letters, digits, '-', '_' and '.' only, starting with a letter or digit (at most 100 characters)
+    """  # noqa: E501 - a doctest's output is one line
+    if not isinstance(model_id, str) or not MODEL_ID.fullmatch(model_id):
+        raise UserError(f"{what} {model_id!r} is not a model id: use ASCII letters, digits, "
+                        "'-', '_' and '.' only, starting with a letter or digit (at most 100 "
+                        f"characters){hint}")
+    return model_id
 
 
 def card_path(model_path: str | Path) -> Path:
@@ -155,9 +183,17 @@ def check_card_labels(model: object, card: Mapping, model_path: str | Path) -> N
     labels = card["labels"]
     classes = [str(c) for c in model.classes_]
     if not isinstance(labels, list) or sorted(map(str, labels)) != sorted(classes):
-        raise UserError(f"the model card lists labels {labels} but the model predicts "
-                        f"{classes}: it is the card of another model; restore the card written "
-                        "with this model, or train again", card_path(model_path))
+        listed = _quoted(labels) if isinstance(labels, list) else f"{labels!r} (not a list)"
+        raise UserError(f"the model card lists labels {listed} but the model predicts "
+                        f"{_quoted(classes)}: it is the card of another model; restore the "
+                        "card written with this model, or train again", card_path(model_path))
+
+
+def _quoted(labels: list) -> str:
+    """Labels for a message, each quoted (``['favor', ' none']``): an empty label, or one with
+    spaces around it, shows."""
+    return "[" + ", ".join(repr(str(label)) if isinstance(label, str) else repr(label)
+                           for label in labels) + "]"
 
 
 def is_package_model(model: object) -> bool:

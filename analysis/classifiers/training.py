@@ -50,7 +50,8 @@ def model_frame(table: pd.DataFrame, *, text_col: str = "text", target_col: str 
 
     Columns: ``text``, ``target`` (``target_col``, or the fixed ``target``, else null),
     ``context``, ``depth`` (from ``depth_col`` when the table has it), and ``label`` / ``group``
-    when their columns are named (a blank group is null, as an empty cell). ``uid`` is the
+    when their columns are named (a blank group is null, as an empty cell; a label loses the
+    spaces around it, so ``' favor '`` is ``'favor'``, and keeps its case). ``uid`` is the
     table's ``uid``, else its ``id`` when those are unique (so that labels join back to the
     rows), else the row number.
     """
@@ -83,8 +84,14 @@ def model_frame(table: pd.DataFrame, *, text_col: str = "text", target_col: str 
         if labels.isna().any():
             raise UserError(f"{int(labels.isna().sum())} rows have no label in {label_col!r}; "
                             "drop them or fill them in", source)
-        out["label"] = pd.array(_label_texts(labels, label_col, source), dtype="string")
-        _refuse_label_variants(out["label"], label_col, source)
+        written = _label_texts(labels, label_col, source)
+        stripped = [label.strip() for label in written]  # ' favor ' is 'favor'
+        blank = sum(not label for label in stripped)
+        if blank:
+            raise UserError(f"{blank} rows have no label in {label_col!r} (only spaces); drop "
+                            "them or fill them in", source)
+        out["label"] = pd.array(stripped, dtype="string")
+        _refuse_label_variants(written, label_col, source)
     if group_col:
         groups = _column_values(table, group_col, "group", source).astype("object")
         named = groups.notna() & (groups.astype(str).str.strip() != "")
@@ -143,18 +150,22 @@ def _label_texts(labels: pd.Series, label_col: str, source: object) -> list[str]
     return [v if isinstance(v, str) else str(int(v)) for v in values]
 
 
-def _refuse_label_variants(labels: pd.Series, label_col: str, source: object) -> None:
-    """A :class:`~analysis.errors.UserError` when two labels differ only by case or surrounding
-    spaces (``favor`` and ``favor ``, ``none`` and ``None``): they would be learned and scored as
-    separate labels."""
-    spellings: dict[str, list[str]] = {}
-    for value in labels.unique():
-        spellings.setdefault(str(value).strip().casefold(), []).append(str(value))
-    variants = [sorted(found) for found in spellings.values() if len(found) > 1]
+def _refuse_label_variants(labels: Sequence[str], label_col: str, source: object) -> None:
+    """A :class:`~analysis.errors.UserError` when two labels, spaces around them dropped (as
+    :func:`model_frame` drops them), differ only by case (``none`` and ``None``): they would be
+    learned and scored as separate labels. ``labels`` are the labels as written; the message
+    shows every spelling of such a label (``'None'``, ``'none'`` and ``'none '``)."""
+    spellings: dict[str, dict[str, set[str]]] = {}
+    for value in dict.fromkeys(labels):
+        stripped = str(value).strip()
+        spellings.setdefault(stripped.casefold(), {}).setdefault(stripped, set()).add(str(value))
+    variants = [sorted(set().union(*found.values())) for found in spellings.values()
+                if len(found) > 1]
     if variants:
         shown = "; ".join(" and ".join(map(repr, found)) for found in sorted(variants)[:3])
         raise UserError(f"labels in {label_col!r} differ only by case or spaces ({shown}); write "
-                        "each label one way", source)
+                        "each label one way (spaces around a label are dropped; case is kept)",
+                        source)
 
 
 def distinct_rows(frame: pd.DataFrame, *, label_col: str = "label",
@@ -526,7 +537,8 @@ def train_model(frame: pd.DataFrame, *, model_id: str = "model", cv: int = 5,
         is a :class:`~analysis.errors.UserError` (see :func:`distinct_rows`,
         :func:`frame_groups`).
     model_id
-        Name recorded in the card and in labels' ``labeler_id``.
+        Name recorded in the card and in labels' ``labeler_id``: ASCII letters, digits, ``-``,
+        ``_`` and ``.`` (:func:`~analysis.classifiers.persistence.check_model_id`).
     cv
         Folds of the card's cross-validation (0: none).
     C
@@ -546,7 +558,9 @@ def train_model(frame: pd.DataFrame, *, model_id: str = "model", cv: int = 5,
         sha256 of its bytes (see :func:`fit_with_card`).
     """
     from analysis.classifiers.default import DEFAULT_C
+    from analysis.classifiers.persistence import check_model_id
 
+    check_model_id(model_id, what="model id")
     frame = frame[distinct_rows(frame, source=source)].reset_index(drop=True)
     if len(frame) < 10:
         raise UserError(f"only {len(frame)} labelled rows; training needs at least 10", source)

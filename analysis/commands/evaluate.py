@@ -27,7 +27,8 @@ from analysis.commands import add_column_options, seed_number
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("evaluate", help="measure a classifier against labels",
                                    description=__doc__.split("\n\n", 1)[1])
-    parser.add_argument("data", type=Path, help="labelled table (.csv, .parquet, .jsonl)")
+    parser.add_argument("data", type=Path,
+                        help="labelled table (.csv separated by , ; tab or |, .parquet, .jsonl)")
     parser.add_argument("--model", default="default",
                         help="'default', 'vader' or a .skops file (ignored with --cv)")
     add_column_options(parser)
@@ -53,16 +54,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from analysis.classifiers import evaluate_model, get_model, label_posts
+    from analysis.classifiers.datasets import read_labelled_table
     from analysis.classifiers.labelling import posts_frame
     from analysis.classifiers.training import distinct_rows, frame_groups
     from analysis.commands import model_target_note, warnings_to_stderr
     from analysis.errors import UserError
-    from analysis.io import read_table
 
     average_over = average_over_labels(args.average_over)
     if args.cv == 1 or args.cv < 0:
         raise UserError("--cv must be at least 2")
-    table = read_table(args.data)
+    table = read_labelled_table(args.data)  # ';' and tab separated CSV too
     target = args.target if args.cv else model_target_note(args.model, args.target,
                                                            args.target_col)
     frame = posts_frame(table, text_col=args.text_col, target_col=args.target_col,

@@ -23,7 +23,8 @@ from analysis.commands import add_column_options, seed_number
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("train", help="train a classifier on your own labels",
                                    description=__doc__.split("\n\n", 1)[1])
-    parser.add_argument("data", type=Path, help="labelled table (.csv, .parquet, .jsonl)")
+    parser.add_argument("data", type=Path,
+                        help="labelled table (.csv separated by , ; tab or |, .parquet, .jsonl)")
     parser.add_argument("-o", "--output", type=Path, required=True, help="MODEL.skops to write")
     add_column_options(parser)
     parser.add_argument("--label-col", default="label",
@@ -38,7 +39,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--fast", action="store_true",
                         help="leave out character n-grams: ~20x faster labelling, a little less "
                              "accurate")
-    parser.add_argument("--model-id", default=None, help="name in the card (default: file stem)")
+    parser.add_argument("--model-id", default=None,
+                        help="name in the card and in labels' labeler_id: ASCII letters, "
+                             "digits, '-', '_' and '.' (default: file stem)")
     parser.add_argument("--seed", type=seed_number, default=config.DEFAULT_SEED,
                         help=f"seed of the folds and the fit, 0 to 2**32 - 1 (default: "
                              f"{config.DEFAULT_SEED})")
@@ -49,21 +52,26 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from analysis.classifiers import save_model, train_model
+    from analysis.classifiers.datasets import read_labelled_table
     from analysis.classifiers.labelling import posts_frame
-    from analysis.classifiers.persistence import check_model_output
+    from analysis.classifiers.persistence import check_model_id, check_model_output
     from analysis.commands import fold_notes, warnings_to_stderr
     from analysis.errors import UserError
-    from analysis.io import read_table
 
     check_model_output(args.output)  # a bad -o is refused before training
+    if args.model_id is not None:
+        model_id = check_model_id(args.model_id)
+    else:
+        model_id = check_model_id(args.output.stem, what="the model id (the file name)",
+                                  hint="; give one with --model-id")
     if args.cv == 1 or args.cv < 0:
         raise UserError("--cv must be 0 (no cross-validation) or at least 2")
-    table = read_table(args.data)
+    table = read_labelled_table(args.data)  # ';' and tab separated CSV too
     frame = posts_frame(table, text_col=args.text_col, target_col=args.target_col,
                         target=args.target, context_col=args.context_col,
                         label_col=args.label_col, group_col=args.group_col, source=args.data)
     with warnings_to_stderr():  # rows repeated exactly: trained on once
-        model, card = train_model(frame, model_id=args.model_id or args.output.stem,
+        model, card = train_model(frame, model_id=model_id,
                                   cv=args.cv, seed=args.seed, jobs=args.jobs, C=args.C,
                                   fast=args.fast, source=args.data, data_file=args.data)
     card["source_file"] = args.data.name
