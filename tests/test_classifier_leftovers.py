@@ -240,3 +240,17 @@ def test_evaluate_refuses_a_grouped_interval_over_one_group(tmp_path, generated_
     assert _status(["evaluate", str(data), "--model", str(generated_model[0]), "--group-col",
                     "group", "--json"]) == 2
     assert "at least two groups" in _one_line_error(capsys)
+
+
+def test_evaluate_over_few_groups_warns_in_one_line_that_the_interval_is_too_narrow(
+        tmp_path, capsys):
+    from tests.test_train_evaluate_fixes import generated_table
+
+    data = tmp_path / "generated_coded.csv"
+    generated_table().to_csv(data, index=False)  # replies in 6 threads
+    assert _status(["evaluate", str(data), "--model", "vader", "--group-col", "thread",
+                    "--n-boot", "50", "--json"]) == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out)["macro_f1_ci"] is not None
+    warned = [line for line in err.splitlines() if "too narrow" in line]
+    assert len(warned) == 1 and warned[0].startswith("warning: ") and "only 6 groups" in warned[0]

@@ -51,7 +51,7 @@ def present_labels(y_true: Sequence, y_pred: Sequence, labels: Sequence[str]) ->
 
 
 def _no_instance(labels: Sequence[str]) -> UserError:
-    return UserError(f"no true or predicted instance of {', '.join(map(str, labels))}: they "
+    return UserError(f"no true or predicted instance of {', '.join(map(repr, labels))}: they "
                      "have no F1 to average; name labels that occur in the data or among the "
                      "predictions")
 

@@ -71,21 +71,22 @@ def run(args: argparse.Namespace) -> int:
                         label_col=args.label_col, group_col=args.group_col, source=args.data)
     if len(frame) == 0:
         raise UserError("no rows to evaluate", args.data)
-    with warnings_to_stderr():  # rows repeated exactly: scored once
+    # warnings: rows repeated exactly (scored once), an interval over few groups
+    with warnings_to_stderr():
         keep = distinct_rows(frame, source=args.data)
-    frame, table = frame[keep].reset_index(drop=True), table[keep].reset_index(drop=True)
-    groups = frame_groups(frame, args.data)  # before labelling: a missing group fails fast
-    if args.cv:
-        report = _cross_validate(frame, groups, args, average_over)
-    else:
-        model = get_model(args.model)  # refuses a card of another model's labels
-        # the labels 'label' would write for these rows (empty and non-English texts included)
-        labels = label_posts(table, model, target=target, text_col=args.text_col,
-                             target_col=args.target_col, context_col=args.context_col,
-                             progress=False, source=args.data)
-        report = evaluate_model(frame, model, average_over=average_over, n_boot=args.n_boot,
-                                seed=args.seed, predicted=labels["label"].astype(str),
-                                source=args.data)
+        frame, table = frame[keep].reset_index(drop=True), table[keep].reset_index(drop=True)
+        groups = frame_groups(frame, args.data)  # before labelling: a missing group fails fast
+        if args.cv:
+            report = _cross_validate(frame, groups, args, average_over)
+        else:
+            model = get_model(args.model)  # refuses a card of another model's labels
+            # the labels 'label' would write for these rows (empty and non-English texts too)
+            labels = label_posts(table, model, target=target, text_col=args.text_col,
+                                 target_col=args.target_col, context_col=args.context_col,
+                                 progress=False, source=args.data)
+            report = evaluate_model(frame, model, average_over=average_over,
+                                    n_boot=args.n_boot, seed=args.seed,
+                                    predicted=labels["label"].astype(str), source=args.data)
         report["model"] = (f"{getattr(model, 'model_id_', args.model)}@"
                            f"{getattr(model, 'version_', '0')}")
     if args.json:
