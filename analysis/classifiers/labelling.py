@@ -2,20 +2,23 @@
 
 For a posts table the target of a reply is, by default, its thread root's text (the post it
 answers, in RumourEval terms the rumour), the context its parent's text and the depth its depth.
-Empty texts, and texts without a single Unicode letter or digit (emoji or punctuation only, a
-zero-width space), get the label ``other`` (when the model has it) and uniform probabilities;
-texts the language detector marks as not English (``lang_detected`` or ``lang``; in a table
-without either, the detector of :mod:`analysis.loaders.language` is run on the texts) keep their
-label (the one they get as English) with probabilities pulled halfway to uniform: a low
-confidence, not a crash. A uid on rows repeated exactly is labelled once (with a warning); on
-rows that differ it is a :class:`UserError`, as in ``train`` and ``evaluate``. Labels follow the
-model's decision rule (for the default model: balanced class costs), probabilities its
-calibrated estimates.
+Replies whose root is not in the table (or has no text) get no target
+(:func:`replies_without_root` counts them; ``label`` says so). Empty texts, and texts without a
+single Unicode letter or digit (emoji or punctuation only, a zero-width space) once @handles and
+links are set aside (:func:`has_words`; "@someone https://t.co/abc"), get the label ``other``
+(when the model has it) and uniform probabilities; texts the language detector marks as not
+English (``lang_detected`` or ``lang``; in a table without either, the detector of
+:mod:`analysis.loaders.language` is run on the texts) keep their label (the one they get as
+English) with probabilities pulled halfway to uniform: a low confidence, not a crash. A uid on
+rows repeated exactly is labelled once (with a warning); on rows that differ it is a
+:class:`UserError`, as in ``train`` and ``evaluate``. Labels follow the model's decision rule
+(for the default model: balanced class costs), probabilities its calibrated estimates.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Sequence
 
 import numpy as np
@@ -85,19 +88,11 @@ def posts_frame(posts: pd.DataFrame, *, target: str | None = None, text_col: str
     frame = model_frame(posts, text_col=text_col, target_col=target_col, target=target,
                         context_col=context_col, label_col=label_col, group_col=group_col,
                         source=source)
-    is_posts = {"platform", "id", "root_id", "parent_id"} <= set(posts.columns)
-    if is_posts and text_col in posts.columns:
-        texts = posts[text_col].astype("object")
+    if _is_posts(posts) and text_col in posts.columns:
+        texts, text_of, platforms = _post_texts(posts, text_col, source)
         if text_col == "text" and "title" in posts.columns:
-            # a Reddit submission's claim is in its title: read title and body together
-            from analysis.classifiers.datasets import full_text
-
-            texts = full_text(posts)
             frame["text"] = pd.array([t if isinstance(t, str) else None for t in texts],
                                      dtype="string")
-        platforms = posts["platform"].astype(str).tolist()
-        keys = zip(platforms, _ids(posts, "id", source), strict=True)
-        text_of = dict(zip(keys, texts, strict=True))
 
         def lookup(column: str) -> list[object]:
             out = []
@@ -116,6 +111,58 @@ def posts_frame(posts: pd.DataFrame, *, target: str | None = None, text_col: str
         if context_col is None:
             frame["context"] = pd.array(lookup("parent_id"), dtype="string")
     return frame
+
+
+def _is_posts(posts: pd.DataFrame) -> bool:
+    """Whether ``posts`` is a posts table (with reply links), whose rows get their thread root's
+    text as the default target."""
+    return {"platform", "id", "root_id", "parent_id"} <= set(posts.columns)
+
+
+def _post_texts(posts: pd.DataFrame, text_col: str, source: object
+                ) -> tuple[list[object], dict[tuple[str, str | None], object], list[str]]:
+    """Each row's text as the models read it (a Reddit submission's title and body together),
+    the text of each ``(platform, id)``, and each row's platform."""
+    texts = posts[text_col].astype("object")
+    if text_col == "text" and "title" in posts.columns:
+        # a Reddit submission's claim is in its title: read title and body together
+        from analysis.classifiers.datasets import full_text
+
+        texts = full_text(posts)
+    texts = list(texts)
+    platforms = posts["platform"].astype(str).tolist()
+    keys = zip(platforms, _ids(posts, "id", source), strict=True)
+    return texts, dict(zip(keys, texts, strict=True)), platforms
+
+
+def replies_without_root(posts: pd.DataFrame, *, text_col: str = "text",
+                         source: object = None) -> tuple[int, int]:
+    """How many replies of a posts table get no target from their thread root: ``(missing,
+    textless)``, the replies (rows with a ``parent_id``) whose root post is not in the table (or
+    not known), and those whose root is in it without a text (deleted, removed). Both are
+    labelled without a target unless one is given. ``(0, 0)`` for a table that is not a posts
+    table.
+
+    >>> posts = pd.DataFrame({"platform": ["twitter"] * 3, "id": ["1", "2", "3"],
+    ...                       "root_id": ["1", "1", "9"], "parent_id": [None, "1", "9"],
+    ...                       "text": ["a claim", "fake", "so true"]})
+    >>> replies_without_root(posts)
+    (1, 0)
+    """
+    if not _is_posts(posts) or text_col not in posts.columns:
+        return 0, 0
+    _, text_of, platforms = _post_texts(posts, text_col, source)
+    missing = textless = 0
+    replies = posts["parent_id"].notna().to_numpy()
+    roots = _ids(posts, "root_id", source)
+    for platform, root, reply in zip(platforms, roots, replies, strict=True):
+        if not reply:
+            continue
+        if root is None or (platform, root) not in text_of:
+            missing += 1
+        elif not isinstance(text_of[(platform, root)], str):
+            textless += 1
+    return missing, textless
 
 
 def _ids(posts: pd.DataFrame, column: str, source: object) -> list[str | None]:
@@ -138,10 +185,49 @@ def _check_uids(posts: pd.DataFrame, source: object) -> None:
                         "uid column to label rows by their id or row number", source)
 
 
+#: What does not count as words of a text (:func:`has_words`): @handles (Twitter, Instagram,
+#: Bluesky's ``@name.bsky.social``), Reddit's ``u/name`` mentions and links (with a scheme,
+#: ``www.``, or Twitter's ``pic.twitter.com/...``). Hashtags do count: the word of "#fake" or
+#: "#PrayForParis" says what its writer thinks.
+NOT_WORDS = re.compile(r"@[\w.-]+(?:'s)?|(?<![\w/])/?u/[\w-]+|https?://\S+|www\.\S+"
+                       r"|pic\.twitter\.com/\S+", re.IGNORECASE)
+
+
 def has_words(text: object) -> bool:
-    """Whether ``text`` is a string with at least one Unicode letter or digit. Texts without
-    (emoji only, punctuation only, a zero-width space) are labelled as empty texts are."""
-    return isinstance(text, str) and any(map(str.isalnum, text))
+    """Whether ``text`` is a string with at least one Unicode letter or digit outside @handles,
+    ``u/`` mentions and links (:data:`NOT_WORDS`). Texts without (empty, emoji or punctuation
+    only, a zero-width space, "@someone https://t.co/abc", "@a @b") are labelled as empty texts
+    are: no model can tell their stance.
+
+    >>> [has_words(t) for t in ["@ann https://t.co/x1", "@a @b 🙏", "#fake", "@ann so true"]]
+    [False, False, True, True]
+    """
+    if not isinstance(text, str) or not any(map(str.isalnum, text)):
+        return False
+    return any(map(str.isalnum, NOT_WORDS.sub(" ", text)))
+
+
+def collapse_repeats(text: object) -> object:
+    """``text`` as one copy when it is one phrase written several times over (its
+    whitespace-separated words are two or more copies of the same words: "so sad so sad so sad"
+    is "so sad"), else as it is. The models' lexicon and cue features count words, so a phrase
+    repeated thirty times would otherwise weigh thirty times over and could change the label;
+    repeating a phrase says it louder, not something else.
+
+    >>> collapse_repeats("so sad so sad so sad"), collapse_repeats("FAKE  FAKE FAKE")
+    ('so sad', 'FAKE')
+    >>> collapse_repeats("so sad so"), collapse_repeats("sad")
+    ('so sad so', 'sad')
+    """
+    if not isinstance(text, str):
+        return text
+    words = text.split()
+    n = len(words)
+    for period in range(1, n // 2 + 1):
+        if n % period == 0 and words[period] == words[0] \
+                and words == words[:period] * (n // period):
+            return " ".join(words[:period])
+    return text
 
 
 def _language_column(posts: pd.DataFrame) -> str | None:
@@ -228,6 +314,8 @@ def label_posts(posts: pd.DataFrame, model: object | str = "default", *,
         frame = frame[keep].reset_index(drop=True)
         posts = posts[keep].reset_index(drop=True)
     X = frame.loc[:, list(X_COLUMNS)]
+    X["text"] = pd.array([collapse_repeats(t) for t in X["text"].astype("object")],
+                         dtype="string")
     n = len(X)
     size = max(int(batch_size), 1)
     starts = list(range(0, n, size))

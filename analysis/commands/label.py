@@ -9,11 +9,16 @@ root's text unless ``--target`` or ``--target-col`` says otherwise.
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from analysis import config
 from analysis.classifiers.labelling import BATCH_SIZE
 from analysis.commands import add_column_options
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -56,6 +61,8 @@ def run(args: argparse.Namespace) -> int:
         raise UserError("the table has no rows to label", args.input)
     model = get_model(args.model)
     target = model_target_note(args.model, args.target, args.target_col)
+    if target is None and args.target_col is None and "target" not in posts.columns:
+        _root_note(posts, args.text_col, args.input)
     with warnings_to_stderr():  # e.g. rows repeated exactly: labelled once
         labels = label_posts(posts, model, target=target, text_col=args.text_col,
                              target_col=args.target_col, context_col=args.context_col,
@@ -66,3 +73,28 @@ def run(args: argparse.Namespace) -> int:
     print(f"labelled {len(labels)} rows with {labels['labeler_id'].iloc[0] if len(labels) else ''}"
           f" -> {args.output}: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
     return 0
+
+
+def _root_note(posts: pd.DataFrame, text_col: str, source: Path) -> None:
+    """Say on stderr how many replies get no target because their thread root is not in the
+    table (or has no text): they are labelled without one."""
+    from analysis.classifiers.labelling import replies_without_root
+
+    missing, textless = replies_without_root(posts, text_col=text_col, source=source)
+    if not missing and not textless:
+        return
+    if not textless:
+        what = f"{missing} {_replies(missing)} no root post in the table"
+    elif not missing:
+        what = (f"{textless} {_replies(textless)} a root post without text (deleted or removed) "
+                "in the table")
+    else:
+        total = missing + textless
+        what = (f"{total} {_replies(total)} no root post text in the table ({missing} no root "
+                f"post, {textless} a root without text)")
+    print(f"note: {what}; labelled without a target (give --target or --target-col)",
+          file=sys.stderr)
+
+
+def _replies(n: int) -> str:
+    return "reply has" if n == 1 else "replies have"
