@@ -87,8 +87,8 @@ def run(args: argparse.Namespace) -> int:
             report = evaluate_model(frame, model, average_over=average_over,
                                     n_boot=args.n_boot, seed=args.seed,
                                     predicted=labels["label"].astype(str), source=args.data)
-        report["model"] = (f"{getattr(model, 'model_id_', args.model)}@"
-                           f"{getattr(model, 'version_', '0')}")
+            report["model"] = (f"{getattr(model, 'model_id_', args.model)}@"
+                               f"{getattr(model, 'version_', '0')}")
     if args.json:
         print(json.dumps(report, sort_keys=True))
     else:
