@@ -4,7 +4,8 @@ Writes OUTPUT.parquet, OUTPUT.rejects.jsonl (when records were rejected), OUTPUT
 (when the data came with gold labels) and OUTPUT.manifest.json, all together or (after an error,
 Ctrl-C or SIGTERM) none of them, and prints a summary. A bad -o is refused before anything is
 read; inputs are regular files or folders (a pipe, such as ``<(command)`` or /dev/stdin, is
-refused: save its output to a file first).
+refused: save its output to a file first). The files of an earlier ingest run found in an input
+folder (its manifest and the outputs it names) are skipped, and the summary says so.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from analysis.schema import PLATFORMS
 
 #: Above this many input files the summary groups them by format.
 MAX_LISTED_INPUTS = 20
+#: The summary names at most this many of the earlier run's files it skipped.
+MAX_LISTED_SKIPPED = 5
 
 
 def parse_field_map(text: str | None) -> dict[str, str]:
@@ -108,6 +111,13 @@ def format_summary(summary: dict) -> str:
         how = "detected" if entry["detected"] else "as given"
         lines.append(f"  {entry['path']}: {entry['format']} ({how}), "
                      f"{entry['rows']} rows, {entry['rejects']} rejects")
+    skipped = summary.get("skipped_outputs") or []
+    if skipped:
+        names = ", ".join(skipped[:MAX_LISTED_SKIPPED])
+        more = (f" and {len(skipped) - MAX_LISTED_SKIPPED} more"
+                if len(skipped) > MAX_LISTED_SKIPPED else "")
+        lines.append(f"skipped {len(skipped)} file{'s' if len(skipped) != 1 else ''} written by "
+                     f"an earlier ingest run: {names}{more}")
     context_read = summary["rows_read"] - summary["rows_read_matched"]
     lines.append(f"rows read: {summary['rows_read']} ({context_read} context)")
     lines.append(f"rows written: {summary['rows_written']} "
@@ -139,8 +149,9 @@ def run(args: argparse.Namespace) -> int:
         print(format_summary(result.summary), file=sys.stderr)
     if args.strict and result.rejects:
         first = result.rejects[0]
+        where = first.file if first.line is None else f"{first.file}:{first.line}"
         print(f"error: {len(result.rejects)} record(s) rejected (--strict), nothing written; "
-              f"first: {first.file}:{first.line}: {first.reason}", file=sys.stderr)
+              f"first: {where}: {first.reason}", file=sys.stderr)
         return EXIT_USER_ERROR
     if not args.quiet:
         for name, path in written.items():

@@ -44,7 +44,7 @@ from analysis.errors import UserError
 from analysis.schema import FIRST_TIME, LAST_TIME, TIME_RANGE
 
 #: Bumped whenever a loader's output changes for the same input; stored in every row.
-LOADER_VERSION = "6"
+LOADER_VERSION = "7"
 
 SNIPPET_CHARS = 200
 #: The UTF-8 byte order mark, which readers skip at the start of a file.
@@ -341,9 +341,85 @@ def parse_json_line(name: str, number: int, raw: bytes, broken: Counter | None =
     except UnicodeDecodeError:
         return Reject(name, number, "invalid UTF-8", snippet(raw))
     except json.JSONDecodeError as exc:
-        return Reject(name, number, f"invalid JSON: {exc.msg}", snippet(raw))
+        return Reject(name, number, json_error_reason(exc), snippet(raw))
     except RecursionError:
         return Reject(name, number, NESTED_TOO_DEEPLY, snippet(raw))
+
+
+def json_error_reason(exc: json.JSONDecodeError, *, lines_before: int = 0,
+                      column: bool = True) -> str:
+    r"""The reject reason of a JSON syntax error, whole: Python's message with the place it
+    names (``exc.msg`` alone stops at ``"Unterminated string starting at"``; the place is only
+    in ``str(exc)``).
+
+    The place is a column for a text on one line (a JSON line: the reject names the line), and
+    a line and column for a document over several lines.
+
+    Parameters
+    ----------
+    exc
+        The error of :func:`json.loads` or :meth:`json.JSONDecoder.raw_decode`.
+    lines_before
+        Lines of the file before ``exc.doc`` (a part of a file read in blocks).
+    column
+        False when ``exc.doc`` may start in the middle of a line, so that a column on its
+        first line would be wrong: only the line is named there.
+
+    Examples
+    --------
+    >>> try:
+    ...     json.loads('{"id": 1, "text": "cut')
+    ... except json.JSONDecodeError as exc:
+    ...     json_error_reason(exc)
+    'invalid JSON: unterminated string starting at column 19'
+    >>> try:
+    ...     json.loads('{\n  "id": 1\n  "text": ""\n}')
+    ... except json.JSONDecodeError as exc:
+    ...     json_error_reason(exc)
+    "invalid JSON: expecting ',' delimiter (line 3, column 3)"
+    """
+    message = exc.msg
+    if message[1:2].islower():
+        message = message[0].lower() + message[1:]
+    if lines_before or "\n" in exc.doc.rstrip():
+        line = lines_before + exc.lineno
+        known_column = column or exc.lineno > 1  # after a newline in the text: a whole line
+        where = f"line {line}, column {exc.colno}" if known_column else f"line {line}"
+    else:
+        where = f"column {exc.colno}"
+    if message.endswith(" at"):  # "Unterminated string starting at", "Invalid control ... at"
+        return f"invalid JSON: {message} {where}"
+    return f"invalid JSON: {message} ({where})"
+
+
+def json_ends_early(exc: json.JSONDecodeError) -> bool:
+    """Whether a JSON syntax error is the text ending before its value does (a file or line cut
+    short), not a wrong character inside it."""
+    return exc.msg.startswith("Unterminated string") or exc.pos >= len(exc.doc.rstrip())
+
+
+def json_type(value: object) -> str:
+    """The JSON name of a parsed JSON value's type, for reject reasons (``null``, not Python's
+    ``NoneType``).
+
+    Examples
+    --------
+    >>> [json_type(v) for v in (None, True, 1, 1.5, "a", [], {})]
+    ['null', 'boolean', 'number', 'number', 'string', 'array', 'object']
+    """
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list | tuple):
+        return "array"
+    if isinstance(value, Mapping):
+        return "object"
+    return type(value).__name__
 
 
 def load_json(data: bytes, broken: Counter | None = None) -> object:
@@ -514,9 +590,20 @@ def iter_json_values(
     warn_broken_texts(name, broken)
 
 
+#: Reject reason of a JSON array that the end of its file cuts short between its elements (and
+#: of an element it cuts short, for Twitter v1.1 files; see :func:`iter_json_array`).
+ENDS_INSIDE_ARRAY = "truncated: the file ends inside the JSON array"
+#: Reject reason of an element of a JSON array that the end of its file cuts short.
+ENDS_INSIDE_ELEMENT = ("invalid JSON: cut short, the file ends inside this element of the "
+                       "JSON array")
+#: What :meth:`_Window.decode` returns for a value the end of the file cuts short.
+_ENDS_EARLY = "ends early"
+
+
 def iter_json_array(path: Path, *, key: str | None = None,
                     resume: Callable[[dict], bool] | None = None,
-                    skipped: str = "the element is skipped"
+                    skipped: str = "the element is skipped",
+                    ends_inside: str = ENDS_INSIDE_ELEMENT,
                     ) -> Iterator[tuple[int, object] | Reject]:
     """Yield ``(line, element)`` for each element of a JSON array, streaming (memory holds one
     element and one read block).
@@ -536,6 +623,10 @@ def iter_json_array(path: Path, *, key: str | None = None,
         comment has ``answers``, which its answers lack).
     skipped
         What the reject of a skipped element says about it (with ``resume``).
+    ends_inside
+        The reason of the reject of an element the end of the file cuts short (the last one
+        of the file: nothing is skipped). Twitter v1.1 files say ``truncated``, as a
+        pretty-printed tweet cut short does (:data:`ENDS_INSIDE_ARRAY`).
 
     An element with invalid UTF-8 is rejected alone; a truncated file or a wrong shape ends the
     file with one reject naming the line, as does text after the array (``key=None``). The line
@@ -554,14 +645,16 @@ def iter_json_array(path: Path, *, key: str | None = None,
                 return
             while (char := window.next_char()) != "]":
                 if char == "":
-                    yield Reject(name, window.line, "truncated: the file ends inside the JSON "
-                                 "array", "")
+                    yield Reject(name, window.line, ENDS_INSIDE_ARRAY, "")
                     return
                 if char == ",":
                     window.advance(window.pos + 1)
                     continue
                 start_line = window.line
                 found = window.decode(decoder)
+                if found is _ENDS_EARLY:
+                    yield Reject(name, start_line, ends_inside, window.snippet())
+                    return
                 if isinstance(found, str):
                     text = window.snippet()
                     resumed = resume is not None and _skip_to_element(window, decoder, resume)
@@ -637,6 +730,7 @@ class _Window:
         self.pos = 0
         self.line = 1
         self.eof = False
+        self.starts_line = True  # whether ``buffer`` starts at the start of a line
 
     def more(self) -> bool:
         """Read the next block onto the unread text (dropping the read text); False when no
@@ -650,6 +744,8 @@ class _Window:
             raise _Truncated(str(exc)) from None
         self.eof = not block
         text = self.decoder.decode(block, final=self.eof)
+        if self.pos:
+            self.starts_line = self.buffer[self.pos - 1] == "\n"
         self.buffer = self.buffer[self.pos:] + text
         self.pos = 0
         return not self.eof or bool(text)
@@ -683,8 +779,9 @@ class _Window:
 
     def decode(self, decoder: json.JSONDecoder) -> tuple[object, int] | str:
         """The JSON value at ``pos`` and where it ends, reading more while the text may be cut
-        by the end of a block; the reject reason when it is not JSON or is over
-        :data:`MAX_ELEMENT_CHARS`."""
+        by the end of a block; the reject reason when it is not JSON (naming the file's line of
+        the error) or is over :data:`MAX_ELEMENT_CHARS`, and :data:`_ENDS_EARLY` when the end of
+        the file cuts it short."""
         while True:
             try:
                 value, end = decoder.raw_decode(self.buffer, self.pos)
@@ -695,7 +792,11 @@ class _Window:
                     return "too large: an array element is over the size limit"
                 if cut and self.more():
                     continue
-                return f"invalid JSON: {exc.msg}"
+                if self.eof and json_ends_early(exc):
+                    return _ENDS_EARLY
+                lines_before = self.line - 1 - self.buffer.count("\n", 0, self.pos)
+                return json_error_reason(exc, lines_before=lines_before,
+                                         column=self.starts_line)
             if end >= len(self.buffer) and self.more():
                 continue  # a number at the end of the block may go on in the next one
             return value, end
@@ -851,6 +952,8 @@ def parse_time_with_precision(value: object, *, tz: str | None = None
         return stamp, "missing" if stamp is None else "second"
     if isinstance(value, str):
         stamp, precision = _parse_text(value)
+    elif isinstance(value, Mapping | list):  # parsed JSON: say so, not pandas' words for it
+        raise ValueError(f"not a time but a JSON {json_type(value)}")
     else:
         stamp = pd.Timestamp(value)
         is_day = isinstance(value, date) and not isinstance(value, datetime)
@@ -895,7 +998,21 @@ def _parse_text(value: str) -> tuple[pd.Timestamp, str]:
         raise ValueError(f"not a time: {value.strip()!r} is relative to when it is read")
     text = _with_iso_date(value)
     precision = _text_precision(text)
-    return pd.Timestamp(text), precision
+    try:
+        return pd.Timestamp(text), precision
+    except ValueError as exc:
+        if not str(exc).startswith(_PANDAS_UNKNOWN):
+            raise
+        # pandas' message repeats the text, which the reason names already
+        if not any(char.isdigit() for char in text):
+            raise ValueError("not a time: no digits; a header row repeated in the file reads "
+                             "so") from None
+        raise ValueError("not a time: a format this reader does not know; write times as "
+                         "YYYY-MM-DD HH:MM") from None
+
+
+#: The start of pandas' message for a text it cannot read as a time, which goes on to repeat it.
+_PANDAS_UNKNOWN = "Unknown datetime string format"
 
 
 def _with_iso_date(value: str) -> str:

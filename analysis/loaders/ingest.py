@@ -26,6 +26,7 @@ import contextlib
 import gc
 import hashlib
 import importlib
+import json
 import os
 import re
 import sys
@@ -98,6 +99,8 @@ TABLE_FORMATS = {".csv": "csv", ".tsv": "csv", ".parquet": "parquet", ".jsonl": 
 #: Outputs written next to OUTPUT.parquet: suffix that replaces ``.parquet``.
 OUTPUT_SUFFIXES = {"rejects": ".rejects.jsonl", "manifest": ".manifest.json",
                    "labels": ".labels.parquet"}
+#: Manifests larger than this are not taken for an ingest manifest (:func:`earlier_outputs`).
+MAX_MANIFEST_BYTES = 64 * 1024 * 1024
 
 
 @dataclass
@@ -270,6 +273,82 @@ def read_folder_files(folder: Path) -> list[Path]:
     return [path for path in _folder_files(folder) if path.is_file()]
 
 
+def earlier_outputs(files: Iterable[Path]) -> list[Path]:
+    """The files among ``files`` (a folder's listing) that an earlier ingest run wrote there:
+    each ``X.manifest.json`` that is an ingest manifest whose ``outputs`` name the files next to
+    it by the names ingest gives them (``X.parquet``, ``X.rejects.jsonl``,
+    ``X.labels.parquet``), and those files. A file named like an output without such a manifest
+    beside it is data; so is anything a manifest does not name.
+
+    Examples
+    --------
+    >>> earlier_outputs([Path("no/such/posts.parquet")])
+    []
+    """
+    files = list(files)
+    listed = set(files)
+    found: set[Path] = set()
+    for path in files:
+        named = _manifest_outputs(path)
+        if named is not None:
+            found.add(path)
+            found.update(p for p in named if p in listed)
+    return [path for path in files if path in found]
+
+
+def _manifest_outputs(path: Path) -> list[Path] | None:
+    """The files an ingest manifest at ``path`` says its run wrote next to it, or None when
+    ``path`` is no such manifest."""
+    suffix = OUTPUT_SUFFIXES["manifest"]
+    if not path.name.endswith(suffix) or path.name == suffix or not path.is_file():
+        return None
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_MANIFEST_BYTES + 1)
+        manifest = json.loads(data) if len(data) <= MAX_MANIFEST_BYTES else None
+    except (OSError, ValueError, RecursionError):
+        return None
+    if not isinstance(manifest, dict) or not str(manifest.get("created_by", "")).startswith(
+            "analysis ") or not isinstance(manifest.get("outputs"), dict):
+        return None
+    stem = path.name[:-len(suffix)]
+    names = {"posts": f"{stem}.parquet",
+             **{name: stem + end for name, end in OUTPUT_SUFFIXES.items()}}
+    outputs = manifest["outputs"]
+    if "posts" not in outputs or any(
+            not isinstance(entry, dict) or entry.get("file") != names.get(name)
+            for name, entry in outputs.items()):
+        return None
+    return [path.with_name(names[name]) for name in outputs]
+
+
+class InputPlan(list):
+    """What :func:`plan_inputs` returns: the inputs to read (a list of ``_Input``), and in
+    ``skipped`` the files found in input folders that an earlier ingest run wrote
+    (:func:`earlier_outputs`), which are not read."""
+
+    def __init__(self, items: Iterable = (), skipped: Iterable[Path] = ()) -> None:
+        super().__init__(items)
+        self.skipped: list[Path] = list(skipped)
+
+
+def _folder_inputs(folder: Path) -> tuple[list[Path], list[Path]]:
+    """The entries of ``folder`` to read (:func:`_folder_files`) and the earlier ingest
+    outputs among them, which are not read."""
+    files = _folder_files(folder)
+    skipped = earlier_outputs(files)
+    if skipped:
+        left_out = set(skipped)
+        files = [path for path in files if path not in left_out]
+    return files, skipped
+
+
+def _folder_read_files(folder: Path) -> list[Path]:
+    """The regular files a run reads in ``folder``: :func:`read_folder_files` without the
+    outputs of an earlier run (:func:`earlier_outputs`)."""
+    return [path for path in _folder_inputs(folder)[0] if path.is_file()]
+
+
 def _plan_file(path: Path, format: str, *, inside_folder: bool,  # noqa: A002
                mapped: bool = False) -> _Input:
     """Choose the loader for one file; problems with a named file are errors, inside a folder
@@ -323,8 +402,12 @@ def _plan_file(path: Path, format: str, *, inside_folder: bool,  # noqa: A002
 
 
 def plan_inputs(paths: Iterable[str | os.PathLike], format: str = "auto",  # noqa: A002
-                *, mapped: bool = False) -> list[_Input]:
+                *, mapped: bool = False) -> InputPlan:
     """Expand folders and choose a loader for every input.
+
+    Files in a folder that an earlier ingest run wrote there (its OUTPUT.parquet, rejects,
+    labels and manifest: :func:`earlier_outputs`) are not read; the plan's ``skipped`` lists
+    them. Named as inputs themselves, they are read.
 
     With ``mapped`` (a ``--map`` was given), a file that no loader recognises but has a table
     suffix (.csv, .tsv, .jsonl, .ndjson, .json, .parquet) is read as that generic table.
@@ -337,6 +420,7 @@ def plan_inputs(paths: Iterable[str | os.PathLike], format: str = "auto",  # noq
             raise UserError(f"--format {format} is not available in this version; use one of "
                             f"{', '.join(available_formats())}")
     plan: list[_Input] = []
+    skipped: list[Path] = []
     for raw in paths:
         path = check_input(raw)
         if path.is_dir():
@@ -348,9 +432,12 @@ def plan_inputs(paths: Iterable[str | os.PathLike], format: str = "auto",  # noq
                 if chosen is not None:
                     plan.append(_Input(path, chosen, True))
                     continue
-            files = _folder_files(path)
+            files, outputs = _folder_inputs(path)
+            skipped.extend(outputs)
             if not files:
-                raise UserError("folder has no files to read", path)
+                raise UserError("folder has no files to read" + (
+                    " (only the files an earlier ingest run wrote, which are not read)"
+                    if outputs else ""), path)
             plan.extend(_plan_file(f, format, inside_folder=True, mapped=mapped)
                         for f in files)
         else:
@@ -358,12 +445,17 @@ def plan_inputs(paths: Iterable[str | os.PathLike], format: str = "auto",  # noq
     if not plan:
         raise UserError("no input files given")
     seen: set[Path] = set()
-    once = []
+    once = InputPlan()
     for entry in plan:  # a file given twice, or also inside a folder given, is read once
         where = entry.path.resolve()
         if where not in seen:
             seen.add(where)
             once.append(entry)
+    for path in skipped:  # each once, and not when it is read (named as an input too)
+        where = path.resolve()
+        if where not in seen:
+            seen.add(where)
+            once.skipped.append(path)
     return once
 
 
@@ -639,7 +731,8 @@ def _read_inputs(plan: list[_Input], options: LoadOptions, sink, *, progress: bo
         collector.flush()
     rows_read = sum(entry["rows"] for entry in inputs_summary)
     return {"rejects": collector.rejects, "labels": collector.labels, "inputs": inputs_summary,
-            "rows_read": rows_read, "rows_read_matched": collector.matched}
+            "rows_read": rows_read, "rows_read_matched": collector.matched,
+            "skipped_outputs": [str(path) for path in getattr(plan, "skipped", [])]}
 
 
 def _merge_parts(results: Iterator[PartResult], collector: Collector, entry: dict) -> None:
@@ -669,7 +762,7 @@ def _summary(collected: dict, structure: light.Structure | StoredStructure, *,
     for entry in collected["inputs"]:
         if entry["format"]:
             formats[entry["format"]] += entry["rows"]
-    return {
+    summary = {
         "inputs": collected["inputs"],
         "rows_read": collected["rows_read"],
         "rows_read_matched": collected["rows_read_matched"],
@@ -686,6 +779,9 @@ def _summary(collected: dict, structure: light.Structure | StoredStructure, *,
         "loader_version": LOADER_VERSION,
         "seconds": round(time.perf_counter() - started, 3),
     }
+    if collected.get("skipped_outputs"):  # only then: the summary of other runs is unchanged
+        summary["skipped_outputs"] = collected["skipped_outputs"]
+    return summary
 
 
 def load_posts(paths, format: str = "auto", **options) -> pd.DataFrame:  # noqa: A002
@@ -741,7 +837,8 @@ def _input_files(inputs: Iterable[str | os.PathLike]) -> list[Path]:
     for raw in inputs:
         path = Path(raw)
         if path.is_dir():
-            files.extend(p for p in sorted(path.rglob("*")) if p.is_file())
+            outputs = set(earlier_outputs(_folder_files(path)))  # not inputs: may be replaced
+            files.extend(p for p in sorted(path.rglob("*")) if p.is_file() and p not in outputs)
         elif path.exists():
             files.append(path)
     return files
@@ -751,7 +848,7 @@ def describe_input(path: Path) -> dict:
     """An input as the manifest records it: a file's sha256, or a folder's ``sha256_of_file_list``
     (relative paths and contents of the files the loaders read in it); reproduce's run id too."""
     if path.is_dir():
-        files = read_folder_files(path)
+        files = _folder_read_files(path)
         digest = sha256_lines(f"{f.relative_to(path).as_posix()}  {sha256_file(f)}"
                               for f in files)
         return {"path": str(path), "kind": "folder", "files": len(files),
@@ -826,12 +923,13 @@ def _check_outputs(output: str | os.PathLike, inputs: Iterable[str | os.PathLike
 
 def _input_states(inputs: Iterable[str | os.PathLike]) -> dict[Path, tuple[int, int]]:
     """Size and modification time of every file the loaders read (to tell if one changes while
-    read): in a folder, the files :func:`read_folder_files` lists, not hidden ones such as the
-    run's own spill files when the output goes into an input folder."""
+    read): in a folder, the files a run reads (:func:`_folder_read_files`), not hidden ones such
+    as the run's own spill files when the output goes into an input folder."""
     states = {}
     for raw in inputs:
         path = Path(raw)
-        for file in read_folder_files(path) if path.is_dir() else [path] if path.exists() else []:
+        for file in (_folder_read_files(path) if path.is_dir()
+                     else [path] if path.exists() else []):
             info = file.stat()
             states[file] = (info.st_size, info.st_mtime_ns)
     return states

@@ -10,6 +10,9 @@ top-level comment with its replies nested under ``answers``::
 
 ``created_at`` is Unix epoch seconds (UTC). Top-level comments answer the post (``parent_id`` is
 the post), answers answer their comment. All rows are ``kind = "comment"`` on ``instagram``.
+Every comment's ``root_id`` is the post (``thread_id``), so their trees have a root (top-level
+comments ``depth`` 1, answers 2) even when the post itself is not a row (no metadata file next to
+the comments, see :mod:`analysis.loaders.threads`); ``author_is_op`` is then null.
 
 Which post (``thread_id``)? The comment file does not say, so, in this order:
 
@@ -41,6 +44,8 @@ Examples
 ...                        thread_id="CF1abcDEF", parent_id="CF1abcDEF")
 >>> row["uid"], row["parent_id"], row["like_count"], str(row["created_at"])
 ('instagram:5', 'CF1abcDEF', 2, '2020-09-30 21:06:40+00:00')
+>>> row["root_id"]
+'CF1abcDEF'
 """
 
 from __future__ import annotations
@@ -62,6 +67,7 @@ from analysis.loaders.base import (
     Reject,
     iter_json_array,
     json_count,
+    json_error_reason,
     json_id,
     load_json,
     make_uid,
@@ -156,6 +162,7 @@ def row_from_comment(comment: dict, *, thread_id: str, parent_id: str | None) ->
         "uid": make_uid(PLATFORM, comment_id),
         "kind": "comment",
         "thread_id": thread_id,
+        "root_id": thread_id,  # the post: known, though maybe not a row (threads.add_threads)
         "parent_id": parent_id,
         "created_at": created_at,
         "created_at_precision": "second",
@@ -329,7 +336,7 @@ def _read_metadata_file(path: Path) -> Iterator[dict | Reject]:
         yield Reject(name, 1, "invalid UTF-8", snippet(raw))
         return
     except json.JSONDecodeError as exc:
-        yield Reject(name, exc.lineno, f"invalid JSON: {exc.msg}", snippet(raw))
+        yield Reject(name, exc.lineno, json_error_reason(exc), snippet(raw))
         return
     node = data.get("node") if isinstance(data, Mapping) else None
     kind = ((data.get("instaloader") or {}).get("node_type") if isinstance(data, Mapping)

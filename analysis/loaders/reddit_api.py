@@ -41,6 +41,7 @@ from analysis.loaders.base import (
     LoadOptions,
     Reject,
     iter_json_values,
+    json_error_reason,
     load_json,
     read_whole,
     snippet,
@@ -104,7 +105,7 @@ def _whole_document(path: Path, first_line: bytes, first: tuple[int, object] | R
         return [Reject(name, 1, "invalid UTF-8", snippet(data))] if pretty else None
     except json.JSONDecodeError as exc:
         if pretty:
-            return [Reject(name, exc.lineno, f"invalid JSON: {exc.msg}", snippet(data))]
+            return [Reject(name, exc.lineno, json_error_reason(exc), snippet(data))]
         return None
     except RecursionError:  # a thread hundreds of replies deep
         return [Reject(name, 1, NESTED_TOO_DEEPLY, snippet(data))]

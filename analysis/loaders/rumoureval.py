@@ -76,6 +76,7 @@ from analysis.loaders.base import (
     GoldLabel,
     LoadOptions,
     Reject,
+    json_error_reason,
     load_json,
     make_uid,
     record_snippet,
@@ -459,7 +460,7 @@ def _decode(where: str, data: bytes, broken: Counter) -> object | Reject:
     except UnicodeDecodeError:
         return Reject(where, 1, "invalid UTF-8", snippet(data))
     except json.JSONDecodeError as exc:
-        return Reject(where, exc.lineno, f"invalid JSON: {exc.msg}", snippet(data))
+        return Reject(where, exc.lineno, json_error_reason(exc), snippet(data))
 
 
 def _split_of(file_name: str) -> str:

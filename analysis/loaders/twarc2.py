@@ -57,6 +57,7 @@ from analysis.loaders.base import (
     Reject,
     in_time_range,
     json_count,
+    json_type,
     make_uid,
     parse_time,
     snippet,
@@ -232,7 +233,7 @@ def row_from_tweet(tweet: dict, users: Mapping[str, Mapping] | None = None, *,
         When the record is not a tweet or lacks its id or time; the message is a reject reason.
     """
     if not isinstance(tweet, dict):
-        raise ValueError(f"not a tweet object but {type(tweet).__name__}")
+        raise ValueError(f"not a tweet object but a JSON {json_type(tweet)}")
     post_id = latest_id(tweet)
     if post_id is None:
         raise ValueError("tweet has no id")
@@ -244,7 +245,8 @@ def row_from_tweet(tweet: dict, users: Mapping[str, Mapping] | None = None, *,
     kind, parent_id = "post", None
     refs = tweet.get("referenced_tweets")
     if isinstance(refs, list):
-        by_type = {r.get("type"): _str(r.get("id")) for r in refs if isinstance(r, dict)}
+        by_type = {r["type"]: _str(r.get("id")) for r in refs
+                   if isinstance(r, dict) and isinstance(r.get("type"), str)}
         for ref_type, ref_kind in REFERENCE_KINDS:
             if by_type.get(ref_type):
                 kind, parent_id = ref_kind, by_type[ref_type]
@@ -387,7 +389,8 @@ def _page_rows(page: Mapping, number: int, name: str) -> Iterator[dict | Reject]
     for role, tweets in (("matched", data), ("context", extra)):
         for tweet in tweets:
             if not isinstance(tweet, dict):
-                problems.append(Reject(name, number, "tweet is not an object", str(tweet)))
+                problems.append(Reject(name, number, f"tweet is not an object but a JSON "
+                                       f"{json_type(tweet)}", snippet(json.dumps(tweet))))
                 continue
             add_versions(versions, tweet)
             key = latest_id(tweet)
@@ -406,6 +409,7 @@ def _page_rows(page: Mapping, number: int, name: str) -> Iterator[dict | Reject]
             chains[key] = (max(rank, old_rank), best,
                            "matched" if "matched" in (role, old_role) else "context")
     yield from problems
+    rejected = bool(problems)  # a record of this page was rejected: the page is accounted for
     emitted = set()
     for key in order:
         _, tweet, role = chains[key]
@@ -413,6 +417,7 @@ def _page_rows(page: Mapping, number: int, name: str) -> Iterator[dict | Reject]
             row = row_from_tweet(tweet, users, collected_at=retrieved, role=role)
         except ValueError as exc:
             if role == "matched":
+                rejected = True
                 yield Reject(name, number, str(exc), snippet(json.dumps(tweet)))
             continue
         emitted.add(key)
@@ -429,7 +434,7 @@ def _page_rows(page: Mapping, number: int, name: str) -> Iterator[dict | Reject]
         row["source_file"] = name
         row["source_line"] = number
         yield row
-    if not emitted and not problems:
+    if not emitted and not rejected:  # no tweet record at all: the page itself is the reject
         count = page.get("meta", {}).get("result_count") if isinstance(
             page.get("meta"), dict) else None
         yield Reject(name, number, "no tweets in this response page"
@@ -491,7 +496,7 @@ def _rows_of_values(name: str, values: Iterable[tuple[int, object] | Reject]
         number, value = item
         if not isinstance(value, dict):
             yield Reject(name, number, f"not a twarc2 page or tweet but a JSON "
-                         f"{type(value).__name__}", snippet(json.dumps(value)))
+                         f"{json_type(value)}", snippet(json.dumps(value)))
             continue
         if "id" in value and ("text" in value or "created_at" in value) and "data" not in value:
             what = _what_is(value)

@@ -38,6 +38,7 @@ from pathlib import Path
 
 from analysis.loaders.base import (
     DECOMPRESSION_ERRORS,
+    ENDS_INSIDE_ARRAY,
     LOADER_VERSION,
     NESTED_TOO_DEEPLY,
     LoadOptions,
@@ -46,7 +47,10 @@ from analysis.loaders.base import (
     iter_json_array,
     iter_json_values,
     json_count,
+    json_ends_early,
+    json_error_reason,
     json_id,
+    json_type,
     load_json,
     make_uid,
     parse_json_line,
@@ -171,7 +175,7 @@ def row_from_tweet(tweet: dict) -> dict:
         When the record is not a tweet or lacks its id or time; the message is a reject reason.
     """
     if not isinstance(tweet, Mapping):
-        raise ValueError(f"not a tweet object but {type(tweet).__name__}")
+        raise ValueError(f"not a tweet object but a JSON {json_type(tweet)}")
     if "delete" in tweet and "id_str" not in tweet:
         raise ValueError("deletion notice, not a tweet")
     post_id = _str_id(tweet, "id_str", "id")
@@ -324,8 +328,8 @@ def _whole_document(path: Path, first_line: bytes, first: tuple[int, object] | R
     if not isinstance(first, Reject) and isinstance(first[1], Mapping):
         return None
     if first_line.lstrip().startswith(b"["):
-        return iter_json_array(path, resume=_is_record,
-                               skipped="the record is skipped")
+        return iter_json_array(path, resume=_is_record, skipped="the record is skipped",
+                               ends_inside=ENDS_INSIDE_ARRAY)
     line = first.line if isinstance(first, Reject) else first[0]
     pretty = first_line.strip() == _PRETTY_OBJECT
     name = str(path)
@@ -345,9 +349,9 @@ def _whole_document(path: Path, first_line: bytes, first: tuple[int, object] | R
     except UnicodeDecodeError:
         return reject("invalid UTF-8", data)
     except json.JSONDecodeError as exc:
-        if exc.msg.startswith("Unterminated string") or exc.pos >= len(exc.doc.rstrip()):
+        if json_ends_early(exc):
             return reject("truncated: the file ends inside the JSON document", data)
-        return reject(f"invalid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})", data)
+        return reject(json_error_reason(exc), data)
     except RecursionError:
         return reject(NESTED_TOO_DEEPLY, data)
     warn_broken_texts(name, broken)
