@@ -27,9 +27,24 @@ Mapping rules:
   to replies then hang off the thread root). ``kind``: a ``kind`` column if valid, else ``post``
   for an item without parent and ``reply`` (``comment`` on Reddit, Instagram, YouTube and
   TikTok) otherwise.
-- ``platform``: ``--platform`` if given, else a ``platform`` column, else guessed from a URL
-  column (:data:`URL_COLUMNS`, e.g. ``tiktok.com`` -> ``tiktok``), else ``other``.
-- Counts from the first non-empty column of each list in :data:`COUNT_COLUMNS`.
+- ``platform``: ``--platform`` if given; else a row's ``platform`` cell (a column that
+  ``python -m analysis export`` writes) when it names one of the schema's platforms; else it is
+  decided for the whole file before its rows are read (:func:`scan_platforms`, one extra pass
+  over the file), from the rows that name a platform: by a ``platform`` cell or by the host of
+  a URL column (:data:`URL_COLUMNS`, e.g. ``tiktok.com`` -> ``tiktok``). A row without a URL,
+  or with a URL of no known platform, thus takes the platform of the rest of its file and
+  stays in its reply tree (its ``uid`` is ``platform:id``). When those rows name one platform,
+  every row takes it; none, ``other``. When they name more than one, each thread
+  (``thread_id``, else the row's own ``id``) takes the platform most of its rows name (on a
+  tie, the one named first), so a thread is never split across platforms, and the rows of a
+  thread that names none take the platform most rows of the file name; the file gets a
+  warning saying so. 4CAT's CSV has no column naming its data source, so the URLs are what
+  tells the platform; ``--platform`` overrides all of this.
+- Counts from the first non-empty column of each list in :data:`COUNT_COLUMNS`, read by
+  :func:`analysis.loaders.counts.parse_count` (``1,234`` -> 1234, ``1.2K`` -> 1200, ``3M``;
+  only ``score`` may be below zero). A value that is no count (``lots``, ``1.5``, ``-3``) gives
+  a null count, not a reject, and the file gets one warning with how many per field
+  (:class:`analysis.loaders.counts.UnreadableCountWarning`); an empty cell is null.
 - Columns that ``python -m analysis export`` adds, when present: ``root_id``,
   ``author_handle`` (a blank one stays blank instead of taking ``author``),
   ``reply_to_author_id``, ``mentions`` and ``urls`` (comma-separated), ``collection_role``
@@ -53,7 +68,10 @@ from __future__ import annotations
 
 import csv
 import re
+import warnings
+from collections import Counter
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -69,8 +87,8 @@ from analysis.loaders.base import (
     parse_time_with_precision,
     record_snippet,
 )
+from analysis.loaders.counts import CountNotes
 from analysis.loaders.table import (
-    as_count,
     as_list,
     as_text,
     is_missing,
@@ -129,11 +147,16 @@ def sniff(path: Path, head: bytes) -> bool:
     return set(REQUIRED_COLUMNS) <= header
 
 
-def platform_from_record(record: Mapping[str, str]) -> str:
-    """The platform a 4CAT record comes from: its ``platform`` column, else a URL column's host."""
+def _platform_cell(record: Mapping[str, str]) -> str | None:
+    """The platform a record's ``platform`` cell names, when it is one of the schema's."""
     value = record.get("platform")
     if not is_missing(value) and str(value).strip().lower() in PLATFORMS:
         return str(value).strip().lower()
+    return None
+
+
+def _platform_of_urls(record: Mapping[str, str]) -> str | None:
+    """The platform of the host of the first URL column with a known host (:data:`URL_COLUMNS`)."""
     for column in URL_COLUMNS:
         value = record.get(column)
         if is_missing(value):
@@ -143,7 +166,126 @@ def platform_from_record(record: Mapping[str, str]) -> str:
         match = _HOST.match(host.lower())
         if match and match.group(1) in HOST_PLATFORMS:
             return HOST_PLATFORMS[match.group(1)]
-    return "other"
+    return None
+
+
+def platform_named(record: Mapping[str, str]) -> str | None:
+    """The platform one 4CAT record names: its ``platform`` cell, else a URL column's host;
+    ``None`` when it names none."""
+    return _platform_cell(record) or _platform_of_urls(record)
+
+
+def platform_from_record(record: Mapping[str, str]) -> str:
+    """The platform of one 4CAT record read alone: the one it names
+    (:func:`platform_named`), else ``other``. A file's rows are given theirs by
+    :func:`scan_platforms`, which also looks at the rest of the file."""
+    return platform_named(record) or "other"
+
+
+def _thread_key(record: Mapping[str, str]) -> str | None:
+    """The thread a record belongs to: its ``thread_id``, else (a root) its own ``id``."""
+    for column in ("thread_id", "id"):
+        value = record.get(column)
+        if not is_missing(value):
+            return str(value).strip()
+    return None
+
+
+def _records(path: Path) -> Iterator[Mapping[str, str]]:
+    """The records of a 4CAT CSV (header and rejects left out)."""
+    for item in iter_csv(path):
+        if isinstance(item, tuple):
+            yield item[1]
+
+
+@dataclass
+class FilePlatforms:
+    """The platform of each record of one 4CAT file, as :func:`scan_platforms` decided it.
+
+    Attributes
+    ----------
+    file_platform
+        The platform most rows of the file name (on a tie the one named first); ``other`` when
+        none names one.
+    threads
+        Only when the rows name more than one platform: thread -> the platform most of its
+        rows name; ``None`` otherwise (every row takes ``file_platform``).
+    named
+        Platform -> how many rows name it.
+    split_threads
+        Threads whose rows name more than one platform (their rows take the most named one).
+    guessed_rows
+        Rows of a file naming several platforms that name none and whose thread names none:
+        they take ``file_platform``.
+    decided_rows
+        Rows of a file naming several platforms without a ``platform`` cell of their own: the
+        rows whose platform was decided by their thread or the file.
+    """
+
+    file_platform: str = "other"
+    threads: dict[str, str] | None = None
+    named: Counter = field(default_factory=Counter)
+    split_threads: int = 0
+    guessed_rows: int = 0
+    decided_rows: int = 0
+
+    def platform_of(self, record: Mapping[str, str]) -> str:
+        """The record's platform: its ``platform`` cell, else its thread's, else the file's."""
+        cell = _platform_cell(record)
+        if cell is not None:
+            return cell
+        if self.threads is not None:
+            return self.threads.get(_thread_key(record), self.file_platform)
+        return self.file_platform
+
+    def note(self, name: str) -> str | None:
+        """A warning's text when the file names more than one platform and some rows have no
+        ``platform`` cell (a posts table's export, with one in every row, gets none), else
+        ``None``."""
+        if self.threads is None or not self.decided_rows:
+            return None
+        named = ", ".join(f"{platform} {count}" for platform, count in self.named.most_common())
+        text = (f"{name}: its rows name more than one platform ({named} rows, by platform cell "
+                f"or URL); each of the {self.decided_rows} row(s) without a platform cell takes "
+                "the platform most rows of its thread name")
+        if self.split_threads:
+            text += (f"; {self.split_threads} thread(s) have rows naming different platforms "
+                     "(they are not split: all their rows take the one named most)")
+        if self.guessed_rows:
+            text += (f"; {self.guessed_rows} row(s) of threads naming none take "
+                     f"{self.file_platform}, the platform the file names most")
+        return text + "; pass --platform to set one platform for the file"
+
+
+def scan_platforms(path: Path) -> FilePlatforms:
+    """Decide, before the rows are read, the platform of each record of a 4CAT CSV.
+
+    One pass counts the platforms the rows name (:func:`platform_named`); only when they name
+    more than one does a second pass find each thread's (memory then grows with the number of
+    threads; otherwise it stays flat). Rows the reader rejects are left out.
+    """
+    named: Counter = Counter()
+    for record in _records(path):
+        platform = platform_named(record)
+        if platform is not None:
+            named[platform] += 1
+    if len(named) <= 1:
+        return FilePlatforms(next(iter(named), "other"), None, named)
+    file_platform = named.most_common(1)[0][0]
+    votes: dict[str | None, Counter] = {}
+    unnamed: Counter = Counter()  # thread -> rows that name no platform of their own
+    for record in _records(path):
+        key = _thread_key(record)
+        platform = platform_named(record)
+        if platform is not None:
+            votes.setdefault(key, Counter())[platform] += 1
+        if _platform_cell(record) is None:
+            unnamed[key] += 1
+    threads = {key: count.most_common(1)[0][0] for key, count in votes.items()
+               if key is not None}
+    split = sum(1 for key, count in votes.items() if len(count) > 1 and unnamed[key])
+    guessed = sum(rows for key, rows in unnamed.items() if key not in votes or key is None)
+    return FilePlatforms(file_platform, threads, named, split, guessed, sum(unnamed.values()))
 
 
 def _first(record: Mapping[str, str], columns: tuple[str, ...]) -> object:
@@ -168,7 +310,7 @@ def _list(record: Mapping[str, str], column: str, prefix: str) -> list[str] | No
 
 
 def row_from_record(record: Mapping[str, str], *, platform: str | None = None,
-                    tz: str | None = None) -> dict:
+                    tz: str | None = None, notes: CountNotes | None = None) -> dict:
     """Map one 4CAT CSV record (column -> string) to a posts-table row.
 
     Parameters
@@ -176,9 +318,13 @@ def row_from_record(record: Mapping[str, str], *, platform: str | None = None,
     record
         One CSV record as a dict.
     platform
-        Platform of every record (``--platform``); else taken from the record.
+        The record's platform (``--platform``, or what :func:`scan_platforms` decided for it);
+        else the one the record names (:func:`platform_from_record`).
     tz
         Zone of the ``timestamp`` column (4CAT writes UTC, the default).
+    notes
+        Where to count the count values that are no count (null in the row); without it they
+        are null without a note.
 
     Raises
     ------
@@ -271,15 +417,24 @@ def row_from_record(record: Mapping[str, str], *, platform: str | None = None,
         "source_format": FORMAT,
         "loader_version": LOADER_VERSION,
     }
-    for field, columns in COUNT_COLUMNS.items():
-        row[field] = as_count(_first(record, columns))
+    notes = CountNotes() if notes is None else notes
+    for name, columns in COUNT_COLUMNS.items():
+        row[name] = notes.read(_first(record, columns), name)
     return row
 
 
 def read(path: Path, options: LoadOptions) -> Iterator[dict | Reject]:
-    """Yield one row or :class:`Reject` per CSV record, streaming."""
+    """Yield one row or :class:`Reject` per CSV record, streaming (after a pass that decides the
+    platforms, :func:`scan_platforms`, unless ``--platform`` is given or no column names one).
+
+    Warns (:class:`UserWarning`), once the file is read, when its rows name more than one
+    platform, and (:class:`~analysis.loaders.counts.UnreadableCountWarning`) when count values
+    were no count.
+    """
     path = Path(path)
     name = str(path)
+    platforms: FilePlatforms | None = None
+    notes = CountNotes()
     for item in iter_csv(path):
         if isinstance(item, Reject):
             yield item
@@ -289,13 +444,20 @@ def read(path: Path, options: LoadOptions) -> Iterator[dict | Reject]:
             if missing or not ({"timestamp", "unix_timestamp"} & set(item)):
                 raise UserError(f"not a 4CAT CSV export: no {', '.join(missing) or 'timestamp'} "
                                 "column; for other tables use --format csv with --map", path)
+            if options.platform is None and {"platform", *URL_COLUMNS} & set(item):
+                platforms = scan_platforms(path)
             continue
         number, record = item
+        platform = options.platform or (platforms.platform_of(record) if platforms else None)
         try:
-            row = row_from_record(record, platform=options.platform, tz=options.tz)
+            row = row_from_record(record, platform=platform, tz=options.tz, notes=notes)
         except ValueError as exc:
             yield Reject(name, number, str(exc), record_snippet(record))
             continue
         row["source_file"] = name
         row["source_line"] = number
         yield row
+    note = platforms.note(name) if platforms else None
+    if note is not None:
+        warnings.warn(note, UserWarning, stacklevel=2)
+    notes.warn(name)

@@ -30,7 +30,14 @@ Rules:
   that is not there (null, ``unavailable``). An empty text whose ``text_status`` column says
   ``deleted``, ``removed``, ``withheld`` or ``unavailable`` is null (a posts table written as
   CSV leaves such texts empty). Other string fields read an empty value as null.
-- Counts that are not whole numbers become null; ``hashtags`` / ``mentions`` / ``urls`` may be
+- Counts (``like_count``, ``reply_count``, ``share_count``, ``quote_count``, ``score``) are read
+  by :func:`analysis.loaders.counts.parse_count`: whole numbers (``12``, ``3.0``), thousands
+  separators (``1,234``) and abbreviations (``1.2K`` -> 1200, ``3M``); only ``score`` may be
+  below zero. An empty cell is null; a value that is no count (``lots``, ``1.5``, ``-3`` as a
+  like count, a number too large for 64 bits) is null too, and the file gets one warning with
+  how many per field (:class:`analysis.loaders.counts.UnreadableCountWarning`): the record is
+  kept.
+- ``hashtags`` / ``mentions`` / ``urls`` may be
   lists, JSON lists, lists as pandas writes them to CSV (``['a', 'b']``, ``['a' 'b']``) or
   strings separated by commas or spaces (a leading ``#`` / ``@`` is dropped).
 - Authors: ``author_id``, ``author_handle``, ``reply_to_author_id`` and ``mentions`` are
@@ -88,7 +95,6 @@ from analysis.loaders.base import (
     NOT_UTF8,
     LoadOptions,
     Reject,
-    in_count_range,
     in_time_range,
     iter_json_array,
     iter_json_lines,
@@ -97,6 +103,7 @@ from analysis.loaders.base import (
     parse_time_with_precision,
     snippet,
 )
+from analysis.loaders.counts import CountNotes, parse_count
 from analysis.schema import (
     COLLECTION_ROLES,
     KINDS,
@@ -286,21 +293,11 @@ def _as_id(value: object, field: str) -> str | None:
 
 
 def as_count(value: object) -> int | None:
-    """A whole number from a table's value (int, integral float, or such a string), else
-    ``None`` (also for a number too large for the table's 64-bit count columns)."""
-    if is_missing(value) or isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return in_count_range(value)
-    if isinstance(value, float):
-        return in_count_range(int(value)) if value.is_integer() else None
-    if isinstance(value, str):
-        text = value.strip()
-        if re.fullmatch(r"[+-]?\d+", text):
-            return in_count_range(int(text))
-        if re.fullmatch(r"[+-]?\d+\.0*", text):
-            return in_count_range(int(float(text)))
-    return None
+    """A whole number, of any sign, from a table's value (see
+    :func:`analysis.loaders.counts.parse_count`: ``12``, ``3.0``, ``1,234``, ``1.2K``), else
+    ``None``, without a note (loaders read counts with :class:`~analysis.loaders.counts.
+    CountNotes`, which counts the values that are no count)."""
+    return None if is_missing(value) else parse_count(value, signed=True)
 
 
 def as_text(value: object) -> str | None:
@@ -432,7 +429,8 @@ def _says_missing(precision: object) -> bool:
 
 
 def row_from_record(record: Mapping, columns: Mapping[str, str], *, platform: str | None = None,
-                    tz: str | None = None, source_format: str = "csv") -> dict:
+                    tz: str | None = None, source_format: str = "csv",
+                    notes: CountNotes | None = None) -> dict:
     """Map one record of a table to a posts-table row.
 
     Parameters
@@ -448,6 +446,9 @@ def row_from_record(record: Mapping, columns: Mapping[str, str], *, platform: st
         Time zone for naive times.
     source_format
         ``csv``, ``jsonl`` or ``parquet``.
+    notes
+        Where to count the count values that are no count (null in the row); without it they
+        are null without a note.
 
     Raises
     ------
@@ -493,9 +494,10 @@ def row_from_record(record: Mapping, columns: Mapping[str, str], *, platform: st
             row[field] = None if is_missing(value) else str(value)
     if "collected_at" in columns:
         row["collected_at"] = _as_time(get("collected_at"), "collected_at", tz)[0]
+    notes = CountNotes() if notes is None else notes
     for field in COUNT_FIELDS:
         if field in columns:
-            row[field] = as_count(get(field))
+            row[field] = notes.read(get(field), field)
     for field, prefix in LIST_FIELDS.items():
         if field in columns:
             row[field] = as_list(get(field), prefix)
@@ -712,7 +714,8 @@ def float_id_columns(path: Path, columns: Mapping[str, str]) -> set[str]:
     return candidates & seen
 
 
-def _read_csv(path: Path, options: LoadOptions) -> Iterator[dict | Reject]:
+def _read_csv(path: Path, options: LoadOptions, notes: CountNotes
+              ) -> Iterator[dict | Reject]:
     name = str(path)
     columns = None
     floats: set[str] = set()
@@ -728,14 +731,15 @@ def _read_csv(path: Path, options: LoadOptions) -> Iterator[dict | Reject]:
         for column in floats:
             if record[column].strip():
                 record[column] = float(record[column])  # as JSON lines and Parquet hold it
-        yield from _mapped(record, columns, options, "csv", name, number)
+        yield from _mapped(record, columns, options, "csv", name, number, notes)
 
 
 def _mapped(record: object, columns: Mapping[str, str], options: LoadOptions,
-            source_format: str, name: str, number: int) -> Iterator[dict | Reject]:
+            source_format: str, name: str, number: int, notes: CountNotes
+            ) -> Iterator[dict | Reject]:
     try:
         row = row_from_record(record, columns, platform=options.platform,  # type: ignore[arg-type]
-                              tz=options.tz, source_format=source_format)
+                              tz=options.tz, source_format=source_format, notes=notes)
     except ValueError as exc:
         raw = record if isinstance(record, str) else json.dumps(record, ensure_ascii=False,
                                                                 default=str)
@@ -746,7 +750,8 @@ def _mapped(record: object, columns: Mapping[str, str], options: LoadOptions,
     yield row
 
 
-def _read_jsonl(path: Path, options: LoadOptions, head: bytes = b"") -> Iterator[dict | Reject]:
+def _read_jsonl(path: Path, options: LoadOptions, notes: CountNotes, head: bytes = b""
+                ) -> Iterator[dict | Reject]:
     name = str(path)
     columns = resolve_columns(None, options.field_map, path)
     seen_any = False
@@ -760,12 +765,13 @@ def _read_jsonl(path: Path, options: LoadOptions, head: bytes = b"") -> Iterator
             yield item
             continue
         number, record = item
-        yield from _mapped(record, columns, options, "jsonl", name, number)
+        yield from _mapped(record, columns, options, "jsonl", name, number, notes)
     if not seen_any:
         yield Reject(name, None, "empty file", "")
 
 
-def _read_parquet(path: Path, options: LoadOptions) -> Iterator[dict | Reject]:
+def _read_parquet(path: Path, options: LoadOptions, notes: CountNotes
+                  ) -> Iterator[dict | Reject]:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -782,13 +788,17 @@ def _read_parquet(path: Path, options: LoadOptions) -> Iterator[dict | Reject]:
         for batch in parquet.iter_batches(batch_size=PARQUET_BATCH_ROWS, columns=wanted):
             for record in batch.to_pylist():
                 number += 1
-                yield from _mapped(record, columns, options, "parquet", name, number)
+                yield from _mapped(record, columns, options, "parquet", name, number, notes)
     except (pa.ArrowException, OSError) as exc:
         yield Reject(name, number + 1, f"unreadable Parquet data: {str(exc).splitlines()[0]}", "")
 
 
 def read(path: Path, options: LoadOptions) -> Iterator[dict | Reject]:
-    """Yield one row or :class:`Reject` per record of a CSV, JSON-lines or Parquet table."""
+    """Yield one row or :class:`Reject` per record of a CSV, JSON-lines or Parquet table.
+
+    Warns (:class:`~analysis.loaders.counts.UnreadableCountWarning`), once the file is read,
+    when count values were no count (those counts are null, their records kept).
+    """
     path = Path(path)
     try:
         with open_binary(path) as handle:
@@ -797,9 +807,11 @@ def read(path: Path, options: LoadOptions) -> Iterator[dict | Reject]:
         yield Reject(str(path), None, f"truncated or corrupt compressed file: {exc}", "")
         return
     kind = detect_format(path, head)
+    notes = CountNotes()
     if kind == "parquet":
-        yield from _read_parquet(path, options)
+        yield from _read_parquet(path, options, notes)
     elif kind == "jsonl":
-        yield from _read_jsonl(path, options, head)
+        yield from _read_jsonl(path, options, notes, head)
     else:
-        yield from _read_csv(path, options)
+        yield from _read_csv(path, options, notes)
+    notes.warn(str(path))

@@ -14,6 +14,10 @@ Mapping rules:
   before the ``.``; top-level comments answer the video (``parent_id`` = ``thread_id``).
 - The file does not name the video, so ``thread_id`` (the video id) must be given with
   ``--thread-id``; without it the file is refused with a one-line error (replies need a root).
+- ``root_id`` is the video id too: the video is the root of every comment's tree though it is not
+  a row, so top-level comments get ``depth`` 1 and replies 2 (see
+  :mod:`analysis.loaders.threads`); ``author_is_op`` stays null (the video's author is unknown)
+  unless the video is a row of the same run (then its ``uid`` is ``youtube:<video id>``).
 - ``created_at`` comes from ``time_parsed`` (epoch seconds the tool derived from the relative
   ``time`` text at download time), so ``created_at_precision`` is ``relative``: "2 years ago" is
   only good to about a unit of its own scale. A line without ``time_parsed`` is rejected.
@@ -29,12 +33,12 @@ Examples
 ...                         "author": "@a", "channel": "UC1", "votes": "2"}, video_id="vid")
 >>> row["parent_id"], row["thread_id"], row["created_at_precision"], row["like_count"]
 ('Ugw1', 'vid', 'relative', 2)
+>>> row["root_id"]
+'vid'
 """
 
 from __future__ import annotations
 
-import math
-import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
@@ -52,6 +56,10 @@ from analysis.loaders.base import (
     rows_from_records,
 )
 
+# parse_count lives in analysis.loaders.counts (one reader of counts for every loader); the names
+# stay importable from here
+from analysis.loaders.counts import COUNT_SUFFIXES, parse_count  # noqa: F401
+
 #: This format reads ``--thread-id`` (see :func:`analysis.loaders.ingest.ingest`).
 READS_THREAD_ID = True
 FORMAT = "youtube-comments"
@@ -62,11 +70,6 @@ PLATFORM = "youtube"
 RECORD_KEYS = ("cid", "text", "time", "time_parsed", "author", "channel", "votes", "replies",
                "photo", "heart", "reply", "paid")
 
-#: Multipliers of the abbreviated counts YouTube shows.
-COUNT_SUFFIXES = {"": 1, "K": 1_000, "M": 1_000_000, "B": 1_000_000_000}
-
-_COUNT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMB]?)\s*$", re.IGNORECASE)
-_THOUSANDS = re.compile(r"^\s*\d{1,3}(?:,\d{3})+\s*$")
 _SNIFF_KEYS = (b'"cid"', b'"time"', b'"votes"', b'"channel"')
 
 
@@ -89,27 +92,6 @@ def sniff(path: Path, head: bytes) -> bool:
         return all(key in head for key in _SNIFF_KEYS)
     first = head.lstrip().split(b"\n", 1)[0]
     return first.startswith(b"{") and all(key in first for key in _SNIFF_KEYS)
-
-
-def parse_count(value: object) -> int | None:
-    """An integer from YouTube's displayed count ("1.2K" -> 1200); ``None`` when unreadable."""
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float):
-        return int(value) if math.isfinite(value) else None
-    if not isinstance(value, str):
-        return None
-    if value.strip() == "":
-        return 0
-    if _THOUSANDS.match(value):
-        return int(value.replace(",", ""))
-    match = _COUNT.match(value)
-    if not match:
-        return None
-    number, suffix = match.groups()
-    return int(round(float(number) * COUNT_SUFFIXES[suffix.upper()]))
 
 
 def row_from_comment(record: dict, *, video_id: str) -> dict:
@@ -154,6 +136,7 @@ def row_from_comment(record: dict, *, video_id: str) -> dict:
         "uid": make_uid(PLATFORM, cid),
         "kind": "comment",
         "thread_id": video_id,
+        "root_id": video_id,  # the video: known, though not a row (see threads.add_threads)
         "parent_id": parent_id,
         "created_at": created_at,
         "created_at_precision": "relative",
