@@ -124,8 +124,10 @@ def test_end_to_end_through_ingest(tmp_path):
     assert result.summary["inputs"][0]["format"] == "youtube-comments"
     assert len(posts) == 4
     assert posts.loc["UgzAAA.9xBBB", "parent_id"] == "UgzAAA"
-    # the video itself is not in the file, so depths stay unknown rather than guessed
-    assert posts["depth"].isna().all()
+    # the video is not in the file, but it is the known root (--thread-id): the tree hangs
+    # below it, top-level comments at depth 1
+    assert posts["root_id"].tolist() == [VIDEO] * 4
+    assert posts["depth"].tolist() == [1, 2, 2, 1]
     assert str(posts.loc["UgzAAA", "created_at_precision"]) == "relative"
     assert posts.loc["UgzAAA.9xBBB", "reply_to_author_id"] == "UCAAA"
 

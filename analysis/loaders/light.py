@@ -27,7 +27,7 @@ import pyarrow.compute as pc
 from pandas.util import hash_array
 
 from analysis import schema
-from analysis.loaders.threads import ancestors
+from analysis.loaders.threads import ancestors, via_known_root
 
 #: Bytes per hash: two 64-bit SipHash-2-4 values of the string under two independent keys
 #: (:func:`pandas.util.hash_array`, which runs in C; hashlib's blake2b called per string from
@@ -263,10 +263,7 @@ def structure(columns: dict[str, pa.ChunkedArray]) -> Structure:
     find = _finder(key)
     parent, has_parent = column("parent")
     parent_pos = find(parent, has_parent)
-    del parent
     anc, dist, resolved, self_loop = ancestors(has_parent, parent_pos)
-    depth = pa.array(np.minimum(dist, np.iinfo(np.int16).max).astype(np.int16), mask=~resolved)
-    del dist
     # the root whose author decides author_is_op: the chain's root by its id, else the given one
     # unless that is the row itself (a row with a parent is not its own root; see threads)
     has_id = flags("has_id")
@@ -275,6 +272,14 @@ def structure(columns: dict[str, pa.ChunkedArray]) -> Structure:
     root_pos[by_chain] = find(key[anc[by_chain]])
     del by_chain
     root, has_root = column("root")
+    # a chain to the thread's known root that is not a row (see threads.via_known_root)
+    known = via_known_root(has_parent, parent_pos, has_parent & has_root & (parent == root), anc,
+                           resolved, has_root & has_root[anc] & (root == root[anc]))
+    del parent
+    reached = resolved | known
+    depth = pa.array(np.minimum(dist + known, np.iinfo(np.int16).max).astype(np.int16),
+                     mask=~reached)
+    del dist, known, reached
     own_root = ~resolved & has_root & has_id & (root == key)
     del key, has_id
     by_given = ~resolved & has_root & ~own_root

@@ -70,14 +70,23 @@ FROM kept JOIN light AS l USING (pos) LEFT JOIN keys AS k ON k.key = l.parent;
 CREATE INDEX node_parent ON node (parent_pos);
 
 -- the chains that reach a real root (a row without a parent), walked down from the roots: a
--- broken chain, a cycle or a self-reply is never reached
-CREATE TABLE chain (pos INTEGER PRIMARY KEY, anc INTEGER NOT NULL, depth INTEGER NOT NULL);
+-- broken chain, a cycle or a self-reply is never reached; and those that reach the thread's
+-- known root that is not a row (threads.via_known_root), walked down from the rows that answer
+-- it (their missing parent is their given root) at depth 1, which count where a row names the
+-- same root (known_root; null on chains to a real root)
+CREATE TABLE chain (pos INTEGER PRIMARY KEY, anc INTEGER NOT NULL, depth INTEGER NOT NULL,
+                    known_root BLOB);
 INSERT INTO chain
-WITH RECURSIVE walk (pos, anc, depth) AS (
-    SELECT pos, pos, 0 FROM node WHERE NOT has_parent
+WITH RECURSIVE walk (pos, anc, depth, known_root) AS (
+    SELECT pos, pos, 0, NULL FROM node WHERE NOT has_parent
     UNION ALL
-    SELECT node.pos, walk.anc, walk.depth + 1 FROM walk JOIN node ON node.parent_pos = walk.pos)
-SELECT pos, anc, depth FROM walk;
+    SELECT n.pos, n.pos, 1, l.root FROM node AS n JOIN light AS l USING (pos)
+    WHERE n.has_parent AND n.parent_pos IS NULL AND l.parent = l.root
+    UNION ALL
+    SELECT node.pos, walk.anc, walk.depth + 1, walk.known_root
+    FROM walk JOIN node ON node.parent_pos = walk.pos)
+SELECT w.pos, w.anc, w.depth, w.known_root FROM walk AS w JOIN light AS l USING (pos)
+WHERE w.known_root IS NULL OR l.root = w.known_root;
 
 -- the plan of each kept row (see light.Structure); root_key names the root whose author
 -- decides author_is_op: the chain's root by its id, else the given root unless that is the
@@ -96,9 +105,9 @@ SELECT pos, min(depth, {_INT16_MAX}),
             THEN parent_pos ELSE -1 END
 FROM (
     SELECT n.pos, n.parent_pos, c.anc, c.depth, kept.role, l.author, l.has_reply_to,
-           c.pos IS NOT NULL AS resolved,
+           c.pos IS NOT NULL AND c.known_root IS NULL AS resolved,
            l.root IS NOT NULL AND l.has_id AND l.root = l.key AS own_root,
-           CASE WHEN c.pos IS NOT NULL
+           CASE WHEN c.pos IS NOT NULL AND c.known_root IS NULL
                     THEN (SELECT a.key FROM light AS a WHERE a.pos = c.anc AND a.has_id)
                 WHEN NOT (l.has_id AND l.root = l.key) THEN l.root END AS root_key
     FROM node AS n JOIN kept USING (pos) JOIN light AS l USING (pos)

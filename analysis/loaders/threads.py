@@ -6,6 +6,13 @@ round, so a tree of depth *d* takes about log2(*d*) rounds.
 
 - A post without ``parent_id`` is a root: ``depth`` 0, ``root_id`` its own id.
 - A post whose chain reaches a root in the table gets that root and its distance as ``depth``.
+- A post whose chain reaches a post that answers the thread's known root (its ``parent_id`` is
+  its loader-given ``root_id``) that is not in the table gets that root, and its distance to it
+  as ``depth``, when it names the same root: the video or post a collection of comments was made
+  from is known (youtube-comment-downloader with ``--thread-id``, instaloader) but not a row.
+  ``root_id`` and ``depth`` are the same as with the root in the table; ``author_is_op`` and a
+  top-level comment's ``reply_to_author_id`` need the root's author, so they stay null. Any other
+  missing parent still breaks the chain (below).
 - A post whose chain breaks (a parent that is not in the table) or loops (a cycle, which real data
   should not have but corrupt exports do) gets ``depth`` null and keeps the ``root_id`` its loader
   gave (for example a twarc2 ``conversation_id``), or null; null also where that ``root_id`` is
@@ -29,6 +36,13 @@ Examples
 ['1', '1', '1', <NA>]
 >>> out["author_is_op"].tolist()
 [True, False, True, <NA>]
+
+Comments on a video that is not a row, whose loader names it as their root:
+
+>>> comments = pd.DataFrame({"platform": ["youtube"] * 3, "id": ["c1", "c1.r", "c9.r"],
+...                          "parent_id": ["vid", "c1", "c9"], "root_id": ["vid"] * 3})
+>>> add_threads(comments)["depth"].tolist()
+[1, 2, <NA>]
 """
 
 from __future__ import annotations
@@ -109,6 +123,33 @@ def ancestors(has_parent: np.ndarray, parent_pos: np.ndarray
     return anc, dist, resolved, self_loop
 
 
+def via_known_root(has_parent: np.ndarray, parent_pos: np.ndarray, parent_is_root: np.ndarray,
+                   anc: np.ndarray, resolved: np.ndarray, same_root: np.ndarray) -> np.ndarray:
+    """Which unresolved chains end at the thread's known root, though it is not in the table.
+
+    Parameters
+    ----------
+    has_parent, parent_pos
+        As for :func:`ancestors`.
+    parent_is_root
+        Whether each post's ``parent_id`` equals its given ``root_id`` (both named).
+    anc, resolved
+        From :func:`ancestors`.
+    same_root
+        Whether each post's given ``root_id`` equals that of the post at ``anc`` (both named).
+
+    Returns
+    -------
+    numpy.ndarray
+        True where the chain is not resolved but stops at a post whose parent is missing and is
+        its given root, and the post names the same root: such a chain reaches that root, one
+        step beyond ``anc`` (so ``depth`` is ``dist + 1``). A missing parent that is not the
+        given root leaves the chain broken.
+    """
+    answers_root = has_parent & (parent_pos < 0) & parent_is_root
+    return ~resolved & answers_root[anc] & same_root
+
+
 def add_threads(posts: pd.DataFrame) -> pd.DataFrame:
     """Return a copy of ``posts`` with ``root_id``, ``depth``, ``thread_id``, ``author_is_op`` and
     ``reply_to_author_id`` filled in from the reply tree.
@@ -134,14 +175,22 @@ def add_threads(posts: pd.DataFrame) -> pd.DataFrame:
     has_parent = posts["parent_id"].notna().to_numpy()
     parent_pos = np.where(has_parent, find(_keys(platform, posts["parent_id"])), -1)
     anc, dist, resolved, self_loop = ancestors(has_parent, parent_pos)
-    depth = pd.array(np.where(resolved, np.minimum(dist, _INT16_MAX), 0), dtype="Int16")
-    depth[~resolved] = pd.NA
+    given_root = (posts["root_id"].astype("string") if "root_id" in posts
+                  else pd.Series(pd.NA, index=posts.index, dtype="string"))
+    parent_is_root = (posts["parent_id"].astype("string") == given_root).fillna(False)
+    same_root = (given_root == pd.Series(given_root.array.take(anc), index=posts.index)
+                 ).fillna(False)
+    # a chain to the thread's known root that is not a row (the video of a comment download):
+    # one step more than to the post that answers it; its root_id is the given one
+    known = via_known_root(has_parent, parent_pos, parent_is_root.to_numpy(dtype=bool), anc,
+                           resolved, same_root.to_numpy(dtype=bool))
+    reached = resolved | known
+    depth = pd.array(np.where(reached, np.minimum(dist + known, _INT16_MAX), 0), dtype="Int16")
+    depth[~reached] = pd.NA
     out["depth"] = pd.Series(depth, index=posts.index)
 
     ids = posts["id"].astype("string")
     chain_root = pd.Series(ids.array.take(anc), index=posts.index)
-    given_root = (posts["root_id"].astype("string") if "root_id" in posts
-                  else pd.Series(pd.NA, index=posts.index, dtype="string"))
     # a post with a parent is never its own root (twarc2 gives a retweet or a quote that is not
     # a reply its own id as conversation_id): an unresolved chain leaves such a root unknown
     own_root = (given_root == ids).fillna(False).to_numpy(dtype=bool)

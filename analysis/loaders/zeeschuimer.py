@@ -14,13 +14,14 @@ web interface. This loader maps only the ones whose structure is documented by 4
   ``textExtra``) -> ``kind = "post"``;
 - ``tiktok-comments``: a TikTok comment (``cid``, ``aweme_id``, ``reply_id``,
   ``reply_to_reply_id``, ``create_time``, ``user``, ``digg_count``) -> ``kind = "comment"``; the
-  parent is ``reply_to_reply_id``, else ``reply_id``, else (``"0"``) the video ``aweme_id``;
+  parent is ``reply_to_reply_id``, else ``reply_id``, else (``"0"``) the video ``aweme_id``,
+  which is the comment's ``root_id`` (so depths count from the video also when it is not a row);
 - ``instagram.com``: an Instagram post in the graph shape (``__typename``, ``shortcode``,
   ``taken_at_timestamp``) or the item-list shape (``code``, ``taken_at``, ``caption.text``) ->
   ``kind = "post"`` whose id is the shortcode, as in 4CAT;
 - ``instagram-comments``: an Instagram comment as Zeeschuimer's module stores it (``id``,
   ``text``, ``created_at``, ``user``, ``post_id``, ``post_shortcode``, ``parent_comment_id``) ->
-  ``kind = "comment"`` in the thread of ``post_shortcode`` (else ``post_id``);
+  ``kind = "comment"`` in the thread of ``post_shortcode`` (else ``post_id``), its ``root_id``;
 - ``twitter.com`` / ``x.com``: an X/Twitter GraphQL tweet (``rest_id``, ``legacy`` with the v1.1
   fields, ``core.user_results``) -> mapped by :func:`analysis.loaders.twitter_v1.row_from_tweet`
   on ``legacy``, ``thread_id`` from ``conversation_id_str``; the text of a long post is its whole
@@ -152,7 +153,8 @@ def row_from_tiktok_comment(data: Mapping) -> dict:
     user = data.get("user") if isinstance(data.get("user"), Mapping) else {}
     text = data.get("text")
     lang = data.get("comment_language")
-    return _row("tiktok", cid, kind="comment", thread_id=video, parent_id=parent or video,
+    return _row("tiktok", cid, kind="comment", thread_id=video, root_id=video,
+                parent_id=parent or video,
                 created_at=_time(data.get("create_time"), "create_time", "TikTok"),
                 author_id=_str_id(user.get("uid")) or _str_id(user.get("id")),
                 author_handle=user.get("unique_id") or None,
@@ -294,7 +296,7 @@ def row_from_instagram_comment(data: Mapping) -> dict:
         created = data.get("created_at_utc")
     author_id, handle = _instagram_user(data)
     text = data.get("text")
-    return _row("instagram", comment_id, kind="comment", thread_id=thread,
+    return _row("instagram", comment_id, kind="comment", thread_id=thread, root_id=thread,
                 parent_id=_str_id(data.get("parent_comment_id")) or thread,
                 created_at=_time(created, "created_at", "Instagram"),
                 author_id=author_id,
