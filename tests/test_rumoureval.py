@@ -7,11 +7,15 @@ Threads built in code here are generated test data (``generated_*``).
 
 from __future__ import annotations
 
+import gzip
 import io
 import json
+import random
+import string
 import tarfile
 import warnings
 import zipfile
+import zlib
 from collections import Counter
 from pathlib import Path
 
@@ -552,3 +556,35 @@ def test_the_manifest_lists_the_key_files_read_from_above_an_event_folder(tmp_pa
     assert [(Path(c["path"]).name, c["sha256"]) for c in manifest["companion_files"]] == [
         (p.name, sha256_file(p)) for p in keys]
     assert [Path(i["path"]).name for i in manifest["inputs"]] == ["charliehebdo"]
+
+
+def _many_thread_tar_gz(tmp_path: Path) -> tuple[bytes, list[tuple[str, int]]]:
+    """A generated .tar.gz of 80 one-tweet threads whose texts are random letters (so that the
+    compressed bytes grow with the members), and each member's tweet id and the end of its data
+    in the uncompressed tar."""
+    rng = random.Random(7)
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w") as archive:
+        for index in range(1, 81):
+            tweet = generated_tweet(str(index))
+            tweet["text"] = "".join(rng.choice(string.ascii_letters) for _ in range(3000))
+            _add(archive, f"e/{index}/source-tweet/{index}.json", json.dumps(tweet).encode())
+    raw.seek(0)
+    with tarfile.open(fileobj=raw, mode="r") as archive:
+        ends = [(m.name.split("/")[1], m.offset_data + m.size) for m in archive.getmembers()]
+    return gzip.compress(raw.getvalue(), mtime=0), ends
+
+
+@pytest.mark.parametrize("fraction", [0.3, 0.55, 0.8])
+def test_a_cut_tar_gz_keeps_every_member_whole_before_the_cut(tmp_path, fraction):
+    # Found by an acceptance test: a complete member just before the cut of a truncated
+    # RumourEval .tar.gz was neither a row nor a reject (tarfile reads ahead in blocks, and the
+    # decompressor's error at the cut took the bytes read with it).
+    packed, ends = _many_thread_tar_gz(tmp_path)
+    cut = tmp_path / "generated_cut.tar.gz"
+    cut.write_bytes(packed[: int(len(packed) * fraction)])
+    readable = len(zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(cut.read_bytes()))
+    whole = [tweet_id for tweet_id, end in ends if end <= readable]
+    rows, rejects, _ = _read(cut)
+    assert [r["id"] for r in rows] == whole
+    assert rejects and all("truncated" in r.reason for r in rejects)

@@ -212,17 +212,38 @@ def _open_decompressed(path: Path) -> IO[bytes]:
 
 
 class _Tracked:
-    """A reader that remembers how far it got and its last bytes (tarfile reads ahead)."""
+    """A reader that remembers how far it got and its last bytes (tarfile reads ahead), and
+    that ends, keeping every byte before it, where a compressed file is cut short.
+
+    The decompressors raise :class:`EOFError` at a cut; raised inside one ``read`` of tarfile's
+    read-ahead, it would take the bytes already decompressed in that call with it, and with them
+    the last whole members before the cut. So the stream is read in pieces (``read1``), and at
+    the cut ``read`` returns what came before it and then the end of the stream, with the
+    decompressor's message in ``cut``.
+    """
 
     TAIL_BYTES = 64 * 1024  # more than tarfile's read-ahead (one 10 KiB record) plus a header
 
     def __init__(self, raw: IO[bytes]) -> None:
         self.raw = raw
+        self._read_some = getattr(raw, "read1", raw.read)
         self.position = 0
         self.tail = b""
+        self.cut: str | None = None
 
     def read(self, size: int = -1) -> bytes:
-        data = self.raw.read(size)
+        pieces: list[bytes] = []
+        wanted = size
+        try:
+            while self.cut is None and (size < 0 or wanted > 0):
+                piece = self._read_some(wanted if size >= 0 else 1 << 16)
+                if not piece:
+                    break
+                pieces.append(piece)
+                wanted -= len(piece)
+        except EOFError as exc:  # a cut .gz, .bz2, .xz or .zst: keep what came before it
+            self.cut = str(exc) or type(exc).__name__
+        data = b"".join(pieces)
         self.position += len(data)
         self.tail = (self.tail + data)[-self.TAIL_BYTES:]
         return data
@@ -289,15 +310,33 @@ def _walk_tar(path: Path) -> Iterator[tuple[str, tuple[str, ...], bytes] | Rejec
                     yield Reject(where, None, f"member larger than {MAX_MEMBER_BYTES} bytes", "")
                     continue
                 handle = archive.extractfile(member)
-                yield where, parts, handle.read() if handle is not None else b""
+                try:
+                    data = handle.read() if handle is not None else b""
+                except tarfile.ReadError:
+                    if tracked.cut is None:
+                        raise
+                    yield Reject(where, None, "truncated: the archive ends inside this member",
+                                 "")
+                    break
+                yield where, parts, data
+            if tracked.cut is not None:
+                yield _cut_reject(name, tracked.cut)
             # tarfile ends quietly at a damaged header; anything but zero padding after the last
             # member it read (``archive.offset``) means the rest could not be read.
-            if tracked.rest_has_data(archive.offset):
+            elif tracked.rest_has_data(archive.offset):
                 yield Reject(name, None, "corrupt archive: a damaged member header ends the "
                              "readable part; the rest is missing", "")
         except Exception as exc:  # noqa: BLE001 - gzip/bz2/xz/zstd errors share no base class
-            yield Reject(name, None, f"truncated or corrupt archive: {type(exc).__name__}: {exc}",
-                         "")
+            yield (_cut_reject(name, tracked.cut) if tracked.cut is not None else
+                   Reject(name, None, f"truncated or corrupt archive: {type(exc).__name__}: "
+                          f"{exc}", ""))
+
+
+def _cut_reject(name: str, why: str) -> Reject:
+    """The reject of an archive whose compressed file is cut short: the members before the cut
+    were read."""
+    return Reject(name, None, f"truncated archive: the compressed file ends early ({why}); the "
+                  "members before the cut are read, the rest is missing", "")
 
 
 def _walk_zip(path: Path) -> Iterator[tuple[str, tuple[str, ...], bytes] | Reject]:
