@@ -179,7 +179,13 @@ def test_folder_holding_only_an_earlier_output_says_so(tmp_path, capsys):
 
 def test_json_line_reason_names_the_column_python_leaves_out_of_its_message():
     cut = parse_json_line("f.jsonl", 3, b'{"id": "1", "text": "cut\n')
-    assert cut.reason == "invalid JSON: invalid control character at column 25"  # the newline
+    # a line cut inside a string: the decoder takes the line ending for a control character in
+    # the string; the reason says the line was cut short, at its end (found by an acceptance test)
+    assert cut.reason == ("invalid JSON: cut short: the text ends inside its JSON value at "
+                          "column 25")
+    in_number = parse_json_line("f.jsonl", 3, b'{"id": "1", "created_utc": 16\n')
+    assert in_number.reason == ("invalid JSON: cut short: the text ends inside its JSON value at "
+                                "column 30")  # not "(line 2, column 1)", after the line ending
     unterminated = parse_json_line("f.jsonl", 3, b'{"id": "1", "text": "cut')
     assert unterminated.reason == "invalid JSON: unterminated string starting at column 21"
     missing = parse_json_line("f.jsonl", 3, b'{"id": }\n')
@@ -194,7 +200,8 @@ def test_no_json_reason_of_the_loaders_ends_in_at(tmp_path):
     assert [r.line for r in rejects] == [2, 3]
     assert all(r.reason.startswith("invalid JSON: ") for r in rejects)
     assert not any(r.reason.rstrip().endswith((" at", ":")) for r in rejects)
-    assert rejects[0].reason == "invalid JSON: invalid control character at column 29"
+    assert rejects[0].reason == ("invalid JSON: cut short: the text ends inside its JSON value "
+                                 "at column 29")
 
 
 def test_reddit_pretty_document_reason_names_line_and_column(tmp_path):

@@ -377,7 +377,18 @@ def json_error_reason(exc: json.JSONDecodeError, *, lines_before: int = 0,
     ... except json.JSONDecodeError as exc:
     ...     json_error_reason(exc)
     "invalid JSON: expecting ',' delimiter (line 3, column 3)"
+    >>> try:
+    ...     json.loads('{"id": 1, "text": "cut\n')
+    ... except json.JSONDecodeError as exc:
+    ...     json_error_reason(exc)
+    'invalid JSON: cut short: the text ends inside its JSON value at column 23'
     """
+    if not exc.msg.startswith("Unterminated string") and not exc.doc[exc.pos:].strip():
+        # the text ends before its value does (a line or file cut short); the decoder reads the
+        # line ending of a string cut there as a control character inside it, and places other
+        # errors after the line ending (line 2, column 1): name the end of the text instead
+        exc = json.JSONDecodeError("cut short: the text ends inside its JSON value at", exc.doc,
+                                   len(exc.doc.rstrip()))
     message = exc.msg
     if message[1:2].islower():
         message = message[0].lower() + message[1:]
