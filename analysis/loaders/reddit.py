@@ -65,10 +65,10 @@ import pandas as pd
 from analysis.loaders.base import (
     LOADER_VERSION,
     NaiveTimeError,
-    in_count_range,
     make_uid,
     parse_time,
 )
+from analysis.loaders.counts import parse_count
 
 PLATFORM = "reddit"
 
@@ -125,19 +125,6 @@ def strip_fullname(value: object) -> str | None:
     if value[:3] in FULLNAME_PREFIXES:
         return value[3:] or None
     return value
-
-
-def _count(value: object) -> int | None:
-    """A score or count (may be negative); ``None`` for anything else or too large a number."""
-    if value is None or isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return in_count_range(value)
-    if isinstance(value, float) and value.is_integer():
-        return in_count_range(int(value))
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return in_count_range(int(value))
-    return None
 
 
 def _text(value: object) -> tuple[str | None, str]:
@@ -259,9 +246,9 @@ def row_from_thing(data: dict, kind: str) -> dict:
     title = data.get("title") if kind == "t3" else None
     title = html.unescape(title) if isinstance(title, str) and title else None
     author = _author(data)
-    score = _count(data.get("score"))
+    score = parse_count(data.get("score"), signed=True)
     if score is None:
-        score = _count(data.get("ups"))
+        score = parse_count(data.get("ups"), signed=True)
 
     return {
         "uid": make_uid(PLATFORM, post_id),
@@ -280,7 +267,7 @@ def row_from_thing(data: dict, kind: str) -> dict:
         "title": title,
         "text_status": text_status,
         "score": score,
-        "reply_count": _count(data.get("num_comments")) if kind == "t3" else None,
+        "reply_count": parse_count(data.get("num_comments")) if kind == "t3" else None,
         "hashtags": None,
         "mentions": _MENTION.findall(text) if text is not None else None,
         "urls": _urls(data, kind, text),

@@ -103,7 +103,7 @@ from analysis.loaders.base import (
     parse_time_with_precision,
     snippet,
 )
-from analysis.loaders.counts import CountNotes, parse_count
+from analysis.loaders.counts import CountNotes
 from analysis.schema import (
     COLLECTION_ROLES,
     KINDS,
@@ -290,14 +290,6 @@ def _as_id(value: object, field: str) -> str | None:
     if isinstance(value, str | int):
         return str(value).strip()
     raise ValueError(f"bad id: {field} {value!r} is not an id")
-
-
-def as_count(value: object) -> int | None:
-    """A whole number, of any sign, from a table's value (see
-    :func:`analysis.loaders.counts.parse_count`: ``12``, ``3.0``, ``1,234``, ``1.2K``), else
-    ``None``, without a note (loaders read counts with :class:`~analysis.loaders.counts.
-    CountNotes`, which counts the values that are no count)."""
-    return None if is_missing(value) else parse_count(value, signed=True)
 
 
 def as_text(value: object) -> str | None:

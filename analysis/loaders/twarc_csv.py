@@ -60,6 +60,7 @@ from analysis.loaders.base import (
     open_binary,
     snippet,
 )
+from analysis.loaders.counts import parse_count
 from analysis.loaders.table import text_for_status
 from analysis.loaders.twarc2 import (
     NO_LANGUAGE,
@@ -143,18 +144,6 @@ def _value(record: dict, column: str) -> str | None:
         return None
     value = value.strip()
     return value or None
-
-
-def _count(value: str | None) -> int | None:
-    if value is None:
-        return None
-    try:
-        number = float(value)
-    except ValueError:
-        return None
-    if number != number or number < 0 or not number.is_integer():
-        return None
-    return int(number)
 
 
 def _list_cell(value: str) -> list | None:
@@ -268,7 +257,7 @@ def row_from_csv(record: dict) -> dict:
         "loader_version": LOADER_VERSION,
     }
     for field, column in COUNT_COLUMNS.items():
-        row[field] = _count(_value(record, column))
+        row[field] = parse_count(_value(record, column))
     if _is_merged_retweet(kind, text):
         row.update(dict.fromkeys(MERGED_FIELDS))
     else:
