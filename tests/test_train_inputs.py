@@ -293,3 +293,15 @@ def test_gold_labels_the_model_lacks_are_quoted(trained, tmp_path, capsys):
     status = main(["evaluate", str(data), "--target-col", "target", "--model", str(model)])
     err = _one_line_error(capsys)
     assert status == 2 and str(data) in err and "['neutral']" in err
+
+
+def test_label_reads_a_semicolon_csv(tmp_path):
+    from analysis.commands import main
+    from analysis.io import read_table
+
+    data = tmp_path / "generated_replies.csv"
+    data.write_text("uid;text\nr1;we stand with you\nr2;what a liar\n", encoding="utf-8")
+    out = tmp_path / "labels.parquet"
+    assert main(["label", str(data), "--model", "vader", "--target", "Alice", "-o",
+                 str(out)]) == 0
+    assert read_table(out)["uid"].tolist() == ["r1", "r2"]

@@ -253,8 +253,8 @@ def recipe_frame(semeval: pd.DataFrame | None, rumoureval: pd.DataFrame | None) 
     return out
 
 
-def read_labelled_table(path: str | Path) -> pd.DataFrame:
-    """A user's labelled table as ``train`` and ``evaluate`` read it: as
+def read_user_table(path: str | Path) -> pd.DataFrame:
+    """A user's table as ``train``, ``evaluate`` and ``label`` read it: as
     :func:`analysis.io.read_table`, with a CSV file's delimiter (``,``, ``;``, tab or ``|``)
     sniffed from its header line as ``ingest`` sniffs it
     (:func:`analysis.loaders.table.guess_delimiter`): spreadsheets in many locales save CSV

@@ -54,7 +54,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from analysis.classifiers import evaluate_model, get_model, label_posts
-    from analysis.classifiers.datasets import read_labelled_table
+    from analysis.classifiers.datasets import read_user_table
     from analysis.classifiers.labelling import posts_frame
     from analysis.classifiers.training import distinct_rows, frame_groups
     from analysis.commands import model_target_note, warnings_to_stderr
@@ -63,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
     average_over = average_over_labels(args.average_over)
     if args.cv == 1 or args.cv < 0:
         raise UserError("--cv must be at least 2")
-    table = read_labelled_table(args.data)  # ';' and tab separated CSV too
+    table = read_user_table(args.data)  # ';' and tab separated CSV too
     target = args.target if args.cv else model_target_note(args.model, args.target,
                                                            args.target_col)
     frame = posts_frame(table, text_col=args.text_col, target_col=args.target_col,

@@ -25,7 +25,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "label", help="label posts as support / criticism / other (or a trained model's labels)",
         description=__doc__.split("\n\n", 1)[1])
-    parser.add_argument("input", type=Path, help="posts table (.parquet, .csv, .jsonl)")
+    parser.add_argument("input", type=Path,
+                        help="posts table (.parquet, .csv separated by , ; tab or |, .jsonl)")
     parser.add_argument("-o", "--output", type=Path, required=True,
                         help="labels table to write (.parquet, .csv, .jsonl)")
     parser.add_argument("--model", default="default",
@@ -41,9 +42,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from analysis.classifiers import get_model, label_posts
+    from analysis.classifiers.datasets import read_user_table
     from analysis.commands import model_target_note, warnings_to_stderr
     from analysis.errors import UserError, check_jobs
-    from analysis.io import read_table, write_table
+    from analysis.io import write_table
 
     if args.batch_size < 1:
         raise UserError("--batch-size must be at least 1")
@@ -53,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
     if args.output.resolve().is_relative_to(config.DATA_RAW.resolve()):
         raise UserError("refusing to write under data/raw/ (raw data is read-only); pick "
                         "another -o", args.output)
-    posts = read_table(args.input)
+    posts = read_user_table(args.input)  # ';' and tab separated CSV too
     if args.text_col not in posts.columns:
         raise UserError(f"missing text column {args.text_col!r}; name it with --text-col",
                         args.input)

@@ -52,7 +52,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from analysis.classifiers import save_model, train_model
-    from analysis.classifiers.datasets import read_labelled_table
+    from analysis.classifiers.datasets import read_user_table
     from analysis.classifiers.labelling import posts_frame
     from analysis.classifiers.persistence import check_model_id, check_model_output
     from analysis.commands import fold_notes, warnings_to_stderr
@@ -66,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
                                   hint="; give one with --model-id")
     if args.cv == 1 or args.cv < 0:
         raise UserError("--cv must be 0 (no cross-validation) or at least 2")
-    table = read_labelled_table(args.data)  # ';' and tab separated CSV too
+    table = read_user_table(args.data)  # ';' and tab separated CSV too
     frame = posts_frame(table, text_col=args.text_col, target_col=args.target_col,
                         target=args.target, context_col=args.context_col,
                         label_col=args.label_col, group_col=args.group_col, source=args.data)
