@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -17,23 +16,9 @@ from analysis import io
 from analysis.classifiers.training import model_frame
 from analysis.commands import main
 from analysis.errors import UserError
+from tests.test_train_evaluate_fixes import generated_table
 
-TEMPLATES = {"support": ["we stand with {t}", "so proud of {t} today", "thank you {t}"],
-             "criticism": ["{t} is a liar", "shame on {t}", "nobody believes {t}"],
-             "other": ["what time is the game", "the weather is cold", "lunch was pasta"]}
 LABELS = ["criticism", "other", "support"]
-
-
-def generated_table(n_per_class: int = 12) -> pd.DataFrame:
-    """Generated labelled replies: template sentences with a number, so each text is once."""
-    rng = np.random.default_rng(1)
-    rows = []
-    for label, templates in TEMPLATES.items():
-        for i in range(n_per_class):
-            target = ["Alice", "Bob"][rng.integers(2)]
-            rows.append({"text": templates[rng.integers(3)].format(t=target) + f" {i}",
-                         "target": target, "label": label})
-    return pd.DataFrame(rows)
 
 
 def _train(data, model, *extra: str) -> int:
@@ -57,7 +42,7 @@ def trained(tmp_path_factory) -> tuple:
     """A model trained on the generated table (comma-separated), and that file."""
     folder = tmp_path_factory.mktemp("trained")
     data = folder / "coded.csv"
-    generated_table().to_csv(data, index=False)
+    generated_table(12).to_csv(data, index=False)
     model = folder / "m.skops"
     assert _train(data, model) == 0
     return model, data
@@ -70,7 +55,7 @@ def trained(tmp_path_factory) -> tuple:
 def test_train_reads_csv_separated_by_semicolons_tabs_or_bars(tmp_path, capsys, sep):
     """Regression: a ';' file was one column named 'text;target;label' ("missing text column")
     or a tokenizer error; ingest sniffs the delimiter, train now does so too."""
-    table = generated_table()
+    table = generated_table(12)
     table.loc[0, "text"] = "shame on Bob, really"  # a comma in a text: no delimiter for sep
     data = tmp_path / "coded.csv"
     table.to_csv(data, index=False, sep=sep)
@@ -85,7 +70,7 @@ def test_train_reads_csv_separated_by_semicolons_tabs_or_bars(tmp_path, capsys, 
 def test_evaluate_reads_a_semicolon_csv(trained, tmp_path, capsys):
     model, _ = trained
     data = tmp_path / "gold.csv"
-    generated_table().to_csv(data, index=False, sep=";")
+    generated_table(12).to_csv(data, index=False, sep=";")
     capsys.readouterr()
     status = main(["evaluate", str(data), "--target-col", "target", "--model", str(model),
                    "--n-boot", "20", "--json"])
@@ -116,7 +101,7 @@ def test_a_latin1_csv_is_named_not_utf8_with_its_byte_and_line(trained, tmp_path
     """Regression: "'utf-8' codec can't decode byte 0xe9 in position 3" with no hint of what to
     do (and a position inside pandas' buffer, not the file)."""
     model, _ = trained
-    table = generated_table()
+    table = generated_table(12)
     table.loc[4, "text"] = "caf\u00e9 " + table.loc[4, "text"]
     data = tmp_path / "latin.csv"
     table.to_csv(data, index=False, encoding="latin-1")
@@ -150,7 +135,7 @@ def test_not_utf8_counts_offsets_across_chunks(tmp_path):
 def test_spaces_around_labels_are_dropped_and_spellings_merge(tmp_path, capsys):
     """Regression: ' support ' and 'support ' were labels of their own (columns such as
     'proba_ support ' in labels tables)."""
-    table = generated_table()
+    table = generated_table(12)
     table["label"] = " " + table["label"] + " "
     table.loc[0, "label"] = "support"  # merges with ' support '
     table.loc[13, "label"] = "criticism\t"
@@ -171,7 +156,7 @@ def test_model_frame_strips_labels_and_keeps_their_case():
 
 
 def test_a_label_of_spaces_only_is_no_label(tmp_path, capsys):
-    table = generated_table()
+    table = generated_table(12)
     table.loc[3, "label"] = "   "
     data = tmp_path / "coded.csv"
     table.to_csv(data, index=False)
@@ -183,7 +168,7 @@ def test_a_label_of_spaces_only_is_no_label(tmp_path, capsys):
 def test_evaluate_strips_the_gold_labels(trained, tmp_path, capsys):
     """Gold labels ' support ' score as 'support' against a model trained on 'support'."""
     model, _ = trained
-    table = generated_table()
+    table = generated_table(12)
     table["label"] = table["label"] + "  "
     data = tmp_path / "gold.csv"
     table.to_csv(data, index=False)
@@ -199,7 +184,7 @@ def test_evaluate_strips_the_gold_labels(trained, tmp_path, capsys):
 
 
 def test_labels_differing_by_case_are_still_refused_naming_each_spelling(tmp_path, capsys):
-    table = generated_table()
+    table = generated_table(12)
     table.loc[0, "label"] = "Support "
     data = tmp_path / "coded.csv"
     table.to_csv(data, index=False)
@@ -245,7 +230,7 @@ def test_a_file_name_unfit_as_model_id_asks_for_model_id(tmp_path, capsys, train
 def test_train_model_refuses_a_bad_model_id():
     from analysis.classifiers import train_model
 
-    frame = model_frame(generated_table(), target_col="target", label_col="label")
+    frame = model_frame(generated_table(12), target_col="target", label_col="label")
     with pytest.raises(UserError, match="letters, digits"):
         train_model(frame, model_id="a@b", cv=0, fast=True)
 
@@ -286,7 +271,7 @@ def test_a_card_listing_other_labels_is_shown_quoted(trained, tmp_path, capsys):
 
 def test_gold_labels_the_model_lacks_are_quoted(trained, tmp_path, capsys):
     model, _ = trained
-    table = generated_table()
+    table = generated_table(12)
     table.loc[table["label"] == "other", "label"] = "neutral"
     data = tmp_path / "gold.csv"
     table.to_csv(data, index=False)
