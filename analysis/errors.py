@@ -28,7 +28,8 @@ class UserError(Exception):
 
 def check_jobs(jobs: object) -> int:
     """``jobs`` when it is a number of workers (1, 2, ...) or -1 (all cores), else a
-    :class:`UserError`: ``ingest``, ``train`` and ``label`` take ``--jobs`` alike.
+    :class:`UserError`: ``ingest``, ``train`` and ``label`` take ``--jobs`` alike (and start
+    :func:`worker_count` processes for it).
 
     Examples
     --------
@@ -46,6 +47,27 @@ def check_jobs(jobs: object) -> int:
         raise UserError("--jobs must be a number of workers (1, 2, ...) or -1 for all cores, "
                         f"not {jobs}")
     return int(jobs)
+
+
+def worker_count(jobs: int | None, tasks: int | None = None) -> int:
+    """The worker processes to start for ``--jobs jobs`` (checked by :func:`check_jobs`; None or
+    -1: all cores) over ``tasks`` pieces of work: never more than the cores this process may use
+    (:func:`analysis.loaders.parts.default_jobs`), nor than the tasks, nor fewer than one. More
+    processes than cores only compete for them, and ``--jobs 1000`` would start a thousand
+    processes for a few batches.
+
+    Examples
+    --------
+    >>> worker_count(1, 50), worker_count(4, 1), worker_count(10_000) <= worker_count(-1)
+    (1, 1, True)
+    """
+    from analysis.loaders.parts import default_jobs
+
+    cores = default_jobs()
+    count = cores if jobs in (None, -1) else min(int(jobs), cores)
+    if tasks is not None:
+        count = min(count, tasks)
+    return max(count, 1)
 
 
 class RawDataError(UserError):

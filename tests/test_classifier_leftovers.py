@@ -254,3 +254,58 @@ def test_evaluate_over_few_groups_warns_in_one_line_that_the_interval_is_too_nar
     assert json.loads(out)["macro_f1_ci"] is not None
     warned = [line for line in err.splitlines() if "too narrow" in line]
     assert len(warned) == 1 and warned[0].startswith("warning: ") and "only 6 groups" in warned[0]
+
+
+def test_worker_count_never_exceeds_the_cores_or_the_tasks():
+    from analysis.errors import worker_count
+    from analysis.loaders.parts import default_jobs
+
+    cores = default_jobs()
+    assert worker_count(1000, 3) == min(3, cores)
+    assert worker_count(1000) == cores == worker_count(-1) == worker_count(None)
+    assert worker_count(2, 0) == 1 and worker_count(1, 50) == 1
+
+
+def test_label_with_more_jobs_than_batches_starts_no_more_workers(tmp_path, monkeypatch):
+    # Found by an acceptance test: --jobs 1000 started a thousand processes for 30 batches and
+    # ran for minutes; the same input with --jobs 2 took seconds.
+    import joblib
+
+    from analysis.loaders.parts import default_jobs
+
+    started = []
+    real = joblib.Parallel
+
+    class Recording(real):
+        def __init__(self, n_jobs=None, **kwargs):
+            started.append(n_jobs)
+            super().__init__(n_jobs=n_jobs, **kwargs)
+
+    monkeypatch.setattr(joblib, "Parallel", Recording)
+    data = tmp_path / "generated_replies.csv"
+    pd.DataFrame({"text": ["good stuff", "bad stuff", "meh"] * 10}).to_csv(data, index=False)
+    out = tmp_path / "labels.parquet"
+    assert _status(["label", str(data), "--model", "vader", "--batch-size", "10", "--jobs",
+                    "1000", "--no-progress", "-o", str(out)]) == 0
+    assert all(n <= min(3, default_jobs()) for n in started)  # 3 batches
+    assert len(pd.read_parquet(out)) == 30
+
+
+def test_an_empty_model_name_is_an_unknown_model_not_a_directory(tmp_path, capsys):
+    data = tmp_path / "generated_replies.csv"
+    pd.DataFrame({"text": ["good stuff", "bad stuff"]}).to_csv(data, index=False)
+    assert _status(["label", str(data), "--model", "", "-o", str(tmp_path / "l.csv")]) == 2
+    err = _one_line_error(capsys)
+    assert "unknown model ''" in err and "directory" not in err
+
+
+@pytest.mark.parametrize("command", ["label", "evaluate"])
+def test_an_empty_fixed_target_is_refused(tmp_path, capsys, command):
+    data = tmp_path / "generated_replies.csv"
+    pd.DataFrame({"text": ["good stuff", "bad stuff"], "label": ["support", "criticism"]}
+                 ).to_csv(data, index=False)
+    args = [command, str(data), "--model", "vader", "--target", " "]
+    args += ["-o", str(tmp_path / "l.csv")] if command == "label" else []
+    assert _status(args) == 2
+    assert "--target ' ' is empty" in _one_line_error(capsys)
+    assert not (tmp_path / "l.csv").exists()

@@ -57,7 +57,7 @@ def get_model(name_or_path: str | Path) -> object:
 
         return load_default()
     path = Path(name)
-    if path.suffix == ".skops" or path.exists():
+    if name.strip() and (path.suffix == ".skops" or path.exists()):  # not "": that is "."
         return load_model(path)
     raise UserError(f"unknown model {name!r}: use 'default', 'vader' or a .skops file path")
 

@@ -26,7 +26,7 @@ import pandas as pd
 
 from analysis.classifiers.datasets import X_COLUMNS
 from analysis.classifiers.linear import labels_from_proba, proba_and_weights
-from analysis.errors import UserError, check_jobs
+from analysis.errors import UserError, check_jobs, worker_count
 from analysis.progress import progress_bar
 from analysis.schema import LABELS, STANCE_LABELS, STANCE_TASK, conform, id_texts, proba_column
 
@@ -323,10 +323,11 @@ def label_posts(posts: pd.DataFrame, model: object | str = "default", *,
     batches = (X.iloc[s:s + size] for s in starts)
     lang_col = _language_column(posts)
     detect = lang_col is None
-    if jobs != 1 and len(starts) > 1:
+    workers = worker_count(jobs, len(starts))
+    if workers > 1:
         from joblib import Parallel, delayed
 
-        parts = Parallel(n_jobs=jobs, return_as="generator")(
+        parts = Parallel(n_jobs=workers, return_as="generator")(
             delayed(_predict_batch)(fitted, b, detect) for b in batches)
     else:
         parts = (_predict_batch(fitted, b, detect) for b in batches)

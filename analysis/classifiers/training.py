@@ -20,7 +20,7 @@ from analysis import config
 from analysis.classifiers import metrics
 from analysis.classifiers.datasets import X_COLUMNS, frame_digest
 from analysis.classifiers.linear import labels_from_proba, proba_and_weights
-from analysis.errors import UserError, check_jobs
+from analysis.errors import UserError, check_jobs, worker_count
 
 
 def _column_values(table: pd.DataFrame, col: str, role: str, source: object) -> pd.Series:
@@ -64,6 +64,9 @@ def model_frame(table: pd.DataFrame, *, text_col: str = "text", target_col: str 
         out["uid"] = pd.array([str(i) for i in range(len(table))], dtype="string")
     out["text"] = _as_text(_column_values(table, text_col, "text", source), "text", source)
     if target is not None:
+        if not str(target).strip():  # a blank target in a column is no target: so is this one
+            raise UserError(f"--target {target!r} is empty; give the target's name or text, or "
+                            "leave --target out")
         out["target"] = pd.array([target] * len(table), dtype="string")
     elif target_col:
         out["target"] = _as_text(_column_values(table, target_col, "target", source), "target",
@@ -276,7 +279,8 @@ def _out_of_fold(estimator: object, frame: pd.DataFrame, settings: Sequence[dict
                                                  weights)))
         return test, out
 
-    results = Parallel(n_jobs=jobs)(delayed(run)(tr, te) for tr, te in folds)
+    results = Parallel(n_jobs=worker_count(jobs, len(folds)))(
+        delayed(run)(tr, te) for tr, te in folds)
     combined = []
     for k in range(len(settings)):
         proba = np.zeros((len(frame), len(classes)))
@@ -729,7 +733,8 @@ def predict_out_of_group(frame: pd.DataFrame, model: object, groups: Sequence | 
         cls = [str(c) for c in fitted.classes_]
         return test, proba, cls, labels_from_proba(proba, cls, weights)
 
-    results = Parallel(n_jobs=jobs)(delayed(run)(group) for group in held)
+    results = Parallel(n_jobs=worker_count(jobs, len(held)))(
+        delayed(run)(group) for group in held)
     classes = sorted(set().union(*(set(c) for _, _, c, _ in results)) | set(y))
     proba = np.zeros((len(data), len(classes)))
     labels = np.empty(len(data), dtype=object)

@@ -47,7 +47,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from analysis import __version__, config, schema
-from analysis.errors import UserError, check_jobs
+from analysis.errors import UserError, check_jobs, worker_count
 from analysis.io import (
     NO_ROOM_ERRNOS,
     OutputSet,
@@ -84,7 +84,6 @@ from analysis.loaders.parts import (
     PartReader,
     PartResult,
     PartTask,
-    default_jobs,
     plan_parts,
     shift_lines,
 )
@@ -706,7 +705,7 @@ def _read_inputs(plan: list[_Input], options: LoadOptions, sink, *, progress: bo
     parts_so_far = 0
     if jobs is not None:
         check_jobs(jobs)
-    workers = default_jobs() if jobs in (None, -1) else jobs
+    workers = worker_count(jobs)
     with progress_bar(total=None, unit=" records", progress=progress) as bar, \
             PartReader(workers) as reader:
         collector = Collector(sink, detect_language=detect_language, key=key, bar=bar)
