@@ -6,6 +6,7 @@ line. Every input here is generated in the test."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -319,3 +320,18 @@ def test_strict_error_is_the_last_line_and_names_a_file_reject_without_none(tmp_
                     + last.split("(one of ", 1)[1])
     assert ":None" not in err
     assert not out.parent.exists() or list(out.parent.iterdir()) == []
+
+
+@pytest.mark.parametrize(("format_name", "options"), [
+    ("pushshift", {}), ("youtube-comments", {"thread_id": "v1"}), ("zeeschuimer", {}),
+])
+def test_a_line_of_the_wrong_shape_is_named_by_its_json_type(tmp_path, format_name, options):
+    path = tmp_path / "generated_wrong_shapes.jsonl"
+    path.write_text('[1, 2]\nnull\n"text"\n', encoding="utf-8")
+    result = ingest([path], format=format_name, keep_authors=True, detect_language=False,
+                    **options)
+    reasons = [r.reason for r in result.rejects]
+    assert len(reasons) == 3
+    for reason, name in zip(reasons, ("array", "null", "string"), strict=True):
+        assert f"a JSON {name}" in reason
+        assert not re.search(r"\b(list|NoneType|str)\b", reason)

@@ -234,7 +234,7 @@ def test_plain_and_gzip_files_mixed_kinds_and_bad_lines(tmp_path):
         reasons = {r.line: r.reason for r in rejects}
         assert set(reasons) == {4, 5, 6, 7, 10}
         assert reasons[4].startswith("invalid JSON")
-        assert reasons[5] == "not a JSON object: list"
+        assert reasons[5] == "not a JSON object but a JSON array"
         assert reasons[6].startswith("not a Reddit comment or submission")
         assert reasons[7].startswith("missing id")
         assert reasons[10] == "invalid UTF-8"

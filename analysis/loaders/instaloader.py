@@ -69,6 +69,7 @@ from analysis.loaders.base import (
     json_count,
     json_error_reason,
     json_id,
+    json_type,
     load_json,
     make_uid,
     open_binary,
@@ -145,7 +146,7 @@ def row_from_comment(comment: dict, *, thread_id: str, parent_id: str | None) ->
         When the record is not a comment or lacks its id or time; the message is a reject reason.
     """
     if not isinstance(comment, Mapping):
-        raise ValueError(f"wrong shape: not a comment object but {type(comment).__name__}")
+        raise ValueError(f"wrong shape: not a comment object but a JSON {json_type(comment)}")
     comment_id = json_id(comment.get("id"), "id")
     if comment_id is None:
         raise ValueError("missing id: comment has no id")

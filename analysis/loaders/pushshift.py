@@ -25,6 +25,7 @@ from analysis.loaders.base import (
     LoadOptions,
     Reject,
     iter_lines,
+    json_type,
     parse_json_line,
     snippet,
     warn_broken_texts,
@@ -54,7 +55,7 @@ def sniff(path: Path, head: bytes) -> bool:
 def _record(value: object) -> tuple[str, Mapping]:
     """(kind, data) of one line's JSON value; ValueError with a reason when it is neither."""
     if not isinstance(value, Mapping):
-        raise ValueError(f"not a JSON object: {type(value).__name__}")
+        raise ValueError(f"not a JSON object but a JSON {json_type(value)}")
     if isinstance(value.get("kind"), str) and isinstance(value.get("data"), Mapping):
         return value["kind"], value["data"]
     kind = kind_of(value)

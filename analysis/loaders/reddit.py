@@ -65,6 +65,7 @@ import pandas as pd
 from analysis.loaders.base import (
     LOADER_VERSION,
     NaiveTimeError,
+    json_type,
     make_uid,
     parse_time,
 )
@@ -203,7 +204,7 @@ def row_from_thing(data: dict, kind: str) -> dict:
     if kind not in KINDS:
         raise ValueError(f"not a Reddit comment (t1) or submission (t3): kind {kind!r}")
     if not isinstance(data, Mapping):
-        raise ValueError(f"not a Reddit {kind} object: {type(data).__name__}")
+        raise ValueError(f"not a Reddit {kind} object but a JSON {json_type(data)}")
     post_id = strip_fullname(data.get("id")) or strip_fullname(data.get("name"))
     if post_id is None:
         raise ValueError(f"missing id: Reddit {kind} without id or name")

@@ -98,6 +98,7 @@ from analysis.loaders.base import (
     in_time_range,
     iter_json_array,
     iter_json_lines,
+    json_type,
     make_uid,
     open_binary,
     parse_time_with_precision,
@@ -449,7 +450,7 @@ def row_from_record(record: Mapping, columns: Mapping[str, str], *, platform: st
         outside a category; the message is a reject reason.
     """
     if not isinstance(record, Mapping):
-        raise ValueError(f"wrong shape: not a record (JSON object) but {type(record).__name__}")
+        raise ValueError(f"wrong shape: not a record (JSON object) but a JSON {json_type(record)}")
 
     def get(field: str) -> object:
         column = columns.get(field)

@@ -50,6 +50,7 @@ from analysis.loaders.base import (
     Reject,
     iter_json_array,
     iter_json_lines,
+    json_type,
     make_uid,
     open_binary,
     parse_required_time,
@@ -116,7 +117,7 @@ def row_from_comment(record: dict, *, video_id: str) -> dict:
         When the record is not a comment or lacks its id or time; the message is a reject reason.
     """
     if not isinstance(record, Mapping):
-        raise ValueError(f"wrong shape: not a comment object but {type(record).__name__}")
+        raise ValueError(f"wrong shape: not a comment object but a JSON {json_type(record)}")
     cid = record.get("cid")
     if not isinstance(cid, str) or not cid.strip():
         raise ValueError("missing id: comment has no cid")

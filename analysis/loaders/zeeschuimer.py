@@ -56,6 +56,7 @@ from analysis.loaders.base import (
     Reject,
     iter_json_lines,
     json_count,
+    json_type,
     make_uid,
     parse_required_time,
     rows_from_records,
@@ -326,7 +327,7 @@ def row_from_item(item: dict) -> dict:
         reject reason.
     """
     if not isinstance(item, Mapping):
-        raise ValueError(f"wrong shape: not a Zeeschuimer item but {type(item).__name__}")
+        raise ValueError(f"wrong shape: not a Zeeschuimer item but a JSON {json_type(item)}")
     platform = item.get("source_platform")
     if not isinstance(platform, str) or not platform:
         raise ValueError("wrong shape: item has no source_platform")
