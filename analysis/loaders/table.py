@@ -721,6 +721,10 @@ def _read_csv(path: Path, options: LoadOptions, notes: CountNotes
             floats = float_id_columns(path, columns)
             continue
         number, record = item
+        if all(key == value for key, value in record.items()):  # files joined with `cat`
+            yield Reject(name, number, "header row repeated inside the file",
+                         snippet(",".join(record.values())))
+            continue
         for column in floats:
             if record[column].strip():
                 record[column] = float(record[column])  # as JSON lines and Parquet hold it
