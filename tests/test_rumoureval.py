@@ -11,6 +11,7 @@ import gzip
 import io
 import json
 import random
+import shutil
 import string
 import tarfile
 import warnings
@@ -588,3 +589,25 @@ def test_a_cut_tar_gz_keeps_every_member_whole_before_the_cut(tmp_path, fraction
     rows, rejects, _ = _read(cut)
     assert [r["id"] for r in rows] == whole
     assert rejects and all("truncated" in r.reason for r in rejects)
+
+
+def test_files_next_to_a_rumoureval_dataset_in_a_folder_are_read_not_dropped(tmp_path):
+    # Found by an acceptance test: a folder holding a RumourEval dataset and a Pushshift file
+    # was read as RumourEval alone; the Pushshift rows were neither rows nor rejects.
+    from analysis.loaders.ingest import ingest
+
+    folder = tmp_path / "mix"
+    shutil.copytree(config.PROJECT_ROOT / "tests/data/rumoureval/rumoureval-2019-training-data",
+                    folder / "rumoureval-2019-training-data")
+    for structure in (folder / "rumoureval-2019-training-data").rglob("structure.json"):
+        (structure.parent / "urls.dat").write_text("generated\n", encoding="utf-8")  # as the
+        (structure.parent / "raw.json").write_text("{}", encoding="utf-8")  # real dataset has
+    (folder / "generated_comments.jsonl").write_text(json.dumps(
+        {"id": "s1", "title": "t", "selftext": "x", "author": "a", "created_utc": 1134365188,
+         "subreddit": "x", "score": 3, "num_comments": 1}) + "\n", encoding="utf-8")
+    alone = ingest([folder / "rumoureval-2019-training-data"], keep_authors=True,
+                   detect_language=False)
+    both = ingest([folder], keep_authors=True, detect_language=False)
+    assert "reddit:s1" in set(both.posts["uid"])
+    assert len(both.posts) == len(alone.posts) + 1
+    assert len(both.rejects) == len(alone.rejects)  # raw.json and urls.dat stay unread, quietly

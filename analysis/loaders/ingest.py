@@ -348,6 +348,16 @@ def _folder_read_files(folder: Path) -> list[Path]:
     return [path for path in _folder_inputs(folder)[0] if path.is_file()]
 
 
+def _files_beside(folder: Path, format: str) -> list[Path]:  # noqa: A002
+    """The files in ``folder`` that its folder format's loader does not take care of (its
+    ``takes_file``): data put next to a RumourEval dataset, read on their own instead of
+    dropped without a word."""
+    takes = getattr(_module(format), "takes_file", None)
+    if takes is None:
+        return []
+    return [path for path in _folder_read_files(folder) if not takes(folder, path)]
+
+
 def _plan_file(path: Path, format: str, *, inside_folder: bool,  # noqa: A002
                mapped: bool = False) -> _Input:
     """Choose the loader for one file; problems with a named file are errors, inside a folder
@@ -423,14 +433,13 @@ def plan_inputs(paths: Iterable[str | os.PathLike], format: str = "auto",  # noq
     for raw in paths:
         path = check_input(raw)
         if path.is_dir():
-            if format != "auto" and _sniff(_module(format), path, b""):
-                plan.append(_Input(path, format, False))
+            chosen = format if format != "auto" and _sniff(_module(format), path, b"") else \
+                detect_format(path) if format == "auto" else None
+            if chosen is not None:  # a folder format (RumourEval), and the files it leaves
+                plan.append(_Input(path, chosen, format == "auto"))
+                plan.extend(_plan_file(f, format, inside_folder=True, mapped=mapped)
+                            for f in _files_beside(path, chosen))
                 continue
-            if format == "auto":
-                chosen = detect_format(path)
-                if chosen is not None:
-                    plan.append(_Input(path, chosen, True))
-                    continue
             files, outputs = _folder_inputs(path)
             skipped.extend(outputs)
             if not files:

@@ -186,6 +186,15 @@ def _wanted(parts: tuple[str, ...]) -> bool:
     return len(parts) >= 2 and parts[-2] in SOURCE_FOLDERS + REPLY_FOLDERS
 
 
+def takes_file(folder: Path, path: Path) -> bool:
+    """Whether reading ``folder`` as a RumourEval / PHEME folder takes care of the file ``path``
+    inside it: a post, structure or key file it reads, or another file of a thread folder (one
+    holding ``structure.json``: ``raw.json``, ``urls.dat``), which belongs to the dataset and is
+    left out on purpose. Any other file (data put next to the dataset) is not RumourEval's, and
+    ``ingest`` reads it on its own."""
+    return _wanted(path.relative_to(folder).parts) or (path.parent / STRUCTURE_FILE).is_file()
+
+
 #: First bytes of gzip, bzip2, xz and zstd streams.
 _MAGIC = {"gz": b"\x1f\x8b", "bz2": b"BZh", "xz": b"\xfd7zXZ\x00", "zst": b"\x28\xb5\x2f\xfd"}
 
