@@ -18,7 +18,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from analysis.loaders import fourcat_csv, table
+from analysis.loaders import counts, fourcat_csv, table
 from analysis.loaders.base import LoadOptions, Reject
 
 COLUMNS = ("id", "thread_id", "author", "body", "timestamp", "likes", "replies", "post_url")
@@ -298,3 +298,57 @@ def test_table_counts_through_ingest_keep_every_record(tmp_path):
     posts = result.posts.set_index("id")
     assert result.summary["rejects"] == 0 and len(posts) == 2
     assert posts.loc["1", "like_count"] == 1200 and pd.isna(posts.loc["2", "like_count"])
+
+
+# --- found by an acceptance re-test: every loader that reads counts from text says when it cannot
+
+def _yt_line(cid: str, votes: object) -> str:
+    return json.dumps({"cid": cid, "text": "t", "time": "1 year ago",
+                       "time_parsed": 1601500000.0, "author": "@a", "channel": "UC1",
+                       "votes": votes})
+
+
+@pytest.mark.parametrize(("format_name", "lines", "options", "field"), [
+    ("youtube-comments", [_yt_line("A1", "lots"), _yt_line("A2", "")], {"thread_id": "V"},
+     "like_count"),
+    ("pushshift", [json.dumps({"id": "s1", "title": "t", "selftext": "x", "author": "a",
+                               "created_utc": 1134365188, "subreddit": "x",
+                               "num_comments": "1.5"})], {}, "reply_count"),
+])
+def test_unreadable_counts_of_json_loaders_warn(tmp_path, format_name, lines, options, field):
+    from analysis.loaders.ingest import ingest
+
+    path = tmp_path / "generated_counts.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.warns(counts.UnreadableCountWarning, match=f"{field} 1"):
+        result = ingest([path], format=format_name, keep_authors=True, detect_language=False,
+                        **options)
+    assert len(result.posts) == len(lines) and result.posts[field].isna().sum() >= 1
+    if format_name == "youtube-comments":  # YouTube shows no number for none: a blank is 0
+        assert result.posts.set_index("id").loc["A2", "like_count"] == 0
+
+
+def test_unreadable_counts_of_twarc_csv_warn(tmp_path):
+    from analysis.config import PROJECT_ROOT
+    from analysis.loaders.ingest import ingest
+
+    rows = list(csv.DictReader(open(PROJECT_ROOT / "tests/data/twarc_csv/geo_tweets.csv",
+                                    encoding="utf-8")))
+    rows[0]["public_metrics.like_count"] = "lots"
+    path = tmp_path / "generated_geo_tweets.csv"
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    with pytest.warns(counts.UnreadableCountWarning, match="like_count 1, e.g. 'lots'"):
+        ingest([path], format="twarc-csv", keep_authors=True, detect_language=False)
+
+
+def test_a_whole_decimal_is_a_count_and_a_json_count_takes_ascii_digits_only():
+    from decimal import Decimal
+
+    from analysis.loaders.base import json_count
+
+    assert counts.parse_count(Decimal("3")) == 3
+    assert counts.parse_count(Decimal("3.5")) is None
+    assert json_count("²") is None and json_count("٣") is None and json_count("12") == 12

@@ -1133,13 +1133,16 @@ def json_id(value: object, what: str) -> str | None:
 
 
 def json_count(value: object) -> int | None:
-    """A count from a JSON value: an integer or a string of digits; anything else, and a number
-    too large for the table's 64-bit count columns, gives ``None``.
+    """A count from a JSON value: an integer or a string of ASCII digits; anything else
+    (``"²"`` or ``"٣"`` too, which ``str.isdigit`` takes for digits), and a number too large
+    for the table's 64-bit count columns, gives ``None``.
 
     Examples
     --------
     >>> json_count(3), json_count("12"), json_count(True), json_count(1.5), json_count("-1")
     (3, 12, None, None, None)
+    >>> json_count("²"), json_count("٣")
+    (None, None)
     >>> json_count(10**20) is None
     True
     """
@@ -1147,7 +1150,7 @@ def json_count(value: object) -> int | None:
         return None
     if isinstance(value, int):
         return in_count_range(value)
-    if isinstance(value, str) and value.isdigit():
+    if isinstance(value, str) and value.isascii() and value.isdigit():
         return in_count_range(int(value))
     return None
 

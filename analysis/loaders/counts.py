@@ -80,10 +80,16 @@ def parse_count(value: object, *, signed: bool = False) -> int | None:
     (1200, 15, 3000000, 2500000)
     >>> parse_count(7), parse_count(7.0), parse_count(7.5), parse_count(True), parse_count(" ")
     (7, 7, None, None, 0)
+    >>> parse_count(Decimal("3")), parse_count(Decimal("3.5"))
+    (3, None)
     """
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, numbers.Integral):
+        number = int(value)
+    elif isinstance(value, Decimal):  # a Parquet decimal column (NUMERIC, NUMBER(38,0))
+        if not value.is_finite() or value != value.to_integral_value():
+            return None
         number = int(value)
     elif isinstance(value, float):
         if not math.isfinite(value) or not value.is_integer():
@@ -171,11 +177,12 @@ class CountNotes:
     def __init__(self) -> None:
         self.unreadable: dict[str, list] = {}
 
-    def read(self, value: object, field: str) -> int | None:
-        """The count in ``value`` for ``field``; null for a blank cell, and null (noted) for a
-        value that is no count (see :func:`parse_count`; ``score`` may be below zero)."""
+    def read(self, value: object, field: str, *, blank: int | None = None) -> int | None:
+        """The count in ``value`` for ``field``; ``blank`` (null unless given: YouTube shows no
+        number for none) for a blank cell, and null (noted) for a value that is no count (see
+        :func:`parse_count`; ``score`` may be below zero)."""
         if _is_blank(value):
-            return None
+            return blank
         number = parse_count(value, signed=field in SIGNED_FIELDS)
         if number is None:
             note = self.unreadable.setdefault(field, [0, value])

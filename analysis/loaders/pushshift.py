@@ -30,6 +30,7 @@ from analysis.loaders.base import (
     snippet,
     warn_broken_texts,
 )
+from analysis.loaders.counts import CountNotes
 from analysis.loaders.reddit import kind_of, row_from_thing
 
 FORMAT = "pushshift"
@@ -86,8 +87,10 @@ def read_lines(path: Path, lines: Iterable[tuple[int, bytes]], options: LoadOpti
 def _rows_of_lines(name: str, lines: Iterable[tuple[int, bytes] | Reject]
                    ) -> Iterator[dict | Reject]:
     """Rows or rejects of ``lines``; warns at the end when texts held lone surrogates
-    (:func:`~analysis.loaders.base.warn_broken_texts`)."""
+    (:func:`~analysis.loaders.base.warn_broken_texts`) and when counts were no count
+    (:class:`~analysis.loaders.counts.CountNotes`; a file read in parts warns per part)."""
     broken: Counter = Counter()
+    notes = CountNotes()
     for item in lines:
         if isinstance(item, Reject):
             yield item
@@ -100,7 +103,7 @@ def _rows_of_lines(name: str, lines: Iterable[tuple[int, bytes] | Reject]
         value = parsed[1]
         try:
             kind, data = _record(value)
-            row = row_from_thing(dict(data), kind)
+            row = row_from_thing(dict(data), kind, notes)
         except ValueError as exc:
             yield Reject(name, number, str(exc), snippet(raw))
             continue
@@ -109,3 +112,4 @@ def _rows_of_lines(name: str, lines: Iterable[tuple[int, bytes] | Reject]
         row["source_line"] = number
         yield row
     warn_broken_texts(name, broken)
+    notes.warn(name)

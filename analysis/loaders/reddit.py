@@ -69,7 +69,7 @@ from analysis.loaders.base import (
     make_uid,
     parse_time,
 )
-from analysis.loaders.counts import parse_count
+from analysis.loaders.counts import CountNotes
 
 PLATFORM = "reddit"
 
@@ -179,7 +179,7 @@ def _urls(data: Mapping, kind: str, text: str | None) -> list[str] | None:
     return links
 
 
-def row_from_thing(data: dict, kind: str) -> dict:
+def row_from_thing(data: dict, kind: str, notes: CountNotes | None = None) -> dict:
     """Map one Reddit comment (``t1``) or submission (``t3``) data dict to a posts-table row.
 
     Parameters
@@ -188,6 +188,9 @@ def row_from_thing(data: dict, kind: str) -> dict:
         The ``data`` of a Reddit API thing, or one Pushshift / Arctic Shift record.
     kind
         ``"t1"`` (comment) or ``"t3"`` (submission).
+    notes
+        Where to count the counts that are no count (null in the row; a ``score`` that is none
+        falls back to ``ups``); without it they are null without a note.
 
     Returns
     -------
@@ -247,9 +250,10 @@ def row_from_thing(data: dict, kind: str) -> dict:
     title = data.get("title") if kind == "t3" else None
     title = html.unescape(title) if isinstance(title, str) and title else None
     author = _author(data)
-    score = parse_count(data.get("score"), signed=True)
+    notes = CountNotes() if notes is None else notes
+    score = notes.read(data.get("score"), "score")
     if score is None:
-        score = parse_count(data.get("ups"), signed=True)
+        score = notes.read(data.get("ups"), "score")
 
     return {
         "uid": make_uid(PLATFORM, post_id),
@@ -268,7 +272,8 @@ def row_from_thing(data: dict, kind: str) -> dict:
         "title": title,
         "text_status": text_status,
         "score": score,
-        "reply_count": parse_count(data.get("num_comments")) if kind == "t3" else None,
+        "reply_count": notes.read(data.get("num_comments"), "reply_count")
+        if kind == "t3" else None,
         "hashtags": None,
         "mentions": _MENTION.findall(text) if text is not None else None,
         "urls": _urls(data, kind, text),

@@ -47,6 +47,7 @@ from analysis.loaders.base import (
     snippet,
     warn_broken_texts,
 )
+from analysis.loaders.counts import CountNotes
 from analysis.loaders.reddit import row_from_thing
 
 FORMAT = "reddit-api"
@@ -165,9 +166,10 @@ def read(path: Path, options: LoadOptions) -> Iterator[dict | Reject]:
     """Yield a row per comment or submission and a :class:`Reject` per stub or unreadable part.
 
     ``source_line`` is the line of the document in a JSON-lines file, 1 for a whole-file
-    document.
+    document. Warns when counts were no count (:class:`~analysis.loaders.counts.CountNotes`).
     """
     name = str(path)
+    notes = CountNotes()
     for item in _json_values(Path(path)):
         if isinstance(item, Reject):
             yield item
@@ -176,7 +178,7 @@ def read(path: Path, options: LoadOptions) -> Iterator[dict | Reject]:
         for kind, data in things(document):
             if kind in POST_KINDS:
                 try:
-                    row = row_from_thing(dict(data), kind)  # type: ignore[arg-type]
+                    row = row_from_thing(dict(data), kind, notes)  # type: ignore[arg-type]
                 except ValueError as exc:
                     yield Reject(name, number, str(exc), _dump(data))
                     continue
@@ -191,3 +193,4 @@ def read(path: Path, options: LoadOptions) -> Iterator[dict | Reject]:
             else:
                 yield Reject(name, number, f"Reddit {kind} is not a comment or submission",
                              _dump(data))
+    notes.warn(name)

@@ -60,7 +60,7 @@ from analysis.loaders.base import (
     open_binary,
     snippet,
 )
-from analysis.loaders.counts import parse_count
+from analysis.loaders.counts import CountNotes
 from analysis.loaders.table import text_for_status
 from analysis.loaders.twarc2 import (
     NO_LANGUAGE,
@@ -194,11 +194,12 @@ def _is_merged_retweet(kind: str, text: str | None) -> bool:
     return kind == "repost" and bool(text) and not text.startswith(RETWEET_PREFIX)
 
 
-def row_from_csv(record: dict) -> dict:
+def row_from_csv(record: dict, notes: CountNotes | None = None) -> dict:
     """Map one twarc-csv row (column -> text) to a posts-table row.
 
     An entities cell that is not a list gives null for its field; so do the fields of a merged
-    retweet that belong to the retweeted tweet (:data:`MERGED_FIELDS`).
+    retweet that belong to the retweeted tweet (:data:`MERGED_FIELDS`), and a count that is no
+    count (counted in ``notes`` when given).
 
     Raises
     ------
@@ -256,8 +257,9 @@ def row_from_csv(record: dict) -> dict:
         "source_format": FORMAT,
         "loader_version": LOADER_VERSION,
     }
+    notes = CountNotes() if notes is None else notes
     for field, column in COUNT_COLUMNS.items():
-        row[field] = parse_count(_value(record, column))
+        row[field] = notes.read(_value(record, column), field)
     if _is_merged_retweet(kind, text):
         row.update(dict.fromkeys(MERGED_FIELDS))
     else:
@@ -301,16 +303,16 @@ def _records(text: io.TextIOBase, name: str) -> Iterator[tuple[int, list[str], d
 
 
 def _rows(records: Iterator[tuple[int, list[str], dict] | Reject], name: str,
-          counts: Counter) -> Iterator[tuple[dict | Reject, dict | None]]:
+          counts: Counter, notes: CountNotes) -> Iterator[tuple[dict | Reject, dict | None]]:
     """Map records to rows or rejects, each with its record (None for a reject); count the rows
-    with an unreadable entities cell in ``counts``."""
+    with an unreadable entities cell in ``counts``, the counts that are no count in ``notes``."""
     for item in records:
         if isinstance(item, Reject):
             yield item, None
             continue
         number, values, record = item
         try:
-            row = row_from_csv(record)
+            row = row_from_csv(record, notes)
         except ValueError as exc:
             yield Reject(name, number, str(exc), snippet(",".join(values))), None
             continue
@@ -391,7 +393,9 @@ def read(path: Path, options: LoadOptions) -> Iterator[dict | Reject]:
         yield Reject(name, None, f"cannot open: {exc}", "")
         return
     counts: Counter = Counter()
+    notes = CountNotes()
     with io.TextIOWrapper(handle, encoding="utf-8-sig", errors="surrogateescape",
                           newline="") as text:
-        yield from _count_inlined(_rows(_records(text, name), name, counts), counts)
+        yield from _count_inlined(_rows(_records(text, name), name, counts, notes), counts)
     _warn(name, counts)
+    notes.warn(name)

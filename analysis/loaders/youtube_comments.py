@@ -59,7 +59,7 @@ from analysis.loaders.base import (
 
 # parse_count lives in analysis.loaders.counts (one reader of counts for every loader); the names
 # stay importable from here
-from analysis.loaders.counts import COUNT_SUFFIXES, parse_count  # noqa: F401
+from analysis.loaders.counts import COUNT_SUFFIXES, CountNotes, parse_count  # noqa: F401
 
 #: This format reads ``--thread-id`` (see :func:`analysis.loaders.ingest.ingest`).
 READS_THREAD_ID = True
@@ -95,7 +95,7 @@ def sniff(path: Path, head: bytes) -> bool:
     return first.startswith(b"{") and all(key in first for key in _SNIFF_KEYS)
 
 
-def row_from_comment(record: dict, *, video_id: str) -> dict:
+def row_from_comment(record: dict, *, video_id: str, notes: CountNotes | None = None) -> dict:
     """Map one youtube-comment-downloader record to a posts-table row.
 
     Parameters
@@ -104,6 +104,9 @@ def row_from_comment(record: dict, *, video_id: str) -> dict:
         One parsed line of the tool's output.
     video_id
         The video the comments belong to (``--thread-id``).
+    notes
+        Where to count the ``votes`` / ``replies`` values that are no count (null in the row);
+        without it they are null without a note.
 
     Returns
     -------
@@ -118,6 +121,7 @@ def row_from_comment(record: dict, *, video_id: str) -> dict:
     """
     if not isinstance(record, Mapping):
         raise ValueError(f"wrong shape: not a comment object but a JSON {json_type(record)}")
+    notes = CountNotes() if notes is None else notes
     cid = record.get("cid")
     if not isinstance(cid, str) or not cid.strip():
         raise ValueError("missing id: comment has no cid")
@@ -145,8 +149,9 @@ def row_from_comment(record: dict, *, video_id: str) -> dict:
         "author_handle": author if isinstance(author, str) and author else None,
         "text": text,
         "text_status": "ok" if text is not None else "unavailable",
-        "like_count": parse_count(record.get("votes")),
-        "reply_count": parse_count(record.get("replies")) if "replies" in record else None,
+        "like_count": notes.read(record.get("votes"), "like_count", blank=0),
+        "reply_count": notes.read(record.get("replies"), "reply_count", blank=0)
+        if "replies" in record else None,
         "collection_role": "matched",
         "source_format": FORMAT,
         "loader_version": LOADER_VERSION,
@@ -169,5 +174,8 @@ def read(path: Path, options: LoadOptions) -> Iterator[dict | Reject]:
                                   skipped="the comment is skipped")
     else:
         records = iter_json_lines(path)
+    notes = CountNotes()
     yield from rows_from_records(
-        str(path), records, lambda record: row_from_comment(record, video_id=video_id))
+        str(path), records, lambda record: row_from_comment(record, video_id=video_id,
+                                                            notes=notes))
+    notes.warn(str(path))
