@@ -187,8 +187,12 @@ def test_json_line_reason_names_the_column_python_leaves_out_of_its_message():
     in_number = parse_json_line("f.jsonl", 3, b'{"id": "1", "created_utc": 16\n')
     assert in_number.reason == ("invalid JSON: cut short: the text ends inside its JSON value at "
                                 "column 30")  # not "(line 2, column 1)", after the line ending
+    # cut without a line ending (the end of a cut download) and inside a literal: the same
     unterminated = parse_json_line("f.jsonl", 3, b'{"id": "1", "text": "cut')
-    assert unterminated.reason == "invalid JSON: unterminated string starting at column 21"
+    assert unterminated.reason == cut.reason
+    in_literal = parse_json_line("f.jsonl", 3, b'{"id": "1", "ok": tru\n')
+    assert in_literal.reason == ("invalid JSON: cut short: the text ends inside its JSON value "
+                                 "at column 22")
     missing = parse_json_line("f.jsonl", 3, b'{"id": }\n')
     assert missing.reason == "invalid JSON: expecting value (column 8)"
 

@@ -368,10 +368,10 @@ def json_error_reason(exc: json.JSONDecodeError, *, lines_before: int = 0,
     Examples
     --------
     >>> try:
-    ...     json.loads('{"id": 1, "text": "cut')
+    ...     json.loads('{"id": 1, "text": "a\tb"}')
     ... except json.JSONDecodeError as exc:
     ...     json_error_reason(exc)
-    'invalid JSON: unterminated string starting at column 19'
+    'invalid JSON: invalid control character at column 21'
     >>> try:
     ...     json.loads('{\n  "id": 1\n  "text": ""\n}')
     ... except json.JSONDecodeError as exc:
@@ -383,7 +383,7 @@ def json_error_reason(exc: json.JSONDecodeError, *, lines_before: int = 0,
     ...     json_error_reason(exc)
     'invalid JSON: cut short: the text ends inside its JSON value at column 23'
     """
-    if not exc.msg.startswith("Unterminated string") and not exc.doc[exc.pos:].strip():
+    if json_ends_early(exc):
         # the text ends before its value does (a line or file cut short); the decoder reads the
         # line ending of a string cut there as a control character inside it, and places other
         # errors after the line ending (line 2, column 1): name the end of the text instead
@@ -405,8 +405,11 @@ def json_error_reason(exc: json.JSONDecodeError, *, lines_before: int = 0,
 
 def json_ends_early(exc: json.JSONDecodeError) -> bool:
     """Whether a JSON syntax error is the text ending before its value does (a file or line cut
-    short), not a wrong character inside it."""
-    return exc.msg.startswith("Unterminated string") or exc.pos >= len(exc.doc.rstrip())
+    short: in a string, after its last value, or inside ``true``, ``false`` or ``null``), not a
+    wrong character inside it."""
+    rest = exc.doc[exc.pos:].rstrip()
+    return (exc.msg.startswith("Unterminated string") or not rest
+            or any(word.startswith(rest) and word != rest for word in ("true", "false", "null")))
 
 
 def json_type(value: object) -> str:
