@@ -337,3 +337,20 @@ def test_a_line_of_the_wrong_shape_is_named_by_its_json_type(tmp_path, format_na
     for reason, name in zip(reasons, ("array", "null", "string"), strict=True):
         assert f"a JSON {name}" in reason
         assert not re.search(r"\b(list|NoneType|str)\b", reason)
+
+
+def test_answers_and_page_data_of_the_wrong_shape_are_named_by_json_type(tmp_path):
+    from analysis.loaders import instaloader
+
+    comments = tmp_path / "generated_comments.json"
+    comments.write_text(json.dumps([{"id": 1000000, "created_at": 1601500000, "text": "hi",
+                                     "owner": {"id": "5", "username": "u"},
+                                     "answers": "s"}]), encoding="utf-8")
+    _, rejects = _split(instaloader.read(comments, LoadOptions(thread_id="P1")))
+    assert [r.reason for r in rejects] == [
+        "wrong shape: answers of comment 1000000 is not a JSON array but a JSON string"]
+    page = tmp_path / "generated_page.jsonl"
+    page.write_text(json.dumps({"data": 1, "meta": {}}) + "\n", encoding="utf-8")
+    _, rejects = _split(twarc2.read(page, LoadOptions()))
+    assert [r.reason for r in rejects] == [
+        "page 'data' is neither a JSON array nor an object but a JSON number"]

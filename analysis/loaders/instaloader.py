@@ -188,7 +188,8 @@ def rows_from_comment(comment: dict, *, thread_id: str) -> list[dict | tuple[str
     if answers is None:
         return out
     if not isinstance(answers, list):
-        out.append((f"wrong shape: answers of comment {row['id']} is not a list", answers))
+        out.append((f"wrong shape: answers of comment {row['id']} is not a JSON array but a "
+                    f"JSON {json_type(answers)}", answers))
         return out
     for answer in answers:
         try:

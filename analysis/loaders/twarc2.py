@@ -368,7 +368,8 @@ def _page_rows(page: Mapping, number: int, name: str) -> Iterator[dict | Reject]
     if isinstance(data, dict):
         data = [data]
     if data is not None and not isinstance(data, list):
-        yield Reject(name, number, "page 'data' is neither a list nor an object", "")
+        yield Reject(name, number, "page 'data' is neither a JSON array nor an object but a "
+                     f"JSON {json_type(data)}", "")
         return
     data = data or []
     includes = page.get("includes") if isinstance(page.get("includes"), dict) else {}
