@@ -471,6 +471,11 @@ def not_utf8(path: str | os.PathLike, chunk_size: int = 1 << 20) -> str:
     """
     import codecs
 
+    with open(path, "rb") as handle:
+        start = handle.read(2)
+    if start in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):  # Excel's "Unicode text"
+        return ("not UTF-8 but UTF-16 (it starts with a UTF-16 byte order mark, as Excel's "
+                "'Unicode text' files do): re-save the file as UTF-8 (CSV UTF-8)")
     decoder = codecs.getincrementaldecoder("utf-8")()
     offset = 0  # bytes of the file before ``chunk``
     newlines = 0  # line ends in them

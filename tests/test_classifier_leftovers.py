@@ -309,3 +309,45 @@ def test_an_empty_fixed_target_is_refused(tmp_path, capsys, command):
     assert _status(args) == 2
     assert "--target ' ' is empty" in _one_line_error(capsys)
     assert not (tmp_path / "l.csv").exists()
+
+
+@pytest.mark.parametrize(("model", "message"), [("", "unknown model ''"),
+                                                 (".", "is a directory")])
+def test_evaluate_with_an_empty_or_folder_model_is_one_line(tmp_path, capsys, model, message):
+    data = tmp_path / "generated_coded.csv"
+    pd.DataFrame({"text": ["I stand with her", "she is a liar"],
+                  "label": ["support", "criticism"]}).to_csv(data, index=False)
+    assert _status(["evaluate", str(data), "--model", model]) == 2
+    assert message in _one_line_error(capsys)
+
+
+@pytest.mark.parametrize("args", [["train", "--label-col", "", "-o", "m.skops"],
+                                  ["evaluate", "--label-col", ""],
+                                  ["evaluate", "--group-col", ""]])
+def test_an_empty_label_or_group_column_is_a_usage_error(tmp_path, capsys, args):
+    data = tmp_path / "generated_coded.csv"
+    pd.DataFrame({"text": ["a b"] * 12, "label": ["support", "criticism"] * 6}
+                 ).to_csv(data, index=False)
+    assert _status([args[0], str(data), *args[1:]]) == 2
+    assert "empty column name" in _one_line_error(capsys)
+
+
+def test_the_one_group_error_shows_the_group_as_text(tmp_path, capsys):
+    from tests.test_train_evaluate_fixes import generated_table
+
+    data = tmp_path / "generated_coded.csv"
+    table = generated_table()
+    table["thread"] = "one"
+    table.to_csv(data, index=False)
+    assert _status(["evaluate", str(data), "--model", "vader", "--group-col", "thread"]) == 2
+    err = _one_line_error(capsys)
+    assert "('one')" in err and "np.str_" not in err
+
+
+def test_a_utf16_table_is_named_utf16(tmp_path, capsys):
+    data = tmp_path / "generated_unicode_text.csv"
+    data.write_bytes("text\tlabel\nhi\tsupport\n".encode("utf-16"))
+    assert _status(["label", str(data), "--model", "vader", "-o",
+                    str(tmp_path / "l.csv")]) == 2
+    err = _one_line_error(capsys)
+    assert "UTF-16" in err and "Latin-1" not in err

@@ -30,10 +30,11 @@ def posts_table(rows: list[tuple[str, str | None, str | None, str | None]]) -> p
     })
 
 
-def run_label(posts: pd.DataFrame, tmp_path, capsys, *extra: str) -> tuple[int, list[str]]:
+def run_label(posts: pd.DataFrame, tmp_path, capsys, *extra: str, model: str = "default"
+              ) -> tuple[int, list[str]]:
     data = tmp_path / "posts.parquet"
     posts.to_parquet(data)
-    code = main(["label", str(data), "--model", "vader", "--no-progress",
+    code = main(["label", str(data), "--model", model, "--no-progress",
                  "-o", str(tmp_path / "labels.parquet"), *extra])
     _, err = capsys.readouterr()
     return code, [line for line in err.splitlines() if line.startswith("note:")]
@@ -103,7 +104,7 @@ def test_replies_without_root_matches_numeric_and_text_ids():
 # --- 2. texts that are only @handles and links ----------------------------------------------
 
 BARE = ["@someone https://t.co/abc", "@a @b", "https://www.bbc.co.uk/news", "@ann",
-        "u/someone", "pic.twitter.com/xyz @a", "@Ünïcödé_1 https://t.co/x"]
+        "u/someone", "pic.twitter.com/xyz @a", "@name.bsky.social https://t.co/x"]
 
 
 @pytest.mark.parametrize("text", BARE)
@@ -162,3 +163,72 @@ def test_a_text_that_is_not_one_phrase_repeated_is_read_as_written():
     assert labelling.collapse_repeats("fake") == "fake"
     assert labelling.collapse_repeats(None) is None
     assert labelling.collapse_repeats("no no  no\tno") == "no"
+
+
+# --- found by an acceptance re-test ------------------------------------------------------------
+
+def _orphans() -> pd.DataFrame:
+    return posts_table([("1", "1", None, "The minister resigned today"),
+                        ("4", "99", "99", "this is fake"), ("5", "99", "4", "why say that")])
+
+
+def test_the_root_note_counts_rows_repeated_exactly_once(tmp_path, capsys):
+    posts = _orphans()
+    code, notes = run_label(pd.concat([posts, posts.iloc[[1, 1]]]), tmp_path, capsys)
+    assert code == 0 and len(notes) == 1
+    assert notes[0].startswith("note: 2 replies have no root post in the table;"), notes
+
+
+def test_no_root_note_under_vader_which_reads_no_target(tmp_path, capsys):
+    code, notes = run_label(_orphans(), tmp_path, capsys, model="vader")
+    assert code == 0 and notes == []
+
+
+def test_no_root_note_when_labelling_fails(tmp_path, capsys):
+    posts = _orphans()
+    posts.loc[1, "uid"] = None
+    code, notes = run_label(posts, tmp_path, capsys)
+    assert code == 2 and notes == []
+
+
+def test_a_bad_output_is_refused_before_labelling(tmp_path, capsys, monkeypatch):
+    import analysis.classifiers as classifiers
+
+    def must_not_label(*args, **kwargs):
+        raise AssertionError("labelled before the output was checked")
+
+    monkeypatch.setattr(classifiers, "label_posts", must_not_label)
+    data = tmp_path / "posts.parquet"
+    _orphans().to_parquet(data)
+    folder = tmp_path / "out"
+    folder.mkdir()
+    for output, message in ((folder, "is a folder"), (tmp_path / "labels.txt", "unknown table")):
+        assert main(["label", str(data), "--model", "vader", "-o", str(output)]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and message in err
+
+
+@pytest.mark.parametrize("option", ["--target-col", "--text-col", "--context-col"])
+def test_an_empty_column_option_is_a_usage_error(tmp_path, capsys, option):
+    data = tmp_path / "posts.parquet"
+    _orphans().to_parquet(data)
+    with pytest.raises(SystemExit) as stop:
+        main(["label", str(data), "--model", "vader", option, "", "-o",
+              str(tmp_path / "l.parquet")])
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: argument " + option) and "empty column name" in err
+
+
+@pytest.mark.parametrize("text", ["@tanaka本当にひどい", "https://t.co/abc”LIES", "@bob-liar"])
+def test_words_beside_a_handle_or_glued_to_a_link_count(text):
+    assert labelling.has_words(text)
+
+
+def test_a_phrase_repeated_with_punctuation_is_labelled_as_the_phrase():
+    frame = pd.DataFrame({"uid": ["a", "b", "c"], "lang": "en",
+                          "text": ["so sad", "so sad, so sad, so sad", "so sad so sad so sad."]})
+    out = label_posts(frame, "vader", target="the minister", progress=False)
+    probabilities = out[PROBA].to_numpy(dtype=float)
+    assert np.allclose(probabilities[1], probabilities[0])
+    assert np.allclose(probabilities[2], probabilities[0])

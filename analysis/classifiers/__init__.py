@@ -67,8 +67,9 @@ def model_target(name_or_path: str | Path, target: str | None, target_col: str |
     """The fixed target to label with: ``target``, or, when neither it nor ``target_col`` is
     given, the one a ``.skops`` model was trained with (``train --target``; its card records
     it). Returns (target, whether it came from the card)."""
-    if target is not None or target_col is not None or str(name_or_path) in MODEL_NAMES:
-        return target, False
+    if target is not None or target_col is not None or str(name_or_path) in MODEL_NAMES \
+            or not str(name_or_path).strip() or Path(name_or_path).is_dir():
+        return target, False  # no card to read ('' and folders are refused by get_model)
     trained = (read_card(name_or_path).get("columns") or {}).get("fixed_target")
     return (trained, True) if isinstance(trained, str) and trained else (None, False)
 

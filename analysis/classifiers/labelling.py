@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import string
 from collections.abc import Sequence
 
 import numpy as np
@@ -185,12 +186,14 @@ def _check_uids(posts: pd.DataFrame, source: object) -> None:
                         "uid column to label rows by their id or row number", source)
 
 
-#: What does not count as words of a text (:func:`has_words`): @handles (Twitter, Instagram,
-#: Bluesky's ``@name.bsky.social``), Reddit's ``u/name`` mentions and links (with a scheme,
-#: ``www.``, or Twitter's ``pic.twitter.com/...``). Hashtags do count: the word of "#fake" or
-#: "#PrayForParis" says what its writer thinks.
-NOT_WORDS = re.compile(r"@[\w.-]+(?:'s)?|(?<![\w/])/?u/[\w-]+|https?://\S+|www\.\S+"
-                       r"|pic\.twitter\.com/\S+", re.IGNORECASE)
+#: What does not count as words of a text (:func:`has_words`): @handles (ASCII letters, digits
+#: and ``_``, with dotted parts for Instagram's ``@some.user`` and Bluesky's
+#: ``@name.bsky.social``), Reddit's ``u/name`` mentions and links (with a scheme, ``www.``, or
+#: Twitter's ``pic.twitter.com/...``; up to the first character a URL cannot hold unescaped,
+#: so that a word glued to a link, "https://t.co/x”LIES", is kept). Hashtags do count: the
+#: word of "#fake" or "#PrayForParis" says what its writer thinks.
+NOT_WORDS = re.compile(r"@[A-Za-z0-9_]+(?:\.[A-Za-z0-9_-]+)*(?:'s)?|(?<![\w/])/?u/[\w-]+"
+                       r"|(?:https?://|www\.|pic\.twitter\.com/)[\x21-\x7e]+", re.IGNORECASE)
 
 
 def has_words(text: object) -> bool:
@@ -216,16 +219,17 @@ def collapse_repeats(text: object) -> object:
 
     >>> collapse_repeats("so sad so sad so sad"), collapse_repeats("FAKE  FAKE FAKE")
     ('so sad', 'FAKE')
-    >>> collapse_repeats("so sad so"), collapse_repeats("sad")
-    ('so sad so', 'sad')
+    >>> collapse_repeats("so sad, so sad, so sad."), collapse_repeats("so sad so")
+    ('so sad,', 'so sad so')
     """
     if not isinstance(text, str):
         return text
     words = text.split()
+    keys = [word.strip(string.punctuation).casefold() for word in words]  # "sad," is "sad"
     n = len(words)
     for period in range(1, n // 2 + 1):
-        if n % period == 0 and words[period] == words[0] \
-                and words == words[:period] * (n // period):
+        if n % period == 0 and keys[period] == keys[0] \
+                and keys == keys[:period] * (n // period):
             return " ".join(words[:period])
     return text
 

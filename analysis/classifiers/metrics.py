@@ -151,7 +151,7 @@ def _group_draws(groups: Sequence, codes: np.ndarray, labels: list[str],
         raise ValueError(f"{len(g)} groups for {len(codes)} rows")
     names, unit = np.unique(g, return_inverse=True)
     if len(names) < 2:  # every resample is the sample itself: an interval of width 0
-        raise UserError(f"all rows are in one group ({names[0]!r}): a grouped bootstrap "
+        raise UserError(f"all rows are in one group ({str(names[0])!r}): a grouped bootstrap "
                         "interval needs at least two groups; leave out --group-col, or give "
                         "--n-boot 0 for no interval")
     if len(names) < MIN_THREADS:  # the trend stage flags its bins for the same reason

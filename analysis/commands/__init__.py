@@ -180,17 +180,31 @@ def seed_number(text: str) -> int:
     return value
 
 
+def column_name(text: str) -> str:
+    """A column option as argparse reads it (``type=column_name``): an empty name is a usage
+    error, not the option left out (``--target-col ''`` would drop the table's target column
+    without a word).
+
+    >>> column_name("parent_text")
+    'parent_text'
+    """
+    if not text.strip():
+        raise argparse.ArgumentTypeError("an empty column name; name a column of the table")
+    return text
+
+
 def add_column_options(parser: argparse.ArgumentParser) -> None:
     """--text-col, --target-col, --target and --context-col, as train, evaluate and label read
     them (:func:`analysis.classifiers.labelling.posts_frame`); --target with --target-col is a
     usage error."""
-    parser.add_argument("--text-col", default="text", help="column with the text (default: text)")
+    parser.add_argument("--text-col", default="text", type=column_name,
+                        help="column with the text (default: text)")
     targets = parser.add_mutually_exclusive_group()
-    targets.add_argument("--target-col", default=None,
+    targets.add_argument("--target-col", default=None, type=column_name,
                          help="column with each row's target (default: a 'target' column, else "
                               "for a posts table the thread root's text)")
     targets.add_argument("--target", default=None,
                          help="one fixed target for every row (not with --target-col)")
-    parser.add_argument("--context-col", default=None,
+    parser.add_argument("--context-col", default=None, type=column_name,
                         help="column with the parent's text (default: a 'context' column, else "
                              "for a posts table the parent's text)")

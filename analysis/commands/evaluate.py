@@ -21,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from analysis import config
-from analysis.commands import add_column_options, seed_number
+from analysis.commands import add_column_options, column_name, seed_number
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -32,9 +32,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--model", default="default",
                         help="'default', 'vader' or a .skops file (ignored with --cv)")
     add_column_options(parser)
-    parser.add_argument("--label-col", default="label",
+    parser.add_argument("--label-col", default="label", type=column_name,
                         help="column with the gold labels (default: label)")
-    parser.add_argument("--group-col", default=None,
+    parser.add_argument("--group-col", default=None, type=column_name,
                         help="threads/groups: bootstrap and CV folds resample them (every "
                              "row needs one)")
     parser.add_argument("--average-over", default=None,

@@ -41,11 +41,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from analysis.classifiers import get_model, label_posts
+    from analysis.classifiers import VaderClassifier, get_model, label_posts
     from analysis.classifiers.datasets import read_user_table
     from analysis.commands import model_target_note, warnings_to_stderr
     from analysis.errors import UserError, check_jobs
-    from analysis.io import write_table
+    from analysis.io import TABLE_SUFFIXES, check_output, write_table
 
     if args.batch_size < 1:
         raise UserError("--batch-size must be at least 1")
@@ -55,6 +55,10 @@ def run(args: argparse.Namespace) -> int:
     if args.output.resolve().is_relative_to(config.DATA_RAW.resolve()):
         raise UserError("refusing to write under data/raw/ (raw data is read-only); pick "
                         "another -o", args.output)
+    check_output(args.output)  # a bad -o is refused before labelling, not after
+    if args.output.suffix.lower() not in TABLE_SUFFIXES:
+        raise UserError(f"unknown table type {args.output.suffix!r}; use one of "
+                        f"{', '.join(TABLE_SUFFIXES)}", args.output)
     posts = read_user_table(args.input)  # ';' and tab separated CSV too
     if args.text_col not in posts.columns:
         raise UserError(f"missing text column {args.text_col!r}; name it with --text-col",
@@ -63,13 +67,14 @@ def run(args: argparse.Namespace) -> int:
         raise UserError("the table has no rows to label", args.input)
     model = get_model(args.model)
     target = model_target_note(args.model, args.target, args.target_col)
-    if target is None and args.target_col is None and "target" not in posts.columns:
-        _root_note(posts, args.text_col, args.input)
     with warnings_to_stderr():  # e.g. rows repeated exactly: labelled once
         labels = label_posts(posts, model, target=target, text_col=args.text_col,
                              target_col=args.target_col, context_col=args.context_col,
                              batch_size=args.batch_size, jobs=args.jobs,
                              progress=False if args.no_progress else None, source=args.input)
+    if target is None and args.target_col is None and "target" not in posts.columns \
+            and not isinstance(model, VaderClassifier):  # vader reads no target
+        _root_note(posts, args.text_col, args.input)
     write_table(labels, args.output)
     counts = labels["label"].value_counts().to_dict()
     print(f"labelled {len(labels)} rows with {labels['labeler_id'].iloc[0] if len(labels) else ''}"
@@ -82,6 +87,8 @@ def _root_note(posts: pd.DataFrame, text_col: str, source: Path) -> None:
     table (or has no text): they are labelled without one."""
     from analysis.classifiers.labelling import replies_without_root
 
+    if "uid" in posts.columns:  # rows repeated exactly were labelled once: count them once
+        posts = posts.drop_duplicates(subset="uid")
     missing, textless = replies_without_root(posts, text_col=text_col, source=source)
     if not missing and not textless:
         return

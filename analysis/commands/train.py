@@ -17,7 +17,7 @@ import argparse
 from pathlib import Path
 
 from analysis import config
-from analysis.commands import add_column_options, seed_number
+from analysis.commands import add_column_options, column_name, seed_number
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -27,9 +27,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="labelled table (.csv separated by , ; tab or |, .parquet, .jsonl)")
     parser.add_argument("-o", "--output", type=Path, required=True, help="MODEL.skops to write")
     add_column_options(parser)
-    parser.add_argument("--label-col", default="label",
+    parser.add_argument("--label-col", default="label", type=column_name,
                         help="column with the labels (default: label)")
-    parser.add_argument("--group-col", default=None,
+    parser.add_argument("--group-col", default=None, type=column_name,
                         help="column to group CV folds by (e.g. thread_id)")
     parser.add_argument("--cv", type=int, default=5,
                         help="folds of the card's CV (0: none; default: 5)")
