@@ -8,6 +8,7 @@ Data is generated here (template sentences, each text once); expected values are
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -155,13 +156,18 @@ def test_model_frame_strips_labels_and_keeps_their_case():
     assert frame["label"].tolist() == ["Favor", "Favor", "AGAINST", "none"]
 
 
-def test_a_label_of_spaces_only_is_no_label(tmp_path, capsys):
+def _train_with_label(tmp_path, capsys, row: int, label: str) -> tuple[int, str, Path]:
+    """Train on the generated table with one row's label replaced: status, error line, data."""
     table = generated_table(12)
-    table.loc[3, "label"] = "   "
+    table.loc[row, "label"] = label
     data = tmp_path / "coded.csv"
     table.to_csv(data, index=False)
     status = _train(data, tmp_path / "m.skops")
-    err = _one_line_error(capsys)
+    return status, _one_line_error(capsys), data
+
+
+def test_a_label_of_spaces_only_is_no_label(tmp_path, capsys):
+    status, err, data = _train_with_label(tmp_path, capsys, 3, "   ")
     assert status == 2 and str(data) in err and "1 rows have no label" in err
 
 
@@ -184,12 +190,7 @@ def test_evaluate_strips_the_gold_labels(trained, tmp_path, capsys):
 
 
 def test_labels_differing_by_case_are_still_refused_naming_each_spelling(tmp_path, capsys):
-    table = generated_table(12)
-    table.loc[0, "label"] = "Support "
-    data = tmp_path / "coded.csv"
-    table.to_csv(data, index=False)
-    status = _train(data, tmp_path / "m.skops")
-    err = _one_line_error(capsys)
+    status, err, _ = _train_with_label(tmp_path, capsys, 0, "Support ")
     assert status == 2 and "'Support '" in err and "'support'" in err
 
 
