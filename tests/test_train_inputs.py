@@ -68,16 +68,21 @@ def test_train_reads_csv_separated_by_semicolons_tabs_or_bars(tmp_path, capsys, 
     assert card["label_counts"] == {"criticism": 12, "other": 12, "support": 12}
 
 
-def test_evaluate_reads_a_semicolon_csv(trained, tmp_path, capsys):
+def _evaluate_json(trained, data: Path, capsys) -> dict:
+    """``evaluate --json`` of the trained model on ``data``, which must succeed."""
     model, _ = trained
-    data = tmp_path / "gold.csv"
-    generated_table(12).to_csv(data, index=False, sep=";")
     capsys.readouterr()
     status = main(["evaluate", str(data), "--target-col", "target", "--model", str(model),
                    "--n-boot", "20", "--json"])
     out, err = capsys.readouterr()
     assert status == 0, err
-    report = json.loads(out)
+    return json.loads(out)
+
+
+def test_evaluate_reads_a_semicolon_csv(trained, tmp_path, capsys):
+    data = tmp_path / "gold.csv"
+    generated_table(12).to_csv(data, index=False, sep=";")
+    report = _evaluate_json(trained, data, capsys)
     assert report["n"] == 36
     assert sorted(report["per_class"]) == LABELS
 
@@ -173,17 +178,11 @@ def test_a_label_of_spaces_only_is_no_label(tmp_path, capsys):
 
 def test_evaluate_strips_the_gold_labels(trained, tmp_path, capsys):
     """Gold labels ' support ' score as 'support' against a model trained on 'support'."""
-    model, _ = trained
     table = generated_table(12)
     table["label"] = table["label"] + "  "
     data = tmp_path / "gold.csv"
     table.to_csv(data, index=False)
-    capsys.readouterr()
-    status = main(["evaluate", str(data), "--target-col", "target", "--model", str(model),
-                   "--n-boot", "20", "--json"])
-    out, err = capsys.readouterr()
-    assert status == 0, err
-    report = json.loads(out)
+    report = _evaluate_json(trained, data, capsys)
     assert sorted(report["per_class"]) == LABELS
     assert {label: row["support"] for label, row in report["per_class"].items()} == \
         {"criticism": 12, "other": 12, "support": 12}
