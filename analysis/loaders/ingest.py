@@ -266,12 +266,6 @@ def _folder_files(folder: Path) -> list[Path]:
     return sorted(files)
 
 
-def read_folder_files(folder: Path) -> list[Path]:
-    """The regular files of :func:`_folder_files`: those the loaders read (the other entries
-    are rejected unread)."""
-    return [path for path in _folder_files(folder) if path.is_file()]
-
-
 def earlier_outputs(files: Iterable[Path]) -> list[Path]:
     """The files among ``files`` (a folder's listing) that an earlier ingest run wrote there:
     each ``X.manifest.json`` that is an ingest manifest whose ``outputs`` name the files next to
@@ -342,9 +336,10 @@ def _folder_inputs(folder: Path) -> tuple[list[Path], list[Path]]:
     return files, skipped
 
 
-def _folder_read_files(folder: Path) -> list[Path]:
-    """The regular files a run reads in ``folder``: :func:`read_folder_files` without the
-    outputs of an earlier run (:func:`earlier_outputs`)."""
+def read_folder_files(folder: Path) -> list[Path]:
+    """The regular files a run reads in ``folder``: those of :func:`_folder_files` (the other
+    entries are rejected unread) without the outputs of an earlier run
+    (:func:`earlier_outputs`)."""
     return [path for path in _folder_inputs(folder)[0] if path.is_file()]
 
 
@@ -355,7 +350,7 @@ def _files_beside(folder: Path, format: str) -> list[Path]:  # noqa: A002
     takes = getattr(_module(format), "takes_file", None)
     if takes is None:
         return []
-    return [path for path in _folder_read_files(folder) if not takes(folder, path)]
+    return [path for path in read_folder_files(folder) if not takes(folder, path)]
 
 
 def _plan_file(path: Path, format: str, *, inside_folder: bool,  # noqa: A002
@@ -856,7 +851,7 @@ def describe_input(path: Path) -> dict:
     """An input as the manifest records it: a file's sha256, or a folder's ``sha256_of_file_list``
     (relative paths and contents of the files the loaders read in it); reproduce's run id too."""
     if path.is_dir():
-        files = _folder_read_files(path)
+        files = read_folder_files(path)
         digest = sha256_lines(f"{f.relative_to(path).as_posix()}  {sha256_file(f)}"
                               for f in files)
         return {"path": str(path), "kind": "folder", "files": len(files),
@@ -931,12 +926,12 @@ def _check_outputs(output: str | os.PathLike, inputs: Iterable[str | os.PathLike
 
 def _input_states(inputs: Iterable[str | os.PathLike]) -> dict[Path, tuple[int, int]]:
     """Size and modification time of every file the loaders read (to tell if one changes while
-    read): in a folder, the files a run reads (:func:`_folder_read_files`), not hidden ones such
+    read): in a folder, the files a run reads (:func:`read_folder_files`), not hidden ones such
     as the run's own spill files when the output goes into an input folder."""
     states = {}
     for raw in inputs:
         path = Path(raw)
-        for file in (_folder_read_files(path) if path.is_dir()
+        for file in (read_folder_files(path) if path.is_dir()
                      else [path] if path.exists() else []):
             info = file.stat()
             states[file] = (info.st_size, info.st_mtime_ns)
