@@ -355,6 +355,9 @@ def label_study(spec: Study, model: str, posts: pd.DataFrame, truth: pd.DataFram
 
     if spec.prediction == "leave-one-group-out":
         frame = posts_frame(posts, target=spec.target)
+        language = [c for c in ("lang_detected", "lang") if c in posts.columns]  # as label reads
+        frame = frame.merge(posts[["uid", *language]], on="uid", how="left",
+                            validate="one_to_one")
         frame = frame.merge(truth[["uid", "label", spec.gold.group_task]], on="uid",
                             how="inner", validate="one_to_one")
         labels = predict_out_of_group(frame, spec.model_source(model), spec.gold.group_task,

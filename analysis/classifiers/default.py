@@ -15,8 +15,8 @@ Recipe (deterministic; no network):
   mix (:class:`~analysis.classifiers.linear.BalancedLogisticRegression` with strata,
   :func:`make_pipeline`; recipe version 7, measured in docs/classifiers.md);
 - card: the mapping, cross-validated metrics with folds grouped by SemEval target / RumourEval
-  event, the cross-validated confusion matrix, the sha256 of each training file
-  (``data_files_sha256``), versions and seed.
+  event, the cross-validated confusion matrix (with ``label``'s text rules since recipe version
+  8), the sha256 of each training file (``data_files_sha256``), versions and seed.
 
 The fitted model and its card are cached under ``data/processed/models/`` in files named by a key
 of the training files' sha256, the loader version, :data:`RECIPE_VERSION` and the scikit-learn
@@ -44,8 +44,9 @@ from analysis.classifiers.linear import BalancedLogisticRegression
 from analysis.errors import UserError
 from analysis.schema import STANCE_LABELS
 
-#: Bump when the recipe (features, model, data selection) changes: it is part of the cache key.
-RECIPE_VERSION = "7"
+#: Bump when the recipe (features, model, data selection, card) changes: it is part of the cache
+#: key. 8: the card's cross-validation labels with ``label``'s text rules (the model is 7's).
+RECIPE_VERSION = "8"
 
 #: Regularisation of the logistic regression, chosen on SemEval val / RumourEval dev.
 DEFAULT_C = 1.0

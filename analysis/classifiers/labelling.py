@@ -251,18 +251,69 @@ def _not_english(lang: pd.Series) -> np.ndarray:
 
 def _detect_non_english(texts: pd.Series) -> np.ndarray:
     """Texts the language detector (:mod:`analysis.loaders.language`, as ``ingest`` runs it)
-    finds not English; texts too short for a guess count as English."""
+    finds not English, read as the models read them (:func:`collapse_repeats`); texts too short
+    for a guess count as English."""
     from analysis.loaders.language import detect_languages
 
+    texts = pd.Series([collapse_repeats(t) for t in texts.astype("object")], dtype="object")
     return _not_english(detect_languages(texts)[0])
 
 
-def _predict_batch(model: object, X: pd.DataFrame, detect: bool = False
-                   ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
-    """Probabilities, decision weights (one row per row, or one for all, or None), and with
-    ``detect`` which texts are not English (in the worker, so that ``jobs`` share the work)."""
-    proba, weights = proba_and_weights(model, X)
-    return proba, weights, _detect_non_english(X["text"]) if detect else None
+def non_english(table: pd.DataFrame, texts: pd.Series) -> np.ndarray:
+    """Which rows of ``table`` are not in English: by its ``lang_detected`` or ``lang`` column,
+    or, in a table without either, by the language detector run on ``texts``."""
+    column = _language_column(table)
+    return _detect_non_english(texts) if column is None else _not_english(table[column])
+
+
+def model_input(X: pd.DataFrame) -> pd.DataFrame:
+    """The model frame ``X`` as the models read it: a phrase repeated is one copy of it
+    (:func:`collapse_repeats`)."""
+    return X.assign(text=pd.array([collapse_repeats(t) for t in X["text"].astype("object")],
+                                  dtype="string"))
+
+
+def apply_text_rules(proba: np.ndarray, labels: Sequence[str], texts: pd.Series,
+                     model: object, *, foreign: np.ndarray | None = None
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """The probabilities and labels a model gave ``texts`` (in the order of ``model.classes_``),
+    after the rules of the module docstring: a text without words (:func:`has_words`) gets
+    uniform probabilities and the label of :func:`_empty_text_label`; a ``foreign`` one (not in
+    English) keeps its label, with its probabilities pulled halfway to uniform."""
+    classes = [str(c) for c in model.classes_]
+    proba = np.array(proba, dtype=float)
+    labels = np.asarray(labels, dtype=object).copy()
+    empty = ~texts.astype("object").map(has_words).to_numpy(dtype=bool)
+    uniform = np.full(len(classes), 1.0 / len(classes))
+    if foreign is not None:
+        pulled = np.asarray(foreign, dtype=bool) & ~empty
+        proba[pulled] = 0.5 * proba[pulled] + 0.5 * uniform
+    if empty.any():
+        proba[empty] = uniform
+        labels[empty] = _empty_text_label(model, classes)
+    return proba, labels
+
+
+def predict_with_rules(model: object, X: pd.DataFrame, *, foreign: np.ndarray | None = None
+                       ) -> tuple[np.ndarray, np.ndarray]:
+    """Probabilities (in the order of ``model.classes_``) and labels of a fitted ``model`` for
+    the model frame ``X``, with the text rules of the module docstring (:func:`model_input`,
+    :func:`apply_text_rules`). ``label``, ``evaluate``, the cross-validation of ``train`` and
+    out-of-group prediction all label this way, so that what is validated is what is written.
+    """
+    proba, weights = proba_and_weights(model, model_input(X))
+    _check_shape(proba, len(X), [str(c) for c in model.classes_])
+    labels = labels_from_proba(proba, [str(c) for c in model.classes_], weights)
+    return apply_text_rules(proba, labels, X["text"], model, foreign=foreign)
+
+
+def _predict_batch(model: object, X: pd.DataFrame, foreign: np.ndarray | None
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`predict_with_rules` of one batch; ``foreign`` None: the language detector is run
+    on the batch's texts (in the worker, so that ``jobs`` share the work)."""
+    if foreign is None:
+        foreign = _detect_non_english(X["text"])
+    return predict_with_rules(model, X, foreign=foreign)
 
 
 def _check_shape(proba: np.ndarray, rows: int, classes: list[str]) -> None:
@@ -318,48 +369,27 @@ def label_posts(posts: pd.DataFrame, model: object | str = "default", *,
         frame = frame[keep].reset_index(drop=True)
         posts = posts[keep].reset_index(drop=True)
     X = frame.loc[:, list(X_COLUMNS)]
-    X["text"] = pd.array([collapse_repeats(t) for t in X["text"].astype("object")],
-                         dtype="string")
     n = len(X)
     size = max(int(batch_size), 1)
     starts = list(range(0, n, size))
     show = progress if progress is not None else n >= PROGRESS_MIN_ROWS
-    batches = (X.iloc[s:s + size] for s in starts)
     lang_col = _language_column(posts)
-    detect = lang_col is None
+    foreign = None if lang_col is None else _not_english(posts[lang_col])
+    batches = ((X.iloc[s:s + size], None if foreign is None else foreign[s:s + size])
+               for s in starts)
     workers = worker_count(jobs, len(starts))
     if workers > 1:
         from joblib import Parallel, delayed
 
         parts = Parallel(n_jobs=workers, return_as="generator")(
-            delayed(_predict_batch)(fitted, b, detect) for b in batches)
+            delayed(_predict_batch)(fitted, b, f) for b, f in batches)
     else:
-        parts = (_predict_batch(fitted, b, detect) for b in batches)
+        parts = (_predict_batch(fitted, b, f) for b, f in batches)
     with progress_bar(parts, total=len(starts), unit=" batches", desc="labelling",
                       progress=show) as bar:
-        results = []
-        for part, start in zip(parts if bar is None else bar, starts, strict=True):
-            _check_shape(part[0], min(size, n - start), classes)
-            results.append(part)
-    proba = np.vstack([p for p, _, _ in results]) if results else np.zeros((0, len(classes)))
-    weights = None
-    if results and results[0][1] is not None:
-        weights = np.vstack([np.broadcast_to(w, p.shape) for p, w, _ in results])
-    if detect:
-        foreign = np.concatenate([f for _, _, f in results]) if results else \
-            np.zeros(0, dtype=bool)
-    else:
-        foreign = _not_english(posts[lang_col])
-    # labels before the pull below: a text not in English keeps the label its own probabilities
-    # give (pulled toward uniform, the decision weights would favour the rarest label)
-    labels = labels_from_proba(proba, classes, weights) if len(proba) else []
-    text = frame["text"].astype("object")
-    empty = ~text.map(has_words).to_numpy(dtype=bool)
-    uniform = np.full(len(classes), 1.0 / len(classes))
-    foreign = foreign & ~empty
-    proba[foreign] = 0.5 * proba[foreign] + 0.5 * uniform
-    if empty.any():
-        proba[empty] = uniform
+        results = list(parts if bar is None else bar)
+    proba = np.vstack([p for p, _ in results]) if results else np.zeros((0, len(classes)))
+    labels = np.concatenate([lab for _, lab in results]) if results else []
     order = classes
     if set(classes) == set(STANCE_LABELS):
         order = list(STANCE_LABELS)
@@ -372,12 +402,9 @@ def label_posts(posts: pd.DataFrame, model: object | str = "default", *,
     for value in frame["uid"].tolist() + frame["text"].tolist():
         text = value if isinstance(value, str) else "\x01"  # null text
         digest.update(text.encode("utf-8", "replace") + b"\x00")
-    out = labels_table(frame["uid"], proba, order, labeler_type=labeler_type,
-                       labeler_id=labeler_id, task=task, run_id=digest.hexdigest()[:16],
-                       labels=labels)
-    if empty.any():
-        out.loc[empty, "label"] = _empty_text_label(fitted, order)
-    return out
+    return labels_table(frame["uid"], proba, order, labeler_type=labeler_type,
+                        labeler_id=labeler_id, task=task, run_id=digest.hexdigest()[:16],
+                        labels=labels)
 
 
 def _empty_text_label(model: object, classes: list[str]) -> str:

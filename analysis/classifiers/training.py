@@ -19,6 +19,13 @@ from sklearn.base import clone
 from analysis import config
 from analysis.classifiers import metrics
 from analysis.classifiers.datasets import X_COLUMNS, frame_digest
+from analysis.classifiers.labelling import (
+    apply_text_rules,
+    labels_table,
+    model_input,
+    non_english,
+    predict_with_rules,
+)
 from analysis.classifiers.linear import labels_from_proba, proba_and_weights
 from analysis.errors import UserError, check_jobs, worker_count
 
@@ -244,7 +251,8 @@ def _out_of_fold(estimator: object, frame: pd.DataFrame, settings: Sequence[dict
 
     Per fold, the steps before the last (the features, vocabularies included) are fitted once on
     the training folds only, then the last step once per setting; held-out rows are only ever
-    transformed and predicted.
+    transformed and predicted, with the text rules ``label`` applies
+    (:func:`~analysis.classifiers.labelling.predict_with_rules`).
     """
     from joblib import Parallel, delayed
 
@@ -263,20 +271,22 @@ def _out_of_fold(estimator: object, frame: pd.DataFrame, settings: Sequence[dict
 
     def run(train: np.ndarray, test: np.ndarray) -> tuple[np.ndarray, list]:
         if head is None:
-            fit_x, test_x = X.iloc[train], X.iloc[test]
+            fit_x, test_x = X.iloc[train], model_input(X.iloc[test])
         else:
             fitted_head = _fit(head, X.iloc[train], y[train])
-            fit_x, test_x = fitted_head.transform(X.iloc[train]), fitted_head.transform(
-                X.iloc[test])
+            fit_x = fitted_head.transform(X.iloc[train])
+            test_x = fitted_head.transform(model_input(X.iloc[test]))
         out = []
         for params in settings:
             model = _fit(clone(last).set_params(**params), fit_x, y[train])
             proba = np.zeros((len(test), len(classes)))
             got, weights = proba_and_weights(model, test_x)
+            got, labels = apply_text_rules(
+                got, labels_from_proba(got, [str(c) for c in model.classes_], weights),
+                X["text"].iloc[test], model)
             for j, c in enumerate(model.classes_):
                 proba[:, classes.index(c)] = got[:, j]
-            out.append((proba, labels_from_proba(got, [str(c) for c in model.classes_],
-                                                 weights)))
+            out.append((proba, labels))
         return test, out
 
     results = Parallel(n_jobs=worker_count(jobs, len(folds)))(
@@ -613,8 +623,9 @@ def evaluate_model(frame: pd.DataFrame, model: object, *,
 
     ``predicted``: the model's labels of the rows when already made (``evaluate`` passes those of
     :func:`~analysis.classifiers.labelling.label_posts`, so that it scores exactly what ``label``
-    writes); by default ``model.predict``. With a ``group`` column, the bootstrap resamples
-    groups. ``source``: the file the rows came from, named in errors about them.
+    writes); by default those of :func:`~analysis.classifiers.labelling.predict_with_rules`,
+    which are the same. With a ``group`` column, the bootstrap resamples groups. ``source``: the
+    file the rows came from, named in errors about them.
 
     A label in the data that the model cannot predict, or a label of ``average_over`` that it
     does not predict, is a :class:`~analysis.errors.UserError`: the label sets differ. A model
@@ -640,7 +651,7 @@ def evaluate_model(frame: pd.DataFrame, model: object, *,
             raise UserError(f"--average-over names {bad} that the model does not predict "
                             f"({classes})", source)
     if predicted is None:
-        predicted = model.predict(_x(frame))
+        predicted = predict_with_rules(model, _x(frame))[1]
     pred = np.asarray(predicted, dtype=object).astype(str)
     return metrics.classification_report(y, pred, classes, average_over=average_over,
                                          n_boot=n_boot, random_state=seed, groups=groups)
@@ -669,11 +680,11 @@ def predict_out_of_group(frame: pd.DataFrame, model: object, groups: Sequence | 
     -------
     pandas.DataFrame
         The labels table (see :func:`analysis.classifiers.labelling.labels_table`) in the order
-        of ``frame``, plus a ``group`` column.
+        of ``frame``, plus a ``group`` column. Rows are labelled as ``label`` labels them
+        (:func:`~analysis.classifiers.labelling.predict_with_rules`; which texts are not in
+        English: ``frame``'s ``lang_detected`` or ``lang`` column, else the language detector).
     """
     from joblib import Parallel, delayed
-
-    from analysis.classifiers.labelling import labels_table
 
     g = frame[groups] if isinstance(groups, str) else pd.Series(list(groups), index=frame.index)
     if len(g) != len(frame):
@@ -684,9 +695,10 @@ def predict_out_of_group(frame: pd.DataFrame, model: object, groups: Sequence | 
         from analysis.classifiers import get_model
 
         fitted = get_model("vader")
-        proba = fitted.predict_proba(_x(data))
+        proba, labels = predict_with_rules(fitted, _x(data),
+                                           foreign=non_english(data, data["text"]))
         out = labels_table(data["uid"], proba, list(fitted.classes_),
-                           labeler_type="lexicon", labeler_id=_labeler_id(fitted))
+                           labeler_type="lexicon", labeler_id=_labeler_id(fitted), labels=labels)
         out["group"] = pd.array(g, dtype="string")
         return out
     if isinstance(model, str) and model == "default":
@@ -714,6 +726,7 @@ def predict_out_of_group(frame: pd.DataFrame, model: object, groups: Sequence | 
     extra_x = _x(extra) if extra is not None else None
     extra_y = extra[label_col].astype(str).to_numpy() if extra is not None else None
     X = _x(data)
+    foreign = non_english(data, data["text"])
     held = sorted(set(g))
     if len(held) < 2:
         raise UserError("leave-one-group-out needs at least two groups")
@@ -729,9 +742,8 @@ def predict_out_of_group(frame: pd.DataFrame, model: object, groups: Sequence | 
         if hasattr(fitted, "random_state"):
             fitted.set_params(random_state=random_state)
         fitted.fit(X_train, y_train)
-        proba, weights = proba_and_weights(fitted, X.iloc[test])
-        cls = [str(c) for c in fitted.classes_]
-        return test, proba, cls, labels_from_proba(proba, cls, weights)
+        proba, labels = predict_with_rules(fitted, X.iloc[test], foreign=foreign[test])
+        return test, proba, [str(c) for c in fitted.classes_], labels
 
     results = Parallel(n_jobs=worker_count(jobs, len(held)))(
         delayed(run)(group) for group in held)
