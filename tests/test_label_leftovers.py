@@ -104,7 +104,8 @@ def test_replies_without_root_matches_numeric_and_text_ids():
 # --- 2. texts that are only @handles and links ----------------------------------------------
 
 BARE = ["@someone https://t.co/abc", "@a @b", "https://www.bbc.co.uk/news", "@ann",
-        "u/someone", "pic.twitter.com/xyz @a", "@name.bsky.social https://t.co/x"]
+        "u/someone", "pic.twitter.com/xyz @a", "@name.bsky.social https://t.co/x",
+        "@some.user_1", "@Ann's", "HTTPS://T.CO/X", "U/Someone"]
 
 
 @pytest.mark.parametrize("text", BARE)
@@ -220,7 +221,8 @@ def test_an_empty_column_option_is_a_usage_error(tmp_path, capsys, option):
     assert err.startswith("error: argument " + option) and "empty column name" in err
 
 
-@pytest.mark.parametrize("text", ["@tanaka本当にひどい", "https://t.co/abc”LIES", "@bob-liar"])
+@pytest.mark.parametrize("text", ["@tanaka本当にひどい", "https://t.co/abc”LIES", "@bob-liar",
+                                  "@ann.Great", "@some.user.Liar", "@Ann.So true"])
 def test_words_beside_a_handle_or_glued_to_a_link_count(text):
     assert labelling.has_words(text)
 

@@ -188,12 +188,14 @@ def _check_uids(posts: pd.DataFrame, source: object) -> None:
 
 #: What does not count as words of a text (:func:`has_words`): @handles (ASCII letters, digits
 #: and ``_``, with dotted parts for Instagram's ``@some.user`` and Bluesky's
-#: ``@name.bsky.social``), Reddit's ``u/name`` mentions and links (with a scheme, ``www.``, or
-#: Twitter's ``pic.twitter.com/...``; up to the first character a URL cannot hold unescaped,
-#: so that a word glued to a link, "https://t.co/x”LIES", is kept). Hashtags do count: the
-#: word of "#fake" or "#PrayForParis" says what its writer thinks.
-NOT_WORDS = re.compile(r"@[A-Za-z0-9_]+(?:\.[A-Za-z0-9_-]+)*(?:'s)?|(?<![\w/])/?u/[\w-]+"
-                       r"|(?:https?://|www\.|pic\.twitter\.com/)[\x21-\x7e]+", re.IGNORECASE)
+#: ``@name.bsky.social``; both platforms write handles in lower case, so a dotted part starting
+#: with a capital is a sentence glued to a handle: "@ann.Great point"), Reddit's ``u/name``
+#: mentions and links (with a scheme, ``www.``, or Twitter's ``pic.twitter.com/...``; up to the
+#: first character a URL cannot hold unescaped, so that a word glued to a link,
+#: "https://t.co/x”LIES", is kept). Hashtags do count: the word of "#fake" or "#PrayForParis"
+#: says what its writer thinks.
+NOT_WORDS = re.compile(r"@[A-Za-z0-9_]+(?:\.[a-z0-9_-]+)*(?i:'s)?|(?i:(?<![\w/])/?u/[\w-]+)"
+                       r"|(?i:(?:https?://|www\.|pic\.twitter\.com/)[\x21-\x7e]+)")
 
 
 def has_words(text: object) -> bool:
