@@ -198,6 +198,11 @@ NOT_WORDS = re.compile(r"@[A-Za-z0-9_]+(?:\.[a-z0-9_-]+)*(?i:'s)?|(?i:(?<![\w/])
                        r"|(?i:(?:https?://|www\.|pic\.twitter\.com/)[\x21-\x7e]+)")
 
 
+#: :data:`NOT_WORDS`, else a letter or digit (group 1; ``[^\W_]`` is what ``str.isalnum`` takes):
+#: scanned left to right, it finds what :func:`has_words` looks for without rewriting the text.
+_NOT_WORDS_OR_WORD = re.compile(f"(?:{NOT_WORDS.pattern})|([^\\W_])")
+
+
 def has_words(text: object) -> bool:
     """Whether ``text`` is a string with at least one Unicode letter or digit outside @handles,
     ``u/`` mentions and links (:data:`NOT_WORDS`). Texts without (empty, emoji or punctuation
@@ -207,9 +212,12 @@ def has_words(text: object) -> bool:
     >>> [has_words(t) for t in ["@ann https://t.co/x1", "@a @b 🙏", "#fake", "@ann so true"]]
     [False, False, True, True]
     """
-    if not isinstance(text, str) or not any(map(str.isalnum, text)):
+    if not isinstance(text, str):
         return False
-    return any(map(str.isalnum, NOT_WORDS.sub(" ", text)))
+    for match in _NOT_WORDS_OR_WORD.finditer(text):  # the first letter or digit outside them
+        if match.group(1) is not None:
+            return True
+    return False
 
 
 def collapse_repeats(text: object) -> object:
@@ -227,12 +235,19 @@ def collapse_repeats(text: object) -> object:
     if not isinstance(text, str):
         return text
     words = text.split()
-    keys = [word.strip(string.punctuation).casefold() for word in words]  # "sad," is "sad"
     n = len(words)
+    if n < 2:
+        return text
+
+    def key(word: str) -> str:
+        return word.strip(string.punctuation).casefold()  # "sad," is "sad"
+
+    first, keys = key(words[0]), None
     for period in range(1, n // 2 + 1):
-        if n % period == 0 and keys[period] == keys[0] \
-                and keys == keys[:period] * (n // period):
-            return " ".join(words[:period])
+        if n % period == 0 and key(words[period]) == first:  # a copy may start here
+            keys = keys or [key(word) for word in words]
+            if keys == keys[:period] * (n // period):
+                return " ".join(words[:period])
     return text
 
 
