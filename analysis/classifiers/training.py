@@ -251,8 +251,9 @@ def _out_of_fold(estimator: object, frame: pd.DataFrame, settings: Sequence[dict
 
     Per fold, the steps before the last (the features, vocabularies included) are fitted once on
     the training folds only, then the last step once per setting; held-out rows are only ever
-    transformed and predicted, with the text rules ``label`` applies
-    (:func:`~analysis.classifiers.labelling.predict_with_rules`).
+    transformed and predicted, with ``label``'s rules for texts without words and repeated
+    phrases (:func:`~analysis.classifiers.labelling.predict_with_rules`; not its language rule,
+    which moves probabilities only and needs a language the model frame does not carry).
     """
     from joblib import Parallel, delayed
 
