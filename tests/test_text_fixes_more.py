@@ -213,3 +213,40 @@ def test_workers_pass_their_warnings_back_in_input_order(tmp_path, monkeypatch, 
     pd.testing.assert_frame_equal(two[0], one[0])
     texts = Counter(one[0]["text"])
     assert texts["two cut \ufffd"] == texts["and \ufffd this"] == texts["one cut \ufffd"] == 1
+
+
+def generated_pushshift_file(folder: Path) -> Path:
+    """Generated Pushshift comments over many parts; every 400th has a score that is no count."""
+    lines = []
+    for number in range(2000):
+        score = "lots" if number % 400 == 7 else number % 9
+        lines.append(json.dumps({"id": f"c{number}", "body": f"generated comment {number}",
+                                 "created_utc": 1_134_000_000 + number, "link_id": "t3_post",
+                                 "parent_id": "t3_post", "subreddit": "generated",
+                                 "author": f"user{number % 50}", "score": score}))
+    path = folder / "generated_comments.ndjson"
+    path.write_text("\n".join(lines) + "\n", encoding="ascii")
+    return path
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_file_read_in_parts_warns_once_about_unreadable_counts(tmp_path, monkeypatch, capfd,
+                                                                  jobs):
+    path = generated_pushshift_file(tmp_path)
+    serial = main(["ingest", str(path), "--format", "pushshift", "--no-language", "--quiet",
+                   "-o", str(tmp_path / "serial.parquet")])
+    serial_err = capfd.readouterr().err.splitlines()
+    monkeypatch.setattr(parts, "PART_BYTES", SMALL_PART)
+    assert len(parts.plan_parts(path, "pushshift")) >= 8
+    status = main(["ingest", str(path), "--format", "pushshift", "--no-language", "--quiet",
+                   "--jobs", str(jobs), "-o", str(tmp_path / "parts.parquet")])
+    err = capfd.readouterr().err.splitlines()
+    assert serial == status == 0
+    warned = [line for line in err if "count value(s) could not be read" in line]
+    assert warned == [f"warning: {path}: 5 count value(s) could not be read (score 5, e.g. "
+                      "'lots'); those fields are null, the records kept. A count is a whole "
+                      "number of 0 or more (a score may be below 0) up to 2**63 - 1, written "
+                      "as 1234, 1,234, 3.0, 1.2K or 3M"]
+    assert err == serial_err
+    table = pd.read_parquet(tmp_path / "parts.parquet")
+    assert len(table) == 2000 and table["score"].isna().sum() == 5

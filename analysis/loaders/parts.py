@@ -66,6 +66,7 @@ from analysis.loaders.base import (
     warn_broken_texts,
 )
 from analysis.loaders.chunks import Collector, SpillSink, guarded, system_memory
+from analysis.loaders.counts import UnreadableCountWarning
 
 #: Bytes of input per part (a file is read in parts when it has at least two).
 PART_BYTES = 8 * 1024 * 1024
@@ -145,6 +146,9 @@ class PartResult:
     #: Texts of the part that held a lone surrogate (a :class:`~analysis.loaders.base.
     #: BrokenTextWarning`, given once per file with the count of all its parts).
     broken_texts: int = 0
+    #: Count values of the part that are no count, by field: ``[how many, the first]`` (an
+    #: :class:`~analysis.loaders.counts.UnreadableCountWarning`, given once per file likewise).
+    unreadable_counts: dict = dataclasses.field(default_factory=dict)
 
 
 def read_part(task: PartTask) -> PartResult:
@@ -156,14 +160,25 @@ def read_part(task: PartTask) -> PartResult:
         with system_memory(), warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")  # the main process's filters decide (raise_warnings)
             result = _read_part(task)
+        once_per_file = (BrokenTextWarning, UnreadableCountWarning)
         result.warned = [(str(item.message), item.category) for item in caught
-                         if not isinstance(item.message, BrokenTextWarning)]
-        result.broken_texts = sum(item.message.count for item in caught
-                                  if isinstance(item.message, BrokenTextWarning))
+                         if not isinstance(item.message, once_per_file)]
+        for item in caught:
+            if isinstance(item.message, BrokenTextWarning):
+                result.broken_texts += item.message.count
+            elif isinstance(item.message, UnreadableCountWarning):
+                add_unreadable(result.unreadable_counts, item.message.unreadable)
         return result
     finally:
         if was_enabled:
             gc.enable()
+
+
+def add_unreadable(total: dict[str, list], more: dict[str, list]) -> None:
+    """Add the unreadable counts ``more`` (field -> ``[how many, the first value]``) to
+    ``total``, whose first values stay first."""
+    for field, (count, example) in more.items():
+        total.setdefault(field, [0, example])[0] += count
 
 
 def raise_warnings(result: PartResult) -> None:
@@ -320,6 +335,7 @@ class PartReader:
         window = self.jobs * PARTS_PER_JOB
         pending: list[Future] = []
         broken = 0
+        unreadable: dict[str, list] = {}
         queue = iter(tasks)
         for task in queue:
             pending.append(pool.submit(read_part, task))
@@ -337,6 +353,9 @@ class PartReader:
                 pending.append(pool.submit(read_part, task))
             raise_warnings(result)
             broken += result.broken_texts
+            add_unreadable(unreadable, result.unreadable_counts)
             yield result
         if broken:  # one warning for the file, as a serial read gives
             warn_broken_texts(tasks[0].path, Counter({BROKEN_TEXTS: broken}))
+        if unreadable:
+            warnings.warn(UnreadableCountWarning(str(tasks[0].path), unreadable), stacklevel=2)

@@ -88,7 +88,8 @@ def _rows_of_lines(name: str, lines: Iterable[tuple[int, bytes] | Reject]
                    ) -> Iterator[dict | Reject]:
     """Rows or rejects of ``lines``; warns at the end when texts held lone surrogates
     (:func:`~analysis.loaders.base.warn_broken_texts`) and when counts were no count
-    (:class:`~analysis.loaders.counts.CountNotes`; a file read in parts warns per part)."""
+    (:class:`~analysis.loaders.counts.CountNotes`; for a file read in parts, once per file:
+    :class:`~analysis.loaders.parts.PartReader`)."""
     broken: Counter = Counter()
     notes = CountNotes()
     for item in lines:
