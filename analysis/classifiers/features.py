@@ -24,7 +24,10 @@ blocks, each scaled by a weight:
   once for replies to replies (depth 2 or more), zero otherwise: "fake" or "?" answering the
   rumour is not the same as answering another reply.
 
-Models fitted before ``shape`` and ``cuedepth`` existed read X without them.
+Models fitted before ``shape`` and ``cuedepth`` existed read X without them. A model fitted on
+rows without a single depth (a hand-coded sample from a spreadsheet) reads every depth as unknown
+(``depth_known_``): its depth weights were never learnt, so a posts table's depths would move its
+labels for no reason.
 
 With ``strata=True`` three last columns (not weighted) give the kind of target as a one-hot
 stratum: a name (at most :data:`NAME_MAX_WORDS` words), a post, or none; a
@@ -248,6 +251,7 @@ class StanceFeatures(TransformerMixin, BaseEstimator):
         if self.targets_ and self._weight("interact"):
             self.interact_columns_ = np.unique(self._interaction_codes(
                 self._tfidf("word", self._counts(text)), keys)[1])
+        self.depth_known_ = bool((_depth_values(frame) >= 0).any())
         self.n_features_in_ = frame.shape[1]
         return self
 
@@ -387,12 +391,14 @@ class StanceFeatures(TransformerMixin, BaseEstimator):
             else None
         if self._weight("cues"):
             dense.append(cues * self._weight("cues"))
+        depth = _depth_values(frame)
+        if not getattr(self, "depth_known_", True):  # models saved before it read depths
+            depth = np.full(n, -1.0)
         if self._weight("depth"):
-            dense.append(_depth_onehot(frame) * self._weight("depth"))
+            dense.append(_depth_onehot(depth) * self._weight("depth"))
         if self._weight("shape"):
             dense.append(_text_shape(arrow) * self._weight("shape"))
         if self._weight("cuedepth"):
-            depth = _depth_values(frame)
             dense.append(np.column_stack([cues * (depth == 1)[:, None],
                                           cues * (depth >= 2)[:, None]])
                          * self._weight("cuedepth"))
@@ -505,10 +511,9 @@ def _depth_values(frame: pd.DataFrame) -> np.ndarray:
         .fillna(-1).to_numpy(dtype=float)
 
 
-def _depth_onehot(frame: pd.DataFrame) -> np.ndarray:
-    n = len(frame)
-    depth = _depth_values(frame)
-    out = np.zeros((n, 5))
+def _depth_onehot(depth: np.ndarray) -> np.ndarray:
+    """One-hot of depths from :func:`_depth_values`: root, 1, 2, 3+, unknown."""
+    out = np.zeros((len(depth), 5))
     out[depth < 0, 4] = 1
     out[depth == 0, 0] = 1
     out[depth == 1, 1] = 1

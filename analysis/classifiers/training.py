@@ -7,6 +7,7 @@ see :func:`model_frame` to build one from any table) plus a label column.
 from __future__ import annotations
 
 import numbers
+import unicodedata
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -95,7 +96,7 @@ def model_frame(table: pd.DataFrame, *, text_col: str = "text", target_col: str 
             raise UserError(f"{int(labels.isna().sum())} rows have no label in {label_col!r}; "
                             "drop them or fill them in", source)
         written = _label_texts(labels, label_col, source)
-        stripped = [label.strip() for label in written]  # ' favor ' is 'favor'
+        stripped = [_label_form(label) for label in written]  # ' favor ' is 'favor'
         blank = sum(not label for label in stripped)
         if blank:
             raise UserError(f"{blank} rows have no label in {label_col!r} (only spaces); drop "
@@ -160,6 +161,12 @@ def _label_texts(labels: pd.Series, label_col: str, source: object) -> list[str]
     return [v if isinstance(v, str) else str(int(v)) for v in values]
 
 
+def _label_form(label: str) -> str:
+    """A label as it is learned and scored: without spaces around it, in Unicode's composed
+    form (NFC), so that "négatif" typed on one system and on another are one label."""
+    return unicodedata.normalize("NFC", label.strip())
+
+
 def _refuse_label_variants(labels: Sequence[str], label_col: str, source: object) -> None:
     """A :class:`~analysis.errors.UserError` when two labels, spaces around them dropped (as
     :func:`model_frame` drops them), differ only by case (``none`` and ``None``): they would be
@@ -167,7 +174,7 @@ def _refuse_label_variants(labels: Sequence[str], label_col: str, source: object
     shows every spelling of such a label (``'None'``, ``'none'`` and ``'none '``)."""
     spellings: dict[str, dict[str, set[str]]] = {}
     for value in dict.fromkeys(labels):
-        stripped = str(value).strip()
+        stripped = _label_form(str(value))
         spellings.setdefault(stripped.casefold(), {}).setdefault(stripped, set()).add(str(value))
     variants = [sorted(set().union(*found.values())) for found in spellings.values()
                 if len(found) > 1]
@@ -410,7 +417,7 @@ def select_C(estimator: object, frame: pd.DataFrame, grid: Sequence[float] = C_G
 def cross_validate(estimator: object, frame: pd.DataFrame, *, groups: Sequence | None = None,
                    cv: int = 5, seed: int = config.DEFAULT_SEED, jobs: int = 1,
                    labels: Sequence[str] | None = None, label_col: str = "label",
-                   C_grid: Sequence[float] | None = None, n_boot: int = 200,
+                   C_grid: Sequence[float] | None = None, n_boot: int = metrics.N_BOOT,
                    average_over: Sequence[str] | None = None,
                    source: object = None) -> tuple[object, dict]:
     """Cross-validated scores of ``estimator`` on ``frame`` (``cv`` >= 2 folds, grouped by
@@ -617,7 +624,7 @@ def user_pipeline(n_rows: int, *, C: float = 1.0, seed: int = config.DEFAULT_SEE
 
 def evaluate_model(frame: pd.DataFrame, model: object, *,
                    average_over: Sequence[str] | None = None,
-                   n_boot: int = 1000, seed: int = config.DEFAULT_SEED,
+                   n_boot: int = metrics.N_BOOT, seed: int = config.DEFAULT_SEED,
                    label_col: str = "label", predicted: Sequence[str] | None = None,
                    source: object = None) -> dict:
     """Metrics of a fitted model's predictions against ``frame[label_col]`` (a JSON-ready dict).

@@ -2,7 +2,8 @@
 
 :class:`VaderClassifier` scores each text with vaderSentiment and maps the compound score to a
 label with two thresholds (positive above ``upper``, negative below ``lower``, neutral between).
-``fit`` only tunes the thresholds on labelled data when asked; the lexicon is never changed.
+``fit`` on labelled data tunes the thresholds (unless ``tune=False``); the lexicon is never
+changed.
 Label names are configurable, so the same estimator gives ``support / criticism / other`` (the
 default, reading positive tone as support) or ``positive / negative / neutral``.
 
@@ -161,6 +162,7 @@ class VaderClassifier(ClassifierMixin, BaseEstimator):
     tune
         Whether ``fit`` searches the thresholds that maximise macro-F1 on the given labels
         (a grid over the compound scores' quantiles); otherwise ``fit`` keeps ``lower``/``upper``.
+        None (the default): when ``fit`` is given labels.
     text_col
         Column of the text when ``X`` is a DataFrame.
     temperature
@@ -176,7 +178,8 @@ class VaderClassifier(ClassifierMixin, BaseEstimator):
     """
 
     def __init__(self, lower: float = -DEFAULT_THRESHOLD, upper: float = DEFAULT_THRESHOLD,
-                 labels: Sequence[str] = ("support", "criticism", "other"), tune: bool = False,
+                 labels: Sequence[str] = ("support", "criticism", "other"),
+                 tune: bool | None = None,
                  text_col: str = "text", temperature: float = 0.25) -> None:
         self.lower = lower
         self.upper = upper
@@ -186,14 +189,16 @@ class VaderClassifier(ClassifierMixin, BaseEstimator):
         self.temperature = temperature
 
     def fit(self, X: object, y: object = None) -> VaderClassifier:
-        """Set the labels and thresholds; with ``tune=True`` choose thresholds on (X, y).
+        """Set the labels and thresholds; with labels ``y`` (unless ``tune=False``) choose the
+        thresholds on (X, y).
 
         Parameters
         ----------
         X
             DataFrame with ``text_col``, or a sequence of texts (may be None unless tuning).
         y
-            Labels (required when ``tune`` is true; must be among ``labels``).
+            Labels (required when ``tune`` is true; must be among ``labels``). Without them
+            (and ``tune`` not true) the thresholds are ``lower`` and ``upper``.
         """
         labels = list(self.labels)
         if len(labels) != 3 or len(set(labels)) != 3:
@@ -214,7 +219,7 @@ class VaderClassifier(ClassifierMixin, BaseEstimator):
                 if unknown:
                     raise ValueError(f"labels {sorted(map(str, unknown))} are not among "
                                      f"{labels}")
-            if self.tune:
+            if self.tune or (self.tune is None and y is not None):
                 if y is None:
                     raise ValueError("tune=True needs labels y")
                 self.lower_, self.upper_ = _tune_thresholds(score_texts(texts)[:, 0],
