@@ -96,3 +96,15 @@ def test_evaluate_cv_gives_the_interval_of_the_model_card(tmp_path, capsys):
     report = json.loads(capsys.readouterr().out)
     assert report["macro_f1"] == card["cv_metrics"]["macro_f1"]
     assert report["macro_f1_ci"] == card["cv_metrics"]["macro_f1_ci"]
+
+
+def test_texts_without_words_get_a_no_stance_label_when_the_model_has_one():
+    # a balanced SemEval-style sample: the class prior is a tie, which gave 'against' (the
+    # first label) to every empty text
+    names = {"support": "favor", "criticism": "against", "other": "none"}
+    frame = generated_frame().assign(label=lambda f: f["label"].map(names))
+    model, _ = train_model(frame, cv=0)
+    posts = pd.DataFrame({"uid": ["a", "b", "c"], "text": ["", "🙏", "@ann https://t.co/x"],
+                          "target": "Alice"})
+    labels = label_posts(posts, model, target_col="target", progress=False)
+    assert labels["label"].tolist() == ["none"] * 3

@@ -424,11 +424,20 @@ def label_posts(posts: pd.DataFrame, model: object | str = "default", *,
                         labels=labels)
 
 
+#: Labels that say "no stance" (compared without case), in the order :func:`_empty_text_label`
+#: prefers them: SemEval's ``none``, sentiment's ``neutral``, RumourEval's ``comment``.
+NO_STANCE_LABELS = ("other", "none", "neutral", "neither", "comment", "unrelated", "irrelevant")
+
+
 def _empty_text_label(model: object, classes: list[str]) -> str:
-    """The label of a text without words: ``other`` when the model has it, else the label
-    most common in the model's training data (its class prior), else the first label."""
-    if "other" in classes:
-        return "other"
+    """The label of a text without words: ``other`` when the model has it, else another label
+    that says no stance (:data:`NO_STANCE_LABELS`: ``none`` for a model trained on SemEval's
+    favor / against / none), else the label most common in the model's training data (its class
+    prior), else the first label."""
+    folded = {label.casefold(): label for label in classes}
+    for name in NO_STANCE_LABELS:
+        if name in folded:
+            return folded[name]
     last = model.steps[-1][1] if hasattr(model, "steps") else model
     prior = getattr(last, "class_prior_", None)
     if prior is not None and len(prior) == len(getattr(last, "classes_", ())):
