@@ -5,7 +5,8 @@
 keeps any other columns after them. The export writes those first, with ``timestamp`` in UTC, then
 :data:`FOURCAT_EXTRA_COLUMNS` (``unix_timestamp``, ``parent_id``, ``platform``, ``kind``, counts,
 ...), so that :mod:`analysis.loaders.fourcat_csv` reads the file back to the same ids, texts and
-times (to the second).
+times (to the second; also times before 1973, whose small ``unix_timestamp`` the loader takes
+because ``timestamp`` names the same second).
 
 - ``thread_id`` is the post's thread, else its root, else its own id (4CAT requires one).
 - ``author`` is the handle, else the author id (both pseudonymized unless ingest kept them;

@@ -323,7 +323,8 @@ def parse_json_line(name: str, number: int, raw: bytes, broken: Counter | None =
                     ) -> tuple[int, object] | Reject:
     """``(number, value)`` of one JSON line, or a :class:`Reject` for bad UTF-8 or bad JSON.
 
-    Lone UTF-16 surrogates are replaced by U+FFFD, as :func:`load_json` does.
+    Lone UTF-16 surrogates are replaced by U+FFFD, as :func:`load_json` does. The marks of
+    :data:`LINE_START_MARKS` at the start of the line are dropped (:func:`without_line_marks`).
 
     Parameters
     ----------
@@ -337,13 +338,39 @@ def parse_json_line(name: str, number: int, raw: bytes, broken: Counter | None =
         As for :func:`load_json`.
     """
     try:
-        return number, load_json(raw, broken)
+        return number, load_json(without_line_marks(raw), broken)
     except UnicodeDecodeError:
         return Reject(name, number, "invalid UTF-8", snippet(raw))
     except json.JSONDecodeError as exc:
         return Reject(name, number, json_error_reason(exc), snippet(raw))
     except RecursionError:
         return Reject(name, number, NESTED_TOO_DEEPLY, snippet(raw))
+
+
+#: Bytes dropped at the start of a JSON line (:func:`without_line_marks`): a UTF-8 byte order
+#: mark (files that each start with one, joined with ``cat``, have one at the start of a later
+#: line) and the record separator 0x1e that RFC 7464 JSON text sequences put before every record.
+LINE_START_MARKS = (UTF8_BOM, b"\x1e")
+
+
+def without_line_marks(raw: bytes) -> bytes:
+    r"""``raw`` without the :data:`LINE_START_MARKS` it starts with.
+
+    Examples
+    --------
+    >>> without_line_marks(b'\xef\xbb\xbf{"id": 1}'), without_line_marks(b'\x1e{"id": 1}')
+    (b'{"id": 1}', b'{"id": 1}')
+    >>> without_line_marks(b'{"id": 1}\x1e')
+    b'{"id": 1}\x1e'
+    """
+    while raw.startswith(LINE_START_MARKS):
+        raw = raw[3:] if raw.startswith(UTF8_BOM) else raw[1:]
+    return raw
+
+
+#: Whitespace in JSON (RFC 8259); ``str.strip`` strips more (0x1c-0x1f, U+00A0, ...), which a
+#: JSON parser reads as text after the value, not as the end of the text.
+JSON_SPACE = " \t\r\n"
 
 
 def json_error_reason(exc: json.JSONDecodeError, *, lines_before: int = 0,
@@ -388,11 +415,13 @@ def json_error_reason(exc: json.JSONDecodeError, *, lines_before: int = 0,
         # line ending of a string cut there as a control character inside it, and places other
         # errors after the line ending (line 2, column 1): name the end of the text instead
         exc = json.JSONDecodeError("cut short: the text ends inside its JSON value at", exc.doc,
-                                   len(exc.doc.rstrip()))
+                                   len(exc.doc.rstrip(JSON_SPACE)))
     message = exc.msg
+    if message == "Extra data":
+        message = "extra data after the JSON value"
     if message[1:2].islower():
         message = message[0].lower() + message[1:]
-    if lines_before or "\n" in exc.doc.rstrip():
+    if lines_before or "\n" in exc.doc.rstrip(JSON_SPACE):
         line = lines_before + exc.lineno
         known_column = column or exc.lineno > 1  # after a newline in the text: a whole line
         where = f"line {line}, column {exc.colno}" if known_column else f"line {line}"
@@ -407,7 +436,7 @@ def json_ends_early(exc: json.JSONDecodeError) -> bool:
     """Whether a JSON syntax error is the text ending before its value does (a file or line cut
     short: in a string, after its last value, or inside ``true``, ``false`` or ``null``), not a
     wrong character inside it."""
-    rest = exc.doc[exc.pos:].rstrip()
+    rest = exc.doc[exc.pos:].rstrip(JSON_SPACE)
     return (exc.msg.startswith("Unterminated string") or not rest
             or any(word.startswith(rest) and word != rest for word in ("true", "false", "null")))
 
@@ -947,6 +976,10 @@ def parse_time_with_precision(value: object, *, tz: str | None = None
     ``Sep 30 2020``, a :class:`datetime.date`), ``second`` for other times, ``missing`` with
     ``None``.
 
+    A naive date is the first instant of that day in ``tz``, also when the clocks changed at
+    its midnight (:func:`start_of_local_day`); a naive time of day that did not exist or
+    happened twice in ``tz`` raises :class:`ValueError` (:func:`daylight_saving_problem`).
+
     Examples
     --------
     >>> parse_time_with_precision("Sep 30 2020", tz="UTC")
@@ -980,8 +1013,23 @@ def parse_time_with_precision(value: object, *, tz: str | None = None
         try:
             stamp = stamp.tz_localize(tz)
         except ValueError:
-            raise ValueError(daylight_saving_problem(stamp, tz, value)) from None
+            if precision != "day":
+                raise ValueError(daylight_saving_problem(stamp, tz, value)) from None
+            stamp = start_of_local_day(stamp, tz)
     return in_time_range(stamp.tz_convert("UTC"), value), precision
+
+
+def start_of_local_day(day: pd.Timestamp, tz: str) -> pd.Timestamp:
+    """The first instant of the naive date ``day`` in ``tz``, also on a day whose midnight did
+    not exist there (the clocks went forward at 00:00, as in America/Sao_Paulo on 2018-11-04:
+    the day starts at 01:00) or happened twice (the earlier one).
+
+    Examples
+    --------
+    >>> start_of_local_day(pd.Timestamp("2018-11-04"), "America/Sao_Paulo")
+    Timestamp('2018-11-04 01:00:00-0200', tz='America/Sao_Paulo')
+    """
+    return day.tz_localize(tz, ambiguous=True, nonexistent="shift_forward")
 
 
 def _from_epoch_seconds(value: int | float | str) -> pd.Timestamp | None:

@@ -13,6 +13,9 @@ Mapping rules:
   ``author_id`` column, else the handle (so reply trees can still tell authors apart).
 - ``created_at`` from ``unix_timestamp`` when present (exact), else from ``timestamp``
   (``YYYY-MM-DD HH:MM:SS``, which 4CAT writes in UTC; ``--tz`` overrides that assumption).
+  A ``unix_timestamp`` below 10**8 (before 1973) is rejected as a date written as a number or
+  as milliseconds, unless the row's ``timestamp`` is a time in the same second: then it is the
+  time of an old post (``python -m analysis export`` writes both), and it is read.
   A record with neither is rejected, unless its ``created_at_precision`` column (which
   ``python -m analysis export`` writes) says ``missing``: such a row (an API error's) keeps a
   null time. A ``timestamp`` that is a date only (``2020-10-01``) gives
@@ -67,6 +70,7 @@ Examples
 from __future__ import annotations
 
 import csv
+import math
 import re
 import warnings
 from collections import Counter
@@ -80,8 +84,10 @@ import pandas as pd
 from analysis.errors import UserError
 from analysis.loaders.base import (
     LOADER_VERSION,
+    MIN_EPOCH_SECONDS,
     LoadOptions,
     Reject,
+    in_time_range,
     make_uid,
     parse_time,
     parse_time_with_precision,
@@ -309,6 +315,46 @@ def _list(record: Mapping[str, str], column: str, prefix: str) -> list[str] | No
     return as_list(record[column], prefix) or []
 
 
+def _unix_time(unix: str, record: Mapping[str, str], tz: str | None) -> pd.Timestamp | None:
+    """The time of a ``unix_timestamp`` cell. A number below
+    :data:`~analysis.loaders.base.MIN_EPOCH_SECONDS` (before 1973) is refused as a date written
+    as a number or milliseconds (:func:`~analysis.loaders.base.parse_time`), unless the row's
+    ``timestamp`` names the same second: then it is an old post's time (as ``python -m analysis
+    export`` writes one) and is read."""
+    try:
+        return parse_time(unix)
+    except ValueError:
+        seconds = _small_seconds(unix)
+        if seconds is None or not _timestamp_agrees(record, seconds, tz):
+            raise
+    return in_time_range(pd.Timestamp(round(seconds * 1_000_000), unit="us", tz="UTC")
+                         .as_unit("ns"), unix)
+
+
+def _small_seconds(unix: str) -> float | None:
+    """``unix`` as a finite number below :data:`~analysis.loaders.base.MIN_EPOCH_SECONDS`
+    seconds; None for anything else."""
+    try:
+        seconds = float(unix)
+    except ValueError:
+        return None
+    return seconds if -math.inf < seconds < MIN_EPOCH_SECONDS else None
+
+
+def _timestamp_agrees(record: Mapping[str, str], seconds: float, tz: str | None) -> bool:
+    """Whether the row's ``timestamp`` (read as :func:`row_from_record` reads it without a
+    ``unix_timestamp``) is a time in the same second as ``seconds`` since 1970."""
+    text = _text(record, "timestamp")
+    if text is None:
+        return False
+    try:
+        stamp, precision = parse_time_with_precision(text, tz=tz or "UTC")
+    except (ValueError, TypeError, OverflowError):
+        return False
+    return (stamp is not None and precision == "second"
+            and math.floor(stamp.timestamp()) == math.floor(seconds))
+
+
 def row_from_record(record: Mapping[str, str], *, platform: str | None = None,
                     tz: str | None = None, notes: CountNotes | None = None) -> dict:
     """Map one 4CAT CSV record (column -> string) to a posts-table row.
@@ -340,7 +386,7 @@ def row_from_record(record: Mapping[str, str], *, platform: str | None = None,
     stated = (_text(record, "created_at_precision") or "").lower()
     try:
         if not is_missing(unix):
-            created_at = parse_time(str(unix).strip())
+            created_at = _unix_time(str(unix).strip(), record, tz)
         elif not is_missing(record.get("timestamp")):
             created_at, precision = parse_time_with_precision(str(record["timestamp"]).strip(),
                                                               tz=tz or "UTC")

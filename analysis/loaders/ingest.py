@@ -115,9 +115,11 @@ class IngestResult:
         Every record that could not be read.
     labels
         Gold labels that came with the data (columns of :data:`analysis.schema.LABELS` plus
-        ``split``); empty when there were none.
+        ``split``), one per ``uid`` and ``task`` (:func:`collapse_labels`); empty when there
+        were none.
     summary
-        Counts: rows read / written, duplicates, rejects by reason, format per input, seconds.
+        Counts: rows read / written, duplicates, rejects by reason, format per input, labels
+        kept (and, when not 0, ``label_duplicates`` dropped and ``label_conflicts``), seconds.
     """
 
     posts: pd.DataFrame
@@ -552,6 +554,138 @@ def _finish_tables(sink, structure: light.Structure | StoredStructure) -> Iterat
                         some_columns=sink.tables_with_offsets)
 
 
+#: A label's rank when its input holds no copy of the post (a Reddit ``more`` stub, a rejected
+#: post): below every input that does.
+_NO_COPY = (0, 0, 0)
+
+
+def collapse_labels(labels: list[GoldLabel], label_inputs: list[int],
+                    copies: Mapping[tuple[str, int], tuple[int, int]] | None = None,
+                    ) -> tuple[list[GoldLabel], int, list[tuple[str, str, list[tuple[int, str]]]]]:
+    """One gold label per ``(uid, task)``, as duplicate posts collapse.
+
+    Copies that are the same (label, labeler, split) are kept once. When they differ, the label
+    kept is that of the input whose copy of the post :func:`collapse_duplicates` keeps among
+    the inputs that gave one: the latest ``collected_at``, on a tie the later copy; an input
+    without a copy of the post (a ``more`` stub) ranks below those with one, and among such
+    inputs the later one wins. Within that input, its first label of the post and task wins.
+
+    Parameters
+    ----------
+    labels
+        The labels of the run, in input order.
+    label_inputs
+        The input (its index in the run) of each label.
+    copies
+        ``(uid, input) -> (collected_at as int64 nanoseconds, position in the run)`` of the
+        copy of the post each input would keep (:func:`_post_copies`), for the uids of
+        labels that differ; None or missing: no copy.
+
+    Returns
+    -------
+    tuple
+        The labels kept (each where its post and task first came), the number dropped, and
+        the conflicts: ``(uid, task, [(input, label), ...])`` for each post and task whose
+        copies gave different labels.
+
+    Examples
+    --------
+    >>> a, b = GoldLabel("t:1", "sdqc", "support", "x"), GoldLabel("t:1", "sdqc", "deny", "x")
+    >>> kept, dropped, conflicts = collapse_labels([a, a, b], [0, 1, 2])
+    >>> [g.label for g in kept], dropped, conflicts
+    (['deny'], 2, [('t:1', 'sdqc', [(0, 'support'), (1, 'support'), (2, 'deny')])])
+    """
+    groups: dict[tuple[str, str], list[int]] = {}
+    for index, label in enumerate(labels):
+        groups.setdefault((label.uid, label.task), []).append(index)
+    if len(groups) == len(labels):
+        return list(labels), 0, []
+    copies = copies or {}
+    kept: list[GoldLabel] = []
+    conflicts = []
+    for (uid, task), members in groups.items():
+        first = labels[members[0]]
+        if all(labels[m] == first for m in members[1:]):
+            kept.append(first)
+            continue
+
+        def rank(member: int, uid: str = uid) -> tuple[tuple[int, int, int], int]:
+            where = label_inputs[member]
+            copy = copies.get((uid, where))
+            return ((1, *copy) if copy is not None else _NO_COPY), where
+
+        best = max(members, key=rank)  # max keeps the first of equal ranks: one input's first
+        winner = label_inputs[best]
+        kept.append(labels[next(m for m in members if label_inputs[m] == winner)])
+        if len({labels[m].label for m in members}) > 1:
+            conflicts.append((uid, task, [(label_inputs[m], labels[m].label) for m in members]))
+    return kept, len(labels) - len(kept), conflicts
+
+
+def _label_inputs(inputs: list[dict]) -> list[int]:
+    """The input of each label of a run (labels come in input order; ``labels`` counts them)."""
+    return [index for index, entry in enumerate(inputs) for _ in range(entry["labels"])]
+
+
+def _post_copies(sink, inputs: list[dict], uids: set[str]
+                 ) -> dict[tuple[str, int], tuple[int, int]]:
+    """For each of ``uids`` and each input that holds a copy of that post: the
+    ``(collected_at, position)`` of the copy :func:`collapse_duplicates` would prefer (the
+    latest ``collected_at``, NaT lowest; then the later position). One pass over the run's
+    ``uid`` and ``collected_at`` columns."""
+    ends = np.cumsum([entry["rows"] for entry in inputs])
+    if not uids or not len(ends) or ends[-1] != sink.rows:
+        return {}  # never expected: rows and inputs disagree; every input then ranks alike
+    wanted = pa.array(sorted(uids), type=pa.large_string())
+    found: dict[tuple[str, int], tuple[int, int]] = {}
+    for offset, table in sink.tables_with_offsets(["uid", "collected_at"]):
+        uid = light.as_strings(table, "uid")
+        hits = np.flatnonzero(pc.is_in(uid, value_set=wanted).to_numpy(zero_copy_only=False))
+        if not len(hits):
+            continue
+        times = table["collected_at"].combine_chunks().cast(pa.int64())
+        times = pc.fill_null(times, light._NAT).to_numpy()
+        for at in hits:
+            position = offset + int(at)
+            key = (uid[int(at)].as_py(), int(np.searchsorted(ends, position, side="right")))
+            copy = (int(times[at]), position)
+            if copy > found.get(key, (light._NAT, -1)):
+                found[key] = copy
+    return found
+
+
+def _collapse_run_labels(collected: dict, sink) -> None:
+    """Replace ``collected["labels"]`` by one label per post and task (:func:`collapse_labels`),
+    with ``label_duplicates`` and ``label_conflicts`` counted; warn when copies disagreed."""
+    labels = collected["labels"]
+    if not labels:
+        return
+    where = _label_inputs(collected["inputs"])
+    if len(where) != len(labels):  # never expected; keep every label rather than guess
+        return
+    contested: set[str] = set()  # posts whose copies of a label differ: ranked by their copies
+    seen: dict[tuple[str, str], GoldLabel] = {}
+    for label in labels:
+        other = seen.setdefault((label.uid, label.task), label)
+        if other != label:
+            contested.add(label.uid)
+    copies = _post_copies(sink, collected["inputs"], contested) if contested else None
+    kept, dropped, conflicts = collapse_labels(labels, where, copies)
+    collected["labels"] = kept
+    collected["label_duplicates"] = dropped
+    collected["label_conflicts"] = len(conflicts)
+    if conflicts:
+        uid, task, said = conflicts[0]
+        paths = [entry["path"] for entry in collected["inputs"]]
+        first = said[0]
+        other = next(pair for pair in said if pair[1] != first[1])
+        example = " but ".join(f"{label!r} in {paths[index]}" for index, label in (first, other))
+        warnings.warn(f"{len(conflicts)} post(s) have different gold labels in different inputs "
+                      f"(first: {uid} {task} {example}); kept the label of the input whose copy "
+                      "of the post is kept (the latest collected_at; on a tie, the later input)",
+                      UserWarning, stacklevel=3)
+
+
 def _labels_frame(labels: list[GoldLabel]) -> pd.DataFrame:
     frame = pd.DataFrame({
         "uid": [g.uid for g in labels],
@@ -583,15 +717,17 @@ def ingest(
     Parameters
     ----------
     paths
-        Files or folders. A folder is read whole by a format that takes folders (RumourEval);
-        otherwise every file inside it is read.
+        Files or folders (``str``, :class:`os.PathLike` or ``bytes``; one or a list, see
+        :func:`input_paths`). A folder is read whole by a format that takes folders
+        (RumourEval); otherwise every file inside it is read.
     format
         ``auto`` (sniff each input) or a name from :data:`analysis.loaders.REGISTRY`.
     field_map
         Posts-table field -> input column, for the generic table formats.
     tz
         IANA time zone for naive times in the generic table formats and 4cat-csv; without it
-        naive times are rejected (the other formats' platforms write UTC).
+        naive times are rejected (the other formats' platforms write UTC). A date without a
+        time of day is the first instant of that day there.
     thread_id
         The thread / post / video id, for formats whose records do not say.
     platform
@@ -600,7 +736,9 @@ def ingest(
     ``field_map``, ``tz``, ``platform`` and ``thread_id`` are refused (:class:`UserError`)
     when no input's format reads them (:data:`TABLE_OPTIONS`).
     keep_authors
-        Keep raw author ids and handles instead of keyed pseudonyms.
+        Keep raw author ids and handles instead of keyed pseudonyms. This and
+        ``detect_language`` must be booleans (``progress``: a boolean or None); anything else
+        is a :class:`UserError` (:func:`check_flags`).
     pseudonym_key
         The key (default: environment variable or the user's key file, see
         :mod:`analysis.loaders.pseudonym`).
@@ -618,10 +756,10 @@ def ingest(
     IngestResult
     """
     started = time.perf_counter()
-    if isinstance(paths, str | os.PathLike):
-        paths = [paths]
+    paths = input_paths(paths)
+    check_flags(keep_authors=keep_authors, detect_language=detect_language, progress=progress)
     options = load_options(field_map, tz, thread_id, platform)
-    plan = plan_inputs(list(paths), format, mapped=bool(field_map))
+    plan = plan_inputs(paths, format, mapped=bool(field_map))
     _check_thread_id(plan, thread_id)
     _check_table_options(plan, field_map=field_map, platform=platform, tz=tz)
     key, key_fingerprint = _key(keep_authors, pseudonym_key)
@@ -631,6 +769,7 @@ def ingest(
                                  detect_language=detect_language, key=key, jobs=jobs,
                                  spill_dir=Path(tmp))
     structure = _structure(sink)
+    _collapse_run_labels(collected, sink)
     with _gc_paused():
         finished = list(_finish_tables(sink, structure))
     posts = (to_frame(pa.concat_tables(finished, promote_options="permissive")) if finished
@@ -641,6 +780,50 @@ def ingest(
     labels = _labels_frame(collected["labels"]) if collected["labels"] else pd.DataFrame()
     return IngestResult(posts=posts, rejects=collected["rejects"], labels=labels,
                         summary=summary)
+
+
+def input_paths(paths: object) -> list[str | os.PathLike]:
+    """The inputs of :func:`ingest` as a list: one path (``str``, :class:`os.PathLike` or
+    ``bytes``, decoded as :func:`os.fsdecode` does) or an iterable of them; anything else is a
+    :class:`UserError` naming what was given.
+
+    Examples
+    --------
+    >>> input_paths(b"posts.csv"), input_paths(["a.csv", Path("b.csv")])
+    (['posts.csv'], ['a.csv', PosixPath('b.csv')])
+    >>> input_paths(3)
+    Traceback (most recent call last):
+    ...
+    analysis.errors.UserError: paths must be a file or folder path (str or os.PathLike) or a list of them, not int
+    """  # noqa: E501 - a doctest's output is one line
+    def one(path: object) -> str | os.PathLike | None:
+        if isinstance(path, bytes):
+            return os.fsdecode(path)
+        return path if isinstance(path, str | os.PathLike) else None
+
+    single = one(paths)
+    if single is not None:
+        return [single]
+    given = paths
+    if isinstance(paths, Iterable) and not isinstance(paths, Mapping):
+        paths = list(paths)
+        found = [one(path) for path in paths]
+        bad = [path for path, path_ok in zip(paths, found, strict=True) if path_ok is None]
+        if not bad:
+            return found
+        given = bad[0]
+    raise UserError("paths must be a file or folder path (str or os.PathLike) or a list of "
+                    f"them, not {type(given).__name__}")
+
+
+def check_flags(**flags: object) -> None:
+    """A :class:`UserError` naming the first of ``flags`` that is not a boolean (``progress``
+    may also be None): a string such as ``"no"`` is true in Python, so ``keep_authors="no"``
+    would keep raw authors."""
+    for name, value in flags.items():
+        if isinstance(value, bool) or (name == "progress" and value is None):
+            continue
+        raise UserError(f"{name} must be True or False, not {value!r}")
 
 
 def load_options(field_map, tz, thread_id, platform) -> LoadOptions:
@@ -784,6 +967,9 @@ def _summary(collected: dict, structure: light.Structure | StoredStructure, *,
     }
     if collected.get("skipped_outputs"):  # only then: the summary of other runs is unchanged
         summary["skipped_outputs"] = collected["skipped_outputs"]
+    for name in ("label_duplicates", "label_conflicts"):  # likewise
+        if collected.get(name):
+            summary[name] = collected[name]
     return summary
 
 
@@ -1054,9 +1240,9 @@ def ingest_to_files(
         files by name.
     """
     started = time.perf_counter()
-    if isinstance(paths, str | os.PathLike):
-        paths = [paths]
-    paths = list(paths)
+    paths = input_paths(paths)
+    check_flags(keep_authors=keep_authors, detect_language=detect_language, progress=progress,
+                strict=strict)
     options = load_options(field_map, tz, thread_id, platform)
     _check_outputs(output, paths)
     before = _input_states(paths)
@@ -1080,6 +1266,7 @@ def ingest_to_files(
             sink.close()  # the last spill file's footer: a full disk shows here too
         _check_unchanged(before, paths)
         structure = _structure(sink)
+        _collapse_run_labels(collected, sink)
         summary = _summary(collected, structure, keep_authors=keep_authors,
                            key_fingerprint=key_fingerprint, detect_language=detect_language,
                            started=started)
