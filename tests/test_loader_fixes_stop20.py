@@ -53,6 +53,17 @@ def _generated_copy(tmp_path: Path, name: str, *, relabel: dict[str, str] | None
     return copy
 
 
+def test_ingest_says_how_many_gold_labels_were_repeated(tmp_path, capsys):
+    from analysis.commands import main
+
+    once = ingest([FIXTURE], keep_authors=True, detect_language=False, progress=False)
+    assert main(["ingest", str(FIXTURE), str(_generated_copy(tmp_path, "copy")), "--no-language",
+                 "-o", str(tmp_path / "out.parquet")]) == 0
+    err = capsys.readouterr().err
+    n = len(once.labels)
+    assert f"gold labels: {n} ({n} repeated in several inputs, kept once)" in err
+
+
 def _label_of(labels: pd.DataFrame, post_id: str, task: str = "sdqc") -> str:
     found = labels[labels["uid"].str.endswith(f":{post_id}") & (labels["task"] == task)]
     assert len(found) == 1

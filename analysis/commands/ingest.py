@@ -127,7 +127,9 @@ def format_summary(summary: dict) -> str:
     for reason, count in summary["rejects_by_reason"].items():
         lines.append(f"  {count:>8}  {reason}")
     if summary["labels"]:
-        lines.append(f"gold labels: {summary['labels']}")
+        repeated = summary.get("label_duplicates", 0)
+        note = f" ({repeated} repeated in several inputs, kept once)" if repeated else ""
+        lines.append(f"gold labels: {summary['labels']}{note}")
     lines.append("authors: " + ("pseudonymized (key " + str(summary["pseudonym_key_id"]) + ")"
                                 if summary["pseudonymized"] else "raw (--keep-authors)"))
     lines.append(f"time: {summary['seconds']:.1f} s")
