@@ -14,6 +14,10 @@ Rules:
   whose ``created_at_precision`` is ``missing`` (an API error or withheld post in a posts table
   written by ingest) keeps its null time. A mapping that names
   a column the file does not have is a one-line error (CSV and Parquet, whose columns are known).
+  JSON lines name their columns record by record: a mapped column or dotted path that no record
+  of a file has gives that file one warning once it is read
+  (:class:`UnfoundColumnWarning`, e.g. ``--map text=mesage: no record has these``); its field
+  is null in every row.
 - Times: ISO-8601, epoch seconds, or the file's own timestamp type, read by
   :func:`analysis.loaders.base.parse_time`. Naive times are localized to ``--tz``
   (``LoadOptions.tz``); without it such a record is rejected, saying to pass ``--tz``.
@@ -24,6 +28,18 @@ Rules:
   and ``now`` / ``today`` / ``yesterday`` / ``tomorrow``.
 - ``platform``: ``--platform`` (``LoadOptions.platform``) if given, else a ``platform`` column,
   else ``other``; it must be one of :data:`analysis.schema.PLATFORMS`.
+- Reply trees: ``parent_id``, ``root_id`` and ``thread_id`` from their columns. In a table
+  without parent information (no ``parent_id`` column and none mapped; in JSON lines, a record
+  without that key), a row whose ``thread_id`` is not its own ``id`` answers the thread's root:
+  ``parent_id`` and ``root_id`` are the ``thread_id`` (a ``root_id`` column's value is kept
+  unless null or the row's own id), as the 4cat-csv, youtube-comments, instaloader and
+  zeeschuimer loaders take comments without a parent. So a comment table mapped with
+  ``--map thread_id=COLUMN`` gives replies (``depth`` 1, counted as responses) whose root is
+  the post, also when the post is not a row (:func:`analysis.loaders.threads.add_threads`:
+  a known root); ``author_is_op`` comes from the post's author when the post is a row, else
+  null. A reply to a reply is then filed under the root too: map ``parent_id`` where the
+  table has it. A row whose ``id`` is its ``thread_id``, or without a ``thread_id``, is a
+  root; so is a row whose parent cell is there but empty.
 - ``kind``: a ``kind`` column, else ``reply`` when there is a parent and ``post`` otherwise.
 - ``text`` is kept as written: an empty cell of a ``text`` column (CSV), ``""`` (JSON lines,
   Parquet) is an empty text (``""``, ``text_status`` ok); null, NaN or a missing key is a text
@@ -83,6 +99,7 @@ import io
 import json
 import math
 import re
+import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
@@ -257,17 +274,27 @@ def resolve_columns(columns: Sequence[str] | None, field_map: Mapping[str, str],
     return resolved
 
 
-def _lookup(record: Mapping, column: str) -> object:
+_ABSENT = object()
+
+
+def _find(record: Mapping, column: str) -> object:
+    """The value of ``column`` in ``record`` (a key, else a dotted path into nested objects),
+    or :data:`_ABSENT` when the record has no such key or path (a null value is there)."""
     if column in record:
         return record[column]
     if "." in column:
         value: object = record
         for part in column.split("."):
             if not isinstance(value, Mapping) or part not in value:
-                return None
+                return _ABSENT
             value = value[part]
         return value
-    return None
+    return _ABSENT
+
+
+def _lookup(record: Mapping, column: str) -> object:
+    value = _find(record, column)
+    return None if value is _ABSENT else value
 
 
 def is_missing(value: object) -> bool:
@@ -415,6 +442,32 @@ def _as_time(value: object, field: str, tz: str | None) -> tuple[pd.Timestamp | 
     return stamp, precision == "day"
 
 
+def answers_thread(record: Mapping, columns: Mapping[str, str], row: Mapping) -> bool:
+    """Whether a row, read without parent information, answers the root of its thread: it
+    names a ``thread_id`` other than its own ``id``, and its record has no parent column (the
+    file has none and none is mapped; in JSON lines, the record has no such key or path).
+
+    A parent column that is there but empty says the row has no parent: it stays a root.
+
+    Examples
+    --------
+    >>> columns = resolve_columns(["id", "thread_id", "created_at"], {})
+    >>> answers_thread({}, columns, {"id": "c1", "thread_id": "P9", "parent_id": None})
+    True
+    >>> answers_thread({}, columns, {"id": "P9", "thread_id": "P9", "parent_id": None})
+    False
+    >>> with_parent = resolve_columns(["id", "thread_id", "parent_id", "created_at"], {})
+    >>> answers_thread({"parent_id": ""}, with_parent,
+    ...                {"id": "c1", "thread_id": "P9", "parent_id": None})
+    False
+    """
+    thread = row.get("thread_id")
+    if thread is None or thread == row.get("id") or row.get("parent_id") is not None:
+        return False
+    column = columns.get("parent_id")
+    return column is None or _find(record, column) is _ABSENT
+
+
 def _says_missing(precision: object) -> bool:
     """Whether a ``created_at_precision`` value is ``missing``: a row of a posts table that has
     no time by design (an API error, a withheld post), which keeps its null time."""
@@ -485,6 +538,13 @@ def row_from_record(record: Mapping, columns: Mapping[str, str], *, platform: st
             row[field] = as_text(value)
         else:
             row[field] = None if is_missing(value) else str(value)
+    if answers_thread(record, columns, row):
+        # no parent information: the row answers its thread's root, a known root that need
+        # not be a row (see threads.via_known_root), as 4cat-csv, youtube-comments,
+        # instaloader and zeeschuimer take comments without a parent
+        row["parent_id"] = row["thread_id"]
+        if row["root_id"] is None or row["root_id"] == post_id:
+            row["root_id"] = row["thread_id"]
     if "collected_at" in columns:
         row["collected_at"] = _as_time(get("collected_at"), "collected_at", tz)[0]
     notes = CountNotes() if notes is None else notes
@@ -747,10 +807,86 @@ def _mapped(record: object, columns: Mapping[str, str], options: LoadOptions,
     yield row
 
 
-def _read_jsonl(path: Path, options: LoadOptions, notes: CountNotes, head: bytes = b""
-                ) -> Iterator[dict | Reject]:
+#: Keys of a record that :class:`UnfoundColumnWarning` shows.
+SHOWN_KEYS = 30
+
+
+class UnfoundColumnWarning(UserWarning):
+    """Columns (or dotted paths) that ``--map`` names and that no record of the JSON-lines file
+    ``name`` has: their fields are null in every row of it. (CSV and Parquet know their columns
+    up front: there such a mapping is an error, see :func:`resolve_columns`.)
+
+    Attributes
+    ----------
+    name
+        The file.
+    missing
+        Posts field -> the column ``--map`` gave it, in ``--map``'s order.
+    keys
+        The keys of the file's first record (at most :data:`SHOWN_KEYS`), to spot a typo by.
+    """
+
+    def __init__(self, name: str, missing: dict[str, str], keys: Sequence[str] = ()) -> None:
+        pairs = ", ".join(f"{field}={column}" for field, column in missing.items())
+        shown = ", ".join(str(key) for key in keys)
+        super().__init__(f"{name}: --map {pairs}: no record has these; those fields are null"
+                         + (f" (the first record's keys: {shown})" if shown else ""))
+        self.name, self.missing, self.keys = name, dict(missing), list(keys)
+
+
+class ColumnNotes:
+    """Which columns that ``--map`` names the records of one JSON-lines file have: a column
+    (key, or dotted path) counts once any record has it, whatever its value (null too).
+
+    Fields that every record needs (:data:`REQUIRED`) are left out: without their column each
+    record is rejected, with a reason naming the column.
+
+    Attributes
+    ----------
+    missing
+        Posts field -> mapped column that no record seen so far has.
+    records
+        Records (JSON objects) seen.
+
+    Examples
+    --------
+    >>> notes = ColumnNotes({"id": "pid", "text": "mesage", "author_handle": "user.name"})
+    >>> notes.see({"pid": 1, "message": "hi", "user": {"name": "ann"}})
+    >>> notes.see({"pid": 2, "mesage": None})
+    >>> notes.missing, notes.records
+    ({}, 2)
+    """
+
+    def __init__(self, field_map: Mapping[str, str]) -> None:
+        self.missing = {f: c for f, c in field_map.items() if f not in REQUIRED}
+        self.records = 0
+        self.keys: list[str] | None = None
+
+    def see(self, record: object) -> None:
+        """Note the mapped columns ``record`` has (a record that is no JSON object has none)."""
+        if not isinstance(record, Mapping):
+            return
+        self.records += 1
+        if self.keys is None:
+            self.keys = [str(key) for key in list(record)[:SHOWN_KEYS]]
+        if self.missing:
+            for field, column in list(self.missing.items()):
+                if _find(record, column) is not _ABSENT:
+                    del self.missing[field]
+
+    def warn(self, name: str, stacklevel: int = 3) -> None:
+        """Warn (:class:`UnfoundColumnWarning`), when records were read and none had some of
+        the mapped columns, which."""
+        if self.records and self.missing:
+            warnings.warn(UnfoundColumnWarning(name, self.missing, self.keys or ()),
+                          stacklevel=stacklevel)
+
+
+def _read_jsonl(path: Path, options: LoadOptions, notes: CountNotes, head: bytes = b"",
+                found: ColumnNotes | None = None) -> Iterator[dict | Reject]:
     name = str(path)
     columns = resolve_columns(None, options.field_map, path)
+    found = ColumnNotes(options.field_map) if found is None else found
     seen_any = False
     if head.lstrip()[:1] == b"[":
         records = iter_json_array(path)  # a JSON array of records, streamed element by element
@@ -762,6 +898,7 @@ def _read_jsonl(path: Path, options: LoadOptions, notes: CountNotes, head: bytes
             yield item
             continue
         number, record = item
+        found.see(record)
         yield from _mapped(record, columns, options, "jsonl", name, number, notes)
     if not seen_any:
         yield Reject(name, None, "empty file", "")
@@ -794,7 +931,9 @@ def read(path: Path, options: LoadOptions) -> Iterator[dict | Reject]:
     """Yield one row or :class:`Reject` per record of a CSV, JSON-lines or Parquet table.
 
     Warns (:class:`~analysis.loaders.counts.UnreadableCountWarning`), once the file is read,
-    when count values were no count (those counts are null, their records kept).
+    when count values were no count (those counts are null, their records kept); and, for JSON
+    lines, (:class:`UnfoundColumnWarning`) when columns that ``--map`` names are in no record of
+    the file (those fields are null).
     """
     path = Path(path)
     try:
@@ -805,10 +944,12 @@ def read(path: Path, options: LoadOptions) -> Iterator[dict | Reject]:
         return
     kind = detect_format(path, head)
     notes = CountNotes()
+    found = ColumnNotes(options.field_map)
     if kind == "parquet":
         yield from _read_parquet(path, options, notes)
     elif kind == "jsonl":
-        yield from _read_jsonl(path, options, notes, head)
+        yield from _read_jsonl(path, options, notes, head, found)
     else:
         yield from _read_csv(path, options, notes)
     notes.warn(str(path))
+    found.warn(str(path))
