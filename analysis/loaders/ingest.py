@@ -977,6 +977,9 @@ def load_posts(paths, format: str = "auto", **options) -> pd.DataFrame:  # noqa:
     """Load exports into one posts table (see :func:`ingest` for the options).
 
     Warns (:class:`UserWarning`) when records were rejected; use :func:`ingest` to get them.
+    Save the table with :func:`analysis.io.write_table` (``write_table(posts, "posts.parquet")``):
+    pandas' own ``DataFrame.to_parquet`` records the list columns (``hashtags``, ``mentions``,
+    ``urls``) under a dtype name that ``pandas.read_parquet`` cannot read back.
     """
     result = ingest(paths, format=format, **options)
     if result.rejects:
