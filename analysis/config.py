@@ -34,6 +34,11 @@ DEFAULT_STUDY = "rumour-replies"
 #: Seed used wherever a command takes ``--seed`` and none is given.
 DEFAULT_SEED = 20200930
 
+#: Bootstrap resamples of a classifier's macro-F1 interval unless told otherwise: ``evaluate``
+#: and the model card's cross-validation alike, so that ``evaluate --cv`` gives the card's
+#: interval.
+N_BOOT = 1000
+
 #: Environment variable holding the pseudonymization key (hex), and the file it is kept in
 #: otherwise. The key never lives under ``data/processed``.
 PSEUDONYM_KEY_ENV = "ANALYSIS_PSEUDONYM_KEY"

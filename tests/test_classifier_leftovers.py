@@ -249,7 +249,7 @@ def test_evaluate_over_few_groups_warns_in_one_line_that_the_interval_is_too_nar
     data = tmp_path / "generated_coded.csv"
     generated_table().to_csv(data, index=False)  # replies in 6 threads
     assert _status(["evaluate", str(data), "--model", "vader", "--group-col", "thread",
-                    "--n-boot", "50", "--json"]) == 0
+                    "--n-boot", "200", "--json"]) == 0
     out, err = capsys.readouterr()
     assert json.loads(out)["macro_f1_ci"] is not None
     warned = [line for line in err.splitlines() if "too narrow" in line]

@@ -450,7 +450,7 @@ def test_cli_train_label_evaluate_roundtrip(tmp_path, capsys):
     labels = pd.read_parquet(labels_out)
     assert len(labels) == 90 and labels["labeler_id"].str.startswith("mine@").all()
     code, out, err = run_cli(["evaluate", str(data), "--model", str(model), "--target-col", "tgt",
-                              "--average-over", "support,criticism", "--n-boot", "50",
+                              "--average-over", "support,criticism", "--n-boot", "200",
                               "--json"], capsys)
     assert code == 0, err
     report = json.loads(out)
@@ -458,7 +458,7 @@ def test_cli_train_label_evaluate_roundtrip(tmp_path, capsys):
                            "f_avg"}
     assert report["n"] == 90 and report["f_avg"] > 0.8
     code, out, err = run_cli(["evaluate", str(data), "--cv", "3", "--group-col", "thread_id",
-                              "--target-col", "tgt", "--n-boot", "20", "--json"], capsys)
+                              "--target-col", "tgt", "--n-boot", "200", "--json"], capsys)
     assert code == 0, err
     assert json.loads(out)["n"] == 90
 

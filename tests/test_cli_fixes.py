@@ -145,7 +145,7 @@ def test_evaluate_command_refuses_an_empty_group_column(tmp_path, capsys, how):
     data = tmp_path / "coded.csv"
     generated_frame().assign(thread=None).to_csv(data, index=False)
     status = main(["evaluate", str(data), "--target-col", "target", "--group-col", "thread",
-                   "--n-boot", "20", *how])
+                   "--n-boot", "200", *how])
     err = capsys.readouterr().err
     assert status == 2 and err.count("\n") == 1
     assert "60 of 60 rows have no group" in err and "coded.csv" in err
@@ -224,6 +224,6 @@ def test_evaluate_command_refuses_a_uid_with_two_labels(tmp_path, capsys, how):
     table.loc[len(table) - 1, "label"] = "criticism"
     data = tmp_path / "coded.csv"
     table.to_csv(data, index=False)
-    status = main(["evaluate", str(data), "--target-col", "target", "--n-boot", "20", *how])
+    status = main(["evaluate", str(data), "--target-col", "target", "--n-boot", "200", *how])
     err = capsys.readouterr().err
     assert status == 2 and err.count("\n") == 1 and "different labels" in err

@@ -73,7 +73,7 @@ def _evaluate_json(trained, data: Path, capsys) -> dict:
     model, _ = trained
     capsys.readouterr()
     status = main(["evaluate", str(data), "--target-col", "target", "--model", str(model),
-                   "--n-boot", "20", "--json"])
+                   "--n-boot", "200", "--json"])
     out, err = capsys.readouterr()
     assert status == 0, err
     return json.loads(out)

@@ -72,6 +72,8 @@ CARD_FIELDS = (
     # build_default
     "version", "cache_key", "label_mapping", "training_data", "data_files_sha256",
     "cv_grouped_by",
+    # save_model
+    "model_sha256",
 )
 
 

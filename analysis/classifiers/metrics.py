@@ -29,12 +29,9 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 from sklearn.metrics import confusion_matrix, f1_score, precision_recall_fscore_support
 
+from analysis import config
 from analysis.errors import UserError
 from analysis.trend import MIN_THREADS
-
-#: Bootstrap resamples of macro-F1's interval unless told otherwise: ``evaluate`` and the model
-#: card's cross-validation alike, so that ``evaluate --cv`` gives the card's interval.
-N_BOOT = 1000
 
 
 def _arrays(y_true: Sequence, y_pred: Sequence) -> tuple[np.ndarray, np.ndarray]:
@@ -87,7 +84,7 @@ MAX_DRAWS_PER_RESAMPLE = 50
 
 
 def bootstrap_ci(y_true: Sequence, y_pred: Sequence, labels: Sequence[str], *,
-                 n_boot: int = N_BOOT, ci: float = 0.95, random_state: int = 0,
+                 n_boot: int = config.N_BOOT, ci: float = 0.95, random_state: int = 0,
                  groups: Sequence | None = None) -> list[float]:
     """Percentile bootstrap interval of the macro-F1 that :func:`classification_report` gives.
 
@@ -183,7 +180,7 @@ def _group_draws(groups: Sequence, codes: np.ndarray, labels: list[str],
 
 def classification_report(y_true: Sequence, y_pred: Sequence, labels: Sequence[str] | None = None,
                           *, average_over: Sequence[str] | None = None,
-                          n_boot: int = N_BOOT,
+                          n_boot: int = config.N_BOOT,
                           ci: float = 0.95, random_state: int = 0,
                           groups: Sequence | None = None) -> dict:
     """Everything ``evaluate --json`` prints, as a JSON-ready dict.

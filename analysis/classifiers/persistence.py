@@ -9,6 +9,11 @@ scikit-learn hold functions (``builtins.exec``, ``numpy.vectorize``) that a craf
 call when it predicts. A file that loads is then refused unless its model is one this package
 makes (:func:`is_package_model`): ``label`` and ``evaluate`` are built and tested for those only
 (a plain scikit-learn text pipeline, for one, takes the model frame's column names for texts).
+
+A card belongs to one model file: :func:`save_model` records the sha256 of the ``.skops`` bytes
+it wrote in the card (:data:`MODEL_SHA256`), and :func:`load_model` refuses a model whose card
+names other bytes, another ``model_id`` or other labels (:func:`check_card`): its metrics,
+confusion matrix and version would otherwise be used for another model.
 """
 
 from __future__ import annotations
@@ -32,6 +37,11 @@ TRUSTED_TYPES = ("analysis.classifiers.features.StanceFeatures",
                  "analysis.classifiers.vader.VaderClassifier")
 
 CARD_SUFFIX = ".card.json"
+
+#: The card field that ties a card to its model file: the sha256 of the ``.skops`` file's bytes,
+#: as ``sha256sum`` gives it (written by :func:`save_model`; cards written before it have none).
+#: It is left out of :func:`card_version`, since skops writes different bytes on every save.
+MODEL_SHA256 = "model_sha256"
 
 
 #: A model id (in the card, and with the version in labels' ``labeler_id``, ``<id>@<version>``):
@@ -80,18 +90,22 @@ def check_model_output(path: str | Path) -> Path:
 
 def save_model(model: object, path: str | Path, card: Mapping | None = None) -> Path:
     """Write ``model`` with skops to ``path`` and ``card`` next to it, atomically: both files
-    are replaced, or (on any error or interrupt) neither. Without a ``card``, a card of an
+    are replaced, or (on any error or interrupt) neither. The card written is ``card`` with
+    :data:`MODEL_SHA256`, the sha256 of the model file written, which ties it to that file (see
+    :func:`check_card`; ``card`` itself is not changed). Without a ``card``, a card of an
     earlier model at ``path`` is removed (it would describe another model)."""
     import skops.io as sio
 
     dest = check_model_output(path)
     with OutputSet() as outputs:
         model_tmp = outputs.add(dest)
-        if card is None:
+        card_tmp = None if card is None else outputs.add(card_path(dest))
+        if card_tmp is None:
             outputs.remove(card_path(dest))
-        else:
-            outputs.add(card_path(dest)).write_text(json_text(dict(card)), encoding="utf-8")
         sio.dump(model, model_tmp)
+        if card_tmp is not None:
+            written = dict(card, **{MODEL_SHA256: sha256_file(model_tmp)})
+            card_tmp.write_text(json_text(written), encoding="utf-8")
     return dest
 
 
@@ -164,13 +178,41 @@ def load_model(path: str | Path) -> object:
                         f"{_describe(model)}); give a model from train, 'default' or 'vader'",
                         source)
     card = read_card(source)
-    check_card_labels(model, card, source)
+    check_card(model, card, source)
     if not hasattr(model, "model_id_"):
         name = card.get("model_id")
         model.model_id_ = name if isinstance(name, str) and name else source.stem
     if not hasattr(model, "version_"):
         model.version_ = card_version(card) if card else sha256_file(source)[:12]
     return model
+
+
+def check_card(model: object, card: Mapping, model_path: str | Path) -> None:
+    """A :class:`~analysis.errors.UserError` naming the card and the model file when ``card``
+    (the model card next to ``model_path``) is not the card of this model: it records the
+    sha256 of other bytes than ``model_path``'s (:data:`MODEL_SHA256`; the card of another
+    model file, copied or renamed next to this one), a ``model_id`` other than the model's
+    ``model_id_``, or other labels (:func:`check_card_labels`). Cards written before
+    :data:`MODEL_SHA256` existed have no sha256 and are checked by model id and labels only; a
+    model without a card passes."""
+    if not card:
+        return
+    where = card_path(model_path)
+    recorded = card.get(MODEL_SHA256)
+    if recorded is not None:
+        actual = sha256_file(model_path)
+        if recorded != actual:
+            raise UserError(f"the model card is of another model file: it records sha256 "
+                            f"{str(recorded)[:12]}... but {Path(model_path)} has "
+                            f"{actual[:12]}...; restore the card written with this model, or "
+                            "train again", where)
+    card_id, model_id = card.get("model_id"), getattr(model, "model_id_", None)
+    if isinstance(card_id, str) and card_id and isinstance(model_id, str) \
+            and card_id != model_id:
+        raise UserError(f"the model card is of model {card_id!r} but {Path(model_path)} holds "
+                        f"model {model_id!r}: it is the card of another model; restore the card "
+                        "written with this model, or train again", where)
+    check_card_labels(model, card, model_path)
 
 
 def check_card_labels(model: object, card: Mapping, model_path: str | Path) -> None:
@@ -229,7 +271,10 @@ def _describe(model: object) -> str:
 def card_version(card: Mapping) -> str:
     """A model's version from its card (12 hex digits of the sha256 of the card's JSON): the
     same data, settings, seed and package versions give the same version, though skops writes
-    a different file each time (the zip's member names and times vary)."""
+    a different file each time (the zip's member names and times vary): the card's
+    :data:`MODEL_SHA256` of those bytes is left out, so a card keeps the version it had before
+    :func:`save_model` recorded it."""
+    card = {key: value for key, value in card.items() if key != MODEL_SHA256}
     text = json.dumps(card, sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
 

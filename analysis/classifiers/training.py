@@ -417,7 +417,7 @@ def select_C(estimator: object, frame: pd.DataFrame, grid: Sequence[float] = C_G
 def cross_validate(estimator: object, frame: pd.DataFrame, *, groups: Sequence | None = None,
                    cv: int = 5, seed: int = config.DEFAULT_SEED, jobs: int = 1,
                    labels: Sequence[str] | None = None, label_col: str = "label",
-                   C_grid: Sequence[float] | None = None, n_boot: int = metrics.N_BOOT,
+                   C_grid: Sequence[float] | None = None, n_boot: int = config.N_BOOT,
                    average_over: Sequence[str] | None = None,
                    source: object = None) -> tuple[object, dict]:
     """Cross-validated scores of ``estimator`` on ``frame`` (``cv`` >= 2 folds, grouped by
@@ -624,7 +624,7 @@ def user_pipeline(n_rows: int, *, C: float = 1.0, seed: int = config.DEFAULT_SEE
 
 def evaluate_model(frame: pd.DataFrame, model: object, *,
                    average_over: Sequence[str] | None = None,
-                   n_boot: int = metrics.N_BOOT, seed: int = config.DEFAULT_SEED,
+                   n_boot: int = config.N_BOOT, seed: int = config.DEFAULT_SEED,
                    label_col: str = "label", predicted: Sequence[str] | None = None,
                    source: object = None) -> dict:
     """Metrics of a fitted model's predictions against ``frame[label_col]`` (a JSON-ready dict).

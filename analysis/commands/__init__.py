@@ -19,9 +19,14 @@ import sys
 import threading
 import warnings
 from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from analysis import __version__
 from analysis.errors import EXIT_USER_ERROR, UserError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: Exit status after Ctrl-C and after SIGTERM (128 + the signal's number, as a shell reports).
 EXIT_INTERRUPTED = 128 + signal.SIGINT
@@ -121,16 +126,78 @@ def _written_note(written: list) -> str:
             "the others were not written")
 
 
-def model_target_note(model: str, target: str | None, target_col: str | None) -> str | None:
-    """:func:`analysis.classifiers.model_target`, saying on stderr when the target comes from
-    the model's card."""
+def model_inputs_note(model: str, table: pd.DataFrame, *, target: str | None,
+                      target_col: str | None, context_col: str | None, source: object
+                      ) -> tuple[str | None, str | None, str | None]:
+    """The fixed target, target column and context column to apply ``model`` with to a table
+    (read from ``source``): those given, else those the model was trained with,
+    as its card records them under ``columns`` (``train --target``, ``--target-col``,
+    ``--context-col``), each said on stderr in a ``note:`` line.
+
+    A trained fixed target is :func:`analysis.classifiers.model_target`'s. A trained target or
+    context column is used when the table has it, else the note says the table lacks it and
+    the table's default is used (a ``target`` / ``context`` column, else a posts table's thread
+    root / parent, else none). A column the table's default reads anyway (``target``,
+    ``context``) gets no note when present. Nothing is read from a card when the option is
+    given, nor for ``default`` and ``vader``.
+    """
     from analysis.classifiers import model_target
 
     chosen, from_card = model_target(model, target, target_col)
     if from_card:
         print(f"note: labelling toward {chosen!r}, the fixed target {model} was trained with; "
               "--target or --target-col gives another", file=sys.stderr)
-    return chosen
+    trained = _trained_columns(model)
+    if chosen is None and target_col is None:
+        target_col = _trained_column(model, trained.get("target"), "target", table, source,
+                                     "--target-col or --target")
+    if context_col is None:
+        context_col = _trained_column(model, trained.get("context"), "context", table, source,
+                                      "--context-col")
+    return chosen, target_col, context_col
+
+
+def _trained_columns(model: str) -> dict:
+    """The ``columns`` of the card of a ``.skops`` ``model`` ({} for ``default`` and ``vader``,
+    whose inputs are not named columns, and for a card without them)."""
+    from analysis.classifiers import MODEL_NAMES, read_card
+
+    name = str(model)
+    if name in MODEL_NAMES or not name.strip() or Path(name).is_dir():
+        return {}  # '' and folders are refused by get_model
+    trained = read_card(name).get("columns")
+    return trained if isinstance(trained, dict) else {}
+
+
+#: What a table gives a model as target and context when no column is named and the table has
+#: none named ``target`` / ``context`` (:func:`analysis.classifiers.labelling.posts_frame`).
+_POSTS_DEFAULT = {"target": "each reply's thread root", "context": "each reply's parent"}
+
+
+def _trained_column(model: str, trained: object, role: str, table: pd.DataFrame,
+                    source: object, options: str) -> str | None:
+    """The ``role`` (target or context) column to read: ``trained``, the card's, when the
+    table has it (None when it is the column read by default anyway, or the card names none);
+    with a ``note:`` on stderr when that changes what the table gives the model."""
+    from analysis.classifiers.labelling import _is_posts
+
+    if not isinstance(trained, str) or not trained:
+        return None
+    columns = set(table.columns)
+    if trained in columns:
+        if trained != role:  # a 'target' / 'context' column is read without being named
+            print(f"note: reading the {role} from the {trained!r} column, the {role} column "
+                  f"{model} was trained with; {options} gives another", file=sys.stderr)
+        return trained
+    if role in columns:
+        instead = f"its {role!r} column"
+    elif _is_posts(table):
+        instead = _POSTS_DEFAULT[role]
+    else:
+        instead = f"no {role}"
+    print(f"note: {model} was trained with the {role} column {trained!r}, which {source} does "
+          f"not have; labelling with {instead} instead (give {options})", file=sys.stderr)
+    return None
 
 
 def fold_notes(card: dict, asked: int) -> None:

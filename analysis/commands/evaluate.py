@@ -44,7 +44,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                              "as train does")
     parser.add_argument("--fast", action="store_true",
                         help="with --cv: no character n-grams (as train --fast)")
-    parser.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples")
+    parser.add_argument("--n-boot", type=int, default=config.N_BOOT,
+                        help=f"bootstrap resamples of the 95%% interval of macro-F1: 0 (no "
+                             f"interval) or at least {MIN_N_BOOT} (fewer leave the 2.5%% and "
+                             "97.5%% percentiles resting on a handful of resamples, or on none; "
+                             f"default: {config.N_BOOT}, as train's card)")
     parser.add_argument("--seed", type=seed_number, default=config.DEFAULT_SEED,
                         help="seed of the bootstrap and the folds, 0 to 2**32 - 1 (default: "
                              f"{config.DEFAULT_SEED})")
@@ -52,22 +56,58 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
+#: The fewest bootstrap resamples ``--n-boot`` takes (0 aside: no interval). The interval is the
+#: 2.5th and 97.5th percentiles of the resamples' macro-F1: with B resamples 0.025 * B of them lie
+#: beyond each end, fewer than one below 40 (one resample gives a single point, which can exclude
+#: the estimate), five at 200. A card's ``cv_metrics`` interval uses
+#: :data:`analysis.config.N_BOOT` resamples, the default here too.
+MIN_N_BOOT = 200
+
+
+def check_n_boot(n_boot: int) -> int:
+    """``n_boot`` when it is 0 (no interval) or at least :data:`MIN_N_BOOT`, else a
+    :class:`~analysis.errors.UserError` (one line, exit status 2).
+
+    >>> check_n_boot(0), check_n_boot(1000)
+    (0, 1000)
+    >>> check_n_boot(1)
+    Traceback (most recent call last):
+    ...
+    analysis.errors.UserError: --n-boot must be 0 (no interval) or at least 200 resamples for a 95% percentile interval, not 1
+    """  # noqa: E501 - a doctest's output is one line
+    from analysis.errors import UserError
+
+    if not (n_boot == 0 or n_boot >= MIN_N_BOOT):
+        raise UserError(f"--n-boot must be 0 (no interval) or at least {MIN_N_BOOT} resamples "
+                        f"for a 95% percentile interval, not {n_boot}")
+    return n_boot
+
+
 def run(args: argparse.Namespace) -> int:
     from analysis.classifiers import evaluate_model, get_model, label_posts
     from analysis.classifiers.datasets import read_user_table
     from analysis.classifiers.labelling import posts_frame
     from analysis.classifiers.training import distinct_rows, frame_groups
-    from analysis.commands import model_target_note, warnings_to_stderr
+    from analysis.commands import model_inputs_note, warnings_to_stderr
     from analysis.errors import UserError
 
     average_over = average_over_labels(args.average_over)
+    check_n_boot(args.n_boot)
     if args.cv == 1 or args.cv < 0:
         raise UserError("--cv must be at least 2")
     table = read_user_table(args.data)  # ';' and tab separated CSV too
-    target = args.target if args.cv else model_target_note(args.model, args.target,
-                                                           args.target_col)
-    frame = posts_frame(table, text_col=args.text_col, target_col=args.target_col,
-                        target=target, context_col=args.context_col,
+    target, target_col, context_col = args.target, args.target_col, args.context_col
+    model = None
+    if not args.cv:
+        with warnings_to_stderr():  # refuses the card of another model before any note
+            model = get_model(args.model)
+        # the fixed target, target and context columns given, else those the model was trained
+        # with
+        target, target_col, context_col = model_inputs_note(
+            args.model, table, target=target, target_col=target_col, context_col=context_col,
+            source=args.data)
+    frame = posts_frame(table, text_col=args.text_col, target_col=target_col,
+                        target=target, context_col=context_col,
                         label_col=args.label_col, group_col=args.group_col, source=args.data)
     if len(frame) == 0:
         raise UserError("no rows to evaluate", args.data)
@@ -79,10 +119,9 @@ def run(args: argparse.Namespace) -> int:
         if args.cv:
             report = _cross_validate(frame, groups, args, average_over)
         else:
-            model = get_model(args.model)  # refuses a card of another model's labels
             # the labels 'label' would write for these rows (empty and non-English texts too)
             labels = label_posts(table, model, target=target, text_col=args.text_col,
-                                 target_col=args.target_col, context_col=args.context_col,
+                                 target_col=target_col, context_col=context_col,
                                  progress=False, source=args.data)
             report = evaluate_model(frame, model, average_over=average_over,
                                     n_boot=args.n_boot, seed=args.seed,

@@ -43,7 +43,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from analysis.classifiers import VaderClassifier, get_model, label_posts
     from analysis.classifiers.datasets import read_user_table
-    from analysis.commands import model_target_note, warnings_to_stderr
+    from analysis.commands import model_inputs_note, warnings_to_stderr
     from analysis.errors import UserError, check_jobs
     from analysis.io import TABLE_SUFFIXES, check_output, write_table
 
@@ -66,13 +66,16 @@ def run(args: argparse.Namespace) -> int:
     if len(posts) == 0:
         raise UserError("the table has no rows to label", args.input)
     model = get_model(args.model)
-    target = model_target_note(args.model, args.target, args.target_col)
+    # the fixed target, target and context columns given, else those the model was trained with
+    target, target_col, context_col = model_inputs_note(
+        args.model, posts, target=args.target, target_col=args.target_col,
+        context_col=args.context_col, source=args.input)
     with warnings_to_stderr():  # e.g. rows repeated exactly: labelled once
         labels = label_posts(posts, model, target=target, text_col=args.text_col,
-                             target_col=args.target_col, context_col=args.context_col,
+                             target_col=target_col, context_col=context_col,
                              batch_size=args.batch_size, jobs=args.jobs,
                              progress=False if args.no_progress else None, source=args.input)
-    if target is None and args.target_col is None and "target" not in posts.columns \
+    if target is None and target_col is None and "target" not in posts.columns \
             and not isinstance(model, VaderClassifier):  # vader reads no target
         _root_note(posts, args.text_col, args.input)
     write_table(labels, args.output)
