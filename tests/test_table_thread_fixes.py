@@ -17,24 +17,22 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import tempfile
 import warnings
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
 
 from analysis import load_posts
 from analysis.errors import UserError
-from analysis.loaders import chunks, light, parts, table
+from analysis.loaders import chunks, parts, table
 from analysis.loaders.base import LoadOptions, Reject
-from analysis.loaders.chunks import Collector, MemorySink, conform_posts, new_entry, to_frame
-from analysis.loaders.ingest import collapse_duplicates, ingest_to_files
+from analysis.loaders.chunks import Collector, MemorySink, new_entry
+from analysis.loaders.ingest import ingest_to_files
 from analysis.loaders.light_store import LightStore
-from analysis.loaders.threads import add_threads
 from analysis.responses import left_out
+from tests.test_light import _compact_table, _reference_table
 
 REPO = Path(__file__).parents[1]
 TREE = ["id", "kind", "thread_id", "parent_id", "root_id", "depth", "author_is_op",
@@ -172,43 +170,15 @@ def _chunks(paths: list[Path], field_map: dict) -> list[pa.Table]:
     return sink.chunks
 
 
-def _light_table(tables: list[pa.Table], stored: bool) -> pd.DataFrame:
-    """Reply trees from the compact light columns, in memory or in a SQLite light store."""
-    def offsets():
-        offset = 0
-        for chunk in tables:
-            yield offset, chunk
-            offset += len(chunk)
-
-    if stored:
-        with tempfile.TemporaryDirectory() as folder:
-            store = LightStore(Path(folder))
-            for chunk in tables:
-                store.append(light.compact(chunk))
-            finished = list(light.finish(offsets, store.structure()))
-            store.close()
-    else:
-        compact = pa.concat_tables([light.compact(chunk) for chunk in tables])
-        plan = light.structure({name: compact[name] for name in compact.column_names})
-        finished = list(light.finish(offsets, plan))
-    return to_frame(pa.concat_tables(finished, promote_options="permissive"))
-
-
-def _reference_table(tables: list[pa.Table]) -> pd.DataFrame:
-    frame = to_frame(pa.concat_tables(tables, promote_options="permissive"))
-    kept, _ = collapse_duplicates(frame.assign(_pos=np.arange(len(frame))))
-    return conform_posts(add_threads(kept.drop(columns="_pos")))
-
-
 @pytest.mark.parametrize("with_post", [False, True], ids=["post not a row", "post a row"])
 def test_in_memory_and_sqlite_reply_trees_agree_on_comment_tables(tmp_path, with_post):
     files = [_write(tmp_path, "generated_comments.csv", COMMENTS)]
     if with_post:
         files.append(_write(tmp_path, "generated_with_post.csv", WITH_POST))
     tables = _chunks(files, COMMENT_MAP)
-    want = _reference_table(tables)
+    want = _reference_table(tables)[0]
     for stored in (False, True):
-        pd.testing.assert_frame_equal(_light_table(tables, stored), want)
+        pd.testing.assert_frame_equal(_compact_table(tables, stored)[0], want)
     by_id = want.set_index("id")
     assert by_id.loc[["c1", "c2"], "depth"].tolist() == [1, 1]
     assert by_id.loc[["c1", "c2"], "root_id"].tolist() == ["P9", "P9"]
