@@ -68,12 +68,13 @@ Rules:
   notation): ``100.0`` beside ``abc`` stays ``100.0``. Deciding this reads the id columns once
   before the records, stopping at the first value of another form.
 - JSON lines may also be one JSON array of records (``[{...}, {...}]``), read element by element.
-- CSV: comma, semicolon, tab or pipe separated (guessed from the header line), read record by
-  record (the ``csv`` module over a decompressing stream); Parquet batch by batch; JSON lines line
-  by line: memory stays flat whatever the file size. A quoted field may hold line ends; a quote
-  opened and never closed (a record that does not read under strict quoting, has the wrong
-  field count, or runs over :data:`MAX_RECORD_LINES` lines) rejects its first line only, and the
-  lines after it are read again as records. ``source_line`` is the line a CSV record
+- CSV: comma, semicolon, tab or pipe separated (guessed from the header line by
+  :func:`guess_delimiter`), with lines ended by LF, CRLF or a lone CR (old Mac Excel), read
+  record by record (the ``csv`` module over a decompressing stream); Parquet batch by batch;
+  JSON lines line by line: memory stays flat whatever the file size. A quoted field may hold
+  line ends; a quote opened and never closed (a record that does not read under strict quoting,
+  has the wrong field count, or runs over :data:`MAX_RECORD_LINES` lines) rejects its first line
+  only, and the lines after it are read again as records. ``source_line`` is the line a CSV record
   starts on, the line of a JSON record, or the 1-based row of a Parquet file.
 
 One module serves the three formats; :func:`detect_format` tells them apart by content (Parquet's
@@ -92,6 +93,7 @@ Examples
 
 from __future__ import annotations
 
+import codecs
 import collections
 import csv
 import datetime as dt
@@ -110,6 +112,7 @@ from analysis.loaders.base import (
     DECOMPRESSION_ERRORS,
     LOADER_VERSION,
     NOT_UTF8,
+    UTF8_BOM,
     LoadOptions,
     Reject,
     in_time_range,
@@ -172,6 +175,10 @@ MAX_RECORD_LINES = 10_000
 
 _COMPRESSION = (".gz", ".bz2", ".xz", ".zst")
 _LIST_SPLIT = re.compile(r"[,\s]+")
+#: A line end: ``\r\n``, ``\n`` or a lone ``\r`` (old Mac Excel).
+_LINE_END = re.compile(rb"\r\n?|\n")
+#: The start of a JSON array, up to its first element.
+_ARRAY_START = re.compile(r"\s*\[\s*")
 #: How pandas writes a whole-number float to CSV (an integer id column with nulls): ``100.0``, or
 #: in scientific notation from 1e16 on (``1.3772666978502574e+18``, already rounded).
 _FLOAT_RENDERING = re.compile(r"\d+\.0|\d(?:\.\d+)?[eE]\+?\d+")
@@ -208,15 +215,34 @@ def detect_format(path: Path, head: bytes) -> str:
 
 
 def sniff(path: Path, head: bytes) -> bool:
-    """Whether a file is a table in the posts schema: Parquet, or CSV / JSON lines whose columns
+    r"""Whether a file is a table in the posts schema: Parquet, or CSV / JSON lines whose columns
     are all posts-table fields and include ``id`` and ``created_at``.
 
-    Conservative on purpose: tables with other column names need ``--format`` and ``--map``.
+    The columns are those of the CSV header line (ended by ``\n``, ``\r\n`` or a lone ``\r``,
+    split on the delimiter :func:`guess_delimiter` finds, as the CSV reader splits it), of the
+    first JSON line, or of the first record of a JSON array (as
+    ``DataFrame.to_json(orient="records")`` writes it, indented or not). Conservative on
+    purpose: tables with other column names need ``--format`` and ``--map``, and a line of
+    prose is no header.
+
+    Examples
+    --------
+    >>> sniff(Path("x.csv"), b"id;created_at;text\r1;2020-10-01T10:00:00Z;hi\r")
+    True
+    >>> sniff(Path("x.json"), b'[\n  {\n    "id": 1,\n    "created_at": "2020"\n  }\n]')
+    True
+    >>> sniff(Path("notes.txt"), b"id, as said; created_at was late, the text too\n")
+    False
     """
     kind = detect_format(path, head)
     if kind == "parquet":
         return head.startswith(PARQUET_MAGIC)
-    first = head.lstrip(b"\xef\xbb\xbf").split(b"\n", 1)[0].strip()
+    body = head.removeprefix(UTF8_BOM)
+    if kind == "jsonl" and body.lstrip()[:1] == b"[":
+        record = _first_array_element(body)
+        keys = set(record) if isinstance(record, dict) else set()
+        return set(REQUIRED) <= keys <= set(POSTS)
+    first = first_line(body).strip()
     if not first:
         return False
     try:
@@ -230,9 +256,32 @@ def sniff(path: Path, head: bytes) -> bool:
             return False
         keys = set(record) if isinstance(record, dict) else set()
     else:
-        delimiter = "\t" if _suffix(Path(path)) == ".tsv" else ","
-        keys = set(next(csv.reader([text], delimiter=delimiter), []))
+        delimiter = guess_delimiter(path, head)
+        keys = {c.strip() for c in next(csv.reader([text], delimiter=delimiter), [])}
     return set(REQUIRED) <= keys <= set(POSTS)
+
+
+def _first_array_element(head: bytes) -> object:
+    """The first element of the JSON array that ``head`` starts with, or None when ``head``
+    does not hold it whole (or it is no JSON).
+
+    Examples
+    --------
+    >>> _first_array_element(b' [ {"id": 1}, {"id": 2'), _first_array_element(b'[{"id": 1')
+    ({'id': 1}, None)
+    """
+    try:
+        # not final: a character cut by the end of the head is left out, bad UTF-8 raises
+        text = codecs.getincrementaldecoder("utf-8")().decode(head)
+    except UnicodeDecodeError:
+        return None
+    start = _ARRAY_START.match(text)
+    if start is None:
+        return None
+    try:
+        return json.JSONDecoder().raw_decode(text, start.end())[0]
+    except (json.JSONDecodeError, RecursionError):
+        return None
 
 
 def resolve_columns(columns: Sequence[str] | None, field_map: Mapping[str, str],
@@ -580,16 +629,41 @@ def row_from_record(record: Mapping, columns: Mapping[str, str], *, platform: st
 DELIMITERS = (",", ";", "\t", "|")
 
 
-def guess_delimiter(path: Path) -> str:
-    """The delimiter of a CSV file: tab for ``.tsv``, else the candidate of :data:`DELIMITERS`
-    that occurs most often (outside quotes) in the header line; ``,`` when none does."""
+def first_line(data: bytes) -> bytes:
+    r"""The first line of ``data``, whichever line end ends it: ``\n``, ``\r\n`` or a lone
+    ``\r`` (spreadsheets saved by old Mac Excel), as the CSV reader breaks lines.
+
+    Examples
+    --------
+    >>> first_line(b"a;b\rc;d\r"), first_line(b"a,b\r\nc,d"), first_line(b"a\tb")
+    (b'a;b', b'a,b', b'a\tb')
+    """
+    return _LINE_END.split(data, maxsplit=1)[0]
+
+
+def guess_delimiter(path: Path, head: bytes | None = None) -> str:
+    r"""The delimiter of a CSV file: tab for ``.tsv``, else the candidate of :data:`DELIMITERS`
+    that occurs most often (outside quotes) in the header line; ``,`` when none does.
+
+    The header line is the first line of ``head`` (the file's first bytes, decompressed) when
+    given, else read from ``path``; any line end ends it (:func:`first_line`).
+
+    Examples
+    --------
+    >>> guess_delimiter(Path("x.csv"), b"id;created_at;text\r1;2020;a, b, c\r")
+    ';'
+    >>> guess_delimiter(Path("x.txt"), b"id\tcreated_at\n"), guess_delimiter(Path("x.csv"), b"id")
+    ('\t', ',')
+    """
     if _suffix(path) == ".tsv":
         return "\t"
-    try:
-        with open_binary(path) as handle:
-            first = handle.readline(1 << 16)
-    except DECOMPRESSION_ERRORS:
-        return ","
+    if head is None:
+        try:
+            with open_binary(path) as handle:
+                head = handle.readline(1 << 16)
+        except DECOMPRESSION_ERRORS:
+            return ","
+    first = first_line(head.removeprefix(UTF8_BOM))
     text = re.sub(r'"[^"]*"', "", first.decode("utf-8", errors="replace"))
     counts = {d: text.count(d) for d in DELIMITERS}
     best = max(DELIMITERS, key=lambda d: counts[d])
