@@ -290,3 +290,15 @@ def test_a_bytes_path_is_read(tmp_path):
 def test_a_path_of_another_type_is_a_user_error(paths):
     with pytest.raises(UserError, match="paths must be a file or folder path"):
         analysis.load_posts(paths)
+
+
+def test_a_mapped_column_name_may_hold_commas(tmp_path, capsys):
+    from analysis.commands import main
+
+    path = tmp_path / "generated_export.csv"
+    path.write_text('post id,"Message, text",date\n1,hello there,2020-10-01T10:00:00Z\n',
+                    encoding="utf-8")
+    out = tmp_path / "out.parquet"
+    assert main(["ingest", str(path), "--format", "csv", "--no-language", "--map",
+                 "id=post id,text=Message, text,created_at=date", "-o", str(out)]) == 0
+    assert pd.read_parquet(out)["text"].tolist() == ["hello there"]

@@ -11,6 +11,7 @@ folder (its manifest and the outputs it names) are skipped, and the summary says
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 
@@ -25,12 +26,23 @@ MAX_LISTED_INPUTS = 20
 MAX_LISTED_SKIPPED = 5
 
 
+#: Where ``--map`` splits its pairs: at a comma followed by a field name and ``=``, so that a
+#: column name may hold commas (``text=Message, text``).
+_MAP_PAIRS = re.compile(r",(?=\s*[A-Za-z_][A-Za-z0-9_]*\s*=)")
+
+
 def parse_field_map(text: str | None) -> dict[str, str]:
-    """``"text=message,created_at=date"`` -> ``{"text": "message", "created_at": "date"}``."""
+    """``"text=message,created_at=date"`` -> ``{"text": "message", "created_at": "date"}``.
+
+    A comma splits pairs only before ``field=``: a column name may hold commas.
+
+    >>> parse_field_map("text=Message, text,id=post_id")
+    {'text': 'Message, text', 'id': 'post_id'}
+    """
     if not text:
         return {}
     mapping: dict[str, str] = {}
-    for part in text.split(","):
+    for part in _MAP_PAIRS.split(text.strip().strip(",")):
         if not part.strip():
             continue
         field, sep, column = part.partition("=")
@@ -68,7 +80,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         metavar="NAME", help="input format (default: auto; one of "
                         f"{', '.join(REGISTRY)})")
     parser.add_argument("--map", dest="field_map", metavar="FIELD=COLUMN,...",
-                        help="posts-table field to input column, for csv/jsonl/parquet")
+                        help="posts-table field to input column, for csv/jsonl/parquet (a "
+                             "column name may hold commas: 'text=Message, text')")
     parser.add_argument("--tz", help="IANA time zone for naive times, for csv/jsonl/parquet and "
                         "4cat-csv (else they are rejected; other formats write UTC)")
     parser.add_argument("--thread-id", help="the post / video the comments belong to "
