@@ -302,3 +302,13 @@ def test_a_mapped_column_name_may_hold_commas(tmp_path, capsys):
     assert main(["ingest", str(path), "--format", "csv", "--no-language", "--map",
                  "id=post id,text=Message, text,created_at=date", "-o", str(out)]) == 0
     assert pd.read_parquet(out)["text"].tolist() == ["hello there"]
+
+
+def test_a_json_lines_table_without_a_suffix_is_named_jsonl(tmp_path, capsys):
+    from analysis.commands import main
+
+    path = tmp_path / "generated_posts"
+    path.write_text('{"id": "1", "created_at": "2020-10-01T10:00:00Z", "text": "hi"}\n',
+                    encoding="utf-8")
+    assert main(["ingest", str(path), "--no-language", "-o", str(tmp_path / "o.parquet")]) == 0
+    assert f"{path}: jsonl (detected), 1 rows" in capsys.readouterr().err

@@ -87,6 +87,7 @@ from analysis.loaders.parts import (
     plan_parts,
     shift_lines,
 )
+from analysis.loaders.table import detect_format as table_format
 from analysis.loaders.threads import arrow_strings
 from analysis.progress import progress_bar
 
@@ -173,14 +174,6 @@ def _sniff(module: ModuleType, path: Path, head: bytes) -> bool:
         return False
 
 
-def _table_name(path: Path) -> str:
-    suffixes = [s.lower() for s in path.suffixes]
-    for suffix in reversed(suffixes):
-        if suffix in TABLE_FORMATS:
-            return TABLE_FORMATS[suffix]
-    return "csv"
-
-
 def detect_format(path: Path, head: bytes | None = None) -> str | None:
     """The first registered format whose ``sniff`` accepts ``path`` (a file or a folder)."""
     if path.is_dir():
@@ -194,7 +187,9 @@ def detect_format(path: Path, head: bytes | None = None) -> str | None:
         seen.add(module_name)
         module = _module(name)
         if module is not None and _sniff(module, path, head):
-            return _table_name(path) if module_name == "table" else name
+            # the table loader's name for what it reads (a JSON-lines file without a suffix
+            # is jsonl, not csv)
+            return table_format(path, head) if module_name == "table" else name
     return None
 
 
@@ -394,7 +389,7 @@ def _plan_file(path: Path, format: str, *, inside_folder: bool,  # noqa: A002
     if format == "auto":
         if detected is None and mapped and _module("csv") is not None and any(
                 s.lower() in TABLE_FORMATS for s in path.suffixes):
-            detected = _table_name(path)  # a column mapping means a generic table
+            detected = table_format(path, head)  # a column mapping means a generic table
         if detected is None:
             return problem("cannot tell the format; pass --format "
                            f"(one of {', '.join(REGISTRY)})")
