@@ -312,3 +312,11 @@ def test_a_json_lines_table_without_a_suffix_is_named_jsonl(tmp_path, capsys):
                     encoding="utf-8")
     assert main(["ingest", str(path), "--no-language", "-o", str(tmp_path / "o.parquet")]) == 0
     assert f"{path}: jsonl (detected), 1 rows" in capsys.readouterr().err
+
+
+def test_a_mapped_txt_table_is_read_as_csv(tmp_path):
+    path = tmp_path / "generated_export.txt"
+    path.write_text("post\tdate\tbody\n1\t2020-10-01T10:00:00Z\thello\n", encoding="utf-8")
+    posts = analysis.load_posts(path, field_map={"id": "post", "created_at": "date",
+                                                 "text": "body"}, detect_language=False)
+    assert posts["text"].tolist() == ["hello"]

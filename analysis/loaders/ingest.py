@@ -93,9 +93,9 @@ from analysis.progress import progress_bar
 
 #: Bytes of (decompressed) input given to ``sniff``.
 HEAD_BYTES = 64 * 1024
-#: File suffix -> generic table format (for the table loader, which serves csv/jsonl/parquet).
-TABLE_FORMATS = {".csv": "csv", ".tsv": "csv", ".parquet": "parquet", ".jsonl": "jsonl",
-                 ".ndjson": "jsonl", ".json": "jsonl"}
+#: Suffixes of the files a column mapping (``--map``) reads as a generic table when no loader
+#: recognises them (see :func:`analysis.loaders.table.detect_format`).
+TABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".parquet", ".jsonl", ".ndjson", ".json")
 #: Outputs written next to OUTPUT.parquet: suffix that replaces ``.parquet``.
 OUTPUT_SUFFIXES = {"rejects": ".rejects.jsonl", "manifest": ".manifest.json",
                    "labels": ".labels.parquet"}
@@ -388,7 +388,7 @@ def _plan_file(path: Path, format: str, *, inside_folder: bool,  # noqa: A002
             return problem(f"binary data, not a supported export; check the file{hint}")
     if format == "auto":
         if detected is None and mapped and _module("csv") is not None and any(
-                s.lower() in TABLE_FORMATS for s in path.suffixes):
+                s.lower() in TABLE_SUFFIXES for s in path.suffixes):
             detected = table_format(path, head)  # a column mapping means a generic table
         if detected is None:
             return problem("cannot tell the format; pass --format "
