@@ -108,3 +108,12 @@ def test_texts_without_words_get_a_no_stance_label_when_the_model_has_one():
                           "target": "Alice"})
     labels = label_posts(posts, model, target_col="target", progress=False)
     assert labels["label"].tolist() == ["none"] * 3
+
+
+def test_average_over_labels_are_read_as_the_data_labels_are():
+    import unicodedata
+
+    from analysis.commands.evaluate import average_over_labels
+
+    typed = unicodedata.normalize("NFD", "négatif") + ", positif "
+    assert average_over_labels(typed) == [unicodedata.normalize("NFC", "négatif"), "positif"]

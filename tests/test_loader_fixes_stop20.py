@@ -320,3 +320,29 @@ def test_a_mapped_txt_table_is_read_as_csv(tmp_path):
     posts = analysis.load_posts(path, field_map={"id": "post", "created_at": "date",
                                                  "text": "body"}, detect_language=False)
     assert posts["text"].tolist() == ["hello"]
+
+
+def test_numpy_booleans_are_booleans(tmp_path):
+    import numpy as np
+
+    table = tmp_path / "generated_posts.csv"
+    table.write_text("id,created_at,text\n1,2020-10-01T00:00:00Z,hi\n", encoding="utf-8")
+    posts = analysis.load_posts(table, keep_authors=np.True_, detect_language=np.False_)
+    assert posts["text"].tolist() == ["hi"]
+
+
+@pytest.mark.parametrize("blank", [b"\xef\xbb\xbf", b"\x1e", b"\x1e\r", b"\xef\xbb\xbf  "])
+@pytest.mark.parametrize("parted", [False, True])
+def test_a_line_of_only_marks_is_blank_not_a_record_cut_short(tmp_path, monkeypatch, blank,
+                                                               parted):
+    lines = [json.dumps({"id": str(i), "created_at": "2020-10-01T10:00:00Z", "text": f"t{i}"})
+             .encode() for i in range(400)]
+    lines[200] = blank
+    path = tmp_path / "generated_posts.jsonl"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    if parted:
+        monkeypatch.setattr(parts, "PART_BYTES", 4_000)
+    result = ingest([path], format="jsonl", keep_authors=True, detect_language=False,
+                    progress=False, jobs=1)
+    assert result.rejects == []
+    assert len(result.posts) == 399

@@ -250,3 +250,26 @@ def test_a_file_read_in_parts_warns_once_about_unreadable_counts(tmp_path, monke
     assert err == serial_err
     table = pd.read_parquet(tmp_path / "parts.parquet")
     assert len(table) == 2000 and table["score"].isna().sum() == 5
+
+
+def test_a_file_whose_loader_stops_in_a_later_part_still_warns_about_earlier_counts(
+        tmp_path, monkeypatch, capfd):
+    path = generated_pushshift_file(tmp_path)
+    monkeypatch.setattr(parts, "PART_BYTES", SMALL_PART)
+    real = pushshift.row_from_thing
+
+    def failing(data, *args, **kwargs):
+        if data.get("id") == "c1500":
+            raise RuntimeError("generated failure")
+        return real(data, *args, **kwargs)
+
+    monkeypatch.setattr(pushshift, "row_from_thing", failing)
+    status = main(["ingest", str(path), "--format", "pushshift", "--no-language", "--quiet",
+                   "--jobs", "1", "-o", str(tmp_path / "parts.parquet")])
+    err = capfd.readouterr().err
+    assert status == 0
+    rejects = (tmp_path / "parts.rejects.jsonl").read_text(encoding="utf-8")
+    assert "loader pushshift stopped: RuntimeError: generated failure" in rejects
+    # the unreadable scores of the parts read before the one that stopped (lines 8, 408, ...)
+    warned = [line for line in err.splitlines() if "count value(s) could not be read" in line]
+    assert len(warned) == 1 and "(score " in warned[0]

@@ -96,7 +96,7 @@ def model_frame(table: pd.DataFrame, *, text_col: str = "text", target_col: str 
             raise UserError(f"{int(labels.isna().sum())} rows have no label in {label_col!r}; "
                             "drop them or fill them in", source)
         written = _label_texts(labels, label_col, source)
-        stripped = [_label_form(label) for label in written]  # ' favor ' is 'favor'
+        stripped = [label_form(label) for label in written]  # ' favor ' is 'favor'
         blank = sum(not label for label in stripped)
         if blank:
             raise UserError(f"{blank} rows have no label in {label_col!r} (only spaces); drop "
@@ -161,7 +161,7 @@ def _label_texts(labels: pd.Series, label_col: str, source: object) -> list[str]
     return [v if isinstance(v, str) else str(int(v)) for v in values]
 
 
-def _label_form(label: str) -> str:
+def label_form(label: str) -> str:
     """A label as it is learned and scored: without spaces around it, in Unicode's composed
     form (NFC), so that "négatif" typed on one system and on another are one label."""
     return unicodedata.normalize("NFC", label.strip())
@@ -174,7 +174,7 @@ def _refuse_label_variants(labels: Sequence[str], label_col: str, source: object
     shows every spelling of such a label (``'None'``, ``'none'`` and ``'none '``)."""
     spellings: dict[str, dict[str, set[str]]] = {}
     for value in dict.fromkeys(labels):
-        stripped = _label_form(str(value))
+        stripped = label_form(str(value))
         spellings.setdefault(stripped.casefold(), {}).setdefault(stripped, set()).add(str(value))
     variants = [sorted(set().union(*found.values())) for found in spellings.values()
                 if len(found) > 1]

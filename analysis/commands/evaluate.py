@@ -136,19 +136,20 @@ def run(args: argparse.Namespace) -> int:
 
 
 def average_over_labels(text: str | None) -> list[str] | None:
-    """The labels of ``--average-over`` (comma-separated, spaces around them dropped), or None
-    when it is not given. An empty list or item (``""``, ``","``, ``"a,,b"``) and a label named
-    twice are a :class:`~analysis.errors.UserError`: they would be ignored, or counted twice in
-    F_avg.
+    """The labels of ``--average-over`` (comma-separated, read as the data's labels are: spaces
+    around them dropped, in Unicode NFC), or None when it is not given. An empty list or item
+    (``""``, ``","``, ``"a,,b"``) and a label named twice are a
+    :class:`~analysis.errors.UserError`: they would be ignored, or counted twice in F_avg.
 
     >>> average_over_labels("favor, against")
     ['favor', 'against']
     """
+    from analysis.classifiers.training import label_form
     from analysis.errors import UserError
 
     if text is None:
         return None
-    labels = [label.strip() for label in text.split(",")]
+    labels = [label_form(label) for label in text.split(",")]
     if not all(labels):
         raise UserError(f"--average-over {text!r} has an empty label; give comma-separated "
                         "labels, e.g. --average-over favor,against")

@@ -207,7 +207,8 @@ def read_whole(path: str | os.PathLike) -> bytes | None:
 
 
 def iter_lines(path: str | os.PathLike) -> Iterator[tuple[int, bytes] | Reject]:
-    """Yield ``(line_number, raw_bytes)`` for each non-blank line (1-based), streaming.
+    """Yield ``(line_number, raw_bytes)`` for each non-blank line (1-based; see
+    :func:`has_content`), streaming.
 
     A file that ends in the middle of a compressed stream yields a :class:`Reject` for the rest
     instead of raising (a ``.zst`` file keeps every complete line before the cut or damage:
@@ -235,7 +236,7 @@ def iter_lines(path: str | os.PathLike) -> Iterator[tuple[int, bytes] | Reject]:
                     while (rest := handle.readline(1 << 20)) and not rest.endswith(b"\n"):
                         pass  # the rest of the line, not kept
                     yield Reject(name, number, LONG_LINE, snippet(raw))
-                elif raw.strip():
+                elif has_content(raw):
                     yield number, raw
     except DECOMPRESSION_ERRORS as exc:
         yield Reject(name, number + 1, f"truncated or corrupt compressed file: {exc}", "")
@@ -296,7 +297,7 @@ def iter_lines_between(path: str | os.PathLike, start: int, end: int
             number += 1
             if number == 1 and start == 0:
                 raw = raw.removeprefix(UTF8_BOM)
-            if raw.strip():
+            if has_content(raw):
                 yield number, raw
     return number
 
@@ -366,6 +367,17 @@ def without_line_marks(raw: bytes) -> bytes:
     while raw.startswith(LINE_START_MARKS):
         raw = raw[3:] if raw.startswith(UTF8_BOM) else raw[1:]
     return raw
+
+
+def has_content(raw: bytes) -> bool:
+    r"""Whether a line holds more than whitespace and :data:`LINE_START_MARKS`: the line readers
+    skip the others as blank (a line of only a byte order mark, left by ``cat`` of a file that
+    holds nothing else, is no record cut short).
+
+    >>> has_content(b"\xef\xbb\xbf\n"), has_content(b"\x1e\r\n"), has_content(b"\x1e{}")
+    (False, False, True)
+    """
+    return bool(without_line_marks(raw).strip())
 
 
 #: Whitespace in JSON (RFC 8259); ``str.strip`` strips more (0x1c-0x1f, U+00A0, ...), which a

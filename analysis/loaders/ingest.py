@@ -812,11 +812,11 @@ def input_paths(paths: object) -> list[str | os.PathLike]:
 
 
 def check_flags(**flags: object) -> None:
-    """A :class:`UserError` naming the first of ``flags`` that is not a boolean (``progress``
-    may also be None): a string such as ``"no"`` is true in Python, so ``keep_authors="no"``
-    would keep raw authors."""
+    """A :class:`UserError` naming the first of ``flags`` that is not a boolean (Python's or
+    NumPy's; ``progress`` may also be None): a string such as ``"no"`` is true in Python, so
+    ``keep_authors="no"`` would keep raw authors."""
     for name, value in flags.items():
-        if isinstance(value, bool) or (name == "progress" and value is None):
+        if isinstance(value, bool | np.bool_) or (name == "progress" and value is None):
             continue
         raise UserError(f"{name} must be True or False, not {value!r}")
 

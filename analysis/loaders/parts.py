@@ -181,6 +181,15 @@ def add_unreadable(total: dict[str, list], more: dict[str, list]) -> None:
         total.setdefault(field, [0, example])[0] += count
 
 
+def _warn_once_per_file(path: str, broken: int, unreadable: dict[str, list]) -> None:
+    """The warnings a serial read gives once per file, with the counts of all its parts read:
+    texts with a broken character, count values that are no count."""
+    if broken:
+        warn_broken_texts(path, Counter({BROKEN_TEXTS: broken}))
+    if unreadable:
+        warnings.warn(UnreadableCountWarning(str(path), unreadable), stacklevel=3)
+
+
 def raise_warnings(result: PartResult) -> None:
     """Raise again, in this process, the warnings raised while reading a part."""
     for message, category in result.warned:
@@ -354,8 +363,9 @@ class PartReader:
             raise_warnings(result)
             broken += result.broken_texts
             add_unreadable(unreadable, result.unreadable_counts)
+            if result.stopped:  # the last part read: the caller drops the rest of the file
+                _warn_once_per_file(tasks[0].path, broken, unreadable)
+                yield result
+                return
             yield result
-        if broken:  # one warning for the file, as a serial read gives
-            warn_broken_texts(tasks[0].path, Counter({BROKEN_TEXTS: broken}))
-        if unreadable:
-            warnings.warn(UnreadableCountWarning(str(tasks[0].path), unreadable), stacklevel=2)
+        _warn_once_per_file(tasks[0].path, broken, unreadable)

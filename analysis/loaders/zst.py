@@ -74,7 +74,7 @@ def lines(path: Path) -> Iterator[tuple[int, bytes] | Reject]:
                     number += 1
                     if len(raw) > base.MAX_LINE_BYTES:
                         yield Reject(name, number, LONG_LINE, snippet(raw))
-                    elif raw.strip():
+                    elif base.has_content(raw):
                         yield number, raw
             if len(pending) > base.MAX_LINE_BYTES:  # a line too long: reject it, skip its rest
                 number += 1
@@ -85,14 +85,14 @@ def lines(path: Path) -> Iterator[tuple[int, bytes] | Reject]:
         complete = pending.split(b"\n")
         for raw in complete[:-1]:
             number += 1
-            if raw.strip():
+            if base.has_content(raw):
                 yield number, raw
         yield Reject(name, number + 1, f"corrupt .zst: {error}; the rest is missing",
                      snippet(complete[-1]))
         return
     if not frames_complete(path):
         yield Reject(name, number + 1, TRUNCATED_REASON, snippet(pending))
-    elif pending.strip():
+    elif base.has_content(pending):
         yield number + 1, pending
 
 
