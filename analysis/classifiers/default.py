@@ -45,7 +45,8 @@ from analysis.errors import UserError
 from analysis.schema import STANCE_LABELS
 
 #: Bump when the recipe (features, model, data selection, card) changes: it is part of the cache
-#: key. 8: the card's cross-validation labels with ``label``'s text rules (the model is 7's).
+#: key. 8: the card's cross-validation labels with ``label``'s text rules, its interval uses
+#: 1000 resamples, and the card holds ``model_sha256`` (the model is 7's).
 RECIPE_VERSION = "8"
 
 #: Regularisation of the logistic regression, chosen on SemEval val / RumourEval dev.
