@@ -9,6 +9,7 @@ value, so each of these files was "cannot tell the format" although ``--format c
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 
@@ -197,3 +198,23 @@ def test_other_formats_sniffers_still_win(tmp_path, name, content, expected):
     path = tmp_path / name
     path.write_bytes(content)
     assert detect_format(path) == expected
+
+
+def test_a_4cat_export_saved_again_with_semicolons_is_detected_as_4cat(tmp_path, capsys):
+    rows = [("id", "thread_id", "author", "body", "timestamp", "likes"),
+            ("p1", "p1", "ann", "a post; with a semicolon", "2020-10-01 10:00:00", "3"),
+            ("c1", "p1", "bob", "so sorry, really", "2020-10-01 11:00:00", "1")]
+    comma = tmp_path / "generated_4cat.csv"
+    semi = tmp_path / "generated_4cat_semicolons.csv"
+    with comma.open("w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows(rows)
+    with semi.open("w", newline="", encoding="utf-8-sig") as handle:
+        csv.writer(handle, delimiter=";").writerows(rows)
+    tables = []
+    for path in (comma, semi):
+        out = tmp_path / f"{path.stem}.parquet"
+        assert main(["ingest", str(path), "--keep-authors", "--no-language",
+                     "-o", str(out)]) == 0
+        assert f"{path}: 4cat-csv (detected)" in capsys.readouterr().err
+        tables.append(pd.read_parquet(out).drop(columns=["source_file"]))
+    pd.testing.assert_frame_equal(tables[0], tables[1])

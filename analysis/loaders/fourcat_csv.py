@@ -69,7 +69,6 @@ Examples
 
 from __future__ import annotations
 
-import csv
 import math
 import re
 import warnings
@@ -97,6 +96,7 @@ from analysis.loaders.counts import CountNotes
 from analysis.loaders.table import (
     as_list,
     as_text,
+    header_columns,
     is_missing,
     iter_csv,
     text_for_status,
@@ -143,14 +143,10 @@ _HOST = re.compile(r"^(?:www\.)?(.+)$")
 
 
 def sniff(path: Path, head: bytes) -> bool:
-    """Whether the first line of ``head`` is a CSV header with all of 4CAT's required columns."""
-    first = head.lstrip(b"\xef\xbb\xbf").split(b"\n", 1)[0].strip()
-    try:
-        text = first.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    header = {c.strip() for c in next(csv.reader([text]), [])}
-    return set(REQUIRED_COLUMNS) <= header
+    """Whether the first line of ``head`` is a CSV header with all of 4CAT's required columns
+    (comma, semicolon, tab or pipe separated, as the reader reads it: a 4CAT export saved again
+    by a spreadsheet in a European locale has semicolons)."""
+    return set(REQUIRED_COLUMNS) <= set(header_columns(path, head))
 
 
 def _platform_cell(record: Mapping[str, str]) -> str | None:

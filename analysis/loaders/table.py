@@ -256,9 +256,27 @@ def sniff(path: Path, head: bytes) -> bool:
             return False
         keys = set(record) if isinstance(record, dict) else set()
     else:
-        delimiter = guess_delimiter(path, head)
-        keys = {c.strip() for c in next(csv.reader([text], delimiter=delimiter), [])}
+        keys = set(header_columns(path, head))
     return set(REQUIRED) <= keys <= set(POSTS)
+
+
+def header_columns(path: Path, head: bytes) -> list[str]:
+    r"""The column names of a CSV file's header line, as :func:`iter_csv` reads them: the first
+    line of ``head`` (after a byte order mark; any line end), split on the delimiter
+    :func:`guess_delimiter` finds, spaces around each name dropped; [] when it is no UTF-8 text.
+
+    >>> header_columns(Path("x.csv"), b"\xef\xbb\xbfid; created_at;body\r1;2;3\r")
+    ['id', 'created_at', 'body']
+    """
+    try:
+        text = first_line(head.removeprefix(UTF8_BOM)).decode("utf-8")
+    except UnicodeDecodeError:
+        return []
+    try:
+        names = next(csv.reader([text], delimiter=guess_delimiter(path, head)), [])
+    except csv.Error:
+        return []
+    return [name.strip() for name in names]
 
 
 def _first_array_element(head: bytes) -> object:
