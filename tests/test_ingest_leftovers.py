@@ -280,7 +280,7 @@ def test_a_time_that_is_an_object_or_array_is_named_so(tmp_path):
                          _page(_v2_tweet("2", created_at=[]))])
     _, rejects = _split(twarc2.read(path, LoadOptions()))
     assert [r.reason for r in rejects] == [
-        "bad created_at: {'$date': 1} (not a time but a JSON object)",
+        'bad created_at: {"$date": 1} (not a time but a JSON object)',
         "bad created_at: [] (not a time but a JSON array)"]
     assert not any("class" in r.reason or "dict" in r.reason for r in rejects)
 

@@ -346,3 +346,19 @@ def test_a_line_of_only_marks_is_blank_not_a_record_cut_short(tmp_path, monkeypa
                     progress=False, jobs=1)
     assert result.rejects == []
     assert len(result.posts) == 399
+
+
+def test_reasons_show_json_values_as_json_writes_them(tmp_path):
+    path = tmp_path / "generated.jsonl"
+    path.write_text(json.dumps({"data": [{"id": "1", "created_at": True, "text": "x"}]}) + "\n"
+                    + json.dumps({"id": None, "created_at": "2020-10-01T10:00:00Z"}) + "\n",
+                    encoding="utf-8")
+    tweets = ingest([path], format="twarc2", keep_authors=True, detect_language=False,
+                    progress=False)
+    assert tweets.rejects[0].reason == "bad created_at: true (not a time: true)"
+    table = tmp_path / "generated_table.jsonl"
+    table.write_text(json.dumps({"id": True, "created_at": "2020-10-01T10:00:00Z"}) + "\n",
+                     encoding="utf-8")
+    rows = ingest([table], format="jsonl", keep_authors=True, detect_language=False,
+                  progress=False)
+    assert rows.rejects[0].reason == "bad id: id true is not an id"

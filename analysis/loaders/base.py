@@ -123,6 +123,21 @@ def snippet(raw: bytes | str) -> str:
     return raw[:SNIPPET_CHARS]
 
 
+def shown(value: object) -> str:
+    """A record's value in a reject reason: a text quoted as Python quotes it (``'2020-13-01'``),
+    anything else as JSON writes it (``true``, ``null``, ``{"a": 1}``), as the input held it.
+
+    >>> shown("2020-13-01"), shown(True), shown(None), shown({"a": [1]}), shown(1.5)
+    ("'2020-13-01'", 'true', 'null', '{"a": [1]}', '1.5')
+    """
+    if isinstance(value, str):
+        return repr(value)
+    try:
+        return snippet(json.dumps(value, ensure_ascii=False, allow_nan=True))
+    except (TypeError, ValueError):  # not a JSON value (a Parquet cell's timestamp, bytes)
+        return snippet(repr(value))
+
+
 def open_binary(path: str | os.PathLike) -> IO[bytes]:
     """Open a file for reading bytes, decompressing ``.gz``, ``.bz2``, ``.xz`` and ``.zst``, and
     skipping a UTF-8 byte order mark at its start (spreadsheet programs and Windows editors write
@@ -1005,7 +1020,7 @@ def parse_time_with_precision(value: object, *, tz: str | None = None
     if value is None or (isinstance(value, str) and not value.strip()):
         return None, "missing"
     if isinstance(value, bool):
-        raise ValueError(f"not a time: {value!r}")
+        raise ValueError(f"not a time: {shown(value)}")
     if isinstance(value, int | float) or (isinstance(value, str) and _is_number(value)):
         stamp = _from_epoch_seconds(value)
         return stamp, "missing" if stamp is None else "second"
@@ -1050,13 +1065,13 @@ def _from_epoch_seconds(value: int | float | str) -> pd.Timestamp | None:
     if seconds != seconds:  # NaN: a missing time, as pandas writes it
         return None
     if seconds in (float("inf"), float("-inf")):
-        raise ValueError(f"not a time: {value!r}")
+        raise ValueError(f"not a time: {shown(value)}")
     if seconds < MIN_EPOCH_SECONDS:
         raise ValueError(f"not a time: {str(value).strip()} is too small for seconds since 1970 "
                          "(before 1973); it looks like a date written as a number (YYYYMMDD, a "
                          "year, a spreadsheet serial); write dates as YYYY-MM-DD")
     if seconds > _LAST_SECOND:
-        raise ValueError(f"time out of range: {value!r} seconds since 1970 is outside the "
+        raise ValueError(f"time out of range: {shown(value)} seconds since 1970 is outside the "
                          f"years {TIME_RANGE} that the table holds (numbers are read as "
                          "seconds, not milliseconds)")
     # to the microsecond: no source is finer, and float seconds carry binary noise below it
@@ -1159,8 +1174,8 @@ def in_time_range(stamp: pd.Timestamp, value: object) -> pd.Timestamp:
     """``stamp`` (tz-aware), or :class:`ValueError` when the table cannot hold it (pandas would
     wrap such a time around to a wrong one when storing it in nanoseconds)."""
     if not FIRST_TIME <= stamp <= LAST_TIME:
-        raise ValueError(f"time out of range: {value!r} is outside the years {TIME_RANGE} that "
-                         "the table holds")
+        raise ValueError(f"time out of range: {shown(value)} is outside the years {TIME_RANGE} "
+                         "that the table holds")
     return stamp
 
 
@@ -1191,7 +1206,7 @@ def json_id(value: object, what: str) -> str | None:
     if value in (None, ""):
         return None
     if isinstance(value, bool) or not isinstance(value, str | int):
-        raise ValueError(f"{what} is not an id: {value!r}")
+        raise ValueError(f"{what} is not an id: {shown(value)}")
     return str(value)
 
 
@@ -1252,11 +1267,11 @@ def parse_required_time(value: object, what: str, *, tz: str | None = None,
         stamp = parse_time(value, tz=tz)
     except NaiveTimeError as exc:
         reason = exc.on_utc_platform(utc_platform) if utc_platform else exc
-        raise ValueError(f"bad time: {what} {value!r} ({reason})") from None
+        raise ValueError(f"bad time: {what} {shown(value)} ({reason})") from None
     except (ValueError, TypeError, OverflowError) as exc:
-        raise ValueError(f"bad time: {what} {value!r} ({exc})") from None
+        raise ValueError(f"bad time: {what} {shown(value)} ({exc})") from None
     if stamp is None or stamp is pd.NaT:
-        raise ValueError(f"bad time: {what} {value!r} is not a time")
+        raise ValueError(f"bad time: {what} {shown(value)} is not a time")
     return stamp
 
 

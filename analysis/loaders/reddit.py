@@ -68,6 +68,7 @@ from analysis.loaders.base import (
     json_type,
     make_uid,
     parse_time,
+    shown,
 )
 from analysis.loaders.counts import CountNotes
 
@@ -119,7 +120,7 @@ def strip_fullname(value: object) -> str | None:
     if isinstance(value, int):
         return str(value)
     if not isinstance(value, str):
-        raise ValueError(f"not a Reddit id: {value!r}")
+        raise ValueError(f"not a Reddit id: {shown(value)}")
     value = value.strip()
     if not value:
         return None
@@ -205,7 +206,7 @@ def row_from_thing(data: dict, kind: str, notes: CountNotes | None = None) -> di
         parse; the message is the reject reason.
     """
     if kind not in KINDS:
-        raise ValueError(f"not a Reddit comment (t1) or submission (t3): kind {kind!r}")
+        raise ValueError(f"not a Reddit comment (t1) or submission (t3): kind {shown(kind)}")
     if not isinstance(data, Mapping):
         raise ValueError(f"not a Reddit {kind} object but a JSON {json_type(data)}")
     post_id = strip_fullname(data.get("id")) or strip_fullname(data.get("name"))
@@ -219,7 +220,7 @@ def row_from_thing(data: dict, kind: str, notes: CountNotes | None = None) -> di
             raise exc.on_utc_platform("Reddit") from None
     except (ValueError, TypeError, OverflowError) as exc:
         raise ValueError(
-            f"bad created_utc: {created!r} in Reddit {kind} {post_id} ({exc})") from None
+            f"bad created_utc: {shown(created)} in Reddit {kind} {post_id} ({exc})") from None
     if created_at is None or pd.isna(created_at):
         raise ValueError(f"missing created_utc: Reddit {kind} {post_id}")
     collected_at = None

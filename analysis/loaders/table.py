@@ -122,6 +122,7 @@ from analysis.loaders.base import (
     make_uid,
     open_binary,
     parse_time_with_precision,
+    shown,
     snippet,
 )
 from analysis.loaders.counts import CountNotes
@@ -376,7 +377,7 @@ def _as_id(value: object, field: str) -> str | None:
     if is_missing(value):
         return None
     if isinstance(value, bool):
-        raise ValueError(f"bad id: {field} {value!r} is not an id")
+        raise ValueError(f"bad id: {field} {shown(value)} is not an id")
     if isinstance(value, float) and value.is_integer():
         try:
             return id_text(value, field)
@@ -384,7 +385,7 @@ def _as_id(value: object, field: str) -> str | None:
             raise ValueError(f"bad id: {exc}") from None
     if isinstance(value, str | int):
         return str(value).strip()
-    raise ValueError(f"bad id: {field} {value!r} is not an id")
+    raise ValueError(f"bad id: {field} {shown(value)} is not an id")
 
 
 def as_text(value: object) -> str | None:
@@ -501,11 +502,11 @@ def _as_time(value: object, field: str, tz: str | None) -> tuple[pd.Timestamp | 
         if "naive" in str(exc):
             raise ValueError(f"naive time: {field} {value!r} has no time zone; pass --tz ZONE "
                              "(e.g. --tz UTC)") from None
-        raise ValueError(f"bad time: {field} {value!r} ({exc})") from None
+        raise ValueError(f"bad time: {field} {shown(value)} ({exc})") from None
     except (TypeError, OverflowError) as exc:
-        raise ValueError(f"bad time: {field} {value!r} ({exc})") from None
+        raise ValueError(f"bad time: {field} {shown(value)} ({exc})") from None
     if stamp is pd.NaT:
-        raise ValueError(f"bad time: {field} {value!r} is not a time")
+        raise ValueError(f"bad time: {field} {shown(value)} is not a time")
     return stamp, precision == "day"
 
 

@@ -60,6 +60,7 @@ from analysis.loaders.base import (
     json_type,
     make_uid,
     parse_time,
+    shown,
     snippet,
     warn_broken_texts,
 )
@@ -155,7 +156,7 @@ def parse_created_at(created: object) -> pd.Timestamp | None:
     try:
         return parse_iso_time(created)
     except (ValueError, TypeError, OverflowError) as exc:
-        raise ValueError(f"bad created_at: {created!r} ({exc})") from None
+        raise ValueError(f"bad created_at: {shown(created)} ({exc})") from None
 
 
 def _collected(value: object) -> pd.Timestamp | None:

@@ -57,6 +57,7 @@ from analysis.loaders.base import (
     parse_time,
     read_whole,
     record_snippet,
+    shown,
     snippet,
     warn_broken_texts,
 )
@@ -190,7 +191,7 @@ def row_from_tweet(tweet: dict) -> dict:
         except NaiveTimeError as exc:  # Twitter writes UTC; --tz is not read
             raise exc.on_utc_platform("Twitter") from None
     except (ValueError, TypeError, OverflowError) as exc:
-        raise ValueError(f"bad created_at: {created!r} ({exc})") from None
+        raise ValueError(f"bad created_at: {shown(created)} ({exc})") from None
 
     user = tweet.get("user") if isinstance(tweet.get("user"), Mapping) else {}
     text, entities = _full_text(tweet)

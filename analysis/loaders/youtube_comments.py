@@ -55,6 +55,7 @@ from analysis.loaders.base import (
     open_binary,
     parse_required_time,
     rows_from_records,
+    shown,
 )
 
 # parse_count lives in analysis.loaders.counts (one reader of counts for every loader); the names
@@ -128,7 +129,8 @@ def row_from_comment(record: dict, *, video_id: str, notes: CountNotes | None = 
     cid = cid.strip()
     parsed = record.get("time_parsed")
     if parsed in (None, "") or isinstance(parsed, bool):
-        raise ValueError(f"missing time: comment has no time_parsed (time {record.get('time')!r})")
+        raise ValueError("missing time: comment has no time_parsed "
+                         f"(time {shown(record.get('time'))})")
     created_at = parse_required_time(parsed, "time_parsed", utc_platform="YouTube")
     parent_id = cid.rsplit(".", 1)[0] if "." in cid else video_id
     text = record.get("text")
