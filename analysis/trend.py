@@ -74,6 +74,11 @@ ADJUSTED = ("acc", "pacc", "emq")
 _POST_COLUMNS = ("created_at", "thread_id", *responses.COLUMNS[1:], "created_at_precision")
 
 
+#: How far from 1 a row's probabilities may sum (rounding in a CSV file) before the row is
+#: refused: rescaling probabilities that sum to 3 would change the estimates without a word.
+PROBA_SUM_TOLERANCE = 0.01
+
+
 class TableError(UserError):
     """Bad content in one input table; ``table`` says which (``"labels"``, ``"posts"`` or
     ``"validation"``), so that a caller who read it from a file can name the file."""
@@ -294,6 +299,30 @@ def compare_shares(estimates: pd.DataFrame, gold: pd.DataFrame) -> pd.DataFrame:
 # -- joining and filtering ---------------------------------------------------------------------
 
 
+def _distinct(values: pd.Series) -> list[str]:
+    return sorted(values.dropna().astype(str).unique())
+
+
+def _check_one_labeler(labels: pd.DataFrame) -> None:
+    """A :class:`TableError` when a labels table holds the labels of several tasks, of several
+    kinds of labeler, or of several models (``labeler_id``): one classifier's errors are
+    corrected, so its labels must be the only ones. Hand-coded labels (``labeler_type``
+    ``human`` only) may come from several coders."""
+    for column, what in (("task", "tasks"), ("labeler_type", "kinds of labeler")):
+        found = _distinct(labels[column]) if column in labels.columns else []
+        if len(found) > 1:
+            raise TableError(f"the labels table mixes {len(found)} {what} ({', '.join(found[:3])})"
+                             "; pass one model's labels of one task", "labels")
+    if "labeler_id" not in labels.columns or (
+            "labeler_type" in labels.columns and _distinct(labels["labeler_type"]) == ["human"]):
+        return
+    models = _distinct(labels["labeler_id"])
+    if len(models) > 1:
+        raise TableError(f"the labels table mixes the labels of {len(models)} models "
+                         f"({', '.join(models[:3])}); pass one model's labels of one task: the "
+                         "trend corrects one classifier's errors", "labels")
+
+
 def _join(labels: pd.DataFrame, posts: pd.DataFrame | None, by: list[str]) -> pd.DataFrame:
     if "uid" not in labels.columns:
         raise TableError("the labels table has no 'uid' column", "labels")
@@ -304,6 +333,7 @@ def _join(labels: pd.DataFrame, posts: pd.DataFrame | None, by: list[str]) -> pd
     if labels["uid"].duplicated().any():
         raise TableError("the labels table has more than one label per uid; pass one model's "
                          "labels of one task", "labels")
+    _check_one_labeler(labels)
     label_cols = ["uid"] + [c for c in labels.columns
                             if c == "label" or c.startswith(PROBA_PREFIX)]
     if posts is None:
@@ -887,8 +917,11 @@ def _predictions(frame: pd.DataFrame, classes: list[str],
             raise TableError(f"{int(bad.sum())} rows of the {table} table have missing or "
                              "negative proba_ values", table)
         total = values.sum(axis=1, keepdims=True)
-        if np.any(total <= 0):
-            raise TableError(f"some rows of the {table} table have probabilities that sum to 0",
+        off = np.abs(total.ravel() - 1.0) > PROBA_SUM_TOLERANCE
+        if off.any():
+            raise TableError(f"{int(off.sum())} rows of the {table} table have proba_ values "
+                             f"that do not sum to 1 (sums from {total.min():.3g} to "
+                             f"{total.max():.3g}); give each row's probabilities of every label",
                              table)
         probabilities = values / total
     if "label" in frame.columns:

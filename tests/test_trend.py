@@ -382,7 +382,7 @@ def test_trend_command_writes_the_table(tmp_path):
     out = tmp_path / "trend.csv"
     status = main(["trend", str(labels), "--posts", str(posts), "--freq", "12h",
                    "--relative-to", "root", "--by", "platform", "--model-card", str(card),
-                   "--n-boot", "50", "--min-posts", "2", "-o", str(out)])
+                   "--n-boot", "200", "--min-posts", "2", "-o", str(out)])
     assert status == 0
     table = pd.read_csv(out)
     assert list(table.columns[:4]) == ["platform", "bin_start", "bin_end", "label"]

@@ -21,7 +21,13 @@ from pathlib import Path
 import pandas as pd
 
 from analysis import config
-from analysis.commands import add_column_options, column_name, seed_number
+from analysis.commands import (
+    MIN_N_BOOT,
+    add_column_options,
+    check_n_boot,
+    column_name,
+    seed_number,
+)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -54,33 +60,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                              f"{config.DEFAULT_SEED})")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.set_defaults(func=run)
-
-
-#: The fewest bootstrap resamples ``--n-boot`` takes (0 aside: no interval). The interval is the
-#: 2.5th and 97.5th percentiles of the resamples' macro-F1: with B resamples 0.025 * B of them lie
-#: beyond each end, fewer than one below 40 (one resample gives a single point, which can exclude
-#: the estimate), five at 200. A card's ``cv_metrics`` interval uses
-#: :data:`analysis.config.N_BOOT` resamples, the default here too.
-MIN_N_BOOT = 200
-
-
-def check_n_boot(n_boot: int) -> int:
-    """``n_boot`` when it is 0 (no interval) or at least :data:`MIN_N_BOOT`, else a
-    :class:`~analysis.errors.UserError` (one line, exit status 2).
-
-    >>> check_n_boot(0), check_n_boot(1000)
-    (0, 1000)
-    >>> check_n_boot(1)
-    Traceback (most recent call last):
-    ...
-    analysis.errors.UserError: --n-boot must be 0 (no interval) or at least 200 resamples for a 95% percentile interval, not 1
-    """  # noqa: E501 - a doctest's output is one line
-    from analysis.errors import UserError
-
-    if not (n_boot == 0 or n_boot >= MIN_N_BOOT):
-        raise UserError(f"--n-boot must be 0 (no interval) or at least {MIN_N_BOOT} resamples "
-                        f"for a 95% percentile interval, not {n_boot}")
-    return n_boot
 
 
 def run(args: argparse.Namespace) -> int:

@@ -81,6 +81,8 @@ def parse_event(text: str) -> tuple[object, str]:
 
 def run(args: argparse.Namespace) -> int:
     table = read_table(args.table)
+    if table.empty:
+        raise UserError("the table has no rows to plot", args.table)
     labels = [x.strip() for x in args.labels.split(",") if x.strip()] if args.labels else None
     events = [parse_event(e) for e in args.event]
     for column in ("model", "method"):

@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from analysis import config
-from analysis.commands import seed_number, warnings_to_stderr
+from analysis.commands import MIN_N_BOOT, check_n_boot, seed_number, warnings_to_stderr
 from analysis.errors import UserError
 from analysis.io import read_table, write_table
 from analysis.trend import (
@@ -60,7 +60,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--min-posts", type=int, default=DEFAULT_MIN_POSTS,
                         help=f"flag bins with fewer responses (default {DEFAULT_MIN_POSTS})")
     parser.add_argument("--n-boot", type=int, default=DEFAULT_N_BOOT,
-                        help=f"bootstrap replicates (default {DEFAULT_N_BOOT}; 0: no intervals)")
+                        help=f"bootstrap replicates (default {DEFAULT_N_BOOT}; 0: no intervals; "
+                             f"else at least {MIN_N_BOOT})")
     parser.add_argument("--max-hours", type=float,
                         help="with --relative-to: keep responses less than this many hours after "
                              "the reference; the last bin ends there")
@@ -201,6 +202,7 @@ def _card_note(method: str) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    check_n_boot(args.n_boot)
     labels = read_table(args.labels)
     posts = read_table(args.posts) if args.posts else None
     validation = read_table(args.validation) if args.validation else None
