@@ -310,21 +310,21 @@ def _group_columns(frame: pd.DataFrame) -> list[str]:
     return [c for c in frame.columns if c not in _TREND_KEYS]
 
 
-def _one_series(frame: pd.DataFrame, what: str, summed: Sequence[str] = ()) -> None:
+def _one_series(frame: pd.DataFrame, summed: Sequence[str] = ()) -> None:
     """Refuse a table with several rows per bin and label, but those of the ``summed`` group
     columns: several models or methods (named as such), or several groups of other columns."""
     for column in _SERIES_COLUMNS:
         if column in frame and frame[column].nunique() > 1:
             names = ", ".join(sorted(frame[column].dropna().astype(str).unique()))
-            raise ValueError(f"{what}: the table holds several {column}s ({names}; column "
+            raise ValueError(f"the table holds several {column}s ({names}; column "
                              f"{column!r}); select one {column} first (plot --{column})")
     missing = [c for c in summed if c not in frame]
     if missing:
-        raise ValueError(f"{what}: the table has no group column(s) {', '.join(missing)}")
+        raise ValueError(f"the table has no group column(s) {', '.join(missing)}")
     if frame.duplicated(["bin_start", "label", *summed]).any():
         groups = [c for c in _group_columns(frame) if c not in summed]
         why = f"columns {', '.join(groups)}" if groups else "repeated rows"
-        raise ValueError(f"{what}: the table has several rows per bin and label ({why}); "
+        raise ValueError(f"the table has several rows per bin and label ({why}); "
                          "select one group first (plot --by COLUMN --group VALUE)"
                          + ("" if summed else ", or draw a panel per group (plot --kind "
                             "multiples --by COLUMN; plot_small_multiples)"))
@@ -358,7 +358,7 @@ def _event_x(value: object, relative: bool, tz: str | None = None) -> float:
         try:
             stamp = stamp.tz_localize(zone)
         except ValueError as exc:  # skipped or repeated by a daylight-saving change
-            raise ValueError(f"event {value!r} is not one time in {zone} (a daylight-saving "
+            raise ValueError(f"event {value} is not one time in {zone} (a daylight-saving "
                              "change); give it with a UTC offset") from exc
     return float(mdates.date2num(stamp.tz_convert("UTC").tz_localize(None)))
 
@@ -424,7 +424,7 @@ def plot_shares(ax: Axes, trend: pd.DataFrame, labels: Sequence[str] | None = No
     (:data:`NO_INTERVALS`).
     """
     frame, relative = prepare_trend(trend)
-    _one_series(frame, "plot_shares")
+    _one_series(frame)
     labels = share_labels(frame["label"]) if labels is None else labels
     handles = []
     top = 0.0
@@ -502,7 +502,7 @@ def plot_volume(ax: Axes, trend: pd.DataFrame, labels: Sequence[str] | None = No
     frame, relative = prepare_trend(trend, needs=("n_posts",))
     groups = [c for c in _group_columns(frame) if c not in _SERIES_COLUMNS] if by is None \
         else list(by)
-    _one_series(frame, "plot_volume", summed=groups)
+    _one_series(frame, summed=groups)
     labels = list(labels) if labels is not None else list(dict.fromkeys(frame["label"]))
     frame = frame.assign(count=frame["estimate"].fillna(0.0) * frame["n_posts"])
     table = frame.pivot_table(index=["bin_start", "bin_end"], columns="label", values="count",

@@ -224,6 +224,8 @@ def estimate_shares(
     if max_hours is not None and relative_to is None:
         raise UserError("max_hours (--max-hours) applies to bins relative to a reference "
                         "(--relative-to); calendar bins have no hours since anything")
+    if max_hours is not None and not max_hours > 0:
+        raise UserError(f"max_hours (--max-hours) must be more than 0, not {max_hours:g}")
     by = list(dict.fromkeys([by] if isinstance(by, str) else by))
     frame = _in_uid_order(_join(labels, posts, by))
     classes = _classes(frame, validation, confusion)
@@ -350,7 +352,8 @@ def _join(labels: pd.DataFrame, posts: pd.DataFrame | None, by: list[str]) -> pd
         frame = left.merge(_one_row_per_uid(posts[post_cols]), on="uid", how="inner")
         unmatched = len(left) - len(frame)
         if len(frame) == 0:
-            raise UserError("no label's uid is in the posts table; are they from the same data?")
+            raise TableError("no label's uid is in the posts table; are they from the same "
+                             "data?", "labels")
         if unmatched:
             warnings.warn(f"{unmatched} labels have no post in the posts table and were left out",
                           stacklevel=3)
@@ -427,8 +430,8 @@ def _responses(frame: pd.DataFrame, *, include_roots: bool, include_context: boo
         warnings.warn(" and ".join(dropped) + " were left out", stacklevel=3)
     keep = reason.isna().to_numpy()
     if not keep.any():
-        raise UserError("no responses to count: every labelled post is a thread root, context, "
-                        "a repost or without text")
+        raise TableError("no responses to count: every labelled post is a thread root, "
+                         "context, a repost or without text", "labels")
     return frame.loc[keep].reset_index(drop=True)
 
 
@@ -1108,8 +1111,8 @@ def _resolve_method(method: str, has_probabilities: bool, calib: _Calibration,
                                                  and has_probabilities), stacklevel=3)
         return chosen
     if method in ("pcc", "pacc", "emq") and not has_probabilities:
-        raise UserError(f"method {method} needs proba_<label> columns in the labels table; "
-                        "use cc or acc")
+        raise TableError(f"method {method} needs proba_<label> columns in the labels table; "
+                         "use cc or acc", "labels")
     if method in ADJUSTED and calib.absent:
         message = (f"{calib.absent}; adjusted methods need some of every label (use --method "
                    "pcc or cc)")

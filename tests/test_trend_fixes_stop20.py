@@ -95,3 +95,46 @@ def test_plot_refuses_an_empty_trend_table(tmp_path, capsys):
     assert main(["plot", str(empty), "--kind", "shares", "-o", str(tmp_path / "figure")]) == 2
     assert "the table has no rows to plot" in capsys.readouterr().err
     assert not list(tmp_path.glob("figure*"))
+
+
+def _trend_cli(tmp_path, posts, labels, *options):
+    posts.to_parquet(tmp_path / "posts.parquet")
+    labels.to_csv(tmp_path / "labels.csv", index=False)
+    return main(["trend", str(tmp_path / "labels.csv"), "--posts",
+                 str(tmp_path / "posts.parquet"), *options, "-o", str(tmp_path / "t.csv")])
+
+
+@pytest.mark.parametrize("case", ["no uid in posts", "roots only", "pcc without proba"])
+def test_trend_errors_about_the_labels_name_the_labels_file(tmp_path, capsys, case):
+    posts = generated_posts()
+    labels = generated_labels(posts)
+    options = ["--freq", "1h", "--n-boot", "0"]
+    if case == "no uid in posts":
+        labels = labels.assign(uid="twitter:elsewhere" + labels["uid"])
+    elif case == "roots only":
+        labels = labels[labels["uid"] == "twitter:root"]
+    else:
+        labels = labels[["uid", "task", "label", "labeler_type", "labeler_id"]]
+        options += ["--method", "pcc"]
+    assert _trend_cli(tmp_path, posts, labels, *options) == 2
+    assert capsys.readouterr().err.startswith(f"error: {tmp_path / 'labels.csv'}: ")
+
+
+@pytest.mark.parametrize("hours", ["0", "-3"])
+def test_max_hours_must_be_more_than_zero(tmp_path, capsys, hours):
+    posts = generated_posts()
+    assert _trend_cli(tmp_path, posts, generated_labels(posts), "--relative-to", "root",
+                      "--freq", "1h", "--n-boot", "0", "--max-hours", hours) == 2
+    assert "--max-hours) must be more than 0" in capsys.readouterr().err
+
+
+def test_plot_messages_name_no_python_function(tmp_path, capsys):
+    table = tmp_path / "trend.csv"
+    rows = ["bin_start,bin_end,label,n_posts,estimate,ci_low,ci_high,method"]
+    for method in ("cc", "pcc"):
+        rows.append(f"2020-10-01 10:00:00+00:00,2020-10-01 11:00:00+00:00,support,5,0.4,0.2,"
+                    f"0.6,{method}")
+    table.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    assert main(["plot", str(table), "--kind", "shares", "-o", str(tmp_path / "g")]) == 2
+    err = capsys.readouterr().err
+    assert "the table holds several methods" in err and "plot_shares" not in err
