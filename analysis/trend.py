@@ -758,6 +758,10 @@ def _relative_bins(frame: pd.DataFrame, freq: object, relative_to: object, tz: s
         event = event_time(relative_to, tz)
         reference = pd.Series(event, index=frame.index)
     since = _ns(frame["_time"]) - _ns(reference)
+    if roots is not None and (early := int((since < 0).sum())):
+        warnings.warn(f"{early} responses are dated before their thread's root post (clock skew, "
+                      "or a wrong root or time in the data); they are counted in bins before "
+                      "hour 0", stacklevel=3)
     if max_hours is not None:
         kept = since < max_hours * _NS_PER_HOUR
         frame, since = frame.loc[kept].reset_index(drop=True), since[kept]

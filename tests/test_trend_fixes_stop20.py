@@ -138,3 +138,13 @@ def test_plot_messages_name_no_python_function(tmp_path, capsys):
     assert main(["plot", str(table), "--kind", "shares", "-o", str(tmp_path / "g")]) == 2
     err = capsys.readouterr().err
     assert "the table holds several methods" in err and "plot_shares" not in err
+
+
+def test_responses_before_their_root_are_warned_about():
+    posts = generated_posts()
+    early = posts["id"].isin(["r0", "r1"])
+    posts.loc[early, "created_at"] = posts.loc[early, "created_at"] - pd.Timedelta(hours=2)
+    with pytest.warns(UserWarning, match="2 responses are dated before their thread's root"):
+        out = estimate_shares(generated_labels(posts), posts, freq="1h", relative_to="root",
+                              n_boot=0, method="cc")
+    assert out["bin_start"].min() < 0
