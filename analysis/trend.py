@@ -74,6 +74,10 @@ ADJUSTED = ("acc", "pacc", "emq")
 _POST_COLUMNS = ("created_at", "thread_id", *responses.COLUMNS[1:], "created_at_precision")
 
 
+#: The rows a count in a message about a table's values is of: those the estimate reads (for a
+#: labels table, the responses that are in the posts table), not every row of the file.
+IN_USE = "rows in use"
+
 #: How far from 1 a row's probabilities may sum (rounding in a CSV file) before the row is
 #: refused: rescaling probabilities that sum to 3 would change the estimates without a word.
 PROBA_SUM_TOLERANCE = 0.01
@@ -921,14 +925,15 @@ def _predictions(frame: pd.DataFrame, classes: list[str],
                                                                                   na_value=np.nan)
         bad = np.isnan(values).any(axis=1) | (values < 0).any(axis=1)
         if bad.any():
-            raise TableError(f"{int(bad.sum())} rows of the {table} table have missing or "
+            raise TableError(f"{int(bad.sum())} {IN_USE} of the {table} table have missing or "
                              "negative proba_ values", table)
         total = values.sum(axis=1, keepdims=True)
         off = np.abs(total.ravel() - 1.0) > PROBA_SUM_TOLERANCE
         if off.any():
-            raise TableError(f"{int(off.sum())} rows of the {table} table have proba_ values "
-                             f"that do not sum to 1 (sums from {total.min():.3g} to "
-                             f"{total.max():.3g}); give each row's probabilities of every label",
+            sums = total.ravel()[off]
+            raise TableError(f"{int(off.sum())} {IN_USE} of the {table} table have proba_ values "
+                             f"that do not sum to 1 (sums from {sums.min():.3g} to "
+                             f"{sums.max():.3g}); give each row's probabilities of every label",
                              table)
         probabilities = values / total
     if "label" in frame.columns:
@@ -944,8 +949,8 @@ def _predictions(frame: pd.DataFrame, classes: list[str],
 def _encode(values: pd.Series, classes: list[str], table: str) -> np.ndarray:
     text = values.astype("string")
     if text.isna().any():
-        raise TableError(f"the {table} table has {int(text.isna().sum())} rows without a label",
-                         table)
+        raise TableError(f"{int(text.isna().sum())} {IN_USE} of the {table} table have no "
+                         "label", table)
     codes = pd.Categorical(text, categories=classes).codes
     if (codes < 0).any():
         unknown = sorted(set(text[codes < 0]))[:5]

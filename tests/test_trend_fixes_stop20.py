@@ -148,3 +148,11 @@ def test_responses_before_their_root_are_warned_about():
         out = estimate_shares(generated_labels(posts), posts, freq="1h", relative_to="root",
                               n_boot=0, method="cc")
     assert out["bin_start"].min() < 0
+
+
+def test_counts_in_messages_say_they_are_of_the_rows_in_use():
+    posts = generated_posts()
+    labels = generated_labels(posts)
+    labels.loc[:19, "proba_other"] = np.nan  # the root's row among them: it is not counted
+    with pytest.raises(TableError, match="19 rows in use of the labels table have missing"):
+        estimate_shares(labels, posts, freq="1h", n_boot=0, method="pcc")
