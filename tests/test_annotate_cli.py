@@ -71,7 +71,7 @@ def test_the_whole_loop(tmp_path, posts_path, capsys):
     report = tmp_path / "agreement.json"
     capsys.readouterr()
     assert main(["annotate", "agreement", str(gold), "--posts", str(posts_path), "--n-boot",
-                 "100", "--disagreements", str(res), "-o", str(report)]) == 0
+                 "200", "--disagreements", str(res), "-o", str(report)]) == 0
     text = capsys.readouterr().out
     assert "Krippendorff's alpha (nominal)" in text
     summary = json.loads(report.read_text())
@@ -340,7 +340,7 @@ def test_semicolon_resolution_file_is_read_like_a_sheet(tmp_path, coded_sheets):
     failed with a pandas tokenizing error."""
     sheets, gold = coded_sheets
     res = tmp_path / "resolutions.csv"
-    assert main(["annotate", "agreement", str(gold), "--n-boot", "10",
+    assert main(["annotate", "agreement", str(gold), "--n-boot", "200",
                  "--disagreements", str(res)]) == 0
     disputes = read_table(res)
     assert len(disputes) > 0
@@ -376,7 +376,7 @@ def test_adjudicate_uses_the_codebook_the_sample_recorded(tmp_path, posts_path, 
     gold = tmp_path / "gold.parquet"
     res = tmp_path / "resolutions.csv"
     assert main(["annotate", "import", str(sheets), "-o", str(gold), "--strict"]) == 0
-    assert main(["annotate", "agreement", str(gold), "--n-boot", "10",
+    assert main(["annotate", "agreement", str(gold), "--n-boot", "200",
                  "--disagreements", str(res)]) == 0
     disputes = read_table(res)
     assert len(disputes) > 0
@@ -504,7 +504,7 @@ def test_agreement_keeps_filled_resolutions_and_distinct_outputs(tmp_path, coded
     could name the same file."""
     _, gold = coded_sheets
     res = tmp_path / "resolutions.csv"
-    base = ["annotate", "agreement", str(gold), "--n-boot", "10"]
+    base = ["annotate", "agreement", str(gold), "--n-boot", "200"]
     assert main([*base, "--disagreements", str(res)]) == 0
     filled = read_table(res).assign(resolved_label="support", adjudicator="generated")
     filled.to_csv(res, index=False)

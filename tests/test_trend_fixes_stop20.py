@@ -156,3 +156,10 @@ def test_counts_in_messages_say_they_are_of_the_rows_in_use():
     labels.loc[:19, "proba_other"] = np.nan  # the root's row among them: it is not counted
     with pytest.raises(TableError, match="19 rows in use of the labels table have missing"):
         estimate_shares(labels, posts, freq="1h", n_boot=0, method="pcc")
+
+
+def test_agreement_refuses_a_handful_of_bootstrap_resamples(tmp_path, capsys):
+    gold = tmp_path / "gold.csv"
+    gold.write_text("uid,coder,label\na,x,support\na,y,support\n", encoding="utf-8")
+    assert main(["annotate", "agreement", str(gold), "--n-boot", "10"]) == 2
+    assert "at least 200 resamples" in capsys.readouterr().err

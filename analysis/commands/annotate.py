@@ -31,7 +31,7 @@ from analysis.annotate.sheets import (
     read_csv_sheet,
     read_design,
 )
-from analysis.commands import seed_number, warnings_to_stderr
+from analysis.commands import MIN_N_BOOT, check_n_boot, seed_number, warnings_to_stderr
 from analysis.config import DEFAULT_SEED
 from analysis.errors import UserError
 from analysis.io import (
@@ -124,7 +124,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     agree.add_argument("--posts", type=Path, metavar="POSTS",
                        help="posts table, to add each disagreement's text")
     agree.add_argument("--task", help="the task to measure (when GOLD holds several)")
-    agree.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples (1000)")
+    agree.add_argument("--n-boot", type=int, default=1000,
+                       help=f"bootstrap resamples (1000; 0: no interval; else at least "
+                            f"{MIN_N_BOOT})")
     agree.add_argument("--ci", type=float, default=0.95, help="interval level (0.95)")
     agree.add_argument("--seed", type=seed_number, default=DEFAULT_SEED)
     agree.add_argument("--disagreements", type=Path, metavar="RESOLUTIONS.csv",
@@ -247,6 +249,7 @@ def run_import(args: argparse.Namespace) -> int:
 
 
 def run_agreement(args: argparse.Namespace) -> int:
+    check_n_boot(args.n_boot)
     inputs = [args.gold, args.posts]
     _check_outputs([args.disagreements, args.output], inputs=inputs)
     if not args.force and args.disagreements:
