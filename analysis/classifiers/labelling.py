@@ -266,28 +266,33 @@ def _not_english(lang: pd.Series) -> np.ndarray:
     return (lang.notna() & ~lang.isin(["en", "und"])).to_numpy(dtype=bool)
 
 
-def _detect_non_english(texts: pd.Series) -> np.ndarray:
+def _detect_non_english(read: pd.Series) -> np.ndarray:
     """Texts the language detector (:mod:`analysis.loaders.language`, as ``ingest`` runs it)
-    finds not English, read as the models read them (:func:`collapse_repeats`); texts too short
+    finds not English, given as the models read them (:func:`read_texts`); texts too short
     for a guess count as English."""
     from analysis.loaders.language import detect_languages
 
-    texts = pd.Series([collapse_repeats(t) for t in texts.astype("object")], dtype="object")
-    return _not_english(detect_languages(texts)[0])
+    return _not_english(detect_languages(pd.Series(read, dtype="object"))[0])
 
 
 def non_english(table: pd.DataFrame, texts: pd.Series) -> np.ndarray:
     """Which rows of ``table`` are not in English: by its ``lang_detected`` or ``lang`` column,
     or, in a table without either, by the language detector run on ``texts``."""
     column = _language_column(table)
-    return _detect_non_english(texts) if column is None else _not_english(table[column])
+    if column is None:
+        return _detect_non_english(read_texts(texts))
+    return _not_english(table[column])
+
+
+def read_texts(texts: pd.Series) -> pd.api.extensions.ExtensionArray:
+    """``texts`` as the models read them: a phrase repeated is one copy of it
+    (:func:`collapse_repeats`)."""
+    return pd.array([collapse_repeats(t) for t in texts.astype("object")], dtype="string")
 
 
 def model_input(X: pd.DataFrame) -> pd.DataFrame:
-    """The model frame ``X`` as the models read it: a phrase repeated is one copy of it
-    (:func:`collapse_repeats`)."""
-    return X.assign(text=pd.array([collapse_repeats(t) for t in X["text"].astype("object")],
-                                  dtype="string"))
+    """The model frame ``X`` as the models read it (:func:`read_texts`)."""
+    return X.assign(text=read_texts(X["text"]))
 
 
 def apply_text_rules(proba: np.ndarray, labels: Sequence[str], texts: pd.Series,
@@ -318,19 +323,29 @@ def predict_with_rules(model: object, X: pd.DataFrame, *, foreign: np.ndarray | 
     :func:`apply_text_rules`). ``label``, ``evaluate``, the cross-validation of ``train`` and
     out-of-group prediction all label this way, so that what is validated is what is written.
     """
-    proba, weights = proba_and_weights(model, model_input(X))
-    _check_shape(proba, len(X), [str(c) for c in model.classes_])
-    labels = labels_from_proba(proba, [str(c) for c in model.classes_], weights)
-    return apply_text_rules(proba, labels, X["text"], model, foreign=foreign)
+    return _predict_read(model, model_input(X), X["text"], foreign)
+
+
+def _predict_read(model: object, read: pd.DataFrame, texts: pd.Series,
+                  foreign: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`predict_with_rules` of ``read``, the model frame as the models read it
+    (:func:`model_input`), whose texts as written are ``texts``."""
+    classes = [str(c) for c in model.classes_]
+    proba, weights = proba_and_weights(model, read)
+    _check_shape(proba, len(read), classes)
+    labels = labels_from_proba(proba, classes, weights)
+    return apply_text_rules(proba, labels, texts, model, foreign=foreign)
 
 
 def _predict_batch(model: object, X: pd.DataFrame, foreign: np.ndarray | None
                    ) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`predict_with_rules` of one batch; ``foreign`` None: the language detector is run
-    on the batch's texts (in the worker, so that ``jobs`` share the work)."""
+    """:func:`predict_with_rules` of one batch, its texts read once; ``foreign`` None: the
+    language detector is run on the batch's texts (in the worker, so that ``jobs`` share the
+    work)."""
+    read = model_input(X)
     if foreign is None:
-        foreign = _detect_non_english(X["text"])
-    return predict_with_rules(model, X, foreign=foreign)
+        foreign = _detect_non_english(read["text"])
+    return _predict_read(model, read, X["text"], foreign)
 
 
 def _check_shape(proba: np.ndarray, rows: int, classes: list[str]) -> None:
