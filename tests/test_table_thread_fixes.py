@@ -130,6 +130,38 @@ def test_an_empty_parent_cell_still_says_the_row_is_a_root(tmp_path):
     assert _at(posts, "x2", ["parent_id", "root_id", "depth"]) == ["x1", "x1", 1]
 
 
+#: Comments with their parents (a Reddit-like table: top-level comments name the post as their
+#: parent), the post P9 not a row.
+THREADED = ("id,thread_id,parent_id,created_at,author_id,text\n"
+            "c1,P9,P9,2020-10-01T11:00:00Z,bob,so sorry\n"
+            "c2,P9,c1,2020-10-01T12:00:00Z,cat,why\n"
+            "c3,P9,c2,2020-10-01T13:00:00Z,dan,because\n"
+            "x9,P9,gone,2020-10-01T13:00:00Z,eve,its parent was not collected\n")
+
+
+def test_a_table_with_parents_takes_the_thread_as_the_known_root(tmp_path):
+    # before: no root_id column, so the post P9 (not a row) was no known root and every chain
+    # broke: depth null, not counted as responses
+    path = _write(tmp_path, "generated_threaded.csv", THREADED)
+    posts = _load(path, format="csv")
+    assert _at(posts, "c1", ["kind", "parent_id", "root_id", "depth"]) == [
+        "reply", "P9", "P9", 1]
+    assert _at(posts, "c2", ["root_id", "depth"]) == ["P9", 2]
+    assert _at(posts, "c3", ["root_id", "depth", "reply_to_author_id"]) == ["P9", 3, "cat"]
+    # a chain broken below the root still has an unknown depth; its thread names its root
+    assert _at(posts, "x9", ["root_id", "depth"]) == ["P9", None]
+    assert left_out(posts.loc[["c1", "c2", "c3"]]).isna().all()
+
+
+@pytest.mark.parametrize("stored", [False, True], ids=["in memory", "sqlite"])
+def test_reply_tree_builders_agree_on_a_table_with_parents(tmp_path, stored):
+    tables = _chunks([_write(tmp_path, "generated_threaded.csv", THREADED)], {})
+    want = _reference_table(tables)[0]
+    got = _compact_table(tables, stored)[0]
+    pd.testing.assert_frame_equal(got, want)
+    assert got.set_index("id").loc[["c1", "c2", "c3"], "depth"].tolist() == [1, 2, 3]
+
+
 def test_json_lines_records_without_a_parent_key_answer_the_thread(tmp_path):
     lines = [{"pid": "c1", "post": "P9", "date": "2020-10-01T11:00:00Z", "message": "so sorry"},
              # an explicit null parent: this record says it has none

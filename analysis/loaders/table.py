@@ -39,7 +39,11 @@ Rules:
   a known root); ``author_is_op`` comes from the post's author when the post is a row, else
   null. A reply to a reply is then filed under the root too: map ``parent_id`` where the
   table has it. A row whose ``id`` is its ``thread_id``, or without a ``thread_id``, is a
-  root; so is a row whose parent cell is there but empty.
+  root; so is a row whose parent cell is there but empty. A row with a parent and a
+  ``thread_id`` but no ``root_id`` (no column, or an empty cell) takes the ``thread_id`` as its
+  root, the post the thread belongs to: in a table of comments with their parents (top-level
+  comments name the post), a chain that reaches a reply to that post is whole, with its depth,
+  though the post is not a row.
 - ``kind``: a ``kind`` column, else ``reply`` when there is a parent and ``post`` otherwise.
 - ``text`` is kept as written: an empty cell of a ``text`` column (CSV), ``""`` (JSON lines,
   Parquet) is an empty text (``""``, ``text_status`` ok); null, NaN or a missing key is a text
@@ -536,6 +540,26 @@ def answers_thread(record: Mapping, columns: Mapping[str, str], row: Mapping) ->
     return column is None or _find(record, column) is _ABSENT
 
 
+def thread_root(row: Mapping) -> str | None:
+    """The root a row read from a table names: its ``root_id``, else, for a row with a parent,
+    its ``thread_id`` (the post the thread belongs to: a known root that need not be a row, see
+    :func:`analysis.loaders.threads.via_known_root`). A row with a parent is not its own root.
+
+    Examples
+    --------
+    >>> thread_root({"id": "c2", "parent_id": "c1", "thread_id": "P9", "root_id": None})
+    'P9'
+    >>> thread_root({"id": "c2", "parent_id": "c1", "thread_id": "P9", "root_id": "R0"})
+    'R0'
+    >>> thread_root({"id": "P9", "parent_id": None, "thread_id": "P9", "root_id": None}) is None
+    True
+    """
+    post_id, root, thread = row["id"], row["root_id"], row["thread_id"]
+    if row["parent_id"] is None or root not in (None, post_id) or thread == post_id:
+        return root
+    return thread
+
+
 def _says_missing(precision: object) -> bool:
     """Whether a ``created_at_precision`` value is ``missing``: a row of a posts table that has
     no time by design (an API error, a withheld post), which keeps its null time."""
@@ -611,8 +635,7 @@ def row_from_record(record: Mapping, columns: Mapping[str, str], *, platform: st
         # not be a row (see threads.via_known_root), as 4cat-csv, youtube-comments,
         # instaloader and zeeschuimer take comments without a parent
         row["parent_id"] = row["thread_id"]
-        if row["root_id"] is None or row["root_id"] == post_id:
-            row["root_id"] = row["thread_id"]
+    row["root_id"] = thread_root(row)
     if "collected_at" in columns:
         row["collected_at"] = _as_time(get("collected_at"), "collected_at", tz)[0]
     notes = CountNotes() if notes is None else notes
