@@ -96,12 +96,16 @@ def test_array_cut_short_keeps_the_tweets_before_the_cut(tmp_path):
 
 
 def test_array_followed_by_more_data_says_so(tmp_path):
-    one_line = json.dumps(_tweets()[:2])
-    path = tmp_path / "generated_arrays.jsonl"
-    path.write_text(one_line + "\n" + one_line + "\n", encoding="utf-8")
+    # a pretty-printed array is the whole file: what follows it is named, not read. (One-line
+    # arrays, one per line, are JSON lines of statuses/lookup responses and are all read: see
+    # test_twitter_v1.test_generated_jsonl_whose_first_line_is_an_array_reads_every_line.)
+    pretty = json.dumps(_tweets()[:2], indent=2)
+    path = tmp_path / "generated_arrays.json"
+    path.write_text(pretty + "\n" + json.dumps(_tweets()[:2]) + "\n", encoding="utf-8")
     rows, rejects = _split(twitter_v1.read(path, LoadOptions()))
     assert _matched(rows) == IDS[:2]
-    assert [(r.line, r.reason.split(":")[0]) for r in rejects] == [(2, "extra data")]
+    after = pretty.count("\n") + 2  # the line after the pretty array's last line
+    assert [(r.line, r.reason.split(":")[0]) for r in rejects] == [(after, "extra data")]
 
 
 @pytest.mark.parametrize("cut", ["truncated", "broken"])

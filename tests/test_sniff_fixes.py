@@ -17,8 +17,9 @@ import pandas as pd
 import pytest
 
 from analysis.commands import main
+from analysis.loaders import ingest as ingest_module
 from analysis.loaders import table
-from analysis.loaders.ingest import detect_format, plan_inputs
+from analysis.loaders.ingest import detect_format, ingest, plan_inputs
 
 ROWS = [("1", "2020-10-01T10:00:00Z", "hello, world; again"),
         ("2", "2020-10-01T11:00:00Z", "second")]
@@ -218,3 +219,147 @@ def test_a_4cat_export_saved_again_with_semicolons_is_detected_as_4cat(tmp_path,
         assert f"{path}: 4cat-csv (detected)" in capsys.readouterr().err
         tables.append(pd.read_parquet(out).drop(columns=["source_file"]))
     pd.testing.assert_frame_equal(tables[0], tables[1])
+
+
+# --- record marks before JSON lines (RFC 7464 record separators, byte order marks) --------------
+
+V1 = Path(__file__).parent / "data" / "twitter_v1"
+TWARC2 = Path(__file__).parent / "data" / "twarc2_samples" / "two_tweets.jsonl"
+REDDIT_T1 = Path(__file__).parent / "data" / "reddit_api" / "cbiol38_t1_with_replies.json"
+RS, BOM = b"\x1e", b"\xef\xbb\xbf"
+
+
+def _generated_json_lines(format_name: str) -> list[bytes]:
+    """One file's JSON lines of ``format_name``: generated records, or the fixtures' records
+    written one per line."""
+    if format_name == "twarc2":
+        return TWARC2.read_bytes().splitlines()
+    if format_name == "twitter-v1":
+        return [json.dumps(json.loads(p.read_text("utf-8"))).encode()
+                for p in sorted(V1.glob("*.json"))]
+    if format_name == "reddit-api":
+        return [json.dumps(json.loads(REDDIT_T1.read_text("utf-8"))).encode()]
+    records = {
+        "pushshift": [{"id": "c1", "body": "generated", "subreddit": "test",
+                       "parent_id": "t3_s0", "link_id": "t3_s0", "created_utc": 1569888142}],
+        "youtube-comments": [{"cid": "UgzAAA", "text": "generated", "time": "2 years ago",
+                              "author": "@ann", "channel": "UCann", "votes": "3",
+                              "replies": "", "heart": False, "reply": False,
+                              "time_parsed": 1601500000.0}],
+        "zeeschuimer": [{"nav_index": "1:1:0", "item_id": "71",
+                         "timestamp_collected": 1690000000000,
+                         "source_platform": "tiktok-comments",
+                         "source_platform_url": "https://www.tiktok.com/x",
+                         "source_url": "https://www.tiktok.com/api/x", "user_agent": "M",
+                         "data": {"cid": "71", "aweme_id": "7000000000000000001",
+                                  "reply_id": "0", "reply_to_reply_id": "0",
+                                  "text": "generated", "create_time": 1601500060,
+                                  "digg_count": 5, "user": {"uid": "u71", "unique_id": "h71"}}}],
+        "jsonl": [{"id": "1", "created_at": "2020-10-01T10:00:00Z", "text": "generated"}],
+    }[format_name]
+    return [json.dumps(record).encode() for record in records]
+
+
+MARKED = {
+    # RFC 7464 JSON text sequence: 0x1e before every record
+    "record_separators": lambda lines: b"".join(RS + line + b"\n" for line in lines),
+    "bom_then_separators": lambda lines: BOM + b"".join(RS + line + b"\n" for line in lines),
+    "two_byte_order_marks": lambda lines: BOM + BOM + b"".join(line + b"\n" for line in lines),
+}
+JSON_LINES_FORMATS = ["twarc2", "twitter-v1", "zeeschuimer", "pushshift", "reddit-api",
+                      "youtube-comments", "jsonl"]
+
+
+@pytest.mark.parametrize("marks", list(MARKED))
+@pytest.mark.parametrize("format_name", JSON_LINES_FORMATS)
+def test_json_lines_after_record_marks_are_detected_and_read_as_without(tmp_path, format_name,
+                                                                        marks):
+    # the readers drop these marks (base.without_line_marks); --format auto said "cannot tell
+    # the format" (a single byte order mark at the start was already skipped)
+    lines = _generated_json_lines(format_name)
+    plain = tmp_path / "generated_plain.jsonl"
+    plain.write_bytes(b"".join(line + b"\n" for line in lines))
+    marked = tmp_path / f"generated_{marks}.jsonl"
+    marked.write_bytes(MARKED[marks](lines))
+    assert detect_format(plain) == format_name
+    assert detect_format(marked) == format_name
+    (entry,) = plan_inputs([marked])
+    assert (entry.format, entry.problem) == (format_name, None)
+    options = {"thread_id": "dQw4w9WgXcQ"} if format_name == "youtube-comments" else {}
+    results = [ingest([path], keep_authors=True, detect_language=False, **options)
+               for path in (plain, marked)]
+    assert [r.rejects for r in results] == [[], []]
+    assert len(results[0].posts) >= 1
+    pd.testing.assert_frame_equal(results[1].posts.drop(columns="source_file"),
+                                  results[0].posts.drop(columns="source_file"))
+
+
+def test_record_separators_before_a_table_without_a_suffix_are_not_read_as_csv(tmp_path):
+    # the table reader tells JSON lines from CSV by the first byte of a file without a suffix:
+    # such a file is not claimed as jsonl, which the reader would then read as CSV
+    path = tmp_path / "generated_export"
+    path.write_bytes(RS + json.dumps({"id": "1", "created_at": "2020-10-01T10:00:00Z"}).encode()
+                     + b"\n")
+    assert detect_format(path) is None
+
+
+# --- a first record larger than the head that sniffers see (ingest.HEAD_BYTES) -------------------
+
+def _big_v1_array(indent: int | None) -> bytes:
+    """Two real tweets as a JSON array, the first with 200 KiB of generated url entities, which
+    come before its id_str and created_at (the key order of the RumourEval files)."""
+    first, second = (json.loads((V1 / f"{i}.json").read_text("utf-8"))
+                     for i in ("552783667052167168", "552785374507175936"))
+    url = {"url": "https://t.co/x", "expanded_url": "https://example.org/" + "a" * 100,
+           "indices": [0, 1]}
+    first["entities"]["urls"] = [url] * 1500
+    raw = json.dumps([first, second], indent=indent).encode()
+    assert raw.index(b'"id_str"') > ingest_module.HEAD_BYTES
+    return raw
+
+
+def _big_table_array() -> bytes:
+    records = [{"id": "1", "created_at": "2020-10-01T10:00:00Z", "text": "x" * 200_000},
+               {"id": "2", "created_at": "2020-10-01T11:00:00Z", "text": "y"}]
+    return json.dumps(records, indent=2).encode()
+
+
+def _big_table_lines() -> bytes:
+    records = [{"id": "1", "created_at": "2020-10-01T10:00:00Z", "text": "x" * 200_000},
+               {"id": "2", "created_at": "2020-10-01T11:00:00Z", "text": "y"}]
+    return b"".join(json.dumps(record).encode() + b"\n" for record in records)
+
+
+BIG_FIRST_RECORD = {
+    "v1_pretty_array": ("generated_v1_page.json", lambda: _big_v1_array(2), "twitter-v1"),
+    "v1_one_line_array": ("generated_v1_page.json", lambda: _big_v1_array(None), "twitter-v1"),
+    "table_array": ("generated_records.json", _big_table_array, "jsonl"),
+    "table_lines": ("generated_records.jsonl", _big_table_lines, "jsonl"),
+}
+
+
+@pytest.mark.parametrize("case", list(BIG_FIRST_RECORD))
+def test_a_first_record_larger_than_the_sniffed_head_is_detected(tmp_path, capsys, case):
+    # before: "cannot tell the format; pass --format (one of ...)", exit status 2
+    name, make, expected = BIG_FIRST_RECORD[case]
+    path = tmp_path / name
+    path.write_bytes(make())
+    assert path.stat().st_size > 3 * ingest_module.HEAD_BYTES
+    assert detect_format(path) == expected
+    out = tmp_path / "posts.parquet"
+    assert main(["ingest", str(path), "-o", str(out), "--keep-authors", "--no-language"]) == 0
+    assert f"{path}: {expected} (detected), 2 rows, 0 rejects" in capsys.readouterr().err
+
+
+def test_a_first_record_beyond_the_longer_head_is_still_one_clear_error(tmp_path, monkeypatch,
+                                                                         capsys):
+    monkeypatch.setattr(ingest_module, "LONG_HEAD_BYTES", 2 * ingest_module.HEAD_BYTES)
+    path = tmp_path / "generated_records.json"
+    path.write_bytes(_big_table_array())  # its first record is over 128 KiB
+    assert detect_format(path) is None
+    status = main(["ingest", str(path), "-o", str(tmp_path / "posts.parquet"),
+                   "--keep-authors", "--no-language"])
+    err = capsys.readouterr().err
+    assert status == 2
+    assert err.startswith(f"error: {path}: cannot tell the format; pass --format")
+    assert "Traceback" not in err

@@ -219,3 +219,56 @@ def test_merged_retweet_has_no_counts_or_entities_of_the_retweeted_tweet():
     assert {f: own[0][f] for f in [*fields, "share_count"]} == {
         f: source[f] for f in [*fields, "share_count"]}
     assert own[0]["mentions"] == ["bibaigna96"]
+
+
+@pytest.mark.parametrize("delimiter", [";", "\t"])
+def test_generated_file_saved_again_by_a_spreadsheet_with_another_separator(tmp_path, recwarn,
+                                                                           delimiter):
+    # as a spreadsheet saves it in a European locale (";") or as "Text (Tab delimited)", with its
+    # byte order mark and CRLF line ends; before, it was not detected and every row was a
+    # "field count" reject (the header read as one column)
+    from analysis.loaders.ingest import detect_format
+
+    source = CSVS / "streaming_output_with_error.csv"
+    with open(source, newline="", encoding="utf-8") as handle:
+        records = list(csv.reader(handle))
+    path = tmp_path / "generated_resaved.csv"
+    with open(path, "w", newline="", encoding="utf-8-sig") as handle:
+        csv.writer(handle, delimiter=delimiter, lineterminator="\r\n").writerows(records)
+    assert twarc_csv.sniff(path, path.read_bytes()[:65536])
+    assert detect_format(path) == "twarc-csv"
+    rows, rejects = items(path)
+    assert rejects == []
+    expected, _ = items(source)
+    assert len(expected) == 7
+    assert ([{k: v for k, v in r.items() if k != "source_file"} for r in rows]
+            == [{k: v for k, v in r.items() if k != "source_file"} for r in expected])
+
+
+def test_generated_semicolon_file_keeps_its_broken_rows_as_rejects(tmp_path):
+    source = CSVS / "streaming_output_with_error.csv"
+    with open(source, newline="", encoding="utf-8") as handle:
+        header, first, *_ = list(csv.reader(handle))
+    path = tmp_path / "generated_resaved_broken.csv"
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle, delimiter=";").writerows([header, first, first[:10]])
+    rows, rejects = items(path)
+    assert [r["source_line"] for r in rows] == [2]
+    assert [(r.line, r.reason) for r in rejects] == [
+        (3, f"field count: row has 10 fields, the header {len(header)}")]
+    assert rejects[0].snippet.startswith(";".join(first[:3]))
+
+
+def test_generated_header_names_are_read_as_the_sniffer_reads_them(tmp_path):
+    # the sniffer drops spaces around header names (table.header_columns); the reader must too,
+    # or a file it is given would be all "row has no id" rejects
+    source = CSVS / "streaming_output_with_error.csv"
+    with open(source, newline="", encoding="utf-8") as handle:
+        header, first, *_ = list(csv.reader(handle))
+    path = tmp_path / "generated_spaced_header.csv"
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle, delimiter=";").writerows([[f" {c} " for c in header], first])
+    assert twarc_csv.sniff(path, path.read_bytes())
+    rows, rejects = items(path)
+    assert rejects == []
+    assert [r["id"] for r in rows] == [first[header.index("id")]]

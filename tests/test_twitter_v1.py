@@ -209,3 +209,56 @@ def test_every_rumoureval_tweet_of_one_event_maps():
     assert all(r["created_at"].tzinfo is not None for r in rows)
     assert sum(r["kind"] == "post" for r in rows) >= 1
     assert sum(r["kind"] == "reply" for r in rows) >= len(rows) - 2
+
+
+def _matched(items: list) -> list[tuple[str, int]]:
+    return [(i["id"], i["source_line"]) for i in items
+            if isinstance(i, dict) and i["collection_role"] == "matched"]
+
+
+def test_generated_jsonl_line_holding_an_array_of_tweets_is_read_element_by_element(tmp_path):
+    # a line per API response, as saved from statuses/lookup (a JSON array of tweets); the ids
+    # are the fixtures' file names
+    path = tmp_path / "generated_lookup_responses.jsonl"
+    lines = [json.dumps(load(SOURCE)), json.dumps([load(REPLY), 5, load(QUOTE_REPLY)]),
+             json.dumps([{"no": "id"}])]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    items = list(twitter_v1.read(path, LoadOptions()))
+    assert _matched(items) == [("552783667052167168", 1), ("552785374507175936", 2),
+                               ("767734644561186817", 2)]
+    context = [i for i in items if isinstance(i, dict) and i["collection_role"] == "context"]
+    assert [(i["id"], i["source_line"]) for i in context] == [("766257527025786880", 2)]
+    rejects = [i for i in items if isinstance(i, Reject)]
+    assert [(r.line, r.reason) for r in rejects] == [
+        (2, "not a tweet object but a JSON number; element 2 of 3 in the line's JSON array"),
+        (3, "tweet has no id_str or id; element 1 of 1 in the line's JSON array")]
+    assert rejects[0].snippet == "5"
+
+
+def test_generated_jsonl_whose_first_line_is_an_array_reads_every_line(tmp_path):
+    # before, the first line was taken for a whole-file array: "extra data: text after the JSON
+    # array; the rest of the file is not read", and lines 2 and 3 were lost
+    path = tmp_path / "generated_lookup_responses.jsonl"
+    lines = [json.dumps([load(SOURCE), load(REPLY)]), json.dumps([load(URL_REPLY)]),
+             json.dumps(load(QUOTE_REPLY))]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    items = list(twitter_v1.read(path, LoadOptions()))
+    assert [i for i in items if isinstance(i, Reject)] == []
+    assert _matched(items) == [("552783667052167168", 1), ("552785374507175936", 1),
+                               ("500400826507341825", 2), ("767734644561186817", 3)]
+
+
+def test_generated_array_lines_keep_one_reject_category_per_reason(tmp_path):
+    # the ingest summary counts rejects by the reason before its first ":" or ";": the element's
+    # position must not make a category of its own
+    from analysis.loaders.ingest import ingest
+
+    path = tmp_path / "generated_lookup_responses.jsonl"
+    path.write_text(json.dumps([load(SOURCE), "x", {"no": "id"}]) + "\n"
+                    + json.dumps([None, {"no": "id"}]) + "\n", encoding="utf-8")
+    result = ingest([path], keep_authors=True, detect_language=False)
+    assert result.summary["inputs"][0]["format"] == "twitter-v1"
+    assert list(result.posts["id"]) == ["552783667052167168"]
+    assert result.summary["rejects_by_reason"] == {
+        "not a tweet object but a JSON string": 1, "not a tweet object but a JSON null": 1,
+        "tweet has no id_str or id": 2}

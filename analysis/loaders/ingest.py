@@ -93,6 +93,11 @@ from analysis.progress import progress_bar
 
 #: Bytes of (decompressed) input given to ``sniff``.
 HEAD_BYTES = 64 * 1024
+#: Bytes given to ``sniff`` again when no format takes the first :data:`HEAD_BYTES` and they
+#: are the start of a JSON value that goes on (a first record larger than them: a page of
+#: tweets with large entities, a long first JSON line). A bound, so that a file that no
+#: loader reads is never read whole to say so.
+LONG_HEAD_BYTES = 4 * 1024 * 1024
 #: Suffixes of the files a column mapping (``--map``) reads as a generic table when no loader
 #: recognises them (see :func:`analysis.loaders.table.detect_format`).
 TABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".parquet", ".jsonl", ".ndjson", ".json")
@@ -167,29 +172,73 @@ def read_head(path: Path, size: int = HEAD_BYTES) -> bytes:
     return b"".join(blocks)
 
 
+def json_head(head: bytes) -> bytes:
+    r"""``head`` as the sniffers see it: without the marks that JSON-line readers drop at the
+    start of a line (:func:`~analysis.loaders.base.without_line_marks`: the 0x1e before each
+    record of an RFC 7464 JSON text sequence, byte order marks) when a JSON text follows them;
+    any other ``head`` as it is.
+
+    Examples
+    --------
+    >>> json_head(b'\x1e{"id": 1}\n\x1e{"id": 2}\n'), json_head(b"\xef\xbb\xbf\x1e [1]")
+    (b'{"id": 1}\n\x1e{"id": 2}\n', b' [1]')
+    >>> json_head(b"\x1eid,text\n")
+    b'\x1eid,text\n'
+    """
+    body = base.without_line_marks(head)
+    return body if body is not head and body.lstrip()[:1] in (b"{", b"[") else head
+
+
 def _sniff(module: ModuleType, path: Path, head: bytes) -> bool:
+    """Whether ``module`` takes the file whose first bytes are ``head`` (seen past record
+    marks: :func:`json_head`)."""
     try:
-        return bool(module.sniff(path, head))
+        return bool(module.sniff(path, json_head(head)))
     except Exception:  # noqa: BLE001 - a sniffer that fails says "not mine"
         return False
 
 
+def _unfinished_json(head: bytes) -> bool:
+    """Whether ``head`` is a full :data:`HEAD_BYTES` that starts a JSON array or object: its
+    first record may go on past it."""
+    return len(head) >= HEAD_BYTES and json_head(head).lstrip()[:1] in (b"[", b"{")
+
+
 def detect_format(path: Path, head: bytes | None = None) -> str | None:
-    """The first registered format whose ``sniff`` accepts ``path`` (a file or a folder)."""
+    """The first registered format whose ``sniff`` accepts ``path`` (a file or a folder).
+
+    ``head`` is the file's first :data:`HEAD_BYTES` (:func:`read_head`); when no format takes
+    them and they are the start of a JSON value that goes on, up to :data:`LONG_HEAD_BYTES`
+    are sniffed instead (a first record larger than the head).
+    """
     if path.is_dir():
-        head = b""
-    elif head is None:
+        return _first_sniffed(path, b"")
+    if head is None:
         head = read_head(path)
+    found = _first_sniffed(path, head)
+    if found is None and _unfinished_json(head):
+        found = _first_sniffed(path, read_head(path, LONG_HEAD_BYTES))
+    return found
+
+
+def _first_sniffed(path: Path, head: bytes) -> str | None:
+    """The first registered format whose ``sniff`` accepts ``path`` with ``head``."""
     seen: set[str] = set()
     for name, module_name in REGISTRY.items():
         if module_name in seen:
             continue
         seen.add(module_name)
         module = _module(name)
-        if module is not None and _sniff(module, path, head):
-            # the table loader's name for what it reads (a JSON-lines file without a suffix
-            # is jsonl, not csv)
-            return table_format(path, head) if module_name == "table" else name
+        if module is None or not _sniff(module, path, head):
+            continue
+        if module_name != "table":
+            return name
+        # the table loader's name for what it reads (a JSON-lines file without a suffix is
+        # jsonl, not csv), which its reader tells by the first bytes as they are: a file that
+        # it would take for CSV only past record marks is not claimed
+        kind = table_format(path, head)
+        if kind == table_format(path, json_head(head)):
+            return kind
     return None
 
 

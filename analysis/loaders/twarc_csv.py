@@ -61,7 +61,7 @@ from analysis.loaders.base import (
     snippet,
 )
 from analysis.loaders.counts import CountNotes
-from analysis.loaders.table import text_for_status
+from analysis.loaders.table import guess_delimiter, header_columns, text_for_status
 from analysis.loaders.twarc2 import (
     NO_LANGUAGE,
     entity_texts,
@@ -117,24 +117,11 @@ ESCAPED_NEWLINE = "\\n"
 WITHHELD_COLUMNS = ("withheld.scope", "withheld.copyright", "withheld.country_codes")
 
 
-def _header(head: bytes) -> list[str] | None:
-    first = head.split(b"\n", 1)[0].rstrip(b"\r")
-    try:
-        text = first.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return None
-    try:
-        return next(csv.reader([text]))
-    except (csv.Error, StopIteration):
-        return None
-
-
 def sniff(path: Path, head: bytes) -> bool:
-    """Whether the first line of ``head`` is a twarc-csv header."""
-    columns = _header(head)
-    if not columns:
-        return False
-    names = set(columns)
+    """Whether the first line of ``head`` is a twarc-csv header, split on the delimiter the
+    reader splits it on (:func:`~analysis.loaders.table.header_columns`): twarc-csv writes
+    commas, a spreadsheet that saves the file again may write semicolons or tabs."""
+    names = set(header_columns(path, head))
     return all(c in names for c in REQUIRED_COLUMNS) and any(c in names for c in MARKER_COLUMNS)
 
 
@@ -273,16 +260,19 @@ def _has_bad_bytes(values: list[str]) -> bool:
     return NOT_UTF8.search("".join(values)) is not None
 
 
-def _records(text: io.TextIOBase, name: str) -> Iterator[tuple[int, list[str], dict] | Reject]:
+def _records(text: io.TextIOBase, name: str, delimiter: str
+             ) -> Iterator[tuple[int, list[str], dict] | Reject]:
     """The records of a twarc-csv file as ``(first physical line, values, column -> value)``,
-    or a :class:`Reject` each."""
-    reader = csv.reader(text)
+    or a :class:`Reject` each; the column names are those of the header, spaces around them
+    dropped (as :func:`sniff` reads them)."""
+    reader = csv.reader(text, delimiter=delimiter)
     start = 1
     try:
         header = next(reader, None)
         if header is None:
             yield Reject(name, None, "empty file", "")
             return
+        header = [column.strip() for column in header]
         start = reader.line_num + 1
         for values in reader:
             number, start = start, reader.line_num + 1
@@ -290,10 +280,10 @@ def _records(text: io.TextIOBase, name: str) -> Iterator[tuple[int, list[str], d
                 continue
             if len(values) != len(header):
                 yield Reject(name, number, f"field count: row has {len(values)} fields, "
-                             f"the header {len(header)}", snippet(",".join(values)))
+                             f"the header {len(header)}", snippet(delimiter.join(values)))
                 continue
             if _has_bad_bytes(values):
-                yield Reject(name, number, "invalid UTF-8", snippet(",".join(values)))
+                yield Reject(name, number, "invalid UTF-8", snippet(delimiter.join(values)))
                 continue
             yield number, values, dict(zip(header, values, strict=True))
     except csv.Error as exc:
@@ -303,7 +293,8 @@ def _records(text: io.TextIOBase, name: str) -> Iterator[tuple[int, list[str], d
 
 
 def _rows(records: Iterator[tuple[int, list[str], dict] | Reject], name: str,
-          counts: Counter, notes: CountNotes) -> Iterator[tuple[dict | Reject, dict | None]]:
+          counts: Counter, notes: CountNotes, delimiter: str
+          ) -> Iterator[tuple[dict | Reject, dict | None]]:
     """Map records to rows or rejects, each with its record (None for a reject); count the rows
     with an unreadable entities cell in ``counts``, the counts that are no count in ``notes``."""
     for item in records:
@@ -314,7 +305,7 @@ def _rows(records: Iterator[tuple[int, list[str], dict] | Reject], name: str,
         try:
             row = row_from_csv(record, notes)
         except ValueError as exc:
-            yield Reject(name, number, str(exc), snippet(",".join(values))), None
+            yield Reject(name, number, str(exc), snippet(delimiter.join(values))), None
             continue
         row["source_file"] = name
         row["source_line"] = number
@@ -379,7 +370,9 @@ def _warn(name: str, counts: Counter) -> None:
 
 def read(path: Path, options: LoadOptions) -> Iterator[dict | Reject]:
     """Yield a row or a :class:`Reject` per CSV record; ``source_line`` is the record's first
-    physical line.
+    physical line. The delimiter is the one of the header line
+    (:func:`~analysis.loaders.table.guess_delimiter`: a file saved again by a spreadsheet may
+    have semicolons or tabs).
 
     Warns (:class:`UserWarning`) when the file holds rows that look like referenced tweets
     written by ``--inline-referenced-tweets`` (they stay collected rows) or entities cells that
@@ -394,8 +387,10 @@ def read(path: Path, options: LoadOptions) -> Iterator[dict | Reject]:
         return
     counts: Counter = Counter()
     notes = CountNotes()
+    delimiter = guess_delimiter(path)
     with io.TextIOWrapper(handle, encoding="utf-8-sig", errors="surrogateescape",
                           newline="") as text:
-        yield from _count_inlined(_rows(_records(text, name), name, counts, notes), counts)
+        rows = _rows(_records(text, name, delimiter), name, counts, notes, delimiter)
+        yield from _count_inlined(rows, counts)
     _warn(name, counts)
     notes.warn(name)

@@ -1,4 +1,5 @@
-"""Twitter API v1.1 tweet objects: one per line (JSON lines), one per file, or a JSON array.
+"""Twitter API v1.1 tweet objects: one per line (JSON lines), one per file, a JSON array, or
+a JSON array per line (statuses/lookup responses).
 
 The core is :func:`row_from_tweet`, a pure mapping from one v1.1 tweet to one posts-table row;
 other loaders (RumourEval, PHEME) reuse it. :func:`read` streams a file through it.
@@ -313,11 +314,14 @@ def _is_record(value: dict) -> bool:
 _PRETTY_OBJECT = b"{"
 
 
-def _whole_document(path: Path, first_line: bytes, first: tuple[int, object] | Reject
+def _whole_document(path: Path, first_line: bytes, first: tuple[int, object] | Reject,
+                    *, array_lines: bool = False
                     ) -> Iterable[tuple[int, object] | Reject] | None:
     """The values of a file that is not JSON lines, or None to read it line by line.
 
-    - A first line that is a JSON object: JSON lines (None).
+    - A first line that is a JSON object: JSON lines (None). With ``array_lines``, so is a
+      first line that is a whole non-empty JSON array (JSON lines of API responses, as saved
+      from statuses/lookup; a one-line array file is such a file of one line).
     - A file that starts with ``[``: a JSON array, streamed element by element with the line
       each element starts on; a broken element is one reject and reading resumes at the next
       record (:func:`~analysis.loaders.base.iter_json_array`).
@@ -326,7 +330,9 @@ def _whole_document(path: Path, first_line: bytes, first: tuple[int, object] | R
     - Any other file is tried as one document, and read line by line when that fails (a broken
       first line of JSON lines must not hide the good lines after it).
     """
-    if not isinstance(first, Reject) and isinstance(first[1], Mapping):
+    if not isinstance(first, Reject) and (
+            isinstance(first[1], Mapping) or (array_lines and isinstance(first[1], list)
+                                              and first[1])):
         return None
     if first_line.lstrip().startswith(b"["):
         return iter_json_array(path, resume=_is_record, skipped="the record is skipped",
@@ -359,15 +365,21 @@ def _whole_document(path: Path, first_line: bytes, first: tuple[int, object] | R
     return [(line, value)]
 
 
-def json_records(path: Path) -> Iterator[tuple[int, object] | Reject]:
+def json_records(path: Path, *, array_lines: bool = False
+                 ) -> Iterator[tuple[int, object] | Reject]:
     """JSON values of a file with the line each starts on.
 
     JSON lines are read one line at a time (a bad line is a :class:`Reject` for that line). A
     JSON array is streamed element by element (a broken element is one reject); a
-    pretty-printed object is one document (one reject when it cannot be read). See
-    :func:`_whole_document`.
+    pretty-printed object is one document (one reject when it cannot be read). With
+    ``array_lines``, a file whose first line is a whole JSON array is JSON lines too (each such
+    line is one value, the array). See :func:`_whole_document`.
     """
-    return iter_json_values(path, _whole_document, parse_line=parse_line)
+    def whole_document(path: Path, first_line: bytes, first: tuple[int, object] | Reject
+                       ) -> Iterable[tuple[int, object] | Reject] | None:
+        return _whole_document(path, first_line, first, array_lines=array_lines)
+
+    return iter_json_values(path, whole_document, parse_line=parse_line)
 
 
 def read(path: Path, options: LoadOptions) -> Iterator[dict | Reject]:
@@ -375,19 +387,37 @@ def read(path: Path, options: LoadOptions) -> Iterator[dict | Reject]:
 
     ``source_line`` is the line number for JSON lines, the first line of a one-tweet file, and the
     line an element starts on for a JSON array.
+
+    A JSON line that holds a non-empty array of tweets (a statuses/lookup response, one per line)
+    gives a row or reject per element, each with the line's number; the reason of an element's
+    reject names its place after a ``;`` (``...; element 2 of 3 in the line's JSON array``), so
+    that the ingest summary counts it under its reason. Any other value that is no object (an
+    empty array too) is one reject.
     """
     name = str(path)
-    for item in json_records(Path(path)):
+    for item in json_records(Path(path), array_lines=True):
         if isinstance(item, Reject):
             yield item
             continue
-        number, record = item
-        try:
-            rows = rows_from_tweet(record)  # type: ignore[arg-type]
-        except ValueError as exc:
-            yield Reject(name, number, str(exc), record_snippet(record))
-            continue
-        for row in rows:
-            row["source_file"] = name
-            row["source_line"] = number
-            yield row
+        number, value = item
+        if isinstance(value, list) and value:
+            for index, record in enumerate(value, 1):
+                place = f"; element {index} of {len(value)} in the line's JSON array"
+                yield from _tweet_rows(name, number, record, place)
+        else:
+            yield from _tweet_rows(name, number, value)
+
+
+def _tweet_rows(name: str, number: int, record: object, place: str = ""
+                ) -> Iterator[dict | Reject]:
+    """The rows of one record of the file ``name`` at line ``number`` (:func:`rows_from_tweet`),
+    or its reject, whose reason ends with ``place``."""
+    try:
+        rows = rows_from_tweet(record)  # type: ignore[arg-type]
+    except ValueError as exc:
+        yield Reject(name, number, f"{exc}{place}", record_snippet(record))
+        return
+    for row in rows:
+        row["source_file"] = name
+        row["source_line"] = number
+        yield row
