@@ -262,3 +262,39 @@ def test_generated_array_lines_keep_one_reject_category_per_reason(tmp_path):
     assert result.summary["rejects_by_reason"] == {
         "not a tweet object but a JSON string": 1, "not a tweet object but a JSON null": 1,
         "tweet has no id_str or id": 2}
+
+
+def _search_page(*tweets) -> dict:
+    """A v1.1 search/tweets response around ``tweets`` (generated wrapper, real tweets)."""
+    return {"statuses": list(tweets),
+            "search_metadata": {"count": len(tweets), "query": "generated", "max_id_str": "0"}}
+
+
+def test_generated_search_pages_give_their_statuses(tmp_path):
+    # before: a search page was one record without an id, "tweet has no id_str or id", and all
+    # of its tweets were lost
+    from analysis.loaders.ingest import detect_format
+
+    lines = tmp_path / "generated_search_pages.jsonl"
+    lines.write_text(json.dumps(_search_page(load(SOURCE), 7, load(REPLY))) + "\n"
+                     + json.dumps(_search_page(load(URL_REPLY))) + "\n", encoding="utf-8")
+    items = list(twitter_v1.read(lines, LoadOptions()))
+    assert _matched(items) == [("552783667052167168", 1), ("552785374507175936", 1),
+                               ("500400826507341825", 2)]
+    assert [(r.line, r.reason) for r in items if isinstance(r, Reject)] == [
+        (1, "not a tweet object but a JSON number; element 2 of 3 in the line's statuses")]
+    pretty = tmp_path / "generated_search_page.json"
+    pretty.write_text(json.dumps(_search_page(load(SOURCE), load(REPLY)), indent=2),
+                      encoding="utf-8")
+    assert [i["id"] for i in twitter_v1.read(pretty, LoadOptions())
+            if isinstance(i, dict) and i["collection_role"] == "matched"] == [
+        "552783667052167168", "552785374507175936"]
+    assert detect_format(lines) == detect_format(pretty) == "twitter-v1"
+
+
+def test_generated_empty_search_page_is_one_reject(tmp_path):
+    path = tmp_path / "generated_empty_search_page.jsonl"
+    path.write_text(json.dumps(_search_page()) + "\n", encoding="utf-8")
+    items = list(twitter_v1.read(path, LoadOptions()))
+    assert len(items) == 1 and isinstance(items[0], Reject)
+    assert items[0].reason == "a search page without statuses (no tweets)"

@@ -1,5 +1,5 @@
-"""Twitter API v1.1 tweet objects: one per line (JSON lines), one per file, a JSON array, or
-a JSON array per line (statuses/lookup responses).
+"""Twitter API v1.1 tweet objects: one per line (JSON lines), one per file, a JSON array, a
+JSON array per line (statuses/lookup responses), or search pages (search/tweets responses).
 
 The core is :func:`row_from_tweet`, a pure mapping from one v1.1 tweet to one posts-table row;
 other loaders (RumourEval, PHEME) reuse it. :func:`read` streams a file through it.
@@ -389,10 +389,12 @@ def read(path: Path, options: LoadOptions) -> Iterator[dict | Reject]:
     line an element starts on for a JSON array.
 
     A JSON line that holds a non-empty array of tweets (a statuses/lookup response, one per line)
-    gives a row or reject per element, each with the line's number; the reason of an element's
-    reject names its place after a ``;`` (``...; element 2 of 3 in the line's JSON array``), so
-    that the ingest summary counts it under its reason. Any other value that is no object (an
-    empty array too) is one reject.
+    or a search page (``{"statuses": [...], "search_metadata": {...}}``, a search/tweets
+    response; also as a whole file) gives a row or reject per tweet, each with the line's
+    number; the reason of an element's reject names its place after a ``;`` (``...; element 2 of
+    3 in the line's JSON array``), so that the ingest summary counts it under its reason. A
+    search page without statuses is one reject; so is any other value that is no object (an
+    empty array too).
     """
     name = str(path)
     for item in json_records(Path(path), array_lines=True):
@@ -400,12 +402,27 @@ def read(path: Path, options: LoadOptions) -> Iterator[dict | Reject]:
             yield item
             continue
         number, value = item
-        if isinstance(value, list) and value:
-            for index, record in enumerate(value, 1):
-                place = f"; element {index} of {len(value)} in the line's JSON array"
-                yield from _tweet_rows(name, number, record, place)
-        else:
+        records, where = _statuses(value)
+        if where is None:
             yield from _tweet_rows(name, number, value)
+        elif not records:
+            yield Reject(name, number, "a search page without statuses (no tweets)",
+                         record_snippet(value))
+        for index, record in enumerate(records, 1):
+            place = f"; element {index} of {len(records)} in the line's {where}"
+            yield from _tweet_rows(name, number, record, place)
+
+
+def _statuses(value: object) -> tuple[list, str | None]:
+    """The tweets of an API response that holds several: a non-empty JSON array
+    (statuses/lookup), or a search page (``{"statuses": [...], "search_metadata": ...}``),
+    with what to call them in a reject; else ``([], None)`` (the value is one record)."""
+    if isinstance(value, list) and value:
+        return value, "JSON array"
+    if (isinstance(value, Mapping) and isinstance(value.get("statuses"), list)
+            and "search_metadata" in value):
+        return value["statuses"], "statuses"
+    return [], None
 
 
 def _tweet_rows(name: str, number: int, record: object, place: str = ""
