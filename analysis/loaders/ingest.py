@@ -231,14 +231,9 @@ def _first_sniffed(path: Path, head: bytes) -> str | None:
         module = _module(name)
         if module is None or not _sniff(module, path, head):
             continue
-        if module_name != "table":
-            return name
         # the table loader's name for what it reads (a JSON-lines file without a suffix is
-        # jsonl, not csv), which its reader tells by the first bytes as they are: a file that
-        # it would take for CSV only past record marks is not claimed
-        kind = table_format(path, head)
-        if kind == table_format(path, json_head(head)):
-            return kind
+        # jsonl, not csv)
+        return table_format(path, head) if module_name == "table" else name
     return None
 
 

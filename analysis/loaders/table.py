@@ -128,6 +128,7 @@ from analysis.loaders.base import (
     parse_time_with_precision,
     shown,
     snippet,
+    without_line_marks,
 )
 from analysis.loaders.counts import CountNotes
 from analysis.schema import (
@@ -198,7 +199,9 @@ def _suffix(path: Path) -> str:
 
 
 def detect_format(path: Path, head: bytes) -> str:
-    """``csv``, ``jsonl`` or ``parquet`` for a file, from its magic bytes and suffix.
+    """``csv``, ``jsonl`` or ``parquet`` for a file, from its magic bytes and suffix; without a
+    known suffix, JSON lines when the first record (past the marks a JSON-lines reader drops,
+    :func:`~analysis.loaders.base.without_line_marks`) starts with ``{``.
 
     Examples
     --------
@@ -216,7 +219,7 @@ def detect_format(path: Path, head: bytes) -> str:
         return "csv"
     if suffix == ".parquet":
         return "parquet"
-    return "jsonl" if head.lstrip()[:1] == b"{" else "csv"
+    return "jsonl" if without_line_marks(head).lstrip()[:1] == b"{" else "csv"
 
 
 def sniff(path: Path, head: bytes) -> bool:
