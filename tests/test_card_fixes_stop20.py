@@ -1,5 +1,6 @@
-"""Model cards tied to their model file; a trained target / context column applied by ``label``
-and ``evaluate`` without being named again; ``evaluate --n-boot`` values that give an interval.
+"""Model cards tied to their model file; a trained text / target / context column applied by
+``label``, ``evaluate`` and ``label_posts`` without being named again; ``evaluate --n-boot``
+values that give an interval; a model saved with its labels in decomposed Unicode.
 
 All data here is generated (:func:`tests.test_classifiers.generated_frame` and
 :func:`target_decides_frame`).
@@ -245,3 +246,143 @@ def test_evaluate_takes_no_interval_or_enough_resamples(tmp_path, capsys, n_boot
     else:
         low, high = report["macro_f1_ci"]
         assert low < high
+
+
+# --- 4. the trained text column, and the trained columns in Python -------------------------------
+
+@pytest.fixture(scope="module")
+def message_model(tmp_path_factory) -> tuple[Path, Path]:
+    """A model trained with --text-col message on a table whose 'text' column holds one
+    sentence for every row (so only 'message' tells the labels apart), and that table."""
+    root = tmp_path_factory.mktemp("message")
+    table = generated_frame().rename(columns={"text": "message"})
+    table["text"] = "nothing to read in this column"
+    data = root / "coded.csv"
+    table.to_csv(data, index=False)
+    model = root / "msg.skops"
+    assert main(["train", str(data), "--text-col", "message", "--cv", "0", "--fast",
+                 "-o", str(model)]) == 0
+    assert json.loads(card_path(model).read_text())["columns"]["text"] == "message"
+    return model, data
+
+
+def test_label_applies_the_trained_text_column_with_a_note(message_model, tmp_path, capsys):
+    """Regression: without --text-col again, label read the 'text' column, silently."""
+    model, data = message_model
+    runs = {}
+    for name, extra in (("unnamed", []), ("message", ["--text-col", "message"]),
+                        ("text", ["--text-col", "text"])):
+        runs[name] = tmp_path / f"{name}.parquet"
+        code, _, err = _run(["label", data, "--model", model, "-o", runs[name], *extra], capsys)
+        assert code == 0, err
+        if extra:
+            assert "note:" not in err  # the column was given
+        else:
+            notes = [line for line in err.splitlines() if line.startswith("note: ")]
+            assert any("'message'" in line and "text column" in line for line in notes), err
+    np.testing.assert_allclose(_probabilities(runs["unnamed"]), _probabilities(runs["message"]))
+    assert not np.allclose(_probabilities(runs["unnamed"]), _probabilities(runs["text"]))
+
+
+def test_evaluate_applies_the_trained_text_column(message_model, capsys):
+    model, data = message_model
+    reports = []
+    for extra in ([], ["--text-col", "message"]):
+        code, out, err = _run(["evaluate", data, "--model", model, "--n-boot", "0", "--json",
+                               *extra], capsys)
+        assert code == 0, err
+        reports.append(json.loads(out))
+        if not extra:
+            assert "note: reading the text from the 'message' column" in err
+    assert reports[0] == reports[1]
+    assert reports[0]["accuracy"] > 0.9  # the 'text' column is one sentence for every row
+
+
+def test_a_table_without_the_trained_text_column_gets_a_note(message_model, tmp_path, capsys):
+    model, data = message_model
+    bare = tmp_path / "bare.csv"
+    pd.read_csv(data).drop(columns=["message"]).to_csv(bare, index=False)
+    code, _, err = _run(["label", bare, "--model", model, "-o", tmp_path / "l.parquet"], capsys)
+    assert code == 0, err
+    notes = [line for line in err.splitlines() if line.startswith("note: ")]
+    assert any("trained with the text column 'message'" in line and str(bare) in line
+               and "'text' column instead" in line for line in notes), err
+    # neither column: one error line naming the column the model was trained with
+    neither = tmp_path / "neither.csv"
+    pd.read_csv(data).drop(columns=["message", "text"]).to_csv(neither, index=False)
+    code, _, err = _run(["label", neither, "--model", model, "-o", tmp_path / "n.parquet"],
+                        capsys)
+    assert code == 2
+    assert "missing text column 'message'" in _one_error_line(err)
+
+
+def test_label_posts_of_a_model_file_applies_its_trained_columns(column_model, message_model):
+    """Regression: label_posts(table, 'model.skops') read no trained column; the CLI did."""
+    from analysis.classifiers import label_posts
+
+    proba = ["proba_support", "proba_criticism", "proba_other"]
+    for (model, data), named in ((column_model, {"target_col": "tgt", "context_col": "parent"}),
+                                 (message_model, {"text_col": "message"})):
+        table = pd.read_csv(data)
+        fitted = load_model(model)
+        with pytest.warns(UserWarning) as caught:  # the notes of label, as warnings
+            by_path = label_posts(table, str(model), progress=False)
+        for role, column in named.items():
+            assert any(f"the {role.removesuffix('_col')} from the {column!r} column" in
+                       str(w.message) for w in caught), [str(w.message) for w in caught]
+        given = label_posts(table, fitted, progress=False, **named)
+        assert by_path["labeler_id"].tolist() == given["labeler_id"].tolist()
+        np.testing.assert_allclose(by_path[proba].to_numpy(float), given[proba].to_numpy(float))
+    # an argument given wins over the card: here the target read from 'parent', not 'tgt'
+    model, data = column_model
+    table = pd.read_csv(data)
+    fitted = load_model(model)
+    with pytest.warns(UserWarning, match="context from the 'parent' column") as caught:
+        mine = label_posts(table, str(model), target_col="parent", progress=False)
+    assert not any("'tgt'" in str(w.message) for w in caught)
+    expected = label_posts(table, fitted, target_col="parent", context_col="parent",
+                           progress=False)
+    trained = label_posts(table, fitted, target_col="tgt", context_col="parent", progress=False)
+    np.testing.assert_allclose(mine[proba].to_numpy(float), expected[proba].to_numpy(float))
+    assert not np.allclose(mine[proba].to_numpy(float), trained[proba].to_numpy(float))
+
+
+# --- 5. a model saved with labels in decomposed Unicode (NFD) ------------------------------------
+
+def test_a_model_with_decomposed_labels_evaluates_against_composed_ones(tmp_path, capsys):
+    """Regression: a model saved before labels were normalised to NFC (its classes in NFD)
+    failed evaluate with 'labels [...] in the data are not among the model's labels'."""
+    import unicodedata
+
+    from analysis.classifiers import model_frame
+
+    def nfc(label: str) -> str:
+        return unicodedata.normalize("NFC", label)
+
+    def nfd(label: str) -> str:
+        return unicodedata.normalize("NFD", label)
+
+    names = {"support": nfc("soutien"), "criticism": nfc("réfute"), "other": nfc("écarté")}
+    table = generated_frame().assign(label=lambda f: f["label"].map(names))
+    model, card = train_model(model_frame(table, target_col="target", label_col="label"), cv=0,
+                              fast=True, model_id="old")
+    # as such a model was saved: its classes, and its card's labels, decomposed
+    last = model.steps[-1][1]
+    last.classes_ = np.array([nfd(str(c)) for c in last.classes_])
+    last.model_.classes_ = last.classes_.copy()
+    assert nfd("réfute") in set(model.classes_) and nfc("réfute") not in set(model.classes_)
+    path = save_model(model, tmp_path / "old.skops", dict(card, labels=[nfd(label) for label
+                                                                        in card["labels"]]))
+    data = tmp_path / "coded.csv"
+    table.to_csv(data, index=False)
+    code, out, err = _run(["evaluate", data, "--model", path, "--target-col", "target",
+                           "--n-boot", "0", "--json"], capsys)
+    assert code == 0, err
+    report = json.loads(out)
+    assert sorted(report["per_class"]) == sorted(names.values())
+    assert report["accuracy"] > 0.9
+    labels = tmp_path / "labels.parquet"
+    code, _, err = _run(["label", data, "--model", path, "--target-col", "target",
+                         "-o", labels], capsys)
+    assert code == 0, err
+    assert set(pd.read_parquet(labels)["label"]) <= set(names.values())

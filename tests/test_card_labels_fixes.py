@@ -111,6 +111,54 @@ def test_labels_without_a_version_are_not_compared_with_the_card(tmp_path):
     assert _trend(tmp_path, labels, posts, "--method", "acc", "--model-card", card) == 0
 
 
+def test_a_model_file_whose_card_is_of_another_model_file_is_refused(tmp_path, capsys):
+    """Regression: trend --model-card MODEL.skops used the card next to MODEL.skops without
+    checking that it records MODEL.skops's sha256 (label and evaluate refuse such a card)."""
+    import shutil
+
+    mine = _train(tmp_path, generated_frame(seed=1), "mine")
+    labels, posts = _label_and_posts(tmp_path, mine)
+    other = _train(tmp_path, generated_frame(seed=2), "other")
+    assert _trend(tmp_path, labels, posts, "--method", "acc", "--model-card", mine) == 0
+    # the card of mine.skops (that made the labels) next to another model file
+    shutil.copy(tmp_path / "mine.card.json", tmp_path / "other.card.json")
+    capsys.readouterr()
+    assert _trend(tmp_path, labels, posts, "--method", "acc", "--model-card", other) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1, err
+    assert "card is of another model file" in err
+    assert str(tmp_path / "other.card.json") in err and other in err
+    assert not (tmp_path / "trend.csv").exists()
+
+
+def test_labels_made_without_the_card_are_matched_to_it_by_the_model_sha256(tmp_path, capsys):
+    """Labels of a model labelled while its card was away carry the model file's sha256 as
+    their version (load_model): the card recording that sha256 is theirs, another is not.
+    Regression: the right card was refused as 'retrained?'."""
+    import shutil
+
+    model = _train(tmp_path, generated_frame(seed=1), "mine")
+    card = tmp_path / "mine.card.json"
+    away = tmp_path / "away.json"
+    card.rename(away)
+    labels, posts = _label_and_posts(tmp_path, model)
+    away.rename(card)
+    from analysis.io import sha256_file
+
+    assert set(pd.read_csv(labels)["labeler_id"]) == {f"mine@{sha256_file(model)[:12]}"}
+    assert _trend(tmp_path, labels, posts, "--method", "acc", "--model-card", str(card)) == 0
+    # the card of the same model id retrained on other data records another sha256
+    retrained = tmp_path / "v2"
+    retrained.mkdir()
+    _train(retrained, generated_frame(seed=2), "mine")
+    shutil.copy(retrained / "mine.card.json", tmp_path / "v2.card.json")
+    capsys.readouterr()
+    assert _trend(tmp_path, labels, posts, "--method", "acc",
+                  "--model-card", str(tmp_path / "v2.card.json")) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "v2.card.json" in err and "(retrained?)" in err
+
+
 def test_a_user_model_saved_as_default_does_not_get_the_bundled_card(tmp_path, capsys):
     """Regression: labels of a user's default.skops (labeler_id default@<its version>) were
     adjusted with the bundled default model's card."""

@@ -20,7 +20,10 @@ from __future__ import annotations
 import hashlib
 import re
 import string
+import warnings
 from collections.abc import Sequence
+from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -112,6 +115,105 @@ def posts_frame(posts: pd.DataFrame, *, target: str | None = None, text_col: str
         if context_col is None:
             frame["context"] = pd.array(lookup("parent_id"), dtype="string")
     return frame
+
+
+class ModelInputs(NamedTuple):
+    """The columns a model reads a table with (:func:`model_inputs`): a fixed ``target`` or a
+    ``target_col``, the ``text_col`` and the ``context_col`` (None: the table's default, see
+    :func:`posts_frame`)."""
+
+    target: str | None
+    text_col: str
+    target_col: str | None
+    context_col: str | None
+
+
+def model_inputs(model: object, table: pd.DataFrame, *, target: str | None = None,
+                 text_col: str | None = None, target_col: str | None = None,
+                 context_col: str | None = None, source: object = None
+                 ) -> tuple[ModelInputs, list[str]]:
+    """The fixed target, text, target and context columns to apply ``model`` with to ``table``
+    (read from ``source``), and notes that say which came from the model's card.
+
+    Those given are used; for those not given, a ``.skops`` ``model`` (its path) is applied
+    with those it was trained with, as its card records them under ``columns`` (``train
+    --text-col``, ``--target``, ``--target-col``, ``--context-col``); ``default``, ``vader`` and
+    fitted models have no card to read, and get the table's defaults (the ``text`` column; for
+    target and context see :func:`posts_frame`). ``label`` and :func:`label_posts` (and so
+    ``evaluate``) read a table this way, ``label`` printing the notes on stderr and
+    :func:`label_posts` giving them as warnings.
+
+    A trained fixed target is :func:`analysis.classifiers.model_target`'s. A trained column is
+    used when the table has it, with a note when it is not the column read by default anyway
+    (``text``, ``target``, ``context``); else the note says the table lacks it and the table's
+    default is used instead (the ``text`` / ``target`` / ``context`` column, else a posts
+    table's thread root / parent, else no target or context). A table with neither the trained
+    text column nor ``text`` is refused when the model frame is made (missing text column).
+    """
+    from analysis.classifiers import model_target
+
+    name = model if isinstance(model, str) else None
+    notes: list[str] = []
+    chosen, from_card = model_target(name, target, target_col) if name is not None \
+        else (target, False)
+    if from_card:
+        notes.append(f"labelling toward {chosen!r}, the fixed target {name} was trained with; "
+                     "--target or --target-col gives another")
+    trained = _trained_columns(name)
+    where = "the table" if source is None else source
+    if text_col is None:
+        text_col = _trained_column(name, trained.get("text"), "text", table, where,
+                                   "--text-col", notes) or "text"
+    if chosen is None and target_col is None:
+        target_col = _trained_column(name, trained.get("target"), "target", table, where,
+                                     "--target-col or --target", notes)
+    if context_col is None:
+        context_col = _trained_column(name, trained.get("context"), "context", table, where,
+                                      "--context-col", notes)
+    return ModelInputs(chosen, text_col, target_col, context_col), notes
+
+
+def _trained_columns(model: str | None) -> dict:
+    """The ``columns`` of the card of a ``.skops`` ``model`` ({} for None, ``default`` and
+    ``vader``, whose inputs are not named columns, and for a card without them)."""
+    from analysis.classifiers import MODEL_NAMES, read_card
+
+    if model is None or model in MODEL_NAMES or not model.strip() or Path(model).is_dir():
+        return {}  # '' and folders are refused by get_model
+    trained = read_card(model).get("columns")
+    return trained if isinstance(trained, dict) else {}
+
+
+#: What a table gives a model as target and context when no column is named and the table has
+#: none named ``target`` / ``context`` (:func:`posts_frame`).
+_POSTS_DEFAULT = {"target": "each reply's thread root", "context": "each reply's parent"}
+
+
+def _trained_column(model: str | None, trained: object, role: str, table: pd.DataFrame,
+                    where: object, options: str, notes: list[str]) -> str | None:
+    """The ``role`` (text, target or context) column to read: ``trained``, the card's, when the
+    table has it (None when the card names none); a note added to ``notes`` when that changes
+    what the table gives the model. A trained text column the table lacks is returned when
+    the table has no ``text`` column either, so that the error names it."""
+    if not isinstance(trained, str) or not trained:
+        return None
+    columns = set(table.columns)
+    if trained in columns:
+        if trained != role:  # a 'text' / 'target' / 'context' column is read without being named
+            notes.append(f"reading the {role} from the {trained!r} column, the {role} column "
+                         f"{model} was trained with; {options} gives another")
+        return trained
+    if role in columns:
+        instead = f"its {role!r} column"
+    elif role == "text":
+        return trained  # nothing to read instead: refused as a missing text column
+    elif _is_posts(table):
+        instead = _POSTS_DEFAULT[role]
+    else:
+        instead = f"no {role}"
+    notes.append(f"{model} was trained with the {role} column {trained!r}, which {where} does "
+                 f"not have; labelling with {instead} instead (give {options})")
+    return None
 
 
 def _is_posts(posts: pd.DataFrame) -> bool:
@@ -360,9 +462,10 @@ def _check_shape(proba: np.ndarray, rows: int, classes: list[str]) -> None:
 
 
 def label_posts(posts: pd.DataFrame, model: object | str = "default", *,
-                target: str | None = None, text_col: str = "text", target_col: str | None = None,
-                context_col: str | None = None, batch_size: int = BATCH_SIZE, jobs: int = 1,
-                progress: bool | None = None, source: object = None) -> pd.DataFrame:
+                target: str | None = None, text_col: str | None = None,
+                target_col: str | None = None, context_col: str | None = None,
+                batch_size: int = BATCH_SIZE, jobs: int = 1, progress: bool | None = None,
+                source: object = None) -> pd.DataFrame:
     """Label each row of ``posts`` with ``model``; return the labels table.
 
     Parameters
@@ -377,8 +480,10 @@ def label_posts(posts: pd.DataFrame, model: object | str = "default", *,
     target
         A fixed target for every row (e.g. the person the replies address).
     text_col, target_col, context_col
-        Columns to read; for a posts table the default target is the thread root's text and the
-        default context the parent's text.
+        Columns to read. Those not given (nor ``target``) are, for a ``.skops`` path, those the
+        model was trained with, each said in a warning (:func:`model_inputs`, as ``label``
+        applies them); else ``text`` and, for a posts table, the thread root's text as target
+        and the parent's text as context.
     batch_size, jobs
         Rows per batch, and parallel workers (joblib processes) over the batches (1, 2, ...;
         -1: all cores; anything else is a UserError).
@@ -394,8 +499,13 @@ def label_posts(posts: pd.DataFrame, model: object | str = "default", *,
     _check_uids(posts, source)
     fitted = get_model(model) if isinstance(model, str) else model
     classes = [str(c) for c in fitted.classes_]
-    frame = posts_frame(posts, target=target, text_col=text_col, target_col=target_col,
-                        context_col=context_col, source=source)
+    inputs, notes = model_inputs(model, posts, target=target, text_col=text_col,
+                                 target_col=target_col, context_col=context_col, source=source)
+    for note in notes:
+        warnings.warn(note, UserWarning, stacklevel=2)
+    frame = posts_frame(posts, target=inputs.target, text_col=inputs.text_col,
+                        target_col=inputs.target_col, context_col=inputs.context_col,
+                        source=source)
     if not frame["uid"].is_unique:  # as train and evaluate: repeats once, clashes refused
         keep = distinct_rows(frame, source=source)
         frame = frame[keep].reset_index(drop=True)

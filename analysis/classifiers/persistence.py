@@ -14,6 +14,11 @@ A card belongs to one model file: :func:`save_model` records the sha256 of the `
 it wrote in the card (:data:`MODEL_SHA256`), and :func:`load_model` refuses a model whose card
 names other bytes, another ``model_id`` or other labels (:func:`check_card`): its metrics,
 confusion matrix and version would otherwise be used for another model.
+
+Labels are read in Unicode's composed form (NFC; see
+:func:`~analysis.classifiers.training.label_form`); a model saved before they were has its labels
+as they were written, perhaps decomposed (NFD): :func:`load_model` gives it its labels in NFC
+(:func:`compose_classes`), so that they are the data's labels.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import unicodedata
 import warnings
 import zipfile
 from collections.abc import Mapping
@@ -179,6 +185,7 @@ def load_model(path: str | Path) -> object:
                         source)
     card = read_card(source)
     check_card(model, card, source)
+    compose_classes(model, source)
     if not hasattr(model, "model_id_"):
         name = card.get("model_id")
         model.model_id_ = name if isinstance(name, str) and name else source.stem
@@ -190,45 +197,90 @@ def load_model(path: str | Path) -> object:
 def check_card(model: object, card: Mapping, model_path: str | Path) -> None:
     """A :class:`~analysis.errors.UserError` naming the card and the model file when ``card``
     (the model card next to ``model_path``) is not the card of this model: it records the
-    sha256 of other bytes than ``model_path``'s (:data:`MODEL_SHA256`; the card of another
+    sha256 of other bytes than ``model_path``'s (:func:`check_card_file`; the card of another
     model file, copied or renamed next to this one), a ``model_id`` other than the model's
     ``model_id_``, or other labels (:func:`check_card_labels`). Cards written before
     :data:`MODEL_SHA256` existed have no sha256 and are checked by model id and labels only; a
     model without a card passes."""
     if not card:
         return
-    where = card_path(model_path)
-    recorded = card.get(MODEL_SHA256)
-    if recorded is not None:
-        actual = sha256_file(model_path)
-        if recorded != actual:
-            raise UserError(f"the model card is of another model file: it records sha256 "
-                            f"{str(recorded)[:12]}... but {Path(model_path)} has "
-                            f"{actual[:12]}...; restore the card written with this model, or "
-                            "train again", where)
+    check_card_file(card, model_path)
     card_id, model_id = card.get("model_id"), getattr(model, "model_id_", None)
     if isinstance(card_id, str) and card_id and isinstance(model_id, str) \
             and card_id != model_id:
         raise UserError(f"the model card is of model {card_id!r} but {Path(model_path)} holds "
                         f"model {model_id!r}: it is the card of another model; restore the card "
-                        "written with this model, or train again", where)
+                        "written with this model, or train again", card_path(model_path))
     check_card_labels(model, card, model_path)
+
+
+def check_card_file(card: Mapping, model_path: str | Path) -> None:
+    """A :class:`~analysis.errors.UserError` naming the card and the model file when ``card``
+    (the model card next to ``model_path``) records the sha256 of other bytes than
+    ``model_path``'s (:data:`MODEL_SHA256`): it is the card of another model file (copied or
+    renamed next to this one). A card without the sha256 (written before it was recorded)
+    passes."""
+    recorded = card.get(MODEL_SHA256)
+    if recorded is None:
+        return
+    actual = sha256_file(model_path)
+    if recorded != actual:
+        raise UserError(f"the model card is of another model file: it records sha256 "
+                        f"{str(recorded)[:12]}... but {Path(model_path)} has "
+                        f"{actual[:12]}...; restore the card written with this model, or "
+                        "train again", card_path(model_path))
 
 
 def check_card_labels(model: object, card: Mapping, model_path: str | Path) -> None:
     """A :class:`~analysis.errors.UserError` naming the card when ``card`` (the model card
-    next to ``model_path``) lists other labels than the model's ``classes_`` (in any order): it
-    is the card of another model, and its metrics, confusion matrix and version would be used
-    for this one. A model without a card, or a card without ``labels``, passes."""
+    next to ``model_path``) lists other labels than the model's ``classes_`` (in any order,
+    compared in Unicode NFC, as labels are read): it is the card of another model, and its
+    metrics, confusion matrix and version would be used for this one. A model without a card,
+    or a card without ``labels``, passes."""
     if "labels" not in card:
         return
     labels = card["labels"]
     classes = [str(c) for c in model.classes_]
-    if not isinstance(labels, list) or sorted(map(str, labels)) != sorted(classes):
+    if not isinstance(labels, list) or \
+            sorted(map(_composed, labels)) != sorted(map(_composed, classes)):
         listed = _quoted(labels) if isinstance(labels, list) else f"{labels!r} (not a list)"
         raise UserError(f"the model card lists labels {listed} but the model predicts "
                         f"{_quoted(classes)}: it is the card of another model; restore the "
                         "card written with this model, or train again", card_path(model_path))
+
+
+def _composed(label: object) -> str:
+    """A label in Unicode's composed form (NFC), as data labels are read."""
+    return unicodedata.normalize("NFC", str(label))
+
+
+def compose_classes(model: object, model_path: str | Path) -> None:
+    """Give ``model`` (loaded from ``model_path``) its labels in Unicode NFC, as data labels are
+    read (:func:`~analysis.classifiers.training.label_form`), when they are not: a model saved
+    before labels were read so has them as they were written (``réfute`` decomposed, NFD), and
+    its labels would otherwise be other labels than the data's. Labels that are one label in
+    NFC are a :class:`~analysis.errors.UserError`: the model learned one label as two.
+
+    >>> from sklearn.dummy import DummyClassifier
+    >>> model = DummyClassifier().fit([[0], [1]], [unicodedata.normalize("NFD", "réfute"), "b"])
+    >>> compose_classes(model, "old.skops")
+    >>> [label == unicodedata.normalize("NFC", "réfute") for label in model.classes_]
+    [False, True]
+    """
+    import numpy as np
+
+    last = model.steps[-1][1] if hasattr(model, "steps") else model
+    classes = [str(c) for c in last.classes_]
+    composed = [_composed(c) for c in classes]
+    if composed == classes:
+        return
+    if len(set(composed)) < len(composed):
+        twice = sorted({c for c in composed if composed.count(c) > 1})
+        raise UserError(f"the model has the labels {_quoted(twice)} twice, spelled in composed "
+                        "and decomposed Unicode (it was saved before labels were read in NFC); "
+                        "train it again", model_path)
+    dtype = object if np.asarray(last.classes_).dtype == object else None
+    last.classes_ = np.array(composed, dtype=dtype)
 
 
 def _quoted(labels: list) -> str:

@@ -19,7 +19,6 @@ import sys
 import threading
 import warnings
 from collections.abc import Iterator, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from analysis import __version__
@@ -27,6 +26,8 @@ from analysis.errors import EXIT_USER_ERROR, UserError
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from analysis.classifiers.labelling import ModelInputs
 
 #: Exit status after Ctrl-C and after SIGTERM (128 + the signal's number, as a shell reports).
 EXIT_INTERRUPTED = 128 + signal.SIGINT
@@ -150,78 +151,21 @@ def check_n_boot(n_boot: int) -> int:
     return n_boot
 
 
-def model_inputs_note(model: str, table: pd.DataFrame, *, target: str | None,
-                      target_col: str | None, context_col: str | None, source: object
-                      ) -> tuple[str | None, str | None, str | None]:
-    """The fixed target, target column and context column to apply ``model`` with to a table
-    (read from ``source``): those given, else those the model was trained with,
-    as its card records them under ``columns`` (``train --target``, ``--target-col``,
-    ``--context-col``), each said on stderr in a ``note:`` line.
+def model_inputs_note(model: str | None, table: pd.DataFrame, *, target: str | None,
+                      text_col: str | None, target_col: str | None, context_col: str | None,
+                      source: object) -> ModelInputs:
+    """The fixed target, text, target and context columns to apply ``model`` (``--model``;
+    None: no model, as ``evaluate --cv``) with to a table read from ``source``: those given,
+    else those the model was trained with, each said on stderr in a ``note:`` line
+    (:func:`analysis.classifiers.labelling.model_inputs`, which :func:`label_posts
+    <analysis.classifiers.labelling.label_posts>` applies too)."""
+    from analysis.classifiers.labelling import model_inputs
 
-    A trained fixed target is :func:`analysis.classifiers.model_target`'s. A trained target or
-    context column is used when the table has it, else the note says the table lacks it and
-    the table's default is used (a ``target`` / ``context`` column, else a posts table's thread
-    root / parent, else none). A column the table's default reads anyway (``target``,
-    ``context``) gets no note when present. Nothing is read from a card when the option is
-    given, nor for ``default`` and ``vader``.
-    """
-    from analysis.classifiers import model_target
-
-    chosen, from_card = model_target(model, target, target_col)
-    if from_card:
-        print(f"note: labelling toward {chosen!r}, the fixed target {model} was trained with; "
-              "--target or --target-col gives another", file=sys.stderr)
-    trained = _trained_columns(model)
-    if chosen is None and target_col is None:
-        target_col = _trained_column(model, trained.get("target"), "target", table, source,
-                                     "--target-col or --target")
-    if context_col is None:
-        context_col = _trained_column(model, trained.get("context"), "context", table, source,
-                                      "--context-col")
-    return chosen, target_col, context_col
-
-
-def _trained_columns(model: str) -> dict:
-    """The ``columns`` of the card of a ``.skops`` ``model`` ({} for ``default`` and ``vader``,
-    whose inputs are not named columns, and for a card without them)."""
-    from analysis.classifiers import MODEL_NAMES, read_card
-
-    name = str(model)
-    if name in MODEL_NAMES or not name.strip() or Path(name).is_dir():
-        return {}  # '' and folders are refused by get_model
-    trained = read_card(name).get("columns")
-    return trained if isinstance(trained, dict) else {}
-
-
-#: What a table gives a model as target and context when no column is named and the table has
-#: none named ``target`` / ``context`` (:func:`analysis.classifiers.labelling.posts_frame`).
-_POSTS_DEFAULT = {"target": "each reply's thread root", "context": "each reply's parent"}
-
-
-def _trained_column(model: str, trained: object, role: str, table: pd.DataFrame,
-                    source: object, options: str) -> str | None:
-    """The ``role`` (target or context) column to read: ``trained``, the card's, when the
-    table has it (None when it is the column read by default anyway, or the card names none);
-    with a ``note:`` on stderr when that changes what the table gives the model."""
-    from analysis.classifiers.labelling import _is_posts
-
-    if not isinstance(trained, str) or not trained:
-        return None
-    columns = set(table.columns)
-    if trained in columns:
-        if trained != role:  # a 'target' / 'context' column is read without being named
-            print(f"note: reading the {role} from the {trained!r} column, the {role} column "
-                  f"{model} was trained with; {options} gives another", file=sys.stderr)
-        return trained
-    if role in columns:
-        instead = f"its {role!r} column"
-    elif _is_posts(table):
-        instead = _POSTS_DEFAULT[role]
-    else:
-        instead = f"no {role}"
-    print(f"note: {model} was trained with the {role} column {trained!r}, which {source} does "
-          f"not have; labelling with {instead} instead (give {options})", file=sys.stderr)
-    return None
+    inputs, notes = model_inputs(model, table, target=target, text_col=text_col,
+                                 target_col=target_col, context_col=context_col, source=source)
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)
+    return inputs
 
 
 def fold_notes(card: dict, asked: int) -> None:
@@ -284,18 +228,20 @@ def column_name(text: str) -> str:
     return text
 
 
-def add_column_options(parser: argparse.ArgumentParser) -> None:
+def add_column_options(parser: argparse.ArgumentParser, *, trained: bool = False) -> None:
     """--text-col, --target-col, --target and --context-col, as train, evaluate and label read
     them (:func:`analysis.classifiers.labelling.posts_frame`); --target with --target-col is a
-    usage error."""
-    parser.add_argument("--text-col", default="text", type=column_name,
-                        help="column with the text (default: text)")
+    usage error. With ``trained`` (label, evaluate: they apply a model), an option not given
+    is None, for the column the model was trained with (:func:`model_inputs_note`)."""
+    model = "the one the model was trained with, else " if trained else ""
+    parser.add_argument("--text-col", default=None if trained else "text", type=column_name,
+                        help=f"column with the text (default: {model}text)")
     targets = parser.add_mutually_exclusive_group()
     targets.add_argument("--target-col", default=None, type=column_name,
-                         help="column with each row's target (default: a 'target' column, else "
-                              "for a posts table the thread root's text)")
+                         help=f"column with each row's target (default: {model}a 'target' "
+                              "column, else for a posts table the thread root's text)")
     targets.add_argument("--target", default=None,
                          help="one fixed target for every row (not with --target-col)")
     parser.add_argument("--context-col", default=None, type=column_name,
-                        help="column with the parent's text (default: a 'context' column, else "
-                             "for a posts table the parent's text)")
+                        help=f"column with the parent's text (default: {model}a 'context' "
+                             "column, else for a posts table the parent's text)")

@@ -37,7 +37,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="labelled table (.csv separated by , ; tab or |, .parquet, .jsonl)")
     parser.add_argument("--model", default="default",
                         help="'default', 'vader' or a .skops file (ignored with --cv)")
-    add_column_options(parser)
+    add_column_options(parser, trained=True)
     parser.add_argument("--label-col", default="label", type=column_name,
                         help="column with the gold labels (default: label)")
     parser.add_argument("--group-col", default=None, type=column_name,
@@ -75,19 +75,16 @@ def run(args: argparse.Namespace) -> int:
     if args.cv == 1 or args.cv < 0:
         raise UserError("--cv must be at least 2")
     table = read_user_table(args.data)  # ';' and tab separated CSV too
-    target, target_col, context_col = args.target, args.target_col, args.context_col
     model = None
     if not args.cv:
         with warnings_to_stderr():  # refuses the card of another model before any note
             model = get_model(args.model)
-        # the fixed target, target and context columns given, else those the model was trained
-        # with
-        target, target_col, context_col = model_inputs_note(
-            args.model, table, target=target, target_col=target_col, context_col=context_col,
-            source=args.data)
-    frame = posts_frame(table, text_col=args.text_col, target_col=target_col,
-                        target=target, context_col=context_col,
-                        label_col=args.label_col, group_col=args.group_col, source=args.data)
+    # the columns given, else those the model was trained with (--cv: those given)
+    inputs = model_inputs_note(None if args.cv else args.model, table, target=args.target,
+                               text_col=args.text_col, target_col=args.target_col,
+                               context_col=args.context_col, source=args.data)
+    frame = posts_frame(table, **inputs._asdict(), label_col=args.label_col,
+                        group_col=args.group_col, source=args.data)
     if len(frame) == 0:
         raise UserError("no rows to evaluate", args.data)
     # warnings: rows repeated exactly (scored once), an interval over few groups
@@ -99,9 +96,8 @@ def run(args: argparse.Namespace) -> int:
             report = _cross_validate(frame, groups, args, average_over)
         else:
             # the labels 'label' would write for these rows (empty and non-English texts too)
-            labels = label_posts(table, model, target=target, text_col=args.text_col,
-                                 target_col=target_col, context_col=context_col,
-                                 progress=False, source=args.data)
+            labels = label_posts(table, model, **inputs._asdict(), progress=False,
+                                 source=args.data)
             report = evaluate_model(frame, model, average_over=average_over,
                                     n_boot=args.n_boot, seed=args.seed,
                                     predicted=labels["label"].astype(str), source=args.data)

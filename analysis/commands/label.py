@@ -31,7 +31,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="labels table to write (.parquet, .csv, .jsonl)")
     parser.add_argument("--model", default="default",
                         help="'default', 'vader' or a .skops model file (default: default)")
-    add_column_options(parser)
+    add_column_options(parser, trained=True)
     parser.add_argument("--batch-size", type=int, default=BATCH_SIZE,
                         help=f"rows per batch (default: {BATCH_SIZE})")
     parser.add_argument("--jobs", type=int, default=1,
@@ -60,24 +60,21 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"unknown table type {args.output.suffix!r}; use one of "
                         f"{', '.join(TABLE_SUFFIXES)}", args.output)
     posts = read_user_table(args.input)  # ';' and tab separated CSV too
-    if args.text_col not in posts.columns:
-        raise UserError(f"missing text column {args.text_col!r}; name it with --text-col",
-                        args.input)
     if len(posts) == 0:
         raise UserError("the table has no rows to label", args.input)
-    model = get_model(args.model)
-    # the fixed target, target and context columns given, else those the model was trained with
-    target, target_col, context_col = model_inputs_note(
-        args.model, posts, target=args.target, target_col=args.target_col,
-        context_col=args.context_col, source=args.input)
+    model = get_model(args.model)  # refuses the card of another model before any note
+    # the columns given, else those the model was trained with (a missing text column is
+    # refused as the model frame is made)
+    inputs = model_inputs_note(args.model, posts, target=args.target, text_col=args.text_col,
+                               target_col=args.target_col, context_col=args.context_col,
+                               source=args.input)
     with warnings_to_stderr():  # e.g. rows repeated exactly: labelled once
-        labels = label_posts(posts, model, target=target, text_col=args.text_col,
-                             target_col=target_col, context_col=context_col,
-                             batch_size=args.batch_size, jobs=args.jobs,
-                             progress=False if args.no_progress else None, source=args.input)
-    if target is None and target_col is None and "target" not in posts.columns \
+        labels = label_posts(posts, model, **inputs._asdict(), batch_size=args.batch_size,
+                             jobs=args.jobs, progress=False if args.no_progress else None,
+                             source=args.input)
+    if inputs.target is None and inputs.target_col is None and "target" not in posts.columns \
             and not isinstance(model, VaderClassifier):  # vader reads no target
-        _root_note(posts, args.text_col, args.input)
+        _root_note(posts, inputs.text_col, args.input)
     write_table(labels, args.output)
     counts = labels["label"].value_counts().to_dict()
     print(f"labelled {len(labels)} rows with {labels['labeler_id'].iloc[0] if len(labels) else ''}"

@@ -101,7 +101,10 @@ def parse_relative_to(text: str | None, tz: str | None) -> str | pd.Timestamp | 
 def read_card_confusion(value: str, labels: pd.DataFrame | None = None) -> dict:
     """``cv_confusion`` of a model card given as a JSON path, ``default`` or a ``.skops`` path.
 
-    With ``labels``, the card must be of the model that made them (see :func:`check_card_model`).
+    The card next to a ``.skops`` file must be that file's: one that records the sha256 of
+    another model file is refused, as ``label`` and ``evaluate`` refuse it
+    (:func:`~analysis.classifiers.persistence.check_card_file`). With ``labels``, the card must
+    be of the model that made them (see :func:`check_card_model`).
     """
     path = Path(value)
     if path.suffix == ".json":
@@ -112,9 +115,12 @@ def read_card_confusion(value: str, labels: pd.DataFrame | None = None) -> dict:
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise UserError(f"unreadable model card: {exc}", path) from exc
     else:
-        from analysis.classifiers import model_card
+        from analysis.classifiers import MODEL_NAMES, model_card
+        from analysis.classifiers.persistence import check_card_file
 
         card = model_card(value)
+        if card and value not in MODEL_NAMES and path.is_file():  # a model file: its card?
+            check_card_file(card, path)
     confusion = card.get("cv_confusion") if isinstance(card, dict) else None
     if not confusion:
         raise UserError("the model card has no cv_confusion; pass --validation instead", value)
@@ -127,7 +133,10 @@ def check_card_model(card: dict, labels: pd.DataFrame, value: str) -> None:
     """Refuse a card that is not of the model in the labels' ``labeler_id``
     (``<model_id>@<version>``): another model's confusion matrix, or that of the same model
     retrained on other data (same ``model_id``, another version; see :func:`_model_version`),
-    would correct the wrong errors. Nothing is checked when the card has no ``model_id`` or the
+    would correct the wrong errors. Labels made while the model had no card carry the first 12
+    hex digits of its file's sha256 as version
+    (:func:`~analysis.classifiers.persistence.load_model`): the card that records that sha256
+    (``model_sha256``) is theirs. Nothing is checked when the card has no ``model_id`` or the
     labels no ``labeler_id``; versions are not compared for labels without one (``@0``, as
     :func:`~analysis.classifiers.label_posts` writes for a model without ``version_``)."""
     model_id = card.get("model_id")
@@ -141,9 +150,12 @@ def check_card_model(card: dict, labels: pd.DataFrame, value: str) -> None:
         raise UserError(f"the model card is of model {str(model_id)!r} but the labels come from "
                         f"{', '.join(map(repr, others))}; pass the card of the model that made "
                         "the labels (or --validation)", source)
+    from analysis.classifiers.persistence import MODEL_SHA256
+
     version = _model_version(card)
-    stale = sorted({i for i in ids if i.rpartition("@")[0]
-                    and i.rpartition("@")[2] not in ("", "0", version)})
+    sha256 = card.get(MODEL_SHA256)
+    same = {"", "0", version, *([sha256[:12]] if isinstance(sha256, str) and sha256 else [])}
+    stale = sorted({i for i in ids if i.rpartition("@")[0] and i.rpartition("@")[2] not in same})
     if stale:
         raise UserError(f"the labels come from {', '.join(stale)} but the card is of "
                         f"{model_id}@{version} (retrained?); pass the card of the model that "
