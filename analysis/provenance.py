@@ -21,14 +21,34 @@ TRACKED_PACKAGES = ("pandas", "numpy", "scikit-learn", "vaderSentiment", "matplo
 
 
 def package_versions() -> dict[str, str]:
-    """Installed versions of :data:`TRACKED_PACKAGES` (``missing`` when not installed)."""
+    """Installed versions of :data:`TRACKED_PACKAGES` (``missing`` when not installed), and
+    the linear-algebra library numpy runs on (:func:`blas_library`)."""
     versions = {"python": platform.python_version(), "analysis": __version__}
     for name in TRACKED_PACKAGES:
         try:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             versions[name] = "missing"
+    versions["blas"] = blas_library()
     return versions
+
+
+def blas_library() -> str:
+    """The BLAS library numpy uses, its version and the CPU kernels it chose (OpenBLAS picks
+    them for the processor: ``Haswell``, ``SkylakeX``, ...), or ``unknown``.
+
+    The trained models' probabilities depend on these kernels in their last digits, and a few
+    labels with them: the same code, data and package versions gave 15 of 6,683 different
+    labels in the default study with OpenBLAS's Haswell and Sandybridge kernels on one machine
+    (see the README), so a manifest names them.
+    """
+    import numpy  # noqa: F401 - loads the BLAS library that threadpoolctl reports
+    from threadpoolctl import threadpool_info
+
+    found = [" ".join(str(part) for part in (info.get("internal_api"), info.get("version"))
+                      if part) + (f" ({info['architecture']})" if info.get("architecture") else "")
+             for info in threadpool_info() if info.get("user_api") == "blas"]
+    return "; ".join(sorted(set(found))) or "unknown"
 
 
 def git_commit(root: Path = config.PROJECT_ROOT) -> str | None:
