@@ -109,6 +109,24 @@ def test_train_notes_texts_in_several_folds_and_records_them(tmp_path, capsys):
     assert card["cv_texts_in_several_folds"] == 60
 
 
+@pytest.mark.parametrize("command", [["train", "-o", "m.skops"], ["evaluate", "--n-boot", "0"]],
+                         ids=["train", "evaluate --cv"])
+def test_texts_in_several_folds_note_fits_a_given_group_col(tmp_path, monkeypatch, capsys,
+                                                            command):
+    """Regression: with --group-col given, the note still advised "give them one group
+    (--group-col)"; the copies are in different groups of that column."""
+    monkeypatch.chdir(tmp_path)
+    copied_texts().rename(columns={"group": "thread_id"}).to_csv("generated.csv", index=False)
+    status = main([command[0], "generated.csv", "--target-col", "target", "--group-col",
+                   "thread_id", "--cv", "2", "--fast", *command[1:]])
+    err = capsys.readouterr().err
+    assert status == 0
+    assert "note: 60 rows have the same text as a row in another fold" in err
+    assert ("the copies are in different groups of the --group-col column: drop them, or give "
+            "each text's copies the same group there") in err
+    assert "give them one group" not in err
+
+
 # -- 5. the macro-F1 interval is over the point estimate's label set ---------------------------
 
 

@@ -188,10 +188,12 @@ def fold_notes(card: dict, asked: int) -> None:
               "on all rows", file=sys.stderr)
     shared = card.get("cv_texts_in_several_folds")
     if shared:
+        advice = ("the copies are in different groups of the --group-col column: drop them, or "
+                  "give each text's copies the same group there" if card.get("cv_grouped") else
+                  "drop the copies or give them one group (--group-col)")
         print(f"note: {shared} rows have the same text as a row in another fold (retweets, "
               "copies); the cross-validated scores are inflated by them, as those folds are "
-              "scored on texts their models were trained on; drop the copies or give them one "
-              "group (--group-col)", file=sys.stderr)
+              f"scored on texts their models were trained on; {advice}", file=sys.stderr)
 
 
 #: The largest ``--seed``: scikit-learn's ``random_state`` takes 0 to 2**32 - 1.

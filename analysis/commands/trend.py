@@ -48,9 +48,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--by", default="", metavar="COLUMNS",
                         help="comma-separated grouping columns of the posts or labels table")
     parser.add_argument("--method", default="auto", choices=METHODS,
-                        help="cc, pcc, acc, pacc, emq, or auto (an adjusted method when the "
-                             "validation data or model card show every label detected well "
-                             "enough, else pcc or cc; see docs/statistics.md)")
+                        help="cc, pcc, acc, pacc, emq, or auto (the default: an adjusted "
+                             "method when the validation data or model card show every label "
+                             "detected well enough, else pcc or cc; see docs/statistics.md)")
     parser.add_argument("--validation", type=Path,
                         help="hand-labelled sample: uid, label (gold), and optionally predicted "
                              "+ proba_<label> (else taken from LABELS)")
