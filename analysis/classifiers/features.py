@@ -20,6 +20,9 @@ blocks, each scaled by a weight:
 - ``depth``: one-hot position in the thread (root, 1, 2, 3+, unknown);
 - ``shape``: the text's form: its length in words, whether it ends in a question mark, its share
   of capital letters, and whether it holds nothing but @handles and links;
+- (with ``hashtags=True``) each hashtag's words are appended to the text before any block reads
+  it ("#feelthebern" adds "feel the bern"), split by the most probable sequence of words under
+  a unigram model of the training texts' words and VADER's lexicon (:func:`segment_hashtag`);
 - ``cuedepth``: the ``cues`` counts again, once for replies to the thread's root (depth 1) and
   once for replies to replies (depth 2 or more), zero otherwise: "fake" or "?" answering the
   rumour is not the same as answering another reply.
@@ -182,6 +185,13 @@ class StanceFeatures(TransformerMixin, BaseEstimator):
         Append the kind of target as three one-hot columns (name, post, none) after all blocks.
     normalize
         Replace links and @handles in text, context and target first (:func:`normalize_links`).
+    target_index
+        Append one last column (after ``strata``; not weighted): 1 + the row's index in
+        ``targets_``, 0 for a target without one, for
+        :class:`~analysis.classifiers.linear.PooledAndPerTarget`.
+    hashtags
+        Append each hashtag's words to the text (:func:`append_hashtag_words`), with the word
+        probabilities learned in ``fit``.
     """
 
     #: Columns the ``strata`` option appends.
@@ -199,7 +209,8 @@ class StanceFeatures(TransformerMixin, BaseEstimator):
                  min_df: int = 2, max_features: int | None = 200_000,
                  min_target_count: int = 50, lexicon: str | None = "fast",
                  weights: dict[str, float] | None = None, strata: bool = False,
-                 normalize: bool = False) -> None:
+                 normalize: bool = False, hashtags: bool = False,
+                 target_index: bool = False) -> None:
         self.word_ngrams = word_ngrams
         self.char_ngrams = char_ngrams
         self.min_df = min_df
@@ -209,12 +220,22 @@ class StanceFeatures(TransformerMixin, BaseEstimator):
         self.weights = weights
         self.strata = strata
         self.normalize = normalize
+        self.hashtags = hashtags
+        self.target_index = target_index
 
     def _frame(self, X: object) -> pd.DataFrame:
         """X as a frame, with links and @handles replaced when ``normalize`` (models saved before
         the option existed have no such attribute and read X as it is)."""
         frame = _check_frame(X)
-        return normalize_links(frame) if getattr(self, "normalize", False) else frame
+        frame = normalize_links(frame) if getattr(self, "normalize", False) else frame
+        if getattr(self, "hashtags", False) and getattr(self, "hashtag_terms_", None) is not None:
+            cache = self.__dict__.setdefault("_cache", {})
+            if "hashtag" not in cache:
+                cache["hashtag"] = dict(zip(self.hashtag_terms_.tolist(),
+                                            self.hashtag_logp_.tolist(), strict=True))
+            frame = frame.assign(text=append_hashtag_words(_column(frame, "text"),
+                                                           cache["hashtag"]))
+        return frame
 
     def _weight(self, block: str) -> float:
         if block in self.LATER_BLOCKS and block not in getattr(self, "blocks_", ()):
@@ -223,9 +244,14 @@ class StanceFeatures(TransformerMixin, BaseEstimator):
 
     def fit(self, X: object, y: object = None) -> StanceFeatures:
         """Learn the vocabularies (text, context) and the targets that get interactions."""
+        self._cache = {}
+        self.hashtag_terms_, self.hashtag_logp_ = None, None
         frame = self._frame(X)
         if len(frame) == 0:
             raise ValueError("cannot fit on zero rows")
+        if getattr(self, "hashtags", False):
+            self.hashtag_terms_, self.hashtag_logp_ = hashtag_lexicon(_column(frame, "text"))
+            frame = self._frame(X)
         unknown = set(self.weights or {}) - set(self.BLOCKS)
         if unknown:
             raise ValueError(f"unknown feature blocks {sorted(unknown)}; use {self.BLOCKS}")
@@ -404,6 +430,9 @@ class StanceFeatures(TransformerMixin, BaseEstimator):
                          * self._weight("cuedepth"))
         if self.strata:
             dense.append(np.eye(self.N_STRATA, dtype=np.float32)[_target_kind(target)])
+        if getattr(self, "target_index", False):
+            index = {key: i + 1 for i, key in enumerate(self.targets_)}
+            dense.append(target.map(target_key).map(index).fillna(0).to_numpy(float)[:, None])
         if dense:
             blocks.append(sp.csr_matrix(np.column_stack(dense).astype(np.float32)))
         return sp.hstack(blocks, format="csr", dtype=np.float32)
@@ -437,6 +466,63 @@ def _text_shape(texts: pa.Array) -> np.ndarray:
         upper / np.maximum(letters, 1),
         pc.equal(pc.utf8_length(rest), 0).to_numpy(zero_copy_only=False).astype(float),
     ])
+
+
+_HASHTAG = re.compile(r"#(\w+)")
+_TAG_OR_HANDLE = re.compile(r"[#@]\w+")
+_LETTERS = re.compile(r"(?u)\b[^\W\d_]+\b")
+
+
+def hashtag_lexicon(texts: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted words and their log probabilities: the words of ``texts`` outside hashtags and
+    @handles (lower case, letters only, one-letter words other than "a" and "i" left out), each
+    VADER lexicon word counted once more."""
+    counts: dict[str, int] = {}
+    for text in texts.tolist():
+        for word in _LETTERS.findall(_TAG_OR_HANDLE.sub(" ", text.lower())):
+            counts[word] = counts.get(word, 0) + 1
+    for word in vader_lexicon()[0]:
+        counts[word] = counts.get(word, 0) + 1
+    words = sorted(w for w in counts if len(w) > 1 or w in ("a", "i"))
+    total = float(sum(counts[w] for w in words))
+    return np.array(words, dtype=str), np.log(np.array([counts[w] for w in words]) / total)
+
+
+#: Log probability per letter of a piece of a hashtag that is no known word.
+UNKNOWN_LOGP = -20.0
+
+
+def segment_hashtag(tag: str, logp: dict[str, float], longest: int = 20) -> list[str]:
+    """The most probable split of ``tag`` (lower-cased) into words under the unigram model
+    ``logp`` (:func:`hashtag_lexicon`); unknown pieces cost :data:`UNKNOWN_LOGP` a letter.
+
+    >>> segment_hashtag("FeelTheBern", {"feel": -5.0, "the": -2.0, "bern": -9.0})
+    ['feel', 'the', 'bern']
+    """
+    s = tag.lower()
+    best, back = [0.0] + [-np.inf] * len(s), [0] * (len(s) + 1)
+    for i in range(1, len(s) + 1):
+        for j in range(max(0, i - longest), i):
+            piece = s[j:i]
+            score = best[j] + logp.get(piece, UNKNOWN_LOGP * max(len(piece), 2))
+            if score > best[i]:
+                best[i], back[i] = score, j
+    words, i = [], len(s)
+    while i > 0:
+        words.append(s[back[i]:i])
+        i = back[i]
+    return words[::-1]
+
+
+def append_hashtag_words(texts: pd.Series, logp: dict[str, float]) -> pd.Series:
+    """``texts`` with the words of their hashtags appended (after " | ", one hashtag's words
+    separated from the next by " ; "); texts without hashtags unchanged."""
+    def one(text: str) -> str:
+        tags = _HASHTAG.findall(text)
+        if not tags:
+            return text
+        return text + " | " + " ; ".join(" ".join(segment_hashtag(t, logp)) for t in tags)
+    return texts.map(one)
 
 
 def _by_unique(values: pd.Series, compute) -> sp.csr_matrix:

@@ -40,6 +40,7 @@ from analysis.io import OutputSet, check_output, json_text, sha256_file
 #: of all three with skops.io.get_untrusted_types).
 TRUSTED_TYPES = ("analysis.classifiers.features.StanceFeatures",
                  "analysis.classifiers.linear.BalancedLogisticRegression",
+                 "analysis.classifiers.linear.PooledAndPerTarget",
                  "analysis.classifiers.vader.VaderClassifier")
 
 CARD_SUFFIX = ".card.json"
@@ -300,7 +301,7 @@ def is_package_model(model: object) -> bool:
     from sklearn.pipeline import Pipeline
 
     from analysis.classifiers.features import StanceFeatures
-    from analysis.classifiers.linear import BalancedLogisticRegression
+    from analysis.classifiers.linear import BalancedLogisticRegression, PooledAndPerTarget
     from analysis.classifiers.vader import VaderClassifier
 
     if type(model) is VaderClassifier:
@@ -308,7 +309,8 @@ def is_package_model(model: object) -> bool:
     if type(model) is not Pipeline or len(model.steps) != 2:
         return False
     (_, features), (_, classifier) = model.steps
-    return type(features) is StanceFeatures and type(classifier) is BalancedLogisticRegression
+    return type(features) is StanceFeatures and \
+        type(classifier) in (BalancedLogisticRegression, PooledAndPerTarget)
 
 
 def _describe(model: object) -> str:

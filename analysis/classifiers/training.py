@@ -604,7 +604,7 @@ def train_model(frame: pd.DataFrame, *, model_id: str = "model", cv: int = 5,
 
 
 def user_pipeline(n_rows: int, *, C: float = 1.0, seed: int = config.DEFAULT_SEED,
-                  fast: bool = False) -> object:
+                  fast: bool = False, hashtags: bool = True, per_target: bool = True) -> object:
     """The unfitted pipeline ``train`` fits: the default model's features plus, unless ``fast``,
     character 2-5-grams (measured on SemEval val / RumourEval dev: F_avg +0.02, SDQC macro-F1
     +0.02, deny F1 +0.05, prediction about 20x slower), with links and @handles replaced and,
@@ -613,13 +613,26 @@ def user_pipeline(n_rows: int, *, C: float = 1.0, seed: int = config.DEFAULT_SEE
     cue counts split by whether a reply answers the root or another reply (the ``shape`` and
     ``cuedepth`` blocks of :class:`~analysis.classifiers.features.StanceFeatures`; in 5-fold
     cross-validation on the train splits, RumourEval SDQC macro-F1 +0.010 per fold (sd 0.008),
-    SemEval F_avg +0.003 (sd 0.010))."""
+    SemEval F_avg +0.003 (sd 0.010)).
+
+    ``hashtags``: each hashtag's words are added to the text ("#feelthebern": "feel the bern";
+    :func:`~analysis.classifiers.features.segment_hashtag`). ``per_target``: the probabilities
+    are the mean of a model over all rows and one per target with enough rows
+    (:class:`~analysis.classifiers.linear.PooledAndPerTarget`); targets not seen in training
+    get the pooled model alone. Both together: 5-fold CV F_avg on SemEval-2016 train 0.664 ->
+    0.692 (docs/benchmarks.md, "Classifier choices")."""
     from analysis.classifiers.default import DEFAULT_WEIGHTS, make_pipeline
+    from analysis.classifiers.linear import PooledAndPerTarget
 
     weights = dict(DEFAULT_WEIGHTS, char=0.0 if fast else 1.0, shape=1.0, cuedepth=1.0)
-    return make_pipeline(C, weights=weights, random_state=seed,
-                         min_target_count=max(20, n_rows // 100), strata=False,
-                         min_df=2 if fast else 1, normalize=True)
+    pipeline = make_pipeline(C, weights=weights, random_state=seed,
+                             min_target_count=max(20, n_rows // 100), strata=False,
+                             min_df=2 if fast else 1, normalize=True)
+    pipeline.set_params(features__hashtags=hashtags, features__target_index=per_target)
+    if per_target:
+        pipeline.steps[-1] = ("clf", PooledAndPerTarget(
+            C=C, random_state=seed, min_target_count=max(20, n_rows // 100)))
+    return pipeline
 
 
 def evaluate_model(frame: pd.DataFrame, model: object, *,
