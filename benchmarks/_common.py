@@ -71,3 +71,10 @@ def run_ingest_worker(script: str, path: Path, *options: str) -> dict:
         proc = subprocess.run([sys.executable, script, "--worker", str(path), "--out", out_dir,
                                *options], capture_output=True, text=True, env=env, check=True)
     return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def markdown_table(header: tuple, rows: list) -> str:
+    """A Markdown table of ``rows`` (each a sequence of cells, shown with ``str``)."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)

@@ -47,6 +47,7 @@ import pandas as pd  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from _common import markdown_table as table  # noqa: E402
 from _common import write_section  # noqa: E402
 from sklearn.feature_extraction.text import TfidfVectorizer  # noqa: E402
 from sklearn.linear_model import LogisticRegression  # noqa: E402
@@ -251,12 +252,6 @@ def motivating(default) -> list[tuple[str, str, str, str]]:
                           f"{vader.predict(X)[0]}",
                     f"{default.classes_[best]} ({proba[best]:.2f})", target))
     return out
-
-
-def table(header: tuple, rows: list) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
-    return "\n".join(lines)
 
 
 def main() -> None:

@@ -33,6 +33,7 @@ from sklearn.model_selection import StratifiedKFold  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from _common import markdown_table as table  # noqa: E402
 from _common import write_section  # noqa: E402
 
 from analysis import config  # noqa: E402
@@ -74,11 +75,6 @@ def rumoureval_row(arm: str, options: dict) -> tuple:
     macro = f1_score(dev["label"], labels, average="macro")
     deny = f1_score(dev["label"], labels, labels=["deny"], average="macro")
     return arm, f"{macro:.4f}", f"{deny:.4f}"
-
-
-def table(header: tuple, rows: list) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    return "\n".join([*lines, *("| " + " | ".join(row) + " |" for row in rows)])
 
 
 def main() -> None:

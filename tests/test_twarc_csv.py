@@ -245,13 +245,19 @@ def test_generated_file_saved_again_by_a_spreadsheet_with_another_separator(tmp_
             == [{k: v for k, v in r.items() if k != "source_file"} for r in expected])
 
 
-def test_generated_semicolon_file_keeps_its_broken_rows_as_rejects(tmp_path):
-    source = CSVS / "streaming_output_with_error.csv"
-    with open(source, newline="", encoding="utf-8") as handle:
+def _resaved_with_semicolons(path, rows_of) -> tuple[list[str], list[str]]:
+    """The real sample's header and first row, written to ``path`` with ``;`` as
+    ``rows_of(header, first)`` gives them (a generated file); returns both as read."""
+    with open(CSVS / "streaming_output_with_error.csv", newline="", encoding="utf-8") as handle:
         header, first, *_ = list(csv.reader(handle))
-    path = tmp_path / "generated_resaved_broken.csv"
     with open(path, "w", newline="", encoding="utf-8") as handle:
-        csv.writer(handle, delimiter=";").writerows([header, first, first[:10]])
+        csv.writer(handle, delimiter=";").writerows(rows_of(header, first))
+    return header, first
+
+
+def test_generated_semicolon_file_keeps_its_broken_rows_as_rejects(tmp_path):
+    path = tmp_path / "generated_resaved_broken.csv"
+    header, first = _resaved_with_semicolons(path, lambda h, f: [h, f, f[:10]])
     rows, rejects = items(path)
     assert [r["source_line"] for r in rows] == [2]
     assert [(r.line, r.reason) for r in rejects] == [
@@ -262,12 +268,8 @@ def test_generated_semicolon_file_keeps_its_broken_rows_as_rejects(tmp_path):
 def test_generated_header_names_are_read_as_the_sniffer_reads_them(tmp_path):
     # the sniffer drops spaces around header names (table.header_columns); the reader must too,
     # or a file it is given would be all "row has no id" rejects
-    source = CSVS / "streaming_output_with_error.csv"
-    with open(source, newline="", encoding="utf-8") as handle:
-        header, first, *_ = list(csv.reader(handle))
     path = tmp_path / "generated_spaced_header.csv"
-    with open(path, "w", newline="", encoding="utf-8") as handle:
-        csv.writer(handle, delimiter=";").writerows([[f" {c} " for c in header], first])
+    header, first = _resaved_with_semicolons(path, lambda h, f: [[f" {c} " for c in h], f])
     assert twarc_csv.sniff(path, path.read_bytes())
     rows, rejects = items(path)
     assert rejects == []
