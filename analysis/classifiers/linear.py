@@ -208,8 +208,8 @@ class PooledAndPerTarget(ClassifierMixin, BaseEstimator):
     (the pooled model's alone for other rows), and so are the balanced probabilities its label is
     the argmax of. A target not seen in training (a new thread's source post) gets the pooled
     model alone. With hashtag words (:class:`~analysis.classifiers.features.StanceFeatures`
-    ``hashtags``), 5-fold CV F_avg on SemEval-2016 train +0.028 over the ``train`` pipeline
-    before them (docs/benchmarks.md, "Classifier choices").
+    ``hashtags``), 5-fold CV F_avg on SemEval-2016 train +0.026 over the ``train`` pipeline
+    before them (docs/benchmarks.md, "Train pipeline options").
     """
 
     def __init__(self, C: float = 1.0, tol: float = TOL, max_iter: int = 1000,

@@ -619,8 +619,8 @@ def user_pipeline(n_rows: int, *, C: float = 1.0, seed: int = config.DEFAULT_SEE
     :func:`~analysis.classifiers.features.segment_hashtag`). ``per_target``: the probabilities
     are the mean of a model over all rows and one per target with enough rows
     (:class:`~analysis.classifiers.linear.PooledAndPerTarget`); targets not seen in training
-    get the pooled model alone. Both together: 5-fold CV F_avg on SemEval-2016 train 0.664 ->
-    0.692 (docs/benchmarks.md, "Classifier choices")."""
+    get the pooled model alone. Both together: 5-fold CV F_avg on SemEval-2016 train 0.665 ->
+    0.691 (``benchmarks/train_options.py``; docs/benchmarks.md, "Train pipeline options")."""
     from analysis.classifiers.default import DEFAULT_WEIGHTS, make_pipeline
     from analysis.classifiers.linear import PooledAndPerTarget
 
