@@ -116,7 +116,9 @@ def test_saved_features_hold_no_dicts_and_reload_identically(tmp_path):
     train = generated_frame()
     model, _ = train_model(train, cv=0)
     path = save_model(model, tmp_path / "m.skops")
-    assert path.stat().st_size < 2_000_000
+    # about 1 MB of features and pooled model, as much again for the per-target models of the
+    # generated frame's targets; a dict of every n-gram would add megabytes
+    assert path.stat().st_size < 2_500_000
     again = load_model(path)
     X = train.drop(columns=["label"])
     assert np.allclose(again.predict_proba(X), model.predict_proba(X))

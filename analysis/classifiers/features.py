@@ -231,7 +231,7 @@ class StanceFeatures(TransformerMixin, BaseEstimator):
         if getattr(self, "hashtags", False) and getattr(self, "hashtag_terms_", None) is not None:
             cache = self.__dict__.setdefault("_cache", {})
             if "hashtag" not in cache:
-                cache["hashtag"] = dict(zip(self.hashtag_terms_.tolist(),
+                cache["hashtag"] = dict(zip(self.hashtag_terms_.split(" "),
                                             self.hashtag_logp_.tolist(), strict=True))
             frame = frame.assign(text=append_hashtag_words(_column(frame, "text"),
                                                            cache["hashtag"]))
@@ -473,10 +473,11 @@ _TAG_OR_HANDLE = re.compile(r"[#@]\w+")
 _LETTERS = re.compile(r"(?u)\b[^\W\d_]+\b")
 
 
-def hashtag_lexicon(texts: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Sorted words and their log probabilities: the words of ``texts`` outside hashtags and
-    @handles (lower case, letters only, one-letter words other than "a" and "i" left out), each
-    VADER lexicon word counted once more."""
+def hashtag_lexicon(texts: pd.Series) -> tuple[str, np.ndarray]:
+    """Sorted words, joined by spaces (one string: a saved model stays small, where an array of
+    fixed-width strings took megabytes), and their log probabilities: the words of ``texts``
+    outside hashtags and @handles (lower case, letters only, one-letter words other than "a"
+    and "i" left out), each VADER lexicon word counted once more."""
     counts: dict[str, int] = {}
     for text in texts.tolist():
         for word in _LETTERS.findall(_TAG_OR_HANDLE.sub(" ", text.lower())):
@@ -485,7 +486,7 @@ def hashtag_lexicon(texts: pd.Series) -> tuple[np.ndarray, np.ndarray]:
         counts[word] = counts.get(word, 0) + 1
     words = sorted(w for w in counts if len(w) > 1 or w in ("a", "i"))
     total = float(sum(counts[w] for w in words))
-    return np.array(words, dtype=str), np.log(np.array([counts[w] for w in words]) / total)
+    return " ".join(words), np.log(np.array([counts[w] for w in words]) / total)
 
 
 #: Log probability per letter of a piece of a hashtag that is no known word.
