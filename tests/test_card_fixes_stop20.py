@@ -369,7 +369,8 @@ def test_a_model_with_decomposed_labels_evaluates_against_composed_ones(tmp_path
     # as such a model was saved: its classes, and its card's labels, decomposed
     last = model.steps[-1][1]
     last.classes_ = np.array([nfd(str(c)) for c in last.classes_])
-    last.model_.classes_ = last.classes_.copy()
+    inner = getattr(last, "model_", None) or last.pooled_.model_  # `train`: pooled + per target
+    inner.classes_ = last.classes_.copy()
     assert nfd("réfute") in set(model.classes_) and nfc("réfute") not in set(model.classes_)
     path = save_model(model, tmp_path / "old.skops", dict(card, labels=[nfd(label) for label
                                                                         in card["labels"]]))

@@ -255,7 +255,9 @@ class PooledAndPerTarget(ClassifierMixin, BaseEstimator):
             rows = np.flatnonzero(target == t)
             if not len(rows):
                 continue
-            cols = np.searchsorted(self.classes_, member.classes_)
+            # the members' labels as the pooled model's (``classes_`` may be renamed on load:
+            # persistence.compose_classes)
+            cols = np.searchsorted(self.pooled_.classes_, member.classes_)
             for mine, out in ((member.model_.predict_proba(features[rows]), balanced),
                               (member.predict_proba(features[rows]), corrected)):
                 full = np.zeros((len(rows), len(self.classes_)))
