@@ -228,14 +228,18 @@ class StanceFeatures(TransformerMixin, BaseEstimator):
         the option existed have no such attribute and read X as it is)."""
         frame = _check_frame(X)
         frame = normalize_links(frame) if getattr(self, "normalize", False) else frame
-        if getattr(self, "hashtags", False) and getattr(self, "hashtag_terms_", None) is not None:
-            cache = self.__dict__.setdefault("_cache", {})
-            if "hashtag" not in cache:
-                cache["hashtag"] = dict(zip(self.hashtag_terms_.split(" "),
-                                            self.hashtag_logp_.tolist(), strict=True))
-            frame = frame.assign(text=append_hashtag_words(_column(frame, "text"),
-                                                           cache["hashtag"]))
-        return frame
+        return self._with_hashtag_words(frame)
+
+    def _with_hashtag_words(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """``frame`` with its hashtags' words appended to the text when ``hashtags`` and the
+        word probabilities are learned (as it is otherwise)."""
+        if not getattr(self, "hashtags", False) or getattr(self, "hashtag_terms_", None) is None:
+            return frame
+        cache = self.__dict__.setdefault("_cache", {})
+        if "hashtag" not in cache:
+            cache["hashtag"] = dict(zip(self.hashtag_terms_.split(" "),
+                                        self.hashtag_logp_.tolist(), strict=True))
+        return frame.assign(text=append_hashtag_words(_column(frame, "text"), cache["hashtag"]))
 
     def _weight(self, block: str) -> float:
         if block in self.LATER_BLOCKS and block not in getattr(self, "blocks_", ()):
@@ -249,9 +253,9 @@ class StanceFeatures(TransformerMixin, BaseEstimator):
         frame = self._frame(X)
         if len(frame) == 0:
             raise ValueError("cannot fit on zero rows")
-        if getattr(self, "hashtags", False):
+        if self.hashtags:  # learned on the texts as read, then applied to them
             self.hashtag_terms_, self.hashtag_logp_ = hashtag_lexicon(_column(frame, "text"))
-            frame = self._frame(X)
+            frame = self._with_hashtag_words(frame)
         unknown = set(self.weights or {}) - set(self.BLOCKS)
         if unknown:
             raise ValueError(f"unknown feature blocks {sorted(unknown)}; use {self.BLOCKS}")
