@@ -5,9 +5,13 @@ repeated. All data here is generated."""
 
 from __future__ import annotations
 
+import string
+
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from analysis.classifiers import label_posts, labelling, train_model
 from analysis.commands import main
@@ -164,6 +168,29 @@ def test_a_text_that_is_not_one_phrase_repeated_is_read_as_written():
     assert labelling.collapse_repeats("fake") == "fake"
     assert labelling.collapse_repeats(None) is None
     assert labelling.collapse_repeats("no no  no\tno") == "no"
+
+
+def test_copies_that_differ_in_case_folding_and_punctuation_are_one_phrase():
+    assert labelling.collapse_repeats("Straße STRASSE strasse!") == "Straße"
+    assert labelling.collapse_repeats("ǅa Ǆa ǆa") == "ǅa"
+    assert labelling.collapse_repeats("!! so !! so") == "!! so"
+
+
+@settings(max_examples=300, deadline=None)
+@given(words=st.lists(st.sampled_from(["so", "SO", "sad", "Sad,", "ß", "SS", "ss", "!", "..."]),
+                      min_size=1, max_size=8), copies=st.integers(1, 4))
+def test_collapse_repeats_finds_the_shortest_repeated_phrase(words, copies):
+    def key(word):
+        return word.strip(string.punctuation).casefold()
+
+    text = " ".join(words * copies)
+    all_words = text.split()
+    keys = [key(w) for w in all_words]
+    n = len(all_words)
+    periods = [p for p in range(1, n // 2 + 1)
+               if n % p == 0 and keys == keys[:p] * (n // p)]
+    expected = " ".join(all_words[:periods[0]]) if periods else text
+    assert labelling.collapse_repeats(text) == expected
 
 
 # --- found by an acceptance re-test ------------------------------------------------------------

@@ -65,6 +65,8 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.utils.validation import check_is_fitted
 
+from analysis.classifiers.ngrams import WordNgramCounter
+
 #: Cue words and two-word phrases per category, matched against the text's word 1-2-grams.
 #: Denial and support cues follow the rumour-stance literature (e.g. Kochkina et al. 2017; Aker
 #: et al. 2017, "Stance classification in out-of-domain rumours").
@@ -274,7 +276,7 @@ class StanceFeatures(TransformerMixin, BaseEstimator):
             self.char_terms_, self.char_idf_ = None, None
         self.context_terms_, self.context_idf_ = self._context_vocabulary(
             _column(frame, "context"))
-        keys = _column(frame, "target").map(target_key)
+        keys = _map_unique(_column(frame, "target"), target_key)
         counts = keys[keys != ""].value_counts()
         self.targets_ = sorted(counts[counts >= self.min_target_count].index.tolist())
         self.interact_columns_ = np.zeros(0, dtype=np.int64)
@@ -307,15 +309,19 @@ class StanceFeatures(TransformerMixin, BaseEstimator):
         state.pop("_cache", None)  # rebuilt on demand; keeps saved models small and fast
         return state
 
-    def _counter(self, name: str) -> CountVectorizer:
-        """A CountVectorizer over the learned vocabulary ``name`` (built once, not saved)."""
+    def _counter(self, name: str) -> CountVectorizer | WordNgramCounter:
+        """The counter of the learned vocabulary ``name`` (built once, not saved): word n-grams
+        by :class:`~analysis.classifiers.ngrams.WordNgramCounter` (the same counts as
+        scikit-learn's, faster), character n-grams by a ``CountVectorizer``."""
         cache = self.__dict__.setdefault("_cache", {})
         if name not in cache:
-            params = {"word": _word_params(self.word_ngrams),
-                      "char": _char_params(self.char_ngrams),
-                      "context": _word_params((1, 1))}[name]
-            terms = getattr(self, f"{name}_terms_")
-            cache[name] = CountVectorizer(vocabulary=terms.tolist(), **params)
+            terms = getattr(self, f"{name}_terms_").tolist()
+            if name == "char":
+                cache[name] = CountVectorizer(vocabulary=terms,
+                                              **_char_params(self.char_ngrams))
+            else:
+                ngrams = self.word_ngrams if name == "word" else (1, 1)
+                cache[name] = WordNgramCounter(terms, ngrams, _WORD_PATTERN)
         return cache[name]
 
     def _counts(self, texts: pd.Series) -> sp.csr_matrix:
@@ -378,8 +384,10 @@ class StanceFeatures(TransformerMixin, BaseEstimator):
             blocks.append(self._tfidf("char", self._counter("char").transform(text))
                           * self._weight("char"))
         target = _column(frame, "target")
+        keys = _map_unique(target, target_key)
+        kind = _map_unique(target, _target_kind).to_numpy(dtype=np.int64)
         if len(self.interact_columns_):
-            rows, codes, values = self._interaction_codes(words, target.map(target_key))
+            rows, codes, values = self._interaction_codes(words, keys)
             pos = np.searchsorted(self.interact_columns_, codes)
             pos_clip = np.minimum(pos, len(self.interact_columns_) - 1)
             known = self.interact_columns_[pos_clip] == codes
@@ -387,7 +395,7 @@ class StanceFeatures(TransformerMixin, BaseEstimator):
                                   shape=(n, len(self.interact_columns_)), dtype=np.float32)
             blocks.append(block * self._weight("interact"))
         if self._weight("kind"):
-            blocks.append(_kind_cross(words, target) * self._weight("kind"))
+            blocks.append(_kind_cross(words, kind) * self._weight("kind"))
         if self.context_terms_ is not None:
             context = _column(frame, "context")
             blocks.append(_by_unique(context, lambda u: self._tfidf(
@@ -433,10 +441,10 @@ class StanceFeatures(TransformerMixin, BaseEstimator):
                                           cues * (depth >= 2)[:, None]])
                          * self._weight("cuedepth"))
         if self.strata:
-            dense.append(np.eye(self.N_STRATA, dtype=np.float32)[_target_kind(target)])
+            dense.append(np.eye(self.N_STRATA, dtype=np.float32)[kind])
         if getattr(self, "target_index", False):
             index = {key: i + 1 for i, key in enumerate(self.targets_)}
-            dense.append(target.map(target_key).map(index).fillna(0).to_numpy(float)[:, None])
+            dense.append(keys.map(index).fillna(0).to_numpy(float)[:, None])
         if dense:
             blocks.append(sp.csr_matrix(np.column_stack(dense).astype(np.float32)))
         return sp.hstack(blocks, format="csr", dtype=np.float32)
@@ -530,6 +538,14 @@ def append_hashtag_words(texts: pd.Series, logp: dict[str, float]) -> pd.Series:
     return texts.map(one)
 
 
+def _map_unique(values: pd.Series, function) -> pd.Series:
+    """``values.map(function)``, calling ``function`` once per distinct value (targets repeat
+    across the replies of a thread)."""
+    codes, uniques = pd.factorize(values, sort=False)
+    mapped = np.asarray([function(value) for value in uniques], dtype=object)
+    return pd.Series(mapped[codes], index=values.index, dtype=object)
+
+
 def _by_unique(values: pd.Series, compute) -> sp.csr_matrix:
     """``compute`` over the distinct values only (targets and parents repeat across replies),
     then one row per value."""
@@ -574,17 +590,16 @@ def _learn_vocabulary(texts: pd.Series, params: dict, min_df: int, max_features:
     return terms, idf
 
 
-def _target_kind(target: pd.Series) -> np.ndarray:
+def _target_kind(target: str) -> int:
     """0 for a name (at most NAME_MAX_WORDS words), 1 for a post, 2 for no target."""
-    n_words = target.str.split().str.len().fillna(0).to_numpy()
-    return np.where(n_words == 0, 2, np.where(n_words <= NAME_MAX_WORDS, 0, 1))
+    n_words = len(target.split())
+    return 2 if n_words == 0 else 0 if n_words <= NAME_MAX_WORDS else 1
 
 
-def _kind_cross(words: sp.csr_matrix, target: pd.Series) -> sp.csr_matrix:
-    """Text words crossed with the kind of target (a name, or a post), so the model can weigh
-    words differently when replying to a post (RumourEval) than when speaking of a name
-    (SemEval). Rows without a target get zeros."""
-    kind = _target_kind(target)
+def _kind_cross(words: sp.csr_matrix, kind: np.ndarray) -> sp.csr_matrix:
+    """Text words crossed with the kind of target (:func:`_target_kind`: a name, or a post), so
+    the model can weigh words differently when replying to a post (RumourEval) than when
+    speaking of a name (SemEval). Rows without a target get zeros."""
     words = words.tocsr()
     rows = np.repeat(np.arange(words.shape[0]), np.diff(words.indptr))
     k = kind[rows]

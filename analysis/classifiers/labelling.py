@@ -345,6 +345,8 @@ def collapse_repeats(text: object) -> object:
         return word.strip(string.punctuation).casefold()  # "sad," is "sad"
 
     first, keys = key(words[0]), None
+    if first and text.casefold().count(first) < 2:  # no later word can be a copy of the first
+        return text
     for period in range(1, n // 2 + 1):
         if n % period == 0 and key(words[period]) == first:  # a copy may start here
             keys = keys or [key(word) for word in words]
