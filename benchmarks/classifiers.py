@@ -16,7 +16,8 @@ Measures, and with ``--write`` puts under ``## Classifiers`` in docs/benchmarks.
   macro-F1;
 - VADER: Pearson r of the compound score with the mean human rating per corpus of the VADER
   ground truth (Hutto & Gilbert 2014), macro recall on TweetEval sentiment val, slowest post;
-- throughput (posts/s on one core) of ``default`` and ``vader`` prediction;
+- throughput (posts/s on one core) of ``default`` and ``vader`` prediction, and of counting word
+  n-grams with scikit-learn and with the counter ``default`` uses;
 
 The models' labels and probabilities are those ``label`` and ``evaluate`` give
 (:func:`~analysis.classifiers.labelling.predict_with_rules`: texts without words are ``other``, a
@@ -49,7 +50,7 @@ sys.path.insert(0, str(ROOT))
 
 from _common import markdown_table as table  # noqa: E402
 from _common import write_section  # noqa: E402
-from sklearn.feature_extraction.text import TfidfVectorizer  # noqa: E402
+from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer  # noqa: E402
 from sklearn.linear_model import LogisticRegression  # noqa: E402
 from sklearn.metrics import f1_score, recall_score  # noqa: E402
 from sklearn.pipeline import make_pipeline as sk_pipeline  # noqa: E402
@@ -57,6 +58,7 @@ from sklearn.pipeline import make_pipeline as sk_pipeline  # noqa: E402
 from analysis.classifiers import datasets, get_model, predict_out_of_group, train_model  # noqa: E402,E501
 from analysis.classifiers import vader as vader_module  # noqa: E402
 from analysis.classifiers.default import make_pipeline  # noqa: E402
+from analysis.classifiers.features import _word_params  # noqa: E402
 from analysis.classifiers.labelling import predict_with_rules  # noqa: E402
 from analysis.classifiers.metrics import calibration_error  # noqa: E402
 
@@ -220,6 +222,10 @@ def throughput(rows: list, texts: pd.Series, default) -> None:
         best = min(best, time.perf_counter() - start)
     rows.append(("throughput, one core", "default (labels and probabilities with the text "
                  "rules, batch of 50,000 replies)", "posts/s", f"{n / best:,.0f}"))
+    rows.append(("throughput, one core", "word 1-2-gram counts of the same replies over the "
+                 "default model's vocabulary: scikit-learn CountVectorizer / WordNgramCounter",
+                 "posts/s",
+                 " / ".join(f"{n / s:,.0f}" for s in word_count_seconds(default, frame))))
     vader = get_model("vader")
     sample = frame.iloc[:10_000]
     start = time.perf_counter()
@@ -227,6 +233,25 @@ def throughput(rows: list, texts: pd.Series, default) -> None:
     took = time.perf_counter() - start
     rows.append(("throughput, one core", "vader (10,000 replies)", "posts/s",
                  f"{len(sample) / took:,.0f}"))
+
+
+def word_count_seconds(default, frame: pd.DataFrame) -> tuple[float, float]:
+    """Best of three seconds to count the word n-grams of ``frame``'s texts with scikit-learn and
+    with the counter the model uses (the same matrix, see tests/test_ngrams.py)."""
+    features = default.named_steps["features"]
+    counters = (CountVectorizer(vocabulary=features.word_terms_.tolist(),
+                                **_word_params(features.word_ngrams)),
+                features._counter("word"))
+    texts = frame["text"].tolist()
+    out = []
+    for counter in counters:
+        best = np.inf
+        for _ in range(3):
+            start = time.perf_counter()
+            counter.transform(texts)
+            best = min(best, time.perf_counter() - start)
+        out.append(best)
+    return out[0], out[1]
 
 
 MOTIVATING = [

@@ -2,7 +2,7 @@
 
 :class:`WordNgramCounter` gives the matrix that scikit-learn's
 ``CountVectorizer(vocabulary=terms, ngram_range=..., token_pattern=..., lowercase=True)`` gives,
-in about a third of its time (measured in docs/benchmarks.md): scikit-learn builds the string of
+in less than half its time (measured in docs/benchmarks.md): scikit-learn builds the string of
 every n-gram of every text ("not", "true", "not true") and looks each up in a dict, one Python
 step per n-gram. Here each text is only lowercased and split into tokens (the same regular
 expression), and each token is looked up once in a dict of the vocabulary's words; an n-gram is
