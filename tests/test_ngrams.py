@@ -1,4 +1,5 @@
-"""WordNgramCounter gives exactly scikit-learn's CountVectorizer counts over a fixed vocabulary."""
+"""WordNgramCounter and CharNgramCounter give exactly scikit-learn's CountVectorizer counts over a
+fixed vocabulary."""
 
 from __future__ import annotations
 
@@ -10,17 +11,22 @@ from hypothesis import strategies as st
 from sklearn.feature_extraction.text import CountVectorizer
 
 from analysis.classifiers.features import _WORD_PATTERN
-from analysis.classifiers.ngrams import WordNgramCounter
+from analysis.classifiers.ngrams import CharNgramCounter, WordNgramCounter
 
 
-def reference(terms: list[str], ngrams: tuple[int, int], texts: list[str]) -> sp.csr_matrix:
+def reference(terms: list[str], ngrams: tuple[int, int], texts: list[str],
+              analyzer: str = "word") -> sp.csr_matrix:
+    pattern = {"token_pattern": _WORD_PATTERN} if analyzer == "word" else {}
     return CountVectorizer(vocabulary=terms, ngram_range=ngrams, lowercase=True,
-                           token_pattern=_WORD_PATTERN, dtype=np.float32).transform(texts)
+                           analyzer=analyzer, dtype=np.float32, **pattern).transform(texts)
 
 
-def assert_same(terms: list[str], ngrams: tuple[int, int], texts: list[str]) -> None:
-    expected = reference(terms, ngrams, texts).tocsr()
-    got = WordNgramCounter(terms, ngrams, _WORD_PATTERN).transform(texts)
+def assert_same(terms: list[str], ngrams: tuple[int, int], texts: list[str],
+                analyzer: str = "word") -> None:
+    expected = reference(terms, ngrams, texts, analyzer).tocsr()
+    counter = (WordNgramCounter(terms, ngrams, _WORD_PATTERN) if analyzer == "word"
+               else CharNgramCounter(terms, ngrams))
+    got = counter.transform(texts)
     assert got.shape == expected.shape
     assert got.dtype == np.float32
     assert got.has_sorted_indices
@@ -84,3 +90,29 @@ def test_matches_countvectorizer(terms, texts, low, width):
 def test_tokens_glued_by_apostrophes_and_punctuation(joiner):
     texts = [joiner.join(["it", "s", "a"]), "'quoted' it's ''a''", "a'b'c"]
     assert_same(["it", "it's", "a", "it s", "a b", "a'b'c", "quoted it's"], (1, 2), texts)
+
+
+def test_char_ngrams_of_short_and_repeated_words():
+    # "a" padded is " a " (3 characters): for n >= 3 it counts once, whole; "aaaa" repeats "aa"
+    terms = [" a", "a ", " a ", "aa", "aaa", " aaaa ", "a a", "ß", "ss"]
+    for ngrams in ((1, 1), (2, 3), (2, 5), (3, 6)):
+        assert_same(terms, ngrams, ["a", "A a", "aaaa", "", "  a\t\na  ", "Straße SS", "a a"],
+                    analyzer="char_wb")
+
+
+def test_char_ngrams_of_bundled_texts_with_a_vocabulary_learned_from_them():
+    from analysis.classifiers import datasets
+
+    texts = datasets.read_semeval_stance("train")["text"].fillna("").tolist()
+    learned = CountVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=2)
+    terms = learned.fit(texts[:1000]).get_feature_names_out().tolist()
+    assert_same(terms, (2, 5), texts, analyzer="char_wb")
+
+
+@settings(max_examples=200, deadline=None)
+@given(terms=st.lists(st.text(alphabet=" abAß\u0130", min_size=1, max_size=5), min_size=1,
+                      max_size=15, unique=True),
+       texts=st.lists(st.text(alphabet=" \t\nabAß\u0130", max_size=15), max_size=6),
+       low=st.integers(1, 3), width=st.integers(0, 3))
+def test_char_counts_match_countvectorizer(terms, texts, low, width):
+    assert_same(terms, (low, low + width), texts, analyzer="char_wb")

@@ -65,7 +65,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.utils.validation import check_is_fitted
 
-from analysis.classifiers.ngrams import WordNgramCounter
+from analysis.classifiers.ngrams import CharNgramCounter, WordNgramCounter
 
 #: Cue words and two-word phrases per category, matched against the text's word 1-2-grams.
 #: Denial and support cues follow the rumour-stance literature (e.g. Kochkina et al. 2017; Aker
@@ -309,16 +309,15 @@ class StanceFeatures(TransformerMixin, BaseEstimator):
         state.pop("_cache", None)  # rebuilt on demand; keeps saved models small and fast
         return state
 
-    def _counter(self, name: str) -> CountVectorizer | WordNgramCounter:
-        """The counter of the learned vocabulary ``name`` (built once, not saved): word n-grams
-        by :class:`~analysis.classifiers.ngrams.WordNgramCounter` (the same counts as
-        scikit-learn's, faster), character n-grams by a ``CountVectorizer``."""
+    def _counter(self, name: str) -> CharNgramCounter | WordNgramCounter:
+        """The counter of the learned vocabulary ``name`` (built once, not saved), from
+        :mod:`analysis.classifiers.ngrams`: the counts of scikit-learn's ``CountVectorizer``,
+        faster."""
         cache = self.__dict__.setdefault("_cache", {})
         if name not in cache:
             terms = getattr(self, f"{name}_terms_").tolist()
             if name == "char":
-                cache[name] = CountVectorizer(vocabulary=terms,
-                                              **_char_params(self.char_ngrams))
+                cache[name] = CharNgramCounter(terms, self.char_ngrams)
             else:
                 ngrams = self.word_ngrams if name == "word" else (1, 1)
                 cache[name] = WordNgramCounter(terms, ngrams, _WORD_PATTERN)
