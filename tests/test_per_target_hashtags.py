@@ -86,3 +86,43 @@ def test_the_train_pipeline_saves_and_loads_with_the_same_probabilities(tmp_path
     save_model(model, path)
     again = load_model(path)
     np.testing.assert_array_equal(again.predict_proba(frame), model.predict_proba(frame))
+
+
+def test_a_target_model_reads_only_the_columns_its_rows_use_and_is_the_same_model():
+    # columns 0-1: target 1's words, 2-3: target 2's, 4: a column no row uses
+    rng = np.random.default_rng(3)
+    n = 120
+    X = np.zeros((2 * n, 6))
+    X[:n, 0] = rng.normal(size=n)
+    X[:n, 1] = rng.normal(size=n)
+    X[n:, 2] = rng.normal(size=n)
+    X[n:, 3] = rng.normal(size=n)
+    X[:n, 5], X[n:, 5] = 1, 2
+    y = np.where(X[:, 0] + X[:, 1] + X[:, 2] - X[:, 3] > 0, "a", "b")
+    model = PooledAndPerTarget(C=1.0, tol=1e-10, min_target_count=20).fit(sp.csr_matrix(X), y)
+    assert [c.tolist() for c in model.member_columns_] == [[0, 1], [2, 3]]
+    # the same member fitted on every column: its weights of unused columns are zero
+    for i, rows in enumerate((slice(0, n), slice(n, 2 * n))):
+        full = BalancedLogisticRegression(C=1.0, tol=1e-10).fit(sp.csr_matrix(X[rows, :5]),
+                                                                  y[rows])
+        probe = sp.csr_matrix(rng.normal(size=(7, 5)))
+        np.testing.assert_allclose(
+            model.members_[i].predict_proba(probe[:, model.member_columns_[i]]),
+            full.predict_proba(probe), atol=1e-6)
+    # predict_proba gives each row its own target's member
+    probe = sp.csr_matrix(np.column_stack([rng.normal(size=(4, 5)), [1, 2, 0, 1]]))
+    proba = model.predict_proba(probe)
+    pooled = model.pooled_.predict_proba(probe[:, :5])
+    own = model.members_[1].predict_proba(probe[1:2, [2, 3]])
+    np.testing.assert_allclose(proba[1], (pooled[1] + own[0]) / 2)
+    np.testing.assert_allclose(proba[2], pooled[2])
+
+
+def test_a_model_saved_before_members_read_fewer_columns_still_predicts():
+    rng = np.random.default_rng(4)
+    x, y = _generated_rows(rng, 100, flip=False)
+    X = sp.csr_matrix(np.column_stack([x, np.full(100, 1)]))
+    model = PooledAndPerTarget(min_target_count=10).fit(X, y)
+    expected = model.predict_proba(X)
+    del model.member_columns_  # as a model saved by the code before them
+    np.testing.assert_array_equal(model.predict_proba(X), expected)
