@@ -18,7 +18,8 @@ from analysis.commands import main
 from tests.test_classifiers import generated_frame
 
 PROBA = ["proba_support", "proba_criticism", "proba_other"]
-NOTE = "labelled without a target (give --target or --target-col)"
+NOTE = ("labelled without a target (give --target or --target-col; in Python, target= or "
+        "target_col=)")
 
 
 def posts_table(rows: list[tuple[str, str | None, str | None, str | None]]) -> pd.DataFrame:
@@ -41,7 +42,7 @@ def run_label(posts: pd.DataFrame, tmp_path, capsys, *extra: str, model: str = "
     code = main(["label", str(data), "--model", model, "--no-progress",
                  "-o", str(tmp_path / "labels.parquet"), *extra])
     _, err = capsys.readouterr()
-    return code, [line for line in err.splitlines() if line.startswith("note:")]
+    return code, [line for line in err.splitlines() if "labelled without a target" in line]
 
 
 # --- 1. replies whose root is not in the table ----------------------------------------------
@@ -58,7 +59,7 @@ def test_label_notes_replies_whose_root_is_not_in_the_table(tmp_path, capsys):
     code, notes = run_label(posts, tmp_path, capsys)
     assert code == 0
     assert len(notes) == 1, notes
-    assert notes[0].startswith("note: 3 replies have no root post in the table;"), notes
+    assert notes[0].startswith("warning: 3 replies have no root post in the table;"), notes
     assert notes[0].endswith(NOTE)
 
 
@@ -94,7 +95,7 @@ def test_replies_without_root_one_reply_is_singular(tmp_path, capsys):
     posts = posts_table([("1", "1", None, "a claim"), ("4", "99", "99", "this is fake")])
     assert labelling.replies_without_root(posts) == (1, 0)
     _, notes = run_label(posts, tmp_path, capsys)
-    assert notes and notes[0].startswith("note: 1 reply has no root post in the table;")
+    assert notes and notes[0].startswith("warning: 1 reply has no root post in the table;")
 
 
 def test_replies_without_root_matches_numeric_and_text_ids():
@@ -204,7 +205,7 @@ def test_the_root_note_counts_rows_repeated_exactly_once(tmp_path, capsys):
     posts = _orphans()
     code, notes = run_label(pd.concat([posts, posts.iloc[[1, 1]]]), tmp_path, capsys)
     assert code == 0 and len(notes) == 1
-    assert notes[0].startswith("note: 2 replies have no root post in the table;"), notes
+    assert notes[0].startswith("warning: 2 replies have no root post in the table;"), notes
 
 
 def test_no_root_note_under_vader_which_reads_no_target(tmp_path, capsys):

@@ -18,6 +18,7 @@ rows repeated exactly is labelled once (with a warning); on rows that differ it 
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import string
 import warnings
@@ -85,6 +86,7 @@ def posts_frame(posts: pd.DataFrame, *, target: str | None = None, text_col: str
     """
     from analysis.classifiers.training import model_frame
 
+    asked_target_col, asked_context_col = target_col, context_col
     if target is None and target_col is None and "target" in posts.columns:
         target_col = "target"
     if context_col is None and "context" in posts.columns:
@@ -114,6 +116,9 @@ def posts_frame(posts: pd.DataFrame, *, target: str | None = None, text_col: str
                  zip(roots, own, is_root, strict=True)], dtype="string")
         if context_col is None:
             frame["context"] = pd.array(lookup("parent_id"), dtype="string")
+    frame.attrs["columns"] = {"text": text_col, "label": label_col, "target": asked_target_col,
+                              "fixed_target": target, "context": asked_context_col,
+                              "group": group_col}  # as asked: a model card records them
     return frame
 
 
@@ -236,6 +241,32 @@ def _post_texts(posts: pd.DataFrame, text_col: str, source: object
     platforms = posts["platform"].astype(str).tolist()
     keys = zip(platforms, _ids(posts, "id", source), strict=True)
     return texts, dict(zip(keys, texts, strict=True)), platforms
+
+
+def root_note(posts: pd.DataFrame, text_col: str = "text", source: object = None) -> str | None:
+    """What to tell about the replies of a posts table labelled without a target because their
+    thread root is not in the table or has no text (:func:`replies_without_root`); None when
+    there are none."""
+    if "uid" in posts.columns:  # rows repeated exactly are labelled once: count them once
+        posts = posts.drop_duplicates(subset="uid")
+    missing, textless = replies_without_root(posts, text_col=text_col, source=source)
+    if not missing and not textless:
+        return None
+    if not textless:
+        what = f"{missing} {_replies(missing)} no root post in the table"
+    elif not missing:
+        what = (f"{textless} {_replies(textless)} a root post without text (deleted or removed) "
+                "in the table")
+    else:
+        total = missing + textless
+        what = (f"{total} {_replies(total)} no root post text in the table ({missing} no root "
+                f"post, {textless} a root without text)")
+    return (f"{what}; labelled without a target (give --target or --target-col; in Python, "
+            "target= or target_col=)")
+
+
+def _replies(n: int) -> str:
+    return "reply has" if n == 1 else "replies have"
 
 
 def replies_without_root(posts: pd.DataFrame, *, text_col: str = "text",
@@ -478,9 +509,16 @@ def label_posts(posts: pd.DataFrame, model: object | str = "default", *,
         a uid on rows with different texts; rows repeated exactly are labelled once, see
         :func:`~analysis.classifiers.training.distinct_rows`).
     model
-        ``"default"``, ``"vader"``, a ``.skops`` path, or a fitted estimator.
+        ``"default"``, ``"vader"``, a ``.skops`` path (``str`` or ``pathlib.Path``), or a fitted
+        estimator. The labels' ``labeler_id`` is ``<model id>@<version>``; a fitted estimator
+        that was not loaded from a file (straight from
+        :func:`~analysis.classifiers.training.train_model`) has version ``0``: save it
+        (:func:`~analysis.classifiers.persistence.save_model`) and label with the file to have
+        labels that name the model they came from.
     target
-        A fixed target for every row (e.g. the person the replies address).
+        A fixed target for every row (e.g. the person the replies address). Without one (nor
+        ``target_col``), replies of a posts table whose thread root is not in it are labelled
+        without a target, with a warning that says how many.
     text_col, target_col, context_col
         Columns to read. Those not given (nor ``target``) are, for a ``.skops`` path, those the
         model was trained with, each said in a warning (:func:`model_inputs`, as ``label``
@@ -494,11 +532,15 @@ def label_posts(posts: pd.DataFrame, model: object | str = "default", *,
     source
         The file ``posts`` came from, named in errors about its columns.
     """
-    from analysis.classifiers import get_model
+    from analysis.classifiers import VaderClassifier, get_model
     from analysis.classifiers.training import distinct_rows
 
     check_jobs(jobs)
+    if not isinstance(posts, pd.DataFrame):
+        raise UserError(f"posts must be a table (a pandas DataFrame) with a text column, not "
+                        f"{type(posts).__name__}", source)
     _check_uids(posts, source)
+    model = os.fspath(model) if isinstance(model, os.PathLike) else model
     fitted = get_model(model) if isinstance(model, str) else model
     classes = [str(c) for c in fitted.classes_]
     inputs, notes = model_inputs(model, posts, target=target, text_col=text_col,
@@ -512,6 +554,11 @@ def label_posts(posts: pd.DataFrame, model: object | str = "default", *,
         keep = distinct_rows(frame, source=source)
         frame = frame[keep].reset_index(drop=True)
         posts = posts[keep].reset_index(drop=True)
+    if inputs.target is None and inputs.target_col is None and "target" not in posts.columns \
+            and not isinstance(fitted, VaderClassifier):  # vader reads no target
+        note = root_note(posts, inputs.text_col, source)
+        if note:
+            warnings.warn(note, UserWarning, stacklevel=2)
     X = frame.loc[:, list(X_COLUMNS)]
     n = len(X)
     size = max(int(batch_size), 1)
@@ -543,9 +590,10 @@ def label_posts(posts: pd.DataFrame, model: object | str = "default", *,
                   f"{getattr(fitted, 'version_', '0')}")
     task = STANCE_TASK if set(classes) <= set(STANCE_LABELS) else "custom"
     digest = hashlib.sha256(labeler_id.encode())
-    for value in frame["uid"].tolist() + frame["text"].tolist():
-        text = value if isinstance(value, str) else "\x01"  # null text
-        digest.update(text.encode("utf-8", "replace") + b"\x00")
+    for column in ("uid", *X_COLUMNS):  # what the model read of each row
+        for value in frame[column].astype("object").tolist():
+            text = "\x01" if value is None or value is pd.NA else str(value)  # null
+            digest.update(text.encode("utf-8", "replace") + b"\x00")
     return labels_table(frame["uid"], proba, order, labeler_type=labeler_type,
                         labeler_id=labeler_id, task=task, run_id=digest.hexdigest()[:16],
                         labels=labels)

@@ -109,7 +109,10 @@ def model_frame(table: pd.DataFrame, *, text_col: str = "text", target_col: str 
         out["group"] = pd.array([str(g) if ok else None for g, ok in zip(groups, named,
                                                                           strict=True)],
                                 dtype="string")
-    return out.reset_index(drop=True)
+    out = out.reset_index(drop=True)
+    out.attrs["columns"] = {"text": text_col, "label": label_col, "target": target_col,
+                            "fixed_target": target, "context": context_col, "group": group_col}
+    return out
 
 
 def _x(frame: pd.DataFrame) -> pd.DataFrame:
@@ -583,6 +586,10 @@ def train_model(frame: pd.DataFrame, *, model_id: str = "model", cv: int = 5,
     from analysis.classifiers.persistence import check_model_id
 
     check_model_id(model_id, what="model id")
+    if "label" not in frame.columns:
+        raise UserError("the frame has no label column; make it with model_frame(..., "
+                        "label_col=...) (train: --label-col)", source)
+    columns = frame.attrs.get("columns")
     frame = frame[distinct_rows(frame, source=source)].reset_index(drop=True)
     if len(frame) < 10:
         raise UserError(f"only {len(frame)} labelled rows; training needs at least 10", source)
@@ -600,6 +607,10 @@ def train_model(frame: pd.DataFrame, *, model_id: str = "model", cv: int = 5,
     card.setdefault("C", float(C if C is not None else DEFAULT_C))
     card["features"] = "fast (no character n-grams)" if fast else \
         "full (with character 2-5-grams)"
+    if data_file is not None:
+        card["source_file"] = Path(data_file).name
+    if isinstance(columns, dict):  # label and label_posts apply them (labelling.model_inputs)
+        card["columns"] = dict(columns)
     return model, card
 
 

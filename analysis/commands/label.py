@@ -9,16 +9,11 @@ root's text unless ``--target`` or ``--target-col`` says otherwise.
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from analysis import config
 from analysis.classifiers.labelling import BATCH_SIZE
 from analysis.commands import add_column_options
-
-if TYPE_CHECKING:
-    import pandas as pd
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -41,7 +36,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from analysis.classifiers import VaderClassifier, get_model, label_posts
+    from analysis.classifiers import get_model, label_posts
     from analysis.classifiers.datasets import read_user_table
     from analysis.commands import model_inputs_note, warnings_to_stderr
     from analysis.errors import UserError, check_jobs
@@ -68,42 +63,13 @@ def run(args: argparse.Namespace) -> int:
     inputs = model_inputs_note(args.model, posts, target=args.target, text_col=args.text_col,
                                target_col=args.target_col, context_col=args.context_col,
                                source=args.input)
-    with warnings_to_stderr():  # e.g. rows repeated exactly: labelled once
+    with warnings_to_stderr():  # e.g. rows repeated exactly (labelled once), replies without
+        # a root post (labelled without a target)
         labels = label_posts(posts, model, **inputs._asdict(), batch_size=args.batch_size,
                              jobs=args.jobs, progress=False if args.no_progress else None,
                              source=args.input)
-    if inputs.target is None and inputs.target_col is None and "target" not in posts.columns \
-            and not isinstance(model, VaderClassifier):  # vader reads no target
-        _root_note(posts, inputs.text_col, args.input)
     write_table(labels, args.output)
     counts = labels["label"].value_counts().to_dict()
     print(f"labelled {len(labels)} rows with {labels['labeler_id'].iloc[0] if len(labels) else ''}"
           f" -> {args.output}: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
     return 0
-
-
-def _root_note(posts: pd.DataFrame, text_col: str, source: Path) -> None:
-    """Say on stderr how many replies get no target because their thread root is not in the
-    table (or has no text): they are labelled without one."""
-    from analysis.classifiers.labelling import replies_without_root
-
-    if "uid" in posts.columns:  # rows repeated exactly were labelled once: count them once
-        posts = posts.drop_duplicates(subset="uid")
-    missing, textless = replies_without_root(posts, text_col=text_col, source=source)
-    if not missing and not textless:
-        return
-    if not textless:
-        what = f"{missing} {_replies(missing)} no root post in the table"
-    elif not missing:
-        what = (f"{textless} {_replies(textless)} a root post without text (deleted or removed) "
-                "in the table")
-    else:
-        total = missing + textless
-        what = (f"{total} {_replies(total)} no root post text in the table ({missing} no root "
-                f"post, {textless} a root without text)")
-    print(f"note: {what}; labelled without a target (give --target or --target-col)",
-          file=sys.stderr)
-
-
-def _replies(n: int) -> str:
-    return "reply has" if n == 1 else "replies have"

@@ -74,10 +74,6 @@ def run(args: argparse.Namespace) -> int:
         model, card = train_model(frame, model_id=model_id,
                                   cv=args.cv, seed=args.seed, jobs=args.jobs, C=args.C,
                                   fast=args.fast, source=args.data, data_file=args.data)
-    card["source_file"] = args.data.name
-    card["columns"] = {"text": args.text_col, "label": args.label_col,
-                       "target": args.target_col, "fixed_target": args.target,
-                       "context": args.context_col, "group": args.group_col}
     save_model(model, args.output, card)
     summary = ""
     if "cv_metrics" in card:

@@ -1,0 +1,107 @@
+"""Python API defects found by an acceptance tester working from Python rather than the command
+line: a model given as a pathlib.Path, a model trained in Python that forgot its fixed target,
+replies without a root labelled without a word, run ids blind to the target, and unclear errors
+for a Series or a frame without labels. All data here is generated."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from analysis.classifiers import label_posts, model_card, save_model, train_model
+from analysis.classifiers.training import model_frame
+from analysis.commands import main
+from analysis.errors import UserError
+from tests.test_classifiers import generated_frame
+from tests.test_label_leftovers import posts_table
+
+TARGET = "the generated person"
+
+
+@pytest.fixture(scope="module")
+def fixed_target_model(tmp_path_factory) -> Path:
+    """A fast model trained from Python toward a fixed target, saved with its card."""
+    table = generated_frame(120, seed=5)
+    frame = model_frame(table, text_col="text", target=TARGET, label_col="label")
+    model, card = train_model(frame, model_id="generated", cv=0, fast=True,
+                              data_file=None)
+    path = tmp_path_factory.mktemp("model") / "generated.skops"
+    save_model(model, path, card)
+    return path
+
+
+def test_a_model_trained_in_python_records_its_columns_and_fixed_target(fixed_target_model):
+    card = model_card(str(fixed_target_model))
+    assert card["columns"]["fixed_target"] == TARGET
+    assert card["columns"]["text"] == "text" and card["columns"]["label"] == "label"
+    # and label_posts applies it, saying so, as `label` does for a model trained by `train`
+    posts = pd.DataFrame({"uid": ["a", "b"], "text": ["I stand with her", "this is a lie"]})
+    with pytest.warns(UserWarning, match="labelling toward 'the generated person'"):
+        toward = label_posts(posts, str(fixed_target_model))
+    explicit = label_posts(posts, str(fixed_target_model), target=TARGET)
+    pd.testing.assert_frame_equal(toward, explicit)
+
+
+def test_train_model_records_the_data_file_name(tmp_path):
+    table = generated_frame(60, seed=6)
+    data = tmp_path / "coded.csv"
+    table.to_csv(data, index=False)
+    frame = model_frame(pd.read_csv(data), text_col="text", label_col="label")
+    _, card = train_model(frame, model_id="generated", cv=0, fast=True, data_file=data)
+    assert card["source_file"] == "coded.csv"
+
+
+def test_label_posts_takes_a_pathlib_path(fixed_target_model):
+    posts = pd.DataFrame({"uid": ["a"], "text": ["so true"]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        by_path = label_posts(posts, fixed_target_model)
+        by_str = label_posts(posts, str(fixed_target_model))
+    pd.testing.assert_frame_equal(by_path, by_str)
+    with pytest.raises(UserError, match="no such"):
+        label_posts(posts, fixed_target_model.with_name("missing.skops"))
+
+
+def test_label_posts_warns_about_replies_without_a_root():
+    posts = posts_table([("1", "1", None, "The minister resigned"),
+                         ("4", "99", "99", "this is fake"), ("5", "99", "4", "why")])
+    with pytest.warns(UserWarning, match="2 replies have no root post in the table; labelled "
+                                         "without a target"):
+        label_posts(posts, "default", progress=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a target given: nothing to say
+        label_posts(posts, "default", target="the minister", progress=False)
+
+
+def test_the_run_id_changes_with_the_target():
+    posts = pd.DataFrame({"uid": ["a", "b"], "text": ["so true", "this is fake"]})
+    one = label_posts(posts, "default", target="the minister", progress=False)
+    other = label_posts(posts, "default", target="the opposition", progress=False)
+    again = label_posts(posts, "default", target="the minister", progress=False)
+    assert one["run_id"].iloc[0] != other["run_id"].iloc[0]
+    assert one["run_id"].iloc[0] == again["run_id"].iloc[0]
+
+
+def test_the_cli_and_python_give_the_same_run_id(tmp_path):
+    posts = pd.DataFrame({"uid": ["a", "b"], "text": ["so true", "this is fake"]})
+    posts.to_csv(tmp_path / "posts.csv", index=False)
+    assert main(["label", str(tmp_path / "posts.csv"), "--target", "the minister",
+                 "--no-progress", "-o", str(tmp_path / "labels.parquet")]) == 0
+    cli = pd.read_parquet(tmp_path / "labels.parquet")
+    python = label_posts(posts, "default", target="the minister", progress=False)
+    assert cli["run_id"].tolist() == python["run_id"].tolist()
+
+
+def test_a_series_is_refused_with_a_clear_error():
+    texts = pd.Series(["so true"], name="text")
+    with pytest.raises(UserError, match="must be a table"):
+        label_posts(texts, "vader")
+
+
+def test_train_model_without_a_label_column_says_so():
+    frame = model_frame(generated_frame(30, seed=7), text_col="text")  # no label_col
+    with pytest.raises(UserError, match="no label column"):
+        train_model(frame, model_id="generated", cv=0, fast=True)
