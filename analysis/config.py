@@ -39,6 +39,13 @@ DEFAULT_SEED = 20200930
 #: interval.
 N_BOOT = 1000
 
+#: The fewest bootstrap resamples an interval is made from (0 aside: no interval), in
+#: ``evaluate``, ``trend`` and their Python functions alike (:func:`analysis.errors.check_n_boot`).
+#: A 95% interval is the 2.5th and 97.5th percentiles of the resamples: with B resamples
+#: 0.025 * B of them lie beyond each end, fewer than one below 40 (one resample gives a single
+#: point, which can exclude the estimate), five at 200.
+MIN_N_BOOT = 200
+
 #: Environment variable holding the pseudonymization key (hex), and the file it is kept in
 #: otherwise. The key never lives under ``data/processed``.
 PSEUDONYM_KEY_ENV = "ANALYSIS_PSEUDONYM_KEY"

@@ -49,6 +49,33 @@ def check_jobs(jobs: object) -> int:
     return int(jobs)
 
 
+def check_n_boot(n_boot: object, name: str = "n_boot", source: object = None) -> int:
+    """``n_boot`` when it is 0 (no interval) or a whole number of at least
+    :data:`analysis.config.MIN_N_BOOT` bootstrap resamples, else a :class:`UserError` naming
+    ``name`` (the argument, or the command's option) and the file ``source`` it was read from.
+
+    Examples
+    --------
+    >>> check_n_boot(0), check_n_boot(1000)
+    (0, 1000)
+    >>> check_n_boot(1, "--n-boot")
+    Traceback (most recent call last):
+    ...
+    analysis.errors.UserError: --n-boot must be 0 (no interval) or at least 200 resamples for a percentile interval, not 1
+    """  # noqa: E501 - a doctest's output is one line
+    import numbers
+
+    from analysis.config import MIN_N_BOOT
+
+    if isinstance(n_boot, bool) or not isinstance(n_boot, numbers.Integral):
+        raise UserError(f"{name} must be a whole number of bootstrap resamples, not {n_boot!r}",
+                        source)
+    if not (n_boot == 0 or n_boot >= MIN_N_BOOT):
+        raise UserError(f"{name} must be 0 (no interval) or at least {MIN_N_BOOT} resamples "
+                        f"for a percentile interval, not {n_boot}", source)
+    return int(n_boot)
+
+
 def worker_count(jobs: int | None, tasks: int | None = None) -> int:
     """The worker processes to start for ``--jobs jobs`` (checked by :func:`check_jobs`; None or
     -1: all cores) over ``tasks`` pieces of work: never more than the cores this process may use

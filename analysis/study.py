@@ -24,7 +24,7 @@ from pathlib import Path
 import pandas as pd
 
 from analysis import config, rawdata
-from analysis.errors import UserError
+from analysis.errors import UserError, check_n_boot
 from analysis.schema import STANCE_LABELS
 
 PREDICTION_SCHEMES = ("fit", "leave-one-group-out")
@@ -435,9 +435,9 @@ def _check_bootstrap(settings: Mapping[str, object], path: Path) -> None:
     if not 0 < settings["ci"] < 1:
         raise UserError(f"trend.ci must be between 0 and 1 (0.95 for 95% intervals), not "
                         f"{settings['ci']:g}", path)
-    for key in ("n_boot", "min_posts"):
-        if settings[key] < 0:
-            raise UserError(f"trend.{key} must not be negative", path)
+    if settings["min_posts"] < 0:
+        raise UserError("trend.min_posts must not be negative", path)
+    check_n_boot(settings["n_boot"], "trend.n_boot", path)
     max_hours = settings["max_hours"]
     if max_hours is not None and settings["relative_to"] is None:
         raise UserError("trend.max_hours cuts off responses that many hours after the "

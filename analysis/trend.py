@@ -37,6 +37,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -46,7 +47,7 @@ from pandas.tseries.offsets import Day, Tick
 
 from analysis import quantify, responses
 from analysis.config import DEFAULT_SEED
-from analysis.errors import UserError
+from analysis.errors import UserError, check_n_boot
 from analysis.loaders.base import daylight_saving_problem, parse_time
 from analysis.progress import progress_bar
 from analysis.schema import PROBA_PREFIX, STANCE_LABELS, TREND, label_order, without_offset
@@ -70,6 +71,10 @@ FLAG_NO_POSTS = "no_posts"
 
 METHODS = (*quantify.METHODS, "auto")
 ADJUSTED = ("acc", "pacc", "emq")
+
+#: How messages name the two sources of a confusion matrix: the arguments of
+#: :func:`estimate_shares` (the ``trend`` command passes its options to :func:`bundled_card`).
+ARGUMENT_NAMES = ("validation=", "confusion=")
 
 _POST_COLUMNS = ("created_at", "thread_id", *responses.COLUMNS[1:], "created_at_precision")
 
@@ -131,9 +136,9 @@ def estimate_shares(
     relative_to: str | pd.Timestamp | None = None,
     tz: str = "UTC",
     by: Sequence[str] = (),
-    method: str = "pacc",
+    method: str = "auto",
     validation: pd.DataFrame | None = None,
-    confusion: Mapping[str, object] | None = None,
+    confusion: Mapping[str, object] | Literal["auto"] | None = "auto",
     ci: float = 0.95,
     n_boot: int = DEFAULT_N_BOOT,
     min_posts: int = DEFAULT_MIN_POSTS,
@@ -174,7 +179,9 @@ def estimate_shares(
         Grouping columns, from ``posts`` or ``labels`` (e.g. a thread-level gold label the caller
         joined in).
     method
-        ``cc``, ``pcc``, ``acc``, ``pacc``, ``emq`` or ``auto`` (see
+        ``cc``, ``pcc``, ``acc``, ``pacc``, ``emq`` or ``auto`` (the default, as in the ``trend``
+        command: an adjusted method when the validation data or the confusion matrix show every
+        label detected well enough, else ``pcc`` or ``cc``; see
         :func:`analysis.quantify.choose_method`). ``pacc`` with only a confusion matrix of counts
         (a model card) falls back to ``acc`` with a warning; the ``method`` column says which ran.
     validation
@@ -185,10 +192,17 @@ def estimate_shares(
     confusion
         A model card's ``cv_confusion``: ``{"labels": [...], "matrix": [[...]]}``, rows = true
         label, columns = predicted label, counts. Used when ``validation`` is not given.
+        ``"auto"`` (the default): without ``validation``, labels that all come from the bundled
+        default model (``labeler_id`` exactly ``default@<version>`` of its current card) are
+        corrected with that card's ``cv_confusion``, as the ``trend`` command does, with a
+        warning saying so (see :func:`bundled_card`); other labels get none. ``None``: no
+        confusion matrix.
     ci
         Interval level.
     n_boot
-        Bootstrap replicates; 0 gives no intervals.
+        Bootstrap replicates: 0 (no intervals) or at least
+        :data:`~analysis.config.MIN_N_BOOT` (200); fewer are refused, as by the ``trend``
+        command.
     min_posts
         Bins with fewer responses are flagged ``few_posts``.
     random_state
@@ -214,17 +228,25 @@ def estimate_shares(
 
     Raises
     ------
+    TypeError
+        ``labels``, ``posts`` or ``validation`` is not a DataFrame (a column such as
+        ``labels["label"]`` is a Series).
     UserError
-        Missing columns, unknown method, naive times, a bad frequency, ``max_hours`` without
-        ``relative_to``, a naive ``relative_to`` that a clock change skipped or repeated, or a
-        method that needs validation data when none is given.
+        Missing columns, unknown method, naive times, a bad frequency, ``n_boot`` from 1 to 199,
+        ``max_hours`` without ``relative_to``, a naive ``relative_to`` that a clock change skipped
+        or repeated, or a method that needs validation data when none is given (nor the default
+        model's card, see ``confusion``).
     """
+    _check_frame(labels, "labels")
+    _check_frame(posts, "posts", optional=True)
+    _check_frame(validation, "validation", optional=True)
     if method not in METHODS:
         raise UserError(f"unknown method {method!r}; use one of {', '.join(METHODS)}")
     if not 0 < ci < 1:
         raise UserError(f"ci must be between 0 and 1, not {ci}")
-    if n_boot < 0 or min_posts < 0:
-        raise UserError("n_boot and min_posts must not be negative")
+    check_n_boot(n_boot)
+    if min_posts < 0:
+        raise UserError("min_posts must not be negative")
     if max_hours is not None and relative_to is None:
         raise UserError("max_hours (--max-hours) applies to bins relative to a reference "
                         "(--relative-to); calendar bins have no hours since anything")
@@ -232,6 +254,8 @@ def estimate_shares(
         raise UserError(f"max_hours (--max-hours) must be more than 0, not {max_hours:g}")
     by = list(dict.fromkeys([by] if isinstance(by, str) else by))
     frame = _in_uid_order(_join(labels, posts, by))
+    if isinstance(confusion, str):
+        confusion = _auto_confusion(confusion, labels, method, validation)
     classes = _classes(frame, validation, confusion)
     frame = _mark_threads(frame)
     roots = None
@@ -300,6 +324,115 @@ def compare_shares(estimates: pd.DataFrame, gold: pd.DataFrame) -> pd.DataFrame:
     covered = (out["ci_low"] <= out["gold"] + 1e-12) & (out["gold"] <= out["ci_high"] + 1e-12)
     out["covered"] = covered.astype("boolean").where(out["ci_low"].notna())
     return out
+
+
+# -- arguments, and the default model's card ----------------------------------------------------
+
+
+def _check_frame(value: object, name: str, *, optional: bool = False) -> None:
+    """A :class:`TypeError` naming ``name`` when ``value`` is not a DataFrame (nor None, when
+    ``optional``): a Series such as ``labels["label"]`` has no uid to join on."""
+    if isinstance(value, pd.DataFrame) or (optional and value is None):
+        return
+    what = {"labels": "a labels table (a DataFrame with uid, label and/or proba_<label> "
+                      "columns, as label_posts returns)",
+            "posts": "a posts table (a DataFrame with uid, created_at, thread_id...) or None",
+            "validation": "a DataFrame of hand-coded posts (uid, label) or None"}[name]
+    hint = " (one column of a table: pass the table itself)" if isinstance(value, pd.Series) \
+        else ""
+    raise TypeError(f"{name} must be {what}, not a {type(value).__name__}{hint}")
+
+
+def _auto_confusion(confusion: str, labels: pd.DataFrame, method: str,
+                    validation: pd.DataFrame | None) -> Mapping[str, object] | None:
+    """What ``confusion="auto"`` stands for: without ``validation``, the bundled default model's
+    ``cv_confusion`` when :func:`bundled_card` gives its card (whose note is warned), else None."""
+    if confusion != "auto":
+        raise UserError(f"confusion must be a model card's cv_confusion ({{'labels': [...], "
+                        f"'matrix': [[...]]}}), 'auto' or None, not {confusion!r}")
+    if validation is not None:
+        return None
+    card, note = bundled_card(labels, method)
+    if note:
+        warnings.warn(note, stacklevel=3)
+    if card is None:
+        return None
+    if not card.get("cv_confusion"):
+        raise UserError("the default model's card has no cv_confusion; pass validation=")
+    return card["cv_confusion"]
+
+
+def card_model_version(card: Mapping[str, object]) -> str:
+    """The version of the model a card belongs to, as its labels' ``labeler_id`` has it: the
+    card's ``version`` (the default model's cards have one), else
+    :func:`~analysis.classifiers.persistence.card_version` of the card, as
+    :func:`~analysis.classifiers.persistence.load_model` gives a model trained by ``train``."""
+    from analysis.classifiers.persistence import card_version
+
+    version = card.get("version")
+    return version if isinstance(version, str) and version else card_version(card)
+
+
+def bundled_card(labels: pd.DataFrame, method: str, *,
+                 names: tuple[str, str] = ARGUMENT_NAMES) -> tuple[dict | None, str | None]:
+    """The bundled default model's card, when it should correct ``labels`` given no validation
+    table and no confusion matrix, and a note to give the user.
+
+    The card applies when ``method`` may adjust with a confusion matrix (``acc``, ``pacc``,
+    ``emq``, ``auto``) and every label came from the bundled default model (``labeler_id``
+    exactly its ``default@<version>``). Labels of a user model saved as ``default.skops``, or of
+    another version of the bundled model, get no card: for an adjusted ``method`` that is a
+    :class:`TableError` (of the labels table) naming both versions, for ``auto`` a note.
+    :func:`estimate_shares` (``confusion="auto"``) and the ``trend`` command both call this.
+
+    Parameters
+    ----------
+    labels
+        The labels table (its ``labeler_id`` column, when it has one).
+    method
+        The method asked for.
+    names
+        How the note and the error name the validation table and the confusion matrix: the
+        arguments of :func:`estimate_shares`, or the command's ``--validation`` and
+        ``--model-card``.
+
+    Returns
+    -------
+    tuple
+        The card (a dict, or None), and the note (what the card is used for, or why labels that
+        look like the default model's get none; None when there is nothing to say).
+    """
+    if method not in (*ADJUSTED, "auto") or "labeler_id" not in labels.columns:
+        return None, None
+    ids = labels["labeler_id"].dropna().astype(str)
+    if not (len(ids) and ids.str.startswith("default@").all()):
+        return None, None
+    from analysis.classifiers import model_card
+
+    # only labels that may be the bundled model's read its card (building it when not cached)
+    card = model_card("default")
+    bundled = f"default@{card_model_version(card)}"
+    validation, confusion = names
+    if (ids == bundled).all():
+        return card, _card_note(method, validation, confusion)
+    why = (f"the labels come from {', '.join(sorted(set(ids) - {bundled}))}, not the bundled "
+           f"default model ({bundled}), so its card does not describe their errors (labels of "
+           "an older version, or of your own model saved as default.skops): label again, or "
+           f"pass {validation} or {confusion}")
+    if method in ADJUSTED:
+        raise TableError(f"method {method} needs a confusion matrix, and {why}", "labels")
+    return None, why
+
+
+def _card_note(method: str, validation: str, confusion: str) -> str:
+    """What the default model's card is used for: the adjustment of an adjusted ``method``, or
+    for ``auto`` the test of whether to adjust at all (whose outcome a warning then reports)."""
+    card = "the default model's cross-validated confusion matrix (its model card)"
+    given = f"no {validation} or {confusion} given"
+    if method == "auto":
+        return (f"{given}; auto adjusts with {card} if it shows every label detected well "
+                "enough, else uses an unadjusted method")
+    return f"{given}; {method} adjusts with {card}"
 
 
 # -- joining and filtering ---------------------------------------------------------------------
@@ -1123,14 +1256,14 @@ def _resolve_method(method: str, has_probabilities: bool, calib: _Calibration,
         raise TableError(f"method {method} needs proba_<label> columns in the labels table; "
                          "use cc or acc", "labels")
     if method in ADJUSTED and calib.absent:
-        message = (f"{calib.absent}; adjusted methods need some of every label (use --method "
+        message = (f"{calib.absent}; adjusted methods need some of every label (use method "
                    "pcc or cc)")
         if calib.gold is not None:  # from a validation table: name its file
             raise TableError(message, "validation")
         raise UserError(message)
     if method in ADJUSTED and calib.hard is None:
         raise UserError(f"method {method} needs validation data: pass a validation table "
-                        "(--validation) or a model card with cv_confusion (--model-card)")
+                        "(validation=) or a model card's cv_confusion (confusion=)")
     if method in ("pacc", "emq") and calib.soft is None:
         given = ("the validation table has no proba_ column for every label" if calib.gold
                  is not None else "only a confusion matrix of counts (a model card) was given")
@@ -1162,7 +1295,7 @@ def _auto_fallback_message(chosen: str, calib: _Calibration, detected: np.ndarra
     elif from_validation:
         why = "there are no validation items with probabilities to compare cc and pcc on"
     else:
-        why = ("a model card has no items to compare cc and pcc on; --validation with "
+        why = ("a model card has no items to compare cc and pcc on; a validation table of "
                "hand-coded posts would")
     check = " (check the validation figure)" if from_validation else ""
     return (f"auto: {reason}, so {chosen} is used, without adjustment ({why}), and its bias "

@@ -135,7 +135,7 @@ def test_evaluate_model_refuses_rows_without_a_group():
                         group_col="thread")
     frame.loc[frame.index[::2], "group"] = pd.NA
     with pytest.raises(UserError, match="30 of 60 rows have no group"):
-        evaluate_model(frame, get_model("vader"), n_boot=20)
+        evaluate_model(frame, get_model("vader"), n_boot=200)
 
 
 @pytest.mark.parametrize("how", [["--model", "vader"], ["--cv", "2", "--fast"]])

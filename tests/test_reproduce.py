@@ -28,7 +28,7 @@ def quick_study(tmp_path_factory) -> Path:
     text = (text.replace('models = ["default", "vader"]', 'models = ["vader"]')
             .replace('model = "default"', 'model = "vader"')
             .replace('name = "rumour-replies"', 'name = "quick-rumours"')
-            .replace("n_boot = 300", "n_boot = 40"))
+            .replace("n_boot = 300", "n_boot = 200"))
     path = tmp_path_factory.mktemp("studies") / "quick-rumours.toml"
     path.write_text(text)
     return path
@@ -232,7 +232,7 @@ freq = "1h"
     ('methods = ["cc"', 'method = ["cc"', "unknown key 'trend.method'; did you mean 'methods'"),
     ("seed = 20200930", "sed = 1", "unknown key 'study.sed'"),
     ("[trend]", "[trends]", "unknown key 'trends'; did you mean 'trend'"),
-    ("n_boot = 40", "n_boot = true", "'trend.n_boot' must be a whole number"),
+    ("n_boot = 200", "n_boot = true", "'trend.n_boot' must be a whole number"),
     ('primary_method = "pcc"', 'primary_method = "auto"', "primary_method 'auto' is not in"),
     ('deny = "criticism"', 'deny = "critisism"', "gold.mapping maps to ['critisism']"),
     ('file = "volume"', 'file = "../../escape"', "must be a plain file name"),
@@ -310,7 +310,7 @@ models = ["vader"]
 freq = "1D"
 methods = ["cc"]
 min_posts = 1
-n_boot = 5
+n_boot = 200
 [[figures]]
 kind = "volume"
 file = "volume"
@@ -398,7 +398,7 @@ def test_both_output_folders_are_replaced_or_neither(tiny_study, tmp_path, monke
         return real_rename(self, target)
 
     monkeypatch.setattr(Path, "rename", failing)
-    tiny_study.write_text(tiny_study.read_text().replace("n_boot = 5", "n_boot = 6"))
+    tiny_study.write_text(tiny_study.read_text().replace("n_boot = 200", "n_boot = 201"))
     with pytest.raises(OSError, match="generated"):
         pipeline.reproduce(tiny_study, progress=False)
     assert (_files(first.processed), _files(first.report)) == before

@@ -50,7 +50,7 @@ mapping = {{ support = "support", deny = "criticism", query = "other", comment =
 freq = "1D"
 methods = ["cc", "acc"]
 min_posts = 1
-n_boot = 5
+n_boot = 200
 """
 
 #: A generated study of one real twarc2 sample, VADER only (fast).
@@ -68,7 +68,7 @@ models = ["vader"]
 freq = "1D"
 methods = ["cc"]
 min_posts = 1
-n_boot = 5
+n_boot = 200
 """
 
 

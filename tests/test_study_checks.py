@@ -40,7 +40,7 @@ models = ["default"]
 freq = "1D"
 methods = ["cc", "pcc"]
 min_posts = 2
-n_boot = 20
+n_boot = 200
 """
 
 #: A [gold] table, as RumourEval's gold labels would be mapped.
@@ -123,14 +123,14 @@ def test_auto_is_refused_since_its_rows_carry_the_method_it_chose(tmp_path):
     (None, _figure("multiples"), "the study has no trend.by"),
 ], ids=["shares-with-by", "multiples-with-two-by", "multiples-without-by"])
 def test_a_figure_kind_that_does_not_suit_trend_by_is_refused(tmp_path, by, figure, expected):
-    old, new = ("n_boot = 20", f"n_boot = 20\nby = {by}") if by else ("", "")
+    old, new = ("n_boot = 200", f"n_boot = 200\nby = {by}") if by else ("", "")
     assert expected in _refused(tmp_path, _study(old, new, figure))
 
 
 def test_multiples_with_one_by_column_and_volume_with_two_load(tmp_path):
-    one = _study("n_boot = 20", 'n_boot = 20\nby = ["platform"]', _figure("multiples"))
+    one = _study("n_boot = 200", 'n_boot = 200\nby = ["platform"]', _figure("multiples"))
     assert load_study(_write(tmp_path, one)).by == ("platform",)
-    two = _study("n_boot = 20", 'n_boot = 20\nby = ["platform", "lang"]', _figure("volume"))
+    two = _study("n_boot = 200", 'n_boot = 200\nby = ["platform", "lang"]', _figure("volume"))
     assert load_study(_write(tmp_path, two)).by == ("platform", "lang")
 
 
@@ -160,12 +160,12 @@ def test_a_study_without_figures_loads(tmp_path):
     ('methods = ["cc", "pcc"]', "methods = []", "trend.methods is empty"),
     ('methods = ["cc", "pcc"]', 'methods = ["cc", "bogus"]', "unknown method 'bogus'"),
     ('methods = ["cc", "pcc"]', "methods = [1, 2]", "trend.methods must be a list of names"),
-    ("n_boot = 20", "n_boot = 20\nby = [1]", "trend.by must be a list of names"),
-    ("n_boot = 20", 'n_boot = 20\nby = ["lang", "lang"]', "trend.by lists 'lang' more than"),
+    ("n_boot = 200", "n_boot = 200\nby = [1]", "trend.by must be a list of names"),
+    ("n_boot = 200", 'n_boot = 200\nby = ["lang", "lang"]', "trend.by lists 'lang' more than"),
     ('title = "generated study"', 'title = "generated study"\nseed = -1', "study.seed must be"),
     ('title = "generated study"', 'title = "t"\nseed = 99999999999999999', "study.seed must be"),
-    ("n_boot = 20", "n_boot = 20\nci = 95", "trend.ci must be between 0 and 1"),
-    ("n_boot = 20", "n_boot = -3", "trend.n_boot must not be negative"),
+    ("n_boot = 200", "n_boot = 200\nci = 95", "trend.ci must be between 0 and 1"),
+    ("n_boot = 200", "n_boot = -3", "trend.n_boot must be 0 (no interval) or at least 200"),
     ("min_posts = 2", "min_posts = -5", "trend.min_posts must not be negative"),
     ('freq = "1D"', 'freq = "1D"\ntz = "Mars/Olympus"', "trend.tz: unknown time zone"),
     ('freq = "1D"', 'freq = "bogus"', "trend.freq: bad frequency 'bogus'"),
@@ -186,7 +186,7 @@ def test_trend_and_study_values_are_checked_at_load(tmp_path, old, new, expected
 
 
 @pytest.mark.parametrize(("old", "new"), [
-    ("n_boot = 20", "n_boot = 0"),
+    ("n_boot = 200", "n_boot = 0"),
     ('freq = "1D"', 'freq = [0, 1, 3]\nrelative_to = "root"\nmax_hours = 3'),
     ('freq = "1D"', 'freq = "1h"\nrelative_to = "2021-04-08T00:00:00"'),
 ], ids=["n_boot-0", "edges-and-max_hours", "naive-event-time"])

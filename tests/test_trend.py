@@ -123,7 +123,7 @@ def test_groups_from_posts_and_labels_and_flags():
 def test_inputs_are_not_changed():
     labels, posts = small_labels(), small_posts()
     before = (labels.copy(), posts.copy())
-    estimate_shares(labels, posts, freq="1D", method="cc", n_boot=20)
+    estimate_shares(labels, posts, freq="1D", method="cc", n_boot=200)
     pd.testing.assert_frame_equal(labels, before[0])
     pd.testing.assert_frame_equal(posts, before[1])
 
@@ -279,7 +279,7 @@ def test_confusion_from_a_model_card_by_hand():
                           "depth": 1, "created_at": pd.Timestamp("2021-01-01T00:00Z")})
     labels = pd.DataFrame({"uid": posts["uid"], "label": ["support"] * 3 + ["other"] * 7})
     card = {"labels": ["other", "support"], "matrix": [[90, 10], [20, 80]]}
-    trend = estimate_shares(labels, posts, freq="1D", method="acc", confusion=card, n_boot=50)
+    trend = estimate_shares(labels, posts, freq="1D", method="acc", confusion=card, n_boot=200)
     support = trend.set_index("label").loc["support"]
     assert list(trend["label"]) == ["support", "other"]
     assert support["estimate"] == pytest.approx((0.3 - 0.1) / (0.8 - 0.1))
@@ -329,7 +329,7 @@ def test_all_methods_run_and_give_shares_that_sum_to_one():
     with_probabilities(labels, validation)
     for method in ("cc", "pcc", "acc", "pacc", "emq", "auto"):
         trend = estimate_shares(labels, posts, freq="1D", method=method, validation=validation,
-                                n_boot=50)
+                                n_boot=200)
         assert trend["estimate"].sum() == pytest.approx(1.0)
         assert (trend["ci_low"] <= trend["ci_high"]).all()
     assert set(trend["method"]) == {"pacc"}
@@ -339,11 +339,11 @@ def test_same_seed_same_table_other_seed_other_intervals():
     rng = np.random.default_rng(5)
     rates = np.array([[0.7, 0.1, 0.2], [0.15, 0.6, 0.25], [0.15, 0.15, 0.7]])
     posts, labels, validation, _ = generated_sample(rng, [0.3, 0.2, 0.5], rates)
-    first = estimate_shares(labels, posts, method="acc", validation=validation, n_boot=100,
+    first = estimate_shares(labels, posts, method="acc", validation=validation, n_boot=200,
                             random_state=1)
-    again = estimate_shares(labels, posts, method="acc", validation=validation, n_boot=100,
+    again = estimate_shares(labels, posts, method="acc", validation=validation, n_boot=200,
                             random_state=1)
-    other = estimate_shares(labels, posts, method="acc", validation=validation, n_boot=100,
+    other = estimate_shares(labels, posts, method="acc", validation=validation, n_boot=200,
                             random_state=2)
     pd.testing.assert_frame_equal(first, again)
     assert not first["ci_low"].equals(other["ci_low"])
@@ -609,8 +609,8 @@ def test_the_same_rows_in_another_order_give_the_same_table():
                                     "proba_support"]]
     for method in ("pcc", "pacc"):
         first = estimate_shares(labels, posts, method=method, validation=validation,
-                                n_boot=100)
-        again = estimate_shares(reordered, posts.iloc[::-1], method=method, n_boot=100,
+                                n_boot=200)
+        again = estimate_shares(reordered, posts.iloc[::-1], method=method, n_boot=200,
                                 validation=validation.iloc[::-1])
         pd.testing.assert_frame_equal(first, again)
 
@@ -749,7 +749,7 @@ def _one_bin_per_hour():
 
 def test_no_progress_bar_when_stderr_is_not_a_terminal(capsys):
     posts, labels, validation = _one_bin_per_hour()
-    estimate_shares(labels, posts, freq="1h", method="acc", validation=validation, n_boot=20)
+    estimate_shares(labels, posts, freq="1h", method="acc", validation=validation, n_boot=200)
     assert capsys.readouterr().err == ""
 
 
@@ -761,10 +761,10 @@ def test_progress_bar_over_the_bins_when_stderr_is_a_terminal(capsys, monkeypatc
     posts, labels, validation = _one_bin_per_hour()
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
     quiet = estimate_shares(labels, posts, freq="1h", method="acc", validation=validation,
-                            n_boot=20, progress=False)
+                            n_boot=200, progress=False)
     assert capsys.readouterr().err == ""
     shown = estimate_shares(labels, posts, freq="1h", method="acc", validation=validation,
-                            n_boot=20)
+                            n_boot=200)
     err = capsys.readouterr().err
     assert "trend (acc)" in err and "0/5 [" in err  # a bar over the five hourly bins
     pd.testing.assert_frame_equal(shown, quiet)  # the bar draws no random numbers

@@ -28,7 +28,7 @@ from analysis.classifiers.labelling import (
     predict_with_rules,
 )
 from analysis.classifiers.linear import labels_from_proba, proba_and_weights
-from analysis.errors import UserError, check_jobs, worker_count
+from analysis.errors import UserError, check_jobs, check_n_boot, worker_count
 
 
 def _column_values(table: pd.DataFrame, col: str, role: str, source: object) -> pd.Series:
@@ -666,6 +666,7 @@ def evaluate_model(frame: pd.DataFrame, model: object, *,
     without a group (see :func:`frame_groups`) and a uid on rows that differ; rows
     repeated exactly are scored once (see :func:`distinct_rows`).
     """
+    check_n_boot(n_boot)
     keep = distinct_rows(frame, label_col=label_col, source=source)
     if predicted is not None:
         predicted = np.asarray(predicted, dtype=object)[keep]

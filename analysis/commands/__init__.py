@@ -21,7 +21,7 @@ import warnings
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
-from analysis import __version__
+from analysis import __version__, errors
 from analysis.errors import EXIT_USER_ERROR, UserError
 
 if TYPE_CHECKING:
@@ -127,28 +127,10 @@ def _written_note(written: list) -> str:
             "the others were not written")
 
 
-#: The fewest bootstrap resamples ``--n-boot`` takes in ``evaluate`` and ``trend`` (0 aside: no
-#: interval). A 95% interval is the 2.5th and 97.5th percentiles of the resamples: with B
-#: resamples 0.025 * B of them lie beyond each end, fewer than one below 40 (one resample gives a
-#: single point, which can exclude the estimate), five at 200.
-MIN_N_BOOT = 200
-
-
 def check_n_boot(n_boot: int) -> int:
-    """``n_boot`` when it is 0 (no interval) or at least :data:`MIN_N_BOOT`, else a
-    :class:`~analysis.errors.UserError` (one line, exit status 2).
-
-    >>> check_n_boot(0), check_n_boot(1000)
-    (0, 1000)
-    >>> check_n_boot(1)
-    Traceback (most recent call last):
-    ...
-    analysis.errors.UserError: --n-boot must be 0 (no interval) or at least 200 resamples for a percentile interval, not 1
-    """  # noqa: E501 - a doctest's output is one line
-    if not (n_boot == 0 or n_boot >= MIN_N_BOOT):
-        raise UserError(f"--n-boot must be 0 (no interval) or at least {MIN_N_BOOT} resamples "
-                        f"for a percentile interval, not {n_boot}")
-    return n_boot
+    """``--n-boot`` when it is 0 (no interval) or at least :data:`~analysis.config.MIN_N_BOOT`,
+    else a :class:`~analysis.errors.UserError` (:func:`analysis.errors.check_n_boot`)."""
+    return errors.check_n_boot(n_boot, "--n-boot")
 
 
 def model_inputs_note(model: str | None, table: pd.DataFrame, *, target: str | None,

@@ -31,8 +31,8 @@ from analysis.annotate.sheets import (
     read_csv_sheet,
     read_design,
 )
-from analysis.commands import MIN_N_BOOT, check_n_boot, seed_number, warnings_to_stderr
-from analysis.config import DEFAULT_SEED
+from analysis.commands import check_n_boot, seed_number, warnings_to_stderr
+from analysis.config import DEFAULT_SEED, MIN_N_BOOT
 from analysis.errors import UserError
 from analysis.io import (
     _first_line,

@@ -22,12 +22,12 @@ import pandas as pd
 
 from analysis import config
 from analysis.commands import (
-    MIN_N_BOOT,
     add_column_options,
     check_n_boot,
     column_name,
     seed_number,
 )
+from analysis.config import MIN_N_BOOT
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -14,7 +14,8 @@ from pathlib import Path
 import pandas as pd
 
 from analysis import config
-from analysis.commands import MIN_N_BOOT, check_n_boot, seed_number, warnings_to_stderr
+from analysis.commands import check_n_boot, seed_number, warnings_to_stderr
+from analysis.config import MIN_N_BOOT
 from analysis.errors import UserError
 from analysis.io import read_table, write_table
 from analysis.trend import (
@@ -23,9 +24,15 @@ from analysis.trend import (
     DEFAULT_N_BOOT,
     METHODS,
     TableError,
+    bundled_card,
+    card_model_version,
     check_time_text,
     estimate_shares,
 )
+
+#: How this command names the validation table and the model card in messages (the Python
+#: functions name their arguments, ``validation=`` and ``confusion=``).
+OPTION_NAMES = ("--validation", "--model-card")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -132,7 +139,8 @@ def read_card_confusion(value: str, labels: pd.DataFrame | None = None) -> dict:
 def check_card_model(card: dict, labels: pd.DataFrame, value: str) -> None:
     """Refuse a card that is not of the model in the labels' ``labeler_id``
     (``<model_id>@<version>``): another model's confusion matrix, or that of the same model
-    retrained on other data (same ``model_id``, another version; see :func:`_model_version`),
+    retrained on other data (same ``model_id``, another version; see
+    :func:`~analysis.trend.card_model_version`),
     would correct the wrong errors. Labels made while the model had no card carry the first 12
     hex digits of its file's sha256 as version
     (:func:`~analysis.classifiers.persistence.load_model`): the card that records that sha256
@@ -152,7 +160,7 @@ def check_card_model(card: dict, labels: pd.DataFrame, value: str) -> None:
                         "the labels (or --validation)", source)
     from analysis.classifiers.persistence import MODEL_SHA256
 
-    version = _model_version(card)
+    version = card_model_version(card)
     sha256 = card.get(MODEL_SHA256)
     same = {"", "0", version, *([sha256[:12]] if isinstance(sha256, str) and sha256 else [])}
     stale = sorted({i for i in ids if i.rpartition("@")[0] and i.rpartition("@")[2] not in same})
@@ -162,55 +170,21 @@ def check_card_model(card: dict, labels: pd.DataFrame, value: str) -> None:
                         "made the labels (or --validation)", source)
 
 
-def _model_version(card: dict) -> str:
-    """The version of the model a card belongs to, as its labels' ``labeler_id`` has it: the
-    card's ``version`` (the default model's cards have one), else
-    :func:`~analysis.classifiers.persistence.card_version` of the card, as
-    :func:`~analysis.classifiers.persistence.load_model` gives a model trained by ``train``."""
-    from analysis.classifiers.persistence import card_version
-
-    version = card.get("version")
-    return version if isinstance(version, str) and version else card_version(card)
-
-
 def _default_card(labels, validation, method: str, source: object = None) -> str | None:
-    """``"default"`` when no validation table is given, ``method`` may adjust with a confusion
-    matrix and every label came from the bundled default model (``labeler_id`` exactly its
-    ``default@<version>``), whose card then supplies the matrix (as the issue's design asks).
-    Labels of a user model saved as ``default.skops``, or of another version of the bundled
-    model, get no card: an adjusted ``method`` is then a :class:`UserError` naming ``source``
-    (the labels file) and both versions, ``auto`` a note."""
-    if validation is not None or method not in (*ADJUSTED, "auto") or \
-            "labeler_id" not in labels.columns:
+    """``"default"`` when no validation table is given and the bundled default model's card
+    should correct ``labels`` (:func:`analysis.trend.bundled_card`, which ``estimate_shares``
+    shares), printing its note on stderr; else None. Labels of another version of the bundled
+    model (or of a user's ``default.skops``) with an adjusted ``method`` are a
+    :class:`UserError` naming ``source`` (the labels file) and both versions."""
+    if validation is not None:
         return None
-    from analysis.classifiers import model_card
-
-    ids = labels["labeler_id"].dropna().astype(str)
-    if not (len(ids) and ids.str.startswith("default@").all()):
-        return None
-    # only labels that may be the bundled model's read its card (building it when not cached)
-    bundled = f"default@{_model_version(model_card('default'))}"
-    if (ids == bundled).all():
-        print(f"note: {_card_note(method)}", file=sys.stderr)
-        return "default"
-    why = (f"the labels come from {', '.join(sorted(set(ids) - {bundled}))}, not the bundled "
-           f"default model ({bundled}), so its card does not describe their errors (labels of "
-           "an older version, or of your own model saved as default.skops): label again, or "
-           "pass --validation or --model-card")
-    if method in ADJUSTED:
-        raise UserError(f"method {method} needs a confusion matrix, and {why}", source)
-    print(f"note: {why}", file=sys.stderr)
-    return None
-
-
-def _card_note(method: str) -> str:
-    """What the default model's card is used for: the adjustment of an adjusted ``method``, or
-    for ``auto`` the test of whether to adjust at all (whose outcome a warning then reports)."""
-    card = "the default model's cross-validated confusion matrix (its model card)"
-    if method == "auto":
-        return (f"no --validation given; auto adjusts with {card} if it shows every label "
-                "detected well enough, else uses an unadjusted method")
-    return f"no --validation given; {method} adjusts with {card}"
+    try:
+        card, note = bundled_card(labels, method, names=OPTION_NAMES)
+    except TableError as exc:
+        raise UserError(str(exc), source) from exc
+    if note:
+        print(f"note: {note}", file=sys.stderr)
+    return "default" if card is not None else None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -225,6 +199,9 @@ def run(args: argparse.Namespace) -> int:
     for name, frame in (("labels", labels), ("posts", posts)):
         if frame is not None and "uid" not in frame.columns:
             raise UserError("missing column uid", getattr(args, name))
+    if args.method in ADJUSTED and validation is None and confusion is None:
+        raise UserError(f"method {args.method} needs validation data: pass a validation table "
+                        "(--validation) or a model card with cv_confusion (--model-card)")
     with warnings_to_stderr():
         try:
             trend = estimate_shares(
