@@ -42,7 +42,7 @@ freq = "1D"
 methods = ["pcc", "acc"]
 primary_method = "pcc"
 min_posts = 1
-n_boot = 10
+n_boot = 200
 
 [[figures]]
 kind = "shares"
