@@ -101,6 +101,28 @@ def test_a_series_is_refused_with_a_clear_error():
         label_posts(texts, "vader")
 
 
+def test_load_posts_stops_when_every_record_is_rejected(tmp_path):
+    import analysis
+
+    data = tmp_path / "generated_comments.csv"
+    pd.DataFrame({"post_id": ["1", "2"], "message": ["a", "b"],
+                  "date": ["2024-03-01 10:00", "2024-03-01 11:00"]}).to_csv(data, index=False)
+    field_map = {"id": "post_id", "text": "message", "created_at": "date"}
+    with pytest.raises(UserError, match="no record could be read .*naive time"):
+        analysis.load_posts(data, format="csv", platform="twitter", field_map=field_map)
+    posts = analysis.load_posts(data, format="csv", platform="twitter", field_map=field_map,
+                                tz="UTC")
+    assert len(posts) == 2
+
+
+def test_load_posts_refuses_a_table_in_place_of_paths():
+    import analysis
+
+    table = pd.DataFrame({"post_id": ["1"], "message": ["a"]})
+    with pytest.raises(UserError, match="not DataFrame"):
+        analysis.load_posts(table)
+
+
 def test_train_model_without_a_label_column_says_so():
     frame = model_frame(generated_frame(30, seed=7), text_col="text")  # no label_col
     with pytest.raises(UserError, match="no label column"):

@@ -844,7 +844,8 @@ def input_paths(paths: object) -> list[str | os.PathLike]:
     if single is not None:
         return [single]
     given = paths
-    if isinstance(paths, Iterable) and not isinstance(paths, Mapping):
+    if isinstance(paths, Iterable) and not isinstance(paths, Mapping | pd.DataFrame | pd.Series):
+        # (a table iterates over its column names: they are not files)
         paths = list(paths)
         found = [one(path) for path in paths]
         bad = [path for path, path_ok in zip(paths, found, strict=True) if path_ok is None]
@@ -1016,11 +1017,14 @@ def load_posts(paths, format: str = "auto", **options) -> pd.DataFrame:  # noqa:
     """Load exports into one posts table (see :func:`ingest` for the options).
 
     Warns (:class:`UserWarning`) when records were rejected; use :func:`ingest` to get them.
+    When every record was rejected it raises a :class:`UserError` naming the first reject, as
+    ``python -m analysis ingest`` stops (an empty table would look like a successful load).
     Save the table with :func:`analysis.io.write_table` (``write_table(posts, "posts.parquet")``):
     pandas' own ``DataFrame.to_parquet`` records the list columns (``hashtags``, ``mentions``,
     ``urls``) under a dtype name that ``pandas.read_parquet`` cannot read back.
     """
     result = ingest(paths, format=format, **options)
+    _refuse_all_rejected(result, "no table to return")
     if result.rejects:
         top = ", ".join(f"{k} ({v})" for k, v in list(
             result.summary["rejects_by_reason"].items())[:3])
@@ -1028,6 +1032,16 @@ def load_posts(paths, format: str = "auto", **options) -> pd.DataFrame:  # noqa:
                       "use analysis.loaders.ingest.ingest() to see them", UserWarning,
                       stacklevel=_caller_stacklevel())
     return result.posts
+
+
+def _refuse_all_rejected(result: IngestResult, outcome: str) -> None:
+    """A :class:`UserError` naming the first reject when every record was rejected (a truncated
+    archive, the wrong format, naive times without a zone): an empty posts table would look like
+    a successful run. ``outcome`` says what the caller does instead."""
+    if result.rejects and not result.summary["rows_read"]:
+        first = result.rejects[0]
+        raise UserError(f"no record could be read ({len(result.rejects)} rejected; first, line "
+                        f"{first.line}: {first.reason}); {outcome}", first.file)
 
 
 def _caller_stacklevel() -> int:
@@ -1319,13 +1333,7 @@ def ingest_to_files(
         if strict and result.rejects:
             summary["rows_written"] = summary["rows_context"] = 0  # nothing written
             return result, {}
-        if result.rejects and not summary["rows_read"]:
-            # every record was rejected (a truncated archive, the wrong --format): an empty
-            # posts table would look like a successful run
-            first = result.rejects[0]
-            raise UserError(f"no record could be read ({len(result.rejects)} rejected; first, "
-                            f"line {first.line}: {first.reason}); nothing written",
-                            first.file)
+        _refuse_all_rejected(result, "nothing written")
 
         def write_posts(dest: Path) -> int:
             writer = None
