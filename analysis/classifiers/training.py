@@ -571,7 +571,7 @@ def train_model(frame: pd.DataFrame, *, model_id: str = "model", cv: int = 5,
         :data:`C_GRID` by the card's cross-validation (out-of-fold macro-F1, folds grouped by
         ``group``), or the default model's when ``cv`` is 0.
     fast
-        Leave out the character n-grams: about 20x faster prediction (the default model's
+        Leave out the character n-grams: about twice as fast prediction (the default model's
         features), somewhat less accurate (see docs/classifiers.md).
     estimator
         Any unfitted scikit-learn classifier over the model frame, instead of the default
@@ -618,7 +618,7 @@ def user_pipeline(n_rows: int, *, C: float = 1.0, seed: int = config.DEFAULT_SEE
                   fast: bool = False, hashtags: bool = True, per_target: bool = True) -> object:
     """The unfitted pipeline ``train`` fits: the default model's features plus, unless ``fast``,
     character 2-5-grams (measured on SemEval val / RumourEval dev: F_avg +0.02, SDQC macro-F1
-    +0.02, deny F1 +0.05, prediction about 20x slower), with links and @handles replaced and,
+    +0.02, deny F1 +0.05, prediction about half as fast), with links and @handles replaced and,
     with the character n-grams, every term seen in training kept (``min_df=1``); see
     docs/classifiers.md for both. Unlike the default model it also reads the text's shape and the
     cue counts split by whether a reply answers the root or another reply (the ``shape`` and

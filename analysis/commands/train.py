@@ -37,7 +37,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="inverse regularisation of the logistic regression (default: "
                              "chosen from 0.5, 1, 2 by the cross-validation)")
     parser.add_argument("--fast", action="store_true",
-                        help="leave out character n-grams: ~20x faster labelling, a little less "
+                        help="leave out character n-grams: ~2x faster labelling, a little less "
                              "accurate")
     parser.add_argument("--model-id", default=None,
                         help="name in the card and in labels' labeler_id: ASCII letters, "
