@@ -113,3 +113,10 @@ def test_text_times_without_an_offset_are_refused_not_taken_for_utc():
     ok = schema.parse_text_columns(text.assign(created_at=["2020-09-30T10:00Z", None]),
                                    schema.POSTS)
     assert str(ok.loc[0, "created_at"]) == "2020-09-30 10:00:00+00:00"
+
+
+@pytest.mark.parametrize("table", [schema.POSTS, schema.LABELS, schema.TREND])
+def test_an_empty_table_is_what_conform_makes_of_an_empty_frame(table):
+    got, want = schema.empty(table), schema.conform(pd.DataFrame(), table)
+    pd.testing.assert_frame_equal(got, want, check_exact=True, check_column_type=True)
+    assert list(got.dtypes) == list(want.dtypes) and got.columns.dtype == want.columns.dtype

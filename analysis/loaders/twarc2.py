@@ -65,6 +65,7 @@ from analysis.loaders.base import (
     warn_broken_texts,
 )
 from analysis.loaders.twitter_v1 import json_records, parse_line, unescape_tweet_text
+from analysis.schema import FIRST_TIME, LAST_TIME
 
 FORMAT = "twarc2"
 PLATFORM = "twitter"
@@ -112,16 +113,21 @@ def _list(value: object) -> list:
 
 
 def entity_texts(items: object, key: str, *, skip_media: bool = False) -> list[str]:
-    out: list[str] = []
+    """The non-empty strings under ``key`` of the entity objects ``items`` (``expanded_url``
+    falls back to ``url``; with ``skip_media``, media links are left out)."""
     if not isinstance(items, list):
-        return out
-    for item in items:
-        if not isinstance(item, dict) or (skip_media and "media_key" in item):
-            continue
-        value = item.get(key) or (item.get("url") if key == "expanded_url" else None)
-        if isinstance(value, str) and value:
-            out.append(value)
-    return out
+        return []
+    fallback = "url" if key == "expanded_url" else None
+    return [value for item in items
+            if isinstance(item, dict) and not (skip_media and "media_key" in item)
+            and isinstance(value := item.get(key) or (fallback and item.get(fallback)), str)
+            and value]
+
+
+#: The table's time range (:func:`~analysis.loaders.base.in_time_range`) in whole microseconds,
+#: the precision of a :class:`datetime`: a time in it is a Timestamp in range.
+_FIRST_TIME = FIRST_TIME.ceil("us").to_pydatetime()
+_LAST_TIME = LAST_TIME.floor("us").to_pydatetime()
 
 
 def parse_iso_time(value: object) -> pd.Timestamp | None:
@@ -138,6 +144,8 @@ def parse_iso_time(value: object) -> pd.Timestamp | None:
         if stamp is not None and stamp.tzinfo is not None:  # the API's times: the fast path
             if stamp.tzinfo is not UTC:
                 stamp = stamp.astimezone(UTC)
+            if _FIRST_TIME <= stamp <= _LAST_TIME:  # as in_time_range, on the datetime
+                return pd.Timestamp(stamp)
             return in_time_range(pd.Timestamp(stamp), value)
     try:
         return parse_time(value)
@@ -173,10 +181,7 @@ def _collected(value: object) -> pd.Timestamp | None:
 
 def latest_id(tweet: Mapping) -> str | None:
     """The id of the latest known version of ``tweet`` (last of ``edit_history_tweet_ids``)."""
-    history = tweet.get("edit_history_tweet_ids")
-    if isinstance(history, list) and history and _str(history[-1]):
-        return _str(history[-1])
-    return _str(tweet.get("id"))
+    return _chain_place(tweet)[0]
 
 
 def add_versions(versions: dict[str, str], tweet: Mapping) -> None:
@@ -200,12 +205,15 @@ def name_latest_versions(row: dict, versions: Mapping[str, str]) -> dict:
     return row
 
 
-def _version_rank(tweet: Mapping) -> int:
+def _chain_place(tweet: Mapping) -> tuple[str | None, int]:
+    """The id of the latest version of ``tweet`` (its edit chain: the last of
+    ``edit_history_tweet_ids``, else its own id) and its place in that chain (the position of
+    its own id in that list, 0 when not there), reading the history once."""
     history = tweet.get("edit_history_tweet_ids")
     own = _str(tweet.get("id"))
-    if isinstance(history, list) and own in history:
-        return history.index(own)
-    return 0
+    if isinstance(history, list) and history:
+        return _str(history[-1]) or own, history.index(own) if own in history else 0
+    return own, 0
 
 
 def row_from_tweet(tweet: dict, users: Mapping[str, Mapping] | None = None, *,
@@ -245,7 +253,7 @@ def row_from_tweet(tweet: dict, users: Mapping[str, Mapping] | None = None, *,
 
     kind, parent_id = "post", None
     refs = tweet.get("referenced_tweets")
-    if isinstance(refs, list):
+    if isinstance(refs, list) and refs:
         by_type = {r["type"]: _str(r.get("id")) for r in refs
                    if isinstance(r, dict) and isinstance(r.get("type"), str)}
         for ref_type, ref_kind in REFERENCE_KINDS:
@@ -265,8 +273,8 @@ def row_from_tweet(tweet: dict, users: Mapping[str, Mapping] | None = None, *,
 
     note = tweet.get("note_tweet")
     text = note.get("text") if isinstance(note, dict) and note.get("text") else None
-    if text is None:
-        text = tweet.get("text") if isinstance(tweet.get("text"), str) else None
+    if text is None and not isinstance(text := tweet.get("text"), str):
+        text = None
     if isinstance(text, str):
         text = unescape_tweet_text(text)
     withheld = tweet.get("withheld")
@@ -276,9 +284,10 @@ def row_from_tweet(tweet: dict, users: Mapping[str, Mapping] | None = None, *,
         status = "unavailable"
     else:
         status = "ok"
-    entities = tweet.get("entities") if isinstance(tweet.get("entities"), dict) else {}
-    metrics = (tweet.get("public_metrics") if isinstance(tweet.get("public_metrics"), dict)
-               else {})
+    if not isinstance(entities := tweet.get("entities"), dict):
+        entities = {}
+    if not isinstance(metrics := tweet.get("public_metrics"), dict):
+        metrics = {}
     lang = tweet.get("lang")
     conversation = _str(tweet.get("conversation_id"))
     collected_at = _collected(collected_at)
@@ -379,8 +388,8 @@ def _page_rows(page: Mapping, number: int, name: str) -> Iterator[dict | Reject]
         return
     users = {}
     for user in _list(includes.get("users")):
-        if isinstance(user, dict) and _str(user.get("id")):
-            users[_str(user["id"])] = user
+        if isinstance(user, dict) and (user_id := _str(user.get("id"))):
+            users[user_id] = user
     extra = includes.get("tweets") if isinstance(includes.get("tweets"), list) else []
 
     # One entry per edit chain: the latest version seen in this page, matched if any was.
@@ -395,13 +404,12 @@ def _page_rows(page: Mapping, number: int, name: str) -> Iterator[dict | Reject]
                                        f"{json_type(tweet)}", snippet(json.dumps(tweet))))
                 continue
             add_versions(versions, tweet)
-            key = latest_id(tweet)
+            key, rank = _chain_place(tweet)
             if key is None:
                 if role == "matched":
                     problems.append(Reject(name, number, "tweet has no id",
                                            snippet(json.dumps(tweet))))
                 continue
-            rank = _version_rank(tweet)
             if key not in chains:
                 chains[key] = (rank, tweet, role)
                 order.append(key)
