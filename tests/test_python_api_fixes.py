@@ -45,6 +45,19 @@ def test_a_model_trained_in_python_records_its_columns_and_fixed_target(fixed_ta
     pd.testing.assert_frame_equal(toward, explicit)
 
 
+def test_a_loaded_model_object_keeps_its_fixed_target(fixed_target_model):
+    from analysis.classifiers import get_model
+
+    posts = pd.DataFrame({"uid": ["a", "b"], "text": ["I stand with her", "this is a lie"]})
+    loaded = get_model(str(fixed_target_model))
+    assert loaded.fixed_target_ == TARGET
+    with pytest.warns(UserWarning, match="labelling toward 'the generated person'"):
+        by_object = label_posts(posts, loaded)
+    pd.testing.assert_frame_equal(by_object, label_posts(posts, loaded, target=TARGET))
+    other = label_posts(posts, loaded, target="someone else")
+    assert other["run_id"].iloc[0] != by_object["run_id"].iloc[0]
+
+
 def test_train_model_records_the_data_file_name(tmp_path):
     table = generated_frame(60, seed=6)
     data = tmp_path / "coded.csv"

@@ -144,7 +144,9 @@ def model_inputs(model: object, table: pd.DataFrame, *, target: str | None = Non
     with those it was trained with, as its card records them under ``columns`` (``train
     --text-col``, ``--target``, ``--target-col``, ``--context-col``); ``default``, ``vader`` and
     fitted models have no card to read, and get the table's defaults (the ``text`` column; for
-    target and context see :func:`posts_frame`). ``label`` and :func:`label_posts` (and so
+    target and context see :func:`posts_frame`), except that a model loaded from a file
+    (:func:`~analysis.classifiers.persistence.load_model`) is applied toward the fixed target
+    its card recorded (``fixed_target_``). ``label`` and :func:`label_posts` (and so
     ``evaluate``) read a table this way, ``label`` printing the notes on stderr and
     :func:`label_posts` giving them as warnings.
 
@@ -159,11 +161,17 @@ def model_inputs(model: object, table: pd.DataFrame, *, target: str | None = Non
 
     name = model if isinstance(model, str) else None
     notes: list[str] = []
-    chosen, from_card = model_target(name, target, target_col) if name is not None \
-        else (target, False)
+    if name is not None:
+        chosen, from_card = model_target(name, target, target_col)
+    else:  # a loaded model: the fixed target its card recorded (persistence.load_model)
+        trained = getattr(model, "fixed_target_", None)
+        from_card = target is None and target_col is None and isinstance(trained, str)
+        chosen = trained if from_card else target
     if from_card:
-        notes.append(f"labelling toward {chosen!r}, the fixed target {name} was trained with; "
-                     "--target or --target-col gives another")
+        which = name if name is not None else getattr(model, "model_id_", "the model")
+        notes.append(f"labelling toward {chosen!r}, the fixed target {which} was trained with; "
+                     "--target or --target-col (in Python, target= or target_col=) gives "
+                     "another")
     trained = _trained_columns(name)
     where = "the table" if source is None else source
     if text_col is None:

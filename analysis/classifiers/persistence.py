@@ -156,7 +156,10 @@ def load_model(path: str | Path) -> object:
 
     The loaded model gets ``model_id_`` (from its card, else the file name) and ``version_``
     (:func:`card_version` of its card, else the first 12 hex digits of the file's sha256) when
-    it has none.
+    it has none, and ``fixed_target_``: the fixed target it was trained with (the card's
+    ``columns.fixed_target``, else None), which
+    :func:`~analysis.classifiers.labelling.label_posts` applies to the loaded model as it does
+    to its path.
     """
     import skops.io as sio
 
@@ -192,6 +195,8 @@ def load_model(path: str | Path) -> object:
         model.model_id_ = name if isinstance(name, str) and name else source.stem
     if not hasattr(model, "version_"):
         model.version_ = card_version(card) if card else sha256_file(source)[:12]
+    trained = (card.get("columns") or {}).get("fixed_target") if card else None
+    model.fixed_target_ = trained if isinstance(trained, str) and trained.strip() else None
     return model
 
 
