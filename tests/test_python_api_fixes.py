@@ -136,6 +136,23 @@ def test_load_posts_refuses_a_table_in_place_of_paths():
         analysis.load_posts(table)
 
 
+def test_evaluate_model_takes_a_model_name_and_says_what_is_wrong_with_its_rows():
+    from analysis.classifiers import evaluate_model
+
+    frame = model_frame(generated_frame(30, seed=8), text_col="text", target_col="target",
+                        label_col="label")
+    by_name = evaluate_model(frame, "vader", n_boot=0)
+    from analysis.classifiers import get_model
+
+    assert by_name == evaluate_model(frame, get_model("vader"), n_boot=0)
+    with pytest.raises(UserError, match="no label column 'nope'"):
+        evaluate_model(frame, "vader", label_col="nope", n_boot=0)
+    with pytest.raises(UserError, match="must be a model frame .* not Series"):
+        evaluate_model(frame["text"], "vader", n_boot=0)
+    with pytest.raises(UserError, match="must be a model frame .* not Series"):
+        train_model(frame["text"], model_id="generated", cv=0, fast=True)
+
+
 def test_train_model_without_a_label_column_says_so():
     frame = model_frame(generated_frame(30, seed=7), text_col="text")  # no label_col
     with pytest.raises(UserError, match="no label column"):

@@ -7,6 +7,7 @@ see :func:`model_frame` to build one from any table) plus a label column.
 from __future__ import annotations
 
 import numbers
+import os
 import unicodedata
 import warnings
 from collections.abc import Iterator, Sequence
@@ -113,6 +114,17 @@ def model_frame(table: pd.DataFrame, *, text_col: str = "text", target_col: str 
     out.attrs["columns"] = {"text": text_col, "label": label_col, "target": target_col,
                             "fixed_target": target, "context": context_col, "group": group_col}
     return out
+
+
+def _check_model_frame(frame: object, label_col: str, source: object) -> None:
+    """A :class:`UserError` unless ``frame`` is a model frame (a DataFrame, from
+    :func:`model_frame`) with the label column ``label_col``."""
+    if not isinstance(frame, pd.DataFrame):
+        raise UserError(f"the rows must be a model frame (a DataFrame from model_frame), not "
+                        f"{type(frame).__name__}", source)
+    if label_col not in frame.columns:
+        raise UserError(f"the frame has no label column {label_col!r}; make it with "
+                        "model_frame(..., label_col=...) (train, evaluate: --label-col)", source)
 
 
 def _x(frame: pd.DataFrame) -> pd.DataFrame:
@@ -586,9 +598,7 @@ def train_model(frame: pd.DataFrame, *, model_id: str = "model", cv: int = 5,
     from analysis.classifiers.persistence import check_model_id
 
     check_model_id(model_id, what="model id")
-    if "label" not in frame.columns:
-        raise UserError("the frame has no label column; make it with model_frame(..., "
-                        "label_col=...) (train: --label-col)", source)
+    _check_model_frame(frame, "label", source)
     columns = frame.attrs.get("columns")
     frame = frame[distinct_rows(frame, source=source)].reset_index(drop=True)
     if len(frame) < 10:
@@ -652,6 +662,7 @@ def evaluate_model(frame: pd.DataFrame, model: object, *,
                    label_col: str = "label", predicted: Sequence[str] | None = None,
                    source: object = None) -> dict:
     """Metrics of a fitted model's predictions against ``frame[label_col]`` (a JSON-ready dict).
+    ``model``: a fitted model, or ``"default"``, ``"vader"`` or a ``.skops`` path.
 
     ``predicted``: the model's labels of the rows when already made (``evaluate`` passes those of
     :func:`~analysis.classifiers.labelling.label_posts`, so that it scores exactly what ``label``
@@ -667,6 +678,11 @@ def evaluate_model(frame: pd.DataFrame, model: object, *,
     repeated exactly are scored once (see :func:`distinct_rows`).
     """
     check_n_boot(n_boot)
+    _check_model_frame(frame, label_col, source)
+    if isinstance(model, str | os.PathLike):  # "default", "vader" or a .skops path
+        from analysis.classifiers import get_model
+
+        model = get_model(os.fspath(model))
     keep = distinct_rows(frame, label_col=label_col, source=source)
     if predicted is not None:
         predicted = np.asarray(predicted, dtype=object)[keep]
