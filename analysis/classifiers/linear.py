@@ -178,10 +178,15 @@ class BalancedLogisticRegression(ClassifierMixin, BaseEstimator):
     def predict_proba(self, X: object) -> np.ndarray:
         """Class probabilities corrected back to the training label mix (of each row's
         stratum)."""
+        return self.balanced_and_corrected(X)[1]
+
+    def balanced_and_corrected(self, X: object) -> tuple[np.ndarray, np.ndarray]:
+        """The balanced model's probabilities (what :meth:`predict` takes the argmax of) and
+        :meth:`predict_proba`'s, from one pass of the model over X."""
         check_is_fitted(self, "model_")
         balanced, scale = self._balanced_proba(X)
         proba = balanced * scale
-        return proba / proba.sum(axis=1, keepdims=True)
+        return balanced, proba / proba.sum(axis=1, keepdims=True)
 
     def row_decision_weights(self, X: object) -> np.ndarray:
         """Per-row decision weights: ``argmax(predict_proba(X) * row_decision_weights(X))`` is
@@ -259,8 +264,7 @@ class PooledAndPerTarget(ClassifierMixin, BaseEstimator):
         """(balanced, corrected) probabilities averaged over the pooled and target models."""
         check_is_fitted(self, "pooled_")
         features, target = self._split(X)
-        balanced = self.pooled_.model_.predict_proba(features)
-        corrected = self.pooled_.predict_proba(features)
+        balanced, corrected = self.pooled_.balanced_and_corrected(features)
         for i, (t, member) in enumerate(zip(self.targets_, self.members_, strict=True)):
             rows = np.flatnonzero(target == t)
             if not len(rows):
@@ -268,9 +272,8 @@ class PooledAndPerTarget(ClassifierMixin, BaseEstimator):
             # the members' labels as the pooled model's (``classes_`` may be renamed on load:
             # persistence.compose_classes)
             cols = np.searchsorted(self.pooled_.classes_, member.classes_)
-            own = self._member_features(features, rows, i)
-            for mine, out in ((member.model_.predict_proba(own), balanced),
-                              (member.predict_proba(own), corrected)):
+            own = member.balanced_and_corrected(self._member_features(features, rows, i))
+            for mine, out in zip(own, (balanced, corrected), strict=True):
                 full = np.zeros((len(rows), len(self.classes_)))
                 full[:, cols] = mine
                 out[rows] = (out[rows] + full) / 2
