@@ -188,6 +188,10 @@ class BalancedLogisticRegression(ClassifierMixin, BaseEstimator):
         proba = balanced * scale
         return balanced, proba / proba.sum(axis=1, keepdims=True)
 
+    def proba_and_row_weights(self, X: object) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`predict_proba` and :meth:`row_decision_weights` of X."""
+        return self.predict_proba(X), self.row_decision_weights(X)
+
     def row_decision_weights(self, X: object) -> np.ndarray:
         """Per-row decision weights: ``argmax(predict_proba(X) * row_decision_weights(X))`` is
         :meth:`predict`."""
@@ -282,10 +286,15 @@ class PooledAndPerTarget(ClassifierMixin, BaseEstimator):
     def predict_proba(self, X: object) -> np.ndarray:
         return self._probas(X)[1]
 
+    def proba_and_row_weights(self, X: object) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`predict_proba` and :meth:`row_decision_weights` of X, from one pass of the
+        models over it."""
+        balanced, corrected = self._probas(X)
+        return corrected, balanced / np.maximum(corrected, 1e-12)
+
     def row_decision_weights(self, X: object) -> np.ndarray:
         """``argmax(predict_proba(X) * row_decision_weights(X))`` is :meth:`predict`."""
-        balanced, corrected = self._probas(X)
-        return balanced / np.maximum(corrected, 1e-12)
+        return self.proba_and_row_weights(X)[1]
 
     def predict(self, X: object) -> np.ndarray:
         return self.classes_[self._probas(X)[0].argmax(axis=1)]
@@ -309,17 +318,18 @@ def decision_weights(model: object) -> np.ndarray | None:
 
 def proba_and_weights(model: object, X: object) -> tuple[np.ndarray, np.ndarray | None]:
     """``model.predict_proba(X)`` and the decision weights for these rows (one per row when the
-    classifier has :meth:`~BalancedLogisticRegression.row_decision_weights`, else
-    :func:`decision_weights`); a pipeline's features are computed once."""
+    classifier has :meth:`~BalancedLogisticRegression.proba_and_row_weights`, else
+    :func:`decision_weights`); a pipeline's features are computed once, and so are the
+    classifier's probabilities."""
     step, features = model, X
     if hasattr(model, "steps"):
         step = model.steps[-1][1]
         if len(model.steps) > 1:
             features = model[:-1].transform(X)
-    proba = np.asarray(step.predict_proba(features), dtype=float)
-    if hasattr(step, "row_decision_weights"):
-        return proba, np.asarray(step.row_decision_weights(features), dtype=float)
-    return proba, decision_weights(step)
+    if hasattr(step, "proba_and_row_weights"):
+        proba, weights = step.proba_and_row_weights(features)
+        return np.asarray(proba, dtype=float), np.asarray(weights, dtype=float)
+    return np.asarray(step.predict_proba(features), dtype=float), decision_weights(step)
 
 
 def labels_from_proba(proba: np.ndarray, classes: list[str],
