@@ -243,7 +243,7 @@ def estimate_shares(
     if method not in METHODS:
         raise UserError(f"unknown method {method!r}; use one of {', '.join(METHODS)}")
     if not 0 < ci < 1:
-        raise UserError(f"ci must be between 0 and 1, not {ci}")
+        raise UserError(f"ci (--ci) must be between 0 and 1, not {ci}")
     check_n_boot(n_boot)
     if min_posts < 0:
         raise UserError("min_posts must not be negative")

@@ -165,7 +165,7 @@ def test_measure_agreement_report_and_disagreements():
                       ("2", "A", "other"), ("2", "B", "criticism"),
                       ("3", "A", "other"), ("3", "B", "other"), ("4", "A", "support")])
     posts = pd.DataFrame({"uid": ["1", "2", "3", "4"], "text": ["t1", "t2", "t3", "t4"]})
-    report = measure_agreement(gold, posts=posts, n_boot=50, random_state=0)
+    report = measure_agreement(gold, posts=posts, n_boot=200, random_state=0)
     assert report.n_units == 3 and report.n_coders == 2 and report.n_pairable == 6
     assert report.disagreements["uid"].tolist() == ["2"]
     row = report.disagreements.iloc[0]

@@ -307,7 +307,7 @@ def test_an_empty_fixed_target_is_refused(tmp_path, capsys, command):
     args = [command, str(data), "--model", "vader", "--target", " "]
     args += ["-o", str(tmp_path / "l.csv")] if command == "label" else []
     assert _status(args) == 2
-    assert "--target ' ' is empty" in _one_line_error(capsys)
+    assert "target (--target) ' ' is empty" in _one_line_error(capsys)
     assert not (tmp_path / "l.csv").exists()
 
 

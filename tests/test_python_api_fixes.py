@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from analysis.annotate import assign_coders, measure_agreement
 from analysis.classifiers import label_posts, model_card, save_model, train_model
 from analysis.classifiers.training import model_frame
 from analysis.commands import main
@@ -157,3 +158,27 @@ def test_train_model_without_a_label_column_says_so():
     frame = model_frame(generated_frame(30, seed=7), text_col="text")  # no label_col
     with pytest.raises(UserError, match="no label column"):
         train_model(frame, model_id="generated", cv=0, fast=True)
+
+
+# -- errors raised from Python name the Python argument (and the command's option) ------------
+
+def _coded_twice() -> pd.DataFrame:
+    """Generated codes: two coders, four posts."""
+    return pd.DataFrame({"uid": [f"p{i}" for i in range(4)] * 2,
+                         "labeler_id": ["ann"] * 4 + ["bob"] * 4,
+                         "label": ["support", "other", "criticism", "other",
+                                   "support", "other", "other", "other"]})
+
+
+@pytest.mark.parametrize(("call", "message"), [
+    (lambda: measure_agreement(_coded_twice(), n_boot=50),
+     "n_boot must be 0 (no interval) or at least 200"),
+    (lambda: measure_agreement(_coded_twice(), ci=95), "ci (--ci) must be between 0 and 1"),
+    (lambda: assign_coders(pd.DataFrame({"uid": ["a", "b"]}), ["ann", "bob"], overlap=2),
+     "overlap (--overlap) must be between 0 and 1"),
+    (lambda: label_posts(pd.DataFrame({"uid": ["a"], "text": ["x"]}), "vader", target=" "),
+     "target (--target) ' ' is empty")])
+def test_python_errors_name_the_python_argument(call, message):
+    with pytest.raises(UserError) as info:
+        call()
+    assert message in str(info.value)

@@ -208,7 +208,7 @@ def test_target_with_target_col_is_refused(tmp_path, capsys, monkeypatch, comman
 
 @pytest.mark.parametrize(("labels", "average_over", "message"), [
     ("favor", None, "labels \\['favor'\\] in the data are not among"),
-    (None, ["favor"], "--average-over names \\['favor'\\]")])
+    (None, ["favor"], "average_over \\(--average-over\\) names \\['favor'\\]")])
 def test_label_set_errors_name_the_data_file(labels, average_over, message):
     table = generated_table()
     if labels:
@@ -446,7 +446,7 @@ def test_train_refuses_jobs_that_name_no_number_of_workers(tmp_path, capsys, job
 @pytest.mark.parametrize("command", [["train", "--fast", "-o", "m.skops"],
                                      ["evaluate", "--fast"]])
 @pytest.mark.parametrize(("cv", "group", "message"), [
-    ("90", None, "--cv 90 asks for more folds than there are rows (60)"),
+    ("90", None, "cv (--cv) = 90 asks for more folds than there are rows (60)"),
     ("3", "one", "grouped cross-validation needs at least two groups")])
 def test_cross_validation_errors_name_the_data_file(tmp_path, capsys, monkeypatch, command, cv,
                                                     group, message):

@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.annotate.sheets import inert
-from analysis.errors import UserError
+from analysis.errors import UserError, check_n_boot
 
 LEVELS = ("nominal", "interval")
 DEFAULT_N_BOOT = 1000
@@ -356,9 +356,8 @@ def measure_agreement(gold: pd.DataFrame, *, posts: pd.DataFrame | None = None,
         The file ``gold`` came from, named in the error when no post has two coders.
     """
     if not 0 < ci < 1:
-        raise UserError(f"--ci must be between 0 and 1 (e.g. 0.95), not {ci}")
-    if n_boot < 0:
-        raise UserError(f"--n-boot must be 0 (no interval) or more, not {n_boot}")
+        raise UserError(f"ci (--ci) must be between 0 and 1 (e.g. 0.95), not {ci}")
+    check_n_boot(n_boot)
     matrix = reliability_matrix(gold, coder_col=coder_col)
     counts, domain = value_counts(matrix, values)
     pairable = counts.sum(axis=1) >= 2

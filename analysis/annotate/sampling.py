@@ -330,9 +330,10 @@ def draw_sample(
     if allocation not in ALLOCATIONS:
         raise UserError(f"allocation must be one of {', '.join(ALLOCATIONS)}, not {allocation!r}")
     if n < 1:
-        raise UserError("the sample size -n must be at least 1")
+        raise UserError("the sample size n (-n) must be at least 1")
     if not (0.0 <= uncertain_share <= 1.0 and 0.0 < uncertain_top < 1.0):
-        raise UserError("--uncertain-share must be in [0, 1] and --uncertain-top in (0, 1)")
+        raise UserError("uncertain_share (--uncertain-share) must be in [0, 1] and uncertain_top "
+                        "(--uncertain-top) in (0, 1)")
     rng = np.random.default_rng(random_state)
     frame = eligible_posts(posts, include_roots=include_roots, exclude=exclude)
     if frame.empty:
@@ -421,10 +422,10 @@ def assign_coders(units: pd.DataFrame, coders: Sequence[str], *, overlap: float 
     """
     coders = parse_coders(coders)
     if not 0.0 <= overlap <= 1.0:
-        raise UserError(f"--overlap must be between 0 and 1, not {overlap}")
+        raise UserError(f"overlap (--overlap) must be between 0 and 1, not {overlap}")
     k = len(coders) if overlap_coders is None else int(overlap_coders)
     if len(coders) > 1 and not 2 <= k <= len(coders):
-        raise UserError(f"--overlap-coders must be between 2 and {len(coders)}")
+        raise UserError(f"overlap_coders (--overlap-coders) must be between 2 and {len(coders)}")
     rng = np.random.default_rng(random_state)
     uids = units["uid"].astype("string").tolist()
     count = len(uids)
@@ -606,7 +607,8 @@ def _has_text(values: pd.Series) -> pd.Series:
 
 def _check_keys(stratify_by: Sequence[str], strategy: str) -> tuple[str, ...]:
     if strategy not in STRATEGIES:
-        raise UserError(f"--strategy must be one of {', '.join(STRATEGIES)}, not {strategy!r}")
+        raise UserError(f"strategy (--strategy) must be one of {', '.join(STRATEGIES)}, "
+                        f"not {strategy!r}")
     keys = [k.strip() for k in (stratify_by.split(",") if isinstance(stratify_by, str)
                                 else stratify_by) if k.strip()]
     unknown = [k for k in keys if k not in STRATIFY_KEYS]

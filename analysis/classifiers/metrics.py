@@ -108,7 +108,7 @@ def bootstrap_ci(y_true: Sequence, y_pred: Sequence, labels: Sequence[str], *,
     True
     """
     if n_boot < 1:
-        raise UserError(f"--n-boot must be at least 1 for an interval (got {n_boot}); "
+        raise UserError(f"n_boot (--n-boot) must be at least 1 for an interval (got {n_boot}); "
                         "use 0 for no interval")
     t, p = _arrays(y_true, y_pred)
     rng = np.random.default_rng(random_state)
@@ -197,7 +197,7 @@ def classification_report(y_true: Sequence, y_pred: Sequence, labels: Sequence[s
     :class:`~analysis.errors.UserError`.
     """
     if n_boot < 0:
-        raise UserError(f"--n-boot must be 0 (no interval) or more; got {n_boot}")
+        raise UserError(f"n_boot (--n-boot) must be 0 (no interval) or more; got {n_boot}")
     t, p = _arrays(y_true, y_pred)
     if labels is None:
         labels = sorted(set(t.tolist()) | set(p.tolist()), key=str)
@@ -275,7 +275,7 @@ def grouped_folds(groups: Sequence | None, n: int, k: int, *, random_state: int 
             splitter = StratifiedKFold(n_splits=k, shuffle=True, random_state=random_state)
             return [(tr, te) for tr, te in splitter.split(X, yy)]
     if k > n:
-        raise UserError(f"--cv {k} asks for more folds than there are rows ({n}); "
+        raise UserError(f"cv (--cv) = {k} asks for more folds than there are rows ({n}); "
                         "use fewer folds")
     splitter = KFold(n_splits=k, shuffle=True, random_state=random_state)
     return [(tr, te) for tr, te in splitter.split(X)]

@@ -74,8 +74,8 @@ def model_frame(table: pd.DataFrame, *, text_col: str = "text", target_col: str 
     out["text"] = _as_text(_column_values(table, text_col, "text", source), "text", source)
     if target is not None:
         if not str(target).strip():  # a blank target in a column is no target: so is this one
-            raise UserError(f"--target {target!r} is empty; give the target's name or text, or "
-                            "leave --target out")
+            raise UserError(f"target (--target) {target!r} is empty; give the target's name or "
+                            "text, or leave it out")
         out["target"] = pd.array([target] * len(table), dtype="string")
     elif target_col:
         out["target"] = _as_text(_column_values(table, target_col, "target", source), "target",
@@ -604,7 +604,7 @@ def train_model(frame: pd.DataFrame, *, model_id: str = "model", cv: int = 5,
     if len(frame) < 10:
         raise UserError(f"only {len(frame)} labelled rows; training needs at least 10", source)
     if C is not None and not 0 < C < float("inf"):
-        raise UserError(f"--C must be a positive number; got {C}")
+        raise UserError(f"C (--C) must be a positive number; got {C}")
     C_grid = None
     if estimator is None:
         estimator = user_pipeline(len(frame), C=C if C is not None else DEFAULT_C, seed=seed,
@@ -697,8 +697,8 @@ def evaluate_model(frame: pd.DataFrame, model: object, *,
     if average_over:
         bad = sorted(set(average_over) - set(classes))
         if bad:
-            raise UserError(f"--average-over names {bad} that the model does not predict "
-                            f"({classes})", source)
+            raise UserError(f"average_over (--average-over) names {bad} that the model does "
+                            f"not predict ({classes})", source)
     if predicted is None:
         predicted = predict_with_rules(model, _x(frame))[1]
     pred = np.asarray(predicted, dtype=object).astype(str)
