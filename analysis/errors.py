@@ -26,6 +26,33 @@ class UserError(Exception):
         super().__init__(f"{self.path}: {message}" if self.path else message)
 
 
+class WrongTypeError(UserError, TypeError):
+    """A Python argument of the wrong type, such as a column (a Series) given where a table
+    belongs: a :class:`TypeError` to Python callers, one line and exit 2 from the CLI."""
+
+
+def check_table(value: object, name: str, what: str, source: object = None, *,
+                optional: bool = False) -> None:
+    """A :class:`WrongTypeError` unless ``value`` is a pandas DataFrame (or None, when
+    ``optional``). The message says that argument ``name`` must be ``what``, and what it is.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> check_table(pd.Series([1]), "posts", "a posts table")
+    Traceback (most recent call last):
+    ...
+    analysis.errors.WrongTypeError: posts must be a posts table, not a Series (one column of a table: pass the table itself)
+    """  # noqa: E501 - a doctest's output is one line
+    import pandas as pd
+
+    if isinstance(value, pd.DataFrame) or (optional and value is None):
+        return
+    hint = " (one column of a table: pass the table itself)" \
+        if isinstance(value, pd.Series) else ""
+    raise WrongTypeError(f"{name} must be {what}, not a {type(value).__name__}{hint}", source)
+
+
 def check_jobs(jobs: object) -> int:
     """``jobs`` when it is a number of workers (1, 2, ...) or -1 (all cores), else a
     :class:`UserError`: ``ingest``, ``train`` and ``label`` take ``--jobs`` alike (and start

@@ -47,7 +47,7 @@ from pandas.tseries.offsets import Day, Tick
 
 from analysis import quantify, responses
 from analysis.config import DEFAULT_SEED
-from analysis.errors import UserError, check_n_boot
+from analysis.errors import UserError, check_n_boot, check_table
 from analysis.loaders.base import daylight_saving_problem, parse_time
 from analysis.progress import progress_bar
 from analysis.schema import PROBA_PREFIX, STANCE_LABELS, TREND, label_order, without_offset
@@ -229,8 +229,8 @@ def estimate_shares(
     Raises
     ------
     TypeError
-        ``labels``, ``posts`` or ``validation`` is not a DataFrame (a column such as
-        ``labels["label"]`` is a Series).
+        (:class:`~analysis.errors.WrongTypeError`, also a ``UserError``) ``labels``, ``posts`` or
+        ``validation`` is not a DataFrame (a column such as ``labels["label"]`` is a Series).
     UserError
         Missing columns, unknown method, naive times, a bad frequency, ``n_boot`` from 1 to 199,
         ``max_hours`` without ``relative_to``, a naive ``relative_to`` that a clock change skipped
@@ -330,17 +330,13 @@ def compare_shares(estimates: pd.DataFrame, gold: pd.DataFrame) -> pd.DataFrame:
 
 
 def _check_frame(value: object, name: str, *, optional: bool = False) -> None:
-    """A :class:`TypeError` naming ``name`` when ``value`` is not a DataFrame (nor None, when
-    ``optional``): a Series such as ``labels["label"]`` has no uid to join on."""
-    if isinstance(value, pd.DataFrame) or (optional and value is None):
-        return
+    """:func:`~analysis.errors.check_table` for an argument of :func:`estimate_shares`: a Series
+    such as ``labels["label"]`` has no uid to join on."""
     what = {"labels": "a labels table (a DataFrame with uid, label and/or proba_<label> "
                       "columns, as label_posts returns)",
             "posts": "a posts table (a DataFrame with uid, created_at, thread_id...) or None",
             "validation": "a DataFrame of hand-coded posts (uid, label) or None"}[name]
-    hint = " (one column of a table: pass the table itself)" if isinstance(value, pd.Series) \
-        else ""
-    raise TypeError(f"{name} must be {what}, not a {type(value).__name__}{hint}")
+    check_table(value, name, what, optional=optional)
 
 
 def _auto_confusion(confusion: str, labels: pd.DataFrame, method: str,

@@ -115,6 +115,23 @@ def test_a_series_is_refused_with_a_clear_error():
         label_posts(texts, "vader")
 
 
+def test_a_wrong_type_is_a_type_error_and_a_user_error_alike():
+    """label_posts raised a UserError for a Series and estimate_shares a TypeError: each is now
+    both, so that a Python caller can catch TypeError and the CLI prints one line."""
+    from analysis import load_posts
+    from analysis.classifiers import evaluate_model
+    from analysis.trend import estimate_shares
+
+    texts = pd.Series(["so true"], name="text")
+    for call in (lambda: label_posts(texts, "vader"), lambda: estimate_shares(texts),
+                 lambda: evaluate_model(texts, "vader"), lambda: load_posts(3)):
+        with pytest.raises(TypeError) as info:
+            call()
+        assert isinstance(info.value, UserError)
+        assert "not a Series (one column of a table" in str(info.value) or "not int" in str(
+            info.value)
+
+
 def test_load_posts_stops_when_every_record_is_rejected(tmp_path):
     import analysis
 
@@ -148,9 +165,9 @@ def test_evaluate_model_takes_a_model_name_and_says_what_is_wrong_with_its_rows(
     assert by_name == evaluate_model(frame, get_model("vader"), n_boot=0)
     with pytest.raises(UserError, match="no label column 'nope'"):
         evaluate_model(frame, "vader", label_col="nope", n_boot=0)
-    with pytest.raises(UserError, match="must be a model frame .* not Series"):
+    with pytest.raises(UserError, match="must be a model frame .* not a Series"):
         evaluate_model(frame["text"], "vader", n_boot=0)
-    with pytest.raises(UserError, match="must be a model frame .* not Series"):
+    with pytest.raises(UserError, match="must be a model frame .* not a Series"):
         train_model(frame["text"], model_id="generated", cv=0, fast=True)
 
 

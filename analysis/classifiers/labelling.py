@@ -31,7 +31,7 @@ import pandas as pd
 
 from analysis.classifiers.datasets import X_COLUMNS
 from analysis.classifiers.linear import labels_from_proba, proba_and_weights
-from analysis.errors import UserError, check_jobs, worker_count
+from analysis.errors import UserError, check_jobs, check_table, worker_count
 from analysis.progress import progress_bar
 from analysis.schema import LABELS, STANCE_LABELS, STANCE_TASK, conform, id_texts, proba_column
 
@@ -544,9 +544,7 @@ def label_posts(posts: pd.DataFrame, model: object | str = "default", *,
     from analysis.classifiers.training import distinct_rows
 
     check_jobs(jobs)
-    if not isinstance(posts, pd.DataFrame):
-        raise UserError(f"posts must be a table (a pandas DataFrame) with a text column, not "
-                        f"{type(posts).__name__}", source)
+    check_table(posts, "posts", "a table (a pandas DataFrame) with a text column", source)
     _check_uids(posts, source)
     model = os.fspath(model) if isinstance(model, os.PathLike) else model
     fitted = get_model(model) if isinstance(model, str) else model

@@ -29,7 +29,7 @@ from analysis.classifiers.labelling import (
     predict_with_rules,
 )
 from analysis.classifiers.linear import labels_from_proba, proba_and_weights
-from analysis.errors import UserError, check_jobs, check_n_boot, worker_count
+from analysis.errors import UserError, check_jobs, check_n_boot, check_table, worker_count
 
 
 def _column_values(table: pd.DataFrame, col: str, role: str, source: object) -> pd.Series:
@@ -119,9 +119,7 @@ def model_frame(table: pd.DataFrame, *, text_col: str = "text", target_col: str 
 def _check_model_frame(frame: object, label_col: str, source: object) -> None:
     """A :class:`UserError` unless ``frame`` is a model frame (a DataFrame, from
     :func:`model_frame`) with the label column ``label_col``."""
-    if not isinstance(frame, pd.DataFrame):
-        raise UserError(f"the rows must be a model frame (a DataFrame from model_frame), not "
-                        f"{type(frame).__name__}", source)
+    check_table(frame, "frame", "a model frame (a DataFrame from model_frame)", source)
     if label_col not in frame.columns:
         raise UserError(f"the frame has no label column {label_col!r}; make it with "
                         "model_frame(..., label_col=...) (train, evaluate: --label-col)", source)

@@ -47,7 +47,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from analysis import __version__, config, schema
-from analysis.errors import UserError, check_jobs, worker_count
+from analysis.errors import UserError, WrongTypeError, check_jobs, worker_count
 from analysis.io import (
     NO_ROOM_ERRNOS,
     OutputSet,
@@ -824,7 +824,7 @@ def ingest(
 def input_paths(paths: object) -> list[str | os.PathLike]:
     """The inputs of :func:`ingest` as a list: one path (``str``, :class:`os.PathLike` or
     ``bytes``, decoded as :func:`os.fsdecode` does) or an iterable of them; anything else is a
-    :class:`UserError` naming what was given.
+    :class:`~analysis.errors.WrongTypeError` naming what was given.
 
     Examples
     --------
@@ -833,7 +833,7 @@ def input_paths(paths: object) -> list[str | os.PathLike]:
     >>> input_paths(3)
     Traceback (most recent call last):
     ...
-    analysis.errors.UserError: paths must be a file or folder path (str or os.PathLike) or a list of them, not int
+    analysis.errors.WrongTypeError: paths must be a file or folder path (str or os.PathLike) or a list of them, not int
     """  # noqa: E501 - a doctest's output is one line
     def one(path: object) -> str | os.PathLike | None:
         if isinstance(path, bytes):
@@ -852,8 +852,8 @@ def input_paths(paths: object) -> list[str | os.PathLike]:
         if not bad:
             return found
         given = bad[0]
-    raise UserError("paths must be a file or folder path (str or os.PathLike) or a list of "
-                    f"them, not {type(given).__name__}")
+    raise WrongTypeError("paths must be a file or folder path (str or os.PathLike) or a list of "
+                         f"them, not {type(given).__name__}")
 
 
 def check_flags(**flags: object) -> None:
