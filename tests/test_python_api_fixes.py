@@ -109,6 +109,24 @@ def test_the_cli_and_python_give_the_same_run_id(tmp_path):
     assert cli["run_id"].tolist() == python["run_id"].tolist()
 
 
+def test_a_model_without_its_card_is_labelled_with_a_warning(fixed_target_model, tmp_path,
+                                                             capsys):
+    """A .skops file copied without its card forgot its fixed target without a word."""
+    import shutil
+
+    alone = tmp_path / "alone.skops"
+    shutil.copy(fixed_target_model, alone)
+    posts = pd.DataFrame({"uid": ["a", "b"], "text": ["I stand with her", "this is a lie"]})
+    with pytest.warns(UserWarning, match="no model card next to it .*fixed target it was "
+                                         "trained with are unknown"):
+        label_posts(posts, alone)
+    posts.to_csv(tmp_path / "posts.csv", index=False)
+    assert main(["label", str(tmp_path / "posts.csv"), "--model", str(alone), "--no-progress",
+                 "-o", str(tmp_path / "labels.parquet")]) == 0
+    warned = [line for line in capsys.readouterr().err.splitlines() if "no model card" in line]
+    assert len(warned) == 1 and warned[0].startswith("warning:")
+
+
 def test_a_series_is_refused_with_a_clear_error():
     texts = pd.Series(["so true"], name="text")
     with pytest.raises(UserError, match="must be a table"):

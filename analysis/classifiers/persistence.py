@@ -159,7 +159,8 @@ def load_model(path: str | Path) -> object:
     it has none, and ``fixed_target_``: the fixed target it was trained with (the card's
     ``columns.fixed_target``, else None), which
     :func:`~analysis.classifiers.labelling.label_posts` applies to the loaded model as it does
-    to its path.
+    to its path. A model without its card is loaded with a warning: its training columns and
+    fixed target are unknown.
     """
     import skops.io as sio
 
@@ -188,6 +189,12 @@ def load_model(path: str | Path) -> object:
                         f"{_describe(model)}); give a model from train, 'default' or 'vader'",
                         source)
     card = read_card(source)
+    if not card:
+        warnings.warn(f"{source}: no model card next to it ({card_path(source).name}), so the "
+                      "columns and fixed target it was trained with are unknown and it labels "
+                      "with the table's defaults (give --text-col, --target or --target-col; in "
+                      "Python, text_col=, target= or target_col=); keep the card with the model",
+                      UserWarning, stacklevel=2)
     check_card(model, card, source)
     compose_classes(model, source)
     if not hasattr(model, "model_id_"):

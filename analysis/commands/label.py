@@ -57,7 +57,8 @@ def run(args: argparse.Namespace) -> int:
     posts = read_user_table(args.input)  # ';' and tab separated CSV too
     if len(posts) == 0:
         raise UserError("the table has no rows to label", args.input)
-    model = get_model(args.model)  # refuses the card of another model before any note
+    with warnings_to_stderr():  # refuses the card of another model before any note
+        model = get_model(args.model)
     # the columns given, else those the model was trained with (a missing text column is
     # refused as the model frame is made)
     inputs = model_inputs_note(args.model, posts, target=args.target, text_col=args.text_col,
