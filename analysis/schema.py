@@ -271,6 +271,10 @@ def _cast(column: pd.Series, dtype: object) -> pd.Series:
             return utc.astype(dtype)
         if column.isna().all():
             return pd.Series(pd.NaT, index=column.index, dtype=dtype)
+        if pd.api.types.is_string_dtype(column.dtype):  # e.g. read back from CSV
+            raise TypeError(f"column {column.name!r} holds text, not times; parse a table read "
+                            "from CSV with analysis.schema.parse_text_columns(frame, table) "
+                            "first")
         raise TypeError(f"column {column.name!r} must hold tz-aware times, not {column.dtype}")
     if isinstance(dtype, pd.CategoricalDtype):
         values = column.astype("object").where(column.notna(), None)

@@ -30,6 +30,16 @@ def test_conform_refuses_naive_times():
         schema.conform(frame, schema.POSTS)
 
 
+def test_conform_of_text_times_points_to_parse_text_columns():
+    """A posts table written to CSV and read back holds times as text: conform said only "must
+    hold tz-aware times, not str"."""
+    frame = pd.DataFrame({"uid": ["a"], "created_at": ["2020-09-30 10:00:00+00:00"]})
+    with pytest.raises(TypeError, match="holds text, not times; .*parse_text_columns"):
+        schema.conform(frame, schema.POSTS)
+    parsed = schema.conform(schema.parse_text_columns(frame, schema.POSTS), schema.POSTS)
+    assert parsed.loc[0, "created_at"] == pd.Timestamp("2020-09-30 10:00", tz="UTC")
+
+
 def test_conform_converts_other_time_zones_to_utc():
     local = pd.to_datetime(["2020-09-30 12:00"]).tz_localize("America/Los_Angeles")
     posts = schema.conform(pd.DataFrame({"uid": ["a"], "created_at": local}), schema.POSTS)
