@@ -66,6 +66,10 @@ _CHUNK = 1 << 16
 LINE_BUFFER_BYTES = 1 << 20
 #: Bytes that were not UTF-8, as ``errors="surrogateescape"`` decodes them.
 NOT_UTF8 = re.compile("[\udc80-\udcff]")
+#: The reject reason of a CSV record that is not UTF-8: most often a spreadsheet's export in its
+#: own code page, whose every record with an accent would be rejected.
+CSV_NOT_UTF8 = ("invalid UTF-8: the record is not UTF-8 (a spreadsheet may have saved the file "
+                "as Windows-1252; save it as \"CSV UTF-8\" and read it again)")
 
 
 @dataclass(frozen=True)
@@ -1064,8 +1068,23 @@ def start_of_local_day(day: pd.Timestamp, tz: str) -> pd.Timestamp:
     return day.tz_localize(tz, ambiguous=True, nonexistent="shift_forward")
 
 
+#: Seconds in scientific notation as text: the digits after the point and the exponent.
+_SCIENTIFIC_SECONDS = re.compile(r"\s*\d(?:\.(\d+))?[eE]\+?(\d+)\s*")
+
+
 def _from_epoch_seconds(value: int | float | str) -> pd.Timestamp | None:
-    """Unix epoch seconds (a number or its text) as a UTC timestamp; ``None`` for NaN."""
+    """Unix epoch seconds (a number or its text) as a UTC timestamp; ``None`` for NaN.
+
+    Text in scientific notation that cannot hold every second (``1.6014998E+09`` is to the
+    nearest 100 s: a spreadsheet saved the times as numbers) is refused rather than read as
+    exact seconds."""
+    scientific = _SCIENTIFIC_SECONDS.fullmatch(value) if isinstance(value, str) else None
+    if scientific is not None:
+        step = 10 ** (int(scientific[2]) - len(scientific[1] or ""))
+        if step > 1:
+            raise ValueError(f"not a time: {value.strip()!r} is seconds since 1970 in scientific "
+                             f"notation, to the nearest {step:,} s (a spreadsheet saved the times "
+                             "as numbers); export them as whole seconds or ISO 8601 text")
     seconds = float(value)
     if seconds != seconds:  # NaN: a missing time, as pandas writes it
         return None

@@ -195,6 +195,30 @@ def conform_posts(frame: pd.DataFrame, columns: Iterable[str] | None = None) -> 
     return pd.DataFrame(out)
 
 
+#: An id as a spreadsheet writes a long number (``1.37765E+18``; pandas: ``1.3e+18``): rounded, and
+#: the form of no platform's ids (Reddit's base-36 ids, which may read ``1e5``, have no ``+``).
+SCIENTIFIC_ID = r"^\s*\d+(?:\.\d+)?[eE]\+\d+\s*$"
+#: The posts table's id columns (``uid`` is made from ``platform`` and ``id``).
+_ID_COLUMNS = tuple(name for name in schema.POSTS if schema.is_id_column(name) and name != "uid")
+
+
+def scientific_ids(frame: pd.DataFrame) -> dict[int, str]:
+    """The rows of a typed chunk with an id in scientific notation (:data:`SCIENTIFIC_ID`), by
+    position, each with its reject reason: a spreadsheet that saved ids as numbers rounded them
+    to a few digits, so distinct posts (or authors) would share one id and collapse as
+    duplicates (or share a pseudonym) without a word."""
+    found: dict[int, str] = {}
+    for name in _ID_COLUMNS:
+        values = frame[name]
+        hits = pc.match_substring_regex(pa.array(values, type=pa.large_string()), SCIENTIFIC_ID)
+        for position in np.flatnonzero(hits.fill_null(False).to_numpy(zero_copy_only=False)):
+            found.setdefault(int(position), (
+                f"bad id: {name} {values.iloc[position]!r} is a number in scientific notation, "
+                "rounded (a spreadsheet or pandas saved the ids as numbers); export the ids as "
+                "text"))
+    return found
+
+
 def typed_chunk(rows: list[dict], rejects: list[Reject]) -> tuple[pd.DataFrame, list[int]]:
     """Rows as a DataFrame conformed to the posts schema; rows that do not fit become rejects
     (appended to ``rejects``; their snippet is the row as JSON).
@@ -313,6 +337,16 @@ class Collector:
         rows, owners = self._rows, self._owners
         self._rows, self._owners = [], []
         frame, failed = typed_chunk(rows, self.rejects)
+        rounded = scientific_ids(frame)
+        if rounded:
+            kept = [i for i in range(len(rows)) if i not in set(failed)]  # frame's rows
+            for position, reason in rounded.items():
+                row = rows[kept[position]]
+                shown = {k: v for k, v in row.items() if v is not None and k != "source_file"}
+                self.rejects.append(Reject(str(row.get("source_file")), row.get("source_line"),
+                                           reason, record_snippet(shown)))
+                failed.append(kept[position])
+            frame = frame.drop(index=list(rounded)).reset_index(drop=True)
         for position in failed:
             owners[position]["rows"] -= 1
             owners[position]["rejects"] += 1

@@ -490,11 +490,18 @@ def plan_inputs(paths: Iterable[str | os.PathLike], format: str = "auto",  # noq
         raise UserError("no input files given")
     seen: set[Path] = set()
     once = InputPlan()
+    repeated: list[str] = []
     for entry in plan:  # a file given twice, or also inside a folder given, is read once
         where = entry.path.resolve()
         if where not in seen:
             seen.add(where)
             once.append(entry)
+        elif str(entry.path) not in repeated:
+            repeated.append(str(entry.path))
+    if repeated:
+        more = f" and {len(repeated) - 3} more" if len(repeated) > 3 else ""
+        warnings.warn(f"{', '.join(repeated[:3])}{more}: given more than once (or also inside a "
+                      "folder given); each file is read once", UserWarning, stacklevel=2)
     for path in skipped:  # each once, and not when it is read (named as an input too)
         where = path.resolve()
         if where not in seen:
@@ -1040,8 +1047,9 @@ def _refuse_all_rejected(result: IngestResult, outcome: str) -> None:
     a successful run. ``outcome`` says what the caller does instead."""
     if result.rejects and not result.summary["rows_read"]:
         first = result.rejects[0]
-        raise UserError(f"no record could be read ({len(result.rejects)} rejected; first, line "
-                        f"{first.line}: {first.reason}); {outcome}", first.file)
+        where = "" if first.line is None else f", line {first.line}"
+        raise UserError(f"no record could be read ({len(result.rejects)} rejected; "
+                        f"first{where}: {first.reason}); {outcome}", first.file)
 
 
 def _caller_stacklevel() -> int:

@@ -113,6 +113,7 @@ import pandas as pd
 
 from analysis.errors import UserError
 from analysis.loaders.base import (
+    CSV_NOT_UTF8,
     DECOMPRESSION_ERRORS,
     LOADER_VERSION,
     NOT_UTF8,
@@ -263,8 +264,8 @@ def sniff(path: Path, head: bytes) -> bool:
         except json.JSONDecodeError:
             return False
         keys = set(record) if isinstance(record, dict) else set()
-    else:
-        keys = set(header_columns(path, head))
+    else:  # empty header cells (a spreadsheet's after the last column) name no column
+        keys = set(header_columns(path, head)) - {""}
     return set(REQUIRED) <= keys <= set(POSTS)
 
 
@@ -285,6 +286,25 @@ def header_columns(path: Path, head: bytes) -> list[str]:
     except csv.Error:
         return []
     return [name.strip() for name in names]
+
+
+def check_header(names: list[str], path: Path) -> None:
+    """A :class:`UserError` naming ``path`` when a CSV header names a column more than once:
+    each record would keep only the last of its values (a spreadsheet's empty header cells,
+    such as those after the last column, may repeat: they name no column).
+
+    >>> check_header(["id", "text", "", ""], Path("x.csv"))
+    >>> check_header(["id", "text", "date", "text"], Path("x.csv"))
+    Traceback (most recent call last):
+    ...
+    analysis.errors.UserError: x.csv: the CSV header names the column 'text' 2 times (columns 2 and 4); rename or remove the copies, so that no values are lost
+    """  # noqa: E501 - a doctest's output is one line
+    for name, count in collections.Counter(n for n in names if n).items():
+        if count > 1:
+            where = [str(i) for i, n in enumerate(names, 1) if n == name]
+            raise UserError(f"the CSV header names the column {name!r} {count} times (columns "
+                            f"{', '.join(where[:-1])} and {where[-1]}); rename or remove the "
+                            "copies, so that no values are lost", path)
 
 
 def _first_array_element(head: bytes) -> object:
@@ -816,7 +836,7 @@ def iter_csv(path: Path, *, delimiter: str | None = None
     csv.field_size_limit(max(csv.field_size_limit(), CSV_FIELD_LIMIT))
     try:
         with _text_stream(path) as handle:
-            header = None
+            header, records = None, False
             for start, fields, problem, lines in _csv_records(handle, delimiter):
                 if fields is None:
                     raw_lines = "".join(lines).encode("utf-8", "surrogateescape")
@@ -831,13 +851,15 @@ def iter_csv(path: Path, *, delimiter: str | None = None
                     if any(NOT_UTF8.search(f) for f in header):
                         raise UserError("the CSV header is not valid UTF-8 (is this a CSV "
                                         "file? pass the right --format)", path)
+                    check_header(header, path)
                     yield header
                     continue
-                if not fields or (len(fields) == 1 and not fields[0].strip()):
+                if not any(f.strip() for f in fields):  # a blank line, or a row of empty cells
                     continue
+                records = True
                 raw = delimiter.join(fields)
                 if NOT_UTF8.search(raw):
-                    yield Reject(name, start, "invalid UTF-8",
+                    yield Reject(name, start, CSV_NOT_UTF8,
                                  snippet(raw.encode("utf-8", "surrogateescape")))
                     continue
                 if len(fields) != len(header):
@@ -847,6 +869,8 @@ def iter_csv(path: Path, *, delimiter: str | None = None
                 yield start, dict(zip(header, fields, strict=True))
             if header is None:
                 yield Reject(name, None, "empty file", "")
+            elif not records:
+                yield Reject(name, None, "no records: the file has a header line only", "")
     except DECOMPRESSION_ERRORS as exc:
         yield Reject(name, None, f"truncated or corrupt compressed file: {exc}", "")
 

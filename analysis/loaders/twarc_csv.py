@@ -51,6 +51,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from analysis.loaders.base import (
+    CSV_NOT_UTF8,
     DECOMPRESSION_ERRORS,
     LOADER_VERSION,
     NOT_UTF8,
@@ -61,7 +62,12 @@ from analysis.loaders.base import (
     snippet,
 )
 from analysis.loaders.counts import CountNotes
-from analysis.loaders.table import guess_delimiter, header_columns, text_for_status
+from analysis.loaders.table import (
+    check_header,
+    guess_delimiter,
+    header_columns,
+    text_for_status,
+)
 from analysis.loaders.twarc2 import (
     NO_LANGUAGE,
     entity_texts,
@@ -273,19 +279,24 @@ def _records(text: io.TextIOBase, name: str, delimiter: str
             yield Reject(name, None, "empty file", "")
             return
         header = [column.strip() for column in header]
+        check_header(header, Path(name))
         start = reader.line_num + 1
+        records = False
         for values in reader:
             number, start = start, reader.line_num + 1
             if not any(v.strip() for v in values):
                 continue
+            records = True
             if len(values) != len(header):
                 yield Reject(name, number, f"field count: row has {len(values)} fields, "
                              f"the header {len(header)}", snippet(delimiter.join(values)))
                 continue
             if _has_bad_bytes(values):
-                yield Reject(name, number, "invalid UTF-8", snippet(delimiter.join(values)))
+                yield Reject(name, number, CSV_NOT_UTF8, snippet(delimiter.join(values)))
                 continue
             yield number, values, dict(zip(header, values, strict=True))
+        if not records:
+            yield Reject(name, None, "no records: the file has a header line only", "")
     except csv.Error as exc:
         yield Reject(name, start, f"malformed CSV: {exc}", "")
     except DECOMPRESSION_ERRORS as exc:
