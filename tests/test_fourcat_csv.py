@@ -200,3 +200,29 @@ def test_precision_and_collected_at_columns_are_read_when_present(tmp_path):
     assert [(r.line, r.reason.split(":")[0]) for r in rejects] == [
         (5, "missing time"), (6, "bad time")]
     assert "collected_at" in rejects[1].reason
+
+
+def test_reddit_markers_of_deleted_texts_and_accounts(tmp_path):
+    """Every '[deleted]' author was one account, the thread's author ('author_is_op' true for a
+    stranger's reply), and '[removed]' bodies were texts to label. An acceptance tester's case."""
+    from analysis.loaders.ingest import ingest
+
+    url = "https://www.reddit.com/r/x/comments/t1/"
+    path = _write(tmp_path / "generated_4cat_reddit.csv", [
+        ("t1", "t1", "[deleted]", "[deleted]", "2020-09-30 21:00:00", url),
+        ("c1", "t1", "[deleted]", "[removed]", "2020-09-30 21:01:00", url + "_/c1/"),
+        ("c2", "t1", "[deleted]", "you are wrong", "2020-09-30 21:02:00", url + "_/c2/"),
+        ("c3", "t1", "op", " [deleted] ", "2020-09-30 21:03:00", url + "_/c3/")],
+        header=("id", "thread_id", "author", "body", "timestamp", "url"))
+    posts = ingest(path, detect_language=False, keep_authors=True).posts.set_index("id")
+    assert (posts["platform"] == "reddit").all()
+    assert posts["author_id"].isna().tolist() == [True, True, True, False]
+    assert posts["author_is_op"].isna()[["c1", "c2"]].all()  # unknown, not true
+    assert posts["text_status"].tolist() == ["deleted", "removed", "ok", "deleted"]
+    assert posts["text"].isna().tolist() == [True, True, False, True]
+    # a text_status column (as the export writes) is what it says
+    exported = _write(tmp_path / "generated_4cat_export.csv", [
+        ("c4", "t1", "[deleted]", "[deleted]", "2020-09-30 21:04:00", url, "ok")],
+        header=("id", "thread_id", "author", "body", "timestamp", "url", "text_status"))
+    (row,), _ = _split(fourcat_csv.read(exported, LoadOptions()))
+    assert row["text"] == "[deleted]" and row["text_status"] == "ok"

@@ -10,7 +10,12 @@ Mapping rules:
 - ``id`` -> ``id``; ``body`` -> ``text`` (as written, spaces included; an empty body is an
   empty text, ``""``, unless a ``text_status`` column says the text is not there: then null);
   ``subject`` -> ``title``; ``author`` -> ``author_handle``, and ``author_id`` from an
-  ``author_id`` column, else the handle (so reply trees can still tell authors apart).
+  ``author_id`` column, else the handle (so reply trees can still tell authors apart). On
+  Reddit rows, Reddit's markers read as its loaders read them
+  (:data:`analysis.loaders.reddit.DELETED_MARKERS`): a body ``[deleted]`` / ``[removed]`` is a
+  null text with that ``text_status`` (unless a ``text_status`` column gives one), and an author
+  ``[deleted]`` is no author (not one account shared by every deleted user, which would make
+  them all the thread's author).
 - ``created_at`` from ``unix_timestamp`` when present (exact), else from ``timestamp``
   (``YYYY-MM-DD HH:MM:SS``, which 4CAT writes in UTC; ``--tz`` overrides that assumption).
   A ``unix_timestamp`` below 10**8 (before 1973) is rejected as a date written as a number or
@@ -93,6 +98,7 @@ from analysis.loaders.base import (
     record_snippet,
 )
 from analysis.loaders.counts import CountNotes
+from analysis.loaders.reddit import DELETED_MARKERS, NO_AUTHOR
 from analysis.loaders.table import (
     as_list,
     as_text,
@@ -425,12 +431,19 @@ def row_from_record(record: Mapping[str, str], *, platform: str | None = None,
         kind = None if created_at is None else "post" if parent_id is None else (
             "comment" if plat in COMMENT_PLATFORMS else "reply")
     status = str(record.get("text_status") or "").strip().lower()
+    body = as_text(record.get("body"))
+    author = _text(record, "author")
+    if plat == "reddit":  # Reddit's markers of a deleted text or account, as its loaders read them
+        marked = DELETED_MARKERS.get((body or "").strip())
+        if marked is not None and status not in TEXT_STATUSES:
+            status, body = marked, None
+        if author in NO_AUTHOR:
+            author = None
     if status not in TEXT_STATUSES:
         status = "ok"
     # the body as written, spaces included; an empty body is an empty text unless the status
     # says the text is not there (CSV writes "" and null alike)
-    text = text_for_status(as_text(record.get("body")), status)
-    author = _text(record, "author")
+    text = text_for_status(body, status)
     author_id = _text(record, "author_id")
     role = _text(record, "collection_role")
     lang = _first(record, ("lang", "language", "language_guess"))
