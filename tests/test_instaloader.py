@@ -220,6 +220,27 @@ def test_end_to_end_through_ingest(tmp_path):
 
 # --- property: mutated comments never crash the loader and never vanish -----------------------
 
+def test_answers_of_a_rejected_comment_are_kept(tmp_path):
+    """A comment without its time took its good answers down with it (an acceptance tester's
+    case); they are rows now, under its id. Without an id they cannot be placed: rejected."""
+    comments = generated_comments()
+    del comments[1]["created_at"]  # the comment with two answers
+    comments.append({"text": "no id", "owner": _owner("1", "x"),
+                     "answers": [{"id": 7, "created_at": T0, "text": "lost parent"}]})
+    path = _write(tmp_path / f"{SHORTCODE}_comments.json", comments)
+    rows, rejects = _split(instaloader.read(path, LoadOptions()))
+    by_id = {r["id"]: r for r in rows}
+    assert set(by_id) == {"17900000000000010", "17900000000000003", "17900000000000002"}
+    assert by_id["17900000000000003"]["parent_id"] == "17900000000000001"
+    assert [r.reason.split(":")[0] for r in rejects] == ["missing time", "missing id"]
+    assert '"answers"' not in rejects[0].snippet  # they are rows, not in its snippet
+    assert "lost parent" in rejects[1].snippet
+    from analysis.loaders.ingest import ingest
+
+    posts = ingest(path, detect_language=False).posts.set_index("id")
+    assert posts["depth"].isna()[["17900000000000003", "17900000000000002"]].all()
+
+
 _JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner,

@@ -181,21 +181,43 @@ def row_from_comment(comment: dict, *, thread_id: str, parent_id: str | None) ->
 
 
 def rows_from_comment(comment: dict, *, thread_id: str) -> list[dict | tuple[str, object]]:
-    """The row of a top-level comment, then per answer a row or ``(reject reason, answer)``."""
-    row = row_from_comment(comment, thread_id=thread_id, parent_id=thread_id)
-    out: list[dict | tuple[str, object]] = [row]
+    """The row of a top-level comment, then per answer a row or ``(reject reason, answer)``.
+
+    A comment that is rejected (no time, say) is ``(reason, comment)`` and its answers are
+    still read, under its id (their parent, then missing from the table: ``depth`` null); when
+    it has no id, its answers cannot be placed in the thread and are rejected with it.
+
+    Raises
+    ------
+    ValueError
+        When ``comment`` is not a comment object (its answers cannot be found).
+    """
+    if not isinstance(comment, Mapping):
+        raise ValueError(f"wrong shape: not a comment object but a JSON {json_type(comment)}")
+    out: list[dict | tuple[str, object]] = []
+    try:
+        out.append(row_from_comment(comment, thread_id=thread_id, parent_id=thread_id))
+        parent = out[0]["id"]
+    except ValueError as exc:
+        try:
+            parent = json_id(comment.get("id"), "id")
+        except ValueError:
+            parent = None
+        if parent is None:
+            raise
+        out.append((str(exc), {k: v for k, v in comment.items() if k != "answers"}))
     answers = comment.get("answers")
     if answers is None:
         return out
     if not isinstance(answers, list):
-        out.append((f"wrong shape: answers of comment {row['id']} is not a JSON array but a "
+        out.append((f"wrong shape: answers of comment {parent} is not a JSON array but a "
                     f"JSON {json_type(answers)}", answers))
         return out
     for answer in answers:
         try:
-            out.append(row_from_comment(answer, thread_id=thread_id, parent_id=row["id"]))
+            out.append(row_from_comment(answer, thread_id=thread_id, parent_id=parent))
         except ValueError as exc:
-            out.append((f"{exc} (an answer to comment {row['id']})", answer))
+            out.append((f"{exc} (an answer to comment {parent})", answer))
     return out
 
 
