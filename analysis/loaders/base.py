@@ -44,7 +44,7 @@ from analysis.errors import UserError
 from analysis.schema import FIRST_TIME, LAST_TIME, TIME_RANGE
 
 #: Bumped whenever a loader's output changes for the same input; stored in every row.
-LOADER_VERSION = "9"
+LOADER_VERSION = "10"
 
 SNIPPET_CHARS = 200
 #: The UTF-8 byte order mark, which readers skip at the start of a file.
