@@ -270,9 +270,8 @@ def estimate_shares(
         frame, starts, ends = _relative_bins(frame, freq, relative_to, tz, max_hours, roots)
     _warn_imprecise(frame, sub_daily=relative_to is not None or isinstance(to_offset(freq), Tick))
     predictions, probabilities = _predictions(frame, classes, "labels")
-    rng = (random_state if isinstance(random_state, np.random.Generator)
-           else np.random.default_rng(random_state))
-    calib = _calibration(validation, confusion, labels, classes, n_boot, rng)
+    calib_rng, rng = _streams(random_state)
+    calib = _calibration(validation, confusion, labels, classes, n_boot, calib_rng)
     combos, combo_codes = _combos(frame, by)
     n_bins = len(starts)
     group = combo_codes * n_bins + _checked_bins(frame["_bin"].to_numpy(), n_bins)
@@ -1085,6 +1084,19 @@ def _encode(values: pd.Series, classes: list[str], table: str) -> np.ndarray:
         unknown = sorted(set(text[codes < 0]))[:5]
         raise TableError(f"the {table} table has label(s) {unknown} outside {classes}", table)
     return np.asarray(codes, dtype=int)
+
+
+def _streams(random_state: int | np.random.Generator | None
+             ) -> tuple[np.random.Generator, np.random.Generator]:
+    """Two independent random streams from ``random_state``: the first resamples the validation
+    data or the confusion matrix, the second the threads of each bin. So ``cc`` and ``pcc``,
+    which use no calibration, draw the same resamples whether a confusion matrix or validation
+    data was given or not: the same seed gives them the same intervals either way."""
+    if isinstance(random_state, np.random.Generator):
+        first, second = random_state.spawn(2)
+        return first, second
+    first, second = np.random.SeedSequence(random_state).spawn(2)
+    return np.random.default_rng(first), np.random.default_rng(second)
 
 
 def _calibration(validation, confusion, labels, classes, n_boot, rng):

@@ -349,6 +349,26 @@ def test_same_seed_same_table_other_seed_other_intervals():
     assert not first["ci_low"].equals(other["ci_low"])
 
 
+@pytest.mark.parametrize("method", ["cc", "pcc"])
+def test_cc_and_pcc_intervals_do_not_depend_on_an_unused_calibration(method):
+    """cc and pcc use no confusion matrix, but resampling it drew from the same random stream
+    as the bins' bootstrap: a study's pcc intervals (with the model card) differed from trend's
+    on the same labels and seed (without it). An acceptance tester's case."""
+    rng = np.random.default_rng(5)
+    rates = np.array([[0.7, 0.1, 0.2], [0.15, 0.6, 0.25], [0.15, 0.15, 0.7]])
+    posts, labels, validation, _ = generated_sample(rng, [0.3, 0.2, 0.5], rates)
+    card = {"labels": list(CLASSES), "matrix": (rates * 100).round().astype(int).tolist()}
+    for label in CLASSES:  # generated probabilities: 0.8 on the predicted label
+        labels[f"proba_{label}"] = np.where(labels["label"] == label, 0.8, 0.1)
+    plain = estimate_shares(labels, posts, method=method, confusion=None, n_boot=200,
+                            random_state=3)
+    assert (plain["ci_low"] < plain["ci_high"]).any()
+    for given in ({"confusion": card}, {"validation": validation}):
+        adjusted_inputs = estimate_shares(labels, posts, method=method, n_boot=200,
+                                          random_state=3, **given)
+        pd.testing.assert_frame_equal(plain, adjusted_inputs)
+
+
 def test_compare_shares_joins_gold_and_marks_coverage():
     posts = small_posts()
     estimated = estimate_shares(small_labels(), posts, freq="1D", method="cc", n_boot=0)
