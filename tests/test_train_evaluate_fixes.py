@@ -460,3 +460,14 @@ def test_cross_validation_errors_name_the_data_file(tmp_path, capsys, monkeypatc
     assert err.startswith("error: coded.csv: "), err
     assert message in err
     assert not (tmp_path / "m.skops").exists()
+
+
+@pytest.mark.parametrize("command", [["train", "--fast", "-o", "m.skops"],
+                                     ["evaluate", "--fast", "--cv", "5"]])
+def test_evaluate_cv_refuses_the_rows_that_train_refuses(tmp_path, capsys, monkeypatch, command):
+    """evaluate --cv cross-validated 6 rows (all C values tied) that train refuses."""
+    monkeypatch.chdir(tmp_path)
+    generated_table().head(6).to_csv("tiny.csv", index=False)
+    assert main([command[0], "tiny.csv", *command[1:], "--target-col", "target"]) == 2
+    err = _one_line_error(capsys)
+    assert err.strip() == "error: tiny.csv: only 6 labelled rows; training needs at least 10"

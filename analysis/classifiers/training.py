@@ -557,6 +557,18 @@ def fit_with_card(estimator: object, frame: pd.DataFrame, *, groups: Sequence | 
     return model, card
 
 
+#: Fewest distinct labelled rows :func:`train_model` learns from (``evaluate --cv`` too).
+MIN_TRAINING_ROWS = 10
+
+
+def check_training_rows(frame: pd.DataFrame, source: object = None) -> None:
+    """A :class:`~analysis.errors.UserError` naming ``source`` when ``frame`` (its distinct
+    rows) has fewer than :data:`MIN_TRAINING_ROWS` rows to learn from."""
+    if len(frame) < MIN_TRAINING_ROWS:
+        raise UserError(f"only {len(frame)} labelled rows; training needs at least "
+                        f"{MIN_TRAINING_ROWS}", source)
+
+
 def train_model(frame: pd.DataFrame, *, model_id: str = "model", cv: int = 5,
                 seed: int = config.DEFAULT_SEED, jobs: int = 1, C: float | None = None,
                 fast: bool = False, estimator: object | None = None,
@@ -599,8 +611,7 @@ def train_model(frame: pd.DataFrame, *, model_id: str = "model", cv: int = 5,
     _check_model_frame(frame, "label", source)
     columns = frame.attrs.get("columns")
     frame = frame[distinct_rows(frame, source=source)].reset_index(drop=True)
-    if len(frame) < 10:
-        raise UserError(f"only {len(frame)} labelled rows; training needs at least 10", source)
+    check_training_rows(frame, source)
     if C is not None and not 0 < C < float("inf"):
         raise UserError(f"C (--C) must be a positive number; got {C}")
     C_grid = None

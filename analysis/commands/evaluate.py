@@ -140,10 +140,16 @@ def _cross_validate(frame: pd.DataFrame, groups: Sequence[str] | None,
     """The report of ``--cv``: ``train``'s cross-validation of ``train``'s pipeline on the
     file (C chosen from :data:`~analysis.classifiers.training.C_GRID` as ``train`` chooses it),
     with ``C`` and ``C_selection`` added; notes on stderr as ``train`` prints them."""
-    from analysis.classifiers.training import C_GRID, cross_validate, user_pipeline
+    from analysis.classifiers.training import (
+        C_GRID,
+        check_training_rows,
+        cross_validate,
+        user_pipeline,
+    )
     from analysis.commands import fold_notes
     from analysis.errors import UserError
 
+    check_training_rows(frame, args.data)  # as train refuses them
     classes = sorted(set(frame["label"].astype(str)))
     unknown = [label for label in average_over or () if label not in classes]
     if unknown:
