@@ -369,6 +369,16 @@ def json_text(obj: Mapping | list) -> str:
     return json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n"
 
 
+def check_table_suffix(path: str | os.PathLike) -> None:
+    """A :class:`UserError` naming ``path`` unless its suffix is a table type that
+    :func:`write_table` writes (:data:`TABLE_SUFFIXES`): call it with :func:`check_output`
+    before the work, so that ``-o trend.png`` is refused before the estimation, not after."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in TABLE_SUFFIXES:
+        raise UserError(f"unknown table type {suffix!r}; use one of {', '.join(TABLE_SUFFIXES)}",
+                        path)
+
+
 def write_table(frame: pd.DataFrame, path: str | os.PathLike, *,
                 overwrite_guard: Iterable[str | os.PathLike | None] = ()) -> None:
     """Write ``frame`` atomically as Parquet, CSV or JSON lines, chosen by the file's suffix.
@@ -380,9 +390,7 @@ def write_table(frame: pd.DataFrame, path: str | os.PathLike, *,
     """
     dest = Path(path)
     suffix = dest.suffix.lower()
-    if suffix not in TABLE_SUFFIXES:
-        raise UserError(f"unknown table type {suffix!r}; use one of {', '.join(TABLE_SUFFIXES)}",
-                        dest)
+    check_table_suffix(dest)
     guard = [Path(p) for p in overwrite_guard if p is not None]
     with atomic_path(dest, overwrite_guard=guard) as tmp:
         if suffix == ".parquet":

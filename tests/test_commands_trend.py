@@ -10,8 +10,14 @@ import pandas as pd
 import pytest
 
 from analysis.classifiers.persistence import card_version
-from analysis.commands import main
-from analysis.commands.trend import _default_card
+from analysis.commands import main, warnings_to_stderr
+from analysis.commands import trend as trend_command
+
+
+def _default_card(*args, **kwargs):
+    """The trend command's choice of card, its note printed as the command prints it."""
+    with warnings_to_stderr():
+        return trend_command._default_card(*args, **kwargs)
 
 
 def _labels(labeler: str) -> pd.DataFrame:
@@ -204,3 +210,26 @@ def test_trend_shows_a_progress_bar_on_a_terminal_unless_no_progress(tmp_path, c
     (tmp_path / "trend.csv").unlink()
     assert _trend(tmp_path, labels, posts, "--method", "pcc") == 0
     assert "trend (pcc)" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    (["--freq", "5"], "bad frequency"), (["--ci", "95"], "ci"),
+    (["-o", "trend.png"], "unknown table type '.png'")])
+def test_an_error_is_the_only_line_even_after_a_note(tmp_path, capsys, monkeypatch, extra,
+                                                     message):
+    """The default card's note came before errors (two lines), and -o trend.png was refused
+    only after the whole estimation. An acceptance tester's cases."""
+    confusion = {"labels": CLASSES, "matrix": [[80, 10, 10], [10, 80, 10], [10, 10, 80]]}
+    monkeypatch.setattr("analysis.classifiers.model_card",
+                        lambda name: {"version": "5-abc", "cv_confusion": confusion})
+    labels, posts = _write(tmp_path, labeler="default@5-abc")
+    monkeypatch.chdir(tmp_path)
+    if extra[0] == "-o":
+        monkeypatch.setattr(trend_command, "estimate_shares",
+                            lambda *a, **k: pytest.fail("estimated before -o was checked"))
+    capsys.readouterr()
+    status = main(["trend", str(labels), "--posts", str(posts), "--n-boot", "0", "--method",
+                   "auto", *(extra if extra[0] == "-o" else ["-o", "trend.csv", *extra])])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert status == 2 and len(err) == 1, err
+    assert err[0].startswith("error: ") and message in err[0]

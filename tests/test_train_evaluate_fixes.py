@@ -471,3 +471,21 @@ def test_evaluate_cv_refuses_the_rows_that_train_refuses(tmp_path, capsys, monke
     assert main([command[0], "tiny.csv", *command[1:], "--target-col", "target"]) == 2
     err = _one_line_error(capsys)
     assert err.strip() == "error: tiny.csv: only 6 labelled rows; training needs at least 10"
+
+
+@pytest.mark.parametrize("command", [["label", "-o", "labels.parquet"], ["evaluate"]])
+def test_notes_on_the_trained_columns_do_not_come_before_an_error(tmp_path, capsys,
+                                                                  monkeypatch, command):
+    """evaluate printed two 'note:' lines about the columns the model was trained with, then
+    the error (a table without a text column): the error must be the only line."""
+    monkeypatch.chdir(tmp_path)
+    generated_table().rename(columns={"text": "body", "target": "about"}).to_csv(
+        "coded.csv", index=False)
+    assert main(["train", "coded.csv", "--text-col", "body", "--target-col", "about",
+                 "--cv", "0", "--fast", "-o", "m.skops"]) == 0
+    generated_table().rename(columns={"text": "message"}).drop(columns="target").to_csv(
+        "other.csv", index=False)
+    capsys.readouterr()
+    assert main([command[0], "other.csv", "--model", "m.skops", *command[1:]]) == 2
+    err = _one_line_error(capsys)
+    assert err.startswith("error: ") and "text column" in err

@@ -49,16 +49,23 @@ class ArgumentParser(argparse.ArgumentParser):
         self.exit(EXIT_USER_ERROR, f"error: {message} (see '{self.prog} --help')\n")
 
 
+class Note(UserWarning):
+    """A remark on how a command reads its input (the columns a model was trained with, the
+    card that corrects the labels): :func:`warnings_to_stderr` prints it as ``note: ...``."""
+
+
 @contextlib.contextmanager
 def warnings_to_stderr() -> Iterator[None]:
-    """Print each warning raised in the block as one ``warning: ...`` line on stderr (after the
-    block, if it succeeds; a message repeated word for word once), instead of Python's
+    """Print each warning raised in the block as one ``warning: ...`` line on stderr (a
+    :class:`Note` as ``note: ...``), after the block and only if it succeeds, so that an error
+    stays the only line (a message repeated word for word once), instead of Python's
     file-and-line form."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         yield
-    for message in dict.fromkeys(str(item.message) for item in caught):
-        print(f"warning: {message}", file=sys.stderr)
+    shown = {(issubclass(item.category, Note), str(item.message)): None for item in caught}
+    for note, message in shown:
+        print(f"{'note' if note else 'warning'}: {message}", file=sys.stderr)
 
 
 def build_parser() -> ArgumentParser:
@@ -138,7 +145,8 @@ def model_inputs_note(model: str | None, table: pd.DataFrame, *, target: str | N
                       source: object) -> ModelInputs:
     """The fixed target, text, target and context columns to apply ``model`` (``--model``;
     None: no model, as ``evaluate --cv``) with to a table read from ``source``: those given,
-    else those the model was trained with, each said on stderr in a ``note:`` line
+    else those the model was trained with, each said in a :class:`Note` (call it inside
+    :func:`warnings_to_stderr`, which prints a ``note:`` line once the command succeeds)
     (:func:`analysis.classifiers.labelling.model_inputs`, which :func:`label_posts
     <analysis.classifiers.labelling.label_posts>` applies too)."""
     from analysis.classifiers.labelling import model_inputs
@@ -146,7 +154,7 @@ def model_inputs_note(model: str | None, table: pd.DataFrame, *, target: str | N
     inputs, notes = model_inputs(model, table, target=target, text_col=text_col,
                                  target_col=target_col, context_col=context_col, source=source)
     for note in notes:
-        print(f"note: {note}", file=sys.stderr)
+        warnings.warn(note, Note, stacklevel=2)
     return inputs
 
 

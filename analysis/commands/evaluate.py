@@ -75,20 +75,18 @@ def run(args: argparse.Namespace) -> int:
     if args.cv == 1 or args.cv < 0:
         raise UserError("--cv must be at least 2")
     table = read_user_table(args.data)  # ';' and tab separated CSV too
-    model = None
-    if not args.cv:
-        with warnings_to_stderr():  # refuses the card of another model before any note
-            model = get_model(args.model)
-    # the columns given, else those the model was trained with (--cv: those given)
-    inputs = model_inputs_note(None if args.cv else args.model, table, target=args.target,
-                               text_col=args.text_col, target_col=args.target_col,
-                               context_col=args.context_col, source=args.data)
-    frame = posts_frame(table, **inputs._asdict(), label_col=args.label_col,
-                        group_col=args.group_col, source=args.data)
-    if len(frame) == 0:
-        raise UserError("no rows to evaluate", args.data)
-    # warnings: rows repeated exactly (scored once), an interval over few groups
+    # notes and warnings (e.g. rows repeated exactly, scored once; an interval over few groups)
+    # are printed once the evaluation succeeded
     with warnings_to_stderr():
+        model = None if args.cv else get_model(args.model)  # refuses another model's card
+        # the columns given, else those the model was trained with (--cv: those given)
+        inputs = model_inputs_note(None if args.cv else args.model, table, target=args.target,
+                                   text_col=args.text_col, target_col=args.target_col,
+                                   context_col=args.context_col, source=args.data)
+        frame = posts_frame(table, **inputs._asdict(), label_col=args.label_col,
+                            group_col=args.group_col, source=args.data)
+        if len(frame) == 0:
+            raise UserError("no rows to evaluate", args.data)
         keep = distinct_rows(frame, source=args.data)
         frame, table = frame[keep].reset_index(drop=True), table[keep].reset_index(drop=True)
         groups = frame_groups(frame, args.data)  # before labelling: a missing group fails fast

@@ -40,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
     from analysis.classifiers.datasets import read_user_table
     from analysis.commands import model_inputs_note, warnings_to_stderr
     from analysis.errors import UserError, check_jobs
-    from analysis.io import TABLE_SUFFIXES, check_output, write_table
+    from analysis.io import check_output, check_table_suffix, write_table
 
     if args.batch_size < 1:
         raise UserError("--batch-size must be at least 1")
@@ -51,21 +51,19 @@ def run(args: argparse.Namespace) -> int:
         raise UserError("refusing to write under data/raw/ (raw data is read-only); pick "
                         "another -o", args.output)
     check_output(args.output)  # a bad -o is refused before labelling, not after
-    if args.output.suffix.lower() not in TABLE_SUFFIXES:
-        raise UserError(f"unknown table type {args.output.suffix!r}; use one of "
-                        f"{', '.join(TABLE_SUFFIXES)}", args.output)
+    check_table_suffix(args.output)
     posts = read_user_table(args.input)  # ';' and tab separated CSV too
     if len(posts) == 0:
         raise UserError("the table has no rows to label", args.input)
-    with warnings_to_stderr():  # refuses the card of another model before any note
-        model = get_model(args.model)
-    # the columns given, else those the model was trained with (a missing text column is
-    # refused as the model frame is made)
-    inputs = model_inputs_note(args.model, posts, target=args.target, text_col=args.text_col,
-                               target_col=args.target_col, context_col=args.context_col,
-                               source=args.input)
-    with warnings_to_stderr():  # e.g. rows repeated exactly (labelled once), replies without
-        # a root post (labelled without a target)
+    # notes and warnings (e.g. rows repeated exactly, labelled once; replies without a root
+    # post, labelled without a target) are printed once labelling succeeded
+    with warnings_to_stderr():
+        model = get_model(args.model)  # refuses the card of another model
+        # the columns given, else those the model was trained with (a missing text column is
+        # refused as the model frame is made)
+        inputs = model_inputs_note(args.model, posts, target=args.target,
+                                   text_col=args.text_col, target_col=args.target_col,
+                                   context_col=args.context_col, source=args.input)
         labels = label_posts(posts, model, **inputs._asdict(), batch_size=args.batch_size,
                              jobs=args.jobs, progress=False if args.no_progress else None,
                              source=args.input)

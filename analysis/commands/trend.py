@@ -9,15 +9,16 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import warnings
 from pathlib import Path
 
 import pandas as pd
 
 from analysis import config
-from analysis.commands import check_n_boot, seed_number, warnings_to_stderr
+from analysis.commands import Note, check_n_boot, seed_number, warnings_to_stderr
 from analysis.config import MIN_N_BOOT
 from analysis.errors import UserError
-from analysis.io import read_table, write_table
+from analysis.io import check_output, check_table_suffix, read_table, write_table
 from analysis.trend import (
     ADJUSTED,
     DEFAULT_MIN_POSTS,
@@ -173,9 +174,9 @@ def check_card_model(card: dict, labels: pd.DataFrame, value: str) -> None:
 def _default_card(labels, validation, method: str, source: object = None) -> str | None:
     """``"default"`` when no validation table is given and the bundled default model's card
     should correct ``labels`` (:func:`analysis.trend.bundled_card`, which ``estimate_shares``
-    shares), printing its note on stderr; else None. Labels of another version of the bundled
-    model (or of a user's ``default.skops``) with an adjusted ``method`` are a
-    :class:`UserError` naming ``source`` (the labels file) and both versions."""
+    shares), giving its note as a :class:`~analysis.commands.Note`; else None. Labels of another
+    version of the bundled model (or of a user's ``default.skops``) with an adjusted ``method``
+    are a :class:`UserError` naming ``source`` (the labels file) and both versions."""
     if validation is not None:
         return None
     try:
@@ -183,26 +184,31 @@ def _default_card(labels, validation, method: str, source: object = None) -> str
     except TableError as exc:
         raise UserError(str(exc), source) from exc
     if note:
-        print(f"note: {note}", file=sys.stderr)
+        warnings.warn(note, Note, stacklevel=2)
     return "default" if card is not None else None
 
 
 def run(args: argparse.Namespace) -> int:
     check_n_boot(args.n_boot)
+    inputs = [args.labels, args.posts, args.validation,
+              args.model_card if args.model_card and args.model_card != "default" else None]
+    check_output(args.output, overwrite_guard=inputs)  # a bad -o before the work, not after
+    check_table_suffix(args.output)
     labels = read_table(args.labels)
     posts = read_table(args.posts) if args.posts else None
     validation = read_table(args.validation) if args.validation else None
-    card = args.model_card or _default_card(labels, validation, args.method, args.labels)
-    confusion = read_card_confusion(card, labels) if card else None
-    relative_to = parse_relative_to(args.relative_to, args.tz)
-    by = [c.strip() for c in args.by.split(",") if c.strip()]
-    for name, frame in (("labels", labels), ("posts", posts)):
-        if frame is not None and "uid" not in frame.columns:
-            raise UserError("missing column uid", getattr(args, name))
-    if args.method in ADJUSTED and validation is None and confusion is None:
-        raise UserError(f"method {args.method} needs validation data: pass a validation table "
-                        "(--validation) or a model card with cv_confusion (--model-card)")
-    with warnings_to_stderr():
+    with warnings_to_stderr():  # notes and warnings, printed once the estimate succeeded
+        card = args.model_card or _default_card(labels, validation, args.method, args.labels)
+        confusion = read_card_confusion(card, labels) if card else None
+        relative_to = parse_relative_to(args.relative_to, args.tz)
+        by = [c.strip() for c in args.by.split(",") if c.strip()]
+        for name, frame in (("labels", labels), ("posts", posts)):
+            if frame is not None and "uid" not in frame.columns:
+                raise UserError("missing column uid", getattr(args, name))
+        if args.method in ADJUSTED and validation is None and confusion is None:
+            raise UserError(f"method {args.method} needs validation data: pass a validation "
+                            "table (--validation) or a model card with cv_confusion "
+                            "(--model-card)")
         try:
             trend = estimate_shares(
                 labels, posts, freq=parse_freq(args.freq, relative_to is not None),
@@ -214,9 +220,7 @@ def run(args: argparse.Namespace) -> int:
             path = {"labels": args.labels, "posts": args.posts,
                     "validation": args.validation}[exc.table]
             raise UserError(str(exc), path) from exc
-    write_table(trend, args.output, overwrite_guard=[
-        args.labels, args.posts, args.validation,
-        args.model_card if args.model_card and args.model_card != "default" else None])
+    write_table(trend, args.output, overwrite_guard=inputs)
     print(f"{args.output}: {summarize(trend, by)}", file=sys.stderr)
     return 0
 
