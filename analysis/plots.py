@@ -39,7 +39,7 @@ import os
 import re
 import warnings
 import zlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 
 import matplotlib
@@ -105,6 +105,8 @@ ROOT_XLABEL = "Hours since the source post"
 #: The x-axis label of relative bins whose reference is not known: a trend table does not record
 #: whether its hours count from each source post or from an event time.
 REFERENCE_XLABEL = "Hours since the reference time"
+#: The legend entry of a share figure's bins with a flag (too few posts or threads).
+UNCERTAIN_ENTRY = "few posts (uncertain)"
 #: The legend entry of a share figure whose table has no intervals (``n_boot = 0``).
 NO_INTERVALS = "no intervals (n_boot = 0)"
 
@@ -422,7 +424,20 @@ def plot_shares(ax: Axes, trend: pd.DataFrame, labels: Sequence[str] | None = No
     and a grey interval, and no band: visible, but not as certain. Bins without posts are gaps.
     A table without intervals (``n_boot = 0``) gets no band, and the legend says so
     (:data:`NO_INTERVALS`).
+
+    The legend sits above the axes, outside them (:func:`legend_above`), in as many columns as
+    fit the axes' width: inside, it hid bins, intervals and event texts wherever it went.
     """
+    handles = _draw_shares(ax, trend, labels, events, tz=tz, xlabel=xlabel)
+    if legend and handles:
+        legend_above(ax, handles)
+    return ax
+
+
+def _draw_shares(ax: Axes, trend: pd.DataFrame, labels: Sequence[str] | None,
+                 events: Iterable[tuple[object, str]] | None, *, tz: str | None,
+                 xlabel: str | None) -> list[Line2D]:
+    """:func:`plot_shares` without the legend; returns the legend's handles."""
     frame, relative = prepare_trend(trend)
     _one_series(frame)
     labels = share_labels(frame["label"]) if labels is None else labels
@@ -463,18 +478,54 @@ def plot_shares(ax: Axes, trend: pd.DataFrame, labels: Sequence[str] | None = No
         top = max(top, np.nanmax(np.concatenate([y, high[has_ci]])) if len(y) else 0.0)
     if frame["flag"].notna().any():
         handles.append(Line2D([], [], color=UNCERTAIN_COLOUR, marker="o", markersize=3.2,
-                              markerfacecolor="white", linestyle=":",
-                              label="few posts (uncertain)"))
+                              markerfacecolor="white", linestyle=":", label=UNCERTAIN_ENTRY))
     if handles and not any_interval:
         handles.append(Line2D([], [], linestyle="none", label=NO_INTERVALS))
     ax.set_ylim(0, min(1.0, max(0.1, np.ceil(top * 11) / 10)))
     ax.set_ylabel("Share of responses", fontsize=FONT_SIZE)
     _style_time_axis(ax, relative, tz, xlabel)
     _draw_events(ax, events, relative, tz)
-    if legend and handles:
-        as_written(ax.legend(handles=handles, fontsize=SMALL_FONT_SIZE - 1, frameon=False,
-                             loc="upper right", handlelength=1.6))
-    return ax
+    return handles
+
+
+def _legend_kw(ncols: int) -> dict[str, object]:
+    """The look of the legends of the time figures (one row of ``ncols`` entries, no frame)."""
+    return {"fontsize": SMALL_FONT_SIZE - 1, "frameon": False, "handlelength": 1.6,
+            "ncols": ncols, "columnspacing": 1.2, "borderaxespad": 0.3}
+
+
+def _fitted_legend(make: Callable[[int], Legend], n_handles: int, points: float) -> Legend:
+    """The legend ``make(ncols)`` with the most columns (one row, if it fits) whose width is at
+    most ``points``, else one column; each try replaces the one before.
+
+    Measuring lays the texts out: Matplotlib's warnings about characters without a font are
+    left to :func:`save_figure`, which gives one for the whole figure.
+    """
+    for ncols in range(n_handles, 1, -1):
+        legend = make(ncols)
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=_MISSING_GLYPH.pattern)
+            width = legend.get_window_extent().width * 72 / legend.get_figure(root=True).dpi
+        if width <= points:
+            return legend
+        legend.remove()
+    return make(1)
+
+
+def legend_above(ax: Axes, handles: Sequence[object] | None = None) -> Legend:
+    """Put ``ax``'s legend above the axes, outside them, centred, in as many columns as fit the
+    axes' width; returns it. Texts are drawn as written (:func:`as_written`).
+
+    Outside the axes it hides no data and no event text; with constrained layout
+    (:func:`new_figure`) the figure makes room for it, below a figure title. The width is that of
+    the axes before layout, which layout only widens a little.
+    """
+    handles = list(handles) if handles is not None else ax.get_legend_handles_labels()[0]
+    width = ax.get_position().width * ax.get_figure(root=True).get_figwidth() * 72
+    return _fitted_legend(
+        lambda ncols: as_written(ax.legend(handles=handles, loc="lower center",
+                                           bbox_to_anchor=(0.5, 1.0), **_legend_kw(ncols))),
+        len(handles), width)
 
 
 def _has_certain_neighbour(certain: np.ndarray) -> np.ndarray:
@@ -497,7 +548,7 @@ def plot_volume(ax: Axes, trend: pd.DataFrame, labels: Sequence[str] | None = No
     Bars have thin white edges between them. When a bar would be narrower than
     :data:`MIN_EDGED_BAR` points, the edges would hide much of it (or all: a figure of
     thousands of bins came out empty), so the stack is drawn as step-shaped areas without edges
-    instead, and the legend goes above the axes, where it hides no bins.
+    instead. The legend goes above the axes (:func:`legend_above`), where it hides no bins.
     """
     frame, relative = prepare_trend(trend, needs=("n_posts",))
     groups = [c for c in _group_columns(frame) if c not in _SERIES_COLUMNS] if by is None \
@@ -523,12 +574,8 @@ def plot_volume(ax: Axes, trend: pd.DataFrame, labels: Sequence[str] | None = No
         bottom += height
     ax.set_ylabel("Responses per bin", fontsize=FONT_SIZE)
     _style_time_axis(ax, relative, tz, xlabel)
-    if legend and narrow:  # the areas fill the axes: the legend goes above them
-        as_written(ax.legend(fontsize=SMALL_FONT_SIZE - 1, frameon=False, loc="lower right",
-                             bbox_to_anchor=(1.0, 1.0), ncols=min(len(labels), 4),
-                             borderaxespad=0.2))
-    elif legend:
-        as_written(ax.legend(fontsize=SMALL_FONT_SIZE - 1, frameon=False, loc="upper right"))
+    if legend and ax.get_legend_handles_labels()[0]:
+        legend_above(ax)
     return ax
 
 
@@ -659,9 +706,12 @@ def plot_small_multiples(fig: Figure, trend: pd.DataFrame, by: str,
     Returns the array of axes (one per value, in sorted order of the values). The panels have the
     same x and y limits (each panel's limits are set once, not linked: linked axes make the
     drawing time grow with the square of the panels), and tick labels on the outer panels only.
-    One legend, on the first panel. ``labels``, ``events``, ``tz`` and ``xlabel`` are as in
+    One legend for all panels, below the grid (``fig.legend``, outside every panel: inside the
+    first it hid its data and event text, and above the grid it would meet a title), with the
+    entries of any panel. ``labels``, ``events``, ``tz`` and ``xlabel`` are as in
     :func:`plot_shares` (the default labels are those of the whole table, so every panel draws
-    the same labels in the same colours).
+    the same labels in the same colours). ``fig`` should have constrained layout
+    (:func:`new_figure`), which makes room for the legend.
 
     Raises
     ------
@@ -681,10 +731,11 @@ def plot_small_multiples(fig: Figure, trend: pd.DataFrame, by: str,
     for ax in axes:
         ax.label_outer()  # as shared axes would: tick labels left and below the grid only
     tops = []  # each panel's own limit; the largest is given to all
+    panel_handles = []
     for position, (ax, value) in enumerate(zip(axes, values, strict=False)):
         part = trend[trend[by].isna()] if value is None else trend[trend[by] == value]
-        plot_shares(ax, part.drop(columns=[by]), labels, events, tz=tz, xlabel=xlabel,
-                    legend=position == 0)
+        panel_handles.append(_draw_shares(ax, part.drop(columns=[by]), labels, events, tz=tz,
+                                          xlabel=xlabel))
         tops.append(ax.get_ylim()[1])
         as_written(ax.set_title(f"{by}: {'missing' if value is None else value}",
                                 fontsize=FONT_SIZE, loc="left"))
@@ -697,7 +748,30 @@ def plot_small_multiples(fig: Figure, trend: pd.DataFrame, by: str,
         ax.set_ylim(0, max(tops))
     for ax in axes[len(values):]:
         ax.set_visible(False)
+    handles = _merged_handles(panel_handles, labels)
+    if handles:
+        width = fig.get_figwidth() * 72
+        _fitted_legend(lambda n: as_written(fig.legend(handles=handles, loc="outside lower center",
+                                                       **_legend_kw(n))),
+                       len(handles), width)
     return axes[: len(values)]
+
+
+def _merged_handles(panel_handles: Sequence[Sequence[Line2D]],
+                    labels: Sequence[str]) -> list[Line2D]:
+    """One legend's handles for panels drawn by :func:`_draw_shares`: each entry of any panel
+    once, the labels first in the order of ``labels``; :data:`NO_INTERVALS` only when no panel
+    has intervals."""
+    entries: dict[str, Line2D] = {}
+    for handles in panel_handles:
+        for handle in handles:
+            entries.setdefault(handle.get_label(), handle)
+    drawn = [handles for handles in panel_handles if handles]
+    if any(NO_INTERVALS not in [h.get_label() for h in handles] for handles in drawn):
+        entries.pop(NO_INTERVALS, None)
+    order = [str(label) for label in labels]
+    notes = [entries.pop(key) for key in (UNCERTAIN_ENTRY, NO_INTERVALS) if key in entries]
+    return sorted(entries.values(), key=lambda h: order.index(h.get_label())) + notes
 
 
 def _common_x(axes: Sequence[Axes]) -> None:

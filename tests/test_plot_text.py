@@ -165,6 +165,19 @@ def test_characters_no_installed_font_has_give_one_warning_naming_the_text(tmp_p
     assert "Noto Sans CJK" in messages[0]
 
 
+def test_fitting_the_legend_gives_no_glyph_warning_before_saving(no_fallback_fonts):
+    """The legend is measured while drawing (to fit its columns); characters without a font
+    must not warn then, once per character, outside save_figure's one warning."""
+    trend = generated_trend(("支持", "批判"))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fig, ax = plots.new_figure()
+        plots.plot_shares(ax, trend[trend["veracity"] == "true"].drop(columns="veracity"))
+        fig, _ = plots.new_figure(height=4, nrows=0)
+        plots.plot_small_multiples(fig, trend, "veracity")
+    assert [str(w.message) for w in caught] == []
+
+
 def test_plot_command_names_characters_without_a_font_in_one_warning_line(tmp_path, capsys,
                                                                           no_fallback_fonts):
     table = tmp_path / "trend.csv"

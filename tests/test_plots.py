@@ -156,7 +156,9 @@ def test_small_multiples_one_panel_per_group():
     fig, _ = plots.new_figure(height=4, nrows=0)
     axes = plots.plot_small_multiples(fig, generated_trend(), by="veracity")
     assert [ax.get_title(loc="left") for ax in axes] == ["veracity: false", "veracity: true"]
-    assert axes[0].get_legend() is not None and axes[1].get_legend() is None
+    assert all(ax.get_legend() is None for ax in axes)  # one legend, of the figure
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == [
+        "support", "criticism", "few posts (uncertain)"]
     assert axes[0].get_ylim() == axes[1].get_ylim()
 
 
@@ -321,3 +323,114 @@ def test_plot_command_says_which_options_draw_a_grouped_table(tmp_path, capsys):
     assert "plot --by COLUMN --group VALUE" in err and "plot --kind multiples" in err
     assert main(["plot", str(tmp_path / "trend.csv"), "--kind", "shares", "--by", "veracity",
                  "--group", "true", "-o", str(tmp_path / "fig")]) == 0
+
+
+# -- legends outside the data ------------------------------------------------------------------
+
+
+def generated_daily_trend(n_bins: int) -> pd.DataFrame:
+    """``n_bins`` daily calendar bins x 2 labels; every third bin is flagged."""
+    days = pd.date_range("2020-01-01", periods=n_bins + 1, freq="D", tz="UTC")
+    rows = [{"bin_start": days[b].isoformat(), "bin_end": days[b + 1].isoformat(),
+             "label": label, "n_posts": 10 if b % 3 == 0 else 50, "estimate": share,
+             "ci_low": share - 0.1, "ci_high": share + 0.1, "method": "pacc",
+             "flag": "few_posts" if b % 3 == 0 else None}
+            for b in range(n_bins)
+            for label, share in (("support", 0.5 + 0.4 * np.sin(b)), ("criticism", 0.45))]
+    return pd.DataFrame(rows)
+
+
+def _legend_overlaps(fig) -> list[str]:
+    """What the figure's legends overlap or push out of it, after layout: the axes' data area,
+    tick labels and axis labels, titles, event texts; legend texts not wholly in the figure
+    (which is what is saved: save_figure does not crop or grow it)."""
+    fig.draw_without_rendering()  # constrained layout puts everything in place
+    renderer = fig.canvas.get_renderer()
+    legends = [*fig.legends, *(ax.get_legend() for ax in fig.axes if ax.get_legend())]
+    assert legends, "no legend drawn"
+    others = {}
+    if fig._suptitle is not None:
+        others["figure title"] = fig._suptitle.get_window_extent(renderer)
+    for ax in (ax for ax in fig.axes if ax.get_visible()):
+        others[f"data area of {ax.get_title(loc='left')!r}"] = ax.bbox
+        for axis in (ax.xaxis, ax.yaxis):
+            box = axis.get_tightbbox(renderer)
+            if box is not None:
+                others[f"{axis.axis_name} axis of {ax.get_title(loc='left')!r}"] = box
+        for text in [*ax.texts, ax.title, ax._left_title, ax._right_title]:
+            if text.get_text():
+                others[repr(text.get_text())] = text.get_window_extent(renderer)
+    problems = []
+    for legend in legends:
+        box = legend.get_window_extent(renderer)
+        problems += [f"legend overlaps {name}" for name, other in others.items()
+                     if box.overlaps(other)]
+        for text in legend.get_texts():
+            extent = text.get_window_extent(renderer)
+            if not (fig.bbox.x0 <= extent.x0 and extent.x1 <= fig.bbox.x1
+                    and fig.bbox.y0 <= extent.y0 and extent.y1 <= fig.bbox.y1):
+                problems.append(f"legend text {text.get_text()!r} is cut off at the edge")
+    return problems
+
+
+def _no_intervals(trend: pd.DataFrame) -> pd.DataFrame:
+    return trend.assign(ci_low=np.nan, ci_high=np.nan)
+
+
+@pytest.mark.parametrize(("table", "events", "width", "title"), [
+    (one_group, [(4.0, "debunked")], plots.COLUMN_WIDTH, None),
+    (one_group, None, plots.COLUMN_WIDTH, "A title"),
+    (lambda: _no_intervals(one_group()), [(10.0, "debunked")], plots.COLUMN_WIDTH, None),
+    (lambda: generated_daily_trend(6), [("2020-01-03", "announcement")], 2.5, None),
+    (lambda: generated_daily_trend(400), [("2020-06-01", "announcement")],
+     plots.COLUMN_WIDTH, "RumourEval daily"),
+    (lambda: generated_daily_trend(400), [("2020-06-01", "announcement")], 7.0, None),
+], ids=["few-bins-event", "title-no-event", "no-intervals", "narrow", "many-bins", "wide"])
+def test_share_legend_covers_no_data_annotation_or_label(table, events, width, title):
+    """Regression: the legend sat inside the axes (upper right), on the bins, the intervals and
+    the event text, and its entry 'few posts (uncertain)' was cut off at the figure's edge."""
+    fig, ax = plots.new_figure(width)
+    plots.plot_shares(ax, table(), events=events)
+    if title:
+        plots.add_title(fig, title)
+    assert _legend_overlaps(fig) == []
+    assert ax.get_legend().get_window_extent().y0 >= ax.bbox.y1  # above the axes
+
+
+@pytest.mark.parametrize("groups", [("false", "true", "unverified"),
+                                    tuple("abcdef")], ids=["one-column", "two-columns"])
+def test_small_multiples_legend_covers_no_panel(groups):
+    trend = generated_trend(groups)
+    fig, _ = plots.new_figure(height=plots.small_multiples_height(len(groups), "veracity"),
+                              nrows=0)
+    axes = plots.plot_small_multiples(fig, trend, "veracity", events=[(4.0, "debunked")])
+    plots.add_title(fig, "Replies by veracity")
+    assert _legend_overlaps(fig) == []
+    assert all(ax.get_legend() is None for ax in axes) and len(fig.legends) == 1
+
+
+def test_small_multiples_legend_has_the_entries_of_every_panel():
+    """Only the second panel has flagged bins: the legend still explains the hollow markers."""
+    trend = generated_trend(("a", "b"))
+    trend.loc[trend["veracity"] == "a", "flag"] = None
+    fig, _ = plots.new_figure(height=4, nrows=0)
+    plots.plot_small_multiples(fig, trend, "veracity")
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == [
+        "support", "criticism", "few posts (uncertain)"]
+
+
+@pytest.mark.parametrize("n_bins", [4, 1000])
+def test_volume_legend_covers_no_bars(n_bins):
+    fig, ax = plots.new_figure()
+    plots.plot_volume(ax, generated_volume(n_bins))
+    assert _legend_overlaps(fig) == []
+
+
+def test_small_multiples_save_byte_identical(tmp_path):
+    saved = []
+    for name in ("a", "b"):
+        fig, _ = plots.new_figure(height=4, nrows=0)
+        plots.plot_small_multiples(fig, generated_trend(), "veracity", events=[(4.0, "x")])
+        saved.append(plots.save_figure(fig, tmp_path / name))
+    for one, two in zip(*saved, strict=True):
+        assert one.read_bytes() == two.read_bytes()
