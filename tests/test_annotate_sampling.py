@@ -356,7 +356,8 @@ def test_eligible_posts_are_the_responses_that_trend_counts():
     replies = [f"gen:{i}" for i in range(6)]
     assert eligible_posts(posts)["uid"].tolist() == replies
     assert eligible_posts(posts)["uid"].tolist() == responses.responses(posts)["uid"].tolist()
-    sample = draw_sample(posts, 20, stratify_by=("thread",), random_state=0)
+    with pytest.warns(UserWarning, match="larger than the 6 eligible post"):
+        sample = draw_sample(posts, 20, stratify_by=("thread",), random_state=0)
     assert sorted(sample.units["uid"]) == replies
     assert int(sample.strata["population"].sum()) == 6
     # Roots on request; a root with only a title has words to code (title + body, as labelled).

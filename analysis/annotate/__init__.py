@@ -4,7 +4,8 @@ The loop, each step one function (and one ``python -m analysis annotate`` subcom
 
 1. :func:`draw_sample` + :func:`assign_coders`: a stratified sample with known inclusion
    probabilities, part of it given to several coders;
-2. :func:`write_sheets`: one coding sheet per coder (CSV, and XLSX with openpyxl), with the design;
+2. :func:`write_sheets`: one coding sheet per coder (CSV, and XLSX with openpyxl), with the design
+   (:func:`draw_sheets` runs steps 1 and 2 as ``annotate sample`` does);
 3. :func:`read_sheets`: the filled sheets back as a long labels table, every problem listed;
 4. :func:`measure_agreement`: Krippendorff's alpha with a bootstrap interval, Cohen's kappa per
    pair, per-label agreement, the disagreements to adjudicate;
@@ -36,18 +37,21 @@ from analysis.annotate.sampling import (
     uncertainty_scores,
 )
 from analysis.annotate.sheets import (
+    DrawnSheets,
     ImportResult,
     Problem,
     coding_rows,
+    draw_sheets,
     format_problems,
+    problems_table,
     read_design,
     read_sheets,
     write_sheets,
 )
 
 __all__ = [
-    "AgreementReport", "ImportResult", "Problem", "Sample", "adjudicate", "allocate",
-    "attach_texts",
+    "AgreementReport", "DrawnSheets", "ImportResult", "Problem", "Sample", "adjudicate",
+    "allocate", "attach_texts", "draw_sheets", "problems_table",
     "alpha_from_counts", "assign_coders", "bootstrap_alpha", "check_resolutions", "coding_rows",
     "cohen_kappa", "draw_sample", "eligible_posts", "estimate_label_shares", "find_disagreements",
     "format_problems", "krippendorff_alpha", "measure_agreement", "pairwise_kappa",

@@ -167,8 +167,7 @@ def adjudicate(gold: pd.DataFrame, resolutions: pd.DataFrame | None = None, *,
             unresolved.append(uid)
     if unresolved and not drop_unresolved:
         raise UserError(f"{len(unresolved)} disagreement(s) are unresolved (e.g. "
-                        f"{unresolved[0]}); fill resolved_label in the resolution file, or pass "
-                        "--majority or --drop-unresolved")
+                        f"{unresolved[0]}); {_unresolved_advice(resolutions, majority)}")
     out = pd.DataFrame(rows, columns=["uid", "label", "labeler_id", "resolution", "n_coders",
                                       "coder_labels", "created_at"])
     out["task"] = task
@@ -178,6 +177,25 @@ def adjudicate(gold: pd.DataFrame, resolutions: pd.DataFrame | None = None, *,
     out["n_coders"] = out["n_coders"].astype("Int64")
     out.attrs["unresolved"] = unresolved
     return out
+
+
+def _unresolved_advice(resolutions: pd.DataFrame | None, majority: bool) -> str:
+    """What settles the disagreements :func:`adjudicate` left unresolved, given what it was
+    given: only the options that were not used, and what the ones used could not do.
+
+    >>> print(_unresolved_advice(None, True))  # doctest: +NORMALIZE_WHITESPACE
+    they are ties that the majority rule (--majority) cannot settle, with no label given by more
+    than half of the post's coders: give a resolution file with their resolved_label filled in
+    (--resolutions), or leave them out (--drop-unresolved)
+    """
+    fill = ("fill their resolved_label in the resolution file" if resolutions is not None else
+            "give a resolution file with their resolved_label filled in (--resolutions)")
+    if majority:
+        return ("they are ties that the majority rule (--majority) cannot settle, with no label "
+                f"given by more than half of the post's coders: {fill}, or leave them out "
+                "(--drop-unresolved)")
+    return (f"{fill}, or settle them by a strict majority of coders (--majority), or leave "
+            "them out (--drop-unresolved)")
 
 
 def _text(value: object) -> str:

@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.annotate.sheets import inert
+from analysis.config import DEFAULT_SEED
 from analysis.errors import UserError, check_n_boot
 
 LEVELS = ("nominal", "interval")
@@ -217,10 +218,13 @@ def krippendorff_alpha(matrix: pd.DataFrame, *, level: str = "nominal",
 
 def bootstrap_alpha(counts: np.ndarray, domain: Sequence | None = None, *,
                     level: str = "nominal", n_boot: int = DEFAULT_N_BOOT, ci: float = 0.95,
-                    random_state: int | np.random.Generator | None = None) -> tuple[float, float]:
+                    random_state: int | np.random.Generator | None = DEFAULT_SEED
+                    ) -> tuple[float, float]:
     """Percentile bootstrap interval of alpha, resampling units (with all their values).
 
-    Resamples in which alpha is undefined (one value only) are left out.
+    Resamples in which alpha is undefined (one value only) are left out. ``random_state`` is a
+    seed or generator (default: :data:`~analysis.config.DEFAULT_SEED`, the seed of ``annotate
+    agreement`` without ``--seed``, so the same data give the same interval).
     """
     counts = np.asarray(counts, dtype=float)
     domain = list(range(counts.shape[1])) if domain is None else list(domain)
@@ -337,7 +341,7 @@ def find_disagreements(gold: pd.DataFrame, posts: pd.DataFrame | None = None, *,
 
 def measure_agreement(gold: pd.DataFrame, *, posts: pd.DataFrame | None = None,
                       values: Sequence | None = None, n_boot: int = DEFAULT_N_BOOT,
-                      ci: float = 0.95, random_state: int | None = None,
+                      ci: float = 0.95, random_state: int | None = DEFAULT_SEED,
                       coder_col: str = "labeler_id",
                       source: object | None = None) -> AgreementReport:
     """Agreement of the human coders in a long labels table.
@@ -351,7 +355,9 @@ def measure_agreement(gold: pd.DataFrame, *, posts: pd.DataFrame | None = None,
     values
         The label domain (default: the labels seen).
     n_boot, ci, random_state
-        Bootstrap resamples, interval level and seed for alpha's interval.
+        Bootstrap resamples, interval level and seed for alpha's interval (the seed's default,
+        :data:`~analysis.config.DEFAULT_SEED`, is that of ``annotate agreement`` without
+        ``--seed``: the same labels give the same interval from Python and the command line).
     source
         The file ``gold`` came from, named in the error when no post has two coders.
     """

@@ -31,6 +31,7 @@ Examples
 from __future__ import annotations
 
 import math
+import numbers
 import re
 import warnings
 from collections.abc import Sequence
@@ -40,6 +41,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import responses
+from analysis.config import DEFAULT_SEED
 from analysis.errors import UserError
 from analysis.schema import PROBA_PREFIX
 
@@ -56,6 +58,10 @@ CODER_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$")
 #: that forms it (the least confident fifth), for ``strategy="uncertainty"``.
 UNCERTAIN_SHARE = 0.5
 UNCERTAIN_TOP = 0.2
+
+#: The seed :func:`assign_coders` takes by default: the one ``annotate sample`` gives it without
+#: ``--seed`` (it gives the coders its seed + 1, and the draw its seed, :data:`DEFAULT_SEED`).
+CODERS_SEED = DEFAULT_SEED + 1
 
 MISSING_BIN = "missing"
 
@@ -289,7 +295,7 @@ def draw_sample(
     uncertain_top: float = UNCERTAIN_TOP,
     include_roots: bool = False,
     exclude: Sequence[str] = (),
-    random_state: int | np.random.Generator | None = None,
+    random_state: int | np.random.Generator | None = DEFAULT_SEED,
 ) -> Sample:
     """Draw ``n`` posts to hand-code, stratified so that the whole period and many threads appear.
 
@@ -319,12 +325,15 @@ def draw_sample(
     include_roots, exclude
         See :func:`eligible_posts`.
     random_state
-        Seed or generator.
+        Seed or generator (default: :data:`~analysis.config.DEFAULT_SEED`, the seed of
+        ``annotate sample`` without ``--seed``). A whole-number seed is recorded in ``params``.
 
     Returns
     -------
     Sample
         The sampled units with their inclusion probabilities, the strata table and the parameters.
+        When ``n`` is larger than the number of eligible posts, all of them are drawn, with a
+        warning.
     """
     keys = _check_keys(stratify_by, strategy)
     if allocation not in ALLOCATIONS:
@@ -339,6 +348,9 @@ def draw_sample(
     if frame.empty:
         raise UserError("no posts are eligible for coding (responses with text: not thread "
                         "roots, context rows or reposts; see --include-roots)")
+    if n > len(frame):
+        warnings.warn(f"the sample size n (-n) is {n}, larger than the {len(frame)} eligible "
+                      f"post(s): all {len(frame)} are drawn", stacklevel=2)
     units = pd.DataFrame({"uid": frame["uid"].astype("string")})
     units["thread_id"] = (frame["thread_id"].astype("string") if "thread_id" in frame.columns
                           else pd.array([pd.NA] * len(frame), dtype="string"))
@@ -383,6 +395,7 @@ def draw_sample(
                       "estimates cannot be weighted back to those posts", stacklevel=2)
     params = {
         "n_requested": int(n), "n_sampled": int(len(sample)), "population": int(len(units)),
+        "seed": int(random_state) if isinstance(random_state, numbers.Integral) else None,
         "stratify_by": list(keys), "strategy": strategy, "freq": freq,
         "time_bins": None if freq else int(n_time_bins), "allocation": allocation,
         "uncertain_share": float(uncertain_share) if "uncertainty" in keys else None,
@@ -397,7 +410,7 @@ def draw_sample(
 
 def assign_coders(units: pd.DataFrame, coders: Sequence[str], *, overlap: float = 0.2,
                   overlap_coders: int | None = None,
-                  random_state: int | np.random.Generator | None = None) -> pd.DataFrame:
+                  random_state: int | np.random.Generator | None = CODERS_SEED) -> pd.DataFrame:
     """Give each sampled post to one coder, and a share of them to several for agreement.
 
     Parameters
@@ -412,7 +425,8 @@ def assign_coders(units: pd.DataFrame, coders: Sequence[str], *, overlap: float 
     overlap_coders
         How many coders code each overlap post (default: all of them).
     random_state
-        Seed or generator.
+        Seed or generator (default: :data:`CODERS_SEED`, the one ``annotate sample`` uses
+        without ``--seed``; with ``--seed S`` it uses ``S + 1``).
 
     Returns
     -------
@@ -713,6 +727,6 @@ def _coder_order(coders: Sequence[str]):
 
 
 __all__ = [
-    "STRATIFY_KEYS", "Sample", "allocate", "assign_coders", "draw_sample", "eligible_posts",
-    "estimate_label_shares", "parse_coders", "time_bins", "uncertainty_scores",
+    "CODERS_SEED", "STRATIFY_KEYS", "Sample", "allocate", "assign_coders", "draw_sample",
+    "eligible_posts", "estimate_label_shares", "parse_coders", "time_bins", "uncertainty_scores",
 ]

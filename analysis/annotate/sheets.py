@@ -40,17 +40,27 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import numbers
 import os
 import re
 import shutil
 import warnings
 import zipfile
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
 
+from analysis.annotate.sampling import (
+    UNCERTAIN_SHARE,
+    UNCERTAIN_TOP,
+    Sample,
+    assign_coders,
+    draw_sample,
+    parse_coders,
+)
+from analysis.config import DEFAULT_SEED
 from analysis.errors import UserError
 from analysis.io import _refuse_raw, make_parent, sha256_file, staging_folder, swap_folders
 from analysis.schema import LABELS, STANCE_LABELS, STANCE_TASK, conform
@@ -191,7 +201,8 @@ def write_sheets(folder: str | os.PathLike, posts: pd.DataFrame, units: pd.DataF
     posts
         The posts table the sample was drawn from (texts of posts, parents and roots).
     units
-        The sampled posts (:attr:`analysis.annotate.sampling.Sample.units`).
+        The sampled posts (:attr:`analysis.annotate.sampling.Sample.units`), saved as
+        ``sample.csv`` (without their ``created_at``, which the sheets show).
     assignments
         Coder assignments (:func:`analysis.annotate.sampling.assign_coders`).
     allowed
@@ -203,7 +214,10 @@ def write_sheets(folder: str | os.PathLike, posts: pd.DataFrame, units: pd.DataF
     formats
         ``"csv"`` and/or ``"xlsx"``; XLSX needs openpyxl and is skipped with a warning without it.
     strata, design
-        The strata table and design parameters to save alongside.
+        The strata table and design parameters to save alongside (``design.json`` keeps
+        ``design`` under ``"design"``). :func:`draw_sheets` draws the sample and writes its
+        sheets with the whole design, as ``annotate sample`` does: the seed, the coders and
+        overlap, and the sha256 of the posts file.
     overwrite
         Replace an existing sheets folder (one with ``design.json``) whose sheets are still
         empty: a folder with any label or note filled in (coders' work), with files this
@@ -255,7 +269,8 @@ def write_sheets(folder: str | os.PathLike, posts: pd.DataFrame, units: pd.DataF
                 _write_xlsx(sheet, tmp / name, allowed, coder, task)
                 names.append(name)
             sheet_files[coder] = names
-        units_out = units.copy()
+        # the posts' times are in the sheets and the posts table, not in the design's files
+        units_out = units.drop(columns=["created_at"], errors="ignore")
         units_out.to_csv(tmp / SAMPLE_FILE, index=False, lineterminator="\n")
         assignments.to_csv(tmp / ASSIGNMENTS_FILE, index=False, lineterminator="\n")
         if strata is not None:
@@ -280,6 +295,91 @@ def write_sheets(folder: str | os.PathLike, posts: pd.DataFrame, units: pd.DataF
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
     return sorted(dest.iterdir())
+
+
+@dataclass(frozen=True)
+class DrawnSheets:
+    """What :func:`draw_sheets` did: the sample drawn, the coders' assignments, the design saved
+    (under ``"design"``) in ``design.json``, and the files written."""
+
+    sample: Sample
+    assignments: pd.DataFrame
+    design: dict
+    files: list[Path]
+
+
+def draw_sheets(folder: str | os.PathLike, posts: pd.DataFrame, n: int,
+                coders: str | Sequence[str], *, labels: pd.DataFrame | None = None,
+                overlap: float = 0.2, overlap_coders: int | None = None,
+                stratify_by: str | Sequence[str] = ("time", "thread"),
+                strategy: str = "stratified", freq: str | None = None, n_time_bins: int = 5,
+                allocation: str = "proportional", uncertain_share: float = UNCERTAIN_SHARE,
+                uncertain_top: float = UNCERTAIN_TOP, include_roots: bool = False,
+                exclude: Sequence[str] = (), allowed: Sequence[str] = STANCE_LABELS,
+                task: str = STANCE_TASK, target: str | None = None,
+                formats: Sequence[str] = FORMATS, seed: int = DEFAULT_SEED,
+                posts_file: str | os.PathLike | None = None,
+                labels_file: str | os.PathLike | None = None, record: dict | None = None,
+                overwrite: bool = False,
+                inputs: Sequence[str | os.PathLike | None] = ()) -> DrawnSheets:
+    """Draw a sample, give it to coders and write their sheets: ``annotate sample`` in one call.
+
+    :func:`~analysis.annotate.sampling.draw_sample` with ``random_state=seed``,
+    :func:`~analysis.annotate.sampling.assign_coders` with ``seed + 1``, then
+    :func:`write_sheets` with the whole design: the draw's parameters, ``seed``, ``coders``,
+    ``overlap`` and ``overlap_coders``, and the path and sha256 of ``posts_file`` and
+    ``labels_file``. The command line runs this function, so the same posts, options and seed
+    give the same folder from Python.
+
+    Parameters
+    ----------
+    folder, posts, allowed, task, target, formats, overwrite
+        As for :func:`write_sheets`.
+    n, labels, stratify_by, strategy, freq, n_time_bins, allocation
+        As for :func:`~analysis.annotate.sampling.draw_sample`.
+    uncertain_share, uncertain_top, include_roots, exclude
+        As for :func:`~analysis.annotate.sampling.draw_sample`.
+    coders, overlap, overlap_coders
+        As for :func:`~analysis.annotate.sampling.assign_coders`.
+    seed
+        The seed of the draw (the coders get ``seed + 1``); default
+        :data:`~analysis.config.DEFAULT_SEED`, as ``annotate sample`` without ``--seed``.
+    posts_file, labels_file
+        The files ``posts`` and ``labels`` were read from, recorded with their sha256 (None: not
+        recorded). The sheets folder may not hold them.
+    record
+        More entries for the saved design (``annotate sample`` records its ``--model`` and
+        ``--labeler`` and its command).
+    inputs
+        Other input files of the run, which the sheets folder may not hold either.
+    """
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+        raise UserError(f"the seed must be a whole number of 0 or more, not {seed!r}")
+    coders = parse_coders(coders)
+    drawn = draw_sample(posts, n, labels=labels, stratify_by=stratify_by, strategy=strategy,
+                        freq=freq, n_time_bins=n_time_bins, allocation=allocation,
+                        uncertain_share=uncertain_share, uncertain_top=uncertain_top,
+                        include_roots=include_roots, exclude=exclude, random_state=int(seed))
+    assignments = assign_coders(drawn.units, coders, overlap=overlap,
+                                overlap_coders=overlap_coders, random_state=int(seed) + 1)
+    design = drawn.params | {
+        "seed": int(seed), "coders": coders, "overlap": overlap, "overlap_coders": overlap_coders,
+        "posts": _file_record(posts_file), "labels": _file_record(labels_file),
+        "labeler": None, "model": None, "command": "analysis.annotate.draw_sheets",
+    } | dict(record or {})
+    files = write_sheets(folder, posts, drawn.units, assignments, allowed=allowed, task=task,
+                         target=target, formats=formats, strata=drawn.strata, design=design,
+                         overwrite=overwrite, inputs=[posts_file, labels_file, *inputs])
+    return DrawnSheets(sample=drawn, assignments=assignments, design=design, files=files)
+
+
+def _file_record(path: str | os.PathLike | None) -> dict[str, str] | None:
+    """A file's path and sha256, for the saved design; None for no file."""
+    if path is None:
+        return None
+    if not Path(path).is_file():
+        raise UserError("no such file", path)
+    return {"path": str(path), "sha256": sha256_file(path)}
 
 
 #: The files :func:`write_sheets` writes besides the sheets themselves.
@@ -361,6 +461,9 @@ def _filled_sheets(folder: Path) -> list[str]:
 def read_design(folder: str | os.PathLike) -> dict:
     """The ``design.json`` of a sheets folder; a missing or broken one is a :class:`UserError`."""
     path = Path(folder) / DESIGN_FILE
+    if Path(folder).exists() and not Path(folder).is_dir():
+        raise UserError("is a file, not a sheets folder; give the folder 'annotate sample' "
+                        "wrote (its -o)", folder)
     if not Path(folder).is_dir():
         raise UserError("no such sheets folder", folder)
     if not path.is_file():
@@ -386,6 +489,13 @@ def read_sheets(folder: str | os.PathLike, *, strict: bool = False) -> ImportRes
     with errors, rows left empty and assigned posts deleted from a sheet are not imported (empty
     and deleted rows are warnings); everything else is.
 
+    Each coder's labels come from one sheet. When the CSV and the XLSX sheet both have labels
+    filled in, the one with more labels is read (with a warning). A sheet that cannot be read (a
+    damaged file, a required column renamed or removed, an XLSX without openpyxl) is an error,
+    and its twin is read in its place only if the twin has labels filled in (the error says
+    so): an untouched twin is never read instead, so such a coder gets no labels until the
+    sheet is fixed.
+
     Parameters
     ----------
     folder
@@ -398,8 +508,9 @@ def read_sheets(folder: str | os.PathLike, *, strict: bool = False) -> ImportRes
     ImportResult
         ``labels``: the labels table columns (:data:`analysis.schema.LABELS`) with
         ``labeler_type="human"`` and ``labeler_id`` = coder, plus ``note``, ``sheet``,
-        ``sheet_row`` and ``allowed_labels`` (the codebook); ``problems``; and per-coder counts
-        in ``summary``.
+        ``sheet_row`` and ``allowed_labels`` (the codebook); ``problems``; and in ``summary``,
+        per coder, the sheet read (``sheet``, None when none could be), its ``rows``, the labels
+        ``imported`` and the coder's sheets that could not be read (``unreadable``).
     """
     folder = Path(folder)
     design = read_design(folder)
@@ -419,13 +530,15 @@ def read_sheets(folder: str | os.PathLike, *, strict: bool = False) -> ImportRes
         if not paths:
             problems.append(Problem(f"{SHEET_PREFIX}{coder}.csv", None,
                                     f"sheet of coder {coder!r} is missing", None))
-            summary["coders"][coder] = {"sheet": None, "rows": 0, "imported": 0}
+            summary["coders"][coder] = {"sheet": None, "rows": 0, "imported": 0,
+                                        "unreadable": []}
             continue
         frame, sheet_problems, used = _read_coder(paths, coder, allowed,
                                                   set(assignments.get(coder, ())))
         problems.extend(sheet_problems)
         summary["coders"][coder] = {"sheet": used, "rows": int(frame.attrs.get("rows", 0)),
-                                    "imported": int(len(frame))}
+                                    "imported": int(len(frame)),
+                                    "unreadable": list(frame.attrs.get("unreadable", []))}
         frames.append(frame)
     labels = (pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
         columns=["uid", "label", "labeler_id", "created_at", "note", "sheet", "sheet_row"]))
@@ -462,6 +575,22 @@ def recorded_codebook(labels: pd.DataFrame) -> list[str] | None:
                         f"({'; '.join(books)}); adjudicate one sample at a time or pass "
                         "--allowed")
     return books[0].split(LABEL_SEPARATOR) if books else None
+
+
+def problems_table(problems: Sequence[Problem]) -> pd.DataFrame:
+    """The problems as a table, one row each (the ``.problems.csv`` of ``annotate import``):
+    ``row`` is a whole number, missing where a problem has no row (a missing sheet, a deleted
+    post).
+
+    >>> table = problems_table([Problem("sheet-A.csv", 7, "bad label", "suport"),
+    ...                         Problem("sheet-B.csv", None, "sheet is missing")])
+    >>> table["row"].tolist()
+    [7, <NA>]
+    """
+    frame = pd.DataFrame([p.as_dict() for p in problems],
+                         columns=["severity", "sheet", "row", "column", "value", "message"])
+    frame["row"] = pd.to_numeric(frame["row"]).astype("Int64")
+    return frame
 
 
 def format_problems(problems: Sequence[Problem]) -> str:
@@ -704,13 +833,16 @@ def _read_coder(paths: list[Path], coder: str, allowed: dict[str, str],
                 assigned: set[str]) -> tuple[pd.DataFrame, list[Problem], str | None]:
     loaded = []
     problems: list[Problem] = []
+    unreadable: list[int] = []  # positions in ``problems`` of the sheets that cannot be read
     for path in paths:
         frame, problem = _load_sheet(path)
         if problem is not None:
+            unreadable.append(len(problems))
             problems.append(problem)
             continue
         missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
         if missing:
+            unreadable.append(len(problems))
             problems.append(Problem(path.name, 1, "header changed: missing column(s) "
                                     f"{', '.join(missing)}; restore the header "
                                     f"({', '.join(SHEET_COLUMNS)})",
@@ -723,14 +855,27 @@ def _read_coder(paths: list[Path], coder: str, allowed: dict[str, str],
         filled = frame["label"].str.strip() != ""
         loaded.append((path, frame, int(filled.sum())))
     empty = _empty_labels()
+    with_labels = [item for item in loaded if item[2] > 0]
+    empty.attrs["unreadable"] = [problems[at].sheet for at in unreadable]
+    if unreadable and not with_labels:
+        # The coder's work may be in the sheet that cannot be read: an untouched twin is not
+        # read in its place (it would list every row as not coded, under the wrong file).
+        for at in unreadable if loaded else ():
+            problems[at] = replace(problems[at], message=problems[at].message + (
+                f"; no label of coder {coder!r} is imported until this sheet can be read (the "
+                f"untouched {loaded[0][0].name} is not read in its place)"))
+        return empty, problems, None
     if not loaded:
         return empty, problems, None
-    with_labels = [item for item in loaded if item[2] > 0]
     if len(with_labels) > 1:
         names = ", ".join(p.name for p, _, _ in with_labels)
         problems.append(Problem(with_labels[0][0].name, None, f"labels filled in both {names}; "
                                 "keep one (used the one with more labels)", severity="warning"))
     path, frame, _ = max(with_labels or loaded, key=lambda item: (item[2], item[0].suffix))
+    for at in unreadable:  # a readable twin has labels: they are imported, and the error says so
+        problems[at] = replace(problems[at], message=problems[at].message + (
+            f"; its labels are not imported (those of {path.name} are): if the coder's work is "
+            "in this sheet, import again once it can be read"))
     rows = []
     seen: dict[str, tuple[int, str]] = {}
     conflicted: set[str] = set()
@@ -789,6 +934,7 @@ def _read_coder(paths: list[Path], coder: str, allowed: dict[str, str],
                                 severity="warning"))
     out = pd.DataFrame(rows) if rows else empty
     out.attrs["rows"] = len(frame)
+    out.attrs["unreadable"] = empty.attrs["unreadable"]
     return out, problems, path.name
 
 

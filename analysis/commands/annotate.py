@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -28,6 +29,7 @@ from analysis.annotate.sheets import (
     SAMPLE_FILE,
     STRATA_FILE,
     check_not_sheets_file,
+    problems_table,
     read_csv_sheet,
     read_design,
 )
@@ -171,45 +173,47 @@ def run(args: argparse.Namespace) -> int:
     return int(args.func(args) or 0)
 
 
+def _warnings_as_lines(step: Callable[[argparse.Namespace], int]
+                       ) -> Callable[[argparse.Namespace], int]:
+    """Run a step with each of its warnings printed as one ``warning: ...`` line
+    (:func:`analysis.commands.warnings_to_stderr`), not in Python's file-and-line form."""
+
+    @functools.wraps(step)
+    def wrapped(args: argparse.Namespace) -> int:
+        with warnings_to_stderr():
+            return step(args)
+
+    return wrapped
+
+
 def run_sample(args: argparse.Namespace) -> int:
-    posts = _read_posts(args.posts)
-    coders = annotate.parse_coders(args.coders)
-    formats = tuple(f.strip().lower() for f in args.formats.split(",") if f.strip())
-    if not formats or set(formats) - set(FORMATS):
-        raise UserError(f"--formats must be among {', '.join(FORMATS)}")
-    allowed = [v.strip() for v in args.allowed.split(",") if v.strip()]
-    labels = _sample_labels(args, posts)
-    exclude: list[str] = []
-    for path in args.exclude:
-        done = read_table(path)
-        if "uid" not in done.columns:
-            raise UserError("has no 'uid' column; --exclude takes a labels table", path)
-        exclude.extend(done["uid"].dropna().astype(str).tolist())
+    # every warning (the model's labelling, the draw, the sheets) is one "warning:" line
     with warnings_to_stderr():
-        drawn = annotate.draw_sample(
-            posts, args.n, labels=labels, stratify_by=args.stratify_by, strategy=args.strategy,
-            freq=args.freq, n_time_bins=args.time_bins, allocation=args.allocation,
-            uncertain_share=args.uncertain_share, uncertain_top=args.uncertain_top,
-            include_roots=args.include_roots, exclude=sorted(set(exclude)),
-            random_state=args.seed)
-        assignments = annotate.assign_coders(drawn.units, coders, overlap=args.overlap,
-                                             overlap_coders=args.overlap_coders,
-                                             random_state=args.seed + 1)
-        design = drawn.params | {
-            "seed": args.seed, "coders": coders, "overlap": args.overlap,
-            "overlap_coders": args.overlap_coders,
-            "posts": {"path": str(args.posts), "sha256": sha256_file(args.posts)},
-            "labels": ({"path": str(args.labels), "sha256": sha256_file(args.labels)}
-                       if args.labels else None),
-            "labeler": args.labeler, "model": args.model,
-            "command": "python -m analysis annotate sample",
-        }
-        units = drawn.units.drop(columns=["created_at"]).copy()
-        written = annotate.write_sheets(args.output, posts, units, assignments, allowed=allowed,
-                                        task=args.task, target=args.target, formats=formats,
-                                        strata=drawn.strata, design=design,
-                                        overwrite=args.force,
-                                        inputs=[args.posts, args.labels, *args.exclude])
+        posts = _read_posts(args.posts)
+        coders = annotate.parse_coders(args.coders)
+        formats = tuple(f.strip().lower() for f in args.formats.split(",") if f.strip())
+        if not formats or set(formats) - set(FORMATS):
+            raise UserError(f"--formats must be among {', '.join(FORMATS)}")
+        allowed = [v.strip() for v in args.allowed.split(",") if v.strip()]
+        labels = _sample_labels(args, posts)
+        exclude: list[str] = []
+        for path in args.exclude:
+            done = read_table(path)
+            if "uid" not in done.columns:
+                raise UserError("has no 'uid' column; --exclude takes a labels table", path)
+            exclude.extend(done["uid"].dropna().astype(str).tolist())
+        result = annotate.draw_sheets(
+            args.output, posts, args.n, coders, labels=labels, overlap=args.overlap,
+            overlap_coders=args.overlap_coders, stratify_by=args.stratify_by,
+            strategy=args.strategy, freq=args.freq, n_time_bins=args.time_bins,
+            allocation=args.allocation, uncertain_share=args.uncertain_share,
+            uncertain_top=args.uncertain_top, include_roots=args.include_roots,
+            exclude=sorted(set(exclude)), allowed=allowed, task=args.task, target=args.target,
+            formats=formats, seed=args.seed, posts_file=args.posts, labels_file=args.labels,
+            record={"labeler": args.labeler, "model": args.model,
+                    "command": "python -m analysis annotate sample"},
+            overwrite=args.force, inputs=args.exclude)
+    drawn, assignments, written = result.sample, result.assignments, result.files
     per_coder = assignments.groupby("coder").size()
     n_overlap = int(assignments.loc[assignments["overlap"], "uid"].nunique())
     print(f"drew {len(drawn.units)} of {drawn.params['population']} eligible posts in "
@@ -220,6 +224,7 @@ def run_sample(args: argparse.Namespace) -> int:
     return 0
 
 
+@_warnings_as_lines
 def run_import(args: argparse.Namespace) -> int:
     _check_outputs([args.output], sheets=args.sheets)  # a folder is refused before its name
     problems_path = args.output.with_name(args.output.stem + ".problems.csv")
@@ -235,19 +240,23 @@ def run_import(args: argparse.Namespace) -> int:
     sheets = sorted(args.sheets.iterdir()) if args.sheets.is_dir() else []
     write_table(result.labels, args.output, overwrite_guard=sheets)
     if result.problems:
-        problems = pd.DataFrame([p.as_dict() for p in result.problems])
-        write_table(problems, problems_path, overwrite_guard=sheets)
+        write_table(problems_table(result.problems), problems_path, overwrite_guard=sheets)
         print(f"{len(result.errors)} error(s), {len(result.problems) - len(result.errors)} "
               f"warning(s): listed in {problems_path}", file=sys.stderr)
     elif problems_path.is_file():  # an earlier run's list would not describe this output
         problems_path.unlink()
         print(f"no problems: removed {problems_path} of an earlier run", file=sys.stderr)
     for coder, info in result.summary["coders"].items():
-        print(f"{coder}: {info['imported']} label(s) from {info['sheet'] or '(no sheet)'}")
+        if info["sheet"] is None and info["unreadable"]:
+            print(f"{coder}: 0 label(s): {', '.join(info['unreadable'])} cannot be read (see "
+                  "the error above)")
+        else:
+            print(f"{coder}: {info['imported']} label(s) from {info['sheet'] or '(no sheet)'}")
     print(f"wrote {len(result.labels)} labels to {args.output}")
     return 0
 
 
+@_warnings_as_lines
 def run_agreement(args: argparse.Namespace) -> int:
     check_n_boot(args.n_boot)
     inputs = [args.gold, args.posts]
@@ -271,6 +280,7 @@ def run_agreement(args: argparse.Namespace) -> int:
     return 0
 
 
+@_warnings_as_lines
 def run_adjudicate(args: argparse.Namespace) -> int:
     _check_outputs([args.output], inputs=[args.gold, args.resolutions, args.posts])
     gold = _read_gold(args.gold, None)
