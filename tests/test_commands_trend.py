@@ -233,3 +233,15 @@ def test_an_error_is_the_only_line_even_after_a_note(tmp_path, capsys, monkeypat
     err = capsys.readouterr().err.strip().splitlines()
     assert status == 2 and len(err) == 1, err
     assert err[0].startswith("error: ") and message in err[0]
+
+
+def test_a_table_given_as_model_card_is_not_a_model_card(tmp_path, capsys):
+    """'trend --model-card coded.csv' said 'the model card has no cv_confusion'."""
+    labels, posts = _write(tmp_path, labeler="mine@1")
+    coded = tmp_path / "coded.csv"
+    coded.write_text("uid,label\nt:2,support\n", encoding="utf-8")
+    capsys.readouterr()
+    assert _trend(tmp_path, labels, posts, "--method", "acc", "--model-card", str(coded)) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == (f"error: {coded}: is not a model card: give a card (.json), a model (.skops) "
+                   "with its card next to it, or 'default'")

@@ -114,7 +114,12 @@ def read_card_confusion(value: str, labels: pd.DataFrame | None = None) -> dict:
     (:func:`~analysis.classifiers.persistence.check_card_file`). With ``labels``, the card must
     be of the model that made them (see :func:`check_card_model`).
     """
+    from analysis.classifiers import MODEL_NAMES, model_card
+
     path = Path(value)
+    if path.suffix not in (".json", ".skops") and value not in MODEL_NAMES:
+        raise UserError("is not a model card: give a card (.json), a model (.skops) with its "
+                        "card next to it, or 'default'", path)
     if path.suffix == ".json":
         if not path.is_file():
             raise UserError("no such model card", path)
@@ -123,7 +128,6 @@ def read_card_confusion(value: str, labels: pd.DataFrame | None = None) -> dict:
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise UserError(f"unreadable model card: {exc}", path) from exc
     else:
-        from analysis.classifiers import MODEL_NAMES, model_card
         from analysis.classifiers.persistence import check_card_file
 
         card = model_card(value)
