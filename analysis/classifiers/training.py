@@ -569,6 +569,31 @@ def check_training_rows(frame: pd.DataFrame, source: object = None) -> None:
                         f"{MIN_TRAINING_ROWS}", source)
 
 
+def label_typos(labels: pd.Series) -> list[str]:
+    """Warnings for labels that look like a misspelling of another: a label with at most a
+    tenth of the rows of a label whose name is nearly the same (difflib ratio of 0.8 or more,
+    case and spaces aside), such as ``suport`` beside ``support``. Training would learn it as
+    a label of its own.
+
+    >>> label_typos(pd.Series(["support"] * 30 + ["suport"] + ["other"] * 20))
+    ["label 'suport' (1 row) looks like a misspelling of 'support' (30 rows); fix it in the data, or the model learns it as a label of its own"]
+    """  # noqa: E501 - a doctest's output is one line
+    import difflib
+
+    counts = labels.astype(str).value_counts()
+    found = []
+    for rare, n_rare in counts.items():
+        for common, n_common in counts.items():
+            key = (str(rare).strip().casefold(), str(common).strip().casefold())
+            if rare != common and n_rare * 10 <= n_common and \
+                    difflib.SequenceMatcher(None, *key).ratio() >= 0.8:
+                found.append(f"label {rare!r} ({n_rare} row{'s' * (n_rare != 1)}) looks like a "
+                             f"misspelling of {common!r} ({n_common} rows); fix it in the data, "
+                             "or the model learns it as a label of its own")
+                break
+    return found
+
+
 def train_model(frame: pd.DataFrame, *, model_id: str = "model", cv: int = 5,
                 seed: int = config.DEFAULT_SEED, jobs: int = 1, C: float | None = None,
                 fast: bool = False, estimator: object | None = None,
@@ -612,6 +637,9 @@ def train_model(frame: pd.DataFrame, *, model_id: str = "model", cv: int = 5,
     columns = frame.attrs.get("columns")
     frame = frame[distinct_rows(frame, source=source)].reset_index(drop=True)
     check_training_rows(frame, source)
+    for note in label_typos(frame["label"]):
+        warnings.warn(f"{source}: {note}" if source is not None else note, UserWarning,
+                      stacklevel=2)
     if C is not None and not 0 < C < float("inf"):
         raise UserError(f"C (--C) must be a positive number; got {C}")
     C_grid = None
