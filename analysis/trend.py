@@ -357,17 +357,6 @@ def _auto_confusion(confusion: str, labels: pd.DataFrame, method: str,
     return card["cv_confusion"]
 
 
-def card_model_version(card: Mapping[str, object]) -> str:
-    """The version of the model a card belongs to, as its labels' ``labeler_id`` has it: the
-    card's ``version`` (the default model's cards have one), else
-    :func:`~analysis.classifiers.persistence.card_version` of the card, as
-    :func:`~analysis.classifiers.persistence.load_model` gives a model trained by ``train``."""
-    from analysis.classifiers.persistence import card_version
-
-    version = card.get("version")
-    return version if isinstance(version, str) and version else card_version(card)
-
-
 def bundled_card(labels: pd.DataFrame, method: str, *,
                  names: tuple[str, str] = ARGUMENT_NAMES) -> tuple[dict | None, str | None]:
     """The bundled default model's card, when it should correct ``labels`` given no validation
@@ -403,6 +392,7 @@ def bundled_card(labels: pd.DataFrame, method: str, *,
     if not (len(ids) and ids.str.startswith("default@").all()):
         return None, None
     from analysis.classifiers import model_card
+    from analysis.classifiers.persistence import card_model_version
 
     # only labels that may be the bundled model's read its card (building it when not cached)
     card = model_card("default")

@@ -217,3 +217,25 @@ def test_python_errors_name_the_python_argument(call, message):
     with pytest.raises(UserError) as info:
         call()
     assert message in str(info.value)
+
+
+def test_a_model_from_train_model_labels_with_the_version_of_its_saved_file(tmp_path):
+    """Labels of a model straight from train_model said 'generated@0', those of the same model
+    saved and loaded 'generated@<card version>': they did not name the same model."""
+    frame = model_frame(generated_frame(120, seed=5), text_col="text", target=TARGET,
+                        label_col="label")
+    model, card = train_model(frame, model_id="generated", cv=0, fast=True)
+    path = save_model(model, tmp_path / "generated.skops", card)
+    posts = pd.DataFrame({"uid": ["a"], "text": ["I stand with her"]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the fixed target's note
+        in_memory = label_posts(posts, model)["labeler_id"].iloc[0]
+        saved = label_posts(posts, path)["labeler_id"].iloc[0]
+    assert in_memory == saved != "generated@0"
+    # a card edited after training gives its own version when the model loads with it
+    edited = dict(card, note="edited by hand")
+    other = save_model(model, tmp_path / "edited.skops", edited)
+    from analysis.classifiers import get_model
+    from analysis.classifiers.persistence import card_version
+
+    assert get_model(str(other)).version_ == card_version(edited) != model.version_

@@ -92,7 +92,7 @@ def test_default_model_labels_give_the_same_table_in_python_and_on_the_command_l
     replicates, each side's default method (auto) or pacc; the command's table and the Python
     function's are byte for byte the same."""
     from analysis.classifiers import model_card
-    from analysis.trend import card_model_version
+    from analysis.classifiers.persistence import card_model_version
 
     posts = generated_posts()
     labeler = f"default@{card_model_version(model_card('default'))}"

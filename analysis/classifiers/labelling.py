@@ -518,11 +518,10 @@ def label_posts(posts: pd.DataFrame, model: object | str = "default", *,
         :func:`~analysis.classifiers.training.distinct_rows`).
     model
         ``"default"``, ``"vader"``, a ``.skops`` path (``str`` or ``pathlib.Path``), or a fitted
-        estimator. The labels' ``labeler_id`` is ``<model id>@<version>``; a fitted estimator
-        that was not loaded from a file (straight from
-        :func:`~analysis.classifiers.training.train_model`) has version ``0``: save it
-        (:func:`~analysis.classifiers.persistence.save_model`) and label with the file to have
-        labels that name the model they came from.
+        estimator. The labels' ``labeler_id`` is ``<model id>@<version>``: a model straight
+        from :func:`~analysis.classifiers.training.train_model` has the version of its card, as
+        the file :func:`~analysis.classifiers.persistence.save_model` writes with that card
+        loads; another fitted estimator, without ``version_``, has version ``0``.
     target
         A fixed target for every row (e.g. the person the replies address). Without one (nor
         ``target_col``), replies of a posts table whose thread root is not in it are labelled

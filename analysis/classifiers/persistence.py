@@ -154,10 +154,10 @@ def load_model(path: str | Path) -> object:
     """Load a skops model, refusing files that would create untrusted types, and models that
     this package did not make (:func:`is_package_model`).
 
-    The loaded model gets ``model_id_`` (from its card, else the file name) and ``version_``
-    (:func:`card_version` of its card, else the first 12 hex digits of the file's sha256) when
-    it has none, and ``fixed_target_``: the fixed target it was trained with (the card's
-    ``columns.fixed_target``, else None), which
+    The loaded model gets ``model_id_`` (from its card, else the file name) when it has none,
+    ``version_`` (:func:`card_model_version` of its card; without one, the version it was saved
+    with, else the first 12 hex digits of the file's sha256), and ``fixed_target_``: the fixed
+    target it was trained with (the card's ``columns.fixed_target``, else None), which
     :func:`~analysis.classifiers.labelling.label_posts` applies to the loaded model as it does
     to its path. A model without its card is loaded with a warning: its training columns and
     fixed target are unknown.
@@ -200,8 +200,10 @@ def load_model(path: str | Path) -> object:
     if not hasattr(model, "model_id_"):
         name = card.get("model_id")
         model.model_id_ = name if isinstance(name, str) and name else source.stem
-    if not hasattr(model, "version_"):
-        model.version_ = card_version(card) if card else sha256_file(source)[:12]
+    if card:  # the card decides (a card edited after training gives its own version)
+        model.version_ = card_model_version(card)
+    elif not hasattr(model, "version_"):
+        model.version_ = sha256_file(source)[:12]
     trained = (card.get("columns") or {}).get("fixed_target") if card else None
     model.fixed_target_ = trained if isinstance(trained, str) and trained.strip() else None
     return model
@@ -343,6 +345,15 @@ def card_version(card: Mapping) -> str:
     card = {key: value for key, value in card.items() if key != MODEL_SHA256}
     text = json.dumps(card, sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
+
+
+def card_model_version(card: Mapping[str, object]) -> str:
+    """The version of the model a card belongs to, as its labels' ``labeler_id`` has it: the
+    card's ``version`` (the default model's cards have one), else :func:`card_version` of the
+    card (a model trained by ``train``). :func:`load_model` gives a model with a card this
+    version."""
+    version = card.get("version")
+    return version if isinstance(version, str) and version else card_version(card)
 
 
 def _reads_texts(model: object) -> bool:

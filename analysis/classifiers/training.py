@@ -630,7 +630,7 @@ def train_model(frame: pd.DataFrame, *, model_id: str = "model", cv: int = 5,
         sha256 of its bytes (see :func:`fit_with_card`).
     """
     from analysis.classifiers.default import DEFAULT_C
-    from analysis.classifiers.persistence import check_model_id
+    from analysis.classifiers.persistence import card_model_version, check_model_id
 
     check_model_id(model_id, what="model id")
     _check_model_frame(frame, "label", source)
@@ -658,6 +658,7 @@ def train_model(frame: pd.DataFrame, *, model_id: str = "model", cv: int = 5,
         card["source_file"] = Path(data_file).name
     if isinstance(columns, dict):  # label and label_posts apply them (labelling.model_inputs)
         card["columns"] = dict(columns)
+    model.version_ = card_model_version(card)  # as the model saved with this card loads
     return model, card
 
 

@@ -26,7 +26,6 @@ from analysis.trend import (
     METHODS,
     TableError,
     bundled_card,
-    card_model_version,
     check_time_text,
     estimate_shares,
 )
@@ -145,7 +144,7 @@ def check_card_model(card: dict, labels: pd.DataFrame, value: str) -> None:
     """Refuse a card that is not of the model in the labels' ``labeler_id``
     (``<model_id>@<version>``): another model's confusion matrix, or that of the same model
     retrained on other data (same ``model_id``, another version; see
-    :func:`~analysis.trend.card_model_version`),
+    :func:`~analysis.classifiers.persistence.card_model_version`),
     would correct the wrong errors. Labels made while the model had no card carry the first 12
     hex digits of its file's sha256 as version
     (:func:`~analysis.classifiers.persistence.load_model`): the card that records that sha256
@@ -163,7 +162,7 @@ def check_card_model(card: dict, labels: pd.DataFrame, value: str) -> None:
         raise UserError(f"the model card is of model {str(model_id)!r} but the labels come from "
                         f"{', '.join(map(repr, others))}; pass the card of the model that made "
                         "the labels (or --validation)", source)
-    from analysis.classifiers.persistence import MODEL_SHA256
+    from analysis.classifiers.persistence import MODEL_SHA256, card_model_version
 
     version = card_model_version(card)
     sha256 = card.get(MODEL_SHA256)
