@@ -138,9 +138,10 @@ def test_a_model_file_whose_card_is_of_another_model_file_is_refused(tmp_path, c
 
 
 def test_labels_made_without_the_card_are_matched_to_it_by_the_model_sha256(tmp_path, capsys):
-    """Labels of a model labelled while its card was away carry the model file's sha256 as
-    their version (load_model): the card recording that sha256 is theirs, another is not.
-    Regression: the right card was refused as 'retrained?'."""
+    """Labels of a model labelled while its card was away carry the version saved with the
+    model, its card's (load_model; models saved before that carried the file's sha256, which
+    the card records): that card is theirs, another is not. Regression: the right card was
+    refused as 'retrained?'."""
     import shutil
 
     model = _train(tmp_path, generated_frame(seed=1), "mine")
@@ -149,9 +150,9 @@ def test_labels_made_without_the_card_are_matched_to_it_by_the_model_sha256(tmp_
     card.rename(away)
     labels, posts = _label_and_posts(tmp_path, model)
     away.rename(card)
-    from analysis.io import sha256_file
+    from analysis.classifiers.persistence import card_version, read_card
 
-    assert set(pd.read_csv(labels)["labeler_id"]) == {f"mine@{sha256_file(model)[:12]}"}
+    assert set(pd.read_csv(labels)["labeler_id"]) == {f"mine@{card_version(read_card(model))}"}
     assert _trend(tmp_path, labels, posts, "--method", "acc", "--model-card", str(card)) == 0
     # the card of the same model id retrained on other data records another sha256
     retrained = tmp_path / "v2"

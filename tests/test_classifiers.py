@@ -803,6 +803,13 @@ def test_a_model_trained_again_the_same_way_keeps_its_version(tmp_path):
     bare.write_bytes(paths[0].read_bytes())  # no card next to it: the version saved with it
     with pytest.warns(UserWarning, match="no model card"):
         assert load_model(bare).version_ == versions[0]
+    older = load_model(paths[2])  # as saved before models kept their version: none
+    del older.version_
+    old = save_model(older, tmp_path / "old.skops")
+    from analysis.io import sha256_file
+
+    with pytest.warns(UserWarning, match="no model card"):
+        assert load_model(old).version_ == sha256_file(old)[:12]
 
 
 def test_a_crafted_model_that_would_run_code_is_refused_before_it_runs(tmp_path):

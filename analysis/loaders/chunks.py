@@ -339,7 +339,8 @@ class Collector:
         frame, failed = typed_chunk(rows, self.rejects)
         rounded = scientific_ids(frame)
         if rounded:
-            kept = [i for i in range(len(rows)) if i not in set(failed)]  # frame's rows
+            dropped = set(failed)
+            kept = [i for i in range(len(rows)) if i not in dropped]  # the frame's rows
             for position, reason in rounded.items():
                 row = rows[kept[position]]
                 shown = {k: v for k, v in row.items() if v is not None and k != "source_file"}
