@@ -50,7 +50,8 @@ def test_ids_in_scientific_notation_are_rejected_not_collapsed(tmp_path):
     assert "'1.37765E+18' is a number in scientific notation" in result.rejects[0].reason
 
 
-@pytest.mark.parametrize("rounded", ["1.23457E+17", "1.2345678901234567e+17"])
+@pytest.mark.parametrize("rounded", ["1.23457E+17", "1.2345678901234567e+17",
+                                     "1,23457E+17"])  # a decimal comma (European Excel)
 def test_a_rounded_id_rejects_its_record_only(tmp_path, rounded):
     path = _write_csv(tmp_path / "generated_table.csv", [
         ["id", "created_at", "text", "parent_id"],
@@ -70,7 +71,9 @@ def test_a_rounded_id_rejects_its_record_only(tmp_path, rounded):
 @pytest.mark.parametrize(("unix", "expected"), [
     ("1.6014998E+09", None),  # to the nearest 100 s: refused
     ("1.6014999E+9", None),
+    ("1,6014998E+09", None),
     ("1.601499840E+09", "2020-09-30 21:04:00"),  # every second written: read
+    ("1,601499840E+09", "2020-09-30 21:04:00"),
     ("1601499840", "2020-09-30 21:04:00")])
 def test_epoch_seconds_in_scientific_notation_are_read_only_when_exact(tmp_path, unix, expected):
     path = _write_csv(tmp_path / "generated_4cat.csv", [

@@ -1030,7 +1030,8 @@ def parse_time_with_precision(value: object, *, tz: str | None = None
         return None, "missing"
     if isinstance(value, bool):
         raise ValueError(f"not a time: {shown(value)}")
-    if isinstance(value, int | float) or (isinstance(value, str) and _is_number(value)):
+    if isinstance(value, int | float) or (isinstance(value, str) and (
+            _is_number(value) or _SCIENTIFIC_SECONDS.fullmatch(value))):
         stamp = _from_epoch_seconds(value)
         return stamp, "missing" if stamp is None else "second"
     if isinstance(value, str):
@@ -1069,7 +1070,7 @@ def start_of_local_day(day: pd.Timestamp, tz: str) -> pd.Timestamp:
 
 
 #: Seconds in scientific notation as text: the digits after the point and the exponent.
-_SCIENTIFIC_SECONDS = re.compile(r"\s*\d(?:\.(\d+))?[eE]\+?(\d+)\s*")
+_SCIENTIFIC_SECONDS = re.compile(r"\s*\d(?:[.,](\d+))?[eE]\+?(\d+)\s*")
 
 
 def _from_epoch_seconds(value: int | float | str) -> pd.Timestamp | None:
@@ -1085,6 +1086,7 @@ def _from_epoch_seconds(value: int | float | str) -> pd.Timestamp | None:
             raise ValueError(f"not a time: {value.strip()!r} is seconds since 1970 in scientific "
                              f"notation, to the nearest {step:,} s (a spreadsheet saved the times "
                              "as numbers); export them as whole seconds or ISO 8601 text")
+        value = value.replace(",", ".")  # a decimal comma, as a European spreadsheet writes it
     seconds = float(value)
     if seconds != seconds:  # NaN: a missing time, as pandas writes it
         return None

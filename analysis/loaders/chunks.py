@@ -195,9 +195,10 @@ def conform_posts(frame: pd.DataFrame, columns: Iterable[str] | None = None) -> 
     return pd.DataFrame(out)
 
 
-#: An id as a spreadsheet writes a long number (``1.37765E+18``; pandas: ``1.3e+18``): rounded, and
-#: the form of no platform's ids (Reddit's base-36 ids, which may read ``1e5``, have no ``+``).
-SCIENTIFIC_ID = r"^\s*\d+(?:\.\d+)?[eE]\+\d+\s*$"
+#: An id as a spreadsheet writes a long number (``1.37765E+18``, ``1,37765E+18`` with a decimal
+#: comma; pandas: ``1.3e+18``): rounded, and the form of no platform's ids (Reddit's base-36
+#: ids, which may read ``1e5``, have no ``+``).
+SCIENTIFIC_ID = r"^\s*\d+(?:[.,]\d+)?[eE]\+\d+\s*$"
 #: The posts table's id columns (``uid`` is made from ``platform`` and ``id``).
 _ID_COLUMNS = tuple(name for name in schema.POSTS if schema.is_id_column(name) and name != "uid")
 
