@@ -151,3 +151,13 @@ def test_a_file_given_twice_is_read_once_with_a_warning(tmp_path):
                                          "once"):
         result = ingest([path, tmp_path, path], detect_language=False)
     assert result.posts["id"].tolist() == ["1"] and result.summary["duplicates"] == 0
+
+
+def test_a_parquet_table_without_rows_is_an_error_like_a_header_only_csv(tmp_path, capsys):
+    path = tmp_path / "generated_empty.parquet"
+    pd.DataFrame({"id": pd.Series([], dtype="string"), "created_at": pd.Series([], dtype="string"),
+                  "text": pd.Series([], dtype="string")}).to_parquet(path)
+    assert main(["ingest", str(path), "--format", "parquet", "-o", str(tmp_path / "p.parquet")]) \
+        == 2
+    assert "no records: the table has no rows" in capsys.readouterr().err
+    assert not (tmp_path / "p.parquet").exists()

@@ -1068,6 +1068,9 @@ def _read_parquet(path: Path, options: LoadOptions, notes: CountNotes
                 yield from _mapped(record, columns, options, "parquet", name, number, notes)
     except (pa.ArrowException, OSError) as exc:
         yield Reject(name, number + 1, f"unreadable Parquet data: {str(exc).splitlines()[0]}", "")
+        return
+    if number == 0:  # as a CSV file with a header line only
+        yield Reject(name, None, "no records: the table has no rows", "")
 
 
 def read(path: Path, options: LoadOptions) -> Iterator[dict | Reject]:
