@@ -245,3 +245,27 @@ def test_a_table_given_as_model_card_is_not_a_model_card(tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert err == (f"error: {coded}: is not a model card: give a card (.json), a model (.skops) "
                    "with its card next to it, or 'default'")
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    ("[1, 2]", "is not a model card: it has no cv_confusion, model_id or labels"),
+    ('{"alpha": 0.7, "n_units": 30}', "is not a model card: it has no cv_confusion"),
+    ('{"model_id": "mine", "labels": ["a", "b"]}', "the model card has no cv_confusion")])
+def test_a_json_that_is_no_model_card_says_so(tmp_path, capsys, content, message):
+    labels, posts = _write(tmp_path, labeler="mine@1")
+    card = tmp_path / "generated.json"
+    card.write_text(content, encoding="utf-8")
+    capsys.readouterr()
+    assert _trend(tmp_path, labels, posts, "--method", "acc", "--model-card", str(card)) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_a_model_without_its_card_as_model_card_says_the_card_is_missing(tmp_path, capsys):
+    labels, posts = _write(tmp_path, labeler="mine@1")
+    model = tmp_path / "nocard.skops"
+    model.write_bytes(b"not read")
+    capsys.readouterr()
+    assert _trend(tmp_path, labels, posts, "--method", "acc", "--model-card", str(model)) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == (f"error: {model}: no model card next to the model (nocard.card.json); give "
+                   "the card train wrote with it, or pass --validation")

@@ -130,9 +130,17 @@ def read_card_confusion(value: str, labels: pd.DataFrame | None = None) -> dict:
         from analysis.classifiers.persistence import check_card_file
 
         card = model_card(value)
+        if not card and value not in MODEL_NAMES:
+            from analysis.classifiers.persistence import card_path
+
+            raise UserError(f"no model card next to the model ({card_path(path).name}); give "
+                            "the card train wrote with it, or pass --validation", path)
         if card and value not in MODEL_NAMES and path.is_file():  # a model file: its card?
             check_card_file(card, path)
-    confusion = card.get("cv_confusion") if isinstance(card, dict) else None
+    if not isinstance(card, dict) or not ({"cv_confusion", "model_id", "labels"} & set(card)):
+        raise UserError("is not a model card: it has no cv_confusion, model_id or labels (give "
+                        "the .card.json that train writes next to its model)", value)
+    confusion = card.get("cv_confusion")
     if not confusion:
         raise UserError("the model card has no cv_confusion; pass --validation instead", value)
     if labels is not None:
