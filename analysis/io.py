@@ -23,6 +23,7 @@ nulls.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import errno
 import hashlib
@@ -440,6 +441,8 @@ def read_table(path: str | os.PathLike, columns: list[str] | None = None, *,
             table = integer_ids_as_text(pq.read_table(source, columns=columns))
             frame = table.to_pandas(ignore_metadata=True)
         elif suffix == ".csv":
+            check_column_names(pd.read_csv(source, header=None, nrows=1, dtype=str,
+                                           keep_default_na=False, sep=delimiter).iloc[0], source)
             frame = pd.read_csv(source, dtype=str, keep_default_na=False, na_values=[""],
                                 sep=delimiter)
         elif suffix in (".jsonl", ".ndjson"):
@@ -464,6 +467,27 @@ def read_table(path: str | os.PathLike, columns: list[str] | None = None, *,
             raise UserError(f"missing column(s) {', '.join(missing)}", source)
         frame = frame[columns]
     return frame
+
+
+def check_column_names(names: Iterable[object], path: str | os.PathLike) -> None:
+    """A :class:`UserError` naming ``path`` when a table's header names a column more than once:
+    a reader would keep only one of its values (pandas renames the copies ``x.1``, a dict keeps
+    the last), and the others would be lost without a word. Empty header cells (a spreadsheet's
+    after the last column) name no column and may repeat.
+
+    >>> check_column_names(["id", "text", "", ""], "x.csv")
+    >>> check_column_names(["id", "text", "date", "text"], "x.csv")
+    Traceback (most recent call last):
+    ...
+    analysis.errors.UserError: x.csv: the header names the column 'text' 2 times (columns 2 and 4); rename or remove the copies, so that no values are lost
+    """  # noqa: E501 - a doctest's output is one line
+    names = ["" if n is None else str(n).strip() for n in names]
+    for name, count in collections.Counter(n for n in names if n).items():
+        if count > 1:
+            where = [str(i) for i, n in enumerate(names, 1) if n == name]
+            raise UserError(f"the header names the column {name!r} {count} times (columns "
+                            f"{', '.join(where[:-1])} and {where[-1]}); rename or remove the "
+                            "copies, so that no values are lost", path)
 
 
 def not_utf8(path: str | os.PathLike, chunk_size: int = 1 << 20) -> str:

@@ -339,3 +339,21 @@ def test_hand_coding_doc_lists_every_column_of_the_resolution_file():
     for column in columns:
         name = "label_<coder>" if column.startswith("label_") else column
         assert f"`{name}`" in bullet, column
+
+
+def test_a_csv_sheet_naming_label_twice_is_an_error_and_its_xlsx_twin_is_not_read(
+        tmp_path, csv_and_xlsx_sheets, capsys):
+    """A coder renamed the 'note' header to 'label' and put the labels there: pandas read the
+    copy as 'label.1' (an 'extra column'), the sheet had no labels, and the untouched XLSX
+    twin was read instead, with a warning per row. A re-tester's case."""
+    sheet = csv_and_xlsx_sheets / "sheet-chloe.csv"
+    lines = sheet.read_text(encoding="utf-8-sig").splitlines()
+    lines[0] = lines[0].replace(",note", ",label")
+    sheet.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    gold = tmp_path / "gd.parquet"
+    capsys.readouterr()
+    main(["annotate", "import", str(csv_and_xlsx_sheets), "-o", str(gold)])
+    captured = capsys.readouterr()
+    chloe = [line for line in captured.err.splitlines() if "chloe" in line]
+    assert len(chloe) == 1 and "names the column 'label' 2 times" in chloe[0], chloe
+    assert "sheet-chloe.xlsx row" not in captured.err and "label.1" not in captured.err

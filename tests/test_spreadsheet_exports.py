@@ -161,3 +161,16 @@ def test_a_parquet_table_without_rows_is_an_error_like_a_header_only_csv(tmp_pat
         == 2
     assert "no records: the table has no rows" in capsys.readouterr().err
     assert not (tmp_path / "p.parquet").exists()
+
+
+def test_a_table_naming_a_column_twice_is_refused_by_train_label_and_evaluate(tmp_path, capsys):
+    """pandas renamed the copy 'label.1' and train used the first column without a word."""
+    path = tmp_path / "generated_coded.csv"
+    path.write_text("text,label,label\nso true,support,criticism\n", encoding="utf-8")
+    for command in (["train", str(path), "-o", str(tmp_path / "m.skops")],
+                    ["label", str(path), "--model", "vader", "-o", str(tmp_path / "l.csv")],
+                    ["evaluate", str(path), "--model", "vader"]):
+        assert main(command) == 2
+        err = capsys.readouterr().err.strip()
+        assert err == (f"error: {path}: the header names the column 'label' 2 times (columns "
+                       "2 and 3); rename or remove the copies, so that no values are lost")

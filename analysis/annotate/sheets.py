@@ -62,7 +62,14 @@ from analysis.annotate.sampling import (
 )
 from analysis.config import DEFAULT_SEED
 from analysis.errors import UserError
-from analysis.io import _refuse_raw, make_parent, sha256_file, staging_folder, swap_folders
+from analysis.io import (
+    _refuse_raw,
+    check_column_names,
+    make_parent,
+    sha256_file,
+    staging_folder,
+    swap_folders,
+)
 from analysis.schema import LABELS, STANCE_LABELS, STANCE_TASK, conform
 
 SHEET_PREFIX = "sheet-"
@@ -803,6 +810,7 @@ def _load_sheet(path: Path) -> tuple[pd.DataFrame | None, Problem | None]:
             if not rows:
                 return None, Problem(path.name, None, "the sheet is empty (no header)")
             header = [h.strip() for h in rows[0]]
+            check_column_names(header, path)
             body = [r + [""] * (len(header) - len(r)) for r in rows[1:]]
             frame = pd.DataFrame([r[:len(header)] for r in body], columns=header, dtype=object)
         else:
@@ -824,6 +832,8 @@ def read_csv_sheet(path: str | os.PathLike) -> pd.DataFrame:
         text = raw.decode("cp1252", errors="replace")
     header = text.split("\n", 1)[0]
     sep = ";" if header.count(";") > header.count(",") else ","
+    check_column_names(pd.read_csv(io.StringIO(text), header=None, nrows=1, dtype=str,
+                                   keep_default_na=False, sep=sep).iloc[0], path)
     frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, sep=sep)
     frame.columns = [str(c).strip() for c in frame.columns]
     return frame

@@ -112,6 +112,7 @@ from pathlib import Path
 import pandas as pd
 
 from analysis.errors import UserError
+from analysis.io import check_column_names
 from analysis.loaders.base import (
     CSV_NOT_UTF8,
     DECOMPRESSION_ERRORS,
@@ -286,25 +287,6 @@ def header_columns(path: Path, head: bytes) -> list[str]:
     except csv.Error:
         return []
     return [name.strip() for name in names]
-
-
-def check_header(names: list[str], path: Path) -> None:
-    """A :class:`UserError` naming ``path`` when a CSV header names a column more than once:
-    each record would keep only the last of its values (a spreadsheet's empty header cells,
-    such as those after the last column, may repeat: they name no column).
-
-    >>> check_header(["id", "text", "", ""], Path("x.csv"))
-    >>> check_header(["id", "text", "date", "text"], Path("x.csv"))
-    Traceback (most recent call last):
-    ...
-    analysis.errors.UserError: x.csv: the CSV header names the column 'text' 2 times (columns 2 and 4); rename or remove the copies, so that no values are lost
-    """  # noqa: E501 - a doctest's output is one line
-    for name, count in collections.Counter(n for n in names if n).items():
-        if count > 1:
-            where = [str(i) for i, n in enumerate(names, 1) if n == name]
-            raise UserError(f"the CSV header names the column {name!r} {count} times (columns "
-                            f"{', '.join(where[:-1])} and {where[-1]}); rename or remove the "
-                            "copies, so that no values are lost", path)
 
 
 def _first_array_element(head: bytes) -> object:
@@ -851,7 +833,7 @@ def iter_csv(path: Path, *, delimiter: str | None = None
                     if any(NOT_UTF8.search(f) for f in header):
                         raise UserError("the CSV header is not valid UTF-8 (is this a CSV "
                                         "file? pass the right --format)", path)
-                    check_header(header, path)
+                    check_column_names(header, path)
                     yield header
                     continue
                 if not any(f.strip() for f in fields):  # a blank line, or a row of empty cells

@@ -50,6 +50,7 @@ from collections import Counter, deque
 from collections.abc import Iterator
 from pathlib import Path
 
+from analysis.io import check_column_names
 from analysis.loaders.base import (
     CSV_NOT_UTF8,
     DECOMPRESSION_ERRORS,
@@ -63,7 +64,6 @@ from analysis.loaders.base import (
 )
 from analysis.loaders.counts import CountNotes
 from analysis.loaders.table import (
-    check_header,
     guess_delimiter,
     header_columns,
     text_for_status,
@@ -279,7 +279,7 @@ def _records(text: io.TextIOBase, name: str, delimiter: str
             yield Reject(name, None, "empty file", "")
             return
         header = [column.strip() for column in header]
-        check_header(header, Path(name))
+        check_column_names(header, Path(name))
         start = reader.line_num + 1
         records = False
         for values in reader:
