@@ -491,15 +491,18 @@ def test_notes_on_the_trained_columns_do_not_come_before_an_error(tmp_path, caps
     assert err.startswith("error: ") and "text column" in err
 
 
-def test_train_warns_about_a_label_that_looks_like_a_typo(tmp_path, capsys, monkeypatch):
+@pytest.mark.parametrize("command", [["train", "--cv", "0", "-o", "m.skops"],
+                                     ["evaluate", "--cv", "3"]])
+def test_train_warns_about_a_label_that_looks_like_a_typo(tmp_path, capsys, monkeypatch,
+                                                          command):
     """One row labelled 'suport' was trained as a fourth label without a word."""
     monkeypatch.chdir(tmp_path)
     table = generated_table()
     first_support = table.index[table["label"] == "support"][0]
     table.loc[first_support, "label"] = "suport"
     table.to_csv("coded.csv", index=False)
-    assert main(["train", "coded.csv", "--target-col", "target", "--cv", "0", "--fast",
-                 "-o", "m.skops"]) == 0
+    assert main([command[0], "coded.csv", "--target-col", "target", "--fast",
+                 *command[1:]]) == 0
     warned = [line for line in capsys.readouterr().err.splitlines() if "suport" in line]
     assert warned == ["warning: coded.csv: label 'suport' (1 row) looks like a misspelling of "
                       "'support' (19 rows); fix it in the data, or the model learns it as a "

@@ -594,6 +594,14 @@ def label_typos(labels: pd.Series) -> list[str]:
     return found
 
 
+def warn_label_typos(labels: pd.Series, source: object = None) -> None:
+    """A warning (naming ``source``) for each of :func:`label_typos`: ``train`` and
+    ``evaluate --cv`` give them."""
+    for note in label_typos(labels):
+        warnings.warn(f"{source}: {note}" if source is not None else note, UserWarning,
+                      stacklevel=3)
+
+
 def train_model(frame: pd.DataFrame, *, model_id: str = "model", cv: int = 5,
                 seed: int = config.DEFAULT_SEED, jobs: int = 1, C: float | None = None,
                 fast: bool = False, estimator: object | None = None,
@@ -637,9 +645,7 @@ def train_model(frame: pd.DataFrame, *, model_id: str = "model", cv: int = 5,
     columns = frame.attrs.get("columns")
     frame = frame[distinct_rows(frame, source=source)].reset_index(drop=True)
     check_training_rows(frame, source)
-    for note in label_typos(frame["label"]):
-        warnings.warn(f"{source}: {note}" if source is not None else note, UserWarning,
-                      stacklevel=2)
+    warn_label_typos(frame["label"], source)
     if C is not None and not 0 < C < float("inf"):
         raise UserError(f"C (--C) must be a positive number; got {C}")
     C_grid = None

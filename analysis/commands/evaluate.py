@@ -143,11 +143,13 @@ def _cross_validate(frame: pd.DataFrame, groups: Sequence[str] | None,
         check_training_rows,
         cross_validate,
         user_pipeline,
+        warn_label_typos,
     )
     from analysis.commands import fold_notes
     from analysis.errors import UserError
 
-    check_training_rows(frame, args.data)  # as train refuses them
+    check_training_rows(frame, args.data)  # as train refuses them, and warns
+    warn_label_typos(frame["label"], args.data)
     classes = sorted(set(frame["label"].astype(str)))
     unknown = [label for label in average_over or () if label not in classes]
     if unknown:
