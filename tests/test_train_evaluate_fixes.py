@@ -503,7 +503,8 @@ def test_train_warns_about_a_label_that_looks_like_a_typo(tmp_path, capsys, monk
     table.to_csv("coded.csv", index=False)
     assert main([command[0], "coded.csv", "--target-col", "target", "--fast",
                  *command[1:]]) == 0
-    warned = [line for line in capsys.readouterr().err.splitlines() if "suport" in line]
+    warned = [line for line in capsys.readouterr().err.splitlines()
+              if "suport" in line and line.startswith("warning:")]
     assert warned == ["warning: coded.csv: label 'suport' (1 row) looks like a misspelling of "
                       "'support' (19 rows); fix it in the data, or the model learns it as a "
                       "label of its own"]
