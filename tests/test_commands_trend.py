@@ -269,3 +269,22 @@ def test_a_model_without_its_card_as_model_card_says_the_card_is_missing(tmp_pat
     err = capsys.readouterr().err.strip()
     assert err == (f"error: {model}: no model card next to the model (nocard.card.json); give "
                    "the card train wrote with it, or pass --validation")
+
+
+def test_a_failed_write_is_the_only_line_after_a_note(tmp_path, capsys, monkeypatch):
+    """-o in a folder that turned out not writable: the note came first, then the error."""
+    from analysis.errors import UserError
+
+    confusion = {"labels": CLASSES, "matrix": [[80, 10, 10], [10, 80, 10], [10, 10, 80]]}
+    monkeypatch.setattr("analysis.classifiers.model_card",
+                        lambda name: {"version": "5-abc", "cv_confusion": confusion})
+    labels, posts = _write(tmp_path, labeler="default@5-abc")
+
+    def refuse(frame, path, **kwargs):
+        raise UserError("cannot write in this folder", path)
+
+    monkeypatch.setattr(trend_command, "write_table", refuse)
+    capsys.readouterr()
+    assert _trend(tmp_path, labels, posts, "--method", "auto") == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].endswith("cannot write in this folder"), err

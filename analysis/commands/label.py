@@ -56,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
     if len(posts) == 0:
         raise UserError("the table has no rows to label", args.input)
     # notes and warnings (e.g. rows repeated exactly, labelled once; replies without a root
-    # post, labelled without a target) are printed once labelling succeeded
+    # post, labelled without a target) are printed once the labels are written
     with warnings_to_stderr():
         model = get_model(args.model)  # refuses the card of another model
         # the columns given, else those the model was trained with (a missing text column is
@@ -67,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
         labels = label_posts(posts, model, **inputs._asdict(), batch_size=args.batch_size,
                              jobs=args.jobs, progress=False if args.no_progress else None,
                              source=args.input)
-    write_table(labels, args.output)
+        write_table(labels, args.output)  # a failed write: no notes
     counts = labels["label"].value_counts().to_dict()
     print(f"labelled {len(labels)} rows with {labels['labeler_id'].iloc[0] if len(labels) else ''}"
           f" -> {args.output}: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))

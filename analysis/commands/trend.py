@@ -208,7 +208,7 @@ def run(args: argparse.Namespace) -> int:
     labels = read_table(args.labels)
     posts = read_table(args.posts) if args.posts else None
     validation = read_table(args.validation) if args.validation else None
-    with warnings_to_stderr():  # notes and warnings, printed once the estimate succeeded
+    with warnings_to_stderr():  # notes and warnings, printed once the table is written
         card = args.model_card or _default_card(labels, validation, args.method, args.labels)
         confusion = read_card_confusion(card, labels) if card else None
         relative_to = parse_relative_to(args.relative_to, args.tz)
@@ -231,7 +231,7 @@ def run(args: argparse.Namespace) -> int:
             path = {"labels": args.labels, "posts": args.posts,
                     "validation": args.validation}[exc.table]
             raise UserError(str(exc), path) from exc
-    write_table(trend, args.output, overwrite_guard=inputs)
+        write_table(trend, args.output, overwrite_guard=inputs)  # a failed write: no notes
     print(f"{args.output}: {summarize(trend, by)}", file=sys.stderr)
     return 0
 
