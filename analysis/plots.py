@@ -16,8 +16,11 @@ characters the figure's font lacks (Chinese, Japanese, Arabic...) come from an i
 font (:data:`FALLBACK_FONTS`); when no installed font has them, :func:`save_figure` warns once.
 
 Colours are the Okabe & Ito (2008) palette, which stays distinguishable with the common forms of
-colour-blindness; bins flagged as uncertain (too few posts, too few threads) are drawn hollow and
-dotted, never as solid points. Sizes default to a paper's single column (3.5 in wide).
+colour-blindness; each label drawn has its own colour (:func:`label_colours`), and a figure of
+more labels than the palette tells apart is refused rather than drawn with repeated colours.
+Bins flagged as uncertain (too few posts, too few threads) are drawn hollow and dotted, never as
+solid points. Event texts are fitted into their axes (:func:`fit_event_text`). Sizes default to
+a paper's single column (3.5 in wide).
 
 Examples
 --------
@@ -52,7 +55,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.legend import Legend
 from matplotlib.lines import Line2D
-from matplotlib.text import Text
+from matplotlib.text import Annotation, Text
 from matplotlib.transforms import Bbox
 
 from analysis.errors import UserError
@@ -68,6 +71,13 @@ OKABE_ITO = {
 LABEL_COLOURS = {"support": OKABE_ITO["blue"], "criticism": OKABE_ITO["vermillion"],
                  "other": "#999999"}
 _CYCLE = [OKABE_ITO[k] for k in ("orange", "sky_blue", "green", "purple", "yellow", "black")]
+#: Colours of labels other than those of :data:`LABEL_COLOURS`, in order: the palette's colours
+#: the stance labels do not take first, then theirs (blue, vermillion), which only figures
+#: without ``support`` and ``criticism`` get.
+_LABEL_CYCLE = [*_CYCLE, OKABE_ITO["blue"], OKABE_ITO["vermillion"]]
+#: Most labels one figure draws besides ``other`` (grey): as many as :data:`OKABE_ITO` has
+#: colours. Two labels in one colour could not be told apart, so more are refused.
+MAX_LABELS = len(OKABE_ITO)
 METHOD_COLOURS = {"cc": OKABE_ITO["black"], "pcc": OKABE_ITO["sky_blue"],
                   "acc": OKABE_ITO["orange"], "pacc": OKABE_ITO["blue"],
                   "emq": OKABE_ITO["green"]}
@@ -127,15 +137,60 @@ _MISSING_GLYPH = re.compile(r"Glyph (\d+) .* missing from font")
 #: How many texts the warning about characters without a font names.
 _TEXTS_NAMED = 5
 
+#: Gap in points between an event's line and its text, and the least between the text and the
+#: edges of the axes.
+EVENT_PAD = 2.0
+#: Most lines an event text is wrapped into (see :func:`fit_event_text`).
+MAX_EVENT_LINES = 2
+#: What ends an event text cut short.
+ELLIPSIS = "\u2026"
+
 
 def label_colour(label: str, order: Sequence[str] = ()) -> str:
-    """The colour of ``label``: fixed for the stance labels, else from the palette by position."""
+    """The colour of ``label`` among the labels ``order``: fixed for the stance labels
+    (:data:`LABEL_COLOURS`), else the palette's colours the stance labels of ``order`` leave,
+    by position among the other labels. Distinct for up to :data:`MAX_LABELS` labels besides
+    ``other``; :func:`label_colours` checks that they are."""
     if label in LABEL_COLOURS:
         return LABEL_COLOURS[label]
+    taken = {LABEL_COLOURS[x] for x in order if x in LABEL_COLOURS}
+    palette = [colour for colour in _LABEL_CYCLE if colour not in taken]
     others = [x for x in order if x not in LABEL_COLOURS]
     # crc32, not hash(): str hashes change between processes, figures must not
     position = others.index(label) if label in others else zlib.crc32(label.encode())
-    return _CYCLE[position % len(_CYCLE)]
+    return palette[position % len(palette)]
+
+
+def label_colours(labels: Sequence[str], fewer: str = "draw fewer labels") -> dict[str, str]:
+    """Each of ``labels`` with its colour (:func:`label_colour`), every one distinct.
+
+    ``support`` and ``criticism`` keep their colours; the other labels take the palette's
+    remaining colours in order, then ``other`` is grey. The palette tells :data:`MAX_LABELS`
+    labels apart besides ``other``: with more, two lines or stacks would share a colour and
+    the figure would mislead, so it is refused (``fewer`` says how to draw fewer).
+
+    Raises
+    ------
+    ValueError
+        With more than :data:`MAX_LABELS` labels besides ``other``.
+
+    Examples
+    --------
+    >>> colours = label_colours([f"emotion {k}" for k in range(8)])
+    >>> len(set(colours.values()))
+    8
+    >>> label_colours([f"emotion {k}" for k in range(9)])  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: 9 labels to draw (emotion 0, ..., emotion 8), but the colour-blind-safe ...
+    """
+    labels = [str(label) for label in dict.fromkeys(labels)]
+    coloured = [label for label in labels if label != "other"]
+    if len(coloured) > MAX_LABELS:
+        raise ValueError(f"{len(coloured)} labels to draw ({coloured[0]}, ..., {coloured[-1]}), "
+                         f"but the colour-blind-safe palette tells at most {MAX_LABELS} apart "
+                         f"besides 'other'; {fewer}")
+    return {label: label_colour(label, labels) for label in labels}
 
 
 def share_labels(labels: Iterable[object]) -> list[str]:
@@ -378,15 +433,133 @@ def _style_time_axis(ax: Axes, relative: bool, tz: str | None, xlabel: str | Non
     ax.tick_params(labelsize=SMALL_FONT_SIZE)
 
 
+def fit_event_text(text: str, length: float, measure: Callable[[str], float] = len,
+                   max_lines: int = MAX_EVENT_LINES) -> str:
+    """``text`` wrapped at spaces into at most ``max_lines`` lines no longer than ``length``
+    (as ``measure`` gives it), and cut short with an :data:`ELLIPSIS` when it does not fit.
+
+    The start of the text is kept: lines take as many words as fit; the last line, or a line
+    whose first word alone is too long, takes as much of the rest as fits before the ellipsis,
+    ending at a space when one falls in the second half of it (else within a word), without
+    trailing spaces or punctuation. Empty if not even the ellipsis fits.
+
+    Examples
+    --------
+    >>> print(fit_event_text("debunked by police statement, a long label text", 20))
+    debunked by police
+    statement, a long…
+    >>> fit_event_text("debunked", 20)
+    'debunked'
+    >>> fit_event_text("https://example.org/a/long/address", 12, max_lines=1)
+    'https://exa…'
+    """
+    words = text.split()
+    lines: list[str] = []
+    while words and len(lines) < max_lines:
+        fitting = 0
+        while fitting < len(words) and measure(" ".join(words[:fitting + 1])) <= length:
+            fitting += 1
+        if fitting == len(words):
+            lines.append(" ".join(words))
+            break
+        if fitting == 0 or len(lines) == max_lines - 1:
+            lines.append(_ellipsized(" ".join(words), length, measure))
+            break
+        lines.append(" ".join(words[:fitting]))
+        words = words[fitting:]
+    return "\n".join(line for line in lines if line)
+
+
+def _ellipsized(text: str, length: float, measure: Callable[[str], float]) -> str:
+    """The longest start of ``text`` that fits ``length`` with :data:`ELLIPSIS` after it."""
+    def trimmed(start: str) -> str:
+        return start.rstrip(" ,;:.-\u2013\u2014")
+
+    low, high = 0, len(text)  # the longest start that fits, by bisection
+    while low < high:
+        middle = (low + high + 1) // 2
+        if measure(trimmed(text[:middle]) + ELLIPSIS) <= length:
+            low = middle
+        else:
+            high = middle - 1
+    start = text[:low]
+    space = start.rfind(" ")
+    if low < len(text) and text[low] != " " and space > len(start) // 2:
+        start = start[:space]  # end at a word, unless that loses half of what fits
+    if not start and measure(ELLIPSIS) > length:
+        return ""
+    return trimmed(start) + ELLIPSIS
+
+
+class _EventText(Annotation):
+    """An event's text, along its line from the top of the axes, fitted into the axes each time
+    it is drawn (after layout, at the resolution being drawn; see :func:`_draw_events`)."""
+
+    def __init__(self, text: str, x: float, **kwargs: object) -> None:
+        super().__init__(text, xy=(x, 1.0), xycoords=("data", "axes fraction"),
+                         xytext=(EVENT_PAD, -EVENT_PAD), textcoords="offset points",
+                         rotation=90, va="top", ha="left", multialignment="left", **kwargs)
+        self.event_text = text
+
+    def draw(self, renderer: object) -> None:
+        if self.get_visible() and self.axes is not None:
+            self._fit(renderer)
+        super().draw(renderer)
+
+    def _fit(self, renderer: object) -> None:
+        """Wrap and place the text inside the axes: right of the line, else left of it, in
+        :data:`MAX_EVENT_LINES` lines, else fewer; in one line on the roomier side if nothing
+        fits (the axes clip it then)."""
+        box = self.axes.bbox
+        pad = renderer.points_to_pixels(EVENT_PAD)
+        font = self.get_fontproperties()
+
+        def measure(line: str) -> float:
+            return renderer.get_text_width_height_descent(line, font, ismath=False)[0]
+
+        x = self.axes.transData.transform((self.xy[0], 0.0))[0]
+        length = box.height - 2 * pad
+        for lines in range(MAX_EVENT_LINES, 0, -1):
+            text = fit_event_text(self.event_text, length, measure, lines)
+            for side in (1, -1):
+                self._place(text, side)
+                extent = self.get_window_extent(renderer)
+                if box.x0 + pad / 2 <= extent.x0 and extent.x1 <= box.x1 - pad / 2:
+                    return
+        self._place(fit_event_text(self.event_text, length, measure, 1),
+                    1 if box.x1 - x >= x - box.x0 else -1)
+
+    def _place(self, text: str, side: int) -> None:
+        """Show ``text`` right (``side`` 1) or left (-1) of the line; only what changes is set
+        (each change marks the figure as needing a new drawing)."""
+        ha, offset = ("left", (EVENT_PAD, -EVENT_PAD)) if side > 0 else \
+            ("right", (-EVENT_PAD, -EVENT_PAD))
+        if self.get_text() != text:
+            self.set_text(text)
+        if self.get_horizontalalignment() != ha:
+            self.set_horizontalalignment(ha)
+        if tuple(self.xyann) != offset:
+            self.xyann = offset
+
+
 def _draw_events(ax: Axes, events: Iterable[tuple[object, str]] | None, relative: bool,
                  tz: str | None) -> None:
+    """Each event as a dashed vertical line with its text along it, inside the axes.
+
+    The text is fitted when the figure is drawn, to the axes' size after layout: wrapped at
+    spaces into at most :data:`MAX_EVENT_LINES` lines as long as the axes are high (less
+    :data:`EVENT_PAD` at either end), and cut short with an ellipsis, keeping its start, when
+    that is not enough (:func:`fit_event_text`). It goes right of the line, or left of it when
+    it does not fit there (an event near the right edge), in fewer lines if need be. It stays
+    inside the axes, clear of tick labels, titles, legends and other panels, and takes no part
+    in the layout.
+    """
     for when, text in events or ():
         x = _event_x(when, relative, tz)
         ax.axvline(x, color=OKABE_ITO["black"], linestyle="--", linewidth=0.8, zorder=1)
-        as_written(ax.annotate(text, xy=(x, 1.0), xycoords=("data", "axes fraction"),
-                               xytext=(2, -2), textcoords="offset points", rotation=90,
-                               va="top", ha="left", fontsize=SMALL_FONT_SIZE - 1,
-                               color=OKABE_ITO["black"]))
+        annotation = _EventText(text, x, fontsize=SMALL_FONT_SIZE - 1, color=OKABE_ITO["black"])
+        annotation.set_in_layout(False)
+        ax.add_artist(as_written(annotation))
 
 
 # -- figures ---------------------------------------------------------------------------------
@@ -406,9 +579,13 @@ def plot_shares(ax: Axes, trend: pd.DataFrame, labels: Sequence[str] | None = No
     labels
         The labels to draw (default: the table's, by :func:`share_labels`: support and
         criticism first, in their colours; other labels in further colours of the palette).
+        At most :data:`MAX_LABELS` besides ``other``, each in its own colour
+        (:func:`label_colours`; more are a :class:`ValueError`).
     events
         ``(time, text)`` pairs drawn as labelled vertical lines (hours for relative bins). A
-        calendar time without a zone (``"2020-09-30"``) is read in ``tz``.
+        calendar time without a zone (``"2020-09-30"``) is read in ``tz``. A text too long for
+        the axes is wrapped into at most :data:`MAX_EVENT_LINES` lines and then cut short with
+        an ellipsis, keeping its start, so that it stays inside the axes (:func:`_draw_events`).
     tz
         Time zone of the time axis for calendar bins, and of event times without a zone
         (default UTC).
@@ -441,6 +618,7 @@ def _draw_shares(ax: Axes, trend: pd.DataFrame, labels: Sequence[str] | None,
     frame, relative = prepare_trend(trend)
     _one_series(frame)
     labels = share_labels(frame["label"]) if labels is None else labels
+    colours = label_colours(labels, f"choose at most {MAX_LABELS} (plot --labels)")
     handles = []
     top = 0.0
     any_interval = False
@@ -448,7 +626,7 @@ def _draw_shares(ax: Axes, trend: pd.DataFrame, labels: Sequence[str] | None,
         rows = frame[frame["label"] == label].sort_values("bin_start")
         if rows.empty:
             continue
-        colour = label_colour(label, labels)
+        colour = colours[str(label)]
         _, _, mid = _x(rows, relative)
         y = rows["estimate"].to_numpy(dtype=float)
         low = rows["ci_low"].to_numpy(dtype=float) if "ci_low" in rows else np.full_like(y, np.nan)
@@ -534,8 +712,9 @@ def _has_certain_neighbour(certain: np.ndarray) -> np.ndarray:
     return left | right
 
 
-def plot_volume(ax: Axes, trend: pd.DataFrame, labels: Sequence[str] | None = None, *,
-                tz: str | None = None, xlabel: str | None = None, legend: bool = True,
+def plot_volume(ax: Axes, trend: pd.DataFrame, labels: Sequence[str] | None = None,
+                events: Iterable[tuple[object, str]] | None = None, *, tz: str | None = None,
+                xlabel: str | None = None, legend: bool = True,
                 by: Sequence[str] | None = None) -> Axes:
     """Responses per bin, stacked by label (estimated counts: share x responses in the bin).
 
@@ -549,12 +728,18 @@ def plot_volume(ax: Axes, trend: pd.DataFrame, labels: Sequence[str] | None = No
     :data:`MIN_EDGED_BAR` points, the edges would hide much of it (or all: a figure of
     thousands of bins came out empty), so the stack is drawn as step-shaped areas without edges
     instead. The legend goes above the axes (:func:`legend_above`), where it hides no bins.
+
+    ``events``, ``tz`` and ``xlabel`` are as in :func:`plot_shares`: events are the same
+    labelled dashed lines, drawn over the bars. Each label has its own colour; a table of more
+    labels than the palette tells apart is refused (:func:`label_colours`).
     """
     frame, relative = prepare_trend(trend, needs=("n_posts",))
     groups = [c for c in _group_columns(frame) if c not in _SERIES_COLUMNS] if by is None \
         else list(by)
     _one_series(frame, summed=groups)
     labels = list(labels) if labels is not None else list(dict.fromkeys(frame["label"]))
+    colours = label_colours(labels, "merge the rare ones (into 'other', say) first: the "
+                                    "volume figure stacks every label")
     frame = frame.assign(count=frame["estimate"].fillna(0.0) * frame["n_posts"])
     table = frame.pivot_table(index=["bin_start", "bin_end"], columns="label", values="count",
                               aggfunc="sum", fill_value=0.0, sort=True).reset_index()
@@ -565,7 +750,7 @@ def plot_volume(ax: Axes, trend: pd.DataFrame, labels: Sequence[str] | None = No
         if label not in table:
             continue
         height = table[label].to_numpy(dtype=float)
-        colour = label_colour(label, labels)
+        colour = colours[str(label)]
         if narrow:
             _stacked_area(ax, start, start + width, bottom, bottom + height, colour, label)
         else:
@@ -574,6 +759,7 @@ def plot_volume(ax: Axes, trend: pd.DataFrame, labels: Sequence[str] | None = No
         bottom += height
     ax.set_ylabel("Responses per bin", fontsize=FONT_SIZE)
     _style_time_axis(ax, relative, tz, xlabel)
+    _draw_events(ax, events, relative, tz)
     if legend and ax.get_legend_handles_labels()[0]:
         legend_above(ax)
     return ax

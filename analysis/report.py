@@ -136,7 +136,7 @@ def draw_figure(spec: Study, figure: Figure, trend: pd.DataFrame):
     elif figure.kind == "volume":
         rows = _select(trend, figure.model, method)
         fig, ax = plots.new_figure()
-        plots.plot_volume(ax, rows, tz=spec.tz, xlabel=xlabel, by=spec.by)
+        plots.plot_volume(ax, rows, events=_events(spec), tz=spec.tz, xlabel=xlabel, by=spec.by)
         _relative_scale(ax, rows)
     else:
         rows = _select(trend, figure.model, method)

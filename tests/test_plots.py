@@ -434,3 +434,251 @@ def test_small_multiples_save_byte_identical(tmp_path):
         saved.append(plots.save_figure(fig, tmp_path / name))
     for one, two in zip(*saved, strict=True):
         assert one.read_bytes() == two.read_bytes()
+
+
+# -- event texts inside their axes -------------------------------------------------------------
+
+LONG_EVENT = "debunked by police statement, a long label text"
+
+
+def _event_text_problems(fig) -> list[str]:
+    """Where the figure's event texts leave their axes or overlap a tick label, an axis label,
+    a title or a legend (of any panel), after layout."""
+    fig.draw_without_rendering()
+    renderer = fig.canvas.get_renderer()
+    axes = [ax for ax in fig.axes if ax.get_visible()]
+    others = {}
+    if fig._suptitle is not None:
+        others["figure title"] = fig._suptitle.get_window_extent(renderer)
+    for legend in [*fig.legends, *(ax.get_legend() for ax in axes if ax.get_legend())]:
+        others["legend"] = legend.get_window_extent(renderer)
+    for ax in axes:
+        name = ax.get_title(loc="left")
+        texts = [*ax.get_xticklabels(), *ax.get_yticklabels(), ax.xaxis.label, ax.yaxis.label,
+                 ax.title, ax._left_title, ax._right_title]
+        for text in texts:
+            if text.get_visible() and text.get_text():
+                others[f"{text.get_text()!r} of {name!r}"] = text.get_window_extent(renderer)
+    problems = []
+    for ax in axes:
+        name = ax.get_title(loc="left")
+        for text in ax.texts:
+            box = text.get_window_extent(renderer)
+            shown = text.get_text().replace("\n", " ")
+            if not (ax.bbox.x0 <= box.x0 and box.x1 <= ax.bbox.x1
+                    and ax.bbox.y0 <= box.y0 and box.y1 <= ax.bbox.y1):
+                problems.append(f"event text {shown!r} leaves its axes {name!r}")
+            problems += [f"event text {shown!r} overlaps {other}"
+                         for other, extent in others.items() if box.overlaps(extent)]
+    return problems
+
+
+def _event_texts(fig) -> list[str]:
+    return [text.get_text() for ax in fig.axes for text in ax.texts]
+
+
+def _shown_start(shown: str, given: str) -> bool:
+    """Whether ``shown`` (wrapped, perhaps cut short with an ellipsis) is the start of
+    ``given``."""
+    start = shown.replace("\n", " ").removesuffix(plots.ELLIPSIS)
+    return bool(start) and given.startswith(start)
+
+
+@pytest.mark.parametrize("kind", ["shares", "volume"])
+@pytest.mark.parametrize("when", [1.0, 11.5], ids=["left", "near-right-edge"])
+def test_a_long_event_text_stays_inside_its_axes(kind, when):
+    """Regression: a long --event text ran past the bottom of the axes, over the x tick labels,
+    and was cut off at the figure's edge; near the right edge it crossed the right spine."""
+    fig, ax = plots.new_figure()
+    draw = plots.plot_shares if kind == "shares" else plots.plot_volume
+    draw(ax, one_group(), events=[(when, LONG_EVENT)])
+    assert _event_text_problems(fig) == []
+    shown, = _event_texts(fig)
+    assert shown != LONG_EVENT and _shown_start(shown, LONG_EVENT)
+    assert shown.count("\n") < plots.MAX_EVENT_LINES
+
+
+@pytest.mark.parametrize("groups", [("false", "true", "unverified"), tuple("abcdef")],
+                         ids=["one-column", "two-columns"])
+def test_a_long_event_text_stays_inside_each_panel(groups):
+    """Regression: in small multiples the text crossed into the next panel's title, the tick
+    labels, the x-axis label and the legend (and constrained layout gave up)."""
+    trend = generated_trend(groups)
+    fig, _ = plots.new_figure(height=plots.small_multiples_height(len(groups), "veracity"),
+                              nrows=0)
+    plots.plot_small_multiples(fig, trend, "veracity", events=[(1.0, LONG_EVENT),
+                                                               (11.5, "debunked")])
+    plots.add_title(fig, "Replies by veracity")
+    assert _event_text_problems(fig) == []
+    shown = _event_texts(fig)
+    assert len(shown) == 2 * len(groups)
+    assert all(text.endswith(plots.ELLIPSIS) and _shown_start(text, LONG_EVENT)
+               for text in shown[::2])
+    assert shown[1::2] == ["debunked"] * len(groups)  # a text that fits is drawn as given
+
+
+def test_event_texts_on_a_calendar_axis_stay_inside_a_narrow_figure():
+    fig, ax = plots.new_figure(2.5)
+    plots.plot_shares(ax, generated_daily_trend(6),
+                      events=[("2020-01-06", "an announcement of the official letter of support "
+                               "to the family, read out on television")])
+    plots.add_title(fig, "Daily")
+    assert _event_text_problems(fig) == []
+
+
+def test_a_short_event_text_is_drawn_as_given():
+    fig, ax = plots.new_figure()
+    plots.plot_shares(ax, one_group(), events=[(4.0, "debunked")])
+    assert _event_text_problems(fig) == []
+    assert _event_texts(fig) == ["debunked"]
+
+
+def test_fit_event_text_keeps_the_start_and_marks_the_cut():
+    assert plots.fit_event_text("rumour debunked", 20) == "rumour debunked"
+    assert plots.fit_event_text("rumour   debunked", 20) == "rumour debunked"
+    assert plots.fit_event_text(LONG_EVENT, 20) == "debunked by police\nstatement, a long…"
+    assert plots.fit_event_text(LONG_EVENT, 20, max_lines=1) == "debunked by police…"
+    assert plots.fit_event_text(LONG_EVENT, 30) == ("debunked by police statement,\n"
+                                                    "a long label text")
+    # a word longer than a line is cut within it, and ends the text
+    assert plots.fit_event_text("see https://example.org/long/path now", 10) == \
+        "see\nhttps://e…"
+    assert plots.fit_event_text("supercalifragilistic", 5, max_lines=1) == "supe…"
+    assert plots.fit_event_text("debunked", 0.5) == ""
+    for length in range(1, 60):
+        shown = plots.fit_event_text(LONG_EVENT, length)
+        assert all(len(line) <= length for line in shown.splitlines())
+        assert shown.count("\n") < plots.MAX_EVENT_LINES
+        assert shown == plots.ELLIPSIS or _shown_start(shown, LONG_EVENT)
+
+
+def test_long_event_texts_save_byte_identical(tmp_path):
+    saved = []
+    for name in ("a", "b"):
+        fig, _ = plots.new_figure(height=4, nrows=0)
+        plots.plot_small_multiples(fig, generated_trend(), "veracity",
+                                   events=[(11.5, LONG_EVENT)])
+        saved.append(plots.save_figure(fig, tmp_path / name))
+    for one, two in zip(*saved, strict=True):
+        assert one.read_bytes() == two.read_bytes()
+
+
+# -- events on the volume figure ---------------------------------------------------------------
+
+
+def _saved_figures(monkeypatch) -> list:
+    saved = []
+    real = plots.save_figure
+    monkeypatch.setattr(plots, "save_figure",
+                        lambda fig, stem, **kw: saved.append(fig) or real(fig, stem, **kw))
+    return saved
+
+
+def test_plot_command_draws_events_on_the_volume_figure(tmp_path, monkeypatch):
+    """Regression: ``plot --kind volume --event 2="rumour debunked"`` exited 0 and drew no
+    event."""
+    table = tmp_path / "trend.csv"
+    one_group().to_csv(table, index=False)
+    saved = _saved_figures(monkeypatch)
+    assert main(["plot", str(table), "--kind", "volume", "--event", "2=rumour debunked",
+                 "-o", str(tmp_path / "fig")]) == 0
+    ax, = saved[0].axes
+    vertical = [line for line in ax.lines if list(line.get_xdata()) == [2.0, 2.0]]
+    assert len(vertical) == 1 and vertical[0].get_linestyle() == "--"
+    assert _event_texts(saved[0]) == ["rumour debunked"]
+    assert _event_text_problems(saved[0]) == []
+    # the same line and text as on the share figure
+    fig, share_ax = plots.new_figure()
+    plots.plot_shares(share_ax, one_group(), events=[(2.0, "rumour debunked")])
+    share_line = next(line for line in share_ax.lines if list(line.get_xdata()) == [2.0, 2.0])
+    assert vertical[0].get_color() == share_line.get_color()
+    assert ax.texts[0].get_fontsize() == share_ax.texts[0].get_fontsize()
+
+
+def test_plot_command_refuses_labels_for_the_volume_figure(tmp_path, capsys):
+    """Found with the events of the volume figure: its help said --labels was not for volume,
+    but it was ignored without a word (the figure stacked every label, exit 0)."""
+    table = tmp_path / "trend.csv"
+    one_group().to_csv(table, index=False)
+    status = main(["plot", str(table), "--kind", "volume", "--labels", "support",
+                   "-o", str(tmp_path / "x")])
+    err = capsys.readouterr().err
+    assert status == 2 and err.count("\n") == 1 and "--labels is not for volume" in err
+    assert not list(tmp_path.glob("x*"))
+
+
+def test_plot_command_refuses_events_on_the_validation_figure(tmp_path, capsys):
+    table = tmp_path / "comparison.csv"
+    pd.DataFrame({"method": "cc", "label": ["support", "criticism"], "estimate": [0.3, 0.2],
+                  "gold": [0.2, 0.1]}).to_csv(table, index=False)
+    status = main(["plot", str(table), "--kind", "validation", "--event", "2=debunked",
+                   "-o", str(tmp_path / "x")])
+    err = capsys.readouterr().err
+    assert status == 2 and err.count("\n") == 1 and "--event" in err
+    assert not list(tmp_path.glob("x*"))
+
+
+# -- one colour per label ----------------------------------------------------------------------
+
+
+def labelled_trend(labels) -> pd.DataFrame:
+    """4 relative bins of each of ``labels``, with small distinct shares."""
+    return pd.DataFrame([
+        {"bin_start": 3.0 * b, "bin_end": 3.0 * b + 3, "label": label, "n_posts": 80,
+         "estimate": 0.02 + 0.01 * k, "ci_low": 0.01 + 0.01 * k, "ci_high": 0.03 + 0.01 * k,
+         "method": "pacc", "flag": None}
+        for b in range(4) for k, label in enumerate(labels)])
+
+
+EIGHT = [f"emotion {k}" for k in range(8)]
+
+
+@pytest.mark.parametrize("labels", [
+    EIGHT, ["support", "criticism", *EIGHT[:6]], ["support", *EIGHT[:7], "other"],
+    ["criticism", *EIGHT[:7]],
+], ids=["eight-others", "stance-and-six", "support-seven-and-other", "criticism-and-seven"])
+def test_each_label_has_its_own_colour(labels):
+    """Regression: with 8 labels two pairs of lines shared a colour (the palette cycled after 6
+    labels besides support, criticism and other)."""
+    fig, ax = plots.new_figure()
+    plots.plot_shares(ax, labelled_trend(labels), labels=labels)
+    handles = [h for h in ax.get_legend().legend_handles if h.get_label() in labels]
+    assert [h.get_label() for h in handles] == labels
+    colours = [mcolors.to_hex(h.get_color()) for h in handles]
+    assert len(set(colours)) == len(labels), dict(zip(labels, colours, strict=True))
+    fig, ax = plots.new_figure()
+    plots.plot_volume(ax, labelled_trend(labels))
+    colours = {c.get_label(): mcolors.to_hex(c.patches[0].get_facecolor())
+               for c in ax.containers}
+    assert len(set(colours.values())) == len(labels)
+    for stance in {"support", "criticism", "other"} & set(labels):  # their fixed colours
+        assert _same_colour(colours[stance], plots.LABEL_COLOURS[stance])
+
+
+def test_the_first_six_labels_keep_their_colours():
+    """Figures of up to six labels besides the stance labels look as they did."""
+    colours = plots.label_colours(["support", "criticism", *EIGHT[:6]])
+    assert [colours[label] for label in EIGHT[:6]] == plots._CYCLE
+
+
+@pytest.mark.parametrize("labels", [[f"emotion {k}" for k in range(9)],
+                                    ["support", "criticism", *EIGHT[:7]]],
+                         ids=["nine-others", "stance-and-seven"])
+def test_more_labels_than_colours_are_refused(tmp_path, capsys, labels):
+    with pytest.raises(ValueError, match=r"9 labels to draw .* at most 8 apart"):
+        plots.plot_shares(plots.new_figure()[1], labelled_trend(labels), labels=labels)
+    with pytest.raises(ValueError, match="merge the rare ones"):
+        plots.plot_volume(plots.new_figure()[1], labelled_trend(labels))
+    table = tmp_path / "trend.csv"
+    labelled_trend(labels).to_csv(table, index=False)
+    for kind, advice in (("shares", "--labels"), ("volume", "merge"),
+                         ("multiples", "--labels")):
+        by = ["--by", "method"] if kind == "multiples" else []
+        status = main(["plot", str(table), "--kind", kind, *by, "-o", str(tmp_path / "x")])
+        err = capsys.readouterr().err
+        assert status == 2 and err.count("\n") == 1, err
+        assert "9 labels" in err and advice in err and str(table) in err
+    assert not list(tmp_path.glob("x*"))
+    # naming at most eight of them draws them
+    assert main(["plot", str(table), "--kind", "shares", "--labels", ",".join(labels[:8]),
+                 "-o", str(tmp_path / "x")]) == 0

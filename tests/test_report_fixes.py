@@ -363,3 +363,33 @@ def test_plot_command_labels_relative_bins_by_xlabel_or_an_unnamed_reference(tmp
     assert main(["plot", str(table), "--kind", "volume", "--xlabel",
                  "Hours since the announcement", "-o", str(tmp_path / "b")]) == 0
     assert saved[-1].axes[0].get_xlabel() == "Hours since the announcement"
+
+
+def test_a_study_volume_figure_draws_the_study_events(monkeypatch):
+    """reproduce drew a study's events on its share figures but not on its volume figures."""
+    from types import SimpleNamespace
+
+    import matplotlib.pyplot as plt
+
+    from analysis import plots, report
+
+    seen = {}
+    real = plots.plot_volume
+
+    def spy(ax, rows, **kwargs):
+        seen["events"] = kwargs.get("events")
+        return real(ax, rows, **kwargs)
+
+    monkeypatch.setattr(plots, "plot_volume", spy)
+    event = SimpleNamespace(time=1.5, label="debunked")
+    spec = SimpleNamespace(by=[], relative_to="root", tz="UTC", events=[event],
+                           primary_method="cc")
+    figure = SimpleNamespace(kind="volume", model=None, method=None, title=None)
+    trend = pd.DataFrame({
+        "bin_start": [0.0, 0.0, 1.0, 1.0], "bin_end": [1.0, 1.0, 2.0, 2.0],
+        "label": ["support", "criticism"] * 2, "n_posts": [40, 40, 50, 50],
+        "estimate": [0.5, 0.3, 0.4, 0.4], "ci_low": [0.4, 0.2, 0.3, 0.3],
+        "ci_high": [0.6, 0.4, 0.5, 0.5], "method": "cc", "flag": None, "model": "default",
+        "n_threads": 12})
+    plt.close(report.draw_figure(spec, figure, trend))
+    assert seen["events"] == [(event.time, "debunked")]

@@ -37,11 +37,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "stacks its models and the gold labels in a model column)")
     parser.add_argument("--labels",
                         help="comma-separated labels to draw (default: the table's, support and "
-                             "criticism first, without other; not for volume, which stacks all)")
+                             f"criticism first, without other), at most {plots.MAX_LABELS} "
+                             "besides other, each in its own colour; not for volume, which "
+                             "stacks all")
     parser.add_argument("--event", action="append", default=[], metavar="WHEN=TEXT",
                         help="a labelled vertical line: 2020-09-30=announcement (a time "
                              "without a UTC offset is read in --tz), or hours (24=debunked) for "
-                             "relative bins; repeatable")
+                             "relative bins; repeatable; not for validation. A text too long "
+                             "for the axes is wrapped and cut short with an ellipsis")
     parser.add_argument("--tz", help="IANA time zone of the time axis and of --event times "
                         "without an offset (default UTC); give the trend's --tz")
     parser.add_argument("--xlabel", metavar="TEXT",
@@ -108,6 +111,12 @@ def run(args: argparse.Namespace) -> int:
     if args.xlabel is not None and args.kind == "validation":
         raise UserError("--xlabel is for figures over time; the validation figure's axes are "
                         "gold and estimated shares")
+    if labels and args.kind == "volume":
+        raise UserError("--labels is not for volume: it stacks every label, so that the stacks "
+                        "add up to all responses; drop --labels")
+    if events and args.kind == "validation":
+        raise UserError("--event marks a time; the validation figure has no time axis (its "
+                        "axes are gold and estimated shares)")
     xlabel = args.xlabel or _default_xlabel(table)
     height = args.height
     try:
@@ -128,7 +137,7 @@ def run(args: argparse.Namespace) -> int:
             if args.kind == "shares":
                 plots.plot_shares(ax, table, labels, events, tz=args.tz, xlabel=xlabel)
             elif args.kind == "volume":
-                plots.plot_volume(ax, table, tz=args.tz, xlabel=xlabel)
+                plots.plot_volume(ax, table, events=events, tz=args.tz, xlabel=xlabel)
             else:
                 plots.plot_validation(ax, table, labels)
     except ValueError as exc:
