@@ -115,6 +115,7 @@ def generated_chunks(draw) -> list[pa.Table]:
                                                                          strict=True)],
         "platform": platforms,
         "id": ids,
+        "kind": column(st.sampled_from([None, "post", "reply"])),  # None: an error's notice
         "parent_id": column(MAYBE_ID),
         "root_id": column(MAYBE_ID),
         "thread_id": column(st.sampled_from([None, "t"])),
@@ -146,6 +147,7 @@ def test_a_row_with_a_parent_is_not_its_own_root():
     # conversation_id of a retweet is); 3 answers itself; 4's broken chain names root 1
     frame = pd.DataFrame({"uid": [f"twitter:{i}" for i in range(1, 5)],
                           "platform": ["twitter"] * 4, "id": ["1", "2", "3", "4"],
+                          "kind": ["post", "repost", "reply", "reply"],
                           "parent_id": [None, "99", "3", "98"], "root_id": ["1", "2", "3", "1"],
                           "author_id": ["a", "b", "c", "a"], "text": ["x"] * 4})
     table = arrow_table(conform_posts(frame))

@@ -33,6 +33,7 @@ def _generated_posts(n: int, start: int = 0) -> pd.DataFrame:
     ids = [str(i) for i in range(start, start + n)]
     return conform_posts(pd.DataFrame({
         "uid": [f"twitter:{i}" for i in ids], "platform": "twitter", "id": ids,
+        "kind": ["post" if i == "0" else "reply" for i in ids],
         "parent_id": [None if i == "0" else str(int(i) - 1) for i in ids],
         "author_id": "a", "text": "generated"}))
 

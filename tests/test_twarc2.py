@@ -235,3 +235,56 @@ def test_generated_naive_created_at_is_a_reject_that_does_not_suggest_tz(tmp_pat
     reason = rejects[0].reason
     assert reason.startswith("bad created_at") and "naive time" in reason
     assert "--tz" not in reason and "always UTC" in reason and "malformed" in reason
+
+
+def _generated_tweet(tweet_id: str, author: str, parent: str | None = None) -> dict:
+    tweet = {"id": tweet_id, "text": f"generated tweet {tweet_id}", "author_id": author,
+             "conversation_id": "41", "created_at": f"2023-01-01T10:0{tweet_id[-1]}:00.000Z",
+             "edit_history_tweet_ids": [tweet_id]}
+    if parent:
+        tweet["referenced_tweets"] = [{"type": "replied_to", "id": parent}]
+    return tweet
+
+
+def _not_found(tweet_id: str, parameter: str) -> dict:
+    return {"value": tweet_id, "title": "Not Found Error", "resource_type": "tweet",
+            "parameter": parameter, "resource_id": tweet_id,
+            "detail": f"Could not find tweet with ids: [{tweet_id}].",
+            "type": "https://api.twitter.com/2/problems/resource-not-found"}
+
+
+def _page(data: list, errors: list | None, retrieved: str) -> str:
+    users = [{"id": a, "username": f"user{a}", "name": a} for a in ("100", "200", "300")]
+    page = {"data": data, "includes": {"users": users},
+            "__twarc": {"retrieved_at": retrieved, "version": "2.12.0", "url": "x"}}
+    if errors:
+        page["errors"] = errors
+    return json.dumps(page) + "\n"
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_not_found_notice_is_no_root_and_does_not_replace_a_collected_tweet(tmp_path, jobs):
+    """An acceptance tester's cases: a tweet the API reports Not Found became a thread root
+    (depth 0) with its replies under it in a made-up thread; and a notice retrieved after the
+    tweet itself replaced it (text, author, parent and time gone)."""
+    from analysis.loaders.ingest import ingest
+
+    root, mid = _generated_tweet("41", "100"), _generated_tweet("42", "200", "41")
+    leaf = _generated_tweet("43", "300", "42")
+    missing = tmp_path / "generated_missing_parent.jsonl"
+    missing.write_text(_page([root, _generated_tweet("44", "300", "45")],
+                             [_not_found("45", "referenced_tweets.id")], "2023-01-02T00:00Z"))
+    posts = ingest(missing, detect_language=False, keep_authors=True,
+                   jobs=jobs).posts.set_index("id")
+    assert pd.isna(posts.loc["45", "depth"]) and pd.isna(posts.loc["45", "root_id"])
+    assert pd.isna(posts.loc["44", "depth"]) and posts.loc["44", "root_id"] == "41"
+    first, later = tmp_path / "generated_first.jsonl", tmp_path / "generated_later.jsonl"
+    first.write_text(_page([root, mid, leaf], None, "2023-01-02T00:00Z"))
+    later.write_text(json.dumps({"errors": [_not_found("42", "ids")],
+                                 "__twarc": {"retrieved_at": "2023-01-03T00:00Z"}}) + "\n")
+    result = ingest([first, later], detect_language=False, keep_authors=True, jobs=jobs)
+    posts = result.posts.set_index("id")
+    assert result.summary["duplicates"] == 1
+    assert posts.loc["42", "text"] == "generated tweet 42" and posts.loc["42", "kind"] == "reply"
+    assert posts.loc["42", "author_id"] == "200" and posts.loc["42", "parent_id"] == "41"
+    assert posts["depth"].to_dict() == {"41": 0, "42": 1, "43": 2}

@@ -566,8 +566,9 @@ def _reason_key(reason: str) -> str:
 
 def collapse_duplicates(light: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     """One row per uid (the latest ``collected_at`` wins; ties: the later input); matched if any
-    copy was matched. ``light`` has a ``_pos`` column (position in the run); the result is in
-    ``_pos`` order."""
+    copy was matched. A copy without a ``kind`` (an API error's notice about the post, see
+    :func:`analysis.loaders.light.compact`) loses to every copy with one, whenever collected.
+    ``light`` has a ``_pos`` column (position in the run); the result is in ``_pos`` order."""
     # Arrow's hash table over the Arrow strings: no Python string per row
     encoded = pc.dictionary_encode(arrow_strings(light["uid"]))
     codes = pc.fill_null(encoded.indices, len(encoded.dictionary)).to_numpy()
@@ -575,7 +576,11 @@ def collapse_duplicates(light: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     if not duplicated.any():
         return light, 0
     matched_uids = set(light.loc[duplicated & (light["collection_role"] == "matched"), "uid"])
-    order = light.sort_values(["collected_at", "_pos"], kind="stable", na_position="first")
+    placed = light["kind"].notna() if "kind" in light else pd.Series(True, index=light.index)
+    keys = pd.DataFrame({"placed": placed, "time": light["collected_at"].where(placed),
+                         "pos": light["_pos"]})
+    order = light.loc[keys.sort_values(["placed", "time", "pos"], kind="stable",
+                                       na_position="first").index]
     kept = order.drop_duplicates("uid", keep="last").sort_values("_pos", kind="stable")
     kept = kept.reset_index(drop=True)
     fix = kept["uid"].isin(matched_uids)

@@ -82,21 +82,36 @@ def _keys(platform: pa.Array, ids: pa.Array) -> pa.Array:
     return hash_strings(pc.binary_join_element_wise(platform, ids, _SEPARATOR))
 
 
+#: The parent of a row whose place in its thread is unknown (:func:`compact`): a key no row has.
+_UNPLACED = pa.scalar("\x00\x01unplaced", type=pa.large_string())
+
+
 def compact(table: pa.Table) -> pa.Table:
-    """The light columns of a typed chunk (see :data:`SCHEMA`)."""
+    """The light columns of a typed chunk (see :data:`SCHEMA`).
+
+    A row without a ``kind`` is an API error's notice about a post (a tweet not found, say: see
+    :func:`analysis.loaders.twarc2.row_from_error`), which does not say where the post was in
+    its thread. Its parent is a key no row has, so it is no root and the chains through it are
+    broken (``depth`` null) rather than rooted at it; and its ``collected_at`` sorts before
+    every copy of the post with content (those without a collection time too), so such a copy
+    wins the duplicate rule over the notice: what was collected is not lost to a later "not
+    found".
+    """
     platform = pc.fill_null(as_strings(table, "platform"), "")
     ids = as_strings(table, "id")
     role = pc.index_in(as_strings(table, "collection_role"), value_set=_ROLES)
-    times = table["collected_at"].combine_chunks().cast(pa.int64())
+    notice = pc.is_null(table["kind"].combine_chunks())
+    parents = pc.if_else(notice, _UNPLACED, as_strings(table, "parent_id"))
+    times = pc.fill_null(table["collected_at"].combine_chunks().cast(pa.int64()), _NAT + 1)
     return pa.table([
         hash_strings(pc.fill_null(as_strings(table, "uid"), "")),  # never null (see Collector)
         _keys(platform, pc.fill_null(ids, "")),  # a null id matches as empty, as in threads
-        _keys(platform, as_strings(table, "parent_id")),
+        _keys(platform, parents),
         _keys(platform, as_strings(table, "root_id")),
         hash_strings(as_strings(table, "author_id")),
         pc.is_valid(ids),
         pc.is_valid(table["reply_to_author_id"].combine_chunks()),
-        pc.fill_null(times, _NAT),
+        pc.if_else(notice, _NAT, times),
         pc.fill_null(role, -1).cast(pa.int8()),
     ], schema=SCHEMA)
 

@@ -172,12 +172,16 @@ def add_threads(posts: pd.DataFrame) -> pd.DataFrame:
     out = posts.copy(deep=False)  # copy-on-write (pandas 3): ``posts`` is never changed
     platform = pc.fill_null(arrow_strings(posts["platform"]), "")
     find = _finder(_keys(platform, posts["id"]))
-    has_parent = posts["parent_id"].notna().to_numpy()
-    parent_pos = np.where(has_parent, find(_keys(platform, posts["parent_id"])), -1)
+    named = posts["parent_id"].notna().to_numpy()
+    # a row without a kind (an API error's notice about a post) does not say where the post was:
+    # it is no root, and chains through it are broken, as in analysis.loaders.light.compact
+    unplaced = posts["kind"].isna().to_numpy() if "kind" in posts else np.zeros(len(posts), bool)
+    has_parent = named | unplaced
+    parent_pos = np.where(named & ~unplaced, find(_keys(platform, posts["parent_id"])), -1)
     anc, dist, resolved, self_loop = ancestors(has_parent, parent_pos)
     given_root = (posts["root_id"].astype("string") if "root_id" in posts
                   else pd.Series(pd.NA, index=posts.index, dtype="string"))
-    parent_is_root = (posts["parent_id"].astype("string") == given_root).fillna(False)
+    parent_is_root = (posts["parent_id"].astype("string") == given_root).fillna(False) & ~unplaced
     same_root = (given_root == pd.Series(given_root.array.take(anc), index=posts.index)
                  ).fillna(False)
     # a chain to the thread's known root that is not a row (the video of a comment download):

@@ -29,8 +29,10 @@ Mapping rules (see docs/schema.md):
   (``depth`` null).
 - ``errors`` about tweets (``resource_type`` tweet) become rows without text: ``text_status``
   ``deleted`` (Not Found), ``withheld`` or ``unavailable`` (not authorized, suspended author),
-  ``created_at_precision`` missing. Errors about users or pinned tweets are not records of posts
-  and are ignored.
+  ``created_at_precision`` missing and no ``kind``: such a notice is no root of a thread, and a
+  copy of the tweet with content wins over it whenever collected
+  (:func:`analysis.loaders.light.compact`). Errors about users or pinned tweets are not records
+  of posts and are ignored.
 - ``text``: ``note_tweet.text`` (a long post's whole text), else ``text``, with the API's
   ``&amp;``, ``&lt;`` and ``&gt;`` undone
   (:func:`analysis.loaders.twitter_v1.unescape_tweet_text`).
