@@ -611,3 +611,30 @@ def test_files_next_to_a_rumoureval_dataset_in_a_folder_are_read_not_dropped(tmp
     assert "reddit:s1" in set(both.posts["uid"])
     assert len(both.posts) == len(alone.posts) + 1
     assert len(both.rejects) == len(alone.rejects)  # raw.json and urls.dat stay unread, quietly
+
+
+def test_pheme_published_layout_four_levels_down_is_found(tmp_path):
+    """PHEME's rumour-scheme folder holds threads at threads/en/<event>/<thread>/, one level
+    deeper than the sniffer looked: each file was read alone, or refused with --format."""
+    thread = FIXTURE / "twitter-english" / "charliehebdo" / "552783667052167168"
+    copy = tmp_path / "generated_pheme" / "threads" / "en" / "charliehebdo" / thread.name
+    shutil.copytree(thread, copy)
+    top = tmp_path / "generated_pheme"
+    assert rumoureval.sniff(top, b"")
+    from analysis.loaders.ingest import ingest
+
+    result = ingest(top, detect_language=False)
+    assert result.summary["inputs"][0]["format"] == "rumoureval"
+    assert (result.posts["thread_id"] == thread.name).all() and len(result.posts) > 1
+
+
+def test_a_linked_folder_inside_is_a_reject_not_skipped(tmp_path):
+    """A thread folder linked in (a symlink) was skipped without a word."""
+    copy = tmp_path / "generated_copy"
+    shutil.copytree(FIXTURE, copy)
+    outside = tmp_path / "generated_outside"
+    shutil.move(copy / "reddit-dev-data" / "1jvbd8", outside)
+    (copy / "reddit-dev-data" / "1jvbd8").symlink_to(outside, target_is_directory=True)
+    rejects = [r for r in rumoureval.read(copy, LoadOptions()) if isinstance(r, Reject)]
+    linked = [r for r in rejects if r.file.endswith("1jvbd8")]
+    assert len(linked) == 1 and linked[0].reason.startswith("linked folder not followed")

@@ -125,7 +125,8 @@ MAX_TOTAL_BYTES = 1024 * 1024 * 1024
 def sniff(path: Path, head: bytes) -> bool:
     """Whether ``path`` is a RumourEval / PHEME folder or an archive holding one.
 
-    A folder qualifies when it (or a folder below it, up to three levels) holds a
+    A folder qualifies when it (or a folder below it, up to four levels, as PHEME's published
+    ``threads/en/<event>/<thread>/`` is; the first 20 subfolders of each) holds a
     ``structure.json`` next to a ``source-tweet(s)/`` folder, or a RumourEval key file. An archive
     qualifies when its first member names (in ``head``, the decompressed start of the file)
     mention ``structure.json``, ``source-tweet`` or a ``-key.json`` file.
@@ -148,7 +149,7 @@ def sniff(path: Path, head: bytes) -> bool:
     return any(marker in head for marker in markers)
 
 
-def _folder_looks_right(path: Path, levels: int = 3) -> bool:
+def _folder_looks_right(path: Path, levels: int = 4) -> bool:
     if (path / STRUCTURE_FILE).is_file() and any((path / f).is_dir() for f in SOURCE_FOLDERS):
         return True
     if any((path / name).is_file() for name in KEY_SPLITS):
@@ -159,7 +160,7 @@ def _folder_looks_right(path: Path, levels: int = 3) -> bool:
         children = sorted(p for p in path.iterdir() if p.is_dir() and not p.is_symlink())
     except OSError:
         return False
-    return any(_folder_looks_right(child, levels - 1) for child in children[:50])
+    return any(_folder_looks_right(child, levels - 1) for child in children[:20])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -384,6 +385,9 @@ def _walk_folder(path: Path) -> Iterator[tuple[str, tuple[str, ...], bytes] | Re
     for folder, dirs, files in os.walk(root, followlinks=False):
         dirs.sort()
         here = Path(folder)
+        for name in [d for d in dirs if (here / d).is_symlink()]:  # os.walk would skip it
+            yield Reject(str(here / name), None, "linked folder not followed: copy the folder "
+                         "in, or give it as an input of its own", "")
         for file_name in sorted(files):
             full = here / file_name
             parts = full.relative_to(base).parts
