@@ -61,7 +61,7 @@ def test_ingest_says_how_many_gold_labels_were_repeated(tmp_path, capsys):
                  "-o", str(tmp_path / "out.parquet")]) == 0
     err = capsys.readouterr().err
     n = len(once.labels)
-    assert f"gold labels: {n} ({n} repeated in several inputs, kept once)" in err
+    assert f"gold labels: {n} ({n} given more than once, kept once)" in err
 
 
 def _label_of(labels: pd.DataFrame, post_id: str, task: str = "sdqc") -> str:
@@ -97,7 +97,7 @@ def test_different_labels_follow_the_input_whose_post_is_kept(tmp_path):
     first = _generated_copy(tmp_path, "first")
     second = _generated_copy(tmp_path, "second", relabel={TWITTER_REPLY: "support"})
     for order, expected in (([first, second], "support"), ([second, first], "deny")):
-        with pytest.warns(UserWarning, match="different gold labels in different inputs"):
+        with pytest.warns(UserWarning, match="different gold labels in the inputs"):
             result = ingest(order, keep_authors=True, detect_language=False, progress=False)
         # no copy has a collected_at: the later input's post is kept, and so is its label
         assert _label_of(result.labels, TWITTER_REPLY) == expected
@@ -362,3 +362,24 @@ def test_reasons_show_json_values_as_json_writes_them(tmp_path):
     rows = ingest([table], format="jsonl", keep_authors=True, detect_language=False,
                   progress=False)
     assert rows.rejects[0].reason == "bad id: id true is not an id"
+
+
+def test_two_key_files_of_one_folder_that_disagree_are_named_as_such(tmp_path, capsys):
+    """A re-tester's case: the warning named the same folder twice ("'comment' in X but 'deny'
+    in X") and the summary said the label was 'repeated in several inputs'."""
+    from analysis.commands import main
+
+    copy = _generated_copy(tmp_path, "keys")
+    train = copy / "train-key.json"
+    keys = json.loads(train.read_text(encoding="utf-8"))
+    keys["subtaskaenglish"][REDDIT_REPLY] = "deny"  # dev-key.json says "query"
+    train.write_text(json.dumps(keys), encoding="utf-8")
+    assert main(["ingest", str(copy), "--no-language", "-o",
+                 str(tmp_path / "out" / "posts.parquet")]) == 0
+    captured = capsys.readouterr()
+    warned = [line for line in captured.err.splitlines() if "different gold labels" in line]
+    assert len(warned) == 1 and f"and 'deny' in {copy}" in warned[0]
+    assert f"in {copy} but" not in warned[0]
+    summary = captured.out + captured.err
+    assert "1 post(s) with different labels: see the warning" in summary
+    assert "repeated in several inputs" not in summary

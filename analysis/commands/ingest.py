@@ -141,7 +141,10 @@ def format_summary(summary: dict) -> str:
         lines.append(f"  {count:>8}  {reason}")
     if summary["labels"]:
         repeated = summary.get("label_duplicates", 0)
-        note = f" ({repeated} repeated in several inputs, kept once)" if repeated else ""
+        conflicts = summary.get("label_conflicts", 0)
+        parts = ([f"{repeated} given more than once, kept once"] if repeated else []) + (
+            [f"{conflicts} post(s) with different labels: see the warning"] if conflicts else [])
+        note = f" ({'; '.join(parts)})" if parts else ""
         lines.append(f"gold labels: {summary['labels']}{note}")
     lines.append("authors: " + ("pseudonymized (key " + str(summary["pseudonym_key_id"]) + ")"
                                 if summary["pseudonymized"] else "raw (--keep-authors)"))

@@ -730,8 +730,12 @@ def _collapse_run_labels(collected: dict, sink) -> None:
         paths = [entry["path"] for entry in collected["inputs"]]
         first = said[0]
         other = next(pair for pair in said if pair[1] != first[1])
-        example = " but ".join(f"{label!r} in {paths[index]}" for index, label in (first, other))
-        warnings.warn(f"{len(conflicts)} post(s) have different gold labels in different inputs "
+        if first[0] == other[0]:  # two files of one input (a RumourEval folder's key files)
+            example = f"{first[1]!r} and {other[1]!r} in {paths[first[0]]}"
+        else:
+            example = " but ".join(f"{label!r} in {paths[index]}"
+                                   for index, label in (first, other))
+        warnings.warn(f"{len(conflicts)} post(s) have different gold labels in the inputs "
                       f"(first: {uid} {task} {example}); kept the label of the input whose copy "
                       "of the post is kept (the latest collected_at; on a tie, the later input)",
                       UserWarning, stacklevel=3)
