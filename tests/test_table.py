@@ -675,3 +675,25 @@ def test_a_row_without_time_whose_precision_is_not_missing_is_still_rejected(tmp
     assert [r["id"] for r in rows] == ["2"] and rows[0]["created_at"] is None
     assert [r.line for r in rejects] == [2, 4]
     assert all(r.reason.startswith("missing time") for r in rejects)
+
+
+def test_reddit_rows_of_a_generic_table_read_reddit_markers(tmp_path):
+    """With --platform reddit, '[removed]' bodies were texts to label (status ok); the 4CAT and
+    Reddit loaders read them as removed texts. Another platform keeps them as written."""
+    from analysis.loaders.ingest import ingest
+
+    path = tmp_path / "generated_reddit.csv"
+    path.write_text("id,created_at,text,author_id,parent_id,text_status\n"
+                    "t1,2020-09-30T21:00:00Z,[deleted],[deleted],,\n"
+                    "c1,2020-09-30T21:01:00Z,[removed],[deleted],t1,\n"
+                    "c2,2020-09-30T21:02:00Z,you are wrong,[deleted],t1,\n"
+                    "c3,2020-09-30T21:03:00Z,[deleted],bob,t1,ok\n", encoding="utf-8")
+    posts = ingest(path, format="csv", platform="reddit", detect_language=False,
+                   keep_authors=True).posts.set_index("id")
+    assert posts["text_status"].tolist() == ["deleted", "removed", "ok", "ok"]
+    assert posts["text"].isna().tolist() == [True, True, False, False]  # c3: as its column says
+    assert posts["author_id"].isna().tolist() == [True, True, True, False]
+    assert posts["author_is_op"].isna().all()
+    other = ingest(path, format="csv", detect_language=False, keep_authors=True).posts
+    assert other["text_status"].eq("ok").all()
+    assert other["author_id"].tolist() == ["[deleted]"] * 3 + ["bob"]

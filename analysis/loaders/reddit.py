@@ -107,6 +107,24 @@ _URL = re.compile(r"https?://(?:[^\s()\[\]<>\"]|\([^\s()<>\"]*\))+")
 _URL_TAIL = ".,;:!?*'"
 
 
+def read_markers(text: str | None, author: str | None, status: str | None
+                 ) -> tuple[str | None, str | None, str | None]:
+    """A table row's Reddit ``text``, ``author`` and ``text_status`` with Reddit's markers read
+    as the Reddit loaders read them: a text ``[deleted]`` / ``[removed]`` (:data:`DELETED_MARKERS`)
+    is no text, with that status, unless ``status`` (a ``text_status`` column) was given; an
+    author ``[deleted]`` is no author (not one account shared by every deleted user).
+
+    >>> read_markers(" [removed] ", "[deleted]", None)
+    (None, None, 'removed')
+    >>> read_markers("[deleted]", "ann", "ok")
+    ('[deleted]', 'ann', 'ok')
+    """
+    marked = DELETED_MARKERS.get((text or "").strip())
+    if marked is not None and status is None:
+        text, status = None, marked
+    return text, (None if author is None or author.strip() in NO_AUTHOR else author), status
+
+
 def strip_fullname(value: object) -> str | None:
     """A Reddit id without its ``t1_`` / ``t3_`` ... prefix; ``None`` for a missing value.
 
