@@ -17,23 +17,33 @@ from analysis.io import read_table, write_table
 from analysis.schema import POSTS, conform
 
 
-@pytest.fixture
-def posts_path(tmp_path):
+def generated_posts(n_threads: int = 8, n_replies: int = 15, *, with_roots: bool = True,
+                    words: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Generated threads of replies 3 hours apart (and their roots unless ``with_roots`` is
+    False, as in a collection of replies whose root posts were not collected); each reply's
+    text ends with one of ``words`` in turn, when given."""
     rows = []
-    for t in range(8):
-        rows.append({"uid": f"other:root{t}", "platform": "other", "id": f"root{t}",
-                     "kind": "post", "thread_id": f"root{t}", "root_id": f"root{t}",
-                     "text": f"generated root {t}", "text_status": "ok",
-                     "created_at": pd.Timestamp("2020-09-30", tz="UTC")})
-        for i in range(15):
+    for t in range(n_threads):
+        if with_roots:
+            rows.append({"uid": f"other:root{t}", "platform": "other", "id": f"root{t}",
+                         "kind": "post", "thread_id": f"root{t}", "root_id": f"root{t}",
+                         "text": f"generated root {t}", "text_status": "ok",
+                         "created_at": pd.Timestamp("2020-09-30", tz="UTC")})
+        for i in range(n_replies):
+            word = f" {words[i % len(words)]}" if words else ""
             rows.append({"uid": f"other:{t}-{i}", "platform": "other", "id": f"{t}-{i}",
                          "kind": "reply", "thread_id": f"root{t}", "parent_id": f"root{t}",
-                         "root_id": f"root{t}", "text": f"generated reply {t}-{i}",
+                         "root_id": f"root{t}", "text": f"generated reply {t}-{i}{word}",
                          "text_status": "ok",
                          "created_at": pd.Timestamp("2020-09-30", tz="UTC")
                          + pd.Timedelta(hours=3 * i + t)})
+    return conform(pd.DataFrame(rows), POSTS)
+
+
+@pytest.fixture
+def posts_path(tmp_path):
     path = tmp_path / "posts.parquet"
-    write_table(conform(pd.DataFrame(rows), POSTS), path)
+    write_table(generated_posts(), path)
     return path
 
 

@@ -23,30 +23,14 @@ from analysis.commands import main
 from analysis.config import DEFAULT_SEED
 from analysis.errors import UserError
 from analysis.io import read_table, write_table
-from analysis.schema import POSTS, conform
+from tests.test_annotate_cli import generated_posts as generated_cli_posts
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "hand-coding.md"
 
 
 def generated_posts(*, with_roots: bool = True) -> pd.DataFrame:
-    """6 generated threads of 20 replies each (and their roots unless ``with_roots`` is
-    False, as in a collection of replies whose root posts were not collected)."""
-    rows = []
-    for t in range(6):
-        if with_roots:
-            rows.append({"uid": f"other:root{t}", "platform": "other", "id": f"root{t}",
-                         "kind": "post", "thread_id": f"root{t}", "root_id": f"root{t}",
-                         "text": f"generated root {t}", "text_status": "ok",
-                         "created_at": pd.Timestamp("2020-09-30", tz="UTC")})
-        for i in range(20):
-            rows.append({"uid": f"other:{t}-{i}", "platform": "other", "id": f"{t}-{i}",
-                         "kind": "reply", "thread_id": f"root{t}", "parent_id": f"root{t}",
-                         "root_id": f"root{t}",
-                         "text": f"generated reply {t}-{i} {['good', 'bad', 'meh'][i % 3]}",
-                         "text_status": "ok",
-                         "created_at": pd.Timestamp("2020-09-30", tz="UTC")
-                         + pd.Timedelta(hours=3 * i + t)})
-    return conform(pd.DataFrame(rows), POSTS)
+    """6 generated threads of 20 replies each (tests.test_annotate_cli.generated_posts)."""
+    return generated_cli_posts(6, 20, with_roots=with_roots, words=("good", "bad", "meh"))
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from matplotlib.legend import Legend
 from analysis import plots
 from analysis.commands import main
 from analysis.errors import UserError
+from tests.test_report_fixes import saved_figures
 
 
 def generated_trend(groups=("false", "true")) -> pd.DataFrame:
@@ -566,20 +567,12 @@ def test_long_event_texts_save_byte_identical(tmp_path):
 # -- events on the volume figure ---------------------------------------------------------------
 
 
-def _saved_figures(monkeypatch) -> list:
-    saved = []
-    real = plots.save_figure
-    monkeypatch.setattr(plots, "save_figure",
-                        lambda fig, stem, **kw: saved.append(fig) or real(fig, stem, **kw))
-    return saved
-
-
 def test_plot_command_draws_events_on_the_volume_figure(tmp_path, monkeypatch):
     """Regression: ``plot --kind volume --event 2="rumour debunked"`` exited 0 and drew no
     event."""
     table = tmp_path / "trend.csv"
     one_group().to_csv(table, index=False)
-    saved = _saved_figures(monkeypatch)
+    saved = saved_figures(monkeypatch)
     assert main(["plot", str(table), "--kind", "volume", "--event", "2=rumour debunked",
                  "-o", str(tmp_path / "fig")]) == 0
     ax, = saved[0].axes

@@ -341,7 +341,7 @@ def test_figures_over_hours_name_the_reference(relative_to, label):
         assert fig.axes[-1].get_xlabel() == label
 
 
-def _saved_figure(monkeypatch) -> list:
+def saved_figures(monkeypatch) -> list:
     saved = []
     real = plots.save_figure
     monkeypatch.setattr(plots, "save_figure",
@@ -356,7 +356,7 @@ def test_plot_command_labels_relative_bins_by_xlabel_or_an_unnamed_reference(tmp
     table = tmp_path / "trend.csv"
     trend = generated_trend([0, 1, 4, 24], models=("vader",))
     trend[trend["method"] == "pcc"].drop(columns="model").to_csv(table, index=False)
-    saved = _saved_figure(monkeypatch)
+    saved = saved_figures(monkeypatch)
     assert main(["plot", str(table), "--kind", "multiples", "--by", "veracity",
                  "-o", str(tmp_path / "a")]) == 0
     assert saved[-1].axes[-1].get_xlabel() == "Hours since the reference time"
