@@ -174,3 +174,13 @@ def test_a_table_naming_a_column_twice_is_refused_by_train_label_and_evaluate(tm
         err = capsys.readouterr().err.strip()
         assert err == (f"error: {path}: the header names the column 'label' 2 times (columns "
                        "2 and 3); rename or remove the copies, so that no values are lost")
+
+
+def test_values_under_a_column_without_a_name_are_not_dropped_silently(tmp_path):
+    path = tmp_path / "generated_unnamed.csv"
+    path.write_text("id,created_at,text,,\n1,2020-09-30T21:00:00Z,a,,x\n"
+                    "2,2020-09-30T21:01:00Z,b,,\n", encoding="utf-8")
+    with pytest.warns(UserWarning, match=r"1 record\(s\) have values under a column without a "
+                                         r"name in the header \(column 4, 5\)"):
+        result = ingest(path, detect_language=False)
+    assert result.posts["text"].tolist() == ["a", "b"]

@@ -825,7 +825,7 @@ def iter_csv(path: Path, *, delimiter: str | None = None
     csv.field_size_limit(max(csv.field_size_limit(), CSV_FIELD_LIMIT))
     try:
         with _text_stream(path) as handle:
-            header, records = None, False
+            header, records, unnamed, lost = None, False, [], 0
             for start, fields, problem, lines in _csv_records(handle, delimiter):
                 if fields is None:
                     raw_lines = "".join(lines).encode("utf-8", "surrogateescape")
@@ -841,6 +841,7 @@ def iter_csv(path: Path, *, delimiter: str | None = None
                         raise UserError("the CSV header is not valid UTF-8 (is this a CSV "
                                         "file? pass the right --format)", path)
                     check_column_names(header, path)
+                    unnamed = [i for i, column in enumerate(header) if not column]
                     yield header
                     continue
                 if not any(f.strip() for f in fields):  # a blank line, or a row of empty cells
@@ -855,11 +856,17 @@ def iter_csv(path: Path, *, delimiter: str | None = None
                     yield Reject(name, start, f"field count: record has {len(fields)} fields, "
                                  f"the header has {len(header)}", snippet(raw))
                     continue
+                lost += any(fields[i].strip() for i in unnamed)
                 yield start, dict(zip(header, fields, strict=True))
             if header is None:
                 yield Reject(name, None, "empty file", "")
             elif not records:
                 yield Reject(name, None, "no records: the file has a header line only", "")
+            if lost:
+                where = ", ".join(str(i + 1) for i in unnamed)
+                warnings.warn(f"{name}: {lost} record(s) have values under a column without a "
+                              f"name in the header (column {where}); they are not read: name "
+                              "the column to read them", UserWarning, stacklevel=2)
     except DECOMPRESSION_ERRORS as exc:
         yield Reject(name, None, f"truncated or corrupt compressed file: {exc}", "")
 
