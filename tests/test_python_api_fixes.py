@@ -239,3 +239,16 @@ def test_a_model_from_train_model_labels_with_the_version_of_its_saved_file(tmp_
     from analysis.classifiers.persistence import card_version
 
     assert get_model(str(other)).version_ == card_version(edited) != model.version_
+
+
+@pytest.mark.parametrize(("option", "hint"), [("map", "did you mean field_map=?"),
+                                              ("keepauthors", "did you mean keep_authors=?")])
+def test_load_posts_names_the_option_meant(option, hint):
+    """load_posts(map=...) was Python's bare 'unexpected keyword argument' (the option is
+    field_map). An acceptance tester's case."""
+    from analysis import load_posts
+
+    with pytest.raises(TypeError) as info:
+        load_posts("never-read.csv", **{option: True})
+    assert isinstance(info.value, UserError)
+    assert f"load_posts() has no option {option!r}; {hint}" in str(info.value)

@@ -1039,6 +1039,7 @@ def load_posts(paths, format: str = "auto", **options) -> pd.DataFrame:  # noqa:
     pandas' own ``DataFrame.to_parquet`` records the list columns (``hashtags``, ``mentions``,
     ``urls``) under a dtype name that ``pandas.read_parquet`` cannot read back.
     """
+    _check_options(options)
     result = ingest(paths, format=format, **options)
     _refuse_all_rejected(result, "no table to return")
     if result.rejects:
@@ -1048,6 +1049,24 @@ def load_posts(paths, format: str = "auto", **options) -> pd.DataFrame:  # noqa:
                       "use analysis.loaders.ingest.ingest() to see them", UserWarning,
                       stacklevel=_caller_stacklevel())
     return result.posts
+
+
+def _check_options(options: Mapping[str, object]) -> None:
+    """A :class:`~analysis.errors.WrongTypeError` naming an option :func:`ingest` does not take,
+    and the one meant when it is close (``map`` -> ``field_map``), instead of Python's bare
+    "unexpected keyword argument"."""
+    import difflib
+    import inspect
+
+    known = [name for name, parameter in inspect.signature(ingest).parameters.items()
+             if parameter.kind is inspect.Parameter.KEYWORD_ONLY]
+    for name in options:
+        if name not in known:
+            close = difflib.get_close_matches(name, known, n=1, cutoff=0.5) or \
+                [k for k in known if name in k.split("_")]
+            hint = f"; did you mean {close[0]}=?" if close else ""
+            raise WrongTypeError(f"load_posts() has no option {name!r}{hint} (options: "
+                                 f"{', '.join(known)})")
 
 
 def _refuse_all_rejected(result: IngestResult, outcome: str) -> None:
