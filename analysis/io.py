@@ -380,6 +380,14 @@ def check_table_suffix(path: str | os.PathLike) -> None:
                         path)
 
 
+def check_table_output(path: str | os.PathLike, *,
+                       overwrite_guard: Iterable[str | os.PathLike | None] = ()) -> None:
+    """:func:`check_output` and :func:`check_table_suffix` for a command's table output: call it
+    before the work, so that a bad ``-o`` (``trend.png``, a folder) is refused first."""
+    check_output(path, overwrite_guard=overwrite_guard)
+    check_table_suffix(path)
+
+
 def write_table(frame: pd.DataFrame, path: str | os.PathLike, *,
                 overwrite_guard: Iterable[str | os.PathLike | None] = ()) -> None:
     """Write ``frame`` atomically as Parquet, CSV or JSON lines, chosen by the file's suffix.

@@ -40,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
     from analysis.classifiers.datasets import read_user_table
     from analysis.commands import model_inputs_note, warnings_to_stderr
     from analysis.errors import UserError, check_jobs
-    from analysis.io import check_output, check_table_suffix, write_table
+    from analysis.io import check_table_output, write_table
 
     if args.batch_size < 1:
         raise UserError("--batch-size must be at least 1")
@@ -50,8 +50,7 @@ def run(args: argparse.Namespace) -> int:
     if args.output.resolve().is_relative_to(config.DATA_RAW.resolve()):
         raise UserError("refusing to write under data/raw/ (raw data is read-only); pick "
                         "another -o", args.output)
-    check_output(args.output)  # a bad -o is refused before labelling, not after
-    check_table_suffix(args.output)
+    check_table_output(args.output)  # a bad -o is refused before labelling, not after
     posts = read_user_table(args.input)  # ';' and tab separated CSV too
     if len(posts) == 0:
         raise UserError("the table has no rows to label", args.input)

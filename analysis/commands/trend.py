@@ -18,7 +18,7 @@ from analysis import config
 from analysis.commands import Note, check_n_boot, seed_number, warnings_to_stderr
 from analysis.config import MIN_N_BOOT
 from analysis.errors import UserError
-from analysis.io import check_output, check_table_suffix, read_table, write_table
+from analysis.io import check_table_output, read_table, write_table
 from analysis.trend import (
     ADJUSTED,
     DEFAULT_MIN_POSTS,
@@ -203,8 +203,7 @@ def run(args: argparse.Namespace) -> int:
     check_n_boot(args.n_boot)
     inputs = [args.labels, args.posts, args.validation,
               args.model_card if args.model_card and args.model_card != "default" else None]
-    check_output(args.output, overwrite_guard=inputs)  # a bad -o before the work, not after
-    check_table_suffix(args.output)
+    check_table_output(args.output, overwrite_guard=inputs)  # a bad -o before the work
     labels = read_table(args.labels)
     posts = read_table(args.posts) if args.posts else None
     validation = read_table(args.validation) if args.validation else None

@@ -98,7 +98,7 @@ from analysis.loaders.base import (
     record_snippet,
 )
 from analysis.loaders.counts import CountNotes
-from analysis.loaders.reddit import read_markers
+from analysis.loaders.reddit import account, marked_text
 from analysis.loaders.table import (
     as_list,
     as_text,
@@ -434,8 +434,8 @@ def row_from_record(record: Mapping[str, str], *, platform: str | None = None,
     body = as_text(record.get("body"))
     author = _text(record, "author")
     if plat == "reddit":  # Reddit's markers of a deleted text or account, as its loaders read them
-        body, author, status = read_markers(body, author,
-                                            status if status in TEXT_STATUSES else None)
+        body, status = marked_text(body, status if status in TEXT_STATUSES else None)
+        author = account(author)
     if status not in TEXT_STATUSES:
         status = "ok"
     # the body as written, spaces included; an empty body is an empty text unless the status

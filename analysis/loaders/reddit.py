@@ -107,22 +107,26 @@ _URL = re.compile(r"https?://(?:[^\s()\[\]<>\"]|\([^\s()<>\"]*\))+")
 _URL_TAIL = ".,;:!?*'"
 
 
-def read_markers(text: str | None, author: str | None, status: str | None
-                 ) -> tuple[str | None, str | None, str | None]:
-    """A table row's Reddit ``text``, ``author`` and ``text_status`` with Reddit's markers read
-    as the Reddit loaders read them: a text ``[deleted]`` / ``[removed]`` (:data:`DELETED_MARKERS`)
-    is no text, with that status, unless ``status`` (a ``text_status`` column) was given; an
-    author ``[deleted]`` is no author (not one account shared by every deleted user).
+def marked_text(text: str | None, status: str | None) -> tuple[str | None, str | None]:
+    """A table row's Reddit ``text`` and ``text_status`` with Reddit's markers read as the
+    Reddit loaders read them: a text ``[deleted]`` / ``[removed]`` (:data:`DELETED_MARKERS`)
+    is no text, with that status, unless ``status`` (a ``text_status`` column) was given.
 
-    >>> read_markers(" [removed] ", "[deleted]", None)
-    (None, None, 'removed')
-    >>> read_markers("[deleted]", "ann", "ok")
-    ('[deleted]', 'ann', 'ok')
+    >>> marked_text(" [removed] ", None), marked_text("[deleted]", "ok")
+    ((None, 'removed'), ('[deleted]', 'ok'))
     """
     marked = DELETED_MARKERS.get((text or "").strip())
-    if marked is not None and status is None:
-        text, status = None, marked
-    return text, (None if author is None or author.strip() in NO_AUTHOR else author), status
+    return (None, marked) if marked is not None and status is None else (text, status)
+
+
+def account(name: str | None) -> str | None:
+    """An author's name, or None for Reddit's markers of no account (:data:`NO_AUTHOR`: every
+    deleted user would otherwise be one account).
+
+    >>> account("ann"), account("[deleted]")
+    ('ann', None)
+    """
+    return None if name is None or name.strip() in NO_AUTHOR else name
 
 
 def strip_fullname(value: object) -> str | None:
@@ -169,9 +173,7 @@ def _author(data: Mapping) -> str | None:
         author = author.get("name")
     if isinstance(author, int) and not isinstance(author, bool):
         author = str(author)  # rare in dumps, but an account all the same
-    if not isinstance(author, str) or author.strip() in NO_AUTHOR:
-        return None
-    return author
+    return account(author) if isinstance(author, str) else None
 
 
 def _link_url(data: Mapping) -> list[str]:

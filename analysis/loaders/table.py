@@ -133,7 +133,7 @@ from analysis.loaders.base import (
     without_line_marks,
 )
 from analysis.loaders.counts import CountNotes
-from analysis.loaders.reddit import read_markers
+from analysis.loaders.reddit import account, marked_text
 from analysis.schema import (
     COLLECTION_ROLES,
     KINDS,
@@ -660,9 +660,9 @@ def row_from_record(record: Mapping, columns: Mapping[str, str], *, platform: st
     }
     if plat == "reddit":  # Reddit's markers of a deleted text or account, as its loaders read them
         status = get("text_status") if "text_status" in columns else None
-        row["text"], row["author_id"], marked = read_markers(
-            row["text"], row["author_id"], None if is_missing(status) else str(status))
-        row["author_handle"] = read_markers(None, row["author_handle"], None)[1]
+        row["text"], marked = marked_text(row["text"], None if is_missing(status) else str(status))
+        row["author_id"], row["author_handle"] = map(account, (row["author_id"],
+                                                               row["author_handle"]))
         defaults["text_status"] = marked or defaults["text_status"]
     for field, allowed in CHOICE_FIELDS.items():
         value = get(field) if field in columns else None
